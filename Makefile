@@ -1,0 +1,55 @@
+# Top-level commands.  `make help` lists them; README.md explains each.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+BUILD   := build
+XV6OUT  := $(BUILD)/xv6
+KERNEL  := $(XV6OUT)/kernel
+FSIMG   := $(XV6OUT)/fs.img
+
+# RAM size comes from one place: RAM_MB in xv6/kernel/param.h.
+RAM_MB  := $(shell sed -n 's/^\#define RAM_MB[[:space:]]*\([0-9]*\).*/\1/p' xv6/kernel/param.h)
+
+QEMU    := qemu-system-riscv64
+QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m $(RAM_MB)M -smp 1 -nographic \
+           -global virtio-mmio.force-legacy=false \
+           -drive file=$(FSIMG),if=none,format=raw,id=disk0 \
+           -device virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0
+
+.PHONY: help setup toolchain xv6 qemu test test-slow clean
+
+help:
+	@echo "make setup      Python virtual environment in $(VENV) (pinned packages)"
+	@echo "make toolchain  RISC-V GCC and QEMU (Debian packages, if missing)"
+	@echo "make xv6        build $(KERNEL) and $(FSIMG)"
+	@echo "make qemu       boot xv6 on QEMU virt (Ctrl-A x quits)"
+	@echo "make test       set everything up and run the test suite"
+	@echo "make test-slow  the slow tests only"
+	@echo "make clean      remove $(BUILD)"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+toolchain:
+	@tools/install-toolchain.sh
+
+xv6: toolchain
+	$(MAKE) -C xv6 OUT=$(abspath $(XV6OUT))
+
+qemu: xv6
+	$(QEMU) $(QEMUOPTS)
+
+test: setup xv6
+	$(PY) -m pytest
+
+test-slow: setup xv6
+	$(PY) -m pytest -m slow
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,1 @@
+"""The RV64IMA core with its Sv39 MMU (Amaranth 0.5)."""

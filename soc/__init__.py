@@ -1,0 +1,1 @@
+"""The SoC around the core: QEMU virt's memory map in Amaranth RTL."""
