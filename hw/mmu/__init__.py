@@ -1,0 +1,1 @@
+"""Sv39 memory-management unit: TLBs, page-table walker, reference model."""
