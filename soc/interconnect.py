@@ -1,0 +1,135 @@
+"""Bus interconnect: an arbiter for several masters and an address decoder.
+
+``Arbiter`` merges ``n`` master ports (hw/bus.py protocol) into one.  A master that
+has been granted keeps the grant until its transfer completes, and for as long as it
+holds ``lock`` (so a read-modify-write is atomic).  When the bus is free the grant
+goes to a requesting master, rotating the priority so that the last winner comes
+last and no master starves.  The grant decision is combinational, so an idle bus
+adds no cycle of latency.
+
+``Decoder`` routes one master port to the device regions of soc/memmap.py.  Each
+slave port is as wide as its region (the device sees the offset in the low bits);
+an address outside every region is answered at once with ``ready`` and ``error``
+(an access fault for the core, never a hang).
+"""
+
+from amaranth import *
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.bus import BusSignature
+
+__all__ = ["Arbiter", "Decoder"]
+
+
+class Arbiter(wiring.Component):
+    """``n`` masters (``masters[i]``, index 0 first on a tie at reset) onto ``bus``."""
+
+    def __init__(self, n):
+        if n < 1:
+            raise ValueError("the arbiter needs at least one master")
+        self.n = n
+        super().__init__({
+            "masters": In(BusSignature()).array(n),
+            "bus": Out(BusSignature()),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        n = self.n
+        owner = Signal(range(n))       # master granted last (and now, when held)
+        held = Signal()                # owner keeps the bus: transfer open or locked
+        choice = Signal(range(n))
+
+        # Rotating priority: starting after the last owner, the first requester wins.
+        # Loop from the lowest priority to the highest so the last assignment wins.
+        with m.If(held):
+            m.d.comb += choice.eq(owner)
+        with m.Else():
+            m.d.comb += choice.eq(owner)
+            for step in reversed(range(1, n + 1)):
+                for last in range(n):
+                    cand = (last + step) % n
+                    with m.If((owner == last) & self.masters[cand].valid):
+                        m.d.comb += choice.eq(cand)
+
+        with m.Switch(choice):
+            for i in range(n):
+                with m.Case(i):
+                    mst = self.masters[i]
+                    m.d.comb += [
+                        self.bus.valid.eq(mst.valid),
+                        self.bus.addr.eq(mst.addr),
+                        self.bus.write.eq(mst.write),
+                        self.bus.wdata.eq(mst.wdata),
+                        self.bus.sel.eq(mst.sel),
+                        self.bus.lock.eq(mst.lock),
+                        mst.ready.eq(self.bus.ready),
+                        mst.rdata.eq(self.bus.rdata),
+                        mst.error.eq(self.bus.error),
+                    ]
+
+        m.d.sync += [
+            owner.eq(choice),
+            # Keep the grant while a transfer waits for ready, and while lock is held.
+            held.eq((self.bus.valid & ~self.bus.ready) | self.bus.lock),
+        ]
+        return m
+
+
+class Decoder(wiring.Component):
+    """Routes ``bus`` to one slave port per region (attributes named after the regions)."""
+
+    def __init__(self, regions, addr_width=None):
+        self.regions = tuple(regions)
+        names = [r.name for r in self.regions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate region names in {names}")
+        ordered = sorted(self.regions, key=lambda r: r.base)
+        for a, b in zip(ordered, ordered[1:]):
+            if a.end > b.base:
+                raise ValueError(f"regions {a.name} and {b.name} overlap")
+        master_sig = BusSignature() if addr_width is None else BusSignature(addr_width)
+        members = {"bus": In(master_sig)}
+        for r in self.regions:
+            if r.end > 1 << master_sig.addr_width:
+                raise ValueError(f"region {r.name} lies beyond the bus's address space")
+            if r.name == "bus":
+                raise ValueError("a region may not be called 'bus'")
+            members[r.name] = Out(BusSignature(r.addr_width))
+        super().__init__(members)
+
+    def slave(self, name):
+        return getattr(self, name)
+
+    def elaborate(self, platform):
+        m = Module()
+        addr = self.bus.addr
+        hit_any = Signal()
+        for r in self.regions:
+            port = getattr(self, r.name)
+            hit = Signal(name=f"hit_{r.name}")
+            m.d.comb += hit.eq(addr[r.addr_width:] == (r.base >> r.addr_width))
+            m.d.comb += [
+                port.valid.eq(self.bus.valid & hit),
+                port.addr.eq(addr[:r.addr_width]),
+                port.write.eq(self.bus.write),
+                port.wdata.eq(self.bus.wdata),
+                port.sel.eq(self.bus.sel),
+                port.lock.eq(self.bus.lock),
+            ]
+            with m.If(hit):
+                m.d.comb += [
+                    hit_any.eq(1),
+                    self.bus.ready.eq(port.ready),
+                    self.bus.rdata.eq(port.rdata),
+                    self.bus.error.eq(port.error),
+                ]
+        with m.If(~hit_any):
+            # Nothing lives here: fault at once.
+            m.d.comb += [
+                self.bus.ready.eq(self.bus.valid),
+                self.bus.error.eq(1),
+                self.bus.rdata.eq(0),
+            ]
+        return m

@@ -1,0 +1,153 @@
+"""Platform-level interrupt controller for hart 0 (context 0 = M-mode, 1 = S-mode).
+
+Register map (offsets, 32-bit registers, as QEMU virt / the PLIC specification):
+
+* ``4*i``                     priority of source i (i = 1..sources; 0..7, 0 = never)
+* ``0x1000``                  pending bits (read only; bit i = source i)
+* ``0x2000 + 0x80*c``         enable bits of context c
+* ``0x20_0000 + 0x1000*c``    priority threshold of context c
+* ``0x20_0004 + 0x1000*c``    claim (read) / complete (write) of context c
+
+Gateways are level triggered: a source whose line is high becomes pending unless it is
+already pending or in service (claimed and not yet completed).  A claim returns the
+enabled pending source with the highest priority above the context's threshold
+(ties go to the lowest id), or 0, and clears its pending bit.  A completion with the id
+of a source that is enabled for the context ends its service, so a still-high line is
+seen again; other completions are ignored.  ``irq[c]`` is high while context c has a
+source it would claim.
+"""
+
+from amaranth import *
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.bus import BusSignature
+from . import memmap
+from .regs import BusResponder, merge_lanes
+
+__all__ = ["PLIC", "PRIORITY_BASE", "PENDING_BASE", "ENABLE_BASE", "ENABLE_STRIDE",
+           "CONTEXT_BASE", "CONTEXT_STRIDE"]
+
+PRIORITY_BASE = 0x0000
+PENDING_BASE = 0x1000
+ENABLE_BASE = 0x2000
+ENABLE_STRIDE = 0x80
+CONTEXT_BASE = 0x20_0000
+CONTEXT_STRIDE = 0x1000
+
+
+class PLIC(wiring.Component):
+    def __init__(self, sources=memmap.PLIC_SOURCES, contexts=2, prio_bits=memmap.PLIC_PRIO_BITS):
+        if not 1 <= sources <= 31:
+            raise ValueError("this PLIC supports 1..31 sources (one 32-bit enable word)")
+        self.sources = sources
+        self.contexts = contexts
+        self.prio_bits = prio_bits
+        super().__init__({
+            "bus": In(BusSignature(memmap.PLIC.addr_width)),
+            # Interrupt lines; bit i = source i (bit 0 is ignored).
+            "sources_in": In(sources + 1),
+            "irq": Out(contexts),
+        })
+
+    def _best(self, m, ctx, eligible, prio):
+        """(id, priority) of the highest-priority eligible source, lowest id on ties."""
+        entries = []
+        for i in range(1, self.sources + 1):
+            p = Signal(self.prio_bits, name=f"c{ctx}_cand{i}_prio")
+            m.d.comb += p.eq(Mux(eligible[i], prio[i], 0))
+            entries.append((C(i, 5), p))
+        level = 0
+        while len(entries) > 1:
+            paired = []
+            for k in range(0, len(entries) - 1, 2):
+                (ia, pa), (ib, pb) = entries[k], entries[k + 1]
+                win_id = Signal(5, name=f"c{ctx}_l{level}_{k}_id")
+                win_p = Signal(self.prio_bits, name=f"c{ctx}_l{level}_{k}_prio")
+                take_b = pb > pa       # a holds the lower ids, so it wins ties
+                m.d.comb += [win_id.eq(Mux(take_b, ib, ia)), win_p.eq(Mux(take_b, pb, pa))]
+                paired.append((win_id, win_p))
+            if len(entries) % 2:
+                paired.append(entries[-1])
+            entries = paired
+            level += 1
+        return entries[0]
+
+    def elaborate(self, platform):
+        m = Module()
+        bus = self.bus
+        resp = BusResponder(m, bus)
+        n, nctx = self.sources, self.contexts
+
+        prio = Array(Signal(self.prio_bits, name=f"prio{i}") for i in range(n + 1))
+        pending = Signal(n + 1)
+        in_service = Signal(n + 1)
+        enable = [Signal(n + 1, name=f"enable{c}") for c in range(nctx)]
+        threshold = [Signal(self.prio_bits, name=f"threshold{c}") for c in range(nctx)]
+
+        real = C(((1 << (n + 1)) - 1) & ~1, n + 1)     # bit 0 is not a source
+
+        # Per context: the source a claim would return (0 if none).
+        claim_id = []
+        for c in range(nctx):
+            eligible = Signal(n + 1, name=f"eligible{c}")
+            m.d.comb += eligible.eq(pending & enable[c] & real)
+            best_id, best_p = self._best(m, c, eligible, prio)
+            cid = Signal(5, name=f"claim_id{c}")
+            m.d.comb += cid.eq(Mux(best_p > threshold[c], best_id, 0))
+            claim_id.append(cid)
+            m.d.sync += self.irq[c].eq(cid != 0)
+
+        # Effects of this cycle's register accesses.
+        claimed = Signal(n + 1)      # one-hot, sources claimed now
+        completed = Signal(n + 1)    # one-hot, sources completed now
+
+        # The two 32-bit halves of the doubleword are decoded separately.
+        for half in range(2):
+            lanes = bus.sel[4 * half:4 * half + 4]
+            active = lanes.any()
+            offset = Cat(C(0, 2), C(half, 1), bus.addr[3:])
+            wdata = bus.wdata[32 * half:32 * half + 32]
+            rword = resp.rdata[32 * half:32 * half + 32]
+            rd = resp.reading & active
+            wr = resp.writing & active
+            with m.Switch(offset):
+                for i in range(1, n + 1):
+                    with m.Case(PRIORITY_BASE + 4 * i):
+                        m.d.comb += rword.eq(prio[i])
+                        with m.If(wr):
+                            merged = merge_lanes(Cat(prio[i], C(0, 32 - self.prio_bits)),
+                                                 wdata, lanes)
+                            m.d.sync += prio[i].eq(merged[:self.prio_bits])
+                with m.Case(PENDING_BASE):
+                    m.d.comb += rword.eq(pending)
+                for c in range(nctx):
+                    with m.Case(ENABLE_BASE + ENABLE_STRIDE * c):
+                        m.d.comb += rword.eq(enable[c])
+                        with m.If(wr):
+                            merged = merge_lanes(Cat(enable[c], C(0, 31 - n)), wdata, lanes)
+                            m.d.sync += enable[c].eq(merged[:n + 1] & real)
+                    with m.Case(CONTEXT_BASE + CONTEXT_STRIDE * c):
+                        m.d.comb += rword.eq(threshold[c])
+                        with m.If(wr):
+                            merged = merge_lanes(Cat(threshold[c], C(0, 32 - self.prio_bits)),
+                                                 wdata, lanes)
+                            m.d.sync += threshold[c].eq(merged[:self.prio_bits])
+                    with m.Case(CONTEXT_BASE + CONTEXT_STRIDE * c + 4):
+                        m.d.comb += rword.eq(claim_id[c])
+                        with m.If(rd):
+                            m.d.comb += claimed.eq(1 << claim_id[c])
+                        with m.If(wr):
+                            done_id = wdata[:5]
+                            with m.If((wdata < n + 1) & (enable[c].bit_select(done_id, 1))):
+                                m.d.comb += completed.eq(1 << done_id)
+
+        # Gateways.
+        lines = Cat(C(0, 1), self.sources_in[1:])
+        next_service = Signal(n + 1)
+        m.d.comb += next_service.eq((in_service | claimed) & ~completed & real)
+        m.d.sync += [
+            in_service.eq(next_service),
+            pending.eq(((pending & ~claimed) | (lines & ~in_service & ~claimed)) & real),
+        ]
+        return m
