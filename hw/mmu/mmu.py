@@ -1,0 +1,260 @@
+"""The Sv39 MMU: an instruction TLB, a data TLB and one shared page-table walker.
+
+Timing, per translation port (``ifetch`` and ``data``):
+
+* M mode (priv >= 2) or satp.MODE != Sv39: ``ready`` in the same cycle as
+  ``valid`` (combinational), ``paddr = vaddr[0:56]``.  No TLB, no event.
+* TLB hit: the lookup happens in the first cycle of ``valid``; the result is
+  registered and ``ready`` comes in the next cycle.  A hit whose permissions
+  do not allow the access, or whose A bit is 0, or whose D bit is 0 for a
+  store, is treated as a miss: the walker re-reads the PTE (setting A/D or
+  raising the page fault from what memory says now) and the refill reuses
+  the slot.
+* Miss: the walker runs (see walker.py for its cycle budget); its result is
+  registered and ``ready`` comes the cycle after the walker finishes.  A
+  successful walk refills the port's TLB; faults are not cached.
+
+Only one TLB lookup is started per cycle (round-robin between the ports when
+both ask), and lookups and sfence wait for a cycle in which the walker is not
+reporting an event, so ``events`` carries at most one event per cycle.
+TLB_HIT/TLB_MISS and TLB_FLUSH events appear in the cycle of the lookup or
+flush; walker events one cycle after the step they describe.
+
+sfence.vma is accepted (``ready``) in a cycle in which the walker is idle;
+it invalidates matching entries of both TLBs at the end of that cycle.
+"""
+
+from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bus import BusSignature, PADDR_WIDTH
+from .signatures import (Access, EventKind, TranslateSignature, SfenceSignature,
+                         MMUEventSignature)
+from .pte import SatpLayout, VAddrLayout, SATP_MODE_SV39, access_allowed, leaf_paddr
+from .tlb import TLB, TLBEntryLayout
+from .walker import Walker
+
+__all__ = ["MMU"]
+
+PORT_FETCH = 0
+PORT_DATA = 1
+
+
+class MMU(wiring.Component):
+    """Sv39 MMU.  See the module docstring for timing and policies.
+
+    Parameters: ``itlb_entries``, ``dtlb_entries`` (number of fully
+    associative entries of each TLB) and ``replacement`` (``"plru"`` or
+    ``"fifo"``, see tlb.py; PLRU needs power-of-two sizes).
+    """
+
+    def __init__(self, itlb_entries=8, dtlb_entries=16, replacement="plru"):
+        self.itlb_entries = itlb_entries
+        self.dtlb_entries = dtlb_entries
+        self.replacement = replacement
+        super().__init__({
+            "ifetch": In(TranslateSignature()),
+            "data":   In(TranslateSignature()),
+            "sfence": In(SfenceSignature()),
+            "bus":    Out(BusSignature()),
+            "events": Out(MMUEventSignature()),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.walker = walker = Walker()
+        m.submodules.itlb = itlb = TLB(self.itlb_entries, self.replacement)
+        m.submodules.dtlb = dtlb = TLB(self.dtlb_entries, self.replacement)
+        wiring.connect(m, wiring.flipped(self.bus), walker.bus)
+
+        ports = [self.ifetch, self.data]
+        tlbs = [itlb, dtlb]
+
+        # Shared arbitration state.
+        lookup_req = Signal(2)
+        lookup_grant = Signal(2)
+        walk_req = Signal(2)
+        walk_grant = Signal(2)
+        last_lookup = Signal()          # port granted most recently
+
+        sfence_fire = Signal()
+        m.d.comb += sfence_fire.eq(self.sfence.valid & walker.idle & ~walker.event_pending)
+        lookups_blocked = walker.event_pending | sfence_fire
+
+        # Round-robin between the two lookup requests.
+        with m.If(~lookups_blocked):
+            with m.If(lookup_req[PORT_FETCH] & lookup_req[PORT_DATA]):
+                m.d.comb += lookup_grant.eq(Mux(last_lookup == PORT_FETCH, 0b10, 0b01))
+            with m.Else():
+                m.d.comb += lookup_grant.eq(lookup_req)
+        with m.If(lookup_grant.any()):
+            m.d.sync += last_lookup.eq(lookup_grant[PORT_DATA])
+
+        # The walker serves the data port first when both wait.
+        with m.If(walker.idle):
+            m.d.comb += walk_grant.eq(Mux(walk_req[PORT_DATA], 0b10, walk_req))
+        walk_port = walk_grant[PORT_DATA]
+        chosen = ports[PORT_DATA]
+        other = ports[PORT_FETCH]
+        m.d.comb += [
+            walker.start.eq(walk_grant.any()),
+            walker.port.eq(walk_port),
+            walker.vaddr.eq(Mux(walk_port, chosen.vaddr, other.vaddr)),
+            walker.satp.eq(Mux(walk_port, chosen.satp, other.satp)),
+            walker.access.eq(Mux(walk_port, chosen.access, other.access)),
+            walker.priv.eq(Mux(walk_port, chosen.priv, other.priv)),
+            walker.sum.eq(Mux(walk_port, chosen.sum, other.sum)),
+            walker.mxr.eq(Mux(walk_port, chosen.mxr, other.mxr)),
+        ]
+
+        # Event produced by a lookup in this cycle (at most one port looks up).
+        lk_event = Signal()
+        lk_kind = Signal(EventKind)
+        lk_port = Signal()
+        lk_paddr = Signal(PADDR_WIDTH)
+        lk_level = Signal(2)
+
+        for idx, (port, tlb) in enumerate(zip(ports, tlbs)):
+            satp = data.View(SatpLayout, port.satp)
+            va = data.View(VAddrLayout, port.vaddr)
+            bare = Signal(name=f"bare{idx}")
+            m.d.comb += bare.eq(port.priv[1] | (satp.mode != SATP_MODE_SV39))
+
+            entry = tlb.hit_entry
+            canonical = port.vaddr[38:64] == Mux(port.vaddr[38], (1 << 26) - 1, 0)
+            store = port.access == Access.STORE
+            usable = Signal(name=f"usable{idx}")
+            m.d.comb += [
+                tlb.lookup_vpn.eq(Cat(va.vpn0, va.vpn1, va.vpn2)),
+                tlb.lookup_asid.eq(satp.asid),
+                usable.eq(tlb.hit & canonical & entry.a & (entry.d | ~store) &
+                          access_allowed(r=entry.r, w=entry.w, x=entry.x, u=entry.u,
+                                         access=port.access, priv=port.priv,
+                                         sum_=port.sum, mxr=port.mxr)),
+            ]
+
+            res_paddr = Signal(PADDR_WIDTH, name=f"res_paddr{idx}")
+            res_pf = Signal(name=f"res_pf{idx}")
+            res_af = Signal(name=f"res_af{idx}")
+            stale = Signal(name=f"stale{idx}")          # a lookup hit an unusable entry
+            stale_index = Signal.like(tlb.hit_index, name=f"stale_index{idx}")
+
+            m.d.comb += port.paddr.eq(port.vaddr[0:PADDR_WIDTH])
+
+            with m.FSM(name=f"port{idx}"):
+                with m.State("IDLE"):
+                    with m.If(port.valid & bare):
+                        m.d.comb += port.ready.eq(1)
+                    m.d.comb += lookup_req[idx].eq(port.valid & ~bare)
+                    with m.If(lookup_grant[idx]):
+                        m.d.comb += [
+                            lk_event.eq(1),
+                            lk_port.eq(idx),
+                            lk_level.eq(entry.level),
+                        ]
+                        with m.If(usable):
+                            m.d.comb += [
+                                tlb.touch.eq(1),
+                                lk_kind.eq(EventKind.TLB_HIT),
+                                lk_paddr.eq(leaf_paddr(entry.ppn, entry.level, port.vaddr)),
+                            ]
+                            m.d.sync += [
+                                res_paddr.eq(lk_paddr),
+                                res_pf.eq(0),
+                                res_af.eq(0),
+                            ]
+                            m.next = "RESP"
+                        with m.Else():
+                            m.d.comb += lk_kind.eq(EventKind.TLB_MISS)
+                            m.d.sync += [
+                                stale.eq(tlb.hit & canonical),
+                                stale_index.eq(tlb.hit_index),
+                            ]
+                            m.next = "WALK"
+
+                with m.State("WALK"):
+                    m.d.comb += walk_req[idx].eq(1)
+                    with m.If(walker.done & (walker.port_out == idx)):
+                        m.d.sync += [
+                            res_paddr.eq(walker.paddr),
+                            res_pf.eq(walker.page_fault),
+                            res_af.eq(walker.access_fault),
+                        ]
+                        ok = ~walker.page_fault & ~walker.access_fault
+                        leaf = walker.leaf_pte
+                        m.d.comb += [
+                            tlb.fill_valid.eq(ok),
+                            tlb.fill_index.eq(Mux(stale, stale_index, tlb.victim)),
+                            tlb.fill_entry.valid.eq(1),
+                            tlb.fill_entry.vpn.eq(walker.leaf_vpn),
+                            tlb.fill_entry.level.eq(walker.leaf_level),
+                            tlb.fill_entry.asid.eq(walker.leaf_asid),
+                            tlb.fill_entry.g.eq(walker.leaf_global),
+                            tlb.fill_entry.ppn.eq(leaf.ppn),
+                            tlb.fill_entry.r.eq(leaf.r),
+                            tlb.fill_entry.w.eq(leaf.w),
+                            tlb.fill_entry.x.eq(leaf.x),
+                            tlb.fill_entry.u.eq(leaf.u),
+                            tlb.fill_entry.a.eq(leaf.a),
+                            tlb.fill_entry.d.eq(leaf.d),
+                        ]
+                        m.next = "RESP"
+
+                with m.State("RESP"):
+                    m.d.comb += [
+                        port.ready.eq(1),
+                        port.paddr.eq(res_paddr),
+                        port.page_fault.eq(res_pf),
+                        port.access_fault.eq(res_af),
+                    ]
+                    m.next = "IDLE"
+
+            m.d.comb += [
+                tlb.flush_valid.eq(sfence_fire),
+                tlb.flush_vpn.eq(self.sfence.vaddr[12:39]),
+                tlb.flush_asid.eq(self.sfence.asid),
+                tlb.flush_all_vaddr.eq(self.sfence.all_vaddr),
+                tlb.flush_all_asid.eq(self.sfence.all_asid),
+            ]
+
+        m.d.comb += self.sfence.ready.eq(sfence_fire)
+
+        # Event output: the walker's registered event, else a flush, else a lookup.
+        ev = self.events
+        lk_src = ports[PORT_DATA]
+        lk_alt = ports[PORT_FETCH]
+        with m.If(walker.event_pending):
+            m.d.comb += [
+                ev.valid.eq(1),
+                ev.kind.eq(walker.events.kind),
+                ev.port.eq(walker.events.port),
+                ev.vaddr.eq(walker.events.vaddr),
+                ev.satp.eq(walker.events.satp),
+                ev.access.eq(walker.events.access),
+                ev.level.eq(walker.events.level),
+                ev.pte_addr.eq(walker.events.pte_addr),
+                ev.pte.eq(walker.events.pte),
+                ev.paddr.eq(walker.events.paddr),
+                ev.cause.eq(walker.events.cause),
+            ]
+        with m.Elif(sfence_fire):
+            m.d.comb += [
+                ev.valid.eq(1),
+                ev.kind.eq(EventKind.TLB_FLUSH),
+                ev.vaddr.eq(self.sfence.vaddr),
+                ev.satp.eq(self.sfence.asid << 44),
+                ev.cause.eq(Cat(self.sfence.all_vaddr, self.sfence.all_asid)),
+            ]
+        with m.Elif(lk_event):
+            m.d.comb += [
+                ev.valid.eq(1),
+                ev.kind.eq(lk_kind),
+                ev.port.eq(lk_port),
+                ev.vaddr.eq(Mux(lk_port, lk_src.vaddr, lk_alt.vaddr)),
+                ev.satp.eq(Mux(lk_port, lk_src.satp, lk_alt.satp)),
+                ev.access.eq(Mux(lk_port, lk_src.access, lk_alt.access)),
+                ev.level.eq(Mux(lk_kind == EventKind.TLB_HIT, lk_level, 0)),
+                ev.paddr.eq(lk_paddr),
+            ]
+        return m
