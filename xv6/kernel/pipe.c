@@ -1,0 +1,161 @@
+// Pipes: a 512-byte ring buffer shared by a read end and a write end, each
+// an open file.  Readers sleep while the ring is empty, writers while it is
+// full.
+
+#include "kernel/types.h"
+#include "kernel/riscv.h"
+#include "kernel/param.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/fs.h"
+#include "kernel/sleeplock.h"
+#include "kernel/file.h"
+#include "kernel/defs.h"
+
+#define PIPE_BYTES 512
+
+struct pipe {
+  struct spinlock lock;
+  char ring[PIPE_BYTES];
+  uint taken;        // bytes ever read; free-running, wraps at 2^32
+  uint added;        // bytes ever written; added - taken = bytes buffered
+  int reader_open;   // the read end has not been closed
+  int writer_open;   // the write end has not been closed
+};
+
+_Static_assert(sizeof(struct pipe) <= PGSIZE, "a pipe lives in one page");
+_Static_assert((PIPE_BYTES & (PIPE_BYTES - 1)) == 0, "ring size is a power of 2");
+
+// Sleep channels: readers wait for `added` to move, writers for `taken`.
+#define DATA_CHAN(pi)  ((void *)&(pi)->added)
+#define SPACE_CHAN(pi) ((void *)&(pi)->taken)
+
+// Make a pipe and its two file ends: *rd for reading, *wr for writing.
+int
+pipealloc(struct file **rd, struct file **wr)
+{
+  struct pipe *pi = 0;
+
+  *rd = filealloc();
+  *wr = filealloc();
+  if(*rd == 0 || *wr == 0 || (pi = (struct pipe *)kalloc()) == 0){
+    if(*rd)
+      fileclose(*rd);   // type FD_NONE: just frees the slot
+    if(*wr)
+      fileclose(*wr);
+    *rd = *wr = 0;
+    return -1;
+  }
+
+  initlock(&pi->lock, "pipe");
+  pi->taken = pi->added = 0;
+  pi->reader_open = pi->writer_open = 1;
+
+  (*rd)->type = FD_PIPE;
+  (*rd)->readable = 1;
+  (*rd)->writable = 0;
+  (*rd)->pipe = pi;
+  (*wr)->type = FD_PIPE;
+  (*wr)->readable = 0;
+  (*wr)->writable = 1;
+  (*wr)->pipe = pi;
+  return 0;
+}
+
+// One end is closed; the pipe goes away with its second end.
+void
+pipeclose(struct pipe *pi, int writable)
+{
+  acquire(&pi->lock);
+  if(writable){
+    pi->writer_open = 0;
+    wakeup(DATA_CHAN(pi));     // readers see end of file
+  } else {
+    pi->reader_open = 0;
+    wakeup(SPACE_CHAN(pi));    // writers see a broken pipe
+  }
+  int last = !pi->reader_open && !pi->writer_open;
+  release(&pi->lock);
+  if(last)
+    kfree(pi);
+}
+
+// Write n bytes from user address addr.  Returns n, or -1 if the read end
+// is closed or the process is killed before all of it went in, or if the
+// user buffer is bad.
+int
+pipewrite(struct pipe *pi, uint64 addr, int n)
+{
+  struct proc *p = myproc();
+  int done = 0;
+
+  acquire(&pi->lock);
+  while(done < n){
+    if(!pi->reader_open || killed(p)){
+      release(&pi->lock);
+      return -1;
+    }
+    uint used = pi->added - pi->taken;
+    if(used == PIPE_BYTES){
+      wakeup(DATA_CHAN(pi));
+      sleep(SPACE_CHAN(pi), &pi->lock);
+      continue;
+    }
+    // Copy as much as fits before the ring wraps or fills.
+    uint at = pi->added % PIPE_BYTES;
+    uint len = PIPE_BYTES - used;
+    if(len > PIPE_BYTES - at)
+      len = PIPE_BYTES - at;
+    if(len > (uint)(n - done))
+      len = n - done;
+    if(copyin(p->pagetable, &pi->ring[at], addr + done, len) < 0){
+      release(&pi->lock);
+      return -1;
+    }
+    pi->added += len;
+    done += len;
+  }
+  wakeup(DATA_CHAN(pi));
+  release(&pi->lock);
+  return done;
+}
+
+// Read up to n bytes into user address addr.  Waits while the pipe is empty
+// and a writer remains; returns 0 at end of file, -1 if killed or if the
+// user buffer is bad.
+int
+piperead(struct pipe *pi, uint64 addr, int n)
+{
+  struct proc *p = myproc();
+
+  acquire(&pi->lock);
+  while(pi->added == pi->taken && pi->writer_open){
+    if(killed(p)){
+      release(&pi->lock);
+      return -1;
+    }
+    sleep(DATA_CHAN(pi), &pi->lock);
+  }
+
+  int done = 0;
+  while(done < n && pi->added != pi->taken){
+    uint at = pi->taken % PIPE_BYTES;
+    uint len = pi->added - pi->taken;
+    if(len > PIPE_BYTES - at)
+      len = PIPE_BYTES - at;
+    if(len > (uint)(n - done))
+      len = n - done;
+    if(copyout(p->pagetable, addr + done, &pi->ring[at], len) < 0){
+      if(done == 0){
+        release(&pi->lock);
+        return -1;
+      }
+      break;
+    }
+    pi->taken += len;
+    done += len;
+  }
+  wakeup(SPACE_CHAN(pi));
+  release(&pi->lock);
+  return done;
+}
