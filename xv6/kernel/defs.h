@@ -51,6 +51,7 @@ void            kinit(void);
 void*           kalloc(void);            // one zeroed-on-demand 4096-byte page, or 0
 void            kfree(void *pa);
 uint64          kfreepages(void);        // pages on the free list
+void            kref_get(void *pa);      // one more reference to an allocated page
 
 // vm.c: page tables.
 void            kvminit(void);

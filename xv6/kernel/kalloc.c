@@ -1,0 +1,118 @@
+// Physical page allocator for the RAM between the end of the kernel image
+// and PHYSTOP.
+//
+// Boot cost matters (the RTL simulator is slow), so kinit() touches no
+// page: pages that were never handed out are taken from a "fresh" region by
+// moving a boundary upward, and only freed pages go on a linked free list.
+//
+// kalloc() returns a page filled with zeros; callers may rely on that.
+//
+// Every page has a reference count (for pages mapped into several address
+// spaces): kalloc() sets it to 1, kref_get() adds one, kfree() drops one
+// and recycles the page only when the count reaches zero.
+
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/memlayout.h"
+#include "kernel/spinlock.h"
+#include "kernel/riscv.h"
+#include "kernel/defs.h"
+
+extern char end[];   // first byte after the kernel image (kernel.ld)
+
+#define NPAGES_RAM ((PHYSTOP - KERNBASE) / PGSIZE)
+
+struct freepage {
+  struct freepage *next;
+};
+
+static struct {
+  struct spinlock lock;
+  struct freepage *list;   // pages given back by kfree
+  uint64 nlisted;          // length of list
+  uint64 fresh;            // next never-used page; [fresh, PHYSTOP) is free
+  ushort refs[NPAGES_RAM]; // reference count per physical page
+} pmem;
+
+static uint64 first_page;  // lowest allocatable address
+
+static int
+page_index(uint64 pa)
+{
+  if ((pa % PGSIZE) != 0 || pa < first_page || pa >= PHYSTOP)
+    panic("kalloc: bad physical page");
+  return (pa - KERNBASE) / PGSIZE;
+}
+
+void
+kinit(void)
+{
+  initlock(&pmem.lock, "kalloc");
+  first_page = PGROUNDUP((uint64)end);
+  pmem.fresh = first_page;
+  pmem.list = 0;
+  pmem.nlisted = 0;
+}
+
+void *
+kalloc(void)
+{
+  uint64 pa = 0;
+  acquire(&pmem.lock);
+  if (pmem.list) {
+    pa = (uint64)pmem.list;
+    pmem.list = pmem.list->next;
+    pmem.nlisted--;
+  } else if (pmem.fresh < PHYSTOP) {
+    pa = pmem.fresh;
+    pmem.fresh += PGSIZE;
+  }
+  if (pa)
+    pmem.refs[page_index(pa)] = 1;
+  release(&pmem.lock);
+
+  if (pa)
+    memset((void *)pa, 0, PGSIZE);
+  return (void *)pa;
+}
+
+// One more user of page pa (which must be allocated).
+void
+kref_get(void *pa)
+{
+  acquire(&pmem.lock);
+  int i = page_index((uint64)pa);
+  if (pmem.refs[i] == 0)
+    panic("kref_get: page is free");
+  if (pmem.refs[i] == 0xffff)
+    panic("kref_get: too many references");
+  pmem.refs[i]++;
+  release(&pmem.lock);
+}
+
+// Drop one reference to page pa; the last one frees it.
+void
+kfree(void *pa)
+{
+  acquire(&pmem.lock);
+  int i = page_index((uint64)pa);
+  if (pmem.refs[i] == 0)
+    panic("kfree: page already free");
+  pmem.refs[i]--;
+  if (pmem.refs[i] == 0) {
+    struct freepage *fp = (struct freepage *)pa;
+    fp->next = pmem.list;
+    pmem.list = fp;
+    pmem.nlisted++;
+  }
+  release(&pmem.lock);
+}
+
+uint64
+kfreepages(void)
+{
+  acquire(&pmem.lock);
+  uint64 n = pmem.nlisted + (PHYSTOP - pmem.fresh) / PGSIZE;
+  release(&pmem.lock);
+  return n;
+}

@@ -1,0 +1,349 @@
+// Sv39 page tables: the kernel's own table and every user address space.
+
+#include "kernel/param.h"
+#include "kernel/types.h"
+#include "kernel/memlayout.h"
+#include "kernel/riscv.h"
+#include "kernel/defs.h"
+
+extern char etext[];       // end of kernel text (kernel.ld)
+extern char trampoline[];  // trampoline.S
+
+pagetable_t kernel_pagetable;
+
+#define PTE_LEAF_BITS (PTE_R | PTE_W | PTE_X)
+
+static int
+pte_is_leaf(pte_t e)
+{
+  return (e & PTE_LEAF_BITS) != 0;
+}
+
+// Add a mapping to the kernel table during boot; running out of memory
+// here is fatal.
+void
+kvmmap(pagetable_t kpt, uint64 va, uint64 pa, uint64 sz, int perm)
+{
+  if (mappages(kpt, va, sz, pa, perm) != 0)
+    panic("kvmmap: out of memory");
+}
+
+// The kernel sees devices and RAM at their physical addresses, plus the
+// trampoline at the top and one stack per process slot below it.
+void
+kvminit(void)
+{
+  pagetable_t kpt = (pagetable_t)kalloc();
+  if (kpt == 0)
+    panic("kvminit: no memory");
+
+  kvmmap(kpt, UART0, UART0, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, PLIC, PLIC, 0x400000, PTE_R | PTE_W);
+
+  uint64 text_end = (uint64)etext;   // page aligned by kernel.ld
+  kvmmap(kpt, KERNBASE, KERNBASE, text_end - KERNBASE, PTE_R | PTE_X);
+  kvmmap(kpt, text_end, text_end, PHYSTOP - text_end, PTE_R | PTE_W);
+  kvmmap(kpt, TRAMPOLINE, (uint64)trampoline, PGSIZE, PTE_R | PTE_X);
+
+  proc_mapstacks(kpt);
+  kernel_pagetable = kpt;
+}
+
+// Turn on paging with the kernel table.
+void
+kvminithart(void)
+{
+  sfence_vma();   // page table writes are done before the walker sees them
+  csr_write(satp, MAKE_SATP(kernel_pagetable));
+  sfence_vma();   // nothing stale from before paging
+}
+
+// Address of the level-0 PTE for va, creating missing intermediate tables
+// when alloc is set.  0 if a table is missing (or cannot be allocated).
+pte_t *
+walk(pagetable_t pt, uint64 va, int alloc)
+{
+  if (va >= MAXVA)
+    panic("walk: address beyond MAXVA");
+  pagetable_t table = pt;
+  for (int level = 2; level > 0; level--) {
+    pte_t *slot = &table[PX(level, va)];
+    if (*slot & PTE_V) {
+      if (pte_is_leaf(*slot))
+        panic("walk: unexpected superpage");
+      table = (pagetable_t)PTE2PA(*slot);
+      continue;
+    }
+    if (!alloc)
+      return 0;
+    pagetable_t next = (pagetable_t)kalloc();   // zeroed: all invalid
+    if (next == 0)
+      return 0;
+    *slot = PA2PTE(next) | PTE_V;
+    table = next;
+  }
+  return &table[PX(0, va)];
+}
+
+// Physical address behind user address va, or 0 if not a valid user page.
+uint64
+walkaddr(pagetable_t pt, uint64 va)
+{
+  if (va >= MAXVA)
+    return 0;
+  pte_t *e = walk(pt, va, 0);
+  if (e == 0 || (*e & PTE_V) == 0 || (*e & PTE_U) == 0)
+    return 0;
+  return PTE2PA(*e);
+}
+
+// Map [va, va+size) to [pa, pa+size) with permissions perm.  va and size
+// must be page aligned.  Returns 0, or -1 when a page-table page could not
+// be allocated (mappings made so far stay; the caller cleans up).
+int
+mappages(pagetable_t pt, uint64 va, uint64 size, uint64 pa, int perm)
+{
+  if ((va % PGSIZE) != 0 || (size % PGSIZE) != 0)
+    panic("mappages: unaligned");
+  if (size == 0)
+    panic("mappages: empty range");
+
+  uint64 done = 0;
+  while (done < size) {
+    // One walk per leaf table, then fill its consecutive entries.
+    pte_t *e = walk(pt, va + done, 1);
+    if (e == 0)
+      return -1;
+    uint64 room = 512 - PX(0, va + done);   // entries left in this table
+    for (; room > 0 && done < size; room--, e++, done += PGSIZE) {
+      if (*e & PTE_V)
+        panic("mappages: already mapped");
+      *e = PA2PTE(pa + done) | perm | PTE_V;
+    }
+  }
+  return 0;
+}
+
+// Remove npages mappings starting at va, optionally freeing the pages
+// (pages marked PTE_S belong to someone else and are never freed here).
+// Missing mappings are skipped: user processes can leave holes.
+void
+uvmunmap(pagetable_t pt, uint64 va, uint64 npages, int do_free)
+{
+  if ((va % PGSIZE) != 0)
+    panic("uvmunmap: unaligned");
+  for (uint64 i = 0; i < npages; i++) {
+    uint64 a = va + i * PGSIZE;
+    if (a >= MAXVA)
+      break;
+    pte_t *e = walk(pt, a, 0);
+    if (e == 0 || (*e & PTE_V) == 0)
+      continue;
+    if (!pte_is_leaf(*e))
+      panic("uvmunmap: not a leaf");
+    if (do_free && (*e & PTE_S) == 0)
+      kfree((void *)PTE2PA(*e));
+    *e = 0;
+  }
+}
+
+// A fresh, empty user page table; 0 if out of memory.
+pagetable_t
+uvmcreate(void)
+{
+  return (pagetable_t)kalloc();
+}
+
+// Grow a process from oldsz to newsz bytes with zeroed pages, user
+// readable plus xperm.  Returns the new size, or 0 on failure (with
+// nothing left allocated).
+uint64
+uvmalloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm)
+{
+  if (newsz <= oldsz)
+    return oldsz;
+  uint64 from = PGROUNDUP(oldsz);
+  for (uint64 a = from; a < newsz; a += PGSIZE) {
+    void *page = kalloc();
+    if (page == 0 ||
+        mappages(pt, a, PGSIZE, (uint64)page, PTE_R | PTE_U | xperm) != 0) {
+      if (page)
+        kfree(page);
+      uvmdealloc(pt, a, oldsz);
+      return 0;
+    }
+  }
+  return newsz;
+}
+
+// Shrink a process from oldsz to newsz bytes; returns the new size.
+uint64
+uvmdealloc(pagetable_t pt, uint64 oldsz, uint64 newsz)
+{
+  if (newsz >= oldsz)
+    return oldsz;
+  uint64 keep = PGROUNDUP(newsz);
+  uint64 upto = PGROUNDUP(oldsz);
+  if (upto > keep)
+    uvmunmap(pt, keep, (upto - keep) / PGSIZE, 1);
+  return newsz;
+}
+
+// Free the page-table pages of a table whose user pages are already gone.
+// A user leaf still present is released as well; anything else is a bug.
+static void
+free_tables(pagetable_t table, int level)
+{
+  for (int i = 0; i < 512; i++) {
+    pte_t e = table[i];
+    if ((e & PTE_V) == 0)
+      continue;
+    if (pte_is_leaf(e)) {
+      if (level != 0 || (e & PTE_U) == 0)
+        panic("free_tables: stray kernel mapping");
+      if ((e & PTE_S) == 0)
+        kfree((void *)PTE2PA(e));
+    } else {
+      free_tables((pagetable_t)PTE2PA(e), level - 1);
+    }
+    table[i] = 0;
+  }
+  kfree((void *)table);
+}
+
+// Free user memory [0, sz) and then the page table itself.
+void
+uvmfree(pagetable_t pt, uint64 sz)
+{
+  if (sz > 0)
+    uvmunmap(pt, 0, PGROUNDUP(sz) / PGSIZE, 1);
+  free_tables(pt, 2);
+}
+
+// Give the child a private copy of the parent's memory [0, sz): page
+// contents and permissions.  Returns 0, or -1 with the child's partial copy
+// freed.
+int
+uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
+{
+  for (uint64 a = 0; a < sz; a += PGSIZE) {
+    pte_t *e = walk(old, a, 0);
+    if (e == 0 || (*e & PTE_V) == 0)
+      continue;
+    int flags = PTE_FLAGS(*e) & ~(PTE_S | PTE_A | PTE_D);
+    char *copy = kalloc();
+    if (copy == 0)
+      goto fail;
+    memmove(copy, (char *)PTE2PA(*e), PGSIZE);
+    if (mappages(new, a, PGSIZE, (uint64)copy, flags) != 0) {
+      kfree(copy);
+      goto fail;
+    }
+  }
+  return 0;
+
+fail:
+  uvmunmap(new, 0, PGROUNDUP(sz) / PGSIZE, 1);
+  return -1;
+}
+
+// Make the page at va inaccessible to user mode (the stack guard).
+void
+uvmclear(pagetable_t pt, uint64 va)
+{
+  pte_t *e = walk(pt, va, 0);
+  if (e == 0)
+    panic("uvmclear: no mapping");
+  *e &= ~PTE_U;
+}
+
+// Is [va, va+len) a range user addresses can have (no wrap, below MAXVA)?
+static int
+user_range_ok(uint64 va, uint64 len)
+{
+  uint64 last = va + len;
+  return last >= va && last <= MAXVA;
+}
+
+// The kernel address of user address va if the page is mapped with PTE_U
+// and all of need_bits; 0 otherwise.
+static char *
+user_byte(pagetable_t pt, uint64 va, int need_bits)
+{
+  if (va >= MAXVA)
+    return 0;
+  pte_t *e = walk(pt, va, 0);
+  if (e == 0)
+    return 0;
+  uint64 want = PTE_V | PTE_U | need_bits;
+  if ((*e & want) != want)
+    return 0;
+  return (char *)(PTE2PA(*e) + (va % PGSIZE));
+}
+
+// Copy len bytes from kernel src to user dstva.  0, or -1 on a bad address.
+int
+copyout(pagetable_t pt, uint64 dstva, char *src, uint64 len)
+{
+  if (!user_range_ok(dstva, len))
+    return -1;
+  while (len > 0) {
+    char *k = user_byte(pt, dstva, PTE_W);
+    if (k == 0)
+      return -1;
+    uint64 n = PGSIZE - (dstva % PGSIZE);
+    if (n > len)
+      n = len;
+    memmove(k, src, n);
+    len -= n;
+    src += n;
+    dstva += n;
+  }
+  return 0;
+}
+
+// Copy len bytes from user srcva to kernel dst.  0, or -1 on a bad address.
+int
+copyin(pagetable_t pt, char *dst, uint64 srcva, uint64 len)
+{
+  if (!user_range_ok(srcva, len))
+    return -1;
+  while (len > 0) {
+    char *k = user_byte(pt, srcva, PTE_R);
+    if (k == 0)
+      return -1;
+    uint64 n = PGSIZE - (srcva % PGSIZE);
+    if (n > len)
+      n = len;
+    memmove(dst, k, n);
+    len -= n;
+    dst += n;
+    srcva += n;
+  }
+  return 0;
+}
+
+// Copy a NUL-terminated string of at most max bytes (terminator included)
+// from user srcva to dst.  0, or -1 on a bad address or a missing NUL.
+int
+copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max)
+{
+  while (max > 0) {
+    char *k = user_byte(pt, srcva, PTE_R);
+    if (k == 0)
+      return -1;
+    uint64 n = PGSIZE - (srcva % PGSIZE);
+    if (n > max)
+      n = max;
+    for (uint64 i = 0; i < n; i++) {
+      dst[i] = k[i];
+      if (k[i] == 0)
+        return 0;
+    }
+    dst += n;
+    srcva += n;
+    max -= n;
+  }
+  return -1;
+}
