@@ -1,0 +1,235 @@
+from soc.uart import UART16550, REG
+from tests.soc.busutil import read, write
+from tests.soc.conftest import run_sim
+
+
+async def rd(ctx, dut, reg):
+    return await read(ctx, dut.bus, reg, 1)
+
+
+async def wr(ctx, dut, reg, value):
+    await write(ctx, dut.bus, reg, value, 1)
+
+
+async def send_rx(ctx, dut, byte, limit=50):
+    """Offer one byte on the rx stream; returns True once the UART took it."""
+    ctx.set(dut.rx.valid, 1)
+    ctx.set(dut.rx.payload, byte)
+    for _ in range(limit):
+        _, _, ready = await ctx.tick().sample(dut.rx.ready)
+        if ready:
+            ctx.set(dut.rx.valid, 0)
+            return True
+    ctx.set(dut.rx.valid, 0)
+    return False
+
+
+def test_reset_values():
+    dut = UART16550()
+    out = {}
+
+    async def bench(ctx):
+        for name, reg in (("ier", 1), ("iir", 2), ("lcr", 3), ("mcr", 4), ("lsr", 5),
+                          ("msr", 6), ("scr", 7), ("rbr", 0)):
+            out[name] = await rd(ctx, dut, reg)
+        out["irq"] = ctx.get(dut.irq)
+        out["high"] = await read(ctx, dut.bus, 0x10, 8)
+
+    run_sim(dut, bench)
+    assert out == {"ier": 0, "iir": 0x01, "lcr": 0, "mcr": 0, "lsr": 0x60, "msr": 0xB0,
+                   "scr": 0, "rbr": 0, "irq": 0, "high": 0}
+
+
+def test_dlab_scratch_and_xv6_init_sequence():
+    dut = UART16550()
+    out = {}
+
+    async def bench(ctx):
+        await wr(ctx, dut, REG.IER, 0x00)
+        await wr(ctx, dut, REG.LCR, 0x80)
+        await wr(ctx, dut, REG.DLL, 0x03)
+        await wr(ctx, dut, REG.DLM, 0x00)
+        out["dl"] = (await rd(ctx, dut, 0), await rd(ctx, dut, 1))
+        await wr(ctx, dut, REG.DLM, 0x12)
+        out["dlm"] = await rd(ctx, dut, 1)
+        await wr(ctx, dut, REG.LCR, 0x03)
+        out["ier_after_dlab"] = await rd(ctx, dut, REG.IER)
+        await wr(ctx, dut, REG.FCR, 0x07)
+        out["iir_fifo"] = await rd(ctx, dut, REG.IIR)
+        await wr(ctx, dut, REG.IER, 0x03)
+        out["iir_thre"] = await rd(ctx, dut, REG.IIR)     # THR empty is pending
+        out["irq_after_read"] = ctx.get(dut.irq)           # the read cleared it
+        out["iir_again"] = await rd(ctx, dut, REG.IIR)
+        await wr(ctx, dut, REG.SCR, 0x5A)
+        out["scr"] = await rd(ctx, dut, REG.SCR)
+        await wr(ctx, dut, REG.LCR, 0x83)
+        out["lcr"] = await rd(ctx, dut, REG.LCR)
+        # A 64-bit read sees all registers on their lanes (DLAB=1 here).
+        out["all"] = await read(ctx, dut.bus, 0, 8)
+
+    run_sim(dut, bench)
+    assert out["dl"] == (3, 0) and out["dlm"] == 0x12
+    assert out["ier_after_dlab"] == 0
+    assert out["iir_fifo"] == 0xC1
+    assert out["iir_thre"] == 0xC2 and out["irq_after_read"] == 0
+    assert out["iir_again"] == 0xC1
+    assert out["scr"] == 0x5A and out["lcr"] == 0x83
+    assert out["all"] == int.from_bytes(bytes([3, 0x12, 0xC1, 0x83, 0, 0x60, 0xB0, 0x5A]), "little")
+
+
+def test_transmit_stream_and_thre_interrupt():
+    dut = UART16550()
+    sent = []
+    out = {}
+
+    async def bench(ctx):
+        await wr(ctx, dut, REG.FCR, 0x01)
+        await wr(ctx, dut, REG.IER, 0x02)
+        out["iir0"] = await rd(ctx, dut, REG.IIR)
+        for ch in b"hello":
+            await wr(ctx, dut, REG.THR, ch)
+        out["lsr_busy"] = await rd(ctx, dut, REG.LSR)
+        out["irq_busy"] = ctx.get(dut.irq)
+        # Now let the consumer drain.
+        ctx.set(dut.tx.ready, 1)
+        for _ in range(20):
+            _, _, valid, payload = await ctx.tick().sample(dut.tx.valid, dut.tx.payload)
+            if valid:
+                sent.append(payload)
+        ctx.set(dut.tx.ready, 0)
+        out["lsr_idle"] = await rd(ctx, dut, REG.LSR)
+        out["irq_idle"] = ctx.get(dut.irq)
+        out["iir1"] = await rd(ctx, dut, REG.IIR)
+        # Writing THR clears the pending THRE interrupt too.
+        await wr(ctx, dut, REG.IER, 0x02)
+        out["irq_re"] = ctx.get(dut.irq)
+        await wr(ctx, dut, REG.THR, 0x41)
+        out["irq_thr"] = ctx.get(dut.irq)
+
+    run_sim(dut, bench)
+    assert out["iir0"] == 0xC2
+    assert out["lsr_busy"] == 0x00
+    assert out["irq_busy"] == 0
+    assert bytes(sent) == b"hello"
+    assert out["lsr_idle"] == 0x60
+    assert out["irq_idle"] == 1 and out["iir1"] == 0xC2
+    assert out["irq_re"] == 1 and out["irq_thr"] == 0
+
+
+def test_transmit_fifo_capacity():
+    dut = UART16550()
+    sent = []
+
+    async def bench(ctx):
+        await wr(ctx, dut, REG.FCR, 0x01)
+        for ch in range(20):                # only 16 fit, the rest is dropped
+            await wr(ctx, dut, REG.THR, ch)
+        ctx.set(dut.tx.ready, 1)
+        for _ in range(30):
+            _, _, valid, payload = await ctx.tick().sample(dut.tx.valid, dut.tx.payload)
+            if valid:
+                sent.append(payload)
+        # Without FIFOs only one byte is held.
+        ctx.set(dut.tx.ready, 0)
+        await wr(ctx, dut, REG.FCR, 0x00)
+        for ch in (7, 8):
+            await wr(ctx, dut, REG.THR, ch)
+        ctx.set(dut.tx.ready, 1)
+        for _ in range(5):
+            _, _, valid, payload = await ctx.tick().sample(dut.tx.valid, dut.tx.payload)
+            if valid:
+                sent.append(payload)
+
+    run_sim(dut, bench)
+    assert sent == list(range(16)) + [7]
+
+
+def test_receive_interrupts_and_trigger_levels():
+    dut = UART16550(rx_timeout=40)
+    out = {}
+
+    async def bench(ctx):
+        # Non-FIFO mode: one byte of room, data-ready interrupt at once.
+        await wr(ctx, dut, REG.IER, 0x01)
+        out["took1"] = await send_rx(ctx, dut, 0x31)
+        out["took2"] = await send_rx(ctx, dut, 0x32, limit=10)   # no room
+        out["lsr"] = await rd(ctx, dut, REG.LSR)
+        out["iir"] = await rd(ctx, dut, REG.IIR)
+        out["irq"] = ctx.get(dut.irq)
+        out["rbr"] = await rd(ctx, dut, REG.RBR)
+        out["lsr2"] = await rd(ctx, dut, REG.LSR)
+        out["irq2"] = ctx.get(dut.irq)
+        # FIFO mode, trigger 4.
+        await wr(ctx, dut, REG.FCR, 0x47)
+        for ch in b"abc":
+            assert await send_rx(ctx, dut, ch)
+        out["iir_below"] = await rd(ctx, dut, REG.IIR)
+        assert await send_rx(ctx, dut, ord("d"))
+        out["iir_trig"] = await rd(ctx, dut, REG.IIR)
+        out["bytes"] = bytes([await rd(ctx, dut, REG.RBR) for _ in range(3)])
+        # One byte left below the trigger: the character timeout fires later.
+        out["iir_left"] = await rd(ctx, dut, REG.IIR)
+        await ctx.tick().repeat(50)
+        out["iir_timeout"] = await rd(ctx, dut, REG.IIR)
+        out["last"] = await rd(ctx, dut, REG.RBR)
+        out["iir_done"] = await rd(ctx, dut, REG.IIR)
+        # Fill the FIFO: 16 bytes fit, then backpressure; FCR bit 1 clears it.
+        took = [await send_rx(ctx, dut, k, limit=10) for k in range(18)]
+        out["took"] = took
+        await wr(ctx, dut, REG.FCR, 0x43)
+        out["lsr_cleared"] = await rd(ctx, dut, REG.LSR)
+
+    run_sim(dut, bench)
+    assert out["took1"] and not out["took2"]
+    assert out["lsr"] == 0x61
+    assert out["iir"] == 0x04 and out["irq"] == 1
+    assert out["rbr"] == 0x31 and out["lsr2"] == 0x60 and out["irq2"] == 0
+    assert out["iir_below"] == 0xC1
+    assert out["iir_trig"] == 0xC4
+    assert out["bytes"] == b"abc"
+    assert out["iir_left"] == 0xC1
+    assert out["iir_timeout"] == 0xCC
+    assert out["last"] == ord("d")
+    assert out["iir_done"] == 0xC1
+    assert out["took"] == [True] * 16 + [False] * 2
+    assert out["lsr_cleared"] == 0x60
+
+
+def test_rx_data_has_priority_over_thre():
+    dut = UART16550()
+    out = {}
+
+    async def bench(ctx):
+        await wr(ctx, dut, REG.FCR, 0x07)
+        await wr(ctx, dut, REG.IER, 0x03)
+        await send_rx(ctx, dut, 0x55)
+        out["first"] = await rd(ctx, dut, REG.IIR)     # RX data, THRE still pending
+        await rd(ctx, dut, REG.RBR)
+        out["second"] = await rd(ctx, dut, REG.IIR)
+        out["third"] = await rd(ctx, dut, REG.IIR)
+
+    run_sim(dut, bench)
+    assert (out["first"], out["second"], out["third"]) == (0xC4, 0xC2, 0xC1)
+
+
+def test_loopback():
+    dut = UART16550()
+    out = {}
+
+    async def bench(ctx):
+        ctx.set(dut.tx.ready, 1)
+        await wr(ctx, dut, REG.MCR, 0x10 | 0x0B)      # loop, DTR, RTS, OUT2
+        out["msr"] = await rd(ctx, dut, REG.MSR)
+        await wr(ctx, dut, REG.FCR, 0x01)
+        for ch in b"xyz":
+            await wr(ctx, dut, REG.THR, ch)
+        out["tx_valid"] = ctx.get(dut.tx.valid)
+        await ctx.tick().repeat(4)
+        out["got"] = bytes([await rd(ctx, dut, REG.RBR) for _ in range(3)])
+        out["lsr"] = await rd(ctx, dut, REG.LSR)
+
+    run_sim(dut, bench)
+    assert out["msr"] == 0xB0
+    assert out["tx_valid"] == 0
+    assert out["got"] == b"xyz"
+    assert out["lsr"] == 0x60
