@@ -1,0 +1,1 @@
+"""The RV64IMA core: Zicsr, Zifencei, machine/supervisor/user modes."""

@@ -1,0 +1,31 @@
+"""A translation unit without virtual memory (satp is treated as Bare).
+
+Same ports as hw.mmu.MMU.  It answers every request in the first cycle
+with paddr = vaddr[0:56] and never touches the bus.  The core uses it when
+built with ``mmu="bare"`` (small unit tests of the integer pipeline that do
+not need paging, and speed comparisons); the default is the real MMU.
+"""
+
+from amaranth import *
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bus import BusSignature
+from ..mmu.signatures import TranslateSignature, SfenceSignature, MMUEventSignature
+
+__all__ = ["BareMMU"]
+
+
+class BareMMU(wiring.Component):
+    ifetch: In(TranslateSignature())
+    data:   In(TranslateSignature())
+    sfence: In(SfenceSignature())
+    bus:    Out(BusSignature())
+    events: Out(MMUEventSignature())
+
+    def elaborate(self, platform):
+        m = Module()
+        for port in (self.ifetch, self.data):
+            m.d.comb += [port.ready.eq(port.valid), port.paddr.eq(port.vaddr[:56])]
+        m.d.comb += self.sfence.ready.eq(self.sfence.valid)
+        return m

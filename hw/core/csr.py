@@ -1,0 +1,374 @@
+"""Control and status registers, privilege mode, trap entry/return, interrupts.
+
+The CSR file owns the architectural state of the privileged architecture:
+the current privilege mode, mstatus and its restricted views, the trap
+registers of M and S mode, delegation, interrupt enables/pending bits,
+the counters and Sstc's stimecmp.  The core asks it:
+
+* whether a CSR access is legal (``addr``, ``write_intent``) and what the
+  CSR reads as (``rdata``); with ``we`` it writes ``wdata`` this cycle;
+* to take a trap (``trap`` with cause/interrupt flag/tval/epc): it picks
+  the target mode from the delegation registers, updates the state and
+  gives the handler address in ``trap_pc`` (valid in the same cycle);
+* to return (``mret``/``sret``): ``xret_pc`` holds mepc/sepc;
+* which interrupt, if any, must be taken before the next instruction
+  (``irq``/``irq_cause``), and whether WFI may finish (``wake``).
+
+Implemented with zero PMP entries: pmpcfg*/pmpaddr* read as 0 and ignore
+writes.  Hardware performance counters 3..31 and mcountinhibit are
+read-only zero.  satp accepts the modes Bare and Sv39 only; a write with
+any other mode is ignored as a whole.
+"""
+
+from amaranth import *
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from .isa import Interrupt, Priv
+
+__all__ = ["CSRFile", "CSR", "MStatus"]
+
+
+class CSR:
+    """CSR addresses (privileged spec, "CSR Listing")."""
+    # unprivileged counters
+    CYCLE, TIME, INSTRET = 0xC00, 0xC01, 0xC02
+    HPMCOUNTER3, HPMCOUNTER31 = 0xC03, 0xC1F
+    # supervisor
+    SSTATUS, SIE, STVEC, SCOUNTEREN, SENVCFG = 0x100, 0x104, 0x105, 0x106, 0x10A
+    SSCRATCH, SEPC, SCAUSE, STVAL, SIP = 0x140, 0x141, 0x142, 0x143, 0x144
+    STIMECMP = 0x14D
+    SATP = 0x180
+    # machine information
+    MVENDORID, MARCHID, MIMPID, MHARTID, MCONFIGPTR = 0xF11, 0xF12, 0xF13, 0xF14, 0xF15
+    # machine trap setup / handling
+    MSTATUS, MISA, MEDELEG, MIDELEG, MIE, MTVEC, MCOUNTEREN = \
+        0x300, 0x301, 0x302, 0x303, 0x304, 0x305, 0x306
+    MENVCFG = 0x30A
+    MCOUNTINHIBIT = 0x320
+    MHPMEVENT3, MHPMEVENT31 = 0x323, 0x33F
+    MSCRATCH, MEPC, MCAUSE, MTVAL, MIP = 0x340, 0x341, 0x342, 0x343, 0x344
+    PMPCFG0, PMPCFG15 = 0x3A0, 0x3AF
+    PMPADDR0, PMPADDR63 = 0x3B0, 0x3EF
+    MCYCLE, MINSTRET = 0xB00, 0xB02
+    MHPMCOUNTER3, MHPMCOUNTER31 = 0xB03, 0xB1F
+
+
+class MStatus(data.StructLayout):
+    """mstatus bit layout (RV64)."""
+    def __init__(self):
+        super().__init__({
+            "_0": 1, "sie": 1, "_2": 1, "mie": 1, "_4": 1, "spie": 1, "ube": 1, "mpie": 1,
+            "spp": 1, "vs": 2, "mpp": 2, "fs": 2, "xs": 2, "mprv": 1, "sum": 1, "mxr": 1,
+            "tvm": 1, "tw": 1, "tsr": 1, "_23": 9, "uxl": 2, "sxl": 2, "sbe": 1, "mbe": 1,
+            "_38": 25, "sd": 1,
+        })
+
+
+#: mstatus bits visible through sstatus: SIE SPIE UBE SPP VS FS XS SUM MXR UXL SD
+SSTATUS_MASK = (1 << 1) | (1 << 5) | (1 << 6) | (1 << 8) | (3 << 9) | (3 << 13) | \
+               (3 << 15) | (1 << 18) | (1 << 19) | (3 << 32) | (1 << 63)
+#: exceptions that may be delegated (not 10, 14 (reserved), 11 (ecall from M))
+MEDELEG_MASK = 0xB3FF
+#: interrupts that may be delegated to S: SSI, STI, SEI
+S_INTS = (1 << Interrupt.SSI) | (1 << Interrupt.STI) | (1 << Interrupt.SEI)
+ALL_INTS = S_INTS | (1 << Interrupt.MSI) | (1 << Interrupt.MTI) | (1 << Interrupt.MEI)
+#: interrupt priority, highest first (privileged spec)
+IRQ_PRIORITY = [Interrupt.MEI, Interrupt.MSI, Interrupt.MTI,
+                Interrupt.SEI, Interrupt.SSI, Interrupt.STI]
+
+MISA_VALUE = (2 << 62) | (1 << 0) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20)   # RV64 AIMSU
+
+
+class CSRFile(wiring.Component):
+    # CSR instruction port
+    addr:         In(12)
+    write_intent: In(1)      # the instruction will write (CSRRW*, or rs1/uimm != 0)
+    illegal:      Out(1)     # the access is not allowed (or the CSR does not exist)
+    rdata:        Out(64)
+    we:           In(1)
+    wdata:        In(64)
+    # traps
+    trap:         In(1)
+    trap_intr:    In(1)
+    trap_cause:   In(6)
+    trap_tval:    In(64)
+    trap_epc:     In(64)
+    trap_pc:      Out(64)    # handler address for the trap presented this cycle
+    trap_to_s:    Out(1)
+    mret:         In(1)
+    sret:         In(1)
+    xret_pc:      Out(64)    # mepc when mret, sepc otherwise
+    instret_inc:  In(1)
+    # interrupts
+    mei:          In(1)
+    sei:          In(1)
+    mti:          In(1)
+    msi:          In(1)
+    mtime:        In(64)
+    irq:          Out(1)
+    irq_cause:    Out(4)
+    wake:         Out(1)
+    # state the rest of the core needs
+    priv:         Out(2)
+    mstatus:      Out(MStatus())
+    satp:         Out(64)
+
+    def __init__(self, hartid=0):
+        self._hartid = hartid
+        super().__init__()
+
+    def elaborate(self, platform):
+        m = Module()
+
+        priv = Signal(2, init=Priv.M)
+        ms = Signal(MStatus())
+        medeleg = Signal(16)
+        mideleg = Signal(12)
+        mie = Signal(12)
+        mtvec = Signal(64)
+        stvec = Signal(64)
+        mcounteren = Signal(3)
+        scounteren = Signal(3)
+        menvcfg_fiom = Signal()
+        menvcfg_stce = Signal()
+        senvcfg_fiom = Signal()
+        mscratch = Signal(64)
+        sscratch = Signal(64)
+        mepc = Signal(62)
+        sepc = Signal(62)
+        mcause = Signal(64)
+        scause = Signal(64)
+        mtval = Signal(64)
+        stval = Signal(64)
+        satp = Signal(64)
+        stimecmp = Signal(64, init=(1 << 64) - 1)
+        mcycle = Signal(64)
+        minstret = Signal(64)
+        ssip = Signal()
+        stip_sw = Signal()
+        seip_sw = Signal()
+        stip_cmp = Signal()
+
+        m.d.comb += [self.priv.eq(priv), self.mstatus.eq(ms), self.satp.eq(satp)]
+
+        # ---- interrupt pending bits ----
+        m.d.sync += stip_cmp.eq(self.mtime >= stimecmp)
+        mip = Signal(12)
+        m.d.comb += [
+            mip[Interrupt.SSI].eq(ssip),
+            mip[Interrupt.MSI].eq(self.msi),
+            mip[Interrupt.STI].eq(Mux(menvcfg_stce, stip_cmp, stip_sw)),
+            mip[Interrupt.MTI].eq(self.mti),
+            mip[Interrupt.SEI].eq(seip_sw | self.sei),
+            mip[Interrupt.MEI].eq(self.mei),
+        ]
+        pending = mip & mie
+        m.d.comb += self.wake.eq(pending != 0)
+        m_take = pending & ~mideleg & Mux((priv != Priv.M) | ms.mie, 0xFFF, 0)
+        s_on = (priv == Priv.U) | ((priv == Priv.S) & ms.sie)
+        s_take = pending & mideleg & Mux(s_on, 0xFFF, 0)
+        # Interrupts for M come before those for S; within a level the
+        # fixed priority order applies.
+        for group in (s_take, m_take):           # later assignment wins
+            for code in reversed(IRQ_PRIORITY):
+                with m.If(group[code]):
+                    m.d.comb += [self.irq.eq(1), self.irq_cause.eq(code)]
+
+        # ---- legality and read mux ----
+        a = self.addr
+        lowest = a[8:10]
+        read_only = a[10:12] == 0b11
+        exists = Signal()
+        extra_illegal = Signal()
+        rd = Signal(64)
+
+        mstatus_rd = Signal(64)
+        # UXL and SXL read as 2 (64-bit); the stored bits stay zero.
+        m.d.comb += mstatus_rd.eq(ms.as_value() | (0b1010 << 32))
+        counter_bit = a[0:5]
+        counter_en = Signal()
+        m.d.comb += counter_en.eq(
+            Mux(counter_bit < 3, (mcounteren >> counter_bit[0:2])[0], 0) &
+            ((priv != Priv.U) | Mux(counter_bit < 3, (scounteren >> counter_bit[0:2])[0], 0)))
+
+        with m.Switch(a):
+            def case(addr, value):
+                with m.Case(addr):
+                    m.d.comb += [exists.eq(1), rd.eq(value)]
+            case(CSR.MVENDORID, 0)
+            case(CSR.MARCHID, 0)
+            case(CSR.MIMPID, 0)
+            case(CSR.MHARTID, self._hartid)
+            case(CSR.MCONFIGPTR, 0)
+            case(CSR.MSTATUS, mstatus_rd)
+            case(CSR.MISA, MISA_VALUE)
+            case(CSR.MEDELEG, medeleg)
+            case(CSR.MIDELEG, mideleg)
+            case(CSR.MIE, mie)
+            case(CSR.MTVEC, mtvec)
+            case(CSR.MCOUNTEREN, mcounteren)
+            case(CSR.MENVCFG, Cat(menvcfg_fiom, C(0, 62), menvcfg_stce))
+            case(CSR.MCOUNTINHIBIT, 0)
+            case(CSR.MSCRATCH, mscratch)
+            case(CSR.MEPC, Cat(C(0, 2), mepc))
+            case(CSR.MCAUSE, mcause)
+            case(CSR.MTVAL, mtval)
+            case(CSR.MIP, mip)
+            case(CSR.MCYCLE, mcycle)
+            case(CSR.MINSTRET, minstret)
+            case(CSR.SSTATUS, mstatus_rd & SSTATUS_MASK)
+            case(CSR.SIE, mie & mideleg)
+            case(CSR.STVEC, stvec)
+            case(CSR.SCOUNTEREN, scounteren)
+            case(CSR.SENVCFG, senvcfg_fiom)
+            case(CSR.SSCRATCH, sscratch)
+            case(CSR.SEPC, Cat(C(0, 2), sepc))
+            case(CSR.SCAUSE, scause)
+            case(CSR.STVAL, stval)
+            case(CSR.SIP, mip & mideleg)
+            case(CSR.STIMECMP, stimecmp)
+            case(CSR.SATP, satp)
+            with m.Case(CSR.CYCLE, CSR.TIME, CSR.INSTRET,
+                        *range(CSR.HPMCOUNTER3, CSR.HPMCOUNTER31 + 1)):
+                m.d.comb += exists.eq(1)
+                with m.Switch(a[0:5]):
+                    with m.Case(0):
+                        m.d.comb += rd.eq(mcycle)
+                    with m.Case(1):
+                        m.d.comb += rd.eq(self.mtime)
+                    with m.Case(2):
+                        m.d.comb += rd.eq(minstret)
+                # Access from below M needs the counter-enable bits.
+                with m.If((priv != Priv.M) & ~counter_en):
+                    m.d.comb += extra_illegal.eq(1)
+            with m.Case(*range(CSR.MHPMCOUNTER3, CSR.MHPMCOUNTER31 + 1),
+                        *range(CSR.MHPMEVENT3, CSR.MHPMEVENT31 + 1),
+                        *range(CSR.PMPCFG0, CSR.PMPCFG15 + 1, 2),
+                        *range(CSR.PMPADDR0, CSR.PMPADDR63 + 1)):
+                m.d.comb += [exists.eq(1), rd.eq(0)]
+
+        # Supervisor CSRs that M-mode controls access to.
+        with m.If((a == CSR.SATP) & (priv == Priv.S) & ms.tvm):
+            m.d.comb += extra_illegal.eq(1)
+        with m.If((a == CSR.STIMECMP) & (priv == Priv.S) & ~(menvcfg_stce & mcounteren[1])):
+            m.d.comb += extra_illegal.eq(1)
+
+        m.d.comb += [
+            self.rdata.eq(rd),
+            self.illegal.eq(~exists | (priv < lowest) | (read_only & self.write_intent) |
+                            extra_illegal),
+        ]
+
+        # ---- counters ----
+        m.d.sync += mcycle.eq(mcycle + 1)
+        with m.If(self.instret_inc):
+            m.d.sync += minstret.eq(minstret + 1)
+
+        # ---- CSR writes ----
+        w = self.wdata
+        wv = data.View(MStatus(), w)
+
+        def write_sstatus_bits():
+            m.d.sync += [ms.sie.eq(wv.sie), ms.spie.eq(wv.spie), ms.spp.eq(wv.spp),
+                         ms.sum.eq(wv.sum), ms.mxr.eq(wv.mxr)]
+
+        with m.If(self.we):
+            with m.Switch(a):
+                with m.Case(CSR.MSTATUS):
+                    write_sstatus_bits()
+                    m.d.sync += [ms.mie.eq(wv.mie), ms.mpie.eq(wv.mpie),
+                                 ms.mprv.eq(wv.mprv), ms.tvm.eq(wv.tvm), ms.tw.eq(wv.tw),
+                                 ms.tsr.eq(wv.tsr)]
+                    # MPP is WARL: the reserved encoding 2 becomes U.
+                    m.d.sync += ms.mpp.eq(Mux(wv.mpp == 2, Priv.U, wv.mpp))
+                with m.Case(CSR.SSTATUS):
+                    write_sstatus_bits()
+                with m.Case(CSR.MEDELEG):
+                    m.d.sync += medeleg.eq(w[:16] & MEDELEG_MASK)
+                with m.Case(CSR.MIDELEG):
+                    m.d.sync += mideleg.eq(w[:12] & S_INTS)
+                with m.Case(CSR.MIE):
+                    m.d.sync += mie.eq(w[:12] & ALL_INTS)
+                with m.Case(CSR.SIE):
+                    m.d.sync += mie.eq((mie & ~mideleg) | (w[:12] & mideleg))
+                with m.Case(CSR.MIP):
+                    m.d.sync += [ssip.eq(w[Interrupt.SSI]), seip_sw.eq(w[Interrupt.SEI])]
+                    with m.If(~menvcfg_stce):
+                        m.d.sync += stip_sw.eq(w[Interrupt.STI])
+                with m.Case(CSR.SIP):
+                    with m.If(mideleg[Interrupt.SSI]):
+                        m.d.sync += ssip.eq(w[Interrupt.SSI])
+                with m.Case(CSR.MTVEC):
+                    # MODE is WARL: Direct (0) or Vectored (1).
+                    m.d.sync += mtvec.eq(Cat(w[0], C(0, 1), w[2:]))
+                with m.Case(CSR.STVEC):
+                    m.d.sync += stvec.eq(Cat(w[0], C(0, 1), w[2:]))
+                with m.Case(CSR.MCOUNTEREN):
+                    m.d.sync += mcounteren.eq(w[:3])
+                with m.Case(CSR.SCOUNTEREN):
+                    m.d.sync += scounteren.eq(w[:3])
+                with m.Case(CSR.MENVCFG):
+                    m.d.sync += [menvcfg_fiom.eq(w[0]), menvcfg_stce.eq(w[63])]
+                with m.Case(CSR.SENVCFG):
+                    m.d.sync += senvcfg_fiom.eq(w[0])
+                with m.Case(CSR.MSCRATCH):
+                    m.d.sync += mscratch.eq(w)
+                with m.Case(CSR.SSCRATCH):
+                    m.d.sync += sscratch.eq(w)
+                with m.Case(CSR.MEPC):
+                    m.d.sync += mepc.eq(w[2:])
+                with m.Case(CSR.SEPC):
+                    m.d.sync += sepc.eq(w[2:])
+                with m.Case(CSR.MCAUSE):
+                    m.d.sync += mcause.eq(w)
+                with m.Case(CSR.SCAUSE):
+                    m.d.sync += scause.eq(w)
+                with m.Case(CSR.MTVAL):
+                    m.d.sync += mtval.eq(w)
+                with m.Case(CSR.STVAL):
+                    m.d.sync += stval.eq(w)
+                with m.Case(CSR.STIMECMP):
+                    m.d.sync += stimecmp.eq(w)
+                with m.Case(CSR.SATP):
+                    with m.If((w[60:64] == 0) | (w[60:64] == 8)):
+                        m.d.sync += satp.eq(Cat(w[0:44], w[44:60], C(0, 3), w[63]))
+                with m.Case(CSR.MCYCLE):
+                    m.d.sync += mcycle.eq(w)
+                with m.Case(CSR.MINSTRET):
+                    m.d.sync += minstret.eq(w)
+
+        # ---- traps ----
+        cause = self.trap_cause
+        to_s = Signal()
+        deleg_bits = Mux(self.trap_intr, mideleg, medeleg)
+        m.d.comb += to_s.eq((priv != Priv.M) & (deleg_bits >> cause)[0])
+        tvec = Mux(to_s, stvec, mtvec)
+        base = Cat(C(0, 2), tvec[2:])
+        m.d.comb += [
+            self.trap_to_s.eq(to_s),
+            self.trap_pc.eq(Mux(tvec[0] & self.trap_intr, base + (cause << 2), base)),
+        ]
+        full_cause = Cat(cause, C(0, 57), self.trap_intr)
+        with m.If(self.trap):
+            with m.If(to_s):
+                m.d.sync += [
+                    sepc.eq(self.trap_epc[2:]), scause.eq(full_cause), stval.eq(self.trap_tval),
+                    ms.spie.eq(ms.sie), ms.sie.eq(0), ms.spp.eq(priv[0]), priv.eq(Priv.S),
+                ]
+            with m.Else():
+                m.d.sync += [
+                    mepc.eq(self.trap_epc[2:]), mcause.eq(full_cause), mtval.eq(self.trap_tval),
+                    ms.mpie.eq(ms.mie), ms.mie.eq(0), ms.mpp.eq(priv), priv.eq(Priv.M),
+                ]
+
+        # ---- trap return ----
+        m.d.comb += self.xret_pc.eq(Mux(self.mret, Cat(C(0, 2), mepc), Cat(C(0, 2), sepc)))
+        with m.If(self.mret):
+            m.d.sync += [priv.eq(ms.mpp), ms.mie.eq(ms.mpie), ms.mpie.eq(1), ms.mpp.eq(Priv.U)]
+            with m.If(ms.mpp != Priv.M):
+                m.d.sync += ms.mprv.eq(0)
+        with m.If(self.sret):
+            m.d.sync += [priv.eq(ms.spp), ms.sie.eq(ms.spie), ms.spie.eq(1), ms.spp.eq(0),
+                         ms.mprv.eq(0)]
+        return m

@@ -1,0 +1,156 @@
+"""Multiply/divide unit of the M extension.
+
+Multiplication takes three cycles after ``start``: the 65x65-bit signed
+product is split into two 65x33-bit partial products (registered), which
+are then added (registered).  Division is a restoring divider on the
+operand magnitudes, one quotient bit per cycle: 64 steps, 32 for the W
+forms.  Division by zero and signed overflow give the results the ISA
+prescribes (quotient all ones / remainder = dividend; INT_MIN / -1 =
+INT_MIN remainder 0) -- the overflow case falls out of the magnitude
+algorithm, division by zero is special-cased for the signed quotient.
+
+Protocol: pulse ``start`` for one cycle with ``funct3``, ``word``, ``a``,
+``b`` valid; ``done`` pulses for one cycle with ``result`` valid (result
+stays until the next start).
+"""
+
+from amaranth import *
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["MulDiv"]
+
+# funct3 of the OP/OP-32 M instructions
+MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU = range(8)
+
+
+class MulDiv(wiring.Component):
+    start:  In(1)
+    funct3: In(3)
+    word:   In(1)
+    a:      In(64)
+    b:      In(64)
+    busy:   Out(1)
+    done:   Out(1)
+    result: Out(64)
+
+    def elaborate(self, platform):
+        m = Module()
+        f3 = self.funct3
+        is_div = f3[2]
+
+        # ---- operands, latched at start ----
+        word = Signal()
+        op = Signal(3)
+
+        # --- multiplier ---
+        # Operands extended to 65 bits: signed for MUL/MULH (a and b),
+        # MULHSU (a only); unsigned otherwise.  MUL's low half does not
+        # depend on the signedness.
+        a_signed = (f3 == MULH) | (f3 == MULHSU)
+        b_signed = (f3 == MULH)
+        ma = Signal(signed(65))
+        mb = Signal(signed(65))
+        p_lo = Signal(signed(98))     # ma * mb[0:32]   (mb low part unsigned)
+        p_hi = Signal(signed(98))     # ma * mb[32:65]  (signed 33 bits)
+        product = Signal(130)
+        mstage = Signal(3)
+
+        # --- divider ---
+        quot = Signal(64)
+        rem = Signal(64)
+        divisor = Signal(64)
+        steps = Signal(7)
+        neg_q = Signal()
+        neg_r = Signal()
+        div_zero = Signal()
+        dividend_keep = Signal(64)
+
+        m.d.sync += self.done.eq(0)
+
+        with m.FSM() as fsm:
+            with m.State("IDLE"):
+                with m.If(self.start):
+                    m.d.sync += [word.eq(self.word), op.eq(f3)]
+                    with m.If(~is_div):
+                        a = Mux(self.word, self.a[0:32].as_signed(), self.a)
+                        b = Mux(self.word, self.b[0:32].as_signed(), self.b)
+                        m.d.sync += [
+                            ma.eq(Mux(a_signed, a.as_signed(), a)),
+                            mb.eq(Mux(b_signed, b.as_signed(), b)),
+                        ]
+                        m.next = "MUL1"
+                    with m.Else():
+                        signed_op = ~f3[0]          # DIV, REM
+                        # W forms: sign- or zero-extend the low words first.
+                        a = Signal(64)
+                        b = Signal(64)
+                        with m.If(self.word):
+                            m.d.comb += [
+                                a.eq(Mux(signed_op, self.a[0:32].as_signed(), self.a[0:32])),
+                                b.eq(Mux(signed_op, self.b[0:32].as_signed(), self.b[0:32])),
+                            ]
+                        with m.Else():
+                            m.d.comb += [a.eq(self.a), b.eq(self.b)]
+                        a_neg = signed_op & a[63]
+                        b_neg = signed_op & b[63]
+                        a_mag = Mux(a_neg, -a, a)[:64]
+                        b_mag = Mux(b_neg, -b, b)[:64]
+                        # The quotient's magnitude is shifted in from the
+                        # left of the dividend; W operands fit in 32 bits
+                        # so only 32 steps are needed.
+                        m.d.sync += [
+                            quot.eq(Mux(self.word, a_mag << 32, a_mag)),
+                            rem.eq(0),
+                            divisor.eq(b_mag),
+                            steps.eq(Mux(self.word, 32, 64)),
+                            neg_q.eq(a_neg ^ b_neg),
+                            neg_r.eq(a_neg),
+                            div_zero.eq(b == 0),
+                            dividend_keep.eq(a),
+                        ]
+                        m.next = "DIV"
+            with m.State("MUL1"):
+                m.d.sync += [
+                    p_lo.eq(ma * mb[0:32]),
+                    p_hi.eq(ma * mb[32:65].as_signed()),
+                ]
+                m.next = "MUL2"
+            with m.State("MUL2"):
+                m.d.sync += product.eq(p_lo + (p_hi << 32))
+                m.next = "MUL3"
+            with m.State("MUL3"):
+                with m.If(op == MUL):
+                    m.d.sync += self.result.eq(Mux(word, product[0:32].as_signed(), product[0:64]))
+                with m.Else():
+                    m.d.sync += self.result.eq(product[64:128])
+                m.d.sync += self.done.eq(1)
+                m.next = "IDLE"
+            with m.State("DIV"):
+                # One restoring step: shift (rem:quot) left, try subtracting.
+                shifted = Cat(quot[63], rem)            # 65 bits
+                diff = Signal(66)
+                m.d.comb += diff.eq(shifted - divisor)
+                take = ~diff[65]
+                m.d.sync += [
+                    rem.eq(Mux(take, diff[:64], shifted[:64])),
+                    quot.eq(Cat(take, quot[:63])),
+                    steps.eq(steps - 1),
+                ]
+                with m.If(steps == 1):
+                    m.next = "DIVFIX"
+            with m.State("DIVFIX"):
+                q = Mux(neg_q, -quot, quot)[:64]
+                r = Mux(neg_r, -rem, rem)[:64]
+                res = Signal(64)
+                with m.If(op[1]):       # REM, REMU
+                    m.d.comb += res.eq(Mux(div_zero, dividend_keep, r))
+                with m.Else():
+                    m.d.comb += res.eq(Mux(div_zero, C(-1, 64), q))
+                m.d.sync += [
+                    self.result.eq(Mux(word, res[0:32].as_signed(), res)),
+                    self.done.eq(1),
+                ]
+                m.next = "IDLE"
+        m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
+        return m

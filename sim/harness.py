@@ -1,0 +1,191 @@
+"""Simulation targets for the ELF runner.
+
+A target builds the design under test and runs it cycle by cycle on
+Amaranth's Python simulator, reporting every retired instruction and the
+program's tohost writes.  ``CoreTarget`` is the stand-alone core with a
+memory system modelled in the testbench:
+
+* RAM at ``ram_base`` (default 0x8000_0000), zero wait states;
+* a CLINT-like timer at 0x0200_0000 (msip at +0, mtimecmp at +0x4000,
+  mtime at +0xBFF8) driving the core's msi/mti/mtime inputs; mtime counts
+  one tick every ``mtime_div`` cycles and jumps forward to mtimecmp while
+  the core sleeps in WFI (so idle loops cost no simulated time);
+* a harness-only register ``IRQ_LINES`` at 0x0010_1000: bit 0 drives
+  the core's ``mei`` input, bit 1 ``sei`` (interrupt tests use it);
+* every other address answers with a bus error (access fault).
+
+A SoC target will plug in beside it: anything with ``run(...)`` below.
+"""
+
+from amaranth.sim import Simulator
+
+from hw.core.core import Core
+
+__all__ = ["CoreTarget", "RunResult", "CLINT_BASE", "IRQ_LINES"]
+
+CLINT_BASE = 0x0200_0000
+CLINT_SIZE = 0x1_0000
+IRQ_LINES = 0x0010_1000
+U64 = (1 << 64) - 1
+
+
+class RunResult:
+    def __init__(self, status, tohost, cycles, instret, traps):
+        self.status = status      # "tohost" or "limit"
+        self.tohost = tohost
+        self.cycles = cycles
+        self.instret = instret
+        self.traps = traps
+
+
+def _format_retire(r):
+    """One trace line for a retire report (a dict of the port's fields)."""
+    prv = "USHM"[r["priv"]]
+    line = f"{r['order']:7d} {prv} {r['pc']:016x} {r['insn']:08x}"
+    if r["trap"]:
+        kind = "interrupt" if r["intr"] else "exception"
+        return line + f"  TRAP {kind} cause={r['cause']} tval={r['tval']:#x}"
+    if r["rd"]:
+        line += f"  x{r['rd']}={r['rd_wdata']:#x}"
+    if r["mem_rmask"]:
+        line += f"  load[{r['mem_addr']:#x}]={r['mem_rdata']:#x}"
+    if r["mem_wmask"]:
+        line += f"  store[{r['mem_addr']:#x}]={r['mem_wdata']:#x}"
+    return line
+
+
+class CoreTarget:
+    """The core alone; memory and timer are modelled by the testbench."""
+
+    name = "core"
+
+    def __init__(self, *, ram_base=0x8000_0000, ram_size=1 << 20, mtime_div=1,
+                 mmu="sv39", itlb_entries=8, dtlb_entries=8):
+        self.ram_base = ram_base
+        self.ram_size = ram_size
+        self.mtime_div = mtime_div
+        self._core_args = dict(mmu=mmu, itlb_entries=itlb_entries, dtlb_entries=dtlb_entries)
+
+    def load(self, image):
+        """Copy the ELF's segments into a fresh RAM (checks they fit)."""
+        self.ram = bytearray(self.ram_size)
+        for addr, blob in image.segments:
+            off = addr - self.ram_base
+            if off < 0 or off + len(blob) > self.ram_size:
+                raise ValueError(
+                    f"segment at {addr:#x}..{addr + len(blob):#x} lies outside RAM "
+                    f"{self.ram_base:#x}..{self.ram_base + self.ram_size:#x}")
+            self.ram[off:off + len(blob)] = blob
+        self.image = image
+        self.core = Core(reset_pc=image.entry, **self._core_args)
+
+    def run(self, *, max_cycles, on_retire=None, vcd=None):
+        core = self.core
+        bus = core.bus
+        ret = core.retire
+        ram = self.ram
+        base, size = self.ram_base, self.ram_size
+        tohost = self.image.tohost
+        result = {}
+
+        async def bench(ctx):
+            mtime = 0
+            mtimecmp = U64
+            msip = 0
+            irq_lines = 0
+            div = self.mtime_div
+            sub = 0
+            cycles = instret = traps = 0
+            fields = list(ret.signature.members.keys())
+            while cycles < max_cycles:
+                ctx.set(core.mtime, mtime)
+                ctx.set(core.mti, mtime >= mtimecmp)
+                ctx.set(core.msi, msip & 1)
+                ctx.set(core.mei, irq_lines & 1)
+                ctx.set(core.sei, (irq_lines >> 1) & 1)
+                done_value = None
+                if ctx.get(bus.valid):
+                    addr = ctx.get(bus.addr)
+                    sel = ctx.get(bus.sel)
+                    write = ctx.get(bus.write)
+                    rdata = 0
+                    error = 0
+                    off = addr - base
+                    if 0 <= off < size:
+                        if write:
+                            wdata = ctx.get(bus.wdata)
+                            old = int.from_bytes(ram[off:off + 8], "little")
+                            mask = 0
+                            for i in range(8):
+                                if sel >> i & 1:
+                                    mask |= 0xFF << (8 * i)
+                            new = (old & ~mask) | (wdata & mask)
+                            ram[off:off + 8] = new.to_bytes(8, "little")
+                            if tohost is not None and addr == tohost & ~7:
+                                done_value = new
+                        else:
+                            rdata = int.from_bytes(ram[off:off + 8], "little")
+                    elif CLINT_BASE <= addr < CLINT_BASE + CLINT_SIZE:
+                        reg = addr - CLINT_BASE
+                        if write:
+                            wdata = ctx.get(bus.wdata)
+                            mask = 0
+                            for i in range(8):
+                                if sel >> i & 1:
+                                    mask |= 0xFF << (8 * i)
+                            if reg == 0:
+                                msip = (msip & ~mask | wdata & mask) & 1
+                            elif reg == 0x4000:
+                                mtimecmp = (mtimecmp & ~mask | wdata & mask) & U64
+                            elif reg == 0xBFF8:
+                                mtime = (mtime & ~mask | wdata & mask) & U64
+                        else:
+                            rdata = {0: msip, 0x4000: mtimecmp, 0xBFF8: mtime}.get(reg, 0)
+                    elif addr == IRQ_LINES:
+                        if write:
+                            if sel & 1:
+                                irq_lines = ctx.get(bus.wdata) & 3
+                        else:
+                            rdata = irq_lines
+                    else:
+                        error = 1
+                    ctx.set(bus.ready, 1)
+                    ctx.set(bus.rdata, rdata)
+                    ctx.set(bus.error, error)
+                else:
+                    ctx.set(bus.ready, 0)
+                    if ctx.get(core.wfi) and mtimecmp != U64 and mtimecmp > mtime:
+                        mtime = mtimecmp
+                await ctx.tick()
+                cycles += 1
+                sub += 1
+                if sub == div:
+                    sub = 0
+                    mtime = (mtime + 1) & U64
+                if ctx.get(ret.valid):
+                    if ctx.get(ret.trap):
+                        traps += 1
+                    else:
+                        instret += 1
+                    if on_retire is not None:
+                        on_retire({name: ctx.get(getattr(ret, name)) for name in fields})
+                if done_value is not None and done_value != 0:
+                    result.update(status="tohost", tohost=done_value)
+                    break
+            else:
+                result.update(status="limit", tohost=None)
+            result.update(cycles=cycles, instret=instret, traps=traps)
+
+        sim = Simulator(core)
+        sim.add_clock(1e-6)
+        sim.add_testbench(bench)
+        if vcd:
+            with sim.write_vcd(vcd):
+                sim.run()
+        else:
+            sim.run()
+        return RunResult(result["status"], result["tohost"], result["cycles"],
+                         result["instret"], result["traps"])
+
+
+TARGETS = {"core": CoreTarget}

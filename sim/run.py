@@ -1,0 +1,101 @@
+"""`python -m sim run FILE.elf`: run a bare-metal RISC-V ELF on the simulated hardware.
+
+Exit status: 0 the program passed (stored 1 to tohost); 1 it failed (stored
+(n << 1) | 1: test case n) or stored another value; 2 the ELF cannot be
+run; 3 the cycle limit was reached; 64 bad command line.
+"""
+
+import argparse
+import sys
+import time
+
+from .elf import BadElf, load_elf
+from .harness import TARGETS, _format_retire
+
+EXIT_PASS, EXIT_FAIL, EXIT_BAD_ELF, EXIT_LIMIT, EXIT_USAGE = 0, 1, 2, 3, 64
+
+
+def _size(text):
+    text = text.strip().lower()
+    scale = 1
+    for suffix, mult in (("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30)):
+        if text.endswith(suffix):
+            text, scale = text[:-1], mult
+    try:
+        return int(text, 0) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="python -m sim", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run an ELF until it writes tohost")
+    r.add_argument("elf", help="RISC-V RV64 ELF with a tohost symbol")
+    r.add_argument("--max-cycles", type=int, default=2_000_000,
+                   help="stop with an error after this many cycles (default 2000000)")
+    r.add_argument("--trace", action="store_true", help="print every retired instruction")
+    r.add_argument("--target", choices=sorted(TARGETS), default="core",
+                   help="what to simulate (default: the core with a modelled memory)")
+    r.add_argument("--ram-size", type=_size, default=None,
+                   help="RAM size (default: 1M or enough to cover the ELF)")
+    r.add_argument("--mtime-div", type=int, default=1,
+                   help="core cycles per mtime tick (default 1)")
+    r.add_argument("--mmu", choices=["sv39", "bare"], default="sv39",
+                   help="translation unit: the Sv39 MMU (default) or none")
+    r.add_argument("--vcd", help="write a VCD waveform to this file (slow)")
+    return p
+
+
+def run_elf(path, *, max_cycles, trace=False, target="core", ram_size=None, mtime_div=1,
+            mmu="sv39", vcd=None, out=sys.stdout):
+    """Run one ELF; returns (exit status, message, RunResult or None)."""
+    try:
+        image = load_elf(path)
+    except BadElf as e:
+        return EXIT_BAD_ELF, f"error: {e}", None
+    ram_base = 0x8000_0000
+    lo, hi = image.extent()
+    if lo < ram_base:
+        return EXIT_BAD_ELF, (f"error: {path}: segment at {lo:#x} lies below RAM "
+                              f"({ram_base:#x})"), None
+    if ram_size is None:
+        ram_size = max(1 << 20, (hi - ram_base + 0xFFFF) & ~0xFFFF)
+    if not ram_base <= image.entry < ram_base + ram_size:
+        return EXIT_BAD_ELF, f"error: {path}: entry point {image.entry:#x} is not in RAM", None
+    if mtime_div < 1:
+        return EXIT_USAGE, "error: --mtime-div must be at least 1", None
+    tgt = TARGETS[target](ram_base=ram_base, ram_size=ram_size, mtime_div=mtime_div, mmu=mmu)
+    try:
+        tgt.load(image)
+    except ValueError as e:
+        return EXIT_BAD_ELF, f"error: {path}: {e} (see --ram-size)", None
+
+    on_retire = (lambda r: print(_format_retire(r), file=out)) if trace else None
+    t0 = time.monotonic()
+    res = tgt.run(max_cycles=max_cycles, on_retire=on_retire, vcd=vcd)
+    secs = time.monotonic() - t0
+    cpi = res.cycles / res.instret if res.instret else float("nan")
+    print(f"cycles {res.cycles}  instructions {res.instret}  traps {res.traps}  "
+          f"CPI {cpi:.3f}  ({res.cycles / secs:.0f} cycles/s, {target} target, pysim)",
+          file=out)
+    if res.status == "limit":
+        return EXIT_LIMIT, f"error: no tohost write within {max_cycles} cycles", res
+    if res.tohost == 1:
+        return EXIT_PASS, "PASS", res
+    if res.tohost & 1:
+        return EXIT_FAIL, f"FAIL: test case {res.tohost >> 1}", res
+    return EXIT_FAIL, f"FAIL: tohost = {res.tohost:#x} (not a pass/fail code)", res
+
+
+def main(argv=None):
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return EXIT_USAGE if e.code else 0
+    status, message, _ = run_elf(args.elf, max_cycles=args.max_cycles, trace=args.trace,
+                                 target=args.target, ram_size=args.ram_size,
+                                 mtime_div=args.mtime_div, mmu=args.mmu, vcd=args.vcd)
+    print(message, file=sys.stderr if status else sys.stdout)
+    return status

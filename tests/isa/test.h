@@ -1,0 +1,93 @@
+/*
+ * Conventions shared by the ISA test programs in this directory.
+ *
+ * gp holds the number of the case being checked.  A program ends by
+ * storing to the 64-bit `tohost` word: 1 = every case passed,
+ * (n << 1) | 1 = case n failed.  Any trap the program did not ask for
+ * counts as a failure of the current case.  t6 (x31) is the scratch
+ * register of the checking macros; tests must not keep values in it.
+ */
+
+#define CSR_MSTATUS_MIE   (1 << 3)
+#define CSR_MSTATUS_SIE   (1 << 1)
+#define CSR_MSTATUS_MPP   (3 << 11)
+#define MPP_U             (0 << 11)
+#define MPP_S             (1 << 11)
+#define MPP_M             (3 << 11)
+#define CLINT             0x02000000
+#define CLINT_MTIMECMP    (CLINT + 0x4000)
+#define CLINT_MTIME       (CLINT + 0xBFF8)
+#define IRQ_LINES         0x00101000
+
+/* Start of every test program: at _start, machine mode, any trap fails. */
+.macro TEST_START
+    .section .text.init, "ax"
+    .globl _start
+_start:
+    li gp, 0
+    la t0, __unexpected_trap
+    csrw mtvec, t0
+    j __test_body
+__unexpected_trap:
+    j fail
+    .align 2
+__test_body:
+.endm
+
+/* Passing end of a program. */
+.macro TEST_PASS
+    li a0, 1
+    j __finish
+fail:
+    slli a0, gp, 1
+    ori a0, a0, 1
+__finish:
+    la t0, tohost
+    sd a0, 0(t0)
+1:  j 1b
+    .section .tohost, "aw", @progbits
+    .align 6
+    .globl tohost
+tohost: .dword 0
+    .align 6
+    .globl fromhost
+fromhost: .dword 0
+    .text
+.endm
+
+/* case n: register `reg` must hold `val` */
+.macro CHECK n, reg, val
+    li gp, \n
+    li t6, \val
+    bne \reg, t6, fail
+.endm
+
+/* case n: `op a0, a1, a2` with a1 = x, a2 = y gives `want` */
+.macro T_RR n, op, want, x, y
+    li gp, \n
+    li a1, \x
+    li a2, \y
+    \op a0, a1, a2
+    li t6, \want
+    bne a0, t6, fail
+.endm
+
+/* case n: `op a0, a1, imm` with a1 = x gives `want` */
+.macro T_RI n, op, want, x, imm
+    li gp, \n
+    li a1, \x
+    \op a0, a1, \imm
+    li t6, \want
+    bne a0, t6, fail
+.endm
+
+/* Enter privilege mode `mpp` (MPP_U/MPP_S/MPP_M) at label `where`. */
+.macro GO_MODE mpp, where
+    li t0, CSR_MSTATUS_MPP
+    csrc mstatus, t0
+    li t0, \mpp
+    csrs mstatus, t0
+    la t0, \where
+    csrw mepc, t0
+    mret
+.endm
