@@ -179,6 +179,83 @@ class FsImage:
         return self.read_inode(self.lookup(path))
 
 
+    # ---- consistency ------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """What is wrong with the image, as messages; [] for a consistent one.
+
+        Checks (fsck-style): inode types, block numbers inside the data area,
+        no block owned twice, the bitmap marks exactly metadata plus owned
+        blocks, directories start with "." and "..", every entry names an
+        allocated inode, link counts match the entries, nothing is orphaned,
+        and the log header is empty.
+        """
+        out = []
+        sb = self.superblock
+        inodes = {d.inum: d for d in self.allocated_inodes()}
+        owner: dict[int, int] = {}
+        for d in inodes.values():
+            if d.type not in (T_DIR, T_FILE, T_DEVICE):
+                out.append(f"inode {d.inum}: bad type {d.type}")
+                continue
+            try:
+                blocks = self.blocks_owned(d)
+            except FsImageError as e:
+                out.append(str(e))
+                continue
+            for b in blocks:
+                if not self.datastart <= b < sb.size:
+                    out.append(f"inode {d.inum}: block {b} outside the data area")
+                elif b in owner:
+                    out.append(f"block {b} owned by inodes {owner[b]} and {d.inum}")
+                else:
+                    owner[b] = d.inum
+        expected = set(range(self.datastart)) | set(owner)
+        used = self.used_blocks()
+        if used - expected:
+            out.append(f"bitmap marks unowned blocks {sorted(used - expected)[:10]}")
+        if expected - used:
+            out.append(f"bitmap misses owned blocks {sorted(expected - used)[:10]}")
+
+        links = {inum: 0 for inum in inodes}
+        links[ROOTINO] = 1                 # the root has no parent entry
+        seen, todo = {ROOTINO}, [(ROOTINO, ROOTINO)]
+        while todo:
+            inum, parent = todo.pop()
+            d = inodes.get(inum)
+            if d is None or d.type != T_DIR:
+                out.append(f"inode {inum} should be a directory")
+                continue
+            try:
+                ents = self.dirents(d)
+            except FsImageError as e:
+                out.append(str(e))
+                continue
+            if ents[:2] != [(inum, "."), (parent, "..")]:
+                out.append(f"directory {inum}: starts with {ents[:2]}")
+            for child, name in ents:
+                if name == "." or (name == ".." and inum == ROOTINO):
+                    continue
+                if child not in inodes:
+                    out.append(f"directory {inum}: entry {name!r} names free inode {child}")
+                    continue
+                links[child] += 1
+                if name != ".." and inodes[child].type == T_DIR:
+                    if child in seen:
+                        out.append(f"directory {child} has two parents")
+                        continue
+                    seen.add(child)
+                    todo.append((child, inum))
+        for inum, d in inodes.items():
+            if links[inum] == 0:
+                out.append(f"inode {inum} is allocated but has no directory entry")
+            elif links[inum] != d.nlink:
+                out.append(f"inode {inum}: nlink {d.nlink}, but {links[inum]} links")
+        (count,) = struct.unpack_from("<i", self.block(sb.logstart))
+        if count != 0:
+            out.append(f"log header holds {count} uninstalled blocks")
+        return out
+
+
 def main(argv: list[str]) -> int:
     """`python -m tests.fsimage fs.img [path]`: list a directory or print a file."""
     if len(argv) not in (2, 3):
