@@ -489,6 +489,16 @@ wakeup(void *chan)
   for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
     if (p == me)
       continue;
+    // Fast skip, without taking the lock, of a process that is unlocked
+    // and not asleep.  A process on its way into sleep() holds p->lock
+    // from before it released the condition lock (which our caller now
+    // holds) until it is SLEEPING, so it cannot be skipped by mistake.
+    // This check saves thousands of lock round trips during boot.
+    if (*(volatile uint *)&p->lock.locked == 0) {
+      __sync_synchronize();   // the lock word first, then the state
+      if (*(volatile enum procstate *)&p->state != SLEEPING)
+        continue;
+    }
     acquire(&p->lock);
     if (p->state == SLEEPING && p->chan == chan)
       p->state = RUNNABLE;
