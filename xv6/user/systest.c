@@ -623,9 +623,6 @@ test_dirs(void)
   check_eq(unlink(SCRATCH "/d2/alpha"), 0, "unlink alpha");
   check_eq(lookup_in(SCRATCH "/d2", "alpha"), 0, "alpha's entry is gone");
 
-  // An empty path names nothing.
-  check_eq(open("", O_RDONLY), -1, "open of an empty path");
-
   finish();
 }
 
