@@ -37,11 +37,13 @@ class SparseMemory:
     """Doubleword-granular physical memory made of ``(base, size)`` regions.
 
     Unwritten doublewords inside a region read as zero; addresses outside
-    every region raise :class:`BusError`.
+    every region raise :class:`BusError`, and so do writes into the
+    ``read_only`` regions (reads there work).
     """
 
-    def __init__(self, regions):
+    def __init__(self, regions, read_only=()):
         self.regions = [(int(b), int(s)) for b, s in regions]
+        self.read_only = [(int(b), int(s)) for b, s in read_only]
         self.words = {}
 
     def _check(self, addr):
@@ -65,10 +67,12 @@ class SparseMemory:
 
     def write64(self, addr, value):
         self._check(addr)
+        if any(b <= addr < b + s for b, s in self.read_only):
+            raise BusError(addr)
         self.words[addr] = value & _MASK64
 
     def copy(self):
-        twin = SparseMemory(self.regions)
+        twin = SparseMemory(self.regions, self.read_only)
         twin.words = dict(self.words)
         return twin
 

@@ -77,27 +77,22 @@ class PageTableBuilder:
 class BusRAM:
     """A bus slave for Amaranth testbenches backed by a SparseMemory.
 
-    ``read_only`` is a list of (base, size) ranges where writes return a bus
-    error (reads succeed).  Wait states are drawn from ``rng`` in
+    Accesses the memory refuses (:class:`BusError`) end with ``error``.  Wait states are drawn from ``rng`` in
     [0, max_wait].  ``transfers`` records (addr, write, wdata_or_rdata,
     lock, error) for every completed transfer.
     """
 
-    def __init__(self, bus, mem, *, seed=0, max_wait=3, read_only=()):
+    def __init__(self, bus, mem, *, seed=0, max_wait=3):
         self.bus = bus
         self.mem = mem
         self.rng = random.Random(seed)
         self.max_wait = max_wait
-        self.read_only = list(read_only)
         self.transfers = []
         self.lock_violations = []
         self._locked_read = None     # address of the last read while lock stayed high
 
     def writes(self):
         return [(a, d) for a, w, d, _, e in self.transfers if w and not e]
-
-    def _in_read_only(self, addr):
-        return any(b <= addr < b + s for b, s in self.read_only)
 
     async def serve(self, ctx):
         bus = self.bus
@@ -120,10 +115,10 @@ class BusRAM:
                         value = ctx.get(bus.wdata)
                         if self._locked_read != addr:
                             self.lock_violations.append(addr)
-                        if self._in_read_only(addr) or not self.mem.contains(addr):
-                            error = True
-                        else:
+                        try:
                             self.mem.write64(addr, value)
+                        except BusError:
+                            error = True
                     else:
                         try:
                             value = self.mem.read64(addr)
@@ -187,3 +182,147 @@ class EventLog:
 
     def kinds(self):
         return [e["kind"] for e in self.log]
+
+
+def run_mmu(mem, body, *, seed=0, max_wait=3, itlb_entries=4,
+            dtlb_entries=4, replacement="plru"):
+    """Simulate an MMU whose walker bus is served by ``mem``.
+
+    ``body(ctx, mmu, ram, events)`` is the async test body (``events`` is
+    the live list of event dicts).  Returns ``(ram, events)``:
+    the :class:`BusRAM` (transfers, lock violations) and the list of event
+    dicts seen on the ``events`` port.
+    """
+    from amaranth.sim import Simulator
+    from hw.mmu.mmu import MMU
+
+    dut = MMU(itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, replacement=replacement)
+    ram = BusRAM(dut.bus, mem, seed=seed, max_wait=max_wait)
+    log = EventLog(dut.events)
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(ram.serve, background=True)
+    sim.add_testbench(log.monitor, background=True)
+
+    async def bench(ctx):
+        await body(ctx, dut, ram, log.log)
+        # Let the last events drain.
+        for _ in range(3):
+            await ctx.tick()
+    sim.add_testbench(bench)
+    sim.run()
+    return ram, log.log
+
+
+async def sfence(ctx, port, vaddr=0, asid=0, all_vaddr=0, all_asid=0, limit=200):
+    """Drive one sfence.vma request; returns the cycles until ready."""
+    ctx.set(port.valid, 1)
+    ctx.set(port.vaddr, vaddr)
+    ctx.set(port.asid, asid)
+    ctx.set(port.all_vaddr, all_vaddr)
+    ctx.set(port.all_asid, all_asid)
+    cycles = 0
+    while not ctx.get(port.ready):
+        await ctx.tick()
+        cycles += 1
+        assert cycles < limit, "sfence did not complete"
+    await ctx.tick()
+    ctx.set(port.valid, 0)
+    return cycles
+
+
+class Req:
+    """One translation request for :func:`check_against_model`."""
+
+    def __init__(self, va, access, satp, *, priv=1, sum_=0, mxr=0, port=None):
+        from hw.mmu.signatures import Access
+        self.va, self.access, self.satp = va, Access(access), satp
+        self.priv, self.sum_, self.mxr = priv, sum_, mxr
+        self.port = (0 if self.access == Access.FETCH else 1) if port is None else port
+
+    def __repr__(self):
+        return (f"Req(va={self.va:#x}, {self.access.name}, satp={self.satp:#x}, "
+                f"priv={self.priv}, sum={self.sum_}, mxr={self.mxr}, port={self.port})")
+
+
+class Fence:
+    """One sfence.vma for :func:`check_against_model`."""
+
+    def __init__(self, vaddr=0, asid=0, all_vaddr=0, all_asid=0):
+        self.args = dict(vaddr=vaddr, asid=asid, all_vaddr=all_vaddr, all_asid=all_asid)
+
+    def __repr__(self):
+        return f"Fence({self.args})"
+
+
+def check_against_model(mem, ops, **run_kw):
+    """Run ``ops`` (Req/Fence) on the RTL and on the reference model and compare.
+
+    ``mem`` is the initial memory (not modified; the RTL and the model each
+    get a copy).  Checks, per request: paddr or fault kind, the exception
+    cause reported in the walk's WALK_FAULT event, the PTE reads and A/D
+    writes of each walk (from the events and from the bus), that a TLB hit
+    needs no A/D write, and in the end the whole memory and the lock rule.
+    Returns ``(outcomes, ram, events)`` where outcomes lists, per request,
+    ``("hit"|"walk", model_translation, cycles)``.
+    """
+    from hw.mmu.refmodel import translate as ref_translate
+    from hw.mmu.signatures import EventKind
+
+    rtl_mem = mem.copy()
+    ref_mem = mem.copy()
+    outcomes = []
+
+    async def body(ctx, mmu, ram, log):
+        for op in ops:
+            if isinstance(op, Fence):
+                await sfence(ctx, mmu.sfence, **op.args)
+                continue
+            want = ref_translate(ref_mem, op.satp, op.va, op.access, op.priv, op.sum_, op.mxr)
+            port = mmu.data if op.port else mmu.ifetch
+            first_event = len(log)
+            first_xfer = len(ram.transfers)
+            paddr, pf, af, cycles = await translate(ctx, port, op.va, op.access,
+                                                    satp=op.satp, priv=op.priv,
+                                                    sum_=op.sum_, mxr=op.mxr)
+            evs = log[first_event:]
+            xfers = ram.transfers[first_xfer:]
+            got = (paddr if not (pf or af) else None,
+                   "page" if pf else "access" if af else None)
+            assert got == (want.paddr, want.fault), (op, want, got)
+            kinds = [EventKind(e["kind"]) for e in evs]
+            if want.bare:
+                assert kinds == [] and xfers == [], op
+                outcomes.append(("bare", want, cycles))
+                continue
+            if EventKind.WALK_START not in kinds:
+                assert kinds == [EventKind.TLB_HIT], (op, kinds)
+                assert want.writes == [] and xfers == [], (op, want)
+                assert evs[0]["paddr"] == want.paddr
+                outcomes.append(("hit", want, cycles))
+                continue
+            assert kinds[0] == EventKind.TLB_MISS and kinds[1] == EventKind.WALK_START, kinds
+            reads = [(e["level"], e["pte_addr"], e["pte"]) for e in evs
+                     if e["kind"] == EventKind.PTE_READ]
+            writes = [(e["pte_addr"], e["pte"]) for e in evs if e["kind"] == EventKind.AD_WRITE]
+            assert reads == want.reads, (op, reads, want.reads)
+            assert writes == want.writes, (op, writes, want.writes)
+            bus_reads = [(a, v) for a, w, v, _, err in xfers if not w and not err]
+            bus_writes = [(a, v) for a, w, v, _, err in xfers if w and not err]
+            assert bus_reads == [(a, v) for _, a, v in want.reads], op
+            assert bus_writes == want.writes, op
+            end = evs[-1]
+            if want.fault:
+                assert EventKind(end["kind"]) == EventKind.WALK_FAULT, (op, kinds)
+                assert end["cause"] == want.cause, (op, end["cause"], want.cause)
+            else:
+                assert EventKind(end["kind"]) == EventKind.WALK_DONE, (op, kinds)
+                assert end["paddr"] == want.paddr and end["pte"] == want.pte
+                assert end["level"] == want.level
+            outcomes.append(("walk", want, cycles))
+
+    ram, events = run_mmu(rtl_mem, body, **run_kw)
+    assert ram.lock_violations == []
+    assert rtl_mem.words == ref_mem.words
+    return outcomes, ram, events
+

@@ -3,7 +3,7 @@
 import pytest
 
 from hw.mmu.signatures import Access
-from hw.mmu.refmodel import BusError, SparseMemory, translate, is_bare
+from hw.mmu.refmodel import SparseMemory, translate, is_bare
 from hw.mmu.pte import (PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_G, PTE_A, PTE_D, PTE_S,
                         SATP_MODE_BARE)
 from .mmu_util import PageTableBuilder, make_satp, pte_value, RAM_BASE
@@ -214,14 +214,8 @@ def test_global_bit_from_pointer():
     assert translate(mem, satp, 0x2000, Access.LOAD, 1).global_
 
 
-class _ReadOnlyMemory(SparseMemory):
-    """Reads work, every write is a bus error."""
-    def write64(self, addr, value):
-        raise BusError(addr)
-
-
 def test_dict_memory_and_write_error():
-    mem = _ReadOnlyMemory([(RAM_BASE, 0x40_0000)])
+    mem = SparseMemory([(RAM_BASE, 0x40_0000)], read_only=[(RAM_BASE, 0x40_0000)])
     base = SparseMemory([(RAM_BASE, 0x40_0000)])
     builder = PageTableBuilder(base, TABLES)
     builder.map(0x2000, 0x8030_0000, PTE_V | PTE_R)
