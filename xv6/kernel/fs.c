@@ -250,26 +250,36 @@ iunlock(struct inode *ip)
   releasesleep(&ip->lock);
 }
 
+// Give an unlinked, unreferenced inode's blocks and dinode back to the disk.
+// The caller's reference is the only one, so nobody else holds or waits for
+// the sleeplock and taking it cannot block.
+static void
+discard(struct inode *ip)
+{
+  acquiresleep(&ip->lock);
+  itrunc(ip);
+  ip->type = 0;
+  iupdate(ip);
+  ip->valid = 0;          // the slot's copy no longer describes a file
+  releasesleep(&ip->lock);
+}
+
 // Drop a reference.  The last reference to an inode without links frees it,
 // so iput() must be called inside a transaction.
 void
 iput(struct inode *ip)
 {
   acquire(&icache.lock);
-  if(ip->ref == 1 && ip->valid && ip->nlink == 0){
-    // Ours is the only reference, so nobody else holds or waits for the
-    // sleeplock and taking it cannot block.
-    acquiresleep(&ip->lock);
+  int last = ip->ref == 1;
+  if(last && ip->valid && ip->nlink == 0){
+    // discard() sleeps on disk I/O, so not under the spinlock.  The slot
+    // cannot be reused meanwhile: ref is still 1.
     release(&icache.lock);
-
-    itrunc(ip);
-    ip->type = 0;
-    iupdate(ip);
-    ip->valid = 0;
-
-    releasesleep(&ip->lock);
+    discard(ip);
     acquire(&icache.lock);
   }
+  if(ip->ref < 1)
+    panic("iput: inode not referenced");
   ip->ref--;
   release(&icache.lock);
 }
