@@ -184,6 +184,19 @@ void            pipeclose(struct pipe *pi, int writable);
 int             piperead(struct pipe *pi, uint64 addr, int n);
 int             pipewrite(struct pipe *pi, uint64 addr, int n);
 
+// ---- Shared memory and the crypto service (assignment 3) -----------------
+// shmem.c
+uint64          map_shared_pages(struct proc *src_proc, struct proc *dst_proc,
+                                 uint64 src_va, uint64 size);
+uint64          unmap_shared_pages(struct proc *p, uint64 addr, uint64 size);
+
+// crypto.c
+void            cryptoinit(void);
+
+// proc.c: the live process with this pid (not UNUSED, USED or ZOMBIE),
+// returned with its lock held; or 0.
+struct proc*    proc_lock_pid(int pid);
+
 // ---- Library --------------------------------------------------------------
 // string.c
 int             memcmp(const void *a, const void *b, uint n);

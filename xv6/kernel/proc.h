@@ -66,6 +66,14 @@ struct trapframe {
   /* 280 */ uint64 t6;
 };
 
+// A range of pages that map_shared_pages() mapped into a process; they
+// can only be unmapped as a whole.  npages == 0 marks a free slot.
+#define NSHM 8
+struct shm_region {
+  uint64 va;       // first page
+  uint64 npages;
+};
+
 enum procstate { UNUSED, USED, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 
 struct proc {
@@ -90,6 +98,7 @@ struct proc {
   struct file *ofile[NOFILE];  // open files
   struct inode *cwd;           // current directory
   char name[16];               // for ^P listings and debugging
+  struct shm_region shm[NSHM]; // shared mappings received (shmem.c)
 };
 
 #endif

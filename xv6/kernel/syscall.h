@@ -24,4 +24,13 @@
 #define SYS_mkdir   20
 #define SYS_close   21
 
+// Assignment 3: shared memory and the crypto service.
+#define SYS_map_shared_pages              22
+#define SYS_unmap_shared_pages            23
+#define SYS_crypto_op                     24
+#define SYS_take_shared_memory_request    25
+#define SYS_remove_shared_memory_request  26
+// Free physical pages, for leak checks.
+#define SYS_freepages                     27
+
 #endif
