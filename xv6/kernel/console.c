@@ -61,7 +61,7 @@ consolewrite(int user_src, uint64 src, int n)
     if (len > (int)sizeof(chunk))
       len = (int)sizeof(chunk);
     if (either_copyin(chunk, user_src, src + done, len) < 0)
-      break;
+      return done > 0 ? done : -1;   // a bad buffer: error unless partly sent
     for (int i = 0; i < len; i++)
       uartputc(chunk[i]);
     done += len;
@@ -93,8 +93,14 @@ consoleread(int user_dst, uint64 dst, int n)
       break;
     }
     char out = ch;
-    if (either_copyout(user_dst, dst, &out, 1) < 0)
+    if (either_copyout(user_dst, dst, &out, 1) < 0) {
+      cin.rd--;   // not delivered; keep it for the next read
+      if (n == want) {
+        release(&cin.lock);
+        return -1;
+      }
       break;
+    }
     dst++;
     n--;
     if (ch == '\n')
