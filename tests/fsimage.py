@@ -135,10 +135,16 @@ class FsImage:
         return blocks[:nblocks]
 
     def blocks_owned(self, ino: Dinode) -> set[int]:
-        """Every block the inode occupies, the indirect block included."""
-        owned = {b for b in self.block_list(ino) if b}
-        if ino.addrs[NDIRECT]:
-            owned.add(ino.addrs[NDIRECT])
+        """Every block the inode points to, the indirect block included.
+
+        This counts blocks past the end of the file too: a write that failed
+        half-way may leave one there, and truncation frees it with the rest.
+        """
+        owned = {b for b in ino.addrs[:NDIRECT] if b}
+        ind = ino.addrs[NDIRECT]
+        if ind:
+            owned.add(ind)
+            owned |= {b for b in struct.unpack("<%dI" % NINDIRECT, self.block(ind)) if b}
         return owned
 
     def read_inode(self, ino: Dinode) -> bytes:

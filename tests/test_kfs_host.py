@@ -197,6 +197,8 @@ unlink /
 link nosuch other
 open {'d' * 20} {O_CREATE | O_RDWR}
 open {'d' * 14} {O_RDONLY}
+badwrite 3
+fstat 3
 exit
 """
     out, img_path = run(tools, tmp_path, script)
@@ -209,7 +211,9 @@ exit
         2,        # "/" opens read-only
         -1, -1, -1,
         3, 4,     # names are cut to DIRSIZ characters
+        -1, 0,    # a write from a bad buffer fails and leaves the file empty
     ]
+    assert "dev=1 ino=4 type=2 nlink=1 size=0" in out
     img = FsImage.from_file(img_path)
     assert img.problems() == []
     assert set(img.listdir("/")) == {".", "..", "README", "a" * 14, "d" * 14}
