@@ -201,6 +201,164 @@ reap(int pid)
   return got == pid ? status : -1000;
 }
 
+// ---- the C library (ulib.c) ---------------------------------------------
+
+static void
+check_str(int line, const char *got, const char *want, const char *what)
+{
+  if (strcmp(got, want) != 0) {
+    printf("FAIL %s: %s: got \"%s\", want \"%s\" (systest.c:%d)\n",
+           group_name, what, got, want, line);
+    group_failures++;
+  }
+}
+
+static void
+test_ulib(void)
+{
+  begin("ulib");
+  static char buf[64];
+
+  check_eq(strlen(""), 0, "strlen of an empty string");
+  check_eq(strlen("hello"), 5, "strlen");
+  check_eq(strcmp("abc", "abc"), 0, "strcmp of equal strings");
+  check(strcmp("abc", "abd") < 0, "strcmp: abc < abd", strcmp("abc", "abd"));
+  check(strcmp("abd", "abc") > 0, "strcmp: abd > abc", strcmp("abd", "abc"));
+  check(strcmp("ab", "abc") < 0, "strcmp: a prefix is smaller", strcmp("ab", "abc"));
+  check(strcmp("\xff", "a") > 0, "strcmp compares unsigned bytes", strcmp("\xff", "a"));
+  check_eq((uint64)strcpy(buf, "copied"), (uint64)buf, "strcpy returns dst");
+  check_str(__LINE__, buf, "copied", "strcpy");
+  const char *hello = "hello";
+  check_eq((uint64)strchr(hello, 'l'), (uint64)(hello + 2), "strchr finds the first match");
+  check_eq((uint64)strchr(hello, 'z'), 0, "strchr of a missing character");
+
+  memset(buf, 'x', 10);
+  buf[10] = '\0';
+  check_str(__LINE__, buf, "xxxxxxxxxx", "memset");
+  check_eq(memcmp("abc", "abc", 3), 0, "memcmp equal");
+  check(memcmp("abc", "abd", 3) < 0, "memcmp smaller", memcmp("abc", "abd", 3));
+  check(memcmp("\x80", "\x01", 1) > 0, "memcmp compares unsigned bytes", 0);
+  check_eq(memcmp("abc", "abd", 2), 0, "memcmp stops after n bytes");
+
+  strcpy(buf, "0123456789");
+  memmove(buf + 2, buf, 5);
+  check_str(__LINE__, buf, "0101234789", "memmove to a higher overlapping address");
+  strcpy(buf, "0123456789");
+  memmove(buf, buf + 2, 5);
+  check_str(__LINE__, buf, "2345656789", "memmove to a lower overlapping address");
+  strcpy(buf, "..........");
+  check_eq((uint64)memcpy(buf + 1, "abc", 3), (uint64)(buf + 1), "memcpy returns dst");
+  check_str(__LINE__, buf, ".abc......", "memcpy");
+
+  check_eq(atoi("123"), 123, "atoi");
+  check_eq(atoi("-45"), -45, "atoi of a negative number");
+  check_eq(atoi("12ab"), 12, "atoi stops at a non-digit");
+  check_eq(atoi(""), 0, "atoi of an empty string");
+
+  struct stat st;
+  check_eq(stat("/", &st), 0, "stat /");
+  check_eq(st.type, T_DIR, "stat / is a directory");
+  check_eq(stat("/no-such-file", &st), -1, "stat of a missing file");
+
+  // gets() reads standard input: give a child a pipe as fd 0.
+  int ends[2];
+  check_eq(pipe(ends), 0, "pipe()");
+  int pid = fork();
+  if (pid == 0) {
+    close(0);
+    dup(ends[0]);
+    close(ends[0]);
+    close(ends[1]);
+    group_failures = 0;
+    check_str(__LINE__, gets(buf, sizeof(buf)), "line one\n", "gets of a whole line");
+    check_str(__LINE__, gets(buf, 5), "line", "gets stops at max-1 characters");
+    check_str(__LINE__, gets(buf, sizeof(buf)), " two\n", "gets of the rest of the line");
+    check_str(__LINE__, gets(buf, sizeof(buf)), "last", "gets of a line without newline");
+    check_str(__LINE__, gets(buf, sizeof(buf)), "", "gets at end of input");
+    exit(group_failures);
+  }
+  close(ends[0]);
+  const char *input = "line one\nline two\nlast";
+  check_eq(write(ends[1], input, strlen(input)), strlen(input), "write the gets input");
+  close(ends[1]);
+  check_eq(reap(pid), 0, "failed gets checks in the child");
+
+  finish();
+}
+
+// ---- printf ---------------------------------------------------------------
+
+// fprintf into a pipe and compare what comes out.  The pipe holds more
+// than any single line below, so one process can do both ends.
+static int capture_ends[2];
+
+static void
+capture_begin(void)
+{
+  if (pipe(capture_ends) < 0) {
+    capture_ends[0] = capture_ends[1] = -1;
+    fail_cond(__LINE__, "pipe() for printf capture", -1);
+  }
+}
+
+static const char *
+capture_end(void)
+{
+  static char text[512];
+  close(capture_ends[1]);
+  int n = read_all(capture_ends[0], text, sizeof(text) - 1);
+  close(capture_ends[0]);
+  text[n < 0 ? 0 : n] = '\0';
+  return text;
+}
+
+#define check_printed(want, ...) do { \
+    capture_begin(); \
+    fprintf(capture_ends[1], __VA_ARGS__); \
+    check_str(__LINE__, capture_end(), (want), #__VA_ARGS__); \
+  } while (0)
+
+static void
+test_printf(void)
+{
+  begin("printf");
+  check_printed("plain text", "plain text");
+  check_printed("0 -42 2147483647 -2147483648", "%d %d %d %d", 0, -42, 2147483647,
+                (int)0x80000000);
+  check_printed("deadbeef 0", "%x %x", 0xdeadbeefU, 0U);
+  check_printed("4294967295", "%u", 0xffffffffU);
+  check_printed("-9000000000 123456789abcdef", "%ld %lx", -9000000000L, 0x123456789abcdefUL);
+  check_printed("18446744073709551615", "%lu", 18446744073709551615UL);
+  check_printed("-9223372036854775808", "%ld", (long)0x8000000000000000UL);
+  check_printed("0x0000000000001234", "%p", (void*)0x1234);
+  check_printed("[str] [x] [%]", "[%s] [%c] [%%]", "str", 'x');
+  const char * volatile null_string = 0;   // hidden from the format check
+  check_printed("(null)", "%s", null_string);
+
+  // Unknown conversions are printed as written.  (A format that is not
+  // a literal, so that the compiler's format check lets it through.)
+  static const char *odd_formats[] = { "a%qb", "%ly!", "end%", "end%l" };
+  static const char *odd_results[] = { "a%qb", "%ly!", "end%", "end%l" };
+  for (int i = 0; i < 4; i++) {
+    capture_begin();
+    fprintf(capture_ends[1], odd_formats[i], 1);
+    check_str(__LINE__, capture_end(), odd_results[i], "unknown conversion");
+  }
+
+  // More than printf's internal buffer in one call.
+  static char longer[301];
+  for (int i = 0; i < 300; i++)
+    longer[i] = 'a' + i % 26;
+  longer[300] = '\0';
+  static char want[320];
+  strcpy(want, "<");
+  strcpy(want + 1, longer);
+  strcpy(want + 301, ">");
+  check_printed(want, "<%s>", longer);
+
+  finish();
+}
+
 // ---- fork, exit, wait -------------------------------------------------
 
 #define NKIDS 5
@@ -676,32 +834,80 @@ test_sbrk(void)
   check_eq((uint64)sbrk(-(int)((uint64)start + PGSIZE)), (uint64)-1, "sbrk below 0 fails");
   check_eq((uint64)sbrk(0), (uint64)start, "break unchanged after a failed shrink");
 
-  // malloc on top of sbrk.
-  static char *blocks[64];
-  int ok = 1;
-  for (int i = 0; i < 64; i++) {
-    blocks[i] = malloc(100 + i * 37);
-    if (blocks[i] == 0) {
-      ok = 0;
-      continue;
+  finish();
+}
+
+// ---- malloc ---------------------------------------------------------------
+
+#define NBLOCKS 64
+
+static int
+block_size(int i)
+{
+  return 1 + (i * 37 + 11) % 700;
+}
+
+static void
+test_malloc(void)
+{
+  begin("malloc");
+  static char *blocks[NBLOCKS];
+  char *top = 0;
+  int total = 0;
+
+  // Three rounds of the same requests: after the first, freed memory must
+  // be reused rather than the heap grown.
+  for (int round = 0; round < 3; round++) {
+    int missing = 0, misaligned = 0, clobbered = 0;
+    for (int i = 0; i < NBLOCKS; i++) {
+      blocks[i] = malloc(block_size(i));
+      if (blocks[i] == 0) {
+        missing++;
+        continue;
+      }
+      if ((uint64)blocks[i] % 16 != 0)
+        misaligned++;
+      memset(blocks[i], i + round, block_size(i));
     }
-    memset(blocks[i], i, 100 + i * 37);
-  }
-  check(ok, "malloc of small blocks", 0);
-  for (int i = 0; i < 64; i++) {
-    for (int j = 0; blocks[i] && j < 100 + i * 37; j++) {
-      if (blocks[i][j] != (char)i)
-        ok = 0;
+    for (int i = 0; i < NBLOCKS; i++) {
+      for (int j = 0; blocks[i] != 0 && j < block_size(i); j++) {
+        if (blocks[i][j] != (char)(i + round))
+          clobbered++;
+      }
+    }
+    check_eq(missing, 0, "malloc returned 0 for small blocks");
+    check_eq(misaligned, 0, "blocks not 16-byte aligned");
+    check_eq(clobbered, 0, "bytes overwritten by another block");
+    if (round == 0)
+      top = sbrk(0);
+    else
+      check_eq((uint64)sbrk(0), (uint64)top, "the heap grew although enough was free");
+    // Free in different orders so that merging happens both ways.
+    if (round == 1) {
+      for (int i = NBLOCKS - 1; i >= 0; i--)
+        free(blocks[i]);
+    } else {
+      for (int i = 0; i < NBLOCKS; i += 2)
+        free(blocks[i]);
+      for (int i = 1; i < NBLOCKS; i += 2)
+        free(blocks[i]);
     }
   }
-  check(ok, "malloc'ed blocks do not overlap", 0);
-  for (int i = 0; i < 64; i += 2)
-    free(blocks[i]);
-  for (int i = 1; i < 64; i += 2)
-    free(blocks[i]);
+
+  // Everything is free and merged again: one block as large as all the
+  // small ones together fits without growing the heap.
+  for (int i = 0; i < NBLOCKS; i++)
+    total += block_size(i);
+  char *whole = malloc(total);
+  check(whole != 0, "malloc of the merged free space", total);
+  check_eq((uint64)sbrk(0), (uint64)top, "merged free space used without growing");
+  free(whole);
+
   check_eq((uint64)malloc(0x7ff00000), 0, "malloc of almost 2 GiB returns 0");
+  check_eq((uint64)sbrk(0), (uint64)top, "a failed malloc leaves the break alone");
+  free(0);
   char *again = malloc(5000);
-  check(again != 0, "malloc after freeing", 0);
+  check(again != 0, "malloc after a failed malloc", 0);
   free(again);
 
   finish();
@@ -953,12 +1159,15 @@ struct group {
 };
 
 static const struct group groups[] = {
+  { "ulib",    test_ulib },
+  { "printf",  test_printf },
   { "fork",    test_fork },
   { "exec",    test_exec },
   { "pipe",    test_pipe },
   { "files",   test_files },
   { "dirs",    test_dirs },
   { "sbrk",    test_sbrk },
+  { "malloc",  test_malloc },
   { "kill",    test_kill },
   { "badargs", test_badargs },
 };
