@@ -119,6 +119,7 @@ unlink d
 link x d/x2
 fstat 1
 link d e
+link x README
 unlink d/.
 unlink d/..
 unlink d/y
@@ -147,6 +148,7 @@ exit
         -1,                 # d is not empty
         0, 0,               # link x d/x2; nlink is now 2
         -1,                 # no links to directories
+        -1,                 # nor over an existing name
         -1, -1,             # never "." or ".."
         0, 0, 0, -1,        # empty d, then remove it; gone
         -1,                 # chdir to a removed directory
@@ -161,6 +163,7 @@ exit
     assert stats[0] == "dev=1 ino=3 type=2 nlink=1 size=9"
     assert stats[1] == "dev=1 ino=3 type=2 nlink=1 size=0"
     assert stats[2] == "dev=1 ino=3 type=2 nlink=2 size=0"
+    assert img_nlink_after_failed_link(img_path) == 1
 
     img = FsImage.from_file(img_path)
     assert img.problems() == []
@@ -170,6 +173,11 @@ exit
     assert (cons.type, cons.major, cons.minor) == (3, 1, 0)
     # d (inode 4) and y (inode 5) were freed
     assert [d.inum for d in img.allocated_inodes()] == [1, 2, 3, 6]
+
+
+def img_nlink_after_failed_link(path):
+    """x ends with one link: d/x2 was removed and the failed link undone."""
+    return FsImage.from_file(path).lookup("/x").nlink
 
 
 def test_bad_arguments(tools, tmp_path):
@@ -282,7 +290,7 @@ def test_inodes_run_out_without_panic(tools, tmp_path):
 
 
 def test_pipes(tools, tmp_path):
-    script = f"""
+    script = """
 pipe
 fill 1 512 9
 readsum 0 1000
@@ -290,24 +298,36 @@ write 1 abc
 close 1
 read 0 10
 read 0 10
+close 0
 pipe
+close 0
+write 1 x
 close 1
-write 2 x
+pipe
 kill 1
-read 1 5
+read 0 5
+write 1 abc
+kill 0
+fill 1 300 20
+readsum 0 200
+fill 1 400 21
+readsum 0 1000
 exit
 """
     out, _ = run(tools, tmp_path, script)
     assert results(out) == [
         0, 512, 512,    # a full ring, read back in one go
         3, 0,           # write, close the write end
-        3, 0,           # data, then end of file
-        0, 0,           # new pipe (fds 1 and 2); close its read end
-        -1,             # write with no reader
-        -1,             # killed reader with an empty pipe
+        3, 0, 0,        # data, then end of file; close
+        0, 0, -1, 0,    # new pipe, close its read end: writing fails
+        0, -1, -1,      # killed: reading an empty pipe and writing fail
+        300, 200,       # the reader leaves 100 bytes at offset 200
+        400, 500,       # this write wraps around the end of the ring
     ]
+    assert out.count("fds 0 1") == 3
     assert f"fnv {fnv(pattern(9, 512))}" in out
-    assert "fds 0 1" in out and "fds 1 2" in out
+    assert f"fnv {fnv(pattern(20, 300)[:200])}" in out
+    assert f"fnv {fnv(pattern(20, 300)[200:] + pattern(21, 400))}" in out
 
 
 def test_bad_magic_panics_with_message(tools, tmp_path):

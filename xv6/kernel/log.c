@@ -95,9 +95,11 @@ initlog(int dev, struct superblock *sb)
   header_load();
   if(wal.hdr.count < 0 || wal.hdr.count > wal.capacity)
     panic("initlog: corrupt log header on disk");
-  install(1);
-  wal.hdr.count = 0;
-  header_store();
+  if(wal.hdr.count > 0){
+    install(1);
+    wal.hdr.count = 0;
+    header_store();
+  }
 }
 
 // Would one more operation still fit if every active one, and the new
