@@ -13,6 +13,7 @@ exit raises :class:`ConsoleError` carrying the whole transcript.
 Nothing is built here: the kernel and image must exist (``make xv6``).
 """
 
+import atexit
 import os
 import re
 import select
@@ -31,6 +32,17 @@ PROMPT = "$ "
 
 # The same pattern the top Makefile gives sed: `#define RAM_MB <digits>`.
 _RAM_MB_RE = re.compile(r"^#define RAM_MB[ \t]*([0-9]*)", re.MULTILINE)
+
+
+# Consoles with a live QEMU, killed at interpreter exit in case a caller
+# forgot close() or the test run was interrupted.
+_live = set()
+
+
+@atexit.register
+def _kill_leftovers():
+    for con in list(_live):
+        con.close()
 
 
 class ConsoleError(AssertionError):
@@ -87,6 +99,7 @@ class XV6Console:
         self.proc = subprocess.Popen(
             self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=self.workdir)
+        _live.add(self)
         os.set_blocking(self.proc.stdout.fileno(), False)
         os.set_blocking(self.proc.stderr.fileno(), False)
         return self
@@ -96,6 +109,7 @@ class XV6Console:
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
+        _live.discard(self)
         if proc.poll() is None:
             proc.kill()
         try:
