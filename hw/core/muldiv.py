@@ -73,8 +73,13 @@ class MulDiv(wiring.Component):
                 with m.If(self.start):
                     m.d.sync += [word.eq(self.word), op.eq(f3)]
                     with m.If(~is_div):
-                        a = Mux(self.word, self.a[0:32].as_signed(), self.a)
-                        b = Mux(self.word, self.b[0:32].as_signed(), self.b)
+                        # 64-bit operand patterns (W: sign-extended words)
+                        a = Signal(64)
+                        b = Signal(64)
+                        m.d.comb += [
+                            a.eq(Mux(self.word, self.a[0:32].as_signed(), self.a)),
+                            b.eq(Mux(self.word, self.b[0:32].as_signed(), self.b)),
+                        ]
                         m.d.sync += [
                             ma.eq(Mux(a_signed, a.as_signed(), a)),
                             mb.eq(Mux(b_signed, b.as_signed(), b)),

@@ -30,8 +30,71 @@ _start:
     j __test_body
 __unexpected_trap:
     j fail
+
+/*
+ * __mcatch: a machine-mode handler for programs that provoke traps.  It
+ * records mcause in s10, mtval in s11, mepc in s8 and mstatus in s9, then
+ * resumes at the instruction after the trapping one, in the mode that
+ * trapped -- except that an ecall from U or S resumes in M (the way back
+ * up from a lower mode), and a nonzero s7 names the resume address
+ * instead (for faults whose pc + 4 cannot run); s7 is cleared on use.
+ */
+    .align 2
+__mcatch:
+    csrr s10, mcause
+    csrr s11, mtval
+    csrr s8, mepc
+    csrr s9, mstatus
+    addi t6, s8, 4
+    csrw mepc, t6
+    beqz s7, 1f
+    csrw mepc, s7
+    li s7, 0
+1:  li t6, 8
+    beq s10, t6, 2f
+    li t6, 9
+    beq s10, t6, 2f
+    mret
+2:  li t6, CSR_MSTATUS_MPP
+    csrs mstatus, t6
+    mret
+
+/* __scatch: the same for traps delegated to S (scause/stval/sepc/sstatus);
+ * an ecall from U resumes in S. */
+    .align 2
+__scatch:
+    csrr s10, scause
+    csrr s11, stval
+    csrr s8, sepc
+    csrr s9, sstatus
+    addi t6, s8, 4
+    csrw sepc, t6
+    beqz s7, 1f
+    csrw sepc, s7
+    li s7, 0
+1:  li t6, 8
+    bne s10, t6, 2f
+    li t6, 1 << 8
+    csrs sstatus, t6
+2:  sret
+
     .align 2
 __test_body:
+    li s7, 0
+.endm
+
+/* Route machine traps to __mcatch. */
+.macro CATCH_M
+    la t0, __mcatch
+    csrw mtvec, t0
+.endm
+
+/* case n: the last trap handled had cause `cause`; forget it afterwards */
+.macro EXPECT_TRAP n, cause
+    li gp, \n
+    li t6, \cause
+    bne s10, t6, fail
+    li s10, -1
 .endm
 
 /* Passing end of a program. */
