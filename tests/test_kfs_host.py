@@ -389,3 +389,23 @@ def test_crash_at_every_write_recovers_atomically(tools, tmp_path):
     order = [allowed.index(s) for s in seen]
     assert order == sorted(order)
     assert set(order) == set(range(len(allowed)))
+
+
+def test_directory_spanning_blocks_reuses_free_slots(tools, tmp_path):
+    lines = []
+    for i in range(100):               # 103 entries: the root spans two blocks
+        lines += [f"open n{i} {O_CREATE | O_WRONLY}", "close 0"]
+    lines += ["unlink n3", "unlink n70",
+              f"open z1 {O_CREATE | O_WRONLY}", "close 0",
+              f"open z2 {O_CREATE | O_WRONLY}", "close 0",
+              f"open n99 {O_RDONLY}", f"open n3 {O_RDONLY}", "exit"]
+    out, img_path = run(tools, tmp_path, "\n".join(lines) + "\n")
+    assert results(out)[200:] == [0, 0, 0, 0, 0, 0, 0, -1]
+    img = FsImage.from_file(img_path)
+    assert img.problems() == []
+    root = img.inode(1)
+    assert root.size == 103 * 16          # freed slots were reused, no growth
+    names = [name for _, name in img.dirents(root)]
+    assert names[:3] == [".", "..", "README"]
+    assert names[3 + 3] == "z1" and names[3 + 70] == "z2"
+    assert names[-1] == "n99"

@@ -453,56 +453,67 @@ namecmp(const char *s, const char *t)
   return strncmp(s, t, DIRSIZ);
 }
 
-// Inode number of entry `name` in directory dp (0 if absent); its byte
-// offset goes to *poff if poff is not 0.  Caller holds dp's lock.
-static uint
-dir_find(struct inode *dp, char *name, uint *poff)
+// Look through directory dp a block at a time.  With a name, find the
+// entry of that name; with name == 0, find the first free slot.  On success
+// return 1 with the entry's byte offset in *off and its inode number in
+// *inum; else 0 (with *off = dp->size, where a new entry would go).
+// Caller holds dp's lock.
+static int
+dir_scan(struct inode *dp, char *name, uint *off, uint *inum)
 {
-  struct dirent de;
-
   if(dp->type != T_DIR)
-    panic("dir_find: not a directory");
-  for(uint off = 0; off + sizeof(de) <= dp->size; off += sizeof(de)){
-    if(readi(dp, 0, (uint64)&de, off, sizeof(de)) != sizeof(de))
-      panic("dir_find: cannot read directory");
-    if(de.inum != 0 && namecmp(name, de.name) == 0){
-      if(poff)
-        *poff = off;
-      return de.inum;
+    panic("dir_scan: not a directory");
+
+  for(uint base = 0; base < dp->size; base += BSIZE){
+    uint bno = bmap(dp, base / BSIZE, 0);
+    if(bno == 0)
+      panic("dir_scan: directory block missing (corrupt file system)");
+    struct buf *b = bread(dp->dev, bno);
+    struct dirent *ents = (struct dirent *)b->data;
+    uint count = min_uint(BSIZE, dp->size - base) / sizeof(struct dirent);
+    for(uint k = 0; k < count; k++){
+      int hit = name ? (ents[k].inum != 0 && namecmp(name, ents[k].name) == 0)
+                     : ents[k].inum == 0;
+      if(hit){
+        *off = base + k * sizeof(struct dirent);
+        *inum = ents[k].inum;
+        brelse(b);
+        return 1;
+      }
     }
+    brelse(b);
   }
+  *off = dp->size;
+  *inum = 0;
   return 0;
 }
 
 // The inode named `name` in dp, referenced but unlocked; 0 if there is no
-// such entry (or no free inode cache slot).
+// such entry (or no free inode cache slot).  The entry's offset goes to
+// *poff when poff is not 0.
 struct inode *
 dirlookup(struct inode *dp, char *name, uint *poff)
 {
-  uint inum = dir_find(dp, name, poff);
-  if(inum == 0)
+  uint off, inum;
+  if(!dir_scan(dp, name, &off, &inum))
     return 0;
+  if(poff)
+    *poff = off;
   return iget(dp->dev, inum);
 }
 
-// Add the entry (name, inum) to directory dp.  -1 if the name exists or the
-// directory cannot grow.  Caller holds dp's lock, inside a transaction.
+// Add the entry (name, inum) to directory dp, in the first free slot or at
+// the end.  -1 if the name exists or the directory cannot grow.  Caller
+// holds dp's lock, inside a transaction.
 int
 dirlink(struct inode *dp, char *name, uint inum)
 {
   struct dirent de;
-  uint off;
+  uint off, found;
 
-  if(dir_find(dp, name, 0) != 0)
+  if(dir_scan(dp, name, &off, &found))
     return -1;
-
-  // Reuse the first empty slot, or append.
-  for(off = 0; off + sizeof(de) <= dp->size; off += sizeof(de)){
-    if(readi(dp, 0, (uint64)&de, off, sizeof(de)) != sizeof(de))
-      panic("dirlink: cannot read directory");
-    if(de.inum == 0)
-      break;
-  }
+  dir_scan(dp, 0, &off, &found);
 
   memset(&de, 0, sizeof(de));
   strncpy(de.name, name, DIRSIZ);
