@@ -40,6 +40,9 @@ class CLINT(wiring.Component):
         g = gcd(int(clk_freq), int(mtime_freq))
         self.acc_step = int(mtime_freq) // g
         self.acc_wrap = int(clk_freq) // g
+        # The registers live here so that a simulator can reach them (time skipping).
+        self.mtime_reg = Signal(64)
+        self.mtimecmp_reg = Signal(64, init=(1 << 64) - 1)
         super().__init__({
             "bus": In(BusSignature(memmap.CLINT.addr_width)),
             "mti": Out(1),
@@ -53,8 +56,8 @@ class CLINT(wiring.Component):
         bus = self.bus
 
         msip = Signal()
-        mtimecmp = Signal(64, init=(1 << 64) - 1)
-        mtime = Signal(64)
+        mtimecmp = self.mtimecmp_reg
+        mtime = self.mtime_reg
 
         # Prescaler.
         tick = Signal()
