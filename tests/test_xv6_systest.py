@@ -8,7 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.qemu
 
-GROUPS = ["ulib", "printf", "fork", "exec", "pipe", "files", "dirs", "sbrk", "malloc",
+GROUPS = ["ulib", "printf", "fork", "exec", "pipe", "files", "dirs", "concurrent", "sbrk", "malloc",
           "kill", "badargs"]
 
 

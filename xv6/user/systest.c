@@ -173,6 +173,17 @@ remove_tree(const char *path)
   unlink(path);
 }
 
+// out = prefix followed by n as two digits (n < 100).
+static void
+numbered(char *out, const char *prefix, int n)
+{
+  int len = strlen(prefix);
+  strcpy(out, prefix);
+  out[len] = '0' + n / 10;
+  out[len + 1] = '0' + n % 10;
+  out[len + 2] = '\0';
+}
+
 // How many more files this process can open right now (all closed again).
 static int
 free_fd_count(void)
@@ -438,6 +449,36 @@ test_fork(void)
   }
   check_eq(reap(pid), 0, "child that forked a grandchild");
   check_eq(wait(0), -1, "orphaned grandchild is not our child");
+
+  // Fill the process table with children blocked on a pipe: fork() then
+  // fails with -1, and once they are released everything is reaped.
+  int gate[2];
+  check_eq(pipe(gate), 0, "pipe()");
+  int forked = 0;
+  for (int i = 0; i < NPROC + 1; i++) {
+    pid = fork();
+    if (pid == 0) {
+      char c;
+      close(gate[1]);
+      read(gate[0], &c, 1);     // returns 0 when the parent closes gate[1]
+      exit(0);
+    }
+    if (pid < 0)
+      break;
+    forked++;
+  }
+  check_eq(pid, -1, "fork() with a full process table");
+  check(forked > 0 && forked < NPROC, "children that fit in the process table", forked);
+  close(gate[0]);
+  close(gate[1]);
+  int reaped = 0;
+  while (wait(0) > 0)
+    reaped++;
+  check_eq(reaped, forked, "children reaped after a full process table");
+  pid = fork();
+  if (pid == 0)
+    exit(5);
+  check_eq(reap(pid), 5, "fork works again afterwards");
 
   finish();
 }
@@ -721,6 +762,8 @@ lookup_in(const char *dir, const char *name)
   return inum;
 }
 
+#define MANY_FILES 80     // more than BSIZE / sizeof(struct dirent) = 64
+
 static void
 test_dirs(void)
 {
@@ -780,6 +823,97 @@ test_dirs(void)
   check_eq(lookup_in(SCRATCH "/d2", "gamma"), 0, "no entry gamma");
   check_eq(unlink(SCRATCH "/d2/alpha"), 0, "unlink alpha");
   check_eq(lookup_in(SCRATCH "/d2", "alpha"), 0, "alpha's entry is gone");
+
+  // More entries than one directory block holds.
+  static char name[32];
+  int made = 0;
+  check_eq(mkdir(SCRATCH "/d3"), 0, "mkdir d3");
+  for (int i = 0; i < MANY_FILES; i++) {
+    numbered(name, SCRATCH "/d3/file", i);
+    if (make_file(name, name) == 0)
+      made++;
+  }
+  check_eq(made, MANY_FILES, "files created in one directory");
+  check_eq(stat(SCRATCH "/d3", &st), 0, "stat d3");
+  check(st.size >= (uint64)(MANY_FILES + 2) * sizeof(struct dirent),
+        "directory size covers all entries", st.size);
+  check(lookup_in(SCRATCH "/d3", "file00") > 0, "first entry", 0);
+  check(lookup_in(SCRATCH "/d3", "file79") > 0, "last entry", 0);
+  int fd = open(SCRATCH "/d3/file79", O_RDONLY);
+  static char text[32];
+  memset(text, 0, sizeof(text));
+  check_eq(read(fd, text, sizeof(text) - 1), strlen(SCRATCH "/d3/file79"), "read the last file");
+  check_eq(strcmp(text, SCRATCH "/d3/file79"), 0, "contents of the last file");
+  close(fd);
+
+  finish();
+}
+
+// ---- several processes at once ------------------------------------------
+
+#define NWORKERS     4
+#define WORKER_BYTES 3000
+
+static void
+test_concurrent(void)
+{
+  begin("concurrent");
+  static char path[32];
+  int pids[NWORKERS];
+
+  // Each worker writes its own file while the others do the same, and
+  // all of them create and remove one shared name over and over.
+  for (int w = 0; w < NWORKERS; w++) {
+    pids[w] = fork();
+    if (pids[w] == 0) {
+      numbered(path, SCRATCH "/worker", w);
+      fill(big, WORKER_BYTES, 20 + w);
+      int fd = open(path, O_CREATE | O_WRONLY);
+      if (fd < 0)
+        exit(1);
+      for (int done = 0; done < WORKER_BYTES; done += 100) {
+        if (write(fd, big + done, 100) != 100)
+          exit(2);
+        // Racing on one name: any of these may fail, none may crash.
+        int shared = open(SCRATCH "/shared", O_CREATE | O_RDWR);
+        if (shared >= 0) {
+          write(shared, "x", 1);
+          close(shared);
+        }
+        unlink(SCRATCH "/shared");
+      }
+      close(fd);
+      exit(0);
+    }
+    check(pids[w] > 0, "fork a worker", pids[w]);
+  }
+  // The workers finish in any order.
+  for (int round = 0; round < NWORKERS; round++) {
+    int status = -1;
+    int pid = wait(&status);
+    int which = -1;
+    for (int w = 0; w < NWORKERS; w++) {
+      if (pids[w] == pid)
+        which = w;
+    }
+    check(which >= 0, "wait() returns a worker", pid);
+    if (which >= 0)
+      pids[which] = -1;           // each one once
+    check_eq(status, 0, "worker's exit status");
+  }
+
+  for (int w = 0; w < NWORKERS; w++) {
+    numbered(path, SCRATCH "/worker", w);
+    int fd = open(path, O_RDONLY);
+    check(fd >= 0, "open a worker's file", fd);
+    memset(back, 0, WORKER_BYTES);
+    check_eq(read_all(fd, back, sizeof(back)), WORKER_BYTES, "size of a worker's file");
+    check_eq(first_mismatch(back, WORKER_BYTES, 20 + w), -1, "contents of a worker's file");
+    close(fd);
+    unlink(path);
+  }
+  struct stat st;
+  check_eq(stat(SCRATCH "/shared", &st), -1, "the shared name was removed last");
 
   finish();
 }
@@ -1166,6 +1300,7 @@ static const struct group groups[] = {
   { "pipe",    test_pipe },
   { "files",   test_files },
   { "dirs",    test_dirs },
+  { "concurrent", test_concurrent },
   { "sbrk",    test_sbrk },
   { "malloc",  test_malloc },
   { "kill",    test_kill },
