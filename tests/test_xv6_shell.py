@@ -4,6 +4,7 @@ One QEMU boot serves the whole module (the `xv6` fixture in conftest.py);
 the tests run in file order and some build on files made by earlier ones.
 """
 
+import random
 import re
 import time
 
@@ -177,6 +178,23 @@ def test_errors_do_not_kill_the_shell(xv6):
     assert xv6.run("") == ""
     assert xv6.run("   ") == ""
     assert xv6.run("echo alive") == "alive\n"
+
+
+def test_shell_survives_random_lines(xv6):
+    # Random lines over the shell's special characters (no '&', whose
+    # late output would interleave) must each end in a new prompt, with
+    # no process killed by a trap and no shell restart.
+    # Runs in a directory of its own so that "> ls" cannot hit /ls.
+    rng = random.Random(1234)
+    alphabet = ["a", "b", " ", "|", "<", ">", ">>", ";", "(", ")", "'", '"', "ls"]
+    assert xv6.run("mkdir /rnd; cd /rnd") == ""
+    seen = []
+    for _ in range(150):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 20)))
+        out = xv6.run(line, timeout=10)
+        seen.append(f"{line!r} -> {out!r}")
+        assert "killed" not in out and "init: starting sh" not in out, "\n".join(seen)
+    assert xv6.run("cd /; echo alive") == "alive\n"
 
 
 def test_console_line_editing(xv6):
