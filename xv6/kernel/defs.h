@@ -48,7 +48,7 @@ void            virtio_disk_intr(void);
 // ---- Memory -------------------------------------------------------------
 // kalloc.c: physical pages.
 void            kinit(void);
-void*           kalloc(void);            // one zeroed-on-demand 4096-byte page, or 0
+void*           kalloc(void);            // one zero-filled 4096-byte page, or 0
 void            kfree(void *pa);
 uint64          kfreepages(void);        // pages on the free list
 void            kref_get(void *pa);      // one more reference to an allocated page

@@ -119,7 +119,9 @@ mappages(pagetable_t pt, uint64 va, uint64 size, uint64 pa, int perm)
     for (; room > 0 && done < size; room--, e++, done += PGSIZE) {
       if (*e & PTE_V)
         panic("mappages: already mapped");
-      *e = PA2PTE(pa + done) | perm | PTE_V;
+      // A and D are set up front: a core may then skip the hardware
+      // update (or even fault on A=0 / D=0) without harm.
+      *e = PA2PTE(pa + done) | perm | PTE_V | PTE_A | PTE_D;
     }
   }
   return 0;
