@@ -128,6 +128,16 @@ def test_mkdir_cd_and_programs_from_subdirectories(xv6):
     assert xv6.run("cd dir1; cat g; cd /") == "inside\n"
 
 
+def test_ls_shows_names_of_full_length(xv6):
+    # A DIRSIZ (14) character name fills its directory slot with no
+    # terminator on disk.
+    assert xv6.run("mkdir long; echo x > long/abcdefghijklmn; echo y > long/z") == ""
+    entries = parse_ls(xv6.run("ls long"))
+    assert sorted(entries) == [".", "..", "abcdefghijklmn", "z"]
+    assert entries["abcdefghijklmn"][0::2] == (2, 2)
+    assert xv6.run("cat long/abcdefghijklmn long/z") == "x\ny\n"
+
+
 def test_ln_and_rm(xv6):
     assert xv6.run("ln f f2") == ""
     assert xv6.run("rm f") == ""
