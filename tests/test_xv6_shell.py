@@ -171,6 +171,13 @@ def test_background_jobs(xv6):
     assert xv6.run("cat bgout") == "bg\n"
 
 
+def test_scripts_run_without_prompts(xv6):
+    assert xv6.run("echo echo from a script > script; echo 'cat fruits | wc' >> script") == ""
+    assert xv6.run("sh < script") == "from a script\n4 5 32\n"
+    assert xv6.run("cat script | sh") == "from a script\n4 5 32\n"
+    assert xv6.run("echo nosuch | sh") == "sh: cannot run nosuch\n"
+
+
 def test_errors_do_not_kill_the_shell(xv6):
     assert xv6.run("nosuch") == "sh: cannot run nosuch\n"
     assert xv6.run("echo a |") == "sh: syntax error near end of line\n"

@@ -6,7 +6,8 @@
 // is a program name with arguments, or a parenthesised list run in a
 // subshell; either may carry redirections: "< file", "> file" (truncate)
 // and ">> file" (append).  Words may be quoted with '...' or "...".
-// Built in: "cd dir" and "exit".  A program name without a '/' that is
+// Built in: "cd dir" and "exit".  The "$ " prompt appears only when
+// standard input is the console, so "sh < script" prints just the output.  A program name without a '/' that is
 // not found in the current directory is looked up in "/".
 //
 // The line is split into tokens, the tokens are parsed into a small tree
@@ -14,6 +15,7 @@
 // The top-level list runs in the shell itself so that "cd" works in
 // any position of it; each job gets its own process.
 #include "kernel/types.h"
+#include "kernel/stat.h"
 #include "kernel/fcntl.h"
 #include "kernel/param.h"
 #include "user/user.h"
@@ -516,13 +518,18 @@ run_list(struct node *list, int print_bg)
   return status;
 }
 
+// Prompt only when standard input is a device (the console); a script
+// fed from a file or a pipe runs silently.
+static int interactive;
+
 // Read one line into `line`.  Returns 1 for a line, 0 at end of input.
 // Overlong lines are reported and skipped.
 static int
 read_line(void)
 {
   for (;;) {
-    fprintf(2, "$ ");
+    if (interactive)
+      fprintf(2, "$ ");
     memset(line, 0, sizeof(line));
     gets(line, sizeof(line));
     int len = strlen(line);
@@ -550,6 +557,9 @@ main(void)
       break;
     }
   }
+
+  struct stat st;
+  interactive = fstat(0, &st) == 0 && st.type == T_DEVICE;
 
   while (read_line()) {
     struct node *top = parse_line();
