@@ -255,6 +255,91 @@ def test_checker_rejects_float_code(tmp_path):
     assert any("floating-point opcode" in p for p in found)
 
 
+# ---------------------------------------------------------------------------
+# Boot cost: instructions from reset to the shell's first prompt.
+#
+# QEMU logs every executed translation block (-d exec,nochain) with one
+# instruction per block (-singlestep), so log lines = instructions.  The log
+# streams through a FIFO; we note the line count each time the kernel's
+# consolewrite() is entered.  Once "$ " is on the console QEMU is told to
+# quit (^A x), and the count at the last consolewrite entry (the prompt's
+# write) is the boot cost.  The RTL simulator is ~1000x slower than QEMU,
+# hence the budget.  The whole run takes a few seconds.
+
+BOOT_BUDGET = 5_000_000
+
+
+def count_boot_instructions(kernel, fs_img, workdir, timeout=60):
+    import threading
+    import time
+    from tests import xv6_console
+
+    with open(kernel, "rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        target = [s["st_value"] for s in symtab.iter_symbols() if s.name == "consolewrite"]
+    assert target, "kernel has no consolewrite symbol"
+    needle = f"/{target[0]:016x}/"
+
+    disk = Path(workdir) / "fs.img"
+    shutil.copyfile(fs_img, disk)
+    fifo = Path(workdir) / "trace.fifo"
+    os.mkfifo(fifo)
+    cmd = xv6_console.qemu_command(kernel, disk) + [
+        "-singlestep", "-d", "exec,nochain", "-D", str(fifo)]
+    qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    seen = {"lines": 0, "at_write": None}
+
+    def reader():
+        with open(fifo, "r", errors="replace") as log:
+            n = 0
+            for line in log:
+                if line.startswith("Trace"):
+                    n += 1
+                    if needle in line:
+                        seen["at_write"] = n
+            seen["lines"] = n
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    out = b""
+    deadline = time.monotonic() + timeout
+    try:
+        os.set_blocking(qemu.stdout.fileno(), False)
+        while b"$ " not in out:
+            if time.monotonic() > deadline or qemu.poll() is not None:
+                raise AssertionError(f"no prompt; console so far: {out!r}")
+            chunk = qemu.stdout.read()
+            if chunk:
+                out += chunk
+            else:
+                time.sleep(0.05)
+        time.sleep(0.3)
+        qemu.stdin.write(b"\x01x")     # QEMU monitor escape: quit
+        qemu.stdin.flush()
+        qemu.wait(timeout=20)
+    finally:
+        if qemu.poll() is None:
+            qemu.kill()
+            qemu.wait()
+    t.join(timeout=30)
+    return seen["at_write"], seen["lines"], out.decode(errors="replace")
+
+
+@pytest.mark.qemu
+def test_boot_to_prompt_within_budget(kernel, tmp_path):
+    fs_img = kernel.parent / "fs.img"
+    if not fs_img.exists():
+        pytest.fail(f"{fs_img} not found: run `make xv6` first")
+    if shutil.which("qemu-system-riscv64") is None:
+        pytest.fail("qemu-system-riscv64 not found: run `make toolchain`")
+    at_prompt, total, console = count_boot_instructions(kernel, fs_img, tmp_path)
+    print(f"instructions from reset to the prompt: {at_prompt} (log total {total})")
+    assert "$ " in console
+    assert at_prompt is not None and at_prompt > 100_000
+    assert at_prompt <= BOOT_BUDGET
+
+
 def main(argv):
     if len(argv) != 2:
         print(f"usage: {argv[0]} KERNEL_ELF", file=sys.stderr)
