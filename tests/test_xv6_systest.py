@@ -8,8 +8,8 @@ import pytest
 
 pytestmark = pytest.mark.qemu
 
-GROUPS = ["ulib", "printf", "fork", "exec", "pipe", "files", "dirs", "concurrent", "sbrk", "malloc",
-          "kill", "badargs"]
+GROUPS = ["ulib", "printf", "fork", "exec", "pipe", "files", "dirs", "concurrent",
+          "sbrk", "malloc", "kill", "badargs"]
 
 
 @pytest.fixture(scope="module")
