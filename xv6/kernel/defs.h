@@ -52,6 +52,7 @@ void*           kalloc(void);            // one zero-filled 4096-byte page, or 0
 void            kfree(void *pa);
 uint64          kfreepages(void);        // pages on the free list
 void            kref_get(void *pa);      // one more reference to an allocated page
+void            kalloc_selftest(void);   // boot-time check, panics on failure
 
 // vm.c: page tables.
 void            kvminit(void);

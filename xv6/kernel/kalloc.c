@@ -116,3 +116,26 @@ kfreepages(void)
   release(&pmem.lock);
   return n;
 }
+
+// Boot-time check of the reference counting that shared memory relies on;
+// a few hundred instructions.  Panics if the allocator misbehaves.
+void
+kalloc_selftest(void)
+{
+  uint64 free0 = kfreepages();
+  char *pg = kalloc();
+  if (pg == 0 || kfreepages() != free0 - 1)
+    panic("kalloc self-test: allocation");
+  kref_get(pg);                       // two owners
+  kfree(pg);                          // one left: still allocated
+  if (kfreepages() != free0 - 1)
+    panic("kalloc self-test: freed while referenced");
+  pg[0] = 1;                          // dirty it
+  kfree(pg);                          // last owner: back to the pool
+  if (kfreepages() != free0)
+    panic("kalloc self-test: not freed at zero");
+  char *again = kalloc();             // freed pages are reused first...
+  if (again != pg || again[0] != 0)   // ...and come back zeroed
+    panic("kalloc self-test: reuse");
+  kfree(again);
+}

@@ -15,6 +15,7 @@ main(void)
   printf("xv6 kernel: booting on hart %d\n", cpuid());
 
   kinit();             // physical page allocator
+  kalloc_selftest();
   kvminit();           // kernel page table
   kvminithart();       // paging on
   procinit();          // process table and kernel stacks
