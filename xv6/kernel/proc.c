@@ -565,22 +565,29 @@ either_copyin(void *dst, int user_src, uint64 src, uint64 len)
   return 0;
 }
 
-// ^P on the console: one line per process.  Takes no locks so that it
-// works even when the system is wedged.
+static const char *
+state_word(enum procstate st)
+{
+  switch (st) {
+  case UNUSED:   return "free";
+  case USED:     return "new";
+  case SLEEPING: return "asleep";
+  case RUNNABLE: return "ready";
+  case RUNNING:  return "running";
+  case ZOMBIE:   return "zombie";
+  }
+  return "?";
+}
+
+// ^P on the console: "pid state name" for every live process.  No locks
+// are taken, so that it still works when the system is stuck.
 void
 procdump(void)
 {
-  static char *names[] = {
-    [UNUSED] "unused", [USED] "used", [SLEEPING] "sleep",
-    [RUNNABLE] "runble", [RUNNING] "run", [ZOMBIE] "zombie",
-  };
   printf("\n");
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
-    if (p->state == UNUSED)
-      continue;
-    char *st = "???";
-    if (p->state >= 0 && p->state < NELEM(names) && names[p->state])
-      st = names[p->state];
-    printf("%d %s %s\n", p->pid, st, p->name);
+  for (int slot = 0; slot < NPROC; slot++) {
+    struct proc *p = &ptable[slot];
+    if (p->state != UNUSED)
+      printf("%d %s %s\n", p->pid, state_word(p->state), p->name);
   }
 }
