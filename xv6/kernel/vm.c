@@ -127,9 +127,11 @@ mappages(pagetable_t pt, uint64 va, uint64 size, uint64 pa, int perm)
   return 0;
 }
 
-// Remove npages mappings starting at va, optionally freeing the pages
-// (pages marked PTE_S belong to someone else and are never freed here).
-// Missing mappings are skipped: user processes can leave holes.
+// Remove npages mappings starting at va.  With do_free, each mapping's
+// reference to its page is dropped (kfree); a page shared with another
+// address space (PTE_S, reference taken with kref_get when it was mapped)
+// stays allocated until its last mapping goes.  Missing mappings are
+// skipped: user processes can leave holes.
 void
 uvmunmap(pagetable_t pt, uint64 va, uint64 npages, int do_free)
 {
@@ -144,7 +146,7 @@ uvmunmap(pagetable_t pt, uint64 va, uint64 npages, int do_free)
       continue;
     if (!pte_is_leaf(*e))
       panic("uvmunmap: not a leaf");
-    if (do_free && (*e & PTE_S) == 0)
+    if (do_free)
       kfree((void *)PTE2PA(*e));
     *e = 0;
   }
@@ -193,7 +195,8 @@ uvmdealloc(pagetable_t pt, uint64 oldsz, uint64 newsz)
 }
 
 // Free the page-table pages of a table whose user pages are already gone.
-// A user leaf still present is released as well; anything else is a bug.
+// A user leaf still present (e.g. a shared mapping above p->sz) drops its
+// page reference as well; a kernel leaf here is a bug.
 static void
 free_tables(pagetable_t table, int level)
 {
@@ -204,8 +207,7 @@ free_tables(pagetable_t table, int level)
     if (pte_is_leaf(e)) {
       if (level != 0 || (e & PTE_U) == 0)
         panic("free_tables: stray kernel mapping");
-      if ((e & PTE_S) == 0)
-        kfree((void *)PTE2PA(e));
+      kfree((void *)PTE2PA(e));
     } else {
       free_tables((pagetable_t)PTE2PA(e), level - 1);
     }
@@ -224,8 +226,8 @@ uvmfree(pagetable_t pt, uint64 sz)
 }
 
 // Give the child a private copy of the parent's memory [0, sz): page
-// contents and permissions.  Returns 0, or -1 with the child's partial copy
-// freed.
+// contents and permissions (a shared page becomes a private copy too).
+// Returns 0, or -1 with the child's partial copy freed.
 int
 uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
 {
