@@ -69,45 +69,74 @@ consolewrite(int user_src, uint64 src, int n)
   return done;
 }
 
+// read(): wait until a line (or ^D) is ready, then hand over at most n
+// characters, stopping after a newline.  A ^D with nothing before it is
+// end of file (read returns 0); after some text it ends the read there and
+// stays queued, so the following read returns 0.
 static int
 consoleread(int user_dst, uint64 dst, int n)
 {
-  int want = n;
+  char chunk[INBUF];
   acquire(&cin.lock);
-  while (n > 0) {
-    while (cin.rd == cin.committed) {
-      if (killed(myproc())) {
-        release(&cin.lock);
-        return -1;
-      }
-      sleep(&cin.rd, &cin.lock);
+  while (cin.rd == cin.committed) {
+    if (killed(myproc())) {
+      release(&cin.lock);
+      return -1;
     }
-    char ch = cin.buf[cin.rd % INBUF];
-    cin.rd++;
-
-    if (ch == CTRL('D')) {
-      // End of file.  If something was already read, leave the ^D in the
-      // buffer so the next read returns 0.
-      if (n < want)
-        cin.rd--;
-      break;
-    }
-    char out = ch;
-    if (either_copyout(user_dst, dst, &out, 1) < 0) {
-      cin.rd--;   // not delivered; keep it for the next read
-      if (n == want) {
-        release(&cin.lock);
-        return -1;
-      }
-      break;
-    }
-    dst++;
-    n--;
-    if (ch == '\n')
-      break;   // one line per read
+    sleep(&cin.rd, &cin.lock);
   }
+
+  // Look ahead without consuming: only delivered characters are taken.
+  int take = 0;
+  int eof = 0;
+  for (uint pos = cin.rd; take < n && pos != cin.committed; pos++) {
+    char ch = cin.buf[pos % INBUF];
+    if (ch == CTRL('D')) {
+      eof = (take == 0);
+      break;
+    }
+    chunk[take++] = ch;
+    if (ch == '\n')
+      break;
+  }
+
+  int result = take;
+  if (take > 0 && either_copyout(user_dst, dst, chunk, take) < 0)
+    result = -1;                 // bad buffer: leave the input queued
+  else
+    cin.rd += take + eof;        // a lone ^D is consumed by its 0 return
   release(&cin.lock);
-  return want - n;
+  return result;
+}
+
+// Erase typed characters that are not yet committed: one, or the whole
+// pending line.  Committed input (complete lines) can no longer change.
+static void
+rubout(int whole_line)
+{
+  do {
+    if (cin.edit == cin.committed)
+      return;
+    cin.edit--;
+    echo_erase();
+  } while (whole_line);
+}
+
+// Add a typed character to the line being edited; a newline, ^D or a full
+// buffer makes everything typed so far readable.
+static void
+keep_typed(int c)
+{
+  if (cin.edit - cin.rd >= INBUF)
+    return;                      // no room: the character is dropped
+  if (c != CTRL('D'))
+    uartputc_sync(c);            // echo
+  cin.buf[cin.edit % INBUF] = c;
+  cin.edit++;
+  if (c == '\n' || c == CTRL('D') || cin.edit - cin.rd == INBUF) {
+    cin.committed = cin.edit;
+    wakeup(&cin.rd);
+  }
 }
 
 // Called by the UART interrupt for every received character.
@@ -115,40 +144,14 @@ void
 consoleintr(int c)
 {
   acquire(&cin.lock);
-  switch (c) {
-  case CTRL('P'):
+  if (c == CTRL('P'))
     procdump();
-    break;
-  case CTRL('U'):
-    while (cin.edit != cin.committed &&
-           cin.buf[(cin.edit - 1) % INBUF] != '\n') {
-      cin.edit--;
-      echo_erase();
-    }
-    break;
-  case KEY_BS:
-  case KEY_DEL:
-    if (cin.edit != cin.committed) {
-      cin.edit--;
-      echo_erase();
-    }
-    break;
-  default:
-    if (c == 0 || cin.edit - cin.rd >= INBUF)
-      break;   // NUL, or the buffer is full: drop it
-    if (c == '\r')
-      c = '\n';
-    if (c != CTRL('D'))
-      uartputc_sync(c);
-    cin.buf[cin.edit % INBUF] = c;
-    cin.edit++;
-    if (c == '\n' || c == CTRL('D') || cin.edit - cin.rd == INBUF) {
-      // A complete line (or a full buffer) becomes readable.
-      cin.committed = cin.edit;
-      wakeup(&cin.rd);
-    }
-    break;
-  }
+  else if (c == CTRL('U'))
+    rubout(1);
+  else if (c == KEY_BS || c == KEY_DEL)
+    rubout(0);
+  else if (c != 0)
+    keep_typed(c == '\r' ? '\n' : c);
   release(&cin.lock);
 }
 

@@ -83,6 +83,7 @@ int             fork(void);
 void            exit(int status) __attribute__((noreturn));
 int             wait(uint64 addr);
 int             kill(int pid);
+struct proc*    proc_lock_pid(int pid);   // live process, locked; or 0
 int             killed(struct proc *p);
 void            setkilled(struct proc *p);
 int             growproc(int n);

@@ -239,41 +239,55 @@ growproc(int n)
   return 0;
 }
 
+// Give child a copy of parent's memory and registers; 0 or -1.
+static int
+clone_image(struct proc *parent, struct proc *child)
+{
+  if (uvmcopy(parent->pagetable, child->pagetable, parent->sz) < 0)
+    return -1;
+  child->sz = parent->sz;
+  *child->trapframe = *parent->trapframe;
+  child->trapframe->a0 = 0;   // fork() returns 0 in the child
+  return 0;
+}
+
+// The child shares the parent's open files and working directory.
+static void
+inherit_files(struct proc *parent, struct proc *child)
+{
+  for (int fd = 0; fd < NOFILE; fd++) {
+    struct file *f = parent->ofile[fd];
+    child->ofile[fd] = f ? filedup(f) : 0;
+  }
+  child->cwd = idup(parent->cwd);
+}
+
 // Duplicate the calling process.  Returns the child's pid to the parent
 // (the child sees 0), or -1.
 int
 fork(void)
 {
-  struct proc *parent = myproc();
-  struct proc *child = claim_slot();
-  if (child == 0)
+  struct proc *me = myproc();
+  struct proc *kid = claim_slot();
+  if (kid == 0)
     return -1;
-
-  if (uvmcopy(parent->pagetable, child->pagetable, parent->sz) < 0) {
-    release_slot(child);
-    release(&child->lock);
+  if (clone_image(me, kid) < 0) {
+    release_slot(kid);
+    release(&kid->lock);
     return -1;
   }
-  child->sz = parent->sz;
-  *child->trapframe = *parent->trapframe;
-  child->trapframe->a0 = 0;
+  inherit_files(me, kid);
+  safestrcpy(kid->name, me->name, sizeof(kid->name));
+  int pid = kid->pid;
+  release(&kid->lock);
 
-  for (int fd = 0; fd < NOFILE; fd++) {
-    if (parent->ofile[fd])
-      child->ofile[fd] = filedup(parent->ofile[fd]);
-  }
-  child->cwd = idup(parent->cwd);
-  safestrcpy(child->name, parent->name, sizeof(child->name));
-  int pid = child->pid;
-  release(&child->lock);
-
+  // wait_lock before p->lock, as everywhere.
   acquire(&wait_lock);
-  child->parent = parent;
+  acquire(&kid->lock);
+  kid->parent = me;
+  kid->state = RUNNABLE;
+  release(&kid->lock);
   release(&wait_lock);
-
-  acquire(&child->lock);
-  child->state = RUNNABLE;
-  release(&child->lock);
   return pid;
 }
 
@@ -292,32 +306,39 @@ give_children_to_init(struct proc *p)
     wakeup(initproc);
 }
 
+// Close the files and release the working directory of p.
+static void
+drop_files(struct proc *p)
+{
+  for (int fd = 0; fd < NOFILE; fd++) {
+    struct file *f = p->ofile[fd];
+    if (f) {
+      p->ofile[fd] = 0;
+      fileclose(f);
+    }
+  }
+  if (p->cwd) {
+    begin_op();   // iput may free the inode, which writes the disk
+    iput(p->cwd);
+    end_op();
+    p->cwd = 0;
+  }
+}
+
 // End the calling process.  It stays a ZOMBIE until its parent's wait().
 void
 exit(int status)
 {
   struct proc *p = myproc();
   if (p == initproc)
-    panic("init exited");
+    panic("exit: init must not exit");
 
-  for (int fd = 0; fd < NOFILE; fd++) {
-    if (p->ofile[fd]) {
-      struct file *f = p->ofile[fd];
-      p->ofile[fd] = 0;
-      fileclose(f);
-    }
-  }
-  if (p->cwd) {
-    begin_op();
-    iput(p->cwd);
-    end_op();
-    p->cwd = 0;
-  }
+  drop_files(p);
 
   acquire(&wait_lock);
   give_children_to_init(p);
-  wakeup(p->parent);   // the parent may be sleeping in wait()
-  acquire(&p->lock);
+  wakeup(p->parent);   // it may be in wait()
+  acquire(&p->lock);   // held into the scheduler
   p->xstate = status;
   p->state = ZOMBIE;
   release(&wait_lock);
@@ -326,73 +347,96 @@ exit(int status)
   panic("exit: zombie ran again");
 }
 
+// Look for an exited child of me.  Returns its pid after storing its exit
+// status at user address addr (if not 0) and freeing its slot; 0 if no
+// child has exited; -1 if the status could not be stored.  *has_kids says
+// whether me has any children at all.  Caller holds wait_lock.
+static int
+reap_zombie(struct proc *me, uint64 addr, int *has_kids)
+{
+  *has_kids = 0;
+  for (struct proc *c = ptable; c < &ptable[NPROC]; c++) {
+    if (c->parent != me)
+      continue;
+    *has_kids = 1;
+    acquire(&c->lock);
+    int done = (c->state == ZOMBIE);
+    int pid = c->pid;
+    int status = c->xstate;
+    if (done && addr != 0 &&
+        copyout(me->pagetable, addr, (char *)&status, sizeof(status)) < 0) {
+      release(&c->lock);
+      return -1;
+    }
+    if (done)
+      release_slot(c);
+    release(&c->lock);
+    if (done)
+      return pid;
+  }
+  return 0;
+}
+
 // Wait for a child to exit; store its status at user address addr (if not
 // 0) and return its pid.  -1 if there are no children or we were killed.
 int
 wait(uint64 addr)
 {
   struct proc *me = myproc();
+  int has_kids;
   acquire(&wait_lock);
   for (;;) {
-    int children = 0;
-    for (struct proc *c = ptable; c < &ptable[NPROC]; c++) {
-      if (c->parent != me)
-        continue;
-      children = 1;
-      acquire(&c->lock);
-      if (c->state == ZOMBIE) {
-        int pid = c->pid;
-        int status = c->xstate;
-        if (addr != 0 &&
-            copyout(me->pagetable, addr, (char *)&status, sizeof(status)) < 0) {
-          release(&c->lock);
-          release(&wait_lock);
-          return -1;
-        }
-        release_slot(c);
-        release(&c->lock);
-        release(&wait_lock);
-        return pid;
-      }
-      release(&c->lock);
-    }
-    if (!children || killed(me)) {
+    int pid = reap_zombie(me, addr, &has_kids);
+    if (pid != 0 || !has_kids || killed(me)) {
       release(&wait_lock);
-      return -1;
+      return pid != 0 ? pid : -1;
     }
-    sleep(me, &wait_lock);
+    sleep(me, &wait_lock);   // exit() of a child wakes us
   }
 }
 
-// The per-hart scheduler loop: run each RUNNABLE process in turn.  With
-// nothing to run, wait for an interrupt (wfi) so that simulators can skip
-// the idle time.
+// The next RUNNABLE process, searching round robin from *cursor; it is
+// returned with its lock held, and *cursor moves past it.  0 if none.
+static struct proc *
+pick_next(int *cursor)
+{
+  for (int i = 0; i < NPROC; i++) {
+    int slot = (*cursor + i) % NPROC;
+    struct proc *p = &ptable[slot];
+    acquire(&p->lock);
+    if (p->state == RUNNABLE) {
+      *cursor = (slot + 1) % NPROC;
+      return p;
+    }
+    release(&p->lock);
+  }
+  return 0;
+}
+
+// Each hart ends up here after boot and never leaves: run the runnable
+// processes in turn.  With nothing to run, sleep in wfi (interrupts on)
+// so that simulators can skip the idle time.
 void
 scheduler(void)
 {
   struct cpu *c = mycpu();
+  int cursor = 0;
   c->proc = 0;
   for (;;) {
-    // Let devices interrupt between runs (the last process may have left
-    // interrupts off), otherwise nothing could become runnable.
+    // The last process may have left interrupts off; devices must get a
+    // chance, or nothing would ever become runnable.
     intr_on();
-    int ran = 0;
-    for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
-      acquire(&p->lock);
-      if (p->state == RUNNABLE) {
-        p->state = RUNNING;
-        c->proc = p;
-        swtch(&c->context, &p->context);
-        // Back here when p yields, sleeps or exits.
-        c->proc = 0;
-        ran = 1;
-      }
-      release(&p->lock);
-    }
-    if (!ran) {
-      intr_on();
+    struct proc *p = pick_next(&cursor);
+    if (p == 0) {
       asm volatile("wfi");
+      continue;
     }
+    p->state = RUNNING;
+    c->proc = p;
+    swtch(&c->context, &p->context);
+    // p is back: it yielded, went to sleep or exited.
+    c->proc = 0;
+    release(&p->lock);
   }
 }
 
@@ -506,6 +550,20 @@ wakeup(void *chan)
   }
 }
 
+// The live process with this pid, returned with its lock held; 0 if
+// there is none.
+struct proc *
+proc_lock_pid(int pid)
+{
+  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
+    acquire(&p->lock);
+    if (p->state != UNUSED && p->pid == pid)
+      return p;
+    release(&p->lock);
+  }
+  return 0;
+}
+
 // Mark process pid killed; it exits when it next crosses into user mode
 // (a sleeping one is woken to notice).  -1 if there is no such process.
 // init (pid 1) cannot be killed: the system needs it to reap orphans.
@@ -514,18 +572,14 @@ kill(int pid)
 {
   if (initproc && pid == initproc->pid)
     return -1;
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
-    acquire(&p->lock);
-    if (p->pid == pid && p->state != UNUSED) {
-      p->killed = 1;
-      if (p->state == SLEEPING)
-        p->state = RUNNABLE;
-      release(&p->lock);
-      return 0;
-    }
-    release(&p->lock);
-  }
-  return -1;
+  struct proc *p = proc_lock_pid(pid);
+  if (p == 0)
+    return -1;
+  p->killed = 1;
+  if (p->state == SLEEPING)
+    p->state = RUNNABLE;   // so that it notices
+  release(&p->lock);
+  return 0;
 }
 
 void

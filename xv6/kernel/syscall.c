@@ -34,19 +34,19 @@ fetchstr(uint64 addr, char *buf, int max)
   return strlen(buf);
 }
 
+// Argument register n (a0..a5) of the current system call.  They sit next
+// to each other in the trap frame.
+_Static_assert(__builtin_offsetof(struct trapframe, a5) ==
+               __builtin_offsetof(struct trapframe, a0) + 5 * sizeof(uint64),
+               "a0..a5 must be consecutive in struct trapframe");
+
 static uint64
 raw_arg(int n)
 {
-  struct trapframe *tf = myproc()->trapframe;
-  switch (n) {
-  case 0: return tf->a0;
-  case 1: return tf->a1;
-  case 2: return tf->a2;
-  case 3: return tf->a3;
-  case 4: return tf->a4;
-  case 5: return tf->a5;
-  }
-  panic("raw_arg: no such argument register");
+  if (n < 0 || n > 5)
+    panic("raw_arg: argument number out of range");
+  uint64 *args = &myproc()->trapframe->a0;
+  return args[n];
 }
 
 void

@@ -62,6 +62,27 @@ clockintr(void)
   write_stimecmp(csr_read(time) + TICK_INTERVAL);
 }
 
+// A device behind the PLIC is asking for attention.
+static void
+external_interrupt(void)
+{
+  int irq = plic_claim();
+  if (irq == 0)
+    return;   // claimed by someone else meanwhile, or spurious
+  switch (irq) {
+  case UART0_IRQ:
+    uartintr();
+    break;
+  case VIRTIO0_IRQ:
+    virtio_disk_intr();
+    break;
+  default:
+    printf("trap: interrupt from unknown PLIC source %d\n", irq);
+    break;
+  }
+  plic_complete(irq);
+}
+
 // Handle an interrupt if scause says it is one we know.
 static int
 devintr(void)
@@ -69,26 +90,25 @@ devintr(void)
   uint64 cause = csr_read(scause);
   if ((cause & SCAUSE_INTR) == 0)
     return INTR_NONE;
-
-  switch (SCAUSE_CODE(cause)) {
-  case IRQ_S_EXT: {
-    int irq = plic_claim();
-    if (irq == UART0_IRQ)
-      uartintr();
-    else if (irq == VIRTIO0_IRQ)
-      virtio_disk_intr();
-    else if (irq != 0)
-      printf("devintr: unexpected PLIC source %d\n", irq);
-    if (irq != 0)
-      plic_complete(irq);
-    return INTR_DEVICE;
-  }
-  case IRQ_S_TIMER:
+  uint64 code = SCAUSE_CODE(cause);
+  if (code == IRQ_S_TIMER) {
     clockintr();
     return INTR_TIMER;
-  default:
-    return INTR_NONE;
   }
+  if (code == IRQ_S_EXT) {
+    external_interrupt();
+    return INTR_DEVICE;
+  }
+  return INTR_NONE;
+}
+
+// The user program did something illegal: say so and mark it for death.
+static void
+user_fault(struct proc *p, uint64 cause)
+{
+  printf("pid %d (%s): killed by trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
+         p->pid, p->name, cause, csr_read(sepc), csr_read(stval));
+  setkilled(p);
 }
 
 // uservec (trampoline.S) jumps here on every trap from user mode.
@@ -96,36 +116,45 @@ void
 usertrap(void)
 {
   if (csr_read(sstatus) & SSTATUS_SPP)
-    panic("usertrap: trap did not come from user mode");
+    panic("usertrap: previous mode is not user");
 
-  // Further traps are the kernel's own until we return to user mode.
+  // Traps from here on are the kernel's own, until we go back to user mode.
   csr_write(stvec, (uint64)kernelvec);
 
   struct proc *p = myproc();
   p->trapframe->epc = csr_read(sepc);
   uint64 cause = csr_read(scause);
-  int kind = INTR_NONE;
+  int tick = 0;
 
-  if (cause == CAUSE_USER_ECALL) {
+  if (cause & SCAUSE_INTR) {
+    int kind = devintr();
+    if (kind == INTR_NONE)
+      user_fault(p, cause);
+    tick = (kind == INTR_TIMER);
+  } else if (cause == CAUSE_USER_ECALL) {
     if (killed(p))
       exit(-1);
-    p->trapframe->epc += 4;   // resume after the ecall
-    intr_on();                // sepc/scause are saved; interrupts are safe
+    p->trapframe->epc += 4;   // return past the ecall instruction
+    // sepc and scause are saved, so a nested trap cannot hurt now.
+    intr_on();
     syscall();
-  } else if ((kind = devintr()) != INTR_NONE) {
-    // handled
   } else {
-    // A fault (bad address, illegal instruction, ...): the process dies.
-    printf("pid %d (%s): killed by trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
-           p->pid, p->name, cause, csr_read(sepc), csr_read(stval));
-    setkilled(p);
+    user_fault(p, cause);
   }
 
   if (killed(p))
     exit(-1);
-  if (kind == INTR_TIMER)
-    yield();
+  if (tick)
+    yield();   // the time slice is over
   usertrapret();
+}
+
+// Address of a trampoline.S symbol in the TRAMPOLINE mapping, which both
+// the kernel and the user page tables have.
+static uint64
+tramp_alias(char *sym)
+{
+  return TRAMPOLINE + (uint64)(sym - trampoline);
 }
 
 // Return to user mode through the trampoline.
@@ -133,57 +162,53 @@ void
 usertrapret(void)
 {
   struct proc *p = myproc();
-
-  // From here until sret a trap would go to uservec while we are still in
-  // the kernel; keep interrupts off.
-  intr_off();
-  uint64 tramp_va = TRAMPOLINE;
-  csr_write(stvec, tramp_va + (uservec - trampoline));
-
-  // What uservec needs to come back into the kernel.
   struct trapframe *tf = p->trapframe;
-  tf->kernel_satp = csr_read(satp);
-  tf->kernel_sp = p->kstack + PGSIZE;
+
+  // Until sret, a trap would enter uservec while we are still in the
+  // kernel, so no interrupts from here on.
+  intr_off();
+
+  // For uservec, to get back in.
   tf->kernel_trap = (uint64)usertrap;
   tf->kernel_hartid = r_tp();
+  tf->kernel_sp = p->kstack + PGSIZE;
+  tf->kernel_satp = csr_read(satp);
 
-  // sret: to user mode, interrupts on once there, at the saved pc.
-  uint64 st = csr_read(sstatus);
-  st &= ~SSTATUS_SPP;
-  st |= SSTATUS_SPIE;
-  csr_write(sstatus, st);
+  // For sret: resume at the user pc, in U-mode, with interrupts enabled.
   csr_write(sepc, tf->epc);
+  csr_clear(sstatus, SSTATUS_SPP);
+  csr_set(sstatus, SSTATUS_SPIE);
   csr_write(sscratch, TRAPFRAME);
+  csr_write(stvec, tramp_alias(uservec));
 
-  void (*to_user)(uint64) = (void (*)(uint64))(tramp_va + (userret - trampoline));
-  to_user(MAKE_SATP(p->pagetable));
+  uint64 user_satp = MAKE_SATP(p->pagetable);
+  ((void (*)(uint64))tramp_alias(userret))(user_satp);
 }
 
-// kernelvec (entry.S) calls this for traps taken in S-mode.
+// kernelvec (entry.S) calls this for traps taken in S-mode.  Only
+// interrupts are expected; anything else is a kernel bug.
 void
 kerneltrap(void)
 {
-  uint64 epc = csr_read(sepc);
-  uint64 st = csr_read(sstatus);
+  // Saved now: a yield() below may take other traps that overwrite them.
+  uint64 resume_pc = csr_read(sepc);
+  uint64 saved_status = csr_read(sstatus);
   uint64 cause = csr_read(scause);
 
-  if ((st & SSTATUS_SPP) == 0)
-    panic("kerneltrap: not from supervisor mode");
+  if ((saved_status & SSTATUS_SPP) == 0)
+    panic("kerneltrap: came from user mode");
   if (intr_get())
-    panic("kerneltrap: interrupts enabled");
+    panic("kerneltrap: entered with SIE set");
 
   int kind = devintr();
   if (kind == INTR_NONE) {
-    printf("kernel trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
-           cause, epc, csr_read(stval));
+    printf("unexpected kernel trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
+           cause, resume_pc, csr_read(stval));
     panic("kerneltrap");
   }
-
-  // A tick while a process runs in the kernel: let others run.
   if (kind == INTR_TIMER && myproc() != 0)
-    yield();
+    yield();   // a tick while a process runs kernel code
 
-  // yield() may have taken other traps that changed these.
-  csr_write(sepc, epc);
-  csr_write(sstatus, st);
+  csr_write(sepc, resume_pc);
+  csr_write(sstatus, saved_status);
 }

@@ -67,21 +67,28 @@ uartinit(void)
   initlock(&txlock, "uart tx");
 }
 
+// Bytes queued but not yet handed to the UART.
+static uint
+tx_pending(void)
+{
+  return (uint)(tx_head - tx_tail);
+}
+
 // Queue one byte for interrupt-driven output; sleeps while the ring is
 // full.  Process context only.
 void
 uartputc(int c)
 {
   acquire(&txlock);
+  while (!panicking && tx_pending() == TXRING)
+    sleep(&tx_tail, &txlock);
   if (panicking) {
+    // The panic owns the UART now; this process stops here.
     release(&txlock);
     for (;;)
       ;
   }
-  while (tx_head - tx_tail == TXRING)
-    sleep(&tx_tail, &txlock);
-  txring[tx_head % TXRING] = c;
-  tx_head++;
+  txring[tx_head++ % TXRING] = c;
   uart_kick();
   release(&txlock);
 }
@@ -97,17 +104,19 @@ uartputc_sync(int c)
   pop_off();
 }
 
-// Move queued bytes into the UART while it has room.  Caller holds txlock.
+// Feed queued bytes to the UART while its transmit register is free;
+// the transmit-empty interrupt brings us back for the rest.  Caller holds
+// txlock.
 static void
 uart_kick(void)
 {
-  while (tx_tail != tx_head) {
-    if ((uart_in(U_LSR) & LSR_TX_EMPTY) == 0)
-      return;   // the transmit-empty interrupt will call us again
-    uart_out(U_THR, txring[tx_tail % TXRING]);
-    tx_tail++;
-    wakeup(&tx_tail);   // room in the ring for uartputc
+  int sent = 0;
+  while (tx_pending() > 0 && (uart_in(U_LSR) & LSR_TX_EMPTY)) {
+    uart_out(U_THR, txring[tx_tail++ % TXRING]);
+    sent = 1;
   }
+  if (sent)
+    wakeup(&tx_tail);   // writers waiting for room
 }
 
 int
