@@ -98,6 +98,17 @@ walkaddr(pagetable_t pt, uint64 va)
   return PTE2PA(*e);
 }
 
+// Physical address behind va whatever its permissions; the mapping must
+// exist.
+static uint64
+walkaddr_any(pagetable_t pt, uint64 va)
+{
+  pte_t *e = walk(pt, va, 0);
+  if (e == 0 || (*e & PTE_V) == 0)
+    panic("walkaddr_any: not mapped");
+  return PTE2PA(*e);
+}
+
 // Map [va, va+size) to [pa, pa+size) with permissions perm.  va and size
 // must be page aligned.  Returns 0, or -1 when a page-table page could not
 // be allocated (mappings made so far stay; the caller cleans up).
@@ -159,26 +170,34 @@ uvmcreate(void)
   return (pagetable_t)kalloc();
 }
 
+// Map one fresh zeroed page at va; 0 or -1 (nothing left behind).
+static int
+map_new_page(pagetable_t pt, uint64 va, int perm)
+{
+  void *page = kalloc();
+  if (page == 0)
+    return -1;
+  if (mappages(pt, va, PGSIZE, (uint64)page, perm) != 0) {
+    kfree(page);
+    return -1;
+  }
+  return 0;
+}
+
 // Grow a process from oldsz to newsz bytes with zeroed pages, user
 // readable plus xperm.  Returns the new size, or 0 on failure (with
 // nothing left allocated).
 uint64
 uvmalloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm)
 {
-  if (newsz <= oldsz)
-    return oldsz;
-  uint64 from = PGROUNDUP(oldsz);
-  for (uint64 a = from; a < newsz; a += PGSIZE) {
-    void *page = kalloc();
-    if (page == 0 ||
-        mappages(pt, a, PGSIZE, (uint64)page, PTE_R | PTE_U | xperm) != 0) {
-      if (page)
-        kfree(page);
-      uvmdealloc(pt, a, oldsz);
+  uint64 va = PGROUNDUP(oldsz);
+  for (; va < newsz; va += PGSIZE) {
+    if (map_new_page(pt, va, PTE_R | PTE_U | xperm) < 0) {
+      uvmdealloc(pt, va, oldsz);   // undo the pages mapped so far
       return 0;
     }
   }
-  return newsz;
+  return newsz > oldsz ? newsz : oldsz;
 }
 
 // Shrink a process from oldsz to newsz bytes; returns the new size.
@@ -231,25 +250,21 @@ uvmfree(pagetable_t pt, uint64 sz)
 int
 uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
 {
-  for (uint64 a = 0; a < sz; a += PGSIZE) {
-    pte_t *e = walk(old, a, 0);
-    if (e == 0 || (*e & PTE_V) == 0)
-      continue;
-    int flags = PTE_FLAGS(*e) & ~(PTE_S | PTE_A | PTE_D);
-    char *copy = kalloc();
-    if (copy == 0)
-      goto fail;
-    memmove(copy, (char *)PTE2PA(*e), PGSIZE);
-    if (mappages(new, a, PGSIZE, (uint64)copy, flags) != 0) {
-      kfree(copy);
-      goto fail;
-    }
+  uint64 va;
+  for (va = 0; va < sz; va += PGSIZE) {
+    pte_t *src = walk(old, va, 0);
+    if (src == 0 || (*src & PTE_V) == 0)
+      continue;   // a hole stays a hole
+    int perm = PTE_FLAGS(*src) & (PTE_R | PTE_W | PTE_X | PTE_U);
+    if (map_new_page(new, va, perm) < 0)
+      break;
+    memmove((void *)walkaddr_any(new, va), (void *)PTE2PA(*src), PGSIZE);
+  }
+  if (va < sz) {
+    uvmunmap(new, 0, va / PGSIZE, 1);
+    return -1;
   }
   return 0;
-
-fail:
-  uvmunmap(new, 0, PGROUNDUP(sz) / PGSIZE, 1);
-  return -1;
 }
 
 // Make the page at va inaccessible to user mode (the stack guard).
