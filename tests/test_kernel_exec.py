@@ -135,6 +135,7 @@ FAULTY = {
     "x_illegal": make_elf(code=[ILLEGAL]),
     "x_kernread": make_elf(code=[lui(A1, 0x80000), ld(A0, A1, 0), SPIN]),
     "x_badsys": make_elf(code=[addi(A7, 0, 99), ECALL, addi(A7, 0, SYS_EXIT), ECALL]),
+    "x_spin": make_elf(code=[SPIN]),                   # never gives up the CPU
 }
 
 
@@ -192,3 +193,21 @@ def test_unknown_system_call_returns_error(con):
     out = con.run("/x_badsys")
     assert "(x_badsys): unknown system call 99" in out, out
     assert con.run("echo alive") == "alive\n"
+
+
+def _listing(con):
+    con.send("\x10")
+    return [l.split() for l in con.settle().splitlines() if l.strip()]
+
+
+def test_cpu_hog_is_preempted_and_killable(con):
+    con.send("/x_spin &\n")
+    con.expect(xv6_console.PROMPT)
+    # The timer takes the CPU away from the spinning program.
+    for _ in range(3):
+        assert con.run("echo alive") == "alive\n"
+    hogs = [e for e in _listing(con) if e[2:] == ["x_spin"]]
+    assert len(hogs) == 1 and hogs[0][1] in ("ready", "running"), hogs
+    assert con.run(f"kill {hogs[0][0]}") == ""
+    con.settle(quiet=0.5)
+    assert not [e for e in _listing(con) if e[2:] == ["x_spin"]]
