@@ -54,6 +54,14 @@ def _format_retire(r):
     return line
 
 
+def _format_mmu_event(cycle, e):
+    kind = e["kind"].name if hasattr(e["kind"], "name") else str(e["kind"])
+    access = e["access"].name if hasattr(e["access"], "name") else str(e["access"])
+    return (f"  [mmu @{cycle}] {kind:10s} port={'ID'[e['port']]} {access:5s} "
+            f"va={e['vaddr']:#x} level={e['level']} pte@{e['pte_addr']:#x}={e['pte']:#x} "
+            f"pa={e['paddr']:#x} cause={e['cause']}")
+
+
 class CoreTarget:
     """The core alone; memory and timer are modelled by the testbench."""
 
@@ -79,7 +87,7 @@ class CoreTarget:
         self.image = image
         self.core = Core(reset_pc=image.entry, **self._core_args)
 
-    def run(self, *, max_cycles, on_retire=None, vcd=None):
+    def run(self, *, max_cycles, on_retire=None, on_mmu_event=None, vcd=None):
         core = self.core
         bus = core.bus
         ret = core.retire
@@ -97,6 +105,8 @@ class CoreTarget:
             sub = 0
             cycles = instret = traps = 0
             fields = list(ret.signature.members.keys())
+            ev = core.mmu_events
+            ev_fields = [n for n in ev.signature.members.keys() if n != "valid"]
             while cycles < max_cycles:
                 ctx.set(core.mtime, mtime)
                 ctx.set(core.mti, mtime >= mtimecmp)
@@ -169,6 +179,8 @@ class CoreTarget:
                         instret += 1
                     if on_retire is not None:
                         on_retire({name: ctx.get(getattr(ret, name)) for name in fields})
+                if on_mmu_event is not None and ctx.get(ev.valid):
+                    on_mmu_event(cycles, {n: ctx.get(getattr(ev, n)) for n in ev_fields})
                 if done_value is not None and done_value != 0:
                     result.update(status="tohost", tohost=done_value)
                     break

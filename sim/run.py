@@ -10,7 +10,7 @@ import sys
 import time
 
 from .elf import BadElf, load_elf
-from .harness import TARGETS, _format_retire
+from .harness import TARGETS, _format_retire, _format_mmu_event
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_ELF, EXIT_LIMIT, EXIT_USAGE = 0, 1, 2, 3, 64
 
@@ -35,6 +35,8 @@ def build_parser():
     r.add_argument("--max-cycles", type=int, default=2_000_000,
                    help="stop with an error after this many cycles (default 2000000)")
     r.add_argument("--trace", action="store_true", help="print every retired instruction")
+    r.add_argument("--trace-mmu", action="store_true",
+                   help="print the MMU's events (TLB hits/misses, walks, A/D writes)")
     r.add_argument("--target", choices=sorted(TARGETS), default="core",
                    help="what to simulate (default: the core with a modelled memory)")
     r.add_argument("--ram-size", type=_size, default=None,
@@ -47,7 +49,7 @@ def build_parser():
     return p
 
 
-def run_elf(path, *, max_cycles, trace=False, target="core", ram_size=None, mtime_div=1,
+def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", ram_size=None, mtime_div=1,
             mmu="sv39", vcd=None, out=sys.stdout):
     """Run one ELF; returns (exit status, message, RunResult or None)."""
     try:
@@ -73,7 +75,8 @@ def run_elf(path, *, max_cycles, trace=False, target="core", ram_size=None, mtim
 
     on_retire = (lambda r: print(_format_retire(r), file=out)) if trace else None
     t0 = time.monotonic()
-    res = tgt.run(max_cycles=max_cycles, on_retire=on_retire, vcd=vcd)
+    on_mmu = (lambda c, e: print(_format_mmu_event(c, e), file=out)) if trace_mmu else None
+    res = tgt.run(max_cycles=max_cycles, on_retire=on_retire, on_mmu_event=on_mmu, vcd=vcd)
     secs = time.monotonic() - t0
     cpi = res.cycles / res.instret if res.instret else float("nan")
     print(f"cycles {res.cycles}  instructions {res.instret}  traps {res.traps}  "
@@ -95,6 +98,7 @@ def main(argv=None):
     except SystemExit as e:
         return EXIT_USAGE if e.code else 0
     status, message, _ = run_elf(args.elf, max_cycles=args.max_cycles, trace=args.trace,
+                                 trace_mmu=args.trace_mmu,
                                  target=args.target, ram_size=args.ram_size,
                                  mtime_div=args.mtime_div, mmu=args.mmu, vcd=args.vcd)
     print(message, file=sys.stderr if status else sys.stdout)

@@ -38,6 +38,7 @@ __unexpected_trap:
  * trapped -- except that an ecall from U or S resumes in M (the way back
  * up from a lower mode), and a nonzero s7 names the resume address
  * instead (for faults whose pc + 4 cannot run); s7 is cleared on use.
+ * Returning to M that way leaves mstatus.MIE = 0.
  */
     .align 2
 __mcatch:
@@ -57,6 +58,8 @@ __mcatch:
     mret
 2:  li t6, CSR_MSTATUS_MPP
     csrs mstatus, t6
+    li t6, 1 << 7                   /* and with MIE = 0 */
+    csrc mstatus, t6
     mret
 
 /* __scatch: the same for traps delegated to S (scause/stval/sepc/sstatus);
