@@ -247,6 +247,41 @@ bad:
   return -1;
 }
 
+// Release the argument copies made by fetch_argv.
+static void
+free_argv(char **args)
+{
+  for (int i = 0; args[i]; i++)
+    kfree(args[i]);
+}
+
+// Copy the user's argv (a 0-terminated array of string pointers at uargv)
+// into kernel pages, one page per string; args is always left
+// 0-terminated.  0, or -1 for a bad pointer, an overlong string, more
+// than MAXARG strings or no memory.
+static int
+fetch_argv(uint64 uargv, char **args)
+{
+  args[0] = 0;
+  for (int i = 0; i <= MAXARG; i++) {
+    uint64 ustr;
+    if (fetchaddr(uargv + (uint64)i * sizeof(uint64), &ustr) < 0)
+      return -1;
+    if (ustr == 0)
+      return 0;
+    if (i == MAXARG)
+      return -1;
+    char *copy = kalloc();
+    if (copy == 0)
+      return -1;
+    args[i] = copy;
+    args[i + 1] = 0;
+    if (fetchstr(ustr, copy, PGSIZE) < 0)
+      return -1;
+  }
+  return -1;
+}
+
 // exec(path, argv): argv is a user array of string pointers ending in 0.
 uint64
 sys_exec(void)
@@ -254,34 +289,13 @@ sys_exec(void)
   char path[MAXPATH];
   char *args[MAXARG + 1];
   uint64 uargv;
-  int ok = 0;
-  int n = 0;
 
   argaddr(1, &uargv);
   if (argstr(0, path, MAXPATH) < 0)
     return -1;
-
-  for (;;) {
-    uint64 uarg;
-    if (fetchaddr(uargv + (uint64)n * sizeof(uint64), &uarg) < 0)
-      goto done;
-    if (uarg == 0)
-      break;
-    if (n == MAXARG)
-      goto done;               // too many arguments
-    args[n] = kalloc();
-    if (args[n] == 0)
-      goto done;
-    n++;
-    if (fetchstr(uarg, args[n - 1], PGSIZE) < 0)
-      goto done;
-  }
-  args[n] = 0;
-  ok = 1;
-
-done:;
-  int ret = ok ? exec(path, args) : -1;
-  for (int i = 0; i < n; i++)
-    kfree(args[i]);
+  int ret = -1;
+  if (fetch_argv(uargv, args) == 0)
+    ret = exec(path, args);
+  free_argv(args);
   return ret;
 }
