@@ -75,7 +75,7 @@ def synthesize(design, workdir=None, timeout=1800):
         il.write_text(rtlil.convert(design, name="top"))
         logf = workdir / "yosys.log"
         script = "read_rtlil top.il; synth_ecp5 -top top; stat"
-        proc = subprocess.run([_yosys(), "-q", "-l", str(logf), "-p", script], cwd=workdir,
+        proc = subprocess.run([_yosys(), "-q", "-l", logf.name, "-p", script], cwd=workdir,
                               capture_output=True, text=True, timeout=timeout)
         log = logf.read_text() if logf.exists() else ""
         if proc.returncode != 0:

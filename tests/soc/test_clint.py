@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 from soc.clint import CLINT
 from tests.soc.busutil import read, write
 from tests.soc.conftest import run_sim

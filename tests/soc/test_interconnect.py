@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 from amaranth import *
 from amaranth.lib import wiring
 
