@@ -10,6 +10,7 @@
 #include "kernel/defs.h"
 
 void main(void);
+void kernelvec(void);    // entry.S
 
 // Timer period in `time` units; see trap.c.
 #define FIRST_TICK 100000
@@ -20,12 +21,12 @@ void main(void);
 void
 start(void)
 {
-  // Where mret goes: S-mode, at main, with translation off.
-  uint64 ms = csr_read(mstatus);
-  ms = (ms & ~MSTATUS_MPP_MASK) | MSTATUS_MPP_S;
-  csr_write(mstatus, ms);
+  // Where mret goes: main, with translation off.
   csr_write(mepc, (uint64)main);
   csr_write(satp, 0);
+  // An exception in S-mode before trapinithart() should report itself
+  // (kerneltrap panics with scause/sepc/stval) instead of jumping to 0.
+  csr_write(stvec, (uint64)kernelvec);
 
   // S-mode handles all exceptions and interrupts.
   csr_write(medeleg, 0xffff);
@@ -45,6 +46,11 @@ start(void)
 
   // cpuid() reads tp.
   w_tp(csr_read(mhartid));
+
+  // mret enters S-mode.
+  uint64 ms = csr_read(mstatus);
+  ms = (ms & ~MSTATUS_MPP_MASK) | MSTATUS_MPP_S;
+  csr_write(mstatus, ms);
 
   asm volatile("mret");
   for (;;)
