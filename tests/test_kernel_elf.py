@@ -265,6 +265,13 @@ def test_checker_rejects_float_code(tmp_path):
 # quit (^A x), and the count at the last consolewrite entry (the prompt's
 # write) is the boot cost.  The RTL simulator is ~1000x slower than QEMU,
 # hence the budget.  The whole run takes a few seconds.
+#
+# QEMU's CPU is configured like ours: no C, F or D extension, so executing
+# any such instruction (kernel or user) raises illegal instruction and the
+# boot cannot reach the prompt.  The static check above covers the kernel
+# only; this covers /init and /sh as well.
+
+QEMU_CPU_LIKE_OURS = "rv64,c=false,f=false,d=false"
 
 BOOT_BUDGET = 5_000_000
 
@@ -285,6 +292,7 @@ def count_boot_instructions(kernel, fs_img, workdir, timeout=60):
     fifo = Path(workdir) / "trace.fifo"
     os.mkfifo(fifo)
     cmd = xv6_console.qemu_command(kernel, disk) + [
+        "-cpu", QEMU_CPU_LIKE_OURS,
         "-singlestep", "-d", "exec,nochain", "-D", str(fifo)]
     qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
