@@ -21,14 +21,14 @@ pytestmark = pytest.mark.skipif(not isa_build.have_toolchain(),
 STRAIGHT_LINE = {"rv64i_arith", "rv64_word", "muldiv"}
 # Programs with loops or traps: (instructions retired, traps taken), as
 # measured on this core; a regression guard against retiring a trapped
-# instruction, losing one, or taking a trap twice.
+# instruction, losing one, or taking a trap twice.  Only programs whose path
+# does not depend on timing (interrupts.S spins on the timer: not listed).
 EXACT_COUNTS = {
     "loadstore": (220, 0),
     "branch_jump": (193, 0),
     "atomic": (372, 2),
     "csr": (764, 22),
     "traps": (836, 34),
-    "interrupts": (660, 19),
 }
 
 
