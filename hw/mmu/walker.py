@@ -19,9 +19,10 @@ masters (DMA).  PTE bits other than A and D, in particular PTE_S (bit 8),
 are written back unchanged.
 
 Cycle budget with a zero-wait-state bus: ``start`` latches the request, then
-each level takes 1 bus cycle plus 1 check cycle, an A/D write 1 more bus
-cycle, and ``done`` is raised for 1 cycle: a 3-level walk without write-back
-raises ``done`` 7 cycles after the ``start`` cycle (8 with the write-back).
+each level takes 1 bus cycle plus 1 check cycle; ``done`` comes in the last
+check cycle, or after the A/D write (1 bus cycle) in a separate cycle: a
+3-level walk raises ``done`` 6 cycles after the ``start`` cycle without a
+write-back, 8 with one.
 
 Events are registered: each appears on ``events`` the cycle after the step it
 describes.  ``event_pending`` is high whenever ``events.valid`` is.
@@ -209,6 +210,7 @@ class Walker(wiring.Component):
                         level.eq(2),
                         global_acc.eq(0),
                         pte.eq(0),
+                        outcome.eq(_Outcome.OK),
                         pte_addr.eq(Cat(Const(0, 3), req_va.vpn2, req_satp.ppn)),
                         noncanonical.eq(self.vaddr[38:64] != Mux(self.vaddr[38], (1 << 26) - 1, 0)),
                     ]
@@ -265,8 +267,10 @@ class Walker(wiring.Component):
                     m.d.sync += pte.eq(updated)
                     m.next = "WRITE"
                 with m.Else():
-                    m.d.sync += outcome.eq(_Outcome.OK)
-                    m.next = "DONE"
+                    # Nothing to write back: finish right away.
+                    m.d.comb += self.done.eq(1)
+                    emit(EventKind.WALK_DONE, pte_value=pte, paddr=self.paddr)
+                    m.next = "IDLE"
 
             with m.State("WRITE"):
                 m.d.comb += [
@@ -280,7 +284,6 @@ class Walker(wiring.Component):
                         m.d.sync += outcome.eq(_Outcome.ACCESS_FAULT)
                         m.next = "FAULT"
                     with m.Else():
-                        m.d.sync += outcome.eq(_Outcome.OK)
                         emit(EventKind.AD_WRITE, pte_value=pte)
                         m.next = "DONE"
 

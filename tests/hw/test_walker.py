@@ -208,5 +208,5 @@ def test_walk_cycle_counts_zero_wait():
         Req(0x5000, S, satp),           # 3-level walk + D write-back
         Req(0x5000, L, satp, priv=3),   # M mode: no translation
     ], max_wait=0)
-    assert [(o[0], o[2]) for o in outcomes] == [("walk", 9), ("hit", 1), ("walk", 10),
+    assert [(o[0], o[2]) for o in outcomes] == [("walk", 8), ("hit", 1), ("walk", 10),
                                                  ("bare", 0)]
