@@ -97,11 +97,25 @@ class SfenceSignature(wiring.Signature):
 class MMUEventSignature(wiring.Signature):
     """Observation stream: at most one event per cycle, valid for one cycle.
 
-    Fields that do not apply to an event kind are zero.  ``port`` is 0 for
-    the instruction-fetch port and 1 for the data port.  ``pte`` carries the
-    full 64-bit PTE including the software bits (PTE_S is bit 8).  ``cause``
-    is the exception cause the core will raise for WALK_FAULT (12, 13 or 15
-    for page faults, 1, 5 or 7 for access faults).
+    ``port`` is 0 for the instruction-fetch port and 1 for the data port.
+    ``pte`` carries the full 64-bit PTE including the software bits (PTE_S is
+    bit 8).  Fields per kind (fields not listed are zero, except that walker
+    events always carry port/vaddr/satp/access of the walk):
+
+    * TLB_HIT: port, vaddr, satp, access, level (page size), paddr.
+    * TLB_MISS: port, vaddr, satp, access.  Also reported for a hit on an
+      entry that cannot serve the access (permissions, A=0, D=0 on a store):
+      that access goes to the walker.
+    * TLB_FLUSH (sfence.vma): vaddr = rs1 value, satp[44:60] = ASID (rs2),
+      cause bit 0 = all addresses (rs1 == x0), bit 1 = all ASIDs (rs2 == x0).
+    * WALK_START: level = 2.
+    * PTE_READ: level, pte_addr, pte (the value read).
+    * AD_WRITE: level, pte_addr, pte (the value written back).
+    * WALK_DONE: level (of the leaf), pte_addr, pte (leaf after any update),
+      paddr.
+    * WALK_FAULT: level and pte_addr of the step that failed, pte = the last
+      PTE read successfully (0 if none), cause = the exception the core raises: 12, 13 or 15
+      for page faults, 1, 5 or 7 for access faults (bus error on the walk).
     """
 
     def __init__(self):
