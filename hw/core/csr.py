@@ -15,7 +15,8 @@ the counters and Sstc's stimecmp.  The core asks it:
   (``irq``/``irq_cause``), and whether WFI may finish (``wake``).
 
 Implemented with zero PMP entries: pmpcfg*/pmpaddr* read as 0 and ignore
-writes.  Hardware performance counters 3..31 and mcountinhibit are
+writes.  No debug triggers: tselect/tdata1-3 read as 0 (tdata1.type = 0,
+"no trigger") and ignore writes.  Hardware performance counters 3..31 and mcountinhibit are
 read-only zero.  satp accepts the modes Bare and Sv39 only; a write with
 any other mode is ignored as a whole.
 """
@@ -52,6 +53,8 @@ class CSR:
     PMPADDR0, PMPADDR63 = 0x3B0, 0x3EF
     MCYCLE, MINSTRET = 0xB00, 0xB02
     MHPMCOUNTER3, MHPMCOUNTER31 = 0xB03, 0xB1F
+    # debug triggers (none implemented)
+    TSELECT, TDATA1, TDATA2, TDATA3 = 0x7A0, 0x7A1, 0x7A2, 0x7A3
 
 
 class MStatus(data.StructLayout):
@@ -245,7 +248,8 @@ class CSRFile(wiring.Component):
             with m.Case(*range(CSR.MHPMCOUNTER3, CSR.MHPMCOUNTER31 + 1),
                         *range(CSR.MHPMEVENT3, CSR.MHPMEVENT31 + 1),
                         *range(CSR.PMPCFG0, CSR.PMPCFG15 + 1, 2),
-                        *range(CSR.PMPADDR0, CSR.PMPADDR63 + 1)):
+                        *range(CSR.PMPADDR0, CSR.PMPADDR63 + 1),
+                        CSR.TSELECT, CSR.TDATA1, CSR.TDATA2, CSR.TDATA3):
                 m.d.comb += [exists.eq(1), rd.eq(0)]
 
         # Supervisor CSRs that M-mode controls access to.

@@ -103,6 +103,10 @@
     csrwi pmpcfg0, 0xf
     csrr a0, pmpcfg0
     CHECK 25, a0, 0
+    /* no debug triggers: tselect/tdata1 read 0 (type 0 = no trigger) */
+    csrw tselect, zero
+    csrr a0, tdata1
+    CHECK 54, a0, 0
     /* nonexistent CSR: illegal instruction, mtval = the instruction */
     li s10, -1
 1:  csrr a0, 0x7c0
