@@ -195,9 +195,9 @@ uint64          unmap_shared_pages(struct proc *p, uint64 addr, uint64 size);
 // crypto.c
 void            cryptoinit(void);
 
-// proc.c: the live process with this pid (not UNUSED, USED or ZOMBIE),
-// returned with its lock held; or 0.
-struct proc*    proc_lock_pid(int pid);
+// shmem.c: the process pid if alive (not USED or ZOMBIE), locked; or 0.
+struct proc*    proc_lock_live(int pid);
+int             shm_overlaps(struct proc *p, uint64 lo, uint64 hi);
 
 // ---- Library --------------------------------------------------------------
 // string.c

@@ -226,11 +226,15 @@ exec(char *path, char **argv)
   }
   safestrcpy(p->name, last, sizeof(p->name));
 
-  // Commit: from here on nothing can fail.
+  // Commit: from here on nothing can fail.  The old image goes with its
+  // shared regions.  p->lock, because others may map shared pages into p.
+  acquire(&p->lock);
   pagetable_t old_pt = p->pagetable;
   uint64 old_sz = p->sz;
   p->pagetable = pt;
   p->sz = sz;
+  memset(p->shm, 0, sizeof(p->shm));
+  release(&p->lock);
   p->trapframe->epc = eh.entry;
   p->trapframe->sp = sp;
   p->trapframe->a1 = sp;     // argv

@@ -26,6 +26,7 @@ main(void)
   binit();             // block cache
   iinit();             // inode table
   fileinit();          // open file table
+  cryptoinit();        // the crypto service's request queue
   virtio_disk_init();  // the disk
   userinit();          // processes 1 (/init) and 2 (/crypto_srv)
   __sync_synchronize();

@@ -222,30 +222,43 @@ int
 growproc(int n)
 {
   struct proc *p = myproc();
+  int r = 0;
+  // Under p->lock: another process may be mapping shared pages into us
+  // (shmem.c), at the top of our memory.
+  acquire(&p->lock);
   uint64 sz = p->sz;
   if (n > 0) {
     uint64 want = sz + (uint64)n;
-    if (want > TRAPFRAME)
-      return -1;
-    if (uvmalloc(p->pagetable, sz, want, PTE_W) == 0)
-      return -1;
-    p->sz = want;
+    if (want > TRAPFRAME || uvmalloc(p->pagetable, sz, want, PTE_W) == 0)
+      r = -1;
+    else
+      p->sz = want;
   } else if (n < 0) {
     uint64 drop = -(uint64)(long)n;
-    if (drop > sz)
-      return -1;
-    p->sz = uvmdealloc(p->pagetable, sz, sz - drop);
+    // Shared regions can only go as a whole, by unmap_shared_pages().
+    if (drop > sz || shm_overlaps(p, PGROUNDUP(sz - drop), PGROUNDUP(sz)))
+      r = -1;
+    else
+      p->sz = uvmdealloc(p->pagetable, sz, sz - drop);
   }
-  return 0;
+  release(&p->lock);
+  return r;
 }
 
 // Give child a copy of parent's memory and registers; 0 or -1.
 static int
 clone_image(struct proc *parent, struct proc *child)
 {
-  if (uvmcopy(parent->pagetable, child->pagetable, parent->sz) < 0)
+  // The parent's lock keeps its memory and shared regions still while
+  // they are copied (see growproc).
+  acquire(&parent->lock);
+  if (uvmcopy(parent->pagetable, child->pagetable, parent->sz) < 0) {
+    release(&parent->lock);
     return -1;
+  }
   child->sz = parent->sz;
+  memmove(child->shm, parent->shm, sizeof(child->shm));
+  release(&parent->lock);
   *child->trapframe = *parent->trapframe;
   child->trapframe->a0 = 0;   // fork() returns 0 in the child
   return 0;

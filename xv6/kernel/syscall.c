@@ -92,6 +92,12 @@ uint64 sys_unlink(void);
 uint64 sys_link(void);
 uint64 sys_mkdir(void);
 uint64 sys_close(void);
+uint64 sys_map_shared_pages(void);
+uint64 sys_unmap_shared_pages(void);
+uint64 sys_crypto_op(void);
+uint64 sys_take_shared_memory_request(void);
+uint64 sys_remove_shared_memory_request(void);
+uint64 sys_freepages(void);
 
 static uint64 (*const handlers[])(void) = {
   [SYS_fork]   sys_fork,
@@ -115,6 +121,12 @@ static uint64 (*const handlers[])(void) = {
   [SYS_link]   sys_link,
   [SYS_mkdir]  sys_mkdir,
   [SYS_close]  sys_close,
+  [SYS_map_shared_pages]             sys_map_shared_pages,
+  [SYS_unmap_shared_pages]           sys_unmap_shared_pages,
+  [SYS_crypto_op]                    sys_crypto_op,
+  [SYS_take_shared_memory_request]   sys_take_shared_memory_request,
+  [SYS_remove_shared_memory_request] sys_remove_shared_memory_request,
+  [SYS_freepages]                    sys_freepages,
 };
 
 void

@@ -130,9 +130,9 @@ mappages(pagetable_t pt, uint64 va, uint64 size, uint64 pa, int perm)
     for (; room > 0 && done < size; room--, e++, done += PGSIZE) {
       if (*e & PTE_V)
         panic("mappages: already mapped");
-      // A and D are set up front: a core may then skip the hardware
-      // update (or even fault on A=0 / D=0) without harm.
-      *e = PA2PTE(pa + done) | perm | PTE_V | PTE_A | PTE_D;
+      // A and D start clear, as in xv6-riscv: the MMU sets them when the
+      // page is first used (QEMU and our page-table walker both do).
+      *e = PA2PTE(pa + done) | perm | PTE_V;
     }
   }
   return 0;
@@ -244,8 +244,9 @@ uvmfree(pagetable_t pt, uint64 sz)
   free_tables(pt, 2);
 }
 
-// Give the child a private copy of the parent's memory [0, sz): page
-// contents and permissions (a shared page becomes a private copy too).
+// Give the child the parent's memory [0, sz): a private copy of each page
+// the parent owns, and the very same page, still PTE_S, for each shared
+// mapping (a shared region stays shared across fork, like MAP_SHARED).
 // Returns 0, or -1 with the child's partial copy freed.
 int
 uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
@@ -255,6 +256,13 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
     pte_t *src = walk(old, va, 0);
     if (src == 0 || (*src & PTE_V) == 0)
       continue;   // a hole stays a hole
+    if (*src & PTE_S) {
+      uint64 pa = PTE2PA(*src);
+      if (mappages(new, va, PGSIZE, pa, PTE_FLAGS(*src)) < 0)
+        break;
+      kref_get((void *)pa);
+      continue;
+    }
     int perm = PTE_FLAGS(*src) & (PTE_R | PTE_W | PTE_X | PTE_U);
     if (map_new_page(new, va, perm) < 0)
       break;

@@ -33,6 +33,27 @@ int sleep(int);
 int uptime(void);
 // Calls added by later issues are declared below this line.
 
+// Shared memory (assignment 3).  map_shared_pages() maps the caller's pages
+// that hold [addr, addr+size) into process pid, above its memory, and
+// returns where addr landed there (same offset in the page), or (void*)-1.
+// The caller can only share its own memory.  unmap_shared_pages() removes a
+// region that was mapped into the caller, as a whole: 0, or -1 for a range
+// that is not exactly one shared region.
+void* map_shared_pages(int pid, void *addr, uint64 size);
+int unmap_shared_pages(void *addr, uint64 size);
+
+// The crypto service (kernel/crypto.h).  crypto_op() queues a request the
+// caller built in its memory (size bytes, header included); the server
+// (pid 2) takes requests with take_shared_memory_request() and lets them go
+// with remove_shared_memory_request().  All return 0 or -1.
+struct crypto_op;
+int crypto_op(struct crypto_op *op, uint64 size);
+int take_shared_memory_request(void **addr, uint64 *size);
+int remove_shared_memory_request(void *addr, uint64 size);
+
+// Free physical pages in the kernel, for leak checks.
+int freepages(void);
+
 // ---- Library: ulib.c -------------------------------------------------
 int stat(const char*, struct stat*);
 char* strcpy(char*, const char*);
