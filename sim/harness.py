@@ -14,7 +14,9 @@ memory system modelled in the testbench:
   the core's ``mei`` input, bit 1 ``sei`` (interrupt tests use it);
 * every other address answers with a bus error (access fault).
 
-A SoC target will plug in beside it: anything with ``run(...)`` below.
+``TARGETS`` lists the targets the runner offers; "soc" is the whole SoC
+(soc/simtarget.py, written by the SoC engineer) with the same interface:
+``load(image)`` then ``run(max_cycles=, on_retire=, vcd=)`` -> RunResult.
 """
 
 from amaranth.sim import Simulator
@@ -200,4 +202,11 @@ class CoreTarget:
                          result["instret"], result["traps"])
 
 
-TARGETS = {"core": CoreTarget}
+def _soc_target(**kwargs):
+    """The whole SoC (soc/simtarget.py): real CLINT, PLIC, UART and virtio devices."""
+    from soc.simtarget import SoCTarget
+    return SoCTarget(**kwargs)
+
+
+#: name -> factory(ram_base=, ram_size=, mtime_div=, mmu=, ...) of a target
+TARGETS = {"core": CoreTarget, "soc": _soc_target}

@@ -38,7 +38,9 @@ def build_parser():
     r.add_argument("--trace-mmu", action="store_true",
                    help="print the MMU's events (TLB hits/misses, walks, A/D writes)")
     r.add_argument("--target", choices=sorted(TARGETS), default="core",
-                   help="what to simulate (default: the core with a modelled memory)")
+                   help="what to simulate: 'core' (default) = the core with memory, timer "
+                        "and interrupt lines modelled in the testbench; 'soc' = the whole "
+                        "SoC (UART output is echoed)")
     r.add_argument("--ram-size", type=_size, default=None,
                    help="RAM size (default: 1M or enough to cover the ELF)")
     r.add_argument("--mtime-div", type=int, default=1,
@@ -67,7 +69,15 @@ def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", ra
         return EXIT_BAD_ELF, f"error: {path}: entry point {image.entry:#x} is not in RAM", None
     if mtime_div < 1:
         return EXIT_USAGE, "error: --mtime-div must be at least 1", None
-    tgt = TARGETS[target](ram_base=ram_base, ram_size=ram_size, mtime_div=mtime_div, mmu=mmu)
+    extra = {"echo_uart": lambda b: (out.write(b.decode("latin-1")), out.flush())} \
+        if target == "soc" else {}
+    try:
+        tgt = TARGETS[target](ram_base=ram_base, ram_size=ram_size, mtime_div=mtime_div,
+                              mmu=mmu, **extra)
+    except ImportError as e:
+        return EXIT_USAGE, f"error: target {target!r} is not available ({e})", None
+    except ValueError as e:
+        return EXIT_USAGE, f"error: {e}", None
     try:
         tgt.load(image)
     except ValueError as e:
@@ -75,8 +85,12 @@ def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", ra
 
     on_retire = (lambda r: print(_format_retire(r), file=out)) if trace else None
     t0 = time.monotonic()
-    on_mmu = (lambda c, e: print(_format_mmu_event(c, e), file=out)) if trace_mmu else None
-    res = tgt.run(max_cycles=max_cycles, on_retire=on_retire, on_mmu_event=on_mmu, vcd=vcd)
+    run_args = dict(max_cycles=max_cycles, on_retire=on_retire, vcd=vcd)
+    if trace_mmu:
+        if target != "core":
+            return EXIT_USAGE, "error: --trace-mmu needs --target core", None
+        run_args["on_mmu_event"] = lambda c, e: print(_format_mmu_event(c, e), file=out)
+    res = tgt.run(**run_args)
     secs = time.monotonic() - t0
     cpi = res.cycles / res.instret if res.instret else float("nan")
     print(f"cycles {res.cycles}  instructions {res.instret}  traps {res.traps}  "

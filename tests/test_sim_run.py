@@ -135,3 +135,19 @@ def test_trace(tmp_path):
 def test_bad_option():
     code, out = sim_run("x.elf", "--max-cycles", "lots")
     assert code == 64
+
+
+@needs_gcc
+def test_soc_target(tmp_path):
+    # The same tiny program on the whole SoC (its RAM, interconnect, devices).
+    code, out = sim_run(assemble(tmp_path, PROGRAM.format(value=(3 << 1) | 1), "soc"),
+                        "--target", "soc")
+    assert code == 1
+    assert "FAIL: test case 3" in out and "soc target" in out
+
+
+def test_trace_mmu_needs_core_target(tmp_path):
+    f = tmp_path / "x.elf"
+    f.write_text("not an elf")
+    code, out = sim_run(f, "--target", "soc", "--trace-mmu")
+    assert code == 2          # the ELF is checked first
