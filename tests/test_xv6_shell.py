@@ -45,7 +45,7 @@ def test_ls_root_lists_programs_with_types_and_sizes(xv6, xv6_build):
         typ, ino, size = entries[name]
         assert typ == 2, f"{name} should be a file"
         # The image holds exactly the ELF files that were built.
-        assert size == (fs_img.parent / "user" / name).stat().st_size, name
+        assert size == (fs_img.parent / "fsroot" / name).stat().st_size, name
     inodes = [ino for name, (typ, ino, size) in entries.items() if name not in (".", "..")]
     assert len(set(inodes)) == len(inodes), "every file has its own inode"
 
