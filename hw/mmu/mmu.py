@@ -147,22 +147,26 @@ class MMU(wiring.Component):
                     with m.If(port.valid & bare):
                         m.d.comb += port.ready.eq(1)
                     m.d.comb += lookup_req[idx].eq(port.valid & ~bare)
+                    hit_paddr = Signal(PADDR_WIDTH, name=f"hit_paddr{idx}")
+                    m.d.comb += hit_paddr.eq(leaf_paddr(entry.ppn, entry.level, port.vaddr))
                     with m.If(lookup_grant[idx]):
                         m.d.comb += [
                             lk_event.eq(1),
                             lk_port.eq(idx),
                             lk_level.eq(entry.level),
                         ]
+                        # Loaded on every lookup (a miss overwrites it later),
+                        # so only the state change depends on the permission check.
+                        m.d.sync += [
+                            res_paddr.eq(hit_paddr),
+                            res_pf.eq(0),
+                            res_af.eq(0),
+                        ]
                         with m.If(usable):
                             m.d.comb += [
                                 tlb.touch.eq(1),
                                 lk_kind.eq(EventKind.TLB_HIT),
-                                lk_paddr.eq(leaf_paddr(entry.ppn, entry.level, port.vaddr)),
-                            ]
-                            m.d.sync += [
-                                res_paddr.eq(lk_paddr),
-                                res_pf.eq(0),
-                                res_af.eq(0),
+                                lk_paddr.eq(hit_paddr),
                             ]
                             m.next = "RESP"
                         with m.Else():
