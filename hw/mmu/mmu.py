@@ -32,7 +32,7 @@ from ..bus import BusSignature, PADDR_WIDTH
 from .signatures import (Access, EventKind, TranslateSignature, SfenceSignature,
                          MMUEventSignature)
 from .pte import SatpLayout, VAddrLayout, SATP_MODE_SV39, access_allowed, leaf_paddr
-from .tlb import TLB, TLBEntryLayout
+from .tlb import TLB
 from .walker import Walker
 
 __all__ = ["MMU"]

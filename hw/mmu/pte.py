@@ -5,7 +5,7 @@ The Amaranth helpers at the bottom are shared by the TLB-hit path and the
 page-table walker so that both apply the same permission rule.
 """
 
-from amaranth.hdl import Cat, Const, Mux
+from amaranth.hdl import Cat, Mux
 from amaranth.lib import data
 
 from .signatures import Access

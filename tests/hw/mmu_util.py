@@ -8,8 +8,8 @@ is covered by ``lock`` from the PTE read onwards.
 
 import random
 
-from hw.mmu.refmodel import BusError, SparseMemory
-from hw.mmu.pte import (PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_G, PTE_A, PTE_D, PTE_S,
+from hw.mmu.refmodel import BusError
+from hw.mmu.pte import (PTE_V, PTE_R, PTE_W, PTE_X,
                         PTE_PPN_SHIFT, PAGE_SHIFT, SATP_MODE_SV39)
 
 RAM_BASE = 0x8000_0000

@@ -2,7 +2,6 @@
 sfence.vma, ASIDs, both ports at once, effective privilege, and random Sv39
 page tables checked against the reference model (hypothesis)."""
 
-import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from hw.mmu.signatures import Access, EventKind

@@ -35,7 +35,7 @@ def finish(mem, builder_mem):
 
 
 def one(mem, req, seed=1, max_wait=3):
-    """Run a single request; returns (outcome, model result, events, ram, final memory)."""
+    """Run a single request; returns (model result, events, bus RAM)."""
     before = mem.copy()
     outcomes, ram, events = check_against_model(before, [req], seed=seed, max_wait=max_wait)
     kind, want, cycles = outcomes[0]
