@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from amaranth.back import rtlil
+from .export import convert as convert_rtlil
 
 __all__ = ["SynthResult", "synthesize", "main"]
 
@@ -72,7 +72,7 @@ def synthesize(design, workdir=None, timeout=1800):
     workdir = Path(tempfile.mkdtemp(prefix="soc-synth-") if own else workdir)
     try:
         il = workdir / "top.il"
-        il.write_text(rtlil.convert(design, name="top"))
+        il.write_text(convert_rtlil(design, name="top"))
         logf = workdir / "yosys.log"
         script = "read_rtlil top.il; synth_ecp5 -top top; stat"
         proc = subprocess.run([_yosys(), "-q", "-l", logf.name, "-p", script], cwd=workdir,
