@@ -487,3 +487,27 @@ def test_random_requests_against_disk_model(data):
     run(b, disk, body)
     assert mism == []
     assert bytes(disk.image) == bytes(model)
+
+
+def test_capacity_change_bumps_generation_and_interrupts():
+    b = Bench()
+    disk = make_disk(16)
+    out = {}
+
+    async def body(ctx):
+        d = Driver(b, ctx)
+        await ctx.tick().repeat(2)
+        out["gen0"] = await d.reg_read(REG.CONFIG_GENERATION)
+        await d.init()
+        ctx.set(b.dev.storage.capacity, 1 << 33)        # a new medium, 4 TiB
+        await ctx.tick().repeat(3)
+        out["gen1"] = await d.reg_read(REG.CONFIG_GENERATION)
+        out["cap"] = (await d.reg_read(REG.CONFIG), await d.reg_read(REG.CONFIG + 4))
+        out["isr"] = await d.reg_read(REG.INTERRUPT_STATUS)
+        await d.reg_write(REG.INTERRUPT_ACK, 2)
+        out["isr2"] = await d.reg_read(REG.INTERRUPT_STATUS)
+
+    run(b, disk, body)
+    assert out["gen1"] == out["gen0"] + 1
+    assert out["cap"] == (0, 2)
+    assert out["isr"] == 2 and out["isr2"] == 0
