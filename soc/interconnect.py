@@ -65,9 +65,10 @@ class Arbiter(wiring.Component):
                         self.bus.sel.eq(mst.sel),
                         self.bus.lock.eq(mst.lock),
                         mst.ready.eq(self.bus.ready),
-                        mst.rdata.eq(self.bus.rdata),
-                        mst.error.eq(self.bus.error),
                     ]
+        # Read data and error only count together with ready: every master sees them.
+        for mst in self.masters:
+            m.d.comb += [mst.rdata.eq(self.bus.rdata), mst.error.eq(self.bus.error)]
 
         m.d.sync += [
             owner.eq(choice),
