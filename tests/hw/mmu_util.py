@@ -320,6 +320,8 @@ def check_against_model(mem, ops, **run_kw):
                 assert end["paddr"] == want.paddr and end["pte"] == want.pte
                 assert end["level"] == want.level
             outcomes.append(("walk", want, cycles))
+            # Between requests the walker holds neither the bus nor its lock.
+            assert not ctx.get(mmu.bus.lock) and not ctx.get(mmu.bus.valid)
 
     ram, events = run_mmu(rtl_mem, body, **run_kw)
     assert ram.lock_violations == []

@@ -311,3 +311,13 @@ def test_random_against_model(policy, n, ops):
                 model.flush(vpn, asid, all_vaddr, all_asid)
             assert t.victim() == model.victim()
     run(dut, body)
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+def test_bad_parameters_are_refused():
+    with pytest.raises(ValueError, match="replacement"):
+        TLB(4, "lru")
+    with pytest.raises(ValueError, match="power-of-two"):
+        TLB(6, "plru")
+    with pytest.raises(ValueError, match="at least one"):
+        TLB(0)
