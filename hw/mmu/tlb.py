@@ -63,13 +63,17 @@ class TLB(wiring.Component):
     """
 
     def __init__(self, entries=16, replacement="fifo"):
+        problem = None
         if entries < 1:
-            raise ValueError("a TLB needs at least one entry")
-        if replacement not in ("fifo", "plru"):
-            raise ValueError(f"unknown TLB replacement policy {replacement!r} "
-                             "(choose 'fifo' or 'plru')")
-        if replacement == "plru" and entries & (entries - 1):
-            raise ValueError("PLRU replacement needs a power-of-two entry count")
+            problem = "a TLB needs at least one entry"
+        elif replacement not in ("fifo", "plru"):
+            problem = (f"unknown TLB replacement policy {replacement!r} "
+                       "(choose 'fifo' or 'plru')")
+        elif replacement == "plru" and entries & (entries - 1):
+            problem = f"PLRU replacement needs a power-of-two entry count, not {entries}"
+        if problem:
+            self._MustUse__silence = True     # never built: no "unused" warning
+            raise ValueError(problem)
         self.entries = entries
         self.replacement = replacement
         idx = max(1, ceil_log2(entries))

@@ -313,7 +313,6 @@ def test_random_against_model(policy, n, ops):
     run(dut, body)
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 def test_bad_parameters_are_refused():
     with pytest.raises(ValueError, match="replacement"):
         TLB(4, "lru")
