@@ -32,7 +32,7 @@ from ..bus import BusSignature, PADDR_WIDTH
 from .signatures import (Access, EventKind, TranslateSignature, SfenceSignature,
                          MMUEventSignature)
 from .pte import SatpLayout, VAddrLayout, SATP_MODE_SV39, access_allowed, leaf_paddr
-from .tlb import TLB
+from .tlb import TLB, parameter_problem
 from .walker import Walker
 
 __all__ = ["MMU"]
@@ -50,6 +50,11 @@ class MMU(wiring.Component):
     """
 
     def __init__(self, itlb_entries=8, dtlb_entries=16, replacement="plru"):
+        for which, size in (("instruction", itlb_entries), ("data", dtlb_entries)):
+            problem = parameter_problem(size, replacement)
+            if problem:
+                self._MustUse__silence = True
+                raise ValueError(f"{which} TLB: {problem}")
         self.itlb_entries = itlb_entries
         self.dtlb_entries = dtlb_entries
         self.replacement = replacement

@@ -29,7 +29,18 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-__all__ = ["TLBEntryLayout", "TLB"]
+__all__ = ["TLBEntryLayout", "TLB", "parameter_problem"]
+
+
+def parameter_problem(entries, replacement):
+    """Why a TLB of this size and policy cannot be built (None if it can)."""
+    if not isinstance(entries, int) or entries < 1:
+        return f"a TLB needs at least one entry, not {entries!r}"
+    if replacement not in ("fifo", "plru"):
+        return f"unknown TLB replacement policy {replacement!r} (choose 'fifo' or 'plru')"
+    if replacement == "plru" and entries & (entries - 1):
+        return f"PLRU replacement needs a power-of-two entry count, not {entries}"
+    return None
 
 
 TLBEntryLayout = data.StructLayout({
@@ -63,14 +74,7 @@ class TLB(wiring.Component):
     """
 
     def __init__(self, entries=16, replacement="fifo"):
-        problem = None
-        if entries < 1:
-            problem = "a TLB needs at least one entry"
-        elif replacement not in ("fifo", "plru"):
-            problem = (f"unknown TLB replacement policy {replacement!r} "
-                       "(choose 'fifo' or 'plru')")
-        elif replacement == "plru" and entries & (entries - 1):
-            problem = f"PLRU replacement needs a power-of-two entry count, not {entries}"
+        problem = parameter_problem(entries, replacement)
         if problem:
             self._MustUse__silence = True     # never built: no "unused" warning
             raise ValueError(problem)

@@ -2,6 +2,7 @@
 sfence.vma, ASIDs, both ports at once, effective privilege, and random Sv39
 page tables checked against the reference model (hypothesis)."""
 
+import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from hw.mmu.signatures import Access, EventKind
@@ -19,6 +20,14 @@ RW = PTE_V | PTE_R | PTE_W | PTE_A | PTE_D
 def memory():
     mem = SparseMemory([(RAM_BASE, 0x40_0000)])
     return mem, PageTableBuilder(mem, TABLES)
+
+
+def test_bad_tlb_parameters():
+    from hw.mmu.mmu import MMU
+    with pytest.raises(ValueError, match="data TLB: PLRU replacement needs a power-of-two"):
+        MMU(itlb_entries=8, dtlb_entries=12)
+    with pytest.raises(ValueError, match="instruction TLB: unknown TLB replacement"):
+        MMU(replacement="random")
 
 
 def test_hit_after_walk_and_stale_until_sfence():
