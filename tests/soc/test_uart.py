@@ -1,3 +1,5 @@
+from hypothesis import given, settings, strategies as st
+
 from soc.uart import UART16550, REG
 from tests.soc.busutil import read, write
 from tests.soc.conftest import run_sim
@@ -233,3 +235,129 @@ def test_loopback():
     assert out["tx_valid"] == 0
     assert out["got"] == b"xyz"
     assert out["lsr"] == 0x60
+
+
+class UartModel:
+    """The 16550 behaviour of soc/uart.py's docstring, as plain Python."""
+
+    def __init__(self, depth=16):
+        self.depth = depth
+        self.ier = 0
+        self.fifo_en = 0
+        self.trig = 0
+        self.rx = []
+        self.tx = []
+        self.thre_ip = False
+
+    @property
+    def limit(self):
+        return self.depth if self.fifo_en else 1
+
+    def cause(self):
+        level = (1, 4, 8, 14)[self.trig]
+        rda = self.ier & 1 and (len(self.rx) >= level if self.fifo_en else bool(self.rx))
+        if rda:
+            return 0x4
+        if self.ier & 2 and self.thre_ip:
+            return 0x2
+        return 0x1
+
+    def iir_read(self):
+        c = self.cause()
+        if c == 0x2:
+            self.thre_ip = False
+        return c | (0xC0 if self.fifo_en else 0)
+
+    def lsr(self):
+        return (1 if self.rx else 0) | (0x60 if not self.tx else 0)
+
+    def thr_write(self, v):
+        if len(self.tx) < self.limit:
+            self.tx.append(v)
+        self.thre_ip = False
+
+    def rbr_read(self):
+        return self.rx.pop(0) if self.rx else 0
+
+    def ier_write(self, v):
+        self.ier = v & 0xF
+        if v & 2 and not self.tx:
+            self.thre_ip = True
+
+    def fcr_write(self, v):
+        changed = (v & 1) != self.fifo_en
+        if v & 2 or changed:
+            self.rx = []
+        if v & 4 or changed:
+            if self.tx:
+                self.thre_ip = True
+            self.tx = []
+        self.fifo_en = v & 1
+        self.trig = v >> 6
+
+    def feed(self, b):
+        if len(self.rx) < self.limit:
+            self.rx.append(b)
+            return True
+        return False
+
+    def drain(self, n):
+        out = self.tx[:n]
+        self.tx = self.tx[n:]
+        if out and not self.tx:
+            self.thre_ip = True
+        return out
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 255)), min_size=5, max_size=40))
+def test_random_against_model(ops):
+    dut = UART16550(rx_timeout=1 << 20)
+    model = UartModel()
+    mism = []
+
+    async def bench(ctx):
+        for n, (op, v) in enumerate(ops):
+            if op == 0:
+                await wr(ctx, dut, REG.THR, v)
+                model.thr_write(v)
+            elif op == 1:
+                got, want = await rd(ctx, dut, REG.RBR), model.rbr_read()
+                if got != want:
+                    mism.append((n, "rbr", got, want))
+            elif op == 2:
+                got, want = await rd(ctx, dut, REG.IIR), model.iir_read()
+                if got != want:
+                    mism.append((n, "iir", hex(got), hex(want)))
+            elif op == 3:
+                await wr(ctx, dut, REG.IER, v & 0x3)
+                model.ier_write(v & 0x3)
+            elif op == 4:
+                fcr = (v & 0xC7)
+                await wr(ctx, dut, REG.FCR, fcr)
+                model.fcr_write(fcr)
+            elif op == 5:
+                took = await send_rx(ctx, dut, v, limit=3)
+                if took != model.feed(v):
+                    mism.append((n, "rx accepted", took))
+            else:
+                k = v % 5
+                got = []
+                ctx.set(dut.tx.ready, 1)
+                for _ in range(k):
+                    _, _, valid, payload = await ctx.tick().sample(dut.tx.valid, dut.tx.payload)
+                    if valid:
+                        got.append(payload)
+                ctx.set(dut.tx.ready, 0)
+                want = model.drain(k)
+                if got != want:
+                    mism.append((n, "tx", got, want))
+            await ctx.tick().repeat(2)
+            got_lsr = await rd(ctx, dut, REG.LSR)
+            if got_lsr != model.lsr():
+                mism.append((n, "lsr", hex(got_lsr), hex(model.lsr())))
+            if ctx.get(dut.irq) != (model.cause() != 1):
+                mism.append((n, "irq", ctx.get(dut.irq)))
+
+    run_sim(dut, bench)
+    assert mism == []
