@@ -5,6 +5,7 @@ Micro-architecture: a multi-cycle state machine, one instruction at a time.
     FETCH [-> FETCH_BUS] -> EXEC ------------------------------> (commit)
                            |-> MEM_XLATE -> MEM_BUS [-> AMO_WRITE] -> (commit)
                            |-> MULDIV  |-> SFENCE  |-> WFI        -> (commit)
+                           |-> CSR_WRITE -----------------------> (commit)
     any fault -> TRAP -> FETCH
 
 * FETCH asks the MMU's fetch port to translate pc (interrupts are taken
@@ -269,11 +270,15 @@ class Core(wiring.Component):
         csr_src = Mux(f3[2], dec.rs1, rs1)                   # uimm or rs1
         csr_writes = (f3[0:2] == 1) | (dec.rs1 != 0)
         m.d.comb += [csr.addr.eq(dec.csr), csr.write_intent.eq(csr_writes)]
+        # CSR instructions take two cycles: EXEC checks legality and latches
+        # the old value, CSR_WRITE computes and writes the new one (keeps the
+        # CSR read multiplexer and the CSR write logic in separate cycles).
+        csr_old = Signal(64)
         csr_new = Signal(64)
         with m.Switch(f3[0:2]):
             with m.Case(1): m.d.comb += csr_new.eq(csr_src)
-            with m.Case(2): m.d.comb += csr_new.eq(csr.rdata | csr_src)
-            with m.Case(3): m.d.comb += csr_new.eq(csr.rdata & ~csr_src)
+            with m.Case(2): m.d.comb += csr_new.eq(csr_old | csr_src)
+            with m.Case(3): m.d.comb += csr_new.eq(csr_old & ~csr_src)
         m.d.comb += csr.wdata.eq(csr_new)
 
         m.d.comb += [
@@ -394,9 +399,8 @@ class Core(wiring.Component):
                         with m.If(csr.illegal):
                             raise_trap(Cause.ILLEGAL_INSN, insn)
                         with m.Else():
-                            m.d.comb += csr.we.eq(csr_writes)
-                            m.d.sync += fp_valid.eq(0)
-                            commit(pc_plus_4, rd=dec.rd, value=csr.rdata)
+                            m.d.sync += csr_old.eq(csr.rdata)
+                            m.next = "CSR_WRITE"
                     with m.Case(Kind.ECALL):
                         raise_trap(Cat(priv, C(0b10, 2)), 0)     # 8 + priv
                     with m.Case(Kind.EBREAK):
@@ -430,6 +434,11 @@ class Core(wiring.Component):
                         commit(pc_plus_4)
                     with m.Default():
                         raise_trap(Cause.ILLEGAL_INSN, insn)
+
+            with m.State("CSR_WRITE"):
+                m.d.comb += csr.we.eq(csr_writes)
+                m.d.sync += fp_valid.eq(0)
+                commit(pc_plus_4, rd=dec.rd, value=csr_old)
 
             with m.State("MEM_XLATE"):
                 m.d.comb += mmu.data.valid.eq(1)
