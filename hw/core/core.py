@@ -3,7 +3,7 @@
 Micro-architecture: a multi-cycle state machine, one instruction at a time.
 
     FETCH [-> FETCH_BUS] -> EXEC ------------------------------> (commit)
-                           |-> MEM_XLATE -> MEM_BUS [-> AMO_WRITE] -> (commit)
+                           |-> MEM_XLATE [-> MEM_BUS] [-> AMO_WRITE] -> (commit)
                            |-> MULDIV  |-> SFENCE  |-> WFI        -> (commit)
                            |-> CSR_WRITE -----------------------> (commit)
     any fault -> TRAP -> FETCH
@@ -13,11 +13,12 @@ Micro-architecture: a multi-cycle state machine, one instruction at a time.
   registers its decoded form, EXEC reads the register file (LUT RAM,
   asynchronous read) and finishes every ALU, jump, branch and CSR
   instruction.
-* Fetch fast path: in M mode or with satp = Bare, and when pc lies in the
-  page of the previous translated fetch, FETCH skips the MMU and starts
-  the bus read itself.  With a zero-wait-state memory an ALU instruction
-  then takes 2 cycles, a load or store 4 (+1 for a data TLB hit, which
-  the MMU answers a cycle later), an AMO 5, a multiply 5, a divide 67.
+* Fast paths: in M mode or with satp = Bare, and when the address lies
+  in the page of the previous translated fetch (or data access), FETCH
+  (or MEM_XLATE) skips the MMU and starts the bus transfer itself.  With a
+  zero-wait-state memory an ALU instruction then takes 2 cycles, a load or
+  store 3, an AMO 4, a CSR instruction 3; a TLB hit in the MMU costs 2
+  extra cycles, a page walk more.
 * Every state that needs the bus is a core state; while the core waits
   for a translation, the MMU's page-table walker owns the bus.  The two
   never want the bus at the same time, so the arbiter is a multiplexer
@@ -159,7 +160,7 @@ class Core(wiring.Component):
             with m.Case(3): m.d.comb += misaligned.eq(addr[0:3] != 0)
 
         # Load data: shift the doubleword down to the access, then extend.
-        byte_off = mem_paddr[0:3]
+        byte_off = mem_vaddr[0:3]           # the page offset is not translated
         rdata_shifted = Signal(64)
         m.d.comb += rdata_shifted.eq(self.bus.rdata >> (byte_off << 3))
         load_value = Signal(64)
@@ -320,6 +321,51 @@ class Core(wiring.Component):
                 m.d.sync += [insn.eq(decoder.insn), dec.eq(decoder.out)]
                 m.next = "EXEC"
 
+        # Data fast path, like the fetch one: without translation the
+        # physical address is the virtual one; with translation, an access
+        # to the page of the last translated data access reuses its physical
+        # page (for a store only if that translation was for a store, so
+        # that W and D are known to be set).  Forgotten on the same events.
+        dp_valid = Signal()
+        dp_store_ok = Signal()
+        dp_vpn = Signal(52)
+        dp_ppn = Signal(44)
+        data_fast_paddr = Signal(56)
+        m.d.comb += data_fast_paddr.eq(Mux(data_unmapped, mem_vaddr[:56],
+                                           Cat(mem_vaddr[:12], dp_ppn)))
+        data_fast = data_unmapped | (dp_valid & (mem_vaddr[12:64] == dp_vpn) &
+                                     (is_read | dp_store_ok))
+
+        def memory_access(paddr, wait_state=None):
+            """The bus transfer of a load, store, LR, SC or an AMO's read."""
+            m.d.comb += [
+                core_bus.eq(1), c_addr.eq(paddr),
+                c_write.eq(~is_read & ~is_rmw),
+                c_wdata.eq(store_value << (byte_off << 3)),
+                c_sel.eq(size_mask << byte_off),
+                c_lock.eq(is_rmw),
+            ]
+            with m.If(self.bus.ready):
+                with m.If(self.bus.error):
+                    raise_trap(Mux(store_like_cause, Cause.STORE_ACCESS,
+                                   Cause.LOAD_ACCESS), mem_vaddr)
+                with m.Elif(is_rmw):
+                    m.d.sync += amo_old.eq(load_value)
+                    m.next = "AMO_WRITE"
+                with m.Elif(is_read):
+                    with m.If(is_lr):
+                        m.d.sync += [resv_valid.eq(1), resv_addr.eq(paddr)]
+                    commit(pc_plus_4, rd=dec.rd, value=load_value,
+                           mem=(size_mask, 0, raw_read, 0))
+                with m.Else():
+                    with m.If(is_sc):
+                        m.d.sync += resv_valid.eq(0)
+                    commit(pc_plus_4, rd=Mux(is_sc, dec.rd, 0), value=0,
+                           mem=(0, size_mask, 0, store_value_masked))
+            if wait_state is not None:
+                with m.Else():
+                    m.next = wait_state
+
         with m.FSM(name="state"):
             with m.State("RESET"):
                 m.d.comb += [wp.addr.eq(10), wp.data.eq(self.hartid), wp.en.eq(1)]
@@ -410,14 +456,14 @@ class Core(wiring.Component):
                             raise_trap(Cause.ILLEGAL_INSN, insn)
                         with m.Else():
                             m.d.comb += csr.mret.eq(1)
-                            m.d.sync += [resv_valid.eq(0), fp_valid.eq(0)]
+                            m.d.sync += [resv_valid.eq(0), fp_valid.eq(0), dp_valid.eq(0)]
                             commit(csr.xret_pc)
                     with m.Case(Kind.SRET):
                         with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tsr)):
                             raise_trap(Cause.ILLEGAL_INSN, insn)
                         with m.Else():
                             m.d.comb += csr.sret.eq(1)
-                            m.d.sync += [resv_valid.eq(0), fp_valid.eq(0)]
+                            m.d.sync += [resv_valid.eq(0), fp_valid.eq(0), dp_valid.eq(0)]
                             commit(csr.xret_pc)
                     with m.Case(Kind.WFI):
                         with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tw)):
@@ -437,52 +483,46 @@ class Core(wiring.Component):
 
             with m.State("CSR_WRITE"):
                 m.d.comb += csr.we.eq(csr_writes)
-                m.d.sync += fp_valid.eq(0)
+                m.d.sync += [fp_valid.eq(0), dp_valid.eq(0)]
                 commit(pc_plus_4, rd=dec.rd, value=csr_old)
 
             with m.State("MEM_XLATE"):
-                m.d.comb += mmu.data.valid.eq(1)
-                with m.If(mmu.data.ready):
-                    with m.If(mmu.data.page_fault):
-                        raise_trap(Mux(store_like_cause, Cause.STORE_PAGE_FAULT,
-                                       Cause.LOAD_PAGE_FAULT), mem_vaddr)
-                    with m.Elif(mmu.data.access_fault |
-                                (data_unmapped & (mem_vaddr[56:64] != 0))):
+                with m.If(data_fast):
+                    # No MMU round trip: check and access at once.
+                    with m.If(data_unmapped & (mem_vaddr[56:64] != 0)):
                         raise_trap(Mux(store_like_cause, Cause.STORE_ACCESS,
                                        Cause.LOAD_ACCESS), mem_vaddr)
-                    with m.Elif(is_sc & ~(resv_valid & (resv_addr == mmu.data.paddr))):
-                        # SC without a matching reservation fails: rd = 1, no store.
+                    with m.Elif(is_sc & ~(resv_valid & (resv_addr == data_fast_paddr))):
                         m.d.sync += resv_valid.eq(0)
                         commit(pc_plus_4, rd=dec.rd, value=1)
                     with m.Else():
-                        m.d.sync += mem_paddr.eq(mmu.data.paddr)
-                        m.next = "MEM_BUS"
+                        m.d.sync += mem_paddr.eq(data_fast_paddr)
+                        memory_access(data_fast_paddr, wait_state="MEM_BUS")
+                with m.Else():
+                    m.d.comb += mmu.data.valid.eq(1)
+                    with m.If(mmu.data.ready):
+                        with m.If(mmu.data.page_fault):
+                            raise_trap(Mux(store_like_cause, Cause.STORE_PAGE_FAULT,
+                                           Cause.LOAD_PAGE_FAULT), mem_vaddr)
+                        with m.Elif(mmu.data.access_fault):
+                            raise_trap(Mux(store_like_cause, Cause.STORE_ACCESS,
+                                           Cause.LOAD_ACCESS), mem_vaddr)
+                        with m.Else():
+                            # Remember the page; store permission only if
+                            # this translation was for a store (D now set).
+                            m.d.sync += [dp_valid.eq(1), dp_vpn.eq(mem_vaddr[12:]),
+                                         dp_ppn.eq(mmu.data.paddr[12:]),
+                                         dp_store_ok.eq(~is_read)]
+                            with m.If(is_sc & ~(resv_valid & (resv_addr == mmu.data.paddr))):
+                                # SC without a matching reservation fails: rd = 1, no store.
+                                m.d.sync += resv_valid.eq(0)
+                                commit(pc_plus_4, rd=dec.rd, value=1)
+                            with m.Else():
+                                m.d.sync += mem_paddr.eq(mmu.data.paddr)
+                                m.next = "MEM_BUS"
 
             with m.State("MEM_BUS"):
-                m.d.comb += [
-                    core_bus.eq(1), c_addr.eq(mem_paddr),
-                    c_write.eq(~is_read & ~is_rmw),
-                    c_wdata.eq(store_value << (byte_off << 3)),
-                    c_sel.eq(size_mask << byte_off),
-                    c_lock.eq(is_rmw),
-                ]
-                with m.If(self.bus.ready):
-                    with m.If(self.bus.error):
-                        raise_trap(Mux(store_like_cause, Cause.STORE_ACCESS,
-                                       Cause.LOAD_ACCESS), mem_vaddr)
-                    with m.Elif(is_rmw):
-                        m.d.sync += amo_old.eq(load_value)
-                        m.next = "AMO_WRITE"
-                    with m.Elif(is_read):
-                        with m.If(is_lr):
-                            m.d.sync += [resv_valid.eq(1), resv_addr.eq(mem_paddr)]
-                        commit(pc_plus_4, rd=dec.rd, value=load_value,
-                               mem=(size_mask, 0, raw_read, 0))
-                    with m.Else():
-                        with m.If(is_sc):
-                            m.d.sync += resv_valid.eq(0)
-                        commit(pc_plus_4, rd=Mux(is_sc, dec.rd, 0), value=0,
-                               mem=(0, size_mask, 0, store_value_masked))
+                memory_access(mem_paddr)
 
             with m.State("AMO_WRITE"):
                 m.d.comb += [
@@ -506,7 +546,7 @@ class Core(wiring.Component):
 
             with m.State("SFENCE"):
                 m.d.comb += mmu.sfence.valid.eq(1)
-                m.d.sync += fp_valid.eq(0)
+                m.d.sync += [fp_valid.eq(0), dp_valid.eq(0)]
                 with m.If(mmu.sfence.ready):
                     commit(pc_plus_4)
 
@@ -520,7 +560,8 @@ class Core(wiring.Component):
                     csr.trap.eq(1), csr.trap_intr.eq(t_intr), csr.trap_cause.eq(t_cause),
                     csr.trap_tval.eq(t_tval), csr.trap_epc.eq(pc),
                 ]
-                m.d.sync += [pc.eq(csr.trap_pc), resv_valid.eq(0), fp_valid.eq(0)]
+                m.d.sync += [pc.eq(csr.trap_pc), resv_valid.eq(0), fp_valid.eq(0),
+                             dp_valid.eq(0)]
                 report(trap=True)
                 m.next = "FETCH"
         return m
