@@ -12,7 +12,10 @@ memory system modelled in the testbench:
   the core sleeps in WFI (so idle loops cost no simulated time);
 * a harness-only register ``IRQ_LINES`` at 0x0010_1000: bit 0 drives
   the core's ``mei`` input, bit 1 ``sei`` (interrupt tests use it);
-* every other address answers with a bus error (access fault).
+* every other address answers with a bus error (access fault);
+* ``bus_latency`` wait states before every ``ready`` (default 0: ready in
+  the first cycle), and a check that the master holds its request stable
+  until ready (``BusProtocolError`` otherwise).
 
 ``TARGETS`` lists the targets the runner offers; "soc" is the whole SoC
 (soc/simtarget.py, written by the SoC engineer) with the same interface:
@@ -29,6 +32,10 @@ CLINT_BASE = 0x0200_0000
 CLINT_SIZE = 0x1_0000
 IRQ_LINES = 0x0010_1000
 U64 = (1 << 64) - 1
+
+
+class BusProtocolError(Exception):
+    """The design broke the bus handshake rules (hw/bus.py)."""
 
 
 class RunResult:
@@ -70,7 +77,10 @@ class CoreTarget:
     name = "core"
 
     def __init__(self, *, ram_base=0x8000_0000, ram_size=1 << 20, mtime_div=1,
-                 mmu="sv39", itlb_entries=8, dtlb_entries=8):
+                 mmu="sv39", itlb_entries=8, dtlb_entries=8, bus_latency=0):
+        if bus_latency < 0:
+            raise ValueError("bus latency must not be negative")
+        self.bus_latency = bus_latency
         self.ram_base = ram_base
         self.ram_size = ram_size
         self.mtime_div = mtime_div
@@ -105,6 +115,9 @@ class CoreTarget:
             irq_lines = 0
             div = self.mtime_div
             sub = 0
+            latency = self.bus_latency
+            pending = None
+            wait = 0
             cycles = instret = traps = 0
             fields = list(ret.signature.members.keys())
             ev = core.mmu_events
@@ -116,10 +129,27 @@ class CoreTarget:
                 ctx.set(core.mei, irq_lines & 1)
                 ctx.set(core.sei, (irq_lines >> 1) & 1)
                 done_value = None
-                if ctx.get(bus.valid):
+                valid = ctx.get(bus.valid)
+                if valid:
                     addr = ctx.get(bus.addr)
                     sel = ctx.get(bus.sel)
                     write = ctx.get(bus.write)
+                    # Bus protocol: a master holds its request until ready.
+                    req = (addr, write, sel, ctx.get(bus.wdata) if write else 0)
+                    if pending is None:
+                        pending = req
+                        wait = latency
+                    elif pending != req:
+                        raise BusProtocolError(
+                            f"cycle {cycles}: request changed while waiting: "
+                            f"{pending} -> {req}")
+                elif pending is not None:
+                    raise BusProtocolError(f"cycle {cycles}: valid dropped before ready")
+                if valid and wait > 0:
+                    wait -= 1
+                    ctx.set(bus.ready, 0)
+                elif valid:
+                    pending = None
                     rdata = 0
                     error = 0
                     off = addr - base

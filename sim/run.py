@@ -10,7 +10,7 @@ import sys
 import time
 
 from .elf import BadElf, load_elf
-from .harness import TARGETS, _format_retire, _format_mmu_event
+from .harness import TARGETS, BusProtocolError, _format_retire, _format_mmu_event
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_ELF, EXIT_LIMIT, EXIT_USAGE = 0, 1, 2, 3, 64
 
@@ -47,11 +47,14 @@ def build_parser():
                    help="core cycles per mtime tick (default 1)")
     r.add_argument("--mmu", choices=["sv39", "bare"], default="sv39",
                    help="translation unit: the Sv39 MMU (default) or none")
+    r.add_argument("--bus-latency", type=int, default=0,
+                   help="wait states before each bus ready (core target; default 0)")
     r.add_argument("--vcd", help="write a VCD waveform to this file (slow)")
     return p
 
 
-def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", ram_size=None, mtime_div=1,
+def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", bus_latency=0,
+            ram_size=None, mtime_div=1,
             mmu="sv39", vcd=None, out=sys.stdout):
     """Run one ELF; returns (exit status, message, RunResult or None)."""
     try:
@@ -69,8 +72,12 @@ def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", ra
         return EXIT_BAD_ELF, f"error: {path}: entry point {image.entry:#x} is not in RAM", None
     if mtime_div < 1:
         return EXIT_USAGE, "error: --mtime-div must be at least 1", None
-    extra = {"echo_uart": lambda b: (out.write(b.decode("latin-1")), out.flush())} \
-        if target == "soc" else {}
+    if target == "soc":
+        if bus_latency:
+            return EXIT_USAGE, "error: --bus-latency applies to the core target only", None
+        extra = {"echo_uart": lambda b: (out.write(b.decode("latin-1")), out.flush())}
+    else:
+        extra = {"bus_latency": bus_latency}
     try:
         tgt = TARGETS[target](ram_base=ram_base, ram_size=ram_size, mtime_div=mtime_div,
                               mmu=mmu, **extra)
@@ -90,7 +97,10 @@ def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", ra
         if target != "core":
             return EXIT_USAGE, "error: --trace-mmu needs --target core", None
         run_args["on_mmu_event"] = lambda c, e: print(_format_mmu_event(c, e), file=out)
-    res = tgt.run(**run_args)
+    try:
+        res = tgt.run(**run_args)
+    except BusProtocolError as e:
+        return EXIT_FAIL, f"error: bus protocol violation: {e}", None
     secs = time.monotonic() - t0
     cpi = res.cycles / res.instret if res.instret else float("nan")
     print(f"cycles {res.cycles}  instructions {res.instret}  traps {res.traps}  "
@@ -112,7 +122,7 @@ def main(argv=None):
     except SystemExit as e:
         return EXIT_USAGE if e.code else 0
     status, message, _ = run_elf(args.elf, max_cycles=args.max_cycles, trace=args.trace,
-                                 trace_mmu=args.trace_mmu,
+                                 trace_mmu=args.trace_mmu, bus_latency=args.bus_latency,
                                  target=args.target, ram_size=args.ram_size,
                                  mtime_div=args.mtime_div, mmu=args.mmu, vcd=args.vcd)
     print(message, file=sys.stderr if status else sys.stdout)

@@ -70,3 +70,19 @@ def test_isa_program(name, isa_dir):
         assert res.instret == _straight_line_count(elf)
     if name in EXACT_COUNTS:
         assert (res.instret, res.traps) == EXACT_COUNTS[name]
+
+
+# The same programs with two wait states on every bus transfer (fetch, data,
+# page-table walks); the harness also checks that requests stay stable until
+# ready.  Timing-independent programs keep their exact counts.
+SLOW_BUS = ["loadstore", "atomic", "traps", "vm", "interrupts"]
+
+
+@pytest.mark.parametrize("name", SLOW_BUS)
+def test_isa_program_with_wait_states(name, isa_dir):
+    elf = isa_build.build(name, isa_dir)
+    out = io.StringIO()
+    status, message, res = run_elf(str(elf), max_cycles=200_000, bus_latency=2, out=out)
+    assert status == EXIT_PASS, f"{name}: {message}\n{out.getvalue()}"
+    if name in EXACT_COUNTS:
+        assert (res.instret, res.traps) == EXACT_COUNTS[name]

@@ -1,0 +1,380 @@
+// C++ driver for the CXXRTL model of the SoC (soc/soc.py), loaded by sim/engine.py
+// through ctypes.  The per-cycle loop lives here: clocking, the UART byte streams,
+// the block device's storage port (a sector store in memory), retire counting,
+// the tohost watch used by bare-metal tests, and idle-time skipping on `wfi`.
+//
+// The generated model is included as "model.cc" (yosys write_cxxrtl output) and
+// must define cxxrtl_design::p_soc.  Everything the driver touches is looked up
+// by its debug name once, so the driver does not depend on CXXRTL's name mangling.
+//
+// The cycle protocol is mirrored exactly by the Python engine in sim/engine.py
+// (PysimEngine); both must give the same cycle counts for the same inputs:
+//   1. if an input changed since the last settle, settle the combinational logic;
+//   2. sample the outputs (this is what the design shows at the clock edge);
+//   3. rising edge;
+//   4. update the outside-world models from the samples, drive new inputs;
+//   5. while `wfi` is high, move mtime to one tick before the next timer event.
+
+#include "model.cc"
+
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace {
+
+using cxxrtl::chunk_t;
+using cxxrtl::debug_item;
+
+constexpr unsigned SECTOR_WORDS = 64;
+constexpr uint64_t SECTOR_BYTES = 512;
+constexpr uint64_t ALL_ONES = ~uint64_t(0);
+
+// A view of one debug item of up to 128 bits.
+struct Port {
+	chunk_t *curr = nullptr;
+	chunk_t *next = nullptr;
+	size_t width = 0;
+
+	uint64_t get() const {
+		uint64_t v = curr[0];
+		if (width > 32) v |= uint64_t(curr[1]) << 32;
+		if (width < 64) v &= (uint64_t(1) << width) - 1;
+		return v;
+	}
+	// bits [64, width) are returned by get_hi()
+	uint64_t get_hi() const {
+		if (width <= 64) return 0;
+		uint64_t v = curr[2];
+		if (width > 96) v |= uint64_t(curr[3]) << 32;
+		return v;
+	}
+	void set(uint64_t v) {
+		if (width < 64) v &= (uint64_t(1) << width) - 1;
+		curr[0] = chunk_t(v);
+		if (width > 32) curr[1] = chunk_t(v >> 32);
+		if (next && next != curr) {
+			next[0] = curr[0];
+			if (width > 32) next[1] = curr[1];
+		}
+	}
+};
+
+enum StorageState { ST_IDLE, ST_WDATA, ST_RDATA, ST_RESP };
+
+enum RunFlags { RUN_STOP_ON_TX = 1, RUN_SKIP_WFI = 2 };
+
+enum StopReason { STOP_LIMIT = 0, STOP_TX = 1, STOP_TOHOST = 2 };
+
+}  // namespace
+
+struct Sim {
+	cxxrtl_design::p_soc top;
+	cxxrtl::debug_items items;
+	std::string error;
+
+	Port uart_tx_valid, uart_tx_payload, uart_tx_ready;
+	Port uart_rx_valid, uart_rx_payload, uart_rx_ready;
+	Port cmd_valid, cmd_payload, cmd_ready;
+	Port wdata_valid, wdata_payload, wdata_ready;
+	Port rdata_valid, rdata_payload, rdata_ready;
+	Port resp_valid, resp_payload, resp_ready;
+	Port capacity;
+	Port retire_valid, retire_trap;
+	Port wfi, mtime, mtimecmp, stimecmp;
+
+	chunk_t *ram = nullptr;       // row r = chunks [2r, 2r+1]
+	uint64_t ram_rows = 0;
+	uint64_t ram_base = 0x80000000u;
+
+	std::vector<uint8_t> disk;
+	std::deque<uint8_t> rx_queue;
+	std::vector<uint8_t> tx_out;
+
+	// storage port state
+	StorageState st = ST_IDLE;
+	bool st_write = false, st_bad = false;
+	uint64_t st_sector = 0;
+	unsigned st_k = 0;
+	uint64_t st_words[SECTOR_WORDS];
+
+	bool dirty = true;
+	uint64_t tohost_row = ALL_ONES;
+
+	// statistics
+	uint64_t cycles = 0, instret = 0, traps = 0, tohost_value = 0;
+	uint64_t wfi_skips = 0, skipped_ticks = 0, sectors_read = 0, sectors_written = 0;
+
+	bool bind(Port &p, const char *name) {
+		if (items.count(name) != 1) {
+			error = std::string("the model has no signal '") + name + "'";
+			return false;
+		}
+		const debug_item &it = items[name];
+		if (it.width > 128 || (it.type != debug_item::VALUE && it.type != debug_item::WIRE)) {
+			error = std::string("signal '") + name + "' has an unexpected kind";
+			return false;
+		}
+		p.curr = it.curr;
+		p.next = it.next;
+		p.width = it.width;
+		return true;
+	}
+
+	bool init() {
+		top.debug_info(&items, nullptr, "");
+		bool ok = bind(uart_tx_valid, "uart_tx__valid") && bind(uart_tx_payload, "uart_tx__payload") &&
+			bind(uart_tx_ready, "uart_tx__ready") && bind(uart_rx_valid, "uart_rx__valid") &&
+			bind(uart_rx_payload, "uart_rx__payload") && bind(uart_rx_ready, "uart_rx__ready") &&
+			bind(cmd_valid, "storage__cmd__valid") && bind(cmd_payload, "storage__cmd__payload") &&
+			bind(cmd_ready, "storage__cmd__ready") &&
+			bind(wdata_valid, "storage__wdata__valid") && bind(wdata_payload, "storage__wdata__payload") &&
+			bind(wdata_ready, "storage__wdata__ready") &&
+			bind(rdata_valid, "storage__rdata__valid") && bind(rdata_payload, "storage__rdata__payload") &&
+			bind(rdata_ready, "storage__rdata__ready") &&
+			bind(resp_valid, "storage__resp__valid") && bind(resp_payload, "storage__resp__payload") &&
+			bind(resp_ready, "storage__resp__ready") && bind(capacity, "storage__capacity") &&
+			bind(retire_valid, "retire__valid") && bind(retire_trap, "retire__trap") &&
+			bind(wfi, "wfi") && bind(mtime, "clint mtime_reg") && bind(mtimecmp, "clint mtimecmp_reg") &&
+			bind(stimecmp, "core csr stimecmp");
+		if (!ok) return false;
+		if (items.count("ram mem") != 1 || items["ram mem"].type != debug_item::MEMORY ||
+		    items["ram mem"].width != 64) {
+			error = "the model has no 64-bit memory 'ram mem'";
+			return false;
+		}
+		ram = items["ram mem"].curr;
+		ram_rows = items["ram mem"].depth;
+		uart_tx_ready.set(1);
+		drive_storage();
+		dirty = true;
+		return true;
+	}
+
+	uint64_t ram_row(uint64_t r) const { return uint64_t(ram[2 * r]) | (uint64_t(ram[2 * r + 1]) << 32); }
+	void set_ram_row(uint64_t r, uint64_t v) { ram[2 * r] = chunk_t(v); ram[2 * r + 1] = chunk_t(v >> 32); }
+
+	uint64_t disk_word(uint64_t sector, unsigned k) const {
+		uint64_t v = 0;
+		const uint8_t *p = &disk[sector * SECTOR_BYTES + 8 * k];
+		for (int b = 7; b >= 0; b--) v = (v << 8) | p[b];
+		return v;
+	}
+
+	// Drive the storage port's inputs from the model's state.
+	void drive_storage() {
+		cmd_ready.set(st == ST_IDLE);
+		wdata_ready.set(st == ST_WDATA);
+		rdata_valid.set(st == ST_RDATA);
+		rdata_payload.set(st == ST_RDATA && !st_bad ? disk_word(st_sector, st_k) : 0);
+		resp_valid.set(st == ST_RESP);
+		resp_payload.set(st == ST_RESP ? uint64_t(st_bad) : 0);
+		capacity.set(disk.size() / SECTOR_BYTES);
+	}
+
+	void drive_rx() {
+		bool offer = !rx_queue.empty();
+		uart_rx_valid.set(offer);
+		uart_rx_payload.set(offer ? rx_queue.front() : 0);
+	}
+
+	int run(uint64_t max_cycles, int flags) {
+		for (uint64_t n = 0; n < max_cycles; n++) {
+			if (dirty) {
+				top.step();
+				dirty = false;
+			}
+			// Samples at the clock edge.
+			bool tx_fire = uart_tx_valid.get() != 0;
+			uint8_t tx_byte = uint8_t(uart_tx_payload.get());
+			bool rx_fire = uart_rx_valid.get() && uart_rx_ready.get();
+			bool cmd_fire = st == ST_IDLE && cmd_valid.get();
+			uint64_t cmd_lo = cmd_payload.get(), cmd_hi = cmd_payload.get_hi();
+			bool wdata_fire = st == ST_WDATA && wdata_valid.get();
+			uint64_t wword = wdata_payload.get();
+			bool rdata_fire = st == ST_RDATA && rdata_ready.get();
+			bool resp_fire = st == ST_RESP && resp_ready.get();
+			bool retired = retire_valid.get() != 0;
+			bool trapped = retire_trap.get() != 0;
+
+			// Rising edge.
+			top.p_clk.set(true);
+			top.step();
+			top.p_clk.set(false);
+			top.prev_p_clk.set(false);
+			cycles++;
+
+			if (retired) {
+				if (trapped) traps++;
+				else instret++;
+			}
+			bool stop_tx = false;
+			if (tx_fire) {
+				tx_out.push_back(tx_byte);
+				stop_tx = (flags & RUN_STOP_ON_TX) != 0;
+			}
+			if (rx_fire) {
+				rx_queue.pop_front();
+				drive_rx();
+				dirty = true;
+			}
+			if (cmd_fire || wdata_fire || rdata_fire || resp_fire) {
+				step_storage(cmd_fire, cmd_lo, cmd_hi, wdata_fire, wword, rdata_fire, resp_fire);
+				drive_storage();
+				dirty = true;
+			}
+			if ((flags & RUN_SKIP_WFI) && wfi.get())
+				skip_idle();
+			if (tohost_row != ALL_ONES) {
+				uint64_t v = ram_row(tohost_row);
+				if (v) {
+					tohost_value = v;
+					return STOP_TOHOST;
+				}
+			}
+			if (stop_tx) return STOP_TX;
+		}
+		return STOP_LIMIT;
+	}
+
+	void step_storage(bool cmd_fire, uint64_t cmd_lo, uint64_t cmd_hi, bool wdata_fire,
+	                  uint64_t wword, bool rdata_fire, bool resp_fire) {
+		uint64_t nsectors = disk.size() / SECTOR_BYTES;
+		if (cmd_fire) {
+			// StorageCommand: bit 0 write, bits 1..64 sector
+			st_write = cmd_lo & 1;
+			st_sector = (cmd_lo >> 1) | (cmd_hi << 63);
+			st_bad = st_sector >= nsectors;
+			st_k = 0;
+			st = st_write ? ST_WDATA : ST_RDATA;
+		} else if (wdata_fire) {
+			st_words[st_k++] = wword;
+			if (st_k == SECTOR_WORDS) {
+				if (!st_bad) {
+					uint8_t *p = &disk[st_sector * SECTOR_BYTES];
+					for (unsigned k = 0; k < SECTOR_WORDS; k++)
+						for (unsigned b = 0; b < 8; b++)
+							p[8 * k + b] = uint8_t(st_words[k] >> (8 * b));
+					sectors_written++;
+				}
+				st = ST_RESP;
+			}
+		} else if (rdata_fire) {
+			if (++st_k == SECTOR_WORDS) {
+				if (!st_bad) sectors_read++;
+				st = ST_RESP;
+			}
+		} else if (resp_fire) {
+			st = ST_IDLE;
+		}
+	}
+
+	// The core sleeps in wfi: jump mtime to one tick before the earliest timer
+	// compare (CLINT mtimecmp or Sstc stimecmp), so idle time costs no cycles.
+	void skip_idle() {
+		uint64_t now = mtime.get();
+		uint64_t target = mtimecmp.get();
+		uint64_t s = stimecmp.get();
+		if (s < target) target = s;
+		if (target != ALL_ONES && target > now + 1) {
+			mtime.set(target - 1);
+			wfi_skips++;
+			skipped_ticks += target - 1 - now;
+			dirty = true;
+		}
+	}
+};
+
+extern "C" {
+
+Sim *sim_new(char *err, size_t errlen) {
+	Sim *s = new Sim;
+	if (!s->init()) {
+		if (errlen) {
+			strncpy(err, s->error.c_str(), errlen - 1);
+			err[errlen - 1] = 0;
+		}
+		delete s;
+		return nullptr;
+	}
+	return s;
+}
+
+void sim_free(Sim *s) { delete s; }
+
+uint64_t sim_ram_size(Sim *s) { return s->ram_rows * 8; }
+
+// Copy bytes into (write=1) or out of (write=0) RAM at a physical address.
+int sim_ram_access(Sim *s, uint64_t paddr, uint8_t *buf, uint64_t len, int write) {
+	uint64_t size = s->ram_rows * 8;
+	if (paddr < s->ram_base || paddr - s->ram_base > size || len > size - (paddr - s->ram_base))
+		return -1;
+	uint64_t off = paddr - s->ram_base;
+	for (uint64_t i = 0; i < len; i++) {
+		uint64_t a = off + i, row = a / 8;
+		unsigned sh = 8 * (a % 8);
+		uint64_t v = s->ram_row(row);
+		if (write) {
+			v = (v & ~(uint64_t(0xff) << sh)) | (uint64_t(buf[i]) << sh);
+			s->set_ram_row(row, v);
+		} else {
+			buf[i] = uint8_t(v >> sh);
+		}
+	}
+	return 0;
+}
+
+void sim_set_disk(Sim *s, const uint8_t *data, uint64_t len) {
+	s->disk.assign(data, data + len);
+	s->drive_storage();
+	s->dirty = true;
+}
+
+uint64_t sim_disk_size(Sim *s) { return s->disk.size(); }
+
+void sim_get_disk(Sim *s, uint8_t *out) { memcpy(out, s->disk.data(), s->disk.size()); }
+
+void sim_rx_push(Sim *s, const uint8_t *data, uint64_t len) {
+	bool was_empty = s->rx_queue.empty();
+	s->rx_queue.insert(s->rx_queue.end(), data, data + len);
+	if (was_empty && len) {
+		s->drive_rx();
+		s->dirty = true;
+	}
+}
+
+uint64_t sim_rx_pending(Sim *s) { return s->rx_queue.size(); }
+
+uint64_t sim_tx_take(Sim *s, uint8_t *out, uint64_t max) {
+	uint64_t n = s->tx_out.size() < max ? s->tx_out.size() : max;
+	memcpy(out, s->tx_out.data(), n);
+	s->tx_out.erase(s->tx_out.begin(), s->tx_out.begin() + n);
+	return n;
+}
+
+// Watch the RAM doubleword at paddr (8-aligned); a non-zero value stops run().
+int sim_set_tohost(Sim *s, uint64_t paddr) {
+	if (paddr < s->ram_base || (paddr - s->ram_base) / 8 >= s->ram_rows) return -1;
+	s->tohost_row = (paddr - s->ram_base) / 8;
+	return 0;
+}
+
+int sim_run(Sim *s, uint64_t max_cycles, int flags) { return s->run(max_cycles, flags); }
+
+// cycles, instret, traps, tohost value, wfi skips, skipped mtime ticks,
+// sectors read, sectors written, current mtime
+void sim_stats(Sim *s, uint64_t *out) {
+	out[0] = s->cycles;
+	out[1] = s->instret;
+	out[2] = s->traps;
+	out[3] = s->tohost_value;
+	out[4] = s->wfi_skips;
+	out[5] = s->skipped_ticks;
+	out[6] = s->sectors_read;
+	out[7] = s->sectors_written;
+	out[8] = s->mtime.get();
+}
+
+}  // extern "C"
