@@ -16,7 +16,7 @@ with pins.lpf locating sin, sout, clk and rst (e.g. B11, C11, G2, A11).
 import os
 import sys
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Signal, Value
 from amaranth.lib import wiring
 from amaranth.back import rtlil
 
@@ -28,15 +28,15 @@ class ShiftWrapper(wiring.Component):
     sout: wiring.Out(1)
 
     def __init__(self, **mmu_args):
-        self.mmu_args = mmu_args
+        self.mmu = MMU(**mmu_args)
         super().__init__()
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.mmu = mmu = MMU(**self.mmu_args)
+        m.submodules.mmu = mmu = self.mmu
         inputs, outputs = [], []
         for _path, member, value in mmu.signature.flatten(mmu):
-            (inputs if member.flow == wiring.In else outputs).append(value.as_value())
+            (inputs if member.flow == wiring.In else outputs).append(Value.cast(value))
         chain = Signal(sum(len(v) for v in inputs))
         m.d.sync += chain.eq(Cat(self.sin, chain[:-1]))
         offset = 0
