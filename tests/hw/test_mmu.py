@@ -277,3 +277,16 @@ def test_random_tables_match_reference_model(case, seed, replacement, entries):
     mem, ops = case
     check_against_model(mem, ops, seed=seed, max_wait=3, itlb_entries=entries,
                         dtlb_entries=entries, replacement=replacement)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=scenario(), seed=st.integers(0, 1000),
+       replacement=st.sampled_from(["fifo", "plru"]), entries=st.sampled_from([1, 2, 4, 8]))
+def test_random_tables_match_reference_model_long(case, seed, replacement, entries):
+    if replacement == "plru" and entries == 1:
+        replacement = "fifo"
+    mem, ops = case
+    check_against_model(mem, ops, seed=seed, max_wait=3, itlb_entries=entries,
+                        dtlb_entries=entries, replacement=replacement)
