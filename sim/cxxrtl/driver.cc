@@ -148,6 +148,8 @@ struct Sim {
 		ram = items["ram mem"].curr;
 		ram_rows = items["ram mem"].depth;
 		uart_tx_ready.set(1);
+		uart_rx_valid.set(0);
+		uart_rx_payload.set(0);
 		drive_storage();
 		dirty = true;
 		return true;
@@ -174,10 +176,20 @@ struct Sim {
 		capacity.set(disk.size() / SECTOR_BYTES);
 	}
 
+	// Offer the head of the receive queue to the UART (called after a clock edge,
+	// so that bytes pushed between run() calls reach the design at a defined edge).
+	bool rx_offered = false;
+	uint8_t rx_offered_byte = 0;
 	void drive_rx() {
 		bool offer = !rx_queue.empty();
-		uart_rx_valid.set(offer);
-		uart_rx_payload.set(offer ? rx_queue.front() : 0);
+		uint8_t byte = offer ? rx_queue.front() : 0;
+		if (offer != rx_offered || byte != rx_offered_byte) {
+			uart_rx_valid.set(offer);
+			uart_rx_payload.set(byte);
+			rx_offered = offer;
+			rx_offered_byte = byte;
+			dirty = true;
+		}
 	}
 
 	int run(uint64_t max_cycles, int flags) {
@@ -215,11 +227,9 @@ struct Sim {
 				tx_out.push_back(tx_byte);
 				stop_tx = (flags & RUN_STOP_ON_TX) != 0;
 			}
-			if (rx_fire) {
+			if (rx_fire)
 				rx_queue.pop_front();
-				drive_rx();
-				dirty = true;
-			}
+			drive_rx();
 			if (cmd_fire || wdata_fire || rdata_fire || resp_fire) {
 				step_storage(cmd_fire, cmd_lo, cmd_hi, wdata_fire, wword, rdata_fire, resp_fire);
 				drive_storage();
@@ -337,12 +347,7 @@ uint64_t sim_disk_size(Sim *s) { return s->disk.size(); }
 void sim_get_disk(Sim *s, uint8_t *out) { memcpy(out, s->disk.data(), s->disk.size()); }
 
 void sim_rx_push(Sim *s, const uint8_t *data, uint64_t len) {
-	bool was_empty = s->rx_queue.empty();
 	s->rx_queue.insert(s->rx_queue.end(), data, data + len);
-	if (was_empty && len) {
-		s->drive_rx();
-		s->dirty = true;
-	}
 }
 
 uint64_t sim_rx_pending(Sim *s) { return s->rx_queue.size(); }

@@ -1,0 +1,1 @@
+"""The CXXRTL engine's build pipeline (build.py) and C++ driver (driver.cc)."""
