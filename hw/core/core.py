@@ -3,7 +3,8 @@
 Micro-architecture: a multi-cycle state machine, one instruction at a time.
 
     FETCH [-> FETCH_BUS] -> EXEC ------------------------------> (commit)
-                           |-> MEM_XLATE [-> MEM_BUS] [-> AMO_WRITE] -> (commit)
+                           |-> MEM_XLATE [-> MEM_BUS] [-> AMO_CALC -> AMO_WRITE]
+                                                                   -> (commit)
                            |-> MULDIV  |-> SFENCE  |-> WFI        -> (commit)
                            |-> CSR_WRITE -----------------------> (commit)
     any fault -> TRAP -> FETCH
@@ -17,8 +18,8 @@ Micro-architecture: a multi-cycle state machine, one instruction at a time.
   in the page of the previous translated fetch (or data access), FETCH
   (or MEM_XLATE) skips the MMU and starts the bus transfer itself.  With a
   zero-wait-state memory an ALU instruction then takes 2 cycles, a load or
-  store 3, an AMO 4, a CSR instruction 3; a TLB hit in the MMU costs 2
-  extra cycles, a page walk more.
+  store 3, an AMO 5, a CSR instruction 3, a multiply 6, a divide 68 (W
+  forms 36); a TLB hit in the MMU costs 2 extra cycles, a page walk more.
 * Every state that needs the bus is a core state; while the core waits
   for a translation, the MMU's page-table walker owns the bus.  The two
   never want the bus at the same time, so the arbiter is a multiplexer
@@ -182,8 +183,9 @@ class Core(wiring.Component):
         # AMO source operand, sign-extended like the loaded value for .W
         amo_src = Mux(size == 2, rs2[:32].as_signed(), rs2)
         m.d.comb += [amo.funct5.eq(dec.funct5), amo.old.eq(amo_old), amo.src.eq(amo_src)]
+        amo_new = Signal(64)          # the AMO's result, registered in AMO_CALC
         store_value = Signal(64)
-        m.d.comb += store_value.eq(Mux(is_rmw, amo.result, rs2))
+        m.d.comb += store_value.eq(Mux(is_rmw, amo_new, rs2))
         store_value_masked = store_value & Cat(*[size_mask[i].replicate(8) for i in range(8)])
 
         # ---- retire port ----
@@ -351,7 +353,7 @@ class Core(wiring.Component):
                                    Cause.LOAD_ACCESS), mem_vaddr)
                 with m.Elif(is_rmw):
                     m.d.sync += amo_old.eq(load_value)
-                    m.next = "AMO_WRITE"
+                    m.next = "AMO_CALC"
                 with m.Elif(is_read):
                     with m.If(is_lr):
                         m.d.sync += [resv_valid.eq(1), resv_addr.eq(paddr)]
@@ -523,6 +525,12 @@ class Core(wiring.Component):
 
             with m.State("MEM_BUS"):
                 memory_access(mem_paddr)
+
+            with m.State("AMO_CALC"):
+                # The AMO arithmetic gets a cycle of its own (the bus lock
+                # is held: the arbiter keeps this master granted).
+                m.d.sync += amo_new.eq(amo.result)
+                m.next = "AMO_WRITE"
 
             with m.State("AMO_WRITE"):
                 m.d.comb += [
