@@ -17,13 +17,18 @@ QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m $(RAM_MB)M -smp 1 -nogr
            -drive file=$(FSIMG),if=none,format=raw,id=disk0 \
            -device virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0
 
-.PHONY: help setup toolchain xv6 qemu test test-slow clean
+.PHONY: help setup toolchain xv6 qemu test test-slow clean sim
+
+# make sim: the simulation engine (cxxrtl or pysim) and an optional scripted run.
+ENGINE  ?= cxxrtl
+RUN     ?=
 
 help:
 	@echo "make setup      Python virtual environment in $(VENV) (pinned packages)"
 	@echo "make toolchain  RISC-V GCC and QEMU (Debian packages, if missing)"
 	@echo "make xv6        build $(KERNEL) and $(FSIMG)"
 	@echo "make qemu       boot xv6 on QEMU virt (Ctrl-A x quits)"
+	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\")"
 	@echo "make test       set everything up and run the test suite"
 	@echo "make test-slow  the slow tests only"
 	@echo "make clean      remove $(BUILD)"
@@ -44,6 +49,9 @@ xv6: toolchain
 
 qemu: xv6
 	$(QEMU) $(QEMUOPTS)
+
+sim: setup xv6
+	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) $(if $(RUN),--run "$(RUN)")
 
 test: setup xv6
 	$(PY) -m pytest

@@ -32,33 +32,44 @@ constexpr unsigned SECTOR_WORDS = 64;
 constexpr uint64_t SECTOR_BYTES = 512;
 constexpr uint64_t ALL_ONES = ~uint64_t(0);
 
-// A view of one debug item of up to 128 bits.
+typedef unsigned __int128 u128;
+
+// A view of a signal of up to 128 bits.  Yosys may split a register into several
+// debug items (parts), each covering bits [lsb, lsb + width).
 struct Port {
-	chunk_t *curr = nullptr;
-	chunk_t *next = nullptr;
+	struct Part {
+		chunk_t *curr, *next;
+		size_t lsb, width;
+	};
+	std::vector<Part> parts;
 	size_t width = 0;
 
-	uint64_t get() const {
-		uint64_t v = curr[0];
-		if (width > 32) v |= uint64_t(curr[1]) << 32;
-		if (width < 64) v &= (uint64_t(1) << width) - 1;
+	static u128 read_part(const Part &p) {
+		u128 v = 0;
+		for (size_t c = 0; c * 32 < p.width; c++) v |= u128(p.curr[c]) << (32 * c);
+		if (p.width < 128) v &= (u128(1) << p.width) - 1;
 		return v;
 	}
-	// bits [64, width) are returned by get_hi()
-	uint64_t get_hi() const {
-		if (width <= 64) return 0;
-		uint64_t v = curr[2];
-		if (width > 96) v |= uint64_t(curr[3]) << 32;
-		return v;
-	}
-	void set(uint64_t v) {
-		if (width < 64) v &= (uint64_t(1) << width) - 1;
-		curr[0] = chunk_t(v);
-		if (width > 32) curr[1] = chunk_t(v >> 32);
-		if (next && next != curr) {
-			next[0] = curr[0];
-			if (width > 32) next[1] = curr[1];
+	static void write_part(Part &p, u128 v) {
+		for (size_t c = 0; c * 32 < p.width; c++) {
+			chunk_t mask = (p.width - 32 * c >= 32) ? ~chunk_t(0) : ((chunk_t(1) << (p.width - 32 * c)) - 1);
+			p.curr[c] = chunk_t(v >> (32 * c)) & mask;
+			if (p.next && p.next != p.curr) p.next[c] = p.curr[c];
 		}
+	}
+	u128 get128() const {
+		if (parts.size() == 1 && parts[0].lsb == 0) return read_part(parts[0]);
+		u128 v = 0;
+		for (const Part &p : parts) v |= read_part(p) << p.lsb;
+		return v;
+	}
+	uint64_t get() const {
+		if (parts.size() == 1 && width <= 32 && parts[0].lsb == 0) return parts[0].curr[0];
+		return uint64_t(get128());
+	}
+	uint64_t get_hi() const { return uint64_t(get128() >> 64); }
+	void set(u128 v) {
+		for (Part &p : parts) write_part(p, v >> p.lsb);
 	}
 };
 
@@ -108,18 +119,24 @@ struct Sim {
 	uint64_t wfi_skips = 0, skipped_ticks = 0, sectors_read = 0, sectors_written = 0;
 
 	bool bind(Port &p, const char *name) {
-		if (items.count(name) != 1) {
+		if (items.count(name) == 0) {
 			error = std::string("the model has no signal '") + name + "'";
 			return false;
 		}
-		const debug_item &it = items[name];
-		if (it.width > 128 || (it.type != debug_item::VALUE && it.type != debug_item::WIRE)) {
-			error = std::string("signal '") + name + "' has an unexpected kind";
+		p.parts.clear();
+		p.width = 0;
+		for (const debug_item &it : items.at(name)) {
+			if (it.type != debug_item::VALUE && it.type != debug_item::WIRE) {
+				error = std::string("signal '") + name + "' is not a value or wire in the model";
+				return false;
+			}
+			p.parts.push_back(Port::Part{it.curr, it.next, it.lsb_at, it.width});
+			if (it.lsb_at + it.width > p.width) p.width = it.lsb_at + it.width;
+		}
+		if (p.width > 128) {
+			error = std::string("signal '") + name + "' is wider than 128 bits";
 			return false;
 		}
-		p.curr = it.curr;
-		p.next = it.next;
-		p.width = it.width;
 		return true;
 	}
 

@@ -1,0 +1,287 @@
+"""`python -m sim.boot` (also `make sim`): boot xv6 on the simulated SoC, the UART as terminal.
+
+Interactive (default): the terminal is the console, in raw mode like QEMU's
+-nographic: Ctrl-C goes to xv6, Ctrl-A x quits.  While booting a status line on stderr
+shows cycles, instructions and simulated MHz; on exit a summary gives cycles,
+instructions, CPI, wall time and speed.
+
+Scripted (``--run "cmd1; cmd2"``): waits for the shell prompt, types each command,
+waits for the next prompt, prints the transcript and exits 0, or 1 if a command did
+not come back to the prompt within ``--timeout`` seconds or the kernel panicked.
+
+The disk image is copy-on-write (the file is not changed) unless ``--persist``.
+Exit status: 0 fine, 1 scripted run failed, 2 bad kernel/disk/arguments, 3 the
+simulator could not be built.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from soc import memmap
+
+from .disk import DiskError, DiskImage
+from .elf import BadElf, load_elf
+from .engine import ENGINES, EngineError, STOP_TX, make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPT = b"$ "
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUILD = 0, 1, 2, 3
+
+#: cycles per run() call between looks at the terminal
+BATCH = {"cxxrtl": 100_000, "pysim": 500}
+
+
+class UsageError(Exception):
+    pass
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="python -m sim.boot", description=__doc__.split("\n")[0])
+    p.add_argument("--engine", choices=sorted(ENGINES), default=os.environ.get("ENGINE") or "cxxrtl",
+                   help="simulation engine (default: $ENGINE or cxxrtl)")
+    p.add_argument("--kernel", default=str(ROOT / "build/xv6/kernel"), help="xv6 kernel ELF")
+    p.add_argument("--fs", default=str(ROOT / "build/xv6/fs.img"), help="file system image")
+    p.add_argument("--persist", action="store_true",
+                   help="write the disk back to the image file on exit (default: copy-on-write)")
+    p.add_argument("--run", metavar="CMDS",
+                   help="scripted mode: type these ';'-separated commands, one per prompt")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="scripted mode: seconds of wall time allowed for the boot and for each "
+                        "command (default 300 on cxxrtl, 36000 on pysim)")
+    p.add_argument("--boot-only", action="store_true",
+                   help="stop at the first prompt and print the boot figures")
+    p.add_argument("--ram-mb", type=int, default=memmap.DEFAULT_RAM_SIZE >> 20,
+                   help=f"RAM size in MiB (default {memmap.DEFAULT_RAM_SIZE >> 20})")
+    p.add_argument("--no-status", action="store_true", help="no status line while booting")
+    return p
+
+
+def load_kernel(path, ram_size):
+    try:
+        image = load_elf(path, need_tohost=False)
+    except BadElf as e:
+        raise UsageError(f"kernel: {e}") from None
+    if image.entry != memmap.RESET_PC:
+        raise UsageError(f"kernel: {path}: entry point {image.entry:#x}, but the SoC starts "
+                         f"at {memmap.RESET_PC:#x}")
+    lo, hi = image.extent()
+    if lo < memmap.RAM_BASE:
+        raise UsageError(f"kernel: {path}: a segment starts at {lo:#x}, below RAM "
+                         f"({memmap.RAM_BASE:#x})")
+    if hi > memmap.RAM_BASE + ram_size:
+        raise UsageError(f"kernel: {path}: needs RAM up to {hi:#x} but the SoC has "
+                         f"{ram_size >> 20} MiB ({memmap.RAM_BASE:#x}..{memmap.RAM_BASE + ram_size:#x})")
+    return image
+
+
+class Session:
+    """An engine with xv6 loaded, its console transcript and figures."""
+
+    def __init__(self, engine, disk, *, status=None):
+        self.engine = engine
+        self.disk = disk
+        self.transcript = bytearray()
+        self.t0 = time.monotonic()
+        self.prompt_at = None       # (Stats, wall seconds) at the first prompt
+        self.status = status        # callable(text) for the status line, or None
+        self.echo = None            # callable(bytes) receiving console output as it comes
+        self._last_status = 0.0
+
+    def pump(self, max_cycles, *, exact=False):
+        """Run up to max_cycles (stopping at each output byte if exact); returns new output."""
+        self.engine.run(max_cycles, stop_on_tx=exact)
+        out = self.engine.tx_take()
+        if out:
+            self.transcript += out
+            if self.prompt_at is None and self.transcript.endswith(PROMPT):
+                self.prompt_at = (self.engine.stats(), time.monotonic() - self.t0)
+        if self.status and self.prompt_at is None:
+            now = time.monotonic()
+            if now - self._last_status > 0.5:
+                self._last_status = now
+                s = self.engine.stats()
+                self.status(f"[sim] booting: {s.cycles / 1e6:.2f} M cycles, {s.instret / 1e6:.2f} M "
+                            f"instructions, {s.cycles / (now - self.t0) / 1e6:.2f} MHz")
+        return out
+
+    def wait_for_prompt(self, since, deadline, write=None):
+        """Run until the transcript after offset `since` ends with a fresh prompt."""
+        batch = BATCH[self.engine.name] * 10
+        while True:
+            out = self.pump(batch, exact=True)
+            if out and write:
+                write(out)
+            tail = self.transcript[since:]
+            if tail.endswith(PROMPT) and (since == 0 or b"\n" in tail):
+                return True
+            if time.monotonic() > deadline:
+                return False
+
+    def command(self, cmd, timeout):
+        """Type one command line; return its output (without the echo) up to the next
+        prompt.  Raises TimeoutError if the prompt does not come back in time."""
+        since = len(self.transcript)
+        self.engine.rx_push(cmd.encode() + b"\n")
+        if not self.wait_for_prompt(since, time.monotonic() + timeout, self.echo):
+            raise TimeoutError(f"{cmd!r} did not return to the prompt within {timeout:.0f} s")
+        tail = bytes(self.transcript[since:])
+        echo = cmd.encode() + b"\n"
+        if not tail.startswith(echo):
+            raise RuntimeError(f"unexpected output before the echo of {cmd!r}: {tail!r}")
+        return tail[len(echo):-len(PROMPT)].decode("latin-1")
+
+    def boot(self, timeout):
+        """Run to the first prompt; returns the boot messages.  Raises TimeoutError."""
+        if not self.wait_for_prompt(0, time.monotonic() + timeout, self.echo):
+            raise TimeoutError(f"no shell prompt within {timeout:.0f} s of boot")
+        return bytes(self.transcript[:-len(PROMPT)]).decode("latin-1")
+
+    def summary(self):
+        s = self.engine.stats()
+        wall = time.monotonic() - self.t0
+        cpi = s.cycles / s.instret if s.instret else float("nan")
+        lines = [f"[sim] {self.engine.name}: {s.cycles} cycles, {s.instret} instructions, "
+                 f"CPI {cpi:.2f}, wall {wall:.1f} s, {s.cycles / wall / 1e6:.2f} M cycles/s "
+                 f"({s.wfi_skips} idle skips, {s.sectors_read} sectors read, "
+                 f"{s.sectors_written} written)"]
+        if self.prompt_at:
+            p, w = self.prompt_at
+            lines.append(f"[sim] first prompt after {p.instret} instructions, {p.cycles} cycles, "
+                         f"{w:.1f} s wall")
+        return "\n".join(lines)
+
+
+def start(args, log):
+    return open_engine(args.engine, args.kernel, args.fs, ram_mb=args.ram_mb,
+                       persist=args.persist, log=log)
+
+
+def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20,
+                persist=False, log=None):
+    """Check the inputs, build/load the engine, load the kernel and the disk.
+
+    Returns (engine, DiskImage); raises UsageError or EngineError."""
+    ram_size = ram_mb << 20
+    if ram_size <= 0 or ram_size & (ram_size - 1):
+        raise UsageError("--ram-mb must be a power of two")
+    image = load_kernel(kernel, ram_size)
+    try:
+        disk = DiskImage.open(fs, persist=persist)
+    except DiskError as e:
+        raise UsageError(f"disk: {e}") from None
+    engine = make_engine(engine_name, ram_size=ram_size, log=log)
+    engine.load(image)
+    engine.set_disk(disk.working_copy())
+    return engine, disk
+
+
+def scripted(session, commands, timeout, out):
+    def write(b):
+        out.buffer.write(b) if hasattr(out, "buffer") else out.write(b.decode("latin-1"))
+        out.flush()
+
+    session.echo = write
+    try:
+        session.boot(timeout)
+        for cmd in commands:
+            session.command(cmd, timeout)
+    except (TimeoutError, RuntimeError) as e:
+        return f"timeout: {e}" if isinstance(e, TimeoutError) else str(e)
+    if b"panic" in session.transcript:
+        return "the kernel panicked"
+    return None
+
+
+def interactive(session, term, status_clear):
+    engine = session.engine
+    batch = BATCH[engine.name]
+    drained_at = None
+    while not term.quit:
+        booting = session.prompt_at is None
+        before = engine.stats().wfi_skips
+        out = session.pump(batch, exact=booting)
+        if out:
+            status_clear()
+            term.write(out)
+        idle = not out and engine.rx_pending() == 0 and engine.stats().wfi_skips > before
+        typed = term.poll(0.02 if idle else 0.0)
+        if typed:
+            engine.rx_push(typed)
+        if term.eof:
+            # Piped input ended: finish what was typed, then stop at the next prompt.
+            if engine.rx_pending() == 0 and session.transcript.endswith(PROMPT):
+                if drained_at is None:
+                    drained_at = engine.stats().cycles
+                elif engine.stats().cycles - drained_at > 20 * batch:
+                    break
+            else:
+                drained_at = None
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    err = sys.stderr
+    status_on = not args.no_status and err.isatty()
+    status_shown = [False]
+
+    def status(text):
+        err.write("\r" + text + "\033[K")
+        err.flush()
+        status_shown[0] = True
+
+    def status_clear():
+        if status_shown[0]:
+            err.write("\r\033[K")
+            err.flush()
+            status_shown[0] = False
+
+    def log(msg):
+        status_clear()
+        print(f"[sim] {msg}", file=err, flush=True)
+
+    try:
+        engine, disk = start(args, log)
+    except UsageError as e:
+        print(f"error: {e}", file=err)
+        return EXIT_INPUT
+    except EngineError as e:
+        print(f"error: {e}", file=err)
+        return EXIT_BUILD
+    session = Session(engine, disk, status=status if status_on else None)
+    timeout = args.timeout or (300.0 if engine.name == "cxxrtl" else 36000.0)
+    result = EXIT_OK
+    try:
+        if args.run is not None or args.boot_only:
+            commands = [c.strip() for c in (args.run or "").split(";") if c.strip()]
+            problem = scripted(session, commands, timeout, sys.stdout)
+            status_clear()
+            print(file=sys.stdout)
+            if problem:
+                print(f"error: {problem}", file=err)
+                result = EXIT_FAIL
+        else:
+            from .terminal import Terminal
+            with Terminal() as term:
+                interactive(session, term, status_clear)
+            status_clear()
+            print(file=sys.stdout)
+    except KeyboardInterrupt:
+        status_clear()
+        print("\n[sim] interrupted", file=err)
+        result = EXIT_FAIL
+    print(session.summary(), file=err)
+    try:
+        if disk.write_back(engine.disk_image()):
+            print(f"[sim] wrote the disk back to {disk.path}", file=err)
+    except (OSError, DiskError) as e:
+        print(f"error: could not write the disk back: {e}", file=err)
+        result = EXIT_FAIL
+    engine.close()
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Bare-metal SoC programs on the CXXRTL engine, and cycle-exact agreement with pysim.
+
+The programs are the SoC engineer's (tests/soc/programs); here they run through
+sim/engine.py: UART output, timer interrupts with idle skipping (CLINT and Sstc),
+the block device against the in-memory disk, access faults, UART input.
+"""
+
+import pytest
+
+from sim.elf import load_elf
+from sim.engine import STOP_LIMIT, STOP_TOHOST, STOP_TX, make_engine
+from tests.soc.programs.build import build, have_toolchain
+
+RAM = 32 << 20
+DISK = bytes((7 * s + k) & 0xFF for s in range(16) for k in range(512))
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    if not have_toolchain():
+        pytest.fail("riscv64-unknown-elf-gcc missing: run `make toolchain`", pytrace=False)
+    out = tmp_path_factory.mktemp("simprogs")
+    names = ("hello", "mtimer", "sstc", "uart_rx", "virtio", "fault")
+    return {n: load_elf(str(build(n, out, ram_size=RAM))) for n in names}
+
+
+def run_program(engine_name, image, max_cycles=100_000):
+    e = make_engine(engine_name, ram_size=RAM)
+    e.load(image)
+    e.set_tohost(image.tohost)
+    e.set_disk(DISK)
+    reason = e.run(max_cycles)
+    out = e.tx_take()
+    disk = e.disk_image()
+    stats = e.stats()
+    e.close()
+    return reason, out, stats, disk
+
+
+def test_hello(cxxrtl_model, programs):
+    reason, out, s, _ = run_program("cxxrtl", programs["hello"])
+    assert (reason, s.tohost) == (STOP_TOHOST, 1)
+    assert out == b"hello, soc\n"
+    assert s.traps == 0 and s.instret > 50
+
+
+def test_timer_interrupts_skip_idle_time(cxxrtl_model, programs):
+    reason, _, s, _ = run_program("cxxrtl", programs["mtimer"])
+    assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 2)
+    assert s.wfi_skips == 1 and s.skipped_ticks > 0
+    # the skipped ticks show up in mtime, not in cycles
+    assert s.mtime == s.cycles + s.skipped_ticks
+
+
+def test_sstc_timer_is_skipped_to(cxxrtl_model, programs):
+    reason, _, s, _ = run_program("cxxrtl", programs["sstc"])
+    assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 1)
+    assert s.wfi_skips == 1
+
+
+def test_no_skipping_when_disabled(cxxrtl_model, programs):
+    e = make_engine("cxxrtl", ram_size=RAM)
+    e.load(programs["mtimer"])
+    e.set_tohost(programs["mtimer"].tohost)
+    assert e.run(100_000, skip_wfi=False) == STOP_TOHOST
+    s = e.stats()
+    assert s.wfi_skips == 0 and s.mtime == s.cycles
+
+
+def test_virtio_block_device(cxxrtl_model, programs):
+    reason, _, s, disk = run_program("cxxrtl", programs["virtio"])
+    assert (reason, s.tohost) == (STOP_TOHOST, 1)
+    assert (s.sectors_read, s.sectors_written) == (2, 1)
+    changed = [n for n in range(16) if disk[512 * n:512 * n + 512] != DISK[512 * n:512 * n + 512]]
+    assert len(changed) == 1
+
+
+def test_access_faults(cxxrtl_model, programs):
+    reason, _, s, _ = run_program("cxxrtl", programs["fault"])
+    assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 4)
+
+
+def uart_dialogue(engine_name, image):
+    """Wait for the program's '?', then type 'ok'."""
+    e = make_engine(engine_name, ram_size=RAM)
+    e.load(image)
+    e.set_tohost(image.tohost)
+    assert e.run(20_000, stop_on_tx=True) == STOP_TX
+    assert e.tx_take() == b"?"
+    e.rx_push(b"ok")
+    reason = e.run(40_000)
+    return reason, e.stats()
+
+
+def test_uart_input(cxxrtl_model, programs):
+    reason, s = uart_dialogue("cxxrtl", programs["uart_rx"])
+    assert (reason, s.tohost) == (STOP_TOHOST, 1)
+
+
+def test_cycle_limit(cxxrtl_model, programs):
+    e = make_engine("cxxrtl", ram_size=RAM)
+    e.load(programs["uart_rx"])
+    e.set_tohost(programs["uart_rx"].tohost)
+    assert e.run(3000) == STOP_LIMIT
+    assert e.stats().cycles == 3000
+
+
+@pytest.mark.parametrize("name", ["hello", "mtimer", "sstc", "virtio", "fault"])
+def test_engines_agree(cxxrtl_model, programs, name):
+    fast = run_program("cxxrtl", programs[name])
+    exact = run_program("pysim", programs[name])
+    assert fast[0] == exact[0] == STOP_TOHOST
+    assert fast[1] == exact[1]                 # console output
+    assert fast[2] == exact[2]                 # cycles, instructions, traps, skips, mtime...
+    assert fast[3] == exact[3]                 # disk contents
+
+
+def test_engines_agree_on_uart_input(cxxrtl_model, programs):
+    assert uart_dialogue("cxxrtl", programs["uart_rx"]) == uart_dialogue("pysim", programs["uart_rx"])
