@@ -22,7 +22,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("driver.cc")
-YOSYS_SCRIPT = "read_rtlil soc.il; hierarchy -top soc; proc; flatten; opt; write_cxxrtl -O6 -g2 model.cc"
+# flatten: one module, so CXXRTL schedules the whole design at once.  splitnets -driver:
+# word-level false combinational loops (a wire whose bits feed each other through
+# logic, e.g. a bus address or a TLB hit vector) would make CXXRTL evaluate twice per
+# step ("feedback wires"); split by driver they are ordinary wires.
+YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; opt; splitnets -driver; "
+                "opt_clean; write_cxxrtl -O6 -g2 model.cc")
 CXX = os.environ.get("CXX", "g++")
 CXXFLAGS = ["-O3", "-std=c++17", "-fPIC", "-shared", "-w"]
 

@@ -1,0 +1,90 @@
+"""Boot benchmark: xv6 from reset to the first shell prompt on the simulated SoC.
+
+    .venv/bin/python bench/boot_bench.py [--engines cxxrtl,pysim] [--pysim-cycles N]
+
+cxxrtl: the full boot; prints instructions and cycles to the first `$ `, CPI, wall
+time to the prompt and simulated cycles per second (the model build, if one is
+needed, is timed separately).  pysim: a fixed number of cycles from reset (the
+full boot would take hours); prints cycles per second and, when the cxxrtl figures
+are known, the projected time to the prompt.  The machine (CPU model, cores) is
+printed first.
+"""
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.boot import Session, UsageError, open_engine   # noqa: E402
+from sim.engine import EngineError                        # noqa: E402
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def bench_cxxrtl(kernel, fs):
+    t0 = time.monotonic()
+    engine, disk = open_engine("cxxrtl", kernel, fs,
+                               log=lambda m: print(f"  {m}", file=sys.stderr))
+    setup = time.monotonic() - t0
+    session = Session(engine, disk)
+    session.boot(timeout=1800)
+    stats, wall = session.prompt_at
+    engine.close()
+    print(f"cxxrtl: model ready in {setup:.1f} s (RTLIL export + cache lookup, or the build)")
+    print(f"cxxrtl: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "
+          f"CPI {stats.cycles / stats.instret:.2f}, {stats.traps} traps, "
+          f"{stats.wfi_skips} idle skips")
+    print(f"cxxrtl: wall time to the prompt {wall:.2f} s, "
+          f"{stats.cycles / wall / 1e6:.3f} M cycles/s simulated")
+    return stats, wall
+
+
+def bench_pysim(kernel, fs, cycles, cxx_stats):
+    engine, _ = open_engine("pysim", kernel, fs)
+    t0 = time.monotonic()
+    engine.run(cycles)
+    wall = time.monotonic() - t0
+    s = engine.stats()
+    speed = s.cycles / wall
+    print(f"pysim: {s.cycles} cycles of the boot in {wall:.1f} s: {speed:.0f} cycles/s, "
+          f"{s.instret} instructions (CPI {s.cycles / max(s.instret, 1):.2f})")
+    if cxx_stats is not None:
+        print(f"pysim: projected time to the prompt {cxx_stats.cycles / speed / 3600:.1f} h")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--engines", default="cxxrtl,pysim")
+    p.add_argument("--pysim-cycles", type=int, default=20_000)
+    p.add_argument("--kernel", default=str(ROOT / "build/xv6/kernel"))
+    p.add_argument("--fs", default=str(ROOT / "build/xv6/fs.img"))
+    args = p.parse_args(argv)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    cxx_stats = None
+    try:
+        if "cxxrtl" in engines:
+            cxx_stats, _ = bench_cxxrtl(args.kernel, args.fs)
+        if "pysim" in engines:
+            bench_pysim(args.kernel, args.fs, args.pysim_cycles, cxx_stats)
+    except (UsageError, EngineError, TimeoutError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
