@@ -3,7 +3,7 @@
 Micro-architecture: a multi-cycle state machine, one instruction at a time.
 
     FETCH [-> FETCH_BUS] -> EXEC ------------------------------> (commit)
-                           |-> MEM_XLATE [-> MEM_BUS] [-> AMO_CALC -> AMO_WRITE]
+                           |-> MEM_XLATE [-> MEM_BUS] [-> LOAD_DATA [-> AMO_WRITE]]
                                                                    -> (commit)
                            |-> MULDIV  |-> SFENCE  |-> WFI        -> (commit)
                            |-> CSR_WRITE -----------------------> (commit)
@@ -17,9 +17,10 @@ Micro-architecture: a multi-cycle state machine, one instruction at a time.
 * Fast paths: in M mode or with satp = Bare, and when the address lies
   in the page of the previous translated fetch (or data access), FETCH
   (or MEM_XLATE) skips the MMU and starts the bus transfer itself.  With a
-  zero-wait-state memory an ALU instruction then takes 2 cycles, a load or
-  store 3, an AMO 5, a CSR instruction 3, a multiply 6, a divide 68 (W
-  forms 36); a TLB hit in the MMU costs 2 extra cycles, a page walk more.
+  zero-wait-state memory an ALU instruction then takes 2 cycles, a store
+  3, a load 4 (read data are registered before they are extended and
+  written back), an AMO 5, a CSR instruction 3, a multiply 6, a divide 68
+  (W forms 36); a TLB hit in the MMU costs 2 extra cycles, a walk more.
 * Every state that needs the bus is a core state; while the core waits
   for a translation, the MMU's page-table walker owns the bus.  The two
   never want the bus at the same time, so the arbiter is a multiplexer
@@ -162,8 +163,9 @@ class Core(wiring.Component):
 
         # Load data: shift the doubleword down to the access, then extend.
         byte_off = mem_vaddr[0:3]           # the page offset is not translated
+        load_raw = Signal(64)         # the doubleword a load read, registered
         rdata_shifted = Signal(64)
-        m.d.comb += rdata_shifted.eq(self.bus.rdata >> (byte_off << 3))
+        m.d.comb += rdata_shifted.eq(load_raw >> (byte_off << 3))
         load_value = Signal(64)
         unsigned_load = f3[2] & (kind == Kind.LOAD)
         with m.Switch(size):
@@ -182,8 +184,8 @@ class Core(wiring.Component):
 
         # AMO source operand, sign-extended like the loaded value for .W
         amo_src = Mux(size == 2, rs2[:32].as_signed(), rs2)
-        m.d.comb += [amo.funct5.eq(dec.funct5), amo.old.eq(amo_old), amo.src.eq(amo_src)]
-        amo_new = Signal(64)          # the AMO's result, registered in AMO_CALC
+        m.d.comb += [amo.funct5.eq(dec.funct5), amo.old.eq(load_value), amo.src.eq(amo_src)]
+        amo_new = Signal(64)          # the AMO's result, registered in LOAD_DATA
         store_value = Signal(64)
         m.d.comb += store_value.eq(Mux(is_rmw, amo_new, rs2))
         store_value_masked = store_value & Cat(*[size_mask[i].replicate(8) for i in range(8)])
@@ -351,14 +353,13 @@ class Core(wiring.Component):
                 with m.If(self.bus.error):
                     raise_trap(Mux(store_like_cause, Cause.STORE_ACCESS,
                                    Cause.LOAD_ACCESS), mem_vaddr)
-                with m.Elif(is_rmw):
-                    m.d.sync += amo_old.eq(load_value)
-                    m.next = "AMO_CALC"
-                with m.Elif(is_read):
+                with m.Elif(is_read | is_rmw):
+                    # Loaded data are registered first (LOAD_DATA): no path
+                    # from the memory's output to the register file.
+                    m.d.sync += load_raw.eq(self.bus.rdata)
                     with m.If(is_lr):
                         m.d.sync += [resv_valid.eq(1), resv_addr.eq(paddr)]
-                    commit(pc_plus_4, rd=dec.rd, value=load_value,
-                           mem=(size_mask, 0, raw_read, 0))
+                    m.next = "LOAD_DATA"
                 with m.Else():
                     with m.If(is_sc):
                         m.d.sync += resv_valid.eq(0)
@@ -526,11 +527,13 @@ class Core(wiring.Component):
             with m.State("MEM_BUS"):
                 memory_access(mem_paddr)
 
-            with m.State("AMO_CALC"):
-                # The AMO arithmetic gets a cycle of its own (the bus lock
-                # is held: the arbiter keeps this master granted).
-                m.d.sync += amo_new.eq(amo.result)
-                m.next = "AMO_WRITE"
+            with m.State("LOAD_DATA"):
+                with m.If(is_rmw):
+                    m.d.sync += [amo_old.eq(load_value), amo_new.eq(amo.result)]
+                    m.next = "AMO_WRITE"
+                with m.Else():
+                    commit(pc_plus_4, rd=dec.rd, value=load_value,
+                           mem=(size_mask, 0, raw_read, 0))
 
             with m.State("AMO_WRITE"):
                 m.d.comb += [
