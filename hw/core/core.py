@@ -195,26 +195,21 @@ class Core(wiring.Component):
         m.d.sync += ret.valid.eq(0)
 
         def report(*, rd=0, rd_val=0, trap=False, mem=None):
-            """Emit the retire report of this cycle (sync)."""
+            """Emit the retire report of this cycle (sync).
+
+            Only the fields that say *whether* something happened are set
+            here; the wide data fields (pc, insn, memory address and data,
+            trap cause and value) follow the core's state every cycle (see
+            below the state machine), which keeps the commit decision off
+            hundreds of flip-flop enables."""
             stmts = [
-                ret.valid.eq(1), ret.order.eq(order), ret.pc.eq(pc),
-                ret.priv.eq(priv),
+                ret.valid.eq(1), order.eq(order + 1),
                 ret.rd.eq(rd), ret.rd_wdata.eq(Mux(rd == 0, 0, rd_val)),
-                ret.mem_addr.eq(0), ret.mem_rmask.eq(0), ret.mem_wmask.eq(0),
-                ret.mem_rdata.eq(0), ret.mem_wdata.eq(0),
-                ret.trap.eq(0), ret.intr.eq(0), ret.cause.eq(0), ret.tval.eq(0),
-                order.eq(order + 1),
+                ret.mem_rmask.eq(0), ret.mem_wmask.eq(0), ret.trap.eq(int(trap)),
             ]
-            if trap:
-                stmts += [ret.insn.eq(t_insn), ret.trap.eq(1), ret.intr.eq(t_intr),
-                          ret.cause.eq(t_cause), ret.tval.eq(t_tval)]
-            else:
-                stmts += [ret.insn.eq(insn)]
             if mem is not None:
-                rmask, wmask, rdata, wdata = mem
-                stmts += [ret.mem_addr.eq(mem_vaddr), ret.mem_rmask.eq(rmask),
-                          ret.mem_wmask.eq(wmask), ret.mem_rdata.eq(rdata),
-                          ret.mem_wdata.eq(wdata)]
+                rmask, wmask = mem
+                stmts += [ret.mem_rmask.eq(rmask), ret.mem_wmask.eq(wmask)]
             m.d.sync += stmts
 
         def commit(next_pc, *, rd=None, value=0, mem=None):
@@ -364,12 +359,12 @@ class Core(wiring.Component):
                     with m.If(is_sc):
                         m.d.sync += resv_valid.eq(0)
                     commit(pc_plus_4, rd=Mux(is_sc, dec.rd, 0), value=0,
-                           mem=(0, size_mask, 0, store_value_masked))
+                           mem=(0, size_mask))
             if wait_state is not None:
                 with m.Else():
                     m.next = wait_state
 
-        with m.FSM(name="state"):
+        with m.FSM(name="state") as fsm:
             with m.State("RESET"):
                 m.d.comb += [wp.addr.eq(10), wp.data.eq(self.hartid), wp.en.eq(1)]
                 m.next = "RESET_A1"
@@ -533,7 +528,7 @@ class Core(wiring.Component):
                     m.next = "AMO_WRITE"
                 with m.Else():
                     commit(pc_plus_4, rd=dec.rd, value=load_value,
-                           mem=(size_mask, 0, raw_read, 0))
+                           mem=(size_mask, 0))
 
             with m.State("AMO_WRITE"):
                 m.d.comb += [
@@ -547,9 +542,7 @@ class Core(wiring.Component):
                         raise_trap(Cause.STORE_ACCESS, mem_vaddr)
                     with m.Else():
                         commit(pc_plus_4, rd=dec.rd, value=amo_old,
-                               mem=(size_mask, size_mask,
-                                    amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64)),
-                                    store_value_masked))
+                               mem=(size_mask, size_mask))
 
             with m.State("MULDIV"):
                 with m.If(muldiv.done):
@@ -575,4 +568,18 @@ class Core(wiring.Component):
                              dp_valid.eq(0)]
                 report(trap=True)
                 m.next = "FETCH"
+
+        # Retire data fields: meaningful in the cycle after a report (when
+        # ``valid`` is high), whatever they hold otherwise.
+        in_trap = fsm.ongoing("TRAP")
+        m.d.sync += [
+            ret.order.eq(order), ret.pc.eq(pc), ret.priv.eq(priv),
+            ret.insn.eq(Mux(in_trap, t_insn, insn)),
+            ret.mem_addr.eq(mem_vaddr),
+            ret.mem_rdata.eq(Mux(fsm.ongoing("AMO_WRITE"),
+                                 amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64)),
+                                 raw_read)),
+            ret.mem_wdata.eq(store_value_masked),
+            ret.intr.eq(t_intr), ret.cause.eq(t_cause), ret.tval.eq(t_tval),
+        ]
         return m

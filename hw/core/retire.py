@@ -23,6 +23,12 @@ class RetireSignature(wiring.Signature):
     * ``trap``: the report is a trap (the instruction, if any, did not retire
       and is not counted in minstret); ``intr`` says it was an interrupt;
       ``cause`` the exception/interrupt code and ``tval`` the trap value.
+
+    All fields are valid in the cycle ``valid`` is high.  ``rd``,
+    ``rd_wdata``, the masks and ``trap`` are 0 when they do not apply; the
+    wide fields that only apply in some reports (``mem_addr``,
+    ``mem_rdata``, ``mem_wdata`` when their mask is 0, ``intr``, ``cause``,
+    ``tval`` when ``trap`` is 0) hold whatever the core last computed.
     """
 
     def __init__(self):
