@@ -3,7 +3,9 @@ and the system test, with the same expectations as on QEMU
 (tests/test_xv6_assignment3.py, tests/test_xv6_systest.py).
 
 One boot for the module; the commands run in order, as a user would type them.  The
-disk image is a private copy: build/xv6/fs.img must not change.
+disk image is a private copy: build/xv6/fs.img must not change.  The whole systest
+(about 15 minutes of simulation) is in the slow suite; the regular suite runs two of
+its groups.
 """
 
 import hashlib
@@ -64,8 +66,14 @@ def test_cryptotest(xv6):
                    "cryptotest: ALL OK\n"), out
 
 
+def test_systest_fork_and_pipe_groups(xv6):
+    # ~21 M cycles; the whole systest is ~10x more and runs in the slow suite
+    assert xv6.command("systest fork pipe", TIMEOUT) == "fork: ok\npipe: ok\nALL OK\n"
+
+
+@pytest.mark.slow
 def test_systest(xv6):
-    out = xv6.command("systest", TIMEOUT)
+    out = xv6.command("systest", 3 * 3600)
     assert out.splitlines()[-1] == "ALL OK", out
     assert not re.search(r"panic|FAIL", out), out
 
