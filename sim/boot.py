@@ -98,7 +98,9 @@ class Session:
             self.transcript += out
             if self.prompt_at is None and self.transcript.endswith(PROMPT):
                 self.prompt_at = (self.engine.stats(), time.monotonic() - self.t0)
-        if self.status and self.prompt_at is None:
+        # The status line only replaces an empty console line, never a partial one.
+        at_line_start = not self.transcript or self.transcript.endswith(b"\n")
+        if self.status and self.prompt_at is None and at_line_start:
             now = time.monotonic()
             if now - self._last_status > 0.5:
                 self._last_status = now
