@@ -24,7 +24,7 @@ from soc import memmap
 
 from .disk import DiskError, DiskImage
 from .elf import BadElf, load_elf
-from .engine import ENGINES, EngineError, STOP_TX, make_engine
+from .engine import ENGINES, MTIME_HZ, EngineError, make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = b"$ "
@@ -198,20 +198,35 @@ def scripted(session, commands, timeout, out):
 
 
 def interactive(session, term, status_clear):
+    """The terminal loop.  While the machine is busy it runs flat out; while it idles
+    (sleeping in wfi, no output, no typed input) simulated time is paced to wall time,
+    so an idle shell costs almost no CPU and `sleep 100` takes about a second."""
     engine = session.engine
     batch = BATCH[engine.name]
     drained_at = None
+    anchor = None               # (mtime, wall time) where real-time pacing started
     while not term.quit:
         booting = session.prompt_at is None
         before = engine.stats().wfi_skips
-        out = session.pump(batch, exact=booting)
+        out = session.pump(batch if anchor is None else max(batch // 10, 1), exact=booting)
         if out:
             status_clear()
             term.write(out)
-        idle = not out and engine.rx_pending() == 0 and engine.stats().wfi_skips > before
-        typed = term.poll(0.02 if idle else 0.0)
+        stats = engine.stats()
+        idle = not out and engine.rx_pending() == 0 and stats.wfi_skips > before
+        wait = 0.0
+        if idle:
+            now = time.monotonic()
+            if anchor is None:
+                anchor = (stats.mtime, now)
+            ahead = (stats.mtime - anchor[0]) / MTIME_HZ - (now - anchor[1])
+            wait = min(max(ahead, 0.0), 0.05)
+        else:
+            anchor = None
+        typed = term.poll(wait)
         if typed:
             engine.rx_push(typed)
+            anchor = None
         if term.eof:
             # Piped input ended: finish what was typed, then stop at the next prompt.
             if engine.rx_pending() == 0 and session.transcript.endswith(PROMPT):

@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from soc import memmap
 
 __all__ = ["ENGINES", "make_engine", "Stats", "EngineError", "STOP_LIMIT", "STOP_TX",
-           "STOP_TOHOST"]
+           "STOP_TOHOST", "MTIME_HZ"]
 
 STOP_LIMIT, STOP_TX, STOP_TOHOST = "limit", "tx", "tohost"
 _STOPS = {0: STOP_LIMIT, 1: STOP_TX, 2: STOP_TOHOST}
 _RUN_STOP_ON_TX, _RUN_SKIP_WFI = 1, 2
 SECTOR_BYTES, SECTOR_WORDS = 512, 64
+#: mtime ticks per second of simulated time (the SoC's default mtime_freq)
+MTIME_HZ = 10_000_000
 U64 = (1 << 64) - 1
 
 

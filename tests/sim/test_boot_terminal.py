@@ -38,6 +38,11 @@ def read_until(fd, needle, buf, timeout):
     return buf
 
 
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_interactive_session_on_a_pty(cxxrtl_model, xv6_files):
     kernel, fs_img = xv6_files
     master, slave = pty.openpty()
@@ -48,6 +53,10 @@ def test_interactive_session_on_a_pty(cxxrtl_model, xv6_files):
     try:
         buf = read_until(master, b"init: starting sh\r\n$ ", bytearray(), 300)
         assert b"[sim] booting: " in buf             # the status line on a terminal
+        # An idle shell is paced to real time: it costs little CPU.
+        cpu0 = cpu_seconds(proc.pid)
+        time.sleep(3)
+        assert cpu_seconds(proc.pid) - cpu0 < 1.0
         os.write(master, b"echo one two\r")            # Enter sends CR in raw mode
         buf = read_until(master, b"one two\r\n$ ", buf, 120)
         os.write(master, b"\x03")                      # Ctrl-C goes to xv6 ...
