@@ -266,7 +266,13 @@ class CSRFile(wiring.Component):
 
         # ---- counters ----
         m.d.sync += mcycle.eq(mcycle + 1)
-        with m.If(self.instret_inc):
+        # A retirement is counted one cycle later (instret_due), so that the
+        # commit decision does not ripple through the 64-bit incrementer.
+        # The next instruction reads minstret no earlier than two cycles
+        # after the commit, so software cannot tell.
+        instret_due = Signal()
+        m.d.sync += instret_due.eq(self.instret_inc)
+        with m.If(instret_due):
             m.d.sync += minstret.eq(minstret + 1)
 
         # ---- CSR writes ----
@@ -340,7 +346,8 @@ class CSRFile(wiring.Component):
                 with m.Case(CSR.MCYCLE):
                     m.d.sync += mcycle.eq(w)
                 with m.Case(CSR.MINSTRET):
-                    m.d.sync += minstret.eq(w)
+                    # the write replaces the increment of the writing instruction
+                    m.d.sync += [minstret.eq(w), instret_due.eq(0)]
 
         # ---- traps ----
         cause = self.trap_cause
