@@ -11,11 +11,12 @@ the same cycle counts and the same console output for the same inputs:
   words) --> RESP (resp.valid, error = sector beyond the end) --resp--> IDLE.
 * Retire counting: instructions (retire.valid and not trap) and traps.
 * tohost: a RAM doubleword watched after every cycle (bare-metal test programs).
-* Idle skipping: after a clock edge with ``wfi`` high, mtime jumps to one tick before
+* Idle skipping: after a clock edge at which ``wfi`` was high, mtime jumps to one tick before
   the earliest of the CLINT's mtimecmp and the core's Sstc stimecmp.
 
-The cycle protocol (see driver.cc): settle inputs, sample outputs, rising edge, then
-update the models and drive the inputs for the next cycle.
+The cycle protocol (see driver.cc): rising edge with the outputs sampled as the design
+shows them at the edge, then the models update and drive the inputs for the next edge,
+then idle skipping if ``wfi`` was high at the edge.
 """
 
 import ctypes
@@ -315,10 +316,10 @@ class PysimEngine:
         mtime, mtimecmp, stimecmp = soc.clint.mtime_reg, soc.clint.mtimecmp_reg, self._stimecmp
         while True:
             (_, _, tx_valid, tx_byte, rx_valid, rx_ready, cmd_valid, cmd, wvalid, wword,
-             rready, resp_ready, ret_valid, ret_trap) = await ctx.tick().sample(
+             rready, resp_ready, ret_valid, ret_trap, sleeping) = await ctx.tick().sample(
                 soc.uart_tx.valid, soc.uart_tx.payload, soc.uart_rx.valid, soc.uart_rx.ready,
                 st.cmd.valid, st.cmd.payload.as_value(), st.wdata.valid, st.wdata.payload,
-                st.rdata.ready, st.resp.ready, soc.retire.valid, soc.retire.trap)
+                st.rdata.ready, st.resp.ready, soc.retire.valid, soc.retire.trap, soc.wfi)
             stats.cycles += 1
             if ret_valid:
                 if ret_trap:
@@ -341,7 +342,7 @@ class PysimEngine:
             if any(fires):
                 disk.step(fires[0], cmd, fires[1], wword, fires[2], fires[3])
                 drive_storage()
-            if self._flags & _RUN_SKIP_WFI and ctx.get(soc.wfi):
+            if self._flags & _RUN_SKIP_WFI and sleeping:
                 now = ctx.get(mtime)
                 target = min(ctx.get(mtimecmp), ctx.get(stimecmp))
                 if target != U64 and target > now + 1:

@@ -9,11 +9,12 @@
 //
 // The cycle protocol is mirrored exactly by the Python engine in sim/engine.py
 // (PysimEngine); both must give the same cycle counts for the same inputs:
-//   1. if an input changed since the last settle, settle the combinational logic;
-//   2. sample the outputs (this is what the design shows at the clock edge);
-//   3. rising edge;
-//   4. update the outside-world models from the samples, drive new inputs;
-//   5. while `wfi` is high, move mtime to one tick before the next timer event.
+//   1. rising edge; the output ports are sampled as the design shows them at the
+//      edge (pysim: ctx.tick().sample(...));
+//   2. the outside-world models take the samples and drive the inputs for the next
+//      edge;
+//   3. if `wfi` was high at the edge, mtime moves to one tick before the next timer
+//      event (registers are read and written after the edge).
 
 #include "model.cc"
 
@@ -111,7 +112,6 @@ struct Sim {
 	unsigned st_k = 0;
 	uint64_t st_words[SECTOR_WORDS];
 
-	bool dirty = true;
 	uint64_t tohost_row = ALL_ONES;
 
 	// statistics
@@ -168,7 +168,6 @@ struct Sim {
 		uart_rx_valid.set(0);
 		uart_rx_payload.set(0);
 		drive_storage();
-		dirty = true;
 		return true;
 	}
 
@@ -205,17 +204,18 @@ struct Sim {
 			uart_rx_payload.set(byte);
 			rx_offered = offer;
 			rx_offered_byte = byte;
-			dirty = true;
 		}
 	}
 
 	int run(uint64_t max_cycles, int flags) {
 		for (uint64_t n = 0; n < max_cycles; n++) {
-			if (dirty) {
-				top.step();
-				dirty = false;
-			}
-			// Samples at the clock edge.
+			// Rising edge.  The edge's evaluation computes the combinational logic
+			// from the state before the edge and the inputs driven since: the output
+			// ports hold what the design shows at this edge, so they are sampled
+			// right after it, before the commit.  Then the loop of
+			// cxxrtl::module::step() settles any buffered wires.
+			top.p_clk.set(true);
+			bool converged = top.eval();
 			bool tx_fire = uart_tx_valid.get() != 0;
 			uint8_t tx_byte = uint8_t(uart_tx_payload.get());
 			bool rx_fire = uart_rx_valid.get() && uart_rx_ready.get();
@@ -227,10 +227,9 @@ struct Sim {
 			bool resp_fire = st == ST_RESP && resp_ready.get();
 			bool retired = retire_valid.get() != 0;
 			bool trapped = retire_trap.get() != 0;
-
-			// Rising edge.
-			top.p_clk.set(true);
-			top.step();
+			bool sleeping = wfi.get() != 0;
+			while (top.commit() && !converged)
+				converged = top.eval();
 			top.p_clk.set(false);
 			top.prev_p_clk.set(false);
 			cycles++;
@@ -250,9 +249,8 @@ struct Sim {
 			if (cmd_fire || wdata_fire || rdata_fire || resp_fire) {
 				step_storage(cmd_fire, cmd_lo, cmd_hi, wdata_fire, wword, rdata_fire, resp_fire);
 				drive_storage();
-				dirty = true;
 			}
-			if ((flags & RUN_SKIP_WFI) && wfi.get())
+			if ((flags & RUN_SKIP_WFI) && sleeping)
 				skip_idle();
 			if (tohost_row != ALL_ONES) {
 				uint64_t v = ram_row(tohost_row);
@@ -309,7 +307,6 @@ struct Sim {
 			mtime.set(target - 1);
 			wfi_skips++;
 			skipped_ticks += target - 1 - now;
-			dirty = true;
 		}
 	}
 };
@@ -356,7 +353,6 @@ int sim_ram_access(Sim *s, uint64_t paddr, uint8_t *buf, uint64_t len, int write
 void sim_set_disk(Sim *s, const uint8_t *data, uint64_t len) {
 	s->disk.assign(data, data + len);
 	s->drive_storage();
-	s->dirty = true;
 }
 
 uint64_t sim_disk_size(Sim *s) { return s->disk.size(); }

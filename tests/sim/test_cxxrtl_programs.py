@@ -81,12 +81,15 @@ def test_access_faults(cxxrtl_model, programs):
 
 
 def uart_dialogue(engine_name, image):
-    """Wait for the program's '?', then type 'ok'."""
+    """Wait for the program's '?', let it go to sleep in wfi, then type 'ok'.  (Typed
+    while it is between its `got < 2` check and the wfi, the bytes would be taken by
+    the interrupt before the wfi, which then sleeps for ever: the program's race.)"""
     e = make_engine(engine_name, ram_size=RAM)
     e.load(image)
     e.set_tohost(image.tohost)
     assert e.run(20_000, stop_on_tx=True) == STOP_TX
     assert e.tx_take() == b"?"
+    assert e.run(1000) == STOP_LIMIT
     e.rx_push(b"ok")
     reason = e.run(40_000)
     return reason, e.stats()
