@@ -50,6 +50,8 @@ def build_parser():
     r.add_argument("--bus-latency", type=int, default=0,
                    help="wait states before each bus ready (core target; default 0)")
     r.add_argument("--vcd", help="write a VCD waveform to this file (slow)")
+    sub.add_parser("boot", add_help=False,
+                   help="boot xv6 on the SoC (make sim; options: python -m sim boot --help)")
     return p
 
 
@@ -116,6 +118,10 @@ def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", bu
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["boot"]:
+        from .boot import main as boot_main
+        return boot_main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
