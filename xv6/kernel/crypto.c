@@ -171,17 +171,9 @@ sys_take_shared_memory_request(void)
 }
 
 // remove_shared_memory_request(addr, size): unmap a request's pages from
-// the caller.  0 or -1.
+// the caller.  0 or -1.  Same arguments and meaning as unmap_shared_pages.
 uint64
 sys_remove_shared_memory_request(void)
 {
-  uint64 addr, size;
-  argaddr(0, &addr);
-  argaddr(1, &size);
-
-  struct proc *me = myproc();
-  acquire(&me->lock);
-  uint64 r = unmap_shared_pages(me, addr, size);
-  release(&me->lock);
-  return r == 0 ? 0 : -1;
+  return sys_unmap_shared_pages();
 }

@@ -198,6 +198,7 @@ void            cryptoinit(void);
 // shmem.c: the process pid if alive (not USED or ZOMBIE), locked; or 0.
 struct proc*    proc_lock_live(int pid);
 int             shm_overlaps(struct proc *p, uint64 lo, uint64 hi);
+uint64          sys_unmap_shared_pages(void);
 
 // ---- Library --------------------------------------------------------------
 // string.c
