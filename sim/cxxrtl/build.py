@@ -32,7 +32,7 @@ REDUCE_MAP = Path(__file__).with_name("reduce_tree.v")
 #   each other through logic, e.g. a bus address or a TLB hit vector) would make CXXRTL
 #   evaluate twice per step ("feedback wires"); split by driver they are plain wires.
 YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; opt; "
-                f"techmap -map {REDUCE_MAP}; opt_clean; splitnets -driver; opt_clean; "
+                f"techmap -map {REDUCE_MAP.name}; opt_clean; splitnets -driver; opt_clean; "
                 "write_cxxrtl -O6 -g2 model.cc")
 CXX = os.environ.get("CXX", "g++")
 CXXFLAGS = ["-O3", "-std=c++17", "-fPIC", "-shared", "-w"]
@@ -99,6 +99,9 @@ def build_model(soc, *, build_dir=None, log=None):
             return lib
         out_dir.mkdir(exist_ok=True)
         (out_dir / "soc.il").write_text(text)
+        # YoWASP's Yosys sees only its working directory, so the techmap file
+        # goes next to the design.
+        shutil.copyfile(REDUCE_MAP, out_dir / REDUCE_MAP.name)
         t0 = time.monotonic()
         log(f"building the CXXRTL model in {out_dir} (once per design change)")
         r = subprocess.run([_yosys(), "-q", "-l", "yosys.log", "-p", YOSYS_SCRIPT], cwd=out_dir,
