@@ -309,46 +309,44 @@ user_byte(pagetable_t pt, uint64 va, int need_bits)
   return (char *)(PTE2PA(*e) + (va % PGSIZE));
 }
 
+// Move len bytes between user address uva and kernel buffer kbuf, a page
+// at a time: to the user if to_user (the pages must be writable), else from
+// it.  0, or -1 on a bad address.
+static int
+copy_user(pagetable_t pt, uint64 uva, char *kbuf, uint64 len, int to_user)
+{
+  if (!user_range_ok(uva, len))
+    return -1;
+  while (len > 0) {
+    char *k = user_byte(pt, uva, to_user ? PTE_W : PTE_R);
+    if (k == 0)
+      return -1;
+    uint64 n = PGSIZE - (uva % PGSIZE);
+    if (n > len)
+      n = len;
+    if (to_user)
+      memmove(k, kbuf, n);
+    else
+      memmove(kbuf, k, n);
+    len -= n;
+    kbuf += n;
+    uva += n;
+  }
+  return 0;
+}
+
 // Copy len bytes from kernel src to user dstva.  0, or -1 on a bad address.
 int
 copyout(pagetable_t pt, uint64 dstva, char *src, uint64 len)
 {
-  if (!user_range_ok(dstva, len))
-    return -1;
-  while (len > 0) {
-    char *k = user_byte(pt, dstva, PTE_W);
-    if (k == 0)
-      return -1;
-    uint64 n = PGSIZE - (dstva % PGSIZE);
-    if (n > len)
-      n = len;
-    memmove(k, src, n);
-    len -= n;
-    src += n;
-    dstva += n;
-  }
-  return 0;
+  return copy_user(pt, dstva, src, len, 1);
 }
 
 // Copy len bytes from user srcva to kernel dst.  0, or -1 on a bad address.
 int
 copyin(pagetable_t pt, char *dst, uint64 srcva, uint64 len)
 {
-  if (!user_range_ok(srcva, len))
-    return -1;
-  while (len > 0) {
-    char *k = user_byte(pt, srcva, PTE_R);
-    if (k == 0)
-      return -1;
-    uint64 n = PGSIZE - (srcva % PGSIZE);
-    if (n > len)
-      n = len;
-    memmove(dst, k, n);
-    len -= n;
-    dst += n;
-    srcva += n;
-  }
-  return 0;
+  return copy_user(pt, srcva, dst, len, 0);
 }
 
 // Copy a NUL-terminated string of at most max bytes (terminator included)
