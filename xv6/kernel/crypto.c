@@ -128,8 +128,7 @@ map_request(struct proc *me, struct crypto_request *r)
   acquire(&lo->lock);
   acquire(&hi->lock);
   uint64 r_va = -1;
-  if (client->pid == r->client_pid && client->state != ZOMBIE &&
-      client->state != UNUSED && !client->killed)
+  if (client->pid == r->client_pid && proc_is_live(client) && !client->killed)
     r_va = map_shared_pages(client, me, r->va, r->size);
   release(&hi->lock);
   release(&lo->lock);
@@ -161,9 +160,7 @@ sys_take_shared_memory_request(void)
       continue;   // the client exited or shrank its memory: drop it
     if (copyout(me->pagetable, uaddr, (char *)&va, sizeof(va)) < 0 ||
         copyout(me->pagetable, usize, (char *)&r.size, sizeof(r.size)) < 0) {
-      acquire(&me->lock);
-      unmap_shared_pages(me, va, r.size);
-      release(&me->lock);
+      unmap_own_shared(va, r.size);
       return -1;
     }
     return 0;

@@ -197,6 +197,8 @@ void            cryptoinit(void);
 
 // shmem.c: the process pid if alive (not USED or ZOMBIE), locked; or 0.
 struct proc*    proc_lock_live(int pid);
+int             proc_is_live(struct proc *p);
+uint64          unmap_own_shared(uint64 addr, uint64 size);
 int             shm_overlaps(struct proc *p, uint64 lo, uint64 hi);
 uint64          sys_unmap_shared_pages(void);
 

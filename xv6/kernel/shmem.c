@@ -142,13 +142,20 @@ unmap_shared_pages(struct proc *p, uint64 addr, uint64 size)
   return 0;
 }
 
-// The process pid, locked, if it is alive: not a zombie and not still
-// being created.  0 otherwise.
+// Is p alive: not a free slot, not still being created, not a zombie?
+// (Caller holds p->lock.)
+int
+proc_is_live(struct proc *p)
+{
+  return p->state != UNUSED && p->state != USED && p->state != ZOMBIE;
+}
+
+// The process pid, locked, if it is alive; 0 otherwise.
 struct proc *
 proc_lock_live(int pid)
 {
   struct proc *p = proc_lock_pid(pid);
-  if (p != 0 && (p->state == ZOMBIE || p->state == USED)) {
+  if (p != 0 && !proc_is_live(p)) {
     release(&p->lock);
     p = 0;
   }
@@ -192,6 +199,17 @@ sys_map_shared_pages(void)
   return r;
 }
 
+// Remove a shared region from the calling process, under its lock.
+uint64
+unmap_own_shared(uint64 addr, uint64 size)
+{
+  struct proc *me = myproc();
+  acquire(&me->lock);
+  uint64 r = unmap_shared_pages(me, addr, size);
+  release(&me->lock);
+  return r;
+}
+
 // unmap_shared_pages(addr, size): remove a shared mapping from the caller.
 uint64
 sys_unmap_shared_pages(void)
@@ -199,12 +217,7 @@ sys_unmap_shared_pages(void)
   uint64 addr, size;
   argaddr(0, &addr);
   argaddr(1, &size);
-
-  struct proc *me = myproc();
-  acquire(&me->lock);
-  uint64 r = unmap_shared_pages(me, addr, size);
-  release(&me->lock);
-  return r;
+  return unmap_own_shared(addr, size);
 }
 
 // freepages(): the number of free physical pages, for leak checks.
