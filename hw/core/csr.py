@@ -232,8 +232,13 @@ class CSRFile(wiring.Component):
             case(CSR.SIP, mip & mideleg)
             case(CSR.STIMECMP, stimecmp)
             case(CSR.SATP, satp)
-            with m.Case(CSR.CYCLE, CSR.TIME, CSR.INSTRET,
-                        *range(CSR.HPMCOUNTER3, CSR.HPMCOUNTER31 + 1)):
+            # The large read-only-zero groups are matched by bit patterns, not as
+            # ~200 single addresses: in simulation every address compare costs time
+            # on every cycle.  Earlier cases win, so the holes in a pattern's range
+            # (0xB01, 0x321-0x322, 0x3F0-0x3FF) are listed first as non-existent.
+            with m.Case(0xB01, 0x321, 0x322, "0011 1111 ----"):
+                pass
+            with m.Case("1100 000- ----"):          # cycle, time, instret, hpmcounter3..31
                 m.d.comb += exists.eq(1)
                 with m.Switch(a[0:5]):
                     with m.Case(0):
@@ -245,11 +250,12 @@ class CSRFile(wiring.Component):
                 # Access from below M needs the counter-enable bits.
                 with m.If((priv != Priv.M) & ~counter_en):
                     m.d.comb += extra_illegal.eq(1)
-            with m.Case(*range(CSR.MHPMCOUNTER3, CSR.MHPMCOUNTER31 + 1),
-                        *range(CSR.MHPMEVENT3, CSR.MHPMEVENT31 + 1),
-                        *range(CSR.PMPCFG0, CSR.PMPCFG15 + 1, 2),
-                        *range(CSR.PMPADDR0, CSR.PMPADDR63 + 1),
-                        CSR.TSELECT, CSR.TDATA1, CSR.TDATA2, CSR.TDATA3):
+            with m.Case("1011 000- ----",           # mhpmcounter3..31 (0xB03..0xB1F)
+                        "0011 001- ----",           # mhpmevent3..31 (0x323..0x33F)
+                        "0011 1010 ---0",           # pmpcfg0, 2, .., 14 (RV64: even only)
+                        "0011 1011 ----",           # pmpaddr0..15
+                        "0011 11-- ----",           # pmpaddr16..63 (0x3C0..0x3EF)
+                        "0111 1010 00--"):          # tselect, tdata1..3
                 m.d.comb += [exists.eq(1), rd.eq(0)]
 
         # Supervisor CSRs that M-mode controls access to.
