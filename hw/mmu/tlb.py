@@ -3,7 +3,7 @@
 Why registers and not ``lib.memory.Memory``: a fully-associative lookup
 compares the tag of every entry in the same cycle, which a RAM with one or
 two read ports cannot do.  With 8-32 entries of ~100 bits the flip-flop cost
-is small on an ECP5, and the per-entry compare plus a one-hot OR-mux keeps
+is small on an ECP5, and the per-entry compare plus a short priority mux keeps
 the lookup shallow enough for a registered response at 50 MHz.
 
 Each entry holds the leaf PTE's R/W/X/U/A/D bits, the effective G bit, the
@@ -111,22 +111,15 @@ class TLB(wiring.Component):
         for i, e in enumerate(slots):
             m.d.comb += match[i].eq(e.valid & (e.g | (e.asid == self.lookup_asid)) &
                                     _covers(e, self.lookup_vpn))
-        first = Signal(n)
-        m.d.comb += first.eq(match & (~match + 1))       # isolate lowest set bit
-        picked = Signal(TLBEntryLayout)
-        picked_index = Signal.like(self.hit_index)
+        # A priority chain of 2:1 muxes rather than a one-hot AND-OR mux: the
+        # same answer (at most one slot matches in normal operation), and a
+        # simulator only evaluates the chain down to the first match.
+        picked = Const(0, TLBEntryLayout.size)
+        picked_index = Const(0, len(self.hit_index))
+        for i in reversed(range(n)):
+            picked = Mux(match[i], slots[i].as_value(), picked)
+            picked_index = Mux(match[i], i, picked_index)
         m.d.comb += [
-            picked.eq(0),
-            picked_index.eq(0),
-        ]
-        or_entry = Const(0, len(picked.as_value()))
-        or_index = Const(0, len(picked_index))
-        for i, e in enumerate(slots):
-            or_entry = or_entry | Mux(first[i], e.as_value(), 0)
-            or_index = or_index | Mux(first[i], i, 0)
-        m.d.comb += [
-            picked.eq(or_entry),
-            picked_index.eq(or_index),
             self.hit.eq(match.any()),
             self.hit_index.eq(picked_index),
             self.hit_entry.eq(picked),
