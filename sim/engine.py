@@ -165,6 +165,54 @@ class CxxrtlEngine:
         self._lib.sim_stats(self._h, arr)
         return Stats(*arr)
 
+    # --- waveform capture (sim/wave/capture.py describes the windows) ---
+
+    def _wave_fn(self, fname, res, args):
+        f = getattr(self._lib, fname)
+        f.restype, f.argtypes = res, args
+        return f
+
+    def wave_signal_width(self, name):
+        """Width of the model's signal ``name`` (debug name), 0 if it cannot be sampled."""
+        f = self._wave_fn("sim_wave_signal_width", ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p])
+        return f(self._h, name.encode())
+
+    def wave_arm(self, names, before, after, max_windows):
+        """Sample the signals ``names`` (debug names) every cycle from now on, keeping
+        windows around PTE_S walks; the C++ loop does the work (driver.cc)."""
+        u64, p = ctypes.c_uint64, ctypes.c_void_p
+        f = self._wave_fn("sim_wave_arm", ctypes.c_int,
+                          [p, ctypes.c_char_p, u64, u64, u64, ctypes.c_char_p, ctypes.c_size_t])
+        err = ctypes.create_string_buffer(256)
+        if f(self._h, "\n".join(names).encode(), before, after, max_windows, err, 256) != 0:
+            raise EngineError(f"waveform capture: {err.value.decode()}")
+        self._wave_row = len(names) + 2
+
+    def wave_take(self):
+        """Finished rows, each (window number, cycle, values...), oldest first."""
+        u64 = ctypes.c_uint64
+        f = self._wave_fn("sim_wave_take", u64, [ctypes.c_void_p, ctypes.POINTER(u64), u64])
+        rows = []
+        buf = (u64 * (self._wave_row * 4096))()
+        while True:
+            n = f(self._h, buf, len(buf))
+            words = buf[:n]
+            rows += [tuple(words[i:i + self._wave_row]) for i in range(0, n, self._wave_row)]
+            if n < len(buf) - self._wave_row:
+                return rows
+
+    def wave_stop(self):
+        """Stop sampling (an open window ends here)."""
+        self._wave_fn("sim_wave_stop", None, [ctypes.c_void_p])(self._h)
+
+    def wave_info(self):
+        """(windows opened, triggers seen, armed, a window is open, rows queued)"""
+        u64 = ctypes.c_uint64
+        arr = (u64 * 5)()
+        self._wave_fn("sim_wave_info", None, [ctypes.c_void_p, ctypes.POINTER(u64)])(self._h, arr)
+        return tuple(arr)
+
+
 
 def _find_signal(fragment, path, name):
     """The signal called ``name`` assigned in the sub-fragment at ``path`` (names)."""
@@ -242,6 +290,9 @@ class PysimEngine:
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
         self._stimecmp = _find_signal(frag, ("core", "csr"), "stimecmp")
+        self._frag = frag
+        self._wave = None           # sim.wave.capture.WindowCapture while armed
+        self._wave_sigs = ()
         self._sim = Simulator(frag)
         self._sim.add_clock(1e-6)
         self._sim.add_testbench(self._bench)
@@ -316,10 +367,13 @@ class PysimEngine:
         mtime, mtimecmp, stimecmp = soc.clint.mtime_reg, soc.clint.mtimecmp_reg, self._stimecmp
         while True:
             (_, _, tx_valid, tx_byte, rx_valid, rx_ready, cmd_valid, cmd, wvalid, wword,
-             rready, resp_ready, ret_valid, ret_trap, sleeping) = await ctx.tick().sample(
+             rready, resp_ready, ret_valid, ret_trap, sleeping, *wave_vals) = await ctx.tick().sample(
                 soc.uart_tx.valid, soc.uart_tx.payload, soc.uart_rx.valid, soc.uart_rx.ready,
                 st.cmd.valid, st.cmd.payload.as_value(), st.wdata.valid, st.wdata.payload,
-                st.rdata.ready, st.resp.ready, soc.retire.valid, soc.retire.trap, soc.wfi)
+                st.rdata.ready, st.resp.ready, soc.retire.valid, soc.retire.trap, soc.wfi,
+                *self._wave_sigs)
+            if wave_vals:
+                self._wave_sample(stats.cycles, wave_vals)
             stats.cycles += 1
             if ret_valid:
                 if ret_trap:
@@ -355,6 +409,55 @@ class PysimEngine:
                     stats.tohost = v
             stats.mtime = ctx.get(mtime)
             self._cycle_done = True
+
+    # --- waveform capture (sim/wave/capture.py), the same windows as driver.cc ---
+
+    def _wave_signal(self, name):
+        """The design's signal for a CXXRTL debug name: "mmu_events__kind" is a port of the
+        SoC, "core mmu walker level" the signal `level` of sub-module core.mmu.walker."""
+        parts = name.split(" ")
+        if len(parts) == 1:
+            obj = self.soc
+            for attr in name.split("__"):
+                obj = getattr(obj, attr, None)
+                if obj is None:
+                    raise EngineError(f"design has no port {name}")
+        else:
+            obj = _find_signal(self._frag, tuple(parts[:-1]), parts[-1])
+        return obj.as_value() if hasattr(obj, "as_value") else obj
+
+    def wave_signal_width(self, name):
+        try:
+            width = len(self._wave_signal(name))
+        except EngineError:
+            return 0
+        return width if width <= 64 else 0
+
+    def wave_arm(self, names, before, after, max_windows):
+        from .wave.capture import WindowCapture
+        ev = self.soc.mmu_events
+        cols = [self._wave_signal(n) for n in names]
+        self._wave = WindowCapture(len(cols), before, after, max_windows)
+        self._wave_sigs = (ev.valid, ev.kind.as_value(), ev.pte, *cols) if max_windows else ()
+
+    def _wave_sample(self, cycle, values):
+        values = [int(v) for v in values]
+        if not self._wave.sample(cycle, values[0], values[1], values[2], values[3:]):
+            self._wave_sigs = ()
+
+    def wave_take(self):
+        return self._wave.take() if self._wave else []
+
+    def wave_stop(self):
+        self._wave_sigs = ()
+        if self._wave:
+            self._wave.open = False
+
+    def wave_info(self):
+        w = self._wave
+        if w is None:
+            return (0, 0, 0, 0, 0)
+        return (w.windows, w.triggers, int(bool(self._wave_sigs)), int(w.open), len(w.out))
 
     def run(self, max_cycles, *, stop_on_tx=False, skip_wfi=True):
         self._started = True

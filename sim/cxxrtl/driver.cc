@@ -18,6 +18,7 @@
 
 #include "model.cc"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -82,6 +83,71 @@ enum StopReason { STOP_LIMIT = 0, STOP_TX = 1, STOP_TOHOST = 2 };
 
 }  // namespace
 
+
+// Waveform capture for sim/wave (armed with sim_wave_arm, otherwise never touched
+// by the cycle loop).  Every cycle the chosen columns are sampled at the edge, like
+// the output ports.  The last `before` rows wait in a ring; a trigger opens a
+// window (the ring, then the trigger row); the window stays open until `after`
+// cycles past its last trigger.  Trigger: the MMU event port reports WALK_DONE, or
+// WALK_FAULT on a leaf (R or X set), with PTE bit 8 (PTE_S) set.  After
+// `max_windows` windows the capture disarms itself.  Finished rows are queued as
+// [window number, cycle, column values...] for sim_wave_take.
+struct WaveCapture {
+	static constexpr uint64_t KIND_WALK_DONE = 6, KIND_WALK_FAULT = 7;
+	static constexpr uint64_t PTE_LEAF_BITS = 0xa, PTE_SHARED = 0x100;
+	Port ev_valid, ev_kind, ev_pte;
+	std::vector<Port> cols;
+	uint64_t before = 0, after = 0, max_windows = 0;
+	std::vector<uint64_t> ring;      // `before` rows of (cycle, values)
+	uint64_t ring_next = 0, ring_used = 0;
+	bool open = false;
+	uint64_t close_at = 0, windows = 0, triggers = 0;
+	std::vector<uint64_t> row, out;
+
+	size_t row_words() const { return cols.size() + 1; }
+
+	void emit(const uint64_t *r) {
+		out.push_back(windows - 1);
+		out.insert(out.end(), r, r + row_words());
+	}
+
+	// Sample one edge; returns false once the capture has finished.
+	bool sample(uint64_t cycle) {
+		size_t n = row_words();
+		row[0] = cycle;
+		for (size_t i = 0; i < cols.size(); i++) row[i + 1] = cols[i].get();
+		bool hit = false;
+		if (ev_valid.get() && (ev_pte.get() & PTE_SHARED)) {
+			uint64_t kind = ev_kind.get();
+			hit = kind == KIND_WALK_DONE ||
+			      (kind == KIND_WALK_FAULT && (ev_pte.get() & PTE_LEAF_BITS));
+		}
+		if (hit) triggers++;
+		if (!open && hit && windows < max_windows) {
+			open = true;
+			windows++;
+			for (uint64_t k = 0; k < ring_used; k++) {
+				uint64_t slot = (ring_next + before - ring_used + k) % before;
+				emit(&ring[slot * n]);
+			}
+			ring_used = 0;
+		}
+		if (open) {
+			emit(row.data());
+			if (hit) close_at = cycle + after;
+			if (cycle >= close_at) {
+				open = false;
+				if (windows >= max_windows) return false;
+			}
+		} else if (before) {
+			std::copy(row.begin(), row.end(), ring.begin() + ring_next * n);
+			ring_next = (ring_next + 1) % before;
+			if (ring_used < before) ring_used++;
+		}
+		return true;
+	}
+};
+
 struct Sim {
 	cxxrtl_design::p_soc top;
 	cxxrtl::debug_items items;
@@ -117,6 +183,10 @@ struct Sim {
 	// statistics
 	uint64_t cycles = 0, instret = 0, traps = 0, tohost_value = 0;
 	uint64_t wfi_skips = 0, skipped_ticks = 0, sectors_read = 0, sectors_written = 0;
+
+	// waveform capture (sim/wave); the loop samples only while wave_armed
+	WaveCapture wave;
+	bool wave_armed = false;
 
 	bool bind(Port &p, const char *name) {
 		if (items.count(name) == 0) {
@@ -228,6 +298,7 @@ struct Sim {
 			bool retired = retire_valid.get() != 0;
 			bool trapped = retire_trap.get() != 0;
 			bool sleeping = wfi.get() != 0;
+			if (wave_armed) wave_armed = wave.sample(cycles);
 			while (top.commit() && !converged)
 				converged = top.eval();
 			top.p_clk.set(false);
@@ -393,6 +464,86 @@ void sim_stats(Sim *s, uint64_t *out) {
 	out[6] = s->sectors_read;
 	out[7] = s->sectors_written;
 	out[8] = s->mtime.get();
+}
+
+// --- waveform capture (sim/wave) ---
+
+// Width of a signal of the model, by debug name; 0 if there is none or it is wider
+// than 64 bits.
+int sim_wave_signal_width(Sim *s, const char *name) {
+	Port p;
+	std::string saved = s->error;
+	bool ok = s->bind(p, name);
+	s->error = saved;
+	return ok && p.width <= 64 ? int(p.width) : 0;
+}
+
+// Arm the capture: `names` are '\n'-separated debug names of the columns.  Any
+// earlier capture and its queued rows are dropped.  Returns 0, or -1 with the
+// reason in err.
+int sim_wave_arm(Sim *s, const char *names, uint64_t before, uint64_t after,
+                 uint64_t max_windows, char *err, size_t errlen) {
+	WaveCapture &w = s->wave;
+	w = WaveCapture();
+	s->wave_armed = false;
+	std::string all(names), problem;
+	size_t pos = 0;
+	while (problem.empty() && pos < all.size()) {
+		size_t end = all.find('\n', pos);
+		if (end == std::string::npos) end = all.size();
+		std::string name = all.substr(pos, end - pos);
+		pos = end + 1;
+		if (name.empty()) continue;
+		w.cols.emplace_back();
+		if (!s->bind(w.cols.back(), name.c_str()) || w.cols.back().width > 64)
+			problem = "cannot sample '" + name + "'";
+	}
+	if (problem.empty() && !(s->bind(w.ev_valid, "mmu_events__valid") &&
+	                         s->bind(w.ev_kind, "mmu_events__kind") &&
+	                         s->bind(w.ev_pte, "mmu_events__pte")))
+		problem = s->error;
+	if (!problem.empty()) {
+		if (errlen) {
+			strncpy(err, problem.c_str(), errlen - 1);
+			err[errlen - 1] = 0;
+		}
+		w = WaveCapture();
+		return -1;
+	}
+	w.before = before;
+	w.after = after;
+	w.max_windows = max_windows;
+	w.row.assign(w.row_words(), 0);
+	w.ring.assign(before * w.row_words(), 0);
+	s->wave_armed = max_windows > 0;
+	return 0;
+}
+
+// Move up to max_words words of finished rows (whole rows only) into buf; returns
+// how many were copied.
+uint64_t sim_wave_take(Sim *s, uint64_t *buf, uint64_t max_words) {
+	WaveCapture &w = s->wave;
+	uint64_t per_row = w.row_words() + 1;
+	uint64_t n = std::min<uint64_t>(w.out.size(), max_words / per_row * per_row);
+	std::copy(w.out.begin(), w.out.begin() + n, buf);
+	w.out.erase(w.out.begin(), w.out.begin() + n);
+	return n;
+}
+
+// Stop sampling; an open window ends where the run stopped.
+void sim_wave_stop(Sim *s) {
+	s->wave_armed = false;
+	s->wave.open = false;
+}
+
+// windows opened, triggers seen, still armed, a window is open, rows queued
+void sim_wave_info(Sim *s, uint64_t *out) {
+	const WaveCapture &w = s->wave;
+	out[0] = w.windows;
+	out[1] = w.triggers;
+	out[2] = s->wave_armed;
+	out[3] = w.open;
+	out[4] = w.out.size() / (w.row_words() + 1);
 }
 
 }  // extern "C"

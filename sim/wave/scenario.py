@@ -1,0 +1,128 @@
+"""The runs `python -m sim wave` captures: the bare-metal program and xv6.
+
+* ``baremetal``: tests/wave/programs/shared_page.S, assembled here, runs on the SoC
+  until it writes tohost (a few thousand cycles; a dump in about a second on cxxrtl).
+* ``xv6``: boots build/xv6/kernel with build/xv6/fs.img and types the commands, as
+  ``make sim RUN=...`` does; capture starts at reset.  After every batch of cycles
+  the kernel's process table is read from RAM, so a page-table root can be named
+  (see procs.py).
+"""
+
+import subprocess
+import shutil
+from pathlib import Path
+
+from sim.elf import BadElf, load_elf
+from sim.engine import STOP_TOHOST, EngineError, make_engine
+
+from .capture import arm, collect
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = ROOT / "tests/wave/programs/shared_page.S"
+LINK = ROOT / "tests/wave/programs/link.ld"
+CC = "riscv64-unknown-elf-gcc"
+CFLAGS = ["-march=rv64ima_zicsr_zifencei", "-mabi=lp64", "-nostdlib", "-nostartfiles",
+          "-static", "-mcmodel=medany"]
+BAREMETAL_CYCLES = 200_000
+
+
+class ScenarioError(Exception):
+    """The scenario could not run; the message says why."""
+
+
+def build_program(out_dir):
+    """Assemble the bare-metal scenario into out_dir/shared_page.elf."""
+    if shutil.which(CC) is None:
+        raise ScenarioError(f"{CC} not found (make toolchain)")
+    out = Path(out_dir) / "shared_page.elf"
+    cmd = [CC, *CFLAGS, "-T", str(LINK), str(PROGRAM), "-o", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise ScenarioError(f"assembling {PROGRAM.name} failed:\n{r.stderr}")
+    return out
+
+
+class Capture:
+    """The result of a captured run."""
+
+    def __init__(self, engine, cols, windows, info, transcript="", procs=None):
+        self.engine = engine            # still open: RAM can be read
+        self.cols = cols                # [(Column, width)]
+        self.windows = windows          # [Window] in order
+        self.info = info                # engine.wave_info() at the end
+        self.transcript = transcript
+        self.procs = procs              # procs.ProcWatch or None
+
+    @property
+    def columns(self):
+        return [(c.name, w) for c, w in self.cols]
+
+
+def run_baremetal(engine_name, before, after, max_windows, *, build_dir, log=None):
+    elf = build_program(build_dir)
+    try:
+        image = load_elf(str(elf))
+    except BadElf as e:
+        raise ScenarioError(str(e)) from None
+    engine = make_engine(engine_name, log=log)
+    engine.load(image)
+    engine.set_tohost(image.tohost)
+    cols = arm(engine, before, after, max_windows)
+    stop = engine.run(BAREMETAL_CYCLES)
+    engine.wave_stop()
+    if stop != STOP_TOHOST or engine.stats().tohost != 1:
+        raise ScenarioError(f"the bare-metal scenario did not pass (stop {stop}, tohost "
+                            f"{engine.stats().tohost:#x})")
+    windows = collect(engine.wave_take(), cols)
+    return Capture(engine, cols, [windows[k] for k in sorted(windows)], engine.wave_info())
+
+
+class _WatchedEngine:
+    """The engine as the boot session sees it; after each run() it collects the
+    finished rows and looks at the process table."""
+
+    def __init__(self, engine, cols, procs):
+        self._engine = engine
+        self._cols = cols
+        self._procs = procs
+        self.windows = {}
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+    def run(self, max_cycles, **kw):
+        stop = self._engine.run(max_cycles, **kw)
+        rows = self._engine.wave_take()
+        if rows:
+            collect(rows, self._cols, self.windows)
+        if self._procs is not None:
+            self._procs.snapshot(self._engine)
+        return stop
+
+
+def run_xv6(engine_name, commands, before, after, max_windows, *, kernel, fs, timeout,
+            out, log=None):
+    """Boot xv6, type the commands; returns a Capture.  ``out`` receives the console."""
+    from sim.boot import Session, UsageError, open_engine, scripted
+    from .procs import ProcWatch, ProcTableError
+    try:
+        engine, disk = open_engine(engine_name, str(kernel), str(fs), log=log)
+    except UsageError as e:
+        raise ScenarioError(str(e)) from None
+    try:
+        procs = ProcWatch.from_kernel(kernel)
+    except ProcTableError as e:
+        if log:
+            log(f"processes will not be named: {e}")
+        procs = None
+    cols = arm(engine, before, after, max_windows)
+    watched = _WatchedEngine(engine, cols, procs)
+    session = Session(watched, disk)
+    problem = scripted(session, commands, timeout, out)
+    watched.run(0)
+    engine.wave_stop()
+    collect(engine.wave_take(), cols, watched.windows)
+    if problem:
+        raise ScenarioError(problem)
+    return Capture(engine, cols, [watched.windows[k] for k in sorted(watched.windows)],
+                   engine.wave_info(), bytes(session.transcript).decode("latin-1"), procs)
