@@ -4,7 +4,11 @@ import sys
 from .run import main
 
 try:
-    status = main()
+    if sys.argv[1:2] == ["wave"]:
+        from .wave.cli import main as wave_main
+        status = wave_main(sys.argv[2:])
+    else:
+        status = main()
     sys.stdout.flush()
 except BrokenPipeError:
     # The reader of our output went away (e.g. `| head`): not an error.

@@ -62,8 +62,7 @@ def write_vcd(path, windows, traces):
         if t.width == STRING:
             lines.append(f"$var string 1 {ident} {t.name} $end")
         else:
-            suffix = "" if t.width == 1 else f" [{t.width - 1}:0]"
-            lines.append(f"$var wire {t.width} {ident} {t.name}{suffix} $end")
+            lines.append(f"$var wire {t.width} {ident} {t.name} $end")
     if scope is not None:
         lines.append("$upscope $end")
     lines += ["$upscope $end", "$enddefinitions $end"]

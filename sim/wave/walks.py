@@ -80,11 +80,14 @@ def find_walks(windows):
     return walks
 
 
-def log_line(walk, owner=None):
-    """One line of walks.log."""
-    who = f"pid {owner[0]} {owner[1]}" if owner else "pid ?"
+def log_line(walk, owner=None, named=False):
+    """One line of walks.log; with ``named`` the owning process (pid and name, or
+    '?' when the process table did not show the root) follows the satp."""
+    who = ""
+    if named:
+        who = f" (pid {owner[0]} {owner[1]})" if owner else " (pid ?)"
     parts = [f"cycle {walk.end:>10}",
-             f"satp asid={walk.asid:#x} root={walk.root:#x} ({who})",
+             f"satp asid={walk.asid:#x} root={walk.root:#x}{who}",
              f"va={walk.vaddr:#x} {('ifetch', 'data')[walk.port]} {ACCESSES.get(walk.access, '?')}"]
     if walk.start is None:
         parts.append("(started before the window)")
@@ -104,7 +107,7 @@ def write_log(path, walks, procs=None):
         if not w.shared:
             continue
         owner = procs.owner(w.root, w.end) if procs is not None else None
-        lines.append(log_line(w, owner))
+        lines.append(log_line(w, owner, named=procs is not None))
     with open(path, "w") as f:
         f.write("".join(line + "\n" for line in lines))
     return lines
