@@ -17,7 +17,7 @@ QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m $(RAM_MB)M -smp 1 -nogr
            -drive file=$(FSIMG),if=none,format=raw,id=disk0 \
            -device virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0
 
-.PHONY: help setup toolchain xv6 qemu test test-slow clean sim
+.PHONY: help setup toolchain xv6 qemu test test-slow clean sim wave
 
 # make sim: the simulation engine (cxxrtl or pysim) and an optional scripted run.
 ENGINE  ?= cxxrtl
@@ -29,6 +29,7 @@ help:
 	@echo "make xv6        build $(KERNEL) and $(FSIMG)"
 	@echo "make qemu       boot xv6 on QEMU virt (Ctrl-A x quits)"
 	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\")"
+	@echo "make wave       waveforms of MMU walks over PTE_S pages into $(BUILD)/wave (RUN=\"cmd; cmd\", SCENARIO=baremetal)"
 	@echo "make test       set everything up and run the test suite"
 	@echo "make test-slow  the slow tests only"
 	@echo "make clean      remove $(BUILD)"
@@ -52,6 +53,14 @@ qemu: xv6
 
 sim: setup xv6
 	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) $(if $(RUN),--run "$(RUN)")
+
+# make wave: VCD, .gtkw, SVG and log of the walks over PTE_S pages (sim/wave/).
+SCENARIO ?= xv6
+WAVE_RUN = $(if $(RUN),$(RUN),shmem_test2; crypto_cli)
+
+wave: setup $(if $(filter baremetal,$(SCENARIO)),,xv6)
+	$(PY) -m sim wave --scenario $(SCENARIO) --engine $(ENGINE) --wave $(BUILD)/wave \
+		$(if $(filter baremetal,$(SCENARIO)),,--kernel $(KERNEL) --fs $(FSIMG) --run "$(WAVE_RUN)")
 
 test: setup xv6
 	$(PY) -m pytest
