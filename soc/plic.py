@@ -50,28 +50,31 @@ class PLIC(wiring.Component):
             "irq": Out(contexts),
         })
 
-    def _best(self, m, ctx, eligible, prio):
-        """(id, priority) of the highest-priority eligible source, lowest id on ties."""
-        entries = []
-        for i in range(1, self.sources + 1):
-            p = Signal(self.prio_bits, name=f"c{ctx}_cand{i}_prio")
-            m.d.comb += p.eq(Mux(eligible[i], prio[i], 0))
-            entries.append((C(i, 5), p))
-        level = 0
-        while len(entries) > 1:
-            paired = []
-            for k in range(0, len(entries) - 1, 2):
-                (ia, pa), (ib, pb) = entries[k], entries[k + 1]
-                win_id = Signal(5, name=f"c{ctx}_l{level}_{k}_id")
-                win_p = Signal(self.prio_bits, name=f"c{ctx}_l{level}_{k}_prio")
-                take_b = pb > pa       # a holds the lower ids, so it wins ties
-                m.d.comb += [win_id.eq(Mux(take_b, ib, ia)), win_p.eq(Mux(take_b, pb, pa))]
-                paired.append((win_id, win_p))
-            if len(entries) % 2:
-                paired.append(entries[-1])
-            entries = paired
-            level += 1
-        return entries[0]
+    def _best(self, m, ctx, eligible, planes):
+        """(id, priority) of the highest-priority eligible source, lowest id on ties.
+
+        ``planes[b]`` holds bit b of every source's priority (bit i = source i).  From
+        the most significant priority bit down, the candidates that have the bit set
+        replace the set if there are any; the survivors share the highest priority,
+        and the lowest of them wins.  Three word-wide steps instead of a comparator
+        tree over 31 sources: shallow in hardware and cheap to simulate.
+        """
+        width = self.sources + 1
+        cand = eligible
+        best_p = []
+        for b in reversed(range(self.prio_bits)):
+            with_bit = Signal(width, name=f"c{ctx}_bit{b}_cands")
+            m.d.comb += with_bit.eq(cand & planes[b])
+            narrowed = Signal(width, name=f"c{ctx}_after_bit{b}")
+            m.d.comb += narrowed.eq(Mux(with_bit.any(), with_bit, cand))
+            best_p.insert(0, with_bit.any())
+            cand = narrowed
+        lowest = Signal(width, name=f"c{ctx}_lowest")
+        m.d.comb += lowest.eq(cand & (~cand + 1))       # isolate the lowest set bit
+        # Bit k of the winner's id: is the isolated bit at an index with bit k set?
+        best_id = Cat(*[(lowest & C(sum(1 << i for i in range(width) if i >> k & 1), width)).any()
+                        for k in range(5)])
+        return best_id, Cat(*best_p)
 
     def elaborate(self, platform):
         m = Module()
@@ -79,7 +82,8 @@ class PLIC(wiring.Component):
         resp = BusResponder(m, bus)
         n, nctx = self.sources, self.contexts
 
-        prio = Array(Signal(self.prio_bits, name=f"prio{i}") for i in range(n + 1))
+        # Priorities stored as bit planes: planes[b][i] is bit b of source i's priority.
+        planes = [Signal(n + 1, name=f"prio_plane{b}") for b in range(self.prio_bits)]
         pending = Signal(n + 1)
         in_service = Signal(n + 1)
         enable = [Signal(n + 1, name=f"enable{c}") for c in range(nctx)]
@@ -92,7 +96,7 @@ class PLIC(wiring.Component):
         for c in range(nctx):
             eligible = Signal(n + 1, name=f"eligible{c}")
             m.d.comb += eligible.eq(pending & enable[c] & real)
-            best_id, best_p = self._best(m, c, eligible, prio)
+            best_id, best_p = self._best(m, c, eligible, planes)
             cid = Signal(5, name=f"claim_id{c}")
             m.d.comb += cid.eq(Mux(best_p > threshold[c], best_id, 0))
             claim_id.append(cid)
@@ -111,36 +115,41 @@ class PLIC(wiring.Component):
             rword = resp.rdata[32 * half:32 * half + 32]
             rd = resp.reading & active
             wr = resp.writing & active
-            with m.Switch(offset):
-                for i in range(1, n + 1):
-                    with m.Case(PRIORITY_BASE + 4 * i):
-                        m.d.comb += rword.eq(prio[i])
-                        with m.If(wr):
-                            merged = merge_lanes(Cat(prio[i], C(0, 32 - self.prio_bits)),
-                                                 wdata, lanes)
-                            m.d.sync += prio[i].eq(merged[:self.prio_bits])
-                with m.Case(PENDING_BASE):
-                    m.d.comb += rword.eq(pending)
-                for c in range(nctx):
-                    with m.Case(ENABLE_BASE + ENABLE_STRIDE * c):
-                        m.d.comb += rword.eq(enable[c])
-                        with m.If(wr):
-                            merged = merge_lanes(Cat(enable[c], C(0, 31 - n)), wdata, lanes)
-                            m.d.sync += enable[c].eq(merged[:n + 1] & real)
-                    with m.Case(CONTEXT_BASE + CONTEXT_STRIDE * c):
-                        m.d.comb += rword.eq(threshold[c])
-                        with m.If(wr):
-                            merged = merge_lanes(Cat(threshold[c], C(0, 32 - self.prio_bits)),
-                                                 wdata, lanes)
-                            m.d.sync += threshold[c].eq(merged[:self.prio_bits])
-                    with m.Case(CONTEXT_BASE + CONTEXT_STRIDE * c + 4):
-                        m.d.comb += rword.eq(claim_id[c])
-                        with m.If(rd):
-                            m.d.comb += claimed.eq(1 << claim_id[c])
-                        with m.If(wr):
-                            done_id = wdata[:5]
-                            with m.If((wdata < n + 1) & (enable[c].bit_select(done_id, 1))):
-                                m.d.comb += completed.eq(1 << done_id)
+            # Decoded only in a request's first cycle: outside it no read data or
+            # side effect is wanted (and a simulator skips the whole decode).
+            with m.If(resp.start):
+                with m.Switch(offset):
+                    for i in range(1, n + 1):
+                        with m.Case(PRIORITY_BASE + 4 * i):
+                            prio_i = Cat(*[plane[i] for plane in planes])
+                            m.d.comb += rword.eq(prio_i)
+                            with m.If(wr):
+                                merged = merge_lanes(Cat(prio_i, C(0, 32 - self.prio_bits)),
+                                                     wdata, lanes)
+                                m.d.sync += [plane[i].eq(merged[b])
+                                             for b, plane in enumerate(planes)]
+                    with m.Case(PENDING_BASE):
+                        m.d.comb += rword.eq(pending)
+                    for c in range(nctx):
+                        with m.Case(ENABLE_BASE + ENABLE_STRIDE * c):
+                            m.d.comb += rword.eq(enable[c])
+                            with m.If(wr):
+                                merged = merge_lanes(Cat(enable[c], C(0, 31 - n)), wdata, lanes)
+                                m.d.sync += enable[c].eq(merged[:n + 1] & real)
+                        with m.Case(CONTEXT_BASE + CONTEXT_STRIDE * c):
+                            m.d.comb += rword.eq(threshold[c])
+                            with m.If(wr):
+                                merged = merge_lanes(Cat(threshold[c], C(0, 32 - self.prio_bits)),
+                                                     wdata, lanes)
+                                m.d.sync += threshold[c].eq(merged[:self.prio_bits])
+                        with m.Case(CONTEXT_BASE + CONTEXT_STRIDE * c + 4):
+                            m.d.comb += rword.eq(claim_id[c])
+                            with m.If(rd):
+                                m.d.comb += claimed.eq(1 << claim_id[c])
+                            with m.If(wr):
+                                done_id = wdata[:5]
+                                with m.If((wdata < n + 1) & (enable[c].bit_select(done_id, 1))):
+                                    m.d.comb += completed.eq(1 << done_id)
 
         # Gateways.
         lines = Cat(C(0, 1), self.sources_in[1:])
