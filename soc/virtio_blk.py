@@ -162,80 +162,83 @@ class VirtioBlock(wiring.Component):
                 with m.If(wr):
                     m.d.sync += part.eq(merge_lanes(part, wdata, lanes))
 
-            with m.Switch(offset):
-                with m.Case(REG.MAGIC):
-                    m.d.comb += rword.eq(MAGIC)
-                with m.Case(REG.VERSION):
-                    m.d.comb += rword.eq(VERSION)
-                with m.Case(REG.DEVICE_ID):
-                    m.d.comb += rword.eq(DEVICE_ID_BLOCK)
-                with m.Case(REG.VENDOR_ID):
-                    m.d.comb += rword.eq(VENDOR_ID)
-                with m.Case(REG.DEVICE_FEATURES):
-                    with m.Switch(dev_feat_sel):
-                        with m.Case(0):
-                            m.d.comb += rword.eq(DEVICE_FEATURES & 0xFFFF_FFFF)
-                        with m.Case(1):
-                            m.d.comb += rword.eq(DEVICE_FEATURES >> 32)
-                with m.Case(REG.DEVICE_FEATURES_SEL):
-                    store32(dev_feat_sel)
-                with m.Case(REG.DRIVER_FEATURES):
-                    with m.If(wr & (drv_feat_sel == 0)):
-                        m.d.sync += drv_feat[:32].eq(merge_lanes(drv_feat[:32], wdata, lanes))
-                    with m.If(wr & (drv_feat_sel == 1)):
-                        m.d.sync += drv_feat[32:].eq(merge_lanes(drv_feat[32:], wdata, lanes))
-                with m.Case(REG.DRIVER_FEATURES_SEL):
-                    store32(drv_feat_sel)
-                with m.Case(REG.QUEUE_SEL):
-                    m.d.comb += rword.eq(queue_sel)
-                    store32(queue_sel)
-                with m.Case(REG.QUEUE_NUM_MAX):
-                    m.d.comb += rword.eq(Mux(sel0, qmax, 0))
-                with m.Case(REG.QUEUE_NUM):
-                    m.d.comb += rword.eq(Mux(sel0, queue_num, 0))
-                    with m.If(wr & sel0):
-                        m.d.sync += queue_num.eq(merge_lanes(Cat(queue_num, C(0, 16)),
-                                                             wdata, lanes)[:16])
-                with m.Case(REG.QUEUE_READY):
-                    m.d.comb += rword.eq(Mux(sel0, queue_ready, 0))
-                    with m.If(wr & sel0 & lanes[0]):
-                        m.d.sync += queue_ready.eq(wdata[0])
-                with m.Case(REG.QUEUE_NOTIFY):
-                    with m.If(wr & (wvalue == 0)):
-                        m.d.sync += kick.eq(1)
-                with m.Case(REG.INTERRUPT_STATUS):
-                    m.d.comb += rword.eq(int_status)
-                with m.Case(REG.INTERRUPT_ACK):
-                    with m.If(wr):
-                        m.d.sync += int_status.eq((int_status | events) & ~wvalue[:2])
-                with m.Case(REG.STATUS):
-                    m.d.comb += rword.eq(status)
-                    with m.If(wr):
-                        with m.If(wvalue == 0):
-                            m.d.comb += device_reset.eq(1)
-                        with m.Else():
-                            accepted = Signal(8, name=f"status_accepted{half}")
-                            unknown = (drv_feat & ~C(DEVICE_FEATURES, 64)) != 0
-                            m.d.comb += accepted.eq(Mux(unknown,
-                                                        wvalue[:8] & ~STATUS.FEATURES_OK,
-                                                        wvalue[:8]))
-                            m.d.sync += status.eq((accepted & ~STATUS.NEEDS_RESET) |
-                                                  (status & STATUS.NEEDS_RESET))
-                for reg, off in ((desc_base, REG.QUEUE_DESC_LOW),
-                                 (avail_base, REG.QUEUE_DRIVER_LOW),
-                                 (used_base, REG.QUEUE_DEVICE_LOW)):
-                    for word in range(2):
-                        with m.Case(off + 4 * word):
-                            m.d.comb += rword.eq(Mux(sel0, reg[32 * word:32 * word + 32], 0))
-                            with m.If(wr & sel0):
-                                m.d.sync += reg[32 * word:32 * word + 32].eq(
-                                    merge_lanes(reg[32 * word:32 * word + 32], wdata, lanes))
-                with m.Case(REG.CONFIG_GENERATION):
-                    m.d.comb += rword.eq(config_gen)
-                with m.Case(REG.CONFIG):
-                    m.d.comb += rword.eq(capacity[:32])
-                with m.Case(REG.CONFIG + 4):
-                    m.d.comb += rword.eq(capacity[32:])
+            # Decoded only in a request's first cycle: outside it no read data or
+            # side effect is wanted (and a simulator skips the whole decode).
+            with m.If(resp.start):
+                with m.Switch(offset):
+                    with m.Case(REG.MAGIC):
+                        m.d.comb += rword.eq(MAGIC)
+                    with m.Case(REG.VERSION):
+                        m.d.comb += rword.eq(VERSION)
+                    with m.Case(REG.DEVICE_ID):
+                        m.d.comb += rword.eq(DEVICE_ID_BLOCK)
+                    with m.Case(REG.VENDOR_ID):
+                        m.d.comb += rword.eq(VENDOR_ID)
+                    with m.Case(REG.DEVICE_FEATURES):
+                        with m.Switch(dev_feat_sel):
+                            with m.Case(0):
+                                m.d.comb += rword.eq(DEVICE_FEATURES & 0xFFFF_FFFF)
+                            with m.Case(1):
+                                m.d.comb += rword.eq(DEVICE_FEATURES >> 32)
+                    with m.Case(REG.DEVICE_FEATURES_SEL):
+                        store32(dev_feat_sel)
+                    with m.Case(REG.DRIVER_FEATURES):
+                        with m.If(wr & (drv_feat_sel == 0)):
+                            m.d.sync += drv_feat[:32].eq(merge_lanes(drv_feat[:32], wdata, lanes))
+                        with m.If(wr & (drv_feat_sel == 1)):
+                            m.d.sync += drv_feat[32:].eq(merge_lanes(drv_feat[32:], wdata, lanes))
+                    with m.Case(REG.DRIVER_FEATURES_SEL):
+                        store32(drv_feat_sel)
+                    with m.Case(REG.QUEUE_SEL):
+                        m.d.comb += rword.eq(queue_sel)
+                        store32(queue_sel)
+                    with m.Case(REG.QUEUE_NUM_MAX):
+                        m.d.comb += rword.eq(Mux(sel0, qmax, 0))
+                    with m.Case(REG.QUEUE_NUM):
+                        m.d.comb += rword.eq(Mux(sel0, queue_num, 0))
+                        with m.If(wr & sel0):
+                            m.d.sync += queue_num.eq(merge_lanes(Cat(queue_num, C(0, 16)),
+                                                                 wdata, lanes)[:16])
+                    with m.Case(REG.QUEUE_READY):
+                        m.d.comb += rword.eq(Mux(sel0, queue_ready, 0))
+                        with m.If(wr & sel0 & lanes[0]):
+                            m.d.sync += queue_ready.eq(wdata[0])
+                    with m.Case(REG.QUEUE_NOTIFY):
+                        with m.If(wr & (wvalue == 0)):
+                            m.d.sync += kick.eq(1)
+                    with m.Case(REG.INTERRUPT_STATUS):
+                        m.d.comb += rword.eq(int_status)
+                    with m.Case(REG.INTERRUPT_ACK):
+                        with m.If(wr):
+                            m.d.sync += int_status.eq((int_status | events) & ~wvalue[:2])
+                    with m.Case(REG.STATUS):
+                        m.d.comb += rword.eq(status)
+                        with m.If(wr):
+                            with m.If(wvalue == 0):
+                                m.d.comb += device_reset.eq(1)
+                            with m.Else():
+                                accepted = Signal(8, name=f"status_accepted{half}")
+                                unknown = (drv_feat & ~C(DEVICE_FEATURES, 64)) != 0
+                                m.d.comb += accepted.eq(Mux(unknown,
+                                                            wvalue[:8] & ~STATUS.FEATURES_OK,
+                                                            wvalue[:8]))
+                                m.d.sync += status.eq((accepted & ~STATUS.NEEDS_RESET) |
+                                                      (status & STATUS.NEEDS_RESET))
+                    for reg, off in ((desc_base, REG.QUEUE_DESC_LOW),
+                                     (avail_base, REG.QUEUE_DRIVER_LOW),
+                                     (used_base, REG.QUEUE_DEVICE_LOW)):
+                        for word in range(2):
+                            with m.Case(off + 4 * word):
+                                m.d.comb += rword.eq(Mux(sel0, reg[32 * word:32 * word + 32], 0))
+                                with m.If(wr & sel0):
+                                    m.d.sync += reg[32 * word:32 * word + 32].eq(
+                                        merge_lanes(reg[32 * word:32 * word + 32], wdata, lanes))
+                    with m.Case(REG.CONFIG_GENERATION):
+                        m.d.comb += rword.eq(config_gen)
+                    with m.Case(REG.CONFIG):
+                        m.d.comb += rword.eq(capacity[:32])
+                    with m.Case(REG.CONFIG + 4):
+                        m.d.comb += rword.eq(capacity[32:])
 
         m.d.comb += self.irq.eq(int_status != 0)
 
