@@ -1,0 +1,55 @@
+"""`python -m sim wave`: option errors, an unwritable output directory, a full run of
+the bare-metal scenario."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wave(*args):
+    return subprocess.run([sys.executable, "-m", "sim", "wave", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--wave-before", "-1"], "--wave-before must be between 0 and"),
+    (["--wave-after", "ten"], "--wave-after wants a whole number, not 'ten'"),
+    (["--wave-max", "0"], "--wave-max must be between 1 and"),
+    (["--scenario", "dos"], "invalid choice: 'dos'"),
+    (["--engine", "verilator"], "invalid choice: 'verilator'"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_options(args, message):
+    r = wave(*args)
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: ") and message in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_unwritable_output_directory(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    r = wave("--scenario", "baremetal", "--wave", str(blocker / "out"))
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"error: cannot write to the output directory {blocker / 'out'}")
+    assert "Traceback" not in r.stderr
+
+
+def test_missing_kernel(tmp_path):
+    r = wave("--kernel", str(tmp_path / "nokernel"), "--wave", str(tmp_path))
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: kernel: ") and "Traceback" not in r.stderr
+
+
+def test_baremetal_run_writes_the_four_files(toolchain, cxxrtl_model, tmp_path):
+    r = wave("--scenario", "baremetal", "--wave", str(tmp_path), "--wave-max", "3")
+    assert r.returncode == 0, r.stderr
+    for name in ("walks.vcd", "walks.gtkw", "walk.svg", "walks.log"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert len((tmp_path / "walks.log").read_text().splitlines()) == 3
+    assert "3 window(s) captured (before 24, after 8, max 3)" in r.stderr
+    assert f"gtkwave {tmp_path / 'walks.gtkw'}" in r.stderr
