@@ -109,12 +109,16 @@ def run_xv6(engine_name, commands, before, after, max_windows, *, kernel, fs, ti
         engine, disk = open_engine(engine_name, str(kernel), str(fs), log=log)
     except UsageError as e:
         raise ScenarioError(str(e)) from None
-    try:
-        procs = ProcWatch.from_kernel(kernel)
-    except ProcTableError as e:
+    procs = None
+    if not hasattr(engine, "read_ram"):
         if log:
-            log(f"processes will not be named: {e}")
-        procs = None
+            log(f"processes will not be named: the {engine.name} engine cannot read RAM")
+    else:
+        try:
+            procs = ProcWatch.from_kernel(kernel)
+        except ProcTableError as e:
+            if log:
+                log(f"processes will not be named: {e}")
     cols = arm(engine, before, after, max_windows)
     watched = _WatchedEngine(engine, cols, procs)
     session = Session(watched, disk)
