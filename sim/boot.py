@@ -56,6 +56,8 @@ def build_parser():
     p.add_argument("--ram-mb", type=int, default=memmap.DEFAULT_RAM_SIZE >> 20,
                    help=f"RAM size in MiB (default {memmap.DEFAULT_RAM_SIZE >> 20})")
     p.add_argument("--no-status", action="store_true", help="no status line while booting")
+    from .wave.cli import add_wave_options
+    add_wave_options(p, required_dir=False)
     return p
 
 
@@ -262,15 +264,26 @@ def main(argv=None):
         status_clear()
         print(f"[sim] {msg}", file=err, flush=True)
 
+    wave = None
     try:
+        if args.wave:
+            from .wave.cli import UsageError as WaveUsageError, check_out_dir
+            try:
+                wave_dir = check_out_dir(args.wave)
+            except WaveUsageError as e:
+                raise UsageError(str(e)) from None
         engine, disk = start(args, log)
+        if args.wave:
+            from .wave.scenario import Recorder
+            wave = Recorder(engine, args.wave_before, args.wave_after, args.wave_max,
+                            kernel=args.kernel, log=log)
     except UsageError as e:
         print(f"error: {e}", file=err)
         return EXIT_INPUT
     except EngineError as e:
         print(f"error: {e}", file=err)
         return EXIT_BUILD
-    session = Session(engine, disk, status=status if status_on else None)
+    session = Session(wave.engine if wave else engine, disk, status=status if status_on else None)
     timeout = args.timeout or (300.0 if engine.name == "cxxrtl" else 36000.0)
     result = EXIT_OK
     try:
@@ -293,6 +306,11 @@ def main(argv=None):
         print("\n[sim] interrupted", file=err)
         result = EXIT_FAIL
     print(session.summary(), file=err)
+    if wave:
+        from .wave.cli import report
+        capture = wave.finish(bytes(session.transcript).decode("latin-1"))
+        if report(capture, wave_dir, args, f"boot on {engine.name}", time.monotonic() - session.t0):
+            result = result or EXIT_FAIL
     try:
         if disk.write_back(engine.disk_image()):
             print(f"[sim] wrote the disk back to {disk.path}", file=err)

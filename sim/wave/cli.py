@@ -47,6 +47,24 @@ def _count(name, low, high):
     return parse
 
 
+def add_wave_options(p, *, required_dir=True):
+    """The capture options (shared with `python -m sim boot`)."""
+    if required_dir:
+        p.add_argument("--wave", "--out", dest="out", metavar="DIR",
+                       default=str(ROOT / "build/wave"),
+                       help="output directory (default build/wave)")
+    else:
+        p.add_argument("--wave", dest="wave", metavar="DIR", default=None,
+                       help="capture the MMU's walks over PTE_S pages into DIR (walks.vcd, "
+                            "walks.gtkw, walk.svg, walks.log; see python -m sim wave)")
+    p.add_argument("--wave-before", type=_count("--wave-before", 0, LIMIT), default=24,
+                   metavar="N", help="cycles kept before a trigger (default 24)")
+    p.add_argument("--wave-after", type=_count("--wave-after", 0, LIMIT), default=8,
+                   metavar="N", help="cycles kept after the last trigger of a window (default 8)")
+    p.add_argument("--wave-max", type=_count("--wave-max", 1, MAX_WINDOWS), default=64,
+                   metavar="N", help="at most this many windows (default 64)")
+
+
 def build_parser():
     p = _Parser(prog="python -m sim wave", description=__doc__.split("\n")[0])
     p.add_argument("--scenario", choices=("xv6", "baremetal"), default="xv6",
@@ -55,14 +73,7 @@ def build_parser():
                    help="simulation engine (default: $ENGINE or cxxrtl)")
     p.add_argument("--run", metavar="CMDS", default=DEFAULT_RUN,
                    help=f"xv6: the ';'-separated commands to type (default {DEFAULT_RUN!r})")
-    p.add_argument("--wave", "--out", dest="out", metavar="DIR", default=str(ROOT / "build/wave"),
-                   help="output directory (default build/wave)")
-    p.add_argument("--wave-before", type=_count("--wave-before", 0, LIMIT), default=24,
-                   metavar="N", help="cycles kept before a trigger (default 24)")
-    p.add_argument("--wave-after", type=_count("--wave-after", 0, LIMIT), default=8,
-                   metavar="N", help="cycles kept after the last trigger of a window (default 8)")
-    p.add_argument("--wave-max", type=_count("--wave-max", 1, MAX_WINDOWS), default=64,
-                   metavar="N", help="at most this many windows (default 64)")
+    add_wave_options(p)
     p.add_argument("--kernel", default=str(ROOT / "build/xv6/kernel"), help="xv6 kernel ELF")
     p.add_argument("--fs", default=str(ROOT / "build/xv6/fs.img"), help="file system image")
     p.add_argument("--timeout", type=float, default=None,
@@ -143,38 +154,47 @@ def main(argv=None):
         return EXIT_BUILD
     except ScenarioError as e:
         print(f"error: {e}", file=sys.stderr)
-        return EXIT_FAIL if "did not pass" in str(e) or "timeout" in str(e) else EXIT_INPUT
+        return EXIT_FAIL if e.failed else EXIT_INPUT
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("\n[wave] interrupted", file=sys.stderr)
         return EXIT_FAIL
-    run_secs = time.monotonic() - t0
+    status = report(capture, out_dir, args, f"{args.scenario} on {args.engine}",
+                    time.monotonic() - t0)
+    capture.engine.close()
+    return status
+
+
+def report(capture, out_dir, args, label, run_secs):
+    """Write the outputs of a finished capture and say where they are; returns the
+    exit status (1 if no PTE_S walk was captured)."""
+    def say(msg):
+        print(f"[wave] {msg}", file=sys.stderr, flush=True)
     try:
         result = write_outputs(capture, out_dir)
     except OSError as e:
         print(f"error: writing the outputs: {e}", file=sys.stderr)
         return EXIT_INPUT
     stats = capture.engine.stats()
-    capture.engine.close()
     files = result["files"]
     windows, triggers = capture.info[0], capture.info[1]
     shared = sum(1 for w in result["walks"] if w.shared)
-    log(f"{args.scenario} on {args.engine}: {stats.cycles} cycles in {run_secs:.1f} s; "
+    say(f"{label}: {stats.cycles} cycles in {run_secs:.1f} s; "
         f"{triggers} PTE_S walk ends seen, {windows} window(s) captured "
         f"(before {args.wave_before}, after {args.wave_after}, max {args.wave_max}), "
         f"{shared} PTE_S walk(s) in them")
     for key in ("vcd", "gtkw", "svg", "log"):
         f = files[key]
         if f.exists():
-            log(f"  {key:4s} {f}  ({f.stat().st_size} bytes)")
+            say(f"  {key:4s} {f}  ({f.stat().st_size} bytes)")
     for line in result["log"][:5]:
-        log(f"  {line}")
+        say(f"  {line}")
     if len(result["log"]) > 5:
-        log(f"  ... {len(result['log']) - 5} more in {files['log']}")
+        say(f"  ... {len(result['log']) - 5} more in {files['log']}")
     if result["drawn"] is None:
         print("error: no walk over a PTE_S page was captured", file=sys.stderr)
         return EXIT_FAIL
-    log(f"open: gtkwave {files['gtkw']}   or a browser on {files['svg']}")
+    say(f"open: gtkwave {files['gtkw']}   or a browser on {files['svg']}")
     return EXIT_OK

@@ -27,7 +27,11 @@ BAREMETAL_CYCLES = 200_000
 
 
 class ScenarioError(Exception):
-    """The scenario could not run; the message says why."""
+    """The scenario could not run (bad input) or ``failed`` (the run went wrong)."""
+
+    def __init__(self, message, failed=False):
+        super().__init__(message)
+        self.failed = failed
 
 
 def build_program(out_dir):
@@ -72,7 +76,7 @@ def run_baremetal(engine_name, before, after, max_windows, *, build_dir, log=Non
     engine.wave_stop()
     if stop != STOP_TOHOST or engine.stats().tohost != 1:
         raise ScenarioError(f"the bare-metal scenario did not pass (stop {stop}, tohost "
-                            f"{engine.stats().tohost:#x})")
+                            f"{engine.stats().tohost:#x})", failed=True)
     windows = collect(engine.wave_take(), cols)
     return Capture(engine, cols, [windows[k] for k in sorted(windows)], engine.wave_info())
 
@@ -100,33 +104,50 @@ class _WatchedEngine:
         return stop
 
 
+class Recorder:
+    """A capture armed on an engine that something else drives (a boot session):
+    ``engine`` is the engine to drive, ``finish()`` stops and returns the Capture.
+    With ``kernel`` (an xv6 ELF) the process table is watched to name the roots."""
+
+    def __init__(self, engine, before, after, max_windows, *, kernel=None, log=None):
+        from .procs import ProcWatch, ProcTableError
+        procs = None
+        if kernel is not None and not hasattr(engine, "read_ram"):
+            if log:
+                log(f"processes will not be named: the {engine.name} engine cannot read RAM")
+        elif kernel is not None:
+            try:
+                procs = ProcWatch.from_kernel(kernel)
+            except ProcTableError as e:
+                if log:
+                    log(f"processes will not be named: {e}")
+        self._raw = engine
+        self.cols = arm(engine, before, after, max_windows)
+        self.engine = _WatchedEngine(engine, self.cols, procs)
+        self.procs = procs
+
+    def finish(self, transcript=""):
+        watched = self.engine
+        watched.run(0)
+        self._raw.wave_stop()
+        collect(self._raw.wave_take(), self.cols, watched.windows)
+        return Capture(self._raw, self.cols, [watched.windows[k] for k in sorted(watched.windows)],
+                       self._raw.wave_info(), transcript, self.procs)
+
+
 def run_xv6(engine_name, commands, before, after, max_windows, *, kernel, fs, timeout,
             out, log=None):
     """Boot xv6, type the commands; returns a Capture.  ``out`` receives the console."""
     from sim.boot import Session, UsageError, open_engine, scripted
-    from .procs import ProcWatch, ProcTableError
     try:
         engine, disk = open_engine(engine_name, str(kernel), str(fs), log=log)
     except UsageError as e:
         raise ScenarioError(str(e)) from None
-    procs = None
-    if not hasattr(engine, "read_ram"):
-        if log:
-            log(f"processes will not be named: the {engine.name} engine cannot read RAM")
-    else:
-        try:
-            procs = ProcWatch.from_kernel(kernel)
-        except ProcTableError as e:
-            if log:
-                log(f"processes will not be named: {e}")
-    cols = arm(engine, before, after, max_windows)
-    watched = _WatchedEngine(engine, cols, procs)
-    session = Session(watched, disk)
+    rec = Recorder(engine, before, after, max_windows, kernel=kernel, log=log)
+    session = Session(rec.engine, disk)
     problem = scripted(session, commands, timeout, out)
-    watched.run(0)
-    engine.wave_stop()
-    collect(engine.wave_take(), cols, watched.windows)
+    capture = rec.finish(bytes(session.transcript).decode("latin-1"))
     if problem:
-        raise ScenarioError(problem)
-    return Capture(engine, cols, [watched.windows[k] for k in sorted(watched.windows)],
-                   engine.wave_info(), bytes(session.transcript).decode("latin-1"), procs)
+        engine.close()
+        raise ScenarioError(problem, failed=True)
+    return capture

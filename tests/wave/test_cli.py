@@ -53,3 +53,16 @@ def test_baremetal_run_writes_the_four_files(toolchain, cxxrtl_model, tmp_path):
     assert len((tmp_path / "walks.log").read_text().splitlines()) == 3
     assert "3 window(s) captured (before 24, after 8, max 3)" in r.stderr
     assert f"gtkwave {tmp_path / 'walks.gtkw'}" in r.stderr
+
+
+def test_boot_with_wave_options(cxxrtl_model, xv6_files, tmp_path):
+    """`python -m sim boot --wave DIR` captures any run (here a scripted one)."""
+    kernel, fs = xv6_files
+    r = subprocess.run([sys.executable, "-m", "sim", "boot", "--kernel", str(kernel), "--fs",
+                        str(fs), "--run", "shmem_test2", "--wave", str(tmp_path),
+                        "--wave-before", "40", "--wave-after", "0"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    lines = (tmp_path / "walks.log").read_text().splitlines()
+    assert len(lines) == 1 and "shmem_test2)" in lines[0] and "leaf [V R W U A D S]" in lines[0]
+    assert "(before 40, after 0, max 64)" in r.stderr
