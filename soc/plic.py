@@ -103,6 +103,8 @@ class PLIC(wiring.Component):
             m.d.sync += self.irq[c].eq(cid != 0)
 
         # Effects of this cycle's register accesses.
+        prio_we = [None] + [Signal(name=f"prio_we{i}") for i in range(1, n + 1)]
+        prio_new = [None] + [Signal(self.prio_bits, name=f"prio_new{i}") for i in range(1, n + 1)]
         claimed = Signal(n + 1)      # one-hot, sources claimed now
         completed = Signal(n + 1)    # one-hot, sources completed now
 
@@ -123,11 +125,10 @@ class PLIC(wiring.Component):
                         with m.Case(PRIORITY_BASE + 4 * i):
                             prio_i = Cat(*[plane[i] for plane in planes])
                             m.d.comb += rword.eq(prio_i)
-                            with m.If(wr):
-                                merged = merge_lanes(Cat(prio_i, C(0, 32 - self.prio_bits)),
-                                                     wdata, lanes)
-                                m.d.sync += [plane[i].eq(merged[b])
-                                             for b, plane in enumerate(planes)]
+                            merged = merge_lanes(Cat(prio_i, C(0, 32 - self.prio_bits)),
+                                                 wdata, lanes)
+                            m.d.comb += [prio_we[i].eq(wr),
+                                         prio_new[i].eq(merged[:self.prio_bits])]
                     with m.Case(PENDING_BASE):
                         m.d.comb += rword.eq(pending)
                     for c in range(nctx):
@@ -150,6 +151,13 @@ class PLIC(wiring.Component):
                                 done_id = wdata[:5]
                                 with m.If((wdata < n + 1) & (enable[c].bit_select(done_id, 1))):
                                     m.d.comb += completed.eq(1 << done_id)
+
+        # Priority writes, one whole-word update per plane (a 64-bit store may write two
+        # sources at once, one from each half).
+        with m.If(resp.writing):
+            for b, plane in enumerate(planes):
+                m.d.sync += plane.eq(Cat(plane[0], *[Mux(prio_we[i], prio_new[i][b], plane[i])
+                                                     for i in range(1, n + 1)]))
 
         # Gateways.
         lines = Cat(C(0, 1), self.sources_in[1:])
