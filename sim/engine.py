@@ -187,13 +187,16 @@ class CxxrtlEngine:
         if f(self._h, "\n".join(names).encode(), before, after, max_windows, err, 256) != 0:
             raise EngineError(f"waveform capture: {err.value.decode()}")
         self._wave_row = len(names) + 2
+        self._wave_buf = (ctypes.c_uint64 * (self._wave_row * 1024))()
 
     def wave_take(self):
         """Finished rows, each (window number, cycle, values...), oldest first."""
         u64 = ctypes.c_uint64
         f = self._wave_fn("sim_wave_take", u64, [ctypes.c_void_p, ctypes.POINTER(u64), u64])
         rows = []
-        buf = (u64 * (self._wave_row * 4096))()
+        buf = getattr(self, "_wave_buf", None)
+        if buf is None or self.wave_info()[4] == 0:
+            return rows
         while True:
             n = f(self._h, buf, len(buf))
             words = buf[:n]

@@ -89,10 +89,14 @@ class _WatchedEngine:
         self._engine = engine
         self._cols = cols
         self._procs = procs
+        self._last_look = -self.PROC_INTERVAL
         self.windows = {}
 
     def __getattr__(self, name):
         return getattr(self._engine, name)
+
+    #: cycles between looks at the process table when no window has arrived
+    PROC_INTERVAL = 1_000_000
 
     def run(self, max_cycles, **kw):
         stop = self._engine.run(max_cycles, **kw)
@@ -100,7 +104,12 @@ class _WatchedEngine:
         if rows:
             collect(rows, self._cols, self.windows)
         if self._procs is not None:
-            self._procs.snapshot(self._engine)
+            # right after new rows (their processes are most likely alive now), and
+            # now and then in between, so the previous look is never far back
+            cycles = self._engine.stats().cycles
+            if rows or max_cycles == 0 or cycles - self._last_look >= self.PROC_INTERVAL:
+                self._procs.snapshot(self._engine)
+                self._last_look = cycles
         return stop
 
 
