@@ -6,7 +6,8 @@ save file: `gtkwave walks.gtkw`), walk.svg (one walk drawn, for a browser) and
 walks.log (one line per PTE_S walk).
 
 Scenarios: ``xv6`` (default) boots build/xv6/kernel and types ``--run`` (default
-"shmem_test2; crypto_cli"); ``baremetal`` runs tests/wave/programs/shared_page.S.
+"shmem_test2; crypto_cli"); ``baremetal`` runs tests/wave/programs/shared_page.S, or
+with ``--elf FILE`` any bare-metal ELF with a tohost symbol.
 Exit status: 0 written; 1 the run failed or captured no PTE_S walk; 2 bad arguments,
 inputs or output directory; 3 the simulator could not be built.
 """
@@ -74,6 +75,11 @@ def build_parser():
     p.add_argument("--run", metavar="CMDS", default=DEFAULT_RUN,
                    help=f"xv6: the ';'-separated commands to type (default {DEFAULT_RUN!r})")
     add_wave_options(p)
+    p.add_argument("--elf", metavar="FILE",
+                   help="baremetal: run this RV64 ELF (with a tohost symbol) instead of the "
+                        "scenario program, until it writes tohost or --max-cycles")
+    p.add_argument("--max-cycles", type=_count("--max-cycles", 1, 1 << 40), default=2_000_000,
+                   metavar="N", help="--elf: cycle limit (default 2000000)")
     p.add_argument("--kernel", default=str(ROOT / "build/xv6/kernel"), help="xv6 kernel ELF")
     p.add_argument("--fs", default=str(ROOT / "build/xv6/fs.img"), help="file system image")
     p.add_argument("--timeout", type=float, default=None,
@@ -138,9 +144,17 @@ def main(argv=None):
 
     t0 = time.monotonic()
     try:
+        if args.elf and args.scenario != "baremetal":
+            raise UsageError("--elf needs --scenario baremetal")
         if args.scenario == "baremetal":
+            if args.elf and not Path(args.elf).is_file():
+                raise UsageError(f"{args.elf}: no such file")
             capture = run_baremetal(args.engine, args.wave_before, args.wave_after, args.wave_max,
-                                    build_dir=out_dir, log=log)
+                                    build_dir=out_dir, log=log, elf=args.elf,
+                                    max_cycles=args.max_cycles)
+            if args.elf:
+                log(f"{args.elf}: " + ("no tohost write" if capture.tohost is None
+                                       else f"tohost = {capture.tohost:#x}"))
         else:
             commands = [c.strip() for c in args.run.split(";") if c.strip()]
             timeout = args.timeout or (300.0 if args.engine == "cxxrtl" else 36000.0)
@@ -149,6 +163,9 @@ def main(argv=None):
                               args.wave_max, kernel=args.kernel, fs=args.fs, timeout=timeout,
                               out=sink, log=log)
             print(file=sink)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
     except EngineError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BUILD

@@ -56,29 +56,42 @@ class Capture:
         self.info = info                # engine.wave_info() at the end
         self.transcript = transcript
         self.procs = procs              # procs.ProcWatch or None
+        self.tohost = None              # bare-metal runs: the value written to tohost
 
     @property
     def columns(self):
         return [(c.name, w) for c, w in self.cols]
 
 
-def run_baremetal(engine_name, before, after, max_windows, *, build_dir, log=None):
-    elf = build_program(build_dir)
+def run_baremetal(engine_name, before, after, max_windows, *, build_dir, log=None, elf=None,
+                  max_cycles=BAREMETAL_CYCLES):
+    """Run the scenario program, or ``elf`` (any bare-metal RV64 ELF with a tohost
+    symbol), on the SoC until it writes tohost.  The scenario program must pass
+    (tohost = 1); another ELF's tohost value is only reported (Capture.tohost)."""
+    path = elf or build_program(build_dir)
     try:
-        image = load_elf(str(elf))
+        image = load_elf(str(path))
     except BadElf as e:
         raise ScenarioError(str(e)) from None
     engine = make_engine(engine_name, log=log)
-    engine.load(image)
-    engine.set_tohost(image.tohost)
+    try:
+        engine.load(image)
+        engine.set_tohost(image.tohost)
+    except EngineError as e:
+        engine.close()
+        raise ScenarioError(f"{path}: {e}") from None
     cols = arm(engine, before, after, max_windows)
-    stop = engine.run(BAREMETAL_CYCLES)
+    stop = engine.run(max_cycles)
     engine.wave_stop()
-    if stop != STOP_TOHOST or engine.stats().tohost != 1:
+    tohost = engine.stats().tohost
+    if elf is None and (stop != STOP_TOHOST or tohost != 1):
+        engine.close()
         raise ScenarioError(f"the bare-metal scenario did not pass (stop {stop}, tohost "
-                            f"{engine.stats().tohost:#x})", failed=True)
+                            f"{tohost:#x})", failed=True)
     windows = collect(engine.wave_take(), cols)
-    return Capture(engine, cols, [windows[k] for k in sorted(windows)], engine.wave_info())
+    cap = Capture(engine, cols, [windows[k] for k in sorted(windows)], engine.wave_info())
+    cap.tohost = tohost if stop == STOP_TOHOST else None
+    return cap
 
 
 class _WatchedEngine:

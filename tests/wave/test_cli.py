@@ -66,3 +66,29 @@ def test_boot_with_wave_options(cxxrtl_model, xv6_files, tmp_path):
     lines = (tmp_path / "walks.log").read_text().splitlines()
     assert len(lines) == 1 and "shmem_test2)" in lines[0] and "leaf [V R W U A D S]" in lines[0]
     assert "(before 40, after 0, max 64)" in r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scenario", "baremetal", "--elf", "/nonexistent.elf"], "/nonexistent.elf: no such file"),
+    (["--elf", "/etc/hostname"], "--elf needs --scenario baremetal"),
+    (["--scenario", "baremetal", "--elf", "/etc/hostname"], "not an ELF file"),
+])
+def test_bad_elf(args, message, tmp_path):
+    r = wave(*args, "--wave", str(tmp_path))
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: ") and message in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_elf_without_shared_pages(toolchain, cxxrtl_model, tmp_path):
+    """Any bare-metal ELF runs; tests/isa/vm.S walks page tables but has no PTE_S leaf:
+    the files are written, the status says nothing was captured."""
+    from tests.isa.build import build
+    elf = build("vm", tmp_path)
+    r = wave("--scenario", "baremetal", "--elf", str(elf), "--wave", str(tmp_path))
+    assert r.returncode == 1
+    assert f"{elf}: tohost = 0x1" in r.stderr
+    assert "0 PTE_S walk ends seen, 0 window(s) captured" in r.stderr
+    assert r.stderr.rstrip().endswith("error: no walk over a PTE_S page was captured")
+    assert (tmp_path / "walks.log").read_text() == ""
+    assert not (tmp_path / "walk.svg").exists()
