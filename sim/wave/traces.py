@@ -48,13 +48,18 @@ def state_names():
     """Names of the MMU's FSM states, from the design itself: {column: {code: name}}."""
     from amaranth.hdl import Fragment
     from hw.mmu.mmu import MMU
-    from sim.engine import _find_signal
+    from sim.engine import EngineError, _find_signal
     frag = Fragment.get(MMU(itlb_entries=8, dtlb_entries=8), None)
     out = {}
     for column, path, name in (("walker_state", ("walker",), "walk_state"),
                                ("itlb_port_state", (), "port0_state"),
                                ("dtlb_port_state", (), "port1_state")):
-        sig = _find_signal(frag, path, name)
+        try:
+            sig = _find_signal(frag, path, name)
+        except EngineError:         # renamed in the design: shown as numbers only
+            continue
+        if sig.decoder is None:
+            continue
         names = {}
         for n in range(1 << len(sig)):
             try:
