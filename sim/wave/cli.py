@@ -122,7 +122,8 @@ def write_outputs(capture, out_dir):
     walk = pick_walk(walks)
     if walk is not None:
         window = next(w for w in capture.windows if w.number == walk.window)
-        write_svg(files["svg"], walk, window, states)
+        owner = capture.procs.owner(walk.root, walk.end) if capture.procs else None
+        write_svg(files["svg"], walk, window, states, owner)
     elif files["svg"].exists():
         files["svg"].unlink()
     return {"files": files, "walks": walks, "log": lines, "drawn": walk}

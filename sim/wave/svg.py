@@ -64,8 +64,9 @@ def _segments(values):
     return runs
 
 
-def write_svg(path, walk, window, states=None):
-    """Draw ``walk`` (from walks.find_walks) using the rows of its ``window``."""
+def write_svg(path, walk, window, states=None, owner=None):
+    """Draw ``walk`` (from walks.find_walks) using the rows of its ``window``;
+    ``owner`` = (pid, name) of the process, if known."""
     states = states or {}
     first = max(window.start, walk.start - 2)
     last = min(window.end, walk.end + 2)
@@ -86,7 +87,8 @@ def write_svg(path, walk, window, states=None):
     result = (f"pa {walk.paddr:#x}" if walk.ok else f"page fault, cause {walk.cause}"
               if walk.cause in (12, 13, 15) else f"access fault, cause {walk.cause}")
     title = (f"Sv39 walk over a PTE_S page: va {walk.vaddr:#x} ({('ifetch', 'data')[walk.port]} "
-             f"{access}), satp root {walk.root:#x} ASID {walk.asid}, cycles {walk.start}..{walk.end}: "
+             f"{access}), satp root {walk.root:#x} ASID {walk.asid}"
+             f"{f' (pid {owner[0]} {owner[1]})' if owner else ''}, cycles {walk.start}..{walk.end}: "
              f"{result}")
     out.append(f"<text x='10' y='22' font-size='14' font-weight='bold' {FONT}>{escape(title)}</text>")
     out.append(f"<text x='10' y='42' font-size='11' fill='#475569' {FONT}>one column per clock "

@@ -64,8 +64,12 @@ def test_log_has_a_pte_s_walk_of_crypto_srv(dump, xv6_files):
 
 
 def test_files_written(dump):
-    _, result, d, _ = dump
+    cap, result, d, _ = dump
     assert result["drawn"] is not None
     for name in ("walks.vcd", "walks.gtkw", "walk.svg", "walks.log"):
         assert (d / name).stat().st_size > 0
     assert (d / "walks.vcd").stat().st_size < 2_000_000
+    # the picture names the process of the walk it draws
+    walk = result["drawn"]
+    pid, name = cap.procs.owner(walk.root, walk.end)
+    assert f"ASID 0 (pid {pid} {name}), cycles {walk.start}..{walk.end}" in (d / "walk.svg").read_text()
