@@ -216,7 +216,6 @@ class CxxrtlEngine:
         return tuple(arr)
 
 
-
 def _find_signal(fragment, path, name):
     """The signal called ``name`` assigned in the sub-fragment at ``path`` (names)."""
     frag = fragment
