@@ -17,6 +17,7 @@ A row is (window number, cycle, value of each column); ``cycle`` counts clock ed
 from reset, starting at 0.
 """
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from hw.mmu.pte import PTE_R, PTE_S, PTE_X
@@ -80,7 +81,7 @@ class WindowCapture:
     def __init__(self, ncols, before, after, max_windows):
         self.ncols = ncols
         self.before, self.after, self.max_windows = before, after, max_windows
-        self.ring = []
+        self.ring = deque(maxlen=before or 1)
         self.open = False
         self.close_at = 0
         self.windows = 0
@@ -97,7 +98,7 @@ class WindowCapture:
             self.open = True
             self.windows += 1
             self.out += [(self.windows - 1, *r) for r in self.ring]
-            self.ring = []
+            self.ring.clear()
         if self.open:
             self.out.append((self.windows - 1, *row))
             if hit:
@@ -108,8 +109,6 @@ class WindowCapture:
                     return False
         elif self.before:
             self.ring.append(row)
-            if len(self.ring) > self.before:
-                del self.ring[0]
         return True
 
     def take(self):

@@ -23,8 +23,8 @@ from sim.engine import ENGINES, EngineError
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RUN = "shmem_test2; crypto_cli"
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUILD = 0, 1, 2, 3
-LIMIT = 1_000_000           # largest --wave-before / --wave-after
-MAX_WINDOWS = 100_000
+LIMIT = 100_000             # largest --wave-before / --wave-after
+MAX_WINDOWS = 10_000
 
 
 class _Parser(argparse.ArgumentParser):
