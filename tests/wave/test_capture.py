@@ -93,3 +93,38 @@ def test_engine_windows_exact(small):
         assert trig["ev_valid"] and trig["ev_kind"] == DONE and trig["ev_pte"] & 0x100
     windows, triggers, armed, is_open, queued = small.info
     assert (windows, triggers, armed, is_open, queued) == (2, 2, 0, 0, 0)
+
+
+def expected_windows(ends, before, after, first_cycle=0):
+    """The windows the rules give for triggers at the cycles ``ends``."""
+    windows = []
+    for t in ends:
+        if windows and t <= windows[-1][1]:
+            windows[-1][1] = t + after              # inside the open window: extend
+        else:
+            floor = windows[-1][1] + 1 if windows else first_cycle
+            windows.append([max(t - before, floor), t + after])
+    return [tuple(w) for w in windows]
+
+
+@pytest.fixture(scope="module", params=["cxxrtl", "pysim"])
+def overlapping(request, toolchain, tmp_path_factory):
+    if request.param == "cxxrtl":
+        request.getfixturevalue("cxxrtl_model")
+    cap = run_baremetal(request.param, 40, 30, 64, build_dir=tmp_path_factory.mktemp("w"))
+    yield cap
+    cap.engine.close()
+
+
+def test_engine_windows_short_history_and_retrigger(overlapping):
+    """--wave-before 40 --wave-after 30 on the scenario's four walks (some less than 40
+    + 30 cycles apart): windows shortened after a previous one and extended by a
+    trigger inside them, in both engines' captures."""
+    ends = [w.end for w in find_walks(overlapping.windows) if w.shared]
+    assert len(ends) == 4
+    got = [(w.start, w.end) for w in overlapping.windows]
+    assert got == expected_windows(ends, 40, 30)
+    # the walks are close enough for both rules to matter
+    firsts = [min(t for t in ends if s <= t <= e) for s, e in got]
+    assert any(first - s < 40 for first, (s, _) in zip(firsts, got))
+    assert any(sum(s <= t <= e for t in ends) > 1 for s, e in got)
