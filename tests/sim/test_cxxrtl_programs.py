@@ -120,3 +120,19 @@ def test_engines_agree(cxxrtl_model, programs, name):
 
 def test_engines_agree_on_uart_input(cxxrtl_model, programs):
     assert uart_dialogue("cxxrtl", programs["uart_rx"]) == uart_dialogue("pysim", programs["uart_rx"])
+
+
+def test_model_has_no_feedback_wires(cxxrtl_model):
+    # A feedback wire makes CXXRTL settle every cycle twice (half the speed); the build
+    # splits the known ones (FEEDBACK_WIRES).  A design change that adds one fails here.
+    from sim.cxxrtl.build import feedback_wires
+    log = (cxxrtl_model.parent / "yosys.log").read_text()
+    assert "contains feedback arcs" not in log, feedback_wires(log)
+    assert "buffered combinatorial wires" not in log
+
+
+def test_feedback_wire_report_is_parsed():
+    from sim.cxxrtl.build import feedback_wires
+    log = ("Module `soc' contains feedback arcs through wires:\n  core.a\n  decoder.b\n"
+           "Module `soc' contains buffered combinatorial wires:\n  plic.x\n")
+    assert feedback_wires(log) == ["core.a", "decoder.b"]
