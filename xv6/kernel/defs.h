@@ -76,8 +76,6 @@ int             copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max);
 // proc.c
 void            procinit(void);
 void            userinit(void);
-int             cpuid(void);
-struct cpu*     mycpu(void);
 struct proc*    myproc(void);
 int             fork(void);
 void            exit(int status) __attribute__((noreturn));

@@ -64,19 +64,6 @@ procinit(void)
   }
 }
 
-// The hart we run on; interrupts must be off so we cannot migrate.
-int
-cpuid(void)
-{
-  return r_tp();
-}
-
-struct cpu *
-mycpu(void)
-{
-  return &cpus[cpuid()];
-}
-
 struct proc *
 myproc(void)
 {
@@ -416,6 +403,13 @@ pick_next(int *cursor)
   for (int i = 0; i < NPROC; i++) {
     int slot = (*cursor + i) % NPROC;
     struct proc *p = &ptable[slot];
+    // Look before locking: most slots are unused or asleep, and a lock
+    // round trip per slot made the idle scan the kernel's hottest path.
+    // The state is checked again under the lock.  With interrupts off
+    // only another hart could make a process RUNNABLE meanwhile; this
+    // hart then finds it on its next scan.
+    if (*(volatile enum procstate *)&p->state != RUNNABLE)
+      continue;
     acquire(&p->lock);
     if (p->state == RUNNABLE) {
       *cursor = (slot + 1) % NPROC;
@@ -436,12 +430,14 @@ scheduler(void)
   int cursor = 0;
   c->proc = 0;
   for (;;) {
-    // The last process may have left interrupts off; devices must get a
-    // chance, or nothing would ever become runnable.
-    intr_on();
+    // Scan with interrupts off, so that no wakeup can slip in between a
+    // scan that found nothing and the wfi (which ends on a pending
+    // interrupt even while they are masked); then let the interrupt in.
+    intr_off();
     struct proc *p = pick_next(&cursor);
     if (p == 0) {
       asm volatile("wfi");
+      intr_on();
       continue;
     }
     p->state = RUNNING;
@@ -547,13 +543,16 @@ wakeup(void *chan)
     if (p == me)
       continue;
     // Fast skip, without taking the lock, of a process that is unlocked
-    // and not asleep.  A process on its way into sleep() holds p->lock
-    // from before it released the condition lock (which our caller now
-    // holds) until it is SLEEPING, so it cannot be skipped by mistake.
-    // This check saves thousands of lock round trips during boot.
+    // and not asleep on chan.  A process on its way into sleep() holds
+    // p->lock from before it released the condition lock (which our
+    // caller now holds) until it is SLEEPING with its chan set, so it
+    // cannot be skipped by mistake; and one asleep on another channel
+    // cannot move to ours while we hold the condition lock.  This saves
+    // most lock round trips of a busy file system.
     if (*(volatile uint *)&p->lock.locked == 0) {
-      __sync_synchronize();   // the lock word first, then the state
-      if (*(volatile enum procstate *)&p->state != SLEEPING)
+      __sync_synchronize();   // the lock word first, then state and chan
+      if (*(volatile enum procstate *)&p->state != SLEEPING ||
+          *(void * volatile *)&p->chan != chan)
         continue;
     }
     acquire(&p->lock);

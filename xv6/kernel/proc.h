@@ -23,6 +23,10 @@ struct cpu {
 
 extern struct cpu cpus[NCPU];
 
+// This hart's struct cpu (interrupts off).  Inline: every acquire and
+// release asks for it several times.
+static inline struct cpu *mycpu(void) { return &cpus[cpuid()]; }
+
 // The user registers saved by the trampoline on a trap from user mode, plus
 // what the trampoline needs to get into the kernel.  It lives in its own
 // page, mapped at TRAPFRAME in the user page table.  trampoline.S relies on

@@ -30,6 +30,10 @@ static inline void   w_tp(uint64 x) { asm volatile("mv tp, %0" : : "r"(x)); }
 static inline uint64 r_sp(void) { uint64 x; asm volatile("mv %0, sp" : "=r"(x)); return x; }
 static inline uint64 r_ra(void) { uint64 x; asm volatile("mv %0, ra" : "=r"(x)); return x; }
 
+// The kernel keeps each hart's id in tp (start.c).  Call with interrupts
+// off, so that the caller cannot move to another hart meanwhile.
+static inline int cpuid(void) { return r_tp(); }
+
 // Supervisor interrupts on/off and query.
 static inline void intr_on(void)  { csr_set(sstatus, 1L << 1); }
 static inline void intr_off(void) { csr_clear(sstatus, 1L << 1); }
