@@ -52,6 +52,9 @@ def build_parser():
     r.add_argument("--vcd", help="write a VCD waveform to this file (slow)")
     sub.add_parser("boot", add_help=False,
                    help="boot xv6 on the SoC (make sim; options: python -m sim boot --help)")
+    sub.add_parser("wave", add_help=False,
+                   help="waveforms of page-table walks over PTE_S pages (make wave; options: "
+                        "python -m sim wave --help)")
     return p
 
 
