@@ -1,8 +1,8 @@
-"""Fixtures for the xv6-on-QEMU tests (tests/test_xv6_*.py).
+"""Fixtures shared by the test directories: xv6 on QEMU (tests/test_xv6_*.py), the
+CXXRTL model and xv6's build outputs for the simulator tests (tests/sim, tests/wave).
 
-The tests need build/xv6/kernel and build/xv6/fs.img (`make xv6`); when
-they are missing the tests FAIL with that message rather than being
-skipped, so a run without a build can never look green.
+Missing prerequisites (g++, `make xv6`, QEMU) make the tests FAIL with a message
+rather than skip, so a run without them can never look green.
 """
 
 import shutil
@@ -10,6 +10,27 @@ import shutil
 import pytest
 
 from tests import xv6_console
+
+
+@pytest.fixture(scope="session")
+def cxxrtl_model():
+    """Builds (or finds in build/sim/) the CXXRTL model once per session."""
+    if shutil.which("g++") is None:
+        pytest.fail("g++ not found: the CXXRTL engine needs a C++ compiler", pytrace=False)
+    from sim.cxxrtl.build import build_model
+    from soc.soc import SoC
+    return build_model(SoC())
+
+
+@pytest.fixture(scope="session")
+def xv6_files():
+    """(kernel, fs.img) paths of the xv6 build."""
+    kernel = xv6_console.BUILD_DIR / "kernel"
+    fs_img = xv6_console.BUILD_DIR / "fs.img"
+    missing = [str(p) for p in (kernel, fs_img) if not p.is_file()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing: run `make xv6` first", pytrace=False)
+    return kernel, fs_img
 
 
 @pytest.fixture(scope="session")
