@@ -109,6 +109,24 @@ bwrite(struct buf *b)
   virtio_disk_rw(b, 1);
 }
 
+// Give back one reference to b (panicking with `underflow` if it had none).
+// The last reference out moves b to the most recently used end of the list
+// and wakes anyone in claim() waiting for a free buffer.
+static void
+drop_ref(struct buf *b, char *underflow)
+{
+  acquire(&bcache.lock);
+  if(b->refcnt == 0)
+    panic(underflow);
+  b->refcnt--;
+  if(b->refcnt == 0){
+    unlink_buf(b);
+    push_recent(b);
+    wakeup(&bcache);
+  }
+  release(&bcache.lock);
+}
+
 // Done with b: unlock it; when nobody holds it any more it becomes the most
 // recently used entry.
 void
@@ -117,17 +135,7 @@ brelse(struct buf *b)
   if(!holdingsleep(&b->lock))
     panic("brelse: caller does not hold the buffer");
   releasesleep(&b->lock);
-
-  acquire(&bcache.lock);
-  if(b->refcnt == 0)
-    panic("brelse: buffer released twice");
-  b->refcnt--;
-  if(b->refcnt == 0){
-    unlink_buf(b);
-    push_recent(b);
-    wakeup(&bcache);
-  }
-  release(&bcache.lock);
+  drop_ref(b, "brelse: buffer released twice");
 }
 
 // An extra reference keeps b (and its data) in the cache until bunpin().
@@ -142,14 +150,5 @@ bpin(struct buf *b)
 void
 bunpin(struct buf *b)
 {
-  acquire(&bcache.lock);
-  if(b->refcnt == 0)
-    panic("bunpin: buffer not pinned");
-  b->refcnt--;
-  if(b->refcnt == 0){
-    unlink_buf(b);
-    push_recent(b);
-    wakeup(&bcache);
-  }
-  release(&bcache.lock);
+  drop_ref(b, "bunpin: buffer not pinned");
 }
