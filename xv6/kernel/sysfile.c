@@ -62,8 +62,10 @@ sys_dup(void)
   return fd;
 }
 
-uint64
-sys_read(void)
+// read(fd, buf, n) and write(fd, buf, n) take the same arguments; `out`
+// says which way the bytes go.
+static uint64
+fd_transfer(int out)
 {
   uint64 buf;
   int n;
@@ -72,20 +74,19 @@ sys_read(void)
   argint(2, &n);
   if(f == 0 || n < 0)
     return -1;
-  return fileread(f, buf, n);
+  return out ? filewrite(f, buf, n) : fileread(f, buf, n);
+}
+
+uint64
+sys_read(void)
+{
+  return fd_transfer(0);
 }
 
 uint64
 sys_write(void)
 {
-  uint64 buf;
-  int n;
-  struct file *f = fd_arg(0, 0);
-  argaddr(1, &buf);
-  argint(2, &n);
-  if(f == 0 || n < 0)
-    return -1;
-  return filewrite(f, buf, n);
+  return fd_transfer(1);
 }
 
 uint64
