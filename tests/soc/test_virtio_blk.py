@@ -128,6 +128,16 @@ class Driver:
         return idx[0]
 
 
+async def restart_driver(bench, ctx):
+    """After a device reset: zero both rings' headers and bring the device up again with
+    a new Driver (its ring indexes start over at 0), which is returned."""
+    bench.ram.load(ctx, USED, bytes(8))
+    bench.ram.load(ctx, AVAIL, bytes(8))
+    driver = Driver(bench, ctx)
+    await driver.init()
+    return driver
+
+
 def make_disk(sectors=64, seed=1):
     rng = random.Random(seed)
     return DiskModel(bytearray(rng.randrange(256) for _ in range(512 * sectors)))
@@ -381,10 +391,7 @@ def test_broken_queue_needs_reset():
         await ctx.tick().repeat(200)
         out["used_idx"] = struct.unpack("<H", b.ram.dump(ctx, USED + 2, 2))[0]
         # Reset and start over: works again.
-        b.ram.load(ctx, USED, bytes(8))
-        b.ram.load(ctx, AVAIL, bytes(8))
-        d2 = Driver(b, ctx)
-        await d2.init()
+        d2 = await restart_driver(b, ctx)
         out["status2"] = await d2.reg_read(REG.STATUS)
         head = d2.chain(0, BLK_T_IN, 2, [(DATA, 512, True)])
         d2.offer(head)
@@ -417,10 +424,7 @@ def test_reset_during_transfer_abandons_request():
         out["used_idx"] = struct.unpack("<H", b.ram.dump(ctx, USED + 2, 2))[0]
         out["isr"] = await d.reg_read(REG.INTERRUPT_STATUS)
         # Fresh start, fresh rings.
-        b.ram.load(ctx, USED, bytes(8))
-        b.ram.load(ctx, AVAIL, bytes(8))
-        d2 = Driver(b, ctx)
-        await d2.init()
+        d2 = await restart_driver(b, ctx)
         head = d2.chain(0, BLK_T_IN, 30, [(DATA + 0x4000, 512, True)])
         d2.offer(head)
         await d2.kick()
