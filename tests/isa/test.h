@@ -18,6 +18,18 @@
 #define CLINT_MTIMECMP    (CLINT + 0x4000)
 #define CLINT_MTIME       (CLINT + 0xBFF8)
 #define IRQ_LINES         0x00101000
+#define CSR_MSTATUS_MPRV  (1 << 17)
+#define CSR_MSTATUS_SUM   (1 << 18)
+#define CSR_MSTATUS_MXR   (1 << 19)
+
+/* Sv39 page table entry flag bits */
+#define PTE_V 0x01
+#define PTE_R 0x02
+#define PTE_W 0x04
+#define PTE_X 0x08
+#define PTE_U 0x10
+#define PTE_A 0x40
+#define PTE_D 0x80
 
 /* Start of every test program: at _start, machine mode, any trap fails. */
 .macro TEST_START
@@ -98,6 +110,32 @@ __test_body:
     li t6, \cause
     bne s10, t6, fail
     li s10, -1
+.endm
+
+/* case n: no trap since s10 was last set to -1 */
+.macro NO_TRAP n
+    CHECK \n, s10, -1
+.endm
+
+/* Entry `idx` of page table `table` maps the physical address in register
+ * `pa` with `flags` (clobbers t0, t1). */
+.macro PTE table, idx, pa, flags
+    srli t1, \pa, 12
+    slli t1, t1, 10
+    ori t1, t1, \flags
+    la t0, \table
+    sd t1, (\idx * 8)(t0)
+.endm
+
+/* Turn on Sv39 translation (ASID 0) with root page table `root` and flush
+ * the TLBs; it applies below M mode (clobbers t0, t1). */
+.macro SV39_ON root
+    la t0, \root
+    srli t0, t0, 12
+    li t1, 8 << 60
+    or t0, t0, t1
+    csrw satp, t0
+    sfence.vma
 .endm
 
 /* Passing end of a program. */

@@ -12,36 +12,13 @@
  * Faults are handled in M by __mcatch (no delegation).
  */
 #include "test.h"
-#define PTE_V 0x01
-#define PTE_R 0x02
-#define PTE_W 0x04
-#define PTE_X 0x08
-#define PTE_U 0x10
-#define PTE_A 0x40
-#define PTE_D 0x80
-#define SUM   (1 << 18)
-#define MXR   (1 << 19)
-#define MPRV  (1 << 17)
 #define USER_ALIAS (0x40000000 - 0x80000000)
 
-/* table[idx] = PTE for physical address in register pa, with flags */
-.macro PTE table, idx, pa, flags
-    srli t1, \pa, 12
-    slli t1, t1, 10
-    ori t1, t1, \flags
-    la t0, \table
-    sd t1, (\idx * 8)(t0)
-.endm
 /* case n: the last trap was a page fault `cause` at address `va` */
 .macro FAULT n, cause, va
     EXPECT_TRAP \n, \cause
     li t6, \va
     bne s11, t6, fail
-.endm
-.macro NO_TRAP n
-    li gp, \n
-    li t6, -1
-    bne s10, t6, fail
 .endm
 
     TEST_START
@@ -70,12 +47,7 @@
     PTE pt_l0, 6, a2, PTE_R | PTE_W | PTE_A | PTE_D              /* 0x6000 V=0 */
     PTE pt_l0, 7, a2, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D      /* 0x7000 remapped later */
     PTE pt_l0, 8, a2, PTE_V | PTE_W | PTE_A | PTE_D              /* 0x8000 W without R */
-    la t0, pt_root
-    srli t0, t0, 12
-    li t1, 8 << 60
-    or t0, t0, t1
-    csrw satp, t0
-    sfence.vma
+    SV39_ON pt_root
     /* M mode ignores satp */
     la t0, page_a
     ld a0, 0(t0)
@@ -116,7 +88,7 @@ s_body:
     li t0, 0x3000
     ld a0, 0(t0)
     FAULT 11, 13, 0x3000
-    li t1, SUM
+    li t1, CSR_MSTATUS_SUM
     csrs sstatus, t1
     ld a0, 0(t0)
     CHECK 12, a0, 0xaaaa0001
@@ -127,7 +99,7 @@ s_body:
     add t0, t0, t1
     ld a0, 8(t0)
     CHECK 14, a0, 0xaaaa0002
-    li t1, SUM
+    li t1, CSR_MSTATUS_SUM
     csrc sstatus, t1
     /* execute-only page: loads fault (MXR: see vm_mxr.S) */
     li t0, 0x4000
@@ -185,7 +157,7 @@ s_body:
     li t0, 0x7000
     ld a0, 0(t0)
     CHECK 30, a0, 0xaaaa0001
-    li t1, SUM
+    li t1, CSR_MSTATUS_SUM
     csrs sstatus, t1
     /* S never executes user pages, SUM or not (SUM = 1 here) */
     la t0, s_back
@@ -198,7 +170,7 @@ s_back:
     EXPECT_TRAP 15, 12
     li gp, 16
     bne s11, a4, fail
-    li t1, SUM
+    li t1, CSR_MSTATUS_SUM
     csrc sstatus, t1
     /* user mode on the user alias of this program */
     la t0, u_body
@@ -232,7 +204,7 @@ m_after:
     EXPECT_TRAP 35, 8
     li t0, CSR_MSTATUS_MPP
     csrc mstatus, t0
-    li t0, MPRV | MPP_S
+    li t0, CSR_MSTATUS_MPRV | MPP_S
     csrs mstatus, t0
     li t0, 0x1000
     ld a0, 0(t0)
@@ -242,7 +214,7 @@ m_after:
     li t0, 0x1000
     ld a0, 0(t0)
     FAULT 37, 13, 0x1000
-    li t0, MPRV
+    li t0, CSR_MSTATUS_MPRV
     csrc mstatus, t0
     la t0, page_a
     ld a0, 24(t0)
