@@ -2,6 +2,33 @@
  * misaligned accesses and jumps, ebreak, access faults, mret/sret mode
  * changes, delegation to S, and the TSR/TW/TVM traps. */
 #include "test.h"
+
+/* case n: the last trap came from privilege mode `mpp` (mstatus.MPP saved
+ * in s9 by __mcatch) */
+.macro CHECK_MPP n, mpp
+    li t0, CSR_MSTATUS_MPP
+    and a0, s9, t0
+    CHECK \n, a0, \mpp
+.endm
+
+/* In S or U: sret, wfi and sfence.vma each trap as illegal instructions;
+ * then ecall back to M and check that (cases n, n+1, n+2). */
+.macro SYSTEM_OPS_ILLEGAL n
+    li s10, -1
+    sret
+    mv s6, s10
+    li s10, -1
+    wfi
+    mv s5, s10
+    li s10, -1
+    sfence.vma
+    mv s4, s10
+    ecall
+    CHECK \n, s6, 2
+    CHECK \n+1, s5, 2
+    CHECK \n+2, s4, 2
+.endm
+
     TEST_START
     CATCH_M
     li s10, -1
@@ -16,15 +43,11 @@
     GO_MODE MPP_U, 2f
 2:  ecall
     EXPECT_TRAP 4, 8
-    li t0, CSR_MSTATUS_MPP
-    and a0, s9, t0
-    CHECK 5, a0, MPP_U
+    CHECK_MPP 5, MPP_U
     GO_MODE MPP_S, 3f
 3:  ecall
     EXPECT_TRAP 6, 9
-    li t0, CSR_MSTATUS_MPP
-    and a0, s9, t0
-    CHECK 7, a0, MPP_S
+    CHECK_MPP 7, MPP_S
     /* illegal instructions: mtval holds the instruction bits */
     .word 0x00000000
     EXPECT_TRAP 8, 2
@@ -36,9 +59,7 @@
     EXPECT_TRAP 12, 2
     CHECK 13, s11, 0x4501
     .word 0x0200d0b3                  /* funct7 = 1 with OP funct3 5 is divu: legal */
-    li gp, 14
-    li t6, -1
-    bne s10, t6, fail
+    NO_TRAP 14
     .word 0x4000f0b3                  /* funct7 0x20 with funct3 7: illegal */
     EXPECT_TRAP 15, 2
     .word 0x0000700f                  /* MISC-MEM funct3 7: illegal */
@@ -60,9 +81,7 @@
     bne s11, a3, fail
     addi a3, s0, 6
     lh a0, 0(a3)                      /* aligned halfword: fine */
-    li gp, 22
-    li t6, -1
-    bne s10, t6, fail
+    NO_TRAP 22
     /* misaligned jump target: cause 0 on the jump, tval = target, rd unchanged */
     li ra, 0x55
     la t0, 4f
@@ -85,9 +104,7 @@
     li gp, 27
     bne s11, t0, fail
     .word 0x00001363                  /* bne x0, x0, .+6: not taken, no trap */
-    li gp, 28
-    li t6, -1
-    bne s10, t6, fail
+    NO_TRAP 28
     /* ebreak: cause 3, mepc = the ebreak */
 8:  ebreak
     EXPECT_TRAP 29, 3
@@ -122,11 +139,11 @@
     CHECK 38, a0, (1 << 7) | CSR_MSTATUS_MIE
     csrci mstatus, CSR_MSTATUS_MIE
     /* mret to a lower mode clears MPRV */
-    li t0, 1 << 17
+    li t0, CSR_MSTATUS_MPRV
     csrs mstatus, t0
     GO_MODE MPP_S, 11f
 11: ecall
-    li t0, 1 << 17
+    li t0, CSR_MSTATUS_MPRV
     and a0, s9, t0
     CHECK 39, a0, 0
     /* privileged instructions in the wrong mode are illegal */
@@ -137,19 +154,7 @@
     ecall
     CHECK 40, s6, 2
     GO_MODE MPP_U, 13f
-13: li s10, -1
-    sret
-    mv s6, s10
-    li s10, -1
-    wfi
-    mv s5, s10
-    li s10, -1
-    sfence.vma
-    mv s4, s10
-    ecall
-    CHECK 41, s6, 2
-    CHECK 42, s5, 2
-    CHECK 43, s4, 2
+13: SYSTEM_OPS_ILLEGAL 41
     /* delegation: ecall from U and illegal instructions go to S */
     la t0, __scatch
     csrw stvec, t0
@@ -158,9 +163,7 @@
     /* ... but a trap taken in M stays in M */
     .word 0
     EXPECT_TRAP 44, 2
-    li t0, CSR_MSTATUS_MPP
-    and a0, s9, t0
-    CHECK 45, a0, MPP_M
+    CHECK_MPP 45, MPP_M
     GO_MODE MPP_S, 14f
 14: li s10, -1
     .word 0xffffffff                  /* illegal in S: handled by S */
@@ -196,19 +199,7 @@
     li t0, (1 << 22) | (1 << 21) | (1 << 20)
     csrs mstatus, t0
     GO_MODE MPP_S, 16f
-16: li s10, -1
-    sret
-    mv s6, s10
-    li s10, -1
-    wfi
-    mv s5, s10
-    li s10, -1
-    sfence.vma
-    mv s4, s10
-    ecall
-    CHECK 53, s6, 2
-    CHECK 54, s5, 2
-    CHECK 55, s4, 2
+16: SYSTEM_OPS_ILLEGAL 53
     li t0, (1 << 22) | (1 << 21) | (1 << 20)
     csrc mstatus, t0
     /* without them: sfence.vma in S is fine */
