@@ -35,7 +35,7 @@ def train(lib_path, kernel, disk, cycles):
 
 def main(argv):
     if len(argv) != 4:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        print("usage: " + __doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     try:
         train(argv[0], argv[1], argv[2], int(argv[3]))

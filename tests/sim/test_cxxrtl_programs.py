@@ -136,3 +136,21 @@ def test_feedback_wire_report_is_parsed():
     log = ("Module `soc' contains feedback arcs through wires:\n  core.a\n  decoder.b\n"
            "Module `soc' contains buffered combinatorial wires:\n  plic.x\n")
     assert feedback_wires(log) == ["core.a", "decoder.b"]
+
+
+def test_training_run_reports_bad_input(cxxrtl_model, tmp_path):
+    # The profiling run of the build (sim/cxxrtl/train.py) fails with a message, not a
+    # traceback, on a bad kernel; and prints its usage when called wrongly.
+    import subprocess
+    import sys
+    bad = tmp_path / "kernel"
+    bad.write_bytes(b"not an elf")
+    disk = tmp_path / "fs.img"
+    disk.write_bytes(bytes(1024))
+    r = subprocess.run([sys.executable, "-m", "sim.cxxrtl.train", str(cxxrtl_model), str(bad),
+                        str(disk), "1000"], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr == f"training run failed: {bad}: not an ELF file\n"
+    r = subprocess.run([sys.executable, "-m", "sim.cxxrtl.train"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr == "usage: python -m sim.cxxrtl.train LIB KERNEL DISK CYCLES\n"
