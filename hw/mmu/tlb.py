@@ -111,9 +111,9 @@ class TLB(wiring.Component):
         for i, e in enumerate(slots):
             m.d.comb += match[i].eq(e.valid & (e.g | (e.asid == self.lookup_asid)) &
                                     _covers(e, self.lookup_vpn))
-        # A priority chain of 2:1 muxes rather than a one-hot AND-OR mux: the
-        # same answer (at most one slot matches in normal operation), and a
-        # simulator only evaluates the chain down to the first match.
+        # A priority chain of 2:1 muxes (the lowest matching slot, as the
+        # comment above says) rather than a one-hot AND-OR mux: a simulator
+        # evaluates the chain only down to the first match.
         picked = Const(0, TLBEntryLayout.size)
         picked_index = Const(0, len(self.hit_index))
         for i in reversed(range(n)):
