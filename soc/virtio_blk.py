@@ -343,6 +343,21 @@ class VirtioBlock(wiring.Component):
                 with m.Elif(dma_done & dma.error):
                     on_error()
 
+            def desc_addr_state(name, dest, then):
+                """State ``name``: the address doubleword of descriptor ``cur`` arrives into
+                ``dest``; ask for its len/flags/next doubleword and go to ``then``."""
+                with m.State(name):
+                    dma_trouble(broken)
+                    with wait_dma():
+                        m.d.sync += dest.eq(dma.rdata)
+                        issue(desc_meta_addr)
+                        m.next = then
+
+            def post_used_id():
+                """Start writing the chain's head index into its used ring slot."""
+                issue(used_base + 4 + (slot << 3), write=True, value=head, nbytes=4)
+                m.next = "USED_ID"
+
             with m.State("IDLE"):
                 with m.If(abort):
                     m.d.sync += [abort.eq(0), next_idx.eq(0)]
@@ -379,12 +394,7 @@ class VirtioBlock(wiring.Component):
                         m.next = "DESC_ADDR"
 
             # ---- pass 1: walk the chain ----
-            with m.State("DESC_ADDR"):
-                dma_trouble(broken)
-                with wait_dma():
-                    m.d.sync += d_addr.eq(dma.rdata)
-                    issue(desc_meta_addr)
-                    m.next = "DESC_META"
+            desc_addr_state("DESC_ADDR", d_addr, then="DESC_META")
 
             with m.State("DESC_META"):
                 dma_trouble(broken)
@@ -456,8 +466,7 @@ class VirtioBlock(wiring.Component):
                 in_range = (sector <= capacity) & (n_sectors <= capacity - sector)
                 with m.If(~have_status):
                     m.d.sync += used_len.eq(0)
-                    m.next = "USED_ID"
-                    issue(used_base + 4 + (slot << 3), write=True, value=head, nbytes=4)
+                    post_used_id()
                 with m.Elif(bad_header):
                     m.d.sync += result.eq(BLK_S_IOERR)
                     m.next = "STATUS"
@@ -486,12 +495,37 @@ class VirtioBlock(wiring.Component):
                 m.d.sync += result.eq(BLK_S_IOERR)
                 m.next = "STATUS"
 
-            with m.State("XFER_DESC_ADDR"):
-                dma_trouble(broken)
-                with wait_dma():
-                    m.d.sync += ptr.eq(dma.rdata)
-                    issue(desc_meta_addr)
-                    m.next = "XFER_DESC_META"
+            st = self.storage
+
+            def storage_cmd_state(name, write, then):
+                """State ``name``: hand the storage a read or write command for ``sector``."""
+                with m.State(name):
+                    m.d.comb += [st.cmd.valid.eq(1), st.cmd.payload.write.eq(write),
+                                 st.cmd.payload.sector.eq(sector)]
+                    with m.If(st.cmd.ready):
+                        m.next = then
+
+            def storage_resp_state(name, on_ok):
+                """State ``name``: take the storage's response for the sector just moved."""
+                with m.State(name):
+                    m.d.comb += st.resp.ready.eq(1)
+                    with m.If(st.resp.valid):
+                        with m.If(abort):
+                            m.next = "IDLE"
+                        with m.Elif(st.resp.payload.error):
+                            data_error()
+                        with m.Else():
+                            on_ok()
+
+            def sector_done(then):
+                """One sector fully moved: finish the request, or go on with the next one."""
+                with m.If(sectors_left == 1):
+                    m.next = "STATUS"
+                with m.Else():
+                    m.d.sync += [sectors_left.eq(sectors_left - 1), sector.eq(sector + 1)]
+                    m.next = then
+
+            desc_addr_state("XFER_DESC_ADDR", ptr, then="XFER_DESC_META")
 
             with m.State("XFER_DESC_META"):
                 dma_trouble(broken)
@@ -529,12 +563,7 @@ class VirtioBlock(wiring.Component):
                     with m.Else():
                         m.next = "FILL"
 
-            st = self.storage
-            with m.State("SWRITE_CMD"):
-                m.d.comb += [st.cmd.valid.eq(1), st.cmd.payload.write.eq(1),
-                             st.cmd.payload.sector.eq(sector)]
-                with m.If(st.cmd.ready):
-                    m.next = "SWRITE_DATA"
+            storage_cmd_state("SWRITE_CMD", write=1, then="SWRITE_DATA")
 
             with m.State("SWRITE_DATA"):
                 m.d.comb += [st.wdata.valid.eq(1), st.wdata.payload.eq(buf_rd.data)]
@@ -543,25 +572,10 @@ class VirtioBlock(wiring.Component):
                     with m.If(widx == SECTOR_WORDS - 1):
                         m.next = "SWRITE_RESP"
 
-            with m.State("SWRITE_RESP"):
-                m.d.comb += st.resp.ready.eq(1)
-                with m.If(st.resp.valid):
-                    with m.If(abort):
-                        m.next = "IDLE"
-                    with m.Elif(st.resp.payload.error):
-                        data_error()
-                    with m.Elif(sectors_left == 1):
-                        m.next = "STATUS"
-                    with m.Else():
-                        m.d.sync += [sectors_left.eq(sectors_left - 1), sector.eq(sector + 1)]
-                        m.next = "FILL"
+            storage_resp_state("SWRITE_RESP", on_ok=lambda: sector_done(then="FILL"))
 
             # IN: storage -> buffer (one sector), then buffer -> memory.
-            with m.State("SREAD_CMD"):
-                m.d.comb += [st.cmd.valid.eq(1), st.cmd.payload.write.eq(0),
-                             st.cmd.payload.sector.eq(sector)]
-                with m.If(st.cmd.ready):
-                    m.next = "SREAD_DATA"
+            storage_cmd_state("SREAD_CMD", write=0, then="SREAD_DATA")
 
             with m.State("SREAD_DATA"):
                 m.d.comb += st.rdata.ready.eq(1)
@@ -572,15 +586,9 @@ class VirtioBlock(wiring.Component):
                     with m.If(widx == SECTOR_WORDS - 1):
                         m.next = "SREAD_RESP"
 
-            with m.State("SREAD_RESP"):
-                m.d.comb += st.resp.ready.eq(1)
-                with m.If(st.resp.valid):
-                    with m.If(abort):
-                        m.next = "IDLE"
-                    with m.Elif(st.resp.payload.error):
-                        data_error()
-                    with m.Else():
-                        m.next = "DRAIN"
+            def start_drain():
+                m.next = "DRAIN"
+            storage_resp_state("SREAD_RESP", on_ok=start_drain)
 
             with m.State("DRAIN"):
                 with m.If(remaining == 0):
@@ -596,12 +604,7 @@ class VirtioBlock(wiring.Component):
                     m.d.sync += [ptr.eq(ptr + 8), remaining.eq(remaining - 8)]
                     m.d.comb += widx_next.eq(widx + 1)
                     with m.If(widx == SECTOR_WORDS - 1):
-                        with m.If(sectors_left == 1):
-                            m.next = "STATUS"
-                        with m.Else():
-                            m.d.sync += [sectors_left.eq(sectors_left - 1),
-                                         sector.eq(sector + 1)]
-                            m.next = "SREAD_CMD"
+                        sector_done(then="SREAD_CMD")
                     with m.Else():
                         m.next = "DRAIN"
 
@@ -615,12 +618,10 @@ class VirtioBlock(wiring.Component):
             with m.State("STATUS_WAIT"):
                 def status_lost():
                     m.d.sync += used_len.eq(0)
-                    issue(used_base + 4 + (slot << 3), write=True, value=head, nbytes=4)
-                    m.next = "USED_ID"
+                    post_used_id()
                 dma_trouble(status_lost)
                 with wait_dma():
-                    issue(used_base + 4 + (slot << 3), write=True, value=head, nbytes=4)
-                    m.next = "USED_ID"
+                    post_used_id()
 
             with m.State("USED_ID"):
                 dma_trouble(broken)
