@@ -26,7 +26,7 @@ from amaranth.sim import Simulator
 
 from hw.core.core import Core
 
-__all__ = ["CoreTarget", "RunResult", "CLINT_BASE", "IRQ_LINES"]
+__all__ = ["CoreTarget", "RunResult", "RetireCounter", "simulate", "CLINT_BASE", "IRQ_LINES"]
 
 CLINT_BASE = 0x0200_0000
 CLINT_SIZE = 0x1_0000
@@ -45,6 +45,49 @@ class RunResult:
         self.cycles = cycles
         self.instret = instret
         self.traps = traps
+
+
+class RetireCounter:
+    """What a target's cycle loop tallies from the core's retire port: instructions
+    retired and traps taken, each report passed on to ``on_retire`` (when given) as a
+    dict of the port's fields."""
+
+    def __init__(self, port, on_retire=None):
+        self.port = port
+        self.on_retire = on_retire
+        self.fields = list(port.signature.members.keys())
+        self.instret = 0
+        self.traps = 0
+
+    def count(self, ctx):
+        """Call in a cycle where the port's ``valid`` is high."""
+        if ctx.get(self.port.trap):
+            self.traps += 1
+        else:
+            self.instret += 1
+        if self.on_retire is not None:
+            self.on_retire({name: ctx.get(getattr(self.port, name)) for name in self.fields})
+
+    def result(self, cycles, tohost):
+        """The run's RunResult; ``tohost`` is the value that ended it, None if the cycle
+        limit did."""
+        status = "limit" if tohost is None else "tohost"
+        return RunResult(status, tohost, cycles, self.instret, self.traps)
+
+
+def simulate(dut, bench, *, processes=(), vcd=None):
+    """Run testbench ``bench`` (with extra ``processes``) on ``dut`` under a 1 MHz clock
+    until it returns, writing a VCD to the path ``vcd`` when given."""
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    for process in processes:
+        sim.add_process(process)
+    sim.add_testbench(bench)
+    if vcd:
+        with sim.write_vcd(vcd):
+            sim.run()
+    else:
+        sim.run()
 
 
 def _format_retire(r):
@@ -106,6 +149,7 @@ class CoreTarget:
         ram = self.ram
         base, size = self.ram_base, self.ram_size
         tohost = self.image.tohost
+        retired = RetireCounter(ret, on_retire)
         result = {}
 
         async def bench(ctx):
@@ -118,8 +162,8 @@ class CoreTarget:
             latency = self.bus_latency
             pending = None
             wait = 0
-            cycles = instret = traps = 0
-            fields = list(ret.signature.members.keys())
+            cycles = 0
+            stop_value = None
             ev = core.mmu_events
             ev_fields = [n for n in ev.signature.members.keys() if n != "valid"]
             while cycles < max_cycles:
@@ -205,31 +249,16 @@ class CoreTarget:
                     sub = 0
                     mtime = (mtime + 1) & U64
                 if ctx.get(ret.valid):
-                    if ctx.get(ret.trap):
-                        traps += 1
-                    else:
-                        instret += 1
-                    if on_retire is not None:
-                        on_retire({name: ctx.get(getattr(ret, name)) for name in fields})
+                    retired.count(ctx)
                 if on_mmu_event is not None and ctx.get(ev.valid):
                     on_mmu_event(cycles, {n: ctx.get(getattr(ev, n)) for n in ev_fields})
                 if done_value is not None and done_value != 0:
-                    result.update(status="tohost", tohost=done_value)
+                    stop_value = done_value
                     break
-            else:
-                result.update(status="limit", tohost=None)
-            result.update(cycles=cycles, instret=instret, traps=traps)
+            result["run"] = retired.result(cycles, stop_value)
 
-        sim = Simulator(core)
-        sim.add_clock(1e-6)
-        sim.add_testbench(bench)
-        if vcd:
-            with sim.write_vcd(vcd):
-                sim.run()
-        else:
-            sim.run()
-        return RunResult(result["status"], result["tohost"], result["cycles"],
-                         result["instret"], result["traps"])
+        simulate(core, bench, vcd=vcd)
+        return result["run"]
 
 
 def _soc_target(**kwargs):

@@ -19,7 +19,7 @@ two.
   sleepers are not skipped.
 """
 
-from amaranth.sim import Simulator
+from sim.harness import RetireCounter, simulate
 
 from . import memmap
 from .soc import SoC
@@ -70,13 +70,12 @@ class SoCTarget:
                        mtime_freq=MTIME_HZ, **self.soc_args)
 
     def run(self, *, max_cycles, on_retire=None, vcd=None):
-        from sim.harness import RunResult
         soc = self.soc
         ret = soc.retire
         tohost = self.image.tohost
         tohost_row = soc.ram.word_index(tohost & ~7) if tohost is not None else None
+        retired = RetireCounter(ret, on_retire)
         result = {}
-        fields = list(ret.signature.members.keys())
 
         async def bench(ctx):
             for addr, blob in self.image.segments:
@@ -84,7 +83,8 @@ class SoCTarget:
             ctx.set(soc.uart_tx.ready, 1)
             pending_in = bytearray(self.uart_input)
             released = self.uart_prompt is None
-            cycles = instret = traps = 0
+            cycles = 0
+            stop_value = None
             while cycles < max_cycles:
                 # Offer the next input byte.
                 offered = released and bool(pending_in)
@@ -103,12 +103,7 @@ class SoCTarget:
                 if offered and rx_ready:
                     del pending_in[0]
                 if rvalid:
-                    if ctx.get(ret.trap):
-                        traps += 1
-                    else:
-                        instret += 1
-                    if on_retire is not None:
-                        on_retire({name: ctx.get(getattr(ret, name)) for name in fields})
+                    retired.count(ctx)
                 if ctx.get(soc.wfi):
                     now = ctx.get(soc.clint.mtime_reg)
                     cmp = ctx.get(soc.clint.mtimecmp_reg)
@@ -117,20 +112,9 @@ class SoCTarget:
                 if tohost_row is not None:
                     value = ctx.get(soc.ram.mem.data[tohost_row])
                     if value:
-                        result.update(status="tohost", tohost=value)
+                        stop_value = value
                         break
-            else:
-                result.update(status="limit", tohost=None)
-            result.update(cycles=cycles, instret=instret, traps=traps)
+            result["run"] = retired.result(cycles, stop_value)
 
-        sim = Simulator(soc)
-        sim.add_clock(1e-6)
-        sim.add_process(self.disk.process(soc.storage))
-        sim.add_testbench(bench)
-        if vcd:
-            with sim.write_vcd(vcd):
-                sim.run()
-        else:
-            sim.run()
-        return RunResult(result["status"], result["tohost"], result["cycles"],
-                         result["instret"], result["traps"])
+        simulate(soc, bench, processes=[self.disk.process(soc.storage)], vcd=vcd)
+        return result["run"]
