@@ -235,18 +235,26 @@ sys_open(void)
   return fd;
 }
 
+// mkdir and mknod: make the new inode in a transaction of its own and let
+// go of it at once; 0 if it was made, -1 if not.
+static int
+make_node(char *path, short type, short major, short minor)
+{
+  begin_op();
+  struct inode *ip = create(path, type, major, minor);
+  if(ip)
+    iunlockput(ip);
+  end_op();
+  return ip ? 0 : -1;
+}
+
 uint64
 sys_mkdir(void)
 {
   char path[MAXPATH];
   if(path_arg(0, path) < 0)
     return -1;
-  begin_op();
-  struct inode *ip = create(path, T_DIR, 0, 0);
-  if(ip)
-    iunlockput(ip);
-  end_op();
-  return ip ? 0 : -1;
+  return make_node(path, T_DIR, 0, 0);
 }
 
 uint64
@@ -260,12 +268,7 @@ sys_mknod(void)
     return -1;
   if(major < 0 || major >= NDEV || minor < 0 || minor > 0x7fff)
     return -1;
-  begin_op();
-  struct inode *ip = create(path, T_DEVICE, major, minor);
-  if(ip)
-    iunlockput(ip);
-  end_op();
-  return ip ? 0 : -1;
+  return make_node(path, T_DEVICE, major, minor);
 }
 
 uint64
