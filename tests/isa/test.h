@@ -138,6 +138,16 @@ __test_body:
     sfence.vma
 .endm
 
+/* Three zeroed page-aligned page tables in .data, one per Sv39 level:
+ * pt_root, pt_l1, pt_l0. */
+.macro SV39_TABLES
+    .data
+    .align 12
+pt_root: .fill 512, 8, 0
+pt_l1:   .fill 512, 8, 0
+pt_l0:   .fill 512, 8, 0
+.endm
+
 /* Passing end of a program. */
 .macro TEST_PASS
     li a0, 1

@@ -222,11 +222,7 @@ m_after:
     csrw satp, zero
     TEST_PASS
 
-    .data
-    .align 12
-pt_root: .fill 512, 8, 0
-pt_l1:   .fill 512, 8, 0
-pt_l0:   .fill 512, 8, 0
+    SV39_TABLES
 page_a:  .dword 0xaaaa0001, 0xaaaa0002, 0, 0
     .align 12
 page_b:  .dword 0xbbbb0001, 0xbbbb0002, 0, 0

@@ -29,10 +29,6 @@
     csrw satp, zero
     TEST_PASS
 
-    .data
-    .align 12
-pt_root: .fill 512, 8, 0
-pt_l1:   .fill 512, 8, 0
-pt_l0:   .fill 512, 8, 0
+    SV39_TABLES
 page_a:  .dword 0x5a5a0001, 0
     .align 12
