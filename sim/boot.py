@@ -204,7 +204,7 @@ def interactive(session, term, status_clear):
     (sleeping in wfi, no output, no typed input) it runs small batches, waits for typed
     input a little after each, and never lets simulated time run ahead of wall time.
     (An idle xv6 costs about 2.4 k cycles per 10 ms timer tick: on cxxrtl an idle shell
-    uses about 2 % of a core.)"""
+    uses about a sixth of a core, paced to real time.)"""
     engine = session.engine
     batch = BATCH[engine.name]
     drained_at = None
