@@ -80,16 +80,15 @@ def test_access_faults(cxxrtl_model, programs):
     assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 4)
 
 
-def uart_dialogue(engine_name, image):
-    """Wait for the program's '?', let it go to sleep in wfi, then type 'ok'.  (Typed
-    while it is between its `got < 2` check and the wfi, the bytes would be taken by
-    the interrupt before the wfi, which then sleeps for ever: the program's race.)"""
+def uart_dialogue(engine_name, image, delay=1000):
+    """Wait for the program's '?', ``delay`` cycles more, then type 'ok'."""
     e = make_engine(engine_name, ram_size=RAM)
     e.load(image)
     e.set_tohost(image.tohost)
     assert e.run(20_000, stop_on_tx=True) == STOP_TX
     assert e.tx_take() == b"?"
-    assert e.run(1000) == STOP_LIMIT
+    if delay:
+        assert e.run(delay) == STOP_LIMIT
     e.rx_push(b"ok")
     reason = e.run(40_000)
     return reason, e.stats()
@@ -97,6 +96,14 @@ def uart_dialogue(engine_name, image):
 
 def test_uart_input(cxxrtl_model, programs):
     reason, s = uart_dialogue("cxxrtl", programs["uart_rx"])
+    assert (reason, s.tohost) == (STOP_TOHOST, 1)
+
+
+@pytest.mark.parametrize("delay", [0, 7, 23])
+def test_uart_input_at_any_moment(cxxrtl_model, programs, delay):
+    # Typed while the program is still setting up or between its check and its wfi:
+    # it checks with interrupts masked, so no wakeup is lost.
+    reason, s = uart_dialogue("cxxrtl", programs["uart_rx"], delay)
     assert (reason, s.tohost) == (STOP_TOHOST, 1)
 
 
