@@ -19,7 +19,8 @@ Micro-architecture: a multi-cycle state machine, one instruction at a time.
   (or MEM_XLATE) skips the MMU and starts the bus transfer itself.  With a
   zero-wait-state memory an ALU instruction then takes 2 cycles, a store
   3, a load 4 (read data are registered before they are extended and
-  written back), an AMO 5, a CSR instruction 3, a multiply 6, a divide 68
+  written back), an AMO 5, a successful SC 5 (the reservation is checked in a cycle of
+  its own), a CSR instruction 3, a multiply 6, a divide 68
   (W forms 36); a TLB hit in the MMU costs 2 extra cycles, a walk more.
 * Every state that needs the bus is a core state; while the core waits
   for a translation, the MMU's page-table walker owns the bus.  The two
@@ -264,7 +265,12 @@ class Core(wiring.Component):
         # Physical addresses are 56 bits; without translation the upper
         # virtual bits must be zero, or the access faults.
         fetch_unmapped = (priv == Priv.M) | satp_bare
-        data_unmapped = (data_priv == Priv.M) | satp_bare
+        # For data, registered: priv, mstatus and satp change only when an
+        # instruction commits (CSR write, trap, xRET), and every data access is
+        # at least two cycles later (FETCH, EXEC, then MEM_XLATE), so the copy is
+        # always current there.  It keeps the MPRV/MPP mux off the bus address path.
+        data_unmapped = Signal()
+        m.d.sync += data_unmapped.eq((data_priv == Priv.M) | satp_bare)
 
         # ---- CSR instruction operands ----
         csr_src = Mux(f3[2], dec.rs1, rs1)                   # uimm or rs1
@@ -490,9 +496,9 @@ class Core(wiring.Component):
                     with m.If(data_unmapped & (mem_vaddr[56:64] != 0)):
                         raise_trap(Mux(store_like_cause, Cause.STORE_ACCESS,
                                        Cause.LOAD_ACCESS), mem_vaddr)
-                    with m.Elif(is_sc & ~(resv_valid & (resv_addr == data_fast_paddr))):
-                        m.d.sync += resv_valid.eq(0)
-                        commit(pc_plus_4, rd=dec.rd, value=1)
+                    with m.Elif(is_sc):
+                        m.d.sync += mem_paddr.eq(data_fast_paddr)
+                        m.next = "SC_CHECK"
                     with m.Else():
                         m.d.sync += mem_paddr.eq(data_fast_paddr)
                         memory_access(data_fast_paddr, wait_state="MEM_BUS")
@@ -511,13 +517,21 @@ class Core(wiring.Component):
                             m.d.sync += [dp_valid.eq(1), dp_vpn.eq(mem_vaddr[12:]),
                                          dp_ppn.eq(mmu.data.paddr[12:]),
                                          dp_store_ok.eq(~is_read)]
-                            with m.If(is_sc & ~(resv_valid & (resv_addr == mmu.data.paddr))):
-                                # SC without a matching reservation fails: rd = 1, no store.
-                                m.d.sync += resv_valid.eq(0)
-                                commit(pc_plus_4, rd=dec.rd, value=1)
+                            m.d.sync += mem_paddr.eq(mmu.data.paddr)
+                            with m.If(is_sc):
+                                m.next = "SC_CHECK"
                             with m.Else():
-                                m.d.sync += mem_paddr.eq(mmu.data.paddr)
                                 m.next = "MEM_BUS"
+
+            with m.State("SC_CHECK"):
+                # A cycle of its own for the reservation compare, off the path
+                # from the address to the bus.
+                with m.If(resv_valid & (resv_addr == mem_paddr)):
+                    m.next = "MEM_BUS"
+                with m.Else():
+                    # SC without a matching reservation fails: rd = 1, no store.
+                    m.d.sync += resv_valid.eq(0)
+                    commit(pc_plus_4, rd=dec.rd, value=1)
 
             with m.State("MEM_BUS"):
                 memory_access(mem_paddr)
