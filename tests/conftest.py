@@ -34,16 +34,11 @@ def xv6_files():
 
 
 @pytest.fixture(scope="session")
-def xv6_build():
-    """Paths of the built kernel and file system image."""
-    kernel = xv6_console.BUILD_DIR / "kernel"
-    fs_img = xv6_console.BUILD_DIR / "fs.img"
-    missing = [str(p) for p in (kernel, fs_img) if not p.is_file()]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} missing: run `make xv6` first", pytrace=False)
+def xv6_build(xv6_files):
+    """Paths of the built kernel and file system image, QEMU present."""
     if shutil.which(xv6_console.QEMU) is None:
         pytest.fail(f"{xv6_console.QEMU} not found: run `make toolchain`", pytrace=False)
-    return kernel, fs_img
+    return xv6_files
 
 
 @pytest.fixture(scope="module")
