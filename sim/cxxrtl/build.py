@@ -34,7 +34,8 @@ DRIVER = Path(__file__).with_name("driver.cc")
 # * splitnets -driver on FEEDBACK_WIRES: wires whose bits feed each other through
 #   logic (word-level false loops, no bit-level loop) would make CXXRTL settle every
 #   cycle twice (0.35 without); split by driver they are plain wires.  A change of the
-#   design that creates another such wire is reported by check_log() and the tests.
+#   design that creates another such wire is reported by the build (feedback_wires())
+#   and fails a test.
 FEEDBACK_WIRES = ("core.mmu.itlb.hit_entry", "decoder.bus__addr")
 YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; opt -nodffe -nosdff; "
                 "splitnets -driver " + " ".join(f"w:{w}" for w in FEEDBACK_WIRES) + "; "
