@@ -76,12 +76,15 @@ class CxxrtlEngine:
 
     name = "cxxrtl"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None):
-        from .cxxrtl.build import BuildError, build_model
-        try:
-            lib_path = build_model(_new_soc(ram_size), log=log)
-        except BuildError as e:
-            raise EngineError(str(e)) from None
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None):
+        """Builds (or finds) the model for ``ram_size``; or loads the library ``lib_path``
+        as it is (the build's profiling run uses this)."""
+        if lib_path is None:
+            from .cxxrtl.build import BuildError, build_model
+            try:
+                lib_path = build_model(_new_soc(ram_size), log=log)
+            except BuildError as e:
+                raise EngineError(str(e)) from None
         lib = ctypes.CDLL(str(lib_path))
         p, u64, i32 = ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int
         buf = ctypes.c_char_p
