@@ -11,6 +11,12 @@ r"""The system on chip: core, interconnect, RAM, CLINT, PLIC, UART and virtio bl
 Only the RAM serves bursts (hw/bus.py); its first beat comes ``ram_latency`` cycles
 after the request (1: the block RAM's timing; more stands in for a slower memory).
 
+Main memory is that block RAM by default.  With ``memory=SDRAMConfig(...)``
+(soc/sdram/) it is an SDRAM controller instead: with ``model=True`` the chip model sits
+inside the SoC (the board configuration in simulation; its storage is the debug item
+``sdram_chip mem``, a byte image of the RAM like ``ram mem``), else the chip's pins are
+the port ``sdram`` (the board top connects them).
+
 External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
 serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device)
 and the core's observation ports ``retire``, ``mmu_events`` and ``wfi``.
@@ -45,14 +51,26 @@ __all__ = ["SoC"]
 class SoC(wiring.Component):
     def __init__(self, *, ram_size=memmap.DEFAULT_RAM_SIZE, itlb_entries=8, dtlb_entries=8,
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
-                 uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1):
+                 uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1, memory=None):
+        self.memory = memory
+        if memory is not None:
+            ram_size = memory.geometry.size
         self.ram_size = ram_size
         self.ram_latency = ram_latency
         self.clk_freq = clk_freq
         self.mtime_freq = mtime_freq
         self.has_cpu = cpu
 
-        self.ram = RAM(size=ram_size, base=memmap.RAM_BASE, latency=ram_latency)
+        self.sdram_chip = None
+        if memory is None:
+            self.ram = RAM(size=ram_size, base=memmap.RAM_BASE, latency=ram_latency)
+        else:
+            from .sdram.controller import SDRAMController
+            self.ram = SDRAMController(memory.timing, memory.geometry, base=memmap.RAM_BASE,
+                                       read_delay=memory.read_delay)
+            if memory.model:
+                from .sdram.model import SDRAMModel
+                self.sdram_chip = SDRAMModel(memory.timing, memory.geometry)
         self.clint = CLINT(clk_freq=clk_freq, mtime_freq=mtime_freq)
         self.plic = PLIC()
         self.uart = UART16550(rx_timeout=uart_rx_timeout)
@@ -65,6 +83,9 @@ class SoC(wiring.Component):
             "uart_tx": Out(stream.Signature(8)),
             "storage": Out(StorageSignature()),
         }
+        if memory is not None and not memory.model:
+            from .sdram.pins import SDRAMPinsSignature
+            members["sdram"] = Out(SDRAMPinsSignature(memory.geometry))
         if cpu:
             from hw.core.core import Core
             from hw.core.retire import RetireSignature
@@ -101,6 +122,11 @@ class SoC(wiring.Component):
 
         # Slaves.
         wiring.connect(m, self.decoder.ram, self.ram.bus)
+        if self.sdram_chip is not None:
+            m.submodules.sdram_chip = self.sdram_chip
+            wiring.connect(m, self.ram.pins, self.sdram_chip.pins)
+        elif self.memory is not None:
+            wiring.connect(m, self.ram.pins, wiring.flipped(self.sdram))
         wiring.connect(m, self.decoder.clint, self.clint.bus)
         wiring.connect(m, self.decoder.plic, self.plic.bus)
         wiring.connect(m, self.decoder.uart0, self.uart.bus)
