@@ -52,6 +52,9 @@ def build_parser():
     r.add_argument("--vcd", help="write a VCD waveform to this file (slow)")
     sub.add_parser("boot", add_help=False,
                    help="boot xv6 on the SoC (make sim; options: python -m sim boot --help)")
+    sub.add_parser("ref", add_help=False,
+                   help="run an ELF on the golden model (ISA simulator) alone (options: "
+                        "python -m sim ref --help)")
     sub.add_parser("wave", add_help=False,
                    help="waveforms of page-table walks over PTE_S pages (make wave; options: "
                         "python -m sim wave --help)")
@@ -125,6 +128,9 @@ def main(argv=None):
     if argv[:1] == ["boot"]:
         from .boot import main as boot_main
         return boot_main(argv[1:])
+    if argv[:1] == ["ref"]:
+        from .ref.run import main as ref_main
+        return ref_main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
