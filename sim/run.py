@@ -55,6 +55,9 @@ def build_parser():
     sub.add_parser("ref", add_help=False,
                    help="run an ELF on the golden model (ISA simulator) alone (options: "
                         "python -m sim ref --help)")
+    sub.add_parser("difftest", add_help=False,
+                   help="the RTL and the golden model in lock-step (options: python -m sim "
+                        "difftest --help)")
     sub.add_parser("wave", add_help=False,
                    help="waveforms of page-table walks over PTE_S pages (make wave; options: "
                         "python -m sim wave --help)")
@@ -131,6 +134,9 @@ def main(argv=None):
     if argv[:1] == ["ref"]:
         from .ref.run import main as ref_main
         return ref_main(argv[1:])
+    if argv[:1] == ["difftest"]:
+        from .difftest.cli import main as difftest_main
+        return difftest_main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -83,14 +83,18 @@ RETIRE_FIELDS = ("order", "pc", "insn", "priv", "rd", "rd_wdata", "mem_addr", "m
 
 class Retire:
     """What one step did (hw/core/retire.py describes the fields), plus
-    ``csr_writes``: the (address, value) pairs a CSR instruction wrote."""
+    ``csr_writes``: the (address, value written) pairs of a CSR instruction."""
     __slots__ = RETIRE_FIELDS + ("csr_writes",)
 
-    def __init__(self, **fields):
-        for name in self.__slots__:
-            setattr(self, name, fields.get(name, 0))
-        if not self.csr_writes:
-            self.csr_writes = ()
+    def __init__(self, order, pc, insn, priv, rd=0, rd_wdata=0, mem_addr=0, mem_rmask=0,
+                 mem_wmask=0, mem_rdata=0, mem_wdata=0, trap=0, intr=0, cause=0, tval=0,
+                 csr_writes=()):
+        self.order, self.pc, self.insn, self.priv = order, pc, insn, priv
+        self.rd, self.rd_wdata = rd, rd_wdata
+        self.mem_addr, self.mem_rmask, self.mem_wmask = mem_addr, mem_rmask, mem_wmask
+        self.mem_rdata, self.mem_wdata = mem_rdata, mem_wdata
+        self.trap, self.intr, self.cause, self.tval = trap, intr, cause, tval
+        self.csr_writes = csr_writes
 
     def as_dict(self):
         return {name: getattr(self, name) for name in RETIRE_FIELDS}
@@ -559,7 +563,7 @@ class Hart:
 
     def take_interrupt(self, cause):
         """Take interrupt ``cause`` now (before the instruction at pc); its record."""
-        rec = Retire(order=self.order, pc=self.pc, priv=self.priv, trap=1, intr=1, cause=cause)
+        rec = Retire(self.order, self.pc, 0, self.priv, trap=1, intr=1, cause=cause)
         self._enter_trap(cause, 0, True, self.pc)
         self.order += 1
         self.cycles += 1

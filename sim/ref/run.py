@@ -16,13 +16,12 @@ import sys
 import time
 
 from sim.elf import BadElf, load_elf
-from sim.harness import RunResult, _format_retire
+from sim.harness import RunResult
 from sim.run import EXIT_BAD_ELF, EXIT_FAIL, EXIT_LIMIT, EXIT_PASS, EXIT_USAGE, _size
 
-from .csr import CSR_NAMES
-from .decode import disassemble
 from .hart import Config, Hart
 from .platform import HarnessPlatform
+from .trace import format_record
 
 __all__ = ["main", "run_elf", "load_program", "RAM_BASE"]
 
@@ -68,17 +67,6 @@ def new_hart(image, ram, env, config=Config()):
     return hart
 
 
-def format_record(rec):
-    """One trace line: the runner's format (sim/harness.py), the disassembly and
-    the CSR writes."""
-    line = _format_retire(rec.as_dict())
-    if rec.insn:
-        line += f"   ; {disassemble(rec.insn)}"
-    for addr, value in rec.csr_writes:
-        line += f"  {CSR_NAMES.get(addr, hex(addr))}<-{value:#x}"
-    return line
-
-
 def run_elf(path, *, max_steps=10_000_000, trace=False, config=Config(), ram_size=None,
             out=sys.stdout):
     """Run one ELF on the model; returns (exit status, message, RunResult or None).
@@ -90,7 +78,8 @@ def run_elf(path, *, max_steps=10_000_000, trace=False, config=Config(), ram_siz
     env = HarnessPlatform(out=lambda b: (out.write(b.decode("latin-1")), out.flush()))
     hart = new_hart(image, ram, env, config)
     t0 = time.process_time()
-    hart.run(max_steps, on_retire=(lambda rec: print(format_record(rec), file=out)) if trace
+    hart.run(max_steps, on_retire=(lambda rec: print(format_record(rec, rec.csr_writes),
+                                                            file=out)) if trace
              else None)
     secs = time.process_time() - t0
     steps = hart.order
