@@ -474,7 +474,7 @@ class Generator:
             off += self.rng.choice([1, 2, 4]) % size or 1            # misaligned: traps
         a.emit(enc.alu_ri("addi", addr, GP_REG, off))
         r = self.rng.random()
-        if r < 0.5:
+        if r < 0.35:
             a.emit(enc.amo("lr", width, self.dst(), addr, 0))
             k = self.rng.random()
             if k < 0.2:
@@ -516,10 +516,34 @@ class Generator:
                    enc.load("ld", self.dst(), base, 0))
 
     def g_interrupts(self):
-        """Enable interrupts: software (SSIP), and the global enables."""
+        """Enable interrupts: software (SSIP), the supervisor timer (Sstc), the
+        enables in mie/sie and the global enables."""
         a = self.a
         r = self.rng.random()
-        if r < 0.4:
+        if self.mode[0] == "M" and r < 0.3:
+            # a whole scenario: SSIP, the CLINT's msip or Sstc's STIP soon pending,
+            # enabled, MIE on
+            t = self.dst()
+            if r < 0.1:
+                a.emit(enc.csr("csrrsi", 0, 2, CSR.MIE), enc.csr("csrrsi", 0, 2, CSR.MIP))
+            elif r < 0.2:
+                a.emit(enc.csr("csrrs", t, 0, CSR.TIME), enc.alu_ri("addi", t, t, 3),
+                       enc.csr("csrrw", 0, t, CSR.STIMECMP), enc.alu_ri("addi", t, 0, 0x20),
+                       enc.csr("csrrs", 0, t, CSR.MIE))
+            else:
+                self.mprv_off()
+                a.emit(enc.csr("csrrsi", 0, 8, CSR.MIE), enc.lui(t, CLINT >> 12),
+                       enc.alu_ri("addi", self.dst(), 0, 1),
+                       enc.store("sw", self.recent[-1], t, 0))
+            a.emit(enc.csr("csrrsi", 0, 8, CSR.MSTATUS))
+        elif r < 0.2:
+            t = self.dst()
+            a.emit(enc.csr("csrrs", t, 0, CSR.TIME),
+                   enc.alu_ri("addi", t, t, self.rng.randrange(5, 100)),
+                   enc.csr("csrrw", 0, t, CSR.STIMECMP),
+                   enc.alu_ri("addi", t, 0, 0x20),
+                   enc.csr("csrrs", 0, t, CSR.MIE if self.mode[0] == "M" else CSR.SIE))
+        elif r < 0.4:
             a.emit(enc.csr("csrrsi", 0, 2, CSR.MIP if self.mode[0] == "M" else CSR.SIP))
         elif r < 0.7:
             a.emit(enc.csr("csrrsi", 0, 8, CSR.MSTATUS) if self.mode[0] == "M"
