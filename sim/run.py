@@ -64,6 +64,16 @@ def build_parser():
     return p
 
 
+def tohost_verdict(tohost):
+    """(exit status, message) for the value a program stored to tohost: 1 = pass,
+    (n << 1) | 1 = test case n failed, anything else is not a pass/fail code."""
+    if tohost == 1:
+        return EXIT_PASS, "PASS"
+    if tohost & 1:
+        return EXIT_FAIL, f"FAIL: test case {tohost >> 1}"
+    return EXIT_FAIL, f"FAIL: tohost = {tohost:#x} (not a pass/fail code)"
+
+
 def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", bus_latency=0,
             ram_size=None, mtime_div=1,
             mmu="sv39", vcd=None, out=sys.stdout):

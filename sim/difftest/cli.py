@@ -26,6 +26,7 @@ import sys
 import time
 
 from sim.ref.run import ProgramError, add_model_options, config_from, load_program
+from sim.run import tohost_verdict
 
 from .lockstep import Divergence
 from .mirror import ModelLimit
@@ -85,11 +86,8 @@ def _program_status(outcome, name):
     """Exit status and message for a bare-metal run that did not diverge."""
     if outcome.stop == "limit" or not outcome.tohost:
         return EXIT_LIMIT, f"{name}: no tohost write within the cycle limit"
-    if outcome.tohost == 1:
-        return EXIT_OK, f"{name}: PASS"
-    if outcome.tohost & 1:
-        return EXIT_FAIL, f"{name}: FAIL: test case {outcome.tohost >> 1} (RTL and model agree)"
-    return EXIT_FAIL, f"{name}: FAIL: tohost = {outcome.tohost:#x} (RTL and model agree)"
+    status, message = tohost_verdict(outcome.tohost)
+    return status, f"{name}: {message}" + (" (RTL and model agree)" if status else "")
 
 
 def run_image(image, name, args, config, err):
@@ -101,13 +99,13 @@ def run_image(image, name, args, config, err):
         kind = "core target (pysim)"
         outcome = run_core_target(image, ram_size, lock, max_cycles=args.max_cycles)
     else:
-        from sim.engine import EngineError, make_engine
+        from sim.engine import EngineError
         from soc import memmap
         if image.entry != memmap.RESET_PC:
             raise InputError(f"{name}: entry point {image.entry:#x}, but the SoC starts at "
                              f"{memmap.RESET_PC:#x} (--target core runs any entry)")
         try:
-            engine = make_engine(args.engine, log=lambda m: print(f"[sim] {m}", file=err))
+            engine = new_engine(args.engine, err)
             engine.load(image)
             engine.set_tohost(image.tohost)
         except EngineError as e:
@@ -121,6 +119,25 @@ def run_image(image, name, args, config, err):
     status, message = _program_status(outcome, name)
     print(message, file=err if status else sys.stdout)
     return status
+
+
+_models = {}
+
+
+def new_engine(name, err):
+    """A fresh engine for the default SoC; the compiled model is found (or built) once
+    per process, not once per program."""
+    from sim.engine import CxxrtlEngine, EngineError, make_engine
+    if name != "cxxrtl":
+        return make_engine(name)
+    if name not in _models:
+        from sim.cxxrtl.build import BuildError, build_model
+        from soc.soc import SoC
+        try:
+            _models[name] = build_model(SoC(), log=lambda m: print(f"[sim] {m}", file=err))
+        except BuildError as e:
+            raise EngineError(str(e)) from None
+    return CxxrtlEngine(lib_path=_models[name])
 
 
 def bare_metal(args, config, err):
@@ -209,10 +226,10 @@ def xv6(args, config, err):
         print(f"\nerror: {e}", file=err)
         return EXIT_FAIL
     finally:
+        stats = engine.stats()
         engine.close()
     secs = time.process_time() - t0
     print(file=sys.stdout)
-    stats = engine.stats()
     print(f"difftest xv6 ({engine.name}): {lock.checked} records compared, no divergence; "
           f"boot to the prompt {boot_records} records in {boot_secs:.1f} s CPU; "
           f"everything {secs:.1f} s CPU ({lock.checked / secs:,.0f} records/s, "

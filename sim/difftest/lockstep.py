@@ -116,6 +116,17 @@ class Lockstep:
                                               f"{self._fmt(b)}"), field, rtl.order)
         if problem:
             raise Divergence(self._report(problem), "interrupt", rtl.order)
+    def finish_with_store(self, value):
+        """The RTL stopped as its next instruction stored ``value`` to tohost (its
+        record never came out): the model's next step must do the same."""
+        h = self.hart
+        model = h.step()
+        self.log.append((None, model))
+        if h.tohost != value:
+            what = (f"the RTL's last instruction wrote tohost = {value:#x}; the model's "
+                    f"({model.pc:#x}) did not (tohost {h.tohost})")
+            raise Divergence(self._report(what), "tohost", model.order)
+
     @staticmethod
     def _fmt(v):
         return f"{v:#x}" if isinstance(v, int) and v > 9 else str(v)
@@ -144,6 +155,9 @@ class Lockstep:
         RTL went on with an instruction: a problem after irq_latency instructions."""
         h = self.hart
         c = h.csr
+        if not c.mip_sw:                       # the common case: nothing set by software
+            self.irq_waiting = 0
+            return None
         sw = c.sw_pending() & (MIP_SSIP | MIP_STIP | MIP_SEIP) & c.mie
         if not sw:
             self.irq_waiting = 0
@@ -165,7 +179,7 @@ class Lockstep:
     def _report(self, what):
         lines = [f"DIVERGENCE at record {self.checked - 1}: {what}", "",
                  f"last {len(self.log)} records of the RTL:"]
-        lines += ["  " + format_record(rtl) for rtl, _ in self.log]
+        lines += ["  " + format_record(rtl) for rtl, _ in self.log if rtl is not None]
         lines += ["", f"last {len(self.log)} records of the golden model:"]
         lines += ["  " + format_record(m, m.csr_writes) for _, m in self.log]
         return "\n".join(lines)

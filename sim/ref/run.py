@@ -17,7 +17,7 @@ import time
 
 from sim.elf import BadElf, load_elf
 from sim.harness import RunResult
-from sim.run import EXIT_BAD_ELF, EXIT_FAIL, EXIT_LIMIT, EXIT_PASS, EXIT_USAGE, _size
+from sim.run import EXIT_BAD_ELF, EXIT_LIMIT, EXIT_USAGE, _size, tohost_verdict
 
 from .hart import Config, Hart
 from .platform import HarnessPlatform
@@ -92,11 +92,7 @@ def run_elf(path, *, max_steps=10_000_000, trace=False, config=Config(), ram_siz
         return EXIT_LIMIT, "error: WFI with no interrupt that could ever wake it", res
     if not hart.tohost:
         return EXIT_LIMIT, f"error: no tohost write within {max_steps} steps", res
-    if res.tohost == 1:
-        return EXIT_PASS, "PASS", res
-    if res.tohost & 1:
-        return EXIT_FAIL, f"FAIL: test case {res.tohost >> 1}", res
-    return EXIT_FAIL, f"FAIL: tohost = {res.tohost:#x} (not a pass/fail code)", res
+    return (*tohost_verdict(res.tohost), res)
 
 
 def add_model_options(p):

@@ -12,12 +12,6 @@ pytestmark = pytest.mark.skipif(not isa_build.have_toolchain(),
                                 reason="riscv64-unknown-elf-gcc not installed")
 
 
-@pytest.fixture(scope="session")
-def isa_elfs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("isa_difftest")
-    return {name: isa_build.build(name, out) for name in isa_build.programs()}
-
-
 @pytest.mark.parametrize("name", isa_build.programs())
 def test_isa_program_in_lockstep(name, isa_elfs):
     image, ram = load_program(str(isa_elfs[name]))

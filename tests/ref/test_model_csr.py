@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from hw.core.csr import CSR, CSRFile
 from sim.ref.csr import MSTATUS
-from tests.hw.test_csr import reference_illegal
+from tests.hw.test_csr import reference_illegal, write_csr
 from tests.ref.util import M64, csr_type, make_hart
 
 PRIVS = {"U": 0, "S": 1, "M": 3}
@@ -112,11 +112,7 @@ def rtl_interrupts(states):
     got = []
 
     async def write(ctx, addr, value):
-        ctx.set(dut.addr, addr)
-        ctx.set(dut.wdata, value)
-        ctx.set(dut.we, 1)
-        await ctx.tick()
-        ctx.set(dut.we, 0)
+        await write_csr(ctx, dut, addr, value)
 
     async def bench(ctx):
         for s in states:
