@@ -58,6 +58,10 @@ def build_parser():
     p.add_argument("--ram-latency", type=int, default=1, metavar="N",
                    help="cycles from a RAM request to its first beat (default 1, the block "
                         "RAM's timing; larger values stand in for a slower memory)")
+    p.add_argument("--board", default=None, metavar="NAME",
+                   help="simulate a board's configuration of the SoC (soc/board/: its clock, "
+                        "its SDRAM controller with the SDRAM chip model; cxxrtl only): "
+                        "ulx3s-85f (default: the simulated SoC with block RAM)")
     p.add_argument("--no-status", action="store_true", help="no status line while booting")
     from .wave.cli import add_wave_options
     add_wave_options(p, required_dir=False)
@@ -163,11 +167,12 @@ class Session:
 
 def start(args, log):
     return open_engine(args.engine, args.kernel, args.fs, ram_mb=args.ram_mb,
-                       ram_latency=args.ram_latency, persist=args.persist, log=log)
+                       ram_latency=args.ram_latency, persist=args.persist, log=log,
+                       board=args.board)
 
 
 def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20,
-                ram_latency=1, persist=False, log=None):
+                ram_latency=1, persist=False, log=None, board=None):
     """Check the inputs, build/load the engine, load the kernel and the disk.
 
     Returns (engine, DiskImage); raises UsageError or EngineError."""
@@ -176,12 +181,19 @@ def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20
         raise UsageError("--ram-mb must be a power of two")
     if ram_latency < 1:
         raise UsageError("--ram-latency must be at least 1 cycle")
+    if board is not None:
+        from soc.board import board as board_spec
+        try:
+            ram_size = board_spec(board).sdram.size
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     image = load_kernel(kernel, ram_size)
     try:
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:
         raise UsageError(f"disk: {e}") from None
-    engine = make_engine(engine_name, ram_size=ram_size, log=log, ram_latency=ram_latency)
+    engine = make_engine(engine_name, ram_size=ram_size, log=log, ram_latency=ram_latency,
+                         board=board)
     engine.load(image)
     engine.set_disk(disk.working_copy())
     return engine, disk
@@ -311,6 +323,17 @@ def main(argv=None):
         print("\n[sim] interrupted", file=err)
         result = EXIT_FAIL
     print(session.summary(), file=err)
+    if args.board:
+        try:
+            problem = engine.sdram_error()
+        except EngineError as e:
+            problem = (f"unreadable ({e})", "?", "?")
+        if problem:
+            print(f"error: the SDRAM chip model saw a timing error: {problem[0]} at cycle "
+                  f"{problem[1]} (bank {problem[2]})", file=err)
+            result = EXIT_FAIL
+        else:
+            print("[sim] SDRAM chip model: no timing or protocol errors", file=err)
     if wave:
         from .wave.cli import report
         capture = wave.finish(bytes(session.transcript).decode("latin-1"))

@@ -53,7 +53,11 @@ class Stats:
     mtime: int = 0
 
 
-def _new_soc(ram_size, ram_latency=1):
+def _new_soc(ram_size, ram_latency=1, board=None):
+    """The simulated SoC, or a board's configuration of it (soc/board/)."""
+    if board is not None:
+        from soc.board import board as board_spec
+        return board_spec(board).soc(simulation=True)
     from soc.soc import SoC
     return SoC(ram_size=ram_size, ram_latency=ram_latency)
 
@@ -76,13 +80,16 @@ class CxxrtlEngine:
 
     name = "cxxrtl"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, ram_latency=1):
-        """Builds (or finds) the model for ``ram_size`` and ``ram_latency`` (soc/ram.py);
-        or loads the library ``lib_path`` as it is (the build's profiling run uses this)."""
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, ram_latency=1,
+                 board=None):
+        """Builds (or finds) the model for ``ram_size`` and ``ram_latency`` (soc/ram.py),
+        or of ``board``'s configuration (soc/board/); or loads the library ``lib_path``
+        as it is (the build's profiling run uses this)."""
+        self.board = board
         if lib_path is None:
             from .cxxrtl.build import BuildError, build_model
             try:
-                lib_path = build_model(_new_soc(ram_size, ram_latency), log=log)
+                lib_path = build_model(_new_soc(ram_size, ram_latency, board), log=log)
             except BuildError as e:
                 raise EngineError(str(e)) from None
         lib = ctypes.CDLL(str(lib_path))
@@ -95,7 +102,8 @@ class CxxrtlEngine:
                 ("sim_get_disk", None, [p, buf]), ("sim_rx_push", None, [p, buf, u64]),
                 ("sim_rx_pending", u64, [p]), ("sim_tx_take", u64, [p, buf, u64]),
                 ("sim_set_tohost", i32, [p, u64]), ("sim_run", i32, [p, u64, i32]),
-                ("sim_stats", None, [p, ctypes.POINTER(u64)])):
+                ("sim_stats", None, [p, ctypes.POINTER(u64)]),
+                ("sim_peek", i32, [p, buf, ctypes.POINTER(u64)])):
             f = getattr(lib, fname)
             f.restype, f.argtypes = res, args
         self._lib = lib
@@ -167,6 +175,22 @@ class CxxrtlEngine:
         arr = (ctypes.c_uint64 * 9)()
         self._lib.sim_stats(self._h, arr)
         return Stats(*arr)
+
+    def peek(self, name):
+        """The value of the model's signal ``name`` (a CXXRTL debug name)."""
+        v = ctypes.c_uint64()
+        if self._lib.sim_peek(self._h, name.encode(), ctypes.byref(v)) != 0:
+            raise EngineError(f"the model has no signal {name!r} of at most 64 bits")
+        return v.value
+
+    def sdram_error(self):
+        """The board configuration's SDRAM chip model: None, or its first error as
+        (name, cycle, bank) (soc/sdram/model.py)."""
+        from soc.sdram.model import Error
+        code = self.peek("sdram_error")
+        if code == Error.NONE.value:
+            return None
+        return Error(code).name, self.peek("sdram_error_cycle"), self.peek("sdram_error_bank")
 
     # --- waveform capture (sim/wave/capture.py describes the windows) ---
 
@@ -288,9 +312,11 @@ class PysimEngine:
 
     name = "pysim"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1):
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1, board=None):
         from amaranth.hdl import Fragment
         from amaranth.sim import Simulator
+        if board is not None:
+            raise EngineError("the board configurations run on the cxxrtl engine only")
         self.soc = soc = _new_soc(ram_size, ram_latency)
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
@@ -482,9 +508,9 @@ class PysimEngine:
 ENGINES = {"cxxrtl": CxxrtlEngine, "pysim": PysimEngine}
 
 
-def make_engine(name, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1):
+def make_engine(name, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1, board=None):
     try:
         cls = ENGINES[name]
     except KeyError:
         raise EngineError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})") from None
-    return cls(ram_size=ram_size, log=log, ram_latency=ram_latency)
+    return cls(ram_size=ram_size, log=log, ram_latency=ram_latency, board=board)

@@ -14,8 +14,9 @@ after the request (1: the block RAM's timing; more stands in for a slower memory
 Main memory is that block RAM by default.  With ``memory=SDRAMConfig(...)``
 (soc/sdram/) it is an SDRAM controller instead: with ``model=True`` the chip model sits
 inside the SoC (the board configuration in simulation; its storage is the debug item
-``sdram_chip mem``, a byte image of the RAM like ``ram mem``), else the chip's pins are
-the port ``sdram`` (the board top connects them).
+``sdram_chip mem``, a byte image of the RAM like ``ram mem``; its checks are the output
+ports ``sdram_error``, ``sdram_error_cycle``, ``sdram_error_bank``, ``sdram_refreshes``),
+else the chip's pins are the port ``sdram`` (the board top connects them).
 
 External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
 serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device)
@@ -86,6 +87,12 @@ class SoC(wiring.Component):
         if memory is not None and not memory.model:
             from .sdram.pins import SDRAMPinsSignature
             members["sdram"] = Out(SDRAMPinsSignature(memory.geometry))
+        if self.sdram_chip is not None:
+            # The chip model's checks, as ports so that the compiled model keeps them.
+            members.update({"sdram_error": Out(self.sdram_chip.error.shape()),
+                            "sdram_error_cycle": Out(len(self.sdram_chip.error_cycle)),
+                            "sdram_error_bank": Out(len(self.sdram_chip.error_bank)),
+                            "sdram_refreshes": Out(32)})
         if cpu:
             from hw.core.core import Core
             from hw.core.retire import RetireSignature
@@ -123,8 +130,13 @@ class SoC(wiring.Component):
         # Slaves.
         wiring.connect(m, self.decoder.ram, self.ram.bus)
         if self.sdram_chip is not None:
-            m.submodules.sdram_chip = self.sdram_chip
-            wiring.connect(m, self.ram.pins, self.sdram_chip.pins)
+            chip = self.sdram_chip
+            m.submodules.sdram_chip = chip
+            wiring.connect(m, self.ram.pins, chip.pins)
+            m.d.comb += [self.sdram_error.eq(chip.error),
+                         self.sdram_error_cycle.eq(chip.error_cycle),
+                         self.sdram_error_bank.eq(chip.error_bank),
+                         self.sdram_refreshes.eq(chip.refreshes)]
         elif self.memory is not None:
             wiring.connect(m, self.ram.pins, wiring.flipped(self.sdram))
         wiring.connect(m, self.decoder.clint, self.clint.bus)

@@ -227,13 +227,16 @@ struct Sim {
 			bind(wfi, "wfi") && bind(mtime, "clint mtime_reg") && bind(mtimecmp, "clint mtimecmp_reg") &&
 			bind(stimecmp, "core csr stimecmp");
 		if (!ok) return false;
-		if (items.count("ram mem") != 1 || items["ram mem"].type != debug_item::MEMORY ||
-		    items["ram mem"].width != 64) {
-			error = "the model has no 64-bit memory 'ram mem'";
+		// Main memory: the block RAM, or the SDRAM chip model of a board configuration
+		// (both are byte images of the RAM in 64-bit rows).
+		const char *ram_name = items.count("ram mem") ? "ram mem" : "sdram_chip mem";
+		if (items.count(ram_name) != 1 || items[ram_name].type != debug_item::MEMORY ||
+		    items[ram_name].width != 64) {
+			error = "the model has no 64-bit memory 'ram mem' or 'sdram_chip mem'";
 			return false;
 		}
-		ram = items["ram mem"].curr;
-		ram_rows = items["ram mem"].depth;
+		ram = items[ram_name].curr;
+		ram_rows = items[ram_name].depth;
 		uart_tx_ready.set(1);
 		uart_rx_valid.set(0);
 		uart_rx_payload.set(0);
@@ -464,6 +467,19 @@ void sim_stats(Sim *s, uint64_t *out) {
 	out[6] = s->sectors_read;
 	out[7] = s->sectors_written;
 	out[8] = s->mtime.get();
+}
+
+// The value of a signal of the model (at most 64 bits), by debug name: 0 and *value
+// set, or -1 if there is no such signal.  (The board configuration's SDRAM chip model
+// reports timing errors this way.)
+int sim_peek(Sim *s, const char *name, uint64_t *value) {
+	Port p;
+	std::string saved = s->error;
+	bool ok = s->bind(p, name) && p.width <= 64;
+	s->error = saved;
+	if (!ok) return -1;
+	*value = p.get();
+	return 0;
 }
 
 // --- waveform capture (sim/wave) ---

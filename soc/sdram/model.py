@@ -150,13 +150,22 @@ class SDRAMModel(wiring.Component):
         with m.If((cmd != Cmd.NOP) & (now < t.init)):
             fail(Error.INIT_EARLY)
 
+        any_active = Cat(*active).any()
+
         def mrd_rfc_checks():
             with m.If(since(mode_at) < t.mrd):
                 fail(Error.T_MRD)
             with m.If(since(ref_at) < t.rfc):
                 fail(Error.T_RFC)
 
-        any_active = Cat(*active).any()
+        def all_banks_idle_checks(open_error):
+            """AUTO REFRESH and LOAD MODE: every bank precharged, tRP ago or more."""
+            with m.If(any_active):
+                fail(open_error)
+            with m.If(since(pre_any_at) < t.rp):
+                fail(Error.T_RP)
+            mrd_rfc_checks()
+
 
         with m.Switch(cmd):
             with m.Case(Cmd.ACTIVE):
@@ -196,21 +205,13 @@ class SDRAMModel(wiring.Component):
                     m.d.sync += precharged_all.eq(1)
 
             with m.Case(Cmd.REFRESH):
-                with m.If(any_active):
-                    fail(Error.REFRESH_OPEN)
-                with m.If(since(pre_any_at) < t.rp):
-                    fail(Error.T_RP)
-                mrd_rfc_checks()
+                all_banks_idle_checks(Error.REFRESH_OPEN)
                 m.d.sync += [ref_at.eq(now), self.refreshes.eq(self.refreshes + 1)]
                 with m.If(precharged_all & (init_refs != t.init_refreshes)):
                     m.d.sync += init_refs.eq(init_refs + 1)
 
             with m.Case(Cmd.LOAD_MODE):
-                with m.If(any_active):
-                    fail(Error.MODE_OPEN)
-                with m.If(since(pre_any_at) < t.rp):
-                    fail(Error.T_RP)
-                mrd_rfc_checks()
+                all_banks_idle_checks(Error.MODE_OPEN)
                 bl_code, interleaved, cl = pins.a[0:3], pins.a[3], pins.a[4:7]
                 with m.If((bl_code > 3) | interleaved | ((cl != 2) & (cl != 3))
                           | (pins.a[7:] != 0)):

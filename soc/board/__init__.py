@@ -1,0 +1,78 @@
+"""FPGA boards: what each needs to know to carry the SoC, one place.
+
+``BOARDS`` maps a board's name (``make bitstream BOARD=...``, ``make sim BOARD=...``)
+to its ``BoardSpec``.  ``spec.soc(simulation=True)`` is the board configuration of
+the SoC for the simulators: the same SoC as on the board (system clock, SDRAM
+controller with the board's chip timings) with the SDRAM chip model in place of the
+chip; ``soc(simulation=False)`` exposes the SDRAM pins for the board top
+(soc/board/top.py).
+
+Supported: the ULX3S with the ECP5-85F (32 MB SDR SDRAM, SD card slot, FTDI serial).
+The OrangeCrab 85F and the ECPIX-5 85 carry DDR3, for which there is no controller
+here, so they cannot hold xv6's 32 MiB: not supported.
+"""
+
+from dataclasses import dataclass
+
+from ..sdram.chip import Geometry, Timing, SPEED_7, ULX3S_85F as ULX3S_85F_SDRAM
+from ..sdram.config import SDRAMConfig
+
+__all__ = ["BoardSpec", "BOARDS", "board", "DEFAULT_BOARD"]
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """``platform``: amaranth-boards' class (module:name); ``clk_freq``: the system
+    clock made by the PLL from the board's oscillator (``osc_freq``); ``sdram_phase``:
+    the SDRAM clock's phase against the system clock, in degrees; ``read_delay``:
+    cycles the board's I/O registers and clock phase add to an SDRAM read (see top.py)."""
+    name: str
+    platform: str
+    osc_freq: float
+    clk_freq: float
+    sdram: Geometry
+    sdram_timing: Timing
+    sdram_phase: float
+    read_delay: int
+    device: str
+
+    def platform_class(self):
+        import importlib
+        module, cls = self.platform.split(":")
+        return getattr(importlib.import_module(module), cls)
+
+    def sdram_config(self, *, simulation, clk_freq=None):
+        return SDRAMConfig.for_clock(clk_freq or self.clk_freq, datasheet=self.sdram_timing,
+                                     geometry=self.sdram,
+                                     read_delay=0 if simulation else self.read_delay,
+                                     model=simulation)
+
+    def soc(self, *, simulation, clk_freq=None, **kw):
+        """The board configuration of the SoC (see the module's docstring)."""
+        from ..soc import SoC
+        clk_freq = clk_freq or self.clk_freq
+        return SoC(clk_freq=int(clk_freq),
+                   memory=self.sdram_config(simulation=simulation, clk_freq=clk_freq), **kw)
+
+
+BOARDS = {
+    "ulx3s-85f": BoardSpec(
+        name="ulx3s-85f",
+        platform="amaranth_boards.ulx3s:ULX3S_85F_Platform",
+        osc_freq=25e6,
+        clk_freq=25e6,
+        sdram=ULX3S_85F_SDRAM,
+        sdram_timing=SPEED_7,
+        sdram_phase=180.0,
+        read_delay=1,
+        device="LFE5U-85F-6BG381C",
+    ),
+}
+DEFAULT_BOARD = "ulx3s-85f"
+
+
+def board(name):
+    try:
+        return BOARDS[name]
+    except KeyError:
+        raise ValueError(f"unknown board {name!r} (supported: {', '.join(BOARDS)})") from None
