@@ -181,19 +181,22 @@ def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20
         raise UsageError("--ram-mb must be a power of two")
     if ram_latency < 1:
         raise UsageError("--ram-latency must be at least 1 cycle")
+    soc_args = {"ram_latency": ram_latency}
     if board is not None:
         from soc.board import board as board_spec
         try:
-            ram_size = board_spec(board).sdram.size
+            spec = board_spec(board)
         except ValueError as e:
             raise UsageError(str(e)) from None
+        if engine_name != "cxxrtl":
+            raise UsageError("a board's configuration runs on the cxxrtl engine only")
+        ram_size, soc_args = spec.sdram.size, spec.soc_args(simulation=True)
     image = load_kernel(kernel, ram_size)
     try:
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:
         raise UsageError(f"disk: {e}") from None
-    engine = make_engine(engine_name, ram_size=ram_size, log=log, ram_latency=ram_latency,
-                         board=board)
+    engine = make_engine(engine_name, ram_size=ram_size, log=log, soc_args=soc_args)
     engine.load(image)
     engine.set_disk(disk.working_copy())
     return engine, disk

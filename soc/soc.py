@@ -19,8 +19,10 @@ ports ``sdram_error``, ``sdram_error_cycle``, ``sdram_error_bank``, ``sdram_refr
 else the chip's pins are the port ``sdram`` (the board top connects them).
 
 External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
-serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device)
-and the core's observation ports ``retire``, ``mmu_events`` and ``wfi``.
+serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device),
+the core's observation ports ``retire``, ``mmu_events`` and ``wfi``, and ``dma_write``
+(DmaWriteSignature): the block device's writes to memory, as the arbiter completes them
+(simulators log them so that a model of the CPU can follow what the device changed).
 
 Boot: the core leaves reset in M-mode at 0x8000_0000 with a0 = 0 (hart id) and a1 = 0
 (no device tree).  The simulator loads programs with ``soc.ram.load(ctx, paddr, data)``
@@ -36,7 +38,7 @@ from amaranth import *
 from amaranth.lib import wiring, stream
 from amaranth.lib.wiring import In, Out
 
-from hw.bus import BusSignature
+from hw.bus import PADDR_WIDTH, BusSignature
 from . import memmap
 from .clint import CLINT
 from .interconnect import Arbiter, Decoder
@@ -46,7 +48,31 @@ from .storage import StorageSignature
 from .uart import UART16550
 from .virtio_blk import VirtioBlock
 
-__all__ = ["SoC"]
+__all__ = ["SoC", "DmaWriteSignature"]
+
+
+class DmaWriteSignature(wiring.Signature):
+    """Observation of the block device's bus writes (``Out`` = driven by the SoC).
+
+    ``valid`` is high in the cycle a write of the device (the arbiter's second master)
+    completes without error: ``ready`` high, ``error`` low.  ``addr`` is the physical
+    address of the doubleword, ``data`` its value on the byte lanes and ``mask`` the
+    lanes written (bit i = byte ``addr + i``), as on the bus (hw/bus.py).
+    """
+
+    def __init__(self):
+        super().__init__({
+            "valid": Out(1),
+            "addr":  Out(PADDR_WIDTH),
+            "data":  Out(64),
+            "mask":  Out(8),
+        })
+
+    def __eq__(self, other):
+        return type(other) is DmaWriteSignature
+
+    def __repr__(self):
+        return "DmaWriteSignature()"
 
 
 class SoC(wiring.Component):
@@ -83,6 +109,7 @@ class SoC(wiring.Component):
             "uart_rx": In(stream.Signature(8)),
             "uart_tx": Out(stream.Signature(8)),
             "storage": Out(StorageSignature()),
+            "dma_write": Out(DmaWriteSignature()),
         }
         if memory is not None and not memory.model:
             from .sdram.pins import SDRAMPinsSignature
@@ -125,6 +152,13 @@ class SoC(wiring.Component):
         else:
             wiring.connect(m, wiring.flipped(self.cpu_bus), self.arbiter.masters[0])
         wiring.connect(m, self.virtio.dma, self.arbiter.masters[1])
+        dma = self.virtio.dma
+        m.d.comb += [
+            self.dma_write.valid.eq(dma.valid & dma.write & dma.ready & ~dma.error),
+            self.dma_write.addr.eq(dma.addr),
+            self.dma_write.data.eq(dma.wdata),
+            self.dma_write.mask.eq(dma.sel),
+        ]
         wiring.connect(m, self.arbiter.bus, self.decoder.bus)
 
         # Slaves.

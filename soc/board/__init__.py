@@ -47,12 +47,17 @@ class BoardSpec:
                                      read_delay=0 if simulation else self.read_delay,
                                      model=simulation)
 
-    def soc(self, *, simulation, clk_freq=None, **kw):
+    def soc_args(self, *, simulation, clk_freq=None):
+        """The board configuration as arguments of soc.SoC (also sim/engine.py's
+        ``soc_args``)."""
+        clk_freq = clk_freq or self.clk_freq
+        return {"clk_freq": int(clk_freq),
+                "memory": self.sdram_config(simulation=simulation, clk_freq=clk_freq)}
+
+    def soc(self, *, simulation, clk_freq=None):
         """The board configuration of the SoC (see the module's docstring)."""
         from ..soc import SoC
-        clk_freq = clk_freq or self.clk_freq
-        return SoC(clk_freq=int(clk_freq),
-                   memory=self.sdram_config(simulation=simulation, clk_freq=clk_freq), **kw)
+        return SoC(**self.soc_args(simulation=simulation, clk_freq=clk_freq))
 
 
 BOARDS = {
