@@ -19,7 +19,7 @@ def test_bitstream_meets_timing(name, tmp_path, capsys):
     report = json.loads((tmp_path / "report.json").read_text())
     assert status == 0, out
     assert report["error"] is None
-    assert (tmp_path / "top.bit").stat().st_size > 1_000_000
+    assert (tmp_path / "top.bit").stat().st_size > 100_000
     sync = report["fmax_mhz"]["sync (system clock)"]
     assert sync["reached"] >= sync["target"] == report["clk_mhz"]
     assert report["LUT4"] > 10_000 and report["MULT18X18D"] > 0
