@@ -119,7 +119,7 @@ class ProcTableLayout:
 
         for k in range(self.count):
             base = k * self.size
-            if int.from_bytes(field(base, "state"), "little") == 0:        # UNUSED
+            if int.from_bytes(field(base, "state"), "little") == 0:        # P_FREE
                 continue
             root = int.from_bytes(field(base, "pagetable"), "little")
             if not root:

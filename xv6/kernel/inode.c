@@ -254,26 +254,28 @@ inode_block(struct inode *ip, uint idx)
   return file_block(ip, idx, 0);
 }
 
-// Free all of the locked ip's data, inside a log operation.
+// Free the blocks named in list[0..n-1] (0 entries name none).
+static void
+free_listed(uint dev, const uint *list, uint n)
+{
+  for (uint i = 0; i < n; i++)
+    if (list[i] != 0)
+      block_free(dev, list[i]);
+}
+
+// Free all of the locked ip's data, inside a log operation: the blocks the
+// indirect block lists, then the direct ones and the indirect block itself
+// (it is the last entry of addrs).
 void
 inode_truncate(struct inode *ip)
 {
-  for (int i = 0; i < NDIRECT; i++) {
-    if (ip->addrs[i]) {
-      block_free(ip->dev, ip->addrs[i]);
-      ip->addrs[i] = 0;
-    }
-  }
-  if (ip->addrs[NDIRECT]) {
+  if (ip->addrs[NDIRECT] != 0) {
     struct buf *b = bread(ip->dev, ip->addrs[NDIRECT]);
-    uint *list = (uint *)b->data;
-    for (uint i = 0; i < NINDIRECT; i++)
-      if (list[i])
-        block_free(ip->dev, list[i]);
+    free_listed(ip->dev, (uint *)b->data, NINDIRECT);
     brelse(b);
-    block_free(ip->dev, ip->addrs[NDIRECT]);
-    ip->addrs[NDIRECT] = 0;
   }
+  free_listed(ip->dev, ip->addrs, NDIRECT + 1);
+  memset(ip->addrs, 0, sizeof(ip->addrs));
   ip->size = 0;
   inode_update(ip);
 }
