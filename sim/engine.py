@@ -118,7 +118,7 @@ class Stats:
 
 def _new_soc(ram_size, soc_args):
     from soc.soc import SoC
-    return SoC(ram_size=ram_size, **(soc_args or {}))
+    return SoC(ram_size=ram_size, **soc_args)
 
 
 def _check_segments(image, ram_size):
@@ -144,13 +144,13 @@ class CxxrtlEngine:
 
     name = "cxxrtl"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, soc_args=None):
-        """Builds (or finds) the model of ``SoC(ram_size=ram_size, **soc_args)``: the default
-        SoC's is cached after its first build, any other configuration is a build of its
-        own; or loads the library ``lib_path`` as it is (the build's profiling run uses
-        this)."""
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, **soc_args):
+        """Builds (or finds) the model of ``SoC(ram_size=ram_size, **soc_args)`` (e.g.
+        ``ram_latency``, soc/ram.py): the default SoC's is cached after its first build,
+        any other configuration is a build of its own; or loads the library ``lib_path``
+        as it is (the build's profiling run uses this)."""
         if lib_path is None:
-            key = (ram_size, tuple(sorted((soc_args or {}).items())))
+            key = (ram_size, tuple(sorted(soc_args.items())))
             lib_path = _models.get(key)
         if lib_path is None:
             from .cxxrtl.build import BuildError, build_model
@@ -393,7 +393,7 @@ class PysimEngine:
 
     name = "pysim"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, soc_args=None, vcd=None):
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, vcd=None, **soc_args):
         """Simulates ``SoC(ram_size=ram_size, **soc_args)``; with ``vcd`` (a path) every
         signal is written to that VCD file until ``close``."""
         from amaranth.hdl import Fragment
@@ -637,7 +637,8 @@ ENGINES = {"cxxrtl": CxxrtlEngine, "pysim": PysimEngine}
 
 
 def make_engine(name, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, **kwargs):
-    """The engine ``name`` ("cxxrtl" or "pysim"); ``kwargs`` go to its constructor."""
+    """The engine ``name`` ("cxxrtl" or "pysim"); ``kwargs`` go to its constructor (SoC
+    arguments such as ``ram_latency``; ``vcd`` for pysim)."""
     try:
         cls = ENGINES[name]
     except KeyError:
