@@ -50,7 +50,9 @@ class DmaWriteSignature(wiring.Signature):
     ``valid`` is high in the cycle a write of the device (the arbiter's second master)
     completes without error: ``ready`` high, ``error`` low.  ``addr`` is the physical
     address of the doubleword, ``data`` its value on the byte lanes and ``mask`` the
-    lanes written (bit i = byte ``addr + i``), as on the bus (hw/bus.py).
+    lanes written (bit i = byte ``addr + i``), as on the bus (hw/bus.py).  The device
+    makes single transfers (``burst_len`` 0), so a completion is one doubleword at
+    ``addr``; a bursting master would need its beat number added.
     """
 
     def __init__(self):
