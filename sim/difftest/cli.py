@@ -62,6 +62,8 @@ def build_parser():
     p.add_argument("--engine", choices=("cxxrtl", "pysim"),
                    default=os.environ.get("ENGINE") or "cxxrtl",
                    help="engine of the SoC (default: $ENGINE or cxxrtl)")
+    p.add_argument("--bus-latency", type=int, default=0,
+                   help="--target core: wait states before every bus ready (default 0)")
     p.add_argument("--max-cycles", type=int, default=20_000_000,
                    help="bare metal: stop with status 3 after this many cycles")
     p.add_argument("--boot-insns", type=int, default=20_000_000,
@@ -92,12 +94,15 @@ def _program_status(outcome, name):
 
 def run_image(image, name, args, config, err):
     """One bare-metal program (an ElfImage) on the chosen target; an exit status."""
+    if args.bus_latency and args.target != "core":
+        raise InputError("--bus-latency applies to --target core only")
     if args.target == "core":
         _, hi = image.extent()
         ram_size = max(1 << 20, (hi - 0x8000_0000 + 0xFFFF) & ~0xFFFF)
         _, lock = model_for(image, ram_size, CORE_REGIONS, config, args.history)
         kind = "core target (pysim)"
-        outcome = run_core_target(image, ram_size, lock, max_cycles=args.max_cycles)
+        outcome = run_core_target(image, ram_size, lock, max_cycles=args.max_cycles,
+                                  bus_latency=args.bus_latency)
     else:
         from sim.engine import EngineError
         from soc import memmap
