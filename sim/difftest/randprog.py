@@ -33,7 +33,8 @@ handlers and is not user-accessible under Sv39), page tables at +0x20000, data a
 +0x30000, the eight pages seen through the Sv39 window at +0x32000, tohost at
 +0x3F000.  Sv39: two roots, for S (identity map of RAM, supervisor pages) and for U
 (the same, user pages); both map the window VA 0x4000_0000.. through one leaf table
-whose entries the program rewrites.
+whose entries the program rewrites, and map a 2 MiB and a 1 GiB superpage (read-only,
+sometimes misaligned) onto the start of RAM.
 """
 
 import random
@@ -54,6 +55,8 @@ GP = DATA + 2048
 POOL = DATA + 0x1000
 WINDOW_PAGES = RAM_BASE + 0x3_2000     # 8 pages behind the Sv39 window
 WINDOW_VA = 0x4000_0000
+MEGA_VA = WINDOW_VA + 0x20_0000       # a 2 MiB superpage (level-1 leaf) onto RAM
+GIGA_VA = 0x1_0000_0000               # a 1 GiB superpage (root leaf) onto RAM
 TOHOST = RAM_BASE + 0x3_F000
 CLINT = 0x0200_0000
 MTIMECMP, MTIME = CLINT + 0x4000, CLINT + 0xBFF8
@@ -438,8 +441,34 @@ class Generator:
         for _ in range(self.rng.randrange(1, 4)):
             self.g_window_access(page=j)
 
+    def superpage_pte(self):
+        """A superpage leaf onto the start of RAM, never writable (the code lives
+        there), sometimes with a PPN not aligned to the superpage (page fault)."""
+        flags = self.rng.choice([V | R | A, V | R | X | A, V | X | A, V | R | U | A, V | R,
+                                 V | R | A | G | D, V | R | A | S_BIT])
+        ppn = RAM_BASE >> 12
+        if self.rng.random() < 0.15:
+            ppn += 1
+        return (ppn << 10) | flags
+
+    def g_superpage_access(self):
+        """Loads (and stores, which fault) through a 2 MiB or 1 GiB superpage."""
+        a = self.a
+        base = self.dst()
+        if self.rng.random() < 0.5:
+            a.emit(enc.lui(base, MEGA_VA >> 12))
+        else:
+            a.emit(enc.alu_ri("addi", base, 0, 1), enc.alu_ri("slli", base, base, 32))
+        off = self.rng.randrange(0, 2040) & ~7
+        if self.rng.random() < 0.8:
+            a.emit(enc.load(self.rng.choice(["ld", "lw", "lhu"]), self.dst(), base, off))
+        else:
+            a.emit(enc.store("sd", self.src(), base, off))
+
     def g_window_access(self, page=None):
         a = self.a
+        if page is None and self.rng.random() < 0.25:
+            return self.g_superpage_access()
         j = self.rng.randrange(8) if page is None else page
         base = self.dst()
         a.emit(enc.lui(base, (WINDOW_VA >> 12) + j))
@@ -640,9 +669,10 @@ class Generator:
         def leaf(addr, flags):
             return ((addr >> 12) << 10) | flags
 
-        vpn2_ram, vpn2_win = RAM_BASE >> 30, WINDOW_VA >> 30
-        table(ROOT_S, {vpn2_ram: ptr(L1_S), vpn2_win: ptr(L1_W)})
-        table(ROOT_U, {vpn2_ram: ptr(L1_U), vpn2_win: ptr(L1_W)})
+        vpn2_ram, vpn2_win, vpn2_giga = RAM_BASE >> 30, WINDOW_VA >> 30, GIGA_VA >> 30
+        giga = self.superpage_pte()
+        table(ROOT_S, {vpn2_ram: ptr(L1_S), vpn2_win: ptr(L1_W), vpn2_giga: giga})
+        table(ROOT_U, {vpn2_ram: ptr(L1_U), vpn2_win: ptr(L1_W), vpn2_giga: giga})
         table(L1_S, {0: ptr(L0_S)})
         table(L1_U, {0: ptr(L0_U)})
         pages = RAM_SIZE // 4096
@@ -655,7 +685,7 @@ class Generator:
             else:
                 user[i] = leaf(addr, V | R | W | X | U | A | D)
         table(L0_U, user)
-        table(L1_W, {0: ptr(L0_W)})
+        table(L1_W, {0: ptr(L0_W), 1: self.superpage_pte()})
         table(L0_W, dict(enumerate(self.window_initial)))
 
     def build(self):
