@@ -157,7 +157,7 @@ def random_programs(args, config, err):
     from .randprog import generate
     worst = EXIT_OK
     for seed in range(args.random, args.random + args.count):
-        image = generate(seed, args.length)
+        image = generate(seed, args.length, config.pmp_entries)
         name = f"random seed {seed}"
         try:
             status = run_image(image, name, args, config, err)

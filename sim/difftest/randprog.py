@@ -102,7 +102,8 @@ ILLEGAL_WORDS = [0x00000000, 0xFFFFFFFF, 0x00004501, 0x0000707F, 0x0000000B,
 
 
 class Generator:
-    def __init__(self, seed, length):
+    def __init__(self, seed, length, pmp_entries=0):
+        self.pmp = pmp_entries > 0
         self.rng = random.Random(seed)
         self.seed = seed
         self.length = length
@@ -171,6 +172,12 @@ class Generator:
         self.load_const(M_T0, 1 << 63)
         a.emit(enc.csr("csrrw", 0, M_T0, CSR.MENVCFG))              # Sstc on
         a.emit(enc.csr("csrrwi", 0, 7, CSR.MCOUNTEREN), enc.csr("csrrwi", 0, 7, CSR.SCOUNTEREN))
+        if self.pmp:
+            # PMP: entry 15 lets S and U reach everything (NAPOT over the whole space);
+            # the body programs entries 0-3 over the data area
+            a.emit(enc.alu_ri("addi", M_T0, 0, -1), enc.csr("csrrw", 0, M_T0, CSR.PMPADDR0 + 15))
+            self.load_const(M_T0, 0x1F << 56)
+            a.emit(enc.csr("csrrw", 0, M_T0, CSR.PMPCFG0 + 2))
         a.la(GP_REG, "data", 2048)
         for r in FREE + [A7]:
             self.load_const(r, self.random_value())
@@ -601,6 +608,37 @@ class Generator:
                enc.lui(base, MTIMECMP >> 12), enc.store("sd", t, base, 0))
         a.emit(*li32(t, 0x80), enc.csr("csrrs", 0, t, CSR.MIE), enc.WFI)
 
+    def g_pmp(self):
+        """(With PMP, in M) an entry 0-3 over part of the data area with random
+        permissions, then sfence.vma, as the spec asks after a change.  Never locked
+        (the unit tests cover L): a lock could leave a TOR entry whose lower bound
+        is not in the data area, and take the code away from S and U."""
+        if not self.pmp or self.mode[0] != "M":
+            return self.g_store()
+        a = self.a
+        i = self.rng.randrange(4)
+        t = self.dst()
+        r = self.rng.random()
+        if r < 0.6 or i == 0:                  # NAPOT of 8 bytes .. 4 KiB
+            k = self.rng.randrange(3, 13)
+            base = DATA + (self.rng.randrange(0, 4096) & ~((1 << k) - 1))
+            addr, mode = (base >> 2) | ((1 << (k - 3)) - 1), 3
+        elif r < 0.8:                          # NA4
+            addr, mode = (DATA + (self.rng.randrange(0, 4096) & ~3)) >> 2, 2
+        else:                                  # TOR: entry i-1's address is the bottom
+            lo = DATA + (self.rng.randrange(0, 2048) & ~3)
+            self.load_const(t, lo >> 2)
+            a.emit(enc.csr("csrrw", 0, t, CSR.PMPADDR0 + i - 1))
+            addr, mode = (lo + self.rng.randrange(4, 2048)) >> 2, 1
+        perms = self.rng.choice([0, 1, 3, 4, 5, 7, 2])           # 2 (W alone) is reserved
+        lock = 0
+        self.load_const(t, addr)
+        a.emit(enc.csr("csrrw", 0, t, CSR.PMPADDR0 + i))
+        self.load_const(t, 0xFF << (8 * i))
+        a.emit(enc.csr("csrrc", 0, t, CSR.PMPCFG0))
+        self.load_const(t, (lock | (mode << 3) | perms) << (8 * i))
+        a.emit(enc.csr("csrrs", 0, t, CSR.PMPCFG0), enc.sfence_vma())
+
     def g_fence(self):
         self.a.emit(self.rng.choice([enc.FENCE, enc.FENCE_I]))
 
@@ -608,7 +646,7 @@ class Generator:
               ("branch", 8), ("jump", 4), ("call", 2), ("loop", 3), ("csr", 7),
               ("exception", 3), ("mode", 3), ("xret", 1), ("page_table", 4),
               ("window", 3), ("self_modifying", 2), ("atomic", 5), ("device", 2),
-              ("interrupts", 2), ("wfi", 1), ("fence", 1)]
+              ("interrupts", 2), ("wfi", 1), ("fence", 1), ("pmp", 2)]
 
     def body(self):
         a = self.a
@@ -720,6 +758,7 @@ class Generator:
                         fromhost=a.labels["fromhost"], symbols=dict(a.labels))
 
 
-def generate(seed, length=200):
-    """The program for ``seed`` (``length`` groups in its body) as an ElfImage."""
-    return Generator(seed, length).build()
+def generate(seed, length=200, pmp_entries=0):
+    """The program for ``seed`` (``length`` groups in its body) as an ElfImage; with
+    ``pmp_entries`` > 0 it also programs PMP entries 0-3 and 15."""
+    return Generator(seed, length, pmp_entries).build()
