@@ -16,8 +16,9 @@ needed) from a ``random.Random(seed)``, so a seed replays exactly.  The program:
   sfence.vma and accesses through the changed pages (A/D updates, faults),
   self-modifying code with fence.i, LR/SC and AMOs, misaligned accesses, device
   registers (CLINT: mtime, msip, mtimecmp), software and timer interrupts, WFI;
-* end: back to M, every register stored to memory (so the final state is
-  compared), the window's page-table entries loaded (A/D bits), tohost = 1.
+* end: back to M, every register stored to memory and every CSR the body changes
+  read (so the final state is compared), the window's page-table entries loaded
+  (A/D bits), tohost = 1.
 
 Every trap goes to a handler that records the cause in registers (so it shows in
 the comparison) and resumes after the trapping instruction; ecall with a7 = n is
@@ -668,10 +669,16 @@ class Generator:
                 self.g_page_table()
             else:
                 getattr(self, "g_" + g)()
-        # the end: M mode, dump the registers and the window PTEs, tohost = 1
+        # the end: M mode, dump the registers, read every CSR the body can change (the
+        # retirement port has no CSR-write field: the comparison sees them here), load
+        # the window PTEs (A/D bits), tohost = 1
         self.g_mode(0)
         for i, r in enumerate(FREE + [TP_REG]):
             a.emit(enc.store("sd", r, GP_REG, 1024 + 8 * i))
+        for addr in (CSR.MSTATUS, CSR.MEDELEG, CSR.MIDELEG, CSR.MIE, CSR.MIP, CSR.MSCRATCH,
+                     CSR.SSCRATCH, CSR.MEPC, CSR.SEPC, CSR.MCAUSE, CSR.SCAUSE, CSR.MTVAL,
+                     CSR.STVAL, CSR.STIMECMP, CSR.MINSTRET, CSR.PMPCFG0, CSR.PMPADDR0 + 1):
+            a.emit(enc.csr("csrrs", M_T1, 0, addr))
         a.la(M_T0, "l0_w")
         for j in range(8):
             a.emit(enc.load("ld", M_T1, M_T0, 8 * j))
