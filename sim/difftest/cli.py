@@ -69,8 +69,12 @@ def build_parser():
     p.add_argument("--boot-insns", type=int, default=20_000_000,
                    help="xv6: a kernel that has not printed its prompt after this many "
                         "instructions does not boot (default 20000000)")
-    p.add_argument("--timeout", type=float, default=3600.0,
-                   help="xv6: seconds allowed for each command (default 3600)")
+    p.add_argument("--max-insns", type=int, default=1_000_000_000,
+                   help="xv6: stop with an error after this many instructions in all "
+                        "(default 1000000000)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="xv6: wall-clock seconds allowed for each command (default: no "
+                        "limit; the model, not the machine, sets the pace)")
     p.add_argument("--history", type=int, default=32,
                    help="records of each side shown on a divergence (default 32)")
     add_model_options(p)
@@ -202,6 +206,8 @@ def xv6(args, config, err):
                 raise _Panic()
             if self.prompt_at is None and lock.checked > args.boot_insns:
                 raise _NoBoot()
+            if lock.checked > args.max_insns:
+                raise TimeoutError(f"more than {args.max_insns} instructions")
             return out
 
     session = Checked(checked, disk)
@@ -223,7 +229,7 @@ def xv6(args, config, err):
         boot_records = lock.checked
         boot_secs = time.process_time() - t0
         for cmd in commands:
-            session.command(cmd, args.timeout)
+            session.command(cmd, args.timeout or 1e12)
     except _Panic:
         print("\nerror: the kernel panicked (RTL and model agree up to here)", file=err)
         return EXIT_FAIL
