@@ -12,27 +12,21 @@ from tests.isa import build as isa_build
 pytestmark = pytest.mark.skipif(not isa_build.have_toolchain(),
                                 reason="riscv64-unknown-elf-gcc not installed")
 
-PROGRAM = """
-    .section .text.init, "ax"
-    .globl _start
-_start:
+PROGRAM = """#include "test.h"
+    TEST_START
 {body}
-    la t0, tohost
-    sd a0, 0(t0)
-1:  j 1b
-    .section .tohost, "aw", @progbits
-    .align 6
-    .globl tohost
-tohost: .dword 0
+    j __finish
+    TEST_PASS
 """
 
 
 def assemble(tmp_path, name, body):
+    """A program of tests/isa's kind whose body leaves the tohost value in a0."""
     src = tmp_path / f"{name}.S"
     src.write_text(PROGRAM.format(body=body))
     elf = tmp_path / f"{name}.elf"
     subprocess.run([isa_build.CC, *isa_build.CFLAGS, "-T", str(isa_build.HERE / "link.ld"),
-                    str(src), "-o", str(elf)], check=True)
+                    f"-I{isa_build.HERE}", str(src), "-o", str(elf)], check=True)
     return str(elf)
 
 
