@@ -51,10 +51,11 @@ def read_bytes(ctx, rows, offset, length):
 
 
 class RAM(wiring.Component):
-    """``size`` bytes (a power of two, at least 8) at physical address ``base``."""
+    """``size`` bytes (a power of two, at least 8) at physical address ``base``; ``name``
+    names its region (the decoder's port)."""
 
-    def __init__(self, size=memmap.DEFAULT_RAM_SIZE, base=memmap.RAM_BASE):
-        self.region = memmap.Region("ram", base, size)
+    def __init__(self, size=memmap.DEFAULT_RAM_SIZE, base=memmap.RAM_BASE, name="ram"):
+        self.region = memmap.Region(name, base, size)
         if size < 8:
             raise ValueError("RAM size must be at least 8 bytes")
         self.size = size

@@ -5,8 +5,9 @@ are in proto.py).  It is an Amaranth component, so that both simulation engines 
 the same model: Amaranth's Python simulator in testbenches and the compiled CXXRTL
 model of the board (``make sim BOARD=...``), cycle for cycle alike.  The card's
 contents are a 64-bit wide ``Memory`` without initializer (``mem``: byte k of the
-card is byte k % 8 of row k // 8); simulators fill it: ``load(ctx, offset, data)`` in
-pysim, the memory's debug item in CXXRTL.  Reads are asynchronous (a model may do
+card is byte k % 8 of row k // 8; its depth is a power of two, so that every address
+the logic forms stays inside it); simulators fill it: ``load(ctx, offset, data)`` in
+pysim, the memory's debug item ("card mem" inside soc.SoC) in CXXRTL.  Reads are asynchronous (a model may do
 that), so a data byte is ready at any falling clock edge.
 
 What it does:
@@ -77,7 +78,7 @@ class SDCardModel(wiring.Component):
         self.init_polls = init_polls
         self.bad_sectors = tuple(sorted(set(bad_sectors)))
         self.corrupt_read_crc = corrupt_read_crc
-        self.mem = memory.Memory(shape=64, depth=size // 8, init=[])
+        self.mem = memory.Memory(shape=64, depth=1 << (size // 8 - 1).bit_length(), init=[])
         super().__init__({
             "spi": In(SPISignature()),
             "present": In(1, init=1),
