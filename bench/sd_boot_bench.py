@@ -1,5 +1,6 @@
-"""Boot benchmark through the boot ROM and the SD card: xv6 from reset to the first
-shell prompt on the CXXRTL engine, the SoC resetting into the ROM, which loads the
+"""Boot benchmark: xv6 through the boot ROM and the SD card model, on CXXRTL.
+
+From reset to the first shell prompt: the SoC resets into the ROM, which loads the
 kernel from a card image (soc/sdcard/layout.py) held by the SD card model, whose
 file-system partition then serves the kernel's virtio disk through the SD host.
 
@@ -23,29 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.boot_bench import cpu_model                              # noqa: E402
 from sim.engine import EngineError, make_engine                   # noqa: E402
-from soc import memmap                                              # noqa: E402
-from soc.bootrom.build import rom_image                             # noqa: E402
-from soc.sdcard.layout import card_image                            # noqa: E402
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def board_args(clk_mhz, card_mb, ram_size=memmap.DEFAULT_RAM_SIZE):
-    """The board's SoC with the SD card model inside (what `make sim BOARD=...` needs
-    besides the SDRAM)."""
-    clk = int(clk_mhz * 1e6)
-    return dict(clk_freq=clk, mtime_freq=10_000_000, reset_pc=memmap.BOOTROM.base,
-                boot_rom=rom_image(ram_size=ram_size), leds=True,
-                sdcard=dict(clk_freq=clk), card=dict(size=card_mb << 20))
+from sim.sdboot import boot_card, sd_board_args                     # noqa: E402
 
 
 def run_until(engine, marker, text, limit, batch=200_000):
@@ -67,14 +48,16 @@ def main(argv=None):
     p.add_argument("--fs", default=str(ROOT / "build/xv6/fs.img"))
     args = p.parse_args(argv)
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    image = card_image(Path(args.kernel).read_bytes(), Path(args.fs).read_bytes())
-    if len(image) > args.card_mb << 20:
-        raise SystemExit(f"the card image ({len(image)} bytes) does not fit a {args.card_mb} MiB card")
+    try:
+        image = boot_card(args.kernel, args.fs, args.card_mb << 20)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"error: {e}")
     print(f"card image: {len(image):,} bytes on a {args.card_mb} MiB card; "
           f"system clock {args.clk_mhz} MHz")
     t0 = time.monotonic()
     try:
-        engine = make_engine("cxxrtl", soc_args=board_args(args.clk_mhz, args.card_mb),
+        soc_args = sd_board_args(clk_freq=int(args.clk_mhz * 1e6), card_size=args.card_mb << 20)
+        engine = make_engine("cxxrtl", soc_args=soc_args,
                              log=lambda m: print(f"  {m}", file=sys.stderr))
     except EngineError as e:
         raise SystemExit(f"error: {e}")

@@ -449,7 +449,8 @@ load_kernel(struct partition p)
     }
     if (segments == 0)
         fail("kernel: no loadable segment\n");
-    print("kernel: %d bytes in %d segments, entry 0x%x\n", loaded, segments, entry);
+    print("kernel: %d bytes in %d segment%s, entry 0x%x\n", loaded, segments,
+          segments == 1 ? "" : "s", entry);
 }
 
 /* ---- main ----------------------------------------------------------------------------- */

@@ -181,6 +181,15 @@ class SDCardHost(wiring.Component):
             send(byte)
             m.d.sync += crc.eq(crc_step(crc, byte, CRC16_POLY, 16))
 
+        def poll_on(code):
+            """Continue an If-chain on the byte just read: once the timer has run out,
+            fail with ``code`` (the card may be stuck: initialize it again next time),
+            else read another byte."""
+            with m.Elif(timer == 0):
+                finish(code, rx, lost=True)
+            with m.Else():
+                send(0xFF)
+
         def initialized():
             m.d.sync += [ready.eq(1), fast.eq(1)]
             send(0xFF, cs=0)
@@ -343,10 +352,7 @@ class SDCardHost(wiring.Component):
                         m.next = "R_DATA"
                     with m.Elif(rx != 0xFF):
                         finish(SDError.READ_TOKEN, rx)
-                    with m.Elif(timer == 0):
-                        finish(SDError.READ_TIMEOUT, rx, lost=True)
-                    with m.Else():
-                        send(0xFF)
+                    poll_on(SDError.READ_TIMEOUT)
 
             with m.State("R_DATA"):
                 with m.If(byte_done):
@@ -441,10 +447,7 @@ class SDCardHost(wiring.Component):
                 with m.If(byte_done):
                     with m.If(rx != 0):
                         finish()
-                    with m.Elif(timer == 0):
-                        finish(SDError.WRITE_TIMEOUT, rx, lost=True)
-                    with m.Else():
-                        send(0xFF)
+                    poll_on(SDError.WRITE_TIMEOUT)
 
             # ---- the answer ----
             with m.State("DESELECT"):

@@ -209,8 +209,13 @@ class _Card(Elaboratable):
         m.d.comb += card_r.addr.eq(sector_row + count[3:])
         data_byte = card_r.data.word_select(count[:3], 8)
 
-        def crc16_next(byte):
-            return crc_step(crc16, byte, CRC16_POLY, 16)
+        def block_byte(byte, then):
+            """One of the block's 512 bytes went by: count it into the CRC; after the
+            last, go to ``then``."""
+            m.d.sync += [count.eq(count + 1), crc16.eq(crc_step(crc16, byte, CRC16_POLY, 16))]
+            with m.If(count == SECTOR_BYTES - 1):
+                m.d.sync += count.eq(0)
+                m.next = then
 
         def respond(r1, extra=None, then=AFTER_IDLE):
             """Answer R1 (R3/R7: and 4 more bytes) after the command's N_CR delay."""
@@ -380,10 +385,7 @@ class _Card(Elaboratable):
                 abandon_when_deselected()
                 m.d.comb += slot_byte.eq(data_byte)
                 with m.If(byte_done):
-                    m.d.sync += [count.eq(count + 1), crc16.eq(crc16_next(data_byte))]
-                    with m.If(count == SECTOR_BYTES - 1):
-                        m.d.sync += count.eq(0)
-                        m.next = "READ_CRC"
+                    block_byte(data_byte, then="READ_CRC")
 
             with m.State("READ_CRC"):
                 abandon_when_deselected()
@@ -409,10 +411,7 @@ class _Card(Elaboratable):
                 with m.If(byte_done):
                     m.d.comb += [buf_w.addr.eq(count[3:]), buf_w.data.eq(rx.replicate(8)),
                                  buf_w.en.eq(1 << count[:3])]
-                    m.d.sync += [count.eq(count + 1), crc16.eq(crc16_next(rx))]
-                    with m.If(count == SECTOR_BYTES - 1):
-                        m.d.sync += count.eq(0)
-                        m.next = "WRITE_CRC"
+                    block_byte(rx, then="WRITE_CRC")
 
             with m.State("WRITE_CRC"):
                 abandon_when_deselected()

@@ -99,8 +99,9 @@ def test_boots_an_elf_from_the_card(cxxrtl_board, entry_state):
     text, leds, stats, tohost = boot(cxxrtl_board, card_image(entry_state.read_bytes(), FS),
                                      tohost=elf.tohost)
     filesz = sum(len(blob) for _, blob in elf.segments)      # no .bss in this program
+    assert len(elf.segments) == 2
     assert text == (BANNER + "sd: SDHC/SDXC card\n" + PARTITIONS +
-                    f"kernel: {filesz} bytes in {len(elf.segments)} segments, entry 0x80000000\n"
+                    f"kernel: {filesz} bytes in 2 segments, entry 0x80000000\n"
                     "boot: starting the kernel at 0x80000000\n\n"
                     "entry state ok\n")
     # Every register 0, pc, M-mode, the trap CSRs and mstatus as reset, no interrupt.

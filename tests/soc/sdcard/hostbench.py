@@ -50,16 +50,19 @@ class Requester:
         return (value & 0xFF, SDError((value >> STATUS.ERROR_SHIFT) & 0xFF),
                 (value >> STATUS.DETAIL_SHIFT) & 0xFF)
 
+    async def _until(self, signal, limit, what):
+        """Tick until ``signal`` is high at an edge (at most ``limit`` cycles)."""
+        for _ in range(limit):
+            _, _, high = await self.ctx.tick().sample(signal)
+            if high:
+                return
+        raise TimeoutError(what)
+
     async def _command(self, write, sector, limit):
         ctx, port = self.ctx, self.port
         ctx.set(port.cmd.payload, StorageCommand.const({"write": write, "sector": sector}))
         ctx.set(port.cmd.valid, 1)
-        for _ in range(limit):
-            _, _, ready = await ctx.tick().sample(port.cmd.ready)
-            if ready:
-                break
-        else:
-            raise TimeoutError("the host never took the command")
+        await self._until(port.cmd.ready, limit, "the host never took the command")
         ctx.set(port.cmd.valid, 0)
 
     async def _response(self, limit):
@@ -96,12 +99,7 @@ class Requester:
         for k in range(SECTOR_WORDS):
             ctx.set(port.wdata.payload, int.from_bytes(data[8 * k:8 * k + 8], "little"))
             ctx.set(port.wdata.valid, 1)
-            for _ in range(limit):
-                _, _, ready = await ctx.tick().sample(port.wdata.ready)
-                if ready:
-                    break
-            else:
-                raise TimeoutError(f"the host took {k} of {SECTOR_WORDS} words")
+            await self._until(port.wdata.ready, limit, f"the host took {k} of {SECTOR_WORDS} words")
         ctx.set(port.wdata.valid, 0)
         return await self._response(limit)
 
