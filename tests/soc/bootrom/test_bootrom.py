@@ -18,7 +18,7 @@ from sim.engine import CxxrtlEngine, make_engine
 from soc import memmap
 from soc.bootrom.build import rom_image
 from soc.sdcard.layout import card_image
-from soc.simtarget import SoCTarget
+from sim.soctarget import SoCTarget
 from tests.soc.programs.build import CC, CFLAGS, HERE as PROGRAMS, have_toolchain
 from tests.soc.sdcard.hostbench import CLK_FREQ, FAST_TIMEOUTS
 
@@ -88,7 +88,7 @@ def boot(model, image, *, present=True, tohost=None, max_cycles=400_000):
 
 
 def test_the_stand_in_passes_after_the_simulators_reset(entry_state):
-    target = SoCTarget(ram_size=RAM_SIZE)
+    target = SoCTarget(engine="pysim", ram_size=RAM_SIZE)
     target.load(load_elf(str(entry_state)))
     result = target.run(max_cycles=5000)
     assert result.tohost == 1 and bytes(target.uart_output) == b"entry state ok\n"
