@@ -9,7 +9,11 @@ the same cycle counts and the same console output for the same inputs:
   Its state machine (the same in driver.cc and ``_PyStorage``):
   IDLE (cmd.ready) --cmd--> WDATA (wdata.ready, 64 words) or RDATA (rdata.valid, 64
   words) --> RESP (resp.valid, error = sector beyond the end) --resp--> IDLE.
-* Retire counting: instructions (retire.valid and not trap) and traps.
+* Retire counting: instructions (retire.valid and not trap), those of them retired in
+  user mode, and traps.
+* Interrupt claims: how often each PLIC source has been claimed (its in-service bit
+  rose) since the last user-mode instruction; ``claim_streak`` is the highest count
+  and ``claim_source`` its source (sim/boot.py reports a storm from them).
 * tohost: a RAM doubleword watched after every cycle (bare-metal test programs).
 * Idle skipping: after a clock edge at which ``wfi`` was high, mtime jumps to one tick before
   the earliest of the CLINT's mtimecmp and the core's Sstc stimecmp.
@@ -34,6 +38,7 @@ SECTOR_BYTES, SECTOR_WORDS = 512, 64
 #: mtime ticks per second of simulated time (the SoC's default mtime_freq)
 MTIME_HZ = 10_000_000
 U64 = (1 << 64) - 1
+PRIV_U = 0
 
 
 class EngineError(Exception):
@@ -51,6 +56,9 @@ class Stats:
     sectors_read: int = 0
     sectors_written: int = 0
     mtime: int = 0
+    user_instret: int = 0       # instructions retired in user mode
+    claim_source: int = 0       # the PLIC source claimed most since the last user-mode
+    claim_streak: int = 0       # instruction, and how often (see _PyClaimWatch)
 
 
 def _new_soc(ram_size):
@@ -164,7 +172,7 @@ class CxxrtlEngine:
         return _STOPS[self._lib.sim_run(self._h, max_cycles, flags)]
 
     def stats(self):
-        arr = (ctypes.c_uint64 * 9)()
+        arr = (ctypes.c_uint64 * 12)()
         self._lib.sim_stats(self._h, arr)
         return Stats(*arr)
 
@@ -283,6 +291,32 @@ class _PyStorage:
             self.state = self.IDLE
 
 
+class _PyClaimWatch:
+    """Claims of each PLIC source since the last user-mode instruction, as in driver.cc."""
+
+    def __init__(self):
+        self.counts = [0] * 32
+        self.in_service = 0
+        self.source = self.streak = 0
+
+    def sample(self, now):
+        claimed = now & ~self.in_service
+        self.in_service = now
+        i = 0
+        while claimed:
+            if claimed & 1:
+                self.counts[i] += 1
+                if self.counts[i] > self.streak:
+                    self.streak, self.source = self.counts[i], i
+            claimed >>= 1
+            i += 1
+
+    def user_retired(self):
+        if self.streak:
+            self.counts = [0] * 32
+            self.source = self.streak = 0
+
+
 class PysimEngine:
     """The SoC in Amaranth's Python simulator (exact, ~1000x slower than cxxrtl)."""
 
@@ -295,6 +329,8 @@ class PysimEngine:
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
         self._stimecmp = _find_signal(frag, ("core", "csr"), "stimecmp")
+        self._in_service = _find_signal(frag, ("plic",), "in_service")
+        self._claims = _PyClaimWatch()
         self._frag = frag
         self._wave = None           # sim.wave.capture.WindowCapture while armed
         self._wave_sigs = ()
@@ -346,6 +382,7 @@ class PysimEngine:
     def stats(self):
         s = self._stats
         s.sectors_read, s.sectors_written = self._disk.sectors_read, self._disk.sectors_written
+        s.claim_source, s.claim_streak = self._claims.source, self._claims.streak
         return Stats(**vars(s))
 
     async def _bench(self, ctx):
@@ -369,14 +406,16 @@ class PysimEngine:
         drive_storage()
         offered = None
         stats = self._stats
+        claims = self._claims
         mtime, mtimecmp, stimecmp = soc.clint.mtime_reg, soc.clint.mtimecmp_reg, self._stimecmp
         while True:
             (_, _, tx_valid, tx_byte, rx_valid, rx_ready, cmd_valid, cmd, wvalid, wword,
-             rready, resp_ready, ret_valid, ret_trap, sleeping, *wave_vals) = await ctx.tick().sample(
+             rready, resp_ready, ret_valid, ret_trap, ret_priv, sleeping, in_service,
+             *wave_vals) = await ctx.tick().sample(
                 soc.uart_tx.valid, soc.uart_tx.payload, soc.uart_rx.valid, soc.uart_rx.ready,
                 st.cmd.valid, st.cmd.payload.as_value(), st.wdata.valid, st.wdata.payload,
-                st.rdata.ready, st.resp.ready, soc.retire.valid, soc.retire.trap, soc.wfi,
-                *self._wave_sigs)
+                st.rdata.ready, st.resp.ready, soc.retire.valid, soc.retire.trap,
+                soc.retire.priv, soc.wfi, self._in_service, *self._wave_sigs)
             if wave_vals:
                 self._wave_sample(stats.cycles, wave_vals)
             stats.cycles += 1
@@ -385,6 +424,10 @@ class PysimEngine:
                     stats.traps += 1
                 else:
                     stats.instret += 1
+                    if ret_priv == PRIV_U:
+                        stats.user_instret += 1
+                        claims.user_retired()
+            claims.sample(in_service)
             self._stop_tx = False
             if tx_valid:
                 self._tx.append(tx_byte)
