@@ -61,9 +61,9 @@ class Stats:
     claim_streak: int = 0       # instruction, and how often (see _PyClaimWatch)
 
 
-def _new_soc(ram_size):
+def _new_soc(ram_size, ram_latency=1):
     from soc.soc import SoC
-    return SoC(ram_size=ram_size)
+    return SoC(ram_size=ram_size, ram_latency=ram_latency)
 
 
 def _check_segments(image, ram_size):
@@ -84,13 +84,13 @@ class CxxrtlEngine:
 
     name = "cxxrtl"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None):
-        """Builds (or finds) the model for ``ram_size``; or loads the library ``lib_path``
-        as it is (the build's profiling run uses this)."""
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, ram_latency=1):
+        """Builds (or finds) the model for ``ram_size`` and ``ram_latency`` (soc/ram.py);
+        or loads the library ``lib_path`` as it is (the build's profiling run uses this)."""
         if lib_path is None:
             from .cxxrtl.build import BuildError, build_model
             try:
-                lib_path = build_model(_new_soc(ram_size), log=log)
+                lib_path = build_model(_new_soc(ram_size, ram_latency), log=log)
             except BuildError as e:
                 raise EngineError(str(e)) from None
         lib = ctypes.CDLL(str(lib_path))
@@ -322,10 +322,10 @@ class PysimEngine:
 
     name = "pysim"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None):
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1):
         from amaranth.hdl import Fragment
         from amaranth.sim import Simulator
-        self.soc = soc = _new_soc(ram_size)
+        self.soc = soc = _new_soc(ram_size, ram_latency)
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
         self._stimecmp = _find_signal(frag, ("core", "csr"), "stimecmp")
@@ -525,9 +525,9 @@ class PysimEngine:
 ENGINES = {"cxxrtl": CxxrtlEngine, "pysim": PysimEngine}
 
 
-def make_engine(name, ram_size=memmap.DEFAULT_RAM_SIZE, log=None):
+def make_engine(name, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1):
     try:
         cls = ENGINES[name]
     except KeyError:
         raise EngineError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})") from None
-    return cls(ram_size=ram_size, log=log)
+    return cls(ram_size=ram_size, log=log, ram_latency=ram_latency)

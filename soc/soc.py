@@ -8,6 +8,9 @@ r"""The system on chip: core, interconnect, RAM, CLINT, PLIC, UART and virtio bl
                                              +-- VIRTIO0 0x1000_1000 (PLIC source 1)
                                              \-- RAM     0x8000_0000, ram_size bytes
 
+Only the RAM serves bursts (hw/bus.py); its first beat comes ``ram_latency`` cycles
+after the request (1: the block RAM's timing; more stands in for a slower memory).
+
 External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
 serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device)
 and the core's observation ports ``retire``, ``mmu_events`` and ``wfi``.
@@ -42,19 +45,20 @@ __all__ = ["SoC"]
 class SoC(wiring.Component):
     def __init__(self, *, ram_size=memmap.DEFAULT_RAM_SIZE, itlb_entries=8, dtlb_entries=8,
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
-                 uart_rx_timeout=1024, cpu=True, mmu="sv39"):
+                 uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1):
         self.ram_size = ram_size
+        self.ram_latency = ram_latency
         self.clk_freq = clk_freq
         self.mtime_freq = mtime_freq
         self.has_cpu = cpu
 
-        self.ram = RAM(size=ram_size, base=memmap.RAM_BASE)
+        self.ram = RAM(size=ram_size, base=memmap.RAM_BASE, latency=ram_latency)
         self.clint = CLINT(clk_freq=clk_freq, mtime_freq=mtime_freq)
         self.plic = PLIC()
         self.uart = UART16550(rx_timeout=uart_rx_timeout)
         self.virtio = VirtioBlock(queue_max=queue_max)
         self.arbiter = Arbiter(2)
-        self.decoder = Decoder(memmap.DEVICE_REGIONS + (self.ram.region,))
+        self.decoder = Decoder(memmap.DEVICE_REGIONS + (self.ram.region,), bursts={"ram"})
 
         members = {
             "uart_rx": In(stream.Signature(8)),

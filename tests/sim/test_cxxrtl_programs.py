@@ -185,3 +185,46 @@ def test_training_run_reports_bad_input(cxxrtl_model, tmp_path):
     r = subprocess.run([sys.executable, "-m", "sim.cxxrtl.train"], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr == "usage: python -m sim.cxxrtl.train LIB KERNEL DISK CYCLES\n"
+
+
+SLOW_RAM = 1 << 20          # a small RAM: the latency model is built without a profile
+
+
+@pytest.fixture(scope="module")
+def slow_ram_programs(tmp_path_factory):
+    if not have_toolchain():
+        pytest.fail("riscv64-unknown-elf-gcc missing: run `make toolchain`", pytrace=False)
+    out = tmp_path_factory.mktemp("slowram")
+    return {n: load_elf(str(build(n, out, ram_size=SLOW_RAM))) for n in ("hello", "virtio")}
+
+
+def run_with_latency(engine_name, image, latency):
+    e = make_engine(engine_name, ram_size=SLOW_RAM, ram_latency=latency)
+    e.load(image)
+    e.set_tohost(image.tohost)
+    e.set_disk(DISK)
+    reason = e.run(200_000)
+    result = reason, e.tx_take(), e.stats(), e.disk_image()
+    e.close()
+    return result
+
+
+def test_ram_latency_reaches_the_compiled_model(programs):
+    """The RAM latency (soc/ram.py) is part of the model's cache key."""
+    from sim.cxxrtl.build import build_model
+    from soc.soc import SoC
+    assert build_model(SoC(ram_size=SLOW_RAM, ram_latency=3)) != build_model(SoC(ram_size=SLOW_RAM))
+
+
+@pytest.mark.parametrize("name", ["hello", "virtio"])
+def test_ram_latency_slows_the_program_and_engines_agree(slow_ram_programs, name):
+    image = slow_ram_programs[name]
+    fast = run_with_latency("cxxrtl", image, 1)
+    slow = run_with_latency("cxxrtl", image, 3)
+    exact = run_with_latency("pysim", image, 3)
+    assert fast[0] == slow[0] == STOP_TOHOST and fast[2].tohost == slow[2].tohost == 1
+    assert fast[1] == slow[1] and fast[3] == slow[3]            # same output, same disk
+    if name == "hello":                     # (the virtio program polls: timing-dependent)
+        assert slow[2].instret == fast[2].instret
+    assert slow[2].cycles > fast[2].cycles
+    assert slow == exact                                        # cycle for cycle
