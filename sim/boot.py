@@ -302,13 +302,14 @@ class Storm:
                 f"instruction in between (noticed at cycle {self.cycle:,})")
 
 
-def start(args, log):
+def start(args, log, progress=None):
     return open_engine(args.engine, args.kernel, args.fs, ram_mb=args.ram_mb,
-                       ram_latency=args.ram_latency, persist=args.persist, log=log)
+                       ram_latency=args.ram_latency, persist=args.persist, log=log,
+                       progress=progress)
 
 
 def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20,
-                ram_latency=1, persist=False, log=None):
+                ram_latency=1, persist=False, log=None, progress=None):
     """Check the inputs, build/load the engine, load the kernel and the disk.
 
     Returns (engine, DiskImage); raises UsageError or EngineError."""
@@ -322,7 +323,8 @@ def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:
         raise UsageError(f"disk: {e}") from None
-    engine = make_engine(engine_name, ram_size=ram_size, log=log, ram_latency=ram_latency)
+    engine = make_engine(engine_name, ram_size=ram_size, log=log, ram_latency=ram_latency,
+                         progress=progress)
     engine.load(image)
     engine.set_disk(disk.working_copy())
     return engine, disk
@@ -407,7 +409,7 @@ def main(argv=None):
                 wave_dir = check_out_dir(args.wave)
             except WaveUsageError as e:
                 raise UsageError(str(e)) from None
-        engine, disk = start(args, log)
+        engine, disk = start(args, log, screen.status)
         if args.wave:
             from .wave.scenario import Recorder
             wave = Recorder(engine, args.wave_before, args.wave_after, args.wave_max,

@@ -84,13 +84,16 @@ class CxxrtlEngine:
 
     name = "cxxrtl"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, ram_latency=1):
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, ram_latency=1,
+                 progress=None):
         """Builds (or finds) the model for ``ram_size`` and ``ram_latency`` (soc/ram.py);
-        or loads the library ``lib_path`` as it is (the build's profiling run uses this)."""
+        or loads the library ``lib_path`` as it is (the build's profiling run uses this).
+        ``log`` and ``progress`` report a build (sim/cxxrtl/build.py, build_model)."""
         if lib_path is None:
             from .cxxrtl.build import BuildError, build_model
             try:
-                lib_path = build_model(_new_soc(ram_size, ram_latency), log=log)
+                lib_path = build_model(_new_soc(ram_size, ram_latency), log=log,
+                                       progress=progress)
             except BuildError as e:
                 raise EngineError(str(e)) from None
         lib = ctypes.CDLL(str(lib_path))
@@ -322,7 +325,7 @@ class PysimEngine:
 
     name = "pysim"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1):
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1, progress=None):
         from amaranth.hdl import Fragment
         from amaranth.sim import Simulator
         self.soc = soc = _new_soc(ram_size, ram_latency)
@@ -525,9 +528,9 @@ class PysimEngine:
 ENGINES = {"cxxrtl": CxxrtlEngine, "pysim": PysimEngine}
 
 
-def make_engine(name, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1):
+def make_engine(name, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, ram_latency=1, progress=None):
     try:
         cls = ENGINES[name]
     except KeyError:
         raise EngineError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})") from None
-    return cls(ram_size=ram_size, log=log, ram_latency=ram_latency)
+    return cls(ram_size=ram_size, log=log, ram_latency=ram_latency, progress=progress)

@@ -5,15 +5,9 @@ panic line with exit status 1, the transcript and a "kernel panic" message with 
 cycle and instruction counts; on a terminal the panic line is intact (the status line
 never wrote over it) and the session stays open until Ctrl-A x."""
 
-import fcntl
-import os
-import pty
 import re
-import select
-import struct
 import subprocess
 import sys
-import termios
 import time
 
 import pytest
@@ -22,6 +16,7 @@ from sim.boot import PANIC_QUIET_CYCLES
 from tests.fsimage import BSIZE, DINODE_SIZE, IPB, ROOTINO, FsImage
 
 from .conftest import ROOT
+from .ptyrun import PtySession
 
 PANIC_LINE = "panic: ilock: directory entry names a free inode (corrupt file system)"
 
@@ -89,48 +84,20 @@ class Screen:
         return [bytes(line).decode("latin-1") for line in self.lines]
 
 
-def read_until(fd, pattern, buf, timeout):
-    deadline = time.monotonic() + timeout
-    while not re.search(pattern, bytes(buf)):
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {pattern!r} in {bytes(buf)!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                chunk = b""
-            assert chunk, f"EOF before {pattern!r} in {bytes(buf)!r}"
-            buf += chunk
-    return buf
-
-
 def test_panic_on_a_terminal(cxxrtl_model, xv6_files, broken_fs):
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "sim.boot", "--kernel", str(xv6_files[0]),
-                             "--fs", str(broken_fs)], cwd=ROOT, stdin=slave, stdout=slave,
-                            stderr=slave, close_fds=True)
+    term = PtySession("--kernel", xv6_files[0], "--fs", broken_fs)
     try:
-        buf = read_until(master, rb"\[sim\] kernel panic at cycle [\d,]+ \(", bytearray(), 600)
+        term.read_until(rb"\[sim\] kernel panic at cycle [\d,]+ \(", 600)
         time.sleep(1)
-        assert proc.poll() is None                     # the session stays open
-        os.write(master, b"\x01x")                     # Ctrl-A x quits
-        assert proc.wait(timeout=60) == 1
-        try:
-            while select.select([master], [], [], 0.5)[0]:
-                buf += os.read(master, 4096)
-        except OSError:
-            pass
+        assert term.proc.poll() is None                # the session stays open
+        term.type(b"\x01x")                            # Ctrl-A x quits
+        assert term.finish() == 1
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
-        os.close(slave)
+        term.close()
+    buf = bytes(term.buf)
     assert b"[sim] booting: " in buf                 # a status line was shown ...
     screen = Screen()
-    screen.feed(bytes(buf))
+    screen.feed(buf)
     lines = screen.text()
     # ... and the console lines are intact: none was written over or glued to it.
     assert lines[0] == "xv6 kernel: booting on hart 0", lines
@@ -138,7 +105,7 @@ def test_panic_on_a_terminal(cxxrtl_model, xv6_files, broken_fs):
     # The panic on the status line, whole within the 80 columns (erased on exit).
     assert re.search(rb"\r\[sim\] kernel panic at cycle [\d,]+ \([\d,]+ instructions\); "
                      rb"Ctrl-A x quits\x1b\[K", buf), buf[-600:]
-    assert any(l.startswith(f"[sim] kernel panic at cycle ") and l.endswith(PANIC_LINE)
+    assert any(l.startswith("[sim] kernel panic at cycle ") and l.endswith(PANIC_LINE)
                for l in lines), lines              # and the summary
     console = [l for l in lines[:lines.index(PANIC_LINE) + 1] if not l.startswith("[sim]")]
     assert all("[sim]" not in l for l in console), lines

@@ -3,23 +3,14 @@ with STORM1=0 completes the UART's transmitter-empty interrupt at the PLIC witho
 acknowledging it at the UART, for ever, as a driver tested only on QEMU would.  The
 status line and the exit summary say which source storms."""
 
-import fcntl
-import os
-import pty
 import re
-import select
-import struct
-import subprocess
-import sys
-import termios
-import time
 
 import pytest
 
 from sim.boot import STORM_CLAIMS
 from tests.soc.programs.build import build, have_toolchain
 
-from .conftest import ROOT
+from .ptyrun import PtySession
 
 STATUS = rb"\r\[sim\] storm: PLIC source 10 \(UART0\) claimed [\d,]+ times without user mode\x1b\[K"
 SUMMARY = (rb"\n\[sim\] interrupt storm: PLIC source 10 \(UART0\) claimed ([\d,]+) times with no "
@@ -35,28 +26,13 @@ def storm_elf(tmp_path_factory):
 
 
 def test_storm_on_the_status_line_and_in_the_summary(cxxrtl_model, xv6_files, storm_elf):
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "sim.boot", "--kernel", str(storm_elf),
-                             "--fs", str(xv6_files[1])], cwd=ROOT, stdin=slave, stdout=slave,
-                            stderr=slave, close_fds=True)
-    buf = bytearray()
+    term = PtySession("--kernel", storm_elf, "--fs", xv6_files[1])
     try:
-        deadline = time.monotonic() + 300
-        while not re.search(STATUS, buf):
-            assert time.monotonic() < deadline, bytes(buf)
-            if select.select([master], [], [], 1)[0]:
-                buf += os.read(master, 4096)
-        os.write(master, b"\x01x")                     # Ctrl-A x quits
-        assert proc.wait(timeout=60) == 0
-        while select.select([master], [], [], 0.5)[0]:
-            buf += os.read(master, 4096)
+        term.read_until(STATUS, 300)
+        term.type(b"\x01x")                            # Ctrl-A x quits
+        assert term.finish() == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
-        os.close(slave)
-    summary = re.search(SUMMARY, buf)
-    assert summary, bytes(buf[-800:])
+        term.close()
+    summary = re.search(SUMMARY, bytes(term.buf))
+    assert summary, bytes(term.buf[-800:])
     assert int(summary.group(1).replace(b",", b"")) >= STORM_CLAIMS
