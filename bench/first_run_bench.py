@@ -71,14 +71,14 @@ def run(cmd, cwd, env, t_origin, echo=True):
     return time.monotonic() - t0, children_cpu() - c0, sorted(lines, key=lambda x: x[0]), status
 
 
-STEP = re.compile(r"^(?:\[sim\])?\s+(.+): (\d+) s$")
+STEP = re.compile(r"^(?:\[sim\])?\s+(.+): (\d+ s \(\d+ s CPU\))$")
 
 
 def report_steps(lines):
     for _, name, text in lines:
         m = STEP.match(text)
         if name == "err" and m:
-            print(f"  {m.group(1)}: {m.group(2)} s")
+            print(f"  {m.group(1)}: {m.group(2)}")
 
 
 def main(argv=None):

@@ -9,14 +9,15 @@ model is rebuilt only when one of them changes.
 Two libraries are compiled from the same ``model.cc``:
 
 * ``quick.so`` (QUICK_FLAGS): the first one, built in the foreground because a user
-  is waiting for it.  Plain ``-O1``: the fastest compile that still simulates at
-  a useful speed (the g++ options and what each costs and gives are measured by
-  ``bench/cxx_flags_bench.py``).
+  is waiting for it.  Plain ``-O2``: measured with ``bench/cxx_flags_bench.py`` (AMD
+  EPYC, CPU seconds), it compiles in 39 s and simulates 0.35 M cycles per second,
+  where ``-O1`` takes 60-72 s (its inlining heuristics are a quarter of that) for
+  0.27 M and ``-O0`` runs at under 0.045 M.
 * ``tuned.so``: profile-guided ``-O3`` (TUNED_FLAGS; instrumented compile, xv6 boot
-  for TRAIN_CYCLES cycles, compile with the profile), about twice as fast as the quick
-  one, and three compiles' worth of work.  ``build_model`` starts it in the background
-  once the quick one is there (``python -m sim.cxxrtl.build --tuned DIR``, logging to
-  ``DIR/tuned.log``); every later run finds it and uses it.
+  for TRAIN_CYCLES cycles, compile with the profile), 0.73 M cycles per second, about
+  twice the quick one, for three steps' worth of work.  ``build_model`` starts it in
+  the background once the quick one is there (``python -m sim.cxxrtl.build
+  --tuned-dir DIR --pgo``, logging to ``DIR/tuned.log``); every later run finds it.
 
 ``build_model(soc)`` returns ``tuned.so`` if it exists, otherwise ``quick.so``
 (building it if needed, and starting the tuned build in the background unless one is
@@ -35,6 +36,7 @@ import fcntl
 import hashlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -171,6 +173,11 @@ def _record_time(step, seconds):
         pass                    # no estimate next time; the build itself is fine
 
 
+def _children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _so_far(elapsed, before):
     """'12 s of about 40 s' (when the last build's time is known and not yet passed)."""
     if elapsed is None:
@@ -197,7 +204,7 @@ class Reporter:
         before = last_times().get(step)
         hint = f"took {before:.0f} s last time" if before else "first time on this machine"
         self.log(f"  {what} ({hint})")
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), _children_cpu()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         while True:
@@ -216,8 +223,10 @@ class Reporter:
             self.progress(None)
         if proc.returncode != 0:
             raise BuildError(f"{error}:\n{' '.join(map(str, cmd))}\n{(err or out)[-3000:]}")
+        cpu = _children_cpu() - cpu0
         _record_time(step, seconds)
-        self.log(f"  {what}: {seconds:.0f} s")
+        _record_time(f"{step} (CPU)", cpu)
+        self.log(f"  {what}: {seconds:.0f} s ({cpu:.0f} s CPU)")
         return out
 
 
@@ -425,7 +434,7 @@ def _warm_lock():
 
 
 def yosys_first_use(rep):
-    """Make sure YoWASP has compiled Yosys to machine code (about a minute, once per
+    """Make sure YoWASP has compiled Yosys to machine code (once per
     machine): wait for a warm-up already running (``warm``), or do it now."""
     cache = _yosys_wasm_cache()
     if cache.exists():
