@@ -12,8 +12,10 @@ Only the RAM serves bursts (hw/bus.py); its first beat comes ``ram_latency`` cyc
 after the request (1: the block RAM's timing; more stands in for a slower memory).
 
 External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
-serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device)
-and the core's observation ports ``retire``, ``mmu_events`` and ``wfi``.
+serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device),
+the core's observation ports ``retire``, ``mmu_events`` and ``wfi``, and ``dma_write``
+(DmaWriteSignature): the block device's writes to memory, as the arbiter completes them
+(simulators log them so that a model of the CPU can follow what the device changed).
 
 Boot: the core leaves reset in M-mode at 0x8000_0000 with a0 = 0 (hart id) and a1 = 0
 (no device tree).  The simulator loads programs with ``soc.ram.load(ctx, paddr, data)``
@@ -29,7 +31,7 @@ from amaranth import *
 from amaranth.lib import wiring, stream
 from amaranth.lib.wiring import In, Out
 
-from hw.bus import BusSignature
+from hw.bus import PADDR_WIDTH, BusSignature
 from . import memmap
 from .clint import CLINT
 from .interconnect import Arbiter, Decoder
@@ -39,7 +41,31 @@ from .storage import StorageSignature
 from .uart import UART16550
 from .virtio_blk import VirtioBlock
 
-__all__ = ["SoC"]
+__all__ = ["SoC", "DmaWriteSignature"]
+
+
+class DmaWriteSignature(wiring.Signature):
+    """Observation of the block device's bus writes (``Out`` = driven by the SoC).
+
+    ``valid`` is high in the cycle a write of the device (the arbiter's second master)
+    completes without error: ``ready`` high, ``error`` low.  ``addr`` is the physical
+    address of the doubleword, ``data`` its value on the byte lanes and ``mask`` the
+    lanes written (bit i = byte ``addr + i``), as on the bus (hw/bus.py).
+    """
+
+    def __init__(self):
+        super().__init__({
+            "valid": Out(1),
+            "addr":  Out(PADDR_WIDTH),
+            "data":  Out(64),
+            "mask":  Out(8),
+        })
+
+    def __eq__(self, other):
+        return type(other) is DmaWriteSignature
+
+    def __repr__(self):
+        return "DmaWriteSignature()"
 
 
 class SoC(wiring.Component):
@@ -64,6 +90,7 @@ class SoC(wiring.Component):
             "uart_rx": In(stream.Signature(8)),
             "uart_tx": Out(stream.Signature(8)),
             "storage": Out(StorageSignature()),
+            "dma_write": Out(DmaWriteSignature()),
         }
         if cpu:
             from hw.core.core import Core
@@ -97,6 +124,13 @@ class SoC(wiring.Component):
         else:
             wiring.connect(m, wiring.flipped(self.cpu_bus), self.arbiter.masters[0])
         wiring.connect(m, self.virtio.dma, self.arbiter.masters[1])
+        dma = self.virtio.dma
+        m.d.comb += [
+            self.dma_write.valid.eq(dma.valid & dma.write & dma.ready & ~dma.error),
+            self.dma_write.addr.eq(dma.addr),
+            self.dma_write.data.eq(dma.wdata),
+            self.dma_write.mask.eq(dma.sel),
+        ]
         wiring.connect(m, self.arbiter.bus, self.decoder.bus)
 
         # Slaves.

@@ -3,13 +3,17 @@
 The programs are the SoC engineer's (tests/soc/programs); here they run through
 sim/engine.py: UART output, timer interrupts with idle skipping (CLINT and Sstc),
 the block device against the in-memory disk, access faults, UART input, what a driver
-written for QEMU virt does, and the claim watch that names an interrupt storm.
+written for QEMU virt does, and the claim watch that names an interrupt storm.  The
+engines agree on everything, the retire records and DMA writes of ``run_retire``
+included (tests/sim/test_retire_log.py checks the records themselves).
 """
+
+from collections import namedtuple
 
 import pytest
 
 from sim.elf import load_elf
-from sim.engine import STOP_LIMIT, STOP_TOHOST, STOP_TX, make_engine
+from sim.engine import STOP_LIMIT, STOP_RECORDS, STOP_TOHOST, STOP_TX, make_engine
 from soc.memmap import UART0_IRQ
 from tests.soc.programs.build import build, have_toolchain
 
@@ -26,28 +30,44 @@ def programs(tmp_path_factory):
     return {n: load_elf(str(build(n, out, ram_size=RAM))) for n in names}
 
 
-def run_program(engine_name, image, max_cycles=100_000):
+Run = namedtuple("Run", "reason out stats disk records dma stops")
+
+
+def run_program(engine_name, image, max_cycles=100_000, batch=None):
+    """Run ``image`` to tohost; with ``batch``, by run_retire calls of up to that many
+    records, collecting the records, the DMA writes and each call's stop reason."""
     e = make_engine(engine_name, ram_size=RAM)
     e.load(image)
     e.set_tohost(image.tohost)
     e.set_disk(DISK)
-    reason = e.run(max_cycles)
+    records, dma, stops = [], [], []
+    if batch is None:
+        reason = e.run(max_cycles)
+    else:
+        reason = STOP_RECORDS
+        while reason == STOP_RECORDS:
+            b = e.run_retire(batch, max_cycles - e.stats().cycles)
+            assert len(b.records) == batch if b.stop == STOP_RECORDS else len(b.records) < batch
+            records += b.records
+            dma += b.dma
+            stops.append(b.stop)
+            reason = b.stop
     out = e.tx_take()
     disk = e.disk_image()
     stats = e.stats()
     e.close()
-    return reason, out, stats, disk
+    return Run(reason, out, stats, disk, records, dma, stops)
 
 
 def test_hello(cxxrtl_model, programs):
-    reason, out, s, _ = run_program("cxxrtl", programs["hello"])
+    reason, out, s, *_ = run_program("cxxrtl", programs["hello"])
     assert (reason, s.tohost) == (STOP_TOHOST, 1)
     assert out == b"hello, soc\n"
     assert s.traps == 0 and s.instret > 50
 
 
 def test_timer_interrupts_skip_idle_time(cxxrtl_model, programs):
-    reason, _, s, _ = run_program("cxxrtl", programs["mtimer"])
+    reason, _, s, *_ = run_program("cxxrtl", programs["mtimer"])
     assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 2)
     assert s.wfi_skips == 1 and s.skipped_ticks > 0
     # the skipped ticks show up in mtime, not in cycles
@@ -55,7 +75,7 @@ def test_timer_interrupts_skip_idle_time(cxxrtl_model, programs):
 
 
 def test_sstc_timer_is_skipped_to(cxxrtl_model, programs):
-    reason, _, s, _ = run_program("cxxrtl", programs["sstc"])
+    reason, _, s, *_ = run_program("cxxrtl", programs["sstc"])
     assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 1)
     assert s.wfi_skips == 1
 
@@ -70,7 +90,7 @@ def test_no_skipping_when_disabled(cxxrtl_model, programs):
 
 
 def test_virtio_block_device(cxxrtl_model, programs):
-    reason, _, s, disk = run_program("cxxrtl", programs["virtio"])
+    reason, _, s, disk, *_ = run_program("cxxrtl", programs["virtio"])
     assert (reason, s.tohost) == (STOP_TOHOST, 1)
     assert (s.sectors_read, s.sectors_written) == (2, 1)
     changed = [n for n in range(16) if disk[512 * n:512 * n + 512] != DISK[512 * n:512 * n + 512]]
@@ -78,7 +98,7 @@ def test_virtio_block_device(cxxrtl_model, programs):
 
 
 def test_access_faults(cxxrtl_model, programs):
-    reason, _, s, _ = run_program("cxxrtl", programs["fault"])
+    reason, _, s, *_ = run_program("cxxrtl", programs["fault"])
     assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 4)
 
 
@@ -141,12 +161,17 @@ def test_cycle_limit(cxxrtl_model, programs):
 @pytest.mark.parametrize("name", ["hello", "mtimer", "sstc", "virtio", "fault", "qemu_driver",
                                   "uart_storm"])
 def test_engines_agree(cxxrtl_model, programs, name):
-    fast = run_program("cxxrtl", programs[name])
-    exact = run_program("pysim", programs[name])
-    assert fast[0] == exact[0] == STOP_TOHOST
-    assert fast[1] == exact[1]                 # console output
-    assert fast[2] == exact[2]                 # cycles, instructions, traps, skips, mtime...
-    assert fast[3] == exact[3]                 # disk contents
+    # In run_retire calls of 97 records: a run in pieces, stopped at a record count.
+    fast = run_program("cxxrtl", programs[name], batch=97)
+    exact = run_program("pysim", programs[name], batch=97)
+    assert fast.reason == exact.reason == STOP_TOHOST
+    assert fast.out == exact.out               # console output
+    assert fast.stats == exact.stats           # cycles, instructions, traps, skips, mtime...
+    assert fast.disk == exact.disk             # disk contents
+    assert fast.records == exact.records       # every retire record
+    assert fast.dma == exact.dma               # every DMA write
+    assert fast.stops == exact.stops
+    assert len(fast.records) == fast.stats.instret + fast.stats.traps
 
 
 def test_engines_agree_on_uart_input(cxxrtl_model, programs):
@@ -199,7 +224,7 @@ def slow_ram_programs(tmp_path_factory):
 
 
 def run_with_latency(engine_name, image, latency):
-    e = make_engine(engine_name, ram_size=SLOW_RAM, ram_latency=latency)
+    e = make_engine(engine_name, ram_size=SLOW_RAM, soc_args={"ram_latency": latency})
     e.load(image)
     e.set_tohost(image.tohost)
     e.set_disk(DISK)
