@@ -105,7 +105,7 @@ def test_access_faults(cxxrtl_model, programs):
 def test_what_a_qemu_virt_driver_does(cxxrtl_model, programs):
     # QEMU's vendor ID; THRE acknowledged by IIR read (1 interrupt), by THR writes
     # (5 bytes + 1), and not at all (raised again 3 times, then acknowledged).
-    reason, out, s, _ = run_program("cxxrtl", programs["qemu_driver"])
+    reason, out, s, *_ = run_program("cxxrtl", programs["qemu_driver"])
     assert (reason, s.tohost) == (STOP_TOHOST, 1)
     assert out == b"thre\n"
     assert s.traps == 1 + 6 + 4
@@ -116,7 +116,7 @@ def test_what_a_qemu_virt_driver_does(cxxrtl_model, programs):
 def test_claim_watch_counts_a_storm(cxxrtl_model, programs):
     # 30 claims of the UART's interrupt, two user-mode instructions (which restart
     # the count), 20 claims.
-    reason, _, s, _ = run_program("cxxrtl", programs["uart_storm"])
+    reason, _, s, *_ = run_program("cxxrtl", programs["uart_storm"])
     assert (reason, s.tohost) == (STOP_TOHOST, 1)
     assert s.traps == 30 + 1 + 20                  # the interrupts and the ecall
     assert s.user_instret == 2
