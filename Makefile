@@ -68,7 +68,7 @@ sim: setup
 # make sdcard: the board's boot card (partition table, kernel, file system) as an image
 # file; it prints the dd command that writes it to a card (it never writes a device).
 sdcard: setup xv6
-	$(PY) -m soc.sdcard.layout $(KERNEL) $(FSIMG) -o $(SDCARD)
+	$(PY) -m sim.sdcard $(KERNEL) $(FSIMG) -o $(SDCARD)
 
 # make wave: VCD, .gtkw, SVG and log of the walks over PTE_S pages (sim/wave/).
 SCENARIO ?= xv6
