@@ -181,7 +181,8 @@ def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:
         raise UsageError(f"disk: {e}") from None
-    engine = make_engine(engine_name, ram_size=ram_size, log=log, ram_latency=ram_latency)
+    engine = make_engine(engine_name, ram_size=ram_size, log=log,
+                         soc_args={"ram_latency": ram_latency})
     engine.load(image)
     engine.set_disk(disk.working_copy())
     return engine, disk

@@ -83,7 +83,7 @@ class SoCTarget:
                 raise EngineError("a VCD needs the pysim engine")
             extra["vcd"] = vcd
         engine = make_engine(self.engine, ram_size=self.ram_size, log=self.log,
-                             **self.soc_args, **extra)
+                             soc_args=self.soc_args, **extra)
         try:
             engine.load(self.image)
             engine.set_disk(self.disk_image)

@@ -1,9 +1,10 @@
 // C++ driver for the CXXRTL model of the SoC (soc/soc.py), loaded by sim/engine.py
 // through ctypes.  The per-cycle loop lives here: clocking, the UART byte streams,
-// the block device's storage port (a sector store in memory), retire counting,
-// the tohost watch used by bare-metal tests, idle-time skipping on `wfi`, and on
-// request the logs of retire reports and DMA writes (Log) and waveform windows
-// (WaveCapture).
+// the block device's storage port (a sector store in memory; a SoC whose storage is
+// an SD card model has no such port, and the card is a memory of the model, filled
+// with sim_mem_access), retire counting, the tohost watch used by bare-metal tests,
+// idle-time skipping on `wfi`, and on request the logs of retire reports and DMA
+// writes (Log) and waveform windows (WaveCapture).
 //
 // The generated model is included as "model.cc" (yosys write_cxxrtl output) and
 // must define cxxrtl_design::p_soc.  Everything the driver touches is looked up
@@ -239,11 +240,24 @@ struct Sim {
 		return true;
 	}
 
+	// Bind a signal of at most 64 bits by name, leaving `error` alone (for lookups
+	// whose failure the caller reports itself).
+	bool bind_quiet(Port &p, const char *name) {
+		std::string saved = error;
+		bool ok = bind(p, name) && p.width <= 64;
+		error = saved;
+		return ok;
+	}
+
 	bool init() {
 		top.debug_info(&items, nullptr, "");
+		// Without a storage port (the SD card model serves the block device) its
+		// ports stay unbound: they read as 0 and ignore writes, so the disk model idles.
+		bool storage = items.count("storage__cmd__valid") != 0;
 		bool ok = bind(uart_tx_valid, "uart_tx__valid") && bind(uart_tx_payload, "uart_tx__payload") &&
 			bind(uart_tx_ready, "uart_tx__ready") && bind(uart_rx_valid, "uart_rx__valid") &&
 			bind(uart_rx_payload, "uart_rx__payload") && bind(uart_rx_ready, "uart_rx__ready") &&
+			(!storage || (
 			bind(cmd_valid, "storage__cmd__valid") && bind(cmd_payload, "storage__cmd__payload") &&
 			bind(cmd_ready, "storage__cmd__ready") &&
 			bind(wdata_valid, "storage__wdata__valid") && bind(wdata_payload, "storage__wdata__payload") &&
@@ -251,7 +265,7 @@ struct Sim {
 			bind(rdata_valid, "storage__rdata__valid") && bind(rdata_payload, "storage__rdata__payload") &&
 			bind(rdata_ready, "storage__rdata__ready") &&
 			bind(resp_valid, "storage__resp__valid") && bind(resp_payload, "storage__resp__payload") &&
-			bind(resp_ready, "storage__resp__ready") && bind(capacity, "storage__capacity") &&
+			bind(resp_ready, "storage__resp__ready") && bind(capacity, "storage__capacity"))) &&
 			bind(retire_valid, "retire__valid") && bind(retire_trap, "retire__trap") &&
 			bind(wfi, "wfi") && bind(mtime, "clint mtime_reg") && bind(mtimecmp, "clint mtimecmp_reg") &&
 			bind(stimecmp, "core csr stimecmp");
@@ -483,6 +497,45 @@ int sim_ram_access(Sim *s, uint64_t paddr, uint8_t *buf, uint64_t len, int write
 	return 0;
 }
 
+// Copy bytes into (write=1) or out of (write=0) the 64-bit wide memory with debug name
+// `name` (e.g. "card mem", the SD card model's contents), from byte `offset` (byte k
+// of a row is bits 8k..8k+7).  Returns 0, or -1 if there is no such memory or the
+// range lies outside it.
+int sim_mem_access(Sim *s, const char *name, uint64_t offset, uint8_t *buf, uint64_t len,
+                   int write) {
+	if (s->items.count(name) != 1) return -1;
+	const debug_item &mem = s->items[name];
+	if (mem.type != debug_item::MEMORY || mem.width != 64) return -1;
+	uint64_t size = uint64_t(mem.depth) * 8;
+	if (offset > size || len > size - offset) return -1;
+	for (uint64_t i = 0; i < len; i++) {
+		uint64_t a = offset + i;
+		chunk_t &c = mem.curr[2 * (a / 8) + (a % 8) / 4];
+		unsigned sh = 8 * (a % 4);
+		if (write)
+			c = (c & ~(chunk_t(0xff) << sh)) | (chunk_t(buf[i]) << sh);
+		else
+			buf[i] = uint8_t(c >> sh);
+	}
+	return 0;
+}
+
+// Read (sim_peek) or drive (sim_poke: top-level inputs) a signal of at most 64 bits by
+// debug name.  Return 0, or -1 if there is no such signal.
+int sim_peek(Sim *s, const char *name, uint64_t *value) {
+	Port p;
+	if (!s->bind_quiet(p, name)) return -1;
+	*value = p.get();
+	return 0;
+}
+
+int sim_poke(Sim *s, const char *name, uint64_t value) {
+	Port p;
+	if (!s->bind_quiet(p, name)) return -1;
+	p.set(value);
+	return 0;
+}
+
 void sim_set_disk(Sim *s, const uint8_t *data, uint64_t len) {
 	s->disk.assign(data, data + len);
 	s->drive_storage();
@@ -582,10 +635,7 @@ uint64_t sim_log_take(Sim *s, int which, uint64_t *buf, uint64_t max_words) {
 // than 64 bits.
 int sim_wave_signal_width(Sim *s, const char *name) {
 	Port p;
-	std::string saved = s->error;
-	bool ok = s->bind(p, name);
-	s->error = saved;
-	return ok && p.width <= 64 ? int(p.width) : 0;
+	return s->bind_quiet(p, name) ? int(p.width) : 0;
 }
 
 // Arm the capture: `names` are '\n'-separated debug names of the columns.  Any

@@ -58,9 +58,10 @@ def _record(r):
     return SimpleNamespace(**r) if isinstance(r, dict) else r
 
 
-def run_core_target(image, ram_size, lock, *, max_cycles):
-    """The core alone (pysim) against ``lock``; an Outcome."""
-    target = CoreTarget(ram_base=RAM_BASE, ram_size=ram_size)
+def run_core_target(image, ram_size, lock, *, max_cycles, bus_latency=0):
+    """The core alone (pysim) against ``lock``; an Outcome.  ``bus_latency``: wait
+    states before every bus ready (the testbench's)."""
+    target = CoreTarget(ram_base=RAM_BASE, ram_size=ram_size, bus_latency=bus_latency)
     target.load(image)
     t0 = time.process_time()
     res = target.run(max_cycles=max_cycles, on_retire=lambda r: lock.check(_record(r)))

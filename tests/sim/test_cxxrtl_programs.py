@@ -200,7 +200,7 @@ def slow_ram_programs(tmp_path_factory):
 
 
 def run_with_latency(engine_name, image, latency):
-    e = make_engine(engine_name, ram_size=SLOW_RAM, ram_latency=latency)
+    e = make_engine(engine_name, ram_size=SLOW_RAM, soc_args={"ram_latency": latency})
     e.load(image)
     e.set_tohost(image.tohost)
     e.set_disk(DISK)
