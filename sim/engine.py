@@ -24,7 +24,7 @@ then idle skipping if ``wfi`` was high at the edge.
 The API, the same on both engines::
 
     e = make_engine("cxxrtl")           # or "pysim", or CxxrtlEngine(...) / PysimEngine(...);
-                                        # SoC arguments (ram_latency=...) as keywords, vcd= on pysim
+                                        # soc_args={"ram_latency": 3, ...}, vcd= on pysim
     e.load(image)                       # sim/elf.py image: segments into RAM (before running)
     e.set_disk(data); e.set_tohost(paddr)
     e.run(max_cycles, stop_on_tx=False, skip_wfi=True)   # -> STOP_LIMIT, STOP_TX, STOP_TOHOST
