@@ -27,7 +27,8 @@ then idle skipping if ``wfi`` was high at the edge.
 
 The API, the same on both engines::
 
-    e = make_engine("cxxrtl")           # or "pysim", or CxxrtlEngine(...) / PysimEngine(...)
+    e = make_engine("cxxrtl")           # or "pysim", or CxxrtlEngine(...) / PysimEngine(...);
+                                        # soc_args={"ram_latency": 3, ...}, vcd= on pysim
     e.load(image)                       # sim/elf.py image: segments into RAM (before running)
     e.set_disk(data); e.set_tohost(paddr)
     e.run(max_cycles, stop_on_tx=False, skip_wfi=True)   # -> STOP_LIMIT, STOP_TX, STOP_TOHOST
@@ -48,10 +49,11 @@ collected (STOP_RECORDS) or another stop comes first.  It returns a ``RetireBatc
 reset, from 0: the record was sampled at that edge, and ``stats().cycles`` is
 ``cycle + 1`` after a run that stopped there.  A DMA write's ``order`` is the retire
 order before which it landed: the write completed after the reports with smaller orders
-(and after their bus accesses) and before the report ``order``, so a model of the CPU
-applies it just before executing that instruction.  (Only a load of instruction
-``order`` from the very bytes being written could see the write earlier or later
-than that; the virtio driver does not read a buffer while the device fills it.)
+(at edges up to its own) and before the report ``order``, so a model of the CPU applies
+it just before executing that instruction.  That is exact as long as an instruction's
+bus accesses are over by the edge that reports it, as in today's core (a load polling a
+location the device writes reads what the model reads: tests/sim/test_retire_log.py
+replays every load of a program that polls the used ring).
 Only ``run_retire`` collects: the cycles of a plain ``run`` in between are not logged.
 On cxxrtl the C++ loop queues the records in a vector that Python drains in batches
 after the run; without ``run_retire`` the loop pays one flag test per cycle.
