@@ -23,13 +23,14 @@ QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m $(RAM_MB)M -smp 1 -nogr
 # make sim: the simulation engine (cxxrtl or pysim) and an optional scripted run.
 ENGINE  ?= cxxrtl
 RUN     ?=
+RAM_LATENCY ?= 1
 
 help:
 	@echo "make setup      Python virtual environment in $(VENV) (pinned packages)"
 	@echo "make toolchain  RISC-V GCC and QEMU (Debian packages, if missing)"
 	@echo "make xv6        build $(KERNEL) and $(FSIMG)"
 	@echo "make qemu       boot xv6 on QEMU virt (Ctrl-A x quits)"
-	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\")"
+	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\", RAM_LATENCY=N)"
 	@echo "make wave       waveforms of MMU walks over PTE_S pages into $(BUILD)/wave (RUN=\"cmd; cmd\", SCENARIO=baremetal)"
 	@echo "make sdcard     $(SDCARD): the kernel and fs.img as a boot card image for dd"
 	@echo "make test       set everything up and run the test suite"
@@ -54,7 +55,8 @@ qemu: xv6
 	$(QEMU) $(QEMUOPTS)
 
 sim: setup xv6
-	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) $(if $(RUN),--run "$(RUN)")
+	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) --ram-latency $(RAM_LATENCY) \
+		$(if $(RUN),--run "$(RUN)")
 
 # make sdcard: the board's boot card (partition table, kernel, file system) as an image
 # file; it prints the dd command that writes it to a card (it never writes a device).

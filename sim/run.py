@@ -52,10 +52,26 @@ def build_parser():
     r.add_argument("--vcd", help="write a VCD waveform to this file (slow)")
     sub.add_parser("boot", add_help=False,
                    help="boot xv6 on the SoC (make sim; options: python -m sim boot --help)")
+    sub.add_parser("ref", add_help=False,
+                   help="run an ELF on the golden model (ISA simulator) alone (options: "
+                        "python -m sim ref --help)")
+    sub.add_parser("difftest", add_help=False,
+                   help="the RTL and the golden model in lock-step (options: python -m sim "
+                        "difftest --help)")
     sub.add_parser("wave", add_help=False,
                    help="waveforms of page-table walks over PTE_S pages (make wave; options: "
                         "python -m sim wave --help)")
     return p
+
+
+def tohost_verdict(tohost):
+    """(exit status, message) for the value a program stored to tohost: 1 = pass,
+    (n << 1) | 1 = test case n failed, anything else is not a pass/fail code."""
+    if tohost == 1:
+        return EXIT_PASS, "PASS"
+    if tohost & 1:
+        return EXIT_FAIL, f"FAIL: test case {tohost >> 1}"
+    return EXIT_FAIL, f"FAIL: tohost = {tohost:#x} (not a pass/fail code)"
 
 
 def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", bus_latency=0,
@@ -125,6 +141,12 @@ def main(argv=None):
     if argv[:1] == ["boot"]:
         from .boot import main as boot_main
         return boot_main(argv[1:])
+    if argv[:1] == ["ref"]:
+        from .ref.run import main as ref_main
+        return ref_main(argv[1:])
+    if argv[:1] == ["difftest"]:
+        from .difftest.cli import main as difftest_main
+        return difftest_main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -8,9 +8,14 @@ r"""The system on chip: core, interconnect, RAM, CLINT, PLIC, UART and virtio bl
                                              +-- VIRTIO0 0x1000_1000 (PLIC source 1)
                                              \-- RAM     0x8000_0000, ram_size bytes
 
+Only the RAM serves bursts (hw/bus.py); its first beat comes ``ram_latency`` cycles
+after the request (1: the block RAM's timing; more stands in for a slower memory).
+
 External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
-serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device)
-and the core's observation ports ``retire``, ``mmu_events`` and ``wfi``.
+serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device),
+the core's observation ports ``retire``, ``mmu_events`` and ``wfi``, and ``dma_write``
+(DmaWriteSignature): the block device's writes to memory, as the arbiter completes them
+(simulators log them so that a model of the CPU can follow what the device changed).
 
 Boot: the core leaves reset in M-mode at ``reset_pc`` (0x8000_0000 by default) with
 a0 = 0 (hart id) and a1 = 0 (no device tree).  The simulator loads programs with
@@ -40,7 +45,7 @@ from amaranth import *
 from amaranth.lib import wiring, stream
 from amaranth.lib.wiring import In, Out
 
-from hw.bus import BusSignature
+from hw.bus import PADDR_WIDTH, BusSignature
 from . import memmap
 from .clint import CLINT
 from .interconnect import Arbiter, Decoder
@@ -55,23 +60,48 @@ from .storage import StorageSignature
 from .uart import UART16550
 from .virtio_blk import VirtioBlock
 
-__all__ = ["SoC"]
+__all__ = ["SoC", "DmaWriteSignature"]
+
+
+class DmaWriteSignature(wiring.Signature):
+    """Observation of the block device's bus writes (``Out`` = driven by the SoC).
+
+    ``valid`` is high in the cycle a write of the device (the arbiter's second master)
+    completes without error: ``ready`` high, ``error`` low.  ``addr`` is the physical
+    address of the doubleword, ``data`` its value on the byte lanes and ``mask`` the
+    lanes written (bit i = byte ``addr + i``), as on the bus (hw/bus.py).
+    """
+
+    def __init__(self):
+        super().__init__({
+            "valid": Out(1),
+            "addr":  Out(PADDR_WIDTH),
+            "data":  Out(64),
+            "mask":  Out(8),
+        })
+
+    def __eq__(self, other):
+        return type(other) is DmaWriteSignature
+
+    def __repr__(self):
+        return "DmaWriteSignature()"
 
 
 class SoC(wiring.Component):
     def __init__(self, *, ram_size=memmap.DEFAULT_RAM_SIZE, itlb_entries=8, dtlb_entries=8,
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
-                 uart_rx_timeout=1024, cpu=True, mmu="sv39", reset_pc=memmap.RESET_PC,
-                 boot_rom=None, sdcard=None, leds=False, card=None):
+                 uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1,
+                 reset_pc=memmap.RESET_PC, boot_rom=None, sdcard=None, leds=False, card=None):
         if card is not None and sdcard is None:
             raise ValueError("a card model needs the SD host (sdcard=...)")
         self.ram_size = ram_size
+        self.ram_latency = ram_latency
         self.clk_freq = clk_freq
         self.mtime_freq = mtime_freq
         self.has_cpu = cpu
         self.reset_pc = reset_pc
 
-        self.ram = RAM(size=ram_size, base=memmap.RAM_BASE)
+        self.ram = RAM(size=ram_size, base=memmap.RAM_BASE, latency=ram_latency)
         self.clint = CLINT(clk_freq=clk_freq, mtime_freq=mtime_freq)
         self.plic = PLIC()
         self.uart = UART16550(rx_timeout=uart_rx_timeout)
@@ -100,11 +130,12 @@ class SoC(wiring.Component):
             self.led_register = LEDs()
             self.slaves["leds"] = self.led_register
             regions.append(memmap.LEDS)
-        self.decoder = Decoder(regions)
+        self.decoder = Decoder(regions, bursts={"ram"})
 
         members = {
             "uart_rx": In(stream.Signature(8)),
             "uart_tx": Out(stream.Signature(8)),
+            "dma_write": Out(DmaWriteSignature()),
         }
         if self.sdhost is None:
             members["storage"] = Out(StorageSignature())
@@ -150,6 +181,13 @@ class SoC(wiring.Component):
         else:
             wiring.connect(m, wiring.flipped(self.cpu_bus), self.arbiter.masters[0])
         wiring.connect(m, self.virtio.dma, self.arbiter.masters[1])
+        dma = self.virtio.dma
+        m.d.comb += [
+            self.dma_write.valid.eq(dma.valid & dma.write & dma.ready & ~dma.error),
+            self.dma_write.addr.eq(dma.addr),
+            self.dma_write.data.eq(dma.wdata),
+            self.dma_write.mask.eq(dma.sel),
+        ]
         wiring.connect(m, self.arbiter.bus, self.decoder.bus)
 
         # Slaves.

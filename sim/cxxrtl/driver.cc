@@ -3,7 +3,8 @@
 // the block device's storage port (a sector store in memory; a SoC whose storage is
 // an SD card model has no such port, and the card is a memory of the model, filled
 // with sim_mem_access), retire counting, the tohost watch used by bare-metal tests,
-// and idle-time skipping on `wfi`.
+// idle-time skipping on `wfi`, and on request the logs of retire reports and DMA
+// writes (Log) and waveform windows (WaveCapture).
 //
 // The generated model is included as "model.cc" (yosys write_cxxrtl output) and
 // must define cxxrtl_design::p_soc.  Everything the driver touches is looked up
@@ -79,11 +80,35 @@ struct Port {
 
 enum StorageState { ST_IDLE, ST_WDATA, ST_RDATA, ST_RESP };
 
-enum RunFlags { RUN_STOP_ON_TX = 1, RUN_SKIP_WFI = 2 };
+enum RunFlags { RUN_STOP_ON_TX = 1, RUN_SKIP_WFI = 2, RUN_LOG = 4 };
 
-enum StopReason { STOP_LIMIT = 0, STOP_TX = 1, STOP_TOHOST = 2 };
+enum StopReason { STOP_LIMIT = 0, STOP_TX = 1, STOP_TOHOST = 2, STOP_RECORDS = 3 };
 
 }  // namespace
+
+
+// A log of one observation port (sim/engine.py run_retire): in every cycle of a run
+// with RUN_LOG whose edge shows `valid` high, a row [cycle, extra..., columns...] is
+// queued, the columns sampled at the edge like the output ports.  The retire log has
+// no extra word; the DMA log has one, the retire `order` before which the write
+// landed (see Sim::run).  Python names the signals (sim_log_arm) and drains the rows
+// in batches (sim_log_take).
+struct Log {
+	Port valid;
+	std::vector<Port> cols;
+	unsigned extra = 0;
+	std::vector<uint64_t> out;
+
+	size_t row_words() const { return 1 + extra + cols.size(); }
+	uint64_t rows() const { return out.size() / row_words(); }
+	bool armed() const { return !valid.parts.empty(); }
+
+	void sample(uint64_t cycle, const uint64_t *x) {
+		out.push_back(cycle);
+		out.insert(out.end(), x, x + extra);
+		for (const Port &c : cols) out.push_back(c.get());
+	}
+};
 
 
 // Waveform capture for sim/wave (armed with sim_wave_arm, otherwise never touched
@@ -190,6 +215,9 @@ struct Sim {
 	WaveCapture wave;
 	bool wave_armed = false;
 
+	// retire reports and DMA writes; sampled only in runs with RUN_LOG
+	Log retire_log, dma_log;
+
 	bool bind(Port &p, const char *name) {
 		if (items.count(name) == 0) {
 			error = std::string("the model has no signal '") + name + "'";
@@ -292,7 +320,10 @@ struct Sim {
 		}
 	}
 
-	int run(uint64_t max_cycles, int flags) {
+	// Run up to max_cycles cycles; with RUN_LOG also stop once the retire log holds
+	// max_records rows (0: no such limit).
+	int run(uint64_t max_cycles, int flags, uint64_t max_records) {
+		bool logging = (flags & RUN_LOG) && retire_log.armed() && dma_log.armed();
 		for (uint64_t n = 0; n < max_cycles; n++) {
 			// Rising edge.  The edge's evaluation computes the combinational logic
 			// from the state before the edge and the inputs driven since: the output
@@ -314,6 +345,16 @@ struct Sim {
 			bool trapped = retire_trap.get() != 0;
 			bool sleeping = wfi.get() != 0;
 			if (wave_armed) wave_armed = wave.sample(cycles);
+			if (logging) {
+				if (retire_log.valid.get()) retire_log.sample(cycles, nullptr);
+				if (dma_log.valid.get()) {
+					// The order of the next report after this edge: a write landed
+					// after the instructions reported so far (this edge included;
+					// their bus accesses are over) and before that one.
+					uint64_t order = instret + traps + (retired ? 1 : 0);
+					dma_log.sample(cycles, &order);
+				}
+			}
 			while (top.commit() && !converged)
 				converged = top.eval();
 			top.p_clk.set(false);
@@ -346,6 +387,7 @@ struct Sim {
 				}
 			}
 			if (stop_tx) return STOP_TX;
+			if (logging && max_records && retire_log.rows() >= max_records) return STOP_RECORDS;
 		}
 		return STOP_LIMIT;
 	}
@@ -397,15 +439,34 @@ struct Sim {
 	}
 };
 
+// Copy a message into the caller's buffer of errlen bytes.
+static void set_error(char *err, size_t errlen, const std::string &msg) {
+	if (errlen) {
+		strncpy(err, msg.c_str(), errlen - 1);
+		err[errlen - 1] = 0;
+	}
+}
+
+// The non-empty lines of a '\n'-separated list of signal names.
+static std::vector<std::string> split_names(const char *names) {
+	std::vector<std::string> out;
+	std::string all(names);
+	size_t pos = 0;
+	while (pos < all.size()) {
+		size_t end = all.find('\n', pos);
+		if (end == std::string::npos) end = all.size();
+		if (end > pos) out.push_back(all.substr(pos, end - pos));
+		pos = end + 1;
+	}
+	return out;
+}
+
 extern "C" {
 
 Sim *sim_new(char *err, size_t errlen) {
 	Sim *s = new Sim;
 	if (!s->init()) {
-		if (errlen) {
-			strncpy(err, s->error.c_str(), errlen - 1);
-			err[errlen - 1] = 0;
-		}
+		set_error(err, errlen, s->error);
 		delete s;
 		return nullptr;
 	}
@@ -504,7 +565,9 @@ int sim_set_tohost(Sim *s, uint64_t paddr) {
 	return 0;
 }
 
-int sim_run(Sim *s, uint64_t max_cycles, int flags) { return s->run(max_cycles, flags); }
+int sim_run(Sim *s, uint64_t max_cycles, int flags, uint64_t max_records) {
+	return s->run(max_cycles, flags, max_records);
+}
 
 // cycles, instret, traps, tohost value, wfi skips, skipped mtime ticks,
 // sectors read, sectors written, current mtime
@@ -518,6 +581,52 @@ void sim_stats(Sim *s, uint64_t *out) {
 	out[6] = s->sectors_read;
 	out[7] = s->sectors_written;
 	out[8] = s->mtime.get();
+}
+
+// --- logs of retire reports and DMA writes (sim/engine.py run_retire) ---
+
+// Bind a log: `names` are '\n'-separated debug names, the first the trigger (`valid`)
+// and the others the columns.  Queued rows are dropped.  0, or -1 with the reason.
+static int log_arm(Sim *s, Log &log, unsigned extra, const char *names, char *err,
+                   size_t errlen) {
+	log = Log();
+	std::vector<Port> ports;
+	for (const std::string &name : split_names(names)) {
+		ports.emplace_back();
+		if (!s->bind(ports.back(), name.c_str()) || ports.back().width > 64) {
+			set_error(err, errlen, "cannot log '" + name + "'");
+			return -1;
+		}
+	}
+	if (ports.empty()) {
+		set_error(err, errlen, "no signals to log");
+		return -1;
+	}
+	log.valid = ports[0];
+	log.cols.assign(ports.begin() + 1, ports.end());
+	log.extra = extra;
+	return 0;
+}
+
+// Arm both logs (the DMA log's rows carry the retire order as their extra word).
+int sim_log_arm(Sim *s, const char *retire_names, const char *dma_names, char *err,
+                size_t errlen) {
+	if (log_arm(s, s->retire_log, 0, retire_names, err, errlen) != 0) return -1;
+	if (log_arm(s, s->dma_log, 1, dma_names, err, errlen) != 0) {
+		s->retire_log = Log();
+		return -1;
+	}
+	return 0;
+}
+
+// Move up to max_words words of queued rows (whole rows only) of log `which` (0 retire,
+// 1 DMA) into buf; returns how many were copied.
+uint64_t sim_log_take(Sim *s, int which, uint64_t *buf, uint64_t max_words) {
+	Log &log = which ? s->dma_log : s->retire_log;
+	uint64_t n = std::min<uint64_t>(log.out.size(), max_words / log.row_words() * log.row_words());
+	std::copy(log.out.begin(), log.out.begin() + n, buf);
+	log.out.erase(log.out.begin(), log.out.begin() + n);
+	return n;
 }
 
 // --- waveform capture (sim/wave) ---
@@ -537,27 +646,20 @@ int sim_wave_arm(Sim *s, const char *names, uint64_t before, uint64_t after,
 	WaveCapture &w = s->wave;
 	w = WaveCapture();
 	s->wave_armed = false;
-	std::string all(names), problem;
-	size_t pos = 0;
-	while (problem.empty() && pos < all.size()) {
-		size_t end = all.find('\n', pos);
-		if (end == std::string::npos) end = all.size();
-		std::string name = all.substr(pos, end - pos);
-		pos = end + 1;
-		if (name.empty()) continue;
+	std::string problem;
+	for (const std::string &name : split_names(names)) {
 		w.cols.emplace_back();
-		if (!s->bind(w.cols.back(), name.c_str()) || w.cols.back().width > 64)
+		if (!s->bind(w.cols.back(), name.c_str()) || w.cols.back().width > 64) {
 			problem = "cannot sample '" + name + "'";
+			break;
+		}
 	}
 	if (problem.empty() && !(s->bind(w.ev_valid, "mmu_events__valid") &&
 	                         s->bind(w.ev_kind, "mmu_events__kind") &&
 	                         s->bind(w.ev_pte, "mmu_events__pte")))
 		problem = s->error;
 	if (!problem.empty()) {
-		if (errlen) {
-			strncpy(err, problem.c_str(), errlen - 1);
-			err[errlen - 1] = 0;
-		}
+		set_error(err, errlen, problem);
 		w = WaveCapture();
 		return -1;
 	}
