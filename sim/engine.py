@@ -178,7 +178,7 @@ class CxxrtlEngine:
         own; or loads the library ``lib_path`` as it is (the build's profiling run uses
         this).  ``log`` and ``progress`` report a build (sim/cxxrtl/build.py, build_model)."""
         if lib_path is None:
-            key = (ram_size, tuple(sorted((soc_args or {}).items())))
+            key = (ram_size, repr(sorted((soc_args or {}).items())))
             lib_path = _models.get(key)
         if lib_path is None:
             from .cxxrtl.build import BuildError, build_model
