@@ -35,6 +35,7 @@ from pathlib import Path
 
 from soc import memmap
 
+from . import sdboot
 from .disk import DiskError, DiskImage
 from .elf import BadElf, load_elf
 from .engine import ENGINES, MTIME_HZ, EngineError, make_engine
@@ -86,8 +87,10 @@ def build_parser():
                         "RAM's timing; larger values stand in for a slower memory)")
     p.add_argument("--board", default=None, metavar="NAME",
                    help="simulate a board's configuration of the SoC (soc/board/: its clock, "
-                        "its SDRAM controller with the SDRAM chip model; cxxrtl only): "
-                        "ulx3s-85f (default: the simulated SoC with block RAM)")
+                        "its SDRAM controller with the SDRAM chip model, the boot ROM loading "
+                        "the kernel from an SD card model that holds make sdcard's image of "
+                        "KERNEL and FS; cxxrtl only): ulx3s-85f (default: the simulated SoC "
+                        "with block RAM, the kernel loaded by the simulator)")
     p.add_argument("--no-status", action="store_true", help="no status line while booting")
     from .wave.cli import add_wave_options
     add_wave_options(p, required_dir=False)
@@ -314,7 +317,9 @@ def start(args, log, progress=None):
 
 def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20,
                 ram_latency=1, persist=False, log=None, board=None, progress=None):
-    """Check the inputs, build/load the engine, load the kernel and the disk.
+    """Check the inputs, build/load the engine, load the kernel and the disk (with
+    ``board``: a card image holding both, on the board's SD card model, from which its
+    boot ROM loads the kernel).
 
     Returns (engine, DiskImage); raises UsageError or EngineError."""
     ram_size = ram_mb << 20
@@ -331,17 +336,34 @@ def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20
             raise UsageError(str(e)) from None
         if engine_name != "cxxrtl":
             raise UsageError("a board's configuration runs on the cxxrtl engine only")
-        ram_size, soc_args = spec.sdram.size, spec.soc_args(simulation=True)
+        ram_size = spec.sdram.size
+        soc_args = spec.soc_args(simulation=True, card_size=sdboot.CARD_SIZE)
     image = load_kernel(kernel, ram_size)
     try:
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:
         raise UsageError(f"disk: {e}") from None
+    if board is not None:
+        try:
+            with open(kernel, "rb") as f:
+                card = sdboot.card_for(f.read(), disk.working_copy(), sdboot.CARD_SIZE)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"SD card: {e}") from None
     engine = make_engine(engine_name, ram_size=ram_size, log=log, progress=progress,
                          soc_args=soc_args)
-    engine.load(image)
-    engine.set_disk(disk.working_copy())
+    if board is None:
+        engine.load(image)
+        engine.set_disk(disk.working_copy())
+    else:
+        engine.load_card(card)
     return engine, disk
+
+
+def final_disk(engine):
+    """The disk as the run left it: the storage port's, or the card's file system."""
+    if engine.card is None:
+        return engine.disk_image()
+    return sdboot.card_fs(engine, engine.card)
 
 
 def scripted(session, commands, timeout, out=None):
@@ -476,7 +498,7 @@ def main(argv=None):
         if report(capture, wave_dir, args, f"boot on {engine.name}", time.monotonic() - session.t0):
             result = result or EXIT_FAIL
     try:
-        if disk.write_back(engine.disk_image()):
+        if disk.write_back(final_disk(engine)):
             print(f"[sim] wrote the disk back to {disk.path}", file=err)
     except (OSError, DiskError) as e:
         print(f"error: could not write the disk back: {e}", file=err)

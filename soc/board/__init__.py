@@ -1,11 +1,14 @@
 """FPGA boards: what each needs to know to carry the SoC, one place.
 
 ``BOARDS`` maps a board's name (``make bitstream BOARD=...``, ``make sim BOARD=...``)
-to its ``BoardSpec``.  ``spec.soc(simulation=True)`` is the board configuration of
-the SoC for the simulators: the same SoC as on the board (system clock, SDRAM
-controller with the board's chip timings) with the SDRAM chip model in place of the
-chip; ``soc(simulation=False)`` exposes the SDRAM pins for the board top
-(soc/board/top.py).
+to its ``BoardSpec``.  The board configuration of the SoC: the system clock, the
+SDRAM controller with the board's chip timings as main memory, the boot ROM (the core
+leaves reset in it; it loads the kernel from the SD card), the SD card host as the
+block device's storage, and the LED register.  ``spec.soc(simulation=False)`` exposes
+the SDRAM's and the SD card's pins for the board top (soc/board/top.py);
+``spec.soc(simulation=True, card_size=N)`` puts the SDRAM chip model and an SD card
+model of N bytes in place of the chips, for the simulators (``make sim BOARD=...``,
+sim/boot.py, which loads the card with ``make sdcard``'s image).
 
 Supported: the ULX3S with the ECP5-85F (32 MB SDR SDRAM, SD card slot, FTDI serial).
 The OrangeCrab 85F and the ECPIX-5 85 carry DDR3, for which there is no controller
@@ -14,10 +17,15 @@ here, so they cannot hold xv6's 32 MiB: not supported.
 
 from dataclasses import dataclass
 
+from .. import memmap
 from ..sdram.chip import Geometry, Timing, SPEED_7, ULX3S_85F as ULX3S_85F_SDRAM
 from ..sdram.config import SDRAMConfig
 
-__all__ = ["BoardSpec", "BOARDS", "board", "DEFAULT_BOARD"]
+__all__ = ["BoardSpec", "BOARDS", "board", "DEFAULT_BOARD", "MTIME_FREQ"]
+
+#: The CLINT's mtime rate on every board: QEMU virt's 10 MHz, which xv6's timer
+#: interval assumes (soc/clint.py derives it from the system clock).
+MTIME_FREQ = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -47,17 +55,27 @@ class BoardSpec:
                                      read_delay=0 if simulation else self.read_delay,
                                      model=simulation)
 
-    def soc_args(self, *, simulation, clk_freq=None):
+    def soc_args(self, *, simulation, clk_freq=None, card_size=None):
         """The board configuration as arguments of soc.SoC (also sim/engine.py's
-        ``soc_args``)."""
-        clk_freq = clk_freq or self.clk_freq
-        return {"clk_freq": int(clk_freq),
-                "memory": self.sdram_config(simulation=simulation, clk_freq=clk_freq)}
+        ``soc_args``); ``card_size``: the SD card model's bytes (simulation only)."""
+        if simulation != (card_size is not None):
+            raise ValueError("a card size is for the simulation's card model only")
+        from ..bootrom.build import rom_image
+        clk_freq = int(clk_freq or self.clk_freq)
+        args = {"clk_freq": clk_freq, "mtime_freq": MTIME_FREQ,
+                "memory": self.sdram_config(simulation=simulation, clk_freq=clk_freq),
+                "reset_pc": memmap.BOOTROM.base,
+                "boot_rom": rom_image(ram_size=self.sdram.size, mtime_freq=MTIME_FREQ),
+                "sdcard": {}, "leds": True}
+        if simulation:
+            args["card"] = {"size": card_size}
+        return args
 
-    def soc(self, *, simulation, clk_freq=None):
+    def soc(self, *, simulation, clk_freq=None, card_size=None):
         """The board configuration of the SoC (see the module's docstring)."""
         from ..soc import SoC
-        return SoC(**self.soc_args(simulation=simulation, clk_freq=clk_freq))
+        return SoC(**self.soc_args(simulation=simulation, clk_freq=clk_freq,
+                                   card_size=card_size))
 
 
 BOARDS = {

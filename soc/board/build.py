@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env
-from ..synth import _parse_stat
+from ..synth import SynthError, _parse_stat
 from . import BOARDS, DEFAULT_BOARD, board
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,10 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, log=print):
     cpu = time.process_time() + children_cpu() - cpu0
 
     rpt, tim = out_dir / "top.rpt", out_dir / "top.tim"
-    cells = _parse_stat(rpt.read_text()) if rpt.exists() else {}
+    try:
+        cells = _parse_stat(rpt.read_text()) if rpt.exists() else {}
+    except SynthError:                  # Yosys stopped before its statistics
+        cells = {}
     nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
     report = {
         "board": spec.name, "device": spec.device, "clk_mhz": clk_freq / 1e6,

@@ -6,7 +6,12 @@
                      \\--> sdram clock (phase-shifted) --> SDRAM clk pin
     SoC.sdram  <-> output/input registers in the I/O cells <-> SDRAM pins
     SoC.uart   <-> SerialPHY (115200 8N1) <-> FTDI serial pins
-    LEDs: heartbeat and boot stage
+    SoC.sd     <-> the microSD slot's pins in SPI mode (amaranth-boards' sd_card_spi)
+    LEDs: the boot ROM's stage, heartbeat, card and serial activity
+
+The core leaves reset in the boot ROM (soc/bootrom/), which prints its banner, checks
+the SDRAM, loads the kernel from the card's first partition into the SDRAM and starts
+it at 0x8000_0000; the kernel's disk is the card's second partition (``make sdcard``).
 
 SDRAM timing on the pins.  Let s(k) be the system clock edge ending cycle k and T its
 period; the SDRAM clock runs ``sdram_phase`` = 180 degrees behind.  A command that the
@@ -22,22 +27,25 @@ at s(k), drives the word in cycle k+CL and the capture register has it in cycle
 k+CL+1: the board adds one cycle, so its controller has ``read_delay`` = 1.  This
 arithmetic is the board's own; the simulators run the chip model on the system clock.
 
+SD card pins: the SD host's SPI master samples ``cipo`` in the last system cycle of
+the SPI clock's high phase, so the pins go straight through the I/O cells (not
+registered): an I/O register would delay ``cipo`` past that sample (soc/sdcard/spi.py).
+At 25 MHz the fast SPI clock is 12.5 MHz (half period 1 cycle).
+
 LEDs (0 is the leftmost):
 
-    0  heartbeat (about 1 Hz): the system clock runs
-    1  the PLL has locked (the SoC is out of reset)
-    2  the SDRAM is initialised
-    3  the core has executed an instruction from RAM (the kernel was started)
-    4  the core is in S or U mode now (xv6 is running)
-    5  serial activity (a byte sent or received)
-    6  storage activity (a sector command)
-    7  the core is idle in wfi
+    0-3  the boot ROM's stage, a binary number (soc/bootrom/boot.c): 1 banner, 2 RAM
+         check, 3 reading the card, 4 partition table, 5 loading the kernel, 6 the
+         kernel was started (it stays so while xv6 runs)
+    4    blinks when the boot ROM stopped on an error (the UART says which)
+    5    heartbeat (about 1 Hz): the system clock runs and the PLL has locked
+    6    card activity (the SD card selected)
+    7    serial activity (a byte sent or received)
 """
 
 from amaranth import *
 from amaranth.lib import io, wiring
 
-from .. import memmap
 from ..serial import SerialPHY
 from .pll import ECP5PLL
 
@@ -96,8 +104,13 @@ class BoardTop(Elaboratable):
         wiring.connect(m, serial.rx, soc.uart_rx)
         m.d.comb += [tx_pin.o.eq(serial.tx_pin), serial.rx_pin.eq(rx_pin.i)]
 
-        # --- storage: the SD card host connects here (soc/storage.py's port) ---------------
-        # Until it does, no sector command is accepted and the capacity reads 0.
+        # --- SD card (SPI mode) ----------------------------------------------------------
+        sd = platform.request("sd_card_spi", 0, dir="-")
+        for name in ("clk", "copi", "cs"):        # cs: PinsN, so 1 selects the card
+            m.submodules[f"sd_{name}"] = buf = io.Buffer("o", getattr(sd, name))
+            m.d.comb += buf.o.eq(getattr(soc.sd, name))
+        m.submodules.sd_cipo = cipo = io.Buffer("i", sd.cipo)
+        m.d.comb += soc.sd.cipo.eq(cipo.i)
 
         # --- LEDs -----------------------------------------------------------------------
         leds = []
@@ -112,13 +125,6 @@ class BoardTop(Elaboratable):
         with m.Else():
             m.d.sync += beat.eq(beat + 1)
 
-        ran_from_ram = Signal()
-        with m.If(soc.retire.valid & (soc.retire.pc >= memmap.RAM_BASE)):
-            m.d.sync += ran_from_ram.eq(1)
-        supervisor = Signal()
-        with m.If(soc.retire.valid):
-            m.d.sync += supervisor.eq(soc.retire.priv != 3)
-
         def stretch(event, name):
             """``event`` held visible for about 50 ms."""
             count = Signal(range(int(self.clk_freq // 20) + 1), name=f"{name}_stretch")
@@ -130,17 +136,11 @@ class BoardTop(Elaboratable):
 
         serial_busy = stretch((soc.uart_tx.valid & soc.uart_tx.ready)
                               | (soc.uart_rx.valid & soc.uart_rx.ready), "serial")
-        storage_busy = stretch(soc.storage.cmd.valid & soc.storage.cmd.ready, "storage")
-        wfi = Signal()
-        m.d.sync += wfi.eq(soc.wfi)
+        card_busy = stretch(soc.sd.cs, "card")
         m.d.comb += [
-            leds[0].eq(heartbeat),
-            leds[1].eq(pll.locked),
-            leds[2].eq(soc.ram.initialized),
-            leds[3].eq(ran_from_ram),
-            leds[4].eq(supervisor),
-            leds[5].eq(serial_busy),
-            leds[6].eq(storage_busy),
-            leds[7].eq(wfi),
+            Cat(leds[:5]).eq(soc.leds[:5]),     # the boot ROM's stage and error bits
+            leds[5].eq(heartbeat),
+            leds[6].eq(card_busy),
+            leds[7].eq(serial_busy),
         ]
         return m
