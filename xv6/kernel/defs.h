@@ -33,11 +33,9 @@ void            uart_put_now(int c);      // spin until sent (printf, echo)
 int             printf(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void            panic(char *s) __attribute__((noreturn));
 
-// plic.c
-void            plicinit(void);
-void            plicinithart(void);
-int             plic_claim(void);
-void            plic_complete(int irq);
+// plic.c: device interrupts.
+void            plic_init(void);
+void            plic_dispatch(void);      // serve the source that interrupted
 
 // virtio_disk.c
 void            virtio_disk_init(void);
@@ -101,12 +99,18 @@ void            swtch(struct context *old, struct context *new);
 int             exec(char *path, char **argv);
 
 // ---- Traps and system calls ---------------------------------------------
-// trap.c: traps, and the clock.
-void            trapinithart(void);
+// trap.c: into the kernel and back out.
+void            trap_init(void);
+void            trap_from_user(void);
+void            trap_from_kernel(void);
+void            return_to_user(void);
+void            trapframe_init(struct trapframe *tf, uint64 kstack_top);
+
+// clock.c: timer interrupts, counted as ticks.
+#define TIMER_PERIOD 100000               // `time` units (10 ms on QEMU's 10 MHz)
+void            clock_interrupt(void);
 uint            ticks_now(void);
 int             sleep_ticks(uint n);
-void            usertrapret(void);
-void            trapframe_init(struct trapframe *tf, uint64 kstack_top);
 
 // syscall.c: the system call table; its handlers get their arguments
 // checked and converted by kind.

@@ -23,9 +23,8 @@ main(void)
   kvminit();                 // the kernel's page table, with the kernel stacks
   kvminithart();             // paging on
 
-  trapinithart();            // trap vector
-  plicinit();                // interrupt sources
-  plicinithart();
+  trap_init();               // trap vector
+  plic_init();               // device interrupts
   virtio_disk_init();        // the disk; the first process mounts the root
 
   start_first_processes();   // pid 1 (/init) and pid 2 (/crypto_srv)

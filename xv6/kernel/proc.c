@@ -202,7 +202,7 @@ new_process_entry(void)
   }
   if (p->cwd == 0)
     p->cwd = lookup_path("/");   // a boot process: it starts in the root
-  usertrapret();
+  return_to_user();
 }
 
 // A READY process whose memory is one page holding the code [begin, end),

@@ -53,7 +53,7 @@ struct trapframe {
   uint64 kernel_satp;     // the kernel's page table
   uint64 kernel_sp;       // top of the process's kernel stack
   uint64 kernel_tp;       // this hart's id, which the kernel keeps in tp
-  uint64 kernel_entry;    // usertrap()
+  uint64 kernel_entry;    // trap_from_user()
 
   struct user_regs user;
 };
