@@ -19,9 +19,9 @@ struct trapframe;
 
 // ---- Boot and devices -------------------------------------------------
 // console.c: the console device on top of the UART, with line editing.
-void            consoleinit(void);
-void            consoleintr(int c);       // a character arrived
-void            consputc(int c);          // print one character (kernel)
+void            console_init(void);
+void            console_input(int c);     // a character arrived
+void            console_putc(int c);      // print one character (kernel)
 
 // uart.c: 16550 driver.
 void            uart_init(void);

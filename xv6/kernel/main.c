@@ -15,7 +15,7 @@
 void
 main(void)
 {
-  consoleinit();             // the UART; printf works from here on
+  console_init();            // the UART; printf works from here on
   printf("xv6 kernel: booting on hart %d\n", cpuid());
 
   kinit();                   // physical pages
