@@ -52,13 +52,13 @@ void            kref_get(void *pa);      // one more reference to an allocated p
 void            kalloc_selftest(void);   // boot-time check, panics on failure
 
 // vm.c: page tables.
-void            kvminit(void);
-void            kvminithart(void);
+void            kvm_build(void);         // the kernel's page table
+void            kvm_enable(void);        // paging on, with that table
 void            kvmmap(pagetable_t kpt, uint64 va, uint64 pa, uint64 sz, int perm);
 pte_t*          walk(pagetable_t pt, uint64 va, int alloc);
 uint64          walkaddr(pagetable_t pt, uint64 va);
 int             mappages(pagetable_t pt, uint64 va, uint64 size, uint64 pa, int perm);
-pagetable_t     uvmcreate(void);
+pagetable_t     pagetable_alloc(void);   // empty; 0 if out of memory
 uint64          uvmalloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm);
 uint64          uvmdealloc(pagetable_t pt, uint64 oldsz, uint64 newsz);
 int             uvmcopy(pagetable_t old, pagetable_t new, uint64 sz);

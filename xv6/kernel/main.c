@@ -20,8 +20,8 @@ main(void)
 
   kinit();                   // physical pages
   kalloc_selftest();
-  kvminit();                 // the kernel's page table, with the kernel stacks
-  kvminithart();             // paging on
+  kvm_build();               // the kernel's page table, with the kernel stacks
+  kvm_enable();              // paging on
 
   trap_init();               // trap vector
   plic_init();               // device interrupts

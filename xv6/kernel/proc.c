@@ -73,7 +73,7 @@ myproc(void)
 pagetable_t
 user_pagetable_new(struct proc *p)
 {
-  pagetable_t pt = uvmcreate();
+  pagetable_t pt = pagetable_alloc();
   if (pt == 0)
     return 0;
   if (mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) == 0) {
