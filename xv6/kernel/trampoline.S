@@ -1,7 +1,7 @@
 # The trampoline page: the code that crosses between a user address space
 # and the kernel's.  It is mapped at TRAMPOLINE in the kernel page table and
 # in every user page table (not user accessible), so it keeps running while
-# it switches satp.  kernel.ld puts section "trampsec" on a page of its own.
+# it switches satp.  kernel.ld puts section .trampoline on a page of its own.
 #
 # The trap frame (struct trapframe, proc.h) is mapped at TRAPFRAME in every
 # user page table, and sscratch holds TRAPFRAME at all times outside this
@@ -24,7 +24,7 @@
         .endr
 .endm
 
-        .section trampsec, "ax"
+        .section .trampoline, "ax"
         .globl trampoline
         .globl uservec
         .globl userret
