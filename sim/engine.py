@@ -9,7 +9,14 @@ the same cycle counts and the same console output for the same inputs:
   Its state machine (the same in driver.cc and ``_PyStorage``):
   IDLE (cmd.ready) --cmd--> WDATA (wdata.ready, 64 words) or RDATA (rdata.valid, 64
   words) --> RESP (resp.valid, error = sector beyond the end) --resp--> IDLE.
-* Retire counting: instructions (retire.valid and not trap) and traps.
+  A SoC built with an SD card model (``soc_args`` with ``card=``, soc/soc.py) has no
+  storage port: its card is the model's memory, filled with ``load_card`` before the
+  run, and ``set_card_present`` inserts or removes it.
+* Retire counting: instructions (retire.valid and not trap), those of them retired in
+  user mode, and traps.
+* Interrupt claims: how often each PLIC source has been claimed (its in-service bit
+  rose) since the last user-mode instruction; ``claim_streak`` is the highest count
+  and ``claim_source`` its source (sim/boot.py reports a storm from them).
 * tohost: a RAM doubleword watched after every cycle (bare-metal test programs).
 * Idle skipping: after a clock edge at which ``wfi`` was high, mtime jumps to one tick before
   the earliest of the CLINT's mtimecmp and the core's Sstc stimecmp.
@@ -20,7 +27,8 @@ then idle skipping if ``wfi`` was high at the edge.
 
 The API, the same on both engines::
 
-    e = make_engine("cxxrtl")           # or "pysim", or CxxrtlEngine(...) / PysimEngine(...)
+    e = make_engine("cxxrtl")           # or "pysim", or CxxrtlEngine(...) / PysimEngine(...);
+                                        # soc_args={"ram_latency": 3, ...}, vcd= on pysim
     e.load(image)                       # sim/elf.py image: segments into RAM (before running)
     e.set_disk(data); e.set_tohost(paddr)
     e.run(max_cycles, stop_on_tx=False, skip_wfi=True)   # -> STOP_LIMIT, STOP_TX, STOP_TOHOST
@@ -41,10 +49,11 @@ collected (STOP_RECORDS) or another stop comes first.  It returns a ``RetireBatc
 reset, from 0: the record was sampled at that edge, and ``stats().cycles`` is
 ``cycle + 1`` after a run that stopped there.  A DMA write's ``order`` is the retire
 order before which it landed: the write completed after the reports with smaller orders
-(and after their bus accesses) and before the report ``order``, so a model of the CPU
-applies it just before executing that instruction.  (Only a load of instruction
-``order`` from the very bytes being written could see the write earlier or later
-than that; the virtio driver does not read a buffer while the device fills it.)
+(at edges up to its own) and before the report ``order``, so a model of the CPU applies
+it just before executing that instruction.  That is exact as long as an instruction's
+bus accesses are over by the edge that reports it, as in today's core (a load polling a
+location the device writes reads what the model reads: tests/sim/test_retire_log.py
+replays every load of a program that polls the used ring).
 Only ``run_retire`` collects: the cycles of a plain ``run`` in between are not logged.
 On cxxrtl the C++ loop queues the records in a vector that Python drains in batches
 after the run; without ``run_retire`` the loop pays one flag test per cycle.
@@ -53,6 +62,8 @@ after the run; without ``run_retire`` the loop pays one flag test per cycle.
 import ctypes
 from collections import namedtuple
 from dataclasses import dataclass
+
+from amaranth import C
 
 from hw.core.retire import RetireSignature
 from soc import memmap
@@ -68,6 +79,7 @@ SECTOR_BYTES, SECTOR_WORDS = 512, 64
 #: mtime ticks per second of simulated time (the SoC's default mtime_freq)
 MTIME_HZ = 10_000_000
 U64 = (1 << 64) - 1
+PRIV_U = 0
 
 
 class EngineError(Exception):
@@ -114,11 +126,25 @@ class Stats:
     sectors_read: int = 0
     sectors_written: int = 0
     mtime: int = 0
+    user_instret: int = 0       # instructions retired in user mode
+    claim_source: int = 0       # the PLIC source claimed most since the last user-mode
+    claim_streak: int = 0       # instruction, and how often (see _PyClaimWatch)
 
 
-def _new_soc(ram_size, soc_args):
+def _new_soc(ram_size, soc_args=None):
+    """The SoC to simulate: ``SoC(ram_size, **soc_args)`` (soc/soc.py)."""
     from soc.soc import SoC
     return SoC(ram_size=ram_size, **(soc_args or {}))
+
+
+def _card_sectors(image):
+    """(offset, 512 bytes) of the card image's sectors that are not all zero (a card
+    model starts zeroed)."""
+    image = bytes(image)
+    if len(image) % SECTOR_BYTES:
+        raise EngineError(f"card image size {len(image)} is not a multiple of {SECTOR_BYTES}")
+    return [(at, image[at:at + SECTOR_BYTES]) for at in range(0, len(image), SECTOR_BYTES)
+            if any(image[at:at + SECTOR_BYTES])]
 
 
 def _check_segments(image, ram_size):
@@ -144,18 +170,21 @@ class CxxrtlEngine:
 
     name = "cxxrtl"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, soc_args=None):
-        """Builds (or finds) the model of ``SoC(ram_size=ram_size, **soc_args)``: the default
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, soc_args=None,
+                 progress=None):
+        """Builds (or finds) the model of ``SoC(ram_size=ram_size, **soc_args)`` (soc/soc.py: e.g.
+        ``ram_latency``, or a board configuration with an SD card model): the default
         SoC's is cached after its first build, any other configuration is a build of its
         own; or loads the library ``lib_path`` as it is (the build's profiling run uses
-        this)."""
+        this).  ``log`` and ``progress`` report a build (sim/cxxrtl/build.py, build_model)."""
         if lib_path is None:
-            key = (ram_size, tuple(sorted((soc_args or {}).items())))
+            key = (ram_size, repr(sorted((soc_args or {}).items())))
             lib_path = _models.get(key)
         if lib_path is None:
             from .cxxrtl.build import BuildError, build_model
             try:
-                lib_path = _models[key] = build_model(_new_soc(ram_size, soc_args), log=log)
+                lib_path = _models[key] = build_model(_new_soc(ram_size, soc_args), log=log,
+                                                      progress=progress)
             except BuildError as e:
                 raise EngineError(str(e)) from None
         lib = ctypes.CDLL(str(lib_path))
@@ -170,7 +199,9 @@ class CxxrtlEngine:
                 ("sim_set_tohost", i32, [p, u64]), ("sim_run", i32, [p, u64, i32, u64]),
                 ("sim_stats", None, [p, ctypes.POINTER(u64)]),
                 ("sim_log_arm", i32, [p, buf, buf, buf, ctypes.c_size_t]),
-                ("sim_log_take", u64, [p, i32, ctypes.POINTER(u64), u64])):
+                ("sim_log_take", u64, [p, i32, ctypes.POINTER(u64), u64]),
+                ("sim_mem_access", i32, [p, buf, u64, buf, u64, i32]),
+                ("sim_peek", i32, [p, buf, ctypes.POINTER(u64)]), ("sim_poke", i32, [p, buf, u64])):
             f = getattr(lib, fname)
             f.restype, f.argtypes = res, args
         self._lib = lib
@@ -220,6 +251,32 @@ class CxxrtlEngine:
         if self._lib.sim_set_tohost(self._h, paddr & ~7) != 0:
             raise EngineError(f"tohost {paddr:#x} is outside RAM")
 
+    def load_card(self, image):
+        """Put ``image`` on the SD card model's card (from its first byte)."""
+        for at, data in _card_sectors(image):
+            if self._lib.sim_mem_access(self._h, b"card mem", at, data, len(data), 1) != 0:
+                raise EngineError("this SoC has no SD card model, or the image is larger "
+                                  "than its card")
+
+    def card_image(self, length):
+        """The first ``length`` bytes of the SD card model's card."""
+        out = ctypes.create_string_buffer(length)
+        if self._lib.sim_mem_access(self._h, b"card mem", 0, out, length, 0) != 0:
+            raise EngineError("this SoC has no SD card model of that size")
+        return out.raw
+
+    def set_card_present(self, present):
+        if self._lib.sim_poke(self._h, b"card_removed", int(not present)) != 0:
+            raise EngineError("this SoC has no SD card model")
+
+    def peek(self, name):
+        """The value of the design's signal ``name`` (a CXXRTL debug name: "leds",
+        "card card idle")."""
+        value = ctypes.c_uint64()
+        if self._lib.sim_peek(self._h, name.encode(), ctypes.byref(value)) != 0:
+            raise EngineError(f"the model has no signal {name!r} of at most 64 bits")
+        return value.value
+
     def rx_push(self, data):
         data = bytes(data)
         self._lib.sim_rx_push(self._h, data, len(data))
@@ -265,9 +322,14 @@ class CxxrtlEngine:
                 return rows
 
     def stats(self):
-        arr = (ctypes.c_uint64 * 9)()
+        arr = (ctypes.c_uint64 * 12)()
         self._lib.sim_stats(self._h, arr)
-        return Stats(*arr)
+        stats = Stats(*arr)
+        read, written = ctypes.c_uint64(), ctypes.c_uint64()
+        if (self._lib.sim_peek(self._h, b"card_blocks_read", ctypes.byref(read)) == 0 and
+                self._lib.sim_peek(self._h, b"card_blocks_written", ctypes.byref(written)) == 0):
+            stats.sectors_read, stats.sectors_written = read.value, written.value
+        return stats
 
     # --- waveform capture (sim/wave/capture.py describes the windows) ---
 
@@ -388,20 +450,50 @@ class _PyStorage:
             self.state = self.IDLE
 
 
+class _PyClaimWatch:
+    """Claims of each PLIC source since the last user-mode instruction, as in driver.cc."""
+
+    def __init__(self):
+        self.counts = [0] * 32
+        self.in_service = 0
+        self.source = self.streak = 0
+
+    def sample(self, now):
+        claimed = now & ~self.in_service
+        self.in_service = now
+        i = 0
+        while claimed:
+            if claimed & 1:
+                self.counts[i] += 1
+                if self.counts[i] > self.streak:
+                    self.streak, self.source = self.counts[i], i
+            claimed >>= 1
+            i += 1
+
+    def user_retired(self):
+        if self.streak:
+            self.counts = [0] * 32
+            self.source = self.streak = 0
+
+
 class PysimEngine:
     """The SoC in Amaranth's Python simulator (exact, ~1000x slower than cxxrtl)."""
 
     name = "pysim"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, soc_args=None, vcd=None):
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, soc_args=None, vcd=None,
+                 progress=None):
         """Simulates ``SoC(ram_size=ram_size, **soc_args)``; with ``vcd`` (a path) every
-        signal is written to that VCD file until ``close``."""
+        signal is written to that VCD file until ``close``.  (``progress`` is for the
+        same calls as CxxrtlEngine: nothing is built here.)"""
         from amaranth.hdl import Fragment
         from amaranth.sim import Simulator
         self.soc = soc = _new_soc(ram_size, soc_args)
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
         self._stimecmp = _find_signal(frag, ("core", "csr"), "stimecmp")
+        self._in_service = _find_signal(frag, ("plic",), "in_service")
+        self._claims = _PyClaimWatch()
         self._frag = frag
         self._wave = None           # sim.wave.capture.WindowCapture while armed
         self._wave_sigs = ()
@@ -413,6 +505,9 @@ class PysimEngine:
             self._vcd = self._sim.write_vcd(vcd)
             self._vcd.__enter__()
         self._pending_loads = []
+        self._card_loads = []
+        self._card_removed = 0
+        self._card_counts = (0, 0)
         self._rx = bytearray()
         self._tx = bytearray()
         self._disk = _PyStorage()
@@ -450,6 +545,20 @@ class PysimEngine:
     def set_tohost(self, paddr):
         self._tohost_row = self.soc.ram.word_index(paddr & ~7)
 
+    def load_card(self, image):
+        if self._started:
+            raise EngineError("load the card before running")
+        card = getattr(self.soc, "card", None)
+        if card is None or len(image) > card.size:
+            raise EngineError("this SoC has no SD card model, or the image is larger than "
+                              "its card")
+        self._card_loads += _card_sectors(image)
+
+    def set_card_present(self, present):
+        if getattr(self.soc, "card", None) is None:
+            raise EngineError("this SoC has no SD card model")
+        self._card_removed = int(not present)
+
     def rx_push(self, data):
         self._rx += bytes(data)
 
@@ -463,18 +572,29 @@ class PysimEngine:
 
     def stats(self):
         s = self._stats
-        s.sectors_read, s.sectors_written = self._disk.sectors_read, self._disk.sectors_written
+        if getattr(self.soc, "card", None) is None:
+            s.sectors_read, s.sectors_written = self._disk.sectors_read, self._disk.sectors_written
+        else:
+            s.sectors_read, s.sectors_written = self._card_counts
+        s.claim_source, s.claim_streak = self._claims.source, self._claims.streak
         return Stats(**vars(s))
 
     async def _bench(self, ctx):
         soc = self.soc
-        st = soc.storage
+        st = getattr(soc, "storage", None)       # None: the SD card model serves the disk
         disk = self._disk
         for addr, data in self._pending_loads:
             soc.ram.load(ctx, addr, data)
         self._pending_loads = []
+        card = getattr(soc, "card", None)
+        for at, data in self._card_loads:
+            card.load(ctx, at, data)
+        self._card_loads = []
+        card_removed = 0
 
         def drive_storage():
+            if st is None:
+                return
             ctx.set(st.cmd.ready, disk.state == disk.IDLE)
             ctx.set(st.wdata.ready, disk.state == disk.WDATA)
             ctx.set(st.rdata.valid, disk.state == disk.RDATA)
@@ -485,17 +605,30 @@ class PysimEngine:
 
         ctx.set(soc.uart_tx.ready, 1)
         drive_storage()
+        if st is not None:
+            storage_sigs = (st.cmd.valid, st.cmd.payload.as_value(), st.wdata.valid,
+                            st.wdata.payload, st.rdata.ready, st.resp.ready)
+        else:
+            storage_sigs = (C(0, 1),) * 6
+        card_sigs = (soc.card_blocks_read, soc.card_blocks_written) if card is not None else ()
         offered = None
         stats = self._stats
+        claims = self._claims
         mtime, mtimecmp, stimecmp = soc.clint.mtime_reg, soc.clint.mtimecmp_reg, self._stimecmp
         log_sigs = self._log_sigs if self._log is not None else ()
         while True:
+            if self._card_removed != card_removed:
+                card_removed = self._card_removed
+                ctx.set(soc.card_removed, card_removed)
             (_, _, tx_valid, tx_byte, rx_valid, rx_ready, cmd_valid, cmd, wvalid, wword,
-             rready, resp_ready, ret_valid, ret_trap, sleeping, *log_vals) = await ctx.tick().sample(
+             rready, resp_ready, ret_valid, ret_trap, ret_priv, sleeping, in_service,
+             *rest) = await ctx.tick().sample(
                 soc.uart_tx.valid, soc.uart_tx.payload, soc.uart_rx.valid, soc.uart_rx.ready,
-                st.cmd.valid, st.cmd.payload.as_value(), st.wdata.valid, st.wdata.payload,
-                st.rdata.ready, st.resp.ready, soc.retire.valid, soc.retire.trap, soc.wfi,
-                *log_sigs, *self._wave_sigs)
+                *storage_sigs, soc.retire.valid, soc.retire.trap, soc.retire.priv, soc.wfi,
+                self._in_service, *card_sigs, *log_sigs, *self._wave_sigs)
+            if card_sigs:
+                self._card_counts = tuple(rest[:2])
+            log_vals = rest[len(card_sigs):]
             wave_vals = log_vals[len(log_sigs):]
             if wave_vals:
                 self._wave_sample(stats.cycles, wave_vals)
@@ -508,6 +641,10 @@ class PysimEngine:
                     stats.traps += 1
                 else:
                     stats.instret += 1
+                    if ret_priv == PRIV_U:
+                        stats.user_instret += 1
+                        claims.user_retired()
+            claims.sample(in_service)
             if tx_valid:
                 self._tx.append(tx_byte)
             if rx_valid and rx_ready:

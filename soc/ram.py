@@ -28,14 +28,41 @@ from amaranth.lib.wiring import In
 from hw.bus import BusSignature
 from . import memmap
 
-__all__ = ["RAM"]
+__all__ = ["RAM", "write_bytes", "read_bytes"]
+
+
+def write_bytes(ctx, rows, offset, data):
+    """Simulator helper: put ``data`` at byte ``offset`` of a 64-bit wide memory whose
+    ``MemoryData`` is ``rows`` (byte k of a row is bits 8k..8k+7), any alignment."""
+    end = offset + len(data)
+    for row in range(offset // 8, (end + 7) // 8):
+        lo = row * 8
+        chunk_lo, chunk_hi = max(lo, offset), min(lo + 8, end)
+        piece = data[chunk_lo - offset:chunk_hi - offset]
+        if chunk_lo == lo and chunk_hi == lo + 8:
+            ctx.set(rows[row], int.from_bytes(piece, "little"))
+        else:
+            old = bytearray(ctx.get(rows[row]).to_bytes(8, "little"))
+            old[chunk_lo - lo:chunk_hi - lo] = piece
+            ctx.set(rows[row], int.from_bytes(old, "little"))
+
+
+def read_bytes(ctx, rows, offset, length):
+    """Simulator helper: ``length`` bytes from byte ``offset`` of a 64-bit wide memory."""
+    out = bytearray()
+    for row in range(offset // 8, (offset + length + 7) // 8):
+        out += ctx.get(rows[row]).to_bytes(8, "little")
+    skip = offset % 8
+    return bytes(out[skip:skip + length])
 
 
 class RAM(wiring.Component):
-    """``size`` bytes (a power of two, at least 8) at physical address ``base``."""
+    """``size`` bytes (a power of two, at least 8) at physical address ``base``, answering
+    ``latency`` cycles after a request; ``name`` names its region (the decoder's port)."""
 
-    def __init__(self, size=memmap.DEFAULT_RAM_SIZE, base=memmap.RAM_BASE, latency=1):
-        self.region = memmap.Region("ram", base, size)
+    def __init__(self, size=memmap.DEFAULT_RAM_SIZE, base=memmap.RAM_BASE, latency=1,
+                 name="ram"):
+        self.region = memmap.Region(name, base, size)
         if size < 8:
             raise ValueError("RAM size must be at least 8 bytes")
         if not isinstance(latency, int) or latency < 1:
@@ -64,28 +91,12 @@ class RAM(wiring.Component):
         """Write ``data`` (bytes-like) into the RAM at physical address ``paddr``."""
         data = bytes(data)
         self._check_range(paddr, len(data))
-        start = paddr - self.base
-        first, last = start // 8, (start + len(data) + 7) // 8
-        for row in range(first, last):
-            lo = row * 8
-            chunk_lo, chunk_hi = max(lo, start), min(lo + 8, start + len(data))
-            piece = data[chunk_lo - start:chunk_hi - start]
-            if chunk_lo == lo and chunk_hi == lo + 8:
-                ctx.set(self.mem.data[row], int.from_bytes(piece, "little"))
-            else:
-                old = bytearray(ctx.get(self.mem.data[row]).to_bytes(8, "little"))
-                old[chunk_lo - lo:chunk_hi - lo] = piece
-                ctx.set(self.mem.data[row], int.from_bytes(old, "little"))
+        write_bytes(ctx, self.mem.data, paddr - self.base, data)
 
     def dump(self, ctx, paddr, length):
         """Read ``length`` bytes from the RAM at physical address ``paddr``."""
         self._check_range(paddr, length)
-        start = paddr - self.base
-        out = bytearray()
-        for row in range(start // 8, (start + length + 7) // 8):
-            out += ctx.get(self.mem.data[row]).to_bytes(8, "little")
-        skip = start % 8
-        return bytes(out[skip:skip + length])
+        return read_bytes(ctx, self.mem.data, paddr - self.base, length)
 
     # --- hardware -------------------------------------------------------------------
     def elaborate(self, platform):

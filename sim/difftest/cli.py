@@ -62,13 +62,22 @@ def build_parser():
     p.add_argument("--engine", choices=("cxxrtl", "pysim"),
                    default=os.environ.get("ENGINE") or "cxxrtl",
                    help="engine of the SoC (default: $ENGINE or cxxrtl)")
+    p.add_argument("--bus-latency", type=int, default=0,
+                   help="--target core: wait states before every bus ready (default 0)")
     p.add_argument("--max-cycles", type=int, default=20_000_000,
                    help="bare metal: stop with status 3 after this many cycles")
     p.add_argument("--boot-insns", type=int, default=20_000_000,
                    help="xv6: a kernel that has not printed its prompt after this many "
                         "instructions does not boot (default 20000000)")
-    p.add_argument("--timeout", type=float, default=3600.0,
-                   help="xv6: seconds allowed for each command (default 3600)")
+    p.add_argument("--max-insns", type=int, default=1_000_000_000,
+                   help="xv6: stop with an error after this many instructions in all "
+                        "(default 1000000000)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="xv6: wall-clock seconds allowed for each command (default: no "
+                        "limit; the model, not the machine, sets the pace)")
+    p.add_argument("--irq-latency", type=int, default=0,
+                   help="instructions the RTL may retire before taking an interrupt that "
+                        "software made pending and enabled (default 0: at once)")
     p.add_argument("--history", type=int, default=32,
                    help="records of each side shown on a divergence (default 32)")
     add_model_options(p)
@@ -92,12 +101,16 @@ def _program_status(outcome, name):
 
 def run_image(image, name, args, config, err):
     """One bare-metal program (an ElfImage) on the chosen target; an exit status."""
+    if args.bus_latency and args.target != "core":
+        raise InputError("--bus-latency applies to --target core only")
     if args.target == "core":
         _, hi = image.extent()
         ram_size = max(1 << 20, (hi - 0x8000_0000 + 0xFFFF) & ~0xFFFF)
-        _, lock = model_for(image, ram_size, CORE_REGIONS, config, args.history)
+        _, lock = model_for(image, ram_size, CORE_REGIONS, config, args.history,
+                            args.irq_latency)
         kind = "core target (pysim)"
-        outcome = run_core_target(image, ram_size, lock, max_cycles=args.max_cycles)
+        outcome = run_core_target(image, ram_size, lock, max_cycles=args.max_cycles,
+                                  bus_latency=args.bus_latency)
     else:
         from sim.engine import EngineError
         from soc import memmap
@@ -110,9 +123,8 @@ def run_image(image, name, args, config, err):
             engine.set_tohost(image.tohost)
         except EngineError as e:
             raise InputError(str(e)) from None
-        if not hasattr(engine, "run_retire"):
-            raise InputError(f"the {args.engine} engine has no retirement log (run_retire)")
-        _, lock = model_for(image, engine.ram_size, SOC_REGIONS, config, args.history)
+        _, lock = model_for(image, engine.ram_size, SOC_REGIONS, config, args.history,
+                            args.irq_latency)
         kind = f"SoC on {engine.name}"
         outcome = run_engine(engine, lock, max_cycles=args.max_cycles)
     _summary(f"{name} ({kind})", outcome, args, err)
@@ -152,7 +164,7 @@ def random_programs(args, config, err):
     from .randprog import generate
     worst = EXIT_OK
     for seed in range(args.random, args.random + args.count):
-        image = generate(seed, args.length)
+        image = generate(seed, args.length, config.pmp_entries)
         name = f"random seed {seed}"
         try:
             status = run_image(image, name, args, config, err)
@@ -185,9 +197,8 @@ def xv6(args, config, err):
         image = load_kernel(args.kernel, engine.ram_size)
     except (UsageError, EngineError) as e:
         raise InputError(str(e)) from None
-    if not hasattr(engine, "run_retire"):
-        raise InputError(f"the {args.engine} engine has no retirement log (run_retire)")
-    _, lock = model_for(image, engine.ram_size, SOC_REGIONS, config, args.history)
+    _, lock = model_for(image, engine.ram_size, SOC_REGIONS, config, args.history,
+                        args.irq_latency)
     checked = CheckedEngine(engine, lock)
 
     class Checked(Session):
@@ -197,6 +208,8 @@ def xv6(args, config, err):
                 raise _Panic()
             if self.prompt_at is None and lock.checked > args.boot_insns:
                 raise _NoBoot()
+            if lock.checked > args.max_insns:
+                raise TimeoutError(f"more than {args.max_insns} instructions")
             return out
 
     session = Checked(checked, disk)
@@ -218,7 +231,7 @@ def xv6(args, config, err):
         boot_records = lock.checked
         boot_secs = time.process_time() - t0
         for cmd in commands:
-            session.command(cmd, args.timeout)
+            session.command(cmd, args.timeout or 1e12)
     except _Panic:
         print("\nerror: the kernel panicked (RTL and model agree up to here)", file=err)
         return EXIT_FAIL

@@ -16,8 +16,9 @@ needed) from a ``random.Random(seed)``, so a seed replays exactly.  The program:
   sfence.vma and accesses through the changed pages (A/D updates, faults),
   self-modifying code with fence.i, LR/SC and AMOs, misaligned accesses, device
   registers (CLINT: mtime, msip, mtimecmp), software and timer interrupts, WFI;
-* end: back to M, every register stored to memory (so the final state is
-  compared), the window's page-table entries loaded (A/D bits), tohost = 1.
+* end: back to M, every register stored to memory and every CSR the body changes
+  read (so the final state is compared), the window's page-table entries loaded
+  (A/D bits), tohost = 1.
 
 Every trap goes to a handler that records the cause in registers (so it shows in
 the comparison) and resumes after the trapping instruction; ecall with a7 = n is
@@ -33,7 +34,8 @@ handlers and is not user-accessible under Sv39), page tables at +0x20000, data a
 +0x30000, the eight pages seen through the Sv39 window at +0x32000, tohost at
 +0x3F000.  Sv39: two roots, for S (identity map of RAM, supervisor pages) and for U
 (the same, user pages); both map the window VA 0x4000_0000.. through one leaf table
-whose entries the program rewrites.
+whose entries the program rewrites, and map a 2 MiB and a 1 GiB superpage (read-only,
+sometimes misaligned) onto the start of RAM.
 """
 
 import random
@@ -54,6 +56,8 @@ GP = DATA + 2048
 POOL = DATA + 0x1000
 WINDOW_PAGES = RAM_BASE + 0x3_2000     # 8 pages behind the Sv39 window
 WINDOW_VA = 0x4000_0000
+MEGA_VA = WINDOW_VA + 0x20_0000       # a 2 MiB superpage (level-1 leaf) onto RAM
+GIGA_VA = 0x1_0000_0000               # a 1 GiB superpage (root leaf) onto RAM
 TOHOST = RAM_BASE + 0x3_F000
 CLINT = 0x0200_0000
 MTIMECMP, MTIME = CLINT + 0x4000, CLINT + 0xBFF8
@@ -99,7 +103,8 @@ ILLEGAL_WORDS = [0x00000000, 0xFFFFFFFF, 0x00004501, 0x0000707F, 0x0000000B,
 
 
 class Generator:
-    def __init__(self, seed, length):
+    def __init__(self, seed, length, pmp_entries=0):
+        self.pmp = pmp_entries > 0
         self.rng = random.Random(seed)
         self.seed = seed
         self.length = length
@@ -168,6 +173,12 @@ class Generator:
         self.load_const(M_T0, 1 << 63)
         a.emit(enc.csr("csrrw", 0, M_T0, CSR.MENVCFG))              # Sstc on
         a.emit(enc.csr("csrrwi", 0, 7, CSR.MCOUNTEREN), enc.csr("csrrwi", 0, 7, CSR.SCOUNTEREN))
+        if self.pmp:
+            # PMP: entry 15 lets S and U reach everything (NAPOT over the whole space);
+            # the body programs entries 0-3 over the data area
+            a.emit(enc.alu_ri("addi", M_T0, 0, -1), enc.csr("csrrw", 0, M_T0, CSR.PMPADDR0 + 15))
+            self.load_const(M_T0, 0x1F << 56)
+            a.emit(enc.csr("csrrw", 0, M_T0, CSR.PMPCFG0 + 2))
         a.la(GP_REG, "data", 2048)
         for r in FREE + [A7]:
             self.load_const(r, self.random_value())
@@ -421,7 +432,10 @@ class Generator:
         j = self.rng.randrange(8)
         old, new = self.window[j], self.window_pte(j)
         self.window[j] = new
-        value, base = self.dst(), self.dst()
+        value = self.dst()
+        self.avoid.add(value)
+        base = self.dst()
+        self.avoid.discard(value)
         self.load_const(value, new)
         a.la(base, "l0_w")
         a.emit(enc.store("sd", value, base, 8 * j))
@@ -434,12 +448,41 @@ class Generator:
             a.emit(enc.lui(va, (WINDOW_VA >> 12) + j))
             a.emit(enc.sfence_vma(va, 0))
         else:
-            a.emit(enc.sfence_vma(0, self.rng.choice([0, GP_REG, A7])))
+            # only this address space: rs2 must hold its ASID, 0 here (an sfence.vma
+            # for another ASID leaves our stale entries alone, rightly)
+            asid = self.dst()
+            a.emit(enc.alu_ri("addi", asid, 0, 0), enc.sfence_vma(0, asid))
         for _ in range(self.rng.randrange(1, 4)):
             self.g_window_access(page=j)
 
+    def superpage_pte(self):
+        """A superpage leaf onto the start of RAM, never writable (the code lives
+        there), sometimes with a PPN not aligned to the superpage (page fault)."""
+        flags = self.rng.choice([V | R | A, V | R | X | A, V | X | A, V | R | U | A, V | R,
+                                 V | R | A | G | D, V | R | A | S_BIT])
+        ppn = RAM_BASE >> 12
+        if self.rng.random() < 0.15:
+            ppn += 1
+        return (ppn << 10) | flags
+
+    def g_superpage_access(self):
+        """Loads (and stores, which fault) through a 2 MiB or 1 GiB superpage."""
+        a = self.a
+        base = self.dst()
+        if self.rng.random() < 0.5:
+            a.emit(enc.lui(base, MEGA_VA >> 12))
+        else:
+            a.emit(enc.alu_ri("addi", base, 0, 1), enc.alu_ri("slli", base, base, 32))
+        off = self.rng.randrange(0, 2040) & ~7
+        if self.rng.random() < 0.8:
+            a.emit(enc.load(self.rng.choice(["ld", "lw", "lhu"]), self.dst(), base, off))
+        else:
+            a.emit(enc.store("sd", self.src(), base, off))
+
     def g_window_access(self, page=None):
         a = self.a
+        if page is None and self.rng.random() < 0.25:
+            return self.g_superpage_access()
         j = self.rng.randrange(8) if page is None else page
         base = self.dst()
         a.emit(enc.lui(base, (WINDOW_VA >> 12) + j))
@@ -572,6 +615,37 @@ class Generator:
                enc.lui(base, MTIMECMP >> 12), enc.store("sd", t, base, 0))
         a.emit(*li32(t, 0x80), enc.csr("csrrs", 0, t, CSR.MIE), enc.WFI)
 
+    def g_pmp(self):
+        """(With PMP, in M) an entry 0-3 over part of the data area with random
+        permissions, then sfence.vma, as the spec asks after a change.  Never locked
+        (the unit tests cover L): a lock could leave a TOR entry whose lower bound
+        is not in the data area, and take the code away from S and U."""
+        if not self.pmp or self.mode[0] != "M":
+            return self.g_store()
+        a = self.a
+        i = self.rng.randrange(4)
+        t = self.dst()
+        r = self.rng.random()
+        if r < 0.6 or i == 0:                  # NAPOT of 8 bytes .. 4 KiB
+            k = self.rng.randrange(3, 13)
+            base = DATA + (self.rng.randrange(0, 4096) & ~((1 << k) - 1))
+            addr, mode = (base >> 2) | ((1 << (k - 3)) - 1), 3
+        elif r < 0.8:                          # NA4
+            addr, mode = (DATA + (self.rng.randrange(0, 4096) & ~3)) >> 2, 2
+        else:                                  # TOR: entry i-1's address is the bottom
+            lo = DATA + (self.rng.randrange(0, 2048) & ~3)
+            self.load_const(t, lo >> 2)
+            a.emit(enc.csr("csrrw", 0, t, CSR.PMPADDR0 + i - 1))
+            addr, mode = (lo + self.rng.randrange(4, 2048)) >> 2, 1
+        perms = self.rng.choice([0, 1, 3, 4, 5, 7, 2])           # 2 (W alone) is reserved
+        lock = 0
+        self.load_const(t, addr)
+        a.emit(enc.csr("csrrw", 0, t, CSR.PMPADDR0 + i))
+        self.load_const(t, 0xFF << (8 * i))
+        a.emit(enc.csr("csrrc", 0, t, CSR.PMPCFG0))
+        self.load_const(t, (lock | (mode << 3) | perms) << (8 * i))
+        a.emit(enc.csr("csrrs", 0, t, CSR.PMPCFG0), enc.sfence_vma())
+
     def g_fence(self):
         self.a.emit(self.rng.choice([enc.FENCE, enc.FENCE_I]))
 
@@ -579,7 +653,7 @@ class Generator:
               ("branch", 8), ("jump", 4), ("call", 2), ("loop", 3), ("csr", 7),
               ("exception", 3), ("mode", 3), ("xret", 1), ("page_table", 4),
               ("window", 3), ("self_modifying", 2), ("atomic", 5), ("device", 2),
-              ("interrupts", 2), ("wfi", 1), ("fence", 1)]
+              ("interrupts", 2), ("wfi", 1), ("fence", 1), ("pmp", 2)]
 
     def body(self):
         a = self.a
@@ -601,10 +675,16 @@ class Generator:
                 self.g_page_table()
             else:
                 getattr(self, "g_" + g)()
-        # the end: M mode, dump the registers and the window PTEs, tohost = 1
+        # the end: M mode, dump the registers, read every CSR the body can change (the
+        # retirement port has no CSR-write field: the comparison sees them here), load
+        # the window PTEs (A/D bits), tohost = 1
         self.g_mode(0)
         for i, r in enumerate(FREE + [TP_REG]):
             a.emit(enc.store("sd", r, GP_REG, 1024 + 8 * i))
+        for addr in (CSR.MSTATUS, CSR.MEDELEG, CSR.MIDELEG, CSR.MIE, CSR.MIP, CSR.MSCRATCH,
+                     CSR.SSCRATCH, CSR.MEPC, CSR.SEPC, CSR.MCAUSE, CSR.SCAUSE, CSR.MTVAL,
+                     CSR.STVAL, CSR.STIMECMP, CSR.MINSTRET, CSR.PMPCFG0, CSR.PMPADDR0 + 1):
+            a.emit(enc.csr("csrrs", M_T1, 0, addr))
         a.la(M_T0, "l0_w")
         for j in range(8):
             a.emit(enc.load("ld", M_T1, M_T0, 8 * j))
@@ -640,9 +720,10 @@ class Generator:
         def leaf(addr, flags):
             return ((addr >> 12) << 10) | flags
 
-        vpn2_ram, vpn2_win = RAM_BASE >> 30, WINDOW_VA >> 30
-        table(ROOT_S, {vpn2_ram: ptr(L1_S), vpn2_win: ptr(L1_W)})
-        table(ROOT_U, {vpn2_ram: ptr(L1_U), vpn2_win: ptr(L1_W)})
+        vpn2_ram, vpn2_win, vpn2_giga = RAM_BASE >> 30, WINDOW_VA >> 30, GIGA_VA >> 30
+        giga = self.superpage_pte()
+        table(ROOT_S, {vpn2_ram: ptr(L1_S), vpn2_win: ptr(L1_W), vpn2_giga: giga})
+        table(ROOT_U, {vpn2_ram: ptr(L1_U), vpn2_win: ptr(L1_W), vpn2_giga: giga})
         table(L1_S, {0: ptr(L0_S)})
         table(L1_U, {0: ptr(L0_U)})
         pages = RAM_SIZE // 4096
@@ -655,7 +736,7 @@ class Generator:
             else:
                 user[i] = leaf(addr, V | R | W | X | U | A | D)
         table(L0_U, user)
-        table(L1_W, {0: ptr(L0_W)})
+        table(L1_W, {0: ptr(L0_W), 1: self.superpage_pte()})
         table(L0_W, dict(enumerate(self.window_initial)))
 
     def build(self):
@@ -690,6 +771,7 @@ class Generator:
                         fromhost=a.labels["fromhost"], symbols=dict(a.labels))
 
 
-def generate(seed, length=200):
-    """The program for ``seed`` (``length`` groups in its body) as an ElfImage."""
-    return Generator(seed, length).build()
+def generate(seed, length=200, pmp_entries=0):
+    """The program for ``seed`` (``length`` groups in its body) as an ElfImage; with
+    ``pmp_entries`` > 0 it also programs PMP entries 0-3 and 15."""
+    return Generator(seed, length, pmp_entries).build()

@@ -41,15 +41,15 @@ class Outcome(SimpleNamespace):
     (records compared), ``cycles`` (RTL), ``seconds`` (CPU)."""
 
 
-def model_for(image, ram_size, regions, config=Config(), history=32):
+def model_for(image, ram_size, regions, config=Config(), history=32, irq_latency=0):
     """(hart, Lockstep) for ``image`` on a machine with ``ram_size`` bytes of RAM at
-    0x8000_0000 and the device ``regions``."""
+    0x8000_0000 and the device ``regions`` (lockstep.py explains ``irq_latency``)."""
     ram = bytearray(ram_size)
     for addr, blob in image.segments:
         ram[addr - RAM_BASE:addr - RAM_BASE + len(blob)] = blob
     env = MirrorPlatform(regions)
     hart = new_hart(image, ram, env, config)
-    return hart, Lockstep(hart, env, history=history)
+    return hart, Lockstep(hart, env, history=history, irq_latency=irq_latency)
 
 
 def _record(r):
@@ -58,9 +58,10 @@ def _record(r):
     return SimpleNamespace(**r) if isinstance(r, dict) else r
 
 
-def run_core_target(image, ram_size, lock, *, max_cycles):
-    """The core alone (pysim) against ``lock``; an Outcome."""
-    target = CoreTarget(ram_base=RAM_BASE, ram_size=ram_size)
+def run_core_target(image, ram_size, lock, *, max_cycles, bus_latency=0):
+    """The core alone (pysim) against ``lock``; an Outcome.  ``bus_latency``: wait
+    states before every bus ready (the testbench's)."""
+    target = CoreTarget(ram_base=RAM_BASE, ram_size=ram_size, bus_latency=bus_latency)
     target.load(image)
     t0 = time.process_time()
     res = target.run(max_cycles=max_cycles, on_retire=lambda r: lock.check(_record(r)))

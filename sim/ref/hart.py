@@ -183,7 +183,6 @@ class Hart:
             else self.priv
         self._sum = 1 if ms & MSTATUS.SUM else 0
         self._mxr = 1 if ms & MSTATUS.MXR else 0
-        self._ctx = (self._dpriv, c.satp, ms & (MSTATUS.SUM | MSTATUS.MXR))
         self._tlb_x = {}        # page number -> RAM offset of the page (fetch)
         self._tlb_r = {}        # ... loads
         self._tlb_w = {}        # ... stores and AMOs

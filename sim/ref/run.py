@@ -68,9 +68,11 @@ def new_hart(image, ram, env, config=Config()):
 
 
 def run_elf(path, *, max_steps=10_000_000, trace=False, config=Config(), ram_size=None,
-            out=sys.stdout):
+            out=None):
     """Run one ELF on the model; returns (exit status, message, RunResult or None).
-    The RunResult's ``cycles`` are the model's steps (instructions and traps)."""
+    The RunResult's ``cycles`` are the model's steps (instructions and traps).
+    Output (the trace, UART bytes, the summary) goes to ``out`` (default stdout)."""
+    out = out or sys.stdout
     try:
         image, ram = load_program(path, ram_size=ram_size)
     except ProgramError as e:

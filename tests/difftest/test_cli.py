@@ -70,8 +70,6 @@ def test_core_target_program_through_python_m_sim(tmp_path):
     assert "no divergence" in proc.stderr and "PASS" in proc.stdout
 
 
-@pytest.mark.skipif(not hasattr(__import__("sim.engine").engine.CxxrtlEngine, "run_retire"),
-                    reason="the engines have no run_retire yet")
 def test_kernel_that_does_not_boot(capsys, cxxrtl_model, xv6_files, tmp_path):
     """A bare-metal program given as the kernel: it never prints a prompt."""
     elf = soc_build("hello", tmp_path, ram_size=32 << 20)

@@ -13,11 +13,6 @@ from sim.engine import STOP_TX, CxxrtlEngine, make_engine
 from tests.difftest.test_random import LOCKSTEP_SEEDS
 from tests.soc.programs.build import build, have_toolchain
 
-from sim.engine import CxxrtlEngine as _Engine
-
-# Until the engines' retirement log (run_retire) is on this branch.
-pytestmark = pytest.mark.skipif(not hasattr(_Engine, "run_retire"),
-                                reason="the engines have no run_retire yet")
 
 RAM = 32 << 20
 DISK = bytes((7 * s + k) & 0xFF for s in range(16) for k in range(512))

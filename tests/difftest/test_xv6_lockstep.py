@@ -6,11 +6,6 @@ import pytest
 
 from sim.difftest import cli
 
-from sim.engine import CxxrtlEngine as _Engine
-
-# Until the engines' retirement log (run_retire) is on this branch.
-pytestmark = pytest.mark.skipif(not hasattr(_Engine, "run_retire"),
-                                reason="the engines have no run_retire yet")
 
 
 def test_boot_and_assignment_programs(capsys, cxxrtl_model, xv6_files):

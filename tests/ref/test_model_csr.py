@@ -160,7 +160,7 @@ def model_interrupt(s):
     return (0 if code is None else 1, code or 0, int(hart.wfi_wakes()))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(states=st.lists(state, min_size=5, max_size=5))
 def test_interrupt_choice_matches_the_core(states):
     got = rtl_interrupts(states)
