@@ -95,8 +95,9 @@ user_pagetable_free(pagetable_t pt, uint64 sz)
   uvmfree(pt, sz);
 }
 
-// Free everything a slot holds and make it FREE.  Caller holds p->lock;
-// the process has no open files left.
+// Free everything a slot holds and make it FREE: all but the lock back to
+// zero, as the table is at boot.  Caller holds p->lock; the process has no
+// open files or current directory left.
 static void
 free_slot(struct proc *p)
 {
@@ -104,16 +105,8 @@ free_slot(struct proc *p)
     user_pagetable_free(p->pagetable, p->sz);
   if (p->tf)
     kfree(p->tf);
-  p->pagetable = 0;
-  p->tf = 0;
-  p->sz = 0;
-  p->pid = 0;
-  p->parent = 0;
-  p->name[0] = 0;
-  p->wchan = 0;
-  p->killed = 0;
-  p->exit_status = 0;
-  p->state = P_FREE;
+  char *after_lock = (char *)&p->lock + sizeof(p->lock);
+  memset(after_lock, 0, (char *)(p + 1) - after_lock);
 }
 
 // A NEW process in a FREE slot, with a pid, a trap frame, an empty user
