@@ -121,8 +121,8 @@ struct sysarg {
   char *path;          // a path: copied into the kernel
 };
 void            syscall(void);
-int             fetchaddr(uint64 addr, uint64 *word);
-int             fetchstr(uint64 addr, char *buf, int max);
+int             caller_word(uint64 addr, uint64 *word);
+int             caller_string(uint64 addr, char *buf, int max);
 
 // ---- Locks --------------------------------------------------------------
 // spinlock.c
