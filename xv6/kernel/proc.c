@@ -319,10 +319,8 @@ static void
 drop_files(struct proc *p)
 {
   fd_table_close(p);
-  struct inode *dir = p->cwd;
-  p->cwd = 0;
   log_begin();
-  inode_put(dir);
+  inode_put(swap_cwd(0));
   log_end();
 }
 
