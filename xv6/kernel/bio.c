@@ -104,8 +104,23 @@ take_for_reuse(void)
   return b;
 }
 
+// Make b, just taken for reuse, the buffer of block (dev, blockno), with
+// one reference and no data yet.  Nobody holds b, so its holder's fields
+// may be written under the cache's lock.
+static void
+relabel(struct buf *b, uint dev, uint blockno)
+{
+  struct buf **chain = chain_of(blockno);
+  b->dev = dev;
+  b->blockno = blockno;
+  b->refs = 1;
+  b->has_data = 0;
+  b->hash_next = *chain;
+  *chain = b;
+}
+
 // The buffer of block (dev, blockno) with one more reference, locked.  If
-// the block is not cached, a buffer is relabelled for it with valid = 0.
+// the block is not cached, a buffer is relabelled for it, without data.
 static struct buf *
 get(uint dev, uint blockno)
 {
@@ -120,12 +135,7 @@ get(uint dev, uint blockno)
     }
     b = take_for_reuse();
     if (b) {
-      b->dev = dev;
-      b->blockno = blockno;
-      b->refs = 1;
-      b->valid = 0;      // no holder: nobody else looks at it now
-      b->hash_next = *chain_of(blockno);
-      *chain_of(blockno) = b;
+      relabel(b, dev, blockno);
       break;
     }
     // Every buffer is held; each holder lets go eventually.
@@ -143,9 +153,9 @@ struct buf *
 bread(uint dev, uint blockno)
 {
   struct buf *b = get(dev, blockno);
-  if (!b->valid) {
-    virtio_disk_rw(b, 0);
-    b->valid = 1;
+  if (!b->has_data) {
+    virtio_disk_rw(b, DISK_READ);
+    b->has_data = 1;
   }
   return b;
 }
@@ -161,7 +171,7 @@ bfill(uint dev, uint blockno, const void *src)
     memmove(b->data, src, BSIZE);
   else
     memset(b->data, 0, BSIZE);
-  b->valid = 1;
+  b->has_data = 1;
   return b;
 }
 
@@ -171,7 +181,7 @@ bwrite(struct buf *b)
 {
   if (!sleeplock_held(&b->lock))
     panic("bwrite: buffer not held");
-  virtio_disk_rw(b, 1);
+  virtio_disk_rw(b, DISK_WRITE);
 }
 
 // One reference fewer; a buffer nobody refers to any more becomes the

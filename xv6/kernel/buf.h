@@ -16,9 +16,12 @@ struct buf {
 
   // The holder's, under lock:
   struct sleeplock lock;
-  int valid;                 // data holds the block's contents
+  int has_data;              // data holds the block's contents
   int disk;                  // the disk driver owns data until it clears this
   uchar data[BSIZE];
 };
+
+// virtio_disk_rw()'s direction: fill data from the block, or write it there.
+enum { DISK_READ = 0, DISK_WRITE = 1 };
 
 #endif

@@ -7,6 +7,7 @@
 
 struct buf;
 struct context;
+struct dinode;
 struct file;
 struct inode;
 struct pipe;
@@ -166,7 +167,7 @@ void            inode_put(struct inode *ip);
 void            inode_lock(struct inode *ip);
 void            inode_unlock(struct inode *ip);
 void            inode_unlock_put(struct inode *ip);
-struct inode*   inode_alloc(uint dev, short type);
+struct inode*   inode_alloc(uint dev, const struct dinode *init);
 void            inode_update(struct inode *ip);
 void            inode_truncate(struct inode *ip);
 void            inode_stat(struct inode *ip, struct stat *st);
@@ -195,6 +196,7 @@ struct file*    fd_lookup(int fd);
 void            fd_close(int fd);
 void            fd_table_copy(struct proc *from, struct proc *to);
 void            fd_table_close(struct proc *p);
+struct inode*   swap_cwd(struct inode *dir);
 
 // pipe.c
 int             pipe_open(struct file *rd, struct file *wr);

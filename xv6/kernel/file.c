@@ -197,7 +197,7 @@ file_open_inode(struct file *f, struct inode *ip, int readable, int writable)
   }
 }
 
-// ---- descriptor tables ---------------------------------------------------------
+// ---- a process's descriptors and current directory ------------------------------
 
 // Give f the lowest free descriptor of the calling process; -1 if all
 // NOFILE are taken.
@@ -270,4 +270,16 @@ fd_table_close(struct proc *p)
       file_close(f);
     }
   }
+}
+
+// Make dir (a referenced directory inode, or 0 on the way out) the calling
+// process's current directory.  The old one is returned: its reference is
+// now the caller's to let go of, inside a log operation.
+struct inode *
+swap_cwd(struct inode *dir)
+{
+  struct proc *self = myproc();
+  struct inode *old = self->cwd;
+  self->cwd = dir;
+  return old;
 }

@@ -7,7 +7,7 @@
 //     drops one; a slot is free for another inode when ref is 0.
 //   - its contents: the copy of the dinode and the file's data, under its
 //     sleeplock.  inode_lock() takes it and, the first time, reads the
-//     dinode (`valid` says whether that has happened).
+//     dinode (`loaded` says whether that has happened).
 // When the last reference to an inode that no directory names any more
 // goes away, inode_put() frees its blocks and its dinode.  So anything that
 // may drop a reference, like everything that changes the disk, runs inside
@@ -49,6 +49,17 @@ min_uint(uint a, uint b)
 
 // ---- the table -------------------------------------------------------------
 
+// Make the free slot ip the table's entry for inode inum of dev, with one
+// reference and its dinode still on the disk.  Caller holds the table lock.
+static void
+take_slot(struct inode *ip, uint dev, uint inum)
+{
+  ip->dev = dev;
+  ip->inum = inum;
+  ip->ref = 1;
+  ip->loaded = 0;   // nobody can hold ip's sleeplock: it had no references
+}
+
 // A referenced, unlocked table entry for inode inum of dev (its dinode not
 // read yet); 0 if every slot is taken.
 struct inode *
@@ -65,12 +76,8 @@ inode_get(uint dev, uint inum)
     if (ip->ref == 0 && free == 0)
       free = ip;
   }
-  if (free) {
-    free->dev = dev;
-    free->inum = inum;
-    free->ref = 1;
-    free->valid = 0;
-  }
+  if (free)
+    take_slot(free, dev, inum);
   release(&table.lock);
   return free;
 }
@@ -86,6 +93,15 @@ inode_dup(struct inode *ip)
 
 static void inode_free(struct inode *ip);
 
+// Is ip's reference the last of a file that no directory names any more?
+// Caller holds the table lock.  An inode never loaded was never locked, so
+// nobody changed its links: it is left on the disk as it is.
+static int
+is_last_of_unlinked(struct inode *ip)
+{
+  return ip->ref == 1 && ip->loaded && ip->nlink == 0;
+}
+
 // Drop a reference.  The last one to an inode without links frees it on
 // the disk, so call it inside a log operation.
 void
@@ -94,7 +110,7 @@ inode_put(struct inode *ip)
   acquire(&table.lock);
   if (ip->ref < 1)
     panic("inode_put: inode not referenced");
-  if (ip->ref == 1 && ip->valid && ip->nlink == 0) {
+  if (is_last_of_unlinked(ip)) {
     // Freeing sleeps on the disk, so it runs without the spinlock.  Our
     // reference is the only one, so nobody can find or lock the inode
     // meanwhile, and the slot stays ours.
@@ -125,14 +141,14 @@ inode_lock(struct inode *ip)
   if (ip == 0 || ip->ref < 1)
     panic("inode_lock: inode not referenced");
   sleeplock_acquire(&ip->lock);
-  if (!ip->valid) {
-    struct buf *b;
-    ip->disk = *dinode_of(ip->dev, ip->inum, &b);
-    brelse(b);
-    ip->valid = 1;
-    if (ip->type == 0)
-      panic("inode_lock: a directory names a free inode (corrupt file system)");
-  }
+  if (ip->loaded)
+    return;
+  struct buf *b;
+  ip->disk = *dinode_of(ip->dev, ip->inum, &b);
+  brelse(b);
+  if (ip->disk.type == 0)
+    panic("inode_lock: a directory names a free inode (corrupt file system)");
+  ip->loaded = 1;
 }
 
 void
@@ -160,10 +176,11 @@ inode_update(struct inode *ip)
   brelse(b);
 }
 
-// A new inode of the given type on dev, referenced and unlocked, inside a
-// log operation; 0 if the disk or the table has no free inode.
+// A new inode on dev whose dinode starts out as *init (init->type must
+// not be 0), referenced and unlocked, inside a log operation; 0 if the
+// disk or the table has no free inode.
 struct inode *
-inode_alloc(uint dev, short type)
+inode_alloc(uint dev, const struct dinode *init)
 {
   uint n = superblock.ninodes;
   for (uint first = 0; first < n; first += IPB) {
@@ -174,8 +191,7 @@ inode_alloc(uint dev, short type)
         continue;
       struct inode *ip = inode_get(dev, first + k);
       if (ip != 0) {         // no table slot: leave the disk as it is
-        memset(&di[k], 0, sizeof(di[k]));
-        di[k].type = type;
+        di[k] = *init;
         log_write(b);
       }
       brelse(b);
@@ -193,20 +209,19 @@ inode_free(struct inode *ip)
 {
   sleeplock_acquire(&ip->lock);
   inode_truncate(ip);
-  ip->type = 0;
+  ip->disk = (struct dinode){ .type = 0 };   // a free dinode
   inode_update(ip);
-  ip->valid = 0;          // the slot no longer holds a file's dinode
+  ip->loaded = 0;         // the slot no longer holds a file's dinode
   sleeplock_release(&ip->lock);
 }
 
 void
 inode_stat(struct inode *ip, struct stat *st)
 {
-  st->dev = ip->dev;
-  st->ino = ip->inum;
-  st->type = ip->type;
-  st->nlink = ip->nlink;
-  st->size = ip->size;
+  *st = (struct stat){
+    .dev = ip->dev, .ino = ip->inum,
+    .type = ip->type, .nlink = ip->nlink, .size = ip->size,
+  };
 }
 
 // ---- data blocks -----------------------------------------------------------

@@ -13,7 +13,7 @@ struct inode {
   int ref;                 // open files, current directories, walks in progress
 
   struct sleeplock lock;   // guards everything below, and the file's data
-  int valid;               // the copy below has been read from the disk
+  int loaded;              // the copy below has been read from the disk
 
   // The copy of the dinode, field by field or as a whole (`disk`, for
   // loading and storing it); inode.c checks that the two views agree.

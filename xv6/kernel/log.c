@@ -48,8 +48,9 @@ static struct {
   uint header;           // block number of the header; the copies follow
   int capacity;          // blocks one transaction may hold
   int ops;               // operations between log_begin() and log_end()
-  int committing;        // a commit is in progress: no operation may begin
-  int waiting;           // processes waiting in log_begin()
+  int closed;            // the transaction is being committed: operations
+                         //   that begin now wait for the next one
+  int waiting;           // processes asleep in log_begin(), on &log.waiting
   struct log_header tx;  // the open transaction's blocks
 } log = { .lock = SPINLOCK_INIT("log") };
 
@@ -65,28 +66,43 @@ write_header(int count)
   brelse(b);
 }
 
-// Steps 1-4 above.  No operation is running, so nobody changes the held
-// buffers meanwhile.
+// Step 1: the log area gets a copy of each of the transaction's blocks.
+// Their buffers are held by the log (bhold), so bread() finds them cached.
 static void
-commit(void)
+copy_to_log(void)
 {
-  int n = log.tx.count;
-  for (int i = 0; i < n; i++) {
-    struct buf *home = bread(log.dev, log.tx.home[i]);    // cached: held
+  for (int i = 0; i < log.tx.count; i++) {
+    struct buf *home = bread(log.dev, log.tx.home[i]);
     struct buf *copy = bfill(log.dev, log.header + 1 + i, home->data);
     bwrite(copy);
     brelse(copy);
     brelse(home);
   }
-  write_header(n);
-  for (int i = 0; i < n; i++) {
+}
+
+// Step 3: each block goes home from the cache, and the log lets go of its
+// buffer.
+static void
+write_home(void)
+{
+  for (int i = 0; i < log.tx.count; i++) {
     struct buf *home = bread(log.dev, log.tx.home[i]);
     bwrite(home);
     bunhold(home);
     brelse(home);
   }
+}
+
+// Steps 1-4 above, with no operation running: nobody changes the held
+// buffers meanwhile.
+static void
+commit(void)
+{
+  copy_to_log();
+  write_header(log.tx.count);   // step 2, the commit point
+  write_home();
   log.tx.count = 0;
-  write_header(0);
+  write_header(0);              // step 4
 }
 
 // Finish a transaction that committed before a crash: copy its blocks from
@@ -126,52 +142,66 @@ log_init(uint dev, struct superblock *sb)
     recover(&h);
 }
 
-// Would the log still have room if every operation in the transaction, and
-// one more, wrote MAXOPBLOCKS blocks?
+// May another operation join the open transaction?  Only while it is not
+// being committed, and while the log would still have room if every
+// operation in it, and the new one, wrote MAXOPBLOCKS blocks.
 static int
-room_for_one_more(void)
+may_join(void)
 {
-  return log.tx.count + (log.ops + 1) * MAXOPBLOCKS <= log.capacity;
+  return !log.closed &&
+         log.tx.count + (log.ops + 1) * MAXOPBLOCKS <= log.capacity;
+}
+
+// Have the processes waiting in log_begin() look again.  Caller holds
+// log.lock.
+static void
+recheck_waiters(void)
+{
+  if (log.waiting > 0)
+    wakeup(&log.waiting);
 }
 
 void
 log_begin(void)
 {
   acquire(&log.lock);
-  while (log.committing || !room_for_one_more()) {
+  while (!may_join()) {
     log.waiting++;
-    sleep(&log, &log.lock);
+    sleep(&log.waiting, &log.lock);
     log.waiting--;
   }
   log.ops++;
   release(&log.lock);
 }
 
+// The last operation of the transaction has ended (caller holds log.lock,
+// and holds it again on return): close the transaction, commit it, open
+// the next.  The commit runs without the spinlock, since it sleeps on the
+// disk; `closed` keeps new operations out meanwhile, and no operation is
+// left to change the held buffers.
+static void
+close_and_commit(void)
+{
+  log.closed = 1;
+  release(&log.lock);
+  if (log.tx.count > 0)
+    commit();
+  acquire(&log.lock);
+  log.closed = 0;
+  recheck_waiters();
+}
+
 void
 log_end(void)
 {
   acquire(&log.lock);
-  if (log.ops < 1 || log.committing)
+  if (log.ops < 1 || log.closed)
     panic("log_end: no operation to end");
-  log.ops--;
-  // The last operation out commits, without the spinlock: the commit
-  // sleeps on the disk.  `committing` keeps new operations out meanwhile.
-  int last = (log.ops == 0);
-  if (last)
-    log.committing = 1;
-  else if (log.waiting)
-    wakeup(&log);        // this operation's unused room may admit another
+  if (--log.ops == 0)
+    close_and_commit();
+  else
+    recheck_waiters();   // this operation's unused room may admit another
   release(&log.lock);
-
-  if (last) {
-    if (log.tx.count > 0)
-      commit();
-    acquire(&log.lock);
-    log.committing = 0;
-    if (log.waiting)
-      wakeup(&log);
-    release(&log.lock);
-  }
 }
 
 // The held buffer b was changed by the running operation: have it written

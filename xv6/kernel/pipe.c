@@ -42,9 +42,11 @@ pipe_open(struct file *rd, struct file *wr)
   struct pipe *pi = kalloc();
   if (pi == 0)
     return -1;
-  initlock(&pi->lock, "pipe");
-  pi->taken = pi->added = 0;
-  pi->reader_open = pi->writer_open = 1;
+  *pi = (struct pipe){
+    .lock = SPINLOCK_INIT("pipe"),
+    .reader_open = 1,
+    .writer_open = 1,
+  };
 
   rd->ops = wr->ops = &pipe_ops;
   rd->pipe = wr->pipe = pi;

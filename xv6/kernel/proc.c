@@ -9,11 +9,11 @@
 // its killed flag) and hands it to the scheduler with make_ready().
 //
 // Locks:
-//   p->lock  state, wchan, killed, exit_status and pid of p (proc.h).
-//   family   every p->parent, and the meeting of exit() and wait(): a
-//            parent looks for exited children and goes to sleep while
-//            holding it, so a child that exits meanwhile cannot post its
-//            wakeup too early.  Taken before any p->lock.
+//   p->lock  state, wchan, killed and pid of p (proc.h).
+//   family   every p->parent and p->exit_status, and the meeting of exit()
+//            and wait(): a parent looks for exited children and goes to
+//            sleep while holding it, so a child that exits meanwhile
+//            cannot post its wakeup too early.  Taken before any p->lock.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -160,9 +160,12 @@ claim_slot(void)
   release(&p->lock);
 
   trapframe_init(p->tf, kstack_top(p));
-  memset(&p->context, 0, sizeof(p->context));
-  p->context.ra = (uint64)new_process_entry;
-  p->context.sp = kstack_top(p);
+  // The first swtch() to p "returns" into new_process_entry() on p's own
+  // kernel stack; the callee-saved registers start out zero.
+  p->context = (struct context){
+    .ra = (uint64)new_process_entry,
+    .sp = kstack_top(p),
+  };
   return p;
 }
 
@@ -228,10 +231,9 @@ start_boot_process(char *begin, char *end, char *name, struct proc *parent)
   struct proc *p = claim_slot();
   if (p == 0 || end - begin > PGSIZE)
     panic("start_boot_process: no slot, or the code is too big");
-  if (uvmalloc(p->pagetable, 0, PGSIZE, PTE_W | PTE_X) != PGSIZE ||
-      copyout(p->pagetable, 0, begin, end - begin) < 0)
+  p->sz = uvmalloc(p->pagetable, 0, PGSIZE, PTE_W | PTE_X);
+  if (p->sz != PGSIZE || copyout(p->pagetable, 0, begin, end - begin) < 0)
     panic("start_boot_process: no memory");
-  p->sz = PGSIZE;
   p->tf->user.pc = 0;
   p->tf->user.sp = PGSIZE;
   safestrcpy(p->name, name, sizeof(p->name));
@@ -287,41 +289,68 @@ fork(void)
 
 // ---- death ------------------------------------------------------------
 
+// Dying takes three steps, each under the locks it needs and no others:
+// the children go to init (family lock), the files are let go (the file
+// system's locks; this may sleep), and the process turns into a zombie
+// for its parent (family lock, then its own).
+
+// Give p's children to init.  Some may be zombies already, so init is
+// woken for its wait() to collect them.
+static void
+orphans_to_init(struct proc *p)
+{
+  int adopted = 0;
+  acquire(&family);
+  for (struct proc *c = procs; c < &procs[NPROC]; c++) {
+    if (c->parent == p) {
+      c->parent = init_proc;
+      adopted++;
+    }
+  }
+  if (adopted > 0)
+    wakeup(init_proc);
+  release(&family);
+}
+
+// Close p's open files and let go of its current directory.  Dropping the
+// directory may free its inode (if it was unlinked meanwhile), which
+// writes to the disk, hence the log operation around it.
+static void
+drop_files(struct proc *p)
+{
+  fd_table_close(p);
+  log_begin();
+  inode_put(swap_cwd(0));
+  log_end();
+}
+
+// Record the exit status, wake the parent (it may be in wait()) and leave
+// the CPU for good as a ZOMBIE.  The parent finds zombies under the
+// family lock and each child's own lock; leave_cpu() lets go of the
+// family lock only once this process's own lock is held, and that is
+// released only after it has left the CPU, so the parent cannot free the
+// slot (and its kernel stack) while this code still runs on it.
+static void __attribute__((noreturn))
+become_zombie(struct proc *p, int status)
+{
+  acquire(&family);
+  p->exit_status = status;
+  wakeup(p->parent);
+  leave_cpu(P_ZOMBIE, 0, &family);
+  panic("exit: a zombie ran");
+}
+
 // End the calling process.  It stays a ZOMBIE, holding its slot and exit
-// status, until its parent's wait() collects it; its own children go to
-// init.
+// status, until its parent's wait() collects it.
 void
 exit(int status)
 {
   struct proc *p = myproc();
   if (p == init_proc)
     panic("exit: init exited");
-
-  fd_table_close(p);
-  log_begin();            // dropping the directory may free its inode
-  inode_put(p->cwd);
-  log_end();
-  p->cwd = 0;
-
-  acquire(&family);
-  int orphans = 0;
-  for (struct proc *c = procs; c < &procs[NPROC]; c++) {
-    if (c->parent == p) {
-      c->parent = init_proc;
-      orphans = 1;
-    }
-  }
-  if (orphans)
-    wakeup(init_proc);   // some of them may be zombies already
-  wakeup(p->parent);     // it may be in wait()
-
-  // Hold p->lock past the family lock: the parent sees this process as a
-  // ZOMBIE only once it has left the CPU for good.
-  acquire(&p->lock);
-  p->exit_status = status;
-  release(&family);
-  leave_cpu(P_ZOMBIE);
-  panic("exit: a zombie ran");
+  orphans_to_init(p);
+  drop_files(p);
+  become_zombie(p, status);
 }
 
 // Mark process pid killed: it exits the next time it is about to return
@@ -335,15 +364,16 @@ kill(int pid)
     return -1;
   int ok = (p != init_proc);
   if (ok) {
-    p->killed = 1;
+    mark_killed(p);
     if (p->state == P_ASLEEP)
-      p->state = P_READY;
+      p->state = P_READY;   // to notice it, on its way out of sleep()
   }
   release(&p->lock);
   return ok ? 0 : -1;
 }
 
-// The calling process did something fatal (trap.c).
+// Set p's killed flag (kill(), or trap.c when a process did something
+// fatal).  It only ever goes from 0 to 1, so no lock is needed.
 void
 mark_killed(struct proc *p)
 {

@@ -85,7 +85,7 @@ struct proc {
   enum pstate state;
   void *wchan;                 // the event an ASLEEP process waits for
   int killed;                  // set once by kill(); read lock-free, see killed()
-  int exit_status;             // for the parent's wait(), once ZOMBIE
+  int exit_status;             // for the parent's wait(); written under family
   int pid;
 
   // Under the process table's family lock (proc.c):
@@ -109,9 +109,10 @@ _Static_assert(__builtin_offsetof(struct proc, lock) == 0,
 
 extern struct proc procs[NPROC];
 
-// sched.c: switch from the calling process (which holds its lock) to the
-// scheduler, leaving it in state `next`.
-void leave_cpu(enum pstate next);
+// sched.c: switch from the calling process to the scheduler, leaving it in
+// state `next` (asleep on chan, if ASLEEP) and letting go of `held` (or 0)
+// once its own lock is taken.
+void leave_cpu(enum pstate next, void *chan, struct spinlock *held);
 
 // Has the process been killed?  The flag only ever goes from 0 to 1, so it
 // may be read without the lock: a reader that just missed a kill sees it at

@@ -36,6 +36,14 @@ static inline int cpuid(void) { return r_tp(); }
 static inline void intr_on(void)  { csr_set(sstatus, SSTATUS_SIE); }
 static inline void intr_off(void) { csr_clear(sstatus, SSTATUS_SIE); }
 static inline int  intr_get(void) { return (csr_read(sstatus) & SSTATUS_SIE) != 0; }
+// Turn interrupts off and tell whether they were on, in one instruction
+// (csrrci reads sstatus and clears the bit together).
+static inline int intr_off_was_on(void)
+{
+  uint64 old;
+  asm volatile("csrrci %0, sstatus, %1" : "=r"(old) : "i"(SSTATUS_SIE));
+  return (old & SSTATUS_SIE) != 0;
+}
 
 // Flush this hart's TLB.
 static inline void sfence_vma(void) { asm volatile("sfence.vma zero, zero"); }

@@ -1,21 +1,23 @@
-// Who runs: each hart's scheduler loop, and the ways a process leaves the
-// CPU (its time slice ends, it waits for an event, it exits) and comes back
-// (wakeup).
+// Who runs: each hart's scheduler loop, and the one way a process leaves
+// the CPU, leave_cpu(), which yield() (time slice over), sleep() (waiting
+// for an event) and exit() all go through; wakeup() brings sleepers back.
 //
-// Every hart ends up in scheduler() after boot and stays there.  It hands
-// the hart to a READY process by swtch()ing to the process's kernel
-// thread, and the process hands it back in leave_cpu() by swtch()ing to
-// the hart's scheduler context.  The scheduler takes p->lock before the
-// switch into p, and p holds its lock again when it switches back, so a
-// process's change of state and its switch form one step for everybody
-// else (another hart's scheduler, wakeup(), kill()).
+// Every hart ends up in scheduler() after boot and stays there.  Handing
+// the hart back and forth is swtch() between two kernel stacks: the
+// hart's (struct cpu's scheduler context) and the process's.  Invariant:
+// across every such switch, in either direction, the process's p->lock is
+// held.  The scheduler takes it before switching in; the process takes it
+// before switching out and finds it held again when it is switched back
+// in.  So for everybody else (another hart's scheduler, wakeup(), kill())
+// a process's change of state and the switch that follows are one step:
+// nobody can run a process that is still on its way off another hart.
 //
 // Idle: with nothing READY the hart waits in wfi, which simulators skip
 // over in no time.  The search for a READY process runs with interrupts
 // off, so that a wakeup from an interrupt handler cannot fall between a
 // search that found nothing and the wfi: wfi ends when an interrupt is
-// pending even while interrupts are masked, and the scheduler then lets
-// it in before searching again.
+// pending even while interrupts are masked, and the interrupt is let in
+// (and handled) before the next search.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -26,23 +28,31 @@
 
 struct cpu cpus[NCPU];
 
-// The first READY process at or after slot *next in round-robin order,
-// returned locked, with *next moved past it; 0 if there is none.
-static struct proc *
-find_ready(int *next)
+// ---- the hart's side ----------------------------------------------------
+
+// Is slot p worth locking to look at?  A racy peek: most slots are free
+// or asleep, and a lock round trip per slot made the scan the kernel's
+// hottest loop.  The caller checks again under the lock; a process that
+// another hart makes READY just after the peek is found by the next scan.
+static inline int
+looks_ready(struct proc *p)
 {
-  for (int i = 0; i < NPROC; i++) {
-    int slot = (*next + i) % NPROC;
-    struct proc *p = &procs[slot];
-    // Look before locking: most slots are free or asleep, and a lock
-    // round trip per slot made this the kernel's hottest loop.  The state
-    // is checked again under the lock; a process that another hart makes
-    // READY meanwhile is found by the next search.
-    if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) != P_READY)
+  return __atomic_load_n(&p->state, __ATOMIC_RELAXED) == P_READY;
+}
+
+// Scan the table once, round robin from slot *cursor, for a READY
+// process.  It is returned locked and *cursor moves past it; 0 when the
+// whole table was scanned in vain.
+static struct proc *
+pick_next(int *cursor)
+{
+  for (int n = 0; n < NPROC; n++) {
+    struct proc *p = &procs[(*cursor + n) % NPROC];
+    if (!looks_ready(p))
       continue;
     acquire(&p->lock);
     if (p->state == P_READY) {
-      *next = (slot + 1) % NPROC;
+      *cursor = (p - procs + 1) % NPROC;
       return p;
     }
     release(&p->lock);
@@ -50,83 +60,102 @@ find_ready(int *next)
   return 0;
 }
 
-// Run p (locked, READY) until it leaves the CPU again.
+// Give this hart to p (locked, READY) until p calls leave_cpu(); then
+// drop the lock p left the CPU with.
 static void
-run(struct cpu *c, struct proc *p)
+dispatch(struct proc *p)
 {
+  struct cpu *hart = mycpu();
   p->state = P_RUNNING;
-  c->proc = p;
-  swtch(&c->scheduler, &p->context);
-  c->proc = 0;
+  hart->proc = p;
+  swtch(&hart->scheduler, &p->context);
+  hart->proc = 0;      // back on the hart's own stack: nobody runs here
   release(&p->lock);
+}
+
+// Nothing to run: doze until an interrupt is pending, then take it.
+static void
+idle(void)
+{
+  asm volatile("wfi");
+  intr_on();
 }
 
 void
 scheduler(void)
 {
-  struct cpu *c = mycpu();
-  int next = 0;
-  c->proc = 0;
+  int cursor = 0;      // where the next scan starts
   for (;;) {
     intr_off();
-    struct proc *p = find_ready(&next);
-    if (p != 0) {
-      run(c, p);
-    } else {
-      asm volatile("wfi");
-      intr_on();           // the interrupt that ended the wfi is taken here
-    }
+    struct proc *p = pick_next(&cursor);
+    if (p == 0)
+      idle();
+    else
+      dispatch(p);
   }
 }
 
-// Switch from the calling process to this hart's scheduler, leaving the
-// process in state `next` (READY, ASLEEP or ZOMBIE).  The caller holds
-// p->lock and no other lock; the process continues here when it is next
-// run, with p->lock held again.
+// ---- the process's side -------------------------------------------------
+
+// Leave the CPU in state `next` (READY, ASLEEP or ZOMBIE), asleep on
+// `chan` if ASLEEP.  `held` is a lock the caller holds (or 0): it is let
+// go only once the process's own lock is taken, so whoever needs either
+// lock to see this process (wakeup() for a sleeper, wait() for a zombie)
+// sees it either before the call or after it has left the CPU, never half
+// way.  The caller holds no other lock.  Returns, with `held` not held,
+// when the process is next run.
 void
-leave_cpu(enum pstate next)
+leave_cpu(enum pstate next, void *chan, struct spinlock *held)
 {
   struct proc *p = myproc();
-  struct cpu *c = mycpu();
-  if (!holding(&p->lock) || c->intr_depth != 1)
-    panic("leave_cpu: must hold exactly the process's lock");
-  if (p->state != P_RUNNING || intr_get())
-    panic("leave_cpu: not running, or interrupts on");
+  acquire(&p->lock);
+  if (held)
+    release(held);
+  if (mycpu()->intr_depth != 1 || p->state != P_RUNNING)
+    panic("leave_cpu: other locks held, or not running");
 
   p->state = next;
-  // Whether interrupts were on before the process took its lock belongs
-  // to this kernel thread, not to the hart: keep it across the switch.
-  int was_on = c->intr_was_on;
-  swtch(&p->context, &c->scheduler);
-  mycpu()->intr_was_on = was_on;
+  p->wchan = chan;
+  // Whether interrupts were on before the lock was taken belongs to this
+  // kernel thread, not to the hart: it goes along with the thread.
+  int irq_were_on = mycpu()->intr_was_on;
+  swtch(&p->context, &mycpu()->scheduler);
+  mycpu()->intr_was_on = irq_were_on;
+
+  p->wchan = 0;
+  release(&p->lock);
 }
 
 // Let the other READY processes have a turn.
 void
 yield(void)
 {
-  struct proc *p = myproc();
-  acquire(&p->lock);
-  leave_cpu(P_READY);
-  release(&p->lock);
+  leave_cpu(P_READY, 0, 0);
 }
 
-// Sleep until wakeup(chan), releasing lk meanwhile; lk is held again on
+// Sleep until wakeup(chan), giving up lk meanwhile; lk is held again on
 // return.  The caller checks its condition under lk and calls again if it
 // does not hold yet: wakeups can be spurious (kill() wakes too).
 void
 sleep(void *chan, struct spinlock *lk)
 {
-  struct proc *p = myproc();
-  // Take p->lock before letting go of lk: a wakeup() needs p->lock to see
-  // this process, so none can slip in before it is ASLEEP.
-  acquire(&p->lock);
-  release(lk);
-  p->wchan = chan;
-  leave_cpu(P_ASLEEP);
-  p->wchan = 0;
-  release(&p->lock);
+  leave_cpu(P_ASLEEP, chan, lk);
   acquire(lk);
+}
+
+// May p be asleep on chan, or about to be?  A lock-free look that lets
+// wakeup() pass most processes by.  It is never wrong about one that
+// matters: a process on its way into sleep(chan) holds p->lock from
+// before it lets go of the caller's lock until it is ASLEEP (leave_cpu),
+// so it reads as locked; and one asleep on another channel cannot move to
+// chan while the caller holds chan's lock.
+static inline int
+may_sleep_on(struct proc *p, void *chan)
+{
+  if (__atomic_load_n(&p->lock.locked, __ATOMIC_ACQUIRE) != 0)
+    return 1;
+  return __atomic_load_n(&p->state, __ATOMIC_RELAXED) == P_ASLEEP &&
+         __atomic_load_n(&p->wchan, __ATOMIC_RELAXED) == chan;
 }
 
 // Make every process asleep on chan READY.  The caller holds the lock
@@ -134,19 +163,9 @@ sleep(void *chan, struct spinlock *lk)
 void
 wakeup(void *chan)
 {
-  struct proc *me = myproc();
+  struct proc *self = myproc();
   for (struct proc *p = procs; p < &procs[NPROC]; p++) {
-    if (p == me)
-      continue;
-    // Skip, without locking, a process that is unlocked and not asleep on
-    // chan.  One on its way into sleep(chan) holds p->lock from before it
-    // released the caller's lock until it is ASLEEP, so it is never
-    // skipped by mistake; and one asleep on another channel cannot move
-    // to chan while the caller holds that lock.  This saves most of the
-    // lock round trips of a busy file system.
-    if (__atomic_load_n(&p->lock.locked, __ATOMIC_ACQUIRE) == 0 &&
-        (__atomic_load_n(&p->state, __ATOMIC_RELAXED) != P_ASLEEP ||
-         __atomic_load_n(&p->wchan, __ATOMIC_RELAXED) != chan))
+    if (p == self || !may_sleep_on(p, chan))
       continue;
     acquire(&p->lock);
     if (p->state == P_ASLEEP && p->wchan == chan)

@@ -4,8 +4,9 @@
 // the same lock: it would spin forever on its own hart.  So acquire() turns
 // interrupts off and release() restores them.  Locks nest, and mycpu() and
 // the UART also need short interrupt-off sections, so these sections are
-// counted per hart: the outermost intr_push() remembers whether interrupts
-// were on, and the matching intr_pop() turns them back on if they were.
+// counted per hart (struct cpu): intr_depth is how many are open, and
+// intr_was_on says whether interrupts were on when the outermost one
+// opened.  Closing the outermost one turns them back on in that case.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -14,53 +15,53 @@
 #include "kernel/proc.h"
 #include "kernel/defs.h"
 
+// ---- interrupt-off sections ---------------------------------------------
+
 void
 intr_push(void)
 {
-  int was_on = intr_get();
-  intr_off();
-  struct cpu *c = mycpu();
-  if (c->intr_depth == 0)
-    c->intr_was_on = was_on;
-  c->intr_depth++;
+  // Interrupts go off first: only then is mycpu() sure to stay this hart's.
+  int were_on = intr_off_was_on();
+  struct cpu *hart = mycpu();
+  if (hart->intr_depth++ == 0)
+    hart->intr_was_on = were_on;
 }
 
 void
 intr_pop(void)
 {
-  struct cpu *c = mycpu();
-  if (intr_get())
-    panic("intr_pop: interrupts are on inside an interrupt-off section");
-  if (c->intr_depth < 1)
-    panic("intr_pop: no matching intr_push");
-  c->intr_depth--;
-  if (c->intr_depth == 0 && c->intr_was_on)
+  struct cpu *hart = mycpu();
+  if (hart->intr_depth <= 0 || intr_get())
+    panic("intr_pop: no matching intr_push, or interrupts turned on inside");
+  if (--hart->intr_depth == 0 && hart->intr_was_on)
     intr_on();
 }
 
+// ---- locks --------------------------------------------------------------
+
 // For locks that are not in static storage (or that live in memory that
-// was used before).
+// was used before): free, and named.
 void
 initlock(struct spinlock *lk, const char *name)
 {
-  lk->locked = 0;
-  lk->holder = 0;
-  lk->name = name;
+  *lk = (struct spinlock)SPINLOCK_INIT(name);
 }
 
-static void __attribute__((noreturn))
-lock_misuse(struct spinlock *lk, char *what)
+// Panic, naming the lock, unless this hart's holding lk is as expected.
+static inline void
+expect_held(struct spinlock *lk, int held, char *misuse)
 {
+  if (holding(lk) == held)
+    return;
   printf("spinlock %s: ", lk->name ? lk->name : "(unnamed)");
-  panic(what);
+  panic(misuse);
 }
 
 void
 acquire(struct spinlock *lk)
 {
   intr_push();
-  if (holding(lk))
-    lock_misuse(lk, "acquired twice by one hart");
+  expect_held(lk, 0, "acquired twice by one hart");
   // The swap (amoswap.w.aq) is the attempt; while another hart holds the
   // lock, wait with plain loads, which do not claim the cache line.
   while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0)
@@ -72,8 +73,7 @@ acquire(struct spinlock *lk)
 void
 release(struct spinlock *lk)
 {
-  if (!holding(lk))
-    lock_misuse(lk, "released by a hart that does not hold it");
+  expect_held(lk, 1, "released by a hart that does not hold it");
   lk->holder = 0;
   // Everything written inside the lock is visible before it reads as free.
   __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
@@ -85,5 +85,6 @@ release(struct spinlock *lk)
 int
 holding(struct spinlock *lk)
 {
-  return lk->locked && lk->holder == mycpu();
+  return __atomic_load_n(&lk->locked, __ATOMIC_RELAXED) != 0 &&
+         lk->holder == mycpu();
 }

@@ -98,33 +98,34 @@ parent_dir(char *path, char name[DIRSIZ])
 // returned locked with one link; 0 if the disk or the inode table is full.
 // A new directory gets its "." and ".." entries.  Of these only ".." is
 // counted, in dir's nlink: "." would make every directory link to itself.
+//
+// The inode is born with no links and counts one only once dir's entry
+// names it: until then, any failure just lets go of it, and inode_put()
+// frees an unlinked inode (and whatever blocks it got) with its last
+// reference.
 static struct inode *
 make_inode(struct inode *dir, char *name, short type, short major, short minor)
 {
-  struct inode *ip = inode_alloc(dir->dev, type);
+  struct dinode init = { .type = type, .major = major, .minor = minor };
+  struct inode *ip = inode_alloc(dir->dev, &init);
   if (ip == 0)
     return 0;
   inode_lock(ip);
-  ip->major = major;
-  ip->minor = minor;
+
+  int is_dir = (type == T_DIR);
+  if ((is_dir && (dir_link(ip, ".", ip->inum) != 0 ||
+                  dir_link(ip, "..", dir->inum) != 0)) ||
+      dir_link(dir, name, ip->inum) != 0) {
+    inode_unlock_put(ip);
+    return 0;
+  }
   ip->nlink = 1;
   inode_update(ip);
-
-  int made = 1;
-  if (type == T_DIR)
-    made = dir_link(ip, ".", ip->inum) == 0 && dir_link(ip, "..", dir->inum) == 0;
-  if (made && dir_link(dir, name, ip->inum) == 0) {
-    if (type == T_DIR) {
-      dir->nlink++;
-      inode_update(dir);
-    }
-    return ip;
+  if (is_dir) {
+    dir->nlink++;        // the new directory's ".."
+    inode_update(dir);
   }
-  // No directory entry names it: the last inode_put frees it and its blocks.
-  ip->nlink = 0;
-  inode_update(ip);
-  inode_unlock_put(ip);
-  return 0;
+  return ip;
 }
 
 // Can the inode `old`, already named by the path, serve where one of the
@@ -245,20 +246,17 @@ sys_mknod(struct sysarg *arg)
   return make_node(arg[0].path, T_DEVICE, major, minor);
 }
 
-// chdir(path)
+// chdir(path).  One directory reference is let go of either way: the
+// old current directory's, or, if path is not a directory, path's.
 uint64
 sys_chdir(struct sysarg *arg)
 {
-  struct proc *p = myproc();
   log_begin();
   struct inode *ip = lookup_locked(arg[0].path);
   int ok = ip != 0 && ip->type == T_DIR;
-  if (ok) {
+  if (ip != 0) {
     inode_unlock(ip);
-    inode_put(p->cwd);
-    p->cwd = ip;
-  } else if (ip) {
-    inode_unlock_put(ip);
+    inode_put(ok ? swap_cwd(ip) : ip);
   }
   log_end();
   return ok ? 0 : -1;
