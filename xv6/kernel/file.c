@@ -32,49 +32,56 @@ static struct {
 static struct file *
 file_alloc(void)
 {
+  struct file *found = 0;
   acquire(&files.lock);
-  for (struct file *f = files.slot; f < files.slot + NFILE; f++) {
-    if (f->refs == 0) {
-      f->refs = 1;
-      release(&files.lock);
-      return f;
-    }
-  }
+  for (int i = 0; i < NFILE && found == 0; i++)
+    if (files.slot[i].refs == 0)
+      found = &files.slot[i];
+  if (found)
+    found->refs = 1;
   release(&files.lock);
-  return 0;
+  return found;
 }
 
 struct file *
 file_dup(struct file *f)
 {
   acquire(&files.lock);
-  if (f->refs < 1)
-    panic("file_dup: file not open");
-  f->refs++;
+  int was_open = f->refs > 0;
+  f->refs += was_open;
   release(&files.lock);
+  if (!was_open)
+    panic("file_dup: file not open");
   return f;
 }
 
-// Drop a reference; the last one closes the file by its kind.
+// Under files.lock: give up one of f's references.  When it was the last,
+// what the slot held is moved to *last, the slot left free and empty, and
+// 1 returned; otherwise 0.
+static int
+drop_ref(struct file *f, struct file *last)
+{
+  if (f->refs < 1)
+    panic("file_close: file not open");
+  f->refs--;
+  if (f->refs > 0)
+    return 0;
+  *last = *f;
+  *f = (struct file){ 0 };
+  return 1;
+}
+
+// Drop a reference; the last one closes the file by its kind.  Closing
+// may sleep (disk, pipe lock), so it works on a copy, outside files.lock.
 void
 file_close(struct file *f)
 {
+  struct file last;
   acquire(&files.lock);
-  if (f->refs < 1)
-    panic("file_close: file not open");
-  if (--f->refs > 0) {
-    release(&files.lock);
-    return;
-  }
-  // Closing may sleep (disk, pipe lock): work on a copy, with the slot
-  // already free for others.
-  struct file gone = *f;
-  f->ops = 0;
-  f->pipe = 0;
-  f->ip = 0;
+  int closing = drop_ref(f, &last);
   release(&files.lock);
-  if (gone.ops)
-    gone.ops->close(&gone);
+  if (closing && last.ops)
+    last.ops->close(&last);
 }
 
 int
@@ -99,25 +106,34 @@ file_write(struct file *f, uint64 src, int n)
 int
 file_stat(struct file *f, uint64 dst)
 {
+  struct inode *ip = f->ip;   // 0 for a pipe end
   struct stat st;
-  if (f->ip == 0)
-    return -1;
-  inode_lock(f->ip);
-  inode_stat(f->ip, &st);
-  inode_unlock(f->ip);
-  return copyout(myproc()->pagetable, dst, (char *)&st, sizeof(st));
+  if (ip) {
+    inode_lock(ip);
+    inode_stat(ip, &st);
+    inode_unlock(ip);
+  }
+  return ip ? copyout(myproc()->pagetable, dst, (char *)&st, sizeof(st)) : -1;
 }
 
 // ---- inodes and devices ------------------------------------------------------
 
+// Move f's offset past what a transfer of `moved` bytes (< 0: failed) did.
+static int
+advance(struct file *f, int moved)
+{
+  if (moved > 0)
+    f->off += moved;
+  return moved;
+}
+
 static int
 inode_file_read(struct file *f, uint64 dst, int n)
 {
-  inode_lock(f->ip);
-  int got = inode_read(f->ip, 1, dst, f->off, n);
-  if (got > 0)
-    f->off += got;
-  inode_unlock(f->ip);
+  struct inode *ip = f->ip;
+  inode_lock(ip);
+  int got = advance(f, inode_read(ip, 1, dst, f->off, n));
+  inode_unlock(ip);
   return got;
 }
 
@@ -130,24 +146,33 @@ inode_file_read(struct file *f, uint64 dst, int n)
 #define WRITE_BLOCKS ((MAXOPBLOCKS - 3) / 2)
 _Static_assert(WRITE_BLOCKS >= 1, "MAXOPBLOCKS is too small for file writes");
 
+// One log transaction of a write: as much of the `want` bytes at src as
+// fits in it, written at f's offset.  The piece is sized under the inode
+// lock, from the offset it will really be written at (another process
+// sharing f may move it).  The bytes written, or -1 if fewer than the
+// piece went (the disk is full, the file at MAXFILE, or src bad).
+static int
+write_one_transaction(struct file *f, uint64 src, int want)
+{
+  struct inode *ip = f->ip;
+  log_begin();
+  inode_lock(ip);
+  int room = WRITE_BLOCKS * BSIZE - f->off % BSIZE;
+  int piece = want < room ? want : room;
+  int ok = advance(f, inode_write(ip, 1, src, f->off, piece)) == piece;
+  inode_unlock(ip);
+  log_end();
+  return ok ? piece : -1;
+}
+
 static int
 inode_file_write(struct file *f, uint64 src, int n)
 {
-  int done = 0;
-  while (done < n) {
-    log_begin();
-    inode_lock(f->ip);
-    int len = WRITE_BLOCKS * BSIZE - f->off % BSIZE;
-    if (len > n - done)
-      len = n - done;
-    int put = inode_write(f->ip, 1, src + done, f->off, len);
-    if (put > 0)
-      f->off += put;
-    inode_unlock(f->ip);
-    log_end();
-    if (put != len)    // the disk is full, the file at MAXFILE, or src bad
+  for (int left = n; left > 0;) {
+    int put = write_one_transaction(f, src + (n - left), left);
+    if (put < 0)
       return -1;
-    done += put;
+    left -= put;
   }
   return n;
 }
