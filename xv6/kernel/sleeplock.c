@@ -11,36 +11,46 @@
 #include "kernel/sleeplock.h"
 #include "kernel/defs.h"
 
+// Waiters are counted once for their whole wait, not per nap: the count
+// is read only under the guard, and a counted waiter lets go of the guard
+// only inside sleep(), where wakeup() can already find it.
 void
 sleeplock_acquire(struct sleeplock *lk)
 {
   struct proc *me = myproc();
   acquire(&lk->guard);
-  while (lk->holder != 0) {
+  if (lk->holder) {
     lk->waiting++;
-    sleep(lk, &lk->guard);
+    do
+      sleep(lk, &lk->guard);
+    while (lk->holder);
     lk->waiting--;
   }
   lk->holder = me;
   release(&lk->guard);
 }
 
+// The wakeup may come after the guard is let go: a waiter counted in
+// `wake` is already asleep, or on its way with its p->lock held, which
+// wakeup() waits for.
 void
 sleeplock_release(struct sleeplock *lk)
 {
   acquire(&lk->guard);
+  int wake = lk->waiting > 0;
   lk->holder = 0;
-  if (lk->waiting > 0)
-    wakeup(lk);
   release(&lk->guard);
+  if (wake)
+    wakeup(lk);
 }
 
-// Does the calling process hold lk?
+// Does the calling process hold lk?  (Never, outside any process.)
 int
 sleeplock_held(struct sleeplock *lk)
 {
+  struct proc *me = myproc();
   acquire(&lk->guard);
-  int mine = lk->holder != 0 && lk->holder == myproc();
+  struct proc *holder = lk->holder;
   release(&lk->guard);
-  return mine;
+  return me != 0 && holder == me;
 }
