@@ -8,8 +8,10 @@ XV6OUT  := $(BUILD)/xv6
 KERNEL  := $(XV6OUT)/kernel
 FSIMG   := $(XV6OUT)/fs.img
 
-# RAM size comes from one place: RAM_MB in xv6/kernel/param.h.
-RAM_MB  := $(shell sed -n 's/^\#define RAM_MB[[:space:]]*\([0-9]*\).*/\1/p' xv6/kernel/param.h)
+# RAM size in MiB: `make qemu RAM_MB=128` (also sim, xv6, test, wave) builds the
+# kernel for it and gives the machine that much.  The default is RAM_MB in
+# xv6/kernel/param.h (32: the FPGA board's SDRAM).
+RAM_MB  ?= $(shell sed -n 's/^\#define RAM_MB[[:space:]]*\([0-9]*\).*/\1/p' xv6/kernel/param.h)
 
 QEMU    := qemu-system-riscv64
 QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m $(RAM_MB)M -smp 1 -nographic \
@@ -28,6 +30,7 @@ help:
 	@echo "make toolchain  RISC-V GCC and QEMU (Debian packages, if missing)"
 	@echo "make xv6        build $(KERNEL) and $(FSIMG)"
 	@echo "make qemu       boot xv6 on QEMU virt (Ctrl-A x quits)"
+	@echo "                RAM_MB=128 (with qemu, sim, xv6, test): a machine with more RAM"
 	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\")"
 	@echo "make wave       waveforms of MMU walks over PTE_S pages into $(BUILD)/wave (RUN=\"cmd; cmd\", SCENARIO=baremetal)"
 	@echo "make test       set everything up and run the test suite"
@@ -46,13 +49,14 @@ toolchain:
 	@tools/install-toolchain.sh
 
 xv6: toolchain
-	$(MAKE) -C xv6 OUT=$(abspath $(XV6OUT))
+	$(MAKE) -C xv6 OUT=$(abspath $(XV6OUT)) RAM_MB=$(RAM_MB)
 
 qemu: xv6
 	$(QEMU) $(QEMUOPTS)
 
 sim: setup xv6
-	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) $(if $(RUN),--run "$(RUN)")
+	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) --ram-mb $(RAM_MB) \
+		$(if $(RUN),--run "$(RUN)")
 
 # make wave: VCD, .gtkw, SVG and log of the walks over PTE_S pages (sim/wave/).
 SCENARIO ?= xv6

@@ -53,19 +53,24 @@ def build_parser():
                         "command (default 300 on cxxrtl, 36000 on pysim)")
     p.add_argument("--boot-only", action="store_true",
                    help="stop at the first prompt and print the boot figures")
-    p.add_argument("--ram-mb", type=int, default=memmap.DEFAULT_RAM_SIZE >> 20,
-                   help=f"RAM size in MiB (default {memmap.DEFAULT_RAM_SIZE >> 20})")
+    p.add_argument("--ram-mb", type=int, default=None,
+                   help="RAM size in MiB (default: what the kernel was built for, its RAM_MB; "
+                        f"{memmap.DEFAULT_RAM_SIZE >> 20} for a kernel that does not say)")
     p.add_argument("--no-status", action="store_true", help="no status line while booting")
     from .wave.cli import add_wave_options
     add_wave_options(p, required_dir=False)
     return p
 
 
-def load_kernel(path, ram_size):
+def read_kernel(path):
     try:
-        image = load_elf(path, need_tohost=False)
+        return load_elf(path, need_tohost=False)
     except BadElf as e:
         raise UsageError(f"kernel: {e}") from None
+
+
+def check_kernel(path, image, ram_size):
+    """UsageError unless the kernel image starts at the reset address and fits the RAM."""
     if image.entry != memmap.RESET_PC:
         raise UsageError(f"kernel: {path}: entry point {image.entry:#x}, but the SoC starts "
                          f"at {memmap.RESET_PC:#x}")
@@ -76,7 +81,6 @@ def load_kernel(path, ram_size):
     if hi > memmap.RAM_BASE + ram_size:
         raise UsageError(f"kernel: {path}: needs RAM up to {hi:#x} but the SoC has "
                          f"{ram_size >> 20} MiB ({memmap.RAM_BASE:#x}..{memmap.RAM_BASE + ram_size:#x})")
-    return image
 
 
 class Session:
@@ -163,15 +167,23 @@ def start(args, log):
                        persist=args.persist, log=log)
 
 
-def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20,
-                persist=False, log=None):
+def open_engine(engine_name, kernel, fs, *, ram_mb=None, persist=False, log=None):
     """Check the inputs, build/load the engine, load the kernel and the disk.
+    ``ram_mb=None`` gives the machine the RAM the kernel was built for.
 
     Returns (engine, DiskImage); raises UsageError or EngineError."""
+    image = read_kernel(kernel)
+    built_for = image.ram_mb
+    if ram_mb is None:
+        ram_mb = built_for or memmap.DEFAULT_RAM_SIZE >> 20
+    elif built_for is not None and built_for != ram_mb:
+        raise UsageError(f"kernel: {kernel} was built for {built_for} MiB of RAM, not "
+                         f"{ram_mb}: build it with `make xv6 RAM_MB={ram_mb}` "
+                         f"(or leave --ram-mb out)")
     ram_size = ram_mb << 20
     if ram_size <= 0 or ram_size & (ram_size - 1):
         raise UsageError("--ram-mb must be a power of two")
-    image = load_kernel(kernel, ram_size)
+    check_kernel(kernel, image, ram_size)
     try:
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:

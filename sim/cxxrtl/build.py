@@ -21,7 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-from soc import memmap
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("driver.cc")
@@ -99,8 +98,16 @@ def _compiler_version():
     return out.stdout.splitlines()[0]
 
 
-def _can_train():
-    return TRAIN_KERNEL.is_file() and TRAIN_DISK.is_file()
+def _can_train(ram_size):
+    """Is there an xv6 build to train on that fits in ram_size bytes?"""
+    if not (TRAIN_KERNEL.is_file() and TRAIN_DISK.is_file()):
+        return False
+    from sim.elf import BadElf, load_elf
+    try:
+        needs = load_elf(TRAIN_KERNEL, need_tohost=False).ram_mb
+    except BadElf:
+        return False
+    return needs is not None and needs << 20 <= ram_size
 
 
 def model_key(rtlil_text, pgo):
@@ -121,8 +128,9 @@ def build_model(soc, *, build_dir=None, log=None):
     log = log or (lambda msg: None)
     build_dir = Path(build_dir or ROOT / "build" / "sim")
     text = soc_rtlil(soc)
-    # The training boot needs xv6's RAM; a smaller machine is built without a profile.
-    pgo = _can_train() and soc.ram_size >= memmap.DEFAULT_RAM_SIZE
+    # The training boot needs the RAM the kernel was built for; a smaller machine is
+    # built without a profile.
+    pgo = _can_train(soc.ram_size)
     key = model_key(text, pgo)
     out_dir = build_dir / f"cxxrtl-{key}"
     lib = out_dir / "libsoc.so"

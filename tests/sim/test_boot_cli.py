@@ -1,6 +1,7 @@
 """`python -m sim.boot` refuses bad inputs with a clear message (exit status 2), before
 building anything: a missing, truncated or non-xv6 disk image, a kernel ELF for another
-machine or one that does not fit in RAM, and an unknown engine."""
+machine, one that does not fit in RAM or was built for another RAM size, and an unknown
+engine."""
 
 import shutil
 import struct
@@ -11,6 +12,7 @@ import pytest
 
 from sim import boot
 from sim.disk import BLOCK_BYTES, FSMAGIC, DiskError, DiskImage
+from sim.elf import load_elf
 
 from .conftest import ROOT
 
@@ -88,6 +90,17 @@ def test_kernel_larger_than_ram(capsys, xv6_files, tmp_path):
                            "--ram-mb", "1")
     assert status == boot.EXIT_INPUT
     assert "but the SoC has 1 MiB" in err
+
+
+def test_ram_size_must_be_what_the_kernel_was_built_for(capsys, kernel, xv6_files):
+    built = load_elf(kernel, need_tohost=False).ram_mb
+    assert built is not None
+    other = 64 if built != 64 else 128
+    status, err = run_main(capsys, "--kernel", kernel, "--fs", str(xv6_files[1]),
+                           "--ram-mb", str(other))
+    assert status == boot.EXIT_INPUT
+    assert (f"was built for {built} MiB of RAM, not {other}: build it with "
+            f"`make xv6 RAM_MB={other}` (or leave --ram-mb out)") in err
 
 
 def test_unknown_engine_is_a_usage_error(xv6_files):
