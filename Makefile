@@ -7,6 +7,7 @@ BUILD   := build
 XV6OUT  := $(BUILD)/xv6
 KERNEL  := $(XV6OUT)/kernel
 FSIMG   := $(XV6OUT)/fs.img
+SDCARD  := $(BUILD)/sdcard.img
 
 # RAM size in MiB: `make qemu RAM_MB=128` (also sim, xv6, test, wave) builds the
 # kernel for it and gives the machine that much.  The default is RAM_MB in
@@ -19,11 +20,12 @@ QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m $(RAM_MB)M -smp 1 -nogr
            -drive file=$(FSIMG),if=none,format=raw,id=disk0 \
            -device virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0
 
-.PHONY: help setup toolchain xv6 qemu test test-slow clean sim wave
+.PHONY: help setup toolchain xv6 qemu test test-slow clean sim wave sdcard
 
 # make sim: the simulation engine (cxxrtl or pysim) and an optional scripted run.
 ENGINE  ?= cxxrtl
 RUN     ?=
+RAM_LATENCY ?= 1
 
 help:
 	@echo "make setup      Python virtual environment in $(VENV) (pinned packages)"
@@ -31,16 +33,18 @@ help:
 	@echo "make xv6        build $(KERNEL) and $(FSIMG)"
 	@echo "make qemu       boot xv6 on QEMU virt (Ctrl-A x quits)"
 	@echo "                RAM_MB=128 (with qemu, sim, xv6, test): a machine with more RAM"
-	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\")"
+	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\", RAM_LATENCY=N)"
 	@echo "make wave       waveforms of MMU walks over PTE_S pages into $(BUILD)/wave (RUN=\"cmd; cmd\", SCENARIO=baremetal)"
+	@echo "make sdcard     $(SDCARD): the kernel and fs.img as a boot card image for dd"
 	@echo "make test       set everything up and run the test suite"
 	@echo "make test-slow  the slow tests only"
 	@echo "make clean      remove $(BUILD)"
 
 $(VENV)/.installed: pyproject.toml
+	@echo "setup: creating $(VENV) and installing the pinned Python packages (pip shows each)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e .
+	$(VENV)/bin/pip install --progress-bar on -e .
 	touch $@
 
 setup: $(VENV)/.installed
@@ -54,9 +58,20 @@ xv6: toolchain
 qemu: xv6
 	$(QEMU) $(QEMUOPTS)
 
-sim: setup xv6
+# The first cxxrtl run on a machine has YoWASP compile Yosys to machine code (a minute
+# or more): `--warm` starts that in the background while the kernel builds.
+WARM = $(if $(filter cxxrtl,$(ENGINE)),@$(PY) -m sim.cxxrtl.build --warm)
+
+sim: setup
+	$(WARM)
+	@$(MAKE) --no-print-directory xv6
 	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) --ram-mb $(RAM_MB) \
-		$(if $(RUN),--run "$(RUN)")
+		--ram-latency $(RAM_LATENCY) $(if $(RUN),--run "$(RUN)")
+
+# make sdcard: the board's boot card (partition table, kernel, file system) as an image
+# file; it prints the dd command that writes it to a card (it never writes a device).
+sdcard: setup xv6
+	$(PY) -m sim.sdcard $(KERNEL) $(FSIMG) -o $(SDCARD)
 
 # make wave: VCD, .gtkw, SVG and log of the walks over PTE_S pages (sim/wave/).
 SCENARIO ?= xv6
@@ -66,7 +81,9 @@ wave: setup $(if $(filter baremetal,$(SCENARIO)),,xv6)
 	$(PY) -m sim wave --scenario $(SCENARIO) --engine $(ENGINE) --wave $(BUILD)/wave \
 		$(if $(filter baremetal,$(SCENARIO)),,--kernel $(KERNEL) --fs $(FSIMG) --run "$(WAVE_RUN)")
 
-test: setup xv6
+test: setup
+	$(WARM)
+	@$(MAKE) --no-print-directory xv6
 	$(PY) -m pytest
 
 test-slow: setup xv6
