@@ -129,3 +129,28 @@ def test_readme_is_on_the_disk(xv6, fsroot, tmp_path):
     for name in on_disk:
         if name not in foreign:
             assert re.search(rf"\b{name}\b", described), f"{name} is not described in README"
+
+
+def test_a_new_ram_size_rebuilds_the_kernel(cross_cc, tmp_path):
+    kernel = tmp_path / "kernel"
+    assert make_xv6(tmp_path, str(kernel), RAM_MB=32).returncode == 0
+    assert xv6_console.kernel_ram_mb(kernel) == 32
+    # `make -q`: status 0 when up to date, 1 when something must be rebuilt.
+    assert make_xv6(tmp_path, "-q", str(kernel), RAM_MB=32).returncode == 0
+    assert make_xv6(tmp_path, "-q", str(kernel), RAM_MB=64).returncode == 1
+    assert make_xv6(tmp_path, str(kernel), RAM_MB=64).returncode == 0
+    assert xv6_console.kernel_ram_mb(kernel) == 64
+    assert make_xv6(tmp_path, "-q", str(kernel), RAM_MB=64).returncode == 0
+
+
+def test_make_sim_gives_the_simulator_ram_mb(tmp_path):
+    # What `make sim RAM_MB=128` would run (make -n prints it; the xv6 build it
+    # would do goes to tmp_path, not build/xv6).
+    shown = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(REPO), "sim",
+                            "RAM_MB=128", f"XV6OUT={tmp_path}"],
+                           capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    boot = [line for line in shown.stdout.splitlines() if " -m sim.boot " in line]
+    assert len(boot) == 1, shown.stdout
+    assert f"--kernel {tmp_path}/kernel --fs {tmp_path}/fs.img --ram-mb 128 " in boot[0]
+    assert "RAM_MB=128" in shown.stdout and "-DRAM_MB=128" in shown.stdout
