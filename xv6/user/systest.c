@@ -820,6 +820,19 @@ test_dirs(void)
   check_eq(chdir(SCRATCH "/d1/inner"), -1, "chdir to a file");
   check_eq(mkdir(SCRATCH "/nowhere/x"), -1, "mkdir below a missing directory");
   check_eq(make_file(SCRATCH "/d1/inner/x", "no"), -1, "create below a file");
+  // Names that name nothing new: the empty path, "/", and existing names.
+  check_eq(mkdir(""), -1, "mkdir of the empty path");
+  check_eq(unlink(""), -1, "unlink of the empty path");
+  check_eq(open("", O_CREATE | O_RDWR), -1, "create the empty path");
+  check_eq(link(SCRATCH "/d1/inner", ""), -1, "link to the empty path");
+  check_eq(mkdir("/"), -1, "mkdir of /");
+  check_eq(unlink("/"), -1, "unlink of /");
+  check_eq(open("/", O_CREATE | O_RDWR), -1, "create / as a file");
+  check_eq(open(SCRATCH "/d1", O_CREATE | O_RDWR), -1, "create a file over a directory");
+  check_eq(mknod(SCRATCH "/d1/inner", 1, 0), -1, "mknod over an existing file");
+  check_eq(link(SCRATCH "/d1/inner", SCRATCH "/d1/sub"), -1, "link over an existing name");
+  check_eq(link(SCRATCH "/d1/missing", SCRATCH "/d1/new"), -1, "link of a missing file");
+  check_eq(stat(SCRATCH "/d1/new", &st2), -1, "a failed link leaves no name");
 
   // A directory with entries cannot be unlinked; ".", ".." never.
   check_eq(unlink(SCRATCH "/d1"), -1, "unlink of a non-empty directory");
