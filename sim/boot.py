@@ -112,6 +112,13 @@ def check_kernel(path, image, ram_size):
                          f"{ram_size >> 20} MiB ({memmap.RAM_BASE:#x}..{memmap.RAM_BASE + ram_size:#x})")
 
 
+def load_kernel(path, ram_size):
+    """The kernel's ElfImage, checked against a machine with ram_size bytes of RAM."""
+    image = read_kernel(path)
+    check_kernel(path, image, ram_size)
+    return image
+
+
 class Session:
     """An engine with xv6 loaded, its console transcript and figures.
 
