@@ -110,6 +110,24 @@ def test_ram_latency_must_be_positive(capsys, xv6_files):
     assert "--ram-latency must be at least 1 cycle" in err
 
 
+def test_board_must_exist_and_run_on_cxxrtl(capsys, xv6_files):
+    args = ["--kernel", str(xv6_files[0]), "--fs", str(xv6_files[1])]
+    status, err = run_main(capsys, *args, "--board", "de10-nano")
+    assert status == boot.EXIT_INPUT and "unknown board 'de10-nano'" in err
+    status, err = run_main(capsys, *args, "--board", "ulx3s-85f", "--engine", "pysim")
+    assert status == boot.EXIT_INPUT and "runs on the cxxrtl engine only" in err
+
+
+def test_board_card_must_hold_kernel_and_disk(capsys, kernel, tmp_path):
+    # The board's SD card model holds 8 MiB: the kernel and a 9 MiB disk do not fit.
+    img = tmp_path / "big.img"
+    img.write_bytes(bytes(good_image(9 * 1024)))
+    status, err = run_main(capsys, "--kernel", kernel, "--fs", str(img), "--board", "ulx3s-85f")
+    assert status == boot.EXIT_INPUT
+    assert "SD card: the card image (" in err and "does not fit the 8 MiB card" in err
+    assert "Traceback" not in err
+
+
 def test_unknown_engine_is_a_usage_error(xv6_files):
     proc = subprocess.run([sys.executable, "-m", "sim.boot", "--engine", "verilator"],
                           cwd=ROOT, capture_output=True, text=True)
@@ -129,3 +147,16 @@ def test_copy_on_write_and_persist(tmp_path):
     assert keep.write_back(work)
     assert path.read_bytes()[5000] == 0x42
     assert not keep.write_back(work)             # nothing new to write
+
+
+def test_board_refuses_a_kernel_built_for_more_ram(capsys, xv6_files, tmp_path):
+    # `make xv6 RAM_MB=64` then `make sim BOARD=ulx3s-85f`: the board has 32 MiB.
+    out = tmp_path / "big"
+    built = subprocess.run(["make", "-s", "-C", str(ROOT / "xv6"), f"OUT={out}", "RAM_MB=64",
+                            f"{out}/kernel"], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    status, err = run_main(capsys, "--kernel", str(out / "kernel"), "--fs", str(xv6_files[1]),
+                           "--board", "ulx3s-85f")
+    assert status == boot.EXIT_INPUT
+    assert (f"was built for 64 MiB of RAM but the board ulx3s-85f has 32 MiB: build it "
+            f"with `make xv6 RAM_MB=32`") in err
