@@ -9,8 +9,10 @@ KERNEL  := $(XV6OUT)/kernel
 FSIMG   := $(XV6OUT)/fs.img
 SDCARD  := $(BUILD)/sdcard.img
 
-# RAM size comes from one place: RAM_MB in xv6/kernel/param.h.
-RAM_MB  := $(shell sed -n 's/^\#define RAM_MB[[:space:]]*\([0-9]*\).*/\1/p' xv6/kernel/param.h)
+# RAM size in MiB: `make qemu RAM_MB=128` (also sim, xv6, test, wave) builds the
+# kernel for it and gives the machine that much.  The default is RAM_MB in
+# xv6/kernel/param.h (32: the FPGA board's SDRAM).
+RAM_MB  ?= $(shell sed -n 's/^\#define RAM_MB[[:space:]]*\([0-9]*\).*/\1/p' xv6/kernel/param.h)
 
 QEMU    := qemu-system-riscv64
 QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m $(RAM_MB)M -smp 1 -nographic \
@@ -32,6 +34,7 @@ help:
 	@echo "make toolchain  RISC-V GCC and QEMU (Debian packages, if missing)"
 	@echo "make xv6        build $(KERNEL) and $(FSIMG)"
 	@echo "make qemu       boot xv6 on QEMU virt (Ctrl-A x quits)"
+	@echo "                RAM_MB=128 (with qemu, sim, xv6, test): a machine with more RAM"
 	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\", RAM_LATENCY=N)"
 	@echo "make wave       waveforms of MMU walks over PTE_S pages into $(BUILD)/wave (RUN=\"cmd; cmd\", SCENARIO=baremetal)"
 	@echo "make sdcard     $(SDCARD): the kernel and fs.img as a boot card image for dd"
@@ -54,7 +57,7 @@ toolchain:
 	@tools/install-toolchain.sh
 
 xv6: toolchain
-	$(MAKE) -C xv6 OUT=$(abspath $(XV6OUT))
+	$(MAKE) -C xv6 OUT=$(abspath $(XV6OUT)) RAM_MB=$(RAM_MB)
 
 qemu: xv6
 	$(QEMU) $(QEMUOPTS)
@@ -66,8 +69,8 @@ WARM = $(if $(filter cxxrtl,$(ENGINE)),@$(PY) -m sim.cxxrtl.build --warm)
 sim: setup
 	$(WARM)
 	@$(MAKE) --no-print-directory xv6
-	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) --ram-latency $(RAM_LATENCY) \
-		$(if $(BOARD),--board $(BOARD)) $(if $(RUN),--run "$(RUN)")
+	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) --ram-mb $(RAM_MB) \
+		--ram-latency $(RAM_LATENCY) $(if $(BOARD),--board $(BOARD)) $(if $(RUN),--run "$(RUN)")
 
 # make sdcard: the board's boot card (partition table, kernel, file system) as an image
 # file; it prints the dd command that writes it to a card (it never writes a device).

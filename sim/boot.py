@@ -80,8 +80,9 @@ def build_parser():
                         "command (default 300 on cxxrtl, 36000 on pysim)")
     p.add_argument("--boot-only", action="store_true",
                    help="stop at the first prompt and print the boot figures")
-    p.add_argument("--ram-mb", type=int, default=memmap.DEFAULT_RAM_SIZE >> 20,
-                   help=f"RAM size in MiB (default {memmap.DEFAULT_RAM_SIZE >> 20})")
+    p.add_argument("--ram-mb", type=int, default=None,
+                   help="RAM size in MiB (default: what the kernel was built for, its RAM_MB; "
+                        f"{memmap.DEFAULT_RAM_SIZE >> 20} for a kernel that does not say)")
     p.add_argument("--ram-latency", type=int, default=1, metavar="N",
                    help="cycles from a RAM request to its first beat (default 1, the block "
                         "RAM's timing; larger values stand in for a slower memory)")
@@ -97,11 +98,15 @@ def build_parser():
     return p
 
 
-def load_kernel(path, ram_size):
+def read_kernel(path):
     try:
-        image = load_elf(path, need_tohost=False)
+        return load_elf(path, need_tohost=False)
     except BadElf as e:
         raise UsageError(f"kernel: {e}") from None
+
+
+def check_kernel(path, image, ram_size):
+    """UsageError unless the kernel image starts at the reset address and fits the RAM."""
     if image.entry != memmap.RESET_PC:
         raise UsageError(f"kernel: {path}: entry point {image.entry:#x}, but the SoC starts "
                          f"at {memmap.RESET_PC:#x}")
@@ -112,6 +117,12 @@ def load_kernel(path, ram_size):
     if hi > memmap.RAM_BASE + ram_size:
         raise UsageError(f"kernel: {path}: needs RAM up to {hi:#x} but the SoC has "
                          f"{ram_size >> 20} MiB ({memmap.RAM_BASE:#x}..{memmap.RAM_BASE + ram_size:#x})")
+
+
+def load_kernel(path, ram_size):
+    """The kernel's ElfImage, checked against a machine with ram_size bytes of RAM."""
+    image = read_kernel(path)
+    check_kernel(path, image, ram_size)
     return image
 
 
@@ -315,13 +326,22 @@ def start(args, log, progress=None):
                        board=args.board, progress=progress)
 
 
-def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20,
-                ram_latency=1, persist=False, log=None, board=None, progress=None):
+def open_engine(engine_name, kernel, fs, *, ram_mb=None, ram_latency=1, persist=False,
+                log=None, board=None, progress=None):
     """Check the inputs, build/load the engine, load the kernel and the disk (with
     ``board``: a card image holding both, on the board's SD card model, from which its
-    boot ROM loads the kernel).
+    boot ROM loads the kernel).  ``ram_mb=None`` gives the machine the RAM the kernel
+    was built for.
 
     Returns (engine, DiskImage); raises UsageError or EngineError."""
+    image = read_kernel(kernel)
+    built_for = image.ram_mb
+    if ram_mb is None:
+        ram_mb = built_for or memmap.DEFAULT_RAM_SIZE >> 20
+    elif built_for is not None and built_for != ram_mb:
+        raise UsageError(f"kernel: {kernel} was built for {built_for} MiB of RAM, not "
+                         f"{ram_mb}: build it with `make xv6 RAM_MB={ram_mb}` "
+                         f"(or leave --ram-mb out)")
     ram_size = ram_mb << 20
     if ram_size <= 0 or ram_size & (ram_size - 1):
         raise UsageError("--ram-mb must be a power of two")
@@ -337,8 +357,12 @@ def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20
         if engine_name != "cxxrtl":
             raise UsageError("a board's configuration runs on the cxxrtl engine only")
         ram_size = spec.sdram.size
+        if built_for is not None and built_for << 20 > ram_size:
+            raise UsageError(f"kernel: {kernel} was built for {built_for} MiB of RAM but the "
+                             f"board {board} has {ram_size >> 20} MiB: build it with "
+                             f"`make xv6 RAM_MB={ram_size >> 20}`")
         soc_args = spec.soc_args(simulation=True, card_size=sdboot.CARD_SIZE)
-    image = load_kernel(kernel, ram_size)
+    check_kernel(kernel, image, ram_size)
     try:
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:

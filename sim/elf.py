@@ -7,6 +7,10 @@ from elftools.elf.elffile import ELFFile
 
 __all__ = ["ElfImage", "BadElf", "load_elf"]
 
+#: An xv6 kernel says how much RAM it was built for (RAM_MB, in MiB) with the value of
+#: this absolute symbol (xv6/kernel/kalloc.c).
+RAM_MB_SYMBOL = "kernel_ram_mb"
+
 
 class BadElf(Exception):
     """The file cannot be run: the message says why."""
@@ -19,6 +23,11 @@ class ElfImage:
     tohost: int | None = None
     fromhost: int | None = None
     symbols: dict = field(default_factory=dict)     # name -> address (functions, objects)
+
+    @property
+    def ram_mb(self):
+        """The RAM in MiB this xv6 kernel was built for, or None if it does not say."""
+        return self.symbols.get(RAM_MB_SYMBOL)
 
     def extent(self):
         """(lowest, highest + 1) physical address covered by the segments."""

@@ -1,7 +1,8 @@
 """``python -m sim.sdcard KERNEL FS -o IMAGE`` (``make sdcard``): the board's boot card
 as an image file for ``dd``, in the layout of soc/sdcard/layout.py.  The inputs get the
-simulator's checks first (an RV64 ELF that starts at RAM_BASE, an xv6 file system
-image), so a bad file gives a message and writes nothing.
+simulator's checks first (an RV64 ELF that starts at RAM_BASE and was not built for
+more RAM than the board has, an xv6 file system image), so a bad file gives a message
+and writes nothing.
 """
 
 import argparse
@@ -15,6 +16,9 @@ from .elf import load_elf, BadElf
 
 __all__ = ["main"]
 
+#: The board's RAM (the ULX3S-85F's 32 MB SDRAM), the kernel's default RAM_MB.
+BOARD_RAM_SIZE = memmap.DEFAULT_RAM_SIZE
+
 
 def _check_inputs(kernel_path, fs_path):
     try:
@@ -25,6 +29,10 @@ def _check_inputs(kernel_path, fs_path):
     if elf.entry != memmap.RAM_BASE:
         raise LayoutError(f"{kernel_path}: entry {elf.entry:#x}; the boot ROM starts "
                           f"kernels at {memmap.RAM_BASE:#x}")
+    if elf.ram_mb is not None and elf.ram_mb << 20 > BOARD_RAM_SIZE:
+        raise LayoutError(f"{kernel_path}: built for {elf.ram_mb} MiB of RAM but the board "
+                          f"has {BOARD_RAM_SIZE >> 20} MiB: build it with `make xv6 "
+                          f"RAM_MB={BOARD_RAM_SIZE >> 20}`")
     return Path(kernel_path).read_bytes(), fs
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import xv6_console
 from tests.fsimage import FsImage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,18 +24,13 @@ README = b"The storage layer test README.\nIt has two lines.\n"
 pytestmark = pytest.mark.qemu
 
 
-def ram_mb() -> int:
-    for line in (ROOT / "xv6/kernel/param.h").read_text().splitlines():
-        if line.startswith("#define RAM_MB"):
-            return int(line.split()[2])
-    raise AssertionError("RAM_MB not in param.h")
-
-
 @pytest.fixture(scope="module")
 def base_image(tmp_path_factory):
     if shutil.which("qemu-system-riscv64") is None:
         pytest.skip("no qemu-system-riscv64")
-    progs = sorted((BUILD / "user").glob("*")) if (BUILD / "user").is_dir() else []
+    # The programs of the real image (without debug information); our own README.
+    fsroot = BUILD / "fsroot"
+    progs = sorted(p for p in fsroot.glob("*") if p.name != "README") if fsroot.is_dir() else []
     if not KERNEL.exists() or not (BUILD / "mkfs").exists() or not progs:
         pytest.skip("xv6 not built (make xv6)")
     d = tmp_path_factory.mktemp("fsq")
@@ -48,11 +44,7 @@ def base_image(tmp_path_factory):
 class Machine:
     def __init__(self, image: Path):
         self.p = subprocess.Popen(
-            ["qemu-system-riscv64", "-machine", "virt", "-bios", "none",
-             "-kernel", str(KERNEL), "-m", f"{ram_mb()}M", "-smp", "1", "-nographic",
-             "-global", "virtio-mmio.force-legacy=false",
-             "-drive", f"file={image},if=none,format=raw,id=disk0",
-             "-device", "virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0"],
+            xv6_console.qemu_command(KERNEL, image),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.out = b""
 

@@ -144,7 +144,8 @@ def con(xv6_build, tmp_path_factory):
     kernel, _ = xv6_build
     work = tmp_path_factory.mktemp("kexec")
     mkfs = xv6_console.BUILD_DIR / "mkfs"
-    progs = sorted(p for p in (xv6_console.BUILD_DIR / "user").iterdir() if p.is_file())
+    # What `make xv6` puts in the image (programs without debug information).
+    progs = sorted(p for p in (xv6_console.BUILD_DIR / "fsroot").iterdir() if p.is_file())
     extra = []
     for name, data in {**GOOD, **BAD, **FAULTY}.items():
         path = work / name

@@ -116,20 +116,33 @@ def test_generated_stubs_assemble_to_li_ecall_ret(tmp_path):
         assert re.search(rf"\bg\s+F\s+\.text\s+[0-9a-f]+\s+{name}$", syms, re.MULTILINE), name
 
 
-def test_ram_mb_comes_from_param_h(tmp_path):
+def test_default_ram_mb_comes_from_param_h(tmp_path):
     param = tmp_path / "param.h"
-    param.write_text("#define NPROC 16\n#define RAM_MB       48   // comment\n")
-    assert xv6_console.ram_mb(param) == 48
+    param.write_text("#define NPROC 16\n#ifndef RAM_MB\n#define RAM_MB       48   // comment\n#endif\n")
+    assert xv6_console.default_ram_mb(param) == 48
     param.write_text("#define NPROC 16\n")
     with pytest.raises(ValueError, match="RAM_MB"):
-        xv6_console.ram_mb(param)
+        xv6_console.default_ram_mb(param)
+
+
+def test_kernel_says_how_much_ram_it_was_built_for(xv6_files):
+    kernel, _ = xv6_files
+    assert xv6_console.kernel_ram_mb(kernel) in (xv6_console.default_ram_mb(), 64, 128, 256)
+
+
+def make_expand(text, *make_args, directory=REPO):
+    """`text` (e.g. "$(QEMUOPTS)") expanded by make in `directory`'s Makefile, split
+    into words."""
+    return subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", str(directory), *make_args,
+         "--eval", f"k3-print:\n\t@echo {text}", "k3-print"],
+        capture_output=True, text=True, check=True).stdout.split()
 
 
 def test_qemu_command_matches_the_makefile():
     # Ask make itself for QEMUOPTS and compare with the harness's list.
-    printed = subprocess.run(
-        ["make", "-s", "--no-print-directory", "-C", str(REPO),
-         "--eval", "k3-print-qemu:\n\t@echo $(QEMU) $(QEMUOPTS)", "k3-print-qemu"],
-        capture_output=True, text=True, check=True).stdout.split()
-    ours = xv6_console.qemu_command("build/xv6/kernel", "build/xv6/fs.img")
-    assert printed == ours
+    kernel, fs_img = "build/xv6/kernel", "build/xv6/fs.img"
+    assert make_expand("$(QEMU) $(QEMUOPTS)") == xv6_console.qemu_command(
+        kernel, fs_img, ram=xv6_console.default_ram_mb())
+    assert make_expand("$(QEMU) $(QEMUOPTS)", "RAM_MB=128") == xv6_console.qemu_command(
+        kernel, fs_img, ram=128)

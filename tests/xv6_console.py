@@ -30,7 +30,7 @@ BUILD_DIR = Path(os.environ.get("XV6_BUILD_DIR", REPO / "build" / "xv6"))
 QEMU = "qemu-system-riscv64"
 PROMPT = "$ "
 
-# The same pattern the top Makefile gives sed: `#define RAM_MB <digits>`.
+# The same pattern the Makefiles give sed: `#define RAM_MB <digits>`.
 _RAM_MB_RE = re.compile(r"^#define RAM_MB[ \t]*([0-9]*)", re.MULTILINE)
 
 
@@ -49,8 +49,8 @@ class ConsoleError(AssertionError):
     """A console interaction failed; the message ends with the transcript."""
 
 
-def ram_mb(param_h=PARAM_H):
-    """RAM size in MiB, from RAM_MB in xv6/kernel/param.h."""
+def default_ram_mb(param_h=PARAM_H):
+    """The default RAM size in MiB: RAM_MB in xv6/kernel/param.h."""
     text = Path(param_h).read_text()
     found = _RAM_MB_RE.search(text)
     if not found or not found.group(1):
@@ -58,10 +58,20 @@ def ram_mb(param_h=PARAM_H):
     return int(found.group(1))
 
 
-def qemu_command(kernel, fs_img, ram=None):
-    """The QEMU command line of `make qemu` (the top Makefile's QEMUOPTS)."""
+def kernel_ram_mb(kernel):
+    """The RAM size in MiB the kernel ELF was built for (`make xv6 RAM_MB=...`)."""
+    from sim.elf import load_elf
+    ram = load_elf(kernel, need_tohost=False).ram_mb
     if ram is None:
-        ram = ram_mb()
+        raise ValueError(f"{kernel}: no kernel_ram_mb symbol: not an xv6 kernel of ours?")
+    return ram
+
+
+def qemu_command(kernel, fs_img, ram=None):
+    """The QEMU command line of `make qemu` (the top Makefile's QEMUOPTS); the
+    machine gets the RAM the kernel was built for unless `ram` (MiB) says."""
+    if ram is None:
+        ram = kernel_ram_mb(kernel)
     return [
         QEMU,
         "-machine", "virt", "-bios", "none", "-kernel", str(kernel),

@@ -43,7 +43,6 @@ import sys
 import time
 from pathlib import Path
 
-from soc import memmap
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("driver.cc")
@@ -129,12 +128,19 @@ def _compiler_version():
 
 
 def _can_train(soc):
-    """The training boot needs xv6's RAM and loads the kernel and the disk itself (the
-    storage port): a smaller machine, or one whose disk is an SD card model, gets plain
-    -O3."""
-    return (TRAIN_KERNEL.is_file() and TRAIN_DISK.is_file()
-            and soc.ram_size >= memmap.DEFAULT_RAM_SIZE
-            and getattr(soc, "card", None) is None)
+    """The training boot loads the kernel and the disk itself (the storage port) and
+    needs the RAM the kernel was built for: a smaller machine, or one whose disk is an
+    SD card model, gets plain -O3."""
+    if not (TRAIN_KERNEL.is_file() and TRAIN_DISK.is_file()):
+        return False
+    if getattr(soc, "card", None) is not None:
+        return False
+    from sim.elf import BadElf, load_elf
+    try:
+        needs = load_elf(TRAIN_KERNEL, need_tohost=False).ram_mb
+    except BadElf:
+        return False
+    return needs is not None and needs << 20 <= soc.ram_size
 
 
 def model_key(rtlil_text, pgo):

@@ -1,6 +1,7 @@
 """`python -m sim.boot` refuses bad inputs with a clear message (exit status 2), before
 building anything: a missing, truncated or non-xv6 disk image, a kernel ELF for another
-machine or one that does not fit in RAM, and an unknown engine."""
+machine, one that does not fit in RAM or was built for another RAM size, and an unknown
+engine."""
 
 import shutil
 import struct
@@ -11,6 +12,7 @@ import pytest
 
 from sim import boot
 from sim.disk import BLOCK_BYTES, FSMAGIC, DiskError, DiskImage
+from sim.elf import load_elf
 
 from .conftest import ROOT
 
@@ -90,6 +92,17 @@ def test_kernel_larger_than_ram(capsys, xv6_files, tmp_path):
     assert "but the SoC has 1 MiB" in err
 
 
+def test_ram_size_must_be_what_the_kernel_was_built_for(capsys, kernel, xv6_files):
+    built = load_elf(kernel, need_tohost=False).ram_mb
+    assert built is not None
+    other = 64 if built != 64 else 128
+    status, err = run_main(capsys, "--kernel", kernel, "--fs", str(xv6_files[1]),
+                           "--ram-mb", str(other))
+    assert status == boot.EXIT_INPUT
+    assert (f"was built for {built} MiB of RAM, not {other}: build it with "
+            f"`make xv6 RAM_MB={other}` (or leave --ram-mb out)") in err
+
+
 def test_ram_latency_must_be_positive(capsys, xv6_files):
     status, err = run_main(capsys, "--kernel", str(xv6_files[0]), "--fs", str(xv6_files[1]),
                            "--ram-latency", "0")
@@ -134,3 +147,16 @@ def test_copy_on_write_and_persist(tmp_path):
     assert keep.write_back(work)
     assert path.read_bytes()[5000] == 0x42
     assert not keep.write_back(work)             # nothing new to write
+
+
+def test_board_refuses_a_kernel_built_for_more_ram(capsys, xv6_files, tmp_path):
+    # `make xv6 RAM_MB=64` then `make sim BOARD=ulx3s-85f`: the board has 32 MiB.
+    out = tmp_path / "big"
+    built = subprocess.run(["make", "-s", "-C", str(ROOT / "xv6"), f"OUT={out}", "RAM_MB=64",
+                            f"{out}/kernel"], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    status, err = run_main(capsys, "--kernel", str(out / "kernel"), "--fs", str(xv6_files[1]),
+                           "--board", "ulx3s-85f")
+    assert status == boot.EXIT_INPUT
+    assert (f"was built for 64 MiB of RAM but the board ulx3s-85f has 32 MiB: build it "
+            f"with `make xv6 RAM_MB=32`") in err

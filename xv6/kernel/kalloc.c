@@ -9,7 +9,10 @@
 //
 // Every page has a reference count (for pages mapped into several address
 // spaces): kalloc() sets it to 1, kref_get() adds one, kfree() drops one
-// and recycles the page only when the count reaches zero.
+// and recycles the page only when the count reaches zero.  The counts live
+// in the first pages after the kernel image, not in .bss: a count is set
+// when its page is first handed out, so the array needs no clearing and
+// more RAM does not make the boot slower.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -19,6 +22,14 @@
 #include "kernel/defs.h"
 
 extern char end[];   // first byte after the kernel image (kernel.ld)
+
+// The RAM size this kernel was built for, as an absolute ELF symbol whose
+// value is RAM_MB (it takes no memory): the simulator and the tests read it
+// from the kernel file to give the machine that much RAM.
+#define STRINGIFY(x) #x
+#define DEFINE_ABS_SYMBOL(name, value) \
+  asm(".globl " #name "\n.set " #name ", " STRINGIFY(value))
+DEFINE_ABS_SYMBOL(kernel_ram_mb, RAM_MB);
 
 #define NPAGES_RAM ((PHYSTOP - KERNBASE) / PGSIZE)
 
@@ -31,15 +42,16 @@ static struct {
   struct freepage *list;   // pages given back by kfree
   uint64 nlisted;          // length of list
   uint64 fresh;            // next never-used page; [fresh, PHYSTOP) is free
-  ushort refs[NPAGES_RAM]; // reference count per physical page
+  ushort *refs;            // reference count per physical page (NPAGES_RAM)
 } pmem;
 
 static uint64 first_page;  // lowest allocatable address
 
+// Index of page pa in pmem.refs; pa must have been handed out before.
 static int
 page_index(uint64 pa)
 {
-  if ((pa % PGSIZE) != 0 || pa < first_page || pa >= PHYSTOP)
+  if ((pa % PGSIZE) != 0 || pa < first_page || pa >= pmem.fresh)
     panic("kalloc: bad physical page");
   return (pa - KERNBASE) / PGSIZE;
 }
@@ -48,7 +60,8 @@ void
 kinit(void)
 {
   initlock(&pmem.lock, "kalloc");
-  first_page = PGROUNDUP((uint64)end);
+  pmem.refs = (ushort *)PGROUNDUP((uint64)end);
+  first_page = PGROUNDUP((uint64)(pmem.refs + NPAGES_RAM));
   pmem.fresh = first_page;
   pmem.list = 0;
   pmem.nlisted = 0;

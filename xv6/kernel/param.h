@@ -5,7 +5,11 @@
 #ifndef XV6_PARAM_H
 #define XV6_PARAM_H
 
-#define RAM_MB       32               // RAM at KERNBASE, in MiB (also QEMU's -m)
+// RAM at KERNBASE, in MiB.  The build passes -DRAM_MB (`make qemu RAM_MB=128`);
+// this is the default: the FPGA board has 32 MB.
+#ifndef RAM_MB
+#define RAM_MB       32
+#endif
 #define NCPU         1                // harts; the SoC has one
 #define NPROC        16               // process table slots
 #define NOFILE       16               // open files per process

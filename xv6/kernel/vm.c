@@ -178,10 +178,47 @@ kvmmap(pagetable_t kpt, uint64 va, uint64 pa, uint64 sz, int perm)
     panic("kvmmap: out of memory");
 }
 
+// Size of a level-1 leaf ("megapage"): what one level-0 table maps.
+#define MEGAPAGE (512UL * PGSIZE)
+
+// Map RAM [start, end) (page aligned) at its physical address.  Where a
+// whole 2 MiB-aligned megapage fits, one level-1 leaf maps it; the ragged
+// ends get 4 KiB pages.  Page by page, 128 MiB would cost 32 k PTE writes
+// at every boot, and more RAM would mean a slower boot; this way the cost
+// hardly depends on the RAM size.  (walk() refuses superpages, but nothing
+// walks these mappings: only the MMU.)
+static void
+kvmmap_ram(pagetable_t kpt, uint64 start, uint64 end, int perm)
+{
+  uint64 mega_lo = (start + MEGAPAGE - 1) & ~(MEGAPAGE - 1);
+  uint64 mega_hi = end & ~(MEGAPAGE - 1);
+  if (mega_lo >= mega_hi) {
+    kvmmap(kpt, start, start, end - start, perm);
+    return;
+  }
+  if (start < mega_lo)
+    kvmmap(kpt, start, start, mega_lo - start, perm);
+  for (uint64 a = mega_lo; a < mega_hi; a += MEGAPAGE) {
+    pte_t *top = &kpt[PX(2, a)];
+    if ((*top & PTE_V) == 0) {
+      pagetable_t table = pagetable_alloc();
+      if (table == 0)
+        panic("kvmmap_ram: out of memory");
+      *top = PA2PTE(table) | PTE_V;
+    }
+    pte_t *leaf = &((pagetable_t)PTE2PA(*top))[PX(1, a)];
+    if (*leaf & PTE_V)
+      panic("kvmmap_ram: already mapped");
+    *leaf = PA2PTE(a) | perm | PTE_V;
+  }
+  if (mega_hi < end)
+    kvmmap(kpt, mega_hi, mega_hi, end - mega_hi, perm);
+}
+
 // The kernel's view of the machine: all of RAM and every device at their
 // physical addresses (kernel text read-only and executable, the rest
-// read-write), the trampoline at the top, and one stack per process slot
-// below it.
+// read-write, in 2 MiB pages where it can), the trampoline at the top,
+// and one stack per process slot below it.
 void
 kvm_build(void)
 {
@@ -199,7 +236,7 @@ kvm_build(void)
 
   uint64 text_end = (uint64)etext;   // page aligned by kernel.ld
   kvmmap(kpt, KERNBASE, KERNBASE, text_end - KERNBASE, PTE_R | PTE_X);
-  kvmmap(kpt, text_end, text_end, PHYSTOP - text_end, PTE_R | PTE_W);
+  kvmmap_ram(kpt, text_end, PHYSTOP, PTE_R | PTE_W);
   for (int i = 0; i < NELEM(devices); i++)
     kvmmap(kpt, devices[i].base, devices[i].base, devices[i].size, PTE_R | PTE_W);
   kvmmap(kpt, TRAMPOLINE, (uint64)trampoline, PGSIZE, PTE_R | PTE_X);

@@ -9,6 +9,7 @@ import pytest
 from soc.sdcard.layout import (card_image, read_layout, LayoutError, Partition,
                                PARTITION_TYPE)
 from sim.sdcard import main
+from tests.xv6_console import REPO as ROOT
 
 KERNEL = b"\x7fELF" + bytes(range(256)) * 3
 FS = bytes(1024) + struct.pack("<II", 0x10203040, 3) + bytes(2048 - 8)
@@ -75,3 +76,18 @@ def test_bad_inputs_get_a_message(tmp_path, xv6_files):
                             str(tmp_path / "x.img")], capture_output=True, text=True)
         assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
         assert not (tmp_path / "x.img").exists()
+
+
+def test_a_kernel_built_for_more_ram_than_the_board_has_is_refused(tmp_path, xv6_files):
+    # `make xv6 RAM_MB=64` then `make sdcard`: the kernel would use RAM the board lacks.
+    out = tmp_path / "big"
+    built = subprocess.run(["make", "-s", "-C", str(ROOT / "xv6"), f"OUT={out}", "RAM_MB=64",
+                            f"{out}/kernel"], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    r = subprocess.run([sys.executable, "-m", "sim.sdcard", str(out / "kernel"),
+                        str(xv6_files[1]), "-o", str(tmp_path / "x.img")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert (f"{out / 'kernel'}: built for 64 MiB of RAM but the board has 32 MiB: "
+            f"build it with `make xv6 RAM_MB=32`") in r.stderr
+    assert not (tmp_path / "x.img").exists()
