@@ -138,6 +138,13 @@ def test_ls_shows_names_of_full_length(xv6):
     assert xv6.run("cat long/abcdefghijklmn long/z") == "x\ny\n"
 
 
+def test_names_longer_than_dirsiz_are_cut(xv6):
+    # Path lookup keeps the first DIRSIZ (14) bytes of each name, both when
+    # a file is created and when it is looked up.
+    assert xv6.run("mkdir cut; echo w > cut/abcdefghijklmnopqr") == ""
+    assert sorted(parse_ls(xv6.run("ls cut"))) == [".", "..", "abcdefghijklmn"]
+    assert xv6.run("cat cut/abcdefghijklmnXYZ //cut//abcdefghijklmn/") == "w\nw\n"
+
 def test_ln_and_rm(xv6):
     assert xv6.run("ln f f2") == ""
     assert xv6.run("rm f") == ""

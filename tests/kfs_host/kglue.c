@@ -151,7 +151,7 @@ NOT_HERE(sys_crypto_op) NOT_HERE(sys_take_shared_memory_request) NOT_HERE(sys_fr
 void
 virtio_disk_rw(struct buf *b, int write)
 {
-  host_disk(b->data, b->blockno, write);
+  host_disk(b->data, b->block, write);
 }
 
 // ---- printing ---------------------------------------------------------------

@@ -46,10 +46,10 @@ asm_offsets(void)
   USER_REGS(TRAPFRAME_REG)
   EMIT(TF_NREGS, 0 USER_REGS(COUNT_ONE));
   EMIT(TF_PC, OFFSET(struct trapframe, user.pc));
-  EMIT(TF_KERNEL_SATP, OFFSET(struct trapframe, kernel_satp));
-  EMIT(TF_KERNEL_SP, OFFSET(struct trapframe, kernel_sp));
-  EMIT(TF_KERNEL_TP, OFFSET(struct trapframe, kernel_tp));
-  EMIT(TF_KERNEL_ENTRY, OFFSET(struct trapframe, kernel_entry));
+  EMIT(TF_KERNEL_SATP, OFFSET(struct trapframe, kernel.satp));
+  EMIT(TF_KERNEL_SP, OFFSET(struct trapframe, kernel.sp));
+  EMIT(TF_KERNEL_TP, OFFSET(struct trapframe, kernel.tp));
+  EMIT(TF_KERNEL_PC, OFFSET(struct trapframe, kernel.pc));
 
   // struct context: CTX_S0 ... CTX_S11 are s0..s11.
   EMIT(CTX_RA, OFFSET(struct context, ra));

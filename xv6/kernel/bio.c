@@ -49,7 +49,7 @@ static struct buf *
 cached(uint dev, uint blockno)
 {
   for (struct buf *b = *chain_of(blockno); b; b = b->hash_next)
-    if (b->blockno == blockno && b->dev == dev)
+    if (b->block == blockno && b->dev == dev)
       return b;
   return 0;
 }
@@ -57,7 +57,7 @@ cached(uint dev, uint blockno)
 static void
 unchain(struct buf *b)
 {
-  struct buf **link = chain_of(b->blockno);
+  struct buf **link = chain_of(b->block);
   while (*link != b)
     link = &(*link)->hash_next;
   *link = b->hash_next;
@@ -112,7 +112,7 @@ relabel(struct buf *b, uint dev, uint blockno)
 {
   struct buf **chain = chain_of(blockno);
   b->dev = dev;
-  b->blockno = blockno;
+  b->block = blockno;
   b->refs = 1;
   b->has_data = 0;
   b->hash_next = *chain;

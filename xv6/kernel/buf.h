@@ -8,7 +8,7 @@
 struct buf {
   // Under the cache's spinlock:
   uint dev;                  // the block this buffer holds, once it is
-  uint blockno;              //   in a hash chain
+  uint block;                //   in a hash chain
   uint refs;                 // holders, and the log's holds (bhold)
   struct buf *hash_next;     // the next buffer in its hash chain
   struct buf *idle_prev;     // neighbours in the idle list, while refs == 0
@@ -17,7 +17,7 @@ struct buf {
   // The holder's, under lock:
   struct sleeplock lock;
   int has_data;              // data holds the block's contents
-  int disk;                  // the disk driver owns data until it clears this
+  int at_disk;               // the disk driver owns data until it clears this
   uchar data[BSIZE];
 };
 

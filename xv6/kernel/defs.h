@@ -189,7 +189,7 @@ void            file_close(struct file *f);
 int             file_read(struct file *f, uint64 dst, int n);
 int             file_write(struct file *f, uint64 src, int n);
 int             file_stat(struct file *f, uint64 dst);
-void            file_open_inode(struct file *f, struct inode *ip, int readable, int writable);
+void            file_open_inode(struct file *f, struct inode *ip, int mode);
 int             fd_new(struct file **fp);       // new open file + descriptor
 int             fd_install(struct file *f);     // in the calling process
 struct file*    fd_lookup(int fd);

@@ -110,35 +110,41 @@ dir_has_entries(struct inode *dp)
 
 // ---- path names --------------------------------------------------------------
 
+// Step past any slashes at s.
+static char *
+skip_slashes(char *s)
+{
+  for (; *s == '/'; s++)
+    ;
+  return s;
+}
+
 // Take the first name off path: copy it to name (cut to DIRSIZ bytes,
-// NUL-terminated when shorter) and return what follows it, without leading
+// zero-filled when shorter) and return what follows it, without leading
 // slashes; 0 if no name is left.  "a/bb/c" gives "a" and "bb/c", "///" 0.
 static char *
 next_name(char *path, char *name)
 {
-  while (*path == '/')
-    path++;
-  if (*path == 0)
+  char *start = skip_slashes(path);
+  if (*start == '\0')
     return 0;
-  char *start = path;
-  while (*path != '/' && *path != 0)
-    path++;
-  int len = path - start;
-  memmove(name, start, len < DIRSIZ ? len : DIRSIZ);
-  if (len < DIRSIZ)
-    name[len] = 0;
-  while (*path == '/')
-    path++;
-  return path;
+  int len = 0;
+  for (; start[len] != '/' && start[len] != '\0'; len++)
+    ;
+  for (int i = 0; i < DIRSIZ; i++)
+    name[i] = i < len ? start[i] : '\0';
+  return skip_slashes(start + len);
 }
 
-// Follow path.  With `parent` set, stop one step short: return the
-// directory that holds the last name, which goes to `name`.  The inode is
+// Follow path.  With `last` 0, to the end: return the inode the whole path
+// names.  Else stop one step short: return the directory that holds the
+// last name, and copy that name to last (DIRSIZ bytes).  The inode is
 // referenced, not locked; 0 if a name along the way is missing or not a
-// directory (or, with `parent`, if the path has no last name, like "/").
+// directory (or, with `last`, if the path has no last name, like "/").
 static struct inode *
-follow(char *path, int parent, char *name)
+follow(char *path, char *last)
 {
+  char name[DIRSIZ];
   struct inode *ip = *path == '/' ? inode_get(ROOTDEV, ROOTINO)
                                   : inode_dup(myproc()->cwd);
   while (ip != 0 && (path = next_name(path, name)) != 0) {
@@ -147,7 +153,8 @@ follow(char *path, int parent, char *name)
       inode_unlock_put(ip);
       return 0;
     }
-    if (parent && *path == 0) {   // name is the last one
+    if (last != 0 && *path == '\0') {   // ip holds the last name
+      memmove(last, name, DIRSIZ);
       inode_unlock(ip);
       return ip;
     }
@@ -156,7 +163,7 @@ follow(char *path, int parent, char *name)
     inode_unlock_put(ip);
     ip = next;
   }
-  if (ip != 0 && parent) {
+  if (ip != 0 && last != 0) {
     inode_put(ip);
     return 0;
   }
@@ -167,8 +174,7 @@ follow(char *path, int parent, char *name)
 struct inode *
 lookup_path(char *path)
 {
-  char name[DIRSIZ];
-  return follow(path, 0, name);
+  return follow(path, 0);
 }
 
 // The directory that holds path's last name, referenced, with that name
@@ -176,5 +182,5 @@ lookup_path(char *path)
 struct inode *
 lookup_parent(char *path, char *name)
 {
-  return follow(path, 1, name);
+  return follow(path, name);
 }

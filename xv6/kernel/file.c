@@ -87,7 +87,7 @@ file_close(struct file *f)
 int
 file_read(struct file *f, uint64 dst, int n)
 {
-  if (!f->readable || n < 0)
+  if (!(f->mode & FILE_READ) || n < 0)
     return -1;
   return f->ops->read(f, dst, n);
 }
@@ -96,7 +96,7 @@ file_read(struct file *f, uint64 dst, int n)
 int
 file_write(struct file *f, uint64 src, int n)
 {
-  if (!f->writable || n < 0)
+  if (!(f->mode & FILE_WRITE) || n < 0)
     return -1;
   return f->ops->write(f, src, n);
 }
@@ -123,7 +123,7 @@ static int
 advance(struct file *f, int moved)
 {
   if (moved > 0)
-    f->off += moved;
+    f->pos += moved;
   return moved;
 }
 
@@ -132,7 +132,7 @@ inode_file_read(struct file *f, uint64 dst, int n)
 {
   struct inode *ip = f->ip;
   inode_lock(ip);
-  int got = advance(f, inode_read(ip, 1, dst, f->off, n));
+  int got = advance(f, inode_read(ip, 1, dst, f->pos, n));
   inode_unlock(ip);
   return got;
 }
@@ -157,9 +157,9 @@ write_one_transaction(struct file *f, uint64 src, int want)
   struct inode *ip = f->ip;
   log_begin();
   inode_lock(ip);
-  int room = WRITE_BLOCKS * BSIZE - f->off % BSIZE;
+  int room = WRITE_BLOCKS * BSIZE - f->pos % BSIZE;
   int piece = want < room ? want : room;
-  int ok = advance(f, inode_write(ip, 1, src, f->off, piece)) == piece;
+  int ok = advance(f, inode_write(ip, 1, src, f->pos, piece)) == piece;
   inode_unlock(ip);
   log_end();
   return ok ? piece : -1;
@@ -208,17 +208,16 @@ static const struct file_ops device_ops = { device_read, device_write, inode_fil
 // Make the new open file f (from fd_new) refer to the locked inode ip, a
 // file, directory or device, taking over the caller's reference to ip.
 void
-file_open_inode(struct file *f, struct inode *ip, int readable, int writable)
+file_open_inode(struct file *f, struct inode *ip, int mode)
 {
   f->ip = ip;
-  f->readable = readable;
-  f->writable = writable;
+  f->mode = mode;
   if (ip->type == T_DEVICE) {
     f->ops = &device_ops;
     f->major = ip->major;
   } else {
     f->ops = &inode_ops;
-    f->off = 0;
+    f->pos = 0;
   }
 }
 

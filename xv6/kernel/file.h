@@ -26,13 +26,15 @@ struct file_ops {
 struct file {
   const struct file_ops *ops;
   int refs;               // descriptors pointing here
-  char readable;
-  char writable;
+  int mode;               // what it was opened for: FILE_READ, FILE_WRITE or both
   struct pipe *pipe;      // a pipe end
   struct inode *ip;       // an inode or a device file: its inode
-  uint off;               // an inode: where the next read or write goes
+  uint pos;               // an inode: where the next read or write goes
   short major;            // a device file: its driver, devsw[major]
 };
+
+// Bits of struct file's mode.
+enum { FILE_READ = 1, FILE_WRITE = 2 };
 
 // Drivers of device files, by major number.  user_addr says whether addr
 // is a user virtual address or a kernel one.

@@ -214,12 +214,12 @@ log_write(struct buf *b)
   if (log.ops < 1)
     panic("log_write: outside of an operation");
   int i = 0;
-  while (i < log.tx.count && log.tx.home[i] != b->blockno)
+  while (i < log.tx.count && log.tx.home[i] != b->block)
     i++;
   if (i == log.tx.count) {       // not in the transaction yet
     if (i == log.capacity)
       panic("log_write: transaction bigger than the log");
-    log.tx.home[log.tx.count++] = b->blockno;
+    log.tx.home[log.tx.count++] = b->block;
     bhold(b);
   }
   release(&log.lock);

@@ -50,10 +50,8 @@ pipe_open(struct file *rd, struct file *wr)
 
   rd->ops = wr->ops = &pipe_ops;
   rd->pipe = wr->pipe = pi;
-  rd->readable = 1;
-  rd->writable = 0;
-  wr->readable = 0;
-  wr->writable = 1;
+  rd->mode = FILE_READ;
+  wr->mode = FILE_WRITE;
   return 0;
 }
 
@@ -63,7 +61,7 @@ pipe_close(struct file *f)
 {
   struct pipe *pi = f->pipe;
   acquire(&pi->lock);
-  if (f->writable) {
+  if (f->mode & FILE_WRITE) {
     pi->writer_open = 0;
     wakeup(DATA_CHAN(pi));     // readers see end of file
   } else {

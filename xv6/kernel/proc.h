@@ -42,20 +42,23 @@ struct user_regs {
   uint64 t3, t4, t5, t6;                       // x28..x31
 };
 
+// How uservec enters the kernel from the process.  Set when the process
+// slot is claimed; tp again on every return to user mode.
+struct kernel_entry {
+  uint64 satp;            // the kernel's page table
+  uint64 sp;              // top of the process's kernel stack
+  uint64 tp;              // this hart's id, which the kernel keeps in tp
+  uint64 pc;              // trap_from_user()
+};
+
 // A process's trap frame: one page, mapped (kernel-only) at TRAPFRAME in
 // its user page table, where the trampoline (trampoline.S) saves the user
 // registers on a trap and loads them back on the return.  The trampoline
 // finds the fields through offsets generated from this definition at build
 // time (asm_offsets.c), so the C and the assembly views cannot drift apart.
 struct trapframe {
-  // How uservec enters the kernel.  Set when the process slot is claimed;
-  // kernel_tp again on every return to user mode.
-  uint64 kernel_satp;     // the kernel's page table
-  uint64 kernel_sp;       // top of the process's kernel stack
-  uint64 kernel_tp;       // this hart's id, which the kernel keeps in tp
-  uint64 kernel_entry;    // trap_from_user()
-
-  struct user_regs user;
+  struct kernel_entry kernel;   // loaded by uservec
+  struct user_regs user;        // saved by uservec, loaded by userret
 };
 
 // A range of pages that map_shared_pages() mapped into a process; they

@@ -174,12 +174,13 @@ lookup_locked(char *path)
   return ip;
 }
 
-// May ip be opened, for writing if `writable`?
+// May ip be opened with mode (FILE_READ and/or FILE_WRITE)?  A directory
+// only for reading.
 static int
-may_open(struct inode *ip, int writable)
+may_open(struct inode *ip, int mode)
 {
   if (ip->type == T_DIR)
-    return !writable;
+    return mode == FILE_READ;
   if (ip->type == T_DEVICE)
     return ip->major >= 0 && ip->major < NDEV;
   return 1;
@@ -194,15 +195,15 @@ sys_open(struct sysarg *arg)
   int access = flags & (O_WRONLY | O_RDWR);
   if (access == (O_WRONLY | O_RDWR))
     return -1;
-  int readable = access != O_WRONLY;
-  int writable = access != O_RDONLY;
+  int mode = access == O_RDONLY ? FILE_READ
+           : access == O_WRONLY ? FILE_WRITE : FILE_READ | FILE_WRITE;
 
   log_begin();
   struct inode *ip = (flags & O_CREATE) ? name_inode(path, T_FILE, 0, 0)
                                         : lookup_locked(path);
   struct file *f;
   int fd = -1;
-  if (ip != 0 && may_open(ip, writable))
+  if (ip != 0 && may_open(ip, mode))
     fd = fd_new(&f);
   if (fd < 0) {
     if (ip)
@@ -211,7 +212,7 @@ sys_open(struct sysarg *arg)
     return -1;
   }
 
-  file_open_inode(f, ip, readable, writable);   // takes over our reference
+  file_open_inode(f, ip, mode);   // takes over our reference
   if ((flags & O_TRUNC) && ip->type == T_FILE)
     inode_truncate(ip);
   inode_unlock(ip);

@@ -43,7 +43,7 @@ uservec:
         # Into the kernel: its stack, hart id and page table, then trap_from_user().
         ld      sp, TF_KERNEL_SP(t6)
         ld      tp, TF_KERNEL_TP(t6)
-        ld      t0, TF_KERNEL_ENTRY(t6)
+        ld      t0, TF_KERNEL_PC(t6)
         ld      t1, TF_KERNEL_SATP(t6)
         sfence.vma zero, zero           # the user's stores are done
         csrw    satp, t1

@@ -76,9 +76,9 @@ trampoline_alias(char *label)
 void
 trapframe_init(struct trapframe *tf, uint64 kstack_top)
 {
-  tf->kernel_satp = csr_read(satp);
-  tf->kernel_sp = kstack_top;
-  tf->kernel_entry = (uint64)trap_from_user;
+  tf->kernel.satp = csr_read(satp);
+  tf->kernel.sp = kstack_top;
+  tf->kernel.pc = (uint64)trap_from_user;
 }
 
 // Leave the kernel for the current process's user code, at the pc and with
@@ -92,7 +92,7 @@ return_to_user(void)
   // interrupts stay off from here.
   intr_off();
   csr_write(stvec, trampoline_alias(uservec));
-  p->tf->kernel_tp = r_tp();
+  p->tf->kernel.tp = r_tp();
 
   // sret will go to U-mode and turn interrupts on there.
   csr_clear(sstatus, SSTATUS_SPP);
@@ -102,7 +102,7 @@ return_to_user(void)
   enter(MAKE_SATP(p->pagetable));
 }
 
-// uservec jumps here (through the trap frame's kernel_entry) on every trap
+// uservec jumps here (through the trap frame's kernel.pc) on every trap
 // from user mode, on the process's kernel stack.
 void
 trap_from_user(void)

@@ -4,7 +4,7 @@
 // descriptors: the request header (device reads), the BSIZE data buffer
 // (device reads on a write, writes on a read) and a one-byte status that the
 // device fills in.  The caller sleeps on its buf until the completion
-// interrupt hands the buffer back by clearing b->disk.
+// interrupt hands the buffer back by clearing b->at_disk.
 //
 // Only the registers listed in the virtio-mmio version 2 register map are
 // used, so the same driver runs on QEMU and on our own RTL device.
@@ -189,18 +189,18 @@ fill_desc(int i, void *addr, uint32 len, uint16 flags, int next)
   vd.desc[i].next = next;
 }
 
-// Read (write == 0) or write block b->blockno of the disk into/from b->data.
+// Read (write == 0) or write block b->block of the disk into/from b->data.
 // Sleeps until the device is done.  The caller holds b's sleeplock.
 void
 virtio_disk_rw(struct buf *b, int write)
 {
-  uint64 sector = (uint64)b->blockno * SECTORS_PER_BLOCK;
+  uint64 sector = (uint64)b->block * SECTORS_PER_BLOCK;
 
   acquire(&vd.lock);
 
   if (vd.capacity != 0 && sector + SECTORS_PER_BLOCK > vd.capacity) {
     printf("virtio_disk: block %d is beyond the disk's %d sectors\n",
-           b->blockno, (int)vd.capacity);
+           b->block, (int)vd.capacity);
     panic("virtio_disk: access beyond the end of the disk (image too small?)");
   }
 
@@ -220,7 +220,7 @@ virtio_disk_rw(struct buf *b, int write)
             VQ_DESC_NEXT | (write ? 0 : VQ_DESC_WRITE), d[2]);
   fill_desc(d[2], (void *)&r->status, 1, VQ_DESC_WRITE, 0);
 
-  b->disk = 1;
+  b->at_disk = 1;
 
   // Publish the chain: the ring entry must be visible before the index
   // moves, and the index before the notify.
@@ -230,7 +230,7 @@ virtio_disk_rw(struct buf *b, int write)
   __sync_synchronize();
   vwrite(VIO_QUEUE_NOTIFY, 0);
 
-  while (b->disk)
+  while (b->at_disk)
     sleep(b, &vd.lock);
 
   r->b = 0;
@@ -257,10 +257,10 @@ virtio_disk_intr(void)
     struct inflight *r = &vd.req[head];
     if (r->status != VIO_BLK_S_OK) {
       printf("virtio_disk: block %d: device status %d\n",
-             r->b->blockno, r->status);
+             r->b->block, r->status);
       panic("virtio_disk: disk I/O error");
     }
-    r->b->disk = 0;
+    r->b->at_disk = 0;
     wakeup(r->b);
     vd.used_seen += 1;
   }
