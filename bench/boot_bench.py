@@ -44,6 +44,8 @@ def bench_cxxrtl(kernel, fs):
     session.boot(timeout=1800)
     cpu = time.process_time() - cpu0
     stats, wall = session.prompt_at
+    perf = {name: engine.peek(f"core perf_{name}")
+            for name in ("ihit", "imiss", "dhit", "dmiss", "branch", "mispred")}
     engine.close()
     print(f"cxxrtl: model ready in {setup:.1f} s (RTLIL export + cache lookup, or the build)")
     print(f"cxxrtl: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "
@@ -51,7 +53,19 @@ def bench_cxxrtl(kernel, fs):
           f"{stats.wfi_skips} idle skips")
     print(f"cxxrtl: wall time to the prompt {wall:.2f} s ({cpu:.2f} s of CPU), "
           f"{stats.cycles / wall / 1e6:.3f} M cycles/s of wall time, "
-          f"{stats.cycles / cpu / 1e6:.3f} M cycles per CPU second")
+          f"{stats.cycles / cpu / 1e6:.3f} M cycles per CPU second, "
+          f"{stats.instret / cpu / 1e6:.3f} M instructions per CPU second")
+    if None not in perf.values():
+        def rate(good, bad):
+            return f"{100 * good / max(good + bad, 1):.2f}%"
+        # counted up to the end of the boot run (the prompt, a few cycles later)
+        print(f"cxxrtl: I-cache hits {rate(perf['ihit'], perf['imiss'])} "
+              f"({perf['imiss']} misses), D-cache load hits {rate(perf['dhit'], perf['dmiss'])} "
+              f"({perf['dmiss']} misses), branch/jump prediction "
+              f"{rate(perf['branch'] - perf['mispred'], perf['mispred'])} of {perf['branch']}")
+    else:
+        print("cxxrtl: the model has no event counters "
+              "(the multi-cycle core has none; or the build removed them)")
     return stats, wall
 
 

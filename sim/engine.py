@@ -175,6 +175,14 @@ class CxxrtlEngine:
         f.restype, f.argtypes = res, args
         return f
 
+    def peek(self, name):
+        """The current value of the model's signal ``name`` (debug name, e.g.
+        "core perf_ihit"), None if there is none (or it is wider than 64 bits)."""
+        f = self._wave_fn("sim_peek", ctypes.c_int,
+                          [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)])
+        out = ctypes.c_uint64()
+        return out.value if f(self._h, name.encode(), ctypes.byref(out)) == 0 else None
+
     def wave_signal_width(self, name):
         """Width of the model's signal ``name`` (debug name), 0 if it cannot be sampled."""
         f = self._wave_fn("sim_wave_signal_width", ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p])

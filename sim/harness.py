@@ -24,7 +24,7 @@ memory system modelled in the testbench:
 
 from amaranth.sim import Simulator
 
-from hw.core.core import Core
+from hw.core import build_core
 
 __all__ = ["CoreTarget", "RunResult", "RetireCounter", "simulate", "CLINT_BASE", "IRQ_LINES"]
 
@@ -120,13 +120,15 @@ class CoreTarget:
     name = "core"
 
     def __init__(self, *, ram_base=0x8000_0000, ram_size=1 << 20, mtime_div=1,
-                 mmu="sv39", itlb_entries=8, dtlb_entries=8, bus_latency=0):
+                 mmu="sv39", itlb_entries=8, dtlb_entries=8, bus_latency=0,
+                 core="pipeline"):
         if bus_latency < 0:
             raise ValueError("bus latency must not be negative")
         self.bus_latency = bus_latency
         self.ram_base = ram_base
         self.ram_size = ram_size
         self.mtime_div = mtime_div
+        self.core_kind = core
         self._core_args = dict(mmu=mmu, itlb_entries=itlb_entries, dtlb_entries=dtlb_entries)
 
     def load(self, image):
@@ -140,7 +142,8 @@ class CoreTarget:
                     f"{self.ram_base:#x}..{self.ram_base + self.ram_size:#x}")
             self.ram[off:off + len(blob)] = blob
         self.image = image
-        self.core = Core(reset_pc=image.entry, **self._core_args)
+        self.core = build_core(self.core_kind, reset_pc=image.entry, ram_base=self.ram_base,
+                               ram_size=self.ram_size, **self._core_args)
 
     def run(self, *, max_cycles, on_retire=None, on_mmu_event=None, vcd=None):
         core = self.core

@@ -10,6 +10,8 @@ import sys
 import time
 
 from .elf import BadElf, load_elf
+from hw.core import CORE_KINDS
+
 from .harness import TARGETS, BusProtocolError, _format_retire, _format_mmu_event
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_ELF, EXIT_LIMIT, EXIT_USAGE = 0, 1, 2, 3, 64
@@ -47,6 +49,9 @@ def build_parser():
                    help="core cycles per mtime tick (default 1)")
     r.add_argument("--mmu", choices=["sv39", "bare"], default="sv39",
                    help="translation unit: the Sv39 MMU (default) or none")
+    r.add_argument("--core", choices=list(CORE_KINDS), default="pipeline",
+                   help="the core: 'pipeline' (default, 5 stages with caches) or 'fsm' "
+                        "(the multi-cycle core)")
     r.add_argument("--bus-latency", type=int, default=0,
                    help="wait states before each bus ready (core target; default 0)")
     r.add_argument("--vcd", help="write a VCD waveform to this file (slow)")
@@ -60,7 +65,7 @@ def build_parser():
 
 def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", bus_latency=0,
             ram_size=None, mtime_div=1,
-            mmu="sv39", vcd=None, out=sys.stdout):
+            mmu="sv39", vcd=None, out=sys.stdout, core="pipeline"):
     """Run one ELF; returns (exit status, message, RunResult or None)."""
     try:
         image = load_elf(path)
@@ -85,7 +90,7 @@ def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", bu
         extra = {"bus_latency": bus_latency}
     try:
         tgt = TARGETS[target](ram_base=ram_base, ram_size=ram_size, mtime_div=mtime_div,
-                              mmu=mmu, **extra)
+                              mmu=mmu, core=core, **extra)
     except ImportError as e:
         return EXIT_USAGE, f"error: target {target!r} is not available ({e})", None
     except ValueError as e:
@@ -133,6 +138,7 @@ def main(argv=None):
     status, message, _ = run_elf(args.elf, max_cycles=args.max_cycles, trace=args.trace,
                                  trace_mmu=args.trace_mmu, bus_latency=args.bus_latency,
                                  target=args.target, ram_size=args.ram_size,
-                                 mtime_div=args.mtime_div, mmu=args.mmu, vcd=args.vcd)
+                                 mtime_div=args.mtime_div, mmu=args.mmu, vcd=args.vcd,
+                                 core=args.core)
     print(message, file=sys.stderr if status else sys.stdout)
     return status

@@ -36,7 +36,7 @@ class SoCTarget:
 
     def __init__(self, *, ram_base=memmap.RAM_BASE, ram_size=1 << 20, mtime_div=1, mmu="sv39",
                  itlb_entries=8, dtlb_entries=8, uart_input=b"", uart_prompt=None, disk=None,
-                 echo_uart=None):
+                 echo_uart=None, core="pipeline"):
         if ram_base != memmap.RAM_BASE:
             raise ValueError(f"the SoC's RAM starts at {memmap.RAM_BASE:#x}")
         if mtime_div < 1:
@@ -46,7 +46,8 @@ class SoCTarget:
             size <<= 1
         self.ram_size = size
         self.mtime_div = mtime_div
-        self.soc_args = dict(itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, mmu=mmu)
+        self.soc_args = dict(itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, mmu=mmu,
+                             core=core)
         self.uart_input = bytes(uart_input)
         self.uart_prompt = bytes(uart_prompt) if uart_prompt else None
         self.disk = DiskModel(bytearray(disk)) if disk is not None else DiskModel(bytearray())

@@ -17,6 +17,9 @@ Boot: the core leaves reset in M-mode at 0x8000_0000 with a0 = 0 (hart id) and a
 (see soc/ram.py).  While ``wfi`` is high a simulator may skip idle time by setting the
 CLINT's counter: ``ctx.set(soc.clint.mtime_reg, value)``.
 
+``core`` picks the core: "pipeline" (default, hw/core/pipeline.py) or "fsm" (the
+multi-cycle core of hw/core/core.py).
+
 With ``cpu=False`` the core is left out and its bus becomes the input port ``cpu_bus``
 (and its interrupt inputs the outputs ``mei``, ``sei``, ``mti``, ``msi``, ``mtime``), so
 a testbench can play the core.
@@ -42,7 +45,7 @@ __all__ = ["SoC"]
 class SoC(wiring.Component):
     def __init__(self, *, ram_size=memmap.DEFAULT_RAM_SIZE, itlb_entries=8, dtlb_entries=8,
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
-                 uart_rx_timeout=1024, cpu=True, mmu="sv39"):
+                 uart_rx_timeout=1024, cpu=True, mmu="sv39", core="pipeline"):
         self.ram_size = ram_size
         self.clk_freq = clk_freq
         self.mtime_freq = mtime_freq
@@ -62,11 +65,13 @@ class SoC(wiring.Component):
             "storage": Out(StorageSignature()),
         }
         if cpu:
-            from hw.core.core import Core
+            from hw.core import build_core
             from hw.core.retire import RetireSignature
             from hw.mmu.signatures import MMUEventSignature
-            self.core = Core(reset_pc=memmap.RESET_PC, hartid=0, dtb_addr=0,
-                             itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, mmu=mmu)
+            self.core = build_core(core, reset_pc=memmap.RESET_PC, hartid=0, dtb_addr=0,
+                                   ram_base=memmap.RAM_BASE, ram_size=ram_size,
+                                   itlb_entries=itlb_entries, dtlb_entries=dtlb_entries,
+                                   mmu=mmu)
             members.update({
                 "retire": Out(RetireSignature()),
                 "mmu_events": Out(MMUEventSignature()),
@@ -120,6 +125,13 @@ class SoC(wiring.Component):
                 self.core.msi.eq(self.clint.msi),
                 self.core.mtime.eq(self.clint.mtime),
             ]
+            if hasattr(self.core, "snoop_valid"):
+                # The caches see the DMA master's writes to memory.
+                dma = self.virtio.dma
+                m.d.comb += [
+                    self.core.snoop_valid.eq(dma.valid & dma.write & dma.ready),
+                    self.core.snoop_addr.eq(dma.addr),
+                ]
             wiring.connect(m, self.core.retire, wiring.flipped(self.retire))
             wiring.connect(m, self.core.mmu_events, wiring.flipped(self.mmu_events))
             m.d.comb += self.wfi.eq(self.core.wfi)

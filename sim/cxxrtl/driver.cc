@@ -466,6 +466,19 @@ void sim_stats(Sim *s, uint64_t *out) {
 	out[8] = s->mtime.get();
 }
 
+// The current value of a signal of the model, by debug name (at most 64 bits wide):
+// 0, or -1 if there is no such signal.  Used for the core's event counters.
+int sim_peek(Sim *s, const char *name, uint64_t *out) {
+	Port p;
+	std::string saved = s->error;
+	bool ok = s->bind(p, name) && p.width <= 64;
+	s->error = saved;
+	if (!ok)
+		return -1;
+	*out = uint64_t(p.get128());
+	return 0;
+}
+
 // --- waveform capture (sim/wave) ---
 
 // Width of a signal of the model, by debug name; 0 if there is none or it is wider
