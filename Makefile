@@ -7,6 +7,7 @@ BUILD   := build
 XV6OUT  := $(BUILD)/xv6
 KERNEL  := $(XV6OUT)/kernel
 FSIMG   := $(XV6OUT)/fs.img
+SDCARD  := $(BUILD)/sdcard.img
 
 # RAM size comes from one place: RAM_MB in xv6/kernel/param.h.
 RAM_MB  := $(shell sed -n 's/^\#define RAM_MB[[:space:]]*\([0-9]*\).*/\1/p' xv6/kernel/param.h)
@@ -17,19 +18,21 @@ QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m $(RAM_MB)M -smp 1 -nogr
            -drive file=$(FSIMG),if=none,format=raw,id=disk0 \
            -device virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0
 
-.PHONY: help setup toolchain xv6 qemu test test-slow clean sim wave
+.PHONY: help setup toolchain xv6 qemu test test-slow clean sim wave sdcard
 
 # make sim: the simulation engine (cxxrtl or pysim) and an optional scripted run.
 ENGINE  ?= cxxrtl
 RUN     ?=
+RAM_LATENCY ?= 1
 
 help:
 	@echo "make setup      Python virtual environment in $(VENV) (pinned packages)"
 	@echo "make toolchain  RISC-V GCC and QEMU (Debian packages, if missing)"
 	@echo "make xv6        build $(KERNEL) and $(FSIMG)"
 	@echo "make qemu       boot xv6 on QEMU virt (Ctrl-A x quits)"
-	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\")"
+	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\", RAM_LATENCY=N)"
 	@echo "make wave       waveforms of MMU walks over PTE_S pages into $(BUILD)/wave (RUN=\"cmd; cmd\", SCENARIO=baremetal)"
+	@echo "make sdcard     $(SDCARD): the kernel and fs.img as a boot card image for dd"
 	@echo "make test       set everything up and run the test suite"
 	@echo "make test-slow  the slow tests only"
 	@echo "make clean      remove $(BUILD)"
@@ -52,7 +55,13 @@ qemu: xv6
 	$(QEMU) $(QEMUOPTS)
 
 sim: setup xv6
-	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) $(if $(RUN),--run "$(RUN)")
+	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) --ram-latency $(RAM_LATENCY) \
+		$(if $(RUN),--run "$(RUN)")
+
+# make sdcard: the board's boot card (partition table, kernel, file system) as an image
+# file; it prints the dd command that writes it to a card (it never writes a device).
+sdcard: setup xv6
+	$(PY) -m soc.sdcard.layout $(KERNEL) $(FSIMG) -o $(SDCARD)
 
 # make wave: VCD, .gtkw, SVG and log of the walks over PTE_S pages (sim/wave/).
 SCENARIO ?= xv6

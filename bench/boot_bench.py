@@ -44,8 +44,12 @@ def bench_cxxrtl(kernel, fs):
     session.boot(timeout=1800)
     cpu = time.process_time() - cpu0
     stats, wall = session.prompt_at
-    perf = {name: engine.peek(f"core perf_{name}")
-            for name in ("ihit", "imiss", "dhit", "dmiss", "branch", "mispred")}
+    perf = {}
+    for name in ("ihit", "imiss", "dhit", "dmiss", "branch", "mispred"):
+        try:
+            perf[name] = engine.peek(f"core perf_{name}")
+        except EngineError:
+            perf[name] = None
     engine.close()
     print(f"cxxrtl: model ready in {setup:.1f} s (RTLIL export + cache lookup, or the build)")
     print(f"cxxrtl: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "

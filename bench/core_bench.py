@@ -62,9 +62,9 @@ def main(argv=None):
     last = {"order": None}
 
     def on_retire(r):
-        if not r["trap"]:
-            op = r["insn"] & 0x7F
-            is_muldiv = op in (0x33, 0x3B) and (r["insn"] >> 25) == 1
+        if not r.trap:
+            op = r.insn & 0x7F
+            is_muldiv = op in (0x33, 0x3B) and (r.insn >> 25) == 1
             mix["muldiv" if is_muldiv else CLASSES.get(op, "alu")] += 1
 
     t0 = time.monotonic()

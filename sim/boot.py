@@ -55,6 +55,9 @@ def build_parser():
                    help="stop at the first prompt and print the boot figures")
     p.add_argument("--ram-mb", type=int, default=memmap.DEFAULT_RAM_SIZE >> 20,
                    help=f"RAM size in MiB (default {memmap.DEFAULT_RAM_SIZE >> 20})")
+    p.add_argument("--ram-latency", type=int, default=1, metavar="N",
+                   help="cycles from a RAM request to its first beat (default 1, the block "
+                        "RAM's timing; larger values stand in for a slower memory)")
     p.add_argument("--no-status", action="store_true", help="no status line while booting")
     from .wave.cli import add_wave_options
     add_wave_options(p, required_dir=False)
@@ -160,23 +163,26 @@ class Session:
 
 def start(args, log):
     return open_engine(args.engine, args.kernel, args.fs, ram_mb=args.ram_mb,
-                       persist=args.persist, log=log)
+                       ram_latency=args.ram_latency, persist=args.persist, log=log)
 
 
 def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20,
-                persist=False, log=None):
+                ram_latency=1, persist=False, log=None):
     """Check the inputs, build/load the engine, load the kernel and the disk.
 
     Returns (engine, DiskImage); raises UsageError or EngineError."""
     ram_size = ram_mb << 20
     if ram_size <= 0 or ram_size & (ram_size - 1):
         raise UsageError("--ram-mb must be a power of two")
+    if ram_latency < 1:
+        raise UsageError("--ram-latency must be at least 1 cycle")
     image = load_kernel(kernel, ram_size)
     try:
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:
         raise UsageError(f"disk: {e}") from None
-    engine = make_engine(engine_name, ram_size=ram_size, log=log)
+    engine = make_engine(engine_name, ram_size=ram_size, log=log,
+                         soc_args={"ram_latency": ram_latency})
     engine.load(image)
     engine.set_disk(disk.working_copy())
     return engine, disk

@@ -9,6 +9,9 @@ the same cycle counts and the same console output for the same inputs:
   Its state machine (the same in driver.cc and ``_PyStorage``):
   IDLE (cmd.ready) --cmd--> WDATA (wdata.ready, 64 words) or RDATA (rdata.valid, 64
   words) --> RESP (resp.valid, error = sector beyond the end) --resp--> IDLE.
+  A SoC built with an SD card model (``soc_args`` with ``card=``, soc/soc.py) has no
+  storage port: its card is the model's memory, filled with ``load_card`` before the
+  run, and ``set_card_present`` inserts or removes it.
 * Retire counting: instructions (retire.valid and not trap) and traps.
 * tohost: a RAM doubleword watched after every cycle (bare-metal test programs).
 * Idle skipping: after a clock edge at which ``wfi`` was high, mtime jumps to one tick before
@@ -17,19 +20,55 @@ the same cycle counts and the same console output for the same inputs:
 The cycle protocol (see driver.cc): rising edge with the outputs sampled as the design
 shows them at the edge, then the models update and drive the inputs for the next edge,
 then idle skipping if ``wfi`` was high at the edge.
+
+The API, the same on both engines::
+
+    e = make_engine("cxxrtl")           # or "pysim", or CxxrtlEngine(...) / PysimEngine(...)
+    e.load(image)                       # sim/elf.py image: segments into RAM (before running)
+    e.set_disk(data); e.set_tohost(paddr)
+    e.run(max_cycles, stop_on_tx=False, skip_wfi=True)   # -> STOP_LIMIT, STOP_TX, STOP_TOHOST
+    e.rx_push(b"ls\n"); e.tx_take(); e.stats(); e.read_ram(paddr, n) (cxxrtl); e.disk_image()
+    batch = e.run_retire(max_records, max_cycles, stop_on_tx=False, skip_wfi=True)
+
+``run`` and ``run_retire`` continue where the last run stopped: a run in pieces is
+cycle for cycle the same as one run.  ``stop_on_tx`` ends a run after the edge at which
+the UART sent a byte; STOP_TOHOST after the edge at which the tohost doubleword became
+non-zero (then ``stats().tohost`` holds it).
+
+Retirement records (``run_retire``): runs like ``run`` and also collects, from the SoC's
+observation ports, every retire report (``Retire``: the cycle and every field of the
+core's retirement port, hw/core/retire.py) and every write of the block device's DMA to
+memory (``DmaWrite``: cycle, order, addr, data, mask), until ``max_records`` reports are
+collected (STOP_RECORDS) or another stop comes first.  It returns a ``RetireBatch``
+(stop reason, records in order, DMA writes in order).  ``cycle`` counts clock edges from
+reset, from 0: the record was sampled at that edge, and ``stats().cycles`` is
+``cycle + 1`` after a run that stopped there.  A DMA write's ``order`` is the retire
+order before which it landed: the write completed after the reports with smaller orders
+(and after their bus accesses) and before the report ``order``, so a model of the CPU
+applies it just before executing that instruction.  (Only a load of instruction
+``order`` from the very bytes being written could see the write earlier or later
+than that; the virtio driver does not read a buffer while the device fills it.)
+Only ``run_retire`` collects: the cycles of a plain ``run`` in between are not logged.
+On cxxrtl the C++ loop queues the records in a vector that Python drains in batches
+after the run; without ``run_retire`` the loop pays one flag test per cycle.
 """
 
 import ctypes
+from collections import namedtuple
 from dataclasses import dataclass
 
+from amaranth import C
+
+from hw.core.retire import RetireSignature
 from soc import memmap
 
 __all__ = ["ENGINES", "make_engine", "Stats", "EngineError", "STOP_LIMIT", "STOP_TX",
-           "STOP_TOHOST", "MTIME_HZ"]
+           "STOP_TOHOST", "STOP_RECORDS", "MTIME_HZ", "RETIRE_FIELDS", "Retire", "DmaWrite",
+           "RetireBatch"]
 
-STOP_LIMIT, STOP_TX, STOP_TOHOST = "limit", "tx", "tohost"
-_STOPS = {0: STOP_LIMIT, 1: STOP_TX, 2: STOP_TOHOST}
-_RUN_STOP_ON_TX, _RUN_SKIP_WFI = 1, 2
+STOP_LIMIT, STOP_TX, STOP_TOHOST, STOP_RECORDS = "limit", "tx", "tohost", "records"
+_STOPS = {0: STOP_LIMIT, 1: STOP_TX, 2: STOP_TOHOST, 3: STOP_RECORDS}
+_RUN_STOP_ON_TX, _RUN_SKIP_WFI, _RUN_LOG = 1, 2, 4
 SECTOR_BYTES, SECTOR_WORDS = 512, 64
 #: mtime ticks per second of simulated time (the SoC's default mtime_freq)
 MTIME_HZ = 10_000_000
@@ -38,6 +77,35 @@ U64 = (1 << 64) - 1
 
 class EngineError(Exception):
     """The engine cannot be built or used; the message says why."""
+
+
+#: the retirement port's fields (hw/core/retire.py) in the order of a Retire record
+RETIRE_FIELDS = tuple(name for name in RetireSignature().members if name != "valid")
+#: the fields of the SoC's ``dma_write`` port (soc/soc.py DmaWriteSignature) that a
+#: DmaWrite record carries
+_DMA_FIELDS = ("addr", "data", "mask")
+
+Retire = namedtuple("Retire", ("cycle",) + RETIRE_FIELDS)
+Retire.__doc__ = ("One retire report: the clock edge (from 0) at which the port showed it, "
+                  "then the port's fields (hw/core/retire.py RetireSignature).")
+DmaWrite = namedtuple("DmaWrite", ("cycle", "order") + _DMA_FIELDS)
+DmaWrite.__doc__ = ("A write of the block device to memory: the edge at which it completed, "
+                    "the retire order before which it landed, the physical doubleword "
+                    "address, the data on its byte lanes and the lane mask.")
+
+
+@dataclass
+class RetireBatch:
+    """What ``run_retire`` collected: why it stopped, the retire records and the DMA
+    writes, each in order."""
+    stop: str
+    records: list
+    dma: list
+
+
+def _check_max_records(max_records):
+    if max_records < 1:
+        raise ValueError("max_records must be at least 1")
 
 
 @dataclass
@@ -53,9 +121,20 @@ class Stats:
     mtime: int = 0
 
 
-def _new_soc(ram_size):
+def _new_soc(ram_size, soc_args=None):
+    """The SoC to simulate: ``SoC(ram_size, **soc_args)`` (soc/soc.py)."""
     from soc.soc import SoC
-    return SoC(ram_size=ram_size)
+    return SoC(ram_size=ram_size, **(soc_args or {}))
+
+
+def _card_sectors(image):
+    """(offset, 512 bytes) of the card image's sectors that are not all zero (a card
+    model starts zeroed)."""
+    image = bytes(image)
+    if len(image) % SECTOR_BYTES:
+        raise EngineError(f"card image size {len(image)} is not a multiple of {SECTOR_BYTES}")
+    return [(at, image[at:at + SECTOR_BYTES]) for at in range(0, len(image), SECTOR_BYTES)
+            if any(image[at:at + SECTOR_BYTES])]
 
 
 def _check_segments(image, ram_size):
@@ -71,18 +150,29 @@ def _trimmed(blob):
     return bytes(blob).rstrip(b"\0")
 
 
+#: (ram_size, SoC arguments) -> the model's library, found or built once per process
+#: (build_model exports the design to RTLIL to hash it: 2 s saved per engine)
+_models = {}
+
+
 class CxxrtlEngine:
     """The SoC compiled by CXXRTL + g++; the cycle loop runs in C++ (driver.cc)."""
 
     name = "cxxrtl"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None):
-        """Builds (or finds) the model for ``ram_size``; or loads the library ``lib_path``
-        as it is (the build's profiling run uses this)."""
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, soc_args=None):
+        """Builds (or finds) the model of ``SoC(ram_size=ram_size, **soc_args)`` (soc/soc.py: e.g.
+        ``ram_latency``, or a board configuration with an SD card model): the default
+        SoC's is cached after its first build, any other configuration is a build of its
+        own; or loads the library ``lib_path`` as it is (the build's profiling run uses
+        this)."""
+        if lib_path is None:
+            key = (ram_size, tuple(sorted((soc_args or {}).items())))
+            lib_path = _models.get(key)
         if lib_path is None:
             from .cxxrtl.build import BuildError, build_model
             try:
-                lib_path = build_model(_new_soc(ram_size), log=log)
+                lib_path = _models[key] = build_model(_new_soc(ram_size, soc_args), log=log)
             except BuildError as e:
                 raise EngineError(str(e)) from None
         lib = ctypes.CDLL(str(lib_path))
@@ -94,8 +184,12 @@ class CxxrtlEngine:
                 ("sim_set_disk", None, [p, buf, u64]), ("sim_disk_size", u64, [p]),
                 ("sim_get_disk", None, [p, buf]), ("sim_rx_push", None, [p, buf, u64]),
                 ("sim_rx_pending", u64, [p]), ("sim_tx_take", u64, [p, buf, u64]),
-                ("sim_set_tohost", i32, [p, u64]), ("sim_run", i32, [p, u64, i32]),
-                ("sim_stats", None, [p, ctypes.POINTER(u64)])):
+                ("sim_set_tohost", i32, [p, u64]), ("sim_run", i32, [p, u64, i32, u64]),
+                ("sim_stats", None, [p, ctypes.POINTER(u64)]),
+                ("sim_log_arm", i32, [p, buf, buf, buf, ctypes.c_size_t]),
+                ("sim_log_take", u64, [p, i32, ctypes.POINTER(u64), u64]),
+                ("sim_mem_access", i32, [p, buf, u64, buf, u64, i32]),
+                ("sim_peek", i32, [p, buf, ctypes.POINTER(u64)]), ("sim_poke", i32, [p, buf, u64])):
             f = getattr(lib, fname)
             f.restype, f.argtypes = res, args
         self._lib = lib
@@ -105,6 +199,7 @@ class CxxrtlEngine:
             raise EngineError(f"CXXRTL model: {err.value.decode()}")
         self.ram_size = lib.sim_ram_size(self._h)
         self._txbuf = ctypes.create_string_buffer(1 << 16)
+        self._logbuf = None         # the drain buffer of the logs, once armed
 
     def close(self):
         if self._h:
@@ -144,6 +239,32 @@ class CxxrtlEngine:
         if self._lib.sim_set_tohost(self._h, paddr & ~7) != 0:
             raise EngineError(f"tohost {paddr:#x} is outside RAM")
 
+    def load_card(self, image):
+        """Put ``image`` on the SD card model's card (from its first byte)."""
+        for at, data in _card_sectors(image):
+            if self._lib.sim_mem_access(self._h, b"card mem", at, data, len(data), 1) != 0:
+                raise EngineError("this SoC has no SD card model, or the image is larger "
+                                  "than its card")
+
+    def card_image(self, length):
+        """The first ``length`` bytes of the SD card model's card."""
+        out = ctypes.create_string_buffer(length)
+        if self._lib.sim_mem_access(self._h, b"card mem", 0, out, length, 0) != 0:
+            raise EngineError("this SoC has no SD card model of that size")
+        return out.raw
+
+    def set_card_present(self, present):
+        if self._lib.sim_poke(self._h, b"card_removed", int(not present)) != 0:
+            raise EngineError("this SoC has no SD card model")
+
+    def peek(self, name):
+        """The value of the design's signal ``name`` (a CXXRTL debug name: "leds",
+        "card card idle")."""
+        value = ctypes.c_uint64()
+        if self._lib.sim_peek(self._h, name.encode(), ctypes.byref(value)) != 0:
+            raise EngineError(f"the model has no signal {name!r} of at most 64 bits")
+        return value.value
+
     def rx_push(self, data):
         data = bytes(data)
         self._lib.sim_rx_push(self._h, data, len(data))
@@ -160,13 +281,43 @@ class CxxrtlEngine:
                 return out
 
     def run(self, max_cycles, *, stop_on_tx=False, skip_wfi=True):
-        flags = (_RUN_STOP_ON_TX if stop_on_tx else 0) | (_RUN_SKIP_WFI if skip_wfi else 0)
-        return _STOPS[self._lib.sim_run(self._h, max_cycles, flags)]
+        return _STOPS[self._lib.sim_run(self._h, max_cycles, _run_flags(stop_on_tx, skip_wfi), 0)]
+
+    def run_retire(self, max_records, max_cycles, *, stop_on_tx=False, skip_wfi=True):
+        """Run like ``run`` and collect retire records and DMA writes (module docstring)."""
+        _check_max_records(max_records)
+        if self._logbuf is None:
+            names = lambda port, fields: "\n".join(f"{port}__{f}" for f in ("valid",) + fields)
+            err = ctypes.create_string_buffer(256)
+            if self._lib.sim_log_arm(self._h, names("retire", RETIRE_FIELDS).encode(),
+                                     names("dma_write", _DMA_FIELDS).encode(), err, 256) != 0:
+                raise EngineError(f"retire log: {err.value.decode()}")
+            self._logbuf = (ctypes.c_uint64 * (len(Retire._fields) * 4096))()
+        flags = _run_flags(stop_on_tx, skip_wfi) | _RUN_LOG
+        stop = _STOPS[self._lib.sim_run(self._h, max_cycles, flags, max_records)]
+        return RetireBatch(stop, self._log_take(0, Retire), self._log_take(1, DmaWrite))
+
+    def _log_take(self, which, record):
+        """Drain log ``which`` (0 retire, 1 DMA) into a list of ``record`` tuples."""
+        buf, width = self._logbuf, len(record._fields)
+        full = len(buf) // width * width
+        rows = []
+        while True:
+            n = self._lib.sim_log_take(self._h, which, buf, len(buf))
+            words = memoryview(buf).cast("B").cast("Q")[:n].tolist()
+            rows += map(record._make, zip(*[iter(words)] * width))
+            if n < full:
+                return rows
 
     def stats(self):
         arr = (ctypes.c_uint64 * 9)()
         self._lib.sim_stats(self._h, arr)
-        return Stats(*arr)
+        stats = Stats(*arr)
+        read, written = ctypes.c_uint64(), ctypes.c_uint64()
+        if (self._lib.sim_peek(self._h, b"card_blocks_read", ctypes.byref(read)) == 0 and
+                self._lib.sim_peek(self._h, b"card_blocks_written", ctypes.byref(written)) == 0):
+            stats.sectors_read, stats.sectors_written = read.value, written.value
+        return stats
 
     # --- waveform capture (sim/wave/capture.py describes the windows) ---
 
@@ -174,14 +325,6 @@ class CxxrtlEngine:
         f = getattr(self._lib, fname)
         f.restype, f.argtypes = res, args
         return f
-
-    def peek(self, name):
-        """The current value of the model's signal ``name`` (debug name, e.g.
-        "core perf_ihit"), None if there is none (or it is wider than 64 bits)."""
-        f = self._wave_fn("sim_peek", ctypes.c_int,
-                          [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)])
-        out = ctypes.c_uint64()
-        return out.value if f(self._h, name.encode(), ctypes.byref(out)) == 0 else None
 
     def wave_signal_width(self, name):
         """Width of the model's signal ``name`` (debug name), 0 if it cannot be sampled."""
@@ -225,6 +368,10 @@ class CxxrtlEngine:
         arr = (u64 * 5)()
         self._wave_fn("sim_wave_info", None, [ctypes.c_void_p, ctypes.POINTER(u64)])(self._h, arr)
         return tuple(arr)
+
+
+def _run_flags(stop_on_tx, skip_wfi):
+    return (_RUN_STOP_ON_TX if stop_on_tx else 0) | (_RUN_SKIP_WFI if skip_wfi else 0)
 
 
 def _find_signal(fragment, path, name):
@@ -296,10 +443,12 @@ class PysimEngine:
 
     name = "pysim"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None):
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, soc_args=None, vcd=None):
+        """Simulates ``SoC(ram_size=ram_size, **soc_args)``; with ``vcd`` (a path) every
+        signal is written to that VCD file until ``close``."""
         from amaranth.hdl import Fragment
         from amaranth.sim import Simulator
-        self.soc = soc = _new_soc(ram_size)
+        self.soc = soc = _new_soc(ram_size, soc_args)
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
         self._stimecmp = _find_signal(frag, ("core", "csr"), "stimecmp")
@@ -309,19 +458,33 @@ class PysimEngine:
         self._sim = Simulator(frag)
         self._sim.add_clock(1e-6)
         self._sim.add_testbench(self._bench)
+        self._vcd = None
+        if vcd:
+            self._vcd = self._sim.write_vcd(vcd)
+            self._vcd.__enter__()
         self._pending_loads = []
+        self._card_loads = []
+        self._card_removed = 0
+        self._card_counts = (0, 0)
         self._rx = bytearray()
         self._tx = bytearray()
         self._disk = _PyStorage()
         self._tohost_row = None
         self._stats = Stats()
         self._flags = 0
-        self._cycle_done = False
-        self._stop_tx = False
+        self._left = 0              # cycles the current run may still take
+        self._enough = None         # run_retire: says the log is full
+        self._stop = None           # why the current run ends, set by the testbench
         self._started = False
+        # The logs of run_retire: the ports' fields, sampled only while _log is set.
+        self._log_sigs = (*(getattr(soc.retire, f) for f in RETIRE_FIELDS),
+                          soc.dma_write.valid, *(getattr(soc.dma_write, f) for f in _DMA_FIELDS))
+        self._log = None            # (retire records, DMA writes) while run_retire runs
 
     def close(self):
-        pass
+        if self._vcd is not None:
+            self._vcd.__exit__(None, None, None)
+            self._vcd = None
 
     def load(self, image):
         if self._started:
@@ -340,6 +503,20 @@ class PysimEngine:
     def set_tohost(self, paddr):
         self._tohost_row = self.soc.ram.word_index(paddr & ~7)
 
+    def load_card(self, image):
+        if self._started:
+            raise EngineError("load the card before running")
+        card = getattr(self.soc, "card", None)
+        if card is None or len(image) > card.size:
+            raise EngineError("this SoC has no SD card model, or the image is larger than "
+                              "its card")
+        self._card_loads += _card_sectors(image)
+
+    def set_card_present(self, present):
+        if getattr(self.soc, "card", None) is None:
+            raise EngineError("this SoC has no SD card model")
+        self._card_removed = int(not present)
+
     def rx_push(self, data):
         self._rx += bytes(data)
 
@@ -353,18 +530,28 @@ class PysimEngine:
 
     def stats(self):
         s = self._stats
-        s.sectors_read, s.sectors_written = self._disk.sectors_read, self._disk.sectors_written
+        if getattr(self.soc, "card", None) is None:
+            s.sectors_read, s.sectors_written = self._disk.sectors_read, self._disk.sectors_written
+        else:
+            s.sectors_read, s.sectors_written = self._card_counts
         return Stats(**vars(s))
 
     async def _bench(self, ctx):
         soc = self.soc
-        st = soc.storage
+        st = getattr(soc, "storage", None)       # None: the SD card model serves the disk
         disk = self._disk
         for addr, data in self._pending_loads:
             soc.ram.load(ctx, addr, data)
         self._pending_loads = []
+        card = getattr(soc, "card", None)
+        for at, data in self._card_loads:
+            card.load(ctx, at, data)
+        self._card_loads = []
+        card_removed = 0
 
         def drive_storage():
+            if st is None:
+                return
             ctx.set(st.cmd.ready, disk.state == disk.IDLE)
             ctx.set(st.wdata.ready, disk.state == disk.WDATA)
             ctx.set(st.rdata.valid, disk.state == disk.RDATA)
@@ -375,28 +562,42 @@ class PysimEngine:
 
         ctx.set(soc.uart_tx.ready, 1)
         drive_storage()
+        if st is not None:
+            storage_sigs = (st.cmd.valid, st.cmd.payload.as_value(), st.wdata.valid,
+                            st.wdata.payload, st.rdata.ready, st.resp.ready)
+        else:
+            storage_sigs = (C(0, 1),) * 6
+        card_sigs = (soc.card_blocks_read, soc.card_blocks_written) if card is not None else ()
         offered = None
         stats = self._stats
         mtime, mtimecmp, stimecmp = soc.clint.mtime_reg, soc.clint.mtimecmp_reg, self._stimecmp
+        log_sigs = self._log_sigs if self._log is not None else ()
         while True:
+            if self._card_removed != card_removed:
+                card_removed = self._card_removed
+                ctx.set(soc.card_removed, card_removed)
             (_, _, tx_valid, tx_byte, rx_valid, rx_ready, cmd_valid, cmd, wvalid, wword,
-             rready, resp_ready, ret_valid, ret_trap, sleeping, *wave_vals) = await ctx.tick().sample(
+             rready, resp_ready, ret_valid, ret_trap, sleeping, *rest) = await ctx.tick().sample(
                 soc.uart_tx.valid, soc.uart_tx.payload, soc.uart_rx.valid, soc.uart_rx.ready,
-                st.cmd.valid, st.cmd.payload.as_value(), st.wdata.valid, st.wdata.payload,
-                st.rdata.ready, st.resp.ready, soc.retire.valid, soc.retire.trap, soc.wfi,
-                *self._wave_sigs)
+                *storage_sigs, soc.retire.valid, soc.retire.trap, soc.wfi,
+                *card_sigs, *log_sigs, *self._wave_sigs)
+            if card_sigs:
+                self._card_counts = tuple(rest[:2])
+            log_vals = rest[len(card_sigs):]
+            wave_vals = log_vals[len(log_sigs):]
             if wave_vals:
                 self._wave_sample(stats.cycles, wave_vals)
+            if log_sigs:
+                self._log_sample(stats.cycles, ret_valid, log_vals,
+                                 stats.instret + stats.traps + ret_valid)
             stats.cycles += 1
             if ret_valid:
                 if ret_trap:
                     stats.traps += 1
                 else:
                     stats.instret += 1
-            self._stop_tx = False
             if tx_valid:
                 self._tx.append(tx_byte)
-                self._stop_tx = bool(self._flags & _RUN_STOP_ON_TX)
             if rx_valid and rx_ready:
                 del self._rx[0]
             want = self._rx[0] if self._rx else None
@@ -421,7 +622,39 @@ class PysimEngine:
                 if v:
                     stats.tohost = v
             stats.mtime = ctx.get(mtime)
-            self._cycle_done = True
+            self._left -= 1
+            if stats.tohost:
+                self._stop = STOP_TOHOST
+            elif tx_valid and self._flags & _RUN_STOP_ON_TX:
+                self._stop = STOP_TX
+            elif self._enough is not None and self._enough():
+                self._stop = STOP_RECORDS
+            elif self._left == 0:
+                self._stop = STOP_LIMIT
+            if self._stop is not None:
+                # The run ends here: wait for the next one before choosing what the
+                # next edge samples (the logs' fields only while run_retire runs).
+                await ctx.delay(0)
+                log_sigs = self._log_sigs if self._log is not None else ()
+
+    def _log_sample(self, cycle, ret_valid, values, order):
+        """Keep an edge's retire report and DMA write (the same rows as driver.cc's Log)."""
+        records, dma = self._log
+        n = len(RETIRE_FIELDS)
+        if ret_valid:
+            records.append(Retire(cycle, *values[:n]))
+        if values[n]:
+            dma.append(DmaWrite(cycle, order, *values[n + 1:]))
+
+    def run_retire(self, max_records, max_cycles, *, stop_on_tx=False, skip_wfi=True):
+        """Run like ``run`` and collect retire records and DMA writes (module docstring)."""
+        _check_max_records(max_records)
+        self._log = records, dma = [], []
+        try:
+            stop = self._run(max_cycles, stop_on_tx, skip_wfi, lambda: len(records) >= max_records)
+        finally:
+            self._log = None
+        return RetireBatch(stop, records, dma)
 
     # --- waveform capture (sim/wave/capture.py), the same windows as driver.cc ---
 
@@ -473,26 +706,28 @@ class PysimEngine:
         return (w.windows, w.triggers, int(bool(self._wave_sigs)), int(w.open), len(w.out))
 
     def run(self, max_cycles, *, stop_on_tx=False, skip_wfi=True):
+        return self._run(max_cycles, stop_on_tx, skip_wfi, None)
+
+    def _run(self, max_cycles, stop_on_tx, skip_wfi, enough):
+        """The cycle loop of run and run_retire (the testbench decides when it stops);
+        ``enough()`` says the log is full."""
         self._started = True
-        self._flags = (_RUN_STOP_ON_TX if stop_on_tx else 0) | (_RUN_SKIP_WFI if skip_wfi else 0)
-        sim = self._sim
-        for _ in range(max_cycles):
-            self._cycle_done = False
-            while not self._cycle_done:
-                sim.advance()
-            if self._stats.tohost:
-                return STOP_TOHOST
-            if self._stop_tx:
-                return STOP_TX
-        return STOP_LIMIT
+        self._flags = _run_flags(stop_on_tx, skip_wfi)
+        if max_cycles <= 0:
+            return STOP_LIMIT
+        self._left, self._enough, self._stop = max_cycles, enough, None
+        while self._stop is None:
+            self._sim.advance()
+        return self._stop
 
 
 ENGINES = {"cxxrtl": CxxrtlEngine, "pysim": PysimEngine}
 
 
-def make_engine(name, ram_size=memmap.DEFAULT_RAM_SIZE, log=None):
+def make_engine(name, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, **kwargs):
+    """The engine ``name`` ("cxxrtl" or "pysim"); ``kwargs`` go to its constructor."""
     try:
         cls = ENGINES[name]
     except KeyError:
         raise EngineError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})") from None
-    return cls(ram_size=ram_size, log=log)
+    return cls(ram_size=ram_size, log=log, **kwargs)

@@ -1,9 +1,9 @@
 """Simulation targets for the ELF runner.
 
-A target builds the design under test and runs it cycle by cycle on
-Amaranth's Python simulator, reporting every retired instruction and the
-program's tohost writes.  ``CoreTarget`` is the stand-alone core with a
-memory system modelled in the testbench:
+A target builds the design under test and runs it cycle by cycle, reporting every
+retired instruction (a ``sim.engine.Retire`` record) and the program's tohost writes.
+``CoreTarget`` is the stand-alone core in Amaranth's Python simulator with a memory
+system modelled in the testbench:
 
 * RAM at ``ram_base`` (default 0x8000_0000), zero wait states;
 * a CLINT-like timer at 0x0200_0000 (msip at +0, mtimecmp at +0x4000,
@@ -17,14 +17,16 @@ memory system modelled in the testbench:
   the first cycle), and a check that the master holds its request stable
   until ready (``BusProtocolError`` otherwise).
 
-``TARGETS`` lists the targets the runner offers; "soc" is the whole SoC
-(soc/simtarget.py, written by the SoC engineer) with the same interface:
-``load(image)`` then ``run(max_cycles=, on_retire=, vcd=)`` -> RunResult.
+``TARGETS`` lists the targets the runner offers; "soc" is the whole SoC on either
+engine of sim/engine.py (sim/soctarget.py) with the same interface: ``load(image)``
+then ``run(max_cycles=, on_retire=, vcd=)`` -> RunResult.
 """
 
 from amaranth.sim import Simulator
 
 from hw.core import build_core
+
+from .engine import RETIRE_FIELDS, Retire
 
 __all__ = ["CoreTarget", "RunResult", "RetireCounter", "simulate", "CLINT_BASE", "IRQ_LINES"]
 
@@ -39,34 +41,34 @@ class BusProtocolError(Exception):
 
 
 class RunResult:
-    def __init__(self, status, tohost, cycles, instret, traps):
+    def __init__(self, status, tohost, cycles, instret, traps, seconds=None):
         self.status = status      # "tohost" or "limit"
         self.tohost = tohost
         self.cycles = cycles
         self.instret = instret
         self.traps = traps
+        self.seconds = seconds    # wall time of the cycles alone, when the target knows it
 
 
 class RetireCounter:
     """What a target's cycle loop tallies from the core's retire port: instructions
     retired and traps taken, each report passed on to ``on_retire`` (when given) as a
-    dict of the port's fields."""
+    ``Retire`` record."""
 
     def __init__(self, port, on_retire=None):
         self.port = port
         self.on_retire = on_retire
-        self.fields = list(port.signature.members.keys())
         self.instret = 0
         self.traps = 0
 
-    def count(self, ctx):
-        """Call in a cycle where the port's ``valid`` is high."""
+    def count(self, ctx, cycle):
+        """Call in a cycle where the port's ``valid`` is high (``cycle``: its number)."""
         if ctx.get(self.port.trap):
             self.traps += 1
         else:
             self.instret += 1
         if self.on_retire is not None:
-            self.on_retire({name: ctx.get(getattr(self.port, name)) for name in self.fields})
+            self.on_retire(Retire(cycle, *(ctx.get(getattr(self.port, f)) for f in RETIRE_FIELDS)))
 
     def result(self, cycles, tohost):
         """The run's RunResult; ``tohost`` is the value that ended it, None if the cycle
@@ -75,13 +77,11 @@ class RetireCounter:
         return RunResult(status, tohost, cycles, self.instret, self.traps)
 
 
-def simulate(dut, bench, *, processes=(), vcd=None):
-    """Run testbench ``bench`` (with extra ``processes``) on ``dut`` under a 1 MHz clock
-    until it returns, writing a VCD to the path ``vcd`` when given."""
+def simulate(dut, bench, *, vcd=None):
+    """Run testbench ``bench`` on ``dut`` under a 1 MHz clock until it returns, writing a
+    VCD to the path ``vcd`` when given."""
     sim = Simulator(dut)
     sim.add_clock(1e-6)
-    for process in processes:
-        sim.add_process(process)
     sim.add_testbench(bench)
     if vcd:
         with sim.write_vcd(vcd):
@@ -91,18 +91,17 @@ def simulate(dut, bench, *, processes=(), vcd=None):
 
 
 def _format_retire(r):
-    """One trace line for a retire report (a dict of the port's fields)."""
-    prv = "USHM"[r["priv"]]
-    line = f"{r['order']:7d} {prv} {r['pc']:016x} {r['insn']:08x}"
-    if r["trap"]:
-        kind = "interrupt" if r["intr"] else "exception"
-        return line + f"  TRAP {kind} cause={r['cause']} tval={r['tval']:#x}"
-    if r["rd"]:
-        line += f"  x{r['rd']}={r['rd_wdata']:#x}"
-    if r["mem_rmask"]:
-        line += f"  load[{r['mem_addr']:#x}]={r['mem_rdata']:#x}"
-    if r["mem_wmask"]:
-        line += f"  store[{r['mem_addr']:#x}]={r['mem_wdata']:#x}"
+    """One trace line for a retire report (a ``Retire`` record)."""
+    line = f"{r.order:7d} {'USHM'[r.priv]} {r.pc:016x} {r.insn:08x}"
+    if r.trap:
+        kind = "interrupt" if r.intr else "exception"
+        return line + f"  TRAP {kind} cause={r.cause} tval={r.tval:#x}"
+    if r.rd:
+        line += f"  x{r.rd}={r.rd_wdata:#x}"
+    if r.mem_rmask:
+        line += f"  load[{r.mem_addr:#x}]={r.mem_rdata:#x}"
+    if r.mem_wmask:
+        line += f"  store[{r.mem_addr:#x}]={r.mem_wdata:#x}"
     return line
 
 
@@ -252,7 +251,7 @@ class CoreTarget:
                     sub = 0
                     mtime = (mtime + 1) & U64
                 if ctx.get(ret.valid):
-                    retired.count(ctx)
+                    retired.count(ctx, cycles)
                 if on_mmu_event is not None and ctx.get(ev.valid):
                     on_mmu_event(cycles, {n: ctx.get(getattr(ev, n)) for n in ev_fields})
                 if done_value is not None and done_value != 0:
@@ -265,8 +264,8 @@ class CoreTarget:
 
 
 def _soc_target(**kwargs):
-    """The whole SoC (soc/simtarget.py): real CLINT, PLIC, UART and virtio devices."""
-    from soc.simtarget import SoCTarget
+    """The whole SoC (sim/soctarget.py): real CLINT, PLIC, UART and virtio devices."""
+    from .soctarget import SoCTarget
     return SoCTarget(**kwargs)
 
 

@@ -1,8 +1,9 @@
 """Bus interconnect: an arbiter for several masters and an address decoder.
 
 ``Arbiter`` merges ``n`` master ports (hw/bus.py protocol) into one.  A master that
-has been granted keeps the grant until its transfer completes, and for as long as it
-holds ``lock`` (so a read-modify-write is atomic).  When the bus is free the grant
+has been granted keeps the grant until its transfer completes (the last beat of a
+burst, or a beat answered with ``error``), and for as long as it holds ``lock`` (so a
+read-modify-write is atomic).  When the bus is free the grant
 goes to a requesting master, rotating the priority so that the last winner comes
 last and no master starves.  The grant decision is combinational, so an idle bus
 adds no cycle of latency.
@@ -10,7 +11,9 @@ adds no cycle of latency.
 ``Decoder`` routes one master port to the device regions of soc/memmap.py.  Each
 slave port is as wide as its region (the device sees the offset in the low bits);
 an address outside every region is answered at once with ``ready`` and ``error``
-(an access fault for the core, never a hang).
+(an access fault for the core, never a hang).  Only the regions named in ``bursts``
+see bursts; a burst to any other region is answered the same way, with ``error`` on
+its first beat, and never reaches the device.
 """
 
 from amaranth import *
@@ -40,6 +43,7 @@ class Arbiter(wiring.Component):
         owner = Signal(range(n))       # master granted last (and now, when held)
         held = Signal()                # owner keeps the bus: transfer open or locked
         choice = Signal(range(n))
+        beat = Signal.like(self.bus.burst_len)   # beats of the open transfer completed
 
         # Rotating priority: starting after the last owner, the first requester wins.
         # Loop from the lowest priority to the highest so the last assignment wins.
@@ -64,16 +68,23 @@ class Arbiter(wiring.Component):
                         self.bus.wdata.eq(mst.wdata),
                         self.bus.sel.eq(mst.sel),
                         self.bus.lock.eq(mst.lock),
+                        self.bus.burst_len.eq(mst.burst_len),
                         mst.ready.eq(self.bus.ready),
                     ]
         # Read data and error only count together with ready: every master sees them.
         for mst in self.masters:
             m.d.comb += [mst.rdata.eq(self.bus.rdata), mst.error.eq(self.bus.error)]
 
+        # The transfer ends with the ready of its last beat, or with an error.
+        ends = self.bus.ready & (self.bus.error | (beat == self.bus.burst_len))
+        with m.If(~self.bus.valid | ends):
+            m.d.sync += beat.eq(0)
+        with m.Elif(self.bus.ready):
+            m.d.sync += beat.eq(beat + 1)
         m.d.sync += [
             owner.eq(choice),
-            # Keep the grant while a transfer waits for ready, and while lock is held.
-            held.eq((self.bus.valid & ~self.bus.ready) | self.bus.lock),
+            # Keep the grant while a transfer is open, and while lock is held.
+            held.eq((self.bus.valid & ~ends) | self.bus.lock),
         ]
         return m
 
@@ -81,11 +92,14 @@ class Arbiter(wiring.Component):
 class Decoder(wiring.Component):
     """Routes ``bus`` to one slave port per region (attributes named after the regions)."""
 
-    def __init__(self, regions, addr_width=None):
+    def __init__(self, regions, addr_width=None, bursts=()):
         self.regions = tuple(regions)
         names = [r.name for r in self.regions]
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate region names in {names}")
+        self.bursts = frozenset(bursts)
+        if not self.bursts <= set(names):
+            raise ValueError(f"burst regions {sorted(self.bursts - set(names))} are not regions")
         ordered = sorted(self.regions, key=lambda r: r.base)
         for a, b in zip(ordered, ordered[1:]):
             if a.end > b.base:
@@ -106,11 +120,16 @@ class Decoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         addr = self.bus.addr
+        burst = self.bus.burst_len != 0
         hit_any = Signal()
         for r in self.regions:
             port = getattr(self, r.name)
             hit = Signal(name=f"hit_{r.name}")
-            m.d.comb += hit.eq(addr[r.addr_width:] == (r.base >> r.addr_width))
+            if r.name in self.bursts:
+                m.d.comb += hit.eq(addr[r.addr_width:] == (r.base >> r.addr_width))
+            else:
+                # A burst to a device decodes to nothing: the error below answers it.
+                m.d.comb += hit.eq((addr[r.addr_width:] == (r.base >> r.addr_width)) & ~burst)
             m.d.comb += [
                 port.valid.eq(self.bus.valid & hit),
                 port.addr.eq(addr[:r.addr_width]),
@@ -118,6 +137,7 @@ class Decoder(wiring.Component):
                 port.wdata.eq(self.bus.wdata),
                 port.sel.eq(self.bus.sel),
                 port.lock.eq(self.bus.lock),
+                port.burst_len.eq(self.bus.burst_len),
             ]
             with m.If(hit):
                 m.d.comb += [
@@ -127,7 +147,7 @@ class Decoder(wiring.Component):
                     self.bus.error.eq(port.error),
                 ]
         with m.If(~hit_any):
-            # Nothing lives here: fault at once.
+            # Nothing lives here (or a burst to a device): fault at once.
             m.d.comb += [
                 self.bus.ready.eq(self.bus.valid),
                 self.bus.error.eq(1),

@@ -5,14 +5,23 @@ the same kernel runs on QEMU and on this SoC.  Every region is a power of two in
 and aligned to its size, so that a device only has to look at the low address bits.
 
 Boot convention: the core leaves reset in M-mode at ``RESET_PC`` with ``a0`` = hart id
-(0) and ``a1`` = 0.  There is no boot ROM and no device tree; software takes the layout
-from this table (xv6/kernel/memlayout.h repeats it in C).
+(0) and ``a1`` = 0.  There is no device tree; software takes the layout from this table
+(xv6/kernel/memlayout.h repeats it in C).  The simulator loads the kernel into RAM and
+resets the core at ``RESET_PC`` (RAM); a board resets it into the boot ROM at
+``BOOTROM``, which loads the kernel from the SD card and jumps to ``RAM_BASE``.
+
+The board's devices (not in QEMU's ``virt``): the boot ROM and its scratch RAM lie right
+below RAM, so the ROM's last instruction can jump to RAM_BASE pc-relatively and leave
+every register as a reset leaves it, and the ROM needs no main RAM but the kernel's;
+``SDCARD`` (the SD host's window and status registers) and ``LEDS`` (eight LEDs) sit
+after the virtio slots, in space QEMU leaves free.
 """
 
 from dataclasses import dataclass
 
 __all__ = [
-    "Region", "CLINT", "PLIC", "UART0", "VIRTIO0", "RAM_BASE", "RESET_PC",
+    "Region", "CLINT", "PLIC", "UART0", "VIRTIO0", "SDCARD", "LEDS", "BOOTROM", "BOOTRAM",
+    "RAM_BASE", "RESET_PC",
     "UART0_IRQ", "VIRTIO0_IRQ", "PLIC_SOURCES", "PLIC_PRIO_BITS",
     "DEVICE_REGIONS", "DEFAULT_RAM_SIZE", "ram_region",
 ]
@@ -51,6 +60,12 @@ UART0   = Region("uart0",  0x1000_0000, 0x100)
 VIRTIO0 = Region("virtio0", 0x1000_1000, 0x1000)
 
 DEVICE_REGIONS = (CLINT, PLIC, UART0, VIRTIO0)
+
+# Board devices (soc/sdcard/host.py, soc/leds.py, soc/rom.py + soc/bootrom/).
+SDCARD  = Region("sdcard",  0x1001_0000, 0x1000)
+LEDS    = Region("leds",    0x1001_1000, 0x1000)
+BOOTROM = Region("bootrom", 0x7FFF_0000, 0x8000)
+BOOTRAM = Region("bootram", 0x7FFF_F000, 0x1000)
 
 # Main memory.
 RAM_BASE = 0x8000_0000

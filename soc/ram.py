@@ -1,7 +1,13 @@
-"""Main memory: a 64-bit wide synchronous RAM with byte lanes.
+"""Main memory: a 64-bit wide synchronous RAM with byte lanes, serving bursts.
 
-Every access takes two cycles: the request cycle addresses the memory, the next cycle
-answers with ``ready`` (and the read data).  The storage is an Amaranth
+Timing is set by ``latency`` (default 1): the first beat of a transfer is answered
+``latency`` cycles after the request cycle, and the further beats of a burst one per
+cycle after it.  With the default a single access takes two cycles: the request cycle
+addresses the memory, the next cycle answers with ``ready`` (and the read data).  A
+larger ``latency`` lets the simulated SoC feel like a board whose memory is slower
+than its block RAM (an SDRAM's row activation and CAS latency).  Write data are
+stored in the first cycle they are on the bus: the first beat's in the request cycle,
+each further beat's in the cycle of its ``ready``.  The storage is an Amaranth
 ``lib.memory.Memory`` without an initializer (all zero), so that a multi-megabyte RAM
 costs nothing to elaborate; programs are put into it by the simulator.
 
@@ -22,16 +28,46 @@ from amaranth.lib.wiring import In
 from hw.bus import BusSignature
 from . import memmap
 
-__all__ = ["RAM"]
+__all__ = ["RAM", "write_bytes", "read_bytes"]
+
+
+def write_bytes(ctx, rows, offset, data):
+    """Simulator helper: put ``data`` at byte ``offset`` of a 64-bit wide memory whose
+    ``MemoryData`` is ``rows`` (byte k of a row is bits 8k..8k+7), any alignment."""
+    end = offset + len(data)
+    for row in range(offset // 8, (end + 7) // 8):
+        lo = row * 8
+        chunk_lo, chunk_hi = max(lo, offset), min(lo + 8, end)
+        piece = data[chunk_lo - offset:chunk_hi - offset]
+        if chunk_lo == lo and chunk_hi == lo + 8:
+            ctx.set(rows[row], int.from_bytes(piece, "little"))
+        else:
+            old = bytearray(ctx.get(rows[row]).to_bytes(8, "little"))
+            old[chunk_lo - lo:chunk_hi - lo] = piece
+            ctx.set(rows[row], int.from_bytes(old, "little"))
+
+
+def read_bytes(ctx, rows, offset, length):
+    """Simulator helper: ``length`` bytes from byte ``offset`` of a 64-bit wide memory."""
+    out = bytearray()
+    for row in range(offset // 8, (offset + length + 7) // 8):
+        out += ctx.get(rows[row]).to_bytes(8, "little")
+    skip = offset % 8
+    return bytes(out[skip:skip + length])
 
 
 class RAM(wiring.Component):
-    """``size`` bytes (a power of two, at least 8) at physical address ``base``."""
+    """``size`` bytes (a power of two, at least 8) at physical address ``base``; ``name``
+    names its region (the decoder's port)."""
 
-    def __init__(self, size=memmap.DEFAULT_RAM_SIZE, base=memmap.RAM_BASE):
-        self.region = memmap.Region("ram", base, size)
+    def __init__(self, size=memmap.DEFAULT_RAM_SIZE, base=memmap.RAM_BASE, latency=1,
+                 name="ram"):
+        self.region = memmap.Region(name, base, size)
         if size < 8:
             raise ValueError("RAM size must be at least 8 bytes")
+        if not isinstance(latency, int) or latency < 1:
+            raise ValueError(f"RAM latency must be a whole number of cycles >= 1, not {latency!r}")
+        self.latency = latency
         self.size = size
         self.base = base
         self.depth = size // 8
@@ -55,28 +91,12 @@ class RAM(wiring.Component):
         """Write ``data`` (bytes-like) into the RAM at physical address ``paddr``."""
         data = bytes(data)
         self._check_range(paddr, len(data))
-        start = paddr - self.base
-        first, last = start // 8, (start + len(data) + 7) // 8
-        for row in range(first, last):
-            lo = row * 8
-            chunk_lo, chunk_hi = max(lo, start), min(lo + 8, start + len(data))
-            piece = data[chunk_lo - start:chunk_hi - start]
-            if chunk_lo == lo and chunk_hi == lo + 8:
-                ctx.set(self.mem.data[row], int.from_bytes(piece, "little"))
-            else:
-                old = bytearray(ctx.get(self.mem.data[row]).to_bytes(8, "little"))
-                old[chunk_lo - lo:chunk_hi - lo] = piece
-                ctx.set(self.mem.data[row], int.from_bytes(old, "little"))
+        write_bytes(ctx, self.mem.data, paddr - self.base, data)
 
     def dump(self, ctx, paddr, length):
         """Read ``length`` bytes from the RAM at physical address ``paddr``."""
         self._check_range(paddr, length)
-        start = paddr - self.base
-        out = bytearray()
-        for row in range(start // 8, (start + length + 7) // 8):
-            out += ctx.get(self.mem.data[row]).to_bytes(8, "little")
-        skip = start % 8
-        return bytes(out[skip:skip + length])
+        return read_bytes(ctx, self.mem.data, paddr - self.base, length)
 
     # --- hardware -------------------------------------------------------------------
     def elaborate(self, platform):
@@ -84,20 +104,50 @@ class RAM(wiring.Component):
         m.submodules.mem = self.mem
         rd = self.mem.read_port()
         wr = self.mem.write_port(granularity=8)
+        bus = self.bus
 
-        row = self.bus.addr[3:self.region.addr_width]
-        answered = Signal()
-        start = self.bus.valid & ~answered
+        row = bus.addr[3:self.region.addr_width]
+        active = Signal()                 # a transfer is accepted, beats left to address
+        beat = Signal.like(bus.burst_len) # the next beat to address
+        wait = Signal(range(self.latency))  # cycles before the first beat is addressed
+        answered_row = Signal.like(row)   # the row of the beat answered now
+        answered = Signal()               # ready: a beat completes in this cycle
+        answered_first = Signal()         # ... and it is the transfer's first beat
 
+        # A new transfer starts when valid is seen outside the previous one's beats.
+        start = bus.valid & ~active & ~answered
+        # A beat is addressed the cycle before its ready (the read port's latency).
+        if self.latency == 1:
+            issue = start | active
+        else:
+            issue = active & (wait == 0)
+        this_beat = Mux(start, 0, beat)
+        last = this_beat == bus.burst_len
+        # Bursts are aligned to their size: beat i's row is the first row with i or-ed in.
+        issue_row = (row | this_beat)[:len(row)]
+
+        with m.If(start):
+            m.d.sync += [active.eq(1), beat.eq(0), wait.eq(max(self.latency - 2, 0))]
+        with m.Elif(active & ~issue):
+            m.d.sync += wait.eq(wait - 1)
+        with m.If(issue):
+            m.d.sync += beat.eq(this_beat + 1)
+            with m.If(last):
+                m.d.sync += active.eq(0)
+        m.d.sync += [answered.eq(issue), answered_row.eq(issue_row),
+                     answered_first.eq(this_beat == 0)]
+
+        # Write data are stored in the first cycle they are on the bus: the first
+        # beat's in the request cycle, each further beat's in its ready cycle.
+        first_write = start & bus.write
+        later_write = answered & bus.write & ~answered_first
         m.d.comb += [
-            rd.addr.eq(row),
-            wr.addr.eq(row),
-            wr.data.eq(self.bus.wdata),
-            wr.en.eq(Mux(start & self.bus.write, self.bus.sel, 0)),
-            self.bus.ready.eq(answered),
-            self.bus.rdata.eq(Mux(answered & ~self.bus.write, rd.data, 0)),
-            self.bus.error.eq(0),
+            rd.addr.eq(issue_row),
+            wr.addr.eq(Mux(start, row, answered_row)),
+            wr.data.eq(bus.wdata),
+            wr.en.eq(Mux(first_write | later_write, bus.sel, 0)),
+            bus.ready.eq(answered),
+            bus.rdata.eq(Mux(answered & ~bus.write, rd.data, 0)),
+            bus.error.eq(0),
         ]
-        # One wait state: the read port's output is valid the cycle after the address.
-        m.d.sync += answered.eq(start)
         return m

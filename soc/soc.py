@@ -8,14 +8,33 @@ r"""The system on chip: core, interconnect, RAM, CLINT, PLIC, UART and virtio bl
                                              +-- VIRTIO0 0x1000_1000 (PLIC source 1)
                                              \-- RAM     0x8000_0000, ram_size bytes
 
-External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
-serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device)
-and the core's observation ports ``retire``, ``mmu_events`` and ``wfi``.
+Only the RAM serves bursts (hw/bus.py); its first beat comes ``ram_latency`` cycles
+after the request (1: the block RAM's timing; more stands in for a slower memory).
 
-Boot: the core leaves reset in M-mode at 0x8000_0000 with a0 = 0 (hart id) and a1 = 0
-(no device tree).  The simulator loads programs with ``soc.ram.load(ctx, paddr, data)``
-(see soc/ram.py).  While ``wfi`` is high a simulator may skip idle time by setting the
-CLINT's counter: ``ctx.set(soc.clint.mtime_reg, value)``.
+External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
+serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device),
+the core's observation ports ``retire``, ``mmu_events`` and ``wfi``, and ``dma_write``
+(DmaWriteSignature): the block device's writes to memory, as the arbiter completes them
+(simulators log them so that a model of the CPU can follow what the device changed).
+
+Boot: the core leaves reset in M-mode at ``reset_pc`` (0x8000_0000 by default) with
+a0 = 0 (hart id) and a1 = 0 (no device tree).  The simulator loads programs with
+``soc.ram.load(ctx, paddr, data)`` (see soc/ram.py).  While ``wfi`` is high a simulator
+may skip idle time by setting the CLINT's counter: ``ctx.set(soc.clint.mtime_reg, value)``.
+
+Board devices, each optional (memmap.py gives their addresses):
+
+* ``boot_rom`` (bytes, e.g. ``soc.bootrom.build.rom_image()``): the ROM at BOOTROM and
+  its 4 KiB scratch RAM at BOOTRAM; pass ``reset_pc=memmap.BOOTROM.base`` to start there;
+* ``sdcard`` (a dict of SDCardHost parameters, ``clk_freq`` defaulting to the SoC's): the
+  block device's storage is an SD card on the SPI pins ``sd`` (soc/sdcard/spi.py), with
+  the host's registers at SDCARD, instead of the ``storage`` port;
+* ``leds=True``: the LED register at LEDS and the output port ``leds`` (8 bits);
+* ``card`` (simulation only, with ``sdcard``; a dict of SDCardModel parameters): an SD
+  card model (soc/sdcard/model.py) on the SD pins inside the SoC instead of the ``sd``
+  port, so that a simulator runs the whole board as one design; the input
+  ``card_removed`` (1 = no card) drives the model's ``present``, and the outputs
+  ``card_blocks_read`` and ``card_blocks_written`` count the blocks it moved.
 
 ``core`` picks the core: "pipeline" (default, hw/core/pipeline.py) or "fsm" (the
 multi-cycle core of hw/core/core.py).
@@ -29,47 +48,118 @@ from amaranth import *
 from amaranth.lib import wiring, stream
 from amaranth.lib.wiring import In, Out
 
-from hw.bus import BusSignature
+from hw.bus import PADDR_WIDTH, BusSignature
 from . import memmap
 from .clint import CLINT
 from .interconnect import Arbiter, Decoder
+from .leds import LEDs
 from .plic import PLIC
 from .ram import RAM
+from .rom import ROM
+from .sdcard.host import SDCardHost
+from .sdcard.model import SDCardModel
+from .sdcard.spi import SPISignature
 from .storage import StorageSignature
 from .uart import UART16550
 from .virtio_blk import VirtioBlock
 
-__all__ = ["SoC"]
+__all__ = ["SoC", "DmaWriteSignature"]
+
+
+class DmaWriteSignature(wiring.Signature):
+    """Observation of the block device's bus writes (``Out`` = driven by the SoC).
+
+    ``valid`` is high in the cycle a write of the device (the arbiter's second master)
+    completes without error: ``ready`` high, ``error`` low.  ``addr`` is the physical
+    address of the doubleword, ``data`` its value on the byte lanes and ``mask`` the
+    lanes written (bit i = byte ``addr + i``), as on the bus (hw/bus.py).  The device
+    makes single transfers (``burst_len`` 0), so a completion is one doubleword at
+    ``addr``; a bursting master would need its beat number added.
+    """
+
+    def __init__(self):
+        super().__init__({
+            "valid": Out(1),
+            "addr":  Out(PADDR_WIDTH),
+            "data":  Out(64),
+            "mask":  Out(8),
+        })
+
+    def __eq__(self, other):
+        return type(other) is DmaWriteSignature
+
+    def __repr__(self):
+        return "DmaWriteSignature()"
 
 
 class SoC(wiring.Component):
     def __init__(self, *, ram_size=memmap.DEFAULT_RAM_SIZE, itlb_entries=8, dtlb_entries=8,
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
-                 uart_rx_timeout=1024, cpu=True, mmu="sv39", core="pipeline"):
+                 uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1,
+                 reset_pc=memmap.RESET_PC, boot_rom=None, sdcard=None, leds=False, card=None,
+                 core="pipeline"):
+        if card is not None and sdcard is None:
+            raise ValueError("a card model needs the SD host (sdcard=...)")
         self.ram_size = ram_size
+        self.ram_latency = ram_latency
         self.clk_freq = clk_freq
         self.mtime_freq = mtime_freq
         self.has_cpu = cpu
+        self.reset_pc = reset_pc
 
-        self.ram = RAM(size=ram_size, base=memmap.RAM_BASE)
+        self.ram = RAM(size=ram_size, base=memmap.RAM_BASE, latency=ram_latency)
         self.clint = CLINT(clk_freq=clk_freq, mtime_freq=mtime_freq)
         self.plic = PLIC()
         self.uart = UART16550(rx_timeout=uart_rx_timeout)
         self.virtio = VirtioBlock(queue_max=queue_max)
         self.arbiter = Arbiter(2)
-        self.decoder = Decoder(memmap.DEVICE_REGIONS + (self.ram.region,))
+        # Bus slaves by region name (the decoder's port of that name goes to their `bus`).
+        self.slaves = {
+            "ram": self.ram, "clint": self.clint, "plic": self.plic, "uart0": self.uart,
+            "virtio0": self.virtio,
+        }
+        regions = list(memmap.DEVICE_REGIONS) + [self.ram.region]
+
+        self.rom = self.bootram = self.sdhost = self.led_register = None
+        if boot_rom is not None:
+            self.rom = ROM(boot_rom, memmap.BOOTROM)
+            self.bootram = RAM(size=memmap.BOOTRAM.size, base=memmap.BOOTRAM.base,
+                               name=memmap.BOOTRAM.name)
+            self.slaves.update(bootrom=self.rom, bootram=self.bootram)
+            regions += [memmap.BOOTROM, memmap.BOOTRAM]
+        self.card = SDCardModel(**card) if card is not None else None
+        if sdcard is not None:
+            self.sdhost = SDCardHost(**{"clk_freq": clk_freq, **sdcard})
+            self.slaves["sdcard"] = self.sdhost
+            regions.append(memmap.SDCARD)
+        if leds:
+            self.led_register = LEDs()
+            self.slaves["leds"] = self.led_register
+            regions.append(memmap.LEDS)
+        self.decoder = Decoder(regions, bursts={"ram"})
 
         members = {
             "uart_rx": In(stream.Signature(8)),
             "uart_tx": Out(stream.Signature(8)),
-            "storage": Out(StorageSignature()),
+            "dma_write": Out(DmaWriteSignature()),
         }
+        if self.sdhost is None:
+            members["storage"] = Out(StorageSignature())
+        elif card is None:
+            members["sd"] = Out(SPISignature())
+        else:
+            members.update(card_removed=In(1), card_blocks_read=Out(32),
+                           card_blocks_written=Out(32))
+        if leds:
+            members["leds"] = Out(8)
         if cpu:
             from hw.core import build_core
             from hw.core.retire import RetireSignature
             from hw.mmu.signatures import MMUEventSignature
-            self.core = build_core(core, reset_pc=memmap.RESET_PC, hartid=0, dtb_addr=0,
-                                   ram_base=memmap.RAM_BASE, ram_size=ram_size,
+            rom = {} if boot_rom is None else {"rom_base": memmap.BOOTROM.base,
+                                               "rom_size": memmap.BOOTROM.size}
+            self.core = build_core(core, reset_pc=reset_pc, hartid=0, dtb_addr=0,
+                                   ram_base=memmap.RAM_BASE, ram_size=ram_size, **rom,
                                    itlb_entries=itlb_entries, dtlb_entries=dtlb_entries,
                                    mmu=mmu)
             members.update({
@@ -90,6 +180,9 @@ class SoC(wiring.Component):
         m = Module()
         for name in ("ram", "clint", "plic", "uart", "virtio", "arbiter", "decoder"):
             m.submodules[name] = getattr(self, name)
+        for name in ("rom", "bootram", "sdhost", "led_register", "card"):
+            if getattr(self, name) is not None:
+                m.submodules[name] = getattr(self, name)
 
         # Masters: the core first, then the block device's DMA.
         if self.core is not None:
@@ -98,14 +191,18 @@ class SoC(wiring.Component):
         else:
             wiring.connect(m, wiring.flipped(self.cpu_bus), self.arbiter.masters[0])
         wiring.connect(m, self.virtio.dma, self.arbiter.masters[1])
+        dma = self.virtio.dma
+        m.d.comb += [
+            self.dma_write.valid.eq(dma.valid & dma.write & dma.ready & ~dma.error),
+            self.dma_write.addr.eq(dma.addr),
+            self.dma_write.data.eq(dma.wdata),
+            self.dma_write.mask.eq(dma.sel),
+        ]
         wiring.connect(m, self.arbiter.bus, self.decoder.bus)
 
         # Slaves.
-        wiring.connect(m, self.decoder.ram, self.ram.bus)
-        wiring.connect(m, self.decoder.clint, self.clint.bus)
-        wiring.connect(m, self.decoder.plic, self.plic.bus)
-        wiring.connect(m, self.decoder.uart0, self.uart.bus)
-        wiring.connect(m, self.decoder.virtio0, self.virtio.bus)
+        for name, device in self.slaves.items():
+            wiring.connect(m, self.decoder.slave(name), device.bus)
 
         # Interrupt sources into the PLIC.
         m.d.comb += self.plic.sources_in.eq(
@@ -114,7 +211,19 @@ class SoC(wiring.Component):
         # Outside world.
         wiring.connect(m, wiring.flipped(self.uart_rx), self.uart.rx)
         wiring.connect(m, self.uart.tx, wiring.flipped(self.uart_tx))
-        wiring.connect(m, self.virtio.storage, wiring.flipped(self.storage))
+        if self.sdhost is None:
+            wiring.connect(m, self.virtio.storage, wiring.flipped(self.storage))
+        else:
+            wiring.connect(m, self.virtio.storage, self.sdhost.storage)
+            if self.card is None:
+                wiring.connect(m, self.sdhost.sd, wiring.flipped(self.sd))
+            else:
+                wiring.connect(m, self.sdhost.sd, self.card.spi)
+                m.d.comb += [self.card.present.eq(~self.card_removed),
+                             self.card_blocks_read.eq(self.card.blocks_read),
+                             self.card_blocks_written.eq(self.card.blocks_written)]
+        if self.led_register is not None:
+            m.d.comb += self.leds.eq(self.led_register.leds)
 
         mei, sei = self.plic.irq[0], self.plic.irq[1]
         if self.core is not None:
@@ -127,10 +236,9 @@ class SoC(wiring.Component):
             ]
             if hasattr(self.core, "snoop_valid"):
                 # The caches see the DMA master's writes to memory.
-                dma = self.virtio.dma
                 m.d.comb += [
-                    self.core.snoop_valid.eq(dma.valid & dma.write & dma.ready),
-                    self.core.snoop_addr.eq(dma.addr),
+                    self.core.snoop_valid.eq(self.dma_write.valid),
+                    self.core.snoop_addr.eq(self.dma_write.addr),
                 ]
             wiring.connect(m, self.core.retire, wiring.flipped(self.retire))
             wiring.connect(m, self.core.mmu_events, wiring.flipped(self.mmu_events))

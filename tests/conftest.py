@@ -51,3 +51,11 @@ def xv6(xv6_build, tmp_path_factory):
         yield con
     finally:
         con.close()
+
+
+@pytest.fixture(scope="session")
+def isa_elfs(tmp_path_factory):
+    """The programs of tests/isa, assembled once per session: name -> ELF path."""
+    from tests.isa import build as isa_build
+    out = tmp_path_factory.mktemp("isa")
+    return {name: isa_build.build(name, out) for name in isa_build.programs()}

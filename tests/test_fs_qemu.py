@@ -127,7 +127,7 @@ def test_crash_during_write_recovers(base_image, tmp_path, delay):
     finally:
         m.kill()                 # power off in the middle of the copy
 
-    m = Machine(img)             # reboot: fsinit replays a committed log
+    m = Machine(img)             # reboot: fs_mount replays a committed log
     try:
         m.until(b"$ ")
         m.run("ls")

@@ -1,4 +1,4 @@
-"""The kernel's storage code (bio log fs file pipe sysfile), compiled for the host.
+"""The kernel's storage code (bio log fs inode dir file pipe sysfile syscall), compiled for the host.
 
 tests/kfs_host/ builds those kernel files with a small glue layer (one process,
 a RAM disk, host pointers as user addresses) into a program that runs a script
@@ -16,7 +16,7 @@ from tests.fsimage import BSIZE, MAXFILE, NDIRECT, T_DIR, T_FILE, FsImage
 
 ROOT = Path(__file__).resolve().parent.parent
 XV6 = ROOT / "xv6"
-KFILES = ["bio", "log", "fs", "file", "pipe", "sysfile"]
+KFILES = ["bio", "log", "fs", "inode", "dir", "file", "pipe", "sysfile", "syscall"]
 RENAME = ["printf", "memmove", "memcpy", "memset", "memcmp", "strncmp", "strncpy",
           "strlen", "safestrcpy", "sleep", "exit", "wait", "fork", "kill"]
 O_RDONLY, O_WRONLY, O_RDWR, O_CREATE, O_TRUNC = 0, 1, 2, 0x200, 0x400
@@ -33,7 +33,7 @@ def _build(out: Path, sanitize: bool) -> Path:
                         *san, f"-I{XV6}", *defs, "-c", "-o", str(obj), str(src)], check=True)
         objs.append(str(obj))
     host = out / "host.o"
-    subprocess.run(["gcc", "-O1", "-g", "-Wall", "-Werror", *san, "-c", "-o", str(host),
+    subprocess.run(["gcc", "-O1", "-g", "-Wall", "-Werror", *san, f"-I{XV6}", "-c", "-o", str(host),
                     str(ROOT / "tests/kfs_host/host.c")], check=True)
     exe = out / "kfs"
     subprocess.run(["gcc", *san, "-o", str(exe), *objs, str(host)], check=True)
@@ -336,7 +336,7 @@ def test_bad_magic_panics_with_message(tools, tmp_path):
     bad[BSIZE:BSIZE + 4] = b"\0\0\0\0"
     (tmp_path / "bad.img").write_bytes(bytes(bad))
     out, _ = run(tools, tmp_path, "", image=tmp_path / "bad.img", expect_rc=3)
-    assert "panic: fsinit: the disk does not hold an xv6 file system" in out
+    assert "panic: fs_mount: the disk does not hold an xv6 file system" in out
 
 
 # A workload of several transactions; 5000 bytes are written by one write()
@@ -367,7 +367,7 @@ def test_crash_at_every_write_recovers_atomically(tools, tmp_path):
     for n in range(total + 1):
         out, crashed = run(tools, tmp_path, f"crash {n}\n" + CRASH_SCRIPT)
         (tmp_path / "crashed.img").write_bytes(crashed.read_bytes())
-        # Reboot: fsinit replays a committed log.
+        # Reboot: fs_mount replays a committed log.
         out, rebooted = run(tools, tmp_path, "", image=tmp_path / "crashed.img")
         img = FsImage.from_file(rebooted)
         assert img.problems() == [], f"crash after {n} writes"

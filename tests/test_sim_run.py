@@ -1,12 +1,18 @@
 """`python -m sim run`: exit codes and messages for passing, failing and unusable programs."""
 
+import io
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from sim.elf import load_elf
+from sim.run import EXIT_PASS, run_elf
+from soc import memmap
 from tests.isa import build as isa_build
+from tests.soc.programs.build import build as soc_build
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_gcc = pytest.mark.skipif(not isa_build.have_toolchain(), reason="no RISC-V gcc")
@@ -138,12 +144,145 @@ def test_bad_option():
 
 
 @needs_gcc
-def test_soc_target(tmp_path):
+@pytest.mark.parametrize("engine", ["cxxrtl", "pysim"])
+def test_soc_target(tmp_path, cxxrtl_model, engine):
     # The same tiny program on the whole SoC (its RAM, interconnect, devices).
     code, out = sim_run(assemble(tmp_path, PROGRAM.format(value=(3 << 1) | 1), "soc"),
-                        "--target", "soc")
+                        "--target", "soc", "--engine", engine)
     assert code == 1
-    assert "FAIL: test case 3" in out and "soc target" in out
+    assert "FAIL: test case 3" in out
+    # the store to tohost ends the run when it reaches the RAM, before it retires
+    assert "cycles 15  instructions 3  traps 0" in out and f"soc target, {engine})" in out
+
+
+def test_core_target_has_no_cxxrtl_engine(tmp_path):
+    code, out = sim_run(tmp_path / "x.elf", "--engine", "cxxrtl")
+    assert code == 64
+    assert "the core target runs on pysim only" in out and "--target soc" in out
+
+
+@needs_gcc
+def test_soc_vcd(tmp_path):
+    vcd = tmp_path / "soc.vcd"
+    code, out = sim_run(assemble(tmp_path, PROGRAM.format(value=1), "vcd"), "--target", "soc",
+                        "--engine", "pysim", "--ram-size", "64k", "--vcd", vcd)
+    assert code == 0
+    text = vcd.read_text()
+    assert "$enddefinitions" in text and "retire__pc" in text and "dma_write__valid" in text
+
+
+def test_vcd_needs_pysim(tmp_path):
+    code, out = sim_run(tmp_path / "x.elf", "--target", "soc", "--vcd", tmp_path / "x.vcd")
+    assert code == 64
+    assert "--vcd needs --engine pysim" in out
+
+
+# M mode drops to S mode (mret), where an ecall traps back to M; the handler stores
+# 1 to tohost if mcause says "ecall from S".
+TRAP_PROGRAM = """
+    .section .text.init, "ax"
+    .globl _start
+_start:
+    la t0, handler
+    csrw mtvec, t0
+    li t0, 3 << 11
+    csrc mstatus, t0
+    li t0, 1 << 11
+    csrs mstatus, t0            # MPP = S
+    la t0, smode
+    csrw mepc, t0
+    mret
+smode:
+    li a1, 7
+    ecall
+1:  j 1b
+handler:
+    csrr a0, mcause
+    addi a0, a0, -9
+    seqz a0, a0
+    la t0, tohost
+    sd a0, 0(t0)
+2:  j 2b
+    .section .tohost, "aw"
+    .align 3
+    .globl tohost
+tohost: .dword 0
+"""
+
+
+TRACE_LINE = re.compile(r" *\d+ [USHM] [0-9a-f]{16} [0-9a-f]{8}.*")
+
+
+def trace_lines(text):
+    """The retire lines of a --trace output (order, privilege, pc, instruction...); a
+    line may follow UART output that did not end with a newline."""
+    return [m.group(0) for m in map(TRACE_LINE.search, text.splitlines()) if m]
+
+
+def traced_run(elf, **kw):
+    out = io.StringIO()
+    status, message, res = run_elf(str(elf), max_cycles=10_000, trace=True, out=out, **kw)
+    assert status == EXIT_PASS, message
+    return trace_lines(out.getvalue()), res
+
+
+@needs_gcc
+@pytest.mark.parametrize("engine", ["cxxrtl", "pysim"])
+def test_soc_trace_shows_the_trapping_instruction(tmp_path, cxxrtl_model, engine):
+    # The trap line names the ecall (its pc, in S mode), not the trap vector in M mode;
+    # the SoC target used to print pc, order and privilege one retirement late.
+    elf = assemble(tmp_path, TRAP_PROGRAM, "trap")
+    lines, _ = traced_run(elf, target="soc", engine=engine)
+    ecall = load_elf(str(elf)).symbols["smode"] + 4
+    traps = [line.split() for line in lines if "TRAP" in line]
+    assert len(traps) == 1
+    assert traps[0][1:4] == ["S", f"{ecall:016x}", "00000073"]
+    assert "cause=9" in traps[0]
+    mret = [line.split() for line in lines if line.split()[3] == "30200073"]
+    assert mret[0][1:3] == ["M", f"{ecall - 8:016x}"]
+    assert [int(line.split()[0]) for line in lines] == list(range(len(lines)))
+
+
+@needs_gcc
+def test_soc_and_core_traces_agree(tmp_path, cxxrtl_model):
+    # No device, no timer: the same instructions retire in the same order on the core
+    # alone and on the SoC (other timing, the same trace), on both engines.
+    # Only the store to tohost: it retires on the core; on the SoC it ends the run when
+    # it reaches the RAM, before it retires.
+    elf = assemble(tmp_path, TRAP_PROGRAM, "trap")
+    core, _ = traced_run(elf)
+    assert "store[" in core[-1]
+    assert core[:-1] == traced_run(elf, target="soc", engine="pysim")[0]
+    assert core[:-1] == traced_run(elf, target="soc", engine="cxxrtl")[0]
+
+
+@pytest.fixture(scope="module")
+def soc_programs(tmp_path_factory):
+    if not isa_build.have_toolchain():
+        pytest.fail("riscv64-unknown-elf-gcc missing: run `make toolchain`", pytrace=False)
+    out = tmp_path_factory.mktemp("runprogs")
+    elfs = {n: isa_build.build(n, out) for n in ("traps", "vm", "atomic", "csr")}
+    elfs.update({n: soc_build(n, out, ram_size=memmap.DEFAULT_RAM_SIZE)
+                 for n in ("hello", "mtimer", "sstc", "fault")})
+    return elfs
+
+
+@pytest.mark.parametrize("name", ["traps", "vm", "atomic", "csr", "hello", "mtimer", "sstc",
+                                  "fault"])
+def test_engines_give_the_same_run(cxxrtl_model, soc_programs, name):
+    # The same cycle, instruction and trap counts, console output and trace.
+    runs = {}
+    for engine in ("cxxrtl", "pysim"):
+        out = io.StringIO()
+        status, message, res = run_elf(str(soc_programs[name]), max_cycles=100_000, trace=True,
+                                       target="soc", engine=engine, out=out)
+        assert status == EXIT_PASS, message
+        text = out.getvalue()
+        runs[engine] = (res.cycles, res.instret, res.traps, res.tohost,
+                        text[:text.index("cycles ")])
+    assert runs["cxxrtl"] == runs["pysim"]
+    cycles, instret, traps, _, text = runs["cxxrtl"]
+    assert len(trace_lines(text)) == instret + traps
 
 
 def test_trace_mmu_needs_core_target(tmp_path):

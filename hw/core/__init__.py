@@ -4,13 +4,16 @@
 CORE_KINDS = ("pipeline", "fsm")
 
 
-def build_core(kind="pipeline", *, ram_base=0x8000_0000, ram_size=1 << 27, **kwargs):
+def build_core(kind="pipeline", *, ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None,
+               rom_size=0, **kwargs):
     """A core of the given kind; ``kwargs`` are the arguments both cores take
-    (reset_pc, hartid, dtb_addr, itlb_entries, dtlb_entries, mmu).  The RAM
-    region tells the pipeline where speculative fetches are harmless."""
+    (reset_pc, hartid, dtb_addr, itlb_entries, dtlb_entries, mmu).  The RAM and
+    the (optional) ROM region tell the pipeline what it may cache and where
+    speculative fetches are harmless."""
     if kind == "pipeline":
         from .pipeline import PipelinedCore
-        return PipelinedCore(ram_base=ram_base, ram_size=ram_size, **kwargs)
+        return PipelinedCore(ram_base=ram_base, ram_size=ram_size, rom_base=rom_base,
+                             rom_size=rom_size, **kwargs)
     if kind == "fsm":
         from .core import Core
         return Core(**kwargs)

@@ -20,8 +20,10 @@ physically tagged" cache that behaves exactly like a physical one.
   memory is written by the core, the cache only keeps its copy current).
 * **Fill**: ``fill`` (one cycle, while not ``busy``) reads the line of
   ``lookup_addr`` from the bus into the way to replace (an invalid one, else the
-  least recently used), one word per transfer; ``done`` pulses at the end,
-  with ``error`` if a transfer failed (the line then stays invalid).
+  least recently used): as one burst (hw/bus.py) with ``fill_burst``, else one
+  single transfer per word (memories that do not burst, like a ROM); ``done``
+  pulses at the end, with ``error`` if a beat failed (the line then stays
+  invalid).
 * **Coherence**: ``snoop_valid``/``snoop_addr`` report a write to memory by
   someone else; a valid line holding that address is invalidated, and a line
   being filled while such a write hits it is not marked valid.
@@ -42,8 +44,8 @@ def check_geometry(size, ways, line):
     """The problem with a cache geometry, or None."""
     if ways not in (1, 2):
         return "a cache has 1 or 2 ways"
-    if line < 8 or line & (line - 1):
-        return "the line must be a power of two of at least 8 bytes"
+    if line < 8 or line & (line - 1) or line > 128:
+        return "the line must be a power of two of 8 to 128 bytes (a burst of 1 to 16 beats)"
     sets, rest = divmod(size, ways * line)
     if rest or sets < 1 or sets & (sets - 1):
         return "the size must be ways * line * a power of two"
@@ -73,6 +75,7 @@ class Cache(wiring.Component):
             "write_sel":      In(8),
             "write_data":     In(64),
             "fill":           In(1),
+            "fill_burst":     In(1),
             "busy":           Out(1),
             "done":           Out(1),
             "error":          Out(1),
@@ -169,6 +172,7 @@ class Cache(wiring.Component):
                     (valid[w] & ~Mux(snoop_hit[w], one_hot(set_of(self.snoop_addr)), 0)) |
                     Mux(set_valid[w], one_hot(set_of(fill_addr)), 0))
 
+        burst = Signal()                   # the line comes as one burst (RAM)
         with m.FSM(name="fill"):
             with m.State("IDLE"):
                 with m.If(self.fill):
@@ -179,13 +183,14 @@ class Cache(wiring.Component):
                         m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru.bit_select(idx, 1))))
                     m.d.sync += [fill_addr.eq(Cat(C(0, ob), self.lookup_addr[ob:56])),
                                  fill_word.eq(0), fill_way.eq(victim), poison.eq(0),
-                                 failed.eq(0)]
+                                 failed.eq(0), burst.eq(self.fill_burst)]
                     m.next = "FILL"
             with m.State("FILL"):
                 m.d.comb += [
                     self.busy.eq(1),
                     self.bus.valid.eq(1),
-                    self.bus.addr.eq(fill_addr | (fill_word << 3)),
+                    self.bus.addr.eq(Mux(burst, fill_addr, fill_addr | (fill_word << 3))),
+                    self.bus.burst_len.eq(Mux(burst, self.words - 1, 0)),
                     self.bus.sel.eq(0xFF),
                 ]
                 with m.If(fill_line_written | self.invalidate_all):
@@ -194,7 +199,8 @@ class Cache(wiring.Component):
                     with m.If(self.bus.error):
                         m.d.sync += failed.eq(1)
                     m.d.sync += fill_word.eq(fill_word + 1)
-                    with m.If(fill_word == self.words - 1):
+                    # A burst ends at its first error; single transfers go on to the end.
+                    with m.If((fill_word == self.words - 1) | (burst & self.bus.error)):
                         bad = failed | self.bus.error
                         ok = ~bad & ~poison & ~fill_line_written & ~self.invalidate_all
                         for w in range(W):

@@ -279,7 +279,8 @@ class Core(wiring.Component):
         # CSR instructions take two cycles: EXEC checks legality and latches
         # the old value, CSR_WRITE computes and writes the new one (keeps the
         # CSR read multiplexer and the CSR write logic in separate cycles).
-        csr_old = Signal(64)
+        csr_old = Signal(64)          # the value CSRRS/CSRRC modify (csr.rmw_rdata)
+        csr_sei_line = Signal()       # mip.SEIP read 1 only through the SEI line
         csr_new = Signal(64)
         with m.Switch(f3[0:2]):
             with m.Case(1): m.d.comb += csr_new.eq(csr_src)
@@ -449,7 +450,8 @@ class Core(wiring.Component):
                         with m.If(csr.illegal):
                             raise_trap(Cause.ILLEGAL_INSN, insn)
                         with m.Else():
-                            m.d.sync += csr_old.eq(csr.rdata)
+                            m.d.sync += [csr_old.eq(csr.rmw_rdata),
+                                         csr_sei_line.eq(csr.rdata[9] & ~csr.rmw_rdata[9])]
                             m.next = "CSR_WRITE"
                     with m.Case(Kind.ECALL):
                         raise_trap(Cat(priv, C(0b10, 2)), 0)     # 8 + priv
@@ -488,7 +490,7 @@ class Core(wiring.Component):
             with m.State("CSR_WRITE"):
                 m.d.comb += csr.we.eq(csr_writes)
                 m.d.sync += [fp_valid.eq(0), dp_valid.eq(0)]
-                commit(pc_plus_4, rd=dec.rd, value=csr_old)
+                commit(pc_plus_4, rd=dec.rd, value=csr_old | (csr_sei_line << 9))
 
             with m.State("MEM_XLATE"):
                 with m.If(data_fast):

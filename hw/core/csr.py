@@ -6,7 +6,9 @@ registers of M and S mode, delegation, interrupt enables/pending bits,
 the counters and Sstc's stimecmp.  The core asks it:
 
 * whether a CSR access is legal (``addr``, ``write_intent``) and what the
-  CSR reads as (``rdata``); with ``we`` it writes ``wdata`` this cycle;
+  CSR reads as (``rdata``; ``rmw_rdata`` is the value a CSRRS/CSRRC modifies:
+  the same but for mip's SEIP, which is only the software bit there); with ``we``
+  it writes ``wdata`` this cycle;
 * to take a trap (``trap`` with cause/interrupt flag/tval/epc): it picks
   the target mode from the delegation registers, updates the state and
   gives the handler address in ``trap_pc`` (valid in the same cycle);
@@ -89,6 +91,7 @@ class CSRFile(wiring.Component):
     write_intent: In(1)      # the instruction will write (CSRRW*, or rs1/uimm != 0)
     illegal:      Out(1)     # the access is not allowed (or the CSR does not exist)
     rdata:        Out(64)
+    rmw_rdata:    Out(64)    # what CSRRS/CSRRC modify: rdata, but mip.SEIP without the line
     we:           In(1)
     wdata:        In(64)
     # traps
@@ -264,6 +267,13 @@ class CSRFile(wiring.Component):
         with m.If((a == CSR.STIMECMP) & (priv == Priv.S) & ~(menvcfg_stce & mcounteren[1])):
             m.d.comb += extra_illegal.eq(1)
 
+        # A CSRRS/CSRRC on mip modifies SEIP's software bit only; the line from the
+        # interrupt controller shows in reads but is not written back (privileged
+        # spec, mip), or a read-modify-write of any other bit while the line is high
+        # would latch it into the software bit for good.
+        m.d.comb += self.rmw_rdata.eq(rd)
+        with m.If(a == CSR.MIP):
+            m.d.comb += self.rmw_rdata[Interrupt.SEI].eq(seip_sw)
         m.d.comb += [
             self.rdata.eq(rd),
             self.illegal.eq(~exists | (priv < lowest) | (read_only & self.write_intent) |

@@ -26,10 +26,11 @@ asks the MMU's fetch port (TLB, then the page-table walker) and then retries.
 The remembered page is forgotten on every event that may change the mapping
 or the mode (``flush_xlate``: traps, xRET, CSR writes, sfence.vma).
 
-**Misses** fill the whole line from RAM, one word after the other.  Addresses
-outside RAM are never cached: such a fetch is made as a single bus read, and
-only when nothing older is in the pipeline (so a wrong-path fetch never reads
-a device register with side effects).  Fetch faults travel down the pipeline
+**Misses** fill the whole line from RAM, one word after the other, or from a
+read-only memory (``in_rom``: the boot ROM), which has no side effects and never
+changes.  Other addresses are never cached: such a fetch is made as a single bus
+read, and only when nothing older is in the pipeline (so a wrong-path fetch never
+reads a device register with side effects).  Fetch faults travel down the pipeline
 in the queue and are taken in M; after one, the unit stops until redirected.
 
 **Coherence.**  Every write that reaches memory is snooped (``snoop_valid``,
@@ -71,13 +72,17 @@ class QueueEntry(data.StructLayout):
 
 
 class FetchUnit(wiring.Component):
-    def __init__(self, *, reset_pc, in_ram, size=4096, ways=2, line=32, btb_entries=64):
-        """``in_ram(paddr)`` gives the expression "this physical address is RAM"."""
+    def __init__(self, *, reset_pc, in_ram, in_rom=None, size=4096, ways=2, line=32,
+                 btb_entries=64):
+        """``in_ram(paddr)`` gives the expression "this physical address is RAM",
+        ``in_rom(paddr)`` the same for a read-only memory (cached, filled with single
+        transfers)."""
         problem = check_geometry(size, ways, line)
         if problem:
             raise ValueError(f"instruction cache: {problem}")
         self.reset_pc = reset_pc
         self.in_ram = in_ram
+        self.in_rom = in_rom or (lambda paddr: C(0, 1))
         self.size, self.ways, self.line = size, ways, line
         self.btb_entries = btb_entries
         super().__init__({
@@ -144,7 +149,7 @@ class FetchUnit(wiring.Component):
         m.d.comb += paddr.eq(Mux(unmapped, pc[:56], Cat(pc[:12], fp_ppn)))
         xl_known = unmapped | (fp_valid & (pc[12:64] == fp_vpn))
         bad_high = unmapped & (pc[56:64] != 0)
-        cacheable = self.in_ram(paddr)
+        cacheable = self.in_ram(paddr) | self.in_rom(paddr)
 
         # ---- the cache (cache.py) ----
         m.submodules.cache = cache = Cache(self.size, self.ways, self.line)

@@ -111,6 +111,16 @@ def load_extend(m, raw, byte_off, size, unsigned):
     return shifted, value
 
 
+def _region_bits(name, base, size):
+    """log2 of the naturally aligned power-of-two block that holds a memory region
+    (the core compares addresses with it; beyond the region's end the bus errs)."""
+    bits = max(3, (size - 1).bit_length())
+    if base % (1 << bits):
+        raise ValueError(f"{name} base {base:#x} must be aligned to its size rounded up "
+                         f"to a power of two")
+    return bits
+
+
 def bytes_of(mask):
     """Expand a byte mask to a bit mask."""
     return Cat(*[mask[i].replicate(8) for i in range(8)])
@@ -139,17 +149,17 @@ class PipelinedCore(wiring.Component):
 
     def __init__(self, *, reset_pc=0x8000_0000, hartid=0, dtb_addr=0,
                  itlb_entries=8, dtlb_entries=8, mmu="sv39",
-                 ram_base=0x8000_0000, ram_size=1 << 27, btb_entries=64,
+                 ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None, rom_size=0,
+                 btb_entries=64,
                  icache_size=4096, icache_ways=2, icache_line=32,
                  dcache_size=4096, dcache_ways=2, dcache_line=32):
         if mmu not in ("sv39", "bare"):
             raise ValueError(f"mmu must be 'sv39' or 'bare', not {mmu!r}")
         # Speculative fetches are allowed in the naturally aligned power-of-two
         # block that holds the RAM (beyond its end the bus answers with an error).
-        self._ram_bits = max(3, (ram_size - 1).bit_length())
-        if ram_base % (1 << self._ram_bits):
-            raise ValueError(f"RAM base {ram_base:#x} must be aligned to its size rounded "
-                             f"up to a power of two")
+        self._ram_bits = _region_bits("RAM", ram_base, ram_size)
+        if rom_base is not None:
+            self._rom_bits = _region_bits("ROM", rom_base, rom_size)
         self.reset_pc = reset_pc
         self.hartid = hartid
         self.dtb_addr = dtb_addr
@@ -158,6 +168,7 @@ class PipelinedCore(wiring.Component):
         self.mmu_kind = mmu
         self.ram_base = ram_base
         self.ram_size = ram_size
+        self.rom_base = rom_base
         self.btb_entries = btb_entries
         self.icache_size = icache_size
         self.icache_ways = icache_ways
@@ -178,6 +189,12 @@ class PipelinedCore(wiring.Component):
         bits = self._ram_bits
         return paddr[bits:56] == (self.ram_base >> bits)
 
+    def _in_rom(self, paddr):
+        if self.rom_base is None:
+            return C(0, 1)
+        bits = self._rom_bits
+        return paddr[bits:56] == (self.rom_base >> bits)
+
     def elaborate(self, platform):
         m = Module()
 
@@ -190,7 +207,8 @@ class PipelinedCore(wiring.Component):
         m.submodules.dcache = dcache = Cache(self.dcache_size, self.dcache_ways,
                                              self.dcache_line)
         m.submodules.fetch = fetch = FetchUnit(
-            reset_pc=self.reset_pc, in_ram=self._in_ram, size=self.icache_size,
+            reset_pc=self.reset_pc, in_ram=self._in_ram, in_rom=self._in_rom,
+            size=self.icache_size,
             ways=self.icache_ways, line=self.icache_line, btb_entries=self.btb_entries)
         m.submodules.regs = regs = Memory(shape=64, depth=32, init=[])
         rp1 = regs.read_port(domain="comb")
@@ -534,7 +552,8 @@ class PipelinedCore(wiring.Component):
         amo_new = Signal(64)
         resv_valid = Signal()
         resv_addr = Signal(56)
-        csr_old = Signal(64)
+        csr_old = Signal(64)               # the value CSRRS/CSRRC modify (csr.rmw_rdata)
+        csr_sei_line = Signal()            # mip.SEIP read 1 only through the SEI line
         t_cause = Signal(6)
         t_intr = Signal()
         t_tval = Signal(64)
@@ -804,12 +823,13 @@ class PipelinedCore(wiring.Component):
                 with m.If(csr.illegal):
                     raise_trap(Cause.ILLEGAL_INSN, m_insn)
                 with m.Else():
-                    m.d.sync += csr_old.eq(csr.rdata)
+                    m.d.sync += [csr_old.eq(csr.rmw_rdata),
+                                 csr_sei_line.eq(csr.rdata[9] & ~csr.rmw_rdata[9])]
                     m.next = "CSR_WRITE"
 
             with m.State("CSR_WRITE"):
                 m.d.comb += [csr.we.eq(csr_writes), flush_xlate.eq(1)]
-                commit(csr_old, refetch=m_pc4)
+                commit(csr_old | (csr_sei_line << 9), refetch=m_pc4)
 
             with m.State("SFENCE"):
                 m.d.comb += [mmu.sfence.valid.eq(1), flush_xlate.eq(1)]

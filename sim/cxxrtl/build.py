@@ -121,8 +121,11 @@ def build_model(soc, *, build_dir=None, log=None):
     log = log or (lambda msg: None)
     build_dir = Path(build_dir or ROOT / "build" / "sim")
     text = soc_rtlil(soc)
-    # The training boot needs xv6's RAM; a smaller machine is built without a profile.
-    pgo = _can_train() and soc.ram_size >= memmap.DEFAULT_RAM_SIZE
+    # The training boot needs xv6's RAM and loads the kernel and the disk itself (the
+    # storage port): a smaller machine, or one whose disk is an SD card model, is built
+    # without a profile.
+    pgo = (_can_train() and soc.ram_size >= memmap.DEFAULT_RAM_SIZE and
+           getattr(soc, "card", None) is None)
     key = model_key(text, pgo)
     out_dir = build_dir / f"cxxrtl-{key}"
     lib = out_dir / "libsoc.so"

@@ -72,9 +72,14 @@ class ProcTableLayout:
             for die in cu.iter_DIEs():
                 if die.tag != "DW_TAG_variable" or "DW_AT_location" not in die.attributes:
                     continue
-                if "DW_AT_type" not in die.attributes:
+                # A global declared in a header (extern) and defined in a .c file:
+                # the definition refers to the declaration, which has the type.
+                typed = die
+                if "DW_AT_type" not in die.attributes and "DW_AT_specification" in die.attributes:
+                    typed = die.get_DIE_from_attribute("DW_AT_specification")
+                if "DW_AT_type" not in typed.attributes:
                     continue
-                arr = _strip(die.get_DIE_from_attribute("DW_AT_type"))
+                arr = _strip(typed.get_DIE_from_attribute("DW_AT_type"))
                 if arr is None or arr.tag != "DW_TAG_array_type":
                     continue
                 elem = _strip(arr.get_DIE_from_attribute("DW_AT_type"))
@@ -119,7 +124,7 @@ class ProcTableLayout:
 
         for k in range(self.count):
             base = k * self.size
-            if int.from_bytes(field(base, "state"), "little") == 0:        # UNUSED
+            if int.from_bytes(field(base, "state"), "little") == 0:        # P_FREE
                 continue
             root = int.from_bytes(field(base, "pagetable"), "little")
             if not root:

@@ -47,23 +47,25 @@ def reference_illegal(addr, write, priv, mcounteren=0, scounteren=0, tvm=0, stce
     return False
 
 
+async def write_csr(ctx, dut, addr, value):
+    """Write ``value`` to CSR ``addr`` of the CSRFile ``dut`` (one clock)."""
+    ctx.set(dut.addr, addr)
+    ctx.set(dut.wdata, value)
+    ctx.set(dut.we, 1)
+    await ctx.tick()
+    ctx.set(dut.we, 0)
+
+
 def sweep(priv, mcounteren=0, scounteren=0):
     """Drop the CSR file to ``priv`` by mret, then read illegal for every address."""
     dut = CSRFile()
     got = {}
 
-    async def write_csr(ctx, addr, value):
-        ctx.set(dut.addr, addr)
-        ctx.set(dut.wdata, value)
-        ctx.set(dut.we, 1)
-        await ctx.tick()
-        ctx.set(dut.we, 0)
-
     async def bench(ctx):
-        await write_csr(ctx, CSR.MCOUNTEREN, mcounteren)
-        await write_csr(ctx, CSR.SCOUNTEREN, scounteren)
+        await write_csr(ctx, dut, CSR.MCOUNTEREN, mcounteren)
+        await write_csr(ctx, dut, CSR.SCOUNTEREN, scounteren)
         if priv != Priv.M:
-            await write_csr(ctx, CSR.MSTATUS, int(priv) << 11)      # MPP
+            await write_csr(ctx, dut, CSR.MSTATUS, int(priv) << 11)      # MPP
             ctx.set(dut.mret, 1)
             await ctx.tick()
             ctx.set(dut.mret, 0)

@@ -1,8 +1,8 @@
 /* Interrupts: mip.SSIP/STIP/SEIP written by M, CLINT msip and mtimecmp,
  * the harness's external lines (IRQ_LINES: bit 0 = mei, bit 1 = sei),
  * Sstc stimecmp, global enables per mode, delegation to S, the priority
- * order, vectored mtvec, and WFI waking on pending & enabled regardless of
- * mstatus.MIE.
+ * order, vectored mtvec, WFI waking on pending & enabled regardless of
+ * mstatus.MIE, and CSRRS/CSRRC on mip not latching the SEI line.
  *
  * Every interrupt handled is appended to a log (s4 points to the next
  * slot): the mcause value, or scause + 0x100 for those handled in S.
@@ -228,6 +228,24 @@
     li s9, 0
     ecall
     CHECK 38, s9, 0x99
+    la t0, irq_m
+    csrw mtvec, t0
+
+    /* 9. CSRRS/CSRRC on mip: only SEIP's software bit takes part, the line from
+     *    the interrupt controller is not written back into it */
+    csrw mie, zero
+    li t0, IRQ_LINES
+    li t1, 2
+    sw t1, 0(t0)                   /* sei line high */
+    csrr a0, mip
+    andi a0, a0, 1 << 9
+    CHECK 39, a0, 1 << 9           /* a read gives line | software bit */
+    csrsi mip, 1 << 1              /* read-modify-writes of another bit */
+    csrci mip, 1 << 1
+    sw zero, 0(t0)                 /* line low again */
+    csrr a0, mip
+    andi a0, a0, 1 << 9
+    CHECK 40, a0, 0
     TEST_PASS
 
 /* machine interrupt handler: log, clear the source, return */

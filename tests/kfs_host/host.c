@@ -25,16 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel/syscall.h"
+
 typedef unsigned char uchar;
 typedef uint64_t uint64;
 
 #define BSIZE 1024
 
-uint64 sys_open(void), sys_mkdir(void), sys_mknod(void), sys_unlink(void),
-       sys_link(void), sys_chdir(void), sys_close(void), sys_dup(void),
-       sys_fstat(void), sys_pipe(void), sys_read(void), sys_write(void);
 void glue_boot(void);
-void glue_args(uint64 a0, uint64 a1, uint64 a2);
+uint64 glue_syscall(int num, uint64 a0, uint64 a1, uint64 a2);
+#define SYS(name, a0, a1, a2) glue_syscall(SYS_##name, (uint64)(a0), (uint64)(a1), (uint64)(a2))
 void glue_set_killed(int k);
 void glue_exit(void);
 
@@ -149,41 +149,31 @@ run(char *line)
   char *a3 = strtok_r(0, " \t\n", &rest);
 
   if(strcmp(cmd, "open") == 0){
-    glue_args((uint64)a1, num(a2), 0);
-    result(sys_open());
+    result(SYS(open, (uint64)a1, num(a2), 0));
   } else if(strcmp(cmd, "mkdir") == 0){
-    glue_args((uint64)a1, 0, 0);
-    result(sys_mkdir());
+    result(SYS(mkdir, (uint64)a1, 0, 0));
   } else if(strcmp(cmd, "mknod") == 0){
-    glue_args((uint64)a1, num(a2), num(a3));
-    result(sys_mknod());
+    result(SYS(mknod, (uint64)a1, num(a2), num(a3)));
   } else if(strcmp(cmd, "unlink") == 0){
-    glue_args((uint64)a1, 0, 0);
-    result(sys_unlink());
+    result(SYS(unlink, (uint64)a1, 0, 0));
   } else if(strcmp(cmd, "link") == 0){
-    glue_args((uint64)a1, (uint64)a2, 0);
-    result(sys_link());
+    result(SYS(link, (uint64)a1, (uint64)a2, 0));
   } else if(strcmp(cmd, "chdir") == 0){
-    glue_args((uint64)a1, 0, 0);
-    result(sys_chdir());
+    result(SYS(chdir, (uint64)a1, 0, 0));
   } else if(strcmp(cmd, "close") == 0){
-    glue_args(num(a1), 0, 0);
-    result(sys_close());
+    result(SYS(close, num(a1), 0, 0));
   } else if(strcmp(cmd, "dup") == 0){
-    glue_args(num(a1), 0, 0);
-    result(sys_dup());
+    result(SYS(dup, num(a1), 0, 0));
   } else if(strcmp(cmd, "fstat") == 0){
     struct { int dev; unsigned ino; short type; short nlink; uint64 size; } st;
-    glue_args(num(a1), (uint64)&st, 0);
-    uint64 r = sys_fstat();
+    uint64 r = SYS(fstat, num(a1), (uint64)&st, 0);
     result(r);
     if((long)r == 0)
       printf("dev=%d ino=%u type=%d nlink=%d size=%lu\n",
              st.dev, st.ino, st.type, st.nlink, (unsigned long)st.size);
   } else if(strcmp(cmd, "pipe") == 0){
     int fds[2] = {-9, -9};
-    glue_args((uint64)fds, 0, 0);
-    result(sys_pipe());
+    result(SYS(pipe, (uint64)fds, 0, 0));
     printf("fds %d %d\n", fds[0], fds[1]);
   } else if(strcmp(cmd, "write") == 0){
     // The text is everything after the descriptor, with \n unescaped.
@@ -198,21 +188,18 @@ run(char *line)
         buf[n++] = *p;
       }
     }
-    glue_args(num(a1), (uint64)buf, n);
-    result(sys_write());
+    result(SYS(write, num(a1), (uint64)buf, n));
   } else if(strcmp(cmd, "fill") == 0){
     uint64 n = num(a2), seed = num(a3);
     uchar *buf = malloc(n + 1);
     for(uint64 i = 0; i < n; i++)
       buf[i] = pattern_byte(seed, i);
-    glue_args(num(a1), (uint64)buf, n);
-    result(sys_write());
+    result(SYS(write, num(a1), (uint64)buf, n));
     free(buf);
   } else if(strcmp(cmd, "read") == 0 || strcmp(cmd, "readsum") == 0){
     uint64 n = num(a2);
     uchar *buf = malloc(n + 1);
-    glue_args(num(a1), (uint64)buf, n);
-    long r = (long)sys_read();
+    long r = (long)SYS(read, num(a1), (uint64)buf, n);
     result(r);
     if(r > 0 && cmd[4] == 0){
       print_escaped(buf, r);
@@ -224,27 +211,21 @@ run(char *line)
     }
     free(buf);
   } else if(strcmp(cmd, "badread") == 0){
-    glue_args(num(a1), BAD, 10);
-    result(sys_read());
+    result(SYS(read, num(a1), BAD, 10));
   } else if(strcmp(cmd, "badwrite") == 0){
-    glue_args(num(a1), BAD, 10);
-    result(sys_write());
+    result(SYS(write, num(a1), BAD, 10));
   } else if(strcmp(cmd, "badfstat") == 0){
-    glue_args(num(a1), BAD, 0);
-    result(sys_fstat());
+    result(SYS(fstat, num(a1), BAD, 0));
   } else if(strcmp(cmd, "badopen") == 0){
-    glue_args(BAD, 0, 0);
-    result(sys_open());
+    result(SYS(open, BAD, 0, 0));
   } else if(strcmp(cmd, "badpipe") == 0){
-    glue_args(BAD, 0, 0);
-    result(sys_pipe());
+    result(SYS(pipe, BAD, 0, 0));
   } else if(strcmp(cmd, "longpath") == 0){
     uint64 n = num(a1);
     char *p = malloc(n + 1);
     memset(p, 'a', n);
     p[n] = 0;
-    glue_args((uint64)p, 0x202, 0);
-    result(sys_open());
+    result(SYS(open, (uint64)p, 0x202, 0));
     free(p);
   } else if(strcmp(cmd, "crash") == 0){
     writes_left = (long)num(a1);

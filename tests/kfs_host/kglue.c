@@ -1,12 +1,14 @@
-// Host test glue for the kernel's storage code (bio.c log.c fs.c file.c
-// pipe.c sysfile.c), compiled for the host together with those files.
+// Host test glue for the kernel's storage code (bio.c log.c fs.c inode.c
+// dir.c file.c pipe.c sysfile.c, and syscall.c, through which every call
+// is made), compiled for the host together with those files.
 //
 // It stands in for the rest of the kernel: one process, no real locks
 // (single-threaded), a RAM disk instead of virtio, and "user" addresses that
 // are plain host pointers.  This file includes kernel headers only; the
-// driver program (host.c) includes libc only and talks to this file through
-// the glue_* and host_* functions.  The build renames kernel symbols that
-// clash with libc (printf, exit, sleep, memmove, ...) with -D macros.
+// driver program (host.c) includes libc and the system call numbers only,
+// and talks to this file through the glue_* and host_* functions.  The
+// build renames kernel symbols that clash with libc (printf, exit, sleep,
+// memmove, ...) with -D macros.
 
 #include <stdarg.h>
 #include "kernel/types.h"
@@ -30,11 +32,11 @@ int vsnprintf(char *buf, unsigned long n, const char *fmt, va_list ap);
 
 struct cpu cpus[NCPU];
 static struct proc the_proc;
-static uint64 args[6];
+static struct trapframe frame;
 static int sleep_fails;   // sleep() in a single-threaded test is a deadlock
 
 // ---- locks: one thread, so only the bookkeeping ------------------------------
-void initlock(struct spinlock *lk, char *name) { lk->locked = 0; lk->name = name; }
+void initlock(struct spinlock *lk, const char *name) { lk->locked = 0; lk->name = name; }
 void acquire(struct spinlock *lk)
 {
   if(lk->locked)
@@ -48,20 +50,21 @@ void release(struct spinlock *lk)
   lk->locked = 0;
 }
 int holding(struct spinlock *lk) { return lk->locked; }
-void initsleeplock(struct sleeplock *lk, char *name) { lk->locked = 0; lk->name = name; }
-void acquiresleep(struct sleeplock *lk)
+void
+sleeplock_acquire(struct sleeplock *lk)
 {
-  if(lk->locked)
-    panic("acquiresleep: already held (would sleep forever)");
-  lk->locked = 1;
+  if(lk->holder)
+    panic("sleeplock_acquire: already held (would sleep forever)");
+  lk->holder = myproc();
 }
-void releasesleep(struct sleeplock *lk)
+void
+sleeplock_release(struct sleeplock *lk)
 {
-  if(!lk->locked)
-    panic("releasesleep: not held");
-  lk->locked = 0;
+  if(!lk->holder)
+    panic("sleeplock_release: not held");
+  lk->holder = 0;
 }
-int holdingsleep(struct sleeplock *lk) { return lk->locked; }
+int sleeplock_held(struct sleeplock *lk) { return lk->holder == myproc(); }
 
 void
 sleep(void *chan, struct spinlock *lk)
@@ -74,7 +77,6 @@ sleep(void *chan, struct spinlock *lk)
 void wakeup(void *chan) { (void)chan; }
 
 struct proc *myproc(void) { return &the_proc; }
-int killed(struct proc *p) { return p->killed; }
 
 // ---- memory ---------------------------------------------------------------
 void *kalloc(void) { return host_page(); }
@@ -104,41 +106,46 @@ copyin(pagetable_t pt, char *dst, uint64 src, uint64 len)
 }
 
 int
-either_copyout(int user_dst, uint64 dst, void *src, uint64 len)
+copyto(int to_user, uint64 dst, const void *src, uint64 len)
 {
-  if(user_dst)
-    return copyout(0, dst, src, len);
+  if(to_user)
+    return copyout(0, dst, (char *)src, len);
   memmove((void *)dst, src, len);
   return 0;
 }
 
 int
-either_copyin(void *dst, int user_src, uint64 src, uint64 len)
+copyfrom(void *dst, int from_user, uint64 src, uint64 len)
 {
-  if(user_src)
+  if(from_user)
     return copyin(0, dst, src, len);
   memmove(dst, (void *)src, len);
   return 0;
 }
 
-// ---- system call arguments --------------------------------------------------
-void argint(int n, int *ip) { *ip = (int)args[n]; }
-void argaddr(int n, uint64 *ip) { *ip = args[n]; }
-
 int
-argstr(int n, char *buf, int max)
+copyinstr(pagetable_t pt, char *dst, uint64 src, uint64 max)
 {
-  uint64 a = args[n];
-  if(bad_user(a))
+  (void)pt;
+  if(bad_user(src))
     return -1;
-  const char *s = (const char *)a;
-  for(int i = 0; i < max; i++){
-    buf[i] = s[i];
+  const char *s = (const char *)src;
+  for(uint64 i = 0; i < max; i++){
+    dst[i] = s[i];
     if(s[i] == 0)
-      return i;
+      return 0;
   }
-  return -1;   // no terminator within max bytes: path too long
+  return -1;   // no terminator within max bytes
 }
+
+// ---- system calls outside the storage code --------------------------------
+// syscall.c's table names every handler; these are not part of this test.
+#define NOT_HERE(name) \
+  uint64 name(struct sysarg *arg) { (void)arg; panic(#name ": not in the storage test"); }
+NOT_HERE(sys_fork) NOT_HERE(sys_exit) NOT_HERE(sys_wait) NOT_HERE(sys_kill)
+NOT_HERE(sys_exec) NOT_HERE(sys_getpid) NOT_HERE(sys_sbrk) NOT_HERE(sys_sleep)
+NOT_HERE(sys_uptime) NOT_HERE(sys_map_shared_pages) NOT_HERE(sys_unmap_shared_pages)
+NOT_HERE(sys_crypto_op) NOT_HERE(sys_take_shared_memory_request) NOT_HERE(sys_freepages)
 
 // ---- the disk ---------------------------------------------------------------
 void
@@ -219,21 +226,27 @@ int strlen(const char *s) { int n = 0; while(s[n]) n++; return n; }
 void
 glue_boot(void)
 {
-  binit();
-  iinit();
-  fileinit();
-  fsinit(ROOTDEV);
-  the_proc.cwd = namei("/");
+  the_proc.tf = &frame;
+  memmove(the_proc.name, "kfs", 4);
+  fs_mount(ROOTDEV);
+  the_proc.cwd = lookup_path("/");
   if(the_proc.cwd == 0)
     panic("glue_boot: no root directory");
 }
 
-void
-glue_args(uint64 a0, uint64 a1, uint64 a2)
+// Make system call num with arguments a0..a2 through syscall(), which
+// checks them against its table, as a trap would.
+uint64
+glue_syscall(int num, uint64 a0, uint64 a1, uint64 a2)
 {
-  args[0] = a0;
-  args[1] = a1;
-  args[2] = a2;
+  struct user_regs *r = &the_proc.tf->user;
+  r->a7 = num;
+  r->a0 = a0;
+  r->a1 = a1;
+  r->a2 = a2;
+  r->a3 = r->a4 = r->a5 = 0;
+  syscall();
+  return r->a0;
 }
 
 void glue_set_killed(int k) { the_proc.killed = k; }
@@ -242,14 +255,9 @@ void glue_set_killed(int k) { the_proc.killed = k; }
 void
 glue_exit(void)
 {
-  for(int fd = 0; fd < NOFILE; fd++){
-    if(the_proc.ofile[fd]){
-      fileclose(the_proc.ofile[fd]);
-      the_proc.ofile[fd] = 0;
-    }
-  }
-  begin_op();
-  iput(the_proc.cwd);
-  end_op();
+  fd_table_close(&the_proc);
+  log_begin();
+  inode_put(the_proc.cwd);
+  log_end();
   the_proc.cwd = 0;
 }

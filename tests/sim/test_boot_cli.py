@@ -90,6 +90,13 @@ def test_kernel_larger_than_ram(capsys, xv6_files, tmp_path):
     assert "but the SoC has 1 MiB" in err
 
 
+def test_ram_latency_must_be_positive(capsys, xv6_files):
+    status, err = run_main(capsys, "--kernel", str(xv6_files[0]), "--fs", str(xv6_files[1]),
+                           "--ram-latency", "0")
+    assert status == boot.EXIT_INPUT
+    assert "--ram-latency must be at least 1 cycle" in err
+
+
 def test_unknown_engine_is_a_usage_error(xv6_files):
     proc = subprocess.run([sys.executable, "-m", "sim.boot", "--engine", "verilator"],
                           cwd=ROOT, capture_output=True, text=True)

@@ -2,13 +2,17 @@
 
 The programs are the SoC engineer's (tests/soc/programs); here they run through
 sim/engine.py: UART output, timer interrupts with idle skipping (CLINT and Sstc),
-the block device against the in-memory disk, access faults, UART input.
+the block device against the in-memory disk, access faults, UART input.  The engines
+agree on everything, the retire records and DMA writes of ``run_retire`` included
+(tests/sim/test_retire_log.py checks the records themselves).
 """
+
+from collections import namedtuple
 
 import pytest
 
 from sim.elf import load_elf
-from sim.engine import STOP_LIMIT, STOP_TOHOST, STOP_TX, make_engine
+from sim.engine import STOP_LIMIT, STOP_RECORDS, STOP_TOHOST, STOP_TX, make_engine
 from tests.soc.programs.build import build, have_toolchain
 
 RAM = 32 << 20
@@ -24,28 +28,44 @@ def programs(tmp_path_factory):
     return {n: load_elf(str(build(n, out, ram_size=RAM))) for n in names}
 
 
-def run_program(engine_name, image, max_cycles=100_000):
+Run = namedtuple("Run", "reason out stats disk records dma stops")
+
+
+def run_program(engine_name, image, max_cycles=100_000, batch=None):
+    """Run ``image`` to tohost; with ``batch``, by run_retire calls of up to that many
+    records, collecting the records, the DMA writes and each call's stop reason."""
     e = make_engine(engine_name, ram_size=RAM)
     e.load(image)
     e.set_tohost(image.tohost)
     e.set_disk(DISK)
-    reason = e.run(max_cycles)
+    records, dma, stops = [], [], []
+    if batch is None:
+        reason = e.run(max_cycles)
+    else:
+        reason = STOP_RECORDS
+        while reason == STOP_RECORDS:
+            b = e.run_retire(batch, max_cycles - e.stats().cycles)
+            assert len(b.records) == batch if b.stop == STOP_RECORDS else len(b.records) < batch
+            records += b.records
+            dma += b.dma
+            stops.append(b.stop)
+            reason = b.stop
     out = e.tx_take()
     disk = e.disk_image()
     stats = e.stats()
     e.close()
-    return reason, out, stats, disk
+    return Run(reason, out, stats, disk, records, dma, stops)
 
 
 def test_hello(cxxrtl_model, programs):
-    reason, out, s, _ = run_program("cxxrtl", programs["hello"])
+    reason, out, s, *_ = run_program("cxxrtl", programs["hello"])
     assert (reason, s.tohost) == (STOP_TOHOST, 1)
     assert out == b"hello, soc\n"
     assert s.traps == 0 and s.instret > 50
 
 
 def test_timer_interrupts_skip_idle_time(cxxrtl_model, programs):
-    reason, _, s, _ = run_program("cxxrtl", programs["mtimer"])
+    reason, _, s, *_ = run_program("cxxrtl", programs["mtimer"])
     assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 2)
     assert s.wfi_skips == 1 and s.skipped_ticks > 0
     # the skipped ticks show up in mtime, not in cycles
@@ -53,7 +73,7 @@ def test_timer_interrupts_skip_idle_time(cxxrtl_model, programs):
 
 
 def test_sstc_timer_is_skipped_to(cxxrtl_model, programs):
-    reason, _, s, _ = run_program("cxxrtl", programs["sstc"])
+    reason, _, s, *_ = run_program("cxxrtl", programs["sstc"])
     assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 1)
     assert s.wfi_skips == 1
 
@@ -68,7 +88,7 @@ def test_no_skipping_when_disabled(cxxrtl_model, programs):
 
 
 def test_virtio_block_device(cxxrtl_model, programs):
-    reason, _, s, disk = run_program("cxxrtl", programs["virtio"])
+    reason, _, s, disk, *_ = run_program("cxxrtl", programs["virtio"])
     assert (reason, s.tohost) == (STOP_TOHOST, 1)
     assert (s.sectors_read, s.sectors_written) == (2, 1)
     changed = [n for n in range(16) if disk[512 * n:512 * n + 512] != DISK[512 * n:512 * n + 512]]
@@ -76,7 +96,7 @@ def test_virtio_block_device(cxxrtl_model, programs):
 
 
 def test_access_faults(cxxrtl_model, programs):
-    reason, _, s, _ = run_program("cxxrtl", programs["fault"])
+    reason, _, s, *_ = run_program("cxxrtl", programs["fault"])
     assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 4)
 
 
@@ -117,12 +137,17 @@ def test_cycle_limit(cxxrtl_model, programs):
 
 @pytest.mark.parametrize("name", ["hello", "mtimer", "sstc", "virtio", "fault"])
 def test_engines_agree(cxxrtl_model, programs, name):
-    fast = run_program("cxxrtl", programs[name])
-    exact = run_program("pysim", programs[name])
-    assert fast[0] == exact[0] == STOP_TOHOST
-    assert fast[1] == exact[1]                 # console output
-    assert fast[2] == exact[2]                 # cycles, instructions, traps, skips, mtime...
-    assert fast[3] == exact[3]                 # disk contents
+    # In run_retire calls of 97 records: a run in pieces, stopped at a record count.
+    fast = run_program("cxxrtl", programs[name], batch=97)
+    exact = run_program("pysim", programs[name], batch=97)
+    assert fast.reason == exact.reason == STOP_TOHOST
+    assert fast.out == exact.out               # console output
+    assert fast.stats == exact.stats           # cycles, instructions, traps, skips, mtime...
+    assert fast.disk == exact.disk             # disk contents
+    assert fast.records == exact.records       # every retire record
+    assert fast.dma == exact.dma               # every DMA write
+    assert fast.stops == exact.stops
+    assert len(fast.records) == fast.stats.instret + fast.stats.traps
 
 
 def test_engines_agree_on_uart_input(cxxrtl_model, programs):
@@ -161,3 +186,46 @@ def test_training_run_reports_bad_input(cxxrtl_model, tmp_path):
     r = subprocess.run([sys.executable, "-m", "sim.cxxrtl.train"], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr == "usage: python -m sim.cxxrtl.train LIB KERNEL DISK CYCLES\n"
+
+
+SLOW_RAM = 1 << 20          # a small RAM: the latency model is built without a profile
+
+
+@pytest.fixture(scope="module")
+def slow_ram_programs(tmp_path_factory):
+    if not have_toolchain():
+        pytest.fail("riscv64-unknown-elf-gcc missing: run `make toolchain`", pytrace=False)
+    out = tmp_path_factory.mktemp("slowram")
+    return {n: load_elf(str(build(n, out, ram_size=SLOW_RAM))) for n in ("hello", "virtio")}
+
+
+def run_with_latency(engine_name, image, latency):
+    e = make_engine(engine_name, ram_size=SLOW_RAM, soc_args={"ram_latency": latency})
+    e.load(image)
+    e.set_tohost(image.tohost)
+    e.set_disk(DISK)
+    reason = e.run(200_000)
+    result = reason, e.tx_take(), e.stats(), e.disk_image()
+    e.close()
+    return result
+
+
+def test_ram_latency_reaches_the_compiled_model(programs):
+    """The RAM latency (soc/ram.py) is part of the model's cache key."""
+    from sim.cxxrtl.build import build_model
+    from soc.soc import SoC
+    assert build_model(SoC(ram_size=SLOW_RAM, ram_latency=3)) != build_model(SoC(ram_size=SLOW_RAM))
+
+
+@pytest.mark.parametrize("name", ["hello", "virtio"])
+def test_ram_latency_slows_the_program_and_engines_agree(slow_ram_programs, name):
+    image = slow_ram_programs[name]
+    fast = run_with_latency("cxxrtl", image, 1)
+    slow = run_with_latency("cxxrtl", image, 3)
+    exact = run_with_latency("pysim", image, 3)
+    assert fast[0] == slow[0] == STOP_TOHOST and fast[2].tohost == slow[2].tohost == 1
+    assert fast[1] == slow[1] and fast[3] == slow[3]            # same output, same disk
+    if name == "hello":                     # (the virtio program polls: timing-dependent)
+        assert slow[2].instret == fast[2].instret
+    assert slow[2].cycles > fast[2].cycles
+    assert slow == exact                                        # cycle for cycle

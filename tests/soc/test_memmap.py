@@ -38,3 +38,16 @@ def test_regions_do_not_overlap_and_are_aligned():
         assert a.end <= b.base
     for r in regions:
         assert r.base % r.size == 0
+
+
+def test_board_regions():
+    board = (memmap.SDCARD, memmap.LEDS, memmap.BOOTROM, memmap.BOOTRAM)
+    regions = sorted(memmap.DEVICE_REGIONS + board + (memmap.ram_region(),), key=lambda r: r.base)
+    for a, b in zip(regions, regions[1:]):
+        assert a.end <= b.base
+    # The ROM's last instruction reaches RAM_BASE with a jal (+-1 MiB), and its scratch
+    # RAM is the last page below RAM.
+    assert memmap.RAM_BASE - memmap.BOOTROM.base <= 1 << 20
+    assert memmap.BOOTRAM.end == memmap.RAM_BASE
+    # Not where QEMU's virt has devices (virtio slots 0..7) or the kernel looks.
+    assert memmap.SDCARD.base >= memmap.VIRTIO0.base + 8 * 0x1000

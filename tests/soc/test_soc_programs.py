@@ -1,9 +1,11 @@
-"""Bare-metal programs on the whole SoC (core + devices) through soc/simtarget.py."""
+"""Bare-metal programs on the whole SoC (core + devices) in Amaranth's simulator, through
+the ELF runner's SoC target (sim/soctarget.py on the pysim engine).  The same programs
+on the compiled model, and the two engines' agreement: tests/sim/test_cxxrtl_programs.py."""
 
 import pytest
 
 from sim.elf import load_elf
-from soc.simtarget import SoCTarget
+from sim.soctarget import SoCTarget
 from tests.soc.programs.build import build, have_toolchain
 
 pytestmark = pytest.mark.skipif(not have_toolchain(), reason="riscv64-unknown-elf-gcc missing")
@@ -20,7 +22,7 @@ def elfs(tmp_path_factory):
 
 
 def run(image, max_cycles=40_000, **kw):
-    target = SoCTarget(ram_size=RAM, **kw)
+    target = SoCTarget(engine="pysim", ram_size=RAM, **kw)
     target.load(image)
     return target, target.run(max_cycles=max_cycles)
 

@@ -1,14 +1,20 @@
-// Block cache: NBUF in-memory copies of disk blocks.
+// The block cache: NBUF buffers, each holding a copy of one disk block.
 //
-// A block is cached in at most one buf, so everyone who works on a block
-// shares one copy and serialises on that buf's sleeplock.  The bufs sit on a
-// circular list ordered by release time: right after the list head is the
-// most recently released buf, right before it the one unused the longest,
-// which is the first candidate for reuse.
+// A block is cached in at most one buffer, so everyone working on a block
+// shares one copy, taking turns through the buffer's sleeplock.  bread()
+// returns a block's buffer locked and filled; its holder reads or changes
+// the data, has it written (bwrite(), or log_write() inside a file system
+// operation) and gives it back with brelse().
 //
-// bread() returns a locked buf with the block's contents; change it, call
-// bwrite() to send it to disk (or log_write() inside a transaction), then
-// brelse().  The log pins bufs it must not lose until it has installed them.
+// Two structures index the buffers, both under the cache's spinlock:
+//   - hash chains, by block number: every buffer that has held a block is
+//     in the chain of that block, so finding a block is one short walk;
+//   - the idle list: the buffers that nobody holds, in the order they
+//     became idle.  An idle buffer keeps its block (the next bread of it is
+//     a hit), and the first one in the list, the least recently used, is
+//     the one to take when another block needs a buffer.
+// Buffers that never held a block are in neither: the cache hands them out
+// in order before it reuses any (so the zero-filled cache needs no setup).
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -19,136 +25,193 @@
 #include "kernel/buf.h"
 #include "kernel/defs.h"
 
+// Hash chains by the block number's low bits (a power of two: our core's
+// division is slow).
+#define NCHAIN 32
+
 static struct {
-  struct spinlock lock;   // guards the list, dev/blockno, refcnt of every buf
-  struct buf pool[NBUF];
-  struct buf lru;         // list head; lru.next is the most recent
-} bcache;
+  struct spinlock lock;
+  struct buf buf[NBUF];
+  int used;                        // buf[0 .. used-1] have held a block
+  struct buf *chain[NCHAIN];
+  struct buf *idle_first;          // least recently released
+  struct buf *idle_last;           // most recently released
+  int waiting;                     // processes waiting for an idle buffer
+} cache = { .lock = SPINLOCK_INIT("bcache") };
 
-static void
-unlink_buf(struct buf *b)
+static struct buf **
+chain_of(uint blockno)
 {
-  b->prev->next = b->next;
-  b->next->prev = b->prev;
+  return &cache.chain[blockno & (NCHAIN - 1)];
 }
 
-static void
-push_recent(struct buf *b)
-{
-  b->next = bcache.lru.next;
-  b->prev = &bcache.lru;
-  bcache.lru.next->prev = b;
-  bcache.lru.next = b;
-}
-
-void
-binit(void)
-{
-  initlock(&bcache.lock, "bcache");
-  bcache.lru.next = bcache.lru.prev = &bcache.lru;
-  for(int i = 0; i < NBUF; i++){
-    struct buf *b = &bcache.pool[i];
-    initsleeplock(&b->lock, "buffer");
-    b->refcnt = 0;
-    b->valid = 0;
-    push_recent(b);
-  }
-}
-
-// The buf that caches (dev, blockno): an existing one, or the least
-// recently used idle one, relabelled.  Returned locked.  If every buf is in
-// use, wait for a brelse().
 static struct buf *
-claim(uint dev, uint blockno)
+cached(uint dev, uint blockno)
 {
-  struct buf *b;
+  for (struct buf *b = *chain_of(blockno); b; b = b->hash_next)
+    if (b->blockno == blockno && b->dev == dev)
+      return b;
+  return 0;
+}
 
-  acquire(&bcache.lock);
-  for(;;){
-    for(b = bcache.lru.next; b != &bcache.lru; b = b->next){
-      if(b->dev == dev && b->blockno == blockno && (b->refcnt > 0 || b->valid)){
-        b->refcnt++;
-        goto found;
-      }
-    }
-    for(b = bcache.lru.prev; b != &bcache.lru; b = b->prev){
-      if(b->refcnt == 0){
-        b->dev = dev;
-        b->blockno = blockno;
-        b->valid = 0;
-        b->refcnt = 1;
-        goto found;
-      }
-    }
-    // Every buf is held by someone; they all get released eventually.
-    sleep(&bcache, &bcache.lock);
+static void
+unchain(struct buf *b)
+{
+  struct buf **link = chain_of(b->blockno);
+  while (*link != b)
+    link = &(*link)->hash_next;
+  *link = b->hash_next;
+}
+
+static void
+idle_append(struct buf *b)
+{
+  b->idle_next = 0;
+  b->idle_prev = cache.idle_last;
+  if (cache.idle_last)
+    cache.idle_last->idle_next = b;
+  else
+    cache.idle_first = b;
+  cache.idle_last = b;
+}
+
+static void
+idle_remove(struct buf *b)
+{
+  if (b->idle_prev)
+    b->idle_prev->idle_next = b->idle_next;
+  else
+    cache.idle_first = b->idle_next;
+  if (b->idle_next)
+    b->idle_next->idle_prev = b->idle_prev;
+  else
+    cache.idle_last = b->idle_prev;
+}
+
+// A buffer for another block: one that never held a block, else the least
+// recently used idle one, taken out of both structures.  0 if every buffer
+// is held.
+static struct buf *
+take_for_reuse(void)
+{
+  if (cache.used < NBUF)
+    return &cache.buf[cache.used++];
+  struct buf *b = cache.idle_first;
+  if (b) {
+    idle_remove(b);
+    unchain(b);
   }
-
-found:
-  release(&bcache.lock);
-  acquiresleep(&b->lock);
   return b;
 }
 
+// The buffer of block (dev, blockno) with one more reference, locked.  If
+// the block is not cached, a buffer is relabelled for it with valid = 0.
+static struct buf *
+get(uint dev, uint blockno)
+{
+  struct buf *b;
+  acquire(&cache.lock);
+  for (;;) {
+    b = cached(dev, blockno);
+    if (b) {
+      if (b->refs++ == 0)
+        idle_remove(b);
+      break;
+    }
+    b = take_for_reuse();
+    if (b) {
+      b->dev = dev;
+      b->blockno = blockno;
+      b->refs = 1;
+      b->valid = 0;      // no holder: nobody else looks at it now
+      b->hash_next = *chain_of(blockno);
+      *chain_of(blockno) = b;
+      break;
+    }
+    // Every buffer is held; each holder lets go eventually.
+    cache.waiting++;
+    sleep(&cache, &cache.lock);
+    cache.waiting--;
+  }
+  release(&cache.lock);
+  sleeplock_acquire(&b->lock);
+  return b;
+}
+
+// The block's buffer, locked, with the block's contents.
 struct buf *
 bread(uint dev, uint blockno)
 {
-  struct buf *b = claim(dev, blockno);
-  if(!b->valid){
+  struct buf *b = get(dev, blockno);
+  if (!b->valid) {
     virtio_disk_rw(b, 0);
     b->valid = 1;
   }
   return b;
 }
 
+// The buffer for a block whose old contents do not matter: filled with the
+// BSIZE bytes at src, or with zeros if src is 0, without reading the disk.
+// Locked, like bread's.
+struct buf *
+bfill(uint dev, uint blockno, const void *src)
+{
+  struct buf *b = get(dev, blockno);
+  if (src)
+    memmove(b->data, src, BSIZE);
+  else
+    memset(b->data, 0, BSIZE);
+  b->valid = 1;
+  return b;
+}
+
+// Write a held buffer's data to its block now.
 void
 bwrite(struct buf *b)
 {
-  if(!holdingsleep(&b->lock))
-    panic("bwrite: caller does not hold the buffer");
+  if (!sleeplock_held(&b->lock))
+    panic("bwrite: buffer not held");
   virtio_disk_rw(b, 1);
 }
 
-// Give back one reference to b (panicking with `underflow` if it had none).
-// The last reference out moves b to the most recently used end of the list
-// and wakes anyone in claim() waiting for a free buffer.
+// One reference fewer; a buffer nobody refers to any more becomes the
+// most recently used idle one.
 static void
-drop_ref(struct buf *b, char *underflow)
+unref(struct buf *b)
 {
-  acquire(&bcache.lock);
-  if(b->refcnt == 0)
-    panic(underflow);
-  b->refcnt--;
-  if(b->refcnt == 0){
-    unlink_buf(b);
-    push_recent(b);
-    wakeup(&bcache);
+  acquire(&cache.lock);
+  if (b->refs == 0)
+    panic("bio: buffer released more often than taken");
+  if (--b->refs == 0) {
+    idle_append(b);
+    if (cache.waiting)
+      wakeup(&cache);
   }
-  release(&bcache.lock);
+  release(&cache.lock);
 }
 
-// Done with b: unlock it; when nobody holds it any more it becomes the most
-// recently used entry.
+// Give back a buffer from bread or bfill.
 void
 brelse(struct buf *b)
 {
-  if(!holdingsleep(&b->lock))
-    panic("brelse: caller does not hold the buffer");
-  releasesleep(&b->lock);
-  drop_ref(b, "brelse: buffer released twice");
+  if (!sleeplock_held(&b->lock))
+    panic("brelse: buffer not held");
+  sleeplock_release(&b->lock);
+  unref(b);
 }
 
-// An extra reference keeps b (and its data) in the cache until bunpin().
+// The log holds a reference of its own to every buffer it has changed,
+// so that the buffer stays cached until the log has written it home.
 void
-bpin(struct buf *b)
+bhold(struct buf *b)
 {
-  acquire(&bcache.lock);
-  b->refcnt++;
-  release(&bcache.lock);
+  acquire(&cache.lock);
+  b->refs++;
+  release(&cache.lock);
 }
 
 void
-bunpin(struct buf *b)
+bunhold(struct buf *b)
 {
-  drop_ref(b, "bunpin: buffer not pinned");
+  unref(b);
 }

@@ -1,4 +1,4 @@
-// One cached disk block.
+// A disk block cached in memory (bio.c).
 #ifndef XV6_BUF_H
 #define XV6_BUF_H
 
@@ -6,14 +6,18 @@
 #include "kernel/sleeplock.h"
 
 struct buf {
-  int valid;              // data has been read from disk
-  int disk;               // the disk driver owns it until it clears this
-  uint dev;
-  uint blockno;
+  // Under the cache's spinlock:
+  uint dev;                  // the block this buffer holds, once it is
+  uint blockno;              //   in a hash chain
+  uint refs;                 // holders, and the log's holds (bhold)
+  struct buf *hash_next;     // the next buffer in its hash chain
+  struct buf *idle_prev;     // neighbours in the idle list, while refs == 0
+  struct buf *idle_next;
+
+  // The holder's, under lock:
   struct sleeplock lock;
-  uint refcnt;
-  struct buf *prev;       // LRU list
-  struct buf *next;
+  int valid;                 // data holds the block's contents
+  int disk;                  // the disk driver owns data until it clears this
   uchar data[BSIZE];
 };
 

@@ -11,8 +11,6 @@
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/spinlock.h"
-#include "kernel/sleeplock.h"
-#include "kernel/fs.h"
 #include "kernel/file.h"
 #include "kernel/memlayout.h"
 #include "kernel/riscv.h"
@@ -39,16 +37,16 @@ static struct {
 static void
 echo_erase(void)
 {
-  uartputc_sync('\b');
-  uartputc_sync(' ');
-  uartputc_sync('\b');
+  uart_put_now('\b');
+  uart_put_now(' ');
+  uart_put_now('\b');
 }
 
 // Print a character from kernel code (printf, echo).
 void
 consputc(int c)
 {
-  uartputc_sync(c);
+  uart_put_now(c);
 }
 
 static int
@@ -60,10 +58,9 @@ consolewrite(int user_src, uint64 src, int n)
     int len = n - done;
     if (len > (int)sizeof(chunk))
       len = (int)sizeof(chunk);
-    if (either_copyin(chunk, user_src, src + done, len) < 0)
+    if (copyfrom(chunk, user_src, src + done, len) < 0)
       return done > 0 ? done : -1;   // a bad buffer: error unless partly sent
-    for (int i = 0; i < len; i++)
-      uartputc(chunk[i]);
+    uart_write(chunk, len);
     done += len;
   }
   return done;
@@ -101,7 +98,7 @@ consoleread(int user_dst, uint64 dst, int n)
   }
 
   int result = take;
-  if (take > 0 && either_copyout(user_dst, dst, chunk, take) < 0)
+  if (take > 0 && copyto(user_dst, dst, chunk, take) < 0)
     result = -1;                 // bad buffer: leave the input queued
   else
     cin.rd += take + eof;        // a lone ^D is consumed by its 0 return
@@ -130,7 +127,7 @@ keep_typed(int c)
   if (cin.edit - cin.rd >= INBUF)
     return;                      // no room: the character is dropped
   if (c != CTRL('D'))
-    uartputc_sync(c);            // echo
+    uart_put_now(c);            // echo
   cin.buf[cin.edit % INBUF] = c;
   cin.edit++;
   if (c == '\n' || c == CTRL('D') || cin.edit - cin.rd == INBUF) {
@@ -145,7 +142,7 @@ consoleintr(int c)
 {
   acquire(&cin.lock);
   if (c == CTRL('P'))
-    procdump();
+    print_processes();
   else if (c == CTRL('U'))
     rubout(1);
   else if (c == KEY_BS || c == KEY_DEL)
@@ -159,7 +156,7 @@ void
 consoleinit(void)
 {
   initlock(&cin.lock, "console");
-  uartinit();
+  uart_init();
   devsw[CONSOLE].read = consoleread;
   devsw[CONSOLE].write = consolewrite;
 }

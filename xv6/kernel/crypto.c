@@ -34,13 +34,7 @@ static struct {
   struct crypto_request ring[CRYPTO_QUEUE_LEN];
   int head;       // oldest request
   int count;      // requests waiting
-} queue;
-
-void
-cryptoinit(void)
-{
-  initlock(&queue.lock, "cryptoq");
-}
+} queue = { .lock = SPINLOCK_INIT("crypto queue") };
 
 // Is the crypto server alive (and not exiting)?
 static int
@@ -58,11 +52,9 @@ server_alive(void)
 // included) for the server.  0, or -1 for a bad range, a full queue, or no
 // server.
 uint64
-sys_crypto_op(void)
+sys_crypto_op(struct sysarg *arg)
 {
-  uint64 va, size;
-  argaddr(0, &va);
-  argaddr(1, &size);
+  uint64 va = arg[0].val, size = arg[1].val;
 
   struct proc *me = myproc();
   if (size < sizeof(struct crypto_op) || va >= me->sz || size > me->sz - va)
@@ -141,11 +133,9 @@ map_request(struct proc *me, struct crypto_request *r)
 // Requests whose client has gone are dropped.  -1 if the caller is not the
 // server, was killed, or passed bad pointers.
 uint64
-sys_take_shared_memory_request(void)
+sys_take_shared_memory_request(struct sysarg *arg)
 {
-  uint64 uaddr, usize;
-  argaddr(0, &uaddr);
-  argaddr(1, &usize);
+  uint64 uaddr = arg[0].val, usize = arg[1].val;
 
   struct proc *me = myproc();
   if (me->pid != CRYPTO_SERVER_PID)
@@ -167,10 +157,5 @@ sys_take_shared_memory_request(void)
   }
 }
 
-// remove_shared_memory_request(addr, size): unmap a request's pages from
-// the caller.  0 or -1.  Same arguments and meaning as unmap_shared_pages.
-uint64
-sys_remove_shared_memory_request(void)
-{
-  return sys_unmap_shared_pages();
-}
+// remove_shared_memory_request(addr, size) is unmap_shared_pages (shmem.c):
+// the system call table sends both to the same handler.

@@ -15,6 +15,7 @@ struct spinlock;
 struct sleeplock;
 struct stat;
 struct superblock;
+struct trapframe;
 
 // ---- Boot and devices -------------------------------------------------
 // console.c: the console device on top of the UART, with line editing.
@@ -23,16 +24,14 @@ void            consoleintr(int c);       // a character arrived
 void            consputc(int c);          // print one character (kernel)
 
 // uart.c: 16550 driver.
-void            uartinit(void);
-void            uartintr(void);
-void            uartputc(int c);          // queue a byte, sleeping if full
-void            uartputc_sync(int c);     // spin until sent (printf, echo)
-int             uartgetc(void);           // -1 if none waiting
+void            uart_init(void);
+void            uart_interrupt(void);
+void            uart_write(const char *s, int n);  // queue, sleeping if full
+void            uart_put_now(int c);      // spin until sent (printf, echo)
 
 // printf.c
 int             printf(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void            panic(char *s) __attribute__((noreturn));
-void            printfinit(void);
 
 // plic.c
 void            plicinit(void);
@@ -71,31 +70,29 @@ void            uvmclear(pagetable_t pt, uint64 va);
 int             copyout(pagetable_t pt, uint64 dstva, char *src, uint64 len);
 int             copyin(pagetable_t pt, char *dst, uint64 srcva, uint64 len);
 int             copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max);
+int             copyto(int to_user, uint64 dst, const void *src, uint64 len);
+int             copyfrom(void *dst, int from_user, uint64 src, uint64 len);
 
 // ---- Processes ----------------------------------------------------------
-// proc.c
-void            procinit(void);
-void            userinit(void);
+// proc.c: the process table, fork/exit/wait/kill.
+void            map_kernel_stacks(pagetable_t kpt);
+void            start_first_processes(void);   // /init and /crypto_srv
 struct proc*    myproc(void);
 int             fork(void);
 void            exit(int status) __attribute__((noreturn));
-int             wait(uint64 addr);
+int             wait(uint64 status_addr);
 int             kill(int pid);
-struct proc*    proc_lock_pid(int pid);   // live process, locked; or 0
-int             killed(struct proc *p);
-void            setkilled(struct proc *p);
-int             growproc(int n);
-void            proc_mapstacks(pagetable_t kpt);
-pagetable_t     proc_pagetable(struct proc *p);
-void            proc_freepagetable(pagetable_t pt, uint64 sz);
+void            mark_killed(struct proc *p);
+struct proc*    lock_process(int pid);         // any state but FREE, locked; or 0
+pagetable_t     user_pagetable_new(struct proc *p);
+void            user_pagetable_free(pagetable_t pt, uint64 sz);
+void            print_processes(void);
+
+// sched.c: the scheduler, leaving the CPU, sleep and wakeup.
 void            scheduler(void) __attribute__((noreturn));
-void            sched(void);
 void            yield(void);
 void            sleep(void *chan, struct spinlock *lk);
 void            wakeup(void *chan);
-int             either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
-int             either_copyin(void *dst, int user_src, uint64 src, uint64 len);
-void            procdump(void);
 
 // swtch.S
 void            swtch(struct context *old, struct context *new);
@@ -104,101 +101,110 @@ void            swtch(struct context *old, struct context *new);
 int             exec(char *path, char **argv);
 
 // ---- Traps and system calls ---------------------------------------------
-// trap.c
-extern uint     ticks;
-extern struct spinlock tickslock;
-void            trapinit(void);
+// trap.c: traps, and the clock.
 void            trapinithart(void);
+uint            ticks_now(void);
+int             sleep_ticks(uint n);
 void            usertrapret(void);
+void            trapframe_init(struct trapframe *tf, uint64 kstack_top);
 
-// syscall.c: fetching system call arguments.
-void            argint(int n, int *ip);
-void            argaddr(int n, uint64 *ip);
-int             argstr(int n, char *buf, int max);
-int             fetchaddr(uint64 addr, uint64 *ip);
-int             fetchstr(uint64 addr, char *buf, int max);
+// syscall.c: the system call table; its handlers get their arguments
+// checked and converted by kind.
+struct sysarg {
+  uint64 val;          // the register as passed (addresses, sizes)
+  int num;             // ... as an int (ints, counts, descriptors)
+  struct file *file;   // a descriptor: its open file
+  char *path;          // a path: copied into the kernel
+};
 void            syscall(void);
+int             fetchaddr(uint64 addr, uint64 *word);
+int             fetchstr(uint64 addr, char *buf, int max);
 
 // ---- Locks --------------------------------------------------------------
 // spinlock.c
-void            initlock(struct spinlock *lk, char *name);
+void            initlock(struct spinlock *lk, const char *name);
 void            acquire(struct spinlock *lk);
 void            release(struct spinlock *lk);
 int             holding(struct spinlock *lk);
-void            push_off(void);
-void            pop_off(void);
+void            intr_push(void);          // interrupts off, nestable
+void            intr_pop(void);           // undo one intr_push()
 
-// sleeplock.c
-void            initsleeplock(struct sleeplock *lk, char *name);
-void            acquiresleep(struct sleeplock *lk);
-void            releasesleep(struct sleeplock *lk);
-int             holdingsleep(struct sleeplock *lk);
+// sleeplock.c (a zero-filled sleeplock is free)
+void            sleeplock_acquire(struct sleeplock *lk);
+void            sleeplock_release(struct sleeplock *lk);
+int             sleeplock_held(struct sleeplock *lk);
 
 // ---- Storage ------------------------------------------------------------
 // bio.c: the block cache.
-void            binit(void);
 struct buf*     bread(uint dev, uint blockno);
-void            brelse(struct buf *b);
+struct buf*     bfill(uint dev, uint blockno, const void *src);  // 0: zeros
 void            bwrite(struct buf *b);
-void            bpin(struct buf *b);
-void            bunpin(struct buf *b);
+void            brelse(struct buf *b);
+void            bhold(struct buf *b);
+void            bunhold(struct buf *b);
 
 // log.c: write-ahead log.
-void            initlog(int dev, struct superblock *sb);
+void            log_init(uint dev, struct superblock *sb);
 void            log_write(struct buf *b);
-void            begin_op(void);
-void            end_op(void);
+void            log_begin(void);         // a file system operation starts
+void            log_end(void);           // ... and ends
 
-// fs.c: inodes, directories and path names.
-void            fsinit(int dev);
-int             dirlink(struct inode *dp, char *name, uint inum);
-struct inode*   dirlookup(struct inode *dp, char *name, uint *poff);
-struct inode*   ialloc(uint dev, short type);
-struct inode*   idup(struct inode *ip);
-void            iinit(void);
-void            ilock(struct inode *ip);
-void            iput(struct inode *ip);
-void            iunlock(struct inode *ip);
-void            iunlockput(struct inode *ip);
-void            iupdate(struct inode *ip);
-int             namecmp(const char *s, const char *t);
-struct inode*   namei(char *path);
-struct inode*   nameiparent(char *path, char *name);
-int             readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint n);
-void            stati(struct inode *ip, struct stat *st);
-int             writei(struct inode *ip, int user_src, uint64 src, uint off, uint n);
-void            itrunc(struct inode *ip);
+// fs.c: mounting, and the free-block bitmap.
+extern struct superblock superblock;
+void            fs_mount(uint dev);        // in process context: reads the disk
+uint            block_alloc(uint dev);     // zero-filled; 0 if the disk is full
+void            block_free(uint dev, uint bno);
 
-// file.c: open files.
-struct file*    filealloc(void);
-void            fileclose(struct file *f);
-struct file*    filedup(struct file *f);
-void            fileinit(void);
-int             fileread(struct file *f, uint64 addr, int n);
-int             filestat(struct file *f, uint64 addr);
-int             filewrite(struct file *f, uint64 addr, int n);
+// inode.c: inodes in memory, and their data.
+struct inode*   inode_get(uint dev, uint inum);
+struct inode*   inode_dup(struct inode *ip);
+void            inode_put(struct inode *ip);
+void            inode_lock(struct inode *ip);
+void            inode_unlock(struct inode *ip);
+void            inode_unlock_put(struct inode *ip);
+struct inode*   inode_alloc(uint dev, short type);
+void            inode_update(struct inode *ip);
+void            inode_truncate(struct inode *ip);
+void            inode_stat(struct inode *ip, struct stat *st);
+uint            inode_block(struct inode *ip, uint idx);
+int             inode_read(struct inode *ip, int user_dst, uint64 dst, uint off, uint n);
+int             inode_write(struct inode *ip, int user_src, uint64 src, uint off, uint n);
+
+// dir.c: directories and path names.
+int             same_name(const char *a, const char *b);
+struct inode*   dir_lookup(struct inode *dp, char *name, uint *off);
+int             dir_link(struct inode *dp, char *name, uint inum);
+int             dir_has_entries(struct inode *dp);
+struct inode*   lookup_path(char *path);
+struct inode*   lookup_parent(char *path, char *name);
+
+// file.c: open files and descriptor tables.
+struct file*    file_dup(struct file *f);
+void            file_close(struct file *f);
+int             file_read(struct file *f, uint64 dst, int n);
+int             file_write(struct file *f, uint64 src, int n);
+int             file_stat(struct file *f, uint64 dst);
+void            file_open_inode(struct file *f, struct inode *ip, int readable, int writable);
+int             fd_new(struct file **fp);       // new open file + descriptor
+int             fd_install(struct file *f);     // in the calling process
+struct file*    fd_lookup(int fd);
+void            fd_close(int fd);
+void            fd_table_copy(struct proc *from, struct proc *to);
+void            fd_table_close(struct proc *p);
 
 // pipe.c
-int             pipealloc(struct file **f0, struct file **f1);
-void            pipeclose(struct pipe *pi, int writable);
-int             piperead(struct pipe *pi, uint64 addr, int n);
-int             pipewrite(struct pipe *pi, uint64 addr, int n);
+int             pipe_open(struct file *rd, struct file *wr);
 
 // ---- Shared memory and the crypto service (assignment 3) -----------------
 // shmem.c
 uint64          map_shared_pages(struct proc *src_proc, struct proc *dst_proc,
                                  uint64 src_va, uint64 size);
 uint64          unmap_shared_pages(struct proc *p, uint64 addr, uint64 size);
-
-// crypto.c
-void            cryptoinit(void);
-
-// shmem.c: the process pid if alive (not USED or ZOMBIE), locked; or 0.
+// the process pid if alive (neither NEW nor ZOMBIE), locked; or 0.
 struct proc*    proc_lock_live(int pid);
 int             proc_is_live(struct proc *p);
 uint64          unmap_own_shared(uint64 addr, uint64 size);
 int             shm_overlaps(struct proc *p, uint64 lo, uint64 hi);
-uint64          sys_unmap_shared_pages(void);
 
 // ---- Library --------------------------------------------------------------
 // string.c

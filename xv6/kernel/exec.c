@@ -17,8 +17,7 @@
 #include "kernel/proc.h"
 #include "kernel/defs.h"
 #include "kernel/sleeplock.h"
-#include "kernel/fs.h"
-#include "kernel/file.h"
+#include "kernel/inode.h"
 
 // The parts of the ELF64 format we read.
 #define ELF_MAGIC     0x464C457FU   // "\x7fELF" as a little-endian word
@@ -94,7 +93,7 @@ load_bytes(pagetable_t pt, uint64 va, struct inode *ip, uint64 off, uint64 len)
     uint64 in_page = PGSIZE - ((va + done) % PGSIZE);
     uint64 n = len - done < in_page ? len - done : in_page;
     pa += (va + done) % PGSIZE;
-    if (readi(ip, 0, pa, off + done, n) != n)
+    if (inode_read(ip, 0, pa, off + done, n) != n)
       return -1;
     done += n;
   }
@@ -110,7 +109,7 @@ load_segments(pagetable_t pt, struct inode *ip, struct elf_file_header *eh,
   for (int i = 0; i < eh->phnum; i++) {
     struct elf_segment seg;
     uint64 at = eh->phoff + (uint64)i * sizeof(seg);
-    if (readi(ip, 0, (uint64)&seg, at, sizeof(seg)) != sizeof(seg))
+    if (inode_read(ip, 0, (uint64)&seg, at, sizeof(seg)) != sizeof(seg))
       return -1;
     if (seg.type != SEG_LOAD)
       continue;
@@ -176,15 +175,15 @@ exec(char *path, char **argv)
   uint64 sz = 0;
   struct inode *ip;
 
-  begin_op();
-  if ((ip = namei(path)) == 0) {
-    end_op();
+  log_begin();
+  if ((ip = lookup_path(path)) == 0) {
+    log_end();
     return -1;
   }
-  ilock(ip);
+  inode_lock(ip);
 
   // Header checks.
-  if (readi(ip, 0, (uint64)&eh, 0, sizeof(eh)) != sizeof(eh))
+  if (inode_read(ip, 0, (uint64)&eh, 0, sizeof(eh)) != sizeof(eh))
     goto bad;
   if (eh.magic != ELF_MAGIC || eh.class != ELF_CLASS64 ||
       eh.data != ELF_DATA_LE || eh.machine != ELF_MACHINE_RISCV)
@@ -194,12 +193,12 @@ exec(char *path, char **argv)
   if (!within(eh.phoff, (uint64)eh.phnum * sizeof(struct elf_segment), ip->size))
     goto bad;
 
-  if ((pt = proc_pagetable(p)) == 0)
+  if ((pt = user_pagetable_new(p)) == 0)
     goto bad;
   if (load_segments(pt, ip, &eh, &sz) < 0)
     goto bad;
-  iunlockput(ip);
-  end_op();
+  inode_unlock_put(ip);
+  log_end();
   ip = 0;
 
   // Guard page, then the stack, above the last segment.
@@ -235,18 +234,18 @@ exec(char *path, char **argv)
   p->sz = sz;
   memset(p->shm, 0, sizeof(p->shm));
   release(&p->lock);
-  p->trapframe->epc = eh.entry;
-  p->trapframe->sp = sp;
-  p->trapframe->a1 = sp;     // argv
-  proc_freepagetable(old_pt, old_sz);
+  p->tf->user.pc = eh.entry;
+  p->tf->user.sp = sp;
+  p->tf->user.a1 = sp;     // argv
+  user_pagetable_free(old_pt, old_sz);
   return argc;               // lands in a0
 
 bad:
   if (pt)
-    proc_freepagetable(pt, sz);
+    user_pagetable_free(pt, sz);
   if (ip) {
-    iunlockput(ip);
-    end_op();
+    inode_unlock_put(ip);
+    log_end();
   }
   return -1;
 }
@@ -288,18 +287,12 @@ fetch_argv(uint64 uargv, char **args)
 
 // exec(path, argv): argv is a user array of string pointers ending in 0.
 uint64
-sys_exec(void)
+sys_exec(struct sysarg *arg)
 {
-  char path[MAXPATH];
   char *args[MAXARG + 1];
-  uint64 uargv;
-
-  argaddr(1, &uargv);
-  if (argstr(0, path, MAXPATH) < 0)
-    return -1;
   int ret = -1;
-  if (fetch_argv(uargv, args) == 0)
-    ret = exec(path, args);
+  if (fetch_argv(arg[1].val, args) == 0)
+    ret = exec(arg[0].path, args);
   free_argv(args);
   return ret;
 }

@@ -1,20 +1,27 @@
-// Write-ahead log, so that a crash never leaves a half-done file system
-// operation on disk.
+// The write-ahead log: a file system operation changes the disk entirely
+// or, after a crash, not at all.
 //
-// A system call brackets its disk updates with begin_op() / end_op() and
-// records each modified buf with log_write() instead of bwrite().  The blocks
-// stay pinned in the cache.  Several calls may run at once; their changes
-// all go into the same transaction, which is committed when the last of them
-// calls end_op():
-//   1. copy every recorded block into the log area on disk,
-//   2. write the log header with the block count (the commit point),
-//   3. copy the blocks to their home locations ("install"),
-//   4. write the header again with count 0.
-// After a crash, initlog() finds a non-zero count and repeats step 3-4.
+// An operation (a system call, mostly) runs between log_begin() and
+// log_end(), and instead of writing the blocks it changes it hands them to
+// log_write(), which notes the block and holds its buffer in the cache.
+// Operations that run at the same time share one transaction; the last one
+// to end commits it:
+//   1. copy each changed block from the cache into the log area,
+//   2. write the log header with the number of blocks: the commit point,
+//   3. write each changed block from the cache to its home and let go of
+//      the cache buffer,
+//   4. write the header again with 0 blocks: the log is empty.
+// A crash before 2 loses the transaction, a crash after 2 is repaired at
+// the next boot by log_init(), which finds a non-zero count and copies the
+// logged blocks home (steps 3 and 4, from the log area this time: the cache
+// is empty after a reboot).
 //
-// On disk: block sb.logstart is the header (a count and then the home block
-// numbers, as 32-bit words); the logged copies follow in blocks
-// logstart+1 ... logstart+count.
+// Space: an operation may change at most MAXOPBLOCKS blocks, and
+// log_begin() admits an operation only while the log could take that many
+// more for every operation in the transaction.
+//
+// On disk, sb.nlog blocks from sb.logstart: the header block (the count,
+// then the home block numbers, 32-bit words), then the copies in order.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -25,168 +32,165 @@
 #include "kernel/buf.h"
 #include "kernel/defs.h"
 
-// At most LOGSIZE-1 blocks per transaction: one log block is the header.
-#define LOG_CAPACITY (LOGSIZE - 1)
+#define LOG_CAPACITY (LOGSIZE - 1)   // one block of the log is the header
 
+// The header block's layout.
 struct log_header {
   int count;
   uint home[LOG_CAPACITY];
 };
 
-_Static_assert(sizeof(struct log_header) <= BSIZE, "log header must fit a block");
+_Static_assert(sizeof(struct log_header) <= BSIZE, "the log header fits a block");
 
 static struct {
   struct spinlock lock;
-  int dev;
-  int first;          // block number of the header
-  int capacity;       // data blocks the on-disk log can hold
-  int active;         // operations between begin_op and end_op
-  int committing;     // a commit is running; new operations wait
-  struct log_header hdr;   // the transaction being built
-} wal;
+  uint dev;
+  uint header;           // block number of the header; the copies follow
+  int capacity;          // blocks one transaction may hold
+  int ops;               // operations between log_begin() and log_end()
+  int committing;        // a commit is in progress: no operation may begin
+  int waiting;           // processes waiting in log_begin()
+  struct log_header tx;  // the open transaction's blocks
+} log = { .lock = SPINLOCK_INIT("log") };
 
+// Write the header with `count` blocks of the open transaction.
 static void
-header_store(void)
+write_header(int count)
 {
-  struct buf *b = bread(wal.dev, wal.first);
-  memmove(b->data, &wal.hdr, sizeof(wal.hdr));
+  struct buf *b = bfill(log.dev, log.header, 0);
+  struct log_header *h = (struct log_header *)b->data;
+  h->count = count;
+  memmove(h->home, log.tx.home, count * sizeof(h->home[0]));
   bwrite(b);
   brelse(b);
 }
 
-static void
-header_load(void)
-{
-  struct buf *b = bread(wal.dev, wal.first);
-  memmove(&wal.hdr, b->data, sizeof(wal.hdr));
-  brelse(b);
-}
-
-// Copy the logged blocks to their home locations.  During normal commits the
-// home bufs were pinned by log_write(); at recovery they were not.
-static void
-install(int recovering)
-{
-  for(int i = 0; i < wal.hdr.count; i++){
-    struct buf *copy = bread(wal.dev, wal.first + 1 + i);
-    struct buf *home = bread(wal.dev, wal.hdr.home[i]);
-    memmove(home->data, copy->data, BSIZE);
-    bwrite(home);
-    if(!recovering)
-      bunpin(home);
-    brelse(copy);
-    brelse(home);
-  }
-}
-
-void
-initlog(int dev, struct superblock *sb)
-{
-  initlock(&wal.lock, "log");
-  wal.dev = dev;
-  wal.first = sb->logstart;
-  wal.capacity = sb->nlog - 1;
-  if(wal.capacity > LOG_CAPACITY)
-    wal.capacity = LOG_CAPACITY;
-  if(wal.capacity < MAXOPBLOCKS)
-    panic("initlog: the file system's log is smaller than one operation");
-
-  // Finish a transaction that committed before a crash.
-  header_load();
-  if(wal.hdr.count < 0 || wal.hdr.count > wal.capacity)
-    panic("initlog: corrupt log header on disk");
-  if(wal.hdr.count > 0){
-    install(1);
-    wal.hdr.count = 0;
-    header_store();
-  }
-}
-
-// Would one more operation still fit if every active one, and the new
-// one, wrote its full MAXOPBLOCKS?
-static int
-room_for_another(void)
-{
-  return wal.hdr.count + (wal.active + 1) * MAXOPBLOCKS <= wal.capacity;
-}
-
-void
-begin_op(void)
-{
-  acquire(&wal.lock);
-  while(wal.committing || !room_for_another())
-    sleep(&wal, &wal.lock);
-  wal.active++;
-  release(&wal.lock);
-}
-
+// Steps 1-4 above.  No operation is running, so nobody changes the held
+// buffers meanwhile.
 static void
 commit(void)
 {
-  if(wal.hdr.count == 0)
-    return;
-  // 1. the cached (newest) contents of each block into the log area
-  for(int i = 0; i < wal.hdr.count; i++){
-    struct buf *src = bread(wal.dev, wal.hdr.home[i]);
-    struct buf *dst = bread(wal.dev, wal.first + 1 + i);
-    memmove(dst->data, src->data, BSIZE);
-    bwrite(dst);
-    brelse(src);
-    brelse(dst);
+  int n = log.tx.count;
+  for (int i = 0; i < n; i++) {
+    struct buf *home = bread(log.dev, log.tx.home[i]);    // cached: held
+    struct buf *copy = bfill(log.dev, log.header + 1 + i, home->data);
+    bwrite(copy);
+    brelse(copy);
+    brelse(home);
   }
-  header_store();     // 2. commit point
-  install(0);         // 3.
-  wal.hdr.count = 0;
-  header_store();     // 4. the log is empty again
+  write_header(n);
+  for (int i = 0; i < n; i++) {
+    struct buf *home = bread(log.dev, log.tx.home[i]);
+    bwrite(home);
+    bunhold(home);
+    brelse(home);
+  }
+  log.tx.count = 0;
+  write_header(0);
+}
+
+// Finish a transaction that committed before a crash: copy its blocks from
+// the log area home.
+static void
+recover(struct log_header *h)
+{
+  for (int i = 0; i < h->count; i++) {
+    struct buf *copy = bread(log.dev, log.header + 1 + i);
+    struct buf *home = bfill(log.dev, h->home[i], copy->data);
+    bwrite(home);
+    brelse(home);
+    brelse(copy);
+  }
+  write_header(0);
+}
+
+// Called once, when the file system is mounted, in process context.
+void
+log_init(uint dev, struct superblock *sb)
+{
+  log.dev = dev;
+  log.header = sb->logstart;
+  log.capacity = sb->nlog - 1;
+  if (log.capacity > LOG_CAPACITY)
+    log.capacity = LOG_CAPACITY;
+  if (log.capacity < MAXOPBLOCKS)
+    panic("log_init: the file system's log is smaller than one operation");
+
+  struct log_header h;
+  struct buf *b = bread(dev, log.header);
+  memmove(&h, b->data, sizeof(h));
+  brelse(b);
+  if (h.count < 0 || h.count > log.capacity)
+    panic("log_init: corrupt log header");
+  if (h.count > 0)
+    recover(&h);
+}
+
+// Would the log still have room if every operation in the transaction, and
+// one more, wrote MAXOPBLOCKS blocks?
+static int
+room_for_one_more(void)
+{
+  return log.tx.count + (log.ops + 1) * MAXOPBLOCKS <= log.capacity;
 }
 
 void
-end_op(void)
+log_begin(void)
 {
-  int mine = 0;
-
-  acquire(&wal.lock);
-  if(wal.active <= 0 || wal.committing)
-    panic("end_op: no operation in progress");
-  wal.active--;
-  if(wal.active == 0){
-    // Last one out commits, without the spinlock since commit sleeps on
-    // disk I/O; `committing` keeps newcomers out meanwhile.
-    wal.committing = 1;
-    mine = 1;
-  } else {
-    // Our unused reservation may let a waiting begin_op() in.
-    wakeup(&wal);
+  acquire(&log.lock);
+  while (log.committing || !room_for_one_more()) {
+    log.waiting++;
+    sleep(&log, &log.lock);
+    log.waiting--;
   }
-  release(&wal.lock);
+  log.ops++;
+  release(&log.lock);
+}
 
-  if(mine){
-    commit();
-    acquire(&wal.lock);
-    wal.committing = 0;
-    wakeup(&wal);
-    release(&wal.lock);
+void
+log_end(void)
+{
+  acquire(&log.lock);
+  if (log.ops < 1 || log.committing)
+    panic("log_end: no operation to end");
+  log.ops--;
+  // The last operation out commits, without the spinlock: the commit
+  // sleeps on the disk.  `committing` keeps new operations out meanwhile.
+  int last = (log.ops == 0);
+  if (last)
+    log.committing = 1;
+  else if (log.waiting)
+    wakeup(&log);        // this operation's unused room may admit another
+  release(&log.lock);
+
+  if (last) {
+    if (log.tx.count > 0)
+      commit();
+    acquire(&log.lock);
+    log.committing = 0;
+    if (log.waiting)
+      wakeup(&log);
+    release(&log.lock);
   }
 }
 
-// Record that b was modified in the current transaction; it is written to
-// disk at commit.  Replaces bwrite() for file system blocks.
+// The held buffer b was changed by the running operation: have it written
+// at commit, and keep it in the cache until then.  Use instead of bwrite()
+// for file system blocks.
 void
 log_write(struct buf *b)
 {
-  acquire(&wal.lock);
-  if(wal.active < 1)
-    panic("log_write: outside of begin_op/end_op");
-
+  acquire(&log.lock);
+  if (log.ops < 1)
+    panic("log_write: outside of an operation");
   int i = 0;
-  while(i < wal.hdr.count && wal.hdr.home[i] != b->blockno)
+  while (i < log.tx.count && log.tx.home[i] != b->blockno)
     i++;
-  if(i == wal.hdr.count){
-    // A block not yet in this transaction.
-    if(wal.hdr.count >= wal.capacity)
-      panic("log_write: transaction larger than the log");
-    wal.hdr.home[wal.hdr.count++] = b->blockno;
-    bpin(b);
+  if (i == log.tx.count) {       // not in the transaction yet
+    if (i == log.capacity)
+      panic("log_write: transaction bigger than the log");
+    log.tx.home[log.tx.count++] = b->blockno;
+    bhold(b);
   }
-  release(&wal.lock);
+  release(&log.lock);
 }

@@ -1,35 +1,33 @@
-// S-mode kernel entry: bring up every subsystem, create the first
-// processes and start scheduling.
+// The kernel's C entry in S-mode, on hart 0 (start.c gets here by mret):
+// set up the machine, start the first processes, and become the hart's
+// scheduler.
+//
+// Most of the kernel needs nothing done at boot: its locks, tables and
+// caches live in zero-filled static storage, which is their initial, empty
+// state.  What is left is hardware to program and memory to hand out, in
+// the order in which they depend on each other.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
-#include "kernel/memlayout.h"
 #include "kernel/riscv.h"
 #include "kernel/defs.h"
 
 void
 main(void)
 {
-  consoleinit();       // UART and the console device
-  printfinit();
+  consoleinit();             // the UART; printf works from here on
   printf("xv6 kernel: booting on hart %d\n", cpuid());
 
-  kinit();             // physical page allocator
+  kinit();                   // physical pages
   kalloc_selftest();
-  kvminit();           // kernel page table
-  kvminithart();       // paging on
-  procinit();          // process table and kernel stacks
-  trapinit();
-  trapinithart();      // stvec
-  plicinit();          // interrupt priorities
-  plicinithart();      // this hart's interrupt enables
-  binit();             // block cache
-  iinit();             // inode table
-  fileinit();          // open file table
-  cryptoinit();        // the crypto service's request queue
-  virtio_disk_init();  // the disk
-  userinit();          // processes 1 (/init) and 2 (/crypto_srv)
-  __sync_synchronize();
+  kvminit();                 // the kernel's page table, with the kernel stacks
+  kvminithart();             // paging on
 
+  trapinithart();            // trap vector
+  plicinit();                // interrupt sources
+  plicinithart();
+  virtio_disk_init();        // the disk; the first process mounts the root
+
+  start_first_processes();   // pid 1 (/init) and pid 2 (/crypto_srv)
   scheduler();
 }

@@ -7,8 +7,6 @@
 #include "kernel/param.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
-#include "kernel/fs.h"
-#include "kernel/sleeplock.h"
 #include "kernel/file.h"
 #include "kernel/defs.h"
 
@@ -30,44 +28,40 @@ _Static_assert((PIPE_BYTES & (PIPE_BYTES - 1)) == 0, "ring size is a power of 2"
 #define DATA_CHAN(pi)  ((void *)&(pi)->added)
 #define SPACE_CHAN(pi) ((void *)&(pi)->taken)
 
-// Make a pipe and its two file ends: *rd for reading, *wr for writing.
+static int pipe_read(struct file *f, uint64 dst, int n);
+static int pipe_write(struct file *f, uint64 src, int n);
+static void pipe_close(struct file *f);
+
+static const struct file_ops pipe_ops = { pipe_read, pipe_write, pipe_close };
+
+// Make a pipe between two new open files: rd becomes its read end, wr
+// its write end.  0, or -1 if there is no memory for it.
 int
-pipealloc(struct file **rd, struct file **wr)
+pipe_open(struct file *rd, struct file *wr)
 {
-  struct pipe *pi = 0;
-
-  *rd = filealloc();
-  *wr = filealloc();
-  if(*rd == 0 || *wr == 0 || (pi = (struct pipe *)kalloc()) == 0){
-    if(*rd)
-      fileclose(*rd);   // type FD_NONE: just frees the slot
-    if(*wr)
-      fileclose(*wr);
-    *rd = *wr = 0;
+  struct pipe *pi = kalloc();
+  if(pi == 0)
     return -1;
-  }
-
   initlock(&pi->lock, "pipe");
   pi->taken = pi->added = 0;
   pi->reader_open = pi->writer_open = 1;
 
-  (*rd)->type = FD_PIPE;
-  (*rd)->readable = 1;
-  (*rd)->writable = 0;
-  (*rd)->pipe = pi;
-  (*wr)->type = FD_PIPE;
-  (*wr)->readable = 0;
-  (*wr)->writable = 1;
-  (*wr)->pipe = pi;
+  rd->ops = wr->ops = &pipe_ops;
+  rd->pipe = wr->pipe = pi;
+  rd->readable = 1;
+  rd->writable = 0;
+  wr->readable = 0;
+  wr->writable = 1;
   return 0;
 }
 
 // One end is closed; the pipe goes away with its second end.
-void
-pipeclose(struct pipe *pi, int writable)
+static void
+pipe_close(struct file *f)
 {
+  struct pipe *pi = f->pipe;
   acquire(&pi->lock);
-  if(writable){
+  if(f->writable){
     pi->writer_open = 0;
     wakeup(DATA_CHAN(pi));     // readers see end of file
   } else {
@@ -83,9 +77,10 @@ pipeclose(struct pipe *pi, int writable)
 // Write n bytes from user address addr.  Returns n, or -1 if the read end
 // is closed or the process is killed before all of it went in, or if the
 // user buffer is bad.
-int
-pipewrite(struct pipe *pi, uint64 addr, int n)
+static int
+pipe_write(struct file *f, uint64 addr, int n)
 {
+  struct pipe *pi = f->pipe;
   struct proc *p = myproc();
   int done = 0;
 
@@ -123,9 +118,10 @@ pipewrite(struct pipe *pi, uint64 addr, int n)
 // Read up to n bytes into user address addr.  Waits while the pipe is empty
 // and a writer remains; returns 0 at end of file, -1 if killed or if the
 // user buffer is bad.
-int
-piperead(struct pipe *pi, uint64 addr, int n)
+static int
+pipe_read(struct file *f, uint64 addr, int n)
 {
+  struct pipe *pi = f->pipe;
   struct proc *p = myproc();
 
   acquire(&pi->lock);

@@ -1,9 +1,19 @@
-// Processes: the process table, creation (userinit, fork), exit and wait,
-// the scheduler and sleep/wakeup.
+// The process table, and a process's life in it: birth (the two boot
+// processes, fork), death (exit, kill) and burial (the parent's wait).
+// Which process runs when is sched.c's business.
 //
-// Locking: p->lock protects a slot's state, chan, killed, xstate and pid.
-// wait_lock protects every p->parent and orders exit() against wait(); when
-// both are needed, wait_lock is taken first.
+// Slots: procs[] holds NPROC processes, each in one of the states of enum
+// pstate (proc.h).  claim_slot() turns a FREE slot NEW and gives it a pid,
+// a trap frame and a page table; the creator then fills it in without
+// holding its lock (no other code changes a NEW process; kill() may set
+// its killed flag) and hands it to the scheduler with make_ready().
+//
+// Locks:
+//   p->lock  state, wchan, killed, exit_status and pid of p (proc.h).
+//   family   every p->parent, and the meeting of exit() and wait(): a
+//            parent looks for exited children and goes to sleep while
+//            holding it, so a child that exits meanwhile cannot post its
+//            wakeup too early.  Taken before any p->lock.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -11,649 +21,397 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
-#include "kernel/sleeplock.h"
-#include "kernel/fs.h"
-#include "kernel/file.h"
 #include "kernel/defs.h"
 
-struct cpu cpus[NCPU];
-static struct proc ptable[NPROC];
+struct proc procs[NPROC];
 
-static struct proc *initproc;     // pid 1, adopts orphans
+static struct spinlock family = SPINLOCK_INIT("family");
+static struct proc *init_proc;    // pid 1: adopts orphans, never exits
+static int next_pid = 1;          // pids are never reused
 
-static struct spinlock pid_lock;
-static int next_pid = 1;
+extern char trampoline[];         // trampoline.S
 
-static struct spinlock wait_lock;
-
-extern char trampoline[];          // trampoline.S
-
-// The embedded launchers (initcode.S).
+// The boot processes' code (initcode.S).
 extern char initcode_begin[], initcode_end[];
 extern char srvcode_begin[], srvcode_end[];
 
-static void forkret(void);
+static void new_process_entry(void);
 
-static struct spinlock fs_gate;   // see fs_start_once()
-static int fs_state;              // 0 not started, 1 starting, 2 ready
+// ---- slots ------------------------------------------------------------
 
-// Allocate one kernel stack page per slot and map it at KSTACK(slot); the
-// page below each stays unmapped as a guard.
+// Each slot has a kernel stack page at KSTACK(slot), with an unmapped
+// guard page below it; vm.c calls this while it builds the kernel's table.
 void
-proc_mapstacks(pagetable_t kpt)
+map_kernel_stacks(pagetable_t kpt)
 {
   for (int slot = 0; slot < NPROC; slot++) {
     char *stack = kalloc();
     if (stack == 0)
-      panic("proc_mapstacks: no memory");
+      panic("map_kernel_stacks: no memory");
     kvmmap(kpt, KSTACK(slot), (uint64)stack, PGSIZE, PTE_R | PTE_W);
   }
 }
 
-void
-procinit(void)
+static uint64
+kstack_top(struct proc *p)
 {
-  initlock(&pid_lock, "pid");
-  initlock(&wait_lock, "wait");
-  initlock(&fs_gate, "fs start");
-  for (int slot = 0; slot < NPROC; slot++) {
-    struct proc *p = &ptable[slot];
-    initlock(&p->lock, "proc");
-    p->state = UNUSED;
-    p->kstack = KSTACK(slot);
-  }
+  return KSTACK(p - procs) + PGSIZE;
 }
 
 struct proc *
 myproc(void)
 {
-  push_off();
+  intr_push();
   struct proc *p = mycpu()->proc;
-  pop_off();
+  intr_pop();
   return p;
 }
 
-static int
-take_pid(void)
-{
-  acquire(&pid_lock);
-  int pid = next_pid++;
-  release(&pid_lock);
-  return pid;
-}
-
-// A process's page table with nothing but the trampoline and its trap
-// frame; 0 if out of memory.
+// A user page table holding only the trampoline and p's trap frame, at
+// the top of the address space; 0 if out of memory.  exec() builds the
+// new image of a process in one of these.
 pagetable_t
-proc_pagetable(struct proc *p)
+user_pagetable_new(struct proc *p)
 {
   pagetable_t pt = uvmcreate();
   if (pt == 0)
     return 0;
-  if (mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) < 0)
-    goto fail;
-  if (mappages(pt, TRAPFRAME, PGSIZE, (uint64)p->trapframe, PTE_R | PTE_W) < 0) {
+  if (mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) == 0) {
+    if (mappages(pt, TRAPFRAME, PGSIZE, (uint64)p->tf, PTE_R | PTE_W) == 0)
+      return pt;
     uvmunmap(pt, TRAMPOLINE, 1, 0);
-    goto fail;
   }
-  return pt;
-fail:
   uvmfree(pt, 0);
   return 0;
 }
 
-// Free a process's page table and the sz bytes of user memory in it.
+// Free a page table from user_pagetable_new() and the sz bytes of user
+// memory mapped in it.
 void
-proc_freepagetable(pagetable_t pt, uint64 sz)
+user_pagetable_free(pagetable_t pt, uint64 sz)
 {
   uvmunmap(pt, TRAMPOLINE, 1, 0);
   uvmunmap(pt, TRAPFRAME, 1, 0);
   uvmfree(pt, sz);
 }
 
-// Return a slot to UNUSED, freeing its memory.  Caller holds p->lock.
+// Free everything a slot holds and make it FREE.  Caller holds p->lock;
+// the process has no open files left.
 static void
-release_slot(struct proc *p)
+free_slot(struct proc *p)
 {
   if (p->pagetable)
-    proc_freepagetable(p->pagetable, p->sz);
+    user_pagetable_free(p->pagetable, p->sz);
+  if (p->tf)
+    kfree(p->tf);
   p->pagetable = 0;
-  if (p->trapframe)
-    kfree(p->trapframe);
-  p->trapframe = 0;
+  p->tf = 0;
   p->sz = 0;
   p->pid = 0;
   p->parent = 0;
   p->name[0] = 0;
-  p->chan = 0;
+  p->wchan = 0;
   p->killed = 0;
-  p->xstate = 0;
-  p->state = UNUSED;
+  p->exit_status = 0;
+  p->state = P_FREE;
 }
 
-// Claim an UNUSED slot and give it a pid, a trap frame, a page table and a
-// kernel context that starts in forkret().  Returns with p->lock held, or 0.
+// A NEW process in a FREE slot, with a pid, a trap frame, an empty user
+// page table and a kernel thread that will start in new_process_entry();
+// 0 if the table is full or memory ran out.
 static struct proc *
 claim_slot(void)
 {
   struct proc *p;
-  for (p = ptable; p < &ptable[NPROC]; p++) {
+  for (p = procs; p < &procs[NPROC]; p++) {
     acquire(&p->lock);
-    if (p->state == UNUSED)
+    if (p->state == P_FREE)
       break;
     release(&p->lock);
   }
-  if (p == &ptable[NPROC])
+  if (p == &procs[NPROC])
     return 0;
+  p->state = P_NEW;
+  p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
 
-  p->pid = take_pid();
-  p->state = USED;
-  p->trapframe = (struct trapframe *)kalloc();
-  if (p->trapframe == 0) {
-    release_slot(p);
-    release(&p->lock);
-    return 0;
-  }
-  p->pagetable = proc_pagetable(p);
+  p->tf = kalloc();
+  if (p->tf != 0)
+    p->pagetable = user_pagetable_new(p);
   if (p->pagetable == 0) {
-    release_slot(p);
+    free_slot(p);
     release(&p->lock);
     return 0;
   }
+  release(&p->lock);
+
+  trapframe_init(p->tf, kstack_top(p));
   memset(&p->context, 0, sizeof(p->context));
-  p->context.ra = (uint64)forkret;
-  p->context.sp = p->kstack + PGSIZE;
+  p->context.ra = (uint64)new_process_entry;
+  p->context.sp = kstack_top(p);
   return p;
 }
 
-// Make a runnable process whose memory is the launcher blob [begin, end):
-// it starts at address 0 with its stack at the top of its single page.
-static struct proc *
-start_launcher(char *begin, char *end, char *name, struct proc *parent)
-{
-  uint64 len = end - begin;
-  if (len > PGSIZE)
-    panic("start_launcher: blob too big");
-  struct proc *p = claim_slot();
-  if (p == 0)
-    panic("start_launcher: no process slot");
-  if (uvmalloc(p->pagetable, 0, PGSIZE, PTE_W | PTE_X) != PGSIZE)
-    panic("start_launcher: no memory");
-  p->sz = PGSIZE;
-  if (copyout(p->pagetable, 0, begin, len) < 0)
-    panic("start_launcher: copyout");
-  p->trapframe->epc = 0;
-  p->trapframe->sp = PGSIZE;
-  safestrcpy(p->name, name, sizeof(p->name));
-  p->cwd = 0;            // set to "/" in forkret, once the file system is up
-  p->parent = parent;
-  p->state = RUNNABLE;
-  release(&p->lock);
-  return p;
-}
-
-// Process 1 runs /init.  Process 2 runs /crypto_srv if the file system has
-// one; if not, its exec fails and it exits quietly (init reaps it).
-void
-userinit(void)
-{
-  initproc = start_launcher(initcode_begin, initcode_end, "initcode", 0);
-  acquire(&wait_lock);
-  start_launcher(srvcode_begin, srvcode_end, "srvcode", initproc);
-  release(&wait_lock);
-}
-
-// Change the user memory size by n bytes.  0 on success; -1 if the new
-// size would be negative, would reach the trap frame, or memory ran out.
-int
-growproc(int n)
-{
-  struct proc *p = myproc();
-  int r = 0;
-  // Under p->lock: another process may be mapping shared pages into us
-  // (shmem.c), at the top of our memory.
-  acquire(&p->lock);
-  uint64 sz = p->sz;
-  if (n > 0) {
-    uint64 want = sz + (uint64)n;
-    if (want > TRAPFRAME || uvmalloc(p->pagetable, sz, want, PTE_W) == 0)
-      r = -1;
-    else
-      p->sz = want;
-  } else if (n < 0) {
-    uint64 drop = -(uint64)(long)n;
-    // Shared regions can only go as a whole, by unmap_shared_pages().
-    if (drop > sz || shm_overlaps(p, PGROUNDUP(sz - drop), PGROUNDUP(sz)))
-      r = -1;
-    else
-      p->sz = uvmdealloc(p->pagetable, sz, sz - drop);
-  }
-  release(&p->lock);
-  return r;
-}
-
-// Give child a copy of parent's memory and registers; 0 or -1.
-static int
-clone_image(struct proc *parent, struct proc *child)
-{
-  // The parent's lock keeps its memory and shared regions still while
-  // they are copied (see growproc).
-  acquire(&parent->lock);
-  if (uvmcopy(parent->pagetable, child->pagetable, parent->sz) < 0) {
-    release(&parent->lock);
-    return -1;
-  }
-  child->sz = parent->sz;
-  memmove(child->shm, parent->shm, sizeof(child->shm));
-  release(&parent->lock);
-  *child->trapframe = *parent->trapframe;
-  child->trapframe->a0 = 0;   // fork() returns 0 in the child
-  return 0;
-}
-
-// The child shares the parent's open files and working directory.
+// Give a NEW process with parent `parent` to the scheduler.
 static void
-inherit_files(struct proc *parent, struct proc *child)
+make_ready(struct proc *p, struct proc *parent)
 {
-  for (int fd = 0; fd < NOFILE; fd++) {
-    struct file *f = parent->ofile[fd];
-    child->ofile[fd] = f ? filedup(f) : 0;
-  }
-  child->cwd = idup(parent->cwd);
+  acquire(&family);     // the parent link is in place before p can run
+  p->parent = parent;
+  release(&family);
+  acquire(&p->lock);
+  p->state = P_READY;
+  release(&p->lock);
 }
 
-// Duplicate the calling process.  Returns the child's pid to the parent
-// (the child sees 0), or -1.
+// ---- birth ------------------------------------------------------------
+
+// The file system is brought up by the first process to run, since it
+// reads the disk (and so sleeps, which needs a process).  Any other
+// process that starts meanwhile waits here until it is up.
+static void
+mount_root_once(void)
+{
+  static struct spinlock lk = SPINLOCK_INIT("mount");
+  static enum { UNMOUNTED, MOUNTING, MOUNTED } root;
+
+  acquire(&lk);
+  if (root == UNMOUNTED) {
+    root = MOUNTING;
+    release(&lk);
+    fs_mount(ROOTDEV);
+    acquire(&lk);
+    root = MOUNTED;
+    wakeup(&root);
+  }
+  while (root != MOUNTED)
+    sleep(&root, &lk);
+  release(&lk);
+}
+
+// A new process's kernel thread starts here, the first time the scheduler
+// switches to it (with p->lock held, as always), and leaves for user mode.
+static void
+new_process_entry(void)
+{
+  static int mounted;    // only ever goes from 0 to 1
+  struct proc *p = myproc();
+  release(&p->lock);
+  if (!mounted) {
+    mount_root_once();
+    mounted = 1;
+  }
+  if (p->cwd == 0)
+    p->cwd = lookup_path("/");   // a boot process: it starts in the root
+  usertrapret();
+}
+
+// A READY process whose memory is one page holding the code [begin, end),
+// started at address 0 with its stack at the top of the page.
+static struct proc *
+start_boot_process(char *begin, char *end, char *name, struct proc *parent)
+{
+  struct proc *p = claim_slot();
+  if (p == 0 || end - begin > PGSIZE)
+    panic("start_boot_process: no slot, or the code is too big");
+  if (uvmalloc(p->pagetable, 0, PGSIZE, PTE_W | PTE_X) != PGSIZE ||
+      copyout(p->pagetable, 0, begin, end - begin) < 0)
+    panic("start_boot_process: no memory");
+  p->sz = PGSIZE;
+  p->tf->user.pc = 0;
+  p->tf->user.sp = PGSIZE;
+  safestrcpy(p->name, name, sizeof(p->name));
+  make_ready(p, parent);
+  return p;
+}
+
+// Process 1 execs /init, process 2 /crypto_srv (if the disk has no such
+// file, its exec fails and it exits; init reaps it).
+void
+start_first_processes(void)
+{
+  init_proc = start_boot_process(initcode_begin, initcode_end, "initcode", 0);
+  start_boot_process(srvcode_begin, srvcode_end, "srvcode", init_proc);
+}
+
+// Duplicate the calling process: memory, registers, open files, current
+// directory.  The child's pid to the parent, 0 to the child; -1 if the
+// table is full or memory ran out.
 int
 fork(void)
 {
-  struct proc *me = myproc();
-  struct proc *kid = claim_slot();
-  if (kid == 0)
+  struct proc *parent = myproc();
+  struct proc *child = claim_slot();
+  if (child == 0)
     return -1;
-  if (clone_image(me, kid) < 0) {
-    release_slot(kid);
-    release(&kid->lock);
+
+  // The parent's lock keeps its memory and shared regions still while they
+  // are copied: another process may be mapping pages into it (shmem.c).
+  acquire(&parent->lock);
+  int failed = uvmcopy(parent->pagetable, child->pagetable, parent->sz) < 0;
+  if (!failed) {
+    child->sz = parent->sz;
+    memmove(child->shm, parent->shm, sizeof(child->shm));
+  }
+  release(&parent->lock);
+  if (failed) {
+    acquire(&child->lock);
+    free_slot(child);
+    release(&child->lock);
     return -1;
   }
-  inherit_files(me, kid);
-  safestrcpy(kid->name, me->name, sizeof(kid->name));
-  int pid = kid->pid;
-  release(&kid->lock);
 
-  // wait_lock before p->lock, as everywhere.
-  acquire(&wait_lock);
-  acquire(&kid->lock);
-  kid->parent = me;
-  kid->state = RUNNABLE;
-  release(&kid->lock);
-  release(&wait_lock);
+  child->tf->user = parent->tf->user;
+  child->tf->user.a0 = 0;
+  fd_table_copy(parent, child);
+  child->cwd = inode_dup(parent->cwd);
+  safestrcpy(child->name, parent->name, sizeof(child->name));
+  int pid = child->pid;
+  make_ready(child, parent);
   return pid;
 }
 
-// Hand p's children to init.  Caller holds wait_lock.
-static void
-give_children_to_init(struct proc *p)
-{
-  int any = 0;
-  for (struct proc *q = ptable; q < &ptable[NPROC]; q++) {
-    if (q->parent == p) {
-      q->parent = initproc;
-      any = 1;
-    }
-  }
-  if (any)
-    wakeup(initproc);
-}
+// ---- death ------------------------------------------------------------
 
-// Close the files and release the working directory of p.
-static void
-drop_files(struct proc *p)
-{
-  for (int fd = 0; fd < NOFILE; fd++) {
-    struct file *f = p->ofile[fd];
-    if (f) {
-      p->ofile[fd] = 0;
-      fileclose(f);
-    }
-  }
-  if (p->cwd) {
-    begin_op();   // iput may free the inode, which writes the disk
-    iput(p->cwd);
-    end_op();
-    p->cwd = 0;
-  }
-}
-
-// End the calling process.  It stays a ZOMBIE until its parent's wait().
+// End the calling process.  It stays a ZOMBIE, holding its slot and exit
+// status, until its parent's wait() collects it; its own children go to
+// init.
 void
 exit(int status)
 {
   struct proc *p = myproc();
-  if (p == initproc)
-    panic("exit: init must not exit");
+  if (p == init_proc)
+    panic("exit: init exited");
 
-  drop_files(p);
+  fd_table_close(p);
+  log_begin();            // dropping the directory may free its inode
+  inode_put(p->cwd);
+  log_end();
+  p->cwd = 0;
 
-  acquire(&wait_lock);
-  give_children_to_init(p);
-  wakeup(p->parent);   // it may be in wait()
-  acquire(&p->lock);   // held into the scheduler
-  p->xstate = status;
-  p->state = ZOMBIE;
-  release(&wait_lock);
-
-  sched();
-  panic("exit: zombie ran again");
-}
-
-// Look for an exited child of me.  Returns its pid after storing its exit
-// status at user address addr (if not 0) and freeing its slot; 0 if no
-// child has exited; -1 if the status could not be stored.  *has_kids says
-// whether me has any children at all.  Caller holds wait_lock.
-static int
-reap_zombie(struct proc *me, uint64 addr, int *has_kids)
-{
-  *has_kids = 0;
-  for (struct proc *c = ptable; c < &ptable[NPROC]; c++) {
-    if (c->parent != me)
-      continue;
-    *has_kids = 1;
-    acquire(&c->lock);
-    int done = (c->state == ZOMBIE);
-    int pid = c->pid;
-    int status = c->xstate;
-    if (done && addr != 0 &&
-        copyout(me->pagetable, addr, (char *)&status, sizeof(status)) < 0) {
-      release(&c->lock);
-      return -1;
+  acquire(&family);
+  int orphans = 0;
+  for (struct proc *c = procs; c < &procs[NPROC]; c++) {
+    if (c->parent == p) {
+      c->parent = init_proc;
+      orphans = 1;
     }
-    if (done)
-      release_slot(c);
-    release(&c->lock);
-    if (done)
-      return pid;
   }
-  return 0;
-}
+  if (orphans)
+    wakeup(init_proc);   // some of them may be zombies already
+  wakeup(p->parent);     // it may be in wait()
 
-// Wait for a child to exit; store its status at user address addr (if not
-// 0) and return its pid.  -1 if there are no children or we were killed.
-int
-wait(uint64 addr)
-{
-  struct proc *me = myproc();
-  int has_kids;
-  acquire(&wait_lock);
-  for (;;) {
-    int pid = reap_zombie(me, addr, &has_kids);
-    if (pid != 0 || !has_kids || killed(me)) {
-      release(&wait_lock);
-      return pid != 0 ? pid : -1;
-    }
-    sleep(me, &wait_lock);   // exit() of a child wakes us
-  }
-}
-
-// The next RUNNABLE process, searching round robin from *cursor; it is
-// returned with its lock held, and *cursor moves past it.  0 if none.
-static struct proc *
-pick_next(int *cursor)
-{
-  for (int i = 0; i < NPROC; i++) {
-    int slot = (*cursor + i) % NPROC;
-    struct proc *p = &ptable[slot];
-    // Look before locking: most slots are unused or asleep, and a lock
-    // round trip per slot made the idle scan the kernel's hottest path.
-    // The state is checked again under the lock.  With interrupts off
-    // only another hart could make a process RUNNABLE meanwhile; this
-    // hart then finds it on its next scan.
-    if (*(volatile enum procstate *)&p->state != RUNNABLE)
-      continue;
-    acquire(&p->lock);
-    if (p->state == RUNNABLE) {
-      *cursor = (slot + 1) % NPROC;
-      return p;
-    }
-    release(&p->lock);
-  }
-  return 0;
-}
-
-// Each hart ends up here after boot and never leaves: run the runnable
-// processes in turn.  With nothing to run, sleep in wfi (interrupts on)
-// so that simulators can skip the idle time.
-void
-scheduler(void)
-{
-  struct cpu *c = mycpu();
-  int cursor = 0;
-  c->proc = 0;
-  for (;;) {
-    // Scan with interrupts off, so that no wakeup can slip in between a
-    // scan that found nothing and the wfi (which ends on a pending
-    // interrupt even while they are masked); then let the interrupt in.
-    intr_off();
-    struct proc *p = pick_next(&cursor);
-    if (p == 0) {
-      asm volatile("wfi");
-      intr_on();
-      continue;
-    }
-    p->state = RUNNING;
-    c->proc = p;
-    swtch(&c->context, &p->context);
-    // p is back: it yielded, went to sleep or exited.
-    c->proc = 0;
-    release(&p->lock);
-  }
-}
-
-// Switch from the current process to the scheduler.  The caller holds
-// p->lock (and nothing else) and has already changed p->state.
-void
-sched(void)
-{
-  struct proc *p = myproc();
-  struct cpu *c = mycpu();
-  if (!holding(&p->lock))
-    panic("sched: p->lock not held");
-  if (c->noff != 1)
-    panic("sched: other locks held");
-  if (p->state == RUNNING)
-    panic("sched: still RUNNING");
-  if (intr_get())
-    panic("sched: interrupts on");
-
-  // intena belongs to this kernel thread, not to the hart.
-  int saved = c->intena;
-  swtch(&p->context, &c->context);
-  mycpu()->intena = saved;
-}
-
-// Give up the CPU for one round.
-void
-yield(void)
-{
-  struct proc *p = myproc();
+  // Hold p->lock past the family lock: the parent sees this process as a
+  // ZOMBIE only once it has left the CPU for good.
   acquire(&p->lock);
-  p->state = RUNNABLE;
-  sched();
-  release(&p->lock);
+  p->exit_status = status;
+  release(&family);
+  leave_cpu(P_ZOMBIE);
+  panic("exit: a zombie ran");
 }
 
-// The file system starts from the first process (it sleeps for disk I/O,
-// which needs a process context).  Later processes wait until it is up.
-
-static void
-fs_start_once(void)
-{
-  acquire(&fs_gate);
-  if (fs_state == 0) {
-    fs_state = 1;
-    release(&fs_gate);
-    fsinit(ROOTDEV);
-    acquire(&fs_gate);
-    fs_state = 2;
-    wakeup(&fs_state);
-  }
-  while (fs_state != 2)
-    sleep(&fs_state, &fs_gate);
-  release(&fs_gate);
-}
-
-// Where a new process's kernel thread begins: the scheduler switched here
-// holding p->lock.
-static void
-forkret(void)
-{
-  struct proc *p = myproc();
-  release(&p->lock);
-  if (fs_state != 2)
-    fs_start_once();
-  if (p->cwd == 0)
-    p->cwd = namei("/");   // the launchers start in the root directory
-  usertrapret();
-}
-
-// Sleep on chan, releasing lk meanwhile; lk is held again on return.
-void
-sleep(void *chan, struct spinlock *lk)
-{
-  struct proc *p = myproc();
-  // With p->lock held no wakeup() can slip in between releasing lk and
-  // marking ourselves SLEEPING.
-  acquire(&p->lock);
-  release(lk);
-  p->chan = chan;
-  p->state = SLEEPING;
-  sched();
-  p->chan = 0;
-  release(&p->lock);
-  acquire(lk);
-}
-
-// Make every process sleeping on chan runnable.  Call without p->lock of
-// the caller.
-void
-wakeup(void *chan)
-{
-  struct proc *me = myproc();
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
-    if (p == me)
-      continue;
-    // Fast skip, without taking the lock, of a process that is unlocked
-    // and not asleep on chan.  A process on its way into sleep() holds
-    // p->lock from before it released the condition lock (which our
-    // caller now holds) until it is SLEEPING with its chan set, so it
-    // cannot be skipped by mistake; and one asleep on another channel
-    // cannot move to ours while we hold the condition lock.  This saves
-    // most lock round trips of a busy file system.
-    if (*(volatile uint *)&p->lock.locked == 0) {
-      __sync_synchronize();   // the lock word first, then state and chan
-      if (*(volatile enum procstate *)&p->state != SLEEPING ||
-          *(void * volatile *)&p->chan != chan)
-        continue;
-    }
-    acquire(&p->lock);
-    if (p->state == SLEEPING && p->chan == chan)
-      p->state = RUNNABLE;
-    release(&p->lock);
-  }
-}
-
-// The live process with this pid, returned with its lock held; 0 if
-// there is none.
-struct proc *
-proc_lock_pid(int pid)
-{
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
-    acquire(&p->lock);
-    if (p->state != UNUSED && p->pid == pid)
-      return p;
-    release(&p->lock);
-  }
-  return 0;
-}
-
-// Mark process pid killed; it exits when it next crosses into user mode
-// (a sleeping one is woken to notice).  -1 if there is no such process.
-// init (pid 1) cannot be killed: the system needs it to reap orphans.
+// Mark process pid killed: it exits the next time it is about to return
+// to user mode, and an ASLEEP one is woken to get there.  -1 if there is
+// no such process, or if it is init, which the system cannot do without.
 int
 kill(int pid)
 {
-  if (initproc && pid == initproc->pid)
-    return -1;
-  struct proc *p = proc_lock_pid(pid);
+  struct proc *p = lock_process(pid);
   if (p == 0)
     return -1;
-  p->killed = 1;
-  if (p->state == SLEEPING)
-    p->state = RUNNABLE;   // so that it notices
-  release(&p->lock);
-  return 0;
-}
-
-void
-setkilled(struct proc *p)
-{
-  acquire(&p->lock);
-  p->killed = 1;
-  release(&p->lock);
-}
-
-int
-killed(struct proc *p)
-{
-  acquire(&p->lock);
-  int k = p->killed;
-  release(&p->lock);
-  return k;
-}
-
-// Copy to a user address (user_dst set) or a kernel address.
-int
-either_copyout(int user_dst, uint64 dst, void *src, uint64 len)
-{
-  if (user_dst)
-    return copyout(myproc()->pagetable, dst, src, len);
-  memmove((void *)dst, src, len);
-  return 0;
-}
-
-// Copy from a user address (user_src set) or a kernel address.
-int
-either_copyin(void *dst, int user_src, uint64 src, uint64 len)
-{
-  if (user_src)
-    return copyin(myproc()->pagetable, dst, src, len);
-  memmove(dst, (void *)src, len);
-  return 0;
-}
-
-static const char *
-state_word(enum procstate st)
-{
-  switch (st) {
-  case UNUSED:   return "free";
-  case USED:     return "new";
-  case SLEEPING: return "asleep";
-  case RUNNABLE: return "ready";
-  case RUNNING:  return "running";
-  case ZOMBIE:   return "zombie";
+  int ok = (p != init_proc);
+  if (ok) {
+    p->killed = 1;
+    if (p->state == P_ASLEEP)
+      p->state = P_READY;
   }
-  return "?";
+  release(&p->lock);
+  return ok ? 0 : -1;
 }
 
-// ^P on the console: "pid state name" for every live process.  No locks
-// are taken, so that it still works when the system is stuck.
+// The calling process did something fatal (trap.c).
 void
-procdump(void)
+mark_killed(struct proc *p)
 {
+  __atomic_store_n(&p->killed, 1, __ATOMIC_RELAXED);
+}
+
+// ---- burial -----------------------------------------------------------
+
+// A ZOMBIE child of `parent`, locked, or 0; *children counts them all.
+// Caller holds the family lock.
+static struct proc *
+zombie_child(struct proc *parent, int *children)
+{
+  *children = 0;
+  for (struct proc *c = procs; c < &procs[NPROC]; c++) {
+    if (c->parent != parent)
+      continue;
+    (*children)++;
+    acquire(&c->lock);
+    if (c->state == P_ZOMBIE)
+      return c;
+    release(&c->lock);
+  }
+  return 0;
+}
+
+// Wait for a child to exit, store its exit status at user address
+// status_addr (unless 0) and free its slot.  Its pid; -1 if the caller has
+// no children, is killed, or status_addr is bad (the child stays a zombie).
+int
+wait(uint64 status_addr)
+{
+  struct proc *me = myproc();
+  acquire(&family);
+  for (;;) {
+    int children;
+    struct proc *z = zombie_child(me, &children);
+    if (z != 0) {
+      int pid = z->pid;
+      if (status_addr != 0 &&
+          copyout(me->pagetable, status_addr, (char *)&z->exit_status,
+                  sizeof(z->exit_status)) < 0)
+        pid = -1;
+      else
+        free_slot(z);
+      release(&z->lock);
+      release(&family);
+      return pid;
+    }
+    if (children == 0 || killed(me)) {
+      release(&family);
+      return -1;
+    }
+    sleep(me, &family);    // an exiting child wakes us
+  }
+}
+
+// ---- looking at the table ---------------------------------------------
+
+// The process with this pid (in any state but FREE), locked; 0 if none.
+struct proc *
+lock_process(int pid)
+{
+  for (struct proc *p = procs; p < &procs[NPROC]; p++) {
+    acquire(&p->lock);
+    if (p->state != P_FREE && p->pid == pid)
+      return p;
+    release(&p->lock);
+  }
+  return 0;
+}
+
+// ^P on the console: "pid state name" for every process.  It takes no
+// locks, so that it works even when the system is stuck.
+void
+print_processes(void)
+{
+  static const char *const word[] = {
+    [P_FREE] "free", [P_NEW] "new", [P_READY] "ready",
+    [P_RUNNING] "running", [P_ASLEEP] "asleep", [P_ZOMBIE] "zombie",
+  };
   printf("\n");
-  for (int slot = 0; slot < NPROC; slot++) {
-    struct proc *p = &ptable[slot];
-    if (p->state != UNUSED)
-      printf("%d %s %s\n", p->pid, state_word(p->state), p->name);
-  }
+  for (struct proc *p = procs; p < &procs[NPROC]; p++)
+    if (p->state != P_FREE)
+      printf("%d %s %s\n", p->pid, word[p->state], p->name);
 }

@@ -147,14 +147,14 @@ unmap_shared_pages(struct proc *p, uint64 addr, uint64 size)
 int
 proc_is_live(struct proc *p)
 {
-  return p->state != UNUSED && p->state != USED && p->state != ZOMBIE;
+  return p->state != P_FREE && p->state != P_NEW && p->state != P_ZOMBIE;
 }
 
 // The process pid, locked, if it is alive; 0 otherwise.
 struct proc *
 proc_lock_live(int pid)
 {
-  struct proc *p = proc_lock_pid(pid);
+  struct proc *p = lock_process(pid);
   if (p != 0 && !proc_is_live(p)) {
     release(&p->lock);
     p = 0;
@@ -182,19 +182,13 @@ shm_overlaps(struct proc *p, uint64 lo, uint64 hi)
 // first byte in pid's address space, or -1.  A process can only give its
 // own memory away; it can never take pages from another process.
 uint64
-sys_map_shared_pages(void)
+sys_map_shared_pages(struct sysarg *arg)
 {
-  int pid;
-  uint64 va, size;
-  argint(0, &pid);
-  argaddr(1, &va);
-  argaddr(2, &size);
-
   struct proc *me = myproc();
-  struct proc *dst = proc_lock_live(pid);
+  struct proc *dst = proc_lock_live(arg[0].num);
   if (dst == 0)
     return SHM_FAIL;
-  uint64 r = map_shared_pages(me, dst, va, size);
+  uint64 r = map_shared_pages(me, dst, arg[1].val, arg[2].val);
   release(&dst->lock);
   return r;
 }
@@ -211,18 +205,16 @@ unmap_own_shared(uint64 addr, uint64 size)
 }
 
 // unmap_shared_pages(addr, size): remove a shared mapping from the caller.
+// (Also remove_shared_memory_request, for the crypto server.)
 uint64
-sys_unmap_shared_pages(void)
+sys_unmap_shared_pages(struct sysarg *arg)
 {
-  uint64 addr, size;
-  argaddr(0, &addr);
-  argaddr(1, &size);
-  return unmap_own_shared(addr, size);
+  return unmap_own_shared(arg[0].val, arg[1].val);
 }
 
 // freepages(): the number of free physical pages, for leak checks.
 uint64
-sys_freepages(void)
+sys_freepages(struct sysarg *arg)
 {
   return kfreepages();
 }

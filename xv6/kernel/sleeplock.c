@@ -1,9 +1,10 @@
-// Locks whose waiters give up the CPU; used for inodes and disk buffers,
-// which stay locked across disk I/O.
+// Sleeplocks: a holder, and a count of the processes waiting for it, both
+// guarded by a spinlock.  Most sleeplocks are never contended, so the count
+// lets a release skip the wakeup (a walk over the process table) when
+// nobody waits.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
-#include "kernel/memlayout.h"
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
@@ -11,41 +12,35 @@
 #include "kernel/defs.h"
 
 void
-initsleeplock(struct sleeplock *lk, char *name)
+sleeplock_acquire(struct sleeplock *lk)
 {
-  initlock(&lk->guard, "sleeplock guard");
-  lk->name = name;
-  lk->locked = 0;
-  lk->pid = 0;
-}
-
-void
-acquiresleep(struct sleeplock *lk)
-{
+  struct proc *me = myproc();
   acquire(&lk->guard);
-  while (lk->locked)
+  while (lk->holder != 0) {
+    lk->waiting++;
     sleep(lk, &lk->guard);
-  lk->locked = 1;
-  lk->pid = myproc()->pid;
+    lk->waiting--;
+  }
+  lk->holder = me;
   release(&lk->guard);
 }
 
 void
-releasesleep(struct sleeplock *lk)
+sleeplock_release(struct sleeplock *lk)
 {
   acquire(&lk->guard);
-  lk->pid = 0;
-  lk->locked = 0;
-  wakeup(lk);
+  lk->holder = 0;
+  if (lk->waiting > 0)
+    wakeup(lk);
   release(&lk->guard);
 }
 
 // Does the calling process hold lk?
 int
-holdingsleep(struct sleeplock *lk)
+sleeplock_held(struct sleeplock *lk)
 {
   acquire(&lk->guard);
-  int mine = lk->locked && lk->pid == myproc()->pid;
+  int mine = lk->holder != 0 && lk->holder == myproc();
   release(&lk->guard);
   return mine;
 }

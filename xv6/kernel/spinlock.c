@@ -1,80 +1,89 @@
-// Busy-waiting locks.  While a hart holds any spinlock its interrupts are
-// off, so an interrupt handler can never spin on a lock its own hart holds.
+// Spinlocks, and the interrupt-off sections they rely on.
+//
+// A hart holding a spinlock must not take an interrupt whose handler wants
+// the same lock: it would spin forever on its own hart.  So acquire() turns
+// interrupts off and release() restores them.  Locks nest, and mycpu() and
+// the UART also need short interrupt-off sections, so these sections are
+// counted per hart: the outermost intr_push() remembers whether interrupts
+// were on, and the matching intr_pop() turns them back on if they were.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
-#include "kernel/memlayout.h"
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
 
 void
-initlock(struct spinlock *lk, char *name)
+intr_push(void)
 {
-  lk->name = name;
+  int was_on = intr_get();
+  intr_off();
+  struct cpu *c = mycpu();
+  if (c->intr_depth == 0)
+    c->intr_was_on = was_on;
+  c->intr_depth++;
+}
+
+void
+intr_pop(void)
+{
+  struct cpu *c = mycpu();
+  if (intr_get())
+    panic("intr_pop: interrupts are on inside an interrupt-off section");
+  if (c->intr_depth < 1)
+    panic("intr_pop: no matching intr_push");
+  c->intr_depth--;
+  if (c->intr_depth == 0 && c->intr_was_on)
+    intr_on();
+}
+
+// For locks that are not in static storage (or that live in memory that
+// was used before).
+void
+initlock(struct spinlock *lk, const char *name)
+{
   lk->locked = 0;
-  lk->cpu = 0;
+  lk->holder = 0;
+  lk->name = name;
+}
+
+static void __attribute__((noreturn))
+lock_misuse(struct spinlock *lk, char *what)
+{
+  printf("spinlock %s: ", lk->name ? lk->name : "(unnamed)");
+  panic(what);
 }
 
 void
 acquire(struct spinlock *lk)
 {
-  push_off();
-  if (holding(lk)) {
-    printf("lock %s: ", lk->name);
-    panic("acquire of a held lock");
-  }
-  // amoswap.w.aq: spin until we are the one that turned 0 into 1.
-  while (__sync_lock_test_and_set(&lk->locked, 1) != 0)
-    ;
-  // Accesses in the critical section stay after the swap.
-  __sync_synchronize();
-  lk->cpu = mycpu();
+  intr_push();
+  if (holding(lk))
+    lock_misuse(lk, "acquired twice by one hart");
+  // The swap (amoswap.w.aq) is the attempt; while another hart holds the
+  // lock, wait with plain loads, which do not claim the cache line.
+  while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0)
+    while (__atomic_load_n(&lk->locked, __ATOMIC_RELAXED) != 0)
+      ;
+  lk->holder = mycpu();
 }
 
 void
 release(struct spinlock *lk)
 {
-  if (!holding(lk)) {
-    printf("lock %s: ", lk->name);
-    panic("release of a lock not held");
-  }
-  lk->cpu = 0;
-  // Everything done inside is visible before the lock reads as free.
-  __sync_synchronize();
-  __sync_lock_release(&lk->locked);
-  pop_off();
+  if (!holding(lk))
+    lock_misuse(lk, "released by a hart that does not hold it");
+  lk->holder = 0;
+  // Everything written inside the lock is visible before it reads as free.
+  __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+  intr_pop();
 }
 
-// Does this hart hold lk?  Call with interrupts off.
+// Does this hart hold lk?  Interrupts must be off, so that the answer
+// cannot change under the caller.
 int
 holding(struct spinlock *lk)
 {
-  return lk->locked && lk->cpu == mycpu();
-}
-
-// Nestable interrupt disable: the outermost push_off remembers whether
-// interrupts were on, the matching pop_off restores that.
-void
-push_off(void)
-{
-  int was_on = intr_get();
-  intr_off();
-  struct cpu *c = mycpu();
-  if (c->noff++ == 0)
-    c->intena = was_on;
-}
-
-void
-pop_off(void)
-{
-  struct cpu *c = mycpu();
-  if (intr_get())
-    panic("pop_off with interrupts enabled");
-  if (c->noff <= 0)
-    panic("pop_off without push_off");
-  c->noff--;
-  if (c->noff == 0 && c->intena)
-    intr_on();
+  return lk->locked && lk->holder == mycpu();
 }

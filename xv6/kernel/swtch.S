@@ -1,43 +1,32 @@
 # swtch(struct context *from, struct context *to)
 #
-# Kernel thread switch.  Only the registers a C callee must preserve need
-# saving: s0..s11, sp, and ra (where the thread resumes).  They go to *from;
-# the ones in *to are loaded and `ret` continues that thread where it once
-# called swtch.  struct context (proc.h): ra at 0, sp at 8, s0..s11 at 16..104.
+# Switch kernel threads.  A C caller expects only ra, sp and s0..s11 to
+# survive a call, so those are all a thread needs kept: they go to *from,
+# the ones in *to are loaded, and `ret` resumes the other thread where it
+# once called swtch.
+
+# CTX_RA, CTX_SP, CTX_S0..CTX_S11: generated from struct context (proc.h).
+#include "asm_offsets.h"
+
+.if CTX_NS != 12
+.error "struct context must hold s0..s11"
+.endif
+
+.macro each_s op, base
+        .irp    n, 0,1,2,3,4,5,6,7,8,9,10,11
+        \op     s\n, CTX_S\n(\base)
+        .endr
+.endm
 
         .text
         .globl swtch
         .balign 4
 swtch:
-        # save the outgoing thread
-        sd      s0,  16(a0)
-        sd      s1,  24(a0)
-        sd      s2,  32(a0)
-        sd      s3,  40(a0)
-        sd      s4,  48(a0)
-        sd      s5,  56(a0)
-        sd      s6,  64(a0)
-        sd      s7,  72(a0)
-        sd      s8,  80(a0)
-        sd      s9,  88(a0)
-        sd      s10, 96(a0)
-        sd      s11, 104(a0)
-        sd      sp,   8(a0)
-        sd      ra,   0(a0)
+        sd      ra, CTX_RA(a0)
+        sd      sp, CTX_SP(a0)
+        each_s  sd, a0
 
-        # resume the incoming one
-        ld      ra,   0(a1)
-        ld      sp,   8(a1)
-        ld      s11, 104(a1)
-        ld      s10, 96(a1)
-        ld      s9,  88(a1)
-        ld      s8,  80(a1)
-        ld      s7,  72(a1)
-        ld      s6,  64(a1)
-        ld      s5,  56(a1)
-        ld      s4,  48(a1)
-        ld      s3,  40(a1)
-        ld      s2,  32(a1)
-        ld      s1,  24(a1)
-        ld      s0,  16(a1)
+        ld      ra, CTX_RA(a1)
+        ld      sp, CTX_SP(a1)
+        each_s  ld, a1
         ret

@@ -1,30 +1,151 @@
-// System call dispatch and argument fetching.
+// System calls: the table of calls, and the checking of their arguments.
+//
+// A program asks for call number a7 with its arguments in a0..a5 (the
+// stubs of usys.S put them there) and gets the result back in a0.  Each
+// entry of the table below names the handler and the kind of each
+// argument.  syscall() checks and converts the arguments by kind before
+// the handler runs: a descriptor becomes its open file, a path is copied
+// into the kernel.  Any bad argument makes the call return -1 without the
+// handler being called, so handlers only see arguments of the right kind;
+// what they check themselves is specific to the call (a range of device
+// numbers, an address that must be inside the process).
 
 #include "kernel/types.h"
 #include "kernel/param.h"
-#include "kernel/memlayout.h"
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
 #include "kernel/syscall.h"
 #include "kernel/defs.h"
 
-// Read the 8 bytes at user address addr of the current process.
-// 0, or -1 if [addr, addr+8) is not inside the process's memory.
-int
-fetchaddr(uint64 addr, uint64 *ip)
+enum argkind {
+  END = 0,     // no more arguments
+  INT,         // any int
+  COUNT,       // an int >= 0: a byte count, a number of ticks
+  ADDR,        // a user address: copyin/copyout check it when it is used
+  SIZE,        // a 64-bit byte count, checked by the handler
+  FD,          // a descriptor of an open file: arg.file is the file
+  PATH,        // a path name (NUL within MAXPATH bytes): arg.path
+};
+
+#define MAXARGS 6      // a0..a5
+#define MAXPATHARGS 2  // link(old, new)
+
+typedef uint64 handler(struct sysarg *arg);
+
+handler sys_fork, sys_exit, sys_wait, sys_pipe, sys_read, sys_kill, sys_exec,
+        sys_fstat, sys_chdir, sys_dup, sys_getpid, sys_sbrk, sys_sleep,
+        sys_uptime, sys_open, sys_write, sys_mknod, sys_unlink, sys_link,
+        sys_mkdir, sys_close, sys_map_shared_pages, sys_unmap_shared_pages,
+        sys_crypto_op, sys_take_shared_memory_request, sys_freepages;
+
+static const struct {
+  handler *run;
+  uchar arg[MAXARGS];
+} calls[] = {
+  [SYS_fork]    = { sys_fork },
+  [SYS_exit]    = { sys_exit,   { INT } },            // status
+  [SYS_wait]    = { sys_wait,   { ADDR } },           // int *status, or 0
+  [SYS_pipe]    = { sys_pipe,   { ADDR } },           // int fds[2]
+  [SYS_read]    = { sys_read,   { FD, ADDR, COUNT } },
+  [SYS_kill]    = { sys_kill,   { INT } },            // pid
+  [SYS_exec]    = { sys_exec,   { PATH, ADDR } },     // path, char *argv[]
+  [SYS_fstat]   = { sys_fstat,  { FD, ADDR } },       // fd, struct stat *
+  [SYS_chdir]   = { sys_chdir,  { PATH } },
+  [SYS_dup]     = { sys_dup,    { FD } },
+  [SYS_getpid]  = { sys_getpid },
+  [SYS_sbrk]    = { sys_sbrk,   { INT } },            // bytes, may be < 0
+  [SYS_sleep]   = { sys_sleep,  { COUNT } },          // ticks
+  [SYS_uptime]  = { sys_uptime },
+  [SYS_open]    = { sys_open,   { PATH, INT } },      // path, O_ flags
+  [SYS_write]   = { sys_write,  { FD, ADDR, COUNT } },
+  [SYS_mknod]   = { sys_mknod,  { PATH, INT, INT } }, // path, major, minor
+  [SYS_unlink]  = { sys_unlink, { PATH } },
+  [SYS_link]    = { sys_link,   { PATH, PATH } },     // old, new
+  [SYS_mkdir]   = { sys_mkdir,  { PATH } },
+  [SYS_close]   = { sys_close,  { FD } },
+  [SYS_map_shared_pages]   = { sys_map_shared_pages, { INT, ADDR, SIZE } },
+  [SYS_unmap_shared_pages] = { sys_unmap_shared_pages, { ADDR, SIZE } },
+  [SYS_crypto_op]          = { sys_crypto_op, { ADDR, SIZE } },
+  [SYS_take_shared_memory_request] = { sys_take_shared_memory_request, { ADDR, ADDR } },
+  // The server's way of unmapping a request is unmap_shared_pages.
+  [SYS_remove_shared_memory_request] = { sys_unmap_shared_pages, { ADDR, SIZE } },
+  [SYS_freepages]          = { sys_freepages },
+};
+
+// Check and convert the arguments in regs (a0..a5) by the kinds in kind;
+// paths go into the buffers of `paths`.  0, or -1 for a bad argument.
+static int
+take_args(const uchar *kind, const uint64 *regs, struct sysarg *arg,
+          char paths[MAXPATHARGS][MAXPATH])
 {
-  struct proc *p = myproc();
-  uint64 last = addr + sizeof(uint64);
-  if (last < addr || last > p->sz)
-    return -1;
-  if (copyin(p->pagetable, (char *)ip, addr, sizeof(*ip)) != 0)
-    return -1;
+  int npaths = 0;
+  for (int i = 0; i < MAXARGS && kind[i] != END; i++) {
+    arg[i].val = regs[i];
+    arg[i].num = (int)regs[i];
+    switch (kind[i]) {
+    case COUNT:
+      if (arg[i].num < 0)
+        return -1;
+      break;
+    case FD:
+      arg[i].file = fd_lookup(arg[i].num);
+      if (arg[i].file == 0)
+        return -1;
+      break;
+    case PATH:
+      if (npaths == MAXPATHARGS)
+        panic("syscall: too many path arguments in the table");
+      arg[i].path = paths[npaths++];
+      if (fetchstr(regs[i], arg[i].path, MAXPATH) < 0)
+        return -1;
+      break;
+    }
+  }
   return 0;
 }
 
-// Copy the NUL-terminated user string at addr into buf (max bytes).
-// Returns its length, or -1.
+void
+syscall(void)
+{
+  struct proc *p = myproc();
+  struct user_regs *r = &p->tf->user;
+  uint64 num = r->a7;
+  if (num >= NELEM(calls) || calls[num].run == 0) {
+    printf("pid %d (%s): unknown system call %ld\n", p->pid, p->name, (long)num);
+    r->a0 = -1;
+    return;
+  }
+
+  struct sysarg arg[MAXARGS];
+  char paths[MAXPATHARGS][MAXPATH];
+  if (take_args(calls[num].arg, &r->a0, arg, paths) < 0)
+    r->a0 = -1;
+  else
+    r->a0 = calls[num].run(arg);
+}
+
+// a0..a5 are read as an array starting at a0.
+_Static_assert(__builtin_offsetof(struct user_regs, a5) ==
+               __builtin_offsetof(struct user_regs, a0) + 5 * sizeof(uint64),
+               "a0..a5 must be consecutive in struct user_regs");
+
+// ---- user memory, for handlers with pointers to follow ---------------------
+
+// The 8-byte word at user address addr of the calling process.  0, or -1
+// if [addr, addr+8) is not inside its memory.
+int
+fetchaddr(uint64 addr, uint64 *word)
+{
+  struct proc *p = myproc();
+  uint64 end = addr + sizeof(uint64);
+  if (end < addr || end > p->sz)
+    return -1;
+  return copyin(p->pagetable, (char *)word, addr, sizeof(*word));
+}
+
+// Copy the NUL-terminated user string at addr into buf (at most max bytes
+// with the NUL).  Its length, or -1.
 int
 fetchstr(uint64 addr, char *buf, int max)
 {
@@ -32,112 +153,4 @@ fetchstr(uint64 addr, char *buf, int max)
   if (max <= 0 || copyinstr(p->pagetable, buf, addr, max) < 0)
     return -1;
   return strlen(buf);
-}
-
-// Argument register n (a0..a5) of the current system call.  They sit next
-// to each other in the trap frame.
-_Static_assert(__builtin_offsetof(struct trapframe, a5) ==
-               __builtin_offsetof(struct trapframe, a0) + 5 * sizeof(uint64),
-               "a0..a5 must be consecutive in struct trapframe");
-
-static uint64
-raw_arg(int n)
-{
-  if (n < 0 || n > 5)
-    panic("raw_arg: argument number out of range");
-  uint64 *args = &myproc()->trapframe->a0;
-  return args[n];
-}
-
-void
-argint(int n, int *ip)
-{
-  *ip = (int)raw_arg(n);
-}
-
-// An address argument; not checked here, copyin/copyout check it on use.
-void
-argaddr(int n, uint64 *ip)
-{
-  *ip = raw_arg(n);
-}
-
-// A string argument copied into buf; its length, or -1.
-int
-argstr(int n, char *buf, int max)
-{
-  uint64 addr;
-  argaddr(n, &addr);
-  return fetchstr(addr, buf, max);
-}
-
-uint64 sys_fork(void);
-uint64 sys_exit(void);
-uint64 sys_wait(void);
-uint64 sys_pipe(void);
-uint64 sys_read(void);
-uint64 sys_kill(void);
-uint64 sys_exec(void);
-uint64 sys_fstat(void);
-uint64 sys_chdir(void);
-uint64 sys_dup(void);
-uint64 sys_getpid(void);
-uint64 sys_sbrk(void);
-uint64 sys_sleep(void);
-uint64 sys_uptime(void);
-uint64 sys_open(void);
-uint64 sys_write(void);
-uint64 sys_mknod(void);
-uint64 sys_unlink(void);
-uint64 sys_link(void);
-uint64 sys_mkdir(void);
-uint64 sys_close(void);
-uint64 sys_map_shared_pages(void);
-uint64 sys_unmap_shared_pages(void);
-uint64 sys_crypto_op(void);
-uint64 sys_take_shared_memory_request(void);
-uint64 sys_remove_shared_memory_request(void);
-uint64 sys_freepages(void);
-
-static uint64 (*const handlers[])(void) = {
-  [SYS_fork]   sys_fork,
-  [SYS_exit]   sys_exit,
-  [SYS_wait]   sys_wait,
-  [SYS_pipe]   sys_pipe,
-  [SYS_read]   sys_read,
-  [SYS_kill]   sys_kill,
-  [SYS_exec]   sys_exec,
-  [SYS_fstat]  sys_fstat,
-  [SYS_chdir]  sys_chdir,
-  [SYS_dup]    sys_dup,
-  [SYS_getpid] sys_getpid,
-  [SYS_sbrk]   sys_sbrk,
-  [SYS_sleep]  sys_sleep,
-  [SYS_uptime] sys_uptime,
-  [SYS_open]   sys_open,
-  [SYS_write]  sys_write,
-  [SYS_mknod]  sys_mknod,
-  [SYS_unlink] sys_unlink,
-  [SYS_link]   sys_link,
-  [SYS_mkdir]  sys_mkdir,
-  [SYS_close]  sys_close,
-  [SYS_map_shared_pages]             sys_map_shared_pages,
-  [SYS_unmap_shared_pages]           sys_unmap_shared_pages,
-  [SYS_crypto_op]                    sys_crypto_op,
-  [SYS_take_shared_memory_request]   sys_take_shared_memory_request,
-  [SYS_remove_shared_memory_request] sys_remove_shared_memory_request,
-  [SYS_freepages]                    sys_freepages,
-};
-
-void
-syscall(void)
-{
-  struct proc *p = myproc();
-  uint64 num = p->trapframe->a7;
-  if (num < NELEM(handlers) && handlers[num] != 0) {
-    p->trapframe->a0 = handlers[num]();
-    return;
-  }
-  printf("pid %d (%s): unknown system call %ld\n", p->pid, p->name, (long)num);
-  p->trapframe->a0 = -1;
 }

@@ -1,6 +1,6 @@
-// File-related system calls.  They check their arguments, translate file
-// descriptors to open files, and call file.c / fs.c.  Any bad argument
-// (descriptor, user pointer, path, flag) makes the call return -1.
+// System calls on descriptors and on the file name space.  syscall.c has
+// checked the arguments by kind already (descriptors, paths, counts); what
+// is left here is what each call means.
 
 #include "kernel/types.h"
 #include "kernel/riscv.h"
@@ -8,431 +8,326 @@
 #include "kernel/stat.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
-#include "kernel/fs.h"
-#include "kernel/sleeplock.h"
+#include "kernel/inode.h"
 #include "kernel/file.h"
 #include "kernel/fcntl.h"
 #include "kernel/defs.h"
 
-// The open file behind descriptor argument n, or 0 if it is not one.
-// The descriptor number goes to *fdp when fdp is not 0.
-static struct file *
-fd_arg(int n, int *fdp)
-{
-  int fd;
-  argint(n, &fd);
-  if(fd < 0 || fd >= NOFILE)
-    return 0;
-  struct file *f = myproc()->ofile[fd];
-  if(f && fdp)
-    *fdp = fd;
-  return f;
-}
+// ---- descriptors -----------------------------------------------------------
 
-// Give f the lowest free descriptor of this process; -1 if none is free.
-static int
-fd_install(struct file *f)
-{
-  struct proc *p = myproc();
-  for(int fd = 0; fd < NOFILE; fd++){
-    if(p->ofile[fd] == 0){
-      p->ofile[fd] = f;
-      return fd;
-    }
-  }
-  return -1;
-}
-
-static int
-path_arg(int n, char *buf)
-{
-  return argstr(n, buf, MAXPATH) < 0 ? -1 : 0;
-}
-
+// read(fd, buf, n)
 uint64
-sys_dup(void)
+sys_read(struct sysarg *arg)
 {
-  struct file *f = fd_arg(0, 0);
-  if(f == 0)
-    return -1;
-  int fd = fd_install(f);
-  if(fd < 0)
-    return -1;
-  filedup(f);
-  return fd;
+  return file_read(arg[0].file, arg[1].val, arg[2].num);
 }
 
-// read(fd, buf, n) and write(fd, buf, n) take the same arguments; `out`
-// says which way the bytes go.
-static uint64
-fd_transfer(int out)
-{
-  uint64 buf;
-  int n;
-  struct file *f = fd_arg(0, 0);
-  argaddr(1, &buf);
-  argint(2, &n);
-  if(f == 0 || n < 0)
-    return -1;
-  return out ? filewrite(f, buf, n) : fileread(f, buf, n);
-}
-
+// write(fd, buf, n)
 uint64
-sys_read(void)
+sys_write(struct sysarg *arg)
 {
-  return fd_transfer(0);
+  return file_write(arg[0].file, arg[1].val, arg[2].num);
 }
 
+// close(fd)
 uint64
-sys_write(void)
+sys_close(struct sysarg *arg)
 {
-  return fd_transfer(1);
-}
-
-uint64
-sys_close(void)
-{
-  int fd;
-  struct file *f = fd_arg(0, &fd);
-  if(f == 0)
-    return -1;
-  myproc()->ofile[fd] = 0;
-  fileclose(f);
+  fd_close(arg[0].num);
   return 0;
 }
 
+// dup(fd): the lowest free descriptor, now also naming fd's open file.
 uint64
-sys_fstat(void)
+sys_dup(struct sysarg *arg)
 {
-  uint64 st;
-  struct file *f = fd_arg(0, 0);
-  argaddr(1, &st);
-  if(f == 0)
-    return -1;
-  return filestat(f, st);
+  int fd = fd_install(arg[0].file);
+  if (fd >= 0)
+    file_dup(arg[0].file);
+  return fd;
 }
 
-// A new directory entry `path` for a new inode of the given type, returned
-// locked; for T_FILE an existing file or device is returned instead.  0 on
-// any failure.  Runs inside a transaction.
+// fstat(fd, struct stat *st)
+uint64
+sys_fstat(struct sysarg *arg)
+{
+  return file_stat(arg[0].file, arg[1].val);
+}
+
+// pipe(int fds[2]): fds[0] reads what fds[1] writes.
+uint64
+sys_pipe(struct sysarg *arg)
+{
+  struct file *rd, *wr;
+  int fds[2];
+  fds[0] = fd_new(&rd);
+  fds[1] = fds[0] < 0 ? -1 : fd_new(&wr);
+  if (fds[1] >= 0 && pipe_open(rd, wr) == 0 &&
+      copyout(myproc()->pagetable, arg[0].val, (char *)fds, sizeof(fds)) == 0)
+    return 0;
+  // Closing the descriptors also closes the pipe, if it was made.
+  if (fds[0] >= 0)
+    fd_close(fds[0]);
+  if (fds[1] >= 0)
+    fd_close(fds[1]);
+  return -1;
+}
+
+// ---- names -------------------------------------------------------------------
+// Everything below changes or may change the disk, so it runs as one log
+// transaction (log_begin .. log_end) per call.
+
+// The directory that holds the last component of path, locked, with the
+// component copied to name; 0 if there is no such directory, or if the
+// component is "." or "..", which cannot be created or removed.
+static struct inode *
+parent_dir(char *path, char name[DIRSIZ])
+{
+  struct inode *dir = lookup_parent(path, name);
+  if (dir == 0)
+    return 0;
+  if (same_name(name, ".") || same_name(name, "..")) {
+    inode_put(dir);
+    return 0;
+  }
+  inode_lock(dir);
+  return dir;
+}
+
+// A new inode of the given type, named `name` in the locked directory dir,
+// returned locked with one link; 0 if the disk or the inode table is full.
+// A new directory gets its "." and ".." entries.  Of these only ".." is
+// counted, in dir's nlink: "." would make every directory link to itself.
+static struct inode *
+make_inode(struct inode *dir, char *name, short type, short major, short minor)
+{
+  struct inode *ip = inode_alloc(dir->dev, type);
+  if (ip == 0)
+    return 0;
+  inode_lock(ip);
+  ip->major = major;
+  ip->minor = minor;
+  ip->nlink = 1;
+  inode_update(ip);
+
+  int made = 1;
+  if (type == T_DIR)
+    made = dir_link(ip, ".", ip->inum) == 0 && dir_link(ip, "..", dir->inum) == 0;
+  if (made && dir_link(dir, name, ip->inum) == 0) {
+    if (type == T_DIR) {
+      dir->nlink++;
+      inode_update(dir);
+    }
+    return ip;
+  }
+  // No directory entry names it: the last inode_put frees it and its blocks.
+  ip->nlink = 0;
+  inode_update(ip);
+  inode_unlock_put(ip);
+  return 0;
+}
+
+// Make `path` a new inode of the given type and return it locked; for
+// T_FILE an existing file or device of that name is returned instead
+// (open with O_CREATE).  0 if the path cannot be made.
 static struct inode *
 create(char *path, short type, short major, short minor)
 {
   char name[DIRSIZ];
-  struct inode *dir = nameiparent(path, name);
-  if(dir == 0)
+  struct inode *dir = parent_dir(path, name);
+  if (dir == 0)
     return 0;
-  ilock(dir);
 
-  struct inode *ip = dirlookup(dir, name, 0);
-  if(ip){
-    iunlockput(dir);
-    ilock(ip);
-    if(type == T_FILE && (ip->type == T_FILE || ip->type == T_DEVICE))
-      return ip;
-    iunlockput(ip);
-    return 0;
+  struct inode *ip = dir_lookup(dir, name, 0);
+  if (ip == 0) {
+    ip = make_inode(dir, name, type, major, minor);
+    inode_unlock_put(dir);
+    return ip;
   }
-
-  ip = ialloc(dir->dev, type);
-  if(ip == 0){
-    iunlockput(dir);
-    return 0;
-  }
-  ilock(ip);
-  ip->major = major;
-  ip->minor = minor;
-  ip->nlink = 1;
-  iupdate(ip);
-
-  // A directory gets "." and "..".  Only the parent's ".." link is counted
-  // in nlink; "." is not, so that links never form a cycle.
-  if(type == T_DIR &&
-     (dirlink(ip, ".", ip->inum) < 0 || dirlink(ip, "..", dir->inum) < 0))
-    goto undo;
-  if(dirlink(dir, name, ip->inum) < 0)
-    goto undo;
-  if(type == T_DIR){
-    dir->nlink++;
-    iupdate(dir);
-  }
-  iunlockput(dir);
-  return ip;
-
-undo:
-  // No link refers to ip: iput frees it and whatever blocks it got.
-  ip->nlink = 0;
-  iupdate(ip);
-  iunlockput(ip);
-  iunlockput(dir);
+  inode_unlock_put(dir);
+  inode_lock(ip);
+  if (type == T_FILE && (ip->type == T_FILE || ip->type == T_DEVICE))
+    return ip;
+  inode_unlock_put(ip);
   return 0;
 }
 
-uint64
-sys_open(void)
+// The inode of an existing path, locked; 0 if there is none.
+static struct inode *
+lookup_locked(char *path)
 {
-  char path[MAXPATH];
-  int flags;
-  struct inode *ip;
+  struct inode *ip = lookup_path(path);
+  if (ip != 0)
+    inode_lock(ip);
+  return ip;
+}
 
-  argint(1, &flags);
-  if(path_arg(0, path) < 0)
+// May ip be opened, for writing if `writable`?
+static int
+may_open(struct inode *ip, int writable)
+{
+  if (ip->type == T_DIR)
+    return !writable;
+  if (ip->type == T_DEVICE)
+    return ip->major >= 0 && ip->major < NDEV;
+  return 1;
+}
+
+// open(path, flags)
+uint64
+sys_open(struct sysarg *arg)
+{
+  char *path = arg[0].path;
+  int flags = arg[1].num;
+  int access = flags & (O_WRONLY | O_RDWR);
+  if (access == (O_WRONLY | O_RDWR))
     return -1;
-  int accmode = flags & (O_WRONLY | O_RDWR);
-  if(accmode == (O_WRONLY | O_RDWR))
-    return -1;
-  int want_write = accmode != O_RDONLY;
+  int readable = access != O_WRONLY;
+  int writable = access != O_RDONLY;
 
-  begin_op();
-  if(flags & O_CREATE){
-    ip = create(path, T_FILE, 0, 0);
-    if(ip == 0){
-      end_op();
-      return -1;
-    }
-  } else {
-    ip = namei(path);
-    if(ip == 0){
-      end_op();
-      return -1;
-    }
-    ilock(ip);
-  }
-
-  if((ip->type == T_DIR && want_write) ||
-     (ip->type == T_DEVICE && (ip->major < 0 || ip->major >= NDEV))){
-    iunlockput(ip);
-    end_op();
-    return -1;
-  }
-
-  struct file *f = filealloc();
-  int fd = f ? fd_install(f) : -1;
-  if(fd < 0){
-    if(f)
-      fileclose(f);
-    iunlockput(ip);
-    end_op();
+  log_begin();
+  struct inode *ip = (flags & O_CREATE) ? create(path, T_FILE, 0, 0)
+                                        : lookup_locked(path);
+  struct file *f;
+  int fd = -1;
+  if (ip != 0 && may_open(ip, writable))
+    fd = fd_new(&f);
+  if (fd < 0) {
+    if (ip)
+      inode_unlock_put(ip);
+    log_end();
     return -1;
   }
 
-  if(ip->type == T_DEVICE){
-    f->type = FD_DEVICE;
-    f->major = ip->major;
-  } else {
-    f->type = FD_INODE;
-    f->off = 0;
-  }
-  f->ip = ip;
-  f->readable = accmode != O_WRONLY;
-  f->writable = want_write;
-
-  if((flags & O_TRUNC) && ip->type == T_FILE)
-    itrunc(ip);
-
-  iunlock(ip);
-  end_op();
+  file_open_inode(f, ip, readable, writable);   // takes over our reference
+  if ((flags & O_TRUNC) && ip->type == T_FILE)
+    inode_truncate(ip);
+  inode_unlock(ip);
+  log_end();
   return fd;
 }
 
-// mkdir and mknod: make the new inode in a transaction of its own and let
-// go of it at once; 0 if it was made, -1 if not.
-static int
+// mkdir(path) and mknod(path, major, minor): a new inode, let go of at once.
+static uint64
 make_node(char *path, short type, short major, short minor)
 {
-  begin_op();
+  log_begin();
   struct inode *ip = create(path, type, major, minor);
-  if(ip)
-    iunlockput(ip);
-  end_op();
+  if (ip)
+    inode_unlock_put(ip);
+  log_end();
   return ip ? 0 : -1;
 }
 
 uint64
-sys_mkdir(void)
+sys_mkdir(struct sysarg *arg)
 {
-  char path[MAXPATH];
-  if(path_arg(0, path) < 0)
-    return -1;
-  return make_node(path, T_DIR, 0, 0);
+  return make_node(arg[0].path, T_DIR, 0, 0);
 }
 
 uint64
-sys_mknod(void)
+sys_mknod(struct sysarg *arg)
 {
-  char path[MAXPATH];
-  int major, minor;
-  argint(1, &major);
-  argint(2, &minor);
-  if(path_arg(0, path) < 0)
+  int major = arg[1].num, minor = arg[2].num;
+  if (major < 0 || major >= NDEV || minor < 0 || minor > 0x7fff)
     return -1;
-  if(major < 0 || major >= NDEV || minor < 0 || minor > 0x7fff)
-    return -1;
-  return make_node(path, T_DEVICE, major, minor);
+  return make_node(arg[0].path, T_DEVICE, major, minor);
 }
 
+// chdir(path)
 uint64
-sys_chdir(void)
+sys_chdir(struct sysarg *arg)
 {
-  char path[MAXPATH];
   struct proc *p = myproc();
-
-  if(path_arg(0, path) < 0)
-    return -1;
-  begin_op();
-  struct inode *ip = namei(path);
-  if(ip == 0){
-    end_op();
-    return -1;
+  log_begin();
+  struct inode *ip = lookup_locked(arg[0].path);
+  int ok = ip != 0 && ip->type == T_DIR;
+  if (ok) {
+    inode_unlock(ip);
+    inode_put(p->cwd);
+    p->cwd = ip;
+  } else if (ip) {
+    inode_unlock_put(ip);
   }
-  ilock(ip);
-  if(ip->type != T_DIR){
-    iunlockput(ip);
-    end_op();
-    return -1;
-  }
-  iunlock(ip);
-  iput(p->cwd);
-  end_op();
-  p->cwd = ip;
-  return 0;
+  log_end();
+  return ok ? 0 : -1;
 }
 
-// Does directory dp hold anything besides "." and ".."?  Caller holds its lock.
-static int
-dir_has_entries(struct inode *dp)
+// Remove the entry at offset off of directory dir, which names ip; both
+// are locked.  The inode goes when its last link and reference do.
+static void
+remove_entry(struct inode *dir, uint off, struct inode *ip)
 {
-  struct dirent de;
-  for(uint off = 2 * sizeof(de); off < dp->size; off += sizeof(de)){
-    if(readi(dp, 0, (uint64)&de, off, sizeof(de)) != sizeof(de))
-      panic("dir_has_entries: cannot read directory");
-    if(de.inum != 0)
-      return 1;
-  }
-  return 0;
-}
-
-uint64
-sys_unlink(void)
-{
-  char path[MAXPATH], name[DIRSIZ];
   struct dirent blank;
-  uint off;
-
-  if(path_arg(0, path) < 0)
-    return -1;
-
-  begin_op();
-  struct inode *dir = nameiparent(path, name);
-  if(dir == 0){
-    end_op();
-    return -1;
-  }
-  ilock(dir);
-
-  struct inode *ip = 0;
-  if(namecmp(name, ".") == 0 || namecmp(name, "..") == 0 ||
-     (ip = dirlookup(dir, name, &off)) == 0)
-    goto fail;
-  ilock(ip);
-  if(ip->nlink < 1)
-    panic("unlink: inode has no links (corrupt file system)");
-  if(ip->type == T_DIR && dir_has_entries(ip)){
-    iunlockput(ip);
-    goto fail;
-  }
-
   memset(&blank, 0, sizeof(blank));
-  if(writei(dir, 0, (uint64)&blank, off, sizeof(blank)) != sizeof(blank))
-    panic("unlink: cannot clear directory entry");
-  if(ip->type == T_DIR){
+  if (inode_write(dir, 0, (uint64)&blank, off, sizeof(blank)) != sizeof(blank))
+    panic("unlink: cannot clear the directory entry");
+  if (ip->type == T_DIR) {
     dir->nlink--;        // the child's ".." is gone
-    iupdate(dir);
+    inode_update(dir);
   }
-  iunlockput(dir);
-
   ip->nlink--;
-  iupdate(ip);
-  iunlockput(ip);
-  end_op();
-  return 0;
-
-fail:
-  iunlockput(dir);
-  end_op();
-  return -1;
+  inode_update(ip);
 }
 
-// link(old, new): another name for an existing file (not a directory).
+// unlink(path): not "." or "..", nor a directory with entries.
 uint64
-sys_link(void)
+sys_unlink(struct sysarg *arg)
 {
-  char old[MAXPATH], new[MAXPATH], name[DIRSIZ];
+  char name[DIRSIZ];
+  uint off;
+  int ok = 0;
 
-  if(path_arg(0, old) < 0 || path_arg(1, new) < 0)
-    return -1;
-
-  begin_op();
-  struct inode *ip = namei(old);
-  if(ip == 0){
-    end_op();
-    return -1;
+  log_begin();
+  struct inode *dir = parent_dir(arg[0].path, name);
+  struct inode *ip = dir ? dir_lookup(dir, name, &off) : 0;
+  if (ip != 0) {
+    inode_lock(ip);
+    if (ip->nlink < 1)
+      panic("unlink: inode without links (corrupt file system)");
+    ok = ip->type != T_DIR || !dir_has_entries(ip);
+    if (ok)
+      remove_entry(dir, off, ip);
+    inode_unlock_put(ip);
   }
-  ilock(ip);
-  if(ip->type == T_DIR){
-    iunlockput(ip);
-    end_op();
+  if (dir)
+    inode_unlock_put(dir);
+  log_end();
+  return ok ? 0 : -1;
+}
+
+// link(old, new): a second name for a file (directories have one only).
+// The link count goes up before the new entry exists, so that a crash in
+// between leaves a count that is too high (a lost block at worst), never
+// one that is too low.
+uint64
+sys_link(struct sysarg *arg)
+{
+  char name[DIRSIZ];
+  log_begin();
+  struct inode *ip = lookup_locked(arg[0].path);
+  if (ip == 0 || ip->type == T_DIR) {
+    if (ip)
+      inode_unlock_put(ip);
+    log_end();
     return -1;
   }
   ip->nlink++;
-  iupdate(ip);
-  iunlock(ip);
+  inode_update(ip);
+  inode_unlock(ip);
 
-  struct inode *dir = nameiparent(new, name);
-  if(dir){
-    ilock(dir);
-    if(dir->dev == ip->dev && dirlink(dir, name, ip->inum) == 0){
-      iunlockput(dir);
-      iput(ip);
-      end_op();
-      return 0;
-    }
-    iunlockput(dir);
+  struct inode *dir = parent_dir(arg[1].path, name);
+  int ok = dir != 0 && dir->dev == ip->dev && dir_link(dir, name, ip->inum) == 0;
+  if (dir)
+    inode_unlock_put(dir);
+  if (ok) {
+    inode_put(ip);
+  } else {
+    inode_lock(ip);
+    ip->nlink--;
+    inode_update(ip);
+    inode_unlock_put(ip);
   }
-
-  // Could not add the name: take the extra link back.
-  ilock(ip);
-  ip->nlink--;
-  iupdate(ip);
-  iunlockput(ip);
-  end_op();
-  return -1;
-}
-
-uint64
-sys_pipe(void)
-{
-  uint64 out;     // user pointer to int[2]
-  struct file *rd, *wr;
-  struct proc *p = myproc();
-
-  argaddr(0, &out);
-  if(pipealloc(&rd, &wr) < 0)
-    return -1;
-
-  int fds[2] = { -1, -1 };
-  fds[0] = fd_install(rd);
-  if(fds[0] >= 0)
-    fds[1] = fd_install(wr);
-  if(fds[1] < 0 ||
-     copyout(p->pagetable, out, (char *)fds, sizeof(fds)) < 0){
-    if(fds[0] >= 0)
-      p->ofile[fds[0]] = 0;
-    if(fds[1] >= 0)
-      p->ofile[fds[1]] = 0;
-    fileclose(rd);
-    fileclose(wr);
-    return -1;
-  }
-  return 0;
+  log_end();
+  return ok ? 0 : -1;
 }

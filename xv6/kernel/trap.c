@@ -15,51 +15,63 @@
 
 #define TICK_INTERVAL 100000UL
 
-struct spinlock tickslock;
-uint ticks;
+static struct spinlock clock_lock = SPINLOCK_INIT("clock");
+static uint ticks;      // timer interrupts since boot, on hart 0
 
 extern char trampoline[], uservec[], userret[];   // trampoline.S
 void kernelvec(void);                              // entry.S
-
-// trampoline.S hard-codes these offsets.
-_Static_assert(__builtin_offsetof(struct trapframe, kernel_satp) == 0, "tf");
-_Static_assert(__builtin_offsetof(struct trapframe, kernel_sp) == 8, "tf");
-_Static_assert(__builtin_offsetof(struct trapframe, kernel_trap) == 16, "tf");
-_Static_assert(__builtin_offsetof(struct trapframe, kernel_hartid) == 32, "tf");
-_Static_assert(__builtin_offsetof(struct trapframe, ra) == 40, "tf");
-_Static_assert(__builtin_offsetof(struct trapframe, a0) == 112, "tf");
-_Static_assert(__builtin_offsetof(struct trapframe, s2) == 176, "tf");
-_Static_assert(__builtin_offsetof(struct trapframe, t6) == 280, "tf");
 
 // What devintr() found.
 enum { INTR_NONE = 0, INTR_DEVICE = 1, INTR_TIMER = 2 };
 
 #define SCAUSE_CODE(c) ((c) & ~SCAUSE_INTR)
 
-void
-trapinit(void)
-{
-  initlock(&tickslock, "ticks");
-}
-
-// Traps taken while in the kernel go to kernelvec.
+// Traps taken while in the kernel go to kernelvec.  sscratch holds the
+// trap frame's user address from now on (see trampoline.S).
 void
 trapinithart(void)
 {
   csr_write(stvec, (uint64)kernelvec);
+  csr_write(sscratch, TRAPFRAME);
 }
 
 static void
 clockintr(void)
 {
   if (cpuid() == 0) {
-    acquire(&tickslock);
+    acquire(&clock_lock);
     ticks++;
     wakeup(&ticks);
-    release(&tickslock);
+    release(&clock_lock);
   }
   // Writing stimecmp also clears the pending timer interrupt.
   write_stimecmp(csr_read(time) + TICK_INTERVAL);
+}
+
+uint
+ticks_now(void)
+{
+  acquire(&clock_lock);
+  uint now = ticks;
+  release(&clock_lock);
+  return now;
+}
+
+// Sleep for n ticks.  0, or -1 if the process is killed meanwhile.
+int
+sleep_ticks(uint n)
+{
+  acquire(&clock_lock);
+  uint start = ticks;
+  while (ticks - start < n) {
+    if (killed(myproc())) {
+      release(&clock_lock);
+      return -1;
+    }
+    sleep(&ticks, &clock_lock);
+  }
+  release(&clock_lock);
+  return 0;
 }
 
 // A device behind the PLIC is asking for attention.
@@ -71,7 +83,7 @@ external_interrupt(void)
     return;   // claimed by someone else meanwhile, or spurious
   switch (irq) {
   case UART0_IRQ:
-    uartintr();
+    uart_interrupt();
     break;
   case VIRTIO0_IRQ:
     virtio_disk_intr();
@@ -108,7 +120,7 @@ user_fault(struct proc *p, uint64 cause)
 {
   printf("pid %d (%s): killed by trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
          p->pid, p->name, cause, csr_read(sepc), csr_read(stval));
-  setkilled(p);
+  mark_killed(p);
 }
 
 // uservec (trampoline.S) jumps here on every trap from user mode.
@@ -122,7 +134,6 @@ usertrap(void)
   csr_write(stvec, (uint64)kernelvec);
 
   struct proc *p = myproc();
-  p->trapframe->epc = csr_read(sepc);
   uint64 cause = csr_read(scause);
   int tick = 0;
 
@@ -134,7 +145,7 @@ usertrap(void)
   } else if (cause == CAUSE_USER_ECALL) {
     if (killed(p))
       exit(-1);
-    p->trapframe->epc += 4;   // return past the ecall instruction
+    p->tf->user.pc += 4;   // return past the ecall instruction
     // sepc and scause are saved, so a nested trap cannot hurt now.
     intr_on();
     syscall();
@@ -157,29 +168,32 @@ tramp_alias(char *sym)
   return TRAMPOLINE + (uint64)(sym - trampoline);
 }
 
-// Return to user mode through the trampoline.
+// The kernel side of a new process's trap frame: how uservec gets back
+// into the kernel on the process's traps.
+void
+trapframe_init(struct trapframe *tf, uint64 kstack_top)
+{
+  tf->kernel_satp = csr_read(satp);
+  tf->kernel_sp = kstack_top;
+  tf->kernel_entry = (uint64)usertrap;
+}
+
+// Return to user mode through the trampoline, which loads the registers
+// and the pc from the trap frame.
 void
 usertrapret(void)
 {
   struct proc *p = myproc();
-  struct trapframe *tf = p->trapframe;
 
   // Until sret, a trap would enter uservec while we are still in the
   // kernel, so no interrupts from here on.
   intr_off();
+  csr_write(stvec, tramp_alias(uservec));
+  p->tf->kernel_tp = r_tp();
 
-  // For uservec, to get back in.
-  tf->kernel_trap = (uint64)usertrap;
-  tf->kernel_hartid = r_tp();
-  tf->kernel_sp = p->kstack + PGSIZE;
-  tf->kernel_satp = csr_read(satp);
-
-  // For sret: resume at the user pc, in U-mode, with interrupts enabled.
-  csr_write(sepc, tf->epc);
+  // sret goes to U-mode, with interrupts enabled there.
   csr_clear(sstatus, SSTATUS_SPP);
   csr_set(sstatus, SSTATUS_SPIE);
-  csr_write(sscratch, TRAPFRAME);
-  csr_write(stvec, tramp_alias(uservec));
 
   uint64 user_satp = MAKE_SATP(p->pagetable);
   ((void (*)(uint64))tramp_alias(userret))(user_satp);

@@ -4,6 +4,8 @@
 #include "kernel/types.h"
 #include "kernel/memlayout.h"
 #include "kernel/riscv.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
 #include "kernel/defs.h"
 
 extern char etext[];       // end of kernel text (kernel.ld)
@@ -46,7 +48,7 @@ kvminit(void)
   kvmmap(kpt, text_end, text_end, PHYSTOP - text_end, PTE_R | PTE_W);
   kvmmap(kpt, TRAMPOLINE, (uint64)trampoline, PGSIZE, PTE_R | PTE_X);
 
-  proc_mapstacks(kpt);
+  map_kernel_stacks(kpt);
   kernel_pagetable = kpt;
 }
 
@@ -371,4 +373,26 @@ copyinstr(pagetable_t pt, char *dst, uint64 srcva, uint64 max)
     max -= n;
   }
   return -1;
+}
+
+// Copies for code that serves both user and kernel buffers (file reads and
+// writes, the console): to_user / from_user says whether the address is
+// the calling process's user address or a kernel address.  0, or -1 on a
+// bad user address.
+int
+copyto(int to_user, uint64 dst, const void *src, uint64 len)
+{
+  if (to_user)
+    return copyout(myproc()->pagetable, dst, (char *)src, len);
+  memmove((void *)dst, src, len);
+  return 0;
+}
+
+int
+copyfrom(void *dst, int from_user, uint64 src, uint64 len)
+{
+  if (from_user)
+    return copyin(myproc()->pagetable, dst, src, len);
+  memmove(dst, (void *)src, len);
+  return 0;
 }

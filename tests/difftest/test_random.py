@@ -1,0 +1,111 @@
+"""The random program generator: programs replay exactly, always end (on the model
+alone), cover what the generator promises, and a fixed set of seeds passes the
+lock-step comparison with the RTL."""
+
+import collections
+import io
+from contextlib import redirect_stderr
+
+import pytest
+
+from sim.difftest import cli
+from sim.difftest.randprog import DATA, RAM_BASE, RAM_SIZE, WINDOW_VA, generate
+from sim.difftest.run import CORE_REGIONS, model_for, run_core_target
+from sim.ref import execute
+from sim.ref.decode import describe
+from sim.ref.hart import Config
+from sim.ref.platform import HarnessPlatform
+from sim.ref.run import new_hart
+
+#: the seeds `make test` compares with the RTL on the SoC (compiled engine); the core
+#: alone (pysim) takes the first; `make test-slow` takes many more on both
+LOCKSTEP_SEEDS = [0, 1, 2, 3]
+SLOW_SEEDS = range(4, 12)
+
+
+def run_alone(seed, on_retire=None, config=Config()):
+    image = generate(seed, pmp_entries=config.pmp_entries)
+    ram = bytearray(RAM_SIZE)
+    for addr, blob in image.segments:
+        ram[addr - RAM_BASE:addr - RAM_BASE + len(blob)] = blob
+    hart = new_hart(image, ram, HarnessPlatform(), config)
+    hart.run(300_000, on_retire=on_retire)
+    return hart
+
+
+def test_a_seed_replays_exactly():
+    assert generate(7).segments == generate(7).segments
+    assert generate(7).segments != generate(8).segments
+
+
+def test_programs_end_on_the_model_alone():
+    for seed in range(60):
+        hart = run_alone(seed)
+        assert hart.tohost == 1, f"seed {seed}: stop {hart.stop} after {hart.order} steps"
+
+
+def test_programs_cover_what_the_generator_promises():
+    seen = collections.Counter()
+
+    def note(r):
+        name = describe(r.insn).name if r.insn else ""
+        if r.trap:
+            seen[("intr" if r.intr else "exc", r.cause)] += 1
+            return
+        seen[("priv", r.priv)] += 1
+        seen[name] += 1
+        if name.startswith("sc."):
+            seen[("sc", r.rd_wdata)] += 1
+        if (r.mem_rmask or r.mem_wmask) and r.mem_addr >> 30 == WINDOW_VA >> 30:
+            seen["window access"] += 1
+        if r.mem_addr >> 24 == 0x02 and r.mem_rmask:
+            seen["device load"] += 1
+
+    for seed in range(20):
+        run_alone(seed, note)
+    wanted = [("priv", 0), ("priv", 1), ("priv", 3), "window access", "device load",
+              ("sc", 0), ("sc", 1), "fence.i", "sfence.vma", "wfi", "mret", "sret",
+              "lr.d", "lr.w", "amoadd.d", "amoswap.w", "div", "mulhsu", "remuw", "jalr",
+              "csrrw", "csrrsi", "csrrc", "sw", "lbu"]
+    wanted += [("exc", c) for c in (0, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 15)]
+    wanted += [("intr", c) for c in (1, 3, 5, 7)]
+    missing = [w for w in wanted if not seen[w]]
+    assert not missing, f"never seen in 20 seeds: {missing}"
+
+
+def test_programs_for_the_pipelined_core_configuration():
+    """With 16 PMP entries and misaligned accesses in hardware the programs end too,
+    PMP faults S and U accesses to the data area, and misaligned loads complete."""
+    config = Config(pmp_entries=16, misaligned="hw")
+    seen = collections.Counter()
+
+    def note(r):
+        if r.trap and r.cause in (5, 7) and r.priv < 3 and DATA <= r.tval < DATA + 4096:
+            seen["pmp fault"] += 1
+        size = bin(r.mem_rmask).count("1")
+        if not r.trap and size > 1 and r.mem_addr % size:
+            seen["misaligned load"] += 1
+    for seed in range(20):
+        hart = run_alone(seed, note, config)
+        assert hart.tohost == 1, f"seed {seed}"
+    assert seen["pmp fault"] and seen["misaligned load"]
+
+
+@pytest.mark.parametrize("seed", [LOCKSTEP_SEEDS[0]] +
+                         [pytest.param(s, marks=pytest.mark.slow) for s in SLOW_SEEDS])
+def test_random_program_in_lockstep(seed):
+    image = generate(seed)
+    hart, lock = model_for(image, RAM_SIZE, CORE_REGIONS)
+    outcome = run_core_target(image, RAM_SIZE, lock, max_cycles=200_000)
+    assert (outcome.stop, outcome.tohost) == ("tohost", 1)
+    assert lock.checked == hart.order > 800
+
+
+def test_failing_seed_is_reported_for_replay(monkeypatch):
+    monkeypatch.setitem(execute.ALU, "addw", lambda a, b: (a + b + 1) & 0xFFFF_FFFF)   # li: lui+addiw
+    err = io.StringIO()
+    with redirect_stderr(err):
+        status = cli.main(["--random", "3", "--length", "40", "--target", "core"])
+    assert status == 1
+    assert "DIVERGENCE" in err.getvalue()
+    assert "replay: python -m sim difftest --random 3 --length 40 --target core" in err.getvalue()

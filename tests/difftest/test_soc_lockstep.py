@@ -1,0 +1,90 @@
+"""The SoC programs (tests/soc/programs) under the lock-step comparison on the
+compiled engine: devices (UART, CLINT, PLIC, virtio) answer on the RTL side and
+their values are handed to the model; the block device's DMA writes are applied
+to the model's RAM, which ends equal to the RTL's."""
+
+import pytest
+
+from sim.difftest.lockstep import Divergence
+from sim.difftest.randprog import generate
+from sim.difftest.run import SOC_REGIONS, CheckedEngine, model_for, run_engine
+from sim.elf import load_elf
+from sim.engine import STOP_TX, CxxrtlEngine, make_engine
+from tests.difftest.test_random import LOCKSTEP_SEEDS
+from tests.soc.programs.build import build, have_toolchain
+
+
+RAM = 32 << 20
+DISK = bytes((7 * s + k) & 0xFF for s in range(16) for k in range(512))
+PROGRAMS = ("hello", "mtimer", "sstc", "uart_rx", "virtio", "fault")
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    if not have_toolchain():
+        pytest.fail("riscv64-unknown-elf-gcc missing: run `make toolchain`", pytrace=False)
+    out = tmp_path_factory.mktemp("difftest_soc")
+    return {n: load_elf(str(build(n, out, ram_size=RAM))) for n in PROGRAMS}
+
+
+def lockstep(engine, image, type_after_prompt=None):
+    engine.load(image)
+    engine.set_tohost(image.tohost)
+    engine.set_disk(DISK)
+    hart, lock = model_for(image, engine.ram_size, SOC_REGIONS)
+    checked = CheckedEngine(engine, lock)
+    if type_after_prompt:
+        assert checked.run(20_000, stop_on_tx=True) == STOP_TX
+        assert engine.tx_take() == b"?"
+        engine.rx_push(type_after_prompt)
+    outcome = run_engine(engine, lock, max_cycles=500_000, checked=checked)
+    return hart, lock, outcome
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_soc_program_in_lockstep(cxxrtl_model, programs, name):
+    engine = CxxrtlEngine(lib_path=cxxrtl_model)
+    typed = b"ok" if name == "uart_rx" else None
+    hart, lock, outcome = lockstep(engine, programs[name], typed)
+    assert (outcome.stop, outcome.tohost) == ("tohost", 1)
+    assert lock.checked + 1 == hart.order > 50     # + the store to tohost (no record)
+    assert hart.tohost == 1
+    # the model's RAM is the RTL's, DMA writes included (the programs live in 64 KiB)
+    assert engine.read_ram(0x8000_0000, 1 << 16) == bytes(hart.ram[:1 << 16])
+    engine.close()
+
+
+def test_without_the_dma_log_the_model_diverges(cxxrtl_model, programs, monkeypatch):
+    """The DMA writes matter: dropped, the model's first load of the data the device
+    wrote into RAM differs from the RTL's."""
+    monkeypatch.setattr(CheckedEngine, "_apply_dma", lambda self, order: self.pending_dma.clear())
+    engine = CxxrtlEngine(lib_path=cxxrtl_model)
+    with pytest.raises(Divergence) as e:
+        lockstep(engine, programs["virtio"])
+    assert e.value.field in ("rd_wdata", "mem_rdata")
+    engine.close()
+
+
+def test_program_on_the_pysim_engine(programs):
+    engine = make_engine("pysim", ram_size=RAM)
+    hart, lock, outcome = lockstep(engine, programs["hello"])
+    assert (outcome.stop, outcome.tohost) == ("tohost", 1)
+    assert lock.checked + 1 == hart.order
+
+
+@pytest.mark.parametrize("seed", LOCKSTEP_SEEDS)
+def test_random_program_on_the_soc(cxxrtl_model, seed):
+    engine = CxxrtlEngine(lib_path=cxxrtl_model)
+    hart, lock, outcome = lockstep(engine, generate(seed))
+    assert (outcome.stop, outcome.tohost) == ("tohost", 1)
+    assert lock.checked + 1 == hart.order > 800
+    engine.close()
+
+
+@pytest.mark.slow
+def test_many_random_programs_on_the_soc(cxxrtl_model):
+    for seed in range(100, 300):
+        engine = CxxrtlEngine(lib_path=cxxrtl_model)
+        hart, lock, outcome = lockstep(engine, generate(seed, length=400))
+        assert (outcome.stop, outcome.tohost) == ("tohost", 1), f"seed {seed}"
+        engine.close()
