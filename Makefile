@@ -38,9 +38,10 @@ help:
 	@echo "make clean      remove $(BUILD)"
 
 $(VENV)/.installed: pyproject.toml
+	@echo "setup: creating $(VENV) and installing the pinned Python packages (pip shows each)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e .
+	$(VENV)/bin/pip install --progress-bar on -e .
 	touch $@
 
 setup: $(VENV)/.installed
@@ -54,14 +55,20 @@ xv6: toolchain
 qemu: xv6
 	$(QEMU) $(QEMUOPTS)
 
-sim: setup xv6
+# The first cxxrtl run on a machine has YoWASP compile Yosys to machine code (a minute
+# or more): `--warm` starts that in the background while the kernel builds.
+WARM = $(if $(filter cxxrtl,$(ENGINE)),@$(PY) -m sim.cxxrtl.build --warm)
+
+sim: setup
+	$(WARM)
+	@$(MAKE) --no-print-directory xv6
 	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) --ram-latency $(RAM_LATENCY) \
 		$(if $(RUN),--run "$(RUN)")
 
 # make sdcard: the board's boot card (partition table, kernel, file system) as an image
 # file; it prints the dd command that writes it to a card (it never writes a device).
 sdcard: setup xv6
-	$(PY) -m soc.sdcard.layout $(KERNEL) $(FSIMG) -o $(SDCARD)
+	$(PY) -m sim.sdcard $(KERNEL) $(FSIMG) -o $(SDCARD)
 
 # make wave: VCD, .gtkw, SVG and log of the walks over PTE_S pages (sim/wave/).
 SCENARIO ?= xv6
@@ -71,7 +78,9 @@ wave: setup $(if $(filter baremetal,$(SCENARIO)),,xv6)
 	$(PY) -m sim wave --scenario $(SCENARIO) --engine $(ENGINE) --wave $(BUILD)/wave \
 		$(if $(filter baremetal,$(SCENARIO)),,--kernel $(KERNEL) --fs $(FSIMG) --run "$(WAVE_RUN)")
 
-test: setup xv6
+test: setup
+	$(WARM)
+	@$(MAKE) --no-print-directory xv6
 	$(PY) -m pytest
 
 test-slow: setup xv6

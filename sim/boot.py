@@ -2,16 +2,29 @@
 
 Interactive (default): the terminal is the console, in raw mode like QEMU's
 -nographic: Ctrl-C goes to xv6, Ctrl-A x quits.  While booting a status line on stderr
-shows cycles, instructions and simulated MHz; on exit a summary gives cycles,
-instructions, CPI, wall time and speed.
+shows cycles, instructions and simulated MHz (only when stdout and stderr are both
+terminals, and never over a console line in progress: sim/terminal.py, Screen); on
+exit a summary gives cycles, instructions, CPI, wall time and speed.
 
 Scripted (``--run "cmd1; cmd2"``): waits for the shell prompt, types each command,
 waits for the next prompt, prints the transcript and exits 0, or 1 if a command did
 not come back to the prompt within ``--timeout`` seconds or the kernel panicked.
 
+Kernel panics: a console line that starts with "panic: " (xv6's panic() prints it,
+then spins with interrupts off), followed by PANIC_QUIET_CYCLES cycles (2 simulated
+ms) with no console output and no user-mode instruction retired, is a kernel panic.
+The user-mode condition tells it from a program that prints such a line.  A scripted
+run then ends at once with exit status 1; an interactive one stops simulating, says
+so on the status line and waits for Ctrl-A x.
+
+Interrupt storms: when the engine reports one PLIC source claimed STORM_CLAIMS times
+with no user-mode instruction retired in between (sim/engine.py, the claim watch),
+the status line and the summary name the source (README: "Software that runs on QEMU
+but storms here").
+
 The disk image is copy-on-write (the file is not changed) unless ``--persist``.
-Exit status: 0 fine, 1 scripted run failed, 2 bad kernel/disk/arguments, 3 the
-simulator could not be built.
+Exit status: 0 fine, 1 scripted run failed or the kernel panicked, 2 bad
+kernel/disk/arguments, 3 the simulator could not be built.
 """
 
 import argparse
@@ -25,6 +38,7 @@ from soc import memmap
 from .disk import DiskError, DiskImage
 from .elf import BadElf, load_elf
 from .engine import ENGINES, MTIME_HZ, EngineError, make_engine
+from .terminal import Screen
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = b"$ "
@@ -33,9 +47,21 @@ EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUILD = 0, 1, 2, 3
 #: cycles per run() call between looks at the terminal
 BATCH = {"cxxrtl": 100_000, "pysim": 500}
 
+#: the start of the kernel's panic message on the console
+PANIC_TEXT = b"panic: "
+#: quiet cycles after a panic line (2 ms at the SoC's 10 MHz) before it counts
+PANIC_QUIET_CYCLES = 20_000
+#: claims of one interrupt source with no user-mode instruction between them: a storm
+STORM_CLAIMS = 10_000
+IRQ_NAMES = {memmap.UART0_IRQ: "UART0", memmap.VIRTIO0_IRQ: "VIRTIO0"}
+
 
 class UsageError(Exception):
     pass
+
+
+class KernelPanic(Exception):
+    """The kernel panicked; the message gives its panic line, cycle and instructions."""
 
 
 def build_parser():
@@ -83,44 +109,114 @@ def load_kernel(path, ram_size):
 
 
 class Session:
-    """An engine with xv6 loaded, its console transcript and figures."""
+    """An engine with xv6 loaded, its console transcript and figures.
 
-    def __init__(self, engine, disk, *, status=None):
+    ``screen`` (sim/terminal.py), if given, receives the console output as it comes
+    and shows the status line.  ``panic`` is set (Panic) once the kernel has panicked,
+    ``storm`` (Storm) while or after an interrupt storm."""
+
+    def __init__(self, engine, disk, *, screen=None):
         self.engine = engine
         self.disk = disk
+        self.screen = screen
         self.transcript = bytearray()
         self.t0 = time.monotonic()
         self.prompt_at = None       # (Stats, wall seconds) at the first prompt
-        self.status = status        # callable(text) for the status line, or None
-        self.echo = None            # callable(bytes) receiving console output as it comes
+        self.stats = engine.stats()
+        self.panic = None
+        self.storm = None
+        self._suspect = None        # a "panic: " line waiting for its quiet time
         self._last_status = 0.0
 
     def pump(self, max_cycles, *, exact=False):
-        """Run up to max_cycles (stopping at each output byte if exact); returns new output."""
+        """Run up to max_cycles (stopping at each output byte if exact); returns new output.
+
+        While a panic line waits for its quiet time, the run stops where that ends."""
+        if self._suspect:
+            left = self._suspect.quiet_from + PANIC_QUIET_CYCLES - self.stats.cycles
+            max_cycles = max(1, min(max_cycles, left))
         self.engine.run(max_cycles, stop_on_tx=exact)
         out = self.engine.tx_take()
+        self.stats = s = self.engine.stats()
         if out:
+            new_from = len(self.transcript)
             self.transcript += out
+            if self.screen:
+                self.screen.console(out)
             if self.prompt_at is None and self.transcript.endswith(PROMPT):
-                self.prompt_at = (self.engine.stats(), time.monotonic() - self.t0)
-        # The status line only replaces an empty console line, never a partial one.
-        at_line_start = not self.transcript or self.transcript.endswith(b"\n")
-        if self.status and self.prompt_at is None and at_line_start:
-            now = time.monotonic()
-            if now - self._last_status > 0.5:
-                self._last_status = now
-                s = self.engine.stats()
-                self.status(f"[sim] booting: {s.cycles / 1e6:.2f} M cycles, {s.instret / 1e6:.2f} M "
-                            f"instructions, {s.cycles / (now - self.t0) / 1e6:.2f} MHz")
+                self.prompt_at = (s, time.monotonic() - self.t0)
+        else:
+            new_from = None
+        if self.panic is None:
+            self._watch_panic(new_from, s)
+        self._watch_storm(s)
+        if self.screen:
+            self._show_status(s)
         return out
 
-    def wait_for_prompt(self, since, deadline, write=None):
-        """Run until the transcript after offset `since` ends with a fresh prompt."""
+    def _watch_panic(self, new_from, s):
+        sus = self._suspect
+        if sus and s.user_instret != sus.stats.user_instret:
+            self._suspect = sus = None          # user code runs: a program printed it
+        if sus is None and new_from is not None:
+            at = self._panic_line(new_from)
+            if at is not None:
+                self._suspect = sus = _Suspect(at, s, s.cycles)
+        if sus:
+            if new_from is not None:
+                sus.quiet_from = s.cycles
+            elif s.cycles - sus.quiet_from >= PANIC_QUIET_CYCLES:
+                line = bytes(self.transcript[sus.at:]).split(b"\n")[0]
+                self.panic = Panic(line.decode("latin-1").rstrip("\r"), sus.stats)
+                self._suspect = None
+
+    def _panic_line(self, new_from):
+        """Offset of a line starting with PANIC_TEXT that ends in the new output, or None."""
+        t = self.transcript
+        i = t.find(PANIC_TEXT, max(0, new_from - len(PANIC_TEXT) + 1))
+        while i >= 0:
+            if i == 0 or t[i - 1] in b"\r\n":
+                return i
+            i = t.find(PANIC_TEXT, i + 1)
+        return None
+
+    def _watch_storm(self, s):
+        """``storm`` is the latest storm; ``storm.now`` while it lasts."""
+        st = self.storm
+        if s.claim_streak >= STORM_CLAIMS:
+            if not (st and st.now and st.source == s.claim_source and s.claim_streak >= st.claims):
+                self.storm = st = Storm(s.claim_source, s.cycles)
+            st.claims = s.claim_streak
+        elif st:
+            st.now = False
+
+    def _show_status(self, s):
+        if self.panic:
+            st = self.panic.stats
+            self.screen.status(f"[sim] kernel panic at cycle {st.cycles:,} ({st.instret:,} "
+                               f"instructions); Ctrl-A x quits", alert=True)
+            return
+        now = time.monotonic()
+        if now - self._last_status < 0.5:
+            return
+        self._last_status = now
+        if self.storm and self.storm.now:
+            self.screen.status(f"[sim] {self.storm.describe(short=True)}", alert=True)
+        elif self.prompt_at is None:
+            self.screen.status(f"[sim] booting: {s.cycles / 1e6:.2f} M cycles, "
+                               f"{s.instret / 1e6:.2f} M instructions, "
+                               f"{s.cycles / (now - self.t0) / 1e6:.2f} MHz")
+        else:
+            self.screen.status(None)
+
+    def wait_for_prompt(self, since, deadline):
+        """Run until the transcript after offset `since` ends with a fresh prompt.
+        Raises KernelPanic."""
         batch = BATCH[self.engine.name] * 10
         while True:
-            out = self.pump(batch, exact=True)
-            if out and write:
-                write(out)
+            self.pump(batch, exact=True)
+            if self.panic:
+                raise KernelPanic(str(self.panic))
             tail = self.transcript[since:]
             if tail.endswith(PROMPT) and (since == 0 or b"\n" in tail):
                 return True
@@ -129,11 +225,13 @@ class Session:
 
     def command(self, cmd, timeout):
         """Type one command line; return its output (without the echo) up to the next
-        prompt.  Raises TimeoutError if the prompt does not come back in time."""
+        prompt.  Raises TimeoutError if the prompt does not come back in time, or
+        KernelPanic."""
         since = len(self.transcript)
         self.engine.rx_push(cmd.encode() + b"\n")
-        if not self.wait_for_prompt(since, time.monotonic() + timeout, self.echo):
-            raise TimeoutError(f"{cmd!r} did not return to the prompt within {timeout:.0f} s")
+        if not self.wait_for_prompt(since, time.monotonic() + timeout):
+            raise TimeoutError(f"{cmd!r} did not return to the prompt within {timeout:.0f} s"
+                               + self._storm_note())
         tail = bytes(self.transcript[since:])
         echo = cmd.encode() + b"\n"
         if not tail.startswith(echo):
@@ -141,10 +239,15 @@ class Session:
         return tail[len(echo):-len(PROMPT)].decode("latin-1")
 
     def boot(self, timeout):
-        """Run to the first prompt; returns the boot messages.  Raises TimeoutError."""
-        if not self.wait_for_prompt(0, time.monotonic() + timeout, self.echo):
-            raise TimeoutError(f"no shell prompt within {timeout:.0f} s of boot")
+        """Run to the first prompt; returns the boot messages.  Raises TimeoutError or
+        KernelPanic."""
+        if not self.wait_for_prompt(0, time.monotonic() + timeout):
+            raise TimeoutError(f"no shell prompt within {timeout:.0f} s of boot"
+                               + self._storm_note())
         return bytes(self.transcript[:-len(PROMPT)]).decode("latin-1")
+
+    def _storm_note(self):
+        return f" ({self.storm.describe()})" if self.storm else ""
 
     def summary(self):
         s = self.engine.stats()
@@ -158,16 +261,55 @@ class Session:
             p, w = self.prompt_at
             lines.append(f"[sim] first prompt after {p.instret} instructions, {p.cycles} cycles, "
                          f"{w:.1f} s wall")
+        if self.panic:
+            lines.append(f"[sim] {self.panic}")
+        if self.storm:
+            lines.append(f"[sim] {self.storm.describe()}: see README.md, \"Software that runs "
+                         f"on QEMU but storms here\"")
         return "\n".join(lines)
 
 
-def start(args, log):
+class _Suspect:
+    """A console line starting with PANIC_TEXT, at transcript offset ``at``."""
+
+    def __init__(self, at, stats, quiet_from):
+        self.at, self.stats, self.quiet_from = at, stats, quiet_from
+
+
+class Panic:
+    def __init__(self, line, stats):
+        self.line = line            # the console line, "panic: ..."
+        self.stats = stats          # when it appeared
+
+    def __str__(self):
+        return (f"kernel panic at cycle {self.stats.cycles:,} after {self.stats.instret:,} "
+                f"instructions: {self.line}")
+
+
+class Storm:
+    """One PLIC source claimed STORM_CLAIMS times or more with no user-mode instruction
+    in between; ``cycle`` is where the simulator noticed, ``now`` while it lasts."""
+
+    def __init__(self, source, cycle):
+        self.source, self.cycle, self.claims, self.now = source, cycle, 0, True
+
+    def describe(self, short=False):
+        name = IRQ_NAMES.get(self.source)
+        what = f"PLIC source {self.source}" + (f" ({name})" if name else "")
+        if short:           # for the status line: fits in 80 columns
+            return f"storm: {what} claimed {self.claims:,} times without user mode"
+        return (f"interrupt storm: {what} claimed {self.claims:,} times with no user-mode "
+                f"instruction in between (noticed at cycle {self.cycle:,})")
+
+
+def start(args, log, progress=None):
     return open_engine(args.engine, args.kernel, args.fs, ram_mb=args.ram_mb,
-                       ram_latency=args.ram_latency, persist=args.persist, log=log)
+                       ram_latency=args.ram_latency, persist=args.persist, log=log,
+                       progress=progress)
 
 
 def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20,
-                ram_latency=1, persist=False, log=None):
+                ram_latency=1, persist=False, log=None, progress=None):
     """Check the inputs, build/load the engine, load the kernel and the disk.
 
     Returns (engine, DiskImage); raises UsageError or EngineError."""
@@ -181,48 +323,50 @@ def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:
         raise UsageError(f"disk: {e}") from None
-    engine = make_engine(engine_name, ram_size=ram_size, log=log,
+    engine = make_engine(engine_name, ram_size=ram_size, log=log, progress=progress,
                          soc_args={"ram_latency": ram_latency})
     engine.load(image)
     engine.set_disk(disk.working_copy())
     return engine, disk
 
 
-def scripted(session, commands, timeout, out):
-    def write(b):
-        out.buffer.write(b) if hasattr(out, "buffer") else out.write(b.decode("latin-1"))
-        out.flush()
-
-    session.echo = write
+def scripted(session, commands, timeout, out=None):
+    """Boot, type the commands; returns None, or what went wrong.  The console goes to
+    the session's screen, or to the stream ``out``."""
+    if session.screen is None:
+        session.screen = Screen(out, live=False)
     try:
         session.boot(timeout)
         for cmd in commands:
             session.command(cmd, timeout)
-    except (TimeoutError, RuntimeError) as e:
-        return f"timeout: {e}" if isinstance(e, TimeoutError) else str(e)
-    if b"panic" in session.transcript:
-        return "the kernel panicked"
+    except TimeoutError as e:
+        return f"timeout: {e}"
+    except (KernelPanic, RuntimeError) as e:
+        return str(e)
     return None
 
 
-def interactive(session, term, status_clear):
+def interactive(session, term):
     """The terminal loop.  While the machine is busy it runs flat out; while it idles
     (sleeping in wfi, no output, no typed input) it runs small batches, waits for typed
     input a little after each, and never lets simulated time run ahead of wall time.
     (An idle xv6 costs about 2.4 k cycles per 10 ms timer tick: on cxxrtl an idle shell
-    uses about a sixth of a core, paced to real time.)"""
+    uses about a sixth of a core, paced to real time.)  After a kernel panic it only
+    waits for Ctrl-A x."""
     engine = session.engine
     batch = BATCH[engine.name]
     drained_at = None
     anchor = None               # (mtime, wall time) where real-time pacing started
     while not term.quit:
+        if session.panic:
+            term.poll(0.2)
+            if term.eof:
+                break
+            continue
         booting = session.prompt_at is None
-        before = engine.stats().wfi_skips
+        before = session.stats.wfi_skips
         out = session.pump(batch if anchor is None else max(batch // 10, 1), exact=booting)
-        if out:
-            status_clear()
-            term.write(out)
-        stats = engine.stats()
+        stats = session.stats
         idle = not out and engine.rx_pending() == 0 and stats.wfi_skips > before
         wait = 0.0
         if idle:
@@ -252,23 +396,10 @@ def interactive(session, term, status_clear):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     err = sys.stderr
-    status_on = not args.no_status and err.isatty()
-    status_shown = [False]
-
-    def status(text):
-        err.write("\r" + text + "\033[K")
-        err.flush()
-        status_shown[0] = True
-
-    def status_clear():
-        if status_shown[0]:
-            err.write("\r\033[K")
-            err.flush()
-            status_shown[0] = False
+    screen = Screen(sys.stdout, err, live=None if not args.no_status else False)
 
     def log(msg):
-        status_clear()
-        print(f"[sim] {msg}", file=err, flush=True)
+        screen.log(f"[sim] {msg}")
 
     wave = None
     try:
@@ -278,7 +409,7 @@ def main(argv=None):
                 wave_dir = check_out_dir(args.wave)
             except WaveUsageError as e:
                 raise UsageError(str(e)) from None
-        engine, disk = start(args, log)
+        engine, disk = start(args, log, screen.status)
         if args.wave:
             from .wave.scenario import Recorder
             wave = Recorder(engine, args.wave_before, args.wave_after, args.wave_max,
@@ -289,14 +420,14 @@ def main(argv=None):
     except EngineError as e:
         print(f"error: {e}", file=err)
         return EXIT_BUILD
-    session = Session(wave.engine if wave else engine, disk, status=status if status_on else None)
+    session = Session(wave.engine if wave else engine, disk, screen=screen)
     timeout = args.timeout or (300.0 if engine.name == "cxxrtl" else 36000.0)
     result = EXIT_OK
     try:
         if args.run is not None or args.boot_only:
             commands = [c.strip() for c in (args.run or "").split(";") if c.strip()]
-            problem = scripted(session, commands, timeout, sys.stdout)
-            status_clear()
+            problem = scripted(session, commands, timeout)
+            screen.clear()
             print(file=sys.stdout)
             if problem:
                 print(f"error: {problem}", file=err)
@@ -304,11 +435,13 @@ def main(argv=None):
         else:
             from .terminal import Terminal
             with Terminal() as term:
-                interactive(session, term, status_clear)
-            status_clear()
+                interactive(session, term)
+            screen.clear()
             print(file=sys.stdout)
+            if session.panic:
+                result = EXIT_FAIL
     except KeyboardInterrupt:
-        status_clear()
+        screen.clear()
         print("\n[sim] interrupted", file=err)
         result = EXIT_FAIL
     print(session.summary(), file=err)

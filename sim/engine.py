@@ -12,7 +12,11 @@ the same cycle counts and the same console output for the same inputs:
   A SoC built with an SD card model (``soc_args`` with ``card=``, soc/soc.py) has no
   storage port: its card is the model's memory, filled with ``load_card`` before the
   run, and ``set_card_present`` inserts or removes it.
-* Retire counting: instructions (retire.valid and not trap) and traps.
+* Retire counting: instructions (retire.valid and not trap), those of them retired in
+  user mode, and traps.
+* Interrupt claims: how often each PLIC source has been claimed (its in-service bit
+  rose) since the last user-mode instruction; ``claim_streak`` is the highest count
+  and ``claim_source`` its source (sim/boot.py reports a storm from them).
 * tohost: a RAM doubleword watched after every cycle (bare-metal test programs).
 * Idle skipping: after a clock edge at which ``wfi`` was high, mtime jumps to one tick before
   the earliest of the CLINT's mtimecmp and the core's Sstc stimecmp.
@@ -23,7 +27,8 @@ then idle skipping if ``wfi`` was high at the edge.
 
 The API, the same on both engines::
 
-    e = make_engine("cxxrtl")           # or "pysim", or CxxrtlEngine(...) / PysimEngine(...)
+    e = make_engine("cxxrtl")           # or "pysim", or CxxrtlEngine(...) / PysimEngine(...);
+                                        # soc_args={"ram_latency": 3, ...}, vcd= on pysim
     e.load(image)                       # sim/elf.py image: segments into RAM (before running)
     e.set_disk(data); e.set_tohost(paddr)
     e.run(max_cycles, stop_on_tx=False, skip_wfi=True)   # -> STOP_LIMIT, STOP_TX, STOP_TOHOST
@@ -44,10 +49,11 @@ collected (STOP_RECORDS) or another stop comes first.  It returns a ``RetireBatc
 reset, from 0: the record was sampled at that edge, and ``stats().cycles`` is
 ``cycle + 1`` after a run that stopped there.  A DMA write's ``order`` is the retire
 order before which it landed: the write completed after the reports with smaller orders
-(and after their bus accesses) and before the report ``order``, so a model of the CPU
-applies it just before executing that instruction.  (Only a load of instruction
-``order`` from the very bytes being written could see the write earlier or later
-than that; the virtio driver does not read a buffer while the device fills it.)
+(at edges up to its own) and before the report ``order``, so a model of the CPU applies
+it just before executing that instruction.  That is exact as long as an instruction's
+bus accesses are over by the edge that reports it, as in today's core (a load polling a
+location the device writes reads what the model reads: tests/sim/test_retire_log.py
+replays every load of a program that polls the used ring).
 Only ``run_retire`` collects: the cycles of a plain ``run`` in between are not logged.
 On cxxrtl the C++ loop queues the records in a vector that Python drains in batches
 after the run; without ``run_retire`` the loop pays one flag test per cycle.
@@ -73,6 +79,7 @@ SECTOR_BYTES, SECTOR_WORDS = 512, 64
 #: mtime ticks per second of simulated time (the SoC's default mtime_freq)
 MTIME_HZ = 10_000_000
 U64 = (1 << 64) - 1
+PRIV_U = 0
 
 
 class EngineError(Exception):
@@ -119,6 +126,9 @@ class Stats:
     sectors_read: int = 0
     sectors_written: int = 0
     mtime: int = 0
+    user_instret: int = 0       # instructions retired in user mode
+    claim_source: int = 0       # the PLIC source claimed most since the last user-mode
+    claim_streak: int = 0       # instruction, and how often (see _PyClaimWatch)
 
 
 def _new_soc(ram_size, soc_args=None):
@@ -160,19 +170,21 @@ class CxxrtlEngine:
 
     name = "cxxrtl"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, soc_args=None):
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, lib_path=None, soc_args=None,
+                 progress=None):
         """Builds (or finds) the model of ``SoC(ram_size=ram_size, **soc_args)`` (soc/soc.py: e.g.
         ``ram_latency``, or a board configuration with an SD card model): the default
         SoC's is cached after its first build, any other configuration is a build of its
         own; or loads the library ``lib_path`` as it is (the build's profiling run uses
-        this)."""
+        this).  ``log`` and ``progress`` report a build (sim/cxxrtl/build.py, build_model)."""
         if lib_path is None:
-            key = (ram_size, tuple(sorted((soc_args or {}).items())))
+            key = (ram_size, repr(sorted((soc_args or {}).items())))
             lib_path = _models.get(key)
         if lib_path is None:
             from .cxxrtl.build import BuildError, build_model
             try:
-                lib_path = _models[key] = build_model(_new_soc(ram_size, soc_args), log=log)
+                lib_path = _models[key] = build_model(_new_soc(ram_size, soc_args), log=log,
+                                                      progress=progress)
             except BuildError as e:
                 raise EngineError(str(e)) from None
         lib = ctypes.CDLL(str(lib_path))
@@ -310,7 +322,7 @@ class CxxrtlEngine:
                 return rows
 
     def stats(self):
-        arr = (ctypes.c_uint64 * 9)()
+        arr = (ctypes.c_uint64 * 12)()
         self._lib.sim_stats(self._h, arr)
         stats = Stats(*arr)
         read, written = ctypes.c_uint64(), ctypes.c_uint64()
@@ -438,20 +450,50 @@ class _PyStorage:
             self.state = self.IDLE
 
 
+class _PyClaimWatch:
+    """Claims of each PLIC source since the last user-mode instruction, as in driver.cc."""
+
+    def __init__(self):
+        self.counts = [0] * 32
+        self.in_service = 0
+        self.source = self.streak = 0
+
+    def sample(self, now):
+        claimed = now & ~self.in_service
+        self.in_service = now
+        i = 0
+        while claimed:
+            if claimed & 1:
+                self.counts[i] += 1
+                if self.counts[i] > self.streak:
+                    self.streak, self.source = self.counts[i], i
+            claimed >>= 1
+            i += 1
+
+    def user_retired(self):
+        if self.streak:
+            self.counts = [0] * 32
+            self.source = self.streak = 0
+
+
 class PysimEngine:
     """The SoC in Amaranth's Python simulator (exact, ~1000x slower than cxxrtl)."""
 
     name = "pysim"
 
-    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, soc_args=None, vcd=None):
+    def __init__(self, ram_size=memmap.DEFAULT_RAM_SIZE, log=None, soc_args=None, vcd=None,
+                 progress=None):
         """Simulates ``SoC(ram_size=ram_size, **soc_args)``; with ``vcd`` (a path) every
-        signal is written to that VCD file until ``close``."""
+        signal is written to that VCD file until ``close``.  (``progress`` is for the
+        same calls as CxxrtlEngine: nothing is built here.)"""
         from amaranth.hdl import Fragment
         from amaranth.sim import Simulator
         self.soc = soc = _new_soc(ram_size, soc_args)
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
         self._stimecmp = _find_signal(frag, ("core", "csr"), "stimecmp")
+        self._in_service = _find_signal(frag, ("plic",), "in_service")
+        self._claims = _PyClaimWatch()
         self._frag = frag
         self._wave = None           # sim.wave.capture.WindowCapture while armed
         self._wave_sigs = ()
@@ -534,6 +576,7 @@ class PysimEngine:
             s.sectors_read, s.sectors_written = self._disk.sectors_read, self._disk.sectors_written
         else:
             s.sectors_read, s.sectors_written = self._card_counts
+        s.claim_source, s.claim_streak = self._claims.source, self._claims.streak
         return Stats(**vars(s))
 
     async def _bench(self, ctx):
@@ -570,6 +613,7 @@ class PysimEngine:
         card_sigs = (soc.card_blocks_read, soc.card_blocks_written) if card is not None else ()
         offered = None
         stats = self._stats
+        claims = self._claims
         mtime, mtimecmp, stimecmp = soc.clint.mtime_reg, soc.clint.mtimecmp_reg, self._stimecmp
         log_sigs = self._log_sigs if self._log is not None else ()
         while True:
@@ -577,10 +621,11 @@ class PysimEngine:
                 card_removed = self._card_removed
                 ctx.set(soc.card_removed, card_removed)
             (_, _, tx_valid, tx_byte, rx_valid, rx_ready, cmd_valid, cmd, wvalid, wword,
-             rready, resp_ready, ret_valid, ret_trap, sleeping, *rest) = await ctx.tick().sample(
+             rready, resp_ready, ret_valid, ret_trap, ret_priv, sleeping, in_service,
+             *rest) = await ctx.tick().sample(
                 soc.uart_tx.valid, soc.uart_tx.payload, soc.uart_rx.valid, soc.uart_rx.ready,
-                *storage_sigs, soc.retire.valid, soc.retire.trap, soc.wfi,
-                *card_sigs, *log_sigs, *self._wave_sigs)
+                *storage_sigs, soc.retire.valid, soc.retire.trap, soc.retire.priv, soc.wfi,
+                self._in_service, *card_sigs, *log_sigs, *self._wave_sigs)
             if card_sigs:
                 self._card_counts = tuple(rest[:2])
             log_vals = rest[len(card_sigs):]
@@ -596,6 +641,10 @@ class PysimEngine:
                     stats.traps += 1
                 else:
                     stats.instret += 1
+                    if ret_priv == PRIV_U:
+                        stats.user_instret += 1
+                        claims.user_retired()
+            claims.sample(in_service)
             if tx_valid:
                 self._tx.append(tx_byte)
             if rx_valid and rx_ready:

@@ -90,21 +90,6 @@ def simulate(dut, bench, *, vcd=None):
         sim.run()
 
 
-def _format_retire(r):
-    """One trace line for a retire report (a ``Retire`` record)."""
-    line = f"{r.order:7d} {'USHM'[r.priv]} {r.pc:016x} {r.insn:08x}"
-    if r.trap:
-        kind = "interrupt" if r.intr else "exception"
-        return line + f"  TRAP {kind} cause={r.cause} tval={r.tval:#x}"
-    if r.rd:
-        line += f"  x{r.rd}={r.rd_wdata:#x}"
-    if r.mem_rmask:
-        line += f"  load[{r.mem_addr:#x}]={r.mem_rdata:#x}"
-    if r.mem_wmask:
-        line += f"  store[{r.mem_addr:#x}]={r.mem_wdata:#x}"
-    return line
-
-
 def _format_mmu_event(cycle, e):
     kind = e["kind"].name if hasattr(e["kind"], "name") else str(e["kind"])
     access = e["access"].name if hasattr(e["access"], "name") else str(e["access"])

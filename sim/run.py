@@ -18,7 +18,8 @@ from soc import memmap
 
 from .elf import BadElf, load_elf
 from .engine import ENGINES, EngineError
-from .harness import TARGETS, BusProtocolError, _format_retire, _format_mmu_event
+from .harness import TARGETS, BusProtocolError, _format_mmu_event
+from .ref.trace import format_record
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_ELF, EXIT_LIMIT, EXIT_USAGE = 0, 1, 2, 3, 64
 
@@ -140,7 +141,7 @@ def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", en
     except ValueError as e:
         return EXIT_BAD_ELF, f"error: {path}: {e} (see --ram-size)", None
 
-    on_retire = (lambda r: print(_format_retire(r), file=out)) if trace else None
+    on_retire = (lambda r: print(format_record(r), file=out)) if trace else None
     t0 = time.monotonic()
     run_args = dict(max_cycles=max_cycles, on_retire=on_retire, vcd=vcd)
     if trace_mmu:

@@ -4,15 +4,109 @@
 while keeping output newline translation, and restores it on exit.  Ctrl-A starts an
 escape: Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A h prints help; any other
 key after Ctrl-A is sent as is.
+
+``Screen`` writes the console output (stdout) and the simulator's status line and
+messages (stderr) so that they never mix.
 """
 
 import os
 import select
+import shutil
 import sys
 import termios
 import tty
 
-__all__ = ["Terminal", "CTRL_A"]
+__all__ = ["Terminal", "Screen", "CTRL_A"]
+
+ERASE_LINE = "\r\033[K"       # to column 0, erase to the end of the line
+
+
+class Screen:
+    """The console and the status line on one terminal, never mixed.
+
+    * ``console(bytes)`` writes what the SoC's UART sent to stdout.  A status line on
+      the screen is erased first and drawn again after, if the console is then at the
+      start of a line.
+    * ``status(text)`` sets the status line (None: none).  It is drawn only on an empty
+      console line: a console line in progress (a prompt, a message without its
+      newline yet) is never written over; the status waits for the line to end.  An
+      ``alert`` (a kernel panic, an interrupt storm) that finds a line in progress
+      starts a new line for itself instead.
+    * ``log(msg)`` prints one line of the simulator's own on stderr.
+
+    The status line is live only when both stdout and stderr are terminals (``live``);
+    otherwise ``status`` draws nothing at all and the caller prints a summary at the end.
+    """
+
+    def __init__(self, out=None, err=None, *, live=None):
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        if live is None:
+            live = _isatty(self.out) and _isatty(self.err)
+        self.live = live
+        self.text = None            # the status line's text, or None
+        self.shown = False          # the status line is on the screen now
+        self.line_start = True      # the console's cursor is at the start of a line
+
+    def console(self, data):
+        if not data:
+            return
+        self._erase()
+        buf = getattr(self.out, "buffer", None)
+        if buf is not None:
+            buf.write(data)
+        else:
+            self.out.write(bytes(data).decode("latin-1"))
+        self.out.flush()
+        self.line_start = data[-1:] == b"\n"
+        self._draw()
+
+    def status(self, text, *, alert=False):
+        self.text = text
+        if not self.live:
+            return
+        if text is None:
+            self._erase()
+            return
+        if alert and not self.line_start:
+            self.err.write("\n")
+            self.line_start = True
+        self._draw()
+
+    def log(self, msg):
+        self._erase()
+        if not self.line_start:
+            self.err.write("\n")
+            self.line_start = True
+        self.err.write(msg + "\n")
+        self.err.flush()
+        self._draw()
+
+    def clear(self):
+        """Erase the status line and forget it (before leaving the terminal)."""
+        self.status(None)
+
+    def _draw(self):
+        if not (self.live and self.text and self.line_start):
+            return
+        width = shutil.get_terminal_size((80, 24)).columns
+        # One screen row: a line that wrapped could not be erased with ERASE_LINE.
+        self.err.write("\r" + self.text[:max(width - 1, 1)] + "\033[K")
+        self.err.flush()
+        self.shown = True
+
+    def _erase(self):
+        if self.shown:
+            self.err.write(ERASE_LINE)
+            self.err.flush()
+            self.shown = False
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 CTRL_A = 0x01
 HELP = "\r\n[sim] Ctrl-A x: quit   Ctrl-A Ctrl-A: send Ctrl-A   Ctrl-A h: this help\r\n"

@@ -57,8 +57,8 @@ def read_bytes(ctx, rows, offset, length):
 
 
 class RAM(wiring.Component):
-    """``size`` bytes (a power of two, at least 8) at physical address ``base``; ``name``
-    names its region (the decoder's port)."""
+    """``size`` bytes (a power of two, at least 8) at physical address ``base``, answering
+    ``latency`` cycles after a request; ``name`` names its region (the decoder's port)."""
 
     def __init__(self, size=memmap.DEFAULT_RAM_SIZE, base=memmap.RAM_BASE, latency=1,
                  name="ram"):

@@ -46,7 +46,7 @@ __all__ = ["VirtioBlock", "REG", "STATUS", "BLK_T_IN", "BLK_T_OUT",
 MAGIC = 0x7472_6976
 VERSION = 2
 DEVICE_ID_BLOCK = 2
-VENDOR_ID = 0x5643_5852             # "RXCV"
+VENDOR_ID = 0x554D_4551             # "QEMU": QEMU virt's, which drivers such as xv6-riscv's check
 DEVICE_FEATURES = 1 << 32           # VIRTIO_F_VERSION_1
 
 

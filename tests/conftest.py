@@ -5,21 +5,26 @@ Missing prerequisites (g++, `make xv6`, QEMU) make the tests FAIL with a message
 rather than skip, so a run without them can never look green.
 """
 
+import os
 import shutil
 
 import pytest
 
 from tests import xv6_console
 
+# The tests use the tuned model (cxxrtl_model builds it in the foreground); no test
+# leaves a background build behind (sim/cxxrtl/build.py).
+os.environ["SIM_BACKGROUND_BUILD"] = "0"
+
 
 @pytest.fixture(scope="session")
 def cxxrtl_model():
-    """Builds (or finds in build/sim/) the CXXRTL model once per session."""
+    """Builds (or finds in build/sim/) the tuned CXXRTL model once per session."""
     if shutil.which("g++") is None:
         pytest.fail("g++ not found: the CXXRTL engine needs a C++ compiler", pytrace=False)
     from sim.cxxrtl.build import build_model
     from soc.soc import SoC
-    return build_model(SoC())
+    return build_model(SoC(), tuned=True)
 
 
 @pytest.fixture(scope="session")

@@ -135,7 +135,7 @@ def test_trace(tmp_path):
     lines = [l for l in out.splitlines() if l.strip().startswith(("0 ", "1 ", "2 ", "3 "))]
     assert lines[0].split()[:4] == ["0", "M", "0000000080000000", "00100513"]
     assert "x10=0x1" in lines[0]
-    assert "store[0x80001000]=0x1" in lines[3]
+    assert "store[0x80001000/0xff]=0x1" in lines[3] and "; sd a0, 0(t0)" in lines[3]
 
 
 def test_bad_option():

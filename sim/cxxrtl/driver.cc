@@ -2,7 +2,8 @@
 // through ctypes.  The per-cycle loop lives here: clocking, the UART byte streams,
 // the block device's storage port (a sector store in memory; a SoC whose storage is
 // an SD card model has no such port, and the card is a memory of the model, filled
-// with sim_mem_access), retire counting, the tohost watch used by bare-metal tests,
+// with sim_mem_access), retire counting, the interrupt-claim watch (ClaimWatch), the
+// tohost watch used by bare-metal tests,
 // idle-time skipping on `wfi`, and on request the logs of retire reports and DMA
 // writes (Log) and waveform windows (WaveCapture).
 //
@@ -84,7 +85,35 @@ enum RunFlags { RUN_STOP_ON_TX = 1, RUN_SKIP_WFI = 2, RUN_LOG = 4 };
 
 enum StopReason { STOP_LIMIT = 0, STOP_TX = 1, STOP_TOHOST = 2, STOP_RECORDS = 3 };
 
+constexpr uint64_t PRIV_U = 0;
+
 }  // namespace
+
+
+// Interrupt storms (sim/boot.py reports them): how often each PLIC source has been
+// claimed since the core last retired a user-mode instruction.  A claim is a source's
+// bit of the PLIC's in-service register going from 0 to 1.  `streak` is the highest of
+// those counts and `source` the source that reached it first; a user-mode instruction
+// sets everything back to 0.  (The same in sim/engine.py: _PyClaimWatch.)
+struct ClaimWatch {
+	uint64_t counts[32] = {};
+	uint64_t in_service = 0;       // at the previous edge
+	uint64_t source = 0, streak = 0;
+
+	void sample(uint64_t now) {
+		uint64_t claimed = now & ~in_service;
+		in_service = now;
+		for (unsigned i = 0; claimed; i++, claimed >>= 1) {
+			if ((claimed & 1) && ++counts[i] > streak) {
+				streak = counts[i];
+				source = i;
+			}
+		}
+	}
+	void user_retired() {
+		if (streak) *this = ClaimWatch{{}, in_service, 0, 0};
+	}
+};
 
 
 // A log of one observation port (sim/engine.py run_retire): in every cycle of a run
@@ -187,7 +216,8 @@ struct Sim {
 	Port rdata_valid, rdata_payload, rdata_ready;
 	Port resp_valid, resp_payload, resp_ready;
 	Port capacity;
-	Port retire_valid, retire_trap;
+	Port retire_valid, retire_trap, retire_priv;
+	Port plic_in_service;
 	Port wfi, mtime, mtimecmp, stimecmp;
 
 	chunk_t *ram = nullptr;       // row r = chunks [2r, 2r+1]
@@ -210,6 +240,8 @@ struct Sim {
 	// statistics
 	uint64_t cycles = 0, instret = 0, traps = 0, tohost_value = 0;
 	uint64_t wfi_skips = 0, skipped_ticks = 0, sectors_read = 0, sectors_written = 0;
+	uint64_t user_instret = 0;
+	ClaimWatch claims;
 
 	// waveform capture (sim/wave); the loop samples only while wave_armed
 	WaveCapture wave;
@@ -267,6 +299,7 @@ struct Sim {
 			bind(resp_valid, "storage__resp__valid") && bind(resp_payload, "storage__resp__payload") &&
 			bind(resp_ready, "storage__resp__ready") && bind(capacity, "storage__capacity"))) &&
 			bind(retire_valid, "retire__valid") && bind(retire_trap, "retire__trap") &&
+			bind(retire_priv, "retire__priv") && bind(plic_in_service, "plic in_service") &&
 			bind(wfi, "wfi") && bind(mtime, "clint mtime_reg") && bind(mtimecmp, "clint mtimecmp_reg") &&
 			bind(stimecmp, "core csr stimecmp");
 		if (!ok) return false;
@@ -343,6 +376,8 @@ struct Sim {
 			bool resp_fire = st == ST_RESP && resp_ready.get();
 			bool retired = retire_valid.get() != 0;
 			bool trapped = retire_trap.get() != 0;
+			bool user = retired && retire_priv.get() == PRIV_U;
+			uint64_t in_service = plic_in_service.get();
 			bool sleeping = wfi.get() != 0;
 			if (wave_armed) wave_armed = wave.sample(cycles);
 			if (logging) {
@@ -362,9 +397,17 @@ struct Sim {
 			cycles++;
 
 			if (retired) {
-				if (trapped) traps++;
-				else instret++;
+				if (trapped) {
+					traps++;
+				} else {
+					instret++;
+					if (user) {
+						user_instret++;
+						claims.user_retired();
+					}
+				}
 			}
+			claims.sample(in_service);
 			bool stop_tx = false;
 			if (tx_fire) {
 				tx_out.push_back(tx_byte);
@@ -570,7 +613,8 @@ int sim_run(Sim *s, uint64_t max_cycles, int flags, uint64_t max_records) {
 }
 
 // cycles, instret, traps, tohost value, wfi skips, skipped mtime ticks,
-// sectors read, sectors written, current mtime
+// sectors read, sectors written, current mtime, user-mode instructions retired,
+// the claim watch's source and streak
 void sim_stats(Sim *s, uint64_t *out) {
 	out[0] = s->cycles;
 	out[1] = s->instret;
@@ -581,6 +625,9 @@ void sim_stats(Sim *s, uint64_t *out) {
 	out[6] = s->sectors_read;
 	out[7] = s->sectors_written;
 	out[8] = s->mtime.get();
+	out[9] = s->user_instret;
+	out[10] = s->claims.source;
+	out[11] = s->claims.streak;
 }
 
 // --- logs of retire reports and DMA writes (sim/engine.py run_retire) ---

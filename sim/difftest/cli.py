@@ -75,6 +75,9 @@ def build_parser():
     p.add_argument("--timeout", type=float, default=None,
                    help="xv6: wall-clock seconds allowed for each command (default: no "
                         "limit; the model, not the machine, sets the pace)")
+    p.add_argument("--irq-latency", type=int, default=0,
+                   help="instructions the RTL may retire before taking an interrupt that "
+                        "software made pending and enabled (default 0: at once)")
     p.add_argument("--history", type=int, default=32,
                    help="records of each side shown on a divergence (default 32)")
     add_model_options(p)
@@ -103,7 +106,8 @@ def run_image(image, name, args, config, err):
     if args.target == "core":
         _, hi = image.extent()
         ram_size = max(1 << 20, (hi - 0x8000_0000 + 0xFFFF) & ~0xFFFF)
-        _, lock = model_for(image, ram_size, CORE_REGIONS, config, args.history)
+        _, lock = model_for(image, ram_size, CORE_REGIONS, config, args.history,
+                            args.irq_latency)
         kind = "core target (pysim)"
         outcome = run_core_target(image, ram_size, lock, max_cycles=args.max_cycles,
                                   bus_latency=args.bus_latency)
@@ -119,9 +123,8 @@ def run_image(image, name, args, config, err):
             engine.set_tohost(image.tohost)
         except EngineError as e:
             raise InputError(str(e)) from None
-        if not hasattr(engine, "run_retire"):
-            raise InputError(f"the {args.engine} engine has no retirement log (run_retire)")
-        _, lock = model_for(image, engine.ram_size, SOC_REGIONS, config, args.history)
+        _, lock = model_for(image, engine.ram_size, SOC_REGIONS, config, args.history,
+                            args.irq_latency)
         kind = f"SoC on {engine.name}"
         outcome = run_engine(engine, lock, max_cycles=args.max_cycles)
     _summary(f"{name} ({kind})", outcome, args, err)
@@ -194,9 +197,8 @@ def xv6(args, config, err):
         image = load_kernel(args.kernel, engine.ram_size)
     except (UsageError, EngineError) as e:
         raise InputError(str(e)) from None
-    if not hasattr(engine, "run_retire"):
-        raise InputError(f"the {args.engine} engine has no retirement log (run_retire)")
-    _, lock = model_for(image, engine.ram_size, SOC_REGIONS, config, args.history)
+    _, lock = model_for(image, engine.ram_size, SOC_REGIONS, config, args.history,
+                        args.irq_latency)
     checked = CheckedEngine(engine, lock)
 
     class Checked(Session):

@@ -432,7 +432,10 @@ class Generator:
         j = self.rng.randrange(8)
         old, new = self.window[j], self.window_pte(j)
         self.window[j] = new
-        value, base = self.dst(), self.dst()
+        value = self.dst()
+        self.avoid.add(value)
+        base = self.dst()
+        self.avoid.discard(value)
         self.load_const(value, new)
         a.la(base, "l0_w")
         a.emit(enc.store("sd", value, base, 8 * j))
@@ -445,7 +448,10 @@ class Generator:
             a.emit(enc.lui(va, (WINDOW_VA >> 12) + j))
             a.emit(enc.sfence_vma(va, 0))
         else:
-            a.emit(enc.sfence_vma(0, self.rng.choice([0, GP_REG, A7])))
+            # only this address space: rs2 must hold its ASID, 0 here (an sfence.vma
+            # for another ASID leaves our stale entries alone, rightly)
+            asid = self.dst()
+            a.emit(enc.alu_ri("addi", asid, 0, 0), enc.sfence_vma(0, asid))
         for _ in range(self.rng.randrange(1, 4)):
             self.g_window_access(page=j)
 

@@ -41,15 +41,15 @@ class Outcome(SimpleNamespace):
     (records compared), ``cycles`` (RTL), ``seconds`` (CPU)."""
 
 
-def model_for(image, ram_size, regions, config=Config(), history=32):
+def model_for(image, ram_size, regions, config=Config(), history=32, irq_latency=0):
     """(hart, Lockstep) for ``image`` on a machine with ``ram_size`` bytes of RAM at
-    0x8000_0000 and the device ``regions``."""
+    0x8000_0000 and the device ``regions`` (lockstep.py explains ``irq_latency``)."""
     ram = bytearray(ram_size)
     for addr, blob in image.segments:
         ram[addr - RAM_BASE:addr - RAM_BASE + len(blob)] = blob
     env = MirrorPlatform(regions)
     hart = new_hart(image, ram, env, config)
-    return hart, Lockstep(hart, env, history=history)
+    return hart, Lockstep(hart, env, history=history, irq_latency=irq_latency)
 
 
 def _record(r):

@@ -8,5 +8,5 @@ card, and a behavioural card for simulation.
 | `command.py` | `SDCommand`: one command (CRC7 computed), its R1 and R3/R7 payload |
 | `host.py` | `SDCardHost`: initialization, CMD17/CMD24, timeouts, the BASE/SIZE window and STATUS |
 | `model.py` | `SDCardModel`: the card, simulation only (pysim and CXXRTL) |
-| `layout.py` | the boot card's layout; `python -m soc.sdcard.layout` (`make sdcard`) writes the image |
+| `layout.py` | the boot card's layout (`make sdcard`, that is `python -m sim.sdcard`, writes the image) |
 """

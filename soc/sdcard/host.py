@@ -143,8 +143,7 @@ class SDCardHost(wiring.Component):
 
         # ---- the request being served ----
         writing = Signal()
-        sector = Signal(64)         # of the storage port
-        block = Signal(64)          # of the card: BASE + sector
+        block = Signal(64)          # of the card: BASE + the port's sector
         words = Signal(range(SECTOR_WORDS + 1))
         word = Signal(64)
         lane = Signal(3)
@@ -200,8 +199,8 @@ class SDCardHost(wiring.Component):
                 m.d.comb += st.cmd.ready.eq(1)
                 with m.If(st.cmd.valid):
                     req = st.cmd.payload
-                    m.d.sync += [writing.eq(req.write), sector.eq(req.sector),
-                                 block.eq(base + req.sector), words.eq(0), failing.eq(0)]
+                    m.d.sync += [writing.eq(req.write), block.eq(base + req.sector),
+                                 words.eq(0), failing.eq(0)]
                     with m.If(req.sector >= size):
                         m.d.sync += [failing.eq(1), error.eq(SDError.RANGE), detail.eq(0)]
                         m.next = "PAD"

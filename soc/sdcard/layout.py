@@ -1,5 +1,5 @@
-"""The boot card's layout, and ``python -m soc.sdcard.layout`` (``make sdcard``) that
-writes it into an image file for ``dd``.
+"""The boot card's layout: the image that ``python -m sim.sdcard`` (``make sdcard``)
+writes for ``dd``, and its reader (the boot ROM's checks, in Python).
 
 One card holds the kernel and the file system, as two primary partitions of an MBR
 partition table (so ``fdisk -l`` on the image or the card shows the layout)::
@@ -16,16 +16,14 @@ window (soc/sdcard/host.py: BASE, SIZE) to partition 2, so the kernel's virtio d
 fs.img from its sector 0 and cannot reach the kernel or the partition table.
 """
 
-import argparse
 import struct
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from .proto import SECTOR_BYTES
 
 __all__ = ["PARTITION_TYPE", "ALIGN_SECTORS", "MBR_ENTRIES", "Partition", "CardLayout",
-           "LayoutError", "card_image", "read_layout", "main"]
+           "LayoutError", "card_image", "read_layout"]
 
 #: Partition type of both partitions (non-file-system data).
 PARTITION_TYPE = 0xDA
@@ -92,56 +90,3 @@ def read_layout(image):
                               f"{sectors} sectors; want type {PARTITION_TYPE:#04x}")
         parts.append(Partition(start, sectors))
     return CardLayout(*parts)
-
-
-def _check_inputs(kernel_path, fs_path):
-    # The simulator's checks of the same files (an ELF for RV64 that starts at
-    # RAM_BASE; an xv6 file system image).
-    from sim.disk import DiskImage, DiskError
-    from sim.elf import load_elf, BadElf
-    from .. import memmap
-    try:
-        elf = load_elf(str(kernel_path), need_tohost=False)
-        fs = DiskImage.open(str(fs_path)).original
-    except (BadElf, DiskError) as e:
-        raise LayoutError(str(e)) from None
-    if elf.entry != memmap.RAM_BASE:
-        raise LayoutError(f"{kernel_path}: entry {elf.entry:#x}; the boot ROM starts "
-                          f"kernels at {memmap.RAM_BASE:#x}")
-    return Path(kernel_path).read_bytes(), fs
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(
-        prog="python -m soc.sdcard.layout",
-        description="Write a boot card image (partition table, kernel, file system) for dd.")
-    ap.add_argument("kernel", help="the kernel ELF (build/xv6/kernel)")
-    ap.add_argument("fs", help="the file system image (build/xv6/fs.img)")
-    ap.add_argument("-o", "--output", required=True, help="the card image to write")
-    args = ap.parse_args(argv)
-    try:
-        kernel, fs = _check_inputs(args.kernel, args.fs)
-    except LayoutError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    image = card_image(kernel, fs)
-    layout = read_layout(image)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(image)
-    tmp.replace(out)
-    print(f"{out}: {len(image):,} bytes\n"
-          f"  sector {0:<8} the partition table\n"
-          f"  sector {layout.kernel.start:<8} partition 1: the kernel, {args.kernel} "
-          f"({len(kernel):,} bytes; partition of {layout.kernel.sectors} sectors)\n"
-          f"  sector {layout.fs.start:<8} partition 2: the file system, {args.fs} "
-          f"({len(fs):,} bytes = {layout.fs.sectors} sectors)\n"
-          f"Write it to a card (everything on the card is lost; `lsblk` shows which "
-          f"device the card is):\n"
-          f"  sudo dd if={out} of=/dev/sdX bs=1M conv=fsync")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

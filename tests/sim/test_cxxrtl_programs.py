@@ -2,9 +2,10 @@
 
 The programs are the SoC engineer's (tests/soc/programs); here they run through
 sim/engine.py: UART output, timer interrupts with idle skipping (CLINT and Sstc),
-the block device against the in-memory disk, access faults, UART input.  The engines
-agree on everything, the retire records and DMA writes of ``run_retire`` included
-(tests/sim/test_retire_log.py checks the records themselves).
+the block device against the in-memory disk, access faults, UART input, what a driver
+written for QEMU virt does, and the claim watch that names an interrupt storm.  The
+engines agree on everything, the retire records and DMA writes of ``run_retire``
+included (tests/sim/test_retire_log.py checks the records themselves).
 """
 
 from collections import namedtuple
@@ -13,6 +14,7 @@ import pytest
 
 from sim.elf import load_elf
 from sim.engine import STOP_LIMIT, STOP_RECORDS, STOP_TOHOST, STOP_TX, make_engine
+from soc.memmap import UART0_IRQ
 from tests.soc.programs.build import build, have_toolchain
 
 RAM = 32 << 20
@@ -24,7 +26,7 @@ def programs(tmp_path_factory):
     if not have_toolchain():
         pytest.fail("riscv64-unknown-elf-gcc missing: run `make toolchain`", pytrace=False)
     out = tmp_path_factory.mktemp("simprogs")
-    names = ("hello", "mtimer", "sstc", "uart_rx", "virtio", "fault")
+    names = ("hello", "mtimer", "sstc", "uart_rx", "virtio", "fault", "qemu_driver", "uart_storm")
     return {n: load_elf(str(build(n, out, ram_size=RAM))) for n in names}
 
 
@@ -100,6 +102,27 @@ def test_access_faults(cxxrtl_model, programs):
     assert (reason, s.tohost, s.traps) == (STOP_TOHOST, 1, 4)
 
 
+def test_what_a_qemu_virt_driver_does(cxxrtl_model, programs):
+    # QEMU's vendor ID; THRE acknowledged by IIR read (1 interrupt), by THR writes
+    # (5 bytes + 1), and not at all (raised again 3 times, then acknowledged).
+    reason, out, s, *_ = run_program("cxxrtl", programs["qemu_driver"])
+    assert (reason, s.tohost) == (STOP_TOHOST, 1)
+    assert out == b"thre\n"
+    assert s.traps == 1 + 6 + 4
+    # No user mode in the program: the claim watch counts every claim.
+    assert (s.user_instret, s.claim_source, s.claim_streak) == (0, UART0_IRQ, 11)
+
+
+def test_claim_watch_counts_a_storm(cxxrtl_model, programs):
+    # 30 claims of the UART's interrupt, two user-mode instructions (which restart
+    # the count), 20 claims.
+    reason, _, s, *_ = run_program("cxxrtl", programs["uart_storm"])
+    assert (reason, s.tohost) == (STOP_TOHOST, 1)
+    assert s.traps == 30 + 1 + 20                  # the interrupts and the ecall
+    assert s.user_instret == 2
+    assert (s.claim_source, s.claim_streak) == (UART0_IRQ, 20)
+
+
 def uart_dialogue(engine_name, image, delay=1000):
     """Wait for the program's '?', ``delay`` cycles more, then type 'ok'."""
     e = make_engine(engine_name, ram_size=RAM)
@@ -135,7 +158,8 @@ def test_cycle_limit(cxxrtl_model, programs):
     assert e.stats().cycles == 3000
 
 
-@pytest.mark.parametrize("name", ["hello", "mtimer", "sstc", "virtio", "fault"])
+@pytest.mark.parametrize("name", ["hello", "mtimer", "sstc", "virtio", "fault", "qemu_driver",
+                                  "uart_storm"])
 def test_engines_agree(cxxrtl_model, programs, name):
     # In run_retire calls of 97 records: a run in pieces, stopped at a record count.
     fast = run_program("cxxrtl", programs[name], batch=97)

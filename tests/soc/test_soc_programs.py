@@ -17,7 +17,7 @@ DISK = bytes((7 * s + k) & 0xFF for s in range(16) for k in range(512))
 @pytest.fixture(scope="module")
 def elfs(tmp_path_factory):
     out = tmp_path_factory.mktemp("socprogs")
-    names = ("hello", "mtimer", "sstc", "uart_rx", "virtio", "fault")
+    names = ("hello", "mtimer", "sstc", "uart_rx", "virtio", "fault", "qemu_driver")
     return {name: load_elf(str(build(name, out, ram_size=RAM))) for name in names}
 
 
@@ -54,6 +54,15 @@ def test_uart_rx_without_input_waits(elfs):
     # No input: the program sleeps in WFI and the run hits the cycle limit.
     t, r = run(elfs["uart_rx"], max_cycles=3000)
     assert r.status == "limit"
+
+
+def test_what_a_qemu_virt_driver_does(elfs):
+    # About 11 k cycles: virtio IDs (QEMU's vendor ID), the UART's THRE interrupt
+    # acknowledged by an IIR read, by THR writes, and not at all (raised again).
+    t, r = run(elfs["qemu_driver"], max_cycles=40_000)
+    assert (r.status, r.tohost) == ("tohost", 1)
+    assert bytes(t.uart_output) == b"thre\n"
+    assert r.traps == 1 + 6 + 4
 
 
 def test_access_faults(elfs):

@@ -167,7 +167,7 @@ def test_identity_registers_and_reset_values():
         d = Driver(b, ctx)
         await ctx.tick().repeat(3)
         for name, off in (("magic", REG.MAGIC), ("version", REG.VERSION),
-                          ("device", REG.DEVICE_ID), ("status", REG.STATUS),
+                          ("device", REG.DEVICE_ID), ("vendor", REG.VENDOR_ID), ("status", REG.STATUS),
                           ("qmax", REG.QUEUE_NUM_MAX), ("qready", REG.QUEUE_READY),
                           ("isr", REG.INTERRUPT_STATUS), ("cap_lo", REG.CONFIG),
                           ("cap_hi", REG.CONFIG + 4), ("feat0", REG.DEVICE_FEATURES)):
@@ -198,6 +198,7 @@ def test_identity_registers_and_reset_values():
 
     run(b, disk, body)
     assert out["magic"] == 0x74726976 and out["version"] == 2 and out["device"] == 2
+    assert out["vendor"] == 0x554D4551           # "QEMU", as QEMU virt's devices
     assert out["status"] == 0 and out["qmax"] == 16 and out["qready"] == 0 and out["isr"] == 0
     assert (out["cap_lo"], out["cap_hi"]) == (40, 0)
     assert (out["feat0"], out["feat1"], out["feat2"]) == (0, 1, 0)

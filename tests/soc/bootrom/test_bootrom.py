@@ -15,10 +15,10 @@ import pytest
 
 from sim.elf import load_elf
 from sim.engine import CxxrtlEngine, make_engine
-from sim.soctarget import SoCTarget
 from soc import memmap
 from soc.bootrom.build import rom_image
 from soc.sdcard.layout import card_image
+from sim.soctarget import SoCTarget
 from tests.soc.programs.build import CC, CFLAGS, HERE as PROGRAMS, have_toolchain
 from tests.soc.sdcard.hostbench import CLK_FREQ, FAST_TIMEOUTS
 

@@ -24,9 +24,14 @@ def memmap_defines():
             f"-DUART0_IRQ={memmap.UART0_IRQ}", f"-DVIRTIO0_IRQ={memmap.VIRTIO0_IRQ}"]
 
 
-def build(name, outdir, ram_size=1 << 16):
-    out = Path(outdir) / f"{name}.elf"
-    cmd = [CC, *CFLAGS, *memmap_defines(), f"-DRAM_SIZE={ram_size:#x}UL", "-T", str(HERE / "link.ld"), f"-I{HERE}",
+def build(name, outdir, ram_size=1 << 16, defines=None):
+    """tests/soc/programs/NAME.c -> OUTDIR/NAME.elf; ``defines`` {macro: value} are
+    passed with -D (and named in the file name: NAME-MACRO=VALUE.elf)."""
+    defines = defines or {}
+    tag = "".join(f"-{k}={v}" for k, v in defines.items())
+    out = Path(outdir) / f"{name}{tag}.elf"
+    cmd = [CC, *CFLAGS, *memmap_defines(), f"-DRAM_SIZE={ram_size:#x}UL",
+           *[f"-D{k}={v}" for k, v in defines.items()], "-T", str(HERE / "link.ld"), f"-I{HERE}",
            str(HERE / "start.S"), str(HERE / f"{name}.c"), "-o", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode:

@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from soc.sdcard.layout import (card_image, read_layout, LayoutError, Partition,
-                               PARTITION_TYPE, main)
+                               PARTITION_TYPE)
+from sim.sdcard import main
 
 KERNEL = b"\x7fELF" + bytes(range(256)) * 3
 FS = bytes(1024) + struct.pack("<II", 0x10203040, 3) + bytes(2048 - 8)
@@ -70,7 +71,7 @@ def test_bad_inputs_get_a_message(tmp_path, xv6_files):
              ([str(kernel), str(kernel)], "not a multiple of 1024"),
              ([str(kernel), str(tmp_path / "none.img")], "cannot read the disk image")]
     for args, message in cases:
-        r = subprocess.run([sys.executable, "-m", "soc.sdcard.layout", *args, "-o",
+        r = subprocess.run([sys.executable, "-m", "sim.sdcard", *args, "-o",
                             str(tmp_path / "x.img")], capture_output=True, text=True)
         assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
         assert not (tmp_path / "x.img").exists()
