@@ -188,6 +188,7 @@ class _NoBoot(Exception):
 
 def xv6(args, config, err):
     from sim.boot import Session, UsageError, load_kernel, open_engine
+    from sim.terminal import Screen
     from sim.engine import EngineError
     if not args.fs:
         raise InputError("--kernel needs --fs (the file system image)")
@@ -212,12 +213,7 @@ def xv6(args, config, err):
                 raise TimeoutError(f"more than {args.max_insns} instructions")
             return out
 
-    session = Checked(checked, disk)
-
-    def write(b):
-        sys.stdout.write(b.decode("latin-1"))
-        sys.stdout.flush()
-    session.echo = write
+    session = Checked(checked, disk, screen=Screen(sys.stdout, err, live=False))
     t0 = time.process_time()
     commands = [c.strip() for c in args.run.split(";") if c.strip()]
     try:

@@ -1,5 +1,5 @@
 """A kernel panic in `make sim` (issue 18): the real kernel, booted from a disk whose
-root directory inode is free, panics in its first process ("ilock: directory entry
+root directory inode is free, panics in its first process ("inode_lock: a directory
 names a free inode").  A scripted run ends a few simulated milliseconds after the
 panic line with exit status 1, the transcript and a "kernel panic" message with the
 cycle and instruction counts; on a terminal the panic line is intact (the status line
@@ -18,7 +18,7 @@ from tests.fsimage import BSIZE, DINODE_SIZE, IPB, ROOTINO, FsImage
 from .conftest import ROOT
 from .ptyrun import PtySession
 
-PANIC_LINE = "panic: ilock: directory entry names a free inode (corrupt file system)"
+PANIC_LINE = "panic: inode_lock: a directory names a free inode (corrupt file system)"
 
 
 @pytest.fixture(scope="module")
