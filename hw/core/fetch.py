@@ -26,9 +26,9 @@ asks the MMU's fetch port (TLB, then the page-table walker) and then retries.
 The remembered page is forgotten on every event that may change the mapping
 or the mode (``flush_xlate``: traps, xRET, CSR writes, sfence.vma).
 
-**Misses** fill the whole line from RAM, one word after the other, or from a
-read-only memory (``in_rom``: the boot ROM), which has no side effects and never
-changes.  Other addresses are never cached: such a fetch is made as a single bus
+**Misses** fill the whole line from RAM as one burst, or from a
+read-only memory (``in_rom``: the boot ROM, which has no side effects and never
+changes) one word after the other.  Other addresses are never cached: such a fetch is made as a single bus
 read, and only when nothing older is in the pipeline (so a wrong-path fetch never
 reads a device register with side effects).  Fetch faults travel down the pipeline
 in the queue and are taken in M; after one, the unit stops until redirected.
@@ -161,6 +161,7 @@ class FetchUnit(wiring.Component):
             cache.snoop_valid.eq(self.snoop_valid),
             cache.snoop_addr.eq(self.snoop_addr),
             cache.invalidate_all.eq(self.fence_i),
+            cache.fill_burst.eq(self.in_ram(paddr)),   # the ROM does not burst
         ]
         insn = Mux(pc[2], cache.rdata[32:64], cache.rdata[0:32])
         running = Signal()

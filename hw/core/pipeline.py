@@ -40,23 +40,29 @@ physically tagged; the set comes from the page offset, so it is read while
 the page is translated (M mode and Bare: no translation; otherwise the page
 of the last translated data access is remembered, and other pages ask the
 MMU's data port).  It is **write-through without allocation on a write
-miss**: every store goes to memory (and updates a cached copy), so memory is
-always current.  That choice makes the other masters simple: the page-table
-walker reads page tables from memory and sees every store; the disk's DMA
-reads see every store; DMA writes and the walker's A/D updates are snooped
+miss**: every store goes to memory (and updates a cached copy) through a small
+write buffer, so memory is current as soon as the buffer drains, and every other
+reader of memory waits for the buffered stores it needs (memport.py).  That
+choice makes the other masters simple: the page-table walker's reads wait for
+the buffered stores of their line; the disk's DMA reads see every store (the
+kernel writes a device register to start the disk, and device accesses wait
+until the buffer is empty); DMA writes and the walker's A/D updates are snooped
 and invalidate the cached line (``snoop_valid``/``snoop_addr`` bring the DMA
 master's writes from the SoC).  Loads from RAM are served by the cache;
 loads, stores and AMOs outside RAM (devices) always go to the bus with their
 exact size.  LR, SC and AMOs go to the bus too (AMOs with ``lock`` held
 between their read and write, so they are atomic against the DMA master) and
-keep a cached copy current like stores.  The price of write-through is a bus
-transfer per store, which the pipeline waits for.
+keep a cached copy current like stores.  A store to RAM costs the pipeline one
+cycle while the buffer has room (stores to one line are combined into one entry,
+a whole line goes out as one burst).
 
-The fetch unit, the memory stage (cache fills and uncached accesses) and the
-MMU's page-table walker share the core's single bus port through a
-fixed-priority arbiter (walker, then data, then fetch) that keeps the grant
-until ``ready`` and while ``lock`` is held.  Line fills are made of single
-transfers for now.
+The fetch unit, the memory stage (cache fills, uncached accesses, LR/SC, AMOs),
+the MMU's page-table walker and the write buffer share the core's single bus
+port (memport.py): a fixed priority (walker, data, fetch, then the buffer) picks
+a request, which leaves the core from registers, so no path runs from the
+core's logic through the SoC's interconnect to a device's ``ready``.  The grant
+is kept until the last beat and while ``lock`` is held.  Cache misses in RAM
+refill the whole line as one burst (hw/bus.py).
 
 Misaligned loads, stores and AMOs trap (causes 4 and 6), as in the
 multi-cycle core.  The multi-cycle core (core.py) stays as a selectable
@@ -76,6 +82,7 @@ from .alu import ALU
 from .amo import AmoALU
 from .cache import Cache
 from .fetch import FetchUnit
+from .memport import MemoryPort
 from .csr import CSRFile
 from .decoder import Decoder, Decoded
 from .isa import AluOp, AmoOp, Cause, Kind, Priv
@@ -152,7 +159,8 @@ class PipelinedCore(wiring.Component):
                  ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None, rom_size=0,
                  btb_entries=64,
                  icache_size=4096, icache_ways=2, icache_line=32,
-                 dcache_size=4096, dcache_ways=2, dcache_line=32):
+                 dcache_size=4096, dcache_ways=2, dcache_line=32,
+                 wbuf_entries=2, wbuf_line=32):
         if mmu not in ("sv39", "bare"):
             raise ValueError(f"mmu must be 'sv39' or 'bare', not {mmu!r}")
         # Speculative fetches are allowed in the naturally aligned power-of-two
@@ -176,6 +184,8 @@ class PipelinedCore(wiring.Component):
         self.dcache_size = dcache_size
         self.dcache_ways = dcache_ways
         self.dcache_line = dcache_line
+        self.wbuf_entries = wbuf_entries
+        self.wbuf_line = wbuf_line
         super().__init__()
 
     def _make_mmu(self):
@@ -317,50 +327,30 @@ class PipelinedCore(wiring.Component):
             ret.cause.eq(w_cause), ret.tval.eq(w_tval),
         ]
 
-        # ================= bus arbitration =================
-        # requesters: 0 the walker, 1 the memory stage, 2 the fetch unit
+        # ================= the memory port (memport.py) =================
+        # The walker, the memory stage and the fetch unit share the core's bus
+        # through request registers; stores to RAM wait in its write buffer.
+        m.submodules.port = port = MemoryPort(
+            in_ram=self._in_ram, entries=self.wbuf_entries, line=self.wbuf_line,
+            conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line))
+        wiring.connect(m, port.bus, wiring.flipped(self.bus))
+        wiring.connect(m, mmu.bus, port.walker)
+        wiring.connect(m, fetch.bus, port.fetch)
+        dbus = port.data                   # the memory stage's requests
         d_bus_valid = Signal()
         d_bus_addr = Signal(56)
         d_bus_write = Signal()
         d_bus_wdata = Signal(64)
         d_bus_sel = Signal(8)
         d_bus_lock = Signal()
-        owner = Signal(2)
-        held = Signal()
-        choice = Signal(2)
-        with m.If(held):
-            m.d.comb += choice.eq(owner)
-        with m.Elif(mmu.bus.valid):
-            m.d.comb += choice.eq(0)
-        with m.Elif(d_bus_valid):
-            m.d.comb += choice.eq(1)
-        with m.Else():
-            m.d.comb += choice.eq(2)
-        bus = self.bus
+        d_bus_burst = Signal.like(dbus.burst_len)
         d_bus_ready = Signal()
-        with m.Switch(choice):
-            with m.Case(0):
-                m.d.comb += [
-                    bus.valid.eq(mmu.bus.valid), bus.addr.eq(mmu.bus.addr),
-                    bus.write.eq(mmu.bus.write), bus.wdata.eq(mmu.bus.wdata),
-                    bus.sel.eq(mmu.bus.sel), bus.lock.eq(mmu.bus.lock),
-                    mmu.bus.ready.eq(bus.ready),
-                ]
-            with m.Case(1):
-                m.d.comb += [
-                    bus.valid.eq(d_bus_valid), bus.addr.eq(Cat(C(0, 3), d_bus_addr[3:])),
-                    bus.write.eq(d_bus_write), bus.wdata.eq(d_bus_wdata),
-                    bus.sel.eq(d_bus_sel), bus.lock.eq(d_bus_lock),
-                    d_bus_ready.eq(bus.ready),
-                ]
-            with m.Case(2):
-                m.d.comb += [
-                    bus.valid.eq(fetch.bus.valid), bus.addr.eq(fetch.bus.addr),
-                    bus.sel.eq(fetch.bus.sel), fetch.bus.ready.eq(bus.ready),
-                ]
-        m.d.comb += [mmu.bus.rdata.eq(bus.rdata), mmu.bus.error.eq(bus.error),
-                     fetch.bus.rdata.eq(bus.rdata), fetch.bus.error.eq(bus.error)]
-        m.d.sync += [owner.eq(choice), held.eq((bus.valid & ~bus.ready) | bus.lock)]
+        m.d.comb += [
+            dbus.valid.eq(d_bus_valid), dbus.addr.eq(Cat(C(0, 3), d_bus_addr[3:])),
+            dbus.write.eq(d_bus_write), dbus.wdata.eq(d_bus_wdata), dbus.sel.eq(d_bus_sel),
+            dbus.lock.eq(d_bus_lock), dbus.burst_len.eq(d_bus_burst),
+            d_bus_ready.eq(dbus.ready),
+        ]
 
         # ================= F: fetch (fetch.py) =================
         m.d.comb += [
@@ -368,9 +358,9 @@ class PipelinedCore(wiring.Component):
             fetch.redirect_pc.eq(redirect_pc), fetch.priv.eq(priv), fetch.satp.eq(csr.satp),
             fetch.flush_xlate.eq(flush_xlate), fetch.pipe_empty.eq(~x_valid & ~m_valid),
             fetch.pop.eq(adv & ~hazard),
-            # every write that reaches memory through this core's port
-            fetch.snoop_valid.eq((bus.valid & bus.write & bus.ready) | self.snoop_valid),
-            fetch.snoop_addr.eq(Mux(self.snoop_valid, self.snoop_addr, bus.addr)),
+            # every write that reaches memory through this core's port, and DMA's
+            fetch.snoop_valid.eq(port.wr_valid | self.snoop_valid),
+            fetch.snoop_addr.eq(Mux(self.snoop_valid, self.snoop_addr, port.wr_addr)),
         ]
         wiring.connect(m, fetch.mmu, mmu.ifetch)
         fh = fetch.head
@@ -607,18 +597,19 @@ class PipelinedCore(wiring.Component):
             dcache.read_addr.eq(Mux(m_in_start, x_result, m_result)[:12]),
             dcache.lookup_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
             dcache.write_data.eq(d_bus_wdata), dcache.write_sel.eq(d_bus_sel),
-            dcache.bus.rdata.eq(bus.rdata), dcache.bus.error.eq(bus.error),
+            dcache.bus.rdata.eq(dbus.rdata), dcache.bus.error.eq(dbus.error),
+            dcache.fill_burst.eq(1),           # it only caches RAM
             # writes by others: the DMA master, the page-table walker's A/D updates
             dcache.snoop_valid.eq(self.snoop_valid |
-                                  ((choice == 0) & bus.valid & bus.write & bus.ready)),
-            dcache.snoop_addr.eq(Mux(self.snoop_valid, self.snoop_addr, bus.addr)),
+                                  (mmu.bus.valid & mmu.bus.write & mmu.bus.ready)),
+            dcache.snoop_addr.eq(Mux(self.snoop_valid, self.snoop_addr, mmu.bus.addr)),
         ]
         m.d.sync += m_rd_ok.eq(Mux(m_in_start, adv, ~adv))
 
         # Record fields of W that follow M every cycle (only meaningful with w_valid).
         m.d.sync += [
             w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
-            w_raw.eq(Mux(load_from_cache, dcache.rdata, bus.rdata)), w_off.eq(byte_off), w_size.eq(size),
+            w_raw.eq(Mux(load_from_cache, dcache.rdata, dbus.rdata)), w_off.eq(byte_off), w_size.eq(size),
             w_unsigned.eq(f3[2] & (kind == Kind.LOAD)),
             w_mem_wdata.eq(store_value & bytes_of(size_mask)),
             w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
@@ -653,10 +644,10 @@ class PipelinedCore(wiring.Component):
                 d_bus_lock.eq(is_rmw),
             ]
             with m.If(d_bus_ready):
-                with m.If(bus.error):
+                with m.If(dbus.error):
                     access_fault()
                 with m.Elif(is_rmw):
-                    m.d.sync += m_raw.eq(bus.rdata)
+                    m.d.sync += m_raw.eq(dbus.rdata)
                     m.next = "AMO_OP"
                 with m.Elif(is_read):
                     with m.If(is_lr):
@@ -670,6 +661,21 @@ class PipelinedCore(wiring.Component):
             if wait_state is not None:
                 with m.Else():
                     m.next = wait_state
+
+        def buffered_store(paddr):
+            """A store to RAM goes into the write buffer (memport.py) and commits in
+            the cycle the buffer takes it; a cached copy of its line is updated."""
+            m.d.comb += [
+                port.st_valid.eq(1), port.st_addr.eq(paddr),
+                port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
+                d_bus_wdata.eq(store_value << (byte_off << 3)),
+                d_bus_sel.eq(size_mask << byte_off),
+            ]
+            with m.If(port.st_ready):
+                m.d.comb += dcache.write.eq(1)
+                commit(0, rd=False, wmask=size_mask)
+            with m.Else():
+                m.next = "ACCESS"               # the buffer is full: try again
 
         def access(paddr, wait_state):
             """A translated load, store or AMO at ``paddr``: cached loads look up
@@ -686,6 +692,8 @@ class PipelinedCore(wiring.Component):
                     m.next = "DFILL"
                 with m.Else():
                     m.next = "ACCESS"           # read the word again
+            with m.Elif((kind == Kind.STORE) & self._in_ram(paddr)):
+                buffered_store(paddr)
             with m.Else():
                 memory_access(paddr, wait_state=wait_state)
 
@@ -780,7 +788,8 @@ class PipelinedCore(wiring.Component):
             with m.State("DFILL"):
                 m.d.comb += [
                     d_bus_valid.eq(dcache.bus.valid), d_bus_addr.eq(dcache.bus.addr),
-                    d_bus_sel.eq(dcache.bus.sel), dcache.bus.ready.eq(d_bus_ready),
+                    d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
+                    dcache.bus.ready.eq(d_bus_ready),
                 ]
                 with m.If(dcache.done):
                     with m.If(dcache.error):
@@ -799,6 +808,7 @@ class PipelinedCore(wiring.Component):
                 memory_access(mem_paddr)
 
             with m.State("AMO_OP"):
+                m.d.comb += d_bus_lock.eq(1)        # nobody writes between read and write
                 m.d.sync += [amo_old.eq(m_loaded), amo_new.eq(amo.result)]
                 m.next = "AMO_WRITE"
 
@@ -809,7 +819,7 @@ class PipelinedCore(wiring.Component):
                     d_bus_sel.eq(size_mask << byte_off), d_bus_lock.eq(1),
                 ]
                 with m.If(d_bus_ready):
-                    with m.If(bus.error):
+                    with m.If(dbus.error):
                         raise_trap(Cause.STORE_ACCESS, mem_vaddr)
                     with m.Else():
                         m.d.comb += dcache.write.eq(1)
@@ -837,7 +847,8 @@ class PipelinedCore(wiring.Component):
                     commit(rd=False, refetch=m_pc4)
 
             with m.State("WFI"):
-                m.d.comb += self.wfi.eq(1)
+                # (idle once the buffered stores are in memory)
+                m.d.comb += self.wfi.eq(port.empty)
                 with m.If(csr.wake):
                     commit(rd=False)
 

@@ -7,7 +7,8 @@ cache's back (snooped, also in the middle of a fill of the same line), and
 ``invalidate_all``.  Whenever the cache says ``hit``, the word it returns must be
 the memory's current word.  Random operation sequences come from hypothesis; the
 small address range (four times the cache) makes sets collide, so lines are
-evicted all the time.
+evicted all the time.  Fills are made of single transfers or (``burst``) as one
+burst of the whole line, whose beats come after random wait states too.
 """
 
 import random
@@ -34,7 +35,7 @@ def _ops():
     ), min_size=1, max_size=40)
 
 
-def run_ops(ops, *, size=1024, ways=2, line=32, seed=0):
+def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
     dut = Cache(size=size, ways=ways, line=line)
     rng = random.Random(seed)
     mem = {}
@@ -45,6 +46,8 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0):
         return mem.get(addr, (addr * 0x9E3779B97F4A7C15) & ((1 << 64) - 1))
 
     async def bench(ctx):
+        ctx.set(dut.fill_burst, burst)
+        beat = [0]                # beats of the burst on the bus completed
         pending_dma = []          # (cycles into the fill, addr, data) for fill_dma
 
         async def tick():
@@ -59,6 +62,14 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0):
                     addr = ctx.get(bus.addr)
                     assert addr % 8 == 0 and ctx.get(bus.sel) == 0xFF
                     assert not ctx.get(bus.write)
+                    if burst:
+                        # one burst of the line: its address is the line's, held
+                        assert ctx.get(bus.burst_len) == words_per_line - 1
+                        assert addr % line == 0
+                        addr += 8 * beat[0]
+                        beat[0] = (beat[0] + 1) % words_per_line
+                    else:
+                        assert ctx.get(bus.burst_len) == 0
                     ctx.set(bus.ready, 1)
                     ctx.set(bus.rdata, word_at(addr))
                     bus_wait[0] = rng.randrange(3)
@@ -152,6 +163,14 @@ def test_cache_random_against_flat_memory(ops, seed):
 @given(_ops(), st.integers(0, 1000))
 def test_direct_mapped_cache_random_against_flat_memory(ops, seed):
     run_ops(ops, size=512, ways=1, line=16, seed=seed)
+
+
+@settings(max_examples=15, deadline=None)
+@given(_ops(), st.integers(0, 1000), st.sampled_from([(1024, 2, 32), (512, 1, 16),
+                                                      (2048, 2, 64)]))
+def test_burst_fills_random_against_flat_memory(ops, seed, geometry):
+    size, ways, line = geometry
+    run_ops(ops, size=size, ways=ways, line=line, seed=seed, burst=True)
 
 
 def test_repeated_loads_hit_and_evictions_refill():
