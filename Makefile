@@ -18,12 +18,14 @@ QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m $(RAM_MB)M -smp 1 -nogr
            -drive file=$(FSIMG),if=none,format=raw,id=disk0 \
            -device virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0
 
-.PHONY: help setup toolchain xv6 qemu test test-slow clean sim wave sdcard
+.PHONY: help setup toolchain xv6 qemu test test-slow clean sim wave sdcard bitstream program
 
 # make sim: the simulation engine (cxxrtl or pysim) and an optional scripted run.
 ENGINE  ?= cxxrtl
 RUN     ?=
 RAM_LATENCY ?= 1
+# make sim BOARD=ulx3s-85f: the board's configuration of the SoC (SDRAM model, board clock).
+BOARD   ?=
 
 help:
 	@echo "make setup      Python virtual environment in $(VENV) (pinned packages)"
@@ -33,6 +35,8 @@ help:
 	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\", RAM_LATENCY=N)"
 	@echo "make wave       waveforms of MMU walks over PTE_S pages into $(BUILD)/wave (RUN=\"cmd; cmd\", SCENARIO=baremetal)"
 	@echo "make sdcard     $(SDCARD): the kernel and fs.img as a boot card image for dd"
+	@echo "make bitstream  FPGA bitstream and report in $(BUILD)/fpga/BOARD (BOARD=ulx3s-85f, CLK_MHZ=F)"
+	@echo "make program    load the bitstream into the board (needs openFPGALoader)"
 	@echo "make test       set everything up and run the test suite"
 	@echo "make test-slow  the slow tests only"
 	@echo "make clean      remove $(BUILD)"
@@ -63,7 +67,7 @@ sim: setup
 	$(WARM)
 	@$(MAKE) --no-print-directory xv6
 	$(PY) -m sim.boot --engine $(ENGINE) --kernel $(KERNEL) --fs $(FSIMG) --ram-latency $(RAM_LATENCY) \
-		$(if $(RUN),--run "$(RUN)")
+		$(if $(BOARD),--board $(BOARD)) $(if $(RUN),--run "$(RUN)")
 
 # make sdcard: the board's boot card (partition table, kernel, file system) as an image
 # file; it prints the dd command that writes it to a card (it never writes a device).
@@ -77,6 +81,19 @@ WAVE_RUN = $(if $(RUN),$(RUN),shmem_test2; crypto_cli)
 wave: setup $(if $(filter baremetal,$(SCENARIO)),,xv6)
 	$(PY) -m sim wave --scenario $(SCENARIO) --engine $(ENGINE) --wave $(BUILD)/wave \
 		$(if $(filter baremetal,$(SCENARIO)),,--kernel $(KERNEL) --fs $(FSIMG) --run "$(WAVE_RUN)")
+
+# make bitstream / make program: the FPGA build for BOARD (default ulx3s-85f).
+FPGA_BOARD = $(or $(BOARD),ulx3s-85f)
+CLK_MHZ ?=
+BITSTREAM = $(BUILD)/fpga/$(FPGA_BOARD)/top.bit
+
+bitstream: setup
+	nice -n 5 $(PY) -m soc.board.build --board $(FPGA_BOARD) $(if $(CLK_MHZ),--clk-mhz $(CLK_MHZ))
+
+program:
+	@command -v openFPGALoader >/dev/null || { echo "make program needs openFPGALoader (Debian: apt-get install openfpgaloader; it is not on PyPI)" >&2; exit 1; }
+	@test -f $(BITSTREAM) || { echo "no $(BITSTREAM): run make bitstream first" >&2; exit 1; }
+	openFPGALoader --board ulx3s $(BITSTREAM)
 
 test: setup
 	$(WARM)

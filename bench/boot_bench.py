@@ -24,16 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.boot import Session, UsageError, open_engine   # noqa: E402
 from sim.engine import EngineError                        # noqa: E402
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from soc.fpga import cpu_model                            # noqa: E402
 
 
 def bench_cxxrtl(kernel, fs, ram_latency=1):

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from soc import memmap
 
+from . import sdboot
 from .disk import DiskError, DiskImage
 from .elf import BadElf, load_elf
 from .engine import ENGINES, MTIME_HZ, EngineError, make_engine
@@ -84,6 +85,12 @@ def build_parser():
     p.add_argument("--ram-latency", type=int, default=1, metavar="N",
                    help="cycles from a RAM request to its first beat (default 1, the block "
                         "RAM's timing; larger values stand in for a slower memory)")
+    p.add_argument("--board", default=None, metavar="NAME",
+                   help="simulate a board's configuration of the SoC (soc/board/: its clock, "
+                        "its SDRAM controller with the SDRAM chip model, the boot ROM loading "
+                        "the kernel from an SD card model that holds make sdcard's image of "
+                        "KERNEL and FS; cxxrtl only): ulx3s-85f (default: the simulated SoC "
+                        "with block RAM, the kernel loaded by the simulator)")
     p.add_argument("--no-status", action="store_true", help="no status line while booting")
     from .wave.cli import add_wave_options
     add_wave_options(p, required_dir=False)
@@ -305,12 +312,14 @@ class Storm:
 def start(args, log, progress=None):
     return open_engine(args.engine, args.kernel, args.fs, ram_mb=args.ram_mb,
                        ram_latency=args.ram_latency, persist=args.persist, log=log,
-                       progress=progress)
+                       board=args.board, progress=progress)
 
 
 def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20,
-                ram_latency=1, persist=False, log=None, progress=None):
-    """Check the inputs, build/load the engine, load the kernel and the disk.
+                ram_latency=1, persist=False, log=None, board=None, progress=None):
+    """Check the inputs, build/load the engine, load the kernel and the disk (with
+    ``board``: a card image holding both, on the board's SD card model, from which its
+    boot ROM loads the kernel).
 
     Returns (engine, DiskImage); raises UsageError or EngineError."""
     ram_size = ram_mb << 20
@@ -318,16 +327,43 @@ def open_engine(engine_name, kernel, fs, *, ram_mb=memmap.DEFAULT_RAM_SIZE >> 20
         raise UsageError("--ram-mb must be a power of two")
     if ram_latency < 1:
         raise UsageError("--ram-latency must be at least 1 cycle")
+    soc_args = {"ram_latency": ram_latency}
+    if board is not None:
+        from soc.board import board as board_spec
+        try:
+            spec = board_spec(board)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        if engine_name != "cxxrtl":
+            raise UsageError("a board's configuration runs on the cxxrtl engine only")
+        ram_size = spec.sdram.size
+        soc_args = spec.soc_args(simulation=True, card_size=sdboot.CARD_SIZE)
     image = load_kernel(kernel, ram_size)
     try:
         disk = DiskImage.open(fs, persist=persist)
     except DiskError as e:
         raise UsageError(f"disk: {e}") from None
+    if board is not None:
+        try:
+            with open(kernel, "rb") as f:
+                card = sdboot.card_for(f.read(), disk.working_copy(), sdboot.CARD_SIZE)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"SD card: {e}") from None
     engine = make_engine(engine_name, ram_size=ram_size, log=log, progress=progress,
-                         soc_args={"ram_latency": ram_latency})
-    engine.load(image)
-    engine.set_disk(disk.working_copy())
+                         soc_args=soc_args)
+    if board is None:
+        engine.load(image)
+        engine.set_disk(disk.working_copy())
+    else:
+        engine.load_card(card)
     return engine, disk
+
+
+def final_disk(engine):
+    """The disk as the run left it: the storage port's, or the card's file system."""
+    if engine.card is None:
+        return engine.disk_image()
+    return sdboot.card_fs(engine, engine.card)
 
 
 def scripted(session, commands, timeout, out=None):
@@ -445,13 +481,24 @@ def main(argv=None):
         print("\n[sim] interrupted", file=err)
         result = EXIT_FAIL
     print(session.summary(), file=err)
+    if args.board:
+        try:
+            problem = engine.sdram_error()
+        except EngineError as e:
+            problem = (f"unreadable ({e})", "?", "?")
+        if problem:
+            print(f"error: the SDRAM chip model saw a timing error: {problem[0]} at cycle "
+                  f"{problem[1]} (bank {problem[2]})", file=err)
+            result = EXIT_FAIL
+        else:
+            print("[sim] SDRAM chip model: no timing or protocol errors", file=err)
     if wave:
         from .wave.cli import report
         capture = wave.finish(bytes(session.transcript).decode("latin-1"))
         if report(capture, wave_dir, args, f"boot on {engine.name}", time.monotonic() - session.t0):
             result = result or EXIT_FAIL
     try:
-        if disk.write_back(engine.disk_image()):
+        if disk.write_back(final_disk(engine)):
             print(f"[sim] wrote the disk back to {disk.path}", file=err)
     except (OSError, DiskError) as e:
         print(f"error: could not write the disk back: {e}", file=err)

@@ -212,6 +212,7 @@ class CxxrtlEngine:
         self.ram_size = lib.sim_ram_size(self._h)
         self._txbuf = ctypes.create_string_buffer(1 << 16)
         self._logbuf = None         # the drain buffer of the logs, once armed
+        self.card = None            # the image load_card put on the card model
 
     def close(self):
         if self._h:
@@ -252,11 +253,12 @@ class CxxrtlEngine:
             raise EngineError(f"tohost {paddr:#x} is outside RAM")
 
     def load_card(self, image):
-        """Put ``image`` on the SD card model's card (from its first byte)."""
+        """Put ``image`` on the SD card model's card (from its first byte); ``card`` keeps it."""
         for at, data in _card_sectors(image):
             if self._lib.sim_mem_access(self._h, b"card mem", at, data, len(data), 1) != 0:
                 raise EngineError("this SoC has no SD card model, or the image is larger "
                                   "than its card")
+        self.card = bytes(image)
 
     def card_image(self, length):
         """The first ``length`` bytes of the SD card model's card."""
@@ -330,6 +332,15 @@ class CxxrtlEngine:
                 self._lib.sim_peek(self._h, b"card_blocks_written", ctypes.byref(written)) == 0):
             stats.sectors_read, stats.sectors_written = read.value, written.value
         return stats
+
+    def sdram_error(self):
+        """The board configuration's SDRAM chip model: None, or its first error as
+        (name, cycle, bank) (soc/sdram/model.py)."""
+        from soc.sdram.model import Error
+        code = self.peek("sdram_error")
+        if code == Error.NONE.value:
+            return None
+        return Error(code).name, self.peek("sdram_error_cycle"), self.peek("sdram_error_bank")
 
     # --- waveform capture (sim/wave/capture.py describes the windows) ---
 
@@ -506,6 +517,7 @@ class PysimEngine:
             self._vcd.__enter__()
         self._pending_loads = []
         self._card_loads = []
+        self.card = None            # the image load_card put on the card model
         self._card_removed = 0
         self._card_counts = (0, 0)
         self._rx = bytearray()
@@ -553,6 +565,7 @@ class PysimEngine:
             raise EngineError("this SoC has no SD card model, or the image is larger than "
                               "its card")
         self._card_loads += _card_sectors(image)
+        self.card = bytes(image)
 
     def set_card_present(self, present):
         if getattr(self.soc, "card", None) is None:

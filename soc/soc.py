@@ -11,6 +11,13 @@ r"""The system on chip: core, interconnect, RAM, CLINT, PLIC, UART and virtio bl
 Only the RAM serves bursts (hw/bus.py); its first beat comes ``ram_latency`` cycles
 after the request (1: the block RAM's timing; more stands in for a slower memory).
 
+Main memory is that block RAM by default.  With ``memory=SDRAMConfig(...)``
+(soc/sdram/) it is an SDRAM controller instead: with ``model=True`` the chip model sits
+inside the SoC (the board configuration in simulation; its storage is the debug item
+``sdram_chip mem``, a byte image of the RAM like ``ram mem``; its checks are the output
+ports ``sdram_error``, ``sdram_error_cycle``, ``sdram_error_bank``, ``sdram_refreshes``),
+else the chip's pins are the port ``sdram`` (the board top connects them).
+
 External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
 serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device),
 the core's observation ports ``retire``, ``mmu_events`` and ``wfi``, and ``dma_write``
@@ -95,11 +102,14 @@ class DmaWriteSignature(wiring.Signature):
 class SoC(wiring.Component):
     def __init__(self, *, ram_size=memmap.DEFAULT_RAM_SIZE, itlb_entries=8, dtlb_entries=8,
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
-                 uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1,
+                 uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1, memory=None,
                  reset_pc=memmap.RESET_PC, boot_rom=None, sdcard=None, leds=False, card=None,
                  core="pipeline"):
         if card is not None and sdcard is None:
             raise ValueError("a card model needs the SD host (sdcard=...)")
+        self.memory = memory
+        if memory is not None:
+            ram_size = memory.geometry.size
         self.ram_size = ram_size
         self.ram_latency = ram_latency
         self.clk_freq = clk_freq
@@ -107,7 +117,16 @@ class SoC(wiring.Component):
         self.has_cpu = cpu
         self.reset_pc = reset_pc
 
-        self.ram = RAM(size=ram_size, base=memmap.RAM_BASE, latency=ram_latency)
+        self.sdram_chip = None
+        if memory is None:
+            self.ram = RAM(size=ram_size, base=memmap.RAM_BASE, latency=ram_latency)
+        else:
+            from .sdram.controller import SDRAMController
+            self.ram = SDRAMController(memory.timing, memory.geometry, base=memmap.RAM_BASE,
+                                       read_delay=memory.read_delay)
+            if memory.model:
+                from .sdram.model import SDRAMModel
+                self.sdram_chip = SDRAMModel(memory.timing, memory.geometry)
         self.clint = CLINT(clk_freq=clk_freq, mtime_freq=mtime_freq)
         self.plic = PLIC()
         self.uart = UART16550(rx_timeout=uart_rx_timeout)
@@ -143,6 +162,15 @@ class SoC(wiring.Component):
             "uart_tx": Out(stream.Signature(8)),
             "dma_write": Out(DmaWriteSignature()),
         }
+        if memory is not None and not memory.model:
+            from .sdram.pins import SDRAMPinsSignature
+            members["sdram"] = Out(SDRAMPinsSignature(memory.geometry))
+        if self.sdram_chip is not None:
+            # The chip model's checks, as ports so that the compiled model keeps them.
+            members.update({"sdram_error": Out(self.sdram_chip.error.shape()),
+                            "sdram_error_cycle": Out(len(self.sdram_chip.error_cycle)),
+                            "sdram_error_bank": Out(len(self.sdram_chip.error_bank)),
+                            "sdram_refreshes": Out(32)})
         if self.sdhost is None:
             members["storage"] = Out(StorageSignature())
         elif card is None:
@@ -203,6 +231,16 @@ class SoC(wiring.Component):
         # Slaves.
         for name, device in self.slaves.items():
             wiring.connect(m, self.decoder.slave(name), device.bus)
+        if self.sdram_chip is not None:
+            chip = self.sdram_chip
+            m.submodules.sdram_chip = chip
+            wiring.connect(m, self.ram.pins, chip.pins)
+            m.d.comb += [self.sdram_error.eq(chip.error),
+                         self.sdram_error_cycle.eq(chip.error_cycle),
+                         self.sdram_error_bank.eq(chip.error_bank),
+                         self.sdram_refreshes.eq(chip.refreshes)]
+        elif self.memory is not None:
+            wiring.connect(m, self.ram.pins, wiring.flipped(self.sdram))
 
         # Interrupt sources into the PLIC.
         m.d.comb += self.plic.sources_in.eq(

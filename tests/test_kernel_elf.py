@@ -261,8 +261,8 @@ def test_checker_rejects_float_code(tmp_path):
 # QEMU logs every executed translation block (-d exec,nochain) with one
 # instruction per block (-singlestep), so log lines = instructions.  The log
 # streams through a FIFO; we note the line count each time the kernel's
-# consolewrite() is entered.  Once "$ " is on the console QEMU is told to
-# quit (^A x), and the count at the last consolewrite entry (the prompt's
+# console_write() is entered.  Once "$ " is on the console QEMU is told to
+# quit (^A x), and the count at the last console_write entry (the prompt's
 # write) is the boot cost.  The RTL simulator is ~1000x slower than QEMU,
 # hence the budget.  The whole run takes a few seconds.
 #
@@ -283,8 +283,8 @@ def count_boot_instructions(kernel, fs_img, workdir, timeout=60):
 
     with open(kernel, "rb") as f:
         symtab = ELFFile(f).get_section_by_name(".symtab")
-        target = [s["st_value"] for s in symtab.iter_symbols() if s.name == "consolewrite"]
-    assert target, "kernel has no consolewrite symbol"
+        target = [s["st_value"] for s in symtab.iter_symbols() if s.name == "console_write"]
+    assert target, "kernel has no console_write symbol"
     needle = f"/{target[0]:016x}/"
 
     disk = Path(workdir) / "fs.img"

@@ -303,13 +303,16 @@ struct Sim {
 			bind(wfi, "wfi") && bind(mtime, "clint mtime_reg") && bind(mtimecmp, "clint mtimecmp_reg") &&
 			bind(stimecmp, "core csr stimecmp");
 		if (!ok) return false;
-		if (items.count("ram mem") != 1 || items["ram mem"].type != debug_item::MEMORY ||
-		    items["ram mem"].width != 64) {
-			error = "the model has no 64-bit memory 'ram mem'";
+		// Main memory: the block RAM, or the SDRAM chip model of a board configuration
+		// (both are byte images of the RAM in 64-bit rows).
+		const char *ram_name = items.count("ram mem") ? "ram mem" : "sdram_chip mem";
+		if (items.count(ram_name) != 1 || items[ram_name].type != debug_item::MEMORY ||
+		    items[ram_name].width != 64) {
+			error = "the model has no 64-bit memory 'ram mem' or 'sdram_chip mem'";
 			return false;
 		}
-		ram = items["ram mem"].curr;
-		ram_rows = items["ram mem"].depth;
+		ram = items[ram_name].curr;
+		ram_rows = items[ram_name].depth;
 		uart_tx_ready.set(1);
 		uart_rx_valid.set(0);
 		uart_rx_payload.set(0);

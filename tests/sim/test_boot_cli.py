@@ -97,6 +97,24 @@ def test_ram_latency_must_be_positive(capsys, xv6_files):
     assert "--ram-latency must be at least 1 cycle" in err
 
 
+def test_board_must_exist_and_run_on_cxxrtl(capsys, xv6_files):
+    args = ["--kernel", str(xv6_files[0]), "--fs", str(xv6_files[1])]
+    status, err = run_main(capsys, *args, "--board", "de10-nano")
+    assert status == boot.EXIT_INPUT and "unknown board 'de10-nano'" in err
+    status, err = run_main(capsys, *args, "--board", "ulx3s-85f", "--engine", "pysim")
+    assert status == boot.EXIT_INPUT and "runs on the cxxrtl engine only" in err
+
+
+def test_board_card_must_hold_kernel_and_disk(capsys, kernel, tmp_path):
+    # The board's SD card model holds 8 MiB: the kernel and a 9 MiB disk do not fit.
+    img = tmp_path / "big.img"
+    img.write_bytes(bytes(good_image(9 * 1024)))
+    status, err = run_main(capsys, "--kernel", kernel, "--fs", str(img), "--board", "ulx3s-85f")
+    assert status == boot.EXIT_INPUT
+    assert "SD card: the card image (" in err and "does not fit the 8 MiB card" in err
+    assert "Traceback" not in err
+
+
 def test_unknown_engine_is_a_usage_error(xv6_files):
     proc = subprocess.run([sys.executable, "-m", "sim.boot", "--engine", "verilator"],
                           cwd=ROOT, capture_output=True, text=True)

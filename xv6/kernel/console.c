@@ -44,13 +44,13 @@ echo_erase(void)
 
 // Print a character from kernel code (printf, echo).
 void
-consputc(int c)
+console_putc(int c)
 {
   uart_put_now(c);
 }
 
 static int
-consolewrite(int user_src, uint64 src, int n)
+console_write(int user_src, uint64 src, int n)
 {
   char chunk[64];
   int done = 0;
@@ -71,7 +71,7 @@ consolewrite(int user_src, uint64 src, int n)
 // end of file (read returns 0); after some text it ends the read there and
 // stays queued, so the following read returns 0.
 static int
-consoleread(int user_dst, uint64 dst, int n)
+console_read(int user_dst, uint64 dst, int n)
 {
   char chunk[INBUF];
   acquire(&cin.lock);
@@ -138,7 +138,7 @@ keep_typed(int c)
 
 // Called by the UART interrupt for every received character.
 void
-consoleintr(int c)
+console_input(int c)
 {
   acquire(&cin.lock);
   if (c == CTRL('P'))
@@ -153,10 +153,10 @@ consoleintr(int c)
 }
 
 void
-consoleinit(void)
+console_init(void)
 {
   initlock(&cin.lock, "console");
   uart_init();
-  devsw[CONSOLE].read = consoleread;
-  devsw[CONSOLE].write = consolewrite;
+  devsw[CONSOLE].read = console_read;
+  devsw[CONSOLE].write = console_write;
 }

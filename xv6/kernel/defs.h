@@ -19,9 +19,9 @@ struct trapframe;
 
 // ---- Boot and devices -------------------------------------------------
 // console.c: the console device on top of the UART, with line editing.
-void            consoleinit(void);
-void            consoleintr(int c);       // a character arrived
-void            consputc(int c);          // print one character (kernel)
+void            console_init(void);
+void            console_input(int c);     // a character arrived
+void            console_putc(int c);      // print one character (kernel)
 
 // uart.c: 16550 driver.
 void            uart_init(void);
@@ -33,11 +33,9 @@ void            uart_put_now(int c);      // spin until sent (printf, echo)
 int             printf(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void            panic(char *s) __attribute__((noreturn));
 
-// plic.c
-void            plicinit(void);
-void            plicinithart(void);
-int             plic_claim(void);
-void            plic_complete(int irq);
+// plic.c: device interrupts.
+void            plic_init(void);
+void            plic_dispatch(void);      // serve the source that interrupted
 
 // virtio_disk.c
 void            virtio_disk_init(void);
@@ -54,13 +52,13 @@ void            kref_get(void *pa);      // one more reference to an allocated p
 void            kalloc_selftest(void);   // boot-time check, panics on failure
 
 // vm.c: page tables.
-void            kvminit(void);
-void            kvminithart(void);
+void            kvm_build(void);         // the kernel's page table
+void            kvm_enable(void);        // paging on, with that table
 void            kvmmap(pagetable_t kpt, uint64 va, uint64 pa, uint64 sz, int perm);
 pte_t*          walk(pagetable_t pt, uint64 va, int alloc);
 uint64          walkaddr(pagetable_t pt, uint64 va);
 int             mappages(pagetable_t pt, uint64 va, uint64 size, uint64 pa, int perm);
-pagetable_t     uvmcreate(void);
+pagetable_t     pagetable_alloc(void);   // empty; 0 if out of memory
 uint64          uvmalloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm);
 uint64          uvmdealloc(pagetable_t pt, uint64 oldsz, uint64 newsz);
 int             uvmcopy(pagetable_t old, pagetable_t new, uint64 sz);
@@ -101,12 +99,18 @@ void            swtch(struct context *old, struct context *new);
 int             exec(char *path, char **argv);
 
 // ---- Traps and system calls ---------------------------------------------
-// trap.c: traps, and the clock.
-void            trapinithart(void);
+// trap.c: into the kernel and back out.
+void            trap_init(void);
+void            trap_from_user(void);
+void            trap_from_kernel(void);
+void            return_to_user(void);
+void            trapframe_init(struct trapframe *tf, uint64 kstack_top);
+
+// clock.c: timer interrupts, counted as ticks.
+#define TIMER_PERIOD 100000               // `time` units (10 ms on QEMU's 10 MHz)
+void            clock_interrupt(void);
 uint            ticks_now(void);
 int             sleep_ticks(uint n);
-void            usertrapret(void);
-void            trapframe_init(struct trapframe *tf, uint64 kstack_top);
 
 // syscall.c: the system call table; its handlers get their arguments
 // checked and converted by kind.
@@ -117,8 +121,8 @@ struct sysarg {
   char *path;          // a path: copied into the kernel
 };
 void            syscall(void);
-int             fetchaddr(uint64 addr, uint64 *word);
-int             fetchstr(uint64 addr, char *buf, int max);
+int             caller_word(uint64 addr, uint64 *word);
+int             caller_string(uint64 addr, char *buf, int max);
 
 // ---- Locks --------------------------------------------------------------
 // spinlock.c

@@ -39,8 +39,9 @@ boot_stack:
 # ---------------------------------------------------------------------------
 # Trap vector for interrupts and exceptions taken in S-mode.  It runs on the
 # current kernel stack, keeps every register a C function may clobber, and
-# lets kerneltrap() in trap.c decide what happened.  Callee-saved registers
-# are preserved by kerneltrap itself.  stvec needs 4-byte alignment.
+# lets trap_from_kernel() in trap.c decide what happened.  Callee-saved
+# registers are preserved by that C function itself.  stvec needs 4-byte
+# alignment.
 
 # 17 registers, frame rounded up to keep sp 16-byte aligned.
 #define KV_FRAME (18*8)
@@ -67,7 +68,7 @@ kernelvec:
         sd      t5, 120(sp)
         sd      t6, 128(sp)
 
-        call    kerneltrap
+        call    trap_from_kernel
 
         ld      ra, 0(sp)
         ld      gp, 8(sp)

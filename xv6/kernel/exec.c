@@ -268,7 +268,7 @@ fetch_argv(uint64 uargv, char **args)
   args[0] = 0;
   for (int i = 0; i <= MAXARG; i++) {
     uint64 ustr;
-    if (fetchaddr(uargv + (uint64)i * sizeof(uint64), &ustr) < 0)
+    if (caller_word(uargv + (uint64)i * sizeof(uint64), &ustr) < 0)
       return -1;
     if (ustr == 0)
       return 0;
@@ -279,7 +279,7 @@ fetch_argv(uint64 uargv, char **args)
       return -1;
     args[i] = copy;
     args[i + 1] = 0;
-    if (fetchstr(ustr, copy, PGSIZE) < 0)
+    if (caller_string(ustr, copy, PGSIZE) < 0)
       return -1;
   }
   return -1;

@@ -15,17 +15,16 @@
 void
 main(void)
 {
-  consoleinit();             // the UART; printf works from here on
+  console_init();            // the UART; printf works from here on
   printf("xv6 kernel: booting on hart %d\n", cpuid());
 
   kinit();                   // physical pages
   kalloc_selftest();
-  kvminit();                 // the kernel's page table, with the kernel stacks
-  kvminithart();             // paging on
+  kvm_build();               // the kernel's page table, with the kernel stacks
+  kvm_enable();              // paging on
 
-  trapinithart();            // trap vector
-  plicinit();                // interrupt sources
-  plicinithart();
+  trap_init();               // trap vector
+  plic_init();               // device interrupts
   virtio_disk_init();        // the disk; the first process mounts the root
 
   start_first_processes();   // pid 1 (/init) and pid 2 (/crypto_srv)

@@ -40,7 +40,7 @@ int
 pipe_open(struct file *rd, struct file *wr)
 {
   struct pipe *pi = kalloc();
-  if(pi == 0)
+  if (pi == 0)
     return -1;
   initlock(&pi->lock, "pipe");
   pi->taken = pi->added = 0;
@@ -61,7 +61,7 @@ pipe_close(struct file *f)
 {
   struct pipe *pi = f->pipe;
   acquire(&pi->lock);
-  if(f->writable){
+  if (f->writable) {
     pi->writer_open = 0;
     wakeup(DATA_CHAN(pi));     // readers see end of file
   } else {
@@ -70,8 +70,20 @@ pipe_close(struct file *f)
   }
   int last = !pi->reader_open && !pi->writer_open;
   release(&pi->lock);
-  if(last)
+  if (last)
     kfree(pi);
+}
+
+// How many bytes to copy in one piece, starting at the ring position of
+// the free-running count `from`: at most `avail` (the bytes there to read,
+// or the room there to write), at most `want`, and not past the end of the
+// ring, where the next piece starts again at 0.
+static uint
+piece(uint from, uint avail, uint want)
+{
+  uint to_end = PIPE_BYTES - from % PIPE_BYTES;
+  uint len = avail < to_end ? avail : to_end;
+  return len < want ? len : want;
 }
 
 // Write n bytes from user address addr.  Returns n, or -1 if the read end
@@ -85,27 +97,22 @@ pipe_write(struct file *f, uint64 addr, int n)
   int done = 0;
 
   acquire(&pi->lock);
-  while(done < n){
-    if(!pi->reader_open || killed(p)){
-      release(&pi->lock);
-      return -1;
+  while (done < n) {
+    if (!pi->reader_open || killed(p)) {
+      done = -1;
+      break;
     }
-    uint used = pi->added - pi->taken;
-    if(used == PIPE_BYTES){
-      wakeup(DATA_CHAN(pi));
+    uint room = PIPE_BYTES - (pi->added - pi->taken);
+    if (room == 0) {
+      wakeup(DATA_CHAN(pi));             // the reader makes room
       sleep(SPACE_CHAN(pi), &pi->lock);
       continue;
     }
-    // Copy as much as fits before the ring wraps or fills.
-    uint at = pi->added % PIPE_BYTES;
-    uint len = PIPE_BYTES - used;
-    if(len > PIPE_BYTES - at)
-      len = PIPE_BYTES - at;
-    if(len > (uint)(n - done))
-      len = n - done;
-    if(copyin(p->pagetable, &pi->ring[at], addr + done, len) < 0){
-      release(&pi->lock);
-      return -1;
+    uint len = piece(pi->added, room, n - done);
+    char *at = &pi->ring[pi->added % PIPE_BYTES];
+    if (copyin(p->pagetable, at, addr + done, len) < 0) {
+      done = -1;
+      break;
     }
     pi->added += len;
     done += len;
@@ -123,29 +130,22 @@ pipe_read(struct file *f, uint64 addr, int n)
 {
   struct pipe *pi = f->pipe;
   struct proc *p = myproc();
+  int done = 0;
 
   acquire(&pi->lock);
-  while(pi->added == pi->taken && pi->writer_open){
-    if(killed(p)){
+  while (pi->added == pi->taken && pi->writer_open) {
+    if (killed(p)) {
       release(&pi->lock);
       return -1;
     }
     sleep(DATA_CHAN(pi), &pi->lock);
   }
-
-  int done = 0;
-  while(done < n && pi->added != pi->taken){
-    uint at = pi->taken % PIPE_BYTES;
-    uint len = pi->added - pi->taken;
-    if(len > PIPE_BYTES - at)
-      len = PIPE_BYTES - at;
-    if(len > (uint)(n - done))
-      len = n - done;
-    if(copyout(p->pagetable, addr + done, &pi->ring[at], len) < 0){
-      if(done == 0){
-        release(&pi->lock);
-        return -1;
-      }
+  while (done < n && pi->added != pi->taken) {
+    uint len = piece(pi->taken, pi->added - pi->taken, n - done);
+    char *at = &pi->ring[pi->taken % PIPE_BYTES];
+    if (copyout(p->pagetable, addr + done, at, len) < 0) {
+      if (done == 0)
+        done = -1;                       // else: what was read so far
       break;
     }
     pi->taken += len;

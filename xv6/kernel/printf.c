@@ -1,7 +1,7 @@
 // Kernel formatted output to the console, and panic().
 //
 // Supports %d %u %x %p %s %c %% and the l modifier (%ld %lu %lx).
-// Output goes through consputc(), which writes synchronously to the UART.
+// Output goes through console_putc(), which writes synchronously to the UART.
 
 #include <stdarg.h>
 
@@ -13,8 +13,9 @@
 #include "kernel/defs.h"
 #include "kernel/proc.h"
 
-volatile int panicking = 0;   // a panic is printing; others stay quiet
-volatile int panicked = 0;    // the panic message is out; hart is frozen
+// Set when a panic starts: printf no longer takes its lock (the panicking
+// code may hold it) and uart_write() stops every other writer.
+volatile int panic_active;
 
 // Keeps the lines of concurrent printf calls apart.
 static struct spinlock outlock = SPINLOCK_INIT("printf");
@@ -35,7 +36,7 @@ put_unsigned(uint64 v, int base, int neg)
     tmp[n++] = '-';
   int count = n;
   while (n > 0)
-    consputc(tmp[--n]);
+    console_putc(tmp[--n]);
   return count;
 }
 
@@ -54,7 +55,7 @@ put_string(const char *s)
     s = "(null)";
   int n = 0;
   for (; *s; s++, n++)
-    consputc(*s);
+    console_putc(*s);
   return n;
 }
 
@@ -64,7 +65,7 @@ format(const char *fmt, va_list ap)
   int out = 0;
   for (const char *p = fmt; *p; p++) {
     if (*p != '%') {
-      consputc(*p);
+      console_putc(*p);
       out++;
       continue;
     }
@@ -88,10 +89,10 @@ format(const char *fmt, va_list ap)
       break;
     case 'p': {
       uint64 v = va_arg(ap, uint64);
-      consputc('0');
-      consputc('x');
+      console_putc('0');
+      console_putc('x');
       for (int shift = 60; shift >= 0; shift -= 4)
-        consputc(hexdigits[(v >> shift) & 0xf]);
+        console_putc(hexdigits[(v >> shift) & 0xf]);
       out += 18;
       break;
     }
@@ -99,19 +100,19 @@ format(const char *fmt, va_list ap)
       out += put_string(va_arg(ap, char *));
       break;
     case 'c':
-      consputc(va_arg(ap, int));
+      console_putc(va_arg(ap, int));
       out++;
       break;
     case '%':
-      consputc('%');
+      console_putc('%');
       out++;
       break;
     default:
       // Unknown conversion: show it as written.
-      consputc('%');
+      console_putc('%');
       if (is_long)
-        consputc('l');
-      consputc(*p);
+        console_putc('l');
+      console_putc(*p);
       out += 2 + is_long;
       break;
     }
@@ -123,7 +124,7 @@ int
 printf(char *fmt, ...)
 {
   va_list ap;
-  int locked = !panicking;   // a panic prints whatever else holds the lock
+  int locked = !panic_active;   // a panic prints whatever else holds the lock
   if (locked)
     acquire(&outlock);
   va_start(ap, fmt);
@@ -138,9 +139,8 @@ void
 panic(char *s)
 {
   intr_off();
-  panicking = 1;
+  panic_active = 1;
   printf("panic: %s\n", s);
-  panicked = 1;
   for (;;)
     asm volatile("wfi");
 }

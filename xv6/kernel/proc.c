@@ -67,22 +67,25 @@ myproc(void)
   return p;
 }
 
-// A user page table holding only the trampoline and p's trap frame, at
-// the top of the address space; 0 if out of memory.  exec() builds the
-// new image of a process in one of these.
+// The top two pages of every user address space are the kernel's (no
+// PTE_U): p's trap frame at TRAPFRAME and, right above it, the trampoline
+// that uservec and userret (trampoline.S) run on.
+_Static_assert(TRAPFRAME + PGSIZE == TRAMPOLINE, "the kernel's user pages are adjacent");
+
+// A user page table holding only those two pages; 0 if out of memory.
+// exec() builds the new image of a process in one of these.
 pagetable_t
 user_pagetable_new(struct proc *p)
 {
-  pagetable_t pt = uvmcreate();
+  pagetable_t pt = pagetable_alloc();
   if (pt == 0)
     return 0;
-  if (mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) == 0) {
-    if (mappages(pt, TRAPFRAME, PGSIZE, (uint64)p->tf, PTE_R | PTE_W) == 0)
-      return pt;
-    uvmunmap(pt, TRAMPOLINE, 1, 0);
+  if (mappages(pt, TRAPFRAME, PGSIZE, (uint64)p->tf, PTE_R | PTE_W) != 0 ||
+      mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) != 0) {
+    user_pagetable_free(pt, 0);   // whichever of the two got mapped
+    return 0;
   }
-  uvmfree(pt, 0);
-  return 0;
+  return pt;
 }
 
 // Free a page table from user_pagetable_new() and the sz bytes of user
@@ -90,13 +93,13 @@ user_pagetable_new(struct proc *p)
 void
 user_pagetable_free(pagetable_t pt, uint64 sz)
 {
-  uvmunmap(pt, TRAMPOLINE, 1, 0);
-  uvmunmap(pt, TRAPFRAME, 1, 0);
+  uvmunmap(pt, TRAPFRAME, 2, 0);   // the two pages are not the table's to free
   uvmfree(pt, sz);
 }
 
-// Free everything a slot holds and make it FREE.  Caller holds p->lock;
-// the process has no open files left.
+// Free everything a slot holds and make it FREE: all but the lock back to
+// zero, as the table is at boot.  Caller holds p->lock; the process has no
+// open files or current directory left.
 static void
 free_slot(struct proc *p)
 {
@@ -104,16 +107,34 @@ free_slot(struct proc *p)
     user_pagetable_free(p->pagetable, p->sz);
   if (p->tf)
     kfree(p->tf);
-  p->pagetable = 0;
-  p->tf = 0;
-  p->sz = 0;
-  p->pid = 0;
-  p->parent = 0;
-  p->name[0] = 0;
-  p->wchan = 0;
-  p->killed = 0;
-  p->exit_status = 0;
-  p->state = P_FREE;
+  char *after_lock = (char *)&p->lock + sizeof(p->lock);
+  memset(after_lock, 0, (char *)(p + 1) - after_lock);
+}
+
+// The first slot that match(slot, key) accepts, returned locked: each
+// slot is looked at under its lock.  0 if none does.
+static struct proc *
+lock_first(int (*match)(struct proc *slot, int key), int key)
+{
+  for (struct proc *p = procs; p < &procs[NPROC]; p++) {
+    acquire(&p->lock);
+    if (match(p, key))
+      return p;
+    release(&p->lock);
+  }
+  return 0;
+}
+
+static int
+is_free(struct proc *slot, int unused)
+{
+  return slot->state == P_FREE;
+}
+
+static int
+has_pid(struct proc *slot, int pid)
+{
+  return slot->state != P_FREE && slot->pid == pid;
 }
 
 // A NEW process in a FREE slot, with a pid, a trap frame, an empty user
@@ -122,14 +143,8 @@ free_slot(struct proc *p)
 static struct proc *
 claim_slot(void)
 {
-  struct proc *p;
-  for (p = procs; p < &procs[NPROC]; p++) {
-    acquire(&p->lock);
-    if (p->state == P_FREE)
-      break;
-    release(&p->lock);
-  }
-  if (p == &procs[NPROC])
+  struct proc *p = lock_first(is_free, 0);
+  if (p == 0)
     return 0;
   p->state = P_NEW;
   p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
@@ -202,7 +217,7 @@ new_process_entry(void)
   }
   if (p->cwd == 0)
     p->cwd = lookup_path("/");   // a boot process: it starts in the root
-  usertrapret();
+  return_to_user();
 }
 
 // A READY process whose memory is one page holding the code [begin, end),
@@ -392,13 +407,7 @@ wait(uint64 status_addr)
 struct proc *
 lock_process(int pid)
 {
-  for (struct proc *p = procs; p < &procs[NPROC]; p++) {
-    acquire(&p->lock);
-    if (p->state != P_FREE && p->pid == pid)
-      return p;
-    release(&p->lock);
-  }
-  return 0;
+  return lock_first(has_pid, pid);
 }
 
 // ^P on the console: "pid state name" for every process.  It takes no

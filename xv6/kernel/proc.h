@@ -53,7 +53,7 @@ struct trapframe {
   uint64 kernel_satp;     // the kernel's page table
   uint64 kernel_sp;       // top of the process's kernel stack
   uint64 kernel_tp;       // this hart's id, which the kernel keeps in tp
-  uint64 kernel_entry;    // usertrap()
+  uint64 kernel_entry;    // trap_from_user()
 
   struct user_regs user;
 };
@@ -79,7 +79,7 @@ struct shm_region {
 enum pstate { P_FREE, P_NEW, P_READY, P_RUNNING, P_ASLEEP, P_ZOMBIE };
 
 struct proc {
-  struct spinlock lock;
+  struct spinlock lock;        // first: a FREE slot is zero after it
 
   // Under lock:
   enum pstate state;
@@ -103,6 +103,9 @@ struct proc {
   char name[16];               // for ^P listings and messages
   struct shm_region shm[NSHM]; // shared mappings received (shmem.c)
 };
+
+_Static_assert(__builtin_offsetof(struct proc, lock) == 0,
+               "free_slot() (proc.c) clears everything after the lock");
 
 extern struct proc procs[NPROC];
 

@@ -12,9 +12,6 @@
 void main(void);
 void kernelvec(void);    // entry.S
 
-// Timer period in `time` units; see trap.c.
-#define FIRST_TICK 100000
-
 #define MENVCFG_STCE   (1UL << 63)   // S-mode may use stimecmp
 #define MCOUNTEREN_TM  (1UL << 1)    // S-mode may read `time`
 
@@ -24,8 +21,8 @@ start(void)
   // Where mret goes: main, with translation off.
   csr_write(mepc, (uint64)main);
   csr_write(satp, 0);
-  // An exception in S-mode before trapinithart() should report itself
-  // (kerneltrap panics with scause/sepc/stval) instead of jumping to 0.
+  // An exception in S-mode before trap_init() should report itself
+  // (trap_from_kernel panics with scause/sepc/stval) instead of jumping to 0.
   csr_write(stvec, (uint64)kernelvec);
 
   // S-mode handles all exceptions and interrupts.
@@ -42,7 +39,7 @@ start(void)
   csr_set(0x30a, MENVCFG_STCE);
   csr_set(mcounteren, MCOUNTEREN_TM);
   csr_set(mie, MIE_STIE);
-  write_stimecmp(csr_read(time) + FIRST_TICK);
+  write_stimecmp(csr_read(time) + TIMER_PERIOD);
 
   // cpuid() reads tp.
   w_tp(csr_read(mhartid));

@@ -6,6 +6,8 @@
 // Keep GCC from turning the loops below into calls to these very functions.
 #pragma GCC optimize ("no-tree-loop-distribute-patterns")
 
+// ---- bytes -------------------------------------------------------------
+
 void*
 memset(void *dst, int c, uint n)
 {
@@ -32,17 +34,6 @@ memset(void *dst, int c, uint n)
   while (n-- > 0)
     *d++ = b;
   return dst;
-}
-
-int
-memcmp(const void *a, const void *b, uint n)
-{
-  const uchar *x = a, *y = b;
-  for (uint i = 0; i < n; i++) {
-    if (x[i] != y[i])
-      return x[i] - y[i];
-  }
-  return 0;
 }
 
 // Copies correctly when the ranges overlap.
@@ -81,6 +72,28 @@ memcpy(void *dst, const void *src, uint n)
 }
 
 int
+memcmp(const void *a, const void *b, uint n)
+{
+  const uchar *x = a, *y = b;
+  for (uint i = 0; i < n; i++) {
+    if (x[i] != y[i])
+      return x[i] - y[i];
+  }
+  return 0;
+}
+
+// ---- NUL-terminated strings ----------------------------------------------
+
+int
+strlen(const char *s)
+{
+  int len = 0;
+  while (s[len])
+    len++;
+  return len;
+}
+
+int
 strncmp(const char *a, const char *b, uint n)
 {
   for (; n > 0; n--, a++, b++) {
@@ -116,13 +129,4 @@ safestrcpy(char *dst, const char *src, int n)
     dst[i] = src[i];
   dst[i] = 0;
   return dst;
-}
-
-int
-strlen(const char *s)
-{
-  int len = 0;
-  while (s[len])
-    len++;
-  return len;
 }

@@ -97,7 +97,7 @@ take_args(const uchar *kind, const uint64 *regs, struct sysarg *arg,
       if (npaths == MAXPATHARGS)
         panic("syscall: too many path arguments in the table");
       arg[i].path = paths[npaths++];
-      if (fetchstr(regs[i], arg[i].path, MAXPATH) < 0)
+      if (caller_string(regs[i], arg[i].path, MAXPATH) < 0)
         return -1;
       break;
     }
@@ -135,7 +135,7 @@ _Static_assert(__builtin_offsetof(struct user_regs, a5) ==
 // The 8-byte word at user address addr of the calling process.  0, or -1
 // if [addr, addr+8) is not inside its memory.
 int
-fetchaddr(uint64 addr, uint64 *word)
+caller_word(uint64 addr, uint64 *word)
 {
   struct proc *p = myproc();
   uint64 end = addr + sizeof(uint64);
@@ -147,7 +147,7 @@ fetchaddr(uint64 addr, uint64 *word)
 // Copy the NUL-terminated user string at addr into buf (at most max bytes
 // with the NUL).  Its length, or -1.
 int
-fetchstr(uint64 addr, char *buf, int max)
+caller_string(uint64 addr, char *buf, int max)
 {
   struct proc *p = myproc();
   if (max <= 0 || copyinstr(p->pagetable, buf, addr, max) < 0)

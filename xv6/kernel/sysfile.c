@@ -127,28 +127,39 @@ make_inode(struct inode *dir, char *name, short type, short major, short minor)
   return 0;
 }
 
-// Make `path` a new inode of the given type and return it locked; for
-// T_FILE an existing file or device of that name is returned instead
-// (open with O_CREATE).  0 if the path cannot be made.
+// Can the inode `old`, already named by the path, serve where one of the
+// given type was to be made?  Only for open(O_CREATE): an existing file or
+// device is opened as it is.  mkdir and mknod fail on any existing name.
+static int
+serves_as(struct inode *old, short type)
+{
+  if (type != T_FILE)
+    return 0;
+  return old->type == T_FILE || old->type == T_DEVICE;
+}
+
+// The inode for `path` of the given type, returned locked: made new, or
+// one already there that serves_as() accepts.  0 if the path cannot be
+// made.
 static struct inode *
-create(char *path, short type, short major, short minor)
+name_inode(char *path, short type, short major, short minor)
 {
   char name[DIRSIZ];
   struct inode *dir = parent_dir(path, name);
   if (dir == 0)
     return 0;
 
-  struct inode *ip = dir_lookup(dir, name, 0);
-  if (ip == 0) {
-    ip = make_inode(dir, name, type, major, minor);
+  struct inode *old = dir_lookup(dir, name, 0);
+  if (old == 0) {
+    struct inode *ip = make_inode(dir, name, type, major, minor);
     inode_unlock_put(dir);
     return ip;
   }
-  inode_unlock_put(dir);
-  inode_lock(ip);
-  if (type == T_FILE && (ip->type == T_FILE || ip->type == T_DEVICE))
-    return ip;
-  inode_unlock_put(ip);
+  inode_unlock_put(dir);   // one inode lock at a time
+  inode_lock(old);
+  if (serves_as(old, type))
+    return old;
+  inode_unlock_put(old);
   return 0;
 }
 
@@ -186,7 +197,7 @@ sys_open(struct sysarg *arg)
   int writable = access != O_RDONLY;
 
   log_begin();
-  struct inode *ip = (flags & O_CREATE) ? create(path, T_FILE, 0, 0)
+  struct inode *ip = (flags & O_CREATE) ? name_inode(path, T_FILE, 0, 0)
                                         : lookup_locked(path);
   struct file *f;
   int fd = -1;
@@ -212,7 +223,7 @@ static uint64
 make_node(char *path, short type, short major, short minor)
 {
   log_begin();
-  struct inode *ip = create(path, type, major, minor);
+  struct inode *ip = name_inode(path, type, major, minor);
   if (ip)
     inode_unlock_put(ip);
   log_end();

@@ -1,11 +1,11 @@
 # The trampoline page: the code that crosses between a user address space
 # and the kernel's.  It is mapped at TRAMPOLINE in the kernel page table and
 # in every user page table (not user accessible), so it keeps running while
-# it switches satp.  kernel.ld puts section "trampsec" on a page of its own.
+# it switches satp.  kernel.ld puts section .trampoline on a page of its own.
 #
 # The trap frame (struct trapframe, proc.h) is mapped at TRAPFRAME in every
 # user page table, and sscratch holds TRAPFRAME at all times outside this
-# page (trapinithart() sets it once; every path through here restores it).
+# page (trap_init() sets it once; every path through here restores it).
 # The user registers x1..x31 and the pc are saved into the frame in
 # register-number order; x31 (t6) holds the frame's address meanwhile, so it
 # is swapped with sscratch first and saved last.
@@ -24,7 +24,7 @@
         .endr
 .endm
 
-        .section trampsec, "ax"
+        .section .trampoline, "ax"
         .globl trampoline
         .globl uservec
         .globl userret
@@ -40,7 +40,7 @@ uservec:
         csrr    t5, sepc
         sd      t5, TF_PC(t6)
 
-        # Into the kernel: its stack, hart id and page table, then usertrap().
+        # Into the kernel: its stack, hart id and page table, then trap_from_user().
         ld      sp, TF_KERNEL_SP(t6)
         ld      tp, TF_KERNEL_TP(t6)
         ld      t0, TF_KERNEL_ENTRY(t6)
@@ -50,7 +50,7 @@ uservec:
         sfence.vma zero, zero           # no user translation survives
         jr      t0
 
-# userret(user_satp), called by usertrapret() at its TRAMPOLINE alias with
+# userret(user_satp), called by return_to_user() at its TRAMPOLINE alias with
 # stvec already pointing at uservec and sstatus set up for sret.
         .balign 4
 userret:

@@ -1,9 +1,20 @@
-// Traps: from user mode (system calls, interrupts, faults) and from the
-// kernel itself (interrupts only), plus the timer tick.
+// Traps: the way into the kernel from user mode and back out, and what the
+// kernel does with the interrupts that arrive while its own code runs.
 //
-// Timer: the Sstc compare register stimecmp is re-armed TICK_INTERVAL
-// `time` units ahead on every timer interrupt.  QEMU's `time` runs at
-// 10 MHz, so a tick is 10 ms there; the SoC's timebase sets it on hardware.
+// scause sorts every trap into one of four kinds (enum trap):
+//   TRAP_SYSCALL  ecall from user mode
+//   TRAP_TIMER    the Sstc timer interrupt (clock.c)
+//   TRAP_DEVICE   an external interrupt; the PLIC says which device (plic.c)
+//   TRAP_FAULT    everything else: an exception, or an interrupt we never
+//                 enable.  It kills a user process; in the kernel it is a bug.
+// Timer and device interrupts are served alike in either mode; a timer
+// interrupt also ends the running process's time slice.
+//
+// From user mode: uservec (trampoline.S) saves the user registers and the
+// pc in the process's trap frame, switches to the kernel's page table and
+// stack and jumps to trap_from_user().  return_to_user() leaves through
+// userret.  In S-mode: kernelvec (entry.S) saves the registers a C call may
+// clobber on the current stack and calls trap_from_kernel().
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -13,216 +24,149 @@
 #include "kernel/proc.h"
 #include "kernel/defs.h"
 
-#define TICK_INTERVAL 100000UL
-
-static struct spinlock clock_lock = SPINLOCK_INIT("clock");
-static uint ticks;      // timer interrupts since boot, on hart 0
-
 extern char trampoline[], uservec[], userret[];   // trampoline.S
 void kernelvec(void);                              // entry.S
 
-// What devintr() found.
-enum { INTR_NONE = 0, INTR_DEVICE = 1, INTR_TIMER = 2 };
+enum trap { TRAP_SYSCALL, TRAP_TIMER, TRAP_DEVICE, TRAP_FAULT };
 
-#define SCAUSE_CODE(c) ((c) & ~SCAUSE_INTR)
+static enum trap
+classify(uint64 cause)
+{
+  if ((cause & SCAUSE_INTR) == 0)
+    return cause == CAUSE_USER_ECALL ? TRAP_SYSCALL : TRAP_FAULT;
+  switch (cause & ~SCAUSE_INTR) {
+  case IRQ_S_TIMER:
+    return TRAP_TIMER;
+  case IRQ_S_EXT:
+    return TRAP_DEVICE;
+  default:
+    return TRAP_FAULT;
+  }
+}
 
-// Traps taken while in the kernel go to kernelvec.  sscratch holds the
-// trap frame's user address from now on (see trampoline.S).
+// Serve a TRAP_TIMER or TRAP_DEVICE interrupt.
+static void
+serve_interrupt(enum trap t)
+{
+  if (t == TRAP_TIMER)
+    clock_interrupt();
+  else
+    plic_dispatch();
+}
+
+// Kernel traps go to kernelvec; sscratch holds the trap frame's user
+// address for good (trampoline.S relies on it).
 void
-trapinithart(void)
+trap_init(void)
 {
   csr_write(stvec, (uint64)kernelvec);
   csr_write(sscratch, TRAPFRAME);
 }
 
-static void
-clockintr(void)
-{
-  if (cpuid() == 0) {
-    acquire(&clock_lock);
-    ticks++;
-    wakeup(&ticks);
-    release(&clock_lock);
-  }
-  // Writing stimecmp also clears the pending timer interrupt.
-  write_stimecmp(csr_read(time) + TICK_INTERVAL);
-}
-
-uint
-ticks_now(void)
-{
-  acquire(&clock_lock);
-  uint now = ticks;
-  release(&clock_lock);
-  return now;
-}
-
-// Sleep for n ticks.  0, or -1 if the process is killed meanwhile.
-int
-sleep_ticks(uint n)
-{
-  acquire(&clock_lock);
-  uint start = ticks;
-  while (ticks - start < n) {
-    if (killed(myproc())) {
-      release(&clock_lock);
-      return -1;
-    }
-    sleep(&ticks, &clock_lock);
-  }
-  release(&clock_lock);
-  return 0;
-}
-
-// A device behind the PLIC is asking for attention.
-static void
-external_interrupt(void)
-{
-  int irq = plic_claim();
-  if (irq == 0)
-    return;   // claimed by someone else meanwhile, or spurious
-  switch (irq) {
-  case UART0_IRQ:
-    uart_interrupt();
-    break;
-  case VIRTIO0_IRQ:
-    virtio_disk_intr();
-    break;
-  default:
-    printf("trap: interrupt from unknown PLIC source %d\n", irq);
-    break;
-  }
-  plic_complete(irq);
-}
-
-// Handle an interrupt if scause says it is one we know.
-static int
-devintr(void)
-{
-  uint64 cause = csr_read(scause);
-  if ((cause & SCAUSE_INTR) == 0)
-    return INTR_NONE;
-  uint64 code = SCAUSE_CODE(cause);
-  if (code == IRQ_S_TIMER) {
-    clockintr();
-    return INTR_TIMER;
-  }
-  if (code == IRQ_S_EXT) {
-    external_interrupt();
-    return INTR_DEVICE;
-  }
-  return INTR_NONE;
-}
-
-// The user program did something illegal: say so and mark it for death.
-static void
-user_fault(struct proc *p, uint64 cause)
-{
-  printf("pid %d (%s): killed by trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
-         p->pid, p->name, cause, csr_read(sepc), csr_read(stval));
-  mark_killed(p);
-}
-
-// uservec (trampoline.S) jumps here on every trap from user mode.
-void
-usertrap(void)
-{
-  if (csr_read(sstatus) & SSTATUS_SPP)
-    panic("usertrap: previous mode is not user");
-
-  // Traps from here on are the kernel's own, until we go back to user mode.
-  csr_write(stvec, (uint64)kernelvec);
-
-  struct proc *p = myproc();
-  uint64 cause = csr_read(scause);
-  int tick = 0;
-
-  if (cause & SCAUSE_INTR) {
-    int kind = devintr();
-    if (kind == INTR_NONE)
-      user_fault(p, cause);
-    tick = (kind == INTR_TIMER);
-  } else if (cause == CAUSE_USER_ECALL) {
-    if (killed(p))
-      exit(-1);
-    p->tf->user.pc += 4;   // return past the ecall instruction
-    // sepc and scause are saved, so a nested trap cannot hurt now.
-    intr_on();
-    syscall();
-  } else {
-    user_fault(p, cause);
-  }
-
-  if (killed(p))
-    exit(-1);
-  if (tick)
-    yield();   // the time slice is over
-  usertrapret();
-}
-
-// Address of a trampoline.S symbol in the TRAMPOLINE mapping, which both
-// the kernel and the user page tables have.
+// A trampoline.S label at its TRAMPOLINE alias, which the kernel's and
+// every user page table map.
 static uint64
-tramp_alias(char *sym)
+trampoline_alias(char *label)
 {
-  return TRAMPOLINE + (uint64)(sym - trampoline);
+  return TRAMPOLINE + (uint64)(label - trampoline);
 }
 
-// The kernel side of a new process's trap frame: how uservec gets back
-// into the kernel on the process's traps.
+// The kernel's side of a new process's trap frame: how uservec gets into
+// the kernel on the process's traps.
 void
 trapframe_init(struct trapframe *tf, uint64 kstack_top)
 {
   tf->kernel_satp = csr_read(satp);
   tf->kernel_sp = kstack_top;
-  tf->kernel_entry = (uint64)usertrap;
+  tf->kernel_entry = (uint64)trap_from_user;
 }
 
-// Return to user mode through the trampoline, which loads the registers
-// and the pc from the trap frame.
+// Leave the kernel for the current process's user code, at the pc and with
+// the registers in its trap frame.
 void
-usertrapret(void)
+return_to_user(void)
 {
   struct proc *p = myproc();
 
-  // Until sret, a trap would enter uservec while we are still in the
-  // kernel, so no interrupts from here on.
+  // Until sret, a trap would enter uservec although we are in the kernel:
+  // interrupts stay off from here.
   intr_off();
-  csr_write(stvec, tramp_alias(uservec));
+  csr_write(stvec, trampoline_alias(uservec));
   p->tf->kernel_tp = r_tp();
 
-  // sret goes to U-mode, with interrupts enabled there.
+  // sret will go to U-mode and turn interrupts on there.
   csr_clear(sstatus, SSTATUS_SPP);
   csr_set(sstatus, SSTATUS_SPIE);
 
-  uint64 user_satp = MAKE_SATP(p->pagetable);
-  ((void (*)(uint64))tramp_alias(userret))(user_satp);
+  void (*enter)(uint64 satp) = (void (*)(uint64))trampoline_alias(userret);
+  enter(MAKE_SATP(p->pagetable));
 }
 
-// kernelvec (entry.S) calls this for traps taken in S-mode.  Only
-// interrupts are expected; anything else is a kernel bug.
+// uservec jumps here (through the trap frame's kernel_entry) on every trap
+// from user mode, on the process's kernel stack.
 void
-kerneltrap(void)
+trap_from_user(void)
 {
-  // Saved now: a yield() below may take other traps that overwrite them.
+  if (csr_read(sstatus) & SSTATUS_SPP)
+    panic("trap_from_user: the trap came from S-mode");
+  csr_write(stvec, (uint64)kernelvec);   // traps from now on are the kernel's
+
+  struct proc *p = myproc();
+  uint64 cause = csr_read(scause);
+  enum trap t = classify(cause);
+
+  switch (t) {
+  case TRAP_SYSCALL:
+    p->tf->user.pc += 4;                 // resume after the ecall
+    if (!killed(p)) {
+      // scause and sepc are read and saved: an interrupt can do no harm.
+      intr_on();
+      syscall();
+    }
+    break;
+  case TRAP_TIMER:
+  case TRAP_DEVICE:
+    serve_interrupt(t);
+    break;
+  case TRAP_FAULT:
+    printf("pid %d (%s): killed by trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
+           p->pid, p->name, cause, csr_read(sepc), csr_read(stval));
+    mark_killed(p);
+    break;
+  }
+
+  if (killed(p))
+    exit(-1);
+  if (t == TRAP_TIMER)
+    yield();                             // the time slice is over
+  return_to_user();
+}
+
+// kernelvec calls this for a trap taken in S-mode.  Only interrupts are
+// expected here.
+void
+trap_from_kernel(void)
+{
+  // A yield() below runs other code that traps too and overwrites these.
   uint64 resume_pc = csr_read(sepc);
-  uint64 saved_status = csr_read(sstatus);
+  uint64 status = csr_read(sstatus);
   uint64 cause = csr_read(scause);
 
-  if ((saved_status & SSTATUS_SPP) == 0)
-    panic("kerneltrap: came from user mode");
+  if ((status & SSTATUS_SPP) == 0)
+    panic("trap_from_kernel: the trap came from U-mode");
   if (intr_get())
-    panic("kerneltrap: entered with SIE set");
+    panic("trap_from_kernel: interrupts are on");
 
-  int kind = devintr();
-  if (kind == INTR_NONE) {
+  enum trap t = classify(cause);
+  if (t != TRAP_TIMER && t != TRAP_DEVICE) {
     printf("unexpected kernel trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
            cause, resume_pc, csr_read(stval));
-    panic("kerneltrap");
+    panic("trap_from_kernel");
   }
-  if (kind == INTR_TIMER && myproc() != 0)
-    yield();   // a tick while a process runs kernel code
+  serve_interrupt(t);
+  if (t == TRAP_TIMER && myproc() != 0)
+    yield();                             // a process's slice ends in kernel code too
 
   csr_write(sepc, resume_pc);
-  csr_write(sstatus, saved_status);
+  csr_write(sstatus, status);
 }

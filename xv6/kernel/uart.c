@@ -68,7 +68,7 @@ static struct {
   int writers_waiting;    // processes asleep in uart_write()
 } tx = { .lock = SPINLOCK_INIT("uart tx") };
 
-extern volatile int panicking;   // printf.c: a panic owns the UART
+extern volatile int panic_active;   // printf.c: a panic owns the UART
 
 void
 uart_init(void)
@@ -106,9 +106,9 @@ tx_feed(void)
 // A panic has the UART to itself: a process that wants to write stops
 // here for good.
 static void
-stop_if_panicking(void)
+stop_if_panic(void)
 {
-  if (panicking) {
+  if (panic_active) {
     release(&tx.lock);
     for (;;)
       ;
@@ -123,7 +123,7 @@ uart_write(const char *s, int n)
   acquire(&tx.lock);
   int done = 0;
   for (;;) {
-    stop_if_panicking();
+    stop_if_panic();
     while (done < n && tx.head - tx.tail < TX_RING)
       tx.ring[tx.head++ % TX_RING] = s[done++];
     tx_feed();
@@ -155,7 +155,7 @@ uart_interrupt(void)
 {
   (void)reg_read(IIR);    // reading it acknowledges a transmitter-empty interrupt
   while (reg_read(LSR) & LSR_RX_READY)
-    consoleintr(reg_read(RBR));
+    console_input(reg_read(RBR));
   acquire(&tx.lock);
   tx_feed();
   release(&tx.lock);

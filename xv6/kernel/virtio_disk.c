@@ -61,7 +61,7 @@ static void *
 zeroed_page(void)
 {
   void *pg = kalloc();
-  if(pg == 0)
+  if (pg == 0)
     panic("virtio_disk: no memory for the virtqueue");
   memset(pg, 0, PGSIZE);
   return pg;
@@ -72,12 +72,12 @@ virtio_disk_init(void)
 {
   initlock(&vd.lock, "virtio_disk");
 
-  if(vread(VIO_MAGIC) != VIO_MAGIC_VALUE)
+  if (vread(VIO_MAGIC) != VIO_MAGIC_VALUE)
     panic("virtio_disk: no virtio-mmio device at VIRTIO0");
-  if(vread(VIO_VERSION) != 2)
+  if (vread(VIO_VERSION) != 2)
     panic("virtio_disk: device is not virtio-mmio version 2 (QEMU needs "
           "-global virtio-mmio.force-legacy=false)");
-  if(vread(VIO_DEVICE_ID) != VIO_BLOCK_DEVICE)
+  if (vread(VIO_DEVICE_ID) != VIO_BLOCK_DEVICE)
     panic("virtio_disk: the device at VIRTIO0 is not a block device");
 
   // Reset, then announce ourselves.
@@ -96,20 +96,20 @@ virtio_disk_init(void)
   vwrite(VIO_DRV_FEATURES, offered & ~refuse);
 
   set_status_bit(VIO_ST_FEATURES_OK);
-  if((vread(VIO_STATUS) & VIO_ST_FEATURES_OK) == 0)
+  if ((vread(VIO_STATUS) & VIO_ST_FEATURES_OK) == 0)
     panic("virtio_disk: device rejected our feature set");
 
   // Queue 0 must be idle and large enough for one three-descriptor chain.
   vwrite(VIO_QUEUE_SEL, 0);
-  if(vread(VIO_QUEUE_READY) != 0)
+  if (vread(VIO_QUEUE_READY) != 0)
     panic("virtio_disk: queue 0 is already in use");
   uint32 max = vread(VIO_QUEUE_NUM_MAX);
-  if(max < 3)
+  if (max < 3)
     panic("virtio_disk: device queue too small for a block request");
   // Rings are indexed modulo their size with 16-bit counters, so the size
   // must be a power of two.
   uint qs = VQ_MAX;
-  while(qs > max)
+  while (qs > max)
     qs >>= 1;
   vd.qsize = qs;
 
@@ -126,7 +126,7 @@ virtio_disk_init(void)
   vwrite(VIO_QUEUE_USED_HI, (uint64)vd.used >> 32);
   vwrite(VIO_QUEUE_READY, 1);
 
-  for(uint i = 0; i < qs; i++)
+  for (uint i = 0; i < qs; i++)
     vd.desc_free[i] = 1;
   vd.used_seen = 0;
 
@@ -136,7 +136,7 @@ virtio_disk_init(void)
     gen = vread(VIO_CONFIG_GEN);
     lo = vread(VIO_CONFIG);
     hi = vread(VIO_CONFIG + 4);
-  } while(gen != vread(VIO_CONFIG_GEN));
+  } while (gen != vread(VIO_CONFIG_GEN));
   vd.capacity = ((uint64)hi << 32) | lo;
 
   set_status_bit(VIO_ST_DRIVER_OK);
@@ -148,12 +148,12 @@ static int
 grab_descs(int n, int *out)
 {
   int got = 0;
-  for(uint i = 0; i < vd.qsize && got < n; i++)
-    if(vd.desc_free[i])
+  for (uint i = 0; i < vd.qsize && got < n; i++)
+    if (vd.desc_free[i])
       out[got++] = i;
-  if(got < n)
+  if (got < n)
     return -1;
-  for(int k = 0; k < n; k++)
+  for (int k = 0; k < n; k++)
     vd.desc_free[out[k]] = 0;
   return 0;
 }
@@ -163,8 +163,8 @@ static void
 drop_chain(int head)
 {
   int i = head;
-  for(;;){
-    if(vd.desc_free[i])
+  for (;;) {
+    if (vd.desc_free[i])
       panic("virtio_disk: freeing a free descriptor");
     int more = vd.desc[i].flags & VQ_DESC_NEXT;
     int nxt = vd.desc[i].next;
@@ -173,7 +173,7 @@ drop_chain(int head)
     vd.desc[i].flags = 0;
     vd.desc[i].next = 0;
     vd.desc_free[i] = 1;
-    if(!more)
+    if (!more)
       break;
     i = nxt;
   }
@@ -198,14 +198,14 @@ virtio_disk_rw(struct buf *b, int write)
 
   acquire(&vd.lock);
 
-  if(vd.capacity != 0 && sector + SECTORS_PER_BLOCK > vd.capacity){
+  if (vd.capacity != 0 && sector + SECTORS_PER_BLOCK > vd.capacity) {
     printf("virtio_disk: block %d is beyond the disk's %d sectors\n",
            b->blockno, (int)vd.capacity);
     panic("virtio_disk: access beyond the end of the disk (image too small?)");
   }
 
   int d[3];
-  while(grab_descs(3, d) < 0)
+  while (grab_descs(3, d) < 0)
     sleep(&vd.desc_free, &vd.lock);
 
   struct inflight *r = &vd.req[d[0]];
@@ -230,7 +230,7 @@ virtio_disk_rw(struct buf *b, int write)
   __sync_synchronize();
   vwrite(VIO_QUEUE_NOTIFY, 0);
 
-  while(b->disk)
+  while (b->disk)
     sleep(b, &vd.lock);
 
   r->b = 0;
@@ -249,13 +249,13 @@ virtio_disk_intr(void)
   vwrite(VIO_INTR_ACK, vread(VIO_INTR_STATUS) & (VIO_INT_USED | VIO_INT_CONFIG));
   __sync_synchronize();
 
-  while(vd.used_seen != *(volatile uint16 *)&vd.used->idx){
+  while (vd.used_seen != *(volatile uint16 *)&vd.used->idx) {
     __sync_synchronize();   // read the element only after seeing the index
     uint32 head = vd.used->ring[vd.used_seen % vd.qsize].id;
-    if(head >= vd.qsize || vd.req[head].b == 0)
+    if (head >= vd.qsize || vd.req[head].b == 0)
       panic("virtio_disk: device completed an unknown request");
     struct inflight *r = &vd.req[head];
-    if(r->status != VIO_BLK_S_OK){
+    if (r->status != VIO_BLK_S_OK) {
       printf("virtio_disk: block %d: device status %d\n",
              r->b->blockno, r->status);
       panic("virtio_disk: disk I/O error");

@@ -1,4 +1,12 @@
 // Sv39 page tables: the kernel's own table and every user address space.
+//
+// In layers, each using the ones above it:
+//   finding a PTE       walk() goes down the three levels of a table
+//   mapping             ranges of pages in and out of a table
+//   the kernel's table  built once at boot: devices, RAM, trampoline, stacks
+//   user memory         address spaces that grow, shrink, fork and die
+//   user access         copies between kernel buffers and user addresses,
+//                       checked against the user's page table
 
 #include "kernel/param.h"
 #include "kernel/types.h"
@@ -13,6 +21,8 @@ extern char trampoline[];  // trampoline.S
 
 pagetable_t kernel_pagetable;
 
+// ---- finding a PTE ---------------------------------------------------------
+
 #define PTE_LEAF_BITS (PTE_R | PTE_W | PTE_X)
 
 static int
@@ -21,44 +31,12 @@ pte_is_leaf(pte_t e)
   return (e & PTE_LEAF_BITS) != 0;
 }
 
-// Add a mapping to the kernel table during boot; running out of memory
-// here is fatal.
-void
-kvmmap(pagetable_t kpt, uint64 va, uint64 pa, uint64 sz, int perm)
+// A fresh, empty page table (kalloc zero-fills: every entry invalid); 0
+// if out of memory.
+pagetable_t
+pagetable_alloc(void)
 {
-  if (mappages(kpt, va, sz, pa, perm) != 0)
-    panic("kvmmap: out of memory");
-}
-
-// The kernel sees devices and RAM at their physical addresses, plus the
-// trampoline at the top and one stack per process slot below it.
-void
-kvminit(void)
-{
-  pagetable_t kpt = (pagetable_t)kalloc();
-  if (kpt == 0)
-    panic("kvminit: no memory");
-
-  kvmmap(kpt, UART0, UART0, PGSIZE, PTE_R | PTE_W);
-  kvmmap(kpt, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
-  kvmmap(kpt, PLIC, PLIC, 0x400000, PTE_R | PTE_W);
-
-  uint64 text_end = (uint64)etext;   // page aligned by kernel.ld
-  kvmmap(kpt, KERNBASE, KERNBASE, text_end - KERNBASE, PTE_R | PTE_X);
-  kvmmap(kpt, text_end, text_end, PHYSTOP - text_end, PTE_R | PTE_W);
-  kvmmap(kpt, TRAMPOLINE, (uint64)trampoline, PGSIZE, PTE_R | PTE_X);
-
-  map_kernel_stacks(kpt);
-  kernel_pagetable = kpt;
-}
-
-// Turn on paging with the kernel table.
-void
-kvminithart(void)
-{
-  sfence_vma();   // page table writes are done before the walker sees them
-  csr_write(satp, MAKE_SATP(kernel_pagetable));
-  sfence_vma();   // nothing stale from before paging
+  return (pagetable_t)kalloc();
 }
 
 // Address of the level-0 PTE for va, creating missing intermediate tables
@@ -79,7 +57,7 @@ walk(pagetable_t pt, uint64 va, int alloc)
     }
     if (!alloc)
       return 0;
-    pagetable_t next = (pagetable_t)kalloc();   // zeroed: all invalid
+    pagetable_t next = pagetable_alloc();
     if (next == 0)
       return 0;
     *slot = PA2PTE(next) | PTE_V;
@@ -110,6 +88,8 @@ walkaddr_any(pagetable_t pt, uint64 va)
     panic("walkaddr_any: not mapped");
   return PTE2PA(*e);
 }
+
+// ---- mapping ---------------------------------------------------------------
 
 // Map [va, va+size) to [pa, pa+size) with permissions perm.  va and size
 // must be page aligned.  Returns 0, or -1 when a page-table page could not
@@ -165,12 +145,79 @@ uvmunmap(pagetable_t pt, uint64 va, uint64 npages, int do_free)
   }
 }
 
-// A fresh, empty user page table; 0 if out of memory.
-pagetable_t
-uvmcreate(void)
+// Free the page-table pages of a table whose user pages are already gone.
+// A user leaf still present (e.g. a shared mapping above p->sz) drops its
+// page reference as well; a kernel leaf here is a bug.
+static void
+free_tables(pagetable_t table, int level)
 {
-  return (pagetable_t)kalloc();
+  for (int i = 0; i < 512; i++) {
+    pte_t e = table[i];
+    if ((e & PTE_V) == 0)
+      continue;
+    if (pte_is_leaf(e)) {
+      if (level != 0 || (e & PTE_U) == 0)
+        panic("free_tables: stray kernel mapping");
+      kfree((void *)PTE2PA(e));
+    } else {
+      free_tables((pagetable_t)PTE2PA(e), level - 1);
+    }
+    table[i] = 0;
+  }
+  kfree((void *)table);
 }
+
+// ---- the kernel's table ----------------------------------------------------
+
+// Add a mapping to the kernel table during boot; running out of memory
+// here is fatal.
+void
+kvmmap(pagetable_t kpt, uint64 va, uint64 pa, uint64 sz, int perm)
+{
+  if (mappages(kpt, va, sz, pa, perm) != 0)
+    panic("kvmmap: out of memory");
+}
+
+// The kernel's view of the machine: all of RAM and every device at their
+// physical addresses (kernel text read-only and executable, the rest
+// read-write), the trampoline at the top, and one stack per process slot
+// below it.
+void
+kvm_build(void)
+{
+  static const struct {
+    uint64 base, size;
+  } devices[] = {
+    { PLIC, 0x400000 },   // up to the last hart context's claim register
+    { UART0, PGSIZE },
+    { VIRTIO0, PGSIZE },
+  };
+
+  pagetable_t kpt = pagetable_alloc();
+  if (kpt == 0)
+    panic("kvm_build: no memory");
+
+  uint64 text_end = (uint64)etext;   // page aligned by kernel.ld
+  kvmmap(kpt, KERNBASE, KERNBASE, text_end - KERNBASE, PTE_R | PTE_X);
+  kvmmap(kpt, text_end, text_end, PHYSTOP - text_end, PTE_R | PTE_W);
+  for (int i = 0; i < NELEM(devices); i++)
+    kvmmap(kpt, devices[i].base, devices[i].base, devices[i].size, PTE_R | PTE_W);
+  kvmmap(kpt, TRAMPOLINE, (uint64)trampoline, PGSIZE, PTE_R | PTE_X);
+  map_kernel_stacks(kpt);
+
+  kernel_pagetable = kpt;
+}
+
+// Turn on paging with the kernel table.
+void
+kvm_enable(void)
+{
+  sfence_vma();   // page table writes are done before the walker sees them
+  csr_write(satp, MAKE_SATP(kernel_pagetable));
+  sfence_vma();   // nothing stale from before paging
+}
+
+// ---- user memory -----------------------------------------------------------
 
 // Map one fresh zeroed page at va; 0 or -1 (nothing left behind).
 static int
@@ -213,28 +260,6 @@ uvmdealloc(pagetable_t pt, uint64 oldsz, uint64 newsz)
   if (upto > keep)
     uvmunmap(pt, keep, (upto - keep) / PGSIZE, 1);
   return newsz;
-}
-
-// Free the page-table pages of a table whose user pages are already gone.
-// A user leaf still present (e.g. a shared mapping above p->sz) drops its
-// page reference as well; a kernel leaf here is a bug.
-static void
-free_tables(pagetable_t table, int level)
-{
-  for (int i = 0; i < 512; i++) {
-    pte_t e = table[i];
-    if ((e & PTE_V) == 0)
-      continue;
-    if (pte_is_leaf(e)) {
-      if (level != 0 || (e & PTE_U) == 0)
-        panic("free_tables: stray kernel mapping");
-      kfree((void *)PTE2PA(e));
-    } else {
-      free_tables((pagetable_t)PTE2PA(e), level - 1);
-    }
-    table[i] = 0;
-  }
-  kfree((void *)table);
 }
 
 // Free user memory [0, sz) and then the page table itself.
@@ -286,6 +311,8 @@ uvmclear(pagetable_t pt, uint64 va)
     panic("uvmclear: no mapping");
   *e &= ~PTE_U;
 }
+
+// ---- user access -----------------------------------------------------------
 
 // Is [va, va+len) a range user addresses can have (no wrap, below MAXVA)?
 static int

@@ -1,0 +1,68 @@
+"""Out-of-context timing of the whole SoC on an ECP5-85F: Fmax, size, critical path.
+
+    .venv/bin/python bench/soc_timing.py [--freq MHz] [--board ulx3s-85f | --ram-kib N]
+                                         [--seed N] [--keep DIR]
+
+The SoC (core, MMU, interconnect, devices, and main memory: the board's SDRAM
+controller with ``--board``, else a block RAM of ``--ram-kib`` KiB) is wrapped by
+soc/ooc.py (inputs from a shift chain, outputs registered), synthesised with Yosys
+``synth_ecp5`` and placed and routed by nextpnr-ecp5 (85k, CABGA381, speed 6) at
+``--freq`` MHz with timing allowed to fail.  Prints the LUT4/FF/DP16KD/MULT18X18D
+counts, the Fmax of the system clock, the critical path (from nextpnr's report) and
+the CPU time, with the CPU model.  The pipeline engineer's yardstick for 50 MHz.
+Takes 5-15 minutes on the 2-core machine (run it under nice).
+"""
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from soc.fpga import cpu_model   # noqa: E402
+from soc.ooc import run_timing   # noqa: E402
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--freq", type=float, default=50.0, help="target MHz (default 50)")
+    p.add_argument("--board", default=None, help="the board's SoC configuration (SDRAM)")
+    p.add_argument("--ram-kib", type=int, default=64, help="block RAM size without --board")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--keep", default=None, help="keep the tools' files in this directory")
+    args = p.parse_args(argv)
+
+    from soc.soc import SoC
+    if args.board:
+        from soc.board import board
+        soc = board(args.board).soc(simulation=False, clk_freq=args.freq * 1e6)
+        what = f"SoC, {args.board} configuration (SDRAM controller)"
+    else:
+        soc = SoC(ram_size=args.ram_kib * 1024)
+        what = f"SoC with {args.ram_kib} KiB block RAM"
+    workdir = args.keep or tempfile.mkdtemp(prefix="soc-timing-")
+    t0 = time.monotonic()
+    cells, rep, _ = run_timing(soc, workdir, freq_mhz=args.freq, seed=args.seed)
+    wall = time.monotonic() - t0
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"{what}, out of context on LFE5U-85F-6 (nextpnr-ecp5, seed {args.seed}), "
+          f"target {args.freq:g} MHz")
+    print(f"cells: LUT4 {cells.get('LUT4', 0)}, FF {cells.get('TRELLIS_FF', 0)}, "
+          f"DP16KD {cells.get('DP16KD', 0)}, MULT18X18D {cells.get('MULT18X18D', 0)}")
+    for clock, (fmax, want) in rep.fmax.items():
+        print(f"Fmax {clock}: {fmax:.2f} MHz ({'meets' if fmax >= want else 'misses'} "
+              f"{want:g} MHz)")
+    for clock, path in rep.critical_paths.items():
+        print(f"critical path ({clock}):")
+        for line in path:
+            print("  " + line)
+    print(f"time: {wall:.0f} s wall, {ru.ru_utime + ru.ru_stime:.0f} s CPU "
+          f"({cpu_model()}); files in {workdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

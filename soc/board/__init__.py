@@ -1,0 +1,104 @@
+"""FPGA boards: what each needs to know to carry the SoC, one place.
+
+``BOARDS`` maps a board's name (``make bitstream BOARD=...``, ``make sim BOARD=...``)
+to its ``BoardSpec``.  The board configuration of the SoC: the system clock, the
+SDRAM controller with the board's chip timings as main memory, the boot ROM (the core
+leaves reset in it; it loads the kernel from the SD card), the SD card host as the
+block device's storage, and the LED register.  ``spec.soc(simulation=False)`` exposes
+the SDRAM's and the SD card's pins for the board top (soc/board/top.py);
+``spec.soc(simulation=True, card_size=N)`` puts the SDRAM chip model and an SD card
+model of N bytes in place of the chips, for the simulators (``make sim BOARD=...``,
+sim/boot.py, which loads the card with ``make sdcard``'s image).
+
+Supported: the ULX3S with the ECP5-85F (32 MB SDR SDRAM, SD card slot, FTDI serial).
+The OrangeCrab 85F and the ECPIX-5 85 carry DDR3, for which there is no controller
+here, so they cannot hold xv6's 32 MiB: not supported.
+"""
+
+from dataclasses import dataclass
+
+from .. import memmap
+from ..sdram.chip import Geometry, Timing, SPEED_7, ULX3S_85F as ULX3S_85F_SDRAM
+from ..sdram.config import SDRAMConfig
+
+__all__ = ["BoardSpec", "BOARDS", "board", "DEFAULT_BOARD", "MTIME_FREQ"]
+
+#: The CLINT's mtime rate on every board: QEMU virt's 10 MHz, which xv6's timer
+#: interval assumes (soc/clint.py derives it from the system clock).
+MTIME_FREQ = 10_000_000
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """``platform``: amaranth-boards' class (module:name); ``clk_freq``: the system
+    clock made by the PLL from the board's oscillator (``osc_freq``); ``sdram_phase``:
+    the SDRAM clock's phase against the system clock, in degrees; ``read_delay``:
+    cycles the board's I/O registers and clock phase add to an SDRAM read (see top.py)."""
+    name: str
+    platform: str
+    osc_freq: float
+    clk_freq: float
+    sdram: Geometry
+    sdram_timing: Timing
+    sdram_phase: float
+    read_delay: int
+    device: str
+
+    def platform_class(self):
+        import importlib
+        module, cls = self.platform.split(":")
+        return getattr(importlib.import_module(module), cls)
+
+    def sdram_config(self, *, simulation, clk_freq=None):
+        return SDRAMConfig.for_clock(clk_freq or self.clk_freq, datasheet=self.sdram_timing,
+                                     geometry=self.sdram,
+                                     read_delay=0 if simulation else self.read_delay,
+                                     model=simulation)
+
+    def soc_args(self, *, simulation, clk_freq=None, card_size=None):
+        """The board configuration as arguments of soc.SoC (also sim/engine.py's
+        ``soc_args``); ``card_size``: the SD card model's bytes (simulation only)."""
+        if simulation != (card_size is not None):
+            raise ValueError("a card size is for the simulation's card model only")
+        from ..bootrom.build import rom_image
+        clk_freq = int(clk_freq or self.clk_freq)
+        args = {"clk_freq": clk_freq, "mtime_freq": MTIME_FREQ,
+                "memory": self.sdram_config(simulation=simulation, clk_freq=clk_freq),
+                "reset_pc": memmap.BOOTROM.base,
+                "boot_rom": rom_image(ram_size=self.sdram.size, mtime_freq=MTIME_FREQ),
+                "sdcard": {}, "leds": True}
+        if simulation:
+            args["card"] = {"size": card_size}
+        return args
+
+    def soc(self, *, simulation, clk_freq=None, card_size=None):
+        """The board configuration of the SoC (see the module's docstring)."""
+        from ..soc import SoC
+        return SoC(**self.soc_args(simulation=simulation, clk_freq=clk_freq,
+                                   card_size=card_size))
+
+
+BOARDS = {
+    "ulx3s-85f": BoardSpec(
+        name="ulx3s-85f",
+        platform="amaranth_boards.ulx3s:ULX3S_85F_Platform",
+        osc_freq=25e6,
+        # Today's multi-cycle core with the SDRAM controller routes at 29.2 MHz
+        # (nextpnr-ecp5 0.11, seed 1, 25 MHz target).  The pipelined core is to raise
+        # this to 50 MHz.
+        clk_freq=25e6,
+        sdram=ULX3S_85F_SDRAM,
+        sdram_timing=SPEED_7,
+        sdram_phase=180.0,
+        read_delay=1,
+        device="LFE5U-85F-6BG381C",
+    ),
+}
+DEFAULT_BOARD = "ulx3s-85f"
+
+
+def board(name):
+    try:
+        return BOARDS[name]
+    except KeyError:
+        raise ValueError(f"unknown board {name!r} (supported: {', '.join(BOARDS)})") from None

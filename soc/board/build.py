@@ -1,0 +1,156 @@
+"""`make bitstream` (``python -m soc.board.build``): the SoC for an FPGA board.
+
+    python -m soc.board.build [--board ulx3s-85f] [--clk-mhz F] [--out DIR] [--seed N]
+
+Elaborates the board top (soc/board/top.py) through the board's amaranth-boards
+platform and builds it with the YoWASP tools from PyPI: Yosys ``synth_ecp5``,
+nextpnr-ecp5 (placement and routing, timing analysis) and ecppack.  Writes into
+``build/fpga/<board>/``: ``top.bit`` (the bitstream; ``make program`` loads it), the
+tools' logs (``top.rpt`` Yosys, ``top.tim`` nextpnr), and ``report.txt`` /
+``report.json``: LUT4, flip-flops, block RAMs (DP16KD), multipliers (MULT18X18D), the
+maximum frequency of each clock against its target, the critical path, the build time.
+
+Exit status: 0 built and timing met; 1 the build failed or timing failed (nextpnr
+refuses to finish when a clock misses its target; the report still gives the figures);
+2 bad arguments.  The first run of each YoWASP tool compiles it (about a minute).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env
+from ..synth import SynthError, _parse_stat
+from . import BOARDS, DEFAULT_BOARD, board
+
+ROOT = Path(__file__).resolve().parents[2]
+
+__all__ = ["build", "main"]
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def build(spec, out_dir, *, clk_freq=None, seed=1, log=print):
+    """Build ``spec``'s bitstream into ``out_dir``; returns the report (a dict)."""
+    from .top import BoardTop
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clk_freq = clk_freq or spec.clk_freq
+    env = tool_env()
+    # The ULX3S platform checks for openFPGALoader, which only programs a board
+    # (make program); building needs nothing of it.
+    env["OPENFPGALOADER"] = "true"
+    os.environ.update(env)
+
+    t0, cpu0 = time.monotonic(), time.process_time() + children_cpu()
+    log(f"elaborating the {spec.name} top at {clk_freq / 1e6:g} MHz")
+    platform = spec.platform_class()(toolchain="Trellis")
+    top = BoardTop(spec, clk_freq=clk_freq)
+    plan = platform.build(top, name="top", do_build=False,
+                          nextpnr_opts=f"--seed {seed}")
+    log(f"synthesis, place and route, packing in {out_dir} (several minutes)")
+    failed = None
+    try:
+        plan.execute_local(str(out_dir))
+    except subprocess.CalledProcessError as e:
+        failed = f"the build script stopped with status {e.returncode}"
+    wall = time.monotonic() - t0
+    cpu = time.process_time() + children_cpu() - cpu0
+
+    rpt, tim = out_dir / "top.rpt", out_dir / "top.tim"
+    try:
+        cells = _parse_stat(rpt.read_text()) if rpt.exists() else {}
+    except SynthError:                  # Yosys stopped before its statistics
+        cells = {}
+    nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
+    report = {
+        "board": spec.name, "device": spec.device, "clk_mhz": clk_freq / 1e6,
+        "LUT4": cells.get("LUT4"), "FF": cells.get("TRELLIS_FF"),
+        "DP16KD": cells.get("DP16KD", 0), "MULT18X18D": cells.get("MULT18X18D", 0),
+        "fmax_mhz": {clock_name(c): {"reached": f[0], "target": f[1]}
+                     for c, f in (nextpnr.fmax.items() if nextpnr else ())},
+        "critical_path": {clock_name(c): p for c, p in
+                          (nextpnr.critical_paths.items() if nextpnr else ())},
+        "build_wall_s": round(wall, 1), "build_cpu_s": round(cpu, 1), "cpu": cpu_model(),
+        "bitstream": str(out_dir / "top.bit") if (out_dir / "top.bit").exists() else None,
+        "seed": seed,
+    }
+    failing = nextpnr.failing() if nextpnr else {}
+    if failing:
+        failed = "timing failed: " + ", ".join(
+            f"{clock_name(c)} reaches {f[0]:.2f} MHz < {f[1]:.2f} MHz" for c, f in failing.items())
+    elif failed is None and report["bitstream"] is None:
+        failed = "no bitstream was written"
+    report["error"] = failed
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out_dir / "report.txt").write_text(format_report(report))
+    return report
+
+
+def clock_name(net):
+    """nextpnr names a clock by its global net; the system clock's is the sync domain's."""
+    name = net.replace("$glbnet$", "")
+    return {"clk": "sync (system clock)"}.get(name, name)
+
+
+def format_report(r):
+    lines = [f"board {r['board']} ({r['device']}), system clock {r['clk_mhz']:g} MHz",
+             f"LUT4 {r['LUT4']}, FF {r['FF']}, DP16KD {r['DP16KD']}, MULT18X18D {r['MULT18X18D']}"]
+    for clock, f in r["fmax_mhz"].items():
+        verdict = "met" if f["reached"] >= f["target"] else "FAILED"
+        lines.append(f"Fmax {clock}: {f['reached']:.2f} MHz (target {f['target']:.2f} MHz, {verdict})")
+    lines.append(f"build time {r['build_wall_s']:.0f} s wall, {r['build_cpu_s']:.0f} s CPU "
+                 f"({r['cpu']}, {os.cpu_count()} cores)")
+    for clock, path in r["critical_path"].items():
+        if path:
+            lines.append(f"critical path of {clock}:")
+            lines += ["  " + p for p in path]
+    if r["error"]:
+        lines.append(f"error: {r['error']}")
+    else:
+        lines.append(f"bitstream: {r['bitstream']}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m soc.board.build",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--board", default=DEFAULT_BOARD, help=f"one of {', '.join(BOARDS)}")
+    p.add_argument("--clk-mhz", type=float, default=None,
+                   help="system clock in MHz (default: the board's)")
+    p.add_argument("--out", default=None, help="output directory (default build/fpga/BOARD)")
+    p.add_argument("--seed", type=int, default=1, help="nextpnr's placement seed")
+    args = p.parse_args(argv)
+    try:
+        spec = board(args.board)
+        clk = args.clk_mhz * 1e6 if args.clk_mhz else None
+        if clk is not None:
+            from .pll import pll_params
+            pll_params(spec.osc_freq, clk)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else ROOT / "build" / "fpga" / spec.name
+    try:
+        report = build(spec, out, clk_freq=clk, seed=args.seed,
+                       log=lambda m: print(m, file=sys.stderr, flush=True))
+    except ToolMissing as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(format_report(report), end="")
+    if report["error"]:
+        print(f"see {out / 'top.tim'} for nextpnr's log", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The ECP5 PLL (EHXPLLL): the system clock and the SDRAM clock from the oscillator.
+
+Facts (Lattice ECP5 sysCLOCK PLL): the phase detector sees CLKI / CLKI_DIV, which must
+lie between 3.125 and 400 MHz; with the feedback taken from CLKOP the loop makes
+CLKOP = CLKI / CLKI_DIV * CLKFB_DIV, and the VCO runs at CLKOP * CLKOP_DIV, which must
+lie between 400 and 800 MHz.  Each output divides the VCO (CLKOS = VCO / CLKOS_DIV);
+its phase is set in whole VCO cycles (CPHASE) and eighths of one (FPHASE).  An output
+is in phase with CLKOP when its CPHASE is (its divider - 1) // 2, the value Trellis'
+``ecppll`` uses; each further VCO cycle of CPHASE delays it by 360 / divider degrees.
+
+``pll_params`` finds the dividers (the smallest input divider, then the smallest
+feedback divider that give the frequency exactly, the VCO nearest 600 MHz) and
+``ECP5PLL`` instantiates the primitive and clocks the ``sync`` domain (the system
+clock, held in reset until the PLL has locked and for a few cycles after) and the
+``sdram`` domain (the same frequency, ``sdram_phase`` degrees later).
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from amaranth import *
+from amaranth.lib.cdc import ResetSynchronizer
+
+__all__ = ["PLLParams", "pll_params", "ECP5PLL"]
+
+PFD_MIN, PFD_MAX = 3.125e6, 400e6
+VCO_MIN, VCO_MAX, VCO_BEST = 400e6, 800e6, 600e6
+
+
+@dataclass(frozen=True)
+class PLLParams:
+    clki_div: int
+    clkfb_div: int
+    clkop_div: int
+    clkop_cphase: int
+    clkos_div: int
+    clkos_cphase: int
+    clkos_fphase: int
+    f_in: float
+    f_out: float
+    vco: float
+    phase: float        # the CLKOS phase actually made (a multiple of 45 / CLKOS_DIV degrees)
+
+
+def pll_params(f_in, f_out, phase=0.0):
+    """Dividers for CLKOP = CLKOS = ``f_out`` from ``f_in``, CLKOS ``phase`` degrees
+    behind CLKOP.  Raises ValueError if the PLL cannot make ``f_out`` exactly."""
+    want = Fraction(f_out).limit_denominator(1000)
+    for clki_div in range(1, 129):
+        pfd = Fraction(f_in) / clki_div
+        if not PFD_MIN <= pfd <= PFD_MAX:
+            continue
+        for clkfb_div in range(1, 81):
+            if pfd * clkfb_div != want:
+                continue
+            outs = [d for d in range(1, 129) if VCO_MIN <= want * d <= VCO_MAX]
+            if not outs:
+                continue
+            div = min(outs, key=lambda d: abs(want * d - VCO_BEST))
+            base = (div - 1) // 2
+            eighths = round((phase % 360) / 360 * div * 8)
+            return PLLParams(
+                clki_div=clki_div, clkfb_div=clkfb_div, clkop_div=div, clkop_cphase=base,
+                clkos_div=div, clkos_cphase=base + eighths // 8, clkos_fphase=eighths % 8,
+                f_in=f_in, f_out=float(want), vco=float(want * div),
+                phase=eighths * 45 / div)
+    raise ValueError(f"the ECP5 PLL cannot make exactly {f_out / 1e6:g} MHz from "
+                     f"{f_in / 1e6:g} MHz")
+
+
+class ECP5PLL(Elaboratable):
+    """``clk_in``: the oscillator (a Signal); drives the clock (and reset) of the
+    ``sync`` and ``sdram`` domains, which its parent defines; ``locked`` is the PLL's
+    LOCK output."""
+
+    def __init__(self, clk_in, f_in, f_out, sdram_phase):
+        self.clk_in = clk_in
+        self.params = pll_params(f_in, f_out, sdram_phase)
+        self.clk_sys = Signal()
+        self.clk_sdram = Signal()
+        self.locked = Signal()
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        mhz = lambda f: f"{f / 1e6:g}"
+        m.submodules.pll = Instance(
+            "EHXPLLL",
+            a_FREQUENCY_PIN_CLKI=mhz(p.f_in), a_FREQUENCY_PIN_CLKOP=mhz(p.f_out),
+            a_FREQUENCY_PIN_CLKOS=mhz(p.f_out),
+            a_ICP_CURRENT="12", a_LPF_RESISTOR="8", a_MFG_ENABLE_FILTEROPAMP="1",
+            a_MFG_GMCREF_SEL="2",
+            p_PLLRST_ENA="DISABLED", p_INTFB_WAKE="DISABLED", p_STDBY_ENABLE="DISABLED",
+            p_DPHASE_SOURCE="DISABLED",
+            p_OUTDIVIDER_MUXA="DIVA", p_OUTDIVIDER_MUXB="DIVB",
+            p_OUTDIVIDER_MUXC="DIVC", p_OUTDIVIDER_MUXD="DIVD",
+            p_CLKI_DIV=p.clki_div, p_FEEDBK_PATH="CLKOP", p_CLKFB_DIV=p.clkfb_div,
+            p_CLKOP_ENABLE="ENABLED", p_CLKOP_DIV=p.clkop_div,
+            p_CLKOP_CPHASE=p.clkop_cphase, p_CLKOP_FPHASE=0,
+            p_CLKOS_ENABLE="ENABLED", p_CLKOS_DIV=p.clkos_div,
+            p_CLKOS_CPHASE=p.clkos_cphase, p_CLKOS_FPHASE=p.clkos_fphase,
+            i_RST=0, i_STDBY=0, i_CLKI=self.clk_in, i_CLKFB=self.clk_sys,
+            o_CLKOP=self.clk_sys, o_CLKOS=self.clk_sdram, o_LOCK=self.locked,
+            i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1, i_PHASESTEP=1, i_PHASELOADREG=1,
+            i_PLLWAKESYNC=0, i_ENCLKOP=0,
+        )
+        # The domains are the parent's (define them there: ``m.domains.sync =
+        # ClockDomain()``, ``m.domains.sdram = ClockDomain(reset_less=True)``).
+        m.d.comb += [ClockSignal("sync").eq(self.clk_sys), ClockSignal("sdram").eq(self.clk_sdram)]
+        # Reset until the PLL locks (and whenever it loses lock), released in step
+        # with the system clock.
+        m.submodules.reset_sync = ResetSynchronizer(~self.locked, domain="sync", stages=4)
+        return m

