@@ -1,13 +1,15 @@
 """Boot benchmark: xv6 from reset to the first shell prompt on the simulated SoC.
 
     .venv/bin/python bench/boot_bench.py [--engines cxxrtl,pysim] [--pysim-cycles N]
+                                         [--ram-latency N]
 
 cxxrtl: the full boot; prints instructions and cycles to the first `$ `, CPI, wall
 time to the prompt and simulated cycles per second (the model build, if one is
 needed, is timed separately).  pysim: a fixed number of cycles from reset (the
 full boot would take hours); prints cycles per second and, when the cxxrtl figures
 are known, the projected time to the prompt.  The machine (CPU model, cores) is
-printed first.
+printed first.  ``--ram-latency N``: the simulated RAM answers the first beat of a
+transfer N cycles after the request (default 1, single-cycle RAM; 8 is SDRAM-like).
 """
 
 import argparse
@@ -25,9 +27,9 @@ from sim.engine import EngineError                        # noqa: E402
 from soc.fpga import cpu_model                            # noqa: E402
 
 
-def bench_cxxrtl(kernel, fs):
+def bench_cxxrtl(kernel, fs, ram_latency=1):
     t0 = time.monotonic()
-    engine, disk = open_engine("cxxrtl", kernel, fs,
+    engine, disk = open_engine("cxxrtl", kernel, fs, ram_latency=ram_latency,
                                log=lambda m: print(f"  {m}", file=sys.stderr))
     setup = time.monotonic() - t0
     session = Session(engine, disk)
@@ -35,19 +37,37 @@ def bench_cxxrtl(kernel, fs):
     session.boot(timeout=1800)
     cpu = time.process_time() - cpu0
     stats, wall = session.prompt_at
+    perf = {}
+    for name in ("ihit", "imiss", "dhit", "dmiss", "branch", "mispred"):
+        try:
+            perf[name] = engine.peek(f"core perf_{name}")
+        except EngineError:
+            perf[name] = None
     engine.close()
     print(f"cxxrtl: model ready in {setup:.1f} s (RTLIL export + cache lookup, or the build)")
-    print(f"cxxrtl: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "
+    print(f"cxxrtl: RAM latency {ram_latency}: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "
           f"CPI {stats.cycles / stats.instret:.2f}, {stats.traps} traps, "
           f"{stats.wfi_skips} idle skips")
     print(f"cxxrtl: wall time to the prompt {wall:.2f} s ({cpu:.2f} s of CPU), "
           f"{stats.cycles / wall / 1e6:.3f} M cycles/s of wall time, "
-          f"{stats.cycles / cpu / 1e6:.3f} M cycles per CPU second")
+          f"{stats.cycles / cpu / 1e6:.3f} M cycles per CPU second, "
+          f"{stats.instret / cpu / 1e6:.3f} M instructions per CPU second")
+    if None not in perf.values():
+        def rate(good, bad):
+            return f"{100 * good / max(good + bad, 1):.2f}%"
+        # counted up to the end of the boot run (the prompt, a few cycles later)
+        print(f"cxxrtl: I-cache hits {rate(perf['ihit'], perf['imiss'])} "
+              f"({perf['imiss']} misses), D-cache load hits {rate(perf['dhit'], perf['dmiss'])} "
+              f"({perf['dmiss']} misses), branch/jump prediction "
+              f"{rate(perf['branch'] - perf['mispred'], perf['mispred'])} of {perf['branch']}")
+    else:
+        print("cxxrtl: the model has no event counters "
+              "(the multi-cycle core has none; or the build removed them)")
     return stats, wall
 
 
-def bench_pysim(kernel, fs, cycles, cxx_stats):
-    engine, _ = open_engine("pysim", kernel, fs)
+def bench_pysim(kernel, fs, cycles, cxx_stats, ram_latency=1):
+    engine, _ = open_engine("pysim", kernel, fs, ram_latency=ram_latency)
     t0, cpu0 = time.monotonic(), time.process_time()
     engine.run(cycles)
     wall, cpu = time.monotonic() - t0, time.process_time() - cpu0
@@ -66,15 +86,18 @@ def main(argv=None):
     p.add_argument("--pysim-cycles", type=int, default=20_000)
     p.add_argument("--kernel", default=str(ROOT / "build/xv6/kernel"))
     p.add_argument("--fs", default=str(ROOT / "build/xv6/fs.img"))
+    p.add_argument("--ram-latency", type=int, default=1,
+                   help="cycles from a request to the RAM's first beat (default 1)")
     args = p.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     cxx_stats = None
     try:
         if "cxxrtl" in engines:
-            cxx_stats, _ = bench_cxxrtl(args.kernel, args.fs)
+            cxx_stats, _ = bench_cxxrtl(args.kernel, args.fs, args.ram_latency)
         if "pysim" in engines:
-            bench_pysim(args.kernel, args.fs, args.pysim_cycles, cxx_stats)
+            bench_pysim(args.kernel, args.fs, args.pysim_cycles, cxx_stats,
+                        args.ram_latency)
     except (UsageError, EngineError, TimeoutError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

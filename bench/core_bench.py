@@ -45,6 +45,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mmu", choices=["sv39", "bare"], default="sv39")
     ap.add_argument("--max-cycles", type=int, default=600_000)
+    ap.add_argument("--core", choices=["pipeline", "fsm"], default="pipeline")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,7 +55,7 @@ def main(argv=None):
             print(f"error: cannot build the benchmark: {e}", file=sys.stderr)
             return 2
         image = load_elf(elf)
-    target = CoreTarget(mmu=args.mmu)
+    target = CoreTarget(mmu=args.mmu, core=args.core)
     target.load(image)
 
     mix = collections.Counter()
@@ -73,7 +74,7 @@ def main(argv=None):
         print(f"error: benchmark did not pass (status {res.status}, tohost {res.tohost})",
               file=sys.stderr)
         return 1
-    print(f"workload      bench/core/mixed.c (-O2), MMU {args.mmu}")
+    print(f"workload      bench/core/mixed.c (-O2), MMU {args.mmu}, core {args.core}")
     print(f"cycles        {res.cycles}")
     print(f"instructions  {res.instret}")
     print(f"CPI           {res.cycles / res.instret:.3f}")

@@ -24,7 +24,7 @@ then ``run(max_cycles=, on_retire=, vcd=)`` -> RunResult.
 
 from amaranth.sim import Simulator
 
-from hw.core.core import Core
+from hw.core import build_core
 
 from .engine import RETIRE_FIELDS, Retire
 
@@ -53,28 +53,45 @@ class RunResult:
 class RetireCounter:
     """What a target's cycle loop tallies from the core's retire port: instructions
     retired and traps taken, each report passed on to ``on_retire`` (when given) as a
-    ``Retire`` record."""
+    ``Retire`` record.
 
-    def __init__(self, port, on_retire=None):
+    A core with a write buffer retires a store before its data reach memory, so
+    the program goes on (spinning after its store to tohost) until the testbench
+    sees tohost change.  The counts of a run that ends at tohost are those at the
+    retirement of the store that wrote the final value there: the last store
+    record of tohost's doubleword (same page offset: the store may go through a
+    mapping) whose data is that value."""
+
+    def __init__(self, port, on_retire=None, tohost=None):
         self.port = port
         self.on_retire = on_retire
+        self.tohost_offset = None if tohost is None else tohost & 0xFF8
         self.instret = 0
         self.traps = 0
+        self.at_store = None        # (value, instret, traps) after the last tohost store
 
     def count(self, ctx, cycle):
         """Call in a cycle where the port's ``valid`` is high (``cycle``: its number)."""
-        if ctx.get(self.port.trap):
+        port = self.port
+        if ctx.get(port.trap):
             self.traps += 1
         else:
             self.instret += 1
+            if (self.tohost_offset is not None and ctx.get(port.mem_wmask) and
+                    ctx.get(port.mem_addr) & 0xFF8 == self.tohost_offset):
+                wdata = ctx.get(port.mem_wdata) << (8 * (ctx.get(port.mem_addr) & 7))
+                self.at_store = (wdata & U64, self.instret, self.traps)
         if self.on_retire is not None:
-            self.on_retire(Retire(cycle, *(ctx.get(getattr(self.port, f)) for f in RETIRE_FIELDS)))
+            self.on_retire(Retire(cycle, *(ctx.get(getattr(port, f)) for f in RETIRE_FIELDS)))
 
     def result(self, cycles, tohost):
         """The run's RunResult; ``tohost`` is the value that ended it, None if the cycle
         limit did."""
         status = "limit" if tohost is None else "tohost"
-        return RunResult(status, tohost, cycles, self.instret, self.traps)
+        instret, traps = self.instret, self.traps
+        if tohost is not None and self.at_store is not None and self.at_store[0] == tohost:
+            _, instret, traps = self.at_store
+        return RunResult(status, tohost, cycles, instret, traps)
 
 
 def simulate(dut, bench, *, vcd=None):
@@ -104,13 +121,15 @@ class CoreTarget:
     name = "core"
 
     def __init__(self, *, ram_base=0x8000_0000, ram_size=1 << 20, mtime_div=1,
-                 mmu="sv39", itlb_entries=8, dtlb_entries=8, bus_latency=0):
+                 mmu="sv39", itlb_entries=8, dtlb_entries=8, bus_latency=0,
+                 core="pipeline"):
         if bus_latency < 0:
             raise ValueError("bus latency must not be negative")
         self.bus_latency = bus_latency
         self.ram_base = ram_base
         self.ram_size = ram_size
         self.mtime_div = mtime_div
+        self.core_kind = core
         self._core_args = dict(mmu=mmu, itlb_entries=itlb_entries, dtlb_entries=dtlb_entries)
 
     def load(self, image):
@@ -124,7 +143,8 @@ class CoreTarget:
                     f"{self.ram_base:#x}..{self.ram_base + self.ram_size:#x}")
             self.ram[off:off + len(blob)] = blob
         self.image = image
-        self.core = Core(reset_pc=image.entry, **self._core_args)
+        self.core = build_core(self.core_kind, reset_pc=image.entry, ram_base=self.ram_base,
+                               ram_size=self.ram_size, **self._core_args)
 
     def run(self, *, max_cycles, on_retire=None, on_mmu_event=None, vcd=None):
         core = self.core
@@ -133,7 +153,7 @@ class CoreTarget:
         ram = self.ram
         base, size = self.ram_base, self.ram_size
         tohost = self.image.tohost
-        retired = RetireCounter(ret, on_retire)
+        retired = RetireCounter(ret, on_retire, tohost)
         result = {}
 
         async def bench(ctx):
@@ -145,6 +165,7 @@ class CoreTarget:
             sub = 0
             latency = self.bus_latency
             pending = None
+            beat = 0                # beats of the pending transfer completed (bursts)
             wait = 0
             cycles = 0
             stop_value = None
@@ -162,10 +183,14 @@ class CoreTarget:
                     addr = ctx.get(bus.addr)
                     sel = ctx.get(bus.sel)
                     write = ctx.get(bus.write)
-                    # Bus protocol: a master holds its request until ready.
-                    req = (addr, write, sel, ctx.get(bus.wdata) if write else 0)
+                    blen = ctx.get(bus.burst_len)
+                    # Bus protocol (hw/bus.py): a master holds its request until the
+                    # last beat's ready; a burst's wdata moves on after each beat.
+                    req = (addr, write, sel, blen,
+                           ctx.get(bus.wdata) if write and not blen else 0)
                     if pending is None:
                         pending = req
+                        beat = 0
                         wait = latency
                     elif pending != req:
                         raise BusProtocolError(
@@ -177,11 +202,19 @@ class CoreTarget:
                     wait -= 1
                     ctx.set(bus.ready, 0)
                 elif valid:
-                    pending = None
+                    if blen and (addr % ((blen + 1) * 8) or blen & (blen + 1)):
+                        raise BusProtocolError(f"cycle {cycles}: burst of {blen + 1} beats "
+                                               f"at {addr:#x}")
+                    addr += 8 * beat
+                    beat += 1
+                    if beat > blen:
+                        pending = None
                     rdata = 0
                     error = 0
                     off = addr - base
-                    if 0 <= off < size:
+                    if blen and not 0 <= off < size:
+                        error = 1           # devices answer a burst with an error
+                    elif 0 <= off < size:
                         if write:
                             wdata = ctx.get(bus.wdata)
                             old = int.from_bytes(ram[off:off + 8], "little")
@@ -219,6 +252,8 @@ class CoreTarget:
                             rdata = irq_lines
                     else:
                         error = 1
+                    if error:
+                        pending = None      # the transfer ends at its first error
                     ctx.set(bus.ready, 1)
                     ctx.set(bus.rdata, rdata)
                     ctx.set(bus.error, error)

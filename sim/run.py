@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 
+from hw.core import CORE_KINDS
 from soc import memmap
 
 from .elf import BadElf, load_elf
@@ -60,6 +61,9 @@ def build_parser():
                    help="core cycles per mtime tick (default 1)")
     r.add_argument("--mmu", choices=["sv39", "bare"], default="sv39",
                    help="translation unit: the Sv39 MMU (default) or none")
+    r.add_argument("--core", choices=list(CORE_KINDS), default="pipeline",
+                   help="the core: 'pipeline' (default, 5 stages with caches) or 'fsm' "
+                        "(the multi-cycle core)")
     r.add_argument("--bus-latency", type=int, default=0,
                    help="wait states before each bus ready (core target; default 0)")
     r.add_argument("--vcd", help="write a VCD waveform to this file (slow; pysim only)")
@@ -89,7 +93,7 @@ def tohost_verdict(tohost):
 
 def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", engine=None,
             bus_latency=0, ram_size=None, mtime_div=1, mmu="sv39", vcd=None, out=sys.stdout,
-            log=None):
+            log=None, core="pipeline"):
     """Run one ELF; returns (exit status, message, RunResult or None).  ``engine``:
     the soc target's simulator (default cxxrtl); ``log(msg)``: progress of a model build."""
     if target == "soc":
@@ -127,7 +131,7 @@ def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", en
         extra = {"bus_latency": bus_latency}
     try:
         tgt = TARGETS[target](ram_base=ram_base, ram_size=ram_size, mtime_div=mtime_div,
-                              mmu=mmu, **extra)
+                              mmu=mmu, core=core, **extra)
     except ImportError as e:
         return EXIT_USAGE, f"error: target {target!r} is not available ({e})", None
     except ValueError as e:
@@ -180,7 +184,7 @@ def main(argv=None):
                                  trace_mmu=args.trace_mmu, bus_latency=args.bus_latency,
                                  target=args.target, engine=args.engine,
                                  ram_size=args.ram_size, mtime_div=args.mtime_div,
-                                 mmu=args.mmu, vcd=args.vcd,
+                                 mmu=args.mmu, vcd=args.vcd, core=args.core,
                                  log=lambda msg: print(msg, file=sys.stderr))
     print(message, file=sys.stderr if status else sys.stdout)
     return status

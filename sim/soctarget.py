@@ -45,7 +45,7 @@ class SoCTarget:
     def __init__(self, *, engine="cxxrtl", ram_base=memmap.RAM_BASE,
                  ram_size=memmap.DEFAULT_RAM_SIZE, mtime_div=1, mmu="sv39", itlb_entries=8,
                  dtlb_entries=8, uart_input=b"", uart_prompt=None, disk=None, echo_uart=None,
-                 log=None):
+                 log=None, core="pipeline"):
         if ram_base != memmap.RAM_BASE:
             raise ValueError(f"the SoC's RAM starts at {memmap.RAM_BASE:#x}")
         if mtime_div < 1:
@@ -56,7 +56,8 @@ class SoCTarget:
         self.engine = engine
         self.ram_size = size
         self.soc_args = dict(clk_freq=MTIME_HZ * mtime_div, mtime_freq=MTIME_HZ,
-                             itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, mmu=mmu)
+                             itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, mmu=mmu,
+                             core=core)
         self.uart_input = bytes(uart_input)
         self.uart_prompt = bytes(uart_prompt) if uart_prompt else None
         self.disk_image = bytes(disk) if disk is not None else b""

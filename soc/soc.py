@@ -43,6 +43,9 @@ Board devices, each optional (memmap.py gives their addresses):
   ``card_removed`` (1 = no card) drives the model's ``present``, and the outputs
   ``card_blocks_read`` and ``card_blocks_written`` count the blocks it moved.
 
+``core`` picks the core: "pipeline" (default, hw/core/pipeline.py) or "fsm" (the
+multi-cycle core of hw/core/core.py).
+
 With ``cpu=False`` the core is left out and its bus becomes the input port ``cpu_bus``
 (and its interrupt inputs the outputs ``mei``, ``sei``, ``mti``, ``msi``, ``mtime``), so
 a testbench can play the core.
@@ -100,7 +103,8 @@ class SoC(wiring.Component):
     def __init__(self, *, ram_size=memmap.DEFAULT_RAM_SIZE, itlb_entries=8, dtlb_entries=8,
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
                  uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1, memory=None,
-                 reset_pc=memmap.RESET_PC, boot_rom=None, sdcard=None, leds=False, card=None):
+                 reset_pc=memmap.RESET_PC, boot_rom=None, sdcard=None, leds=False, card=None,
+                 core="pipeline"):
         if card is not None and sdcard is None:
             raise ValueError("a card model needs the SD host (sdcard=...)")
         self.memory = memory
@@ -177,11 +181,15 @@ class SoC(wiring.Component):
         if leds:
             members["leds"] = Out(8)
         if cpu:
-            from hw.core.core import Core
+            from hw.core import build_core
             from hw.core.retire import RetireSignature
             from hw.mmu.signatures import MMUEventSignature
-            self.core = Core(reset_pc=reset_pc, hartid=0, dtb_addr=0,
-                             itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, mmu=mmu)
+            rom = {} if boot_rom is None else {"rom_base": memmap.BOOTROM.base,
+                                               "rom_size": memmap.BOOTROM.size}
+            self.core = build_core(core, reset_pc=reset_pc, hartid=0, dtb_addr=0,
+                                   ram_base=memmap.RAM_BASE, ram_size=ram_size, **rom,
+                                   itlb_entries=itlb_entries, dtlb_entries=dtlb_entries,
+                                   mmu=mmu)
             members.update({
                 "retire": Out(RetireSignature()),
                 "mmu_events": Out(MMUEventSignature()),
@@ -264,6 +272,12 @@ class SoC(wiring.Component):
                 self.core.msi.eq(self.clint.msi),
                 self.core.mtime.eq(self.clint.mtime),
             ]
+            if hasattr(self.core, "snoop_valid"):
+                # The caches see the DMA master's writes to memory.
+                m.d.comb += [
+                    self.core.snoop_valid.eq(self.dma_write.valid),
+                    self.core.snoop_addr.eq(self.dma_write.addr),
+                ]
             wiring.connect(m, self.core.retire, wiring.flipped(self.retire))
             wiring.connect(m, self.core.mmu_events, wiring.flipped(self.mmu_events))
             m.d.comb += self.wfi.eq(self.core.wfi)

@@ -1,1 +1,20 @@
-"""The RV64IMA core: Zicsr, Zifencei, machine/supervisor/user modes."""
+"""The RV64IMA cores: ``pipeline`` (the default, hw/core/pipeline.py) and ``fsm``
+(the multi-cycle state machine of hw/core/core.py)."""
+
+CORE_KINDS = ("pipeline", "fsm")
+
+
+def build_core(kind="pipeline", *, ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None,
+               rom_size=0, **kwargs):
+    """A core of the given kind; ``kwargs`` are the arguments both cores take
+    (reset_pc, hartid, dtb_addr, itlb_entries, dtlb_entries, mmu).  The RAM and
+    the (optional) ROM region tell the pipeline what it may cache and where
+    speculative fetches are harmless."""
+    if kind == "pipeline":
+        from .pipeline import PipelinedCore
+        return PipelinedCore(ram_base=ram_base, ram_size=ram_size, rom_base=rom_base,
+                             rom_size=rom_size, **kwargs)
+    if kind == "fsm":
+        from .core import Core
+        return Core(**kwargs)
+    raise ValueError(f"core must be one of {', '.join(CORE_KINDS)}, not {kind!r}")

@@ -57,8 +57,11 @@ DRIVER = Path(__file__).with_name("driver.cc")
 #   cycle twice (0.35 without); split by driver they are plain wires.  A change of the
 #   design that creates another such wire is reported by the build (feedback_wires())
 #   and fails a test.
+# * keep on the pipeline's event counters (core.perf_*): nothing in the design reads
+#   them, so opt would remove them; bench/boot_bench.py reads them from the model.
 FEEDBACK_WIRES = ("core.mmu.itlb.hit_entry", "decoder.bus__addr")
-YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; opt -nodffe -nosdff; "
+YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; "
+                "setattr -set keep 1 w:core.perf_*; opt -nodffe -nosdff; "
                 "splitnets -driver " + " ".join(f"w:{w}" for w in FEEDBACK_WIRES) + "; "
                 "opt_clean; write_cxxrtl -O6 -g2 model.cc")
 CXX = os.environ.get("CXX", "g++")

@@ -131,9 +131,9 @@ def run_engine(engine, lock, *, max_cycles, checked=None):
     stop = checked.run(max_cycles)
     stats = engine.stats()
     if stop == "tohost":
-        # The engine stops at the edge where the store reached tohost, before the
-        # store's own record leaves the retire port: the model executes it without
-        # a record to compare, and must write the same value there.
+        # The engine stops at the edge where the store reached tohost: after the
+        # store's record (a core with a write buffer) or before it (the model then
+        # executes it without a record to compare, and must write the same value).
         lock.finish_with_store(stats.tohost)
     return Outcome(stop=stop, tohost=stats.tohost or None, checked=lock.checked,
                    cycles=stats.cycles, seconds=time.process_time() - t0)

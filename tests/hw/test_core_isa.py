@@ -29,6 +29,8 @@ EXACT_COUNTS = {
     "atomic": (372, 2),
     "csr": (769, 22),
     "traps": (836, 34),
+    "hazards": (1863, 0),
+    "fence_i": (264, 0),
 }
 
 
@@ -58,11 +60,12 @@ def _straight_line_count(elf_path):
     return (store - syms["_start"]) // 4 + 1 - handlers - 2 - skipped
 
 
+@pytest.mark.parametrize("core", ["pipeline", "fsm"])
 @pytest.mark.parametrize("name", isa_build.programs())
-def test_isa_program(name, isa_dir):
+def test_isa_program(name, core, isa_dir):
     elf = isa_build.build(name, isa_dir)
     out = io.StringIO()
-    status, message, res = run_elf(str(elf), max_cycles=200_000, out=out)
+    status, message, res = run_elf(str(elf), max_cycles=200_000, out=out, core=core)
     assert status == EXIT_PASS, f"{name}: {message}\n{out.getvalue()}"
     assert res.tohost == 1
     if name in STRAIGHT_LINE:
@@ -75,7 +78,7 @@ def test_isa_program(name, isa_dir):
 # The same programs with two wait states on every bus transfer (fetch, data,
 # page-table walks); the harness also checks that requests stay stable until
 # ready.  Timing-independent programs keep their exact counts.
-SLOW_BUS = ["loadstore", "atomic", "traps", "vm", "interrupts"]
+SLOW_BUS = ["loadstore", "atomic", "traps", "vm", "interrupts", "hazards", "fence_i"]
 
 
 @pytest.mark.parametrize("name", SLOW_BUS)

@@ -57,8 +57,9 @@ def test_the_rom_loads_the_kernel_from_the_card_into_sdram(board_xv6, xv6_files)
     assert engine.read_ram(0x8000_0000, 4096) == kernel_text[:4096]
     stats, _ = board_xv6.prompt_at
     assert stats.sectors_read > 2 + filesz // 512
-    # The SDRAM is slower than the block RAM: more cycles per instruction.
-    assert stats.cycles > 4 * stats.instret
+    # The SDRAM is slower than the block RAM: more cycles per instruction (the
+    # pipelined core: CPI 1.8 on the block RAM, 2.6 here).
+    assert stats.cycles > 2 * stats.instret
     print(f"\nULX3S-85F configuration, reset to the first prompt: {stats.instret:,} "
           f"instructions, {stats.cycles:,} cycles, CPI {stats.cycles / stats.instret:.1f}, "
           f"{stats.sectors_read} sectors read")

@@ -1,0 +1,89 @@
+"""Branch predictor of the pipelined core: a direct-mapped branch target buffer
+with a two-bit bimodal counter per entry.
+
+The fetch stage looks up the address it fetches (combinational read of a LUT
+memory): on a hit whose entry is a jump, or a branch whose counter is 2 or 3
+("taken"), the next fetch goes to the stored target, otherwise to pc + 4.
+The execute stage, which resolves every branch and jump, writes the entry of
+that instruction back (one write per cycle):
+
+* a jump (JAL, JALR) is stored as always taken with its last target;
+* a branch that hit moves its counter one step towards what happened; a
+  branch that missed is allocated only when it was taken (counter 2, weakly
+  taken), so that never-taken branches do not evict useful entries;
+* an entry that hit an instruction which is not a branch or jump (code was
+  rewritten, or two addresses share a slot with equal tags) is invalidated.
+
+A wrong prediction costs only time: the execute stage compares every
+instruction's predicted next pc with the real one and redirects the fetch.
+Tags are partial (``tag_bits`` bits of the address above the index), which
+is enough to keep aliasing rare and keeps the memory narrow.
+"""
+
+from amaranth import *
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["BranchPredictor"]
+
+
+class BranchPredictor(wiring.Component):
+    """``entries`` (a power of two) direct-mapped BTB entries."""
+
+    def __init__(self, entries=64, tag_bits=16):
+        if entries < 2 or entries & (entries - 1):
+            raise ValueError(f"BTB entries must be a power of two >= 2, not {entries}")
+        self.entries = entries
+        self.index_bits = entries.bit_length() - 1
+        self.tag_bits = tag_bits
+        super().__init__({
+            # lookup (combinational)
+            "pc":          In(64),
+            "hit":         Out(1),
+            "taken":       Out(1),    # predict a jump to ``target``
+            "target":      Out(64),
+            "counter":     Out(2),
+            # update (written at the end of the cycle)
+            "upd_valid":   In(1),
+            "upd_pc":      In(64),
+            "upd_keep":    In(1),     # 0 invalidates the entry
+            "upd_jump":    In(1),
+            "upd_counter": In(2),
+            "upd_target":  In(64),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        ib, tb = self.index_bits, self.tag_bits
+        entry = data.StructLayout({"valid": 1, "jump": 1, "counter": 2, "tag": tb,
+                                   "target": 62})
+        m.submodules.table = table = Memory(shape=entry, depth=self.entries, init=[])
+        rp = table.read_port(domain="comb")
+        wp = table.write_port()
+
+        def index(pc):
+            return pc[2:2 + ib]
+
+        def tag(pc):
+            return pc[2 + ib:2 + ib + tb]
+
+        m.d.comb += rp.addr.eq(index(self.pc))
+        e = rp.data
+        m.d.comb += [
+            self.hit.eq(e.valid & (e.tag == tag(self.pc))),
+            self.counter.eq(e.counter),
+            self.target.eq(Cat(C(0, 2), e.target)),
+        ]
+        m.d.comb += self.taken.eq(self.hit & (e.jump | e.counter[1]))
+
+        m.d.comb += [
+            wp.addr.eq(index(self.upd_pc)),
+            wp.en.eq(self.upd_valid),
+            wp.data.valid.eq(self.upd_keep),
+            wp.data.jump.eq(self.upd_jump),
+            wp.data.counter.eq(self.upd_counter),
+            wp.data.tag.eq(tag(self.upd_pc)),
+            wp.data.target.eq(self.upd_target[2:]),
+        ]
+        return m

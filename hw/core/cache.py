@@ -1,0 +1,210 @@
+"""The storage and line fill of an L1 cache, shared by the instruction and data caches.
+
+A set-associative (1 or 2 ways), physically tagged cache of ``size`` bytes in
+lines of ``line`` bytes.  Index and line offset must fit in the 4 KiB page
+offset, so the set can be read with a virtual address while the TLB (or the
+core's remembered page) finds the physical one: a "virtually indexed,
+physically tagged" cache that behaves exactly like a physical one.
+
+* **Data** live in block RAM, one 64-bit word wide, read synchronously: the
+  user presents ``read_addr`` (the page offset of the access of the *next*
+  cycle) and gets the words of every way in the following cycle.
+* **Tags** live in LUT RAM and the **valid bits** and the one **LRU** bit per
+  set in flip-flops; they are read in the cycle of the lookup.  ``lookup_addr``
+  (physical) is compared with the tags of its set: ``hit``, ``hit_way``, and
+  ``rdata`` is the word of the hitting way (meaningful when the word read in
+  this cycle was presented for this address in the previous cycle; the user
+  tracks that).  ``touch`` marks the hitting way as recently used.
+* **Writes** (``write`` with ``write_sel``/``write_data``) update the word at
+  ``lookup_addr`` in the hitting way (the data cache writes through: the
+  memory is written by the core, the cache only keeps its copy current).
+* **Fill**: ``fill`` (one cycle, while not ``busy``) reads the line of
+  ``lookup_addr`` from the bus into the way to replace (an invalid one, else the
+  least recently used): as one burst (hw/bus.py) with ``fill_burst``, else one
+  single transfer per word (memories that do not burst, like a ROM); ``done``
+  pulses at the end, with ``error`` if a beat failed (the line then stays
+  invalid).
+* **Coherence**: ``snoop_valid``/``snoop_addr`` report a write to memory by
+  someone else; a valid line holding that address is invalidated, and a line
+  being filled while such a write hits it is not marked valid.
+  ``invalidate_all`` clears every valid bit in one cycle.
+"""
+
+from amaranth import *
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..bus import BusSignature
+
+__all__ = ["Cache", "check_geometry"]
+
+
+def check_geometry(size, ways, line):
+    """The problem with a cache geometry, or None."""
+    if ways not in (1, 2):
+        return "a cache has 1 or 2 ways"
+    if line < 8 or line & (line - 1) or line > 128:
+        return "the line must be a power of two of 8 to 128 bytes (a burst of 1 to 16 beats)"
+    sets, rest = divmod(size, ways * line)
+    if rest or sets < 1 or sets & (sets - 1):
+        return "the size must be ways * line * a power of two"
+    if size // ways > 4096:
+        return "a way must not be larger than a 4 KiB page (index beyond the page offset)"
+    return None
+
+
+class Cache(wiring.Component):
+    def __init__(self, size=4096, ways=2, line=32):
+        problem = check_geometry(size, ways, line)
+        if problem:
+            raise ValueError(problem)
+        self.size, self.ways, self.line = size, ways, line
+        self.sets = size // (ways * line)
+        self.words = line // 8
+        self.offset_bits = line.bit_length() - 1
+        self.index_bits = self.sets.bit_length() - 1
+        super().__init__({
+            "read_addr":      In(12),
+            "lookup_addr":    In(56),
+            "hit":            Out(1),
+            "hit_way":        Out(1),
+            "rdata":          Out(64),
+            "touch":          In(1),
+            "write":          In(1),
+            "write_sel":      In(8),
+            "write_data":     In(64),
+            "fill":           In(1),
+            "fill_burst":     In(1),
+            "busy":           Out(1),
+            "done":           Out(1),
+            "error":          Out(1),
+            "snoop_valid":    In(1),
+            "snoop_addr":     In(56),
+            "invalidate_all": In(1),
+            "bus":            Out(BusSignature()),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        ob, W = self.offset_bits, self.ways
+        tag_lo = ob + self.index_bits
+        tag_bits = 56 - tag_lo
+        sets = self.sets
+
+        def set_of(addr):
+            return addr[ob:tag_lo]
+
+        def tag_of(addr):
+            return addr[tag_lo:56]
+
+        def one_hot(index):
+            return C(1, sets) << index
+
+        valid = [Signal(sets, name=f"valid{w}") for w in range(W)]
+        lru = Signal(sets)                 # with 2 ways: the way to replace next
+        data_wr, tag_wr, words = [], [], []
+        way_hit = Signal(W)
+        snoop_hit = Signal(W)
+        idx = set_of(self.lookup_addr)
+        for w in range(W):
+            dmem = Memory(shape=64, depth=sets * self.words, init=[])
+            tmem = Memory(shape=tag_bits, depth=sets, init=[])
+            m.submodules[f"data{w}"] = dmem
+            m.submodules[f"tag{w}"] = tmem
+            wp = dmem.write_port(granularity=8)
+            # transparent: a word written in this cycle is read as written
+            rp = dmem.read_port(transparent_for=(wp,))
+            m.d.comb += rp.addr.eq(self.read_addr[3:tag_lo])
+            words.append(rp.data)
+            data_wr.append(wp)
+            lookup = tmem.read_port(domain="comb")
+            snoop = tmem.read_port(domain="comb")
+            tag_wr.append(tmem.write_port())
+            m.d.comb += [
+                lookup.addr.eq(idx),
+                snoop.addr.eq(set_of(self.snoop_addr)),
+                way_hit[w].eq(valid[w].bit_select(idx, 1) &
+                              (lookup.data == tag_of(self.lookup_addr))),
+                snoop_hit[w].eq(self.snoop_valid & (snoop.data == tag_of(self.snoop_addr))),
+            ]
+        m.d.comb += [self.hit.eq(way_hit != 0), self.hit_way.eq(way_hit[W - 1] if W == 2 else 0)]
+        m.d.comb += self.rdata.eq(words[0])
+        if W == 2:
+            with m.If(way_hit[1]):
+                m.d.comb += self.rdata.eq(words[1])
+            with m.If(self.touch & self.hit):
+                # the other way becomes the one to replace
+                m.d.sync += lru.eq((lru & ~one_hot(idx)) | Mux(way_hit[0], one_hot(idx), 0))
+
+        # ---- line fill ----
+        fill_addr = Signal(56)
+        fill_word = Signal(range(self.words))
+        fill_way = Signal()
+        poison = Signal()
+        failed = Signal()
+        set_valid = Signal(W)
+        fill_line_written = self.snoop_valid & (self.snoop_addr[ob:56] == fill_addr[ob:56])
+
+        for w in range(W):
+            m.d.comb += [
+                data_wr[w].addr.eq(Mux(self.busy, Cat(fill_word, set_of(fill_addr)),
+                                       self.lookup_addr[3:tag_lo])),
+                tag_wr[w].addr.eq(set_of(fill_addr)),
+                tag_wr[w].data.eq(tag_of(fill_addr)),
+                tag_wr[w].en.eq(set_valid[w]),
+            ]
+            with m.If(self.busy):
+                m.d.comb += [
+                    data_wr[w].data.eq(self.bus.rdata),
+                    data_wr[w].en.eq(Mux(self.bus.ready & ~self.bus.error & (fill_way == w),
+                                         0xFF, 0)),
+                ]
+            with m.Else():
+                m.d.comb += [
+                    data_wr[w].data.eq(self.write_data),
+                    data_wr[w].en.eq(Mux(self.write & way_hit[w], self.write_sel, 0)),
+                ]
+            with m.If(self.invalidate_all):
+                m.d.sync += valid[w].eq(0)
+            with m.Else():
+                m.d.sync += valid[w].eq(
+                    (valid[w] & ~Mux(snoop_hit[w], one_hot(set_of(self.snoop_addr)), 0)) |
+                    Mux(set_valid[w], one_hot(set_of(fill_addr)), 0))
+
+        burst = Signal()                   # the line comes as one burst (RAM)
+        with m.FSM(name="fill"):
+            with m.State("IDLE"):
+                with m.If(self.fill):
+                    victim = Signal()
+                    if W == 2:
+                        v0 = valid[0].bit_select(idx, 1)
+                        v1 = valid[1].bit_select(idx, 1)
+                        m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru.bit_select(idx, 1))))
+                    m.d.sync += [fill_addr.eq(Cat(C(0, ob), self.lookup_addr[ob:56])),
+                                 fill_word.eq(0), fill_way.eq(victim), poison.eq(0),
+                                 failed.eq(0), burst.eq(self.fill_burst)]
+                    m.next = "FILL"
+            with m.State("FILL"):
+                m.d.comb += [
+                    self.busy.eq(1),
+                    self.bus.valid.eq(1),
+                    self.bus.addr.eq(Mux(burst, fill_addr, fill_addr | (fill_word << 3))),
+                    self.bus.burst_len.eq(Mux(burst, self.words - 1, 0)),
+                    self.bus.sel.eq(0xFF),
+                ]
+                with m.If(fill_line_written | self.invalidate_all):
+                    m.d.sync += poison.eq(1)
+                with m.If(self.bus.ready):
+                    with m.If(self.bus.error):
+                        m.d.sync += failed.eq(1)
+                    m.d.sync += fill_word.eq(fill_word + 1)
+                    # A burst ends at its first error; single transfers go on to the end.
+                    with m.If((fill_word == self.words - 1) | (burst & self.bus.error)):
+                        bad = failed | self.bus.error
+                        ok = ~bad & ~poison & ~fill_line_written & ~self.invalidate_all
+                        for w in range(W):
+                            m.d.comb += set_valid[w].eq(ok & (fill_way == w))
+                        m.d.comb += [self.done.eq(1), self.error.eq(bad)]
+                        m.next = "IDLE"
+        return m

@@ -1,0 +1,283 @@
+"""The fetch unit of the pipelined core: program counter, branch predictor,
+instruction cache and a two-entry instruction queue.
+
+::
+
+    pc --+--> BTB (btb.py) --> predicted next pc
+         +--> tags (LUT RAM, read now) --+
+         |                               +--> hit? --> queue (2 entries) --> D stage
+         +--> data (block RAM, address   |
+              presented the cycle before)+
+
+**The cache** is physically tagged and set associative (``size`` bytes,
+``ways`` ways, ``line`` bytes per line; default 4 KiB, 2 ways, 32 bytes).  Its
+index and line offset lie inside the 4 KiB page offset, so the set is read
+with the virtual address while the physical page is looked up, and the tag is
+compared with the physical address.  The data array is block RAM with a
+synchronous read: the unit always presents the address of the *next* cycle's
+fetch (the predicted successor when the current fetch hits, the current pc
+otherwise), so a run of hits delivers one instruction per cycle.  Tags and the
+valid bits are small (LUT RAM and flip-flops) and read combinationally.
+
+**Translation.**  In M mode or with satp = Bare the physical address is the
+pc.  Otherwise the unit keeps the page of its last translation (a one-entry
+micro-TLB checked in parallel with the cache read); a fetch from another page
+asks the MMU's fetch port (TLB, then the page-table walker) and then retries.
+The remembered page is forgotten on every event that may change the mapping
+or the mode (``flush_xlate``: traps, xRET, CSR writes, sfence.vma).
+
+**Misses** fill the whole line from RAM as one burst, or from a
+read-only memory (``in_rom``: the boot ROM, which has no side effects and never
+changes) one word after the other.  Other addresses are never cached: such a fetch is made as a single bus
+read, and only when nothing older is in the pipeline (so a wrong-path fetch never
+reads a device register with side effects).  Fetch faults travel down the pipeline
+in the queue and are taken in M; after one, the unit stops until redirected.
+
+**Coherence.**  Every write that reaches memory is snooped (``snoop_valid``,
+``snoop_addr``: the core's own stores, which the data side writes through,
+the page-table walker's A/D updates and the DMA master's writes): a cached
+line holding that address is invalidated.  So code written by stores or by
+the disk is fetched fresh without any fence; ``fence.i`` still invalidates
+the whole cache (one cycle), as the ISA prescribes, and the pipeline refetches
+after it.  A line being filled while a write to it is snooped is not marked
+valid at the end of the fill.
+
+**Redirects** (mispredictions, traps, refetches) set the pc and empty the
+queue; the data array is read for the new pc in the next cycle (no path from
+the execute stage into the block RAM address).  A request in flight (a bus
+transfer, a translation, a line fill) is finished first; its result is
+dropped if it no longer belongs to the current path.
+"""
+
+from amaranth import *
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..bus import BusSignature
+from ..mmu.signatures import Access, TranslateSignature
+from .btb import BranchPredictor
+from .cache import Cache, check_geometry
+from .isa import Cause, Priv
+
+__all__ = ["FetchUnit", "QueueEntry"]
+
+
+class QueueEntry(data.StructLayout):
+    def __init__(self):
+        super().__init__({
+            "pc": 64, "insn": 32, "pred": 64, "fault": 1, "page_fault": 1,
+            "bp_hit": 1, "bp_ctr": 2,
+        })
+
+
+class FetchUnit(wiring.Component):
+    def __init__(self, *, reset_pc, in_ram, in_rom=None, size=4096, ways=2, line=32,
+                 btb_entries=64):
+        """``in_ram(paddr)`` gives the expression "this physical address is RAM",
+        ``in_rom(paddr)`` the same for a read-only memory (cached, filled with single
+        transfers)."""
+        problem = check_geometry(size, ways, line)
+        if problem:
+            raise ValueError(f"instruction cache: {problem}")
+        self.reset_pc = reset_pc
+        self.in_ram = in_ram
+        self.in_rom = in_rom or (lambda paddr: C(0, 1))
+        self.size, self.ways, self.line = size, ways, line
+        self.btb_entries = btb_entries
+        super().__init__({
+            "booted":      In(1),
+            "redirect":    In(1),
+            "redirect_pc": In(64),
+            "priv":        In(2),
+            "satp":        In(64),
+            "flush_xlate": In(1),
+            "pipe_empty":  In(1),     # nothing older than the queue is in the pipeline
+            "fence_i":     In(1),
+            "pop":         In(1),     # D takes the head of the queue
+            "head":        Out(QueueEntry()),
+            "valid":       Out(1),
+            "bp_upd_valid":   In(1),
+            "bp_upd_pc":      In(64),
+            "bp_upd_keep":    In(1),
+            "bp_upd_jump":    In(1),
+            "bp_upd_counter": In(2),
+            "bp_upd_target":  In(64),
+            "snoop_valid": In(1),
+            "snoop_addr":  In(56),
+            "mmu":         Out(TranslateSignature()),
+            "bus":         Out(BusSignature()),
+            # one-cycle pulses for the benchmarks' counters
+            "ev_hit":      Out(1),
+            "ev_miss":     Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+
+        m.submodules.bp = bp = BranchPredictor(self.btb_entries)
+        for name in ("valid", "pc", "keep", "jump", "counter", "target"):
+            m.d.comb += getattr(bp, f"upd_{name}").eq(getattr(self, f"bp_upd_{name}"))
+
+        # ---- the instruction queue ----
+        entries = [Signal(QueueEntry(), name=f"q{i}") for i in range(2)]
+        q = Array(entries)
+        q_head = Signal()
+        q_count = Signal(2)
+        push = Signal()
+        push_entry = Signal(QueueEntry())
+        space = q_count != 2
+        m.d.comb += [self.valid.eq(q_count != 0), self.head.eq(q[q_head])]
+        with m.If(self.redirect):
+            m.d.sync += [q_count.eq(0), q_head.eq(0)]
+        with m.Else():
+            pop = self.pop & (q_count != 0)
+            m.d.sync += [q_count.eq(q_count + push - pop), q_head.eq(q_head ^ pop)]
+            with m.If(push):
+                m.d.sync += q[(q_head + q_count)[0]].eq(push_entry)
+
+        # ---- program counter, prediction, translation ----
+        pc = Signal(64, init=self.reset_pc)
+        m.d.comb += bp.pc.eq(pc)
+        pred = Signal(64)
+        m.d.comb += pred.eq(Mux(bp.taken, bp.target, pc + 4))
+        unmapped = (self.priv == Priv.M) | (self.satp[60:64] == 0)
+        fp_valid = Signal()
+        fp_vpn = Signal(52)
+        fp_ppn = Signal(44)
+        paddr = Signal(56)
+        m.d.comb += paddr.eq(Mux(unmapped, pc[:56], Cat(pc[:12], fp_ppn)))
+        xl_known = unmapped | (fp_valid & (pc[12:64] == fp_vpn))
+        bad_high = unmapped & (pc[56:64] != 0)
+        cacheable = self.in_ram(paddr) | self.in_rom(paddr)
+
+        # ---- the cache (cache.py) ----
+        m.submodules.cache = cache = Cache(self.size, self.ways, self.line)
+        rd_ok = Signal()                           # the word read out belongs to pc
+        ram_addr = Signal(64)                      # whose word is read for the next cycle
+        m.d.comb += [
+            cache.read_addr.eq(ram_addr[:12]),
+            cache.lookup_addr.eq(paddr),
+            cache.snoop_valid.eq(self.snoop_valid),
+            cache.snoop_addr.eq(self.snoop_addr),
+            cache.invalidate_all.eq(self.fence_i),
+            cache.fill_burst.eq(self.in_ram(paddr)),   # the ROM does not burst
+        ]
+        insn = Mux(pc[2], cache.rdata[32:64], cache.rdata[0:32])
+        running = Signal()
+        hit = Signal()
+        m.d.comb += hit.eq(self.booted & running & rd_ok & xl_known & ~bad_high & cacheable &
+                           cache.hit)
+        adv_f = hit & space
+
+        discard = Signal()                         # the request in flight is off-path
+        xl_vaddr = Signal(64)
+        unc_addr = Signal(56)
+        fault_page = Signal()
+
+        with m.If(self.redirect):
+            m.d.sync += pc.eq(self.redirect_pc)
+        with m.Elif(adv_f):
+            m.d.sync += pc.eq(pred)
+        m.d.comb += ram_addr.eq(Mux(adv_f, pred, pc))
+        m.d.sync += rd_ok.eq(0)
+
+        m.d.comb += [
+            push_entry.pc.eq(pc), push_entry.pred.eq(pred),
+            push_entry.bp_hit.eq(bp.hit), push_entry.bp_ctr.eq(bp.counter),
+            self.mmu.vaddr.eq(xl_vaddr), self.mmu.access.eq(Access.FETCH),
+            self.mmu.priv.eq(self.priv), self.mmu.satp.eq(self.satp),
+        ]
+
+        def push_fault(page):
+            m.d.comb += [push.eq(1), push_entry.fault.eq(1), push_entry.page_fault.eq(page)]
+
+        with m.FSM(name="fetch"):
+            with m.State("RUN"):
+                m.d.comb += running.eq(1)
+                m.d.sync += rd_ok.eq(~self.redirect)
+                with m.If(adv_f & ~self.redirect):
+                    m.d.comb += [push.eq(1), push_entry.insn.eq(insn), cache.touch.eq(1),
+                                 self.ev_hit.eq(1)]
+                with m.Elif(self.booted & rd_ok & ~hit & ~self.redirect):
+                    with m.If(~xl_known):
+                        m.d.sync += [xl_vaddr.eq(pc), discard.eq(0)]
+                        m.next = "XLATE"
+                    with m.Elif(bad_high):
+                        m.d.sync += fault_page.eq(0)
+                        m.next = "FAULT"
+                    with m.Elif(~cacheable):
+                        m.d.sync += [unc_addr.eq(paddr), discard.eq(0)]
+                        m.next = "UNCACHED"
+                    with m.Elif(~cache.hit):
+                        m.d.comb += [cache.fill.eq(1), self.ev_miss.eq(1)]
+                        m.d.sync += discard.eq(0)
+                        m.next = "FILL"
+
+            with m.State("XLATE"):
+                m.d.comb += self.mmu.valid.eq(1)
+                with m.If(self.redirect):
+                    m.d.sync += discard.eq(1)
+                with m.If(self.mmu.ready):
+                    with m.If(discard | self.redirect):
+                        m.next = "RUN"
+                    with m.Elif(self.mmu.page_fault | self.mmu.access_fault):
+                        m.d.sync += fault_page.eq(self.mmu.page_fault)
+                        m.next = "FAULT"
+                    with m.Else():
+                        # (the data array has been reading pc's word all along)
+                        m.d.sync += [fp_valid.eq(~self.flush_xlate), fp_vpn.eq(xl_vaddr[12:]),
+                                     fp_ppn.eq(self.mmu.paddr[12:]), rd_ok.eq(1)]
+                        m.next = "RUN"
+
+            with m.State("FAULT"):
+                with m.If(self.redirect):
+                    m.next = "RUN"
+                with m.Elif(space):
+                    push_fault(fault_page)
+                    m.next = "STOPPED"
+
+            with m.State("STOPPED"):
+                with m.If(self.redirect):
+                    m.next = "RUN"
+
+            with m.State("FILL"):
+                wiring.connect(m, wiring.flipped(self.bus), cache.bus)
+                with m.If(self.redirect):
+                    m.d.sync += discard.eq(1)
+                with m.If(cache.done):
+                    with m.If(cache.error & ~discard & ~self.redirect):
+                        m.d.sync += fault_page.eq(0)
+                        m.next = "FAULT"
+                    with m.Else():
+                        m.next = "RUN"
+
+            with m.State("UNCACHED"):
+                # Outside RAM: one word, only when this fetch is not speculative.
+                go = self.pipe_empty & (q_count == 0)
+                issued = Signal()
+                with m.If(self.redirect):
+                    m.d.sync += discard.eq(1)
+                with m.If(discard & ~issued):
+                    m.next = "RUN"
+                with m.Elif(go | issued):
+                    m.d.comb += [self.bus.valid.eq(1), self.bus.addr.eq(Cat(C(0, 3), unc_addr[3:])),
+                                 self.bus.sel.eq(Mux(unc_addr[2], 0xF0, 0x0F))]
+                    m.d.sync += issued.eq(1)
+                    with m.If(self.bus.ready):
+                        m.d.sync += issued.eq(0)
+                        with m.If(discard | self.redirect):
+                            m.next = "RUN"
+                        with m.Elif(self.bus.error):
+                            m.d.sync += fault_page.eq(0)
+                            m.next = "FAULT"
+                        with m.Else():
+                            # the queue is empty: there is space
+                            word_u = Mux(unc_addr[2], self.bus.rdata[32:64], self.bus.rdata[0:32])
+                            m.d.comb += [push.eq(1), push_entry.insn.eq(word_u)]
+                            m.d.sync += pc.eq(pred)
+                            m.next = "RUN"
+
+        with m.If(self.flush_xlate):
+            m.d.sync += fp_valid.eq(0)
+        return m

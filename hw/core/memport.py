@@ -1,0 +1,285 @@
+"""The pipelined core's memory port: its requesters share one bus, whose request
+leaves the core from registers, and stores to RAM wait in a write buffer.
+
+::
+
+    walker (MMU) ---+
+    data (M stage) -+--> choice --> request registers --> bus (hw/bus.py)
+    fetch ----------+      ^
+    write buffer ----------+  <-- stores to RAM from the M stage (st_*)
+
+**Requesters** speak the bus protocol of hw/bus.py on ports of their own:
+``walker`` (page-table reads and A/D writes, ``lock`` held through a walk),
+``data`` (data cache line fills, uncached accesses, LR/SC, AMOs with ``lock``
+from their read to their write) and ``fetch`` (instruction cache line fills,
+uncached fetches).  A request seen in one cycle is copied into the request
+registers and is on the bus from the next cycle on, so nothing of the core's
+logic lies on the path from its flip-flops through the SoC's arbiter and
+decoder to the devices.  Each ``ready`` of the bus goes to the requester that
+owns the transfer; a requester keeps ``valid`` and its request until its last
+``ready``.  Priority: walker, data, fetch, then the write buffer (but see
+below).  ``lock`` keeps the port for its requester (and the SoC's arbiter keeps
+it for the core) until the requester drops it.
+
+**The write buffer** holds ``entries`` lines of ``line`` bytes with a byte mask
+each.  A store to RAM (``st_valid`` with its physical address, the data on
+their byte lanes and ``st_sel``) is taken in the cycle it is offered
+(``st_ready``) when it falls into a line the buffer holds and does not drain
+yet (the bytes are merged: *write combining*) or when an entry is free; so a
+store costs the pipeline one cycle unless the buffer is full.  Entries drain
+oldest first: a line whose every byte was written goes out as one burst, any
+other as one single transfer per doubleword that holds written bytes.  The
+oldest entry drains when a younger one exists, when it is complete, after
+``idle`` cycles without a store to it, or at once when it is needed:
+
+* a read of RAM (by any requester) in a line the buffer holds waits until that
+  line has drained, so data fills, instruction fills, page-table walks, LR/SC
+  and AMOs see every older store (the buffer then goes first, also while
+  another requester holds ``lock``);
+* an access outside RAM (a device) waits until the buffer is empty, so a
+  device never sees the core's accesses out of program order (the disk's DMA
+  reads what the kernel stored before it wrote the device's register).
+
+``empty`` tells the core the buffer holds nothing; ``wr_valid``/``wr_addr``
+report each doubleword this port writes to memory (the instruction cache snoops
+them).
+"""
+
+from amaranth import *
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bus import BusSignature, PADDR_WIDTH
+
+__all__ = ["MemoryPort"]
+
+# requester numbers, also their priority (lowest first)
+WALKER, DATA, FETCH, BUFFER = range(4)
+
+
+class MemoryPort(wiring.Component):
+    def __init__(self, *, in_ram, entries=2, line=32, idle=8, conflict_line=None):
+        """``in_ram(paddr)``: the expression "this physical address is RAM".
+        ``conflict_line``: the bytes compared when a read checks the buffer (at least
+        the longest burst of a requester; default ``line``)."""
+        if entries < 1:
+            raise ValueError("the write buffer needs at least one entry")
+        if line < 8 or line & (line - 1) or line > 128:
+            raise ValueError("the write buffer's line must be a power of two of 8 to 128 bytes")
+        conflict_line = conflict_line or line
+        if conflict_line < line or conflict_line & (conflict_line - 1):
+            raise ValueError("the conflict granule must be a power of two of at least a line")
+        self.in_ram = in_ram
+        self.entries = entries
+        self.line = line
+        self.words = line // 8
+        self.idle = idle
+        self.line_bits = line.bit_length() - 1
+        self.conflict_bits = conflict_line.bit_length() - 1
+        super().__init__({
+            "bus":      Out(BusSignature()),
+            "walker":   In(BusSignature()),
+            "data":     In(BusSignature()),
+            "fetch":    In(BusSignature()),
+            "st_valid": In(1),
+            "st_addr":  In(PADDR_WIDTH),
+            "st_data":  In(64),
+            "st_sel":   In(8),
+            "st_ready": Out(1),
+            "empty":    Out(1),
+            "wr_valid": Out(1),
+            "wr_addr":  Out(PADDR_WIDTH),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        N, W, lb, cb = self.entries, self.words, self.line_bits, self.conflict_bits
+        masters = [self.walker, self.data, self.fetch]
+
+        # ---------------- the write buffer's entries ----------------
+        e_valid = [Signal(name=f"wb{i}_valid") for i in range(N)]
+        e_line = [Signal(PADDR_WIDTH - lb, name=f"wb{i}_line") for i in range(N)]
+        e_data = [[Signal(64, name=f"wb{i}_d{w}") for w in range(W)] for i in range(N)]
+        e_mask = [[Signal(8, name=f"wb{i}_m{w}") for w in range(W)] for i in range(N)]
+        head = Signal(range(N))          # the oldest entry
+        count = Signal(range(N + 1))
+        draining = Signal()              # the head entry is going out (takes no stores)
+        idle_cnt = Signal(range(self.idle + 1))
+        choice = Signal(3)               # who goes on the bus next: WALKER .. BUFFER, 4 nobody
+        locked = Signal()                # a requester holds lock (and the SoC's bus)
+
+        def at(sigs, index):
+            return Array(sigs)[index] if N > 1 else sigs[0]
+
+        def nxt(index):
+            return Mux(index == N - 1, 0, index + 1) if N > 1 else C(0, 1)
+
+        m.d.comb += self.empty.eq(count == 0)
+
+        # ---- taking a store ----
+        st_line = self.st_addr[lb:]
+        st_word = self.st_addr[3:lb] if W > 1 else C(0, 1)
+        open_ = [Signal(name=f"wb{i}_open") for i in range(N)]
+        merge = [Signal(name=f"wb{i}_merge") for i in range(N)]
+        for i in range(N):
+            m.d.comb += [
+                open_[i].eq(e_valid[i] & ~((draining | (choice == BUFFER)) & (head == i))),
+                merge[i].eq(open_[i] & (e_line[i] == st_line)),
+            ]
+        any_merge = Cat(*merge).any()
+        tail = Signal(range(N))
+        m.d.comb += tail.eq((head + count) % N if N & (N - 1) == 0 else
+                            Mux(head + count >= N, head + count - N, head + count))
+        # No store is taken while a requester holds lock (or asks for it): the buffer
+        # may have to drain for the holder, and a store younger than its read landing
+        # before its write would be overwritten by that write.
+        lock_wanted = Cat(*[mst.lock for mst in masters]).any() | locked
+        m.d.comb += self.st_ready.eq(~lock_wanted & (any_merge | (count != N)))
+        take = self.st_valid & self.st_ready
+        alloc = take & ~any_merge
+        for i in range(N):
+            for w in range(W):
+                hit_word = (st_word == w) if W > 1 else C(1, 1)
+                with m.If(take & hit_word & Mux(any_merge, merge[i], tail == i)):
+                    for b in range(8):
+                        with m.If(self.st_sel[b]):
+                            m.d.sync += e_data[i][w][8 * b:8 * b + 8].eq(
+                                self.st_data[8 * b:8 * b + 8])
+                with m.If(alloc & (tail == i)):
+                    m.d.sync += e_mask[i][w].eq(Mux(hit_word, self.st_sel, 0))
+                with m.Elif(take & merge[i] & hit_word):
+                    m.d.sync += e_mask[i][w].eq(e_mask[i][w] | self.st_sel)
+            with m.If(alloc & (tail == i)):
+                m.d.sync += [e_valid[i].eq(1), e_line[i].eq(st_line)]
+        with m.If(take):
+            m.d.sync += idle_cnt.eq(0)
+        with m.Elif(idle_cnt != self.idle):
+            m.d.sync += idle_cnt.eq(idle_cnt + 1)
+
+        # ---- what the head entry sends ----
+        h_mask = [at([e_mask[i][w] for i in range(N)], head) for w in range(W)]
+        h_full = Cat(*[mk == 0xFF for mk in h_mask]).all()
+        h_line = at(e_line, head)
+        sent = Signal(W)                 # singles already sent of the draining head
+        todo = Signal(W)                 # doublewords of the head still to send
+        m.d.comb += todo.eq(Cat(*[(h_mask[w] != 0) & ~sent[w] for w in range(W)]))
+        first = Signal(range(W))         # the lowest doubleword still to send
+        for w in reversed(range(W)):
+            with m.If(todo[w]):
+                m.d.comb += first.eq(w)
+
+        # ---------------- conflicts: reads that must wait for the buffer ----------------
+        def conflict(addr):
+            hits = Cat(*[e_valid[i] & (e_line[i][cb - lb:] == addr[cb:]) for i in range(N)])
+            return Mux(self.in_ram(addr), hits.any(), count != 0)
+
+        blocked = Signal(3)
+        for i, mst in enumerate(masters):
+            m.d.comb += blocked[i].eq(mst.valid & conflict(mst.addr))
+
+        # ---------------- the request registers ----------------
+        bus = self.bus
+        out_valid = Signal()
+        owner = Signal(2)
+        beat = Signal(4)                 # beats of the open transfer completed
+        lock_owner = Signal(2)
+        m.d.comb += bus.valid.eq(out_valid)
+        ending = out_valid & bus.ready & (bus.error | (beat == bus.burst_len))
+        free = ~out_valid | ending
+        with m.If(out_valid & bus.ready):
+            m.d.sync += beat.eq(Mux(ending, 0, beat + 1))
+
+        for i, mst in enumerate(masters):
+            m.d.comb += [mst.ready.eq(out_valid & (owner == i) & bus.ready),
+                         mst.rdata.eq(bus.rdata), mst.error.eq(bus.error)]
+
+        # Which requester goes next.  A requester whose transfer ends in this cycle
+        # still shows valid (for that transfer): it is not chosen again now.
+        eligible = Signal(3)
+        for i, mst in enumerate(masters):
+            m.d.comb += eligible[i].eq(mst.valid & ~blocked[i] & ~(out_valid & (owner == i)) &
+                                       (~locked | (lock_owner == i)))
+        # The buffer: the rest of an entry already going out, or the head entry.
+        more = draining & todo.any()
+        wants = (count != 0) & (
+            draining | (count > 1) | h_full | (idle_cnt == self.idle) | blocked.any())
+        urgent = (count != 0) & ((count == N) | blocked.any())
+        buf_busy = out_valid & (owner == BUFFER)
+        buf_done = buf_busy & ending & (bus.error | ~more)   # the head entry is out
+        buf_go = Signal()
+        with m.If(buf_busy):
+            # a burst is sent whole; a single may be followed by the next one at once
+            m.d.comb += buf_go.eq(ending & ~buf_done)
+        with m.Else():
+            m.d.comb += buf_go.eq(wants & (~locked | blocked.bit_select(lock_owner, 1)))
+
+        m.d.comb += choice.eq(4)
+        with m.If(free):
+            with m.If(buf_go & urgent):
+                m.d.comb += choice.eq(BUFFER)
+            with m.Elif(eligible[WALKER]):
+                m.d.comb += choice.eq(WALKER)
+            with m.Elif(eligible[DATA]):
+                m.d.comb += choice.eq(DATA)
+            with m.Elif(eligible[FETCH]):
+                m.d.comb += choice.eq(FETCH)
+            with m.Elif(buf_go):
+                m.d.comb += choice.eq(BUFFER)
+
+        # write data of the beat on the bus: registered, the next beat's loaded at ready
+        h_data = [at([e_data[i][w] for i in range(N)], head) for w in range(W)]
+        wdata = Signal(64)
+        m.d.comb += bus.wdata.eq(wdata)
+        with m.Switch(choice):
+            for i, mst in enumerate(masters):
+                with m.Case(i):
+                    m.d.sync += [out_valid.eq(1), owner.eq(i), bus.addr.eq(mst.addr),
+                                 bus.write.eq(mst.write), bus.sel.eq(mst.sel),
+                                 bus.burst_len.eq(mst.burst_len), wdata.eq(mst.wdata)]
+                    with m.If(mst.lock):
+                        m.d.sync += [locked.eq(1), lock_owner.eq(i)]
+            with m.Case(BUFFER):
+                # (``sent`` marks the singles on their way, so ``first`` is the next)
+                word = first
+                m.d.sync += [out_valid.eq(1), owner.eq(BUFFER), bus.write.eq(1),
+                             draining.eq(1)]
+                full_burst = ~draining & h_full
+                with m.If(full_burst):
+                    m.d.sync += [bus.addr.eq(Cat(C(0, lb), h_line)), bus.sel.eq(0xFF),
+                                 bus.burst_len.eq(W - 1), wdata.eq(h_data[0]),
+                                 sent.eq(C(-1, W))]
+                with m.Else():
+                    m.d.sync += [bus.addr.eq(Cat(C(0, 3), word, h_line) if W > 1
+                                             else Cat(C(0, 3), h_line)),
+                                 bus.sel.eq(Array(h_mask)[word] if W > 1 else h_mask[0]),
+                                 bus.burst_len.eq(0),
+                                 wdata.eq(Array(h_data)[word] if W > 1 else h_data[0]),
+                                 sent.eq(Mux(draining, sent, 0) | (C(1, W) << word))]
+            with m.Default():
+                with m.If(ending):
+                    m.d.sync += out_valid.eq(0)
+                with m.Elif(buf_busy & bus.ready & ~bus.error):
+                    # the next beat of a burst
+                    m.d.sync += wdata.eq(Array(h_data)[(beat + 1)[:max(1, W.bit_length() - 1)]]
+                                         if W > 1 else h_data[0])
+
+        # The head entry leaves when its last transfer ends (or fails: a write to
+        # RAM does not fail; the line is dropped rather than retried forever).
+        with m.If(buf_done):
+            m.d.sync += [draining.eq(0), sent.eq(0), head.eq(nxt(head))]
+            for i in range(N):
+                with m.If(head == i):
+                    m.d.sync += e_valid[i].eq(0)
+        m.d.sync += count.eq(count + alloc - buf_done)
+
+        # lock: kept while its requester holds it; released when it drops it
+        with m.If(locked & ~(choice == lock_owner) & ~(out_valid & (owner == lock_owner)) &
+                  ~Array([mst.lock for mst in masters] + [C(0, 1)])[lock_owner]):
+            m.d.sync += locked.eq(0)
+        m.d.comb += bus.lock.eq(locked)
+
+        # every doubleword written to memory, for the caches' snooping
+        m.d.comb += [self.wr_valid.eq(out_valid & bus.write & bus.ready & ~bus.error),
+                     self.wr_addr.eq(bus.addr | (beat << 3))]
+        return m
+

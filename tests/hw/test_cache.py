@@ -1,0 +1,194 @@
+"""The L1 cache storage and line fill (hw/core/cache.py) against a flat memory model.
+
+The testbench plays the core (which writes through) and the rest of the system: a
+memory that answers the cache's fill transfers after random wait states, stores
+that update memory and the cache's copy, DMA writes that change memory behind the
+cache's back (snooped, also in the middle of a fill of the same line), and
+``invalidate_all``.  Whenever the cache says ``hit``, the word it returns must be
+the memory's current word.  Random operation sequences come from hypothesis; the
+small address range (four times the cache) makes sets collide, so lines are
+evicted all the time.  Fills are made of single transfers or (``burst``) as one
+burst of the whole line, whose beats come after random wait states too.
+"""
+
+import random
+
+from amaranth.sim import Simulator
+from hypothesis import given, settings, strategies as st
+
+from hw.core.cache import Cache, check_geometry
+
+BASE = 0x8000_0000
+SPAN = 4 * 1024            # bytes of memory the operations touch (4x a 1 KiB cache)
+
+
+def _ops():
+    addr = st.integers(0, SPAN // 8 - 1).map(lambda w: BASE + 8 * w)
+    word = st.integers(0, (1 << 64) - 1)
+    return st.lists(st.one_of(
+        st.tuples(st.just("load"), addr),
+        st.tuples(st.just("load"), addr),
+        st.tuples(st.just("store"), addr, word, st.integers(1, 255)),
+        st.tuples(st.just("dma"), addr, word),
+        st.tuples(st.just("fill_dma"), addr, word, st.integers(0, 6)),
+        st.tuples(st.just("flush"),),
+    ), min_size=1, max_size=40)
+
+
+def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
+    dut = Cache(size=size, ways=ways, line=line)
+    rng = random.Random(seed)
+    mem = {}
+    words_per_line = line // 8
+    stats = {"hits": 0, "fills": 0}
+
+    def word_at(addr):
+        return mem.get(addr, (addr * 0x9E3779B97F4A7C15) & ((1 << 64) - 1))
+
+    async def bench(ctx):
+        ctx.set(dut.fill_burst, burst)
+        beat = [0]                # beats of the burst on the bus completed
+        pending_dma = []          # (cycles into the fill, addr, data) for fill_dma
+
+        async def tick():
+            """One clock; the memory answers the cache's bus transfers.  Returns
+            whether the fill finished (``done``) in this cycle."""
+            bus = dut.bus
+            ctx.set(bus.ready, 0)
+            if ctx.get(bus.valid):
+                if bus_wait[0] > 0:
+                    bus_wait[0] -= 1
+                else:
+                    addr = ctx.get(bus.addr)
+                    assert addr % 8 == 0 and ctx.get(bus.sel) == 0xFF
+                    assert not ctx.get(bus.write)
+                    if burst:
+                        # one burst of the line: its address is the line's, held
+                        assert ctx.get(bus.burst_len) == words_per_line - 1
+                        assert addr % line == 0
+                        addr += 8 * beat[0]
+                        beat[0] = (beat[0] + 1) % words_per_line
+                    else:
+                        assert ctx.get(bus.burst_len) == 0
+                    ctx.set(bus.ready, 1)
+                    ctx.set(bus.rdata, word_at(addr))
+                    bus_wait[0] = rng.randrange(3)
+            done = ctx.get(dut.done)
+            await ctx.tick()
+            ctx.set(dut.snoop_valid, 0)
+            return done
+
+        bus_wait = [rng.randrange(3)]
+
+        async def load(addr):
+            ctx.set(dut.read_addr, addr & 0xFFF)
+            await tick()
+            ctx.set(dut.lookup_addr, addr)
+            if ctx.get(dut.hit):
+                stats["hits"] += 1
+                assert ctx.get(dut.rdata) == word_at(addr), f"stale word at {addr:#x}"
+                return True
+            return False
+
+        async def fill(addr, dma=None):
+            ctx.set(dut.lookup_addr, addr)
+            ctx.set(dut.fill, 1)
+            await tick()
+            ctx.set(dut.fill, 0)
+            stats["fills"] += 1
+            cycles = 0
+            done = False
+            while not done:
+                if dma is not None and cycles == dma[0]:
+                    # the DMA write completes in this cycle (memory changes now)
+                    mem[dma[1]] = dma[2]
+                    ctx.set(dut.snoop_valid, 1)
+                    ctx.set(dut.snoop_addr, dma[1])
+                done = await tick()
+                cycles += 1
+
+        for op in ops:
+            kind = op[0]
+            if kind == "load":
+                addr = op[1]
+                if not await load(addr):
+                    await fill(addr)
+                    # after a fill the line is there (no write hit it meanwhile)
+                    assert await load(addr), f"line of {addr:#x} not valid after its fill"
+            elif kind == "store":
+                _, addr, data, sel = op
+                mask = sum(0xFF << (8 * i) for i in range(8) if sel >> i & 1)
+                mem[addr] = (word_at(addr) & ~mask) | (data & mask)
+                ctx.set(dut.lookup_addr, addr)
+                ctx.set(dut.write, 1)
+                ctx.set(dut.write_sel, sel)
+                ctx.set(dut.write_data, data)
+                await tick()
+                ctx.set(dut.write, 0)
+            elif kind == "dma":
+                _, addr, data = op
+                mem[addr] = data
+                ctx.set(dut.snoop_valid, 1)
+                ctx.set(dut.snoop_addr, addr)
+                await tick()
+            elif kind == "fill_dma":
+                # a DMA write to the line while it is being filled
+                _, addr, data, when = op
+                if not await load(addr):
+                    line_base = addr & ~(line - 1)
+                    target = line_base + 8 * (when % words_per_line)
+                    await fill(addr, dma=(when, target, data))
+                    await load(addr)       # whatever it says, a hit must be right
+            elif kind == "flush":
+                ctx.set(dut.invalidate_all, 1)
+                await tick()
+                ctx.set(dut.invalidate_all, 0)
+                for probe in (BASE, BASE + 8, BASE + SPAN - 8):
+                    assert not await load(probe), "a line survived invalidate_all"
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return stats
+
+
+@settings(max_examples=25, deadline=None)
+@given(_ops(), st.integers(0, 1000))
+def test_cache_random_against_flat_memory(ops, seed):
+    run_ops(ops, seed=seed)
+
+
+@settings(max_examples=10, deadline=None)
+@given(_ops(), st.integers(0, 1000))
+def test_direct_mapped_cache_random_against_flat_memory(ops, seed):
+    run_ops(ops, size=512, ways=1, line=16, seed=seed)
+
+
+@settings(max_examples=15, deadline=None)
+@given(_ops(), st.integers(0, 1000), st.sampled_from([(1024, 2, 32), (512, 1, 16),
+                                                      (2048, 2, 64)]))
+def test_burst_fills_random_against_flat_memory(ops, seed, geometry):
+    size, ways, line = geometry
+    run_ops(ops, size=size, ways=ways, line=line, seed=seed, burst=True)
+
+
+def test_repeated_loads_hit_and_evictions_refill():
+    # Three lines of the same set in a 2-way cache: the third evicts the LRU one.
+    a, b, c = BASE, BASE + 512, BASE + 1024      # 1 KiB 2-way: 512 bytes per way
+    stats = run_ops([("load", a), ("load", a), ("load", b), ("load", a), ("load", c),
+                     ("load", a), ("load", b)])
+    # fills: a, b, c, then b again (c replaced b, the least recently used)
+    assert stats["fills"] == 4
+    assert stats["hits"] == 7 - 4 + 4    # every fill is followed by a hitting reload
+
+
+def test_store_updates_the_cached_copy():
+    run_ops([("load", BASE), ("store", BASE, 0x1122334455667788, 0x0F), ("load", BASE)])
+
+
+def test_geometry_is_checked():
+    assert check_geometry(4096, 2, 32) is None
+    assert "ways" in check_geometry(4096, 4, 32)
+    assert "page" in check_geometry(16384, 2, 32)
+    assert "power of two" in check_geometry(3072, 2, 32)

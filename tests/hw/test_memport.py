@@ -1,0 +1,318 @@
+"""The core's memory port (hw/core/memport.py) against a flat memory model.
+
+The testbench plays the three requesters (walker, data, fetch) and the stores of
+the memory stage, with random operations and random gaps, and a memory that
+answers after random wait states (bursts beat by beat, devices outside RAM).  It
+checks, cycle by cycle and at the end:
+
+* the bus protocol: a request is held from its first cycle to its last beat;
+  ``lock`` is on the bus from a locked read to its write;
+* every read sees exactly the stores taken before its request was registered
+  (the cycle before it appears on the bus), and every master write before or
+  after them in that order;
+* a device access is registered only when the buffer is empty;
+* nothing is written between a locked read and its write;
+* after the buffer drains, memory is every store and write applied in order;
+* every operation completes (no deadlock), the full-line bursts happen.
+"""
+
+import random
+
+from amaranth import C
+from amaranth.sim import Simulator
+from hypothesis import given, settings, strategies as st
+
+from hw.core.memport import MemoryPort
+
+BASE = 0x8000_0000
+RAM_BITS = 16
+DEV = 0x1000_0000
+LINE = 32
+SPAN = 256                 # bytes of RAM the operations touch: few lines, many conflicts
+
+
+def in_ram(addr):
+    return addr[RAM_BITS:56] == (BASE >> RAM_BITS)
+
+
+def _initial(addr):
+    return (addr * 0x9E37_79B9) & 0xFF
+
+
+def _ops():
+    dword = st.integers(0, SPAN // 8 - 1).map(lambda w: BASE + 8 * w)
+    line = st.integers(0, SPAN // LINE - 1).map(lambda k: BASE + LINE * k)
+    data = st.integers(0, (1 << 64) - 1)
+    sel = st.integers(1, 255)
+    master_op = st.one_of(
+        st.tuples(st.just("read"), dword),
+        st.tuples(st.just("fill"), line),
+        st.tuples(st.just("write"), dword, data, sel),
+        st.tuples(st.just("rmw"), dword, data),
+        st.tuples(st.just("dev"), st.integers(0, 15).map(lambda w: DEV + 8 * w)),
+    )
+    store = st.tuples(st.just("store"), st.integers(0, SPAN - 1).map(lambda b: BASE + b),
+                      data, st.sampled_from([1, 2, 4, 8]))
+    gap = st.integers(0, 3)
+    return st.tuples(
+        st.lists(st.tuples(master_op, gap), max_size=8),      # walker
+        st.lists(st.tuples(master_op, gap), max_size=8),      # data
+        st.lists(st.tuples(master_op, gap), max_size=8),      # fetch
+        st.lists(st.tuples(store, gap), max_size=40),         # stores
+    )
+
+
+class Master:
+    """One requester: runs its operations one after the other."""
+
+    def __init__(self, port, ops):
+        self.port = port
+        self.ops = list(ops)
+        self.gap = 0
+        self.op = None
+        self.phase = 0              # rmw: 0 read, 1 gap, 2 write
+        self.beats = 0
+        self.done = []
+
+    def request(self):
+        """(valid, addr, write, wdata, sel, burst_len, lock) for this cycle."""
+        if self.op is None:
+            if not self.ops:
+                return (0, 0, 0, 0, 0, 0, 0)
+            if self.gap:
+                self.gap -= 1
+                return (0, 0, 0, 0, 0, 0, 0)
+            self.op, self.gap = self.ops.pop(0)
+            self.phase = 0
+            self.beats = 0
+        kind = self.op[0]
+        if kind == "read":
+            return (1, self.op[1], 0, 0, 0xFF, 0, 0)
+        if kind == "fill":
+            return (1, self.op[1], 0, 0, 0xFF, LINE // 8 - 1, 0)
+        if kind == "write":
+            return (1, self.op[1], 1, self.op[2], self.op[3], 0, 0)
+        if kind == "dev":
+            return (1, self.op[1], 0, 0, 0x0F, 0, 0)
+        if kind == "rmw":
+            if self.phase == 0:
+                return (1, self.op[1], 0, 0, 0xFF, 0, 1)
+            if self.phase == 1:
+                return (0, 0, 0, 0, 0, 0, 1)
+            return (1, self.op[1], 1, self.op[2], 0xFF, 0, 1)
+        raise AssertionError(kind)
+
+    def beat_done(self, rdata, burst_len):
+        """A ready for this requester; True when its transfer ended."""
+        self.beats += 1
+        if self.beats <= burst_len:
+            return False
+        self.beats = 0
+        self.done.append((self.op, self.phase, rdata))
+        if self.op[0] == "rmw" and self.phase == 0:
+            self.phase = 1
+        else:
+            self.op = None
+        return True
+
+    def after_cycle(self):
+        if self.op is not None and self.op[0] == "rmw" and self.phase == 1:
+            self.phase = 2
+
+    @property
+    def busy(self):
+        return self.op is not None or bool(self.ops)
+
+
+def run(ops, *, entries=2, seed=0, idle=8):
+    dut = MemoryPort(in_ram=in_ram, entries=entries, line=LINE, idle=idle)
+    rng = random.Random(seed)
+    walker_ops, data_ops, fetch_ops, stores = ops
+    masters = [Master(dut.walker, walker_ops), Master(dut.data, data_ops),
+               Master(dut.fetch, fetch_ops)]
+    mem = {}                        # the memory behind the bus: byte address -> value
+    events = []                     # (time, order, [(byte address, value)]) in RAM
+    stats = {"bursts": 0, "buffer_bursts": 0}
+
+    def mem_get(a):
+        return mem.get(a, _initial(a))
+
+    def expected(addr, n, before):
+        """Bytes addr..addr+n as the stores and writes before ``before`` left them."""
+        view = {}
+        for time, _, writes in sorted(events, key=lambda e: (e[0], e[1])):
+            if time >= before:
+                break
+            for a, v in writes:
+                if addr <= a < addr + n:
+                    view[a] = v
+        return sum(view.get(addr + i, _initial(addr + i)) << (8 * i) for i in range(n))
+
+    async def bench(ctx):
+        bus = dut.bus
+        store_q = list(stores)
+        store_gap = 0
+        cur_store = None
+        cycle = 0
+        empty_at = {}
+        open_req = None             # (owner, first cycle, request) of the transfer on the bus
+        beat = 0
+        wait = rng.randrange(3)
+        lock_span = None            # (addr) of a locked read awaiting its write
+        while (any(mst.busy for mst in masters) or store_q or cur_store is not None or
+               not ctx.get(dut.empty)):
+            assert cycle < 5000, "no progress"
+            # the requesters' outputs of this cycle
+            reqs = [mst.request() for mst in masters]
+            for mst, r in zip(masters, reqs):
+                p = mst.port
+                for sig, v in zip((p.valid, p.addr, p.write, p.wdata, p.sel, p.burst_len,
+                                   p.lock), r):
+                    ctx.set(sig, v)
+            if cur_store is None and store_q:
+                if store_gap:
+                    store_gap -= 1
+                else:
+                    (_, addr, value, size), store_gap = store_q.pop(0)
+                    addr -= addr % size          # stores are naturally aligned
+                    cur_store = (addr, value & ((1 << (8 * size)) - 1), size)
+            if cur_store is not None:
+                addr, value, size = cur_store
+                off = addr % 8
+                ctx.set(dut.st_valid, 1)
+                ctx.set(dut.st_addr, addr)
+                ctx.set(dut.st_data, (value << (8 * off)) & ((1 << 64) - 1))
+                ctx.set(dut.st_sel, ((1 << size) - 1) << off)
+            else:
+                ctx.set(dut.st_valid, 0)
+            empty_at[cycle] = ctx.get(dut.empty)
+
+            # the memory's answer in this cycle
+            ready = 0
+            if ctx.get(bus.valid):
+                req = tuple(ctx.get(s) for s in (bus.addr, bus.write, bus.sel, bus.burst_len))
+                if open_req is None:
+                    # a new transfer: it was registered in the previous cycle
+                    open_req = [None, cycle, req]
+                    beat = 0
+                    addr, write, sel, blen = req
+                    if not (BASE <= addr < BASE + (1 << RAM_BITS)):
+                        assert empty_at[cycle - 1], f"cycle {cycle}: device access with stores pending"
+                    if blen:
+                        stats["bursts"] += 1
+                        assert addr % ((blen + 1) * 8) == 0
+                else:
+                    assert req == open_req[2], f"cycle {cycle}: request changed mid-transfer"
+                if wait:
+                    wait -= 1
+                else:
+                    wait = rng.randrange(3)
+                    ready = 1
+                    addr, write, sel, blen = req
+                    a = addr + 8 * beat
+                    ram = BASE <= a < BASE + (1 << RAM_BITS)
+                    ctx.set(bus.ready, 1)
+                    ctx.set(bus.error, 0)
+                    if write:
+                        wdata = ctx.get(bus.wdata)
+                        writes = [(a + i, wdata >> (8 * i) & 0xFF) for i in range(8)
+                                  if sel >> i & 1]
+                        if ram:
+                            for x, v in writes:
+                                mem[x] = v
+                        ctx.set(bus.rdata, 0)
+                    else:
+                        ctx.set(bus.rdata, sum(mem_get(a + i) << (8 * i) for i in range(8))
+                                if ram else 0x1234)
+            if not ready:
+                ctx.set(bus.ready, 0)
+                ctx.set(bus.rdata, 0)
+
+            # who got the ready, what the buffer took
+            got = [ctx.get(mst.port.ready) for mst in masters]
+            assert sum(got) <= ready
+            took = cur_store is not None and ctx.get(dut.st_ready)
+            if took:
+                addr, value, size = cur_store
+                events.append((cycle, 1, [(addr + i, value >> (8 * i) & 0xFF)
+                                          for i in range(size)]))
+                cur_store = None
+            if ready:
+                addr, write, sel, blen = open_req[2]
+                first = open_req[1]
+                owner = got.index(1) if any(got) else 3
+                a = addr + 8 * beat
+                if lock_span is not None:
+                    assert owner in (lock_span[0], 3), f"cycle {cycle}: another requester " \
+                        f"inside a locked RMW"
+                if owner < 3:
+                    mst = masters[owner]
+                    kind = mst.op[0]
+                    ram = BASE <= a < BASE + (1 << RAM_BITS)
+                    if write:
+                        assert kind in ("write", "rmw")
+                        if ram:
+                            events.append((first - 1, 0, [(a + i, ctx.get(bus.wdata) >> (8 * i)
+                                                           & 0xFF) for i in range(8)
+                                                          if sel >> i & 1]))
+                        if kind == "rmw":
+                            assert lock_span == (owner, a)
+                            lock_span = None
+                    elif ram:
+                        got_data = ctx.get(bus.rdata)
+                        want = expected(a, 8, first - 1)
+                        assert got_data == want, (
+                            f"cycle {cycle}: {kind} at {a:#x} read {got_data:#x}, "
+                            f"expected {want:#x}")
+                        if kind == "rmw":
+                            lock_span = (owner, a)
+                    mst.beat_done(0, blen)
+                else:
+                    assert write, "the buffer only writes"
+                    if blen:
+                        stats["buffer_bursts"] += 1 if beat == 0 else 0
+                    # nothing may write the locked doubleword between its read and write
+                    if lock_span is not None:
+                        assert lock_span[1] != a, f"cycle {cycle}: write inside a locked RMW"
+                beat += 1
+                if beat > blen:
+                    open_req = None
+            if lock_span is not None:
+                assert ctx.get(bus.lock), f"cycle {cycle}: lock dropped inside a locked RMW"
+            await ctx.tick()
+            for mst in masters:
+                mst.after_cycle()
+            cycle += 1
+
+        # drained: memory is every write in order
+        final = {}
+        for _, _, writes in sorted(events, key=lambda e: (e[0], e[1])):
+            for a, v in writes:
+                final[a] = v
+        for a in range(BASE, BASE + SPAN):
+            assert mem_get(a) == final.get(a, _initial(a)), f"byte {a:#x}"
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return stats
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ops(), st.integers(0, 1 << 16), st.sampled_from([1, 2, 3]))
+def test_random_operations(ops, seed, entries):
+    run(ops, entries=entries, seed=seed)
+
+
+def test_a_full_line_goes_out_as_one_burst():
+    # 32 byte stores fill a line: one burst of 4 beats, not 32 transfers
+    stores = [(("store", BASE + 64 + i, i + 1, 1), 0) for i in range(LINE)]
+    stats = run(([], [], [], stores), entries=2, idle=40)
+    assert stats["buffer_bursts"] == 1
+
+
+def test_a_read_waits_for_the_stores_of_its_line():
+    stores = [(("store", BASE + 8, 0xAB, 1), 0)]
+    reads = [(("fill", BASE), 0)]
+    run(([], reads, [], stores), entries=2, idle=40)
