@@ -29,3 +29,20 @@ class BareMMU(wiring.Component):
             m.d.comb += [port.ready.eq(port.valid), port.paddr.eq(port.vaddr[:56])]
         m.d.comb += self.sfence.ready.eq(self.sfence.valid)
         return m
+
+
+#: The translation units a core can be built with (its ``mmu`` parameter).
+MMU_KINDS = ("sv39", "bare")
+
+
+def check_mmu_kind(kind):
+    if kind not in MMU_KINDS:
+        raise ValueError(f"mmu must be 'sv39' or 'bare', not {kind!r}")
+
+
+def make_mmu(kind, itlb_entries, dtlb_entries):
+    """The translation unit a core built with ``mmu=kind`` instantiates."""
+    if kind == "bare":
+        return BareMMU()
+    from ..mmu.mmu import MMU
+    return MMU(itlb_entries=itlb_entries, dtlb_entries=dtlb_entries)

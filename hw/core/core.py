@@ -45,6 +45,7 @@ from .decoder import Decoder, Decoded
 from .isa import AluOp, AmoOp, Cause, Kind, Priv
 from .muldiv import MulDiv
 from .retire import RetireSignature
+from .bare_mmu import check_mmu_kind, make_mmu
 
 __all__ = ["Core"]
 
@@ -62,8 +63,7 @@ class Core(wiring.Component):
 
     def __init__(self, *, reset_pc=0x8000_0000, hartid=0, dtb_addr=0,
                  itlb_entries=8, dtlb_entries=8, mmu="sv39"):
-        if mmu not in ("sv39", "bare"):
-            raise ValueError(f"mmu must be 'sv39' or 'bare', not {mmu!r}")
+        check_mmu_kind(mmu)
         self.reset_pc = reset_pc
         self.hartid = hartid
         self.dtb_addr = dtb_addr
@@ -71,13 +71,6 @@ class Core(wiring.Component):
         self.dtlb_entries = dtlb_entries
         self.mmu_kind = mmu
         super().__init__()
-
-    def _make_mmu(self):
-        if self.mmu_kind == "bare":
-            from .bare_mmu import BareMMU
-            return BareMMU()
-        from ..mmu.mmu import MMU
-        return MMU(itlb_entries=self.itlb_entries, dtlb_entries=self.dtlb_entries)
 
     def elaborate(self, platform):
         m = Module()
@@ -87,7 +80,7 @@ class Core(wiring.Component):
         m.submodules.amo = amo = AmoALU()
         m.submodules.muldiv = muldiv = MulDiv()
         m.submodules.csr = csr = CSRFile(hartid=self.hartid)
-        m.submodules.mmu = mmu = self._make_mmu()
+        m.submodules.mmu = mmu = make_mmu(self.mmu_kind, self.itlb_entries, self.dtlb_entries)
         m.submodules.regs = regs = Memory(shape=64, depth=32, init=[])
         rp1 = regs.read_port(domain="comb")
         rp2 = regs.read_port(domain="comb")

@@ -80,6 +80,7 @@ from ..bus import BusSignature
 from ..mmu.signatures import Access, MMUEventSignature
 from .alu import ALU
 from .amo import AmoALU
+from .bare_mmu import check_mmu_kind, make_mmu
 from .cache import Cache
 from .fetch import FetchUnit
 from .memport import MemoryPort
@@ -161,8 +162,7 @@ class PipelinedCore(wiring.Component):
                  icache_size=4096, icache_ways=2, icache_line=32,
                  dcache_size=4096, dcache_ways=2, dcache_line=32,
                  wbuf_entries=2, wbuf_line=32):
-        if mmu not in ("sv39", "bare"):
-            raise ValueError(f"mmu must be 'sv39' or 'bare', not {mmu!r}")
+        check_mmu_kind(mmu)
         # Speculative fetches are allowed in the naturally aligned power-of-two
         # block that holds the RAM (beyond its end the bus answers with an error).
         self._ram_bits = _region_bits("RAM", ram_base, ram_size)
@@ -188,13 +188,6 @@ class PipelinedCore(wiring.Component):
         self.wbuf_line = wbuf_line
         super().__init__()
 
-    def _make_mmu(self):
-        if self.mmu_kind == "bare":
-            from .bare_mmu import BareMMU
-            return BareMMU()
-        from ..mmu.mmu import MMU
-        return MMU(itlb_entries=self.itlb_entries, dtlb_entries=self.dtlb_entries)
-
     def _in_ram(self, paddr):
         bits = self._ram_bits
         return paddr[bits:56] == (self.ram_base >> bits)
@@ -213,7 +206,7 @@ class PipelinedCore(wiring.Component):
         m.submodules.amo = amo = AmoALU()
         m.submodules.muldiv = muldiv = MulDiv()
         m.submodules.csr = csr = CSRFile(hartid=self.hartid)
-        m.submodules.mmu = mmu = self._make_mmu()
+        m.submodules.mmu = mmu = make_mmu(self.mmu_kind, self.itlb_entries, self.dtlb_entries)
         m.submodules.dcache = dcache = Cache(self.dcache_size, self.dcache_ways,
                                              self.dcache_line)
         m.submodules.fetch = fetch = FetchUnit(
