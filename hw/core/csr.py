@@ -16,8 +16,15 @@ the counters and Sstc's stimecmp.  The core asks it:
 * which interrupt, if any, must be taken before the next instruction
   (``irq``/``irq_cause``), and whether WFI may finish (``wake``).
 
-Implemented with zero PMP entries: pmpcfg*/pmpaddr* read as 0 and ignore
-writes.  No debug triggers: tselect/tdata1-3 read as 0 (tdata1.type = 0,
+PMP: ``pmp_entries`` entries (16, the pipelined core, or 0, the multi-cycle
+core), whose registers go out as ``pmp_cfg``/``pmp_addr`` to the checker
+(pmp.py).  WARL choices (the same as the golden model's, sim/ref/pmp.py):
+configuration bits 6:5 read 0; W = 1 with R = 0 (reserved) is written as W = 0;
+pmpaddr holds physical address bits 55:2; a locked entry ignores writes to its
+configuration and address, and the address below a locked TOR entry is locked
+too.  pmpcfg0 and pmpcfg2 hold entries 0-7 and 8-15 (RV64: odd pmpcfg do not
+exist); the rest of pmpcfg* and pmpaddr16..63 read 0 and ignore writes (all of
+them with zero entries).  No debug triggers: tselect/tdata1-3 read as 0 (tdata1.type = 0,
 "no trigger") and ignore writes.  Hardware performance counters 3..31 and mcountinhibit are
 read-only zero.  satp accepts the modes Bare and Sv39 only; a write with
 any other mode is ignored as a whole.
@@ -119,9 +126,15 @@ class CSRFile(wiring.Component):
     priv:         Out(2)
     mstatus:      Out(MStatus())
     satp:         Out(64)
+    # the PMP registers (pmp.py): entry i in bits 8i.. and 54i..
+    pmp_cfg:      Out(8 * 16)
+    pmp_addr:     Out(54 * 16)
 
-    def __init__(self, hartid=0):
+    def __init__(self, hartid=0, pmp_entries=0):
+        if pmp_entries not in (0, 16):
+            raise ValueError(f"PMP entries must be 0 or 16, not {pmp_entries}")
         self._hartid = hartid
+        self.pmp_entries = pmp_entries
         super().__init__()
 
     def elaborate(self, platform):
@@ -157,6 +170,12 @@ class CSRFile(wiring.Component):
         stip_cmp = Signal()
 
         m.d.comb += [self.priv.eq(priv), self.mstatus.eq(ms), self.satp.eq(satp)]
+
+        npmp = self.pmp_entries
+        pmpcfg = [Signal(8, name=f"pmpcfg_e{i}") for i in range(npmp)]
+        pmpaddr = [Signal(54, name=f"pmpaddr{i}") for i in range(npmp)]
+        if npmp:
+            m.d.comb += [self.pmp_cfg.eq(Cat(*pmpcfg)), self.pmp_addr.eq(Cat(*pmpaddr))]
 
         # ---- interrupt pending bits ----
         m.d.sync += stip_cmp.eq(self.mtime >= stimecmp)
@@ -235,6 +254,11 @@ class CSRFile(wiring.Component):
             case(CSR.SIP, mip & mideleg)
             case(CSR.STIMECMP, stimecmp)
             case(CSR.SATP, satp)
+            if npmp:
+                case(CSR.PMPCFG0, Cat(*pmpcfg[0:8]))
+                case(CSR.PMPCFG0 + 2, Cat(*pmpcfg[8:16]))
+                for i in range(npmp):
+                    case(CSR.PMPADDR0 + i, pmpaddr[i])
             # The large read-only-zero groups are matched by bit patterns, not as
             # ~200 single addresses: in simulation every address compare costs time
             # on every cycle.  Earlier cases win, so the holes in a pattern's range
@@ -364,6 +388,21 @@ class CSRFile(wiring.Component):
                 with m.Case(CSR.MINSTRET):
                     # the write replaces the increment of the writing instruction
                     m.d.sync += [minstret.eq(w), instret_due.eq(0)]
+                for reg in range(0, npmp // 4, 2):          # pmpcfg0, pmpcfg2
+                    with m.Case(CSR.PMPCFG0 + reg):
+                        for i in range(4 * reg, 4 * reg + 8):
+                            byte = w[8 * (i % 8):8 * (i % 8) + 8]
+                            with m.If(~pmpcfg[i][7]):
+                                # R W X A L; bits 6:5 read 0; W without R is reserved
+                                m.d.sync += pmpcfg[i].eq(Cat(byte[0], byte[1] & byte[0],
+                                                             byte[2:5], C(0, 2), byte[7]))
+                for i in range(npmp):
+                    above_locks = C(0, 1)
+                    if i + 1 < npmp:                          # a locked TOR entry above
+                        above_locks = pmpcfg[i + 1][7] & (pmpcfg[i + 1][3:5] == 1)
+                    with m.Case(CSR.PMPADDR0 + i):
+                        with m.If(~pmpcfg[i][7] & ~above_locks):
+                            m.d.sync += pmpaddr[i].eq(w[0:54])
 
         # ---- traps ----
         cause = self.trap_cause

@@ -19,10 +19,15 @@ fetch (the predicted successor when the current fetch hits, the current pc
 otherwise), so a run of hits delivers one instruction per cycle.  Tags and the
 valid bits are small (LUT RAM and flip-flops) and read combinationally.
 
-**Translation.**  In M mode or with satp = Bare the physical address is the
-pc.  Otherwise the unit keeps the page of its last translation (a one-entry
+**Translation and PMP.**  In M mode or with satp = Bare the physical address
+is the pc.  The unit keeps the page of its last translation (a one-entry
 micro-TLB checked in parallel with the cache read); a fetch from another page
-asks the MMU's fetch port (TLB, then the page-table walker) and then retries.
+asks the MMU's fetch port (TLB, then the page-table walker; in M mode and Bare
+it answers at once), then the PMP (``pmp``, pmp.py) whether the page may be
+executed as a whole, and then retries.  A page that the PMP allows only in part
+is fetched from one checked word at a time, without the cache.  In M mode with
+no PMP entry switched on (``pmp_free``) nothing needs checking: the pc is the
+physical address, at once.
 The remembered page is forgotten on every event that may change the mapping
 or the mode (``flush_xlate``: traps, xRET, CSR writes, sfence.vma).
 
@@ -59,6 +64,7 @@ from ..mmu.signatures import Access, TranslateSignature
 from .btb import BranchPredictor
 from .cache import Cache, check_geometry
 from .isa import Cause, Priv
+from .pmp import PMPCheckSignature
 
 __all__ = ["FetchUnit", "QueueEntry"]
 
@@ -106,6 +112,8 @@ class FetchUnit(wiring.Component):
             "snoop_valid": In(1),
             "snoop_addr":  In(56),
             "mmu":         Out(TranslateSignature()),
+            "pmp":         Out(PMPCheckSignature()),
+            "pmp_free":    In(1),     # fetches need no PMP check (M mode, no entry on)
             "bus":         Out(BusSignature()),
             # one-cycle pulses for the benchmarks' counters
             "ev_hit":      Out(1),
@@ -147,7 +155,8 @@ class FetchUnit(wiring.Component):
         fp_ppn = Signal(44)
         paddr = Signal(56)
         m.d.comb += paddr.eq(Mux(unmapped, pc[:56], Cat(pc[:12], fp_ppn)))
-        xl_known = unmapped | (fp_valid & (pc[12:64] == fp_vpn))
+        # the page of pc is translated and allowed by the PMP as a whole
+        xl_known = self.pmp_free | (fp_valid & (pc[12:64] == fp_vpn))
         bad_high = unmapped & (pc[56:64] != 0)
         cacheable = self.in_ram(paddr) | self.in_rom(paddr)
 
@@ -172,6 +181,7 @@ class FetchUnit(wiring.Component):
 
         discard = Signal()                         # the request in flight is off-path
         xl_vaddr = Signal(64)
+        xl_paddr = Signal(56)
         unc_addr = Signal(56)
         fault_page = Signal()
 
@@ -187,6 +197,7 @@ class FetchUnit(wiring.Component):
             push_entry.bp_hit.eq(bp.hit), push_entry.bp_ctr.eq(bp.counter),
             self.mmu.vaddr.eq(xl_vaddr), self.mmu.access.eq(Access.FETCH),
             self.mmu.priv.eq(self.priv), self.mmu.satp.eq(self.satp),
+            self.pmp.priv.eq(self.priv), self.pmp.access.eq(Access.FETCH),
         ]
 
         def push_fault(page):
@@ -225,10 +236,43 @@ class FetchUnit(wiring.Component):
                         m.d.sync += fault_page.eq(self.mmu.page_fault)
                         m.next = "FAULT"
                     with m.Else():
+                        m.d.sync += xl_paddr.eq(self.mmu.paddr)
+                        m.next = "PMP_PAGE"
+
+            # The PMP (pmp.py): is the page allowed as a whole?  Then it is
+            # remembered and fetched from at full speed.  If not, is this one
+            # word?  Then it is read on its own (UNCACHED), else an access fault.
+            with m.State("PMP_PAGE"):
+                m.d.comb += [self.pmp.valid.eq(1),
+                             self.pmp.first.eq(Cat(C(0, 12), xl_paddr[12:])),
+                             self.pmp.last.eq(Cat(C(0xFFF, 12), xl_paddr[12:]))]
+                with m.If(self.redirect):
+                    m.d.sync += discard.eq(1)
+                with m.If(self.pmp.ready):
+                    with m.If(discard | self.redirect):
+                        m.next = "RUN"
+                    with m.Elif(self.pmp.allowed):
                         # (the data array has been reading pc's word all along)
                         m.d.sync += [fp_valid.eq(~self.flush_xlate), fp_vpn.eq(xl_vaddr[12:]),
-                                     fp_ppn.eq(self.mmu.paddr[12:]), rd_ok.eq(1)]
+                                     fp_ppn.eq(xl_paddr[12:]), rd_ok.eq(1)]
                         m.next = "RUN"
+                    with m.Else():
+                        m.next = "PMP_WORD"
+
+            with m.State("PMP_WORD"):
+                m.d.comb += [self.pmp.valid.eq(1), self.pmp.first.eq(xl_paddr),
+                             self.pmp.last.eq(Cat(C(3, 2), xl_paddr[2:]))]
+                with m.If(self.redirect):
+                    m.d.sync += discard.eq(1)
+                with m.If(self.pmp.ready):
+                    with m.If(discard | self.redirect):
+                        m.next = "RUN"
+                    with m.Elif(self.pmp.allowed):
+                        m.d.sync += [unc_addr.eq(xl_paddr), discard.eq(0)]
+                        m.next = "UNCACHED"
+                    with m.Else():
+                        m.d.sync += fault_page.eq(0)
+                        m.next = "FAULT"
 
             with m.State("FAULT"):
                 with m.If(self.redirect):

@@ -64,8 +64,28 @@ core's logic through the SoC's interconnect to a device's ``ready``.  The grant
 is kept until the last beat and while ``lock`` is held.  Cache misses in RAM
 refill the whole line as one burst (hw/bus.py).
 
-Misaligned loads, stores and AMOs trap (causes 4 and 6), as in the
-multi-cycle core.  The multi-cycle core (core.py) stays as a selectable
+**PMP** (pmp.py): 16 entries, whose registers live in the CSR file.  One
+checker, between flip-flops, serves the page-table walker (its reads and A/D
+writes are checked as S-mode accesses by a gate on its bus: a denied one is
+answered with a bus error, which the walker reports as an access fault), the
+memory stage and the fetch unit.  Fetch and memory stage ask about whole pages:
+the page they remember (with its translation) is one the PMP allows as a whole,
+so accesses to it need no further check; in a page the PMP allows only in part,
+each access is checked on its own (one fetch at a time, uncached).  In M mode
+with no entry switched on nothing is checked and no page is needed (the
+multi-cycle core's speed).  A check costs 2 cycles when a new page is entered.
+
+**Misaligned loads and stores** complete in hardware.  One that stays inside
+a doubleword is an ordinary access with its bytes shifted; one that crosses a
+doubleword (so perhaps a line or a page) is made in states MIS_*: each of its
+pages is translated and checked (PMP, in RAM) in turn, and a fault names the
+first byte of the part that faulted (the access, or the first byte of its second
+page, as the privileged spec asks of mtval/stval); then the two doublewords are
+read from memory (bypassing the data cache, which is write-through and so never
+newer than memory) or written into the write buffer.  A store writes nothing
+unless both parts may be written.  Misaligned accesses to devices (outside RAM)
+are access faults: devices take naturally aligned accesses of their size only.
+Misaligned LR, SC and AMOs trap (causes 4 and 6).  The multi-cycle core (core.py) stays as a selectable
 alternative (``core="fsm"`` of the SoC and of the ELF runner): it is the
 shortest complete reading of the ISA's behaviour and the reference the
 pipeline's retire stream was checked against.
@@ -88,6 +108,7 @@ from .csr import CSRFile
 from .decoder import Decoder, Decoded
 from .isa import AluOp, AmoOp, Cause, Kind, Priv
 from .muldiv import MulDiv
+from .pmp import PMPGate, PMPUnit
 from .retire import RetireSignature
 
 __all__ = ["PipelinedCore", "load_extend", "size_mask_of"]
@@ -205,7 +226,14 @@ class PipelinedCore(wiring.Component):
         m.submodules.alu = alu = ALU()
         m.submodules.amo = amo = AmoALU()
         m.submodules.muldiv = muldiv = MulDiv()
-        m.submodules.csr = csr = CSRFile(hartid=self.hartid)
+        m.submodules.csr = csr = CSRFile(hartid=self.hartid, pmp_entries=16)
+        # PMP: one checker for the walker (through a gate on its bus), the memory
+        # stage and the fetch unit, in this order of priority
+        m.submodules.pmp = pmp = PMPUnit(entries=16, ports=3)
+        m.submodules.walker_gate = walker_gate = PMPGate()
+        m.d.comb += [pmp.cfg.eq(csr.pmp_cfg), pmp.addr.eq(csr.pmp_addr)]
+        wiring.connect(m, walker_gate.check, pmp.req0)
+        dpmp = pmp.req1
         m.submodules.mmu = mmu = make_mmu(self.mmu_kind, self.itlb_entries, self.dtlb_entries)
         m.submodules.dcache = dcache = Cache(self.dcache_size, self.dcache_ways,
                                              self.dcache_line)
@@ -327,7 +355,8 @@ class PipelinedCore(wiring.Component):
             in_ram=self._in_ram, entries=self.wbuf_entries, line=self.wbuf_line,
             conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line))
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
-        wiring.connect(m, mmu.bus, port.walker)
+        wiring.connect(m, mmu.bus, walker_gate.up)
+        wiring.connect(m, walker_gate.down, port.walker)
         wiring.connect(m, fetch.bus, port.fetch)
         dbus = port.data                   # the memory stage's requests
         d_bus_valid = Signal()
@@ -356,6 +385,8 @@ class PipelinedCore(wiring.Component):
             fetch.snoop_addr.eq(Mux(self.snoop_valid, self.snoop_addr, port.wr_addr)),
         ]
         wiring.connect(m, fetch.mmu, mmu.ifetch)
+        wiring.connect(m, fetch.pmp, pmp.req2)
+        m.d.comb += fetch.pmp_free.eq((priv == Priv.M) & ~pmp.on)
         fh = fetch.head
         d_valid = fetch.valid
         d_pc = fh.pc
@@ -528,6 +559,12 @@ class PipelinedCore(wiring.Component):
             with m.Case(1): m.d.comb += misaligned.eq(mem_vaddr[0])
             with m.Case(2): m.d.comb += misaligned.eq(mem_vaddr[0:2] != 0)
             with m.Case(3): m.d.comb += misaligned.eq(mem_vaddr[0:3] != 0)
+        # A misaligned load or store whose bytes cross a doubleword (so perhaps a
+        # cache line or a page) is made as two doubleword accesses (states MIS_*).
+        end_off = Signal(4)                # the offset of its last byte in the doubleword
+        m.d.comb += end_off.eq(byte_off + (1 << size) - 1)
+        crosses = end_off[3]
+        page_cross = crosses & (mem_vaddr[3:12] == 0x1FF)
 
         mem_paddr = Signal(56)
         m_raw = Signal(64)                 # an AMO's read, registered
@@ -556,10 +593,25 @@ class PipelinedCore(wiring.Component):
         data_fast_paddr = Signal(56)
         m.d.comb += data_fast_paddr.eq(Mux(data_unmapped, mem_vaddr[:56],
                                            Cat(mem_vaddr[:12], dp_ppn)))
-        data_fast = data_unmapped | (dp_valid & (mem_vaddr[12:64] == dp_vpn) &
-                                     (is_read | dp_store_ok))
+        # M mode with no PMP entry switched on: no translation, nothing to check.
+        # Otherwise the page of the last translated access is remembered when the
+        # PMP allows it as a whole (in M mode and Bare it translates to itself).
+        data_free = Signal()
+        m.d.sync += data_free.eq((data_priv == Priv.M) & ~pmp.on)
+        data_fast = data_free | (dp_valid & (mem_vaddr[12:64] == dp_vpn) &
+                                 (is_read | dp_store_ok))
+        # the misaligned access's part being translated: its first byte
+        mis_active = Signal()
+        mis_vaddr = Signal(64)
+        mis_part = Signal()                # 0: the first page, 1: the second page
+        mis_pa_lo = Signal(56)             # the two doublewords
+        mis_pa_hi = Signal(56)
+        mis_lo = Signal(64)                # ... and what a load read there
+        mis_hi = Signal(64)
+        mis_load = Signal()                # commit: the loaded data come from mis_lo/hi
         m.d.comb += [
-            mmu.data.vaddr.eq(mem_vaddr),
+            dpmp.priv.eq(data_priv), dpmp.access.eq(Mux(is_read, Access.LOAD, Access.STORE)),
+            mmu.data.vaddr.eq(Mux(mis_active, mis_vaddr, mem_vaddr)),
             mmu.data.access.eq(Mux(is_read, Access.LOAD, Access.STORE)),
             mmu.data.priv.eq(data_priv),
             mmu.sfence.vaddr.eq(m_rs1v), mmu.sfence.asid.eq(m_rs2v[:16]),
@@ -593,9 +645,10 @@ class PipelinedCore(wiring.Component):
             dcache.bus.rdata.eq(dbus.rdata), dcache.bus.error.eq(dbus.error),
             dcache.fill_burst.eq(1),           # it only caches RAM
             # writes by others: the DMA master, the page-table walker's A/D updates
-            dcache.snoop_valid.eq(self.snoop_valid |
-                                  (mmu.bus.valid & mmu.bus.write & mmu.bus.ready)),
-            dcache.snoop_addr.eq(Mux(self.snoop_valid, self.snoop_addr, mmu.bus.addr)),
+            dcache.snoop_valid.eq(self.snoop_valid | (walker_gate.down.valid &
+                                  walker_gate.down.write & walker_gate.down.ready)),
+            dcache.snoop_addr.eq(Mux(self.snoop_valid, self.snoop_addr,
+                                     walker_gate.down.addr)),
         ]
         m.d.sync += m_rd_ok.eq(Mux(m_in_start, adv, ~adv))
 
@@ -609,6 +662,9 @@ class PipelinedCore(wiring.Component):
             w_intr.eq(t_intr), w_cause.eq(t_cause), w_tval.eq(t_tval),
             w_valid.eq(0),
         ]
+        with m.If(mis_load):
+            m.d.sync += [w_raw.eq((Cat(mis_lo, mis_hi) >> (byte_off << 3))[:64]),
+                         w_off.eq(0)]
 
         def commit(value=0, *, rd=True, rmask=0, wmask=0, load=False, refetch=None):
             """M's instruction completes: to W, count it, maybe flush and refetch."""
@@ -618,14 +674,20 @@ class PipelinedCore(wiring.Component):
                          w_rmask.eq(rmask), w_wmask.eq(wmask)]
             if refetch is not None:
                 m.d.comb += [m_redirect.eq(1), m_redirect_pc.eq(refetch)]
+            m.d.sync += mis_active.eq(0)
             m.next = "START"
 
         def raise_trap(cause, tval, intr=0):
-            m.d.sync += [t_cause.eq(cause), t_tval.eq(tval), t_intr.eq(intr)]
+            m.d.sync += [t_cause.eq(cause), t_tval.eq(tval), t_intr.eq(intr),
+                         mis_active.eq(0)]
             m.next = "TRAP"
 
-        def access_fault():
-            raise_trap(Mux(store_like, Cause.STORE_ACCESS, Cause.LOAD_ACCESS), mem_vaddr)
+        def access_fault(tval=mem_vaddr):
+            raise_trap(Mux(store_like, Cause.STORE_ACCESS, Cause.LOAD_ACCESS), tval)
+
+        def pmp_ask(first, last):
+            """Ask the PMP (pmp.py) about the bytes first .. last of this access."""
+            m.d.comb += [dpmp.valid.eq(1), dpmp.first.eq(first), dpmp.last.eq(last)]
 
         def memory_access(paddr, wait_state=None):
             """The bus transfer of a load, store, LR, SC or an AMO's read."""
@@ -676,6 +738,8 @@ class PipelinedCore(wiring.Component):
             to the bus (stores write through)."""
             with m.If(is_sc):
                 m.next = "SC_CHECK"
+            with m.Elif(misaligned & ~self._in_ram(paddr)):
+                access_fault()                  # devices take aligned accesses only
             with m.Elif((kind == Kind.LOAD) & self._in_ram(paddr)):
                 with m.If(dcache.hit & m_rd_ok):
                     m.d.comb += [load_from_cache.eq(1), dcache.touch.eq(1), self.ev_dhit.eq(1)]
@@ -705,15 +769,18 @@ class PipelinedCore(wiring.Component):
                                     Kind.BRANCH, Kind.FENCE):
                             commit(m_result)
                         with m.Case(Kind.LOAD, Kind.STORE, Kind.AMO):
-                            with m.If(misaligned):
+                            with m.If(misaligned & (kind == Kind.AMO)):
                                 raise_trap(Mux(store_like, Cause.STORE_MISALIGNED,
                                                Cause.LOAD_MISALIGNED), mem_vaddr)
+                            with m.Elif(data_unmapped & (mem_vaddr[56:64] != 0)):
+                                access_fault()  # beyond the physical address space
+                            with m.Elif(crosses):
+                                m.d.sync += [mis_active.eq(1), mis_part.eq(0),
+                                             mis_vaddr.eq(mem_vaddr)]
+                                m.next = "MIS_XLATE"
                             with m.Elif(data_fast):
-                                with m.If(data_unmapped & (mem_vaddr[56:64] != 0)):
-                                    access_fault()
-                                with m.Else():
-                                    m.d.sync += mem_paddr.eq(data_fast_paddr)
-                                    access(data_fast_paddr, wait_state="BUS")
+                                m.d.sync += mem_paddr.eq(data_fast_paddr)
+                                access(data_fast_paddr, wait_state="BUS")
                             with m.Else():
                                 m.d.comb += mmu.data.valid.eq(1)
                                 m.next = "XLATE"
@@ -769,11 +836,118 @@ class PipelinedCore(wiring.Component):
                     with m.Elif(mmu.data.access_fault):
                         access_fault()
                     with m.Else():
+                        m.d.sync += mem_paddr.eq(mmu.data.paddr)
+                        m.next = "PMP_PAGE"
+
+            # The PMP: a page it allows as a whole is remembered (the fast path of
+            # the next accesses to it); otherwise this access alone is checked.
+            with m.State("PMP_PAGE"):
+                pmp_ask(Cat(C(0, 12), mem_paddr[12:]), Cat(C(0xFFF, 12), mem_paddr[12:]))
+                with m.If(dpmp.ready):
+                    with m.If(dpmp.allowed):
                         m.d.sync += [dp_valid.eq(1), dp_vpn.eq(mem_vaddr[12:]),
-                                     dp_ppn.eq(mmu.data.paddr[12:]),
-                                     dp_store_ok.eq(~is_read),
-                                     mem_paddr.eq(mmu.data.paddr)]
+                                     dp_ppn.eq(mem_paddr[12:]), dp_store_ok.eq(~is_read)]
                         m.next = "ACCESS"
+                    with m.Else():
+                        m.next = "PMP_ACCESS"
+
+            with m.State("PMP_ACCESS"):
+                pmp_ask(mem_paddr, Cat(end_off[0:3], mem_paddr[3:]))
+                with m.If(dpmp.ready):
+                    with m.If(dpmp.allowed):
+                        m.next = "ACCESS"
+                    with m.Else():
+                        access_fault()
+
+            # A misaligned load or store across two doublewords.  Each page it
+            # touches is translated and checked (PMP, RAM) in turn, first page
+            # first; a fault names the first byte of the part that faulted (the
+            # access itself, or the start of its second page).  Only then are the
+            # two doublewords read (then the load commits) or written (both go
+            # into the write buffer: no part of a faulting store is written).
+            def mis_part_ok(paddr):
+                """The part at ``paddr`` may be accessed: on to the next part, or to
+                the memory accesses."""
+                with m.If(~self._in_ram(paddr)):
+                    access_fault(mis_vaddr)     # devices take aligned accesses only
+                with m.Elif(~mis_part & page_cross):
+                    m.d.sync += [mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])), mis_part.eq(1),
+                                 mis_vaddr.eq(Cat(C(0, 12), mem_vaddr[12:] + 1))]
+                    m.next = "MIS_XLATE"
+                with m.Else():
+                    with m.If(mis_part):
+                        m.d.sync += [mem_paddr.eq(mis_pa_lo), mis_pa_hi.eq(paddr)]
+                    with m.Else():
+                        m.d.sync += [mem_paddr.eq(Cat(C(0, 3), paddr[3:])),
+                                     mis_pa_hi.eq(Cat(C(0, 3), (paddr[3:12] + 1)[:9], paddr[12:]))]
+                    m.next = "MIS_LO"
+
+            with m.State("MIS_XLATE"):
+                m.d.comb += mmu.data.valid.eq(1)
+                with m.If(mmu.data.ready):
+                    with m.If(mmu.data.page_fault):
+                        raise_trap(Mux(store_like, Cause.STORE_PAGE_FAULT,
+                                       Cause.LOAD_PAGE_FAULT), mis_vaddr)
+                    with m.Elif(mmu.data.access_fault):
+                        access_fault(mis_vaddr)
+                    with m.Elif(data_free):
+                        mis_part_ok(mmu.data.paddr)
+                    with m.Else():
+                        m.d.sync += mem_paddr.eq(mmu.data.paddr)
+                        m.next = "MIS_PMP"
+
+            with m.State("MIS_PMP"):
+                # the bytes of this access in this page
+                in_page = Signal(56)
+                with m.If(mis_part):
+                    m.d.comb += in_page.eq(Cat(end_off[0:3], mem_paddr[3:]))
+                with m.Elif(page_cross):
+                    m.d.comb += in_page.eq(Cat(C(0xFFF, 12), mem_paddr[12:]))
+                with m.Else():
+                    m.d.comb += in_page.eq(Cat(end_off[0:3], (mem_paddr[3:12] + 1)[:9],
+                                               mem_paddr[12:]))
+                pmp_ask(mem_paddr, in_page)
+                with m.If(dpmp.ready):
+                    with m.If(dpmp.allowed):
+                        mis_part_ok(mem_paddr)
+                    with m.Else():
+                        access_fault(mis_vaddr)
+
+            # the doublewords: bytes byte_off.. of the first, the rest of the second
+            wide = Signal(128)
+            wide_sel = Signal(16)
+            m.d.comb += [wide.eq(store_value << (byte_off << 3)),
+                         wide_sel.eq(size_mask << byte_off)]
+            for state, half, then in (("MIS_LO", 0, "MIS_HI"), ("MIS_HI", 1, "MIS_DONE")):
+                with m.State(state):
+                    with m.If(is_read):
+                        m.d.comb += [d_bus_valid.eq(1), d_bus_addr.eq(mem_paddr),
+                                     d_bus_sel.eq(0xFF)]
+                        with m.If(d_bus_ready):
+                            with m.If(dbus.error):
+                                access_fault()
+                            with m.Else():
+                                m.d.sync += [(mis_hi if half else mis_lo).eq(dbus.rdata),
+                                             mem_paddr.eq(mis_pa_hi)]
+                                m.next = then
+                    with m.Else():
+                        m.d.comb += [
+                            port.st_valid.eq(1), port.st_addr.eq(mem_paddr),
+                            port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
+                            d_bus_wdata.eq(wide[64 * half:64 * half + 64]),
+                            d_bus_sel.eq(wide_sel[8 * half:8 * half + 8]),
+                        ]
+                        with m.If(port.st_ready):
+                            m.d.comb += dcache.write.eq(1)     # keep a cached copy current
+                            m.d.sync += mem_paddr.eq(mis_pa_hi)
+                            if half:
+                                commit(0, rd=False, wmask=size_mask)
+                            else:
+                                m.next = then
+
+            with m.State("MIS_DONE"):
+                m.d.comb += mis_load.eq(1)
+                commit(rd=True, rmask=size_mask, load=True)
 
             with m.State("ACCESS"):
                 access(mem_paddr, wait_state="BUS")

@@ -1,4 +1,4 @@
-"""Physical memory protection: the check of one access against the PMP entries.
+"""Physical memory protection: the PMP entries' regions and the check of an access.
 
 The privileged spec's PMP (section "Physical Memory Protection"), with
 ``entries`` entries (16 by default), granularity 4 bytes (G = 0):
@@ -7,22 +7,38 @@ The privileged spec's PMP (section "Physical Memory Protection"), with
   A bits 4:3, L bit 7) and an address register (``pmpaddr``: physical address
   bits 55:2);
 * A selects how the entry matches: OFF (0) never; TOR (1) the range from the
-  previous entry's address (0 for entry 0) up to, not including, this one's;
-  NA4 (2) the four bytes at the address; NAPOT (3) a naturally aligned power of
-  two of at least 8 bytes, whose size is encoded by the trailing ones of
-  ``pmpaddr`` (``...y0`` 8 bytes, ``...y01`` 16 bytes, and so on);
+  previous entry's address (0 for entry 0) up to, not including, this one's
+  (nothing when that range is empty); NA4 (2) the four bytes at the address;
+  NAPOT (3) a naturally aligned power of two of at least 8 bytes, whose size is
+  encoded by the trailing ones of ``pmpaddr`` (``...y0`` 8 bytes, ``...y01`` 16
+  bytes, and so on);
 * the lowest-numbered entry that matches any byte of the access decides; it
   must match every byte, or the access fails;
 * a matching entry allows the access if its R/W/X bit allows the kind of
   access, or if the access is made in M mode and the entry is not locked (L);
 * when no entry matches, M-mode accesses succeed and S/U-mode accesses fail.
 
-``PMPChecker`` is combinational: the registers come in as ``cfg`` (entry i in
-bits 8i..8i+7, the layout of pmpcfg0 and pmpcfg2 side by side) and ``addr``
-(entry i in bits 54i..54i+53); the access as its first byte ``paddr``, its
-length in bytes ``length`` (1 to 8), the mode ``priv`` and ``access`` (the MMU's
-Access: FETCH needs X, LOAD needs R, STORE needs W; AMOs count as STORE and
-need R too, which the caller asks for separately if it wants).
+An access is a range of bytes ``first`` .. ``last`` (inclusive): a load or store
+of up to 8 bytes, or a whole 4 KiB page (the core asks whether a page is allowed
+as a whole, so that every access inside it is, and remembers the answer).  As
+regions start and end at multiples of 4 bytes, every comparison is made on
+addresses in 4-byte units.
+
+* ``pmp_regions`` turns the registers into one region per entry (on, lo, hi in
+  4-byte units).
+* ``PMPChecker`` is combinational (registers in, verdict out): the unit tests'
+  device under test.
+* ``PMPUnit`` is what the pipelined core uses: the regions are registered (they
+  change only when a pmp CSR is written; the core flushes and refetches after
+  every CSR write, so the one-cycle delay is never seen), and one set of
+  comparators serves several requesters (fetch, the memory stage, the page-table
+  walker) in turn: a request is registered, compared in the next cycle and the
+  registered verdict comes back with ``ready`` two cycles after the request was
+  taken, so the 16 comparators lie between flip-flops only.
+* ``PMPGate`` checks every transfer of a bus master (the page-table walker, whose
+  accesses are checked as S-mode loads and stores) and answers a denied one with
+  ``error`` without passing it on.
+
 ``check_access`` is the same rule in Python, the reference of the tests.
 """
 
@@ -30,10 +46,12 @@ from amaranth import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..bus import BusSignature
 from ..mmu.signatures import Access
 from .isa import Priv
 
-__all__ = ["PMPChecker", "check_access", "OFF", "TOR", "NA4", "NAPOT"]
+__all__ = ["PMPChecker", "PMPUnit", "PMPGate", "PMPCheckSignature", "check_access",
+           "pmp_regions", "OFF", "TOR", "NA4", "NAPOT", "ADDR_BITS"]
 
 OFF, TOR, NA4, NAPOT = range(4)
 R, W, X, L = 0x01, 0x02, 0x04, 0x80
@@ -48,20 +66,21 @@ def _napot_range(pmpaddr):
 
 
 def entry_range(cfgs, addrs, i):
-    """(first byte, end byte) of entry i, or None when it is OFF."""
+    """(first byte, end byte) of entry i, or None when it is OFF or an empty TOR range."""
     a = (cfgs[i] >> 3) & 3
     if a == OFF:
         return None
     if a == TOR:
         lo = addrs[i - 1] << 2 if i else 0
-        return lo, addrs[i] << 2
+        hi = addrs[i] << 2
+        return (lo, hi) if lo < hi else None
     if a == NA4:
         return addrs[i] << 2, (addrs[i] << 2) + 4
     return _napot_range(addrs[i])
 
 
 def check_access(cfgs, addrs, paddr, length, priv, access):
-    """The reference rule: may this access proceed?"""
+    """The reference rule: may this access of ``length`` bytes proceed?"""
     first, last = paddr, paddr + length - 1
     need = {Access.FETCH: X, Access.LOAD: R, Access.STORE: W}[access]
     for i in range(len(cfgs)):
@@ -78,14 +97,88 @@ def check_access(cfgs, addrs, paddr, length, priv, access):
     return priv == Priv.M
 
 
+class PMPCheckSignature(wiring.Signature):
+    """A request to the PMP unit, seen from the requester: ``valid`` with the bytes
+    ``first`` .. ``last`` (physical, inclusive, inside one page), the privilege and
+    the kind of access, held until ``ready``, which carries ``allowed``."""
+
+    def __init__(self):
+        super().__init__({
+            "valid":   Out(1),
+            "first":   Out(56),
+            "last":    Out(56),
+            "priv":    Out(2),
+            "access":  Out(Access),
+            "ready":   In(1),
+            "allowed": In(1),
+        })
+
+
+def pmp_regions(m, cfg, addr, entries):
+    """Per entry: (on, lo, hi): the entry matches the 4-byte units lo <= a < hi when
+    ``on``.  ``cfg``/``addr`` hold the entries side by side (8 and 54 bits each)."""
+    regions = []
+    for i in range(entries):
+        c = cfg[8 * i:8 * i + 8]
+        a = addr[ADDR_BITS * i:ADDR_BITS * (i + 1)]
+        on = Signal(name=f"pmp{i}_on")
+        lo = Signal(ADDR_BITS, name=f"pmp{i}_lo")
+        hi = Signal(ADDR_BITS + 2, name=f"pmp{i}_hi")    # NAPOT of all ones ends at 2**55
+        with m.Switch(c[3:5]):
+            with m.Case(TOR):
+                below = addr[ADDR_BITS * (i - 1):ADDR_BITS * i] if i else C(0, ADDR_BITS)
+                m.d.comb += [lo.eq(below), hi.eq(a), on.eq(below < a)]
+            with m.Case(NA4):
+                m.d.comb += [lo.eq(a), hi.eq(a + 1), on.eq(1)]
+            with m.Case(NAPOT):
+                mask = Signal(ADDR_BITS + 1, name=f"pmp{i}_mask")
+                m.d.comb += [
+                    mask.eq(a ^ (a + 1)),
+                    lo.eq(a & ~mask[:ADDR_BITS]),
+                    hi.eq((a & ~mask[:ADDR_BITS]) + mask + 1),
+                    on.eq(1),
+                ]
+        regions.append((on, lo, hi))
+    return regions
+
+
+def pmp_verdict(m, regions, cfg, first, last, priv, access):
+    """The verdict (a Signal) on the bytes ``first`` .. ``last``."""
+    n = len(regions)
+    f4, l4 = first[2:56], last[2:56]
+    need = Signal(3)
+    with m.Switch(access):
+        with m.Case(Access.FETCH): m.d.comb += need.eq(X)
+        with m.Case(Access.LOAD):  m.d.comb += need.eq(R)
+        with m.Case(Access.STORE): m.d.comb += need.eq(W)
+    any_ = Signal(n)
+    verdict = Signal(n)
+    for i, (on, lo, hi) in enumerate(regions):
+        c = cfg[8 * i:8 * i + 8]
+        all_ = (f4 >= lo) & (l4 < hi)
+        m.d.comb += [
+            any_[i].eq(on & (f4 < hi) & (l4 >= lo)),
+            verdict[i].eq(all_ & (((priv == Priv.M) & ~c[7]) | ((c[0:3] & need) != 0))),
+        ]
+    allowed = Signal()
+    # The lowest-numbered matching entry decides (later assignments win).
+    m.d.comb += allowed.eq(priv == Priv.M)
+    for i in reversed(range(n)):
+        with m.If(any_[i]):
+            m.d.comb += allowed.eq(verdict[i])
+    return allowed
+
+
 class PMPChecker(wiring.Component):
+    """Combinational: the registers ``cfg``/``addr`` and one access in, ``allowed`` out."""
+
     def __init__(self, entries=16):
         self.entries = entries
         super().__init__({
             "cfg":     In(8 * entries),
             "addr":    In(ADDR_BITS * entries),
-            "paddr":   In(56),
-            "length":  In(4),
+            "first":   In(56),
+            "last":    In(56),
             "priv":    In(2),
             "access":  In(Access),
             "allowed": Out(1),
@@ -93,55 +186,114 @@ class PMPChecker(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        regions = pmp_regions(m, self.cfg, self.addr, self.entries)
+        m.d.comb += self.allowed.eq(pmp_verdict(m, regions, self.cfg, self.first, self.last,
+                                                self.priv, self.access))
+        return m
+
+
+class PMPUnit(wiring.Component):
+    """The registered check shared by ``ports`` requesters (PMPCheckSignature each,
+    lowest index first when several wait).  ``on``: some entry can match (with none,
+    M-mode accesses need no check)."""
+
+    def __init__(self, entries=16, ports=3):
+        self.entries = entries
+        self.nports = ports
+        members = {
+            "cfg":  In(8 * entries),
+            "addr": In(ADDR_BITS * entries),
+            "on":   Out(1),
+        }
+        for i in range(ports):
+            members[f"req{i}"] = In(PMPCheckSignature())
+        super().__init__(members)
+
+    def port(self, i):
+        return getattr(self, f"req{i}")
+
+    def elaborate(self, platform):
+        m = Module()
         n = self.entries
-        first = self.paddr
-        last = Signal(58)
-        m.d.comb += last.eq(self.paddr + self.length - 1)
-        need = Signal(3)
-        with m.Switch(self.access):
-            with m.Case(Access.FETCH): m.d.comb += need.eq(X)
-            with m.Case(Access.LOAD):  m.d.comb += need.eq(R)
-            with m.Case(Access.STORE): m.d.comb += need.eq(W)
+        # the regions, registered (with the configuration bytes they go with)
+        regions = []
+        cfg_r = Signal(8 * n)
+        m.d.sync += cfg_r.eq(self.cfg)
+        for i, (on, lo, hi) in enumerate(pmp_regions(m, self.cfg, self.addr, n)):
+            r = (Signal(name=f"r{i}_on"), Signal.like(lo, name=f"r{i}_lo"),
+                 Signal.like(hi, name=f"r{i}_hi"))
+            m.d.sync += [r[0].eq(on), r[1].eq(lo), r[2].eq(hi)]
+            regions.append(r)
+        m.d.comb += self.on.eq(Cat(*[r[0] for r in regions]).any())
 
-        def cfg(i):
-            return self.cfg[8 * i:8 * i + 8]
+        # stage 1: take a request into registers
+        q_valid = Signal()
+        q_owner = Signal(range(self.nports))
+        q_first = Signal(56)
+        q_last = Signal(56)
+        q_priv = Signal(2)
+        q_access = Signal(Access)
+        r_valid = Signal()
+        r_owner = Signal(range(self.nports))
+        r_allowed = Signal()
+        m.d.sync += [q_valid.eq(0), r_valid.eq(0)]
+        with m.If(~q_valid & ~r_valid):
+            for i in reversed(range(self.nports)):
+                p = self.port(i)
+                with m.If(p.valid):
+                    m.d.sync += [q_valid.eq(1), q_owner.eq(i), q_first.eq(p.first),
+                                 q_last.eq(p.last), q_priv.eq(p.priv), q_access.eq(p.access)]
+        # stage 2: compare, register the verdict
+        verdict = pmp_verdict(m, regions, cfg_r, q_first, q_last, q_priv, q_access)
+        with m.If(q_valid):
+            m.d.sync += [r_valid.eq(1), r_owner.eq(q_owner), r_allowed.eq(verdict)]
+        for i in range(self.nports):
+            p = self.port(i)
+            m.d.comb += [p.ready.eq(r_valid & (r_owner == i)), p.allowed.eq(r_allowed)]
+        return m
 
-        def addr(i):
-            return self.addr[ADDR_BITS * i:ADDR_BITS * (i + 1)]
 
-        # Per entry: does it match any byte, every byte, and what would it say.
-        any_ = Signal(n)
-        all_ = Signal(n)
-        verdict = Signal(n)
-        for i in range(n):
-            a = cfg(i)[3:5]
-            # 58 bits: a NAPOT entry of all ones ends at 2**57
-            lo = Signal(58, name=f"lo{i}")
-            hi = Signal(58, name=f"hi{i}")
-            with m.Switch(a):
-                with m.Case(TOR):
-                    m.d.comb += [lo.eq(Cat(C(0, 2), addr(i - 1)) if i else 0),
-                                 hi.eq(Cat(C(0, 2), addr(i)))]
-                with m.Case(NA4):
-                    m.d.comb += [lo.eq(Cat(C(0, 2), addr(i))),
-                                 hi.eq(Cat(C(0, 2), addr(i)) + 4)]
-                with m.Case(NAPOT):
-                    mask = Signal(ADDR_BITS + 1, name=f"mask{i}")
-                    m.d.comb += [
-                        mask.eq(addr(i) ^ (addr(i) + 1)),
-                        lo.eq(Cat(C(0, 2), addr(i) & ~mask[:ADDR_BITS])),
-                        hi.eq(Cat(C(0, 2), addr(i) & ~mask[:ADDR_BITS]) + Cat(C(0, 2), mask + 1)),
-                    ]
-            on = a != OFF
-            m.d.comb += [
-                any_[i].eq(on & (first < hi) & (last >= lo)),
-                all_[i].eq((first >= lo) & (last < hi)),
-                verdict[i].eq(all_[i] & (((self.priv == Priv.M) & ~cfg(i)[7]) |
-                                         ((cfg(i)[0:3] & need) != 0))),
-            ]
-        # The lowest-numbered matching entry decides (later assignments win).
-        m.d.comb += self.allowed.eq(self.priv == Priv.M)
-        for i in reversed(range(n)):
-            with m.If(any_[i]):
-                m.d.comb += self.allowed.eq(verdict[i])
+class PMPGate(wiring.Component):
+    """Between a bus master (``up``) and the bus (``down``): every transfer is first
+    checked (``check``; single 8-byte transfers, as the page-table walker makes) with
+    privilege ``priv``; a denied one is answered with ``error`` and never reaches the
+    bus.  ``lock`` goes through as it is."""
+
+    def __init__(self, priv=Priv.S):
+        self.priv = priv
+        super().__init__({
+            "up":    In(BusSignature()),
+            "down":  Out(BusSignature()),
+            "check": Out(PMPCheckSignature()),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        up, down = self.up, self.down
+        m.d.comb += [
+            down.addr.eq(up.addr), down.write.eq(up.write), down.wdata.eq(up.wdata),
+            down.sel.eq(up.sel), down.lock.eq(up.lock), down.burst_len.eq(up.burst_len),
+            up.rdata.eq(down.rdata),
+            self.check.first.eq(Cat(C(0, 3), up.addr[3:])),
+            self.check.last.eq(Cat(C(7, 3), up.addr[3:])),
+            self.check.priv.eq(self.priv),
+            self.check.access.eq(Mux(up.write, Access.STORE, Access.LOAD)),
+        ]
+        with m.FSM(name="gate"):
+            with m.State("CHECK"):
+                m.d.comb += self.check.valid.eq(up.valid)
+                with m.If(self.check.ready):
+                    with m.If(self.check.allowed):
+                        m.next = "PASS"
+                    with m.Else():
+                        m.next = "DENY"
+            with m.State("PASS"):
+                m.d.comb += [down.valid.eq(up.valid), up.ready.eq(down.ready),
+                             up.error.eq(down.error)]
+                with m.If(down.valid & down.ready &
+                          (down.error | (up.burst_len == 0))):
+                    m.next = "CHECK"
+            with m.State("DENY"):
+                m.d.comb += [up.ready.eq(1), up.error.eq(1)]
+                m.next = "CHECK"
         return m

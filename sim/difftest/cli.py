@@ -30,7 +30,7 @@ from sim.run import tohost_verdict
 
 from .lockstep import Divergence
 from .mirror import ModelLimit
-from .run import (CORE_REGIONS, SOC_REGIONS, CheckedEngine, model_for, run_core_target,
+from .run import (RTL_CONFIG, CORE_REGIONS, SOC_REGIONS, CheckedEngine, model_for, run_core_target,
                   run_engine)
 
 __all__ = ["main"]
@@ -80,7 +80,7 @@ def build_parser():
                         "software made pending and enabled (default 0: at once)")
     p.add_argument("--history", type=int, default=32,
                    help="records of each side shown on a divergence (default 32)")
-    add_model_options(p)
+    add_model_options(p, RTL_CONFIG, "the pipelined core")
     return p
 
 

@@ -26,9 +26,13 @@ from soc import memmap
 from .lockstep import Lockstep
 from .mirror import MirrorPlatform
 
-__all__ = ["CORE_REGIONS", "SOC_REGIONS", "model_for", "CheckedEngine", "run_core_target",
+__all__ = ["RTL_CONFIG", "CORE_REGIONS", "SOC_REGIONS", "model_for", "CheckedEngine", "run_core_target",
            "run_engine", "Outcome"]
 
+#: what the RTL implements where the specification leaves a choice: the pipelined
+#: core (hw/core/pipeline.py, the SoC's and the runner's default) has 16 PMP
+#: entries and completes misaligned loads and stores
+RTL_CONFIG = Config(pmp_entries=16, misaligned="hw")
 #: the device windows of each machine (everything else but RAM is an access fault)
 CORE_REGIONS = ((CLINT_BASE, CLINT_SIZE), (IRQ_LINES, 8))
 SOC_REGIONS = tuple((r.base, r.size) for r in memmap.DEVICE_REGIONS)
@@ -41,7 +45,7 @@ class Outcome(SimpleNamespace):
     (records compared), ``cycles`` (RTL), ``seconds`` (CPU)."""
 
 
-def model_for(image, ram_size, regions, config=Config(), history=32, irq_latency=0):
+def model_for(image, ram_size, regions, config=RTL_CONFIG, history=32, irq_latency=0):
     """(hart, Lockstep) for ``image`` on a machine with ``ram_size`` bytes of RAM at
     0x8000_0000 and the device ``regions`` (lockstep.py explains ``irq_latency``)."""
     ram = bytearray(ram_size)

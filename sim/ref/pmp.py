@@ -117,7 +117,7 @@ class PMP:
         self.regions = []
         for i in range(self.entries):
             r = self._range(i)
-            if r is not None:
+            if r is not None and r[0] < r[1]:          # an empty TOR range matches nothing
                 self.regions.append((r[0], r[1], self.cfg[i]))
 
     def allows(self, paddr, size, perm, priv):

@@ -97,13 +97,15 @@ def run_elf(path, *, max_steps=10_000_000, trace=False, config=Config(), ram_siz
     return (*tohost_verdict(res.tohost), res)
 
 
-def add_model_options(p):
-    """The model's implementation choices (Config) as command-line options."""
-    p.add_argument("--pmp-entries", type=int, choices=(0, 16, 64), default=0,
-                   help="PMP entries (default 0, as today's core)")
-    p.add_argument("--misaligned", choices=("trap", "hw"), default="trap",
-                   help="misaligned loads/stores trap (default, as today's core) or "
-                        "complete in hardware")
+def add_model_options(p, defaults=Config(), which="the multi-cycle core"):
+    """The model's implementation choices (Config) as command-line options, with the
+    defaults of ``defaults`` (the choices of the core named by ``which``)."""
+    p.add_argument("--pmp-entries", type=int, choices=(0, 16, 64),
+                   default=defaults.pmp_entries,
+                   help=f"PMP entries (default {defaults.pmp_entries}, as {which})")
+    p.add_argument("--misaligned", choices=("trap", "hw"), default=defaults.misaligned,
+                   help=f"misaligned loads/stores trap or complete in hardware "
+                        f"(default {defaults.misaligned}, as {which})")
 
 
 def config_from(args):

@@ -10,7 +10,7 @@ import pytest
 
 from sim.difftest import cli
 from sim.difftest.randprog import DATA, RAM_BASE, RAM_SIZE, WINDOW_VA, generate
-from sim.difftest.run import CORE_REGIONS, model_for, run_core_target
+from sim.difftest.run import CORE_REGIONS, RTL_CONFIG, model_for, run_core_target
 from sim.ref import execute
 from sim.ref.decode import describe
 from sim.ref.hart import Config
@@ -94,7 +94,7 @@ def test_programs_for_the_pipelined_core_configuration():
 @pytest.mark.parametrize("seed", [LOCKSTEP_SEEDS[0]] +
                          [pytest.param(s, marks=pytest.mark.slow) for s in SLOW_SEEDS])
 def test_random_program_in_lockstep(seed):
-    image = generate(seed)
+    image = generate(seed, pmp_entries=RTL_CONFIG.pmp_entries)
     hart, lock = model_for(image, RAM_SIZE, CORE_REGIONS)
     outcome = run_core_target(image, RAM_SIZE, lock, max_cycles=200_000)
     assert (outcome.stop, outcome.tohost) == ("tohost", 1)

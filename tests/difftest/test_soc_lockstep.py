@@ -7,7 +7,7 @@ import pytest
 
 from sim.difftest.lockstep import Divergence
 from sim.difftest.randprog import generate
-from sim.difftest.run import SOC_REGIONS, CheckedEngine, model_for, run_engine
+from sim.difftest.run import RTL_CONFIG, SOC_REGIONS, CheckedEngine, model_for, run_engine
 from sim.elf import load_elf
 from sim.engine import STOP_TX, CxxrtlEngine, make_engine
 from tests.difftest.test_random import LOCKSTEP_SEEDS
@@ -75,7 +75,7 @@ def test_program_on_the_pysim_engine(programs):
 @pytest.mark.parametrize("seed", LOCKSTEP_SEEDS)
 def test_random_program_on_the_soc(cxxrtl_model, seed):
     engine = CxxrtlEngine(lib_path=cxxrtl_model)
-    hart, lock, outcome = lockstep(engine, generate(seed))
+    hart, lock, outcome = lockstep(engine, generate(seed, pmp_entries=RTL_CONFIG.pmp_entries))
     assert (outcome.stop, outcome.tohost) == ("tohost", 1)
     assert lock.checked == hart.order > 800
     engine.close()
@@ -85,6 +85,6 @@ def test_random_program_on_the_soc(cxxrtl_model, seed):
 def test_many_random_programs_on_the_soc(cxxrtl_model):
     for seed in range(100, 300):
         engine = CxxrtlEngine(lib_path=cxxrtl_model)
-        hart, lock, outcome = lockstep(engine, generate(seed, length=400))
+        hart, lock, outcome = lockstep(engine, generate(seed, length=400, pmp_entries=RTL_CONFIG.pmp_entries))
         assert (outcome.stop, outcome.tohost) == ("tohost", 1), f"seed {seed}"
         engine.close()

@@ -3,7 +3,8 @@
 Random entries are placed around a random access (so that they match, miss or
 match only part of it often), in every mode (OFF, TOR, NA4, NAPOT), with random
 permissions and lock bits, for accesses of 1, 2, 4 and 8 bytes in M, S and U
-mode; plus hand-written cases for each rule.
+mode, and for whole 4 KiB pages (the core's page queries); plus hand-written
+cases for each rule.
 """
 
 from amaranth.sim import Simulator
@@ -35,8 +36,8 @@ def run_checks(cfgs, addrs, accesses):
         ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(cfgs)))
         ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(addrs)))
         for paddr, length, priv, access in accesses:
-            ctx.set(dut.paddr, paddr)
-            ctx.set(dut.length, length)
+            ctx.set(dut.first, paddr)
+            ctx.set(dut.last, paddr + length - 1)
             ctx.set(dut.priv, priv)
             ctx.set(dut.access, access)
             await ctx.delay(1e-9)
@@ -82,9 +83,12 @@ def scenario(draw):
         entries.append((cfg_byte(mode, perms, lock), a))
     accesses = []
     for _ in range(12):
-        length = draw(st.sampled_from([1, 2, 4, 8]))
+        # aligned accesses, the parts of misaligned ones, whole pages
+        length = draw(st.sampled_from([1, 2, 4, 8, 3, 5, 7, 4096]))
         off = draw(st.integers(-40, 40)) * 4 + draw(st.integers(0, 3))
-        paddr = (center + off) & ~(length - 1)
+        paddr = center + off
+        if length in (1, 2, 4, 8, 4096):
+            paddr &= ~(length - 1)
         accesses.append((paddr, length, draw(PRIVS), draw(ACCESSES)))
     return pad(entries), accesses
 
@@ -144,3 +148,57 @@ def test_lock_applies_to_m_and_priority_is_lowest_entry():
                                (0x3000, 8, Priv.M, Access.STORE),
                                (0x1800, 4, Priv.S, Access.FETCH)])
     assert got == [False, True, True, False]
+
+
+def test_empty_tor_range_matches_nothing():
+    # entry 0 TOR [0x1000, 0x1000): empty (an 8-byte access across 0x1000 must not
+    # count as a partial match); entry 1 NAPOT over everything, R only
+    cfgs, addrs = pad([(0, 0x1004 >> 2), (cfg_byte(TOR, R | W | X), 0x1004 >> 2),
+                       (cfg_byte(NAPOT, R), (1 << 54) - 1)])
+    got = expect(cfgs, addrs, [(0x1000, 8, Priv.S, Access.LOAD),
+                               (0x1000, 8, Priv.S, Access.STORE),
+                               (0x0, 4096, Priv.U, Access.LOAD)])
+    assert got == [True, False, True]
+
+
+def test_unit_serves_requesters_in_turn():
+    """PMPUnit: the registered regions and one comparison per request; three
+    requesters at once are answered one after the other, each with its verdict."""
+    from hw.core.pmp import PMPUnit
+    cfgs, addrs = pad([(cfg_byte(NAPOT, R, lock=True), napot(0x8000_0000, 0x1000)),
+                       (cfg_byte(TOR, R | W | X), 0x8001_0000 >> 2)])
+    dut = PMPUnit(entries=N, ports=3)
+    queries = [(0x8000_0000, 4096, Priv.S, Access.STORE),      # locked R only: no
+               (0x8000_0ffc, 4, Priv.M, Access.LOAD),           # yes
+               (0x8000_1000, 4096, Priv.U, Access.FETCH)]       # TOR RWX: yes
+    got = {}
+
+    async def bench(ctx):
+        ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(cfgs)))
+        ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(addrs)))
+        await ctx.tick()
+        assert ctx.get(dut.on) == 1
+        for i, (paddr, length, priv, access) in enumerate(queries):
+            p = dut.port(i)
+            ctx.set(p.valid, 1)
+            ctx.set(p.first, paddr)
+            ctx.set(p.last, paddr + length - 1)
+            ctx.set(p.priv, priv)
+            ctx.set(p.access, access)
+        for cycle in range(12):
+            await ctx.tick()
+            for i in range(3):
+                p = dut.port(i)
+                if ctx.get(p.ready):
+                    assert i not in got
+                    got[i] = (bool(ctx.get(p.allowed)), cycle)
+                    ctx.set(p.valid, 0)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert {i: v for i, (v, _) in got.items()} == {0: False, 1: True, 2: True}
+    assert [got[i][1] for i in range(3)] == [1, 4, 7]     # two cycles each, in turn
+    for i, q in enumerate(queries):
+        assert got[i][0] == check_access(cfgs, addrs, *q)

@@ -39,6 +39,14 @@ _start:
     li gp, 0
     la t0, __unexpected_trap
     csrw mtvec, t0
+    /* PMP entry 15: NAPOT over the whole address space, R W X, so that S and U
+     * mode may go anywhere (with PMP entries implemented and none matching,
+     * they could not); lower entries take precedence.  A core without PMP
+     * ignores both writes. */
+    li t0, -1
+    csrw pmpaddr15, t0
+    li t0, 0x1F << 56
+    csrw pmpcfg2, t0
     j __test_body
 __unexpected_trap:
     j fail

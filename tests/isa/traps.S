@@ -64,7 +64,8 @@
     EXPECT_TRAP 15, 2
     .word 0x0000700f                  /* MISC-MEM funct3 7: illegal */
     EXPECT_TRAP 16, 2
-    /* misaligned loads/stores: causes 4 and 6, tval = address */
+#ifdef MISALIGNED_TRAPS
+    /* misaligned loads/stores trap on this core: causes 4 and 6, tval = address */
     la s0, buf
     addi a3, s0, 1
     lh a0, 0(a3)
@@ -77,6 +78,22 @@
     addi a3, s0, 4
     sd a0, 0(a3)
     EXPECT_TRAP 20, 6
+#else
+    /* misaligned loads and stores complete (misaligned.S); misaligned LR, SC and
+     * AMOs still trap: causes 4 and 6, tval = address */
+    la s0, buf
+    addi a3, s0, 1
+    lr.w a0, (a3)
+    EXPECT_TRAP 17, 4
+    li gp, 18
+    bne s11, a3, fail
+    addi a3, s0, 2
+    lr.d a0, (a3)
+    EXPECT_TRAP 19, 4
+    addi a3, s0, 4
+    amoswap.d a0, a0, (a3)
+    EXPECT_TRAP 20, 6
+#endif
     li gp, 21
     bne s11, a3, fail
     addi a3, s0, 6

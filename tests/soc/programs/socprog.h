@@ -71,6 +71,11 @@ static inline void uart_puts(const char *s)
 static inline void enter_smode(void (*fn)(void))
 {
     u64 ms = CSR_READ(mstatus);
+    /* PMP entry 0: TOR over the whole address space, R W X, as firmware does: with
+     * PMP entries and none matching, S mode could not access anything (a core
+     * without PMP ignores these writes) */
+    asm volatile("csrw pmpaddr0, %0" :: "r"(0x3fffffffffffffUL));
+    asm volatile("csrw pmpcfg0, %0" :: "r"(0xfUL));
     ms = (ms & ~(3UL << 11)) | (1UL << 11);     /* MPP = S */
     CSR_WRITE(mstatus, ms);
     CSR_WRITE(mepc, (u64)fn);
