@@ -14,7 +14,9 @@ needed) from a ``random.Random(seed)``, so a seed replays exactly.  The program:
   ecall/ebreak/illegal instructions and mret/sret where they are illegal,
   privilege changes (M, S, U; Bare or Sv39), page-table changes followed by
   sfence.vma and accesses through the changed pages (A/D updates, faults),
-  self-modifying code with fence.i, LR/SC and AMOs, misaligned accesses, device
+  self-modifying code with fence.i, LR/SC and AMOs, misaligned accesses (some
+  across a page boundary of the Sv39 window; they trap or complete, as the model's
+  Config says), device
   registers (CLINT: mtime, msip, mtimecmp), software and timer interrupts, WFI;
 * end: back to M, every register stored to memory and every CSR the body changes
   read (so the final state is compared), the window's page-table entries loaded
@@ -494,8 +496,19 @@ class Generator:
             a.emit(enc.store(self.rng.choice(["sd", "sw", "sb"]), self.src(), base, off))
         elif r < 0.9:
             a.emit(enc.amo("amoadd", "d", self.dst(), base, self.src()))
-        else:
+        elif r < 0.95:
             a.emit(enc.load("ld", self.dst(), base, off + self.rng.choice([1, 2, 4])))
+        else:
+            # misaligned, across the end of the page into the next one (whose
+            # mapping the program changes too; the window's last page is followed
+            # by an unmapped one)
+            a.emit(enc.lui(base, (WINDOW_VA >> 12) + j + 1))
+            name = self.rng.choice(["ld", "lw", "lh", "lhu", "sd", "sw", "sh"])
+            off = -self.rng.choice([1, 2, 3, 6])
+            if name[0] == "l":
+                a.emit(enc.load(name, self.dst(), base, off))
+            else:
+                a.emit(enc.store(name, self.src(), base, off))
 
     def g_self_modifying(self):
         """Write an instruction 12 bytes ahead, fence.i, run it."""
