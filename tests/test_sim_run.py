@@ -191,6 +191,10 @@ _start:
     csrc mstatus, t0
     li t0, 1 << 11
     csrs mstatus, t0            # MPP = S
+    li t0, -1                   # PMP entry 0: NAPOT over everything, R W X (without
+    csrw pmpaddr0, t0           # an entry that matches, S mode may access nothing)
+    li t0, 0x1f
+    csrw pmpcfg0, t0
     la t0, smode
     csrw mepc, t0
     mret

@@ -225,6 +225,43 @@ class FetchUnit(wiring.Component):
                         m.d.sync += discard.eq(0)
                         m.next = "FILL"
 
+            # The PMP (pmp.py): is the page allowed as a whole?  Then it is
+            # remembered and fetched from at full speed (the PMP unit answers at
+            # once for a page it remembers: asked in the cycle the translation
+            # comes).  If not, is this one word?  Then it is read on its own
+            # (UNCACHED), else an access fault.
+            def pmp_check(first, last, allowed, denied):
+                """Ask the PMP about the bytes first .. last; the answer is dropped
+                when the fetch was redirected meanwhile."""
+                m.d.comb += [self.pmp.valid.eq(1), self.pmp.first.eq(first),
+                             self.pmp.last.eq(last)]
+                with m.If(self.redirect):
+                    m.d.sync += discard.eq(1)
+                with m.If(self.pmp.ready):
+                    with m.If(discard | self.redirect):
+                        m.next = "RUN"
+                    with m.Elif(self.pmp.allowed):
+                        allowed()
+                    with m.Else():
+                        denied()
+
+            def page_allowed(paddr=xl_paddr):
+                # (the data array has been reading pc's word all along)
+                m.d.sync += [fp_valid.eq(~self.flush_xlate), fp_vpn.eq(xl_vaddr[12:]),
+                             fp_ppn.eq(paddr[12:]), rd_ok.eq(1)]
+                m.next = "RUN"
+
+            def check_word():
+                m.next = "PMP_WORD"
+
+            def word_allowed():
+                m.d.sync += [unc_addr.eq(xl_paddr), discard.eq(0)]
+                m.next = "UNCACHED"
+
+            def word_denied():
+                m.d.sync += fault_page.eq(0)
+                m.next = "FAULT"
+
             with m.State("XLATE"):
                 m.d.comb += self.mmu.valid.eq(1)
                 with m.If(self.redirect):
@@ -236,43 +273,22 @@ class FetchUnit(wiring.Component):
                         m.d.sync += fault_page.eq(self.mmu.page_fault)
                         m.next = "FAULT"
                     with m.Else():
+                        page = self.mmu.paddr[12:]
                         m.d.sync += xl_paddr.eq(self.mmu.paddr)
-                        m.next = "PMP_PAGE"
+                        m.d.comb += [self.pmp.valid.eq(1),
+                                     self.pmp.first.eq(Cat(C(0, 12), page)),
+                                     self.pmp.last.eq(Cat(C(0xFFF, 12), page))]
+                        with m.If(self.pmp.ready):
+                            page_allowed(self.mmu.paddr)
+                        with m.Else():
+                            m.next = "PMP_PAGE"
 
-            # The PMP (pmp.py): is the page allowed as a whole?  Then it is
-            # remembered and fetched from at full speed.  If not, is this one
-            # word?  Then it is read on its own (UNCACHED), else an access fault.
             with m.State("PMP_PAGE"):
-                m.d.comb += [self.pmp.valid.eq(1),
-                             self.pmp.first.eq(Cat(C(0, 12), xl_paddr[12:])),
-                             self.pmp.last.eq(Cat(C(0xFFF, 12), xl_paddr[12:]))]
-                with m.If(self.redirect):
-                    m.d.sync += discard.eq(1)
-                with m.If(self.pmp.ready):
-                    with m.If(discard | self.redirect):
-                        m.next = "RUN"
-                    with m.Elif(self.pmp.allowed):
-                        # (the data array has been reading pc's word all along)
-                        m.d.sync += [fp_valid.eq(~self.flush_xlate), fp_vpn.eq(xl_vaddr[12:]),
-                                     fp_ppn.eq(xl_paddr[12:]), rd_ok.eq(1)]
-                        m.next = "RUN"
-                    with m.Else():
-                        m.next = "PMP_WORD"
+                pmp_check(Cat(C(0, 12), xl_paddr[12:]), Cat(C(0xFFF, 12), xl_paddr[12:]),
+                          page_allowed, check_word)
 
             with m.State("PMP_WORD"):
-                m.d.comb += [self.pmp.valid.eq(1), self.pmp.first.eq(xl_paddr),
-                             self.pmp.last.eq(Cat(C(3, 2), xl_paddr[2:]))]
-                with m.If(self.redirect):
-                    m.d.sync += discard.eq(1)
-                with m.If(self.pmp.ready):
-                    with m.If(discard | self.redirect):
-                        m.next = "RUN"
-                    with m.Elif(self.pmp.allowed):
-                        m.d.sync += [unc_addr.eq(xl_paddr), discard.eq(0)]
-                        m.next = "UNCACHED"
-                    with m.Else():
-                        m.d.sync += fault_page.eq(0)
-                        m.next = "FAULT"
+                pmp_check(xl_paddr, Cat(C(3, 2), xl_paddr[2:]), word_allowed, word_denied)
 
             with m.State("FAULT"):
                 with m.If(self.redirect):

@@ -38,6 +38,8 @@ addresses in 4-byte units.
 * ``PMPGate`` checks every transfer of a bus master (the page-table walker, whose
   accesses are checked as S-mode loads and stores) and answers a denied one with
   ``error`` without passing it on.
+* Pages the unit allowed as a whole are remembered per requester (a few each), so
+  that entering a page again costs no comparison.
 
 ``check_access`` is the same rule in Python, the reference of the tests.
 """
@@ -195,15 +197,23 @@ class PMPChecker(wiring.Component):
 class PMPUnit(wiring.Component):
     """The registered check shared by ``ports`` requesters (PMPCheckSignature each,
     lowest index first when several wait).  ``on``: some entry can match (with none,
-    M-mode accesses need no check)."""
+    M-mode accesses need no check).
 
-    def __init__(self, entries=16, ports=3):
+    Each port remembers the last ``memo`` whole pages it was allowed (with the kind of
+    access, and whether in M mode or not: S and U are alike to the PMP); a request
+    for one of them is answered (allowed) in the cycle it is made.  ``flush`` (a
+    pmp CSR is written) forgets them, and no page is remembered from a comparison
+    made within two cycles of it (the registered regions lag the registers)."""
+
+    def __init__(self, entries=16, ports=3, memo=4):
         self.entries = entries
         self.nports = ports
+        self.memo = memo
         members = {
-            "cfg":  In(8 * entries),
-            "addr": In(ADDR_BITS * entries),
-            "on":   Out(1),
+            "cfg":   In(8 * entries),
+            "addr":  In(ADDR_BITS * entries),
+            "flush": In(1),
+            "on":    Out(1),
         }
         for i in range(ports):
             members[f"req{i}"] = In(PMPCheckSignature())
@@ -225,8 +235,10 @@ class PMPUnit(wiring.Component):
             m.d.sync += [r[0].eq(on), r[1].eq(lo), r[2].eq(hi)]
             regions.append(r)
         m.d.comb += self.on.eq(Cat(*[r[0] for r in regions]).any())
+        verdict = Signal()                 # of the request in stage 2
 
         # stage 1: take a request into registers
+        q_page = Signal()
         q_valid = Signal()
         q_owner = Signal(range(self.nports))
         q_first = Signal(56)
@@ -236,28 +248,68 @@ class PMPUnit(wiring.Component):
         r_valid = Signal()
         r_owner = Signal(range(self.nports))
         r_allowed = Signal()
+        # the remembered pages of each port
+        K = self.memo
+        fresh = Signal(2)                  # cycles since a flush, up to 3
+        with m.If(self.flush):
+            m.d.sync += fresh.eq(0)
+        with m.Elif(fresh != 3):
+            m.d.sync += fresh.eq(fresh + 1)
+        hits = []
+        for i in range(self.nports):
+            p = self.port(i)
+            is_page = (p.first[:12] == 0) & (p.last[:12] == 0xFFF)
+            hit = Signal(name=f"memo{i}_hit")
+            if K:
+                valid = Signal(K, name=f"memo{i}_valid")
+                pages = [Signal(44, name=f"memo{i}_page{k}") for k in range(K)]
+                kinds = [Signal(Access, name=f"memo{i}_access{k}") for k in range(K)]
+                mach = [Signal(name=f"memo{i}_m{k}") for k in range(K)]
+                victim = Signal(range(K), name=f"memo{i}_next")
+                m.d.comb += hit.eq(is_page & Cat(*[
+                    valid[k] & (pages[k] == p.first[12:]) & (mach[k] == (p.priv == Priv.M)) &
+                    ((kinds[k] == p.access) |
+                     ((kinds[k] == Access.STORE) & (p.access == Access.LOAD)))
+                    for k in range(K)]).any())
+                fill = q_valid & (q_owner == i) & q_page & (fresh == 3)
+                with m.If(self.flush):
+                    m.d.sync += valid.eq(0)
+                with m.Elif(fill & verdict):
+                    for k in range(K):
+                        with m.If(victim == k):
+                            m.d.sync += [valid[k].eq(1), pages[k].eq(q_first[12:]),
+                                         kinds[k].eq(q_access), mach[k].eq(q_priv == Priv.M)]
+                    m.d.sync += victim.eq(victim + 1 if K & (K - 1) == 0 else
+                                          Mux(victim == K - 1, 0, victim + 1))
+            hits.append((hit, is_page))
+
         m.d.sync += [q_valid.eq(0), r_valid.eq(0)]
         with m.If(~q_valid & ~r_valid):
             for i in reversed(range(self.nports)):
                 p = self.port(i)
-                with m.If(p.valid):
+                with m.If(p.valid & ~hits[i][0]):
                     m.d.sync += [q_valid.eq(1), q_owner.eq(i), q_first.eq(p.first),
-                                 q_last.eq(p.last), q_priv.eq(p.priv), q_access.eq(p.access)]
+                                 q_last.eq(p.last), q_priv.eq(p.priv), q_access.eq(p.access),
+                                 q_page.eq(hits[i][1])]
         # stage 2: compare, register the verdict
-        verdict = pmp_verdict(m, regions, cfg_r, q_first, q_last, q_priv, q_access)
+        m.d.comb += verdict.eq(pmp_verdict(m, regions, cfg_r, q_first, q_last, q_priv, q_access))
         with m.If(q_valid):
             m.d.sync += [r_valid.eq(1), r_owner.eq(q_owner), r_allowed.eq(verdict)]
         for i in range(self.nports):
             p = self.port(i)
-            m.d.comb += [p.ready.eq(r_valid & (r_owner == i)), p.allowed.eq(r_allowed)]
+            answered = r_valid & (r_owner == i)
+            in_flight = (q_valid & (q_owner == i)) | answered
+            m.d.comb += [p.ready.eq(answered | (p.valid & hits[i][0] & ~in_flight)),
+                         p.allowed.eq(~answered | r_allowed)]
         return m
 
 
 class PMPGate(wiring.Component):
     """Between a bus master (``up``) and the bus (``down``): every transfer is first
     checked (``check``; single 8-byte transfers, as the page-table walker makes) with
-    privilege ``priv``; a denied one is answered with ``error`` and never reaches the
-    bus.  ``lock`` goes through as it is."""
+    privilege ``priv``, its page as a whole first (which the unit remembers), then,
+    if the page is not allowed as a whole, the transfer's 8 bytes; a denied one is
+    answered with ``error`` and never reaches the bus.  ``lock`` goes through."""
 
     def __init__(self, priv=Priv.S):
         self.priv = priv
@@ -274,14 +326,23 @@ class PMPGate(wiring.Component):
             down.addr.eq(up.addr), down.write.eq(up.write), down.wdata.eq(up.wdata),
             down.sel.eq(up.sel), down.lock.eq(up.lock), down.burst_len.eq(up.burst_len),
             up.rdata.eq(down.rdata),
-            self.check.first.eq(Cat(C(0, 3), up.addr[3:])),
-            self.check.last.eq(Cat(C(7, 3), up.addr[3:])),
             self.check.priv.eq(self.priv),
             self.check.access.eq(Mux(up.write, Access.STORE, Access.LOAD)),
         ]
         with m.FSM(name="gate"):
-            with m.State("CHECK"):
-                m.d.comb += self.check.valid.eq(up.valid)
+            with m.State("PAGE"):
+                m.d.comb += [self.check.valid.eq(up.valid),
+                             self.check.first.eq(Cat(C(0, 12), up.addr[12:])),
+                             self.check.last.eq(Cat(C(0xFFF, 12), up.addr[12:]))]
+                with m.If(self.check.ready):
+                    with m.If(self.check.allowed):
+                        m.next = "PASS"
+                    with m.Else():
+                        m.next = "WORD"
+            with m.State("WORD"):
+                m.d.comb += [self.check.valid.eq(up.valid),
+                             self.check.first.eq(Cat(C(0, 3), up.addr[3:])),
+                             self.check.last.eq(Cat(C(7, 3), up.addr[3:]))]
                 with m.If(self.check.ready):
                     with m.If(self.check.allowed):
                         m.next = "PASS"
@@ -292,8 +353,8 @@ class PMPGate(wiring.Component):
                              up.error.eq(down.error)]
                 with m.If(down.valid & down.ready &
                           (down.error | (up.burst_len == 0))):
-                    m.next = "CHECK"
+                    m.next = "PAGE"
             with m.State("DENY"):
                 m.d.comb += [up.ready.eq(1), up.error.eq(1)]
-                m.next = "CHECK"
+                m.next = "PAGE"
         return m

@@ -202,3 +202,57 @@ def test_unit_serves_requesters_in_turn():
     assert [got[i][1] for i in range(3)] == [1, 4, 7]     # two cycles each, in turn
     for i, q in enumerate(queries):
         assert got[i][0] == check_access(cfgs, addrs, *q)
+
+
+def test_unit_remembers_allowed_pages_until_flushed():
+    """A page allowed as a whole is answered in the cycle it is asked for again (by
+    the same port, for the same kind of access or a load after a store, and the same
+    side of M mode); a denied page or a pmp CSR write (flush) goes back to comparing."""
+    from hw.core.pmp import PMPUnit
+    cfgs, addrs = pad([(cfg_byte(NAPOT, R), napot(0x8000_0000, 0x1000)),
+                       (cfg_byte(NAPOT, R | W | X), (1 << 54) - 1)])
+    dut = PMPUnit(entries=N, ports=2)
+    log = []
+
+    async def ask(ctx, port, page, priv, access):
+        p = dut.port(port)
+        ctx.set(p.valid, 1)
+        ctx.set(p.first, page)
+        ctx.set(p.last, page + 0xFFF)
+        ctx.set(p.priv, priv)
+        ctx.set(p.access, access)
+        waited = 0
+        while not ctx.get(p.ready):
+            await ctx.tick()
+            waited += 1
+        allowed = bool(ctx.get(p.allowed))
+        await ctx.tick()
+        ctx.set(p.valid, 0)
+        log.append((waited, allowed))
+
+    async def bench(ctx):
+        ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(cfgs)))
+        ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(addrs)))
+        for _ in range(4):
+            await ctx.tick()
+        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.STORE)    # compared: allowed
+        await ask(ctx, 0, 0x8000_1000, Priv.U, Access.LOAD)     # remembered
+        await ask(ctx, 1, 0x8000_1000, Priv.S, Access.STORE)    # another port: compared
+        await ask(ctx, 0, 0x8000_1000, Priv.M, Access.LOAD)     # M mode: compared
+        await ask(ctx, 0, 0x8000_0000, Priv.S, Access.STORE)    # denied: compared ...
+        await ask(ctx, 0, 0x8000_0000, Priv.S, Access.STORE)    # ... every time
+        ctx.set(dut.flush, 1)
+        await ctx.tick()
+        ctx.set(dut.flush, 0)
+        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)     # forgotten: compared
+        for _ in range(3):
+            await ctx.tick()
+        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)     # compared after the flush
+        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)     # ... remembered again
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert log == [(2, True), (0, True), (2, True), (2, True), (2, False), (2, False),
+                   (2, True), (2, True), (0, True)]

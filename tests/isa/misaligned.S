@@ -14,13 +14,6 @@
  */
 #include "test.h"
 
-/* case n: the last trap had cause `cause` and tval `va` */
-.macro FAULT n, cause, va
-    EXPECT_TRAP \n, \cause
-    li t6, \va
-    bne s11, t6, fail
-.endm
-
 /* 32 bytes at `base` (8-aligned): 0x83, 0xa8, 0xcd, ... */
 .macro FILL base
     li t2, 0
@@ -176,12 +169,7 @@
      *   0x1000 -> pg0, 0x2000 unmapped, 0x3000 -> pg1
      *   0x4000 -> pg0, 0x5000 -> pg1 read-only
      *   0x6000 -> pg1, 0x7000 -> pg0 (a pair of pages in swapped order) */
-    li a0, 0x80000000
-    PTE pt_root, 2, a0, PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D
-    la a1, pt_l1
-    PTE pt_root, 0, a1, PTE_V
-    la a1, pt_l0
-    PTE pt_l1, 0, a1, PTE_V
+    SV39_IDENTITY
     la a2, pg0
     la a3, pg1
     PTE pt_l0, 1, a2, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D

@@ -120,6 +120,13 @@ __test_body:
     li s10, -1
 .endm
 
+/* case n: the last trap had cause `cause` and tval `va` */
+.macro FAULT n, cause, va
+    EXPECT_TRAP \n, \cause
+    li t6, \va
+    bne s11, t6, fail
+.endm
+
 /* case n: no trap since s10 was last set to -1 */
 .macro NO_TRAP n
     CHECK \n, s10, -1
@@ -144,6 +151,18 @@ __test_body:
     or t0, t0, t1
     csrw satp, t0
     sfence.vma
+.endm
+
+/* In the tables of SV39_TABLES: the 1 GiB identity page at 0x8000_0000 (RWX,
+ * supervisor: the program) and pt_l1/pt_l0 below VA 0, so that the 4 KiB pages
+ * at 0x1000, 0x2000, .. are entries 1, 2, .. of pt_l0 (clobbers a0, a1, t0, t1). */
+.macro SV39_IDENTITY
+    li a0, 0x80000000
+    PTE pt_root, 2, a0, PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D
+    la a1, pt_l1
+    PTE pt_root, 0, a1, PTE_V
+    la a1, pt_l0
+    PTE pt_l1, 0, a1, PTE_V
 .endm
 
 /* Three zeroed page-aligned page tables in .data, one per Sv39 level:

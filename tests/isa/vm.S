@@ -14,13 +14,6 @@
 #include "test.h"
 #define USER_ALIAS (0x40000000 - 0x80000000)
 
-/* case n: the last trap was a page fault `cause` at address `va` */
-.macro FAULT n, cause, va
-    EXPECT_TRAP \n, \cause
-    li t6, \va
-    bne s11, t6, fail
-.endm
-
     TEST_START
     CATCH_M
     li s10, -1

@@ -4,12 +4,7 @@
     TEST_START
     CATCH_M
     li s10, -1
-    li a0, 0x80000000
-    PTE pt_root, 2, a0, PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D
-    la a1, pt_l1
-    PTE pt_root, 0, a1, PTE_V
-    la a1, pt_l0
-    PTE pt_l1, 0, a1, PTE_V
+    SV39_IDENTITY
     la a2, page_a
     PTE pt_l0, 4, a2, PTE_V | PTE_X | PTE_A | PTE_D          /* 0x4000 execute-only */
     SV39_ON pt_root

@@ -60,7 +60,7 @@ def test_trace_shows_records_with_disassembly(capsys, isa_elfs):
     assert lines[0].endswith("; addi gp, zero, 0")
     assert any("amoswap.d" in line and "store[" in line and "load[" in line for line in lines)
     assert any("TRAP exception cause=6" in line for line in lines)
-    assert lines[-2].startswith("instructions 372  traps 2") and lines[-1] == "PASS"
+    assert lines[-2].startswith("instructions 377  traps 2") and lines[-1] == "PASS"
 
 
 def test_bad_input(capsys, tmp_path):

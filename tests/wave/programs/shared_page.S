@@ -60,6 +60,10 @@ _start:
     or t0, t0, t1
     csrw satp, t0
     sfence.vma
+    li t0, -1                           /* PMP entry 0: NAPOT over everything, R W X */
+    csrw pmpaddr0, t0                   /* (without a matching entry S and U could */
+    li t0, 0x1f                         /* access nothing) */
+    csrw pmpcfg0, t0
     li t0, MSTATUS_MPP
     csrc mstatus, t0
     li t0, (1 << 11) | MSTATUS_SUM      /* MPP = S, S may touch U pages */
