@@ -78,7 +78,8 @@ requester and answers for them in the cycle they are asked for (asked when the
 translation comes: no cycle lost); another page costs 3 cycles, a walker access 1
 (remembered page) or 3.  CSR writes forget the remembered pages (and the
 translations) only when they change satp, the PMP or mstatus's MPRV, MPP, SUM,
-MXR.  On the xv6 boot: CPI 2.11 -> see README (1.97 without PMP checks).
+MXR.  The xv6 boot to the prompt takes 2% more cycles than without PMP checks
+(710,570 against 696,921, CPI 2.01 against 1.97).
 
 **Misaligned loads and stores** complete in hardware.  One that stays inside
 a doubleword is an ordinary access with its bytes shifted; one that crosses a
