@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from sim.boot import Session, UsageError, open_engine   # noqa: E402
 from sim.engine import EngineError                        # noqa: E402
 from soc.fpga import cpu_model                            # noqa: E402
+from hw.core.perf import EVENTS, CycleClass               # noqa: E402
 
 
 def bench_cxxrtl(kernel, fs, ram_latency=1):
@@ -43,6 +44,11 @@ def bench_cxxrtl(kernel, fs, ram_latency=1):
             perf[name] = engine.peek(f"core perf_{name}")
         except EngineError:
             perf[name] = None
+    try:
+        breakdown = {c: engine.peek(f"core {c.counter}") for c in CycleClass}
+        events = {n: engine.peek(f"core perf_{n}") for n in EVENTS}
+    except EngineError:
+        breakdown = None
     engine.close()
     print(f"cxxrtl: model ready in {setup:.1f} s (RTLIL export + cache lookup, or the build)")
     print(f"cxxrtl: RAM latency {ram_latency}: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "
@@ -63,7 +69,23 @@ def bench_cxxrtl(kernel, fs, ram_latency=1):
     else:
         print("cxxrtl: the model has no event counters "
               "(the multi-cycle core has none; or the build removed them)")
+    if breakdown is not None:
+        print_breakdown(breakdown)
+        print("cxxrtl: events: " + ", ".join(f"{n} {v}" for n, v in events.items()))
     return stats, wall
+
+
+def print_breakdown(counts):
+    """Where the cycles go (hw/core/perf.py): each class's cycles and its share of
+    the CPI.  Counted up to the end of the boot run, a few cycles after the prompt."""
+    total = sum(counts.values())
+    retired = counts[CycleClass.RETIRE]
+    print(f"cxxrtl: cycle breakdown ({total} cycles, {retired} retired, "
+          f"CPI {total / max(retired, 1):.3f}):")
+    for cls, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        if n:
+            print(f"  {cls.name.lower():12s} {n:9d} cycles {100 * n / total:6.2f}%  "
+                  f"CPI +{n / max(retired, 1):.3f}")
 
 
 def bench_pysim(kernel, fs, cycles, cxx_stats, ram_latency=1):

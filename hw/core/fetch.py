@@ -59,6 +59,7 @@ from ..mmu.signatures import Access, TranslateSignature
 from .btb import BranchPredictor
 from .cache import Cache, check_geometry
 from .isa import Cause, Priv
+from .perf import FetchWait
 
 __all__ = ["FetchUnit", "QueueEntry"]
 
@@ -110,6 +111,8 @@ class FetchUnit(wiring.Component):
             # one-cycle pulses for the benchmarks' counters
             "ev_hit":      Out(1),
             "ev_miss":     Out(1),
+            # why nothing was pushed in the previous cycle (perf.py)
+            "wait":        Out(FetchWait),
         })
 
     def elaborate(self, platform):
@@ -189,6 +192,16 @@ class FetchUnit(wiring.Component):
             self.mmu.priv.eq(self.priv), self.mmu.satp.eq(self.satp),
         ]
 
+        # Cycle accounting (perf.py): why no instruction was pushed, as of the
+        # previous cycle (an empty queue in this cycle is what that cycle left).
+        wait_now = Signal(FetchWait)
+        wait = Signal(FetchWait, init=FetchWait.OTHER)
+        m.d.comb += [self.wait.eq(wait), wait_now.eq(wait)]     # default: as before
+        with m.If(self.redirect):
+            m.d.sync += wait.eq(FetchWait.REDIRECT)
+        with m.Elif(~push):
+            m.d.sync += wait.eq(wait_now)
+
         def push_fault(page):
             m.d.comb += [push.eq(1), push_entry.fault.eq(1), push_entry.page_fault.eq(page)]
 
@@ -199,7 +212,12 @@ class FetchUnit(wiring.Component):
                 with m.If(adv_f & ~self.redirect):
                     m.d.comb += [push.eq(1), push_entry.insn.eq(insn), cache.touch.eq(1),
                                  self.ev_hit.eq(1)]
-                with m.Elif(self.booted & rd_ok & ~hit & ~self.redirect):
+                with m.Elif(~self.booted):
+                    m.d.comb += wait_now.eq(FetchWait.OTHER)
+                with m.Elif(rd_ok & ~hit & ~self.redirect):
+                    m.d.comb += wait_now.eq(Mux(~xl_known, FetchWait.ITLB,
+                                                Mux(bad_high | ~cacheable, FetchWait.OTHER,
+                                                    FetchWait.ICACHE_MISS)))
                     with m.If(~xl_known):
                         m.d.sync += [xl_vaddr.eq(pc), discard.eq(0)]
                         m.next = "XLATE"
@@ -215,7 +233,7 @@ class FetchUnit(wiring.Component):
                         m.next = "FILL"
 
             with m.State("XLATE"):
-                m.d.comb += self.mmu.valid.eq(1)
+                m.d.comb += [self.mmu.valid.eq(1), wait_now.eq(FetchWait.ITLB)]
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 with m.If(self.mmu.ready):
@@ -231,6 +249,7 @@ class FetchUnit(wiring.Component):
                         m.next = "RUN"
 
             with m.State("FAULT"):
+                m.d.comb += wait_now.eq(FetchWait.OTHER)
                 with m.If(self.redirect):
                     m.next = "RUN"
                 with m.Elif(space):
@@ -238,10 +257,12 @@ class FetchUnit(wiring.Component):
                     m.next = "STOPPED"
 
             with m.State("STOPPED"):
+                m.d.comb += wait_now.eq(FetchWait.OTHER)
                 with m.If(self.redirect):
                     m.next = "RUN"
 
             with m.State("FILL"):
+                m.d.comb += wait_now.eq(FetchWait.ICACHE_MISS)
                 wiring.connect(m, wiring.flipped(self.bus), cache.bus)
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
@@ -256,6 +277,7 @@ class FetchUnit(wiring.Component):
                 # Outside RAM: one word, only when this fetch is not speculative.
                 go = self.pipe_empty & (q_count == 0)
                 issued = Signal()
+                m.d.comb += wait_now.eq(FetchWait.OTHER)
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 with m.If(discard & ~issued):

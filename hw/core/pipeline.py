@@ -77,7 +77,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature
-from ..mmu.signatures import Access, MMUEventSignature
+from ..mmu.signatures import Access, EventKind, MMUEventSignature
 from .alu import ALU
 from .amo import AmoALU
 from .bare_mmu import check_mmu_kind, make_mmu
@@ -88,6 +88,7 @@ from .csr import CSRFile
 from .decoder import Decoder, Decoded
 from .isa import AluOp, AmoOp, Cause, Kind, Priv
 from .muldiv import MulDiv
+from .perf import EVENTS, CycleClass, FetchWait
 from .retire import RetireSignature
 
 __all__ = ["PipelinedCore", "load_extend", "size_mask_of"]
@@ -186,6 +187,10 @@ class PipelinedCore(wiring.Component):
         self.dcache_line = dcache_line
         self.wbuf_entries = wbuf_entries
         self.wbuf_line = wbuf_line
+        # The benchmarks' counters (perf.py and the ev_* events), by name; the
+        # simulators read them (the compiled model as "core perf_<name>").
+        names = list(EVENTS) + [c.counter[5:] for c in CycleClass]
+        self.perf = {n: Signal(48, name=f"perf_{n}") for n in names}
         super().__init__()
 
     def _in_ram(self, paddr):
@@ -289,6 +294,13 @@ class PipelinedCore(wiring.Component):
         flush_xlate = Signal()     # forget the remembered fetch/data pages
 
         booted = Signal()          # a0/a1 written, fetching may start
+
+        # cycle accounting (perf.py): the reason an empty slot carries down the stages
+        x_why = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
+        m_why = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
+        m_class = Signal(CycleClass)       # what this cycle is charged to
+        flush_class = Signal(CycleClass)   # the class of the slots M's redirect empties
+        redirect_class = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
         boot_step = Signal()
 
         # ================= W: write-back and retire =================
@@ -401,9 +413,30 @@ class PipelinedCore(wiring.Component):
         m.d.comb += hazard.eq(d_valid & x_late & (
             (uses_rs1 & (dd.rs1 == x_dec.rd)) | (uses_rs2 & (dd.rs2 == x_dec.rd))))
 
+        # Why D gives X no instruction (perf.py).
+        d_why = Signal(CycleClass)
+        with m.If(redirect):
+            m.d.comb += d_why.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT))
+        with m.Elif(~d_valid):
+            with m.Switch(fetch.wait):
+                with m.Case(FetchWait.REDIRECT):
+                    m.d.comb += d_why.eq(redirect_class)
+                with m.Case(FetchWait.ICACHE_MISS):
+                    m.d.comb += d_why.eq(CycleClass.ICACHE_MISS)
+                with m.Case(FetchWait.ITLB):
+                    m.d.comb += d_why.eq(CycleClass.ITLB)
+                with m.Default():
+                    m.d.comb += d_why.eq(CycleClass.FETCH_OTHER)
+        with m.Else():
+            m.d.comb += d_why.eq(Mux(xk == Kind.LOAD, CycleClass.LOAD_USE,
+                                     CycleClass.INTERLOCK))
+        with m.If(redirect):
+            m.d.sync += redirect_class.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT))
+
         # D -> X
         with m.If(adv):
             m.d.sync += [
+                x_why.eq(d_why),
                 x_valid.eq(d_valid & ~hazard & ~redirect),
                 x_pc.eq(d_pc), x_insn.eq(d_insn), x_dec.eq(dd),
                 x_dec.rd.eq(Mux(writes_rd, dd.rd, 0)),
@@ -471,12 +504,28 @@ class PipelinedCore(wiring.Component):
         ]
         # Event counters for the benchmarks (bench/boot_bench.py reads them by name
         # from the compiled model; synthesis drops them, nothing reads them there).
+        mev = mmu.events
+
+        def mmu_event(kind, port=None):
+            return mev.valid & (mev.kind == kind) & (1 if port is None else mev.port == port)
+
         for name, ev in (("ihit", self.ev_ihit), ("imiss", self.ev_imiss),
                          ("dhit", self.ev_dhit), ("dmiss", self.ev_dmiss),
-                         ("branch", self.ev_branch), ("mispred", self.ev_mispred)):
-            counter = Signal(48, name=f"perf_{name}")
+                         ("branch", self.ev_branch), ("mispred", self.ev_mispred),
+                         ("itlb_hit", mmu_event(EventKind.TLB_HIT, 0)),
+                         ("itlb_miss", mmu_event(EventKind.TLB_MISS, 0)),
+                         ("dtlb_hit", mmu_event(EventKind.TLB_HIT, 1)),
+                         ("dtlb_miss", mmu_event(EventKind.TLB_MISS, 1)),
+                         ("pte_read", mmu_event(EventKind.PTE_READ))):
+            counter = self.perf[name]
             with m.If(ev):
                 m.d.sync += counter.eq(counter + 1)
+        # ... and one per cycle class: every cycle adds one to exactly one of them
+        with m.Switch(m_class):
+            for cls in CycleClass:
+                with m.Case(cls):
+                    counter = self.perf[cls.counter[5:]]
+                    m.d.sync += counter.eq(counter + 1)
         with m.If(x_redirect & ~adv):
             m.d.sync += x_pred.eq(x_actual)     # redirect once while X waits
 
@@ -500,6 +549,7 @@ class PipelinedCore(wiring.Component):
         # X -> M; a waiting X keeps its operands up to date.
         with m.If(adv):
             m.d.sync += [
+                m_why.eq(Mux(m_redirect, flush_class, x_why)),
                 m_valid.eq(x_valid & ~m_redirect),
                 m_pc.eq(x_pc), m_insn.eq(x_insn), m_dec.eq(x_dec), m_result.eq(x_result),
                 m_rs1v.eq(op1), m_rs2v.eq(op2),
@@ -610,17 +660,26 @@ class PipelinedCore(wiring.Component):
             w_valid.eq(0),
         ]
 
-        def commit(value=0, *, rd=True, rmask=0, wmask=0, load=False, refetch=None):
-            """M's instruction completes: to W, count it, maybe flush and refetch."""
+        def charge(cls):
+            """This cycle of M counts as ``cls`` (perf.py; a later charge wins)."""
+            m.d.comb += m_class.eq(cls)
+
+        def commit(value=0, *, rd=True, rmask=0, wmask=0, load=False, refetch=None,
+                   flush=None):
+            """M's instruction completes: to W, count it, maybe flush and refetch
+            (``flush``: the class of the cycles the refetch costs)."""
+            charge(CycleClass.RETIRE)
             m.d.comb += [m_done.eq(1), csr.instret_inc.eq(1)]
             m.d.sync += [w_valid.eq(1), w_trap.eq(0), w_insn.eq(m_insn),
                          w_rd.eq(Mux(rd, m_dec.rd, 0)), w_value.eq(value), w_load.eq(load),
                          w_rmask.eq(rmask), w_wmask.eq(wmask)]
             if refetch is not None:
-                m.d.comb += [m_redirect.eq(1), m_redirect_pc.eq(refetch)]
+                m.d.comb += [m_redirect.eq(1), m_redirect_pc.eq(refetch),
+                             flush_class.eq(flush)]
             m.next = "START"
 
         def raise_trap(cause, tval, intr=0):
+            charge(CycleClass.TRAP)
             m.d.sync += [t_cause.eq(cause), t_tval.eq(tval), t_intr.eq(intr)]
             m.next = "TRAP"
 
@@ -629,6 +688,7 @@ class PipelinedCore(wiring.Component):
 
         def memory_access(paddr, wait_state=None):
             """The bus transfer of a load, store, LR, SC or an AMO's read."""
+            charge(Mux(kind == Kind.AMO, CycleClass.ATOMIC, CycleClass.UNCACHED))
             m.d.comb += [
                 d_bus_valid.eq(1), d_bus_addr.eq(paddr),
                 d_bus_write.eq(~is_read & ~is_rmw),
@@ -664,6 +724,7 @@ class PipelinedCore(wiring.Component):
                 d_bus_wdata.eq(store_value << (byte_off << 3)),
                 d_bus_sel.eq(size_mask << byte_off),
             ]
+            charge(CycleClass.STORE)
             with m.If(port.st_ready):
                 m.d.comb += dcache.write.eq(1)
                 commit(0, rd=False, wmask=size_mask)
@@ -675,8 +736,10 @@ class PipelinedCore(wiring.Component):
             the data cache (filling the line on a miss); everything else goes
             to the bus (stores write through)."""
             with m.If(is_sc):
+                charge(CycleClass.ATOMIC)
                 m.next = "SC_CHECK"
             with m.Elif((kind == Kind.LOAD) & self._in_ram(paddr)):
+                charge(CycleClass.DCACHE_MISS)
                 with m.If(dcache.hit & m_rd_ok):
                     m.d.comb += [load_from_cache.eq(1), dcache.touch.eq(1), self.ev_dhit.eq(1)]
                     commit(rd=True, rmask=size_mask, load=True)
@@ -694,6 +757,7 @@ class PipelinedCore(wiring.Component):
             with m.State("START"):
                 m.d.comb += m_in_start.eq(1)
                 with m.If(~m_valid):
+                    charge(m_why)
                     m.d.comb += m_done.eq(1)
                 with m.Elif(m_exc):
                     raise_trap(m_cause, m_tval)
@@ -715,12 +779,15 @@ class PipelinedCore(wiring.Component):
                                     m.d.sync += mem_paddr.eq(data_fast_paddr)
                                     access(data_fast_paddr, wait_state="BUS")
                             with m.Else():
+                                charge(CycleClass.DTLB)
                                 m.d.comb += mmu.data.valid.eq(1)
                                 m.next = "XLATE"
                         with m.Case(Kind.MULDIV):
+                            charge(CycleClass.MULDIV)
                             m.d.comb += muldiv.start.eq(1)
                             m.next = "MULDIV"
                         with m.Case(Kind.CSR):
+                            charge(CycleClass.CSR)
                             # minstret counts the previous commit one cycle late:
                             # read in the next cycle.
                             m.next = "CSR_READ"
@@ -734,33 +801,36 @@ class PipelinedCore(wiring.Component):
                             with m.Else():
                                 m.d.comb += [csr.mret.eq(1), flush_xlate.eq(1)]
                                 m.d.sync += resv_valid.eq(0)
-                                commit(rd=False, refetch=csr.xret_pc)
+                                commit(rd=False, refetch=csr.xret_pc, flush=CycleClass.FLUSH_XRET)
                         with m.Case(Kind.SRET):
                             with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tsr)):
                                 raise_trap(Cause.ILLEGAL_INSN, m_insn)
                             with m.Else():
                                 m.d.comb += [csr.sret.eq(1), flush_xlate.eq(1)]
                                 m.d.sync += resv_valid.eq(0)
-                                commit(rd=False, refetch=csr.xret_pc)
+                                commit(rd=False, refetch=csr.xret_pc, flush=CycleClass.FLUSH_XRET)
                         with m.Case(Kind.WFI):
                             with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tw)):
                                 raise_trap(Cause.ILLEGAL_INSN, m_insn)
                             with m.Else():
+                                charge(CycleClass.WFI)
                                 m.next = "WFI"
                         with m.Case(Kind.SFENCE):
                             with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tvm)):
                                 raise_trap(Cause.ILLEGAL_INSN, m_insn)
                             with m.Else():
+                                charge(CycleClass.SFENCE)
                                 m.next = "SFENCE"
                         with m.Case(Kind.FENCE_I):
                             # Younger instructions may have been fetched before
                             # older stores wrote memory: fetch them again.
                             m.d.comb += fetch.fence_i.eq(1)
-                            commit(rd=False, refetch=m_pc4)
+                            commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
                         with m.Default():
                             raise_trap(Cause.ILLEGAL_INSN, m_insn)
 
             with m.State("XLATE"):
+                charge(CycleClass.DTLB)
                 m.d.comb += mmu.data.valid.eq(1)
                 with m.If(mmu.data.ready):
                     with m.If(mmu.data.page_fault):
@@ -779,6 +849,7 @@ class PipelinedCore(wiring.Component):
                 access(mem_paddr, wait_state="BUS")
 
             with m.State("DFILL"):
+                charge(CycleClass.DCACHE_MISS)
                 m.d.comb += [
                     d_bus_valid.eq(dcache.bus.valid), d_bus_addr.eq(dcache.bus.addr),
                     d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
@@ -791,6 +862,7 @@ class PipelinedCore(wiring.Component):
                         m.next = "ACCESS"
 
             with m.State("SC_CHECK"):
+                charge(CycleClass.ATOMIC)
                 with m.If(resv_valid & (resv_addr == mem_paddr)):
                     m.next = "BUS"
                 with m.Else():
@@ -801,11 +873,13 @@ class PipelinedCore(wiring.Component):
                 memory_access(mem_paddr)
 
             with m.State("AMO_OP"):
+                charge(CycleClass.ATOMIC)
                 m.d.comb += d_bus_lock.eq(1)        # nobody writes between read and write
                 m.d.sync += [amo_old.eq(m_loaded), amo_new.eq(amo.result)]
                 m.next = "AMO_WRITE"
 
             with m.State("AMO_WRITE"):
+                charge(CycleClass.ATOMIC)
                 m.d.comb += [
                     d_bus_valid.eq(1), d_bus_addr.eq(mem_paddr), d_bus_write.eq(1),
                     d_bus_wdata.eq(store_value << (byte_off << 3)),
@@ -819,10 +893,12 @@ class PipelinedCore(wiring.Component):
                         commit(amo_old, rmask=size_mask, wmask=size_mask)
 
             with m.State("MULDIV"):
+                charge(CycleClass.MULDIV)
                 with m.If(muldiv.done):
                     commit(muldiv.result)
 
             with m.State("CSR_READ"):
+                charge(CycleClass.CSR)
                 with m.If(csr.illegal):
                     raise_trap(Cause.ILLEGAL_INSN, m_insn)
                 with m.Else():
@@ -832,21 +908,24 @@ class PipelinedCore(wiring.Component):
 
             with m.State("CSR_WRITE"):
                 m.d.comb += [csr.we.eq(csr_writes), flush_xlate.eq(1)]
-                commit(csr_old | (csr_sei_line << 9), refetch=m_pc4)
+                commit(csr_old | (csr_sei_line << 9), refetch=m_pc4, flush=CycleClass.FLUSH_CSR)
 
             with m.State("SFENCE"):
+                charge(CycleClass.SFENCE)
                 m.d.comb += [mmu.sfence.valid.eq(1), flush_xlate.eq(1)]
                 with m.If(mmu.sfence.ready):
-                    commit(rd=False, refetch=m_pc4)
+                    commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
 
             with m.State("WFI"):
                 # (idle once the buffered stores are in memory)
+                charge(CycleClass.WFI)
                 m.d.comb += self.wfi.eq(port.empty)
                 with m.If(csr.wake):
                     commit(rd=False)
 
             with m.State("TRAP"):
-                m.d.comb += [
+                charge(CycleClass.TRAP)
+                m.d.comb += [flush_class.eq(CycleClass.FLUSH_TRAP),
                     csr.trap.eq(1), csr.trap_intr.eq(t_intr), csr.trap_cause.eq(t_cause),
                     csr.trap_tval.eq(t_tval), csr.trap_epc.eq(m_pc),
                     m_done.eq(1), m_redirect.eq(1), m_redirect_pc.eq(csr.trap_pc),
