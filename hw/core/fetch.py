@@ -60,6 +60,7 @@ from .btb import BranchPredictor
 from .cache import Cache, check_geometry
 from .isa import Cause, Priv
 from .perf import FetchWait
+from .utlb import MicroTLB
 
 __all__ = ["FetchUnit", "QueueEntry"]
 
@@ -74,7 +75,7 @@ class QueueEntry(data.StructLayout):
 
 class FetchUnit(wiring.Component):
     def __init__(self, *, reset_pc, in_ram, in_rom=None, size=4096, ways=2, line=32,
-                 btb_entries=64):
+                 btb_entries=64, utlb_entries=4):
         """``in_ram(paddr)`` gives the expression "this physical address is RAM",
         ``in_rom(paddr)`` the same for a read-only memory (cached, filled with single
         transfers)."""
@@ -86,6 +87,7 @@ class FetchUnit(wiring.Component):
         self.in_rom = in_rom or (lambda paddr: C(0, 1))
         self.size, self.ways, self.line = size, ways, line
         self.btb_entries = btb_entries
+        self.utlb_entries = utlb_entries
         super().__init__({
             "booted":      In(1),
             "redirect":    In(1),
@@ -151,6 +153,9 @@ class FetchUnit(wiring.Component):
         paddr = Signal(56)
         m.d.comb += paddr.eq(Mux(unmapped, pc[:56], Cat(pc[:12], fp_ppn)))
         xl_known = unmapped | (fp_valid & (pc[12:64] == fp_vpn))
+        # the pages translated before the current one (utlb.py)
+        m.submodules.utlb = utlb = MicroTLB(self.utlb_entries)
+        m.d.comb += [utlb.vpn.eq(pc[12:64]), utlb.flush.eq(self.flush_xlate)]
         bad_high = unmapped & (pc[56:64] != 0)
         cacheable = self.in_ram(paddr) | self.in_rom(paddr)
 
@@ -218,7 +223,10 @@ class FetchUnit(wiring.Component):
                     m.d.comb += wait_now.eq(Mux(~xl_known, FetchWait.ITLB,
                                                 Mux(bad_high | ~cacheable, FetchWait.OTHER,
                                                     FetchWait.ICACHE_MISS)))
-                    with m.If(~xl_known):
+                    with m.If(~xl_known & utlb.hit):
+                        # a page translated before: current again from the next cycle
+                        m.d.sync += [fp_valid.eq(1), fp_vpn.eq(pc[12:]), fp_ppn.eq(utlb.ppn)]
+                    with m.Elif(~xl_known):
                         m.d.sync += [xl_vaddr.eq(pc), discard.eq(0)]
                         m.next = "XLATE"
                     with m.Elif(bad_high):
@@ -246,6 +254,8 @@ class FetchUnit(wiring.Component):
                         # (the data array has been reading pc's word all along)
                         m.d.sync += [fp_valid.eq(~self.flush_xlate), fp_vpn.eq(xl_vaddr[12:]),
                                      fp_ppn.eq(self.mmu.paddr[12:]), rd_ok.eq(1)]
+                        m.d.comb += [utlb.fill.eq(1), utlb.fill_vpn.eq(xl_vaddr[12:]),
+                                     utlb.fill_ppn.eq(self.mmu.paddr[12:])]
                         m.next = "RUN"
 
             with m.State("FAULT"):

@@ -84,12 +84,13 @@ from .bare_mmu import check_mmu_kind, make_mmu
 from .cache import Cache
 from .fetch import FetchUnit
 from .memport import MemoryPort
-from .csr import CSRFile
+from .csr import CSR, CSRFile
 from .decoder import Decoder, Decoded
 from .isa import AluOp, AmoOp, Cause, Kind, Priv
 from .muldiv import MulDiv
 from .perf import EVENTS, CycleClass, FetchWait
 from .retire import RetireSignature
+from .utlb import MicroTLB
 
 __all__ = ["PipelinedCore", "load_extend", "size_mask_of"]
 
@@ -159,7 +160,7 @@ class PipelinedCore(wiring.Component):
     def __init__(self, *, reset_pc=0x8000_0000, hartid=0, dtb_addr=0,
                  itlb_entries=8, dtlb_entries=8, mmu="sv39",
                  ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None, rom_size=0,
-                 btb_entries=64,
+                 btb_entries=64, utlb_entries=4,
                  icache_size=4096, icache_ways=2, icache_line=32,
                  dcache_size=4096, dcache_ways=2, dcache_line=32,
                  wbuf_entries=2, wbuf_line=32):
@@ -179,6 +180,7 @@ class PipelinedCore(wiring.Component):
         self.ram_size = ram_size
         self.rom_base = rom_base
         self.btb_entries = btb_entries
+        self.utlb_entries = utlb_entries
         self.icache_size = icache_size
         self.icache_ways = icache_ways
         self.icache_line = icache_line
@@ -217,7 +219,9 @@ class PipelinedCore(wiring.Component):
         m.submodules.fetch = fetch = FetchUnit(
             reset_pc=self.reset_pc, in_ram=self._in_ram, in_rom=self._in_rom,
             size=self.icache_size,
-            ways=self.icache_ways, line=self.icache_line, btb_entries=self.btb_entries)
+            ways=self.icache_ways, line=self.icache_line, btb_entries=self.btb_entries,
+            utlb_entries=self.utlb_entries)
+        m.submodules.dutlb = dutlb = MicroTLB(self.utlb_entries)
         m.submodules.regs = regs = Memory(shape=64, depth=32, init=[])
         rp1 = regs.read_port(domain="comb")
         rp2 = regs.read_port(domain="comb")
@@ -259,6 +263,11 @@ class PipelinedCore(wiring.Component):
         m_exc = Signal()
         m_cause = Signal(6)
         m_tval = Signal(64)
+        # the data micro-TLB's entry for the page of the base register (chosen in X)
+        dp_valid = Signal()
+        dp_store_ok = Signal()
+        dp_vpn = Signal(52)
+        dp_ppn = Signal(44)
         # W
         w_valid = Signal()
         w_trap = Signal()
@@ -292,6 +301,7 @@ class PipelinedCore(wiring.Component):
         redirect_pc = Mux(m_redirect, m_redirect_pc, x_redirect_pc)
         adv = m_done               # the stages below F move together
         flush_xlate = Signal()     # forget the remembered fetch/data pages
+        flush_dxlate = Signal()    # forget the remembered data page
 
         booted = Signal()          # a0/a1 written, fetching may start
 
@@ -546,9 +556,16 @@ class PipelinedCore(wiring.Component):
             fetch.bp_upd_target.eq(target),
         ]
 
+        # The data micro-TLB (utlb.py) is searched with the page of the base register,
+        # in parallel with the address addition; M checks that the address lies in
+        # that page (almost always) and then has its physical page at once.
+        m.d.comb += dutlb.vpn.eq(op1[12:64])
+
         # X -> M; a waiting X keeps its operands up to date.
         with m.If(adv):
             m.d.sync += [
+                dp_valid.eq(dutlb.hit), dp_vpn.eq(op1[12:64]), dp_ppn.eq(dutlb.ppn),
+                dp_store_ok.eq(dutlb.store_ok),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
                 m_valid.eq(x_valid & ~m_redirect),
                 m_pc.eq(x_pc), m_insn.eq(x_insn), m_dec.eq(x_dec), m_result.eq(x_result),
@@ -599,10 +616,6 @@ class PipelinedCore(wiring.Component):
         # data fast path (as in the multi-cycle core)
         data_unmapped = Signal()
         m.d.sync += data_unmapped.eq((data_priv == Priv.M) | satp_bare)
-        dp_valid = Signal()
-        dp_store_ok = Signal()
-        dp_vpn = Signal(52)
-        dp_ppn = Signal(44)
         data_fast_paddr = Signal(56)
         m.d.comb += data_fast_paddr.eq(Mux(data_unmapped, mem_vaddr[:56],
                                            Cat(mem_vaddr[:12], dp_ppn)))
@@ -619,6 +632,9 @@ class PipelinedCore(wiring.Component):
         # CSR instruction
         csr_src = Mux(f3[2], m_dec.rs1, m_rs1v)
         csr_writes = (f3[0:2] == 1) | (m_dec.rs1 != 0)
+        csr_instret = (m_dec.csr == CSR.MINSTRET) | (m_dec.csr == CSR.INSTRET)
+        csr_refetch = ((m_dec.csr == CSR.SATP) | (m_dec.csr == CSR.MSTATUS) |
+                       ((m_dec.csr >= CSR.PMPCFG0) & (m_dec.csr <= CSR.PMPADDR63)))
         m.d.comb += [csr.addr.eq(m_dec.csr), csr.write_intent.eq(csr_writes)]
         csr_new = Signal(64)
         with m.Switch(f3[0:2]):
@@ -682,6 +698,18 @@ class PipelinedCore(wiring.Component):
             charge(CycleClass.TRAP)
             m.d.sync += [t_cause.eq(cause), t_tval.eq(tval), t_intr.eq(intr)]
             m.next = "TRAP"
+
+        def csr_read():
+            """A CSR instruction reads its CSR (or traps): a read-only one commits,
+            a writing one writes in the next cycle."""
+            with m.If(csr.illegal):
+                raise_trap(Cause.ILLEGAL_INSN, m_insn)
+            with m.Elif(csr_writes):
+                m.d.sync += [csr_old.eq(csr.rmw_rdata),
+                             csr_sei_line.eq(csr.rdata[9] & ~csr.rmw_rdata[9])]
+                m.next = "CSR_WRITE"
+            with m.Else():
+                commit(csr.rmw_rdata | ((csr.rdata[9] & ~csr.rmw_rdata[9]) << 9))
 
         def access_fault():
             raise_trap(Mux(store_like, Cause.STORE_ACCESS, Cause.LOAD_ACCESS), mem_vaddr)
@@ -788,9 +816,12 @@ class PipelinedCore(wiring.Component):
                             m.next = "MULDIV"
                         with m.Case(Kind.CSR):
                             charge(CycleClass.CSR)
-                            # minstret counts the previous commit one cycle late:
-                            # read in the next cycle.
-                            m.next = "CSR_READ"
+                            with m.If(csr_instret):
+                                # minstret counts the previous commit one cycle
+                                # late: read it in the next cycle.
+                                m.next = "CSR_READ"
+                            with m.Else():
+                                csr_read()
                         with m.Case(Kind.ECALL):
                             raise_trap(Cat(priv, C(0b10, 2)), 0)     # 8 + priv
                         with m.Case(Kind.EBREAK):
@@ -839,10 +870,10 @@ class PipelinedCore(wiring.Component):
                     with m.Elif(mmu.data.access_fault):
                         access_fault()
                     with m.Else():
-                        m.d.sync += [dp_valid.eq(1), dp_vpn.eq(mem_vaddr[12:]),
-                                     dp_ppn.eq(mmu.data.paddr[12:]),
-                                     dp_store_ok.eq(~is_read),
-                                     mem_paddr.eq(mmu.data.paddr)]
+                        m.d.comb += [dutlb.fill.eq(1), dutlb.fill_vpn.eq(mem_vaddr[12:]),
+                                     dutlb.fill_ppn.eq(mmu.data.paddr[12:]),
+                                     dutlb.fill_store_ok.eq(~is_read)]
+                        m.d.sync += mem_paddr.eq(mmu.data.paddr)
                         m.next = "ACCESS"
 
             with m.State("ACCESS"):
@@ -899,16 +930,24 @@ class PipelinedCore(wiring.Component):
 
             with m.State("CSR_READ"):
                 charge(CycleClass.CSR)
-                with m.If(csr.illegal):
-                    raise_trap(Cause.ILLEGAL_INSN, m_insn)
-                with m.Else():
-                    m.d.sync += [csr_old.eq(csr.rmw_rdata),
-                                 csr_sei_line.eq(csr.rdata[9] & ~csr.rmw_rdata[9])]
-                    m.next = "CSR_WRITE"
+                csr_read()
 
             with m.State("CSR_WRITE"):
-                m.d.comb += [csr.we.eq(csr_writes), flush_xlate.eq(1)]
-                commit(csr_old | (csr_sei_line << 9), refetch=m_pc4, flush=CycleClass.FLUSH_CSR)
+                # The younger instructions were fetched under the old state: fetched
+                # again only after the CSRs that change how instructions are fetched
+                # or data translated with a registered decision (satp, PMP,
+                # mstatus.MPRV/MPP); interrupt enables are checked in M before each
+                # instruction, so they need no refetch.  A change of sstatus.SUM or
+                # MXR (what translations allow) flushes the data micro-TLB.
+                m.d.comb += [csr.we.eq(csr_writes),
+                             flush_dxlate.eq((m_dec.csr == CSR.SSTATUS) &
+                                             (csr_new[18:20] != csr_old[18:20]))]
+                with m.If(csr_refetch):
+                    m.d.comb += flush_xlate.eq(1)
+                    commit(csr_old | (csr_sei_line << 9), refetch=m_pc4,
+                           flush=CycleClass.FLUSH_CSR)
+                with m.Else():
+                    commit(csr_old | (csr_sei_line << 9))
 
             with m.State("SFENCE"):
                 charge(CycleClass.SFENCE)
@@ -936,6 +975,8 @@ class PipelinedCore(wiring.Component):
                              w_insn.eq(Mux(t_intr, 0, m_insn))]
                 m.next = "START"
 
-        with m.If(flush_xlate):
+        # (also M's copy, when the instruction entering M chose from the old entries)
+        m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
+        with m.If(flush_xlate | flush_dxlate):
             m.d.sync += dp_valid.eq(0)
         return m
