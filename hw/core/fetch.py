@@ -10,7 +10,7 @@ instruction cache and a two-entry instruction queue.
               presented the cycle before)+
 
 **The cache** is physically tagged and set associative (``size`` bytes,
-``ways`` ways, ``line`` bytes per line; default 4 KiB, 2 ways, 32 bytes).  Its
+``ways`` ways, ``line`` bytes per line; the core's default 8 KiB, 2 ways, 32 bytes).  Its
 index and line offset lie inside the 4 KiB page offset, so the set is read
 with the virtual address while the physical page is looked up, and the tag is
 compared with the physical address.  The data array is block RAM with a
@@ -281,6 +281,9 @@ class FetchUnit(wiring.Component):
                         m.d.sync += fault_page.eq(0)
                         m.next = "FAULT"
                     with m.Else():
+                        # The data array has been reading pc's word (written by now,
+                        # or in this cycle: the read port is transparent).
+                        m.d.sync += rd_ok.eq(~self.redirect)
                         m.next = "RUN"
 
             with m.State("UNCACHED"):

@@ -35,7 +35,7 @@
   the multi-cycle core).  Loaded data are shifted and extended here, from the
   registered word (no path from the memory into the register file).
 
-**The data cache** (cache.py, default 4 KiB, 2 ways, 32-byte lines) is
+**The data cache** (cache.py, default 8 KiB, 2 ways, 32-byte lines) is
 physically tagged; the set comes from the page offset, so it is read while
 the page is translated (M mode and Bare: no translation; otherwise the page
 of the last translated data access is remembered, and other pages ask the
@@ -161,8 +161,8 @@ class PipelinedCore(wiring.Component):
                  itlb_entries=8, dtlb_entries=8, mmu="sv39",
                  ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None, rom_size=0,
                  btb_entries=64, utlb_entries=4,
-                 icache_size=4096, icache_ways=2, icache_line=32,
-                 dcache_size=4096, dcache_ways=2, dcache_line=32,
+                 icache_size=8192, icache_ways=2, icache_line=32,
+                 dcache_size=8192, dcache_ways=2, dcache_line=32,
                  wbuf_entries=2, wbuf_line=32):
         check_mmu_kind(mmu)
         # Speculative fetches are allowed in the naturally aligned power-of-two
