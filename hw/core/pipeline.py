@@ -163,7 +163,7 @@ class PipelinedCore(wiring.Component):
                  btb_entries=64, utlb_entries=4,
                  icache_size=8192, icache_ways=2, icache_line=32,
                  dcache_size=8192, dcache_ways=2, dcache_line=32,
-                 wbuf_entries=2, wbuf_line=32):
+                 wbuf_entries=4, wbuf_line=32):
         check_mmu_kind(mmu)
         # Speculative fetches are allowed in the naturally aligned power-of-two
         # block that holds the RAM (beyond its end the bus answers with an error).
