@@ -20,11 +20,16 @@ otherwise), so a run of hits delivers one instruction per cycle.  Tags and the
 valid bits are small (LUT RAM and flip-flops) and read combinationally.
 
 **Translation.**  In M mode or with satp = Bare the physical address is the
-pc.  Otherwise the unit keeps the page of its last translation (a one-entry
-micro-TLB checked in parallel with the cache read); a fetch from another page
-asks the MMU's fetch port (TLB, then the page-table walker) and then retries.
-The remembered page is forgotten on every event that may change the mapping
-or the mode (``flush_xlate``: traps, xRET, CSR writes, sfence.vma).
+pc.  Otherwise the unit keeps the page of its current translation, checked in
+parallel with the cache read, and the pages of its last ``utlb_entries``
+translations (a micro-TLB, utlb.py): a fetch from another page takes a page of
+the micro-TLB in one cycle, or asks the MMU's fetch port (TLB, then the
+page-table walker) and then retries.  The remembered pages are forgotten on
+every event that may change the mapping or the mode (``flush_xlate``: traps,
+xRET, writes to satp/mstatus/PMP, sfence.vma).
+
+**Prediction**: the branch target buffer (btb.py) is block RAM read with the
+same address as the cache's data, a cycle ahead.
 
 **Misses** fill the whole line from RAM as one burst, or from a
 read-only memory (``in_rom``: the boot ROM, which has no side effects and never
@@ -75,7 +80,7 @@ class QueueEntry(data.StructLayout):
 
 class FetchUnit(wiring.Component):
     def __init__(self, *, reset_pc, in_ram, in_rom=None, size=4096, ways=2, line=32,
-                 btb_entries=64, utlb_entries=4):
+                 btb_entries=256, utlb_entries=8):
         """``in_ram(paddr)`` gives the expression "this physical address is RAM",
         ``in_rom(paddr)`` the same for a read-only memory (cached, filled with single
         transfers)."""
@@ -187,7 +192,7 @@ class FetchUnit(wiring.Component):
             m.d.sync += pc.eq(self.redirect_pc)
         with m.Elif(adv_f):
             m.d.sync += pc.eq(pred)
-        m.d.comb += ram_addr.eq(Mux(adv_f, pred, pc))
+        m.d.comb += [ram_addr.eq(Mux(adv_f, pred, pc)), bp.read_pc.eq(ram_addr)]
         m.d.sync += rd_ok.eq(0)
 
         m.d.comb += [

@@ -37,9 +37,11 @@
 
 **The data cache** (cache.py, default 8 KiB, 2 ways, 32-byte lines) is
 physically tagged; the set comes from the page offset, so it is read while
-the page is translated (M mode and Bare: no translation; otherwise the page
-of the last translated data access is remembered, and other pages ask the
-MMU's data port).  It is **write-through without allocation on a write
+the page is translated (M mode and Bare: no translation; otherwise the pages
+of the last 8 translated data accesses are remembered in a micro-TLB (utlb.py),
+searched in X with the page of the base register, and other pages ask the
+MMU's data port).  A load that misses commits with its word as the line fill
+ends.  It is **write-through without allocation on a write
 miss**: every store goes to memory (and updates a cached copy) through a small
 write buffer, so memory is current as soon as the buffer drains, and every other
 reader of memory waits for the buffered stores it needs (memport.py).  That
@@ -160,7 +162,7 @@ class PipelinedCore(wiring.Component):
     def __init__(self, *, reset_pc=0x8000_0000, hartid=0, dtb_addr=0,
                  itlb_entries=8, dtlb_entries=8, mmu="sv39",
                  ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None, rom_size=0,
-                 btb_entries=64, utlb_entries=4,
+                 btb_entries=256, utlb_entries=8,
                  icache_size=8192, icache_ways=2, icache_line=32,
                  dcache_size=8192, dcache_ways=2, dcache_line=32,
                  wbuf_entries=4, wbuf_line=32):
@@ -652,6 +654,9 @@ class PipelinedCore(wiring.Component):
         m_in_start = Signal()
         m_rd_ok = Signal()          # the word read out belongs to M's address
         load_from_cache = Signal()
+        load_from_fill = Signal()   # a load commits with its word from the line fill
+        fill_word = Signal(64)      # that word, when it came before the fill's last beat
+        fill_word_now = dcache.fill_beat == mem_paddr[3:dcache.offset_bits]
         m.d.comb += [
             dcache.read_addr.eq(Mux(m_in_start, x_result, m_result)[:12]),
             dcache.lookup_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
@@ -668,7 +673,9 @@ class PipelinedCore(wiring.Component):
         # Record fields of W that follow M every cycle (only meaningful with w_valid).
         m.d.sync += [
             w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
-            w_raw.eq(Mux(load_from_cache, dcache.rdata, dbus.rdata)), w_off.eq(byte_off), w_size.eq(size),
+            w_raw.eq(Mux(load_from_cache, dcache.rdata,
+                         Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata))),
+            w_off.eq(byte_off), w_size.eq(size),
             w_unsigned.eq(f3[2] & (kind == Kind.LOAD)),
             w_mem_wdata.eq(store_value & bytes_of(size_mask)),
             w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
@@ -886,9 +893,16 @@ class PipelinedCore(wiring.Component):
                     d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
                     dcache.bus.ready.eq(d_bus_ready),
                 ]
+                with m.If(d_bus_ready & fill_word_now):
+                    m.d.sync += fill_word.eq(dbus.rdata)
                 with m.If(dcache.done):
                     with m.If(dcache.error):
                         access_fault()
+                    with m.Elif(dcache.filled):
+                        # the load's word came with the line (a write to the line
+                        # meanwhile, by DMA, leaves it invalid: read it again)
+                        m.d.comb += load_from_fill.eq(1)
+                        commit(rd=True, rmask=size_mask, load=True)
                     with m.Else():
                         m.next = "ACCESS"
 
