@@ -44,7 +44,7 @@ def run(tmp_path, body):
     src = tmp_path / "p.S"
     src.write_text(HEAD + body + TAIL)
     elf = tmp_path / "p.elf"
-    subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv64ima_zicsr", "-mabi=lp64",
+    subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv64ima_zicsr_zifencei", "-mabi=lp64",
                     "-nostdlib", "-T", str(ROOT / "tests/isa/link.ld"), str(src),
                     "-o", str(elf)], check=True, capture_output=True)
     target = CoreTarget()
@@ -99,3 +99,33 @@ def test_hazards(tmp_path):
                  "load_use": 1, "muldiv": 4, "interlock": 1, "csr": 1, "mispredict": 8}
     assert (res.perf["dmiss"], res.perf["dhit"], res.perf["branch"], res.perf["mispred"]) == \
         (1, 0, 9, 3)
+
+
+def test_atomics_fences_and_traps(tmp_path):
+    # atomic: amoadd.d goes to the bus (locked read, then write) for four cycles more;
+    # flush_fence: fence.i refetches (three empty slots) and, having emptied the
+    # instruction cache, fills the line again (icache_miss); trap: ecall is found in M
+    # and taken in the next cycle, flush_trap: the refetch at the handler; csr: the two
+    # CSR writes (mtvec, mepc) take a second cycle each, `csrr` none, interlock: `addi`
+    # waits for csrr's value; flush_xret: mret's refetch, which waits for a line fill
+    # the fetch unit had started on the wrong path (icache_miss).
+    res, c = run(tmp_path, """
+    la t0, handler
+    csrw mtvec, t0
+    la a0, value
+    li a1, 5
+    amoadd.d a2, a1, (a0)
+    fence.i
+    ecall
+    j 3f
+handler:
+    csrr t0, mepc
+    addi t0, t0, 4
+    csrw mepc, t0
+    mret
+3:
+""")
+    assert c == {"retire": 24, "fetch_other": 5, "icache_miss": 21, "atomic": 4,
+                 "flush_fence": 3, "trap": 2, "flush_trap": 4, "csr": 2, "interlock": 1,
+                 "flush_xret": 3, "mispredict": 3}
+    assert res.traps == 1
