@@ -5,7 +5,9 @@
 
 cxxrtl: the full boot; prints instructions and cycles to the first `$ `, CPI, wall
 time to the prompt and simulated cycles per second (the model build, if one is
-needed, is timed separately).  pysim: a fixed number of cycles from reset (the
+needed, is timed separately), and from the pipelined core's counters the cache hit
+rates, the prediction accuracy, where the cycles went (hw/core/perf.py: each
+class's cycles and share of the CPI) and the TLB and walker events.  pysim: a fixed number of cycles from reset (the
 full boot would take hours); prints cycles per second and, when the cxxrtl figures
 are known, the projected time to the prompt.  The machine (CPU model, cores) is
 printed first.  ``--ram-latency N``: the simulated RAM answers the first beat of a
