@@ -32,6 +32,13 @@ VPN_BITS = 52       # bits 63:12 of a virtual address
 PPN_BITS = 44       # bits 55:12 of a physical address
 
 
+def _or_of(values):
+    result = values[0]
+    for v in values[1:]:
+        result = result | v
+    return result
+
+
 class MicroTLB(wiring.Component):
     def __init__(self, entries=4):
         if entries < 1:
@@ -59,13 +66,15 @@ class MicroTLB(wiring.Component):
         ppns = [Signal(PPN_BITS, name=f"ppn{i}") for i in range(n)]
         victim = Signal(range(n))
 
-        # lookup: at most one entry holds a page (fill replaces the same page)
+        # lookup: at most one entry holds a page (fill replaces the same page), so
+        # the outputs are the OR of the matching entry's fields (no priority chain)
         match = Cat(*[valid[i] & (vpns[i] == self.vpn) for i in range(n)])
-        m.d.comb += self.hit.eq(match.any())
-        for i in range(n):
-            with m.If(match[i]):
-                m.d.comb += [self.index.eq(i), self.ppn.eq(ppns[i]),
-                             self.store_ok.eq(store_ok[i])]
+        m.d.comb += [
+            self.hit.eq(match.any()),
+            self.index.eq(_or_of([Mux(match[i], i, 0) for i in range(n)])),
+            self.ppn.eq(_or_of([Mux(match[i], ppns[i], 0) for i in range(n)])),
+            self.store_ok.eq((match & store_ok).any()),
+        ]
 
         # fill
         same = Cat(*[valid[i] & (vpns[i] == self.fill_vpn) for i in range(n)])
