@@ -84,9 +84,9 @@ BOARDS = {
         name="ulx3s-85f",
         platform="soc.board.platforms:ULX3S_85F",
         osc_freq=25e6,
-        # Today's multi-cycle core with the SDRAM controller routes at 29.2 MHz
-        # (nextpnr-ecp5 0.11, seed 1, 25 MHz target).  The pipelined core is to raise
-        # this to 50 MHz.
+        # The multi-cycle core's board build met 25 MHz (26.47 MHz, nextpnr-ecp5 0.11,
+        # seed 1).  The pipelined core (the default) is estimated at 19-20 MHz out of
+        # context after placement, not yet routed: see README, "On the board".
         clk_freq=25e6,
         sdram=ULX3S_85F_SDRAM,
         sdram_timing=SPEED_7,
