@@ -32,8 +32,9 @@
   following cycle (state TRAP), like in the multi-cycle core.
 * **W** writes the register file and drives the retire port (one record per
   committed instruction or trap, in order, one cycle after the commit as in
-  the multi-cycle core).  Loaded data are shifted and extended here, from the
-  registered word (no path from the memory into the register file).
+  the multi-cycle core).  Every result arrives here in a register (loaded data
+  are shifted and extended at the end of M), so what W forwards to X and writes
+  to the register file comes straight from flip-flops.
 
 **The data cache** (cache.py, default 8 KiB, 2 ways, 32-byte lines) is
 physically tagged; the set comes from the page offset, so it is read while
@@ -274,12 +275,9 @@ class PipelinedCore(wiring.Component):
         w_valid = Signal()
         w_trap = Signal()
         w_rd = Signal(5)
-        w_value = Signal(64)
-        w_load = Signal()                  # the value is loaded data: extend w_raw
-        w_raw = Signal(64)
-        w_off = Signal(3)
-        w_size = Signal(2)
-        w_unsigned = Signal()
+        w_value = Signal(64)               # the result (loads: shifted and extended in M)
+        w_load = Signal()                  # the instruction is a load (or LR)
+        w_ld_rdata = Signal(64)            # the bytes a load read, for the retire port
         w_pc = Signal(64)
         w_insn = Signal(32)
         w_priv = Signal(2)
@@ -316,9 +314,7 @@ class PipelinedCore(wiring.Component):
         boot_step = Signal()
 
         # ================= W: write-back and retire =================
-        w_shifted, w_loaded = load_extend(m, w_raw, w_off, w_size, w_unsigned)
-        w_final = Signal(64)
-        m.d.comb += w_final.eq(Mux(w_load, w_loaded, w_value))
+        w_final = w_value
         w_writes = w_valid & ~w_trap & (w_rd != 0)
         with m.If(~booted):
             m.d.comb += [wp.addr.eq(Mux(boot_step, 11, 10)),
@@ -333,13 +329,12 @@ class PipelinedCore(wiring.Component):
         ret = self.retire
         with m.If(w_valid):
             m.d.sync += order.eq(order + 1)
-        w_size_mask = size_mask_of(m, w_size)
         m.d.comb += [
             ret.valid.eq(w_valid), ret.order.eq(order), ret.pc.eq(w_pc),
             ret.insn.eq(w_insn), ret.priv.eq(w_priv), ret.rd.eq(w_rd),
             ret.rd_wdata.eq(Mux(w_rd == 0, 0, w_final)),
             ret.mem_addr.eq(w_mem_addr), ret.mem_rmask.eq(w_rmask), ret.mem_wmask.eq(w_wmask),
-            ret.mem_rdata.eq(Mux(w_load, w_shifted & bytes_of(w_size_mask), w_amo_rdata)),
+            ret.mem_rdata.eq(Mux(w_load, w_ld_rdata, w_amo_rdata)),
             ret.mem_wdata.eq(w_mem_wdata), ret.trap.eq(w_trap), ret.intr.eq(w_intr),
             ret.cause.eq(w_cause), ret.tval.eq(w_tval),
         ]
@@ -500,13 +495,22 @@ class PipelinedCore(wiring.Component):
         is_jump = (xk == Kind.JAL) | (xk == Kind.JALR)
         taken = Signal()
         m.d.comb += taken.eq(is_jump | (is_branch & (cond ^ xf3[0])))
+        # The jump target has an adder of its own (not the ALU's result multiplexers),
+        # and the prediction is compared with both possible next pcs at once: the
+        # branch condition, the last to settle, only picks one of two compares.
+        jalr_sum = Signal(64)
+        m.d.comb += jalr_sum.eq(op1 + x_imm)
         target = Signal(64)
-        m.d.comb += target.eq(Mux(xk == Kind.JALR, Cat(C(0, 1), alu.result[1:]), x_pcimm))
+        m.d.comb += target.eq(Mux(xk == Kind.JALR, Cat(C(0, 1), jalr_sum[1:]), x_pcimm))
         x_actual = Mux(taken, target, x_pc4)
+        target_wrong = Signal()
+        fall_through_wrong = Signal()
+        m.d.comb += [target_wrong.eq(target != x_pred), fall_through_wrong.eq(x_pc4 != x_pred)]
+        mispredicted = Mux(taken, target_wrong, fall_through_wrong)
         target_misaligned = taken & target[1]
         x_ok = x_valid & ~x_exc
         m.d.comb += [
-            x_redirect.eq(x_ok & ~target_misaligned & (x_actual != x_pred) & ~m_redirect),
+            x_redirect.eq(x_ok & ~target_misaligned & mispredicted & ~m_redirect),
             x_redirect_pc.eq(x_actual),
         ]
         m.d.comb += [
@@ -670,13 +674,18 @@ class PipelinedCore(wiring.Component):
         ]
         m.d.sync += m_rd_ok.eq(Mux(m_in_start, adv, ~adv))
 
+        # A load's word (from the cache or the bus) is shifted and extended here, in
+        # M, so that W holds the final value in a register: the path that forwards it
+        # from W into X's ALU starts at a flip-flop.
+        ld_shifted, ld_value = load_extend(
+            m, Mux(load_from_cache, dcache.rdata,
+                   Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata)), byte_off, size,
+            f3[2] & (kind == Kind.LOAD))
+
         # Record fields of W that follow M every cycle (only meaningful with w_valid).
         m.d.sync += [
             w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
-            w_raw.eq(Mux(load_from_cache, dcache.rdata,
-                         Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata))),
-            w_off.eq(byte_off), w_size.eq(size),
-            w_unsigned.eq(f3[2] & (kind == Kind.LOAD)),
+            w_ld_rdata.eq(ld_shifted & bytes_of(size_mask)),
             w_mem_wdata.eq(store_value & bytes_of(size_mask)),
             w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
             w_intr.eq(t_intr), w_cause.eq(t_cause), w_tval.eq(t_tval),
@@ -694,7 +703,8 @@ class PipelinedCore(wiring.Component):
             charge(CycleClass.RETIRE)
             m.d.comb += [m_done.eq(1), csr.instret_inc.eq(1)]
             m.d.sync += [w_valid.eq(1), w_trap.eq(0), w_insn.eq(m_insn),
-                         w_rd.eq(Mux(rd, m_dec.rd, 0)), w_value.eq(value), w_load.eq(load),
+                         w_rd.eq(Mux(rd, m_dec.rd, 0)), w_value.eq(ld_value if load else value),
+                         w_load.eq(load),
                          w_rmask.eq(rmask), w_wmask.eq(wmask)]
             if refetch is not None:
                 m.d.comb += [m_redirect.eq(1), m_redirect_pc.eq(refetch),
