@@ -5,7 +5,9 @@
 
 cxxrtl: the full boot; prints instructions and cycles to the first `$ `, CPI, wall
 time to the prompt and simulated cycles per second (the model build, if one is
-needed, is timed separately).  pysim: a fixed number of cycles from reset (the
+needed, is timed separately), and from the pipelined core's counters the cache hit
+rates, the prediction accuracy, where the cycles went (hw/core/perf.py: each
+class's cycles and share of the CPI) and the TLB and walker events.  pysim: a fixed number of cycles from reset (the
 full boot would take hours); prints cycles per second and, when the cxxrtl figures
 are known, the projected time to the prompt.  The machine (CPU model, cores) is
 printed first.  ``--ram-latency N``: the simulated RAM answers the first beat of a
@@ -25,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from sim.boot import Session, UsageError, open_engine   # noqa: E402
 from sim.engine import EngineError                        # noqa: E402
 from soc.fpga import cpu_model                            # noqa: E402
+from hw.core.perf import EVENTS, CycleClass               # noqa: E402
 
 
 def bench_cxxrtl(kernel, fs, ram_latency=1):
@@ -43,6 +46,11 @@ def bench_cxxrtl(kernel, fs, ram_latency=1):
             perf[name] = engine.peek(f"core perf_{name}")
         except EngineError:
             perf[name] = None
+    try:
+        breakdown = {c: engine.peek(f"core {c.counter}") for c in CycleClass}
+        events = {n: engine.peek(f"core perf_{n}") for n in EVENTS}
+    except EngineError:
+        breakdown = None
     engine.close()
     print(f"cxxrtl: model ready in {setup:.1f} s (RTLIL export + cache lookup, or the build)")
     print(f"cxxrtl: RAM latency {ram_latency}: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "
@@ -63,7 +71,23 @@ def bench_cxxrtl(kernel, fs, ram_latency=1):
     else:
         print("cxxrtl: the model has no event counters "
               "(the multi-cycle core has none; or the build removed them)")
+    if breakdown is not None:
+        print_breakdown(breakdown)
+        print("cxxrtl: events: " + ", ".join(f"{n} {v}" for n, v in events.items()))
     return stats, wall
+
+
+def print_breakdown(counts):
+    """Where the cycles go (hw/core/perf.py): each class's cycles and its share of
+    the CPI.  Counted up to the end of the boot run, a few cycles after the prompt."""
+    total = sum(counts.values())
+    retired = counts[CycleClass.RETIRE]
+    print(f"cxxrtl: cycle breakdown ({total} cycles, {retired} retired, "
+          f"CPI {total / max(retired, 1):.3f}):")
+    for cls, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        if n:
+            print(f"  {cls.name.lower():12s} {n:9d} cycles {100 * n / total:6.2f}%  "
+                  f"CPI +{n / max(retired, 1):.3f}")
 
 
 def bench_pysim(kernel, fs, cycles, cxx_stats, ram_latency=1):

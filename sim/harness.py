@@ -41,13 +41,16 @@ class BusProtocolError(Exception):
 
 
 class RunResult:
-    def __init__(self, status, tohost, cycles, instret, traps, seconds=None):
+    def __init__(self, status, tohost, cycles, instret, traps, seconds=None, perf=None):
         self.status = status      # "tohost" or "limit"
         self.tohost = tohost
         self.cycles = cycles
         self.instret = instret
         self.traps = traps
         self.seconds = seconds    # wall time of the cycles alone, when the target knows it
+        # the core's event and cycle-class counters at the end of the run, by name
+        # (hw/core/perf.py; the pipelined core has them), else {}
+        self.perf = perf or {}
 
 
 class RetireCounter:
@@ -275,6 +278,8 @@ class CoreTarget:
                     stop_value = done_value
                     break
             result["run"] = retired.result(cycles, stop_value)
+            result["run"].perf = {name: ctx.get(counter)
+                                  for name, counter in getattr(core, "perf", {}).items()}
 
         simulate(core, bench, vcd=vcd)
         return result["run"]

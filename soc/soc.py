@@ -100,7 +100,7 @@ class DmaWriteSignature(wiring.Signature):
 
 
 class SoC(wiring.Component):
-    def __init__(self, *, ram_size=memmap.DEFAULT_RAM_SIZE, itlb_entries=8, dtlb_entries=8,
+    def __init__(self, *, ram_size=memmap.DEFAULT_RAM_SIZE, itlb_entries=8, dtlb_entries=16,
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
                  uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1, memory=None,
                  reset_pc=memmap.RESET_PC, boot_rom=None, sdcard=None, leds=False, card=None,

@@ -1,8 +1,11 @@
 """Branch predictor of the pipelined core: a direct-mapped branch target buffer
 with a two-bit bimodal counter per entry.
 
-The fetch stage looks up the address it fetches (combinational read of a LUT
-memory): on a hit whose entry is a jump, or a branch whose counter is 2 or 3
+The table is block RAM read one cycle ahead, like the instruction cache's data:
+the fetch unit presents the address of the next cycle's fetch (``read_pc``) and
+compares the entry read with the address it then fetches (``pc``; the fetch
+unit uses a prediction only when the two were the same, as for the cache's
+word).  On a hit whose entry is a jump, or a branch whose counter is 2 or 3
 ("taken"), the next fetch goes to the stored target, otherwise to pc + 4.
 The execute stage, which resolves every branch and jump, writes the entry of
 that instruction back (one write per cycle):
@@ -31,14 +34,15 @@ __all__ = ["BranchPredictor"]
 class BranchPredictor(wiring.Component):
     """``entries`` (a power of two) direct-mapped BTB entries."""
 
-    def __init__(self, entries=64, tag_bits=16):
+    def __init__(self, entries=256, tag_bits=16):
         if entries < 2 or entries & (entries - 1):
             raise ValueError(f"BTB entries must be a power of two >= 2, not {entries}")
         self.entries = entries
         self.index_bits = entries.bit_length() - 1
         self.tag_bits = tag_bits
         super().__init__({
-            # lookup (combinational)
+            # lookup: the table is read at read_pc, the entry compared with pc a cycle later
+            "read_pc":     In(64),
             "pc":          In(64),
             "hit":         Out(1),
             "taken":       Out(1),    # predict a jump to ``target``
@@ -59,8 +63,8 @@ class BranchPredictor(wiring.Component):
         entry = data.StructLayout({"valid": 1, "jump": 1, "counter": 2, "tag": tb,
                                    "target": 62})
         m.submodules.table = table = Memory(shape=entry, depth=self.entries, init=[])
-        rp = table.read_port(domain="comb")
         wp = table.write_port()
+        rp = table.read_port(transparent_for=(wp,))
 
         def index(pc):
             return pc[2:2 + ib]
@@ -68,7 +72,7 @@ class BranchPredictor(wiring.Component):
         def tag(pc):
             return pc[2 + ib:2 + ib + tb]
 
-        m.d.comb += rp.addr.eq(index(self.pc))
+        m.d.comb += rp.addr.eq(index(self.read_pc))
         e = rp.data
         m.d.comb += [
             self.hit.eq(e.valid & (e.tag == tag(self.pc))),

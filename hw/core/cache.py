@@ -14,7 +14,7 @@ physically tagged" cache that behaves exactly like a physical one.
   (physical) is compared with the tags of its set: ``hit``, ``hit_way``, and
   ``rdata`` is the word of the hitting way (meaningful when the word read in
   this cycle was presented for this address in the previous cycle; the user
-  tracks that).  ``touch`` marks the hitting way as recently used.
+  tracks that).  ``touch`` marks the hitting way as recently used (a fill marks its line).
 * **Writes** (``write`` with ``write_sel``/``write_data``) update the word at
   ``lookup_addr`` in the hitting way (the data cache writes through: the
   memory is written by the core, the cache only keeps its copy current).
@@ -23,7 +23,8 @@ physically tagged" cache that behaves exactly like a physical one.
   least recently used): as one burst (hw/bus.py) with ``fill_burst``, else one
   single transfer per word (memories that do not burst, like a ROM); ``done``
   pulses at the end, with ``error`` if a beat failed (the line then stays
-  invalid).
+  invalid) and ``filled`` if the line became valid (no error, no write to it
+  meanwhile).  ``fill_beat`` is the word of the line the current beat carries.
 * **Coherence**: ``snoop_valid``/``snoop_addr`` report a write to memory by
   someone else; a valid line holding that address is invalidated, and a line
   being filled while such a write hits it is not marked valid.
@@ -79,6 +80,8 @@ class Cache(wiring.Component):
             "busy":           Out(1),
             "done":           Out(1),
             "error":          Out(1),
+            "filled":         Out(1),
+            "fill_beat":      Out(range(line // 8)),
             "snoop_valid":    In(1),
             "snoop_addr":     In(56),
             "invalidate_all": In(1),
@@ -173,6 +176,7 @@ class Cache(wiring.Component):
                     Mux(set_valid[w], one_hot(set_of(fill_addr)), 0))
 
         burst = Signal()                   # the line comes as one burst (RAM)
+        m.d.comb += self.fill_beat.eq(fill_word)
         with m.FSM(name="fill"):
             with m.State("IDLE"):
                 with m.If(self.fill):
@@ -205,6 +209,10 @@ class Cache(wiring.Component):
                         ok = ~bad & ~poison & ~fill_line_written & ~self.invalidate_all
                         for w in range(W):
                             m.d.comb += set_valid[w].eq(ok & (fill_way == w))
-                        m.d.comb += [self.done.eq(1), self.error.eq(bad)]
+                        if W == 2:
+                            # the line just filled is the most recently used
+                            fset = one_hot(set_of(fill_addr))
+                            m.d.sync += lru.eq((lru & ~fset) | Mux(fill_way == 0, fset, 0))
+                        m.d.comb += [self.done.eq(1), self.error.eq(bad), self.filled.eq(ok)]
                         m.next = "IDLE"
         return m

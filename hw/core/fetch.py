@@ -10,7 +10,7 @@ instruction cache and a two-entry instruction queue.
               presented the cycle before)+
 
 **The cache** is physically tagged and set associative (``size`` bytes,
-``ways`` ways, ``line`` bytes per line; default 4 KiB, 2 ways, 32 bytes).  Its
+``ways`` ways, ``line`` bytes per line; the core's default 8 KiB, 2 ways, 32 bytes).  Its
 index and line offset lie inside the 4 KiB page offset, so the set is read
 with the virtual address while the physical page is looked up, and the tag is
 compared with the physical address.  The data array is block RAM with a
@@ -20,16 +20,22 @@ otherwise), so a run of hits delivers one instruction per cycle.  Tags and the
 valid bits are small (LUT RAM and flip-flops) and read combinationally.
 
 **Translation and PMP.**  In M mode or with satp = Bare the physical address
-is the pc.  The unit keeps the page of its last translation (a one-entry
-micro-TLB checked in parallel with the cache read); a fetch from another page
-asks the MMU's fetch port (TLB, then the page-table walker; in M mode and Bare
-it answers at once), then the PMP (``pmp``, pmp.py) whether the page may be
-executed as a whole, and then retries.  A page that the PMP allows only in part
-is fetched from one checked word at a time, without the cache.  In M mode with
-no PMP entry switched on (``pmp_free``) nothing needs checking: the pc is the
-physical address, at once.
-The remembered page is forgotten on every event that may change the mapping
-or the mode (``flush_xlate``: traps, xRET, CSR writes, sfence.vma).
+is the pc.  Otherwise the unit keeps the page of its current translation,
+checked in parallel with the cache read, and the pages of its last
+``utlb_entries`` translations (a micro-TLB, utlb.py): a fetch from another page
+takes a page of the micro-TLB in one cycle, or asks the MMU's fetch port (TLB,
+then the page-table walker; in M mode and Bare it answers at once), then the
+PMP (``pmp``, pmp.py) whether the page may be executed as a whole, and then
+retries.  Only pages the PMP allows as a whole are remembered (as the current
+page and in the micro-TLB); a page that the PMP allows only in part is fetched
+from one checked word at a time, without the cache.  In M mode with no PMP
+entry switched on (``pmp_free``) nothing needs checking: the pc is the physical
+address, at once.  The remembered pages are forgotten on every event that may
+change the mapping, the mode or the PMP (``flush_xlate``: traps, xRET, writes
+to satp/mstatus/PMP, sfence.vma).
+
+**Prediction**: the branch target buffer (btb.py) is block RAM read with the
+same address as the cache's data, a cycle ahead.
 
 **Misses** fill the whole line from RAM as one burst, or from a
 read-only memory (``in_rom``: the boot ROM, which has no side effects and never
@@ -64,7 +70,9 @@ from ..mmu.signatures import Access, TranslateSignature
 from .btb import BranchPredictor
 from .cache import Cache, check_geometry
 from .isa import Cause, Priv
+from .perf import FetchWait
 from .pmp import PMPCheckSignature
+from .utlb import MicroTLB
 
 __all__ = ["FetchUnit", "QueueEntry"]
 
@@ -79,7 +87,7 @@ class QueueEntry(data.StructLayout):
 
 class FetchUnit(wiring.Component):
     def __init__(self, *, reset_pc, in_ram, in_rom=None, size=4096, ways=2, line=32,
-                 btb_entries=64):
+                 btb_entries=256, utlb_entries=8):
         """``in_ram(paddr)`` gives the expression "this physical address is RAM",
         ``in_rom(paddr)`` the same for a read-only memory (cached, filled with single
         transfers)."""
@@ -91,6 +99,7 @@ class FetchUnit(wiring.Component):
         self.in_rom = in_rom or (lambda paddr: C(0, 1))
         self.size, self.ways, self.line = size, ways, line
         self.btb_entries = btb_entries
+        self.utlb_entries = utlb_entries
         super().__init__({
             "booted":      In(1),
             "redirect":    In(1),
@@ -118,6 +127,8 @@ class FetchUnit(wiring.Component):
             # one-cycle pulses for the benchmarks' counters
             "ev_hit":      Out(1),
             "ev_miss":     Out(1),
+            # why nothing was pushed in the previous cycle (perf.py)
+            "wait":        Out(FetchWait),
         })
 
     def elaborate(self, platform):
@@ -157,6 +168,9 @@ class FetchUnit(wiring.Component):
         m.d.comb += paddr.eq(Mux(unmapped, pc[:56], Cat(pc[:12], fp_ppn)))
         # the page of pc is translated and allowed by the PMP as a whole
         xl_known = self.pmp_free | (fp_valid & (pc[12:64] == fp_vpn))
+        # the pages translated (and allowed as a whole) before the current one (utlb.py)
+        m.submodules.utlb = utlb = MicroTLB(self.utlb_entries)
+        m.d.comb += [utlb.vpn.eq(pc[12:64]), utlb.flush.eq(self.flush_xlate)]
         bad_high = unmapped & (pc[56:64] != 0)
         cacheable = self.in_ram(paddr) | self.in_rom(paddr)
 
@@ -189,7 +203,7 @@ class FetchUnit(wiring.Component):
             m.d.sync += pc.eq(self.redirect_pc)
         with m.Elif(adv_f):
             m.d.sync += pc.eq(pred)
-        m.d.comb += ram_addr.eq(Mux(adv_f, pred, pc))
+        m.d.comb += [ram_addr.eq(Mux(adv_f, pred, pc)), bp.read_pc.eq(ram_addr)]
         m.d.sync += rd_ok.eq(0)
 
         m.d.comb += [
@@ -199,6 +213,16 @@ class FetchUnit(wiring.Component):
             self.mmu.priv.eq(self.priv), self.mmu.satp.eq(self.satp),
             self.pmp.priv.eq(self.priv), self.pmp.access.eq(Access.FETCH),
         ]
+
+        # Cycle accounting (perf.py): why no instruction was pushed, as of the
+        # previous cycle (an empty queue in this cycle is what that cycle left).
+        wait_now = Signal(FetchWait)
+        wait = Signal(FetchWait, init=FetchWait.OTHER)
+        m.d.comb += [self.wait.eq(wait), wait_now.eq(wait)]     # default: as before
+        with m.If(self.redirect):
+            m.d.sync += wait.eq(FetchWait.REDIRECT)
+        with m.Elif(~push):
+            m.d.sync += wait.eq(wait_now)
 
         def push_fault(page):
             m.d.comb += [push.eq(1), push_entry.fault.eq(1), push_entry.page_fault.eq(page)]
@@ -210,8 +234,16 @@ class FetchUnit(wiring.Component):
                 with m.If(adv_f & ~self.redirect):
                     m.d.comb += [push.eq(1), push_entry.insn.eq(insn), cache.touch.eq(1),
                                  self.ev_hit.eq(1)]
-                with m.Elif(self.booted & rd_ok & ~hit & ~self.redirect):
-                    with m.If(~xl_known):
+                with m.Elif(~self.booted):
+                    m.d.comb += wait_now.eq(FetchWait.OTHER)
+                with m.Elif(rd_ok & ~hit & ~self.redirect):
+                    m.d.comb += wait_now.eq(Mux(~xl_known, FetchWait.ITLB,
+                                                Mux(bad_high | ~cacheable, FetchWait.OTHER,
+                                                    FetchWait.ICACHE_MISS)))
+                    with m.If(~xl_known & utlb.hit):
+                        # a page translated before: current again from the next cycle
+                        m.d.sync += [fp_valid.eq(1), fp_vpn.eq(pc[12:]), fp_ppn.eq(utlb.ppn)]
+                    with m.Elif(~xl_known):
                         m.d.sync += [xl_vaddr.eq(pc), discard.eq(0)]
                         m.next = "XLATE"
                     with m.Elif(bad_high):
@@ -249,6 +281,8 @@ class FetchUnit(wiring.Component):
                 # (the data array has been reading pc's word all along)
                 m.d.sync += [fp_valid.eq(~self.flush_xlate), fp_vpn.eq(xl_vaddr[12:]),
                              fp_ppn.eq(paddr[12:]), rd_ok.eq(1)]
+                m.d.comb += [utlb.fill.eq(1), utlb.fill_vpn.eq(xl_vaddr[12:]),
+                             utlb.fill_ppn.eq(paddr[12:])]
                 m.next = "RUN"
 
             def check_word():
@@ -263,7 +297,7 @@ class FetchUnit(wiring.Component):
                 m.next = "FAULT"
 
             with m.State("XLATE"):
-                m.d.comb += self.mmu.valid.eq(1)
+                m.d.comb += [self.mmu.valid.eq(1), wait_now.eq(FetchWait.ITLB)]
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 with m.If(self.mmu.ready):
@@ -284,13 +318,16 @@ class FetchUnit(wiring.Component):
                             m.next = "PMP_PAGE"
 
             with m.State("PMP_PAGE"):
+                m.d.comb += wait_now.eq(FetchWait.ITLB)
                 pmp_check(Cat(C(0, 12), xl_paddr[12:]), Cat(C(0xFFF, 12), xl_paddr[12:]),
                           page_allowed, check_word)
 
             with m.State("PMP_WORD"):
+                m.d.comb += wait_now.eq(FetchWait.ITLB)
                 pmp_check(xl_paddr, Cat(C(3, 2), xl_paddr[2:]), word_allowed, word_denied)
 
             with m.State("FAULT"):
+                m.d.comb += wait_now.eq(FetchWait.OTHER)
                 with m.If(self.redirect):
                     m.next = "RUN"
                 with m.Elif(space):
@@ -298,10 +335,12 @@ class FetchUnit(wiring.Component):
                     m.next = "STOPPED"
 
             with m.State("STOPPED"):
+                m.d.comb += wait_now.eq(FetchWait.OTHER)
                 with m.If(self.redirect):
                     m.next = "RUN"
 
             with m.State("FILL"):
+                m.d.comb += wait_now.eq(FetchWait.ICACHE_MISS)
                 wiring.connect(m, wiring.flipped(self.bus), cache.bus)
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
@@ -310,12 +349,16 @@ class FetchUnit(wiring.Component):
                         m.d.sync += fault_page.eq(0)
                         m.next = "FAULT"
                     with m.Else():
+                        # The data array has been reading pc's word (written by now,
+                        # or in this cycle: the read port is transparent).
+                        m.d.sync += rd_ok.eq(~self.redirect)
                         m.next = "RUN"
 
             with m.State("UNCACHED"):
                 # Outside RAM: one word, only when this fetch is not speculative.
                 go = self.pipe_empty & (q_count == 0)
                 issued = Signal()
+                m.d.comb += wait_now.eq(FetchWait.OTHER)
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 with m.If(discard & ~issued):

@@ -32,14 +32,17 @@
   following cycle (state TRAP), like in the multi-cycle core.
 * **W** writes the register file and drives the retire port (one record per
   committed instruction or trap, in order, one cycle after the commit as in
-  the multi-cycle core).  Loaded data are shifted and extended here, from the
-  registered word (no path from the memory into the register file).
+  the multi-cycle core).  Every result arrives here in a register (loaded data
+  are shifted and extended at the end of M), so what W forwards to X and writes
+  to the register file comes straight from flip-flops.
 
-**The data cache** (cache.py, default 4 KiB, 2 ways, 32-byte lines) is
+**The data cache** (cache.py, default 8 KiB, 2 ways, 32-byte lines) is
 physically tagged; the set comes from the page offset, so it is read while
-the page is translated (M mode and Bare: no translation; otherwise the page
-of the last translated data access is remembered, and other pages ask the
-MMU's data port).  It is **write-through without allocation on a write
+the page is translated (M mode and Bare: no translation; otherwise the pages
+of the last 8 translated data accesses are remembered in a micro-TLB (utlb.py),
+searched in X with the page of the base register, and other pages ask the
+MMU's data port).  A load that misses commits with its word as the line fill
+ends.  It is **write-through without allocation on a write
 miss**: every store goes to memory (and updates a cached copy) through a small
 write buffer, so memory is current as soon as the buffer drains, and every other
 reader of memory waits for the buffered stores it needs (memport.py).  That
@@ -103,7 +106,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature
-from ..mmu.signatures import Access, MMUEventSignature
+from ..mmu.signatures import Access, EventKind, MMUEventSignature
 from .alu import ALU
 from .amo import AmoALU
 from .bare_mmu import check_mmu_kind, make_mmu
@@ -114,8 +117,10 @@ from .csr import CSR, CSRFile
 from .decoder import Decoder, Decoded
 from .isa import AluOp, AmoOp, Cause, Kind, Priv
 from .muldiv import MulDiv
+from .perf import EVENTS, CycleClass, FetchWait
 from .pmp import PMPGate, PMPUnit
 from .retire import RetireSignature
+from .utlb import MicroTLB
 
 __all__ = ["PipelinedCore", "load_extend", "size_mask_of"]
 
@@ -185,10 +190,10 @@ class PipelinedCore(wiring.Component):
     def __init__(self, *, reset_pc=0x8000_0000, hartid=0, dtb_addr=0,
                  itlb_entries=8, dtlb_entries=8, mmu="sv39",
                  ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None, rom_size=0,
-                 btb_entries=64,
-                 icache_size=4096, icache_ways=2, icache_line=32,
-                 dcache_size=4096, dcache_ways=2, dcache_line=32,
-                 wbuf_entries=2, wbuf_line=32):
+                 btb_entries=256, utlb_entries=8,
+                 icache_size=8192, icache_ways=2, icache_line=32,
+                 dcache_size=8192, dcache_ways=2, dcache_line=32,
+                 wbuf_entries=4, wbuf_line=32):
         check_mmu_kind(mmu)
         # Speculative fetches are allowed in the naturally aligned power-of-two
         # block that holds the RAM (beyond its end the bus answers with an error).
@@ -205,6 +210,7 @@ class PipelinedCore(wiring.Component):
         self.ram_size = ram_size
         self.rom_base = rom_base
         self.btb_entries = btb_entries
+        self.utlb_entries = utlb_entries
         self.icache_size = icache_size
         self.icache_ways = icache_ways
         self.icache_line = icache_line
@@ -213,6 +219,10 @@ class PipelinedCore(wiring.Component):
         self.dcache_line = dcache_line
         self.wbuf_entries = wbuf_entries
         self.wbuf_line = wbuf_line
+        # The benchmarks' counters (perf.py and the ev_* events), by name; the
+        # simulators read them (the compiled model as "core perf_<name>").
+        names = list(EVENTS) + [c.counter[5:] for c in CycleClass]
+        self.perf = {n: Signal(48, name=f"perf_{n}") for n in names}
         super().__init__()
 
     def _in_ram(self, paddr):
@@ -248,7 +258,9 @@ class PipelinedCore(wiring.Component):
         m.submodules.fetch = fetch = FetchUnit(
             reset_pc=self.reset_pc, in_ram=self._in_ram, in_rom=self._in_rom,
             size=self.icache_size,
-            ways=self.icache_ways, line=self.icache_line, btb_entries=self.btb_entries)
+            ways=self.icache_ways, line=self.icache_line, btb_entries=self.btb_entries,
+            utlb_entries=self.utlb_entries)
+        m.submodules.dutlb = dutlb = MicroTLB(self.utlb_entries)
         m.submodules.regs = regs = Memory(shape=64, depth=32, init=[])
         rp1 = regs.read_port(domain="comb")
         rp2 = regs.read_port(domain="comb")
@@ -290,16 +302,18 @@ class PipelinedCore(wiring.Component):
         m_exc = Signal()
         m_cause = Signal(6)
         m_tval = Signal(64)
+        # the data micro-TLB's entry for the page of the base register (chosen in X)
+        dp_valid = Signal()
+        dp_store_ok = Signal()
+        dp_vpn = Signal(52)
+        dp_ppn = Signal(44)
         # W
         w_valid = Signal()
         w_trap = Signal()
         w_rd = Signal(5)
-        w_value = Signal(64)
-        w_load = Signal()                  # the value is loaded data: extend w_raw
-        w_raw = Signal(64)
-        w_off = Signal(3)
-        w_size = Signal(2)
-        w_unsigned = Signal()
+        w_value = Signal(64)               # the result (loads: shifted and extended in M)
+        w_load = Signal()                  # the instruction is a load (or LR)
+        w_ld_rdata = Signal(64)            # the bytes a load read, for the retire port
         w_pc = Signal(64)
         w_insn = Signal(32)
         w_priv = Signal(2)
@@ -323,14 +337,20 @@ class PipelinedCore(wiring.Component):
         redirect_pc = Mux(m_redirect, m_redirect_pc, x_redirect_pc)
         adv = m_done               # the stages below F move together
         flush_xlate = Signal()     # forget the remembered fetch/data pages
+        flush_dxlate = Signal()    # forget the remembered data page
 
         booted = Signal()          # a0/a1 written, fetching may start
+
+        # cycle accounting (perf.py): the reason an empty slot carries down the stages
+        x_why = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
+        m_why = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
+        m_class = Signal(CycleClass)       # what this cycle is charged to
+        flush_class = Signal(CycleClass)   # the class of the slots M's redirect empties
+        redirect_class = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
         boot_step = Signal()
 
         # ================= W: write-back and retire =================
-        w_shifted, w_loaded = load_extend(m, w_raw, w_off, w_size, w_unsigned)
-        w_final = Signal(64)
-        m.d.comb += w_final.eq(Mux(w_load, w_loaded, w_value))
+        w_final = w_value
         w_writes = w_valid & ~w_trap & (w_rd != 0)
         with m.If(~booted):
             m.d.comb += [wp.addr.eq(Mux(boot_step, 11, 10)),
@@ -345,13 +365,12 @@ class PipelinedCore(wiring.Component):
         ret = self.retire
         with m.If(w_valid):
             m.d.sync += order.eq(order + 1)
-        w_size_mask = size_mask_of(m, w_size)
         m.d.comb += [
             ret.valid.eq(w_valid), ret.order.eq(order), ret.pc.eq(w_pc),
             ret.insn.eq(w_insn), ret.priv.eq(w_priv), ret.rd.eq(w_rd),
             ret.rd_wdata.eq(Mux(w_rd == 0, 0, w_final)),
             ret.mem_addr.eq(w_mem_addr), ret.mem_rmask.eq(w_rmask), ret.mem_wmask.eq(w_wmask),
-            ret.mem_rdata.eq(Mux(w_load, w_shifted & bytes_of(w_size_mask), w_amo_rdata)),
+            ret.mem_rdata.eq(Mux(w_load, w_ld_rdata, w_amo_rdata)),
             ret.mem_wdata.eq(w_mem_wdata), ret.trap.eq(w_trap), ret.intr.eq(w_intr),
             ret.cause.eq(w_cause), ret.tval.eq(w_tval),
         ]
@@ -440,9 +459,30 @@ class PipelinedCore(wiring.Component):
         m.d.comb += hazard.eq(d_valid & x_late & (
             (uses_rs1 & (dd.rs1 == x_dec.rd)) | (uses_rs2 & (dd.rs2 == x_dec.rd))))
 
+        # Why D gives X no instruction (perf.py).
+        d_why = Signal(CycleClass)
+        with m.If(redirect):
+            m.d.comb += d_why.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT))
+        with m.Elif(~d_valid):
+            with m.Switch(fetch.wait):
+                with m.Case(FetchWait.REDIRECT):
+                    m.d.comb += d_why.eq(redirect_class)
+                with m.Case(FetchWait.ICACHE_MISS):
+                    m.d.comb += d_why.eq(CycleClass.ICACHE_MISS)
+                with m.Case(FetchWait.ITLB):
+                    m.d.comb += d_why.eq(CycleClass.ITLB)
+                with m.Default():
+                    m.d.comb += d_why.eq(CycleClass.FETCH_OTHER)
+        with m.Else():
+            m.d.comb += d_why.eq(Mux(xk == Kind.LOAD, CycleClass.LOAD_USE,
+                                     CycleClass.INTERLOCK))
+        with m.If(redirect):
+            m.d.sync += redirect_class.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT))
+
         # D -> X
         with m.If(adv):
             m.d.sync += [
+                x_why.eq(d_why),
                 x_valid.eq(d_valid & ~hazard & ~redirect),
                 x_pc.eq(d_pc), x_insn.eq(d_insn), x_dec.eq(dd),
                 x_dec.rd.eq(Mux(writes_rd, dd.rd, 0)),
@@ -494,13 +534,22 @@ class PipelinedCore(wiring.Component):
         is_jump = (xk == Kind.JAL) | (xk == Kind.JALR)
         taken = Signal()
         m.d.comb += taken.eq(is_jump | (is_branch & (cond ^ xf3[0])))
+        # The jump target has an adder of its own (not the ALU's result multiplexers),
+        # and the prediction is compared with both possible next pcs at once: the
+        # branch condition, the last to settle, only picks one of two compares.
+        jalr_sum = Signal(64)
+        m.d.comb += jalr_sum.eq(op1 + x_imm)
         target = Signal(64)
-        m.d.comb += target.eq(Mux(xk == Kind.JALR, Cat(C(0, 1), alu.result[1:]), x_pcimm))
+        m.d.comb += target.eq(Mux(xk == Kind.JALR, Cat(C(0, 1), jalr_sum[1:]), x_pcimm))
         x_actual = Mux(taken, target, x_pc4)
+        target_wrong = Signal()
+        fall_through_wrong = Signal()
+        m.d.comb += [target_wrong.eq(target != x_pred), fall_through_wrong.eq(x_pc4 != x_pred)]
+        mispredicted = Mux(taken, target_wrong, fall_through_wrong)
         target_misaligned = taken & target[1]
         x_ok = x_valid & ~x_exc
         m.d.comb += [
-            x_redirect.eq(x_ok & ~target_misaligned & (x_actual != x_pred) & ~m_redirect),
+            x_redirect.eq(x_ok & ~target_misaligned & mispredicted & ~m_redirect),
             x_redirect_pc.eq(x_actual),
         ]
         m.d.comb += [
@@ -510,12 +559,28 @@ class PipelinedCore(wiring.Component):
         ]
         # Event counters for the benchmarks (bench/boot_bench.py reads them by name
         # from the compiled model; synthesis drops them, nothing reads them there).
+        mev = mmu.events
+
+        def mmu_event(kind, port=None):
+            return mev.valid & (mev.kind == kind) & (1 if port is None else mev.port == port)
+
         for name, ev in (("ihit", self.ev_ihit), ("imiss", self.ev_imiss),
                          ("dhit", self.ev_dhit), ("dmiss", self.ev_dmiss),
-                         ("branch", self.ev_branch), ("mispred", self.ev_mispred)):
-            counter = Signal(48, name=f"perf_{name}")
+                         ("branch", self.ev_branch), ("mispred", self.ev_mispred),
+                         ("itlb_hit", mmu_event(EventKind.TLB_HIT, 0)),
+                         ("itlb_miss", mmu_event(EventKind.TLB_MISS, 0)),
+                         ("dtlb_hit", mmu_event(EventKind.TLB_HIT, 1)),
+                         ("dtlb_miss", mmu_event(EventKind.TLB_MISS, 1)),
+                         ("pte_read", mmu_event(EventKind.PTE_READ))):
+            counter = self.perf[name]
             with m.If(ev):
                 m.d.sync += counter.eq(counter + 1)
+        # ... and one per cycle class: every cycle adds one to exactly one of them
+        with m.Switch(m_class):
+            for cls in CycleClass:
+                with m.Case(cls):
+                    counter = self.perf[cls.counter[5:]]
+                    m.d.sync += counter.eq(counter + 1)
         with m.If(x_redirect & ~adv):
             m.d.sync += x_pred.eq(x_actual)     # redirect once while X waits
 
@@ -536,9 +601,17 @@ class PipelinedCore(wiring.Component):
             fetch.bp_upd_target.eq(target),
         ]
 
+        # The data micro-TLB (utlb.py) is searched with the page of the base register,
+        # in parallel with the address addition; M checks that the address lies in
+        # that page (almost always) and then has its physical page at once.
+        m.d.comb += dutlb.vpn.eq(op1[12:64])
+
         # X -> M; a waiting X keeps its operands up to date.
         with m.If(adv):
             m.d.sync += [
+                dp_valid.eq(dutlb.hit), dp_vpn.eq(op1[12:64]), dp_ppn.eq(dutlb.ppn),
+                dp_store_ok.eq(dutlb.store_ok),
+                m_why.eq(Mux(m_redirect, flush_class, x_why)),
                 m_valid.eq(x_valid & ~m_redirect),
                 m_pc.eq(x_pc), m_insn.eq(x_insn), m_dec.eq(x_dec), m_result.eq(x_result),
                 m_rs1v.eq(op1), m_rs2v.eq(op2),
@@ -594,10 +667,6 @@ class PipelinedCore(wiring.Component):
         # data fast path (as in the multi-cycle core)
         data_unmapped = Signal()
         m.d.sync += data_unmapped.eq((data_priv == Priv.M) | satp_bare)
-        dp_valid = Signal()
-        dp_store_ok = Signal()
-        dp_vpn = Signal(52)
-        dp_ppn = Signal(44)
         data_fast_paddr = Signal(56)
         m.d.comb += data_fast_paddr.eq(Mux(data_unmapped, mem_vaddr[:56],
                                            Cat(mem_vaddr[:12], dp_ppn)))
@@ -629,6 +698,9 @@ class PipelinedCore(wiring.Component):
         # CSR instruction
         csr_src = Mux(f3[2], m_dec.rs1, m_rs1v)
         csr_writes = (f3[0:2] == 1) | (m_dec.rs1 != 0)
+        csr_instret = (m_dec.csr == CSR.MINSTRET) | (m_dec.csr == CSR.INSTRET)
+        csr_refetch = ((m_dec.csr == CSR.SATP) | (m_dec.csr == CSR.MSTATUS) |
+                       ((m_dec.csr >= CSR.PMPCFG0) & (m_dec.csr <= CSR.PMPADDR63)))
         m.d.comb += [csr.addr.eq(m_dec.csr), csr.write_intent.eq(csr_writes)]
         csr_new = Signal(64)
         with m.Switch(f3[0:2]):
@@ -646,6 +718,9 @@ class PipelinedCore(wiring.Component):
         m_in_start = Signal()
         m_rd_ok = Signal()          # the word read out belongs to M's address
         load_from_cache = Signal()
+        load_from_fill = Signal()   # a load commits with its word from the line fill
+        fill_word = Signal(64)      # that word, when it came before the fill's last beat
+        fill_word_now = dcache.fill_beat == mem_paddr[3:dcache.offset_bits]
         m.d.comb += [
             dcache.read_addr.eq(Mux(m_in_start, x_result, m_result)[:12]),
             dcache.lookup_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
@@ -660,35 +735,64 @@ class PipelinedCore(wiring.Component):
         ]
         m.d.sync += m_rd_ok.eq(Mux(m_in_start, adv, ~adv))
 
+        # A load's word (from the cache or the bus) is shifted and extended here, in
+        # M, so that W holds the final value in a register: the path that forwards it
+        # from W into X's ALU starts at a flip-flop.
+        # (A misaligned load's two doublewords are shifted as one: MIS_DONE.)
+        ld_word = Mux(mis_load, mis_lo,
+                      Mux(load_from_cache, dcache.rdata,
+                          Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata)))
+        ld_shifted, ld_value = load_extend(
+            m, Cat(ld_word, Mux(mis_load, mis_hi, 0)), byte_off, size,
+            f3[2] & (kind == Kind.LOAD))
+
         # Record fields of W that follow M every cycle (only meaningful with w_valid).
         m.d.sync += [
             w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
-            w_raw.eq(Mux(load_from_cache, dcache.rdata, dbus.rdata)), w_off.eq(byte_off), w_size.eq(size),
-            w_unsigned.eq(f3[2] & (kind == Kind.LOAD)),
+            w_ld_rdata.eq(ld_shifted & bytes_of(size_mask)),
             w_mem_wdata.eq(store_value & bytes_of(size_mask)),
             w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
             w_intr.eq(t_intr), w_cause.eq(t_cause), w_tval.eq(t_tval),
             w_valid.eq(0),
         ]
-        with m.If(mis_load):
-            m.d.sync += [w_raw.eq((Cat(mis_lo, mis_hi) >> (byte_off << 3))[:64]),
-                         w_off.eq(0)]
 
-        def commit(value=0, *, rd=True, rmask=0, wmask=0, load=False, refetch=None):
-            """M's instruction completes: to W, count it, maybe flush and refetch."""
+        def charge(cls):
+            """This cycle of M counts as ``cls`` (perf.py; a later charge wins)."""
+            m.d.comb += m_class.eq(cls)
+
+        def commit(value=0, *, rd=True, rmask=0, wmask=0, load=False, refetch=None,
+                   flush=None):
+            """M's instruction completes: to W, count it, maybe flush and refetch
+            (``flush``: the class of the cycles the refetch costs)."""
+            charge(CycleClass.RETIRE)
             m.d.comb += [m_done.eq(1), csr.instret_inc.eq(1)]
             m.d.sync += [w_valid.eq(1), w_trap.eq(0), w_insn.eq(m_insn),
-                         w_rd.eq(Mux(rd, m_dec.rd, 0)), w_value.eq(value), w_load.eq(load),
+                         w_rd.eq(Mux(rd, m_dec.rd, 0)), w_value.eq(ld_value if load else value),
+                         w_load.eq(load),
                          w_rmask.eq(rmask), w_wmask.eq(wmask)]
             if refetch is not None:
-                m.d.comb += [m_redirect.eq(1), m_redirect_pc.eq(refetch)]
+                m.d.comb += [m_redirect.eq(1), m_redirect_pc.eq(refetch),
+                             flush_class.eq(flush)]
             m.d.sync += mis_active.eq(0)
             m.next = "START"
 
         def raise_trap(cause, tval, intr=0):
+            charge(CycleClass.TRAP)
             m.d.sync += [t_cause.eq(cause), t_tval.eq(tval), t_intr.eq(intr),
                          mis_active.eq(0)]
             m.next = "TRAP"
+
+        def csr_read():
+            """A CSR instruction reads its CSR (or traps): a read-only one commits,
+            a writing one writes in the next cycle."""
+            with m.If(csr.illegal):
+                raise_trap(Cause.ILLEGAL_INSN, m_insn)
+            with m.Elif(csr_writes):
+                m.d.sync += [csr_old.eq(csr.rmw_rdata),
+                             csr_sei_line.eq(csr.rdata[9] & ~csr.rmw_rdata[9])]
+                m.next = "CSR_WRITE"
+            with m.Else():
+                commit(csr.rmw_rdata | ((csr.rdata[9] & ~csr.rmw_rdata[9]) << 9))
 
         def access_fault(tval=mem_vaddr):
             raise_trap(Mux(store_like, Cause.STORE_ACCESS, Cause.LOAD_ACCESS), tval)
@@ -699,6 +803,7 @@ class PipelinedCore(wiring.Component):
 
         def memory_access(paddr, wait_state=None):
             """The bus transfer of a load, store, LR, SC or an AMO's read."""
+            charge(Mux(kind == Kind.AMO, CycleClass.ATOMIC, CycleClass.UNCACHED))
             m.d.comb += [
                 d_bus_valid.eq(1), d_bus_addr.eq(paddr),
                 d_bus_write.eq(~is_read & ~is_rmw),
@@ -734,6 +839,7 @@ class PipelinedCore(wiring.Component):
                 d_bus_wdata.eq(store_value << (byte_off << 3)),
                 d_bus_sel.eq(size_mask << byte_off),
             ]
+            charge(CycleClass.STORE)
             with m.If(port.st_ready):
                 m.d.comb += dcache.write.eq(1)
                 commit(0, rd=False, wmask=size_mask)
@@ -745,10 +851,12 @@ class PipelinedCore(wiring.Component):
             the data cache (filling the line on a miss); everything else goes
             to the bus (stores write through)."""
             with m.If(is_sc):
+                charge(CycleClass.ATOMIC)
                 m.next = "SC_CHECK"
             with m.Elif(misaligned & ~self._in_ram(paddr)):
                 access_fault()                  # devices take aligned accesses only
             with m.Elif((kind == Kind.LOAD) & self._in_ram(paddr)):
+                charge(CycleClass.DCACHE_MISS)
                 with m.If(dcache.hit & m_rd_ok):
                     m.d.comb += [load_from_cache.eq(1), dcache.touch.eq(1), self.ev_dhit.eq(1)]
                     commit(rd=True, rmask=size_mask, load=True)
@@ -766,6 +874,7 @@ class PipelinedCore(wiring.Component):
             with m.State("START"):
                 m.d.comb += m_in_start.eq(1)
                 with m.If(~m_valid):
+                    charge(m_why)
                     m.d.comb += m_done.eq(1)
                 with m.Elif(m_exc):
                     raise_trap(m_cause, m_tval)
@@ -783,6 +892,7 @@ class PipelinedCore(wiring.Component):
                             with m.Elif(data_unmapped & (mem_vaddr[56:64] != 0)):
                                 access_fault()  # beyond the physical address space
                             with m.Elif(crosses):
+                                charge(CycleClass.MISALIGNED)
                                 m.d.sync += [mis_active.eq(1), mis_part.eq(0),
                                              mis_vaddr.eq(mem_vaddr)]
                                 m.next = "MIS_XLATE"
@@ -790,15 +900,21 @@ class PipelinedCore(wiring.Component):
                                 m.d.sync += mem_paddr.eq(data_fast_paddr)
                                 access(data_fast_paddr, wait_state="BUS")
                             with m.Else():
+                                charge(CycleClass.DTLB)
                                 m.d.comb += mmu.data.valid.eq(1)
                                 m.next = "XLATE"
                         with m.Case(Kind.MULDIV):
+                            charge(CycleClass.MULDIV)
                             m.d.comb += muldiv.start.eq(1)
                             m.next = "MULDIV"
                         with m.Case(Kind.CSR):
-                            # minstret counts the previous commit one cycle late:
-                            # read in the next cycle.
-                            m.next = "CSR_READ"
+                            charge(CycleClass.CSR)
+                            with m.If(csr_instret):
+                                # minstret counts the previous commit one cycle
+                                # late: read it in the next cycle.
+                                m.next = "CSR_READ"
+                            with m.Else():
+                                csr_read()
                         with m.Case(Kind.ECALL):
                             raise_trap(Cat(priv, C(0b10, 2)), 0)     # 8 + priv
                         with m.Case(Kind.EBREAK):
@@ -809,29 +925,31 @@ class PipelinedCore(wiring.Component):
                             with m.Else():
                                 m.d.comb += [csr.mret.eq(1), flush_xlate.eq(1)]
                                 m.d.sync += resv_valid.eq(0)
-                                commit(rd=False, refetch=csr.xret_pc)
+                                commit(rd=False, refetch=csr.xret_pc, flush=CycleClass.FLUSH_XRET)
                         with m.Case(Kind.SRET):
                             with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tsr)):
                                 raise_trap(Cause.ILLEGAL_INSN, m_insn)
                             with m.Else():
                                 m.d.comb += [csr.sret.eq(1), flush_xlate.eq(1)]
                                 m.d.sync += resv_valid.eq(0)
-                                commit(rd=False, refetch=csr.xret_pc)
+                                commit(rd=False, refetch=csr.xret_pc, flush=CycleClass.FLUSH_XRET)
                         with m.Case(Kind.WFI):
                             with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tw)):
                                 raise_trap(Cause.ILLEGAL_INSN, m_insn)
                             with m.Else():
+                                charge(CycleClass.WFI)
                                 m.next = "WFI"
                         with m.Case(Kind.SFENCE):
                             with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tvm)):
                                 raise_trap(Cause.ILLEGAL_INSN, m_insn)
                             with m.Else():
+                                charge(CycleClass.SFENCE)
                                 m.next = "SFENCE"
                         with m.Case(Kind.FENCE_I):
                             # Younger instructions may have been fetched before
                             # older stores wrote memory: fetch them again.
                             m.d.comb += fetch.fence_i.eq(1)
-                            commit(rd=False, refetch=m_pc4)
+                            commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
                         with m.Default():
                             raise_trap(Cause.ILLEGAL_INSN, m_insn)
 
@@ -855,16 +973,17 @@ class PipelinedCore(wiring.Component):
                     m.next = state
                 return then
 
-            # The PMP: a page it allows as a whole is remembered (the fast path of
-            # the next accesses to it); otherwise this access alone is checked.
-            # It is asked in the cycle the translation comes, and answers at once
-            # for a page it remembers.
+            # The PMP: a page it allows as a whole is remembered in the data
+            # micro-TLB (the fast path of the next accesses to it); otherwise this
+            # access alone is checked.  It is asked in the cycle the translation
+            # comes, and answers at once for a page it remembers.
             def pmp_page(paddr):
                 pmp_ask(Cat(C(0, 12), paddr[12:]), Cat(C(0xFFF, 12), paddr[12:]))
                 with m.If(dpmp.ready):
                     with m.If(dpmp.allowed):
-                        m.d.sync += [dp_valid.eq(1), dp_vpn.eq(mem_vaddr[12:]),
-                                     dp_ppn.eq(paddr[12:]), dp_store_ok.eq(~is_read)]
+                        m.d.comb += [dutlb.fill.eq(1), dutlb.fill_vpn.eq(mem_vaddr[12:]),
+                                     dutlb.fill_ppn.eq(paddr[12:]),
+                                     dutlb.fill_store_ok.eq(~is_read)]
                         m.next = "ACCESS"
                     with m.Else():
                         m.next = "PMP_ACCESS"
@@ -875,12 +994,15 @@ class PipelinedCore(wiring.Component):
                 pmp_page(paddr)
 
             with m.State("XLATE"):
+                charge(CycleClass.DTLB)
                 translate(mem_vaddr, translated)
 
             with m.State("PMP_PAGE"):
+                charge(CycleClass.DTLB)
                 pmp_page(mem_paddr)
 
             with m.State("PMP_ACCESS"):
+                charge(CycleClass.DTLB)
                 pmp_ask(mem_paddr, Cat(end_off[0:3], mem_paddr[3:]))
                 with m.If(dpmp.ready):
                     with m.If(dpmp.allowed):
@@ -918,9 +1040,11 @@ class PipelinedCore(wiring.Component):
                     to_state("MIS_PMP")(paddr)
 
             with m.State("MIS_XLATE"):
+                charge(CycleClass.MISALIGNED)
                 translate(mis_vaddr, mis_translated)
 
             with m.State("MIS_PMP"):
+                charge(CycleClass.MISALIGNED)
                 # the bytes of this access in this page
                 in_page = Signal(56)
                 with m.If(mis_part):
@@ -944,6 +1068,7 @@ class PipelinedCore(wiring.Component):
                          wide_sel.eq(size_mask << byte_off)]
             for state, half, then in (("MIS_LO", 0, "MIS_HI"), ("MIS_HI", 1, "MIS_DONE")):
                 with m.State(state):
+                    charge(CycleClass.MISALIGNED)
                     with m.If(is_read):
                         m.d.comb += [d_bus_valid.eq(1), d_bus_addr.eq(mem_paddr),
                                      d_bus_sel.eq(0xFF)]
@@ -970,6 +1095,7 @@ class PipelinedCore(wiring.Component):
                                 m.next = then
 
             with m.State("MIS_DONE"):
+                charge(CycleClass.MISALIGNED)      # (the commit below charges RETIRE)
                 m.d.comb += mis_load.eq(1)
                 commit(rd=True, rmask=size_mask, load=True)
 
@@ -977,18 +1103,27 @@ class PipelinedCore(wiring.Component):
                 access(mem_paddr, wait_state="BUS")
 
             with m.State("DFILL"):
+                charge(CycleClass.DCACHE_MISS)
                 m.d.comb += [
                     d_bus_valid.eq(dcache.bus.valid), d_bus_addr.eq(dcache.bus.addr),
                     d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
                     dcache.bus.ready.eq(d_bus_ready),
                 ]
+                with m.If(d_bus_ready & fill_word_now):
+                    m.d.sync += fill_word.eq(dbus.rdata)
                 with m.If(dcache.done):
                     with m.If(dcache.error):
                         access_fault()
+                    with m.Elif(dcache.filled):
+                        # the load's word came with the line (a write to the line
+                        # meanwhile, by DMA, leaves it invalid: read it again)
+                        m.d.comb += load_from_fill.eq(1)
+                        commit(rd=True, rmask=size_mask, load=True)
                     with m.Else():
                         m.next = "ACCESS"
 
             with m.State("SC_CHECK"):
+                charge(CycleClass.ATOMIC)
                 with m.If(resv_valid & (resv_addr == mem_paddr)):
                     m.next = "BUS"
                 with m.Else():
@@ -999,11 +1134,13 @@ class PipelinedCore(wiring.Component):
                 memory_access(mem_paddr)
 
             with m.State("AMO_OP"):
+                charge(CycleClass.ATOMIC)
                 m.d.comb += d_bus_lock.eq(1)        # nobody writes between read and write
                 m.d.sync += [amo_old.eq(m_loaded), amo_new.eq(amo.result)]
                 m.next = "AMO_WRITE"
 
             with m.State("AMO_WRITE"):
+                charge(CycleClass.ATOMIC)
                 m.d.comb += [
                     d_bus_valid.eq(1), d_bus_addr.eq(mem_paddr), d_bus_write.eq(1),
                     d_bus_wdata.eq(store_value << (byte_off << 3)),
@@ -1017,47 +1154,43 @@ class PipelinedCore(wiring.Component):
                         commit(amo_old, rmask=size_mask, wmask=size_mask)
 
             with m.State("MULDIV"):
+                charge(CycleClass.MULDIV)
                 with m.If(muldiv.done):
                     commit(muldiv.result)
 
             with m.State("CSR_READ"):
-                with m.If(csr.illegal):
-                    raise_trap(Cause.ILLEGAL_INSN, m_insn)
-                with m.Else():
-                    m.d.sync += [csr_old.eq(csr.rmw_rdata),
-                                 csr_sei_line.eq(csr.rdata[9] & ~csr.rmw_rdata[9])]
-                    m.next = "CSR_WRITE"
+                charge(CycleClass.CSR)
+                csr_read()
 
             with m.State("CSR_WRITE"):
-                # The remembered fetch and data pages (their translation and PMP
-                # verdict) stay unless the write changes what they depend on: satp,
-                # the PMP, or mstatus/sstatus's MPRV, MPP, SUM, MXR (not SIE, which
-                # every spinlock flips).
-                a = m_dec.csr
-                xlate_bits = (1 << 17) | (3 << 11) | (1 << 18) | (1 << 19)
-                status = (a == CSR.MSTATUS) | (a == CSR.SSTATUS)
-                m.d.comb += [
-                    m_writes_pmp.eq(csr_writes & (a >= CSR.PMPCFG0) & (a <= CSR.PMPADDR63)),
-                    csr.we.eq(csr_writes),
-                    flush_xlate.eq(csr_writes & (
-                        (a == CSR.SATP) | m_writes_pmp |
-                        (status & (((csr_new ^ csr_old) & xlate_bits) != 0)))),
-                ]
-                commit(csr_old | (csr_sei_line << 9), refetch=m_pc4)
+                m.d.comb += [csr.we.eq(csr_writes),
+                             m_writes_pmp.eq(csr_writes & (m_dec.csr >= CSR.PMPCFG0) &
+                                             (m_dec.csr <= CSR.PMPADDR63)),
+                             flush_dxlate.eq((m_dec.csr == CSR.SSTATUS) &
+                                             (csr_new[18:20] != csr_old[18:20]))]
+                with m.If(csr_refetch):
+                    m.d.comb += flush_xlate.eq(1)
+                    commit(csr_old | (csr_sei_line << 9), refetch=m_pc4,
+                           flush=CycleClass.FLUSH_CSR)
+                with m.Else():
+                    commit(csr_old | (csr_sei_line << 9))
 
             with m.State("SFENCE"):
+                charge(CycleClass.SFENCE)
                 m.d.comb += [mmu.sfence.valid.eq(1), flush_xlate.eq(1)]
                 with m.If(mmu.sfence.ready):
-                    commit(rd=False, refetch=m_pc4)
+                    commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
 
             with m.State("WFI"):
                 # (idle once the buffered stores are in memory)
+                charge(CycleClass.WFI)
                 m.d.comb += self.wfi.eq(port.empty)
                 with m.If(csr.wake):
                     commit(rd=False)
 
             with m.State("TRAP"):
-                m.d.comb += [
+                charge(CycleClass.TRAP)
+                m.d.comb += [flush_class.eq(CycleClass.FLUSH_TRAP),
                     csr.trap.eq(1), csr.trap_intr.eq(t_intr), csr.trap_cause.eq(t_cause),
                     csr.trap_tval.eq(t_tval), csr.trap_epc.eq(m_pc),
                     m_done.eq(1), m_redirect.eq(1), m_redirect_pc.eq(csr.trap_pc),
@@ -1068,6 +1201,8 @@ class PipelinedCore(wiring.Component):
                              w_insn.eq(Mux(t_intr, 0, m_insn))]
                 m.next = "START"
 
-        with m.If(flush_xlate):
+        # (also M's copy, when the instruction entering M chose from the old entries)
+        m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
+        with m.If(flush_xlate | flush_dxlate):
             m.d.sync += dp_valid.eq(0)
         return m

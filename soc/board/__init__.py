@@ -30,8 +30,9 @@ MTIME_FREQ = 10_000_000
 
 @dataclass(frozen=True)
 class BoardSpec:
-    """``platform``: amaranth-boards' class (module:name); ``clk_freq``: the system
-    clock made by the PLL from the board's oscillator (``osc_freq``); ``sdram_phase``:
+    """``platform``: the board's platform class (module:name: amaranth-boards' with
+    the pin attributes that platforms.py corrects); ``clk_freq``: the system clock
+    made by the PLL from the board's oscillator (``osc_freq``); ``sdram_phase``:
     the SDRAM clock's phase against the system clock, in degrees; ``read_delay``:
     cycles the board's I/O registers and clock phase add to an SDRAM read (see top.py)."""
     name: str
@@ -81,11 +82,11 @@ class BoardSpec:
 BOARDS = {
     "ulx3s-85f": BoardSpec(
         name="ulx3s-85f",
-        platform="amaranth_boards.ulx3s:ULX3S_85F_Platform",
+        platform="soc.board.platforms:ULX3S_85F",
         osc_freq=25e6,
-        # Today's multi-cycle core with the SDRAM controller routes at 29.2 MHz
-        # (nextpnr-ecp5 0.11, seed 1, 25 MHz target).  The pipelined core is to raise
-        # this to 50 MHz.
+        # The multi-cycle core's board build met 25 MHz (26.47 MHz, nextpnr-ecp5 0.11,
+        # seed 1).  The pipelined core (the default) is estimated at 19-20 MHz out of
+        # context after placement, not yet routed: see README, "On the board".
         clk_freq=25e6,
         sdram=ULX3S_85F_SDRAM,
         sdram_timing=SPEED_7,

@@ -87,6 +87,10 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
             if ctx.get(dut.hit):
                 stats["hits"] += 1
                 assert ctx.get(dut.rdata) == word_at(addr), f"stale word at {addr:#x}"
+                # a hit marks its way recently used, as the cores do
+                ctx.set(dut.touch, 1)
+                await tick()
+                ctx.set(dut.touch, 0)
                 return True
             return False
 
@@ -174,7 +178,8 @@ def test_burst_fills_random_against_flat_memory(ops, seed, geometry):
 
 
 def test_repeated_loads_hit_and_evictions_refill():
-    # Three lines of the same set in a 2-way cache: the third evicts the LRU one.
+    # Three lines of the same set in a 2-way cache: the third evicts the LRU one
+    # (hits and fills make a line the most recently used).
     a, b, c = BASE, BASE + 512, BASE + 1024      # 1 KiB 2-way: 512 bytes per way
     stats = run_ops([("load", a), ("load", a), ("load", b), ("load", a), ("load", c),
                      ("load", a), ("load", b)])

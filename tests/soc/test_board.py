@@ -66,6 +66,11 @@ def test_pins_and_clock_constraints(plan):
     # The microSD slot in SPI mode: CLK, CMD (copi), DAT0 (cipo), DAT3 (chip select).
     assert [sites[f"sd_card_spi_0__{name}__io"] for name in ("clk", "copi", "cipo", "cs")] \
         == ["J1", "J3", "K2", "H1"]
+    # Their fast slew rate reaches nextpnr: amaranth-boards spells it SLEW, which
+    # nextpnr drops with a warning (soc/board/platforms.py).
+    for name in ("clk", "copi", "cipo", "cs"):
+        assert re.search(rf'IOBUF PORT "sd_card_spi_0__{name}__io" [^;]*SLEWRATE=FAST;', lpf), name
+    assert "SLEW=" not in lpf
 
 
 def test_unknown_board_and_clock_are_refused(capsys):

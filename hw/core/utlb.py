@@ -1,0 +1,95 @@
+"""A micro-TLB: the last few pages a port of the pipelined core translated.
+
+The MMU's TLBs answer in the cycle after a lookup (hw/mmu/mmu.py), which costs the
+pipeline two cycles or more per translation.  The fetch unit and the memory stage
+therefore remember the pages they translated last, here, in ``entries``
+flip-flop entries (virtual page, physical page, "stores allowed"), and only ask
+the MMU for other pages:
+
+* **lookup** (combinational): ``vpn`` is compared with every valid entry;
+  ``hit`` with that entry's ``ppn``, ``store_ok`` and ``index``;
+* **fill** (at the end of the cycle): the translation ``fill_vpn`` ->
+  ``fill_ppn`` replaces the entry of the same page if there is one (a page
+  first translated for a load and now for a store), else the oldest entry
+  (round robin);
+* **flush** forgets every entry (the owner flushes on every event that may
+  change a mapping or what it allows: traps, xRET, sfence.vma, writes to satp,
+  and for data accesses a change of sstatus.SUM/MXR or of the effective
+  privilege).
+
+Entries hold only translations that succeeded for the privilege and status of the
+moment; the checks of the MMU's walker (A/D bits, permissions) happened before the
+fill, and the owner fills "stores allowed" only after a store's translation.
+"""
+
+from amaranth import *
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["MicroTLB"]
+
+VPN_BITS = 52       # bits 63:12 of a virtual address
+PPN_BITS = 44       # bits 55:12 of a physical address
+
+
+def _or_of(values):
+    result = values[0]
+    for v in values[1:]:
+        result = result | v
+    return result
+
+
+class MicroTLB(wiring.Component):
+    def __init__(self, entries=4):
+        if entries < 1:
+            raise ValueError("a micro-TLB needs at least one entry")
+        self.entries = entries
+        super().__init__({
+            "vpn":           In(VPN_BITS),
+            "hit":           Out(1),
+            "index":         Out(range(entries)),
+            "ppn":           Out(PPN_BITS),
+            "store_ok":      Out(1),
+            "fill":          In(1),
+            "fill_vpn":      In(VPN_BITS),
+            "fill_ppn":      In(PPN_BITS),
+            "fill_store_ok": In(1),
+            "flush":         In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        n = self.entries
+        valid = Signal(n)
+        store_ok = Signal(n)
+        vpns = [Signal(VPN_BITS, name=f"vpn{i}") for i in range(n)]
+        ppns = [Signal(PPN_BITS, name=f"ppn{i}") for i in range(n)]
+        victim = Signal(range(n))
+
+        # lookup: at most one entry holds a page (fill replaces the same page), so
+        # the outputs are the OR of the matching entry's fields (no priority chain)
+        match = Cat(*[valid[i] & (vpns[i] == self.vpn) for i in range(n)])
+        m.d.comb += [
+            self.hit.eq(match.any()),
+            self.index.eq(_or_of([Mux(match[i], i, 0) for i in range(n)])),
+            self.ppn.eq(_or_of([Mux(match[i], ppns[i], 0) for i in range(n)])),
+            self.store_ok.eq((match & store_ok).any()),
+        ]
+
+        # fill
+        same = Cat(*[valid[i] & (vpns[i] == self.fill_vpn) for i in range(n)])
+        slot = Signal(range(n))
+        m.d.comb += slot.eq(victim)
+        for i in range(n):
+            with m.If(same[i]):
+                m.d.comb += slot.eq(i)
+        with m.If(self.fill):
+            for i in range(n):
+                with m.If(slot == i):
+                    m.d.sync += [vpns[i].eq(self.fill_vpn), ppns[i].eq(self.fill_ppn),
+                                 valid[i].eq(1), store_ok[i].eq(self.fill_store_ok)]
+            with m.If(~same.any()):
+                m.d.sync += victim.eq(Mux(victim == n - 1, 0, victim + 1))
+        with m.If(self.flush):
+            m.d.sync += valid.eq(0)
+        return m

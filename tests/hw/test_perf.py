@@ -1,0 +1,131 @@
+"""The pipelined core's cycle accounting (hw/core/perf.py) on small programs.
+
+Each program runs on the core alone (sim/harness.py CoreTarget: RAM without wait
+states), and the counters are compared with exact counts.  Every cycle falls in
+exactly one class, the RETIRE class counts the retired instructions, and the
+classes the program provokes show up where they should: the counts follow from
+the pipeline's timing (pipeline.py, fetch.py)."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hw.core.perf import CycleClass
+from sim.elf import load_elf
+from sim.harness import CoreTarget
+from tests.isa import build as isa_build
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(not isa_build.have_toolchain(),
+                                reason="riscv64-unknown-elf-gcc not installed")
+
+HEAD = """
+    .section .text.init, "ax"
+    .globl _start
+_start:
+"""
+TAIL = """
+    la t1, tohost
+    li t2, 1
+    sd t2, 0(t1)
+1:  j 1b
+    .section .tohost, "aw"
+    .align 3
+    .globl tohost
+tohost: .dword 0
+    .data
+    .align 6
+value: .dword 41
+"""
+
+
+def run(tmp_path, body):
+    src = tmp_path / "p.S"
+    src.write_text(HEAD + body + TAIL)
+    elf = tmp_path / "p.elf"
+    subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv64ima_zicsr_zifencei", "-mabi=lp64",
+                    "-nostdlib", "-T", str(ROOT / "tests/isa/link.ld"), str(src),
+                    "-o", str(elf)], check=True, capture_output=True)
+    target = CoreTarget()
+    target.load(load_elf(str(elf)))
+    records = []
+    res = target.run(max_cycles=2000, on_retire=records.append)
+    assert res.status == "tohost" and res.tohost == 1
+    classes = {c.name.lower(): res.perf[c.counter[5:]] for c in CycleClass}
+    # every cycle is counted once; RETIRE counts the retired instructions (the spin
+    # loop after the store included, up to the cycle the run stopped)
+    assert sum(classes.values()) == res.cycles
+    assert classes["retire"] == sum(1 for r in records if not r.trap)
+    return res, {k: v for k, v in classes.items() if v}
+
+
+def test_straight_line(tmp_path):
+    # Three nops and the tail: 8 instructions, one 32-byte line of the instruction cache.
+    # fetch_other: the two boot cycles (a0, a1 written) and the three in which the first
+    # slots travel from D to M.  icache_miss: the first line (the miss found, the request
+    # registered, four beats; the word is read during the last) and the next line, which the fetch
+    # unit starts after `j` on the wrong path and finishes before it turns back.
+    # mispredict: the `j` the first time (the branch target buffer learns it).  The
+    # spin loop retires three times while the tohost store drains from the write buffer.
+    res, c = run(tmp_path, "    nop\n    nop\n    nop\n")
+    assert c == {"retire": 11, "fetch_other": 5, "icache_miss": 10, "mispredict": 2}
+    assert (res.perf["imiss"], res.perf["ihit"], res.perf["mispred"]) == (2, 14, 1)
+
+
+def test_hazards(tmp_path):
+    # dcache_miss: the first load fills its line (the miss found, the request registered,
+    # four beats) and commits with the last beat; load_use: `addi` waits one cycle for it; muldiv:
+    # `mul` takes four cycles more in M, interlock: `add` waits one for its result;
+    # csr: csrw reads mscratch in its first cycle and writes it in the next (no refetch
+    # after it: mscratch changes nothing the younger instructions depend on);
+    # icache_miss: the first line, the second (filled while `mul` works, one slot
+    # late) and the third (after the loop, on the wrong path); mispredict: the loop's
+    # branch, not yet known, then known and taken twice, mispredicted at the exit, and
+    # the `j 1b` the first time.
+    res, c = run(tmp_path, """
+    la a0, value
+    ld a1, 0(a0)
+    addi a2, a1, 1
+    li a3, 3
+    mul a4, a2, a3
+    add a5, a4, a4
+    csrw mscratch, a5
+    li t0, 4
+2:  addi t0, t0, -1
+    bnez t0, 2b
+""")
+    assert c == {"retire": 25, "fetch_other": 5, "icache_miss": 11, "dcache_miss": 5,
+                 "load_use": 1, "muldiv": 4, "interlock": 1, "csr": 1, "mispredict": 8}
+    assert (res.perf["dmiss"], res.perf["dhit"], res.perf["branch"], res.perf["mispred"]) == \
+        (1, 0, 9, 3)
+
+
+def test_atomics_fences_and_traps(tmp_path):
+    # atomic: amoadd.d goes to the bus (locked read, then write) for four cycles more;
+    # flush_fence: fence.i refetches (three empty slots) and, having emptied the
+    # instruction cache, fills the line again (icache_miss); trap: ecall is found in M
+    # and taken in the next cycle, flush_trap: the refetch at the handler; csr: the two
+    # CSR writes (mtvec, mepc) take a second cycle each, `csrr` none, interlock: `addi`
+    # waits for csrr's value; flush_xret: mret's refetch, which waits for a line fill
+    # the fetch unit had started on the wrong path (icache_miss).
+    res, c = run(tmp_path, """
+    la t0, handler
+    csrw mtvec, t0
+    la a0, value
+    li a1, 5
+    amoadd.d a2, a1, (a0)
+    fence.i
+    ecall
+    j 3f
+handler:
+    csrr t0, mepc
+    addi t0, t0, 4
+    csrw mepc, t0
+    mret
+3:
+""")
+    assert c == {"retire": 24, "fetch_other": 5, "icache_miss": 21, "atomic": 4,
+                 "flush_fence": 3, "trap": 2, "flush_trap": 4, "csr": 2, "interlock": 1,
+                 "flush_xret": 3, "mispredict": 3}
+    assert res.traps == 1
