@@ -390,15 +390,22 @@ class Generator:
         self.mode = MODES[n]
 
     def g_xret_same_mode(self):
-        """mret (in M) or sret (in S) back to the next instruction, same mode."""
+        """mret (in M) or sret (in S) back to the next instruction, same mode.
+
+        The mode's interrupts are off from before the xEPC write to the xRET
+        (which sets xIE from xPIE, so nothing else changes): an interrupt taken
+        in between would leave xEPC pointing into the sequence, and the xRET
+        would go back there for ever."""
         a = self.a
         t = self.dst()
         nxt = self.new_label("xret")
         if self.mode[0] == "M":
+            a.emit(enc.csr("csrrci", 0, 1 << 3, CSR.MSTATUS))         # MIE
             a.la(t, nxt)
             a.emit(enc.csr("csrrw", 0, t, CSR.MEPC), *li32(t, 3 << 11),
                    enc.csr("csrrs", 0, t, CSR.MSTATUS), enc.MRET)
         elif self.mode[0] == "S":
+            a.emit(enc.csr("csrrci", 0, 1 << 1, CSR.SSTATUS))         # SIE
             a.la(t, nxt)
             a.emit(enc.csr("csrrw", 0, t, CSR.SEPC), enc.alu_ri("addi", t, 0, 1 << 8),
                    enc.csr("csrrs", 0, t, CSR.SSTATUS), enc.SRET)
