@@ -91,6 +91,26 @@ def test_programs_end_when_interrupted_after_an_epc_write():
     assert forced > 0                  # (after the random writes of mepc/sepc)
 
 
+def test_timer_compares_are_armed_in_the_near_future():
+    """Seed 2098 (1,000 groups) slept for ever on the SoC: g_wfi drew the same
+    register for the CLINT's address and the compare value, so it stored the address
+    (0x2004000) to mtimecmp, and the WFI waited for 33.6 M ticks.  (g_device had the
+    same clash.)  Every compare a program arms must lie within its run."""
+    MTIMECMP = 0x0200_4000
+    for seed, length in [(2098, 1000)] + [(s, 200) for s in range(40)]:
+        image = generate(seed, length)
+        ram = bytearray(RAM_SIZE)
+        for addr, blob in image.segments:
+            ram[addr - RAM_BASE:addr - RAM_BASE + len(blob)] = blob
+        hart = new_hart(image, ram, HarnessPlatform(), Config())
+        compares = []
+        hart.run(300_000, on_retire=lambda r: r.mem_wmask and r.mem_addr == MTIMECMP and
+                 compares.append(r.mem_wdata))
+        assert hart.tohost == 1
+        armed = [c for c in compares if c != (1 << 64) - 1]       # the handlers disarm
+        assert all(c < 1 << 20 for c in armed), f"seed {seed}: {list(map(hex, armed))}"
+
+
 def test_programs_cover_what_the_generator_promises():
     seen = collections.Counter()
 
