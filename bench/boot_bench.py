@@ -37,19 +37,16 @@ def model_library(kernel, ram_latency, model):
     if model == "best":
         return None
     from sim.boot import read_kernel
-    from sim.cxxrtl.build import QUICK, ModelDir, build_model
+    from sim.cxxrtl.build import ModelDir, Reporter, build_model, build_quick
     from soc import memmap
     from soc.soc import SoC
     ram_size = (read_kernel(kernel).ram_mb or memmap.DEFAULT_RAM_SIZE >> 20) << 20
-    soc = SoC(ram_size=ram_size, ram_latency=ram_latency)
+    def soc():              # a design is elaborated once: a new one for each use
+        return SoC(ram_size=ram_size, ram_latency=ram_latency)
     log = lambda m: print(f"  {m}", file=sys.stderr)     # noqa: E731
     if model == "tuned":
-        return build_model(soc, tuned=True, log=log)
-    lib = ModelDir.of(soc).lib(QUICK)
-    if not lib.exists():
-        os.environ["SIM_BACKGROUND_BUILD"] = "0"
-        build_model(soc, log=log)
-    return lib
+        return build_model(soc(), tuned=True, log=log)
+    return build_quick(ModelDir.of(soc()), Reporter(log))
 
 
 def bench_cxxrtl(kernel, fs, ram_latency=1, model="best"):
