@@ -1,7 +1,7 @@
 """Boot benchmark: xv6 from reset to the first shell prompt on the simulated SoC.
 
     .venv/bin/python bench/boot_bench.py [--engines cxxrtl,pysim] [--pysim-cycles N]
-                                         [--ram-latency N]
+                                         [--ram-latency N] [--model best|quick|tuned]
 
 cxxrtl: the full boot; prints instructions and cycles to the first `$ `, CPI, wall
 time to the prompt and simulated cycles per second (the model build, if one is
@@ -12,6 +12,10 @@ full boot would take hours); prints cycles per second and, when the cxxrtl figur
 are known, the projected time to the prompt.  The machine (CPU model, cores) is
 printed first.  ``--ram-latency N``: the simulated RAM answers the first beat of a
 transfer N cycles after the request (default 1, single-cycle RAM; 8 is SDRAM-like).
+``--model``: which compiled library (sim/cxxrtl/build.py): ``best`` (default, what
+``make sim`` uses: the tuned one if it is built), ``quick`` (``g++ -O2``) or ``tuned``
+(profile-guided ``-O3``, built now if missing); each is built if missing, outside the
+timed part.
 """
 
 import argparse
@@ -30,9 +34,28 @@ from soc.fpga import cpu_model                            # noqa: E402
 from hw.core.perf import EVENTS, CycleClass               # noqa: E402
 
 
-def bench_cxxrtl(kernel, fs, ram_latency=1):
+def model_library(kernel, ram_latency, model):
+    """The path of the ``model`` library ("quick" or "tuned") of the SoC that boots
+    ``kernel`` with ``ram_latency``, built if missing; None for "best"."""
+    if model == "best":
+        return None
+    from sim.boot import read_kernel
+    from sim.cxxrtl.build import ModelDir, Reporter, build_model, build_quick
+    from soc import memmap
+    from soc.soc import SoC
+    ram_size = (read_kernel(kernel).ram_mb or memmap.DEFAULT_RAM_SIZE >> 20) << 20
+    def soc():              # a design is elaborated once: a new one for each use
+        return SoC(ram_size=ram_size, ram_latency=ram_latency)
+    log = lambda m: print(f"  {m}", file=sys.stderr)     # noqa: E731
+    if model == "tuned":
+        return build_model(soc(), tuned=True, log=log)
+    return build_quick(ModelDir.of(soc()), Reporter(log))
+
+
+def bench_cxxrtl(kernel, fs, ram_latency=1, model="best"):
     t0 = time.monotonic()
-    engine, disk = open_engine("cxxrtl", kernel, fs, ram_latency=ram_latency,
+    lib = model_library(kernel, ram_latency, model)
+    engine, disk = open_engine("cxxrtl", kernel, fs, ram_latency=ram_latency, lib_path=lib,
                                log=lambda m: print(f"  {m}", file=sys.stderr))
     setup = time.monotonic() - t0
     session = Session(engine, disk)
@@ -52,7 +75,8 @@ def bench_cxxrtl(kernel, fs, ram_latency=1):
     except EngineError:
         breakdown = None
     engine.close()
-    print(f"cxxrtl: model ready in {setup:.1f} s (RTLIL export + cache lookup, or the build)")
+    print(f"cxxrtl: model ready in {setup:.1f} s (RTLIL export + cache lookup, or the build): "
+          f"{Path(engine.lib_path).name}")
     print(f"cxxrtl: RAM latency {ram_latency}: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "
           f"CPI {stats.cycles / stats.instret:.2f}, {stats.traps} traps, "
           f"{stats.wfi_skips} idle skips")
@@ -112,13 +136,15 @@ def main(argv=None):
     p.add_argument("--fs", default=str(ROOT / "build/xv6/fs.img"))
     p.add_argument("--ram-latency", type=int, default=1,
                    help="cycles from a request to the RAM's first beat (default 1)")
+    p.add_argument("--model", choices=("best", "quick", "tuned"), default="best",
+                   help="cxxrtl: which compiled library (default: the best there is)")
     args = p.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     cxx_stats = None
     try:
         if "cxxrtl" in engines:
-            cxx_stats, _ = bench_cxxrtl(args.kernel, args.fs, args.ram_latency)
+            cxx_stats, _ = bench_cxxrtl(args.kernel, args.fs, args.ram_latency, args.model)
         if "pysim" in engines:
             bench_pysim(args.kernel, args.fs, args.pysim_cycles, cxx_stats,
                         args.ram_latency)

@@ -327,11 +327,12 @@ def start(args, log, progress=None):
 
 
 def open_engine(engine_name, kernel, fs, *, ram_mb=None, ram_latency=1, persist=False,
-                log=None, board=None, progress=None):
+                log=None, board=None, progress=None, lib_path=None):
     """Check the inputs, build/load the engine, load the kernel and the disk (with
     ``board``: a card image holding both, on the board's SD card model, from which its
     boot ROM loads the kernel).  ``ram_mb=None`` gives the machine the RAM the kernel
-    was built for.
+    was built for.  ``lib_path``: cxxrtl, this model library of that machine (the
+    benchmarks choose the quick or the tuned one) instead of the best one there is.
 
     Returns (engine, DiskImage); raises UsageError or EngineError."""
     image = read_kernel(kernel)
@@ -373,8 +374,9 @@ def open_engine(engine_name, kernel, fs, *, ram_mb=None, ram_latency=1, persist=
                 card = sdboot.card_for(f.read(), disk.working_copy(), sdboot.CARD_SIZE)
         except (OSError, ValueError) as e:
             raise UsageError(f"SD card: {e}") from None
+    extra = {} if lib_path is None else {"lib_path": lib_path}
     engine = make_engine(engine_name, ram_size=ram_size, log=log, progress=progress,
-                         soc_args=soc_args)
+                         soc_args=soc_args, **extra)
     if board is None:
         engine.load(image)
         engine.set_disk(disk.working_copy())

@@ -187,6 +187,7 @@ class CxxrtlEngine:
                                                       progress=progress)
             except BuildError as e:
                 raise EngineError(str(e)) from None
+        self.lib_path = lib_path     # which library runs (the benchmarks print it)
         lib = ctypes.CDLL(str(lib_path))
         p, u64, i32 = ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int
         buf = ctypes.c_char_p

@@ -64,6 +64,9 @@ def build_parser():
                    help="engine of the SoC (default: $ENGINE or cxxrtl)")
     p.add_argument("--bus-latency", type=int, default=0,
                    help="--target core: wait states before every bus ready (default 0)")
+    p.add_argument("--ram-latency", type=int, default=1, metavar="N",
+                   help="the SoC: the RAM's first beat N cycles after a request (default 1; "
+                        "another value is a model build of its own)")
     p.add_argument("--max-cycles", type=int, default=20_000_000,
                    help="bare metal: stop with status 3 after this many cycles")
     p.add_argument("--boot-insns", type=int, default=20_000_000,
@@ -103,6 +106,9 @@ def run_image(image, name, args, config, err):
     """One bare-metal program (an ElfImage) on the chosen target; an exit status."""
     if args.bus_latency and args.target != "core":
         raise InputError("--bus-latency applies to --target core only")
+    if args.ram_latency != 1 and args.target == "core":
+        raise InputError("--ram-latency applies to the SoC only (--target core: "
+                         "--bus-latency)")
     if args.target == "core":
         _, hi = image.extent()
         ram_size = max(1 << 20, (hi - 0x8000_0000 + 0xFFFF) & ~0xFFFF)
@@ -118,7 +124,7 @@ def run_image(image, name, args, config, err):
             raise InputError(f"{name}: entry point {image.entry:#x}, but the SoC starts at "
                              f"{memmap.RESET_PC:#x} (--target core runs any entry)")
         try:
-            engine = new_engine(args.engine, err)
+            engine = new_engine(args.engine, err, args.ram_latency)
             engine.load(image)
             engine.set_tohost(image.tohost)
         except EngineError as e:
@@ -136,20 +142,25 @@ def run_image(image, name, args, config, err):
 _models = {}
 
 
-def new_engine(name, err):
-    """A fresh engine for the default SoC; the compiled model is found (or built) once
-    per process, not once per program."""
+def new_engine(name, err, ram_latency=1):
+    """A fresh engine for the default SoC (its RAM answering after ``ram_latency``
+    cycles); the compiled model is found (or built) once per process, not once per
+    program."""
     from sim.engine import CxxrtlEngine, EngineError, make_engine
+    if ram_latency < 1:
+        raise InputError("--ram-latency must be at least 1 cycle")
     if name != "cxxrtl":
-        return make_engine(name)
-    if name not in _models:
+        return make_engine(name, soc_args={"ram_latency": ram_latency})
+    key = (name, ram_latency)
+    if key not in _models:
         from sim.cxxrtl.build import BuildError, build_model
         from soc.soc import SoC
         try:
-            _models[name] = build_model(SoC(), log=lambda m: print(f"[sim] {m}", file=err))
+            _models[key] = build_model(SoC(ram_latency=ram_latency),
+                                       log=lambda m: print(f"[sim] {m}", file=err))
         except BuildError as e:
             raise EngineError(str(e)) from None
-    return CxxrtlEngine(lib_path=_models[name])
+    return CxxrtlEngine(lib_path=_models[key])
 
 
 def bare_metal(args, config, err):
@@ -172,7 +183,11 @@ def random_programs(args, config, err):
             print(str(e) if isinstance(e, Divergence) else f"error: the model cannot follow: {e}",
                   file=err)
             print(f"replay: python -m sim difftest --random {seed} --length {args.length}"
-                  f"{' --target core' if args.target == 'core' else ''}", file=err)
+                  f"{' --target core' if args.target == 'core' else ''}"
+                  f"{f' --ram-latency {args.ram_latency}' if args.ram_latency != 1 else ''}"
+                  f"{f' --irq-latency {args.irq_latency}' if args.irq_latency else ''}"
+                  f"{f' --pmp-entries {config.pmp_entries}' if config.pmp_entries else ''}",
+                  file=err)
             return EXIT_FAIL
         worst = max(worst, status)
     return worst
@@ -194,6 +209,7 @@ def xv6(args, config, err):
         raise InputError("--kernel needs --fs (the file system image)")
     try:
         engine, disk = open_engine(args.engine, args.kernel, args.fs,
+                                   ram_latency=args.ram_latency,
                                    log=lambda m: print(f"[sim] {m}", file=err))
         image = load_kernel(args.kernel, engine.ram_size)
     except (UsageError, EngineError) as e:

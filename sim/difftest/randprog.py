@@ -156,6 +156,13 @@ class Generator:
         self.recent = (self.recent + [rd])[-3:]
         return rd
 
+    def dst_besides(self, reg):
+        """A destination other than ``reg`` (which holds an address still needed)."""
+        self.avoid.add(reg)
+        rd = self.dst()
+        self.avoid.discard(reg)
+        return rd
+
     def random_value(self):
         r = self.rng.random()
         if r < 0.3:
@@ -392,15 +399,22 @@ class Generator:
         self.mode = MODES[n]
 
     def g_xret_same_mode(self):
-        """mret (in M) or sret (in S) back to the next instruction, same mode."""
+        """mret (in M) or sret (in S) back to the next instruction, same mode.
+
+        The mode's interrupts are off from before the xEPC write to the xRET
+        (which sets xIE from xPIE, so nothing else changes): an interrupt taken
+        in between would leave xEPC pointing into the sequence, and the xRET
+        would go back there for ever."""
         a = self.a
         t = self.dst()
         nxt = self.new_label("xret")
         if self.mode[0] == "M":
+            a.emit(enc.csr("csrrci", 0, 1 << 3, CSR.MSTATUS))         # MIE
             a.la(t, nxt)
             a.emit(enc.csr("csrrw", 0, t, CSR.MEPC), *li32(t, 3 << 11),
                    enc.csr("csrrs", 0, t, CSR.MSTATUS), enc.MRET)
         elif self.mode[0] == "S":
+            a.emit(enc.csr("csrrci", 0, 1 << 1, CSR.SSTATUS))         # SIE
             a.la(t, nxt)
             a.emit(enc.csr("csrrw", 0, t, CSR.SEPC), enc.alu_ri("addi", t, 0, 1 << 8),
                    enc.csr("csrrs", 0, t, CSR.SSTATUS), enc.SRET)
@@ -435,9 +449,7 @@ class Generator:
         old, new = self.window[j], self.window_pte(j)
         self.window[j] = new
         value = self.dst()
-        self.avoid.add(value)
-        base = self.dst()
-        self.avoid.discard(value)
+        base = self.dst_besides(value)
         self.load_const(value, new)
         a.la(base, "l0_w")
         a.emit(enc.store("sd", value, base, 8 * j))
@@ -563,7 +575,7 @@ class Generator:
             a.emit(enc.lui(base, CLINT >> 12), enc.alu_ri("addi", self.dst(), 0, 1))
             a.emit(enc.store("sw", self.recent[-1], base, 0))       # msip = 1
         elif r < 0.8:
-            t = self.dst()
+            t = self.dst_besides(base)
             a.emit(enc.lui(base, MTIME_HI), enc.load("ld", t, base, MTIME_LO),
                    enc.alu_ri("addi", t, t, self.rng.randrange(10, 300)),
                    enc.lui(base, MTIMECMP >> 12), enc.store("sd", t, base, 0))
@@ -622,7 +634,8 @@ class Generator:
         self.mprv_off()
         # MIE = 0: the timer interrupt must not be taken (and cleared) before the WFI
         a.emit(enc.csr("csrrci", 0, 8, CSR.MSTATUS))
-        base, t = self.dst(), self.dst()
+        base = self.dst()
+        t = self.dst_besides(base)
         a.emit(enc.lui(base, MTIME_HI), enc.load("ld", t, base, MTIME_LO),
                enc.alu_ri("addi", t, t, self.rng.randrange(20, 200)),
                enc.lui(base, MTIMECMP >> 12), enc.store("sd", t, base, 0))

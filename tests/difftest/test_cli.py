@@ -28,6 +28,16 @@ def test_usage(capsys):
     assert run_main(capsys, "--random", "1", "--pmp-entries", "5")[0] == cli.EXIT_USAGE
 
 
+def test_ram_latency_is_checked(capsys, xv6_files):
+    status, err = run_main(capsys, "--random", "1", "--ram-latency", "0")
+    assert status == cli.EXIT_INPUT and "--ram-latency must be at least 1 cycle" in err
+    status, err = run_main(capsys, "--random", "1", "--ram-latency", "3", "--target", "core")
+    assert status == cli.EXIT_INPUT and "--ram-latency applies to the SoC only" in err
+    status, err = run_main(capsys, "--kernel", xv6_files[0], "--fs", xv6_files[1],
+                           "--ram-latency", "0")
+    assert status == cli.EXIT_INPUT and "--ram-latency must be at least 1 cycle" in err
+
+
 def test_missing_file(capsys, tmp_path):
     status, err = run_main(capsys, tmp_path / "nope.elf")
     assert status == cli.EXIT_INPUT and "cannot open" in err

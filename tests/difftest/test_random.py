@@ -10,6 +10,7 @@ import pytest
 
 from sim.difftest import cli
 from sim.difftest.randprog import DATA, RAM_BASE, RAM_SIZE, WINDOW_VA, generate
+from sim.difftest.lockstep import Lockstep
 from sim.difftest.run import CORE_REGIONS, RTL_CONFIG, model_for, run_core_target
 from sim.ref import execute
 from sim.ref.decode import describe
@@ -42,6 +43,72 @@ def test_programs_end_on_the_model_alone():
     for seed in range(60):
         hart = run_alone(seed)
         assert hart.tohost == 1, f"seed {seed}: stop {hart.stop} after {hart.order} steps"
+
+
+EPC_CSRS = (0x341, 0x141)          # mepc, sepc
+
+
+def run_interrupted_after_epc_writes(seed):
+    """The model alone, with an interrupt forced (where the model allows one) right
+    after every instruction that writes mepc or sepc: the RTL's interrupts come when
+    the hardware's timing says, so the programs must end whatever they hit.  Returns
+    (hart, interrupts forced)."""
+    image = generate(seed)
+    ram = bytearray(RAM_SIZE)
+    for addr, blob in image.segments:
+        ram[addr - RAM_BASE:addr - RAM_BASE + len(blob)] = blob
+    env = HarnessPlatform()
+    hart = new_hart(image, ram, env, Config())
+    lock = Lockstep(hart, env)
+    force, forced = False, 0
+    for _ in range(300_000):
+        code = None
+        if force:                      # MTI, MSI, STI, SSI: the first one enabled
+            code = next((c for c in (7, 3, 5, 1) if lock._interrupt_problem(c) is None), None)
+            forced += code is not None
+        if code is None and hart.cycles >= hart.irq_due:
+            code = hart.interrupt_to_take()
+            if code is None:
+                hart.irq_due = env.next_timer_cycle(hart)
+        rec = hart.step() if code is None else hart.take_interrupt(code)
+        force = (not rec.trap and rec.insn & 0x7F == 0x73 and rec.insn >> 12 & 3 != 0
+                 and rec.insn >> 20 in EPC_CSRS)
+        if hart.stop:
+            break
+    return hart, forced
+
+
+def test_programs_end_when_interrupted_after_an_epc_write():
+    """Seed 114 looped for ever on the SoC: a timer interrupt came between the
+    generator's mepc write and its mret (g_xret_same_mode), the handler left mepc
+    pointing at the interrupted instruction, and the mret went back there again and
+    again.  The model alone took the interrupt elsewhere."""
+    forced = 0
+    for seed in [114] + list(range(30)):
+        hart, n = run_interrupted_after_epc_writes(seed)
+        assert hart.tohost == 1, f"seed {seed}: no end after {hart.order} steps"
+        forced += n
+    assert forced > 0                  # (after the random writes of mepc/sepc)
+
+
+def test_timer_compares_are_armed_in_the_near_future():
+    """Seed 2098 (1,000 groups) slept for ever on the SoC: g_wfi drew the same
+    register for the CLINT's address and the compare value, so it stored the address
+    (0x2004000) to mtimecmp, and the WFI waited for 33.6 M ticks.  (g_device had the
+    same clash.)  Every compare a program arms must lie within its run."""
+    MTIMECMP = 0x0200_4000
+    for seed, length in [(2098, 1000)] + [(s, 200) for s in range(40)]:
+        image = generate(seed, length)
+        ram = bytearray(RAM_SIZE)
+        for addr, blob in image.segments:
+            ram[addr - RAM_BASE:addr - RAM_BASE + len(blob)] = blob
+        hart = new_hart(image, ram, HarnessPlatform(), Config())
+        compares = []
+        hart.run(300_000, on_retire=lambda r: r.mem_wmask and r.mem_addr == MTIMECMP and
+                 compares.append(r.mem_wdata))
+        assert hart.tohost == 1
+        armed = [c for c in compares if c != (1 << 64) - 1]       # the handlers disarm
+        assert all(c < 1 << 20 for c in armed), f"seed {seed}: {list(map(hex, armed))}"
 
 
 def test_programs_cover_what_the_generator_promises():

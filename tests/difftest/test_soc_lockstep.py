@@ -88,3 +88,15 @@ def test_many_random_programs_on_the_soc(cxxrtl_model):
         hart, lock, outcome = lockstep(engine, generate(seed, length=400, pmp_entries=RTL_CONFIG.pmp_entries))
         assert (outcome.stop, outcome.tohost) == ("tohost", 1), f"seed {seed}"
         engine.close()
+
+
+@pytest.mark.slow
+def test_random_programs_with_sdram_like_latency(capsys):
+    """`python -m sim difftest --ram-latency 8`: the RAM's first beat 8 cycles after
+    the request (a model of its own); the pipeline's refills, write buffer and
+    uncached accesses then overlap differently with everything else."""
+    from sim.difftest import cli
+    status = cli.main(["--random", "800", "--count", "20", "--ram-latency", "8"])
+    err = capsys.readouterr().err
+    assert status == cli.EXIT_OK, err[-4000:]
+    assert err.count("no divergence") == 20
