@@ -129,3 +129,20 @@ handler:
                  "flush_fence": 3, "trap": 2, "flush_trap": 4, "csr": 2, "interlock": 1,
                  "flush_xret": 3, "mispredict": 3}
     assert res.traps == 1
+
+
+def test_misaligned(tmp_path):
+    # misaligned: M mode with no PMP entry on, so nothing is translated or checked.
+    # The load across two doublewords: the cycle it is found in, MIS_XLATE (answered
+    # at once), two bus reads of two cycles each (request registered, answer), then
+    # it commits (retire); the store: found, MIS_XLATE, the first doubleword into the
+    # write buffer, and it commits as the second goes in.  Neither touches the data
+    # cache's counters.  load_use: `sd` waits one cycle for the loaded value.
+    res, c = run(tmp_path, """
+    la a0, value
+    ld a1, 3(a0)
+    sd a1, 5(a0)
+""")
+    assert c == {"retire": 9, "fetch_other": 5, "icache_miss": 12, "misaligned": 6 + 3,
+                 "load_use": 1, "mispredict": 3}
+    assert (res.perf["dmiss"], res.perf["dhit"]) == (0, 0)
