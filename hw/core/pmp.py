@@ -30,7 +30,7 @@ addresses in 4-byte units.
   device under test.
 * ``PMPUnit`` is what the pipelined core uses: the regions are registered (they
   change only when a pmp CSR is written; the core flushes and refetches after
-  every CSR write, so the one-cycle delay is never seen), and one set of
+  every write to a pmp CSR, so the one-cycle delay is never seen), and one set of
   comparators serves several requesters (fetch, the memory stage, the page-table
   walker) in turn: a request is registered, compared in the next cycle and the
   registered verdict comes back with ``ready`` two cycles after the request was
