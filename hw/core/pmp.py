@@ -330,24 +330,23 @@ class PMPGate(wiring.Component):
             self.check.access.eq(Mux(up.write, Access.STORE, Access.LOAD)),
         ]
         with m.FSM(name="gate"):
+            def check(low_bits, denied):
+                """Ask whether the aligned 2**low_bits bytes around the address are
+                allowed: on to PASS if so, else to ``denied``."""
+                m.d.comb += [self.check.valid.eq(up.valid),
+                             self.check.first.eq(Cat(C(0, low_bits), up.addr[low_bits:])),
+                             self.check.last.eq(Cat(C((1 << low_bits) - 1, low_bits),
+                                                    up.addr[low_bits:]))]
+                with m.If(self.check.ready):
+                    with m.If(self.check.allowed):
+                        m.next = "PASS"
+                    with m.Else():
+                        m.next = denied
+
             with m.State("PAGE"):
-                m.d.comb += [self.check.valid.eq(up.valid),
-                             self.check.first.eq(Cat(C(0, 12), up.addr[12:])),
-                             self.check.last.eq(Cat(C(0xFFF, 12), up.addr[12:]))]
-                with m.If(self.check.ready):
-                    with m.If(self.check.allowed):
-                        m.next = "PASS"
-                    with m.Else():
-                        m.next = "WORD"
+                check(12, "WORD")
             with m.State("WORD"):
-                m.d.comb += [self.check.valid.eq(up.valid),
-                             self.check.first.eq(Cat(C(0, 3), up.addr[3:])),
-                             self.check.last.eq(Cat(C(7, 3), up.addr[3:]))]
-                with m.If(self.check.ready):
-                    with m.If(self.check.allowed):
-                        m.next = "PASS"
-                    with m.Else():
-                        m.next = "DENY"
+                check(3, "DENY")
             with m.State("PASS"):
                 m.d.comb += [down.valid.eq(up.valid), up.ready.eq(down.ready),
                              up.error.eq(down.error)]
