@@ -120,10 +120,11 @@ class MemoryPort(wiring.Component):
         st_line = self.st_addr[lb:]
         st_word = self.st_addr[3:lb] if W > 1 else C(0, 1)
         open_ = [Signal(name=f"wb{i}_open") for i in range(N)]
+        buffer_goes_for_st = Signal()    # the buffer is chosen, were a store offered
         merge = [Signal(name=f"wb{i}_merge") for i in range(N)]
         for i in range(N):
             m.d.comb += [
-                open_[i].eq(e_valid[i] & ~((draining | (choice == BUFFER)) & (head == i))),
+                open_[i].eq(e_valid[i] & ~((draining | buffer_goes_for_st) & (head == i))),
                 merge[i].eq(open_[i] & (e_line[i] == st_line)),
             ]
         any_merge = Cat(*merge).any()
@@ -133,7 +134,10 @@ class MemoryPort(wiring.Component):
         # No store is taken while a requester holds lock (or asks for it): the buffer
         # may have to drain for the holder, and a store younger than its read landing
         # before its write would be overwritten by that write.
-        lock_wanted = Cat(*[mst.lock for mst in masters]).any() | locked
+        # (A store and a request of the data requester never come in the same cycle,
+        # so what a store sees is decided as if the data requester were silent: the
+        # memory stage's late request signals do not reach st_ready.)
+        lock_wanted = self.walker.lock | self.fetch.lock | locked
         m.d.comb += self.st_ready.eq(~lock_wanted & (any_merge | (count != N)))
         take = self.st_valid & self.st_ready
         alloc = take & ~any_merge
@@ -201,30 +205,49 @@ class MemoryPort(wiring.Component):
                                        (~locked | (lock_owner == i)))
         # The buffer: the rest of an entry already going out, or the head entry.
         more = draining & todo.any()
-        wants = (count != 0) & (
-            draining | (count > 1) | h_full | (idle_cnt == self.idle) | blocked.any())
-        urgent = (count != 0) & ((count == N) | blocked.any())
         buf_busy = out_valid & (owner == BUFFER)
         buf_done = buf_busy & ending & (bus.error | ~more)   # the head entry is out
-        buf_go = Signal()
-        with m.If(buf_busy):
-            # a burst is sent whole; a single may be followed by the next one at once
-            m.d.comb += buf_go.eq(ending & ~buf_done)
-        with m.Else():
-            m.d.comb += buf_go.eq(wants & (~locked | blocked.bit_select(lock_owner, 1)))
 
-        m.d.comb += choice.eq(4)
-        with m.If(free):
-            with m.If(buf_go & urgent):
-                m.d.comb += choice.eq(BUFFER)
-            with m.Elif(eligible[WALKER]):
-                m.d.comb += choice.eq(WALKER)
-            with m.Elif(eligible[DATA]):
-                m.d.comb += choice.eq(DATA)
-            with m.Elif(eligible[FETCH]):
-                m.d.comb += choice.eq(FETCH)
-            with m.Elif(buf_go):
-                m.d.comb += choice.eq(BUFFER)
+        def wants_of(blocked):
+            return (count != 0) & (
+                draining | (count > 1) | h_full | (idle_cnt == self.idle) | blocked.any())
+
+        def urgent_of(blocked):
+            return (count != 0) & ((count == N) | blocked.any())
+
+        def decide(blocked, eligible):
+            """The requester chosen (4: nobody) for these blocked and eligible bits."""
+            urgent = urgent_of(blocked)
+            buf_go = Mux(buf_busy,
+                         # a burst is sent whole; a single may be followed by the next one
+                         ending & ~buf_done,
+                         wants_of(blocked) & (~locked | blocked.bit_select(lock_owner, 1)))
+            chosen = Signal(3)
+            m.d.comb += chosen.eq(4)
+            with m.If(free):
+                with m.If(buf_go & urgent):
+                    m.d.comb += chosen.eq(BUFFER)
+                with m.Elif(eligible[WALKER]):
+                    m.d.comb += chosen.eq(WALKER)
+                with m.Elif(eligible[DATA]):
+                    m.d.comb += chosen.eq(DATA)
+                with m.Elif(eligible[FETCH]):
+                    m.d.comb += chosen.eq(FETCH)
+                with m.Elif(buf_go):
+                    m.d.comb += chosen.eq(BUFFER)
+            return chosen
+
+        m.d.comb += choice.eq(decide(blocked, eligible))
+        # What a store sees: whether the head entry starts to go out in this cycle
+        # (then it takes no more stores).  Only needed when the head is not already
+        # draining, so the buffer is not busy (it drains while busy), and without a
+        # data request (never together with a store).  The bus's ready (through
+        # ``free``) comes last: the SoC's answer path is long.
+        no_data = C(~(1 << DATA) & 7, 3)
+        st_blocked = blocked & no_data
+        idle_go = wants_of(st_blocked) & (~locked | st_blocked.bit_select(lock_owner, 1))
+        m.d.comb += buffer_goes_for_st.eq(free & idle_go & (
+            urgent_of(st_blocked) | ~(eligible & no_data).any()))
 
         # write data of the beat on the bus: registered, the next beat's loaded at ready
         h_data = [at([e_data[i][w] for i in range(N)], head) for w in range(W)]
