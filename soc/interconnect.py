@@ -10,10 +10,14 @@ adds no cycle of latency.
 
 ``Decoder`` routes one master port to the device regions of soc/memmap.py.  Each
 slave port is as wide as its region (the device sees the offset in the low bits);
-an address outside every region is answered at once with ``ready`` and ``error``
-(an access fault for the core, never a hang).  Only the regions named in ``bursts``
-see bursts; a burst to any other region is answered the same way, with ``error`` on
-its first beat, and never reaches the device.
+an address outside every region is answered in the next cycle, like a device
+would, with ``ready`` and ``error`` (an access fault for the core, never a hang).
+Only the regions named in ``bursts`` see bursts; a burst to any other region is
+answered the same way, with ``error`` on its first beat, and never reaches the
+device.  ``ready`` and ``error`` going back to the master are the OR of the
+devices' (a device answers only the request it was given, while the master holds
+it, and its ``error`` only with its ``ready``; soc/regs.py) and of that registered
+answer: the address decode is not on the path of the answer, only of ``rdata``.
 """
 
 from amaranth import *
@@ -122,6 +126,7 @@ class Decoder(wiring.Component):
         addr = self.bus.addr
         burst = self.bus.burst_len != 0
         hit_any = Signal()
+        readies, errors = [], []
         for r in self.regions:
             port = getattr(self, r.name)
             hit = Signal(name=f"hit_{r.name}")
@@ -139,18 +144,15 @@ class Decoder(wiring.Component):
                 port.lock.eq(self.bus.lock),
                 port.burst_len.eq(self.bus.burst_len),
             ]
+            readies.append(port.ready)
+            errors.append(port.error)
             with m.If(hit):
-                m.d.comb += [
-                    hit_any.eq(1),
-                    self.bus.ready.eq(port.ready),
-                    self.bus.rdata.eq(port.rdata),
-                    self.bus.error.eq(port.error),
-                ]
-        with m.If(~hit_any):
-            # Nothing lives here (or a burst to a device): fault at once.
-            m.d.comb += [
-                self.bus.ready.eq(self.bus.valid),
-                self.bus.error.eq(1),
-                self.bus.rdata.eq(0),
-            ]
+                m.d.comb += [hit_any.eq(1), self.bus.rdata.eq(port.rdata)]
+        # Nothing lives here (or a burst to a device): fault in the next cycle.
+        nothing = Signal()
+        m.d.sync += nothing.eq(self.bus.valid & ~hit_any & ~nothing)
+        m.d.comb += [
+            self.bus.ready.eq(Cat(*readies, nothing).any()),
+            self.bus.error.eq(Cat(*errors, nothing).any()),
+        ]
         return m
