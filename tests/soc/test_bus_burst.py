@@ -131,10 +131,11 @@ def test_decoder_refuses_bursts_to_devices():
         out["hi"] = await burst(ctx, bus, HI + 0x40, 2, write=True, data=[1, 2])
 
     run_sim(dut, bench, processes=[lo_check.process])
-    # Error on the first beat, at once, and the device never saw the burst.
-    assert out["wr"] == ([0], True, 0)
-    assert out["rd"] == ([0], True, 0)
-    assert out["unmapped"] == ([0], True, 0)
+    # Error on the first beat, one cycle after the request (like a device's answer),
+    # and the device never saw the burst.
+    assert out["wr"] == ([0], True, 1)
+    assert out["rd"] == ([0], True, 1)
+    assert out["unmapped"] == ([0], True, 1)
     assert out["lo"] == 0x1234
     assert out["hi"] == ([0, 0], False, 1)
     assert lo_check.violations == [] and lo_check.transfers == 2   # the two single accesses
