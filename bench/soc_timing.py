@@ -1,7 +1,7 @@
 """Out-of-context timing of the whole SoC on an ECP5-85F: Fmax, size, critical path.
 
     .venv/bin/python bench/soc_timing.py [--freq MHz] [--board ulx3s-85f | --ram-kib N]
-                                         [--seed N] [--keep DIR]
+                                         [--seed N] [--keep DIR] [--synth-only]
 
 The SoC (core, MMU, interconnect, devices, and main memory: the board's SDRAM
 controller with ``--board``, else a block RAM of ``--ram-kib`` KiB) is wrapped by
@@ -10,7 +10,9 @@ soc/ooc.py (inputs from a shift chain, outputs registered), synthesised with Yos
 ``--freq`` MHz with timing allowed to fail.  Prints the LUT4/FF/DP16KD/MULT18X18D
 counts, the Fmax of the system clock, the critical path (from nextpnr's report) and
 the CPU time, with the CPU model.  The pipeline engineer's yardstick for 50 MHz.
-Takes 5-15 minutes on the 2-core machine (run it under nice).
+Place and route take 30-60 minutes on the 2-core machine (run it under nice).
+``--synth-only`` stops after Yosys (about 10 minutes): bench/netlist_paths.py
+then estimates the longest paths of DIR/top.json in seconds.
 """
 
 import argparse
@@ -33,6 +35,8 @@ def main(argv=None):
     p.add_argument("--ram-kib", type=int, default=64, help="block RAM size without --board")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", default=None, help="keep the tools' files in this directory")
+    p.add_argument("--synth-only", action="store_true",
+                   help="stop after synthesis (for bench/netlist_paths.py DIR/top.json)")
     args = p.parse_args(argv)
 
     from soc.soc import SoC
@@ -45,9 +49,16 @@ def main(argv=None):
         what = f"SoC with {args.ram_kib} KiB block RAM"
     workdir = args.keep or tempfile.mkdtemp(prefix="soc-timing-")
     t0 = time.monotonic()
-    cells, rep, _ = run_timing(soc, workdir, freq_mhz=args.freq, seed=args.seed)
+    cells, rep, _ = run_timing(soc, workdir, freq_mhz=args.freq, seed=args.seed,
+                               place=not args.synth_only)
     wall = time.monotonic() - t0
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if rep is None:
+        print(f"{what}, synthesised for LFE5U-85F: LUT4 {cells.get('LUT4', 0)}, "
+              f"FF {cells.get('TRELLIS_FF', 0)}, DP16KD {cells.get('DP16KD', 0)}, "
+              f"MULT18X18D {cells.get('MULT18X18D', 0)}; netlist {workdir}/top.json; "
+              f"{wall:.0f} s wall, {ru.ru_utime + ru.ru_stime:.0f} s CPU ({cpu_model()})")
+        return 0
     print(f"{what}, out of context on LFE5U-85F-6 (nextpnr-ecp5, seed {args.seed}), "
           f"target {args.freq:g} MHz")
     print(f"cells: LUT4 {cells.get('LUT4', 0)}, FF {cells.get('TRELLIS_FF', 0)}, "

@@ -51,11 +51,12 @@ class OutOfContext(wiring.Component):
         return m
 
 
-def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200):
+def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=True):
     """Synthesise and place and route ``design`` out of context in ``workdir``.
 
-    Returns (cells, NextpnrReport, nextpnr log text).  Raises RuntimeError if a tool
-    fails for another reason than timing."""
+    Returns (cells, NextpnrReport, nextpnr log text); with ``place=False`` only
+    synthesises (the netlist is ``workdir``/top.json) and returns (cells, None, None).
+    Raises RuntimeError if a tool fails for another reason than timing."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "top.il").write_text(convert(OutOfContext(design), name="top"))
@@ -70,11 +71,13 @@ def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200):
          "--json", "top.json", "--lpf", "top.lpf", "--freq", str(freq_mhz),
          "--seed", str(seed), "--timing-allow-fail", "--log", "nextpnr.log", "--quiet"],
     ]
-    for cmd in steps:
+    for cmd in steps if place else steps[:1]:
         r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
         if r.returncode != 0:
             raise RuntimeError(f"{Path(cmd[0]).name} failed (status {r.returncode}):\n"
                                f"{(r.stderr or r.stdout)[-2000:]}")
     cells = _parse_stat((workdir / "yosys.log").read_text())
+    if not place:
+        return cells, None, None
     log = (workdir / "nextpnr.log").read_text()
     return cells, parse_nextpnr(log), log
