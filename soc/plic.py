@@ -15,6 +15,14 @@ enabled pending source with the highest priority above the context's threshold
 of a source that is enabled for the context ends its service, so a still-high line is
 seen again; other completions are ignored.  ``irq[c]`` is high while context c has a
 source it would claim.
+
+The search for the best source runs every cycle into a register (as ``irq`` does): a
+claim returns, and clears, the source found in the cycle before the request.  No
+change of the state can come in between (a write to the PLIC, a claim or completion
+each take effect the cycle after their request, and a master's next request comes a
+cycle after the answer), except a line that rises or falls (or is seen again after a
+completion), which a claim can never tell from one that did so a cycle later.  So the claim's read and clear do not wait
+for the priority search.
 """
 
 from amaranth import *
@@ -98,9 +106,9 @@ class PLIC(wiring.Component):
             m.d.comb += eligible.eq(pending & enable[c] & real)
             best_id, best_p = self._best(m, c, eligible, planes)
             cid = Signal(5, name=f"claim_id{c}")
-            m.d.comb += cid.eq(Mux(best_p > threshold[c], best_id, 0))
+            m.d.sync += cid.eq(Mux(best_p > threshold[c], best_id, 0))
             claim_id.append(cid)
-            m.d.sync += self.irq[c].eq(cid != 0)
+            m.d.sync += self.irq[c].eq(Mux(best_p > threshold[c], best_id, 0) != 0)
 
         # Effects of this cycle's register accesses.
         prio_we = [None] + [Signal(name=f"prio_we{i}") for i in range(1, n + 1)]
