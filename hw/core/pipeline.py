@@ -76,13 +76,14 @@ the page they remember (with its translation) is one the PMP allows as a whole,
 so accesses to it need no further check; in a page the PMP allows only in part,
 each access is checked on its own (one fetch at a time, uncached).  In M mode
 with no entry switched on nothing is checked and no page is needed (the
-multi-cycle core's speed).  The unit remembers a few allowed pages per
-requester and answers for them in the cycle they are asked for (asked when the
-translation comes: no cycle lost); another page costs 3 cycles, a walker access 1
-(remembered page) or 3.  CSR writes forget the remembered pages (and the
-translations) only when they change satp, the PMP or mstatus's MPRV, MPP, SUM,
-MXR.  The xv6 boot to the prompt takes 2% more cycles than without PMP checks
-(710,570 against 696,921, CPI 2.01 against 1.97).
+multi-cycle core's speed).  After each write to a pmp CSR the unit checks the
+RAM (and the ROM) as a whole, and answers at once for any access in a memory
+allowed as a whole (xv6 opens the whole space: then every page of RAM); it
+also remembers a few allowed pages per requester.  Asked when the translation
+comes, such an answer costs no cycle, nor does it for the walker, whose access
+goes on to the bus in the cycle it is allowed; another page costs 2 cycles.
+CSR writes forget the remembered pages (and the translations) only when they
+change satp, the PMP or mstatus's MPRV, MPP, SUM, MXR.
 
 **Misaligned loads and stores** complete in hardware.  One that stays inside
 a doubleword is an ordinary access with its bytes shifted; one that crosses a
@@ -244,8 +245,12 @@ class PipelinedCore(wiring.Component):
         m.submodules.muldiv = muldiv = MulDiv()
         m.submodules.csr = csr = CSRFile(hartid=self.hartid, pmp_entries=16)
         # PMP: one checker for the walker (through a gate on its bus), the memory
-        # stage and the fetch unit, in this order of priority
-        m.submodules.pmp = pmp = PMPUnit(entries=16, ports=3)
+        # stage and the fetch unit, in this order of priority; it checks the memories
+        # as wholes after each change, so their pages need no comparison when allowed
+        blocks = [(self.ram_base, self._ram_bits)]
+        if self.rom_base is not None:
+            blocks.append((self.rom_base, self._rom_bits))
+        m.submodules.pmp = pmp = PMPUnit(entries=16, ports=3, blocks=blocks)
         m.submodules.walker_gate = walker_gate = PMPGate()
         m.d.comb += [pmp.cfg.eq(csr.pmp_cfg), pmp.addr.eq(csr.pmp_addr)]
         m_writes_pmp = Signal()            # a pmp CSR is written (the unit forgets pages)
