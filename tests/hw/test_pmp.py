@@ -475,20 +475,12 @@ def test_gate_passes_allowed_transfers_at_once_and_stops_denied_ones():
         raise AssertionError("the transfer did not end")
 
     async def bench(ctx):
-        ctx.set(unit.cfg, sum(c << (8 * i) for i, c in enumerate(open_[0])))
-        ctx.set(unit.addr, sum(a << (54 * i) for i, a in enumerate(open_[1])))
-        ctx.set(unit.flush, 1)
-        await ctx.tick()
-        ctx.set(unit.flush, 0)
+        await _write_regs(ctx, unit, *open_)
         for _ in range(40):
             await ctx.tick()
         await transfer(ctx, RAM + 0x4008, 0)          # the block: at once
         await transfer(ctx, RAM + 0x4010, 1)
-        ctx.set(unit.cfg, sum(c << (8 * i) for i, c in enumerate(holes[0])))
-        ctx.set(unit.addr, sum(a << (54 * i) for i, a in enumerate(holes[1])))
-        ctx.set(unit.flush, 1)
-        await ctx.tick()
-        ctx.set(unit.flush, 0)
+        await _write_regs(ctx, unit, *holes)
         for _ in range(40):
             await ctx.tick()
         await transfer(ctx, RAM + 0x4008, 0)          # closed: page, word, error
