@@ -216,45 +216,27 @@ def test_unit_remembers_allowed_pages_until_flushed():
     dut = PMPUnit(entries=N, ports=2)
     log = []
 
-    async def ask(ctx, port, page, priv, access):
-        p = dut.port(port)
-        ctx.set(p.valid, 1)
-        ctx.set(p.first, page)
-        ctx.set(p.last, page + 0xFFF)
-        ctx.set(p.priv, priv)
-        ctx.set(p.access, access)
-        waited = 0
-        while not ctx.get(p.ready):
-            await ctx.tick()
-            waited += 1
-        allowed = bool(ctx.get(p.allowed))
-        await ctx.tick()
-        ctx.set(p.valid, 0)
-        log.append((waited, allowed))
+    async def script(ctx, ask):
+        async def page(port, first, priv, access):
+            log.append(await ask(ctx, port, first, first + 0xFFF, priv, access))
 
-    async def bench(ctx):
         await _write_regs(ctx, dut, cfgs, addrs)
         for _ in range(BUSY):                  # the regions, one entry per cycle
             await ctx.tick()
-        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.STORE)    # compared: allowed
-        await ask(ctx, 0, 0x8000_1000, Priv.U, Access.LOAD)     # remembered
-        await ask(ctx, 1, 0x8000_1000, Priv.S, Access.STORE)    # another port: compared
-        await ask(ctx, 0, 0x8000_1000, Priv.M, Access.LOAD)     # M mode: compared
-        await ask(ctx, 0, 0x8000_0000, Priv.S, Access.STORE)    # denied: compared ...
-        await ask(ctx, 0, 0x8000_0000, Priv.S, Access.STORE)    # ... every time
-        ctx.set(dut.flush, 1)
-        await ctx.tick()
-        ctx.set(dut.flush, 0)
+        await page(0, 0x8000_1000, Priv.S, Access.STORE)    # compared: allowed
+        await page(0, 0x8000_1000, Priv.U, Access.LOAD)     # remembered
+        await page(1, 0x8000_1000, Priv.S, Access.STORE)    # another port: compared
+        await page(0, 0x8000_1000, Priv.M, Access.LOAD)     # M mode: compared
+        await page(0, 0x8000_0000, Priv.S, Access.STORE)    # denied: compared ...
+        await page(0, 0x8000_0000, Priv.S, Access.STORE)    # ... every time
+        await _write_regs(ctx, dut, cfgs, addrs)
         # forgotten: compared once the regions are computed again (BUSY cycles)
-        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)
+        await page(0, 0x8000_1000, Priv.S, Access.LOAD)
         for _ in range(3):
             await ctx.tick()
-        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)     # remembered again
+        await page(0, 0x8000_1000, Priv.S, Access.LOAD)     # remembered again
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    _drive_unit(dut, script)
     assert log == [(2, True), (0, True), (2, True), (2, True), (2, False), (2, False),
                    (2 + BUSY, True), (0, True)]
 
