@@ -30,7 +30,7 @@ addresses in 4-byte units.
   device under test.
 * ``PMPUnit`` is what the pipelined core uses: the regions are registered and
   computed again, one entry per cycle by one ``pmp_region``, after each write to a
-  pmp CSR (the core refetches after every such write, so the 16 cycles are hardly
+  pmp CSR (the core refetches after every such write, so the 17 cycles are hardly
   ever waited for), and one set of comparators serves several requesters (fetch,
   the memory stage, the page-table walker) in turn: a request is registered,
   compared in the next cycle and the registered verdict comes back with ``ready``
@@ -119,22 +119,25 @@ class PMPCheckSignature(wiring.Signature):
         })
 
 
-def pmp_region(m, mode, a, below, name):
+def pmp_region(m, mode, a, below, name, a_plus_1=None):
     """(on, lo, hi) of one entry: it matches the 4-byte units lo <= u < hi when
     ``on``.  ``mode`` is its A field, ``a`` its pmpaddr, ``below`` the previous
-    entry's pmpaddr (0 for entry 0: the bottom of a TOR range)."""
+    entry's pmpaddr (0 for entry 0: the bottom of a TOR range); ``a_plus_1``, if
+    given, is a + 1 (computed a cycle before, so that one carry chain is left)."""
     on = Signal(name=f"{name}_on")
     lo = Signal(ADDR_BITS, name=f"{name}_lo")
     hi = Signal(ADDR_BITS + 2, name=f"{name}_hi")    # NAPOT of all ones ends at 2**55
+    a1 = Signal(ADDR_BITS + 1, name=f"{name}_a1")
+    m.d.comb += a1.eq(a + 1 if a_plus_1 is None else a_plus_1)
     with m.Switch(mode):
         with m.Case(TOR):
             m.d.comb += [lo.eq(below), hi.eq(a), on.eq(below < a)]
         with m.Case(NA4):
-            m.d.comb += [lo.eq(a), hi.eq(a + 1), on.eq(1)]
+            m.d.comb += [lo.eq(a), hi.eq(a1), on.eq(1)]
         with m.Case(NAPOT):
             mask = Signal(ADDR_BITS + 1, name=f"{name}_mask")
             m.d.comb += [
-                mask.eq(a ^ (a + 1)),
+                mask.eq(a ^ a1),
                 lo.eq(a & ~mask[:ADDR_BITS]),
                 hi.eq((a & ~mask[:ADDR_BITS]) + mask + 1),
                 on.eq(1),
@@ -261,33 +264,42 @@ class PMPUnit(wiring.Component):
         n = self.entries
         # The regions, registered with the permission bits they go with.  After a
         # change of the registers (``flush``) they are computed again one entry per
-        # cycle, entry 0 first, by one set of adders (``k``: the entry; n: done);
-        # meanwhile (``busy``) the unit takes no request.  The core refetches after
-        # every write to a pmp CSR, so these cycles are hardly ever waited for.
-        k = Signal(range(n + 1), init=n)
+        # cycle, entry 0 first, by one set of adders, in two steps: entry ``k``'s
+        # registers are read (with a + 1), then entry ``w`` = k - 1's region is
+        # written.  Meanwhile (``busy``, 17 cycles) the unit takes no request.  The
+        # core refetches after every write to a pmp CSR, so these cycles are hardly
+        # ever waited for.
+        k = Signal(range(n + 1), init=n)    # n: nothing to read
+        w = Signal(range(n + 1), init=n)    # n: nothing to write
         busy = Signal()
-        m.d.comb += busy.eq(k != n)
+        m.d.comb += busy.eq((k != n) | (w != n))
         with m.If(self.flush):
-            m.d.sync += k.eq(0)
-        with m.Elif(busy):
-            m.d.sync += k.eq(k + 1)
+            m.d.sync += [k.eq(0), w.eq(n)]
+        with m.Else():
+            m.d.sync += w.eq(k)
+            with m.If(k != n):
+                m.d.sync += k.eq(k + 1)
         c_k = Signal(8)
         a_k = Signal(ADDR_BITS)
-        a_prev = Signal(ADDR_BITS)         # entry k - 1's pmpaddr (muxed a cycle ago)
         with m.Switch(k):
             for i in range(n):
                 with m.Case(i):
                     m.d.comb += [c_k.eq(self.cfg[8 * i:8 * i + 8]),
                                  a_k.eq(self.addr[ADDR_BITS * i:ADDR_BITS * (i + 1)])]
-        m.d.sync += a_prev.eq(a_k)
-        on_k, lo_k, hi_k = pmp_region(m, c_k[3:5], a_k, Mux(k == 0, 0, a_prev), "pmp_k")
+        c_w = Signal(8)
+        a_w = Signal(ADDR_BITS)
+        a1_w = Signal(ADDR_BITS + 1)
+        a_below = Signal(ADDR_BITS)         # entry w - 1's pmpaddr
+        m.d.sync += [c_w.eq(c_k), a_w.eq(a_k), a1_w.eq(a_k + 1), a_below.eq(a_w)]
+        on_w, lo_w, hi_w = pmp_region(m, c_w[3:5], a_w, Mux(w == 0, 0, a_below), "pmp_w",
+                                      a_plus_1=a1_w)
         regions = []
         for i in range(n):
-            r = (Signal(name=f"r{i}_on"), Signal.like(lo_k, name=f"r{i}_lo"),
-                 Signal.like(hi_k, name=f"r{i}_hi"), Signal(4, name=f"r{i}_perms"))
-            with m.If(k == i):
-                m.d.sync += [r[0].eq(on_k), r[1].eq(lo_k), r[2].eq(hi_k),
-                             r[3].eq(perms_of(c_k))]
+            r = (Signal(name=f"r{i}_on"), Signal.like(lo_w, name=f"r{i}_lo"),
+                 Signal.like(hi_w, name=f"r{i}_hi"), Signal(4, name=f"r{i}_perms"))
+            with m.If(w == i):
+                m.d.sync += [r[0].eq(on_w), r[1].eq(lo_w), r[2].eq(hi_w),
+                             r[3].eq(perms_of(c_w))]
             regions.append(r)
         # (while busy, some entry may be on: M mode must ask)
         m.d.comb += self.on.eq(Cat(*[r[0] for r in regions]).any() | busy)

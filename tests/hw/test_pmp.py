@@ -16,6 +16,7 @@ from hw.mmu.signatures import Access
 
 R, W, X, L = 0x01, 0x02, 0x04, 0x80
 N = 16
+BUSY = N + 1            # cycles PMPUnit computes its regions after a write (one per entry, + 1)
 
 
 def cfg_byte(mode, perms, lock=False):
@@ -176,7 +177,7 @@ def test_unit_serves_requesters_in_turn():
     async def bench(ctx):
         await _write_regs(ctx, dut, cfgs, addrs)
         assert ctx.get(dut.on) == 1            # busy: the regions are being computed
-        for _ in range(N):
+        for _ in range(BUSY):
             await ctx.tick()
         assert ctx.get(dut.on) == 1            # and some entry is on
         for i, (paddr, length, priv, access) in enumerate(queries):
@@ -215,47 +216,29 @@ def test_unit_remembers_allowed_pages_until_flushed():
     dut = PMPUnit(entries=N, ports=2)
     log = []
 
-    async def ask(ctx, port, page, priv, access):
-        p = dut.port(port)
-        ctx.set(p.valid, 1)
-        ctx.set(p.first, page)
-        ctx.set(p.last, page + 0xFFF)
-        ctx.set(p.priv, priv)
-        ctx.set(p.access, access)
-        waited = 0
-        while not ctx.get(p.ready):
-            await ctx.tick()
-            waited += 1
-        allowed = bool(ctx.get(p.allowed))
-        await ctx.tick()
-        ctx.set(p.valid, 0)
-        log.append((waited, allowed))
+    async def script(ctx, ask):
+        async def page(port, first, priv, access):
+            log.append(await ask(ctx, port, first, first + 0xFFF, priv, access))
 
-    async def bench(ctx):
         await _write_regs(ctx, dut, cfgs, addrs)
-        for _ in range(N):                     # the regions, one entry per cycle
+        for _ in range(BUSY):                  # the regions, one entry per cycle
             await ctx.tick()
-        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.STORE)    # compared: allowed
-        await ask(ctx, 0, 0x8000_1000, Priv.U, Access.LOAD)     # remembered
-        await ask(ctx, 1, 0x8000_1000, Priv.S, Access.STORE)    # another port: compared
-        await ask(ctx, 0, 0x8000_1000, Priv.M, Access.LOAD)     # M mode: compared
-        await ask(ctx, 0, 0x8000_0000, Priv.S, Access.STORE)    # denied: compared ...
-        await ask(ctx, 0, 0x8000_0000, Priv.S, Access.STORE)    # ... every time
-        ctx.set(dut.flush, 1)
-        await ctx.tick()
-        ctx.set(dut.flush, 0)
-        # forgotten: compared once the regions are computed again (16 cycles)
-        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)
+        await page(0, 0x8000_1000, Priv.S, Access.STORE)    # compared: allowed
+        await page(0, 0x8000_1000, Priv.U, Access.LOAD)     # remembered
+        await page(1, 0x8000_1000, Priv.S, Access.STORE)    # another port: compared
+        await page(0, 0x8000_1000, Priv.M, Access.LOAD)     # M mode: compared
+        await page(0, 0x8000_0000, Priv.S, Access.STORE)    # denied: compared ...
+        await page(0, 0x8000_0000, Priv.S, Access.STORE)    # ... every time
+        await _write_regs(ctx, dut, cfgs, addrs)
+        # forgotten: compared once the regions are computed again (BUSY cycles)
+        await page(0, 0x8000_1000, Priv.S, Access.LOAD)
         for _ in range(3):
             await ctx.tick()
-        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)     # remembered again
+        await page(0, 0x8000_1000, Priv.S, Access.LOAD)     # remembered again
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    _drive_unit(dut, script)
     assert log == [(2, True), (0, True), (2, True), (2, True), (2, False), (2, False),
-                   (2 + N, True), (0, True)]
+                   (2 + BUSY, True), (0, True)]
 
 
 def _drive_unit(dut, script):
@@ -313,7 +296,7 @@ def test_unit_forgets_remembered_page_when_registers_change():
 
     async def script(ctx, ask):
         await _write_regs(ctx, dut, *allow)
-        for _ in range(N):
+        for _ in range(BUSY):
             await ctx.tick()
         log.append(await ask(ctx, 0, 0x1000_3000, 0x1000_3FFF, Priv.S, Access.LOAD))
         log.append(await ask(ctx, 0, 0x1000_3000, 0x1000_3FFF, Priv.S, Access.LOAD))
@@ -325,7 +308,7 @@ def test_unit_forgets_remembered_page_when_registers_change():
         log.append(await ask(ctx, 0, 0x1000_3000, 0x1000_3FFF, Priv.M, Access.LOAD))
 
     _drive_unit(dut, script)
-    assert log == [(2, True), (0, True), (2 + N, False), (2, False), (2, False), (2, False),
+    assert log == [(2, True), (0, True), (2 + BUSY, False), (2, False), (2, False), (2, False),
                    (2, True)]
 
 
@@ -345,7 +328,7 @@ def test_unit_blocks_answer_at_once_until_registers_change():
 
     async def script(ctx, ask):
         await _write_regs(ctx, dut, *allow)
-        # right after the write: the regions are computed (16 cycles), then compared
+        # right after the write: the regions are computed (BUSY cycles), then compared
         log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.S, Access.STORE))
         for _ in range(30):                    # the sweeper checks 6 combinations
             await ctx.tick()
@@ -366,7 +349,7 @@ def test_unit_blocks_answer_at_once_until_registers_change():
         log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.M, Access.STORE))
 
     _drive_unit(dut, script)
-    assert log == [(2 + N, True), (0, True), (0, True), (0, True), (2, True), (2 + N, False),
+    assert log == [(2 + BUSY, True), (0, True), (0, True), (0, True), (2, True), (2 + BUSY, False),
                    (2, False), (2, True), (2, True), (2, True)]
 
 

@@ -111,19 +111,19 @@ def expected_windows(ends, before, after, first_cycle=0):
 def overlapping(request, toolchain, tmp_path_factory):
     if request.param == "cxxrtl":
         request.getfixturevalue("cxxrtl_model")
-    cap = run_baremetal(request.param, 40, 30, 64, build_dir=tmp_path_factory.mktemp("w"))
+    cap = run_baremetal(request.param, 40, 60, 64, build_dir=tmp_path_factory.mktemp("w"))
     yield cap
     cap.engine.close()
 
 
 def test_engine_windows_short_history_and_retrigger(overlapping):
-    """--wave-before 40 --wave-after 30 on the scenario's four walks (some less than 40
-    + 30 cycles apart): windows shortened after a previous one and extended by a
+    """--wave-before 40 --wave-after 60 on the scenario's four walks (some less than 40
+    + 60 cycles apart): windows shortened after a previous one and extended by a
     trigger inside them, in both engines' captures."""
     ends = [w.end for w in find_walks(overlapping.windows) if w.shared]
     assert len(ends) == 4
     got = [(w.start, w.end) for w in overlapping.windows]
-    assert got == expected_windows(ends, 40, 30)
+    assert got == expected_windows(ends, 40, 60)
     # the walks are close enough for both rules to matter
     firsts = [min(t for t in ends if s <= t <= e) for s, e in got]
     assert any(first - s < 40 for first, (s, _) in zip(firsts, got))
