@@ -64,7 +64,13 @@ DRIVER = Path(__file__).with_name("driver.cc")
 #   they fit CXXRTL's 64-bit fast paths (pipelined core, quick model: 0.92 of the
 #   CPU time of the xv6 boot, farm-bench pairs on the AMD EPYC).  Measured and left
 #   out: -march=native (0.99), dffe enables on the TLB slots (0.99).
-FEEDBACK_WIRES = ("core.mmu.itlb.hit_entry", "decoder.bus__addr")
+# The TLBs (hw/mmu/tlb.py) keep their tags in narrow registers and the rest of an entry
+# in a memory read at the index of the entry that hit: every cycle the model evaluates
+# the tag compares and one indexed read instead of a 97-bit multiplexer over all the
+# entries and every entry's next state (the quick model needs 0.62 of the CPU time of
+# the xv6 boot, see README "Simulation speed"); the ITLB's hit entry is then no
+# feedback wire any more.
+FEEDBACK_WIRES = ("decoder.bus__addr",)
 YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; "
                 "setattr -set keep 1 w:core.perf_*; opt -nodffe -nosdff; wreduce; opt_clean; "
                 "splitnets -driver " + " ".join(f"w:{w}" for w in FEEDBACK_WIRES) + "; "
