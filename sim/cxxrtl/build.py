@@ -15,7 +15,8 @@ Two libraries are compiled from the same ``model.cc``:
   0.27 M and ``-O0`` runs at under 0.045 M.
 * ``tuned.so``: profile-guided ``-O3`` (TUNED_FLAGS; instrumented compile, xv6 boot
   for TRAIN_CYCLES cycles, compile with the profile), 0.73 M cycles per second, about
-  twice the quick one, for three steps' worth of work.  ``build_model`` starts it in
+  twice the quick one when measured (1.15 times since the TLBs keep their data in a
+  memory, see README), for three steps' worth of work.  ``build_model`` starts it in
   the background once the quick one is there (``python -m sim.cxxrtl.build
   --tuned-dir DIR --pgo``, logging to ``DIR/tuned.log``); every later run finds it.
 
@@ -411,7 +412,7 @@ def start_tuned_build(md, log=None):
                          cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out,
                          stderr=subprocess.STDOUT, start_new_session=True)
     if log:
-        log(f"building the tuned model (about twice as fast) in the background, niced; "
+        log(f"building the tuned model (faster) in the background, niced; "
             f"the next run uses it (log: {logfile})")
     return logfile
 
