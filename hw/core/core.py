@@ -45,6 +45,7 @@ from .decoder import Decoder, Decoded
 from .isa import AluOp, AmoOp, Cause, Kind, Priv
 from .muldiv import MulDiv
 from .retire import RetireSignature
+from .system import CSRInstruction, PendingTrap, connect_interrupts, system_instructions
 from .bare_mmu import check_mmu_kind, make_mmu
 
 __all__ = ["Core"]
@@ -97,20 +98,15 @@ class Core(wiring.Component):
         resv_valid = Signal()
         resv_addr = Signal(56)
         order = Signal(64)
-        # the pending trap, latched for the TRAP state
-        t_cause = Signal(6)
-        t_intr = Signal()
-        t_tval = Signal(64)
+        # the pending trap, latched for the TRAP state (system.py), and its instruction
+        trap = PendingTrap()
         t_insn = Signal(32)
 
         priv = csr.priv
         ms = csr.mstatus
         satp_bare = csr.satp[60:64] == 0
 
-        m.d.comb += [
-            csr.mei.eq(self.mei), csr.sei.eq(self.sei),
-            csr.mti.eq(self.mti), csr.msi.eq(self.msi), csr.mtime.eq(self.mtime),
-        ]
+        connect_interrupts(m, csr, self)
 
         # ---- operands ----
         m.d.comb += [rp1.addr.eq(dec.rs1), rp2.addr.eq(dec.rs2)]
@@ -216,8 +212,8 @@ class Core(wiring.Component):
             m.next = "FETCH"
 
         def raise_trap(cause, tval, insn_bits=None):
-            m.d.sync += [t_cause.eq(cause), t_tval.eq(tval), t_intr.eq(0),
-                         t_insn.eq(insn if insn_bits is None else insn_bits)]
+            m.d.sync += trap.latch(cause, tval) + [
+                t_insn.eq(insn if insn_bits is None else insn_bits)]
             m.next = "TRAP"
 
         # ---- bus: the core's own requests or the walker's ----
@@ -266,20 +262,10 @@ class Core(wiring.Component):
         m.d.sync += data_unmapped.eq((data_priv == Priv.M) | satp_bare)
 
         # ---- CSR instruction operands ----
-        csr_src = Mux(f3[2], dec.rs1, rs1)                   # uimm or rs1
-        csr_writes = (f3[0:2] == 1) | (dec.rs1 != 0)
-        m.d.comb += [csr.addr.eq(dec.csr), csr.write_intent.eq(csr_writes)]
         # CSR instructions take two cycles: EXEC checks legality and latches
-        # the old value, CSR_WRITE computes and writes the new one (keeps the
-        # CSR read multiplexer and the CSR write logic in separate cycles).
-        csr_old = Signal(64)          # the value CSRRS/CSRRC modify (csr.rmw_rdata)
-        csr_sei_line = Signal()       # mip.SEIP read 1 only through the SEI line
-        csr_new = Signal(64)
-        with m.Switch(f3[0:2]):
-            with m.Case(1): m.d.comb += csr_new.eq(csr_src)
-            with m.Case(2): m.d.comb += csr_new.eq(csr_old | csr_src)
-            with m.Case(3): m.d.comb += csr_new.eq(csr_old & ~csr_src)
-        m.d.comb += csr.wdata.eq(csr_new)
+        # the old value, CSR_WRITE computes and writes the new one (system.py).
+        csri = CSRInstruction()
+        csri.operands(m, csr, dec, rs1)
 
         m.d.comb += [
             muldiv.funct3.eq(f3), muldiv.word.eq(dec.word), muldiv.a.eq(rs1), muldiv.b.eq(rs2),
@@ -364,6 +350,12 @@ class Core(wiring.Component):
                 with m.Else():
                     m.next = wait_state
 
+        def xret():
+            """mret/sret (the CSR file changes the privilege): continue at xepc with
+            the reservation and the remembered pages forgotten."""
+            m.d.sync += [resv_valid.eq(0), fp_valid.eq(0), dp_valid.eq(0)]
+            commit(csr.xret_pc)
+
         with m.FSM(name="state") as fsm:
             with m.State("RESET"):
                 m.d.comb += [wp.addr.eq(10), wp.data.eq(self.hartid), wp.en.eq(1)]
@@ -374,8 +366,7 @@ class Core(wiring.Component):
 
             with m.State("FETCH"):
                 with m.If(csr.irq):
-                    m.d.sync += [t_cause.eq(csr.irq_cause), t_tval.eq(0), t_intr.eq(1),
-                                 t_insn.eq(0)]
+                    m.d.sync += trap.latch(csr.irq_cause, 0, 1) + [t_insn.eq(0)]
                     m.next = "TRAP"
                 with m.Elif(fetch_fast):
                     m.d.comb += [core_bus.eq(1), c_addr.eq(fast_paddr),
@@ -440,40 +431,9 @@ class Core(wiring.Component):
                         m.d.comb += muldiv.start.eq(1)
                         m.next = "MULDIV"
                     with m.Case(Kind.CSR):
-                        with m.If(csr.illegal):
-                            raise_trap(Cause.ILLEGAL_INSN, insn)
-                        with m.Else():
-                            m.d.sync += [csr_old.eq(csr.rmw_rdata),
-                                         csr_sei_line.eq(csr.rdata[9] & ~csr.rmw_rdata[9])]
-                            m.next = "CSR_WRITE"
-                    with m.Case(Kind.ECALL):
-                        raise_trap(Cat(priv, C(0b10, 2)), 0)     # 8 + priv
-                    with m.Case(Kind.EBREAK):
-                        raise_trap(Cause.BREAKPOINT, pc)
-                    with m.Case(Kind.MRET):
-                        with m.If(priv != Priv.M):
-                            raise_trap(Cause.ILLEGAL_INSN, insn)
-                        with m.Else():
-                            m.d.comb += csr.mret.eq(1)
-                            m.d.sync += [resv_valid.eq(0), fp_valid.eq(0), dp_valid.eq(0)]
-                            commit(csr.xret_pc)
-                    with m.Case(Kind.SRET):
-                        with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tsr)):
-                            raise_trap(Cause.ILLEGAL_INSN, insn)
-                        with m.Else():
-                            m.d.comb += csr.sret.eq(1)
-                            m.d.sync += [resv_valid.eq(0), fp_valid.eq(0), dp_valid.eq(0)]
-                            commit(csr.xret_pc)
-                    with m.Case(Kind.WFI):
-                        with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tw)):
-                            raise_trap(Cause.ILLEGAL_INSN, insn)
-                        with m.Else():
-                            m.next = "WFI"
-                    with m.Case(Kind.SFENCE):
-                        with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tvm)):
-                            raise_trap(Cause.ILLEGAL_INSN, insn)
-                        with m.Else():
-                            m.next = "SFENCE"
+                        csri.read(m, csr, raise_trap, insn, "CSR_WRITE")
+                    system_instructions(m, csr, insn=insn, pc=pc, raise_trap=raise_trap,
+                                        xret=xret)
                     with m.Case(Kind.FENCE, Kind.FENCE_I):
                         # One hart, no caches: memory is always coherent.
                         commit(pc_plus_4)
@@ -481,9 +441,9 @@ class Core(wiring.Component):
                         raise_trap(Cause.ILLEGAL_INSN, insn)
 
             with m.State("CSR_WRITE"):
-                m.d.comb += csr.we.eq(csr_writes)
+                m.d.comb += csr.we.eq(csri.writes)
                 m.d.sync += [fp_valid.eq(0), dp_valid.eq(0)]
-                commit(pc_plus_4, rd=dec.rd, value=csr_old | (csr_sei_line << 9))
+                commit(pc_plus_4, rd=dec.rd, value=csri.result)
 
             with m.State("MEM_XLATE"):
                 with m.If(data_fast):
@@ -569,10 +529,7 @@ class Core(wiring.Component):
                     commit(pc_plus_4)
 
             with m.State("TRAP"):
-                m.d.comb += [
-                    csr.trap.eq(1), csr.trap_intr.eq(t_intr), csr.trap_cause.eq(t_cause),
-                    csr.trap_tval.eq(t_tval), csr.trap_epc.eq(pc),
-                ]
+                m.d.comb += trap.take(csr, pc)
                 m.d.sync += [pc.eq(csr.trap_pc), resv_valid.eq(0), fp_valid.eq(0),
                              dp_valid.eq(0)]
                 report(trap=True)
@@ -589,6 +546,6 @@ class Core(wiring.Component):
                                  amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64)),
                                  raw_read)),
             ret.mem_wdata.eq(store_value_masked),
-            ret.intr.eq(t_intr), ret.cause.eq(t_cause), ret.tval.eq(t_tval),
+            ret.intr.eq(trap.intr), ret.cause.eq(trap.cause), ret.tval.eq(trap.tval),
         ]
         return m

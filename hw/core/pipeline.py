@@ -76,13 +76,14 @@ the page they remember (with its translation) is one the PMP allows as a whole,
 so accesses to it need no further check; in a page the PMP allows only in part,
 each access is checked on its own (one fetch at a time, uncached).  In M mode
 with no entry switched on nothing is checked and no page is needed (the
-multi-cycle core's speed).  The unit remembers a few allowed pages per
-requester and answers for them in the cycle they are asked for (asked when the
-translation comes: no cycle lost); another page costs 3 cycles, a walker access 1
-(remembered page) or 3.  CSR writes forget the remembered pages (and the
-translations) only when they change satp, the PMP or mstatus's MPRV, MPP, SUM,
-MXR.  The xv6 boot to the prompt takes 2% more cycles than without PMP checks
-(710,570 against 696,921, CPI 2.01 against 1.97).
+multi-cycle core's speed).  After each write to a pmp CSR the unit checks the
+RAM (and the ROM) as a whole, and answers at once for any access in a memory
+allowed as a whole (xv6 opens the whole space: then every page of RAM); it
+also remembers a few allowed pages per requester.  Asked when the translation
+comes, such an answer costs no cycle, nor does it for the walker, whose access
+goes on to the bus in the cycle it is allowed; another page costs 2 cycles.
+CSR writes forget the remembered pages (and the translations) only when they
+change satp, the PMP or mstatus's MPRV, MPP, SUM, MXR.
 
 **Misaligned loads and stores** complete in hardware.  One that stays inside
 a doubleword is an ordinary access with its bytes shifted; one that crosses a
@@ -120,6 +121,7 @@ from .muldiv import MulDiv
 from .perf import EVENTS, CycleClass, FetchWait
 from .pmp import PMPGate, PMPUnit
 from .retire import RetireSignature
+from .system import CSRInstruction, PendingTrap, connect_interrupts, system_instructions
 from .utlb import MicroTLB
 
 __all__ = ["PipelinedCore", "load_extend", "size_mask_of"]
@@ -244,8 +246,12 @@ class PipelinedCore(wiring.Component):
         m.submodules.muldiv = muldiv = MulDiv()
         m.submodules.csr = csr = CSRFile(hartid=self.hartid, pmp_entries=16)
         # PMP: one checker for the walker (through a gate on its bus), the memory
-        # stage and the fetch unit, in this order of priority
-        m.submodules.pmp = pmp = PMPUnit(entries=16, ports=3)
+        # stage and the fetch unit, in this order of priority; it checks the memories
+        # as wholes after each change, so their pages need no comparison when allowed
+        blocks = [(self.ram_base, self._ram_bits)]
+        if self.rom_base is not None:
+            blocks.append((self.rom_base, self._rom_bits))
+        m.submodules.pmp = pmp = PMPUnit(entries=16, ports=3, blocks=blocks)
         m.submodules.walker_gate = walker_gate = PMPGate()
         m.d.comb += [pmp.cfg.eq(csr.pmp_cfg), pmp.addr.eq(csr.pmp_addr)]
         m_writes_pmp = Signal()            # a pmp CSR is written (the unit forgets pages)
@@ -269,10 +275,7 @@ class PipelinedCore(wiring.Component):
         priv = csr.priv
         ms = csr.mstatus
         satp_bare = csr.satp[60:64] == 0
-        m.d.comb += [
-            csr.mei.eq(self.mei), csr.sei.eq(self.sei),
-            csr.mti.eq(self.mti), csr.msi.eq(self.msi), csr.mtime.eq(self.mtime),
-        ]
+        connect_interrupts(m, csr, self)
         wiring.connect(m, wiring.flipped(self.mmu_events), mmu.events)
         m.d.comb += [mmu.data.satp.eq(csr.satp), mmu.data.sum.eq(ms.sum),
                      mmu.data.mxr.eq(ms.mxr)]
@@ -653,11 +656,8 @@ class PipelinedCore(wiring.Component):
         amo_new = Signal(64)
         resv_valid = Signal()
         resv_addr = Signal(56)
-        csr_old = Signal(64)               # the value CSRRS/CSRRC modify (csr.rmw_rdata)
-        csr_sei_line = Signal()            # mip.SEIP read 1 only through the SEI line
-        t_cause = Signal(6)
-        t_intr = Signal()
-        t_tval = Signal(64)
+        csri = CSRInstruction()            # the CSR instruction in M (system.py)
+        trap = PendingTrap()               # the trap M decided on, taken in state TRAP
 
         _, m_loaded = load_extend(m, m_raw, byte_off, size, 0)
         amo_src = Mux(size == 2, m_rs2v[:32].as_signed(), m_rs2v)
@@ -695,19 +695,11 @@ class PipelinedCore(wiring.Component):
             mmu.sfence.all_vaddr.eq(m_dec.rs1 == 0), mmu.sfence.all_asid.eq(m_dec.rs2 == 0),
         ]
 
-        # CSR instruction
-        csr_src = Mux(f3[2], m_dec.rs1, m_rs1v)
-        csr_writes = (f3[0:2] == 1) | (m_dec.rs1 != 0)
+        # CSR instruction (system.py)
         csr_instret = (m_dec.csr == CSR.MINSTRET) | (m_dec.csr == CSR.INSTRET)
         csr_refetch = ((m_dec.csr == CSR.SATP) | (m_dec.csr == CSR.MSTATUS) |
                        ((m_dec.csr >= CSR.PMPCFG0) & (m_dec.csr <= CSR.PMPADDR63)))
-        m.d.comb += [csr.addr.eq(m_dec.csr), csr.write_intent.eq(csr_writes)]
-        csr_new = Signal(64)
-        with m.Switch(f3[0:2]):
-            with m.Case(1): m.d.comb += csr_new.eq(csr_src)
-            with m.Case(2): m.d.comb += csr_new.eq(csr_old | csr_src)
-            with m.Case(3): m.d.comb += csr_new.eq(csr_old & ~csr_src)
-        m.d.comb += csr.wdata.eq(csr_new)
+        csri.operands(m, csr, m_dec, m_rs1v)
         m.d.comb += [muldiv.funct3.eq(f3), muldiv.word.eq(m_dec.word),
                      muldiv.a.eq(m_rs1v), muldiv.b.eq(m_rs2v)]
         m_pc4 = (m_pc + 4)[:64]
@@ -752,7 +744,7 @@ class PipelinedCore(wiring.Component):
             w_ld_rdata.eq(ld_shifted & bytes_of(size_mask)),
             w_mem_wdata.eq(store_value & bytes_of(size_mask)),
             w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
-            w_intr.eq(t_intr), w_cause.eq(t_cause), w_tval.eq(t_tval),
+            w_intr.eq(trap.intr), w_cause.eq(trap.cause), w_tval.eq(trap.tval),
             w_valid.eq(0),
         ]
 
@@ -778,21 +770,26 @@ class PipelinedCore(wiring.Component):
 
         def raise_trap(cause, tval, intr=0):
             charge(CycleClass.TRAP)
-            m.d.sync += [t_cause.eq(cause), t_tval.eq(tval), t_intr.eq(intr),
-                         mis_active.eq(0)]
+            m.d.sync += trap.latch(cause, tval, intr) + [mis_active.eq(0)]
             m.next = "TRAP"
 
         def csr_read():
             """A CSR instruction reads its CSR (or traps): a read-only one commits,
             a writing one writes in the next cycle."""
-            with m.If(csr.illegal):
-                raise_trap(Cause.ILLEGAL_INSN, m_insn)
-            with m.Elif(csr_writes):
-                m.d.sync += [csr_old.eq(csr.rmw_rdata),
-                             csr_sei_line.eq(csr.rdata[9] & ~csr.rmw_rdata[9])]
-                m.next = "CSR_WRITE"
-            with m.Else():
-                commit(csr.rmw_rdata | ((csr.rdata[9] & ~csr.rmw_rdata[9]) << 9))
+            csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE", commit_read_only=commit)
+
+        def xret():
+            """mret/sret (the CSR file changes the privilege): refetch from xepc."""
+            m.d.comb += flush_xlate.eq(1)
+            m.d.sync += resv_valid.eq(0)
+            commit(rd=False, refetch=csr.xret_pc, flush=CycleClass.FLUSH_XRET)
+
+        def wait_state(state, cls):
+            """A legal wfi or sfence.vma: its cycles in ``state`` count as ``cls``."""
+            def enter():
+                charge(cls)
+                m.next = state
+            return enter
 
         def access_fault(tval=mem_vaddr):
             raise_trap(Mux(store_like, Cause.STORE_ACCESS, Cause.LOAD_ACCESS), tval)
@@ -915,36 +912,10 @@ class PipelinedCore(wiring.Component):
                                 m.next = "CSR_READ"
                             with m.Else():
                                 csr_read()
-                        with m.Case(Kind.ECALL):
-                            raise_trap(Cat(priv, C(0b10, 2)), 0)     # 8 + priv
-                        with m.Case(Kind.EBREAK):
-                            raise_trap(Cause.BREAKPOINT, m_pc)
-                        with m.Case(Kind.MRET):
-                            with m.If(priv != Priv.M):
-                                raise_trap(Cause.ILLEGAL_INSN, m_insn)
-                            with m.Else():
-                                m.d.comb += [csr.mret.eq(1), flush_xlate.eq(1)]
-                                m.d.sync += resv_valid.eq(0)
-                                commit(rd=False, refetch=csr.xret_pc, flush=CycleClass.FLUSH_XRET)
-                        with m.Case(Kind.SRET):
-                            with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tsr)):
-                                raise_trap(Cause.ILLEGAL_INSN, m_insn)
-                            with m.Else():
-                                m.d.comb += [csr.sret.eq(1), flush_xlate.eq(1)]
-                                m.d.sync += resv_valid.eq(0)
-                                commit(rd=False, refetch=csr.xret_pc, flush=CycleClass.FLUSH_XRET)
-                        with m.Case(Kind.WFI):
-                            with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tw)):
-                                raise_trap(Cause.ILLEGAL_INSN, m_insn)
-                            with m.Else():
-                                charge(CycleClass.WFI)
-                                m.next = "WFI"
-                        with m.Case(Kind.SFENCE):
-                            with m.If((priv == Priv.U) | ((priv == Priv.S) & ms.tvm)):
-                                raise_trap(Cause.ILLEGAL_INSN, m_insn)
-                            with m.Else():
-                                charge(CycleClass.SFENCE)
-                                m.next = "SFENCE"
+                        system_instructions(
+                            m, csr, insn=m_insn, pc=m_pc, raise_trap=raise_trap, xret=xret,
+                            wfi=wait_state("WFI", CycleClass.WFI),
+                            sfence=wait_state("SFENCE", CycleClass.SFENCE))
                         with m.Case(Kind.FENCE_I):
                             # Younger instructions may have been fetched before
                             # older stores wrote memory: fetch them again.
@@ -1163,17 +1134,16 @@ class PipelinedCore(wiring.Component):
                 csr_read()
 
             with m.State("CSR_WRITE"):
-                m.d.comb += [csr.we.eq(csr_writes),
-                             m_writes_pmp.eq(csr_writes & (m_dec.csr >= CSR.PMPCFG0) &
+                m.d.comb += [csr.we.eq(csri.writes),
+                             m_writes_pmp.eq(csri.writes & (m_dec.csr >= CSR.PMPCFG0) &
                                              (m_dec.csr <= CSR.PMPADDR63)),
                              flush_dxlate.eq((m_dec.csr == CSR.SSTATUS) &
-                                             (csr_new[18:20] != csr_old[18:20]))]
+                                             (csri.new[18:20] != csri.old[18:20]))]
                 with m.If(csr_refetch):
                     m.d.comb += flush_xlate.eq(1)
-                    commit(csr_old | (csr_sei_line << 9), refetch=m_pc4,
-                           flush=CycleClass.FLUSH_CSR)
+                    commit(csri.result, refetch=m_pc4, flush=CycleClass.FLUSH_CSR)
                 with m.Else():
-                    commit(csr_old | (csr_sei_line << 9))
+                    commit(csri.result)
 
             with m.State("SFENCE"):
                 charge(CycleClass.SFENCE)
@@ -1190,15 +1160,13 @@ class PipelinedCore(wiring.Component):
 
             with m.State("TRAP"):
                 charge(CycleClass.TRAP)
-                m.d.comb += [flush_class.eq(CycleClass.FLUSH_TRAP),
-                    csr.trap.eq(1), csr.trap_intr.eq(t_intr), csr.trap_cause.eq(t_cause),
-                    csr.trap_tval.eq(t_tval), csr.trap_epc.eq(m_pc),
-                    m_done.eq(1), m_redirect.eq(1), m_redirect_pc.eq(csr.trap_pc),
-                    flush_xlate.eq(1),
-                ]
+                m.d.comb += flush_class.eq(CycleClass.FLUSH_TRAP)
+                m.d.comb += trap.take(csr, m_pc)
+                m.d.comb += [m_done.eq(1), m_redirect.eq(1), m_redirect_pc.eq(csr.trap_pc),
+                             flush_xlate.eq(1)]
                 m.d.sync += [resv_valid.eq(0), w_valid.eq(1), w_trap.eq(1), w_rd.eq(0),
                              w_rmask.eq(0), w_wmask.eq(0), w_load.eq(0),
-                             w_insn.eq(Mux(t_intr, 0, m_insn))]
+                             w_insn.eq(Mux(trap.intr, 0, m_insn))]
                 m.next = "START"
 
         # (also M's copy, when the instruction entering M chose from the old entries)

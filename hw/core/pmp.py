@@ -24,22 +24,25 @@ as a whole, so that every access inside it is, and remembers the answer).  As
 regions start and end at multiples of 4 bytes, every comparison is made on
 addresses in 4-byte units.
 
-* ``pmp_regions`` turns the registers into one region per entry (on, lo, hi in
-  4-byte units).
+* ``pmp_region`` turns an entry's registers into its region (on, lo, hi in 4-byte
+  units); ``pmp_regions`` does it for every entry at once.
 * ``PMPChecker`` is combinational (registers in, verdict out): the unit tests'
   device under test.
-* ``PMPUnit`` is what the pipelined core uses: the regions are registered (they
-  change only when a pmp CSR is written; the core flushes and refetches after
-  every write to a pmp CSR, so the one-cycle delay is never seen), and one set of
-  comparators serves several requesters (fetch, the memory stage, the page-table
-  walker) in turn: a request is registered, compared in the next cycle and the
-  registered verdict comes back with ``ready`` two cycles after the request was
-  taken, so the 16 comparators lie between flip-flops only.
+* ``PMPUnit`` is what the pipelined core uses: the regions are registered and
+  computed again, one entry per cycle by one ``pmp_region``, after each write to a
+  pmp CSR (the core refetches after every such write, so the 16 cycles are hardly
+  ever waited for), and one set of comparators serves several requesters (fetch,
+  the memory stage, the page-table walker) in turn: a request is registered,
+  compared in the next cycle and the registered verdict comes back with ``ready``
+  two cycles after the request was taken, so the 16 comparators lie between
+  flip-flops only.
+* Most requests need no comparison: the unit checks the memories (the RAM) as
+  wholes after each change and then allows every access inside one allowed as a
+  whole at once; and it remembers a few pages per requester that it allowed as a
+  whole.
 * ``PMPGate`` checks every transfer of a bus master (the page-table walker, whose
   accesses are checked as S-mode loads and stores) and answers a denied one with
   ``error`` without passing it on.
-* Pages the unit allowed as a whole are remembered per requester (a few each), so
-  that entering a page again costs no comparison.
 
 ``check_access`` is the same rule in Python, the reference of the tests.
 """
@@ -116,36 +119,49 @@ class PMPCheckSignature(wiring.Signature):
         })
 
 
+def pmp_region(m, mode, a, below, name):
+    """(on, lo, hi) of one entry: it matches the 4-byte units lo <= u < hi when
+    ``on``.  ``mode`` is its A field, ``a`` its pmpaddr, ``below`` the previous
+    entry's pmpaddr (0 for entry 0: the bottom of a TOR range)."""
+    on = Signal(name=f"{name}_on")
+    lo = Signal(ADDR_BITS, name=f"{name}_lo")
+    hi = Signal(ADDR_BITS + 2, name=f"{name}_hi")    # NAPOT of all ones ends at 2**55
+    with m.Switch(mode):
+        with m.Case(TOR):
+            m.d.comb += [lo.eq(below), hi.eq(a), on.eq(below < a)]
+        with m.Case(NA4):
+            m.d.comb += [lo.eq(a), hi.eq(a + 1), on.eq(1)]
+        with m.Case(NAPOT):
+            mask = Signal(ADDR_BITS + 1, name=f"{name}_mask")
+            m.d.comb += [
+                mask.eq(a ^ (a + 1)),
+                lo.eq(a & ~mask[:ADDR_BITS]),
+                hi.eq((a & ~mask[:ADDR_BITS]) + mask + 1),
+                on.eq(1),
+            ]
+    return on, lo, hi
+
+
+def perms_of(c):
+    """The bits of a configuration byte that the verdict uses: R, W, X, L."""
+    return Cat(c[0:3], c[7])
+
+
 def pmp_regions(m, cfg, addr, entries):
-    """Per entry: (on, lo, hi): the entry matches the 4-byte units lo <= a < hi when
-    ``on``.  ``cfg``/``addr`` hold the entries side by side (8 and 54 bits each)."""
+    """Per entry: (on, lo, hi, perms) (pmp_region, perms_of), all at once.
+    ``cfg``/``addr`` hold the entries side by side (8 and 54 bits each)."""
     regions = []
     for i in range(entries):
         c = cfg[8 * i:8 * i + 8]
         a = addr[ADDR_BITS * i:ADDR_BITS * (i + 1)]
-        on = Signal(name=f"pmp{i}_on")
-        lo = Signal(ADDR_BITS, name=f"pmp{i}_lo")
-        hi = Signal(ADDR_BITS + 2, name=f"pmp{i}_hi")    # NAPOT of all ones ends at 2**55
-        with m.Switch(c[3:5]):
-            with m.Case(TOR):
-                below = addr[ADDR_BITS * (i - 1):ADDR_BITS * i] if i else C(0, ADDR_BITS)
-                m.d.comb += [lo.eq(below), hi.eq(a), on.eq(below < a)]
-            with m.Case(NA4):
-                m.d.comb += [lo.eq(a), hi.eq(a + 1), on.eq(1)]
-            with m.Case(NAPOT):
-                mask = Signal(ADDR_BITS + 1, name=f"pmp{i}_mask")
-                m.d.comb += [
-                    mask.eq(a ^ (a + 1)),
-                    lo.eq(a & ~mask[:ADDR_BITS]),
-                    hi.eq((a & ~mask[:ADDR_BITS]) + mask + 1),
-                    on.eq(1),
-                ]
-        regions.append((on, lo, hi))
+        below = addr[ADDR_BITS * (i - 1):ADDR_BITS * i] if i else C(0, ADDR_BITS)
+        regions.append(pmp_region(m, c[3:5], a, below, f"pmp{i}") + (perms_of(c),))
     return regions
 
 
-def pmp_verdict(m, regions, cfg, first, last, priv, access):
-    """The verdict (a Signal) on the bytes ``first`` .. ``last``."""
+def pmp_verdict(m, regions, first, last, priv, access):
+    """The verdict (a Signal) on the bytes ``first`` .. ``last``; ``regions`` as
+    pmp_regions gives them."""
     n = len(regions)
     f4, l4 = first[2:56], last[2:56]
     need = Signal(3)
@@ -155,12 +171,11 @@ def pmp_verdict(m, regions, cfg, first, last, priv, access):
         with m.Case(Access.STORE): m.d.comb += need.eq(W)
     any_ = Signal(n)
     verdict = Signal(n)
-    for i, (on, lo, hi) in enumerate(regions):
-        c = cfg[8 * i:8 * i + 8]
+    for i, (on, lo, hi, perms) in enumerate(regions):
         all_ = (f4 >= lo) & (l4 < hi)
         m.d.comb += [
             any_[i].eq(on & (f4 < hi) & (l4 >= lo)),
-            verdict[i].eq(all_ & (((priv == Priv.M) & ~c[7]) | ((c[0:3] & need) != 0))),
+            verdict[i].eq(all_ & (((priv == Priv.M) & ~perms[3]) | ((perms[0:3] & need) != 0))),
         ]
     allowed = Signal()
     # The lowest-numbered matching entry decides (later assignments win).
@@ -189,26 +204,45 @@ class PMPChecker(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         regions = pmp_regions(m, self.cfg, self.addr, self.entries)
-        m.d.comb += self.allowed.eq(pmp_verdict(m, regions, self.cfg, self.first, self.last,
+        m.d.comb += self.allowed.eq(pmp_verdict(m, regions, self.first, self.last,
                                                 self.priv, self.access))
         return m
 
 
 class PMPUnit(wiring.Component):
     """The registered check shared by ``ports`` requesters (PMPCheckSignature each,
-    lowest index first when several wait).  ``on``: some entry can match (with none,
-    M-mode accesses need no check).
+    lowest index first when several wait).  ``on``: some entry can match, or the
+    regions are being computed (with neither, M-mode accesses need no check).
 
-    Each port remembers the last ``memo`` whole pages it was allowed (with the kind of
-    access, and whether in M mode or not: S and U are alike to the PMP); a request
-    for one of them is answered (allowed) in the cycle it is made.  ``flush`` (a
-    pmp CSR is written) forgets them, and no page is remembered from a comparison
-    made within two cycles of it (the registered regions lag the registers)."""
+    Two kinds of answers need no comparison and come in the cycle a request is made:
 
-    def __init__(self, entries=16, ports=3, memo=4):
+    * **blocks**: ``blocks`` is a list of naturally aligned ranges ``(base, log2
+      size)`` (the core gives its RAM).  After every change of the registers the
+      unit checks each block as a whole, for each kind of access in and outside M
+      mode, in cycles no requester needs the comparators; a request whose bytes lie
+      in a block allowed as a whole for its kind is allowed at once.  (Exact: the
+      lowest entry that matches a byte of the block matches all of it, so it is
+      also the lowest that matches a byte of any part of it, and all of that part;
+      with no matching entry, the rule is the same for the block and its parts.)
+      When xv6 opens the whole space with one entry, every page of RAM is answered
+      at once.
+    * **pages**: each port remembers the last ``memo`` whole pages it was allowed
+      (with the kind of access, and whether in M mode or not: S and U are alike to
+      the PMP).
+
+    ``flush`` (a pmp CSR is written: the registers change in the next cycle, and
+    only then) forgets both and starts computing the regions again; nothing is
+    remembered from a comparison made with the old ones."""
+
+    def __init__(self, entries=16, ports=3, memo=4, blocks=()):
         self.entries = entries
         self.nports = ports
         self.memo = memo
+        self.blocks = list(blocks)
+        for base, bits in self.blocks:
+            if not 0 < bits <= 56 or base % (1 << bits) or base >> 56:
+                raise ValueError(f"PMP block {base:#x}/{bits} is not a naturally aligned "
+                                 f"range of physical addresses")
         members = {
             "cfg":   In(8 * entries),
             "addr":  In(ADDR_BITS * entries),
@@ -225,66 +259,129 @@ class PMPUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         n = self.entries
-        # the regions, registered (with the configuration bytes they go with)
+        # The regions, registered with the permission bits they go with.  After a
+        # change of the registers (``flush``) they are computed again one entry per
+        # cycle, entry 0 first, by one set of adders (``k``: the entry; n: done);
+        # meanwhile (``busy``) the unit takes no request.  The core refetches after
+        # every write to a pmp CSR, so these cycles are hardly ever waited for.
+        k = Signal(range(n + 1), init=n)
+        busy = Signal()
+        m.d.comb += busy.eq(k != n)
+        with m.If(self.flush):
+            m.d.sync += k.eq(0)
+        with m.Elif(busy):
+            m.d.sync += k.eq(k + 1)
+        c_k = Signal(8)
+        a_k = Signal(ADDR_BITS)
+        a_prev = Signal(ADDR_BITS)         # entry k - 1's pmpaddr (muxed a cycle ago)
+        with m.Switch(k):
+            for i in range(n):
+                with m.Case(i):
+                    m.d.comb += [c_k.eq(self.cfg[8 * i:8 * i + 8]),
+                                 a_k.eq(self.addr[ADDR_BITS * i:ADDR_BITS * (i + 1)])]
+        m.d.sync += a_prev.eq(a_k)
+        on_k, lo_k, hi_k = pmp_region(m, c_k[3:5], a_k, Mux(k == 0, 0, a_prev), "pmp_k")
         regions = []
-        cfg_r = Signal(8 * n)
-        m.d.sync += cfg_r.eq(self.cfg)
-        for i, (on, lo, hi) in enumerate(pmp_regions(m, self.cfg, self.addr, n)):
-            r = (Signal(name=f"r{i}_on"), Signal.like(lo, name=f"r{i}_lo"),
-                 Signal.like(hi, name=f"r{i}_hi"))
-            m.d.sync += [r[0].eq(on), r[1].eq(lo), r[2].eq(hi)]
+        for i in range(n):
+            r = (Signal(name=f"r{i}_on"), Signal.like(lo_k, name=f"r{i}_lo"),
+                 Signal.like(hi_k, name=f"r{i}_hi"), Signal(4, name=f"r{i}_perms"))
+            with m.If(k == i):
+                m.d.sync += [r[0].eq(on_k), r[1].eq(lo_k), r[2].eq(hi_k),
+                             r[3].eq(perms_of(c_k))]
             regions.append(r)
-        m.d.comb += self.on.eq(Cat(*[r[0] for r in regions]).any())
+        # (while busy, some entry may be on: M mode must ask)
+        m.d.comb += self.on.eq(Cat(*[r[0] for r in regions]).any() | busy)
         verdict = Signal()                 # of the request in stage 2
 
-        # stage 1: take a request into registers
-        q_page = Signal()
+        # The requesters are the ports, then the block sweeper (owner nports).
+        # stage 1: a request taken into registers
         q_valid = Signal()
-        q_owner = Signal(range(self.nports))
+        q_owner = Signal(range(self.nports + 1))
+        q_page = Signal()
         q_first = Signal(56)
         q_last = Signal(56)
         q_priv = Signal(2)
         q_access = Signal(Access)
+        # stage 2: compared; the verdict registered
         r_valid = Signal()
-        r_owner = Signal(range(self.nports))
+        r_owner = Signal(range(self.nports + 1))
         r_allowed = Signal()
+        # a verdict made with up-to-date regions, not about to be forgotten
+        usable = q_valid & ~busy & ~self.flush
+
+        # The blocks: one "allowed as a whole" bit per block, M or not, access kind,
+        # found by the sweeper one check at a time (index: block, then M, then kind).
+        kinds = (Access.FETCH, Access.LOAD, Access.STORE)
+        sweep = [(b, mach, k) for b in range(len(self.blocks)) for mach in (0, 1)
+                 for k in kinds]
+        blk_ok = Signal(len(sweep))
+        s_next = Signal(range(len(sweep) + 1))     # the next check; len(sweep): done
+        s_valid = Signal()
+        s_first = Signal(56)
+        s_last = Signal(56)
+        s_priv = Signal(2)
+        s_access = Signal(Access)
+        m.d.comb += s_valid.eq(s_next != len(sweep))
+        with m.Switch(s_next):
+            for j, (b, mach, k) in enumerate(sweep):
+                base, bits = self.blocks[b]
+                with m.Case(j):
+                    m.d.comb += [s_first.eq(base), s_last.eq(base + (1 << bits) - 1),
+                                 s_priv.eq(Priv.M if mach else Priv.S), s_access.eq(k)]
+        with m.If(self.flush):
+            m.d.sync += [blk_ok.eq(0), s_next.eq(0)]
+        with m.Elif(usable & (q_owner == self.nports)):
+            # the sweeper's check: recorded, on to the next one
+            m.d.sync += [blk_ok.bit_select(s_next, 1).eq(verdict), s_next.eq(s_next + 1)]
+
+        def block_hit(p):
+            hit = C(0, 1)
+            for j, (b, mach, k) in enumerate(sweep):
+                base, bits = self.blocks[b]
+                hit |= (blk_ok[j] & (p.first[bits:56] == base >> bits) &
+                        (p.last[bits:56] == base >> bits) &
+                        ((p.priv == Priv.M) == mach) & (p.access == k))
+            return hit
+
         # the remembered pages of each port
         K = self.memo
-        fresh = Signal(2)                  # cycles since a flush, up to 3
-        with m.If(self.flush):
-            m.d.sync += fresh.eq(0)
-        with m.Elif(fresh != 3):
-            m.d.sync += fresh.eq(fresh + 1)
         hits = []
         for i in range(self.nports):
             p = self.port(i)
             is_page = (p.first[:12] == 0) & (p.last[:12] == 0xFFF)
-            hit = Signal(name=f"memo{i}_hit")
+            hit = Signal(name=f"pmp{i}_hit")
+            memo_hit = C(0, 1)
             if K:
                 valid = Signal(K, name=f"memo{i}_valid")
                 pages = [Signal(44, name=f"memo{i}_page{k}") for k in range(K)]
-                kinds = [Signal(Access, name=f"memo{i}_access{k}") for k in range(K)]
+                kinds_ = [Signal(Access, name=f"memo{i}_access{k}") for k in range(K)]
                 mach = [Signal(name=f"memo{i}_m{k}") for k in range(K)]
                 victim = Signal(range(K), name=f"memo{i}_next")
-                m.d.comb += hit.eq(is_page & Cat(*[
+                memo_hit = is_page & Cat(*[
                     valid[k] & (pages[k] == p.first[12:]) & (mach[k] == (p.priv == Priv.M)) &
-                    ((kinds[k] == p.access) |
-                     ((kinds[k] == Access.STORE) & (p.access == Access.LOAD)))
-                    for k in range(K)]).any())
-                fill = q_valid & (q_owner == i) & q_page & (fresh == 3)
+                    ((kinds_[k] == p.access) |
+                     ((kinds_[k] == Access.STORE) & (p.access == Access.LOAD)))
+                    for k in range(K)]).any()
+                fill = usable & (q_owner == i) & q_page
                 with m.If(self.flush):
                     m.d.sync += valid.eq(0)
                 with m.Elif(fill & verdict):
                     for k in range(K):
                         with m.If(victim == k):
                             m.d.sync += [valid[k].eq(1), pages[k].eq(q_first[12:]),
-                                         kinds[k].eq(q_access), mach[k].eq(q_priv == Priv.M)]
+                                         kinds_[k].eq(q_access), mach[k].eq(q_priv == Priv.M)]
                     m.d.sync += victim.eq(victim + 1 if K & (K - 1) == 0 else
                                           Mux(victim == K - 1, 0, victim + 1))
+            m.d.comb += hit.eq(memo_hit | block_hit(p))
             hits.append((hit, is_page))
 
         m.d.sync += [q_valid.eq(0), r_valid.eq(0)]
-        with m.If(~q_valid & ~r_valid):
+        with m.If(~q_valid & ~r_valid & ~busy):
+            # the sweeper when no port waits (later assignments win)
+            with m.If(s_valid):
+                m.d.sync += [q_valid.eq(1), q_owner.eq(self.nports), q_first.eq(s_first),
+                             q_last.eq(s_last), q_priv.eq(s_priv), q_access.eq(s_access),
+                             q_page.eq(0)]
             for i in reversed(range(self.nports)):
                 p = self.port(i)
                 with m.If(p.valid & ~hits[i][0]):
@@ -292,7 +389,7 @@ class PMPUnit(wiring.Component):
                                  q_last.eq(p.last), q_priv.eq(p.priv), q_access.eq(p.access),
                                  q_page.eq(hits[i][1])]
         # stage 2: compare, register the verdict
-        m.d.comb += verdict.eq(pmp_verdict(m, regions, cfg_r, q_first, q_last, q_priv, q_access))
+        m.d.comb += verdict.eq(pmp_verdict(m, regions, q_first, q_last, q_priv, q_access))
         with m.If(q_valid):
             m.d.sync += [r_valid.eq(1), r_owner.eq(q_owner), r_allowed.eq(verdict)]
         for i in range(self.nports):
@@ -307,9 +404,12 @@ class PMPUnit(wiring.Component):
 class PMPGate(wiring.Component):
     """Between a bus master (``up``) and the bus (``down``): every transfer is first
     checked (``check``; single 8-byte transfers, as the page-table walker makes) with
-    privilege ``priv``, its page as a whole first (which the unit remembers), then,
-    if the page is not allowed as a whole, the transfer's 8 bytes; a denied one is
-    answered with ``error`` and never reaches the bus.  ``lock`` goes through."""
+    privilege ``priv``, its page as a whole first, then, if the page is not allowed
+    as a whole, the transfer's 8 bytes; a denied one is answered with ``error`` and
+    never reaches the bus.  An allowed transfer goes on to the bus in the cycle the
+    answer comes, so one that the unit answers at once (a page of the walker's it
+    remembers, or in a block allowed as a whole: RAM, when xv6 has opened it) costs
+    no cycle.  ``lock`` goes through."""
 
     def __init__(self, priv=Priv.S):
         self.priv = priv
@@ -330,16 +430,25 @@ class PMPGate(wiring.Component):
             self.check.access.eq(Mux(up.write, Access.STORE, Access.LOAD)),
         ]
         with m.FSM(name="gate"):
+            def pass_on():
+                """The transfer is allowed: on the bus until its last beat."""
+                m.d.comb += [down.valid.eq(up.valid), up.ready.eq(down.ready),
+                             up.error.eq(down.error)]
+                with m.If(down.valid & down.ready & (down.error | (up.burst_len == 0))):
+                    m.next = "PAGE"
+                with m.Else():
+                    m.next = "PASS"
+
             def check(low_bits, denied):
                 """Ask whether the aligned 2**low_bits bytes around the address are
-                allowed: on to PASS if so, else to ``denied``."""
+                allowed: on to the bus if so, else to ``denied``."""
                 m.d.comb += [self.check.valid.eq(up.valid),
                              self.check.first.eq(Cat(C(0, low_bits), up.addr[low_bits:])),
                              self.check.last.eq(Cat(C((1 << low_bits) - 1, low_bits),
                                                     up.addr[low_bits:]))]
                 with m.If(self.check.ready):
                     with m.If(self.check.allowed):
-                        m.next = "PASS"
+                        pass_on()
                     with m.Else():
                         m.next = denied
 
@@ -348,11 +457,7 @@ class PMPGate(wiring.Component):
             with m.State("WORD"):
                 check(3, "DENY")
             with m.State("PASS"):
-                m.d.comb += [down.valid.eq(up.valid), up.ready.eq(down.ready),
-                             up.error.eq(down.error)]
-                with m.If(down.valid & down.ready &
-                          (down.error | (up.burst_len == 0))):
-                    m.next = "PAGE"
+                pass_on()
             with m.State("DENY"):
                 m.d.comb += [up.ready.eq(1), up.error.eq(1)]
                 m.next = "PAGE"

@@ -174,10 +174,11 @@ def test_unit_serves_requesters_in_turn():
     got = {}
 
     async def bench(ctx):
-        ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(cfgs)))
-        ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(addrs)))
-        await ctx.tick()
-        assert ctx.get(dut.on) == 1
+        await _write_regs(ctx, dut, cfgs, addrs)
+        assert ctx.get(dut.on) == 1            # busy: the regions are being computed
+        for _ in range(N):
+            await ctx.tick()
+        assert ctx.get(dut.on) == 1            # and some entry is on
         for i, (paddr, length, priv, access) in enumerate(queries):
             p = dut.port(i)
             ctx.set(p.valid, 1)
@@ -231,9 +232,8 @@ def test_unit_remembers_allowed_pages_until_flushed():
         log.append((waited, allowed))
 
     async def bench(ctx):
-        ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(cfgs)))
-        ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(addrs)))
-        for _ in range(4):
+        await _write_regs(ctx, dut, cfgs, addrs)
+        for _ in range(N):                     # the regions, one entry per cycle
             await ctx.tick()
         await ask(ctx, 0, 0x8000_1000, Priv.S, Access.STORE)    # compared: allowed
         await ask(ctx, 0, 0x8000_1000, Priv.U, Access.LOAD)     # remembered
@@ -244,15 +244,253 @@ def test_unit_remembers_allowed_pages_until_flushed():
         ctx.set(dut.flush, 1)
         await ctx.tick()
         ctx.set(dut.flush, 0)
-        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)     # forgotten: compared
+        # forgotten: compared once the regions are computed again (16 cycles)
+        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)
         for _ in range(3):
             await ctx.tick()
-        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)     # compared after the flush
-        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)     # ... remembered again
+        await ask(ctx, 0, 0x8000_1000, Priv.S, Access.LOAD)     # remembered again
 
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
     assert log == [(2, True), (0, True), (2, True), (2, True), (2, False), (2, False),
-                   (2, True), (2, True), (0, True)]
+                   (2 + N, True), (0, True)]
+
+
+def _drive_unit(dut, script):
+    """Run ``script(ctx, ask)`` on ``dut`` (a PMPUnit); ``ask(ctx, port, first, last,
+    priv, access)`` holds a request until it is answered and returns (cycles waited,
+    allowed)."""
+    async def ask(ctx, port, first, last, priv, access):
+        p = dut.port(port)
+        ctx.set(p.valid, 1)
+        ctx.set(p.first, first)
+        ctx.set(p.last, last)
+        ctx.set(p.priv, priv)
+        ctx.set(p.access, access)
+        waited = 0
+        while not ctx.get(p.ready):
+            await ctx.tick()
+            waited += 1
+            assert waited < 100, "the PMP unit does not answer"
+        allowed = bool(ctx.get(p.allowed))
+        await ctx.tick()
+        ctx.set(p.valid, 0)
+        return waited, allowed
+
+    async def bench(ctx):
+        await script(ctx, ask)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+
+
+async def _write_regs(ctx, dut, cfgs, addrs):
+    """What a pmp CSR write does to the unit: new registers and ``flush`` for a cycle."""
+    ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(cfgs)))
+    ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(addrs)))
+    ctx.set(dut.flush, 1)
+    await ctx.tick()
+    ctx.set(dut.flush, 0)
+
+
+RAM = 0x8000_0000
+
+
+def test_unit_forgets_remembered_page_when_registers_change():
+    """A page remembered as allowed must not be answered from memory after a pmp
+    CSR write that denies it (flush with the new registers): the answer is the new
+    rule's, compared."""
+    from hw.core.pmp import PMPUnit
+    allow = pad([(cfg_byte(NAPOT, R | W | X), (1 << 54) - 1)])
+    deny = pad([(cfg_byte(NAPOT, 0), napot(0x1000_3000, 0x1000)),
+                (cfg_byte(NAPOT, R | W | X), (1 << 54) - 1)])
+    dut = PMPUnit(entries=N, ports=1)          # no blocks: pages only
+    log = []
+
+    async def script(ctx, ask):
+        await _write_regs(ctx, dut, *allow)
+        for _ in range(N):
+            await ctx.tick()
+        log.append(await ask(ctx, 0, 0x1000_3000, 0x1000_3FFF, Priv.S, Access.LOAD))
+        log.append(await ask(ctx, 0, 0x1000_3000, 0x1000_3FFF, Priv.S, Access.LOAD))
+        await _write_regs(ctx, dut, *deny)
+        for delay in range(4):                 # asked at once and later after the write
+            log.append(await ask(ctx, 0, 0x1000_3000, 0x1000_3FFF, Priv.S, Access.LOAD))
+            for _ in range(delay):
+                await ctx.tick()
+        log.append(await ask(ctx, 0, 0x1000_3000, 0x1000_3FFF, Priv.M, Access.LOAD))
+
+    _drive_unit(dut, script)
+    assert log == [(2, True), (0, True), (2 + N, False), (2, False), (2, False), (2, False),
+                   (2, True)]
+
+
+def test_unit_blocks_answer_at_once_until_registers_change():
+    """With the whole space open (as xv6 does), the unit checks its block (here a
+    RAM of 128 MiB) as a whole after the registers change, in idle cycles; then
+    every page and word in it is answered at once, outside it compared.  A write
+    that closes a page of the block makes the block compared again (the closed
+    page denied, the others allowed; in M mode too: the entry matches only part
+    of the block, so the block is not allowed as a whole)."""
+    from hw.core.pmp import PMPUnit
+    allow = pad([(cfg_byte(TOR, R | W | X), (1 << 54) - 1)])
+    hole = pad([(cfg_byte(NAPOT, R), napot(RAM + 0x5000, 0x1000)),
+                (cfg_byte(TOR, R | W | X), (1 << 54) - 1)])
+    dut = PMPUnit(entries=N, ports=2, memo=0, blocks=[(RAM, 27)])
+    log = []
+
+    async def script(ctx, ask):
+        await _write_regs(ctx, dut, *allow)
+        # right after the write: the regions are computed (16 cycles), then compared
+        log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.S, Access.STORE))
+        for _ in range(30):                    # the sweeper checks 6 combinations
+            await ctx.tick()
+        log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.S, Access.STORE))
+        log.append(await ask(ctx, 0, RAM + 0x7FF_F000, RAM + 0x7FF_FFFF, Priv.U,
+                             Access.FETCH))
+        log.append(await ask(ctx, 0, RAM + 0x18, RAM + 0x1F, Priv.M, Access.LOAD))
+        log.append(await ask(ctx, 0, RAM + 0x800_0000, RAM + 0x800_0FFF, Priv.S,
+                             Access.LOAD))     # beyond the block: compared
+        await _write_regs(ctx, dut, *hole)
+        # asked at once after the write: the block's old verdict is gone
+        log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.S, Access.STORE))
+        for _ in range(30):
+            await ctx.tick()
+        log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.S, Access.STORE))
+        log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.S, Access.LOAD))
+        log.append(await ask(ctx, 1, RAM + 0x6000, RAM + 0x6FFF, Priv.S, Access.STORE))
+        log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.M, Access.STORE))
+
+    _drive_unit(dut, script)
+    assert log == [(2 + N, True), (0, True), (0, True), (0, True), (2, True), (2 + N, False),
+                   (2, False), (2, True), (2, True), (2, True)]
+
+
+@st.composite
+def unit_scenario(draw):
+    """Register settings around a page of a block (or the whole space open), each
+    followed by requests from two ports: pages and words, in and out of the block."""
+    settings_ = []
+    for _ in range(draw(st.integers(1, 3))):
+        entries = []
+        if draw(st.booleans()):
+            entries.append((cfg_byte(draw(st.sampled_from([NAPOT, TOR])),
+                                     draw(st.sampled_from([0, 1, 3, 4, 5, 7]))),
+                            (1 << 54) - 1))
+        for _ in range(draw(st.integers(0, 3))):
+            mode = draw(st.sampled_from([OFF, TOR, NA4, NAPOT]))
+            perms = draw(st.sampled_from([0, 1, 3, 4, 5, 7]))
+            near = RAM + 0x4000 + draw(st.integers(-600, 600)) * 8
+            if mode == NAPOT:
+                size = 1 << draw(st.integers(3, 14))
+                a = napot(near & ~(size - 1), size)
+            else:
+                a = near >> 2
+            entries.insert(0, (cfg_byte(mode, perms, draw(st.booleans())), a))
+        requests = []
+        for _ in range(draw(st.integers(1, 8))):
+            page = RAM + draw(st.sampled_from([0x3000, 0x4000, 0x5000, 0x10_0000])) \
+                if draw(st.integers(0, 4)) else 0x1000_0000
+            if draw(st.booleans()):
+                first, last = page, page + 0xFFF
+            else:
+                first = page + draw(st.integers(0, 511)) * 8
+                last = first + 7
+            requests.append((draw(st.integers(0, 1)), first, last, draw(PRIVS),
+                             draw(ACCESSES), draw(st.integers(0, 25))))
+        settings_.append((pad(entries), requests))
+    return settings_
+
+
+@settings(max_examples=40, deadline=None)
+@given(unit_scenario())
+def test_unit_with_blocks_and_pages_against_reference(scenario_):
+    """Whatever the unit remembers (pages, blocks) and whenever it is asked after a
+    change of the registers, each answer is the rule's for the current registers."""
+    from hw.core.pmp import PMPUnit
+    dut = PMPUnit(entries=N, ports=2, memo=2, blocks=[(RAM, 27)])
+    got, want = [], []
+
+    async def script(ctx, ask):
+        for (cfgs, addrs), requests in scenario_:
+            await _write_regs(ctx, dut, cfgs, addrs)
+            for port, first, last, priv, access, idle in requests:
+                _, allowed = await ask(ctx, port, first, last, priv, access)
+                got.append(allowed)
+                want.append(check_access(cfgs, addrs, first, last - first + 1, priv, access))
+                for _ in range(idle):
+                    await ctx.tick()
+
+    _drive_unit(dut, script)
+    assert got == want
+
+
+def test_gate_passes_allowed_transfers_at_once_and_stops_denied_ones():
+    """PMPGate with a PMPUnit, as the walker's bus has them: with the RAM allowed as
+    a whole, a transfer reaches the bus in the cycle it is made; a transfer to a page
+    that an entry closes is answered with an error and never reaches the bus; one
+    in a page allowed only in part is checked as its 8 bytes (allowed ones pass)."""
+    from amaranth import Module
+    from hw.core.pmp import PMPGate, PMPUnit
+    from amaranth.lib import wiring
+
+    m = Module()
+    m.submodules.unit = unit = PMPUnit(entries=N, ports=1, memo=0, blocks=[(RAM, 27)])
+    m.submodules.gate = gate = PMPGate()
+    wiring.connect(m, gate.check, unit.req0)
+    open_ = pad([(cfg_byte(TOR, R | W | X), (1 << 54) - 1)])
+    # entry 0: the first 8 bytes of page RAM + 0x3000 read-only; entry 1: page
+    # RAM + 0x4000 closed; entry 2 opens everything
+    holes = pad([(cfg_byte(NAPOT, R), napot(RAM + 0x3000, 8)),
+                 (cfg_byte(NAPOT, 0), napot(RAM + 0x4000, 0x1000)),
+                 (cfg_byte(TOR, R | W | X), (1 << 54) - 1)])
+    log = []
+
+    async def transfer(ctx, addr, write):
+        """Make one transfer (the bus answers in the cycle after it sees it);
+        returns (cycles until it reached the bus or None, error)."""
+        ctx.set(gate.up.valid, 1)
+        ctx.set(gate.up.addr, addr)
+        ctx.set(gate.up.write, write)
+        on_bus = None
+        for cycle in range(40):
+            if ctx.get(gate.down.valid):
+                assert ctx.get(gate.down.addr) == addr
+                if on_bus is None:
+                    on_bus = cycle
+                else:
+                    ctx.set(gate.down.ready, 1)
+            if ctx.get(gate.up.ready):
+                error = bool(ctx.get(gate.up.error))
+                await ctx.tick()
+                ctx.set(gate.up.valid, 0)
+                ctx.set(gate.down.ready, 0)
+                log.append((on_bus, error))
+                return
+            await ctx.tick()
+        raise AssertionError("the transfer did not end")
+
+    async def bench(ctx):
+        await _write_regs(ctx, unit, *open_)
+        for _ in range(40):
+            await ctx.tick()
+        await transfer(ctx, RAM + 0x4008, 0)          # the block: at once
+        await transfer(ctx, RAM + 0x4010, 1)
+        await _write_regs(ctx, unit, *holes)
+        for _ in range(40):
+            await ctx.tick()
+        await transfer(ctx, RAM + 0x4008, 0)          # closed: page, word, error
+        await transfer(ctx, RAM + 0x3000, 0)          # page in part: word allowed
+        await transfer(ctx, RAM + 0x3000, 1)          # ... not for a store
+        await transfer(ctx, RAM + 0x5000, 0)          # another page: compared
+
+    sim = Simulator(m)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert log == [(0, False), (0, False), (None, True), (5, False), (None, True),
+                   (2, False)]

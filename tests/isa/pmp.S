@@ -195,6 +195,51 @@ s_part:
     csrw satp, zero
     sfence.vma
 
+    /* --- a pmp CSR write forgets the pages (and the whole RAM) that the core
+     * remembered as allowed: with entry 15 alone, S-mode accesses to the region's
+     * page are allowed (and remembered), then entry 0 takes the page away --- */
+    csrr s2, pmpcfg0                /* entries 0-7 and pmpaddr0, restored after */
+    csrr s3, pmpaddr0
+    csrw pmpcfg0, zero
+    MPRV_S
+    lw a0, 256(s0)
+    NO_TRAP 35
+    MPRV_S
+    sw a0, 256(s0)
+    NO_TRAP 36
+    srli t0, s0, 2                  /* entry 0: NAPOT over the region's page, nothing */
+    ori t0, t0, 0x1FF
+    csrw pmpaddr0, t0
+    li t0, NAPOT_CFG
+    csrw pmpcfg0, t0
+    MPRV_S
+    lw a0, 256(s0)
+    FAULT_AT 37, 5, s0, 256
+    MPRV_S
+    sw a0, 256(s0)
+    FAULT_AT 38, 7, s0, 256
+    /* ... and the walker's: the root table read, then taken away */
+    csrw pmpcfg0, zero
+    SV39_ON pt_root
+    MPRV_S
+    lw a0, 256(s0)
+    NO_TRAP 39
+    la t0, pt_root
+    srli t0, t0, 2
+    ori t0, t0, 0x1FF
+    csrw pmpaddr0, t0
+    li t0, NAPOT_CFG
+    csrw pmpcfg0, t0
+    sfence.vma                      /* the walk is made again */
+    MPRV_S
+    lw a0, 256(s0)
+    FAULT_AT 46, 5, s0, 256
+    MPRV_OFF
+    csrw satp, zero
+    sfence.vma
+    csrw pmpaddr0, s3
+    csrw pmpcfg0, s2
+
     /* --- the lock bit: entry 3 (TOR, nothing allowed) locked --- */
     li t0, LOCK << 24
     csrs pmpcfg0, t0
