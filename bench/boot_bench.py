@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/boot_bench.py [--engines cxxrtl,pysim] [--pysim-cycles N]
                                          [--ram-latency N] [--model best|quick|tuned]
+                                         [--core pipeline|fsm] [--board ulx3s-85f]
 
 cxxrtl: the full boot; prints instructions and cycles to the first `$ `, CPI, wall
 time to the prompt and simulated cycles per second (the model build, if one is
@@ -15,7 +16,11 @@ transfer N cycles after the request (default 1, single-cycle RAM; 8 is SDRAM-lik
 ``--model``: which compiled library (sim/cxxrtl/build.py): ``best`` (default, what
 ``make sim`` uses: the tuned one if it is built), ``quick`` (``g++ -O2``) or ``tuned``
 (profile-guided ``-O3``, built now if missing); each is built if missing, outside the
-timed part.
+timed part.  ``--core fsm``: the SoC with the multi-cycle core instead of the pipelined
+one (a model of its own), for comparing the engine's speed on both.  ``--board B``: the
+board's configuration as ``make sim BOARD=B`` runs it (boot ROM, SDRAM controller and
+chip model, SD card model holding the kernel and fs.img; the best model there is,
+built if missing), from reset (in the ROM) to the first prompt.
 """
 
 import argparse
@@ -34,10 +39,11 @@ from soc.fpga import cpu_model                            # noqa: E402
 from hw.core.perf import EVENTS, CycleClass               # noqa: E402
 
 
-def model_library(kernel, ram_latency, model):
-    """The path of the ``model`` library ("quick" or "tuned") of the SoC that boots
-    ``kernel`` with ``ram_latency``, built if missing; None for "best"."""
-    if model == "best":
+def model_library(kernel, ram_latency, model, core="pipeline"):
+    """The path of the ``model`` library ("quick" or "tuned") of the SoC with ``core``
+    that boots ``kernel`` with ``ram_latency``, built if missing; None for "best" with
+    the default core (the engine finds it)."""
+    if model == "best" and core == "pipeline":
         return None
     from sim.boot import read_kernel
     from sim.cxxrtl.build import ModelDir, Reporter, build_model, build_quick
@@ -45,18 +51,18 @@ def model_library(kernel, ram_latency, model):
     from soc.soc import SoC
     ram_size = (read_kernel(kernel).ram_mb or memmap.DEFAULT_RAM_SIZE >> 20) << 20
     def soc():              # a design is elaborated once: a new one for each use
-        return SoC(ram_size=ram_size, ram_latency=ram_latency)
+        return SoC(ram_size=ram_size, ram_latency=ram_latency, core=core)
     log = lambda m: print(f"  {m}", file=sys.stderr)     # noqa: E731
-    if model == "tuned":
-        return build_model(soc(), tuned=True, log=log)
+    if model != "quick":
+        return build_model(soc(), tuned=model == "tuned", log=log)
     return build_quick(ModelDir.of(soc()), Reporter(log))
 
 
-def bench_cxxrtl(kernel, fs, ram_latency=1, model="best"):
+def bench_cxxrtl(kernel, fs, ram_latency=1, model="best", core="pipeline", board=None):
     t0 = time.monotonic()
-    lib = model_library(kernel, ram_latency, model)
+    lib = model_library(kernel, ram_latency, model, core) if board is None else None
     engine, disk = open_engine("cxxrtl", kernel, fs, ram_latency=ram_latency, lib_path=lib,
-                               log=lambda m: print(f"  {m}", file=sys.stderr))
+                               board=board, log=lambda m: print(f"  {m}", file=sys.stderr))
     setup = time.monotonic() - t0
     session = Session(engine, disk)
     cpu0 = time.process_time()
@@ -75,9 +81,10 @@ def bench_cxxrtl(kernel, fs, ram_latency=1, model="best"):
     except EngineError:
         breakdown = None
     engine.close()
-    print(f"cxxrtl: model ready in {setup:.1f} s (RTLIL export + cache lookup, or the build): "
-          f"{Path(engine.lib_path).name}")
-    print(f"cxxrtl: RAM latency {ram_latency}: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "
+    print(f"cxxrtl: {core} core{'' if board is None else ', board ' + board}; model ready in {setup:.1f} s (RTLIL export + cache lookup, "
+          f"or the build): {Path(engine.lib_path).name}")
+    memory = f"RAM latency {ram_latency}" if board is None else "the board's SDRAM model"
+    print(f"cxxrtl: {memory}: reset to first '$ ': {stats.instret} instructions, {stats.cycles} cycles, "
           f"CPI {stats.cycles / stats.instret:.2f}, {stats.traps} traps, "
           f"{stats.wfi_skips} idle skips")
     print(f"cxxrtl: wall time to the prompt {wall:.2f} s ({cpu:.2f} s of CPU), "
@@ -138,13 +145,22 @@ def main(argv=None):
                    help="cycles from a request to the RAM's first beat (default 1)")
     p.add_argument("--model", choices=("best", "quick", "tuned"), default="best",
                    help="cxxrtl: which compiled library (default: the best there is)")
+    p.add_argument("--core", choices=("pipeline", "fsm"), default="pipeline",
+                   help="cxxrtl: the SoC's core (default: the pipelined one)")
+    p.add_argument("--board", default=None,
+                   help="cxxrtl: this board's configuration (as make sim BOARD=...)")
     args = p.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     cxx_stats = None
     try:
         if "cxxrtl" in engines:
-            cxx_stats, _ = bench_cxxrtl(args.kernel, args.fs, args.ram_latency, args.model)
+            if args.board and (args.core != "pipeline" or args.model != "best"):
+                print("error: --board takes the board's own core and the best model",
+                      file=sys.stderr)
+                return 2
+            cxx_stats, _ = bench_cxxrtl(args.kernel, args.fs, args.ram_latency, args.model,
+                                        args.core, args.board)
         if "pysim" in engines:
             bench_pysim(args.kernel, args.fs, args.pysim_cycles, cxx_stats,
                         args.ram_latency)

@@ -43,14 +43,18 @@ non-zero (then ``stats().tohost`` holds it).
 Retirement records (``run_retire``): runs like ``run`` and also collects, from the SoC's
 observation ports, every retire report (``Retire``: the cycle and every field of the
 core's retirement port, hw/core/retire.py) and every write of the block device's DMA to
-memory (``DmaWrite``: cycle, order, addr, data, mask), until ``max_records`` reports are
-collected (STOP_RECORDS) or another stop comes first.  It returns a ``RetireBatch``
-(stop reason, records in order, DMA writes in order).  ``cycle`` counts clock edges from
+memory (``DmaWrite``: cycle, order, addr, data, mask) and every A/D update the MMU's
+page-table walker wrote back (``AdWrite``: cycle, order, pte_addr, pte; from the MMU
+event port, its AD_WRITE events), until ``max_records`` reports are collected
+(STOP_RECORDS) or another stop comes first.  It returns a ``RetireBatch`` (stop
+reason, records in order, DMA writes in order, A/D writes in order).  ``cycle`` counts clock edges from
 reset, from 0: the record was sampled at that edge, and ``stats().cycles`` is
 ``cycle + 1`` after a run that stopped there.  A DMA write's ``order`` is the retire
 order before which it landed: the write completed after the reports with smaller orders
 (at edges up to its own) and before the report ``order``, so a model of the CPU applies
-it just before executing that instruction.  That is exact as long as an instruction's
+it just before executing that instruction; the same holds for an A/D write (one
+for an access that the pipeline began and then discarded sets an A bit that no
+retired instruction needed: the specification allows that for A, not for D).  That is exact as long as an instruction's
 bus accesses are over by the edge that reports it, as in today's core (a load polling a
 location the device writes reads what the model reads: tests/sim/test_retire_log.py
 replays every load of a program that polls the used ring).
@@ -61,15 +65,16 @@ after the run; without ``run_retire`` the loop pays one flag test per cycle.
 
 import ctypes
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from amaranth import C
 
 from hw.core.retire import RetireSignature
+from hw.mmu.signatures import EventKind
 from soc import memmap
 
 __all__ = ["ENGINES", "make_engine", "Stats", "EngineError", "STOP_LIMIT", "STOP_TX",
-           "STOP_TOHOST", "STOP_RECORDS", "MTIME_HZ", "RETIRE_FIELDS", "Retire", "DmaWrite",
+           "STOP_TOHOST", "STOP_RECORDS", "MTIME_HZ", "RETIRE_FIELDS", "Retire", "DmaWrite", "AdWrite",
            "RetireBatch"]
 
 STOP_LIMIT, STOP_TX, STOP_TOHOST, STOP_RECORDS = "limit", "tx", "tohost", "records"
@@ -99,15 +104,24 @@ DmaWrite = namedtuple("DmaWrite", ("cycle", "order") + _DMA_FIELDS)
 DmaWrite.__doc__ = ("A write of the block device to memory: the edge at which it completed, "
                     "the retire order before which it landed, the physical doubleword "
                     "address, the data on its byte lanes and the lane mask.")
+#: the MMU event port's fields (hw/mmu/signatures.py MMUEventSignature) that the A/D
+#: log samples: the kind first (only AD_WRITE events are kept), then what an AdWrite holds
+_AD_FIELDS = ("kind", "pte_addr", "pte")
+_AD_KIND = EventKind.AD_WRITE.value
+AdWrite = namedtuple("AdWrite", ("cycle", "order", "pte_addr", "pte"))
+AdWrite.__doc__ = ("A PTE the MMU's walker wrote back with its A (and D) bit set: the edge "
+                   "of the event, the retire order before which it landed, the PTE's "
+                   "physical address and the value written.")
 
 
 @dataclass
 class RetireBatch:
-    """What ``run_retire`` collected: why it stopped, the retire records and the DMA
-    writes, each in order."""
+    """What ``run_retire`` collected: why it stopped, the retire records, the DMA
+    writes and the walker's A/D writes, each in order."""
     stop: str
     records: list
     dma: list
+    ad: list = field(default_factory=list)
 
 
 def _check_max_records(max_records):
@@ -199,7 +213,7 @@ class CxxrtlEngine:
                 ("sim_rx_pending", u64, [p]), ("sim_tx_take", u64, [p, buf, u64]),
                 ("sim_set_tohost", i32, [p, u64]), ("sim_run", i32, [p, u64, i32, u64]),
                 ("sim_stats", None, [p, ctypes.POINTER(u64)]),
-                ("sim_log_arm", i32, [p, buf, buf, buf, ctypes.c_size_t]),
+                ("sim_log_arm", i32, [p, buf, buf, buf, u64, buf, ctypes.c_size_t]),
                 ("sim_log_take", u64, [p, i32, ctypes.POINTER(u64), u64]),
                 ("sim_mem_access", i32, [p, buf, u64, buf, u64, i32]),
                 ("sim_peek", i32, [p, buf, ctypes.POINTER(u64)]), ("sim_poke", i32, [p, buf, u64])):
@@ -305,22 +319,29 @@ class CxxrtlEngine:
             names = lambda port, fields: "\n".join(f"{port}__{f}" for f in ("valid",) + fields)
             err = ctypes.create_string_buffer(256)
             if self._lib.sim_log_arm(self._h, names("retire", RETIRE_FIELDS).encode(),
-                                     names("dma_write", _DMA_FIELDS).encode(), err, 256) != 0:
+                                     names("dma_write", _DMA_FIELDS).encode(),
+                                     names("mmu_events", _AD_FIELDS).encode(), _AD_KIND,
+                                     err, 256) != 0:
                 raise EngineError(f"retire log: {err.value.decode()}")
             self._logbuf = (ctypes.c_uint64 * (len(Retire._fields) * 4096))()
         flags = _run_flags(stop_on_tx, skip_wfi) | _RUN_LOG
         stop = _STOPS[self._lib.sim_run(self._h, max_cycles, flags, max_records)]
-        return RetireBatch(stop, self._log_take(0, Retire), self._log_take(1, DmaWrite))
+        ad = [AdWrite(cycle, order, addr, pte)
+              for cycle, order, _, addr, pte in self._log_take(2, None, 5)]
+        return RetireBatch(stop, self._log_take(0, Retire), self._log_take(1, DmaWrite), ad)
 
-    def _log_take(self, which, record):
-        """Drain log ``which`` (0 retire, 1 DMA) into a list of ``record`` tuples."""
-        buf, width = self._logbuf, len(record._fields)
+    def _log_take(self, which, record, width=None):
+        """Drain log ``which`` (0 retire, 1 DMA, 2 A/D) into a list of ``record`` tuples
+        (of plain tuples of ``width`` words if ``record`` is None)."""
+        buf, width = self._logbuf, width or len(record._fields)
+        record = record or tuple
         full = len(buf) // width * width
         rows = []
         while True:
             n = self._lib.sim_log_take(self._h, which, buf, len(buf))
             words = memoryview(buf).cast("B").cast("Q")[:n].tolist()
-            rows += map(record._make, zip(*[iter(words)] * width))
+            rows += map(record, zip(*[iter(words)] * width)) if record is tuple else \
+                map(record._make, zip(*[iter(words)] * width))
             if n < full:
                 return rows
 
@@ -533,8 +554,9 @@ class PysimEngine:
         self._started = False
         # The logs of run_retire: the ports' fields, sampled only while _log is set.
         self._log_sigs = (*(getattr(soc.retire, f) for f in RETIRE_FIELDS),
-                          soc.dma_write.valid, *(getattr(soc.dma_write, f) for f in _DMA_FIELDS))
-        self._log = None            # (retire records, DMA writes) while run_retire runs
+                          soc.dma_write.valid, *(getattr(soc.dma_write, f) for f in _DMA_FIELDS),
+                          soc.mmu_events.valid, *(getattr(soc.mmu_events, f) for f in _AD_FIELDS))
+        self._log = None            # (retire records, DMA writes, A/D writes) while run_retire runs
 
     def close(self):
         if self._vcd is not None:
@@ -701,23 +723,27 @@ class PysimEngine:
                 log_sigs = self._log_sigs if self._log is not None else ()
 
     def _log_sample(self, cycle, ret_valid, values, order):
-        """Keep an edge's retire report and DMA write (the same rows as driver.cc's Log)."""
-        records, dma = self._log
+        """Keep an edge's retire report, DMA write and A/D write (the same rows as
+        driver.cc's Log)."""
+        records, dma, ad = self._log
         n = len(RETIRE_FIELDS)
         if ret_valid:
             records.append(Retire(cycle, *values[:n]))
         if values[n]:
-            dma.append(DmaWrite(cycle, order, *values[n + 1:]))
+            dma.append(DmaWrite(cycle, order, *values[n + 1:n + 1 + len(_DMA_FIELDS)]))
+        ev_valid, kind, pte_addr, pte = values[n + 1 + len(_DMA_FIELDS):]
+        if ev_valid and kind in (_AD_KIND, EventKind.AD_WRITE):    # (pysim gives the enum)
+            ad.append(AdWrite(cycle, order, pte_addr, pte))
 
     def run_retire(self, max_records, max_cycles, *, stop_on_tx=False, skip_wfi=True):
         """Run like ``run`` and collect retire records and DMA writes (module docstring)."""
         _check_max_records(max_records)
-        self._log = records, dma = [], []
+        self._log = records, dma, ad = [], [], []
         try:
             stop = self._run(max_cycles, stop_on_tx, skip_wfi, lambda: len(records) >= max_records)
         finally:
             self._log = None
-        return RetireBatch(stop, records, dma)
+        return RetireBatch(stop, records, dma, ad)
 
     # --- waveform capture (sim/wave/capture.py), the same windows as driver.cc ---
 

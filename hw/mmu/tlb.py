@@ -1,10 +1,17 @@
-"""A small fully-associative TLB held in registers.
+"""A small fully-associative TLB.
 
-Why registers and not ``lib.memory.Memory``: a fully-associative lookup
-compares the tag of every entry in the same cycle, which a RAM with one or
-two read ports cannot do.  With 8-32 entries of ~100 bits the flip-flop cost
-is small on an ECP5, and the per-entry compare plus a short priority mux keeps
-the lookup shallow enough for a registered response at 50 MHz.
+Storage: the tags that every lookup compares (virtual page, page level, ASID, G bit)
+are flip-flops, one set per entry, and the valid bits one register of ``entries``
+bits; the rest of an entry (R/W/X/U/A/D, the page level again, the PPN) is a
+``lib.memory.Memory`` with an asynchronous read port addressed by the matching
+entry's index.  A fully-associative lookup compares the tag of every entry in the
+same cycle, which a RAM with one or two read ports cannot do; the data, read only
+from the one entry that hit, can live in a RAM (LUT RAM on an ECP5) instead of 50
+flip-flops per entry and a wide multiplexer behind them.  The split also keeps the
+compiled simulation cheap: every cycle it evaluates the compares on narrow tag
+registers and one indexed read, not a multiplexer over every entry's whole width,
+and the next state of an entry is computed only for its tags (a fill writes the
+memory through its write port).
 
 Each entry holds the leaf PTE's R/W/X/U/A/D bits, the effective G bit, the
 page level (0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB), the ASID and the PPN.
@@ -26,10 +33,11 @@ virtual page is ever held twice.
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-__all__ = ["TLBEntryLayout", "TLB", "parameter_problem"]
+__all__ = ["TLBEntryLayout", "TLBDataLayout", "TLB", "parameter_problem"]
 
 
 def parameter_problem(entries, replacement):
@@ -54,11 +62,23 @@ TLBEntryLayout = data.StructLayout({
 })
 
 
-def _covers(entry, vpn):
-    """The entry's page contains virtual page ``vpn`` (ignores valid/ASID)."""
-    return ((entry.vpn[18:27] == vpn[18:27]) &
-            ((entry.level >= 2) | (entry.vpn[9:18] == vpn[9:18])) &
-            ((entry.level >= 1) | (entry.vpn[0:9] == vpn[0:9])))
+#: the fields of an entry kept in the TLB's memory, read from the entry that hit
+TLBDataLayout = data.StructLayout({
+    "level": 2,
+    "ppn":   44,
+    "r": 1, "w": 1, "x": 1, "u": 1, "a": 1, "d": 1,
+})
+
+# The bits of a virtual page number that a page of each level compares: all 27 for a
+# 4 KiB page (level 0), VPN[2] and VPN[1] for a 2 MiB page (level 1), VPN[2] alone
+# for a 1 GiB page (level 2; level 3 does not occur and is treated as 2).
+_VPN_MASK = ((1 << 27) - 1, ((1 << 27) - 1) & ~((1 << 9) - 1), ((1 << 27) - 1) & ~((1 << 18) - 1))
+
+
+def _covers(entry_vpn, entry_level, vpn):
+    """The page (``entry_vpn``, ``entry_level``) contains virtual page ``vpn``."""
+    mask = Mux(entry_level[1], _VPN_MASK[2], Mux(entry_level[0], _VPN_MASK[1], _VPN_MASK[0]))
+    return ((entry_vpn ^ vpn) & mask) == 0
 
 
 class TLB(wiring.Component):
@@ -104,30 +124,46 @@ class TLB(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         n = self.entries
-        slots = [Signal(TLBEntryLayout, name=f"slot{i}") for i in range(n)]
+        valid = Signal(n)
+        vpns = [Signal(27, name=f"vpn{i}") for i in range(n)]
+        levels = [Signal(2, name=f"level{i}") for i in range(n)]
+        asids = [Signal(16, name=f"asid{i}") for i in range(n)]
+        gs = [Signal(name=f"g{i}") for i in range(n)]
+        m.submodules.store = store = Memory(shape=TLBDataLayout, depth=n, init=[])
+        read = store.read_port(domain="comb")
+        write = store.write_port()
 
         # --- lookup: one compare per slot, lowest matching slot wins ---
         match = Signal(n)
-        for i, e in enumerate(slots):
-            m.d.comb += match[i].eq(e.valid & (e.g | (e.asid == self.lookup_asid)) &
-                                    _covers(e, self.lookup_vpn))
-        # A priority chain of 2:1 muxes (the lowest matching slot, as the
-        # comment above says) rather than a one-hot AND-OR mux: a simulator
-        # evaluates the chain only down to the first match.
-        picked = Const(0, TLBEntryLayout.size)
+        for i in range(n):
+            m.d.comb += match[i].eq(valid[i] & (gs[i] | (asids[i] == self.lookup_asid)) &
+                                    _covers(vpns[i], levels[i], self.lookup_vpn))
+        # A priority chain of 2:1 muxes for the index and the tags (the lowest matching
+        # slot); a simulator evaluates the chain only down to the first match.
         picked_index = Const(0, len(self.hit_index))
+        picked_vpn, picked_asid, picked_g = Const(0, 27), Const(0, 16), Const(0, 1)
         for i in reversed(range(n)):
-            picked = Mux(match[i], slots[i].as_value(), picked)
             picked_index = Mux(match[i], i, picked_index)
+            picked_vpn = Mux(match[i], vpns[i], picked_vpn)
+            picked_asid = Mux(match[i], asids[i], picked_asid)
+            picked_g = Mux(match[i], gs[i], picked_g)
+        hit_data = Signal(TLBDataLayout)
         m.d.comb += [
             self.hit.eq(match.any()),
             self.hit_index.eq(picked_index),
-            self.hit_entry.eq(picked),
+            read.addr.eq(self.hit_index),
+            # the entry is all zeros when nothing hits
+            hit_data.eq(Mux(self.hit, read.data.as_value(), 0)),
+            self.hit_entry.valid.eq(self.hit),
+            self.hit_entry.vpn.eq(picked_vpn),
+            self.hit_entry.asid.eq(picked_asid),
+            self.hit_entry.g.eq(picked_g),
         ]
+        for name in TLBDataLayout.members:
+            m.d.comb += getattr(self.hit_entry, name).eq(getattr(hit_data, name))
 
         # --- victim selection ---
-        valid_bits = Cat(e.valid for e in slots)
-        free = ~valid_bits
+        free = ~valid
         free_first = Signal(n)
         m.d.comb += free_first.eq(free & (~free + 1))
         free_index = Const(0, len(self.victim))
@@ -177,13 +213,29 @@ class TLB(wiring.Component):
 
         m.d.comb += self.victim.eq(Mux(free.any(), free_index, policy_victim))
 
-        # --- fill and flush ---
-        for i, e in enumerate(slots):
-            with m.If(self.flush_valid):
-                in_range = self.flush_all_vaddr | _covers(e, self.flush_vpn)
-                in_space = self.flush_all_asid | (~e.g & (e.asid == self.flush_asid))
-                with m.If(in_range & in_space):
-                    m.d.sync += e.valid.eq(0)
-            with m.Elif(self.fill_valid & (self.fill_index == i)):
-                m.d.sync += e.eq(self.fill_entry)
+        # --- fill and flush (a flush wins; the MMU never asks for both at once) ---
+        fill = self.fill_entry
+        m.d.comb += [
+            write.addr.eq(self.fill_index),
+            write.en.eq(self.fill_valid & ~self.flush_valid),
+        ]
+        for name in TLBDataLayout.members:
+            m.d.comb += getattr(write.data, name).eq(getattr(fill, name))
+        with m.If(self.flush_valid):
+            kept = []
+            for i in range(n):
+                in_range = self.flush_all_vaddr | _covers(vpns[i], levels[i], self.flush_vpn)
+                in_space = self.flush_all_asid | (~gs[i] & (asids[i] == self.flush_asid))
+                kept.append(~(in_range & in_space))
+            m.d.sync += valid.eq(valid & Cat(*kept))
+        with m.Elif(self.fill_valid):
+            for i in range(n):
+                with m.If(self.fill_index == i):
+                    m.d.sync += [
+                        valid[i].eq(fill.valid),
+                        vpns[i].eq(fill.vpn),
+                        levels[i].eq(fill.level),
+                        asids[i].eq(fill.asid),
+                        gs[i].eq(fill.g),
+                    ]
         return m

@@ -4,8 +4,8 @@
 // an SD card model has no such port, and the card is a memory of the model, filled
 // with sim_mem_access), retire counting, the interrupt-claim watch (ClaimWatch), the
 // tohost watch used by bare-metal tests,
-// idle-time skipping on `wfi`, and on request the logs of retire reports and DMA
-// writes (Log) and waveform windows (WaveCapture).
+// idle-time skipping on `wfi`, and on request the logs of retire reports, DMA
+// writes and the MMU's A/D writes (Log) and waveform windows (WaveCapture).
 //
 // The generated model is included as "model.cc" (yosys write_cxxrtl output) and
 // must define cxxrtl_design::p_soc.  Everything the driver touches is looked up
@@ -119,14 +119,20 @@ struct ClaimWatch {
 // A log of one observation port (sim/engine.py run_retire): in every cycle of a run
 // with RUN_LOG whose edge shows `valid` high, a row [cycle, extra..., columns...] is
 // queued, the columns sampled at the edge like the output ports.  The retire log has
-// no extra word; the DMA log has one, the retire `order` before which the write
-// landed (see Sim::run).  Python names the signals (sim_log_arm) and drains the rows
-// in batches (sim_log_take).
+// no extra word; the DMA log and the A/D log have one, the retire `order` before
+// which the write landed (see Sim::run).  The A/D log takes only the MMU events whose
+// first column (the kind) is `only` (AD_WRITE).  Python names the signals
+// (sim_log_arm) and drains the rows in batches (sim_log_take).
 struct Log {
 	Port valid;
 	std::vector<Port> cols;
 	unsigned extra = 0;
+	uint64_t only = ~uint64_t(0);       // the first column's value a row needs (all: ~0)
 	std::vector<uint64_t> out;
+
+	bool wants() const {
+		return valid.get() && (only == ~uint64_t(0) || cols[0].get() == only);
+	}
 
 	size_t row_words() const { return 1 + extra + cols.size(); }
 	uint64_t rows() const { return out.size() / row_words(); }
@@ -248,7 +254,7 @@ struct Sim {
 	bool wave_armed = false;
 
 	// retire reports and DMA writes; sampled only in runs with RUN_LOG
-	Log retire_log, dma_log;
+	Log retire_log, dma_log, ad_log;
 
 	bool bind(Port &p, const char *name) {
 		if (items.count(name) == 0) {
@@ -385,13 +391,12 @@ struct Sim {
 			if (wave_armed) wave_armed = wave.sample(cycles);
 			if (logging) {
 				if (retire_log.valid.get()) retire_log.sample(cycles, nullptr);
-				if (dma_log.valid.get()) {
-					// The order of the next report after this edge: a write landed
-					// after the instructions reported so far (this edge included;
-					// their bus accesses are over) and before that one.
-					uint64_t order = instret + traps + (retired ? 1 : 0);
-					dma_log.sample(cycles, &order);
-				}
+				// The order of the next report after this edge: a write landed
+				// after the instructions reported so far (this edge included;
+				// their bus accesses are over) and before that one.
+				uint64_t order = instret + traps + (retired ? 1 : 0);
+				if (dma_log.valid.get()) dma_log.sample(cycles, &order);
+				if (ad_log.wants()) ad_log.sample(cycles, &order);
 			}
 			while (top.commit() && !converged)
 				converged = top.eval();
@@ -633,7 +638,7 @@ void sim_stats(Sim *s, uint64_t *out) {
 	out[11] = s->claims.streak;
 }
 
-// --- logs of retire reports and DMA writes (sim/engine.py run_retire) ---
+// --- logs of retire reports, DMA writes and A/D writes (sim/engine.py run_retire) ---
 
 // Bind a log: `names` are '\n'-separated debug names, the first the trigger (`valid`)
 // and the others the columns.  Queued rows are dropped.  0, or -1 with the reason.
@@ -658,21 +663,24 @@ static int log_arm(Sim *s, Log &log, unsigned extra, const char *names, char *er
 	return 0;
 }
 
-// Arm both logs (the DMA log's rows carry the retire order as their extra word).
-int sim_log_arm(Sim *s, const char *retire_names, const char *dma_names, char *err,
-                size_t errlen) {
-	if (log_arm(s, s->retire_log, 0, retire_names, err, errlen) != 0) return -1;
-	if (log_arm(s, s->dma_log, 1, dma_names, err, errlen) != 0) {
-		s->retire_log = Log();
+// Arm the three logs (the DMA and A/D logs' rows carry the retire order as their
+// extra word; the A/D log keeps the MMU events of kind `ad_kind`).
+int sim_log_arm(Sim *s, const char *retire_names, const char *dma_names,
+                const char *ad_names, uint64_t ad_kind, char *err, size_t errlen) {
+	if (log_arm(s, s->retire_log, 0, retire_names, err, errlen) != 0 ||
+	    log_arm(s, s->dma_log, 1, dma_names, err, errlen) != 0 ||
+	    log_arm(s, s->ad_log, 1, ad_names, err, errlen) != 0) {
+		s->retire_log = s->dma_log = s->ad_log = Log();
 		return -1;
 	}
+	s->ad_log.only = ad_kind;
 	return 0;
 }
 
 // Move up to max_words words of queued rows (whole rows only) of log `which` (0 retire,
-// 1 DMA) into buf; returns how many were copied.
+// 1 DMA, 2 A/D) into buf; returns how many were copied.
 uint64_t sim_log_take(Sim *s, int which, uint64_t *buf, uint64_t max_words) {
-	Log &log = which ? s->dma_log : s->retire_log;
+	Log &log = which == 2 ? s->ad_log : which ? s->dma_log : s->retire_log;
 	uint64_t n = std::min<uint64_t>(log.out.size(), max_words / log.row_words() * log.row_words());
 	std::copy(log.out.begin(), log.out.begin() + n, buf);
 	log.out.erase(log.out.begin(), log.out.begin() + n);

@@ -16,7 +16,8 @@ a CSR instruction returns in rd, and every value derived from it), including the
 trap CSRs through the handler addresses (pc) and privilege of the next record.
 
 Before a record, the block device's DMA writes into RAM that the RTL performed
-before it are applied to the model's RAM (``dma_write``).  Values only the
+before it are applied to the model's RAM (``dma_write``), and so are the A bits its
+page-table walker set (``set_bits``; run.py says why).  Values only the
 hardware can know are handed over by the environment (mirror.py).
 
 The first difference raises :class:`Divergence`, whose message shows the last
@@ -85,6 +86,15 @@ class Lockstep:
         if off < 0 or off + len(data) > h.ram_size:
             raise ValueError(f"DMA write {paddr:#x}+{len(data)} outside the model's RAM")
         h.ram[off:off + len(data)] = data
+
+    def set_bits(self, paddr, bits):
+        """Set ``bits`` in the doubleword at ``paddr`` of the model's RAM (an A bit the
+        RTL's page-table walker set; nothing if ``paddr`` is outside the RAM)."""
+        h = self.hart
+        off = paddr - h.ram_base
+        if 0 <= off <= h.ram_size - 8:
+            word = int.from_bytes(h.ram[off:off + 8], "little") | bits
+            h.ram[off:off + 8] = word.to_bytes(8, "little")
 
     def check(self, rtl):
         """Step the model for the RTL record ``rtl`` (the retire port's fields as

@@ -3,8 +3,8 @@
 The RTL side is one of:
 
 * the SoC on an engine of sim/engine.py (``cxxrtl``, the default, or ``pysim``):
-  its ``run_retire`` gives the retirement records and the block device's DMA
-  writes in batches; :class:`CheckedEngine` feeds them to the comparison and
+  its ``run_retire`` gives the retirement records, the block device's DMA
+  writes and the page-table walker's A/D writes in batches; :class:`CheckedEngine` feeds them to the comparison and
   otherwise behaves like the engine, so the xv6 front end (sim/boot.py) drives it
   unchanged;
 * the core alone with the runner's testbench (sim/harness.py ``CoreTarget``, pysim):
@@ -22,6 +22,8 @@ from sim.harness import CLINT_BASE, CLINT_SIZE, IRQ_LINES, CoreTarget
 from sim.ref.hart import Config
 from sim.ref.run import RAM_BASE, new_hart
 from soc import memmap
+
+from hw.mmu.pte import PTE_A
 
 from .lockstep import Lockstep
 from .mirror import MirrorPlatform
@@ -76,13 +78,17 @@ def run_core_target(image, ram_size, lock, *, max_cycles, bus_latency=0):
 class CheckedEngine:
     """An engine whose every retired instruction is checked by ``lock`` (a Lockstep);
     the block device's DMA writes are applied to the model's RAM before the record
-    they precede.  Everything but ``run`` is the engine's own."""
+    they precede, and so are the A bits that the RTL's page-table walker set (only the
+    A bit: the pipeline may walk for an access it then discards, which the
+    specification allows to set A but not D; the model sets A and D itself for the
+    accesses it makes).  Everything but ``run`` is the engine's own."""
 
     def __init__(self, engine, lock, batch=BATCH):
         self.engine = engine
         self.lock = lock
         self.batch = batch
         self.pending_dma = []
+        self.pending_ad = []
         self.records = 0
 
     def __getattr__(self, name):
@@ -98,19 +104,33 @@ class CheckedEngine:
                 return STOP_LIMIT
             batch = engine.run_retire(self.batch, left, stop_on_tx=stop_on_tx,
                                       skip_wfi=skip_wfi)
-            self.feed(batch.records, batch.dma)
+            self.feed(batch.records, batch.dma, batch.ad)
             if batch.stop != STOP_RECORDS:
                 return batch.stop
 
-    def feed(self, records, dma):
+    def feed(self, records, dma, ad=()):
         lock = self.lock
-        pending = self.pending_dma
+        pending, pending_ad = self.pending_dma, self.pending_ad
         pending += dma
+        pending_ad += ad
         for rec in records:
             if pending and pending[0].order <= rec.order:
                 self._apply_dma(rec.order)
+            if pending_ad and pending_ad[0].order <= rec.order:
+                self._apply_ad(rec.order)
             lock.check(rec)
         self.records += len(records)
+
+    def _apply_ad(self, order):
+        """Set in the model's RAM the A bits the walker set before record ``order``."""
+        pending = self.pending_ad
+        n = 0
+        while n < len(pending) and pending[n].order <= order:
+            w = pending[n]
+            if w.pte & PTE_A:
+                self.lock.set_bits(w.pte_addr, PTE_A)
+            n += 1
+        del pending[:n]
 
     def _apply_dma(self, order):
         """Apply the DMA writes that landed before record ``order``."""
