@@ -54,13 +54,8 @@ def main(argv=None):
           f"FF {cells.get('TRELLIS_FF', 0)}, PFUMX {cells.get('PFUMX', 0)}, "
           f"L6MUX21 {cells.get('L6MUX21', 0)}")
     if rep is not None:
-        for clock, (fmax, want) in rep.fmax.items():
-            print(f"Fmax {clock}: {fmax:.2f} MHz (target {want:g} MHz, LFE5U-85F-6, "
-                  f"nextpnr-ecp5 seed {args.seed})")
-        for clock, path in rep.critical_paths.items():
-            print(f"critical path ({clock}):")
-            for line in path:
-                print("  " + line)
+        for line in rep.summary_lines(f", LFE5U-85F-6, nextpnr-ecp5 seed {args.seed}"):
+            print(line)
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"time: {wall:.0f} s wall, {ru.ru_utime + ru.ru_stime:.0f} s CPU ({cpu_model()})")
     return 0

@@ -63,13 +63,8 @@ def main(argv=None):
           f"target {args.freq:g} MHz")
     print(f"cells: LUT4 {cells.get('LUT4', 0)}, FF {cells.get('TRELLIS_FF', 0)}, "
           f"DP16KD {cells.get('DP16KD', 0)}, MULT18X18D {cells.get('MULT18X18D', 0)}")
-    for clock, (fmax, want) in rep.fmax.items():
-        print(f"Fmax {clock}: {fmax:.2f} MHz ({'meets' if fmax >= want else 'misses'} "
-              f"{want:g} MHz)")
-    for clock, path in rep.critical_paths.items():
-        print(f"critical path ({clock}):")
-        for line in path:
-            print("  " + line)
+    for line in rep.summary_lines():
+        print(line)
     print(f"time: {wall:.0f} s wall, {ru.ru_utime + ru.ru_stime:.0f} s CPU "
           f"({cpu_model()}); files in {workdir}")
     return 0

@@ -51,6 +51,18 @@ class NextpnrReport:
     def failing(self):
         return {c: f for c, f in self.fmax.items() if f[0] < f[1]}
 
+    def summary_lines(self, where=""):
+        """The Fmax of each clock against its target (``where`` says on what) and
+        each clock's critical path, as the benchmarks print them."""
+        lines = []
+        for clock, (fmax, want) in self.fmax.items():
+            verdict = "meets" if fmax >= want else "misses"
+            lines.append(f"Fmax {clock}: {fmax:.2f} MHz ({verdict} {want:g} MHz{where})")
+        for clock, path in self.critical_paths.items():
+            lines.append(f"critical path ({clock}):")
+            lines.extend("  " + line for line in path)
+        return lines
+
 
 _FMAX = re.compile(r"Max frequency for clock\s+'([^']+)': ([\d.]+) MHz \((?:PASS|FAIL) at ([\d.]+) MHz\)")
 _UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")

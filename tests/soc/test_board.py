@@ -108,6 +108,11 @@ def test_nextpnr_log_is_read():
     assert rep.critical_paths["$glbnet$clk"][1].endswith("Source core.pc_TRELLIS_FF_Q.Q")
     assert len(rep.critical_paths["$glbnet$clk"]) == 3
     assert clock_name("$glbnet$clk") == "sync (system clock)"
+    lines = rep.summary_lines(", seed 1")
+    assert lines[:2] == ["Fmax $glbnet$clk: 28.20 MHz (meets 25 MHz, seed 1)",
+                         "Fmax $glbnet$pll.clk_sdram: 120.00 MHz (misses 150 MHz, seed 1)"]
+    assert lines[2] == "critical path ($glbnet$clk):"
+    assert lines[3:] == ["  " + line for line in rep.critical_paths["$glbnet$clk"]]
 
 
 def test_make_program_says_what_is_missing(tmp_path):
