@@ -105,10 +105,11 @@ class PLIC(wiring.Component):
             eligible = Signal(n + 1, name=f"eligible{c}")
             m.d.comb += eligible.eq(pending & enable[c] & real)
             best_id, best_p = self._best(m, c, eligible, planes)
+            found = Signal(5, name=f"found{c}")    # this cycle's best, or 0
+            m.d.comb += found.eq(Mux(best_p > threshold[c], best_id, 0))
             cid = Signal(5, name=f"claim_id{c}")
-            m.d.sync += cid.eq(Mux(best_p > threshold[c], best_id, 0))
+            m.d.sync += [cid.eq(found), self.irq[c].eq(found != 0)]
             claim_id.append(cid)
-            m.d.sync += self.irq[c].eq(Mux(best_p > threshold[c], best_id, 0) != 0)
 
         # Effects of this cycle's register accesses.
         prio_we = [None] + [Signal(name=f"prio_we{i}") for i in range(1, n + 1)]
