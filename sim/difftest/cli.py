@@ -102,8 +102,9 @@ def _program_status(outcome, name):
     return status, f"{name}: {message}" + (" (RTL and model agree)" if status else "")
 
 
-def run_image(image, name, args, config, err):
-    """One bare-metal program (an ElfImage) on the chosen target; an exit status."""
+def run_image(image, name, args, config, err, disk=None):
+    """One bare-metal program (an ElfImage) on the chosen target (the SoC with
+    ``disk`` as its block device's contents, if given); an exit status."""
     if args.bus_latency and args.target != "core":
         raise InputError("--bus-latency applies to --target core only")
     if args.ram_latency != 1 and args.target == "core":
@@ -127,6 +128,8 @@ def run_image(image, name, args, config, err):
             engine = new_engine(args.engine, err, args.ram_latency)
             engine.load(image)
             engine.set_tohost(image.tohost)
+            if disk is not None:
+                engine.set_disk(disk)
         except EngineError as e:
             raise InputError(str(e)) from None
         _, lock = model_for(image, engine.ram_size, SOC_REGIONS, config, args.history,
@@ -172,13 +175,15 @@ def bare_metal(args, config, err):
 
 
 def random_programs(args, config, err):
-    from .randprog import generate
+    from .randprog import disk_for, generate
     worst = EXIT_OK
+    dma = args.target == "soc"          # the block device exists on the SoC only
     for seed in range(args.random, args.random + args.count):
-        image = generate(seed, args.length, config.pmp_entries)
+        image = generate(seed, args.length, config.pmp_entries, dma=dma)
         name = f"random seed {seed}"
         try:
-            status = run_image(image, name, args, config, err)
+            status = run_image(image, name, args, config, err,
+                               disk=disk_for(seed) if dma else None)
         except (Divergence, ModelLimit) as e:
             print(str(e) if isinstance(e, Divergence) else f"error: the model cannot follow: {e}",
                   file=err)

@@ -47,7 +47,7 @@ from sim.elf import ElfImage
 
 from .asm import ALU_RI, ALU_RR, Asm, BRANCH_F3, enc, li32
 
-__all__ = ["generate", "RAM_BASE", "RAM_SIZE", "MODES"]
+__all__ = ["generate", "disk_for", "RAM_BASE", "RAM_SIZE", "MODES"]
 
 RAM_BASE = 0x8000_0000
 RAM_SIZE = 256 * 1024
@@ -61,6 +61,14 @@ WINDOW_VA = 0x4000_0000
 MEGA_VA = WINDOW_VA + 0x20_0000       # a 2 MiB superpage (level-1 leaf) onto RAM
 GIGA_VA = 0x1_0000_0000               # a 1 GiB superpage (root leaf) onto RAM
 TOHOST = RAM_BASE + 0x3_F000
+VQ = RAM_BASE + 0x2_8000               # the virtqueue (descriptors, avail, used, request)
+VQ_AVAIL, VQ_USED, VQ_REQ = VQ + 0x100, VQ + 0x200, VQ + 0x400
+DMA_PAGES = RAM_BASE + 0x2_9000        # 2 pages only the block device's requests use
+DISK_SECTORS = 32
+VIRTIO = 0x1000_1000
+#: the data cache's way size (hw/core/pipeline.py: 8 KiB, 2 ways): addresses this far
+#: apart fall in the same set
+WAY = 4096
 CLINT = 0x0200_0000
 MTIMECMP, MTIME = CLINT + 0x4000, CLINT + 0xBFF8
 MTIME_LO = ((MTIME & 0xFFF) ^ 0x800) - 0x800         # lui + load offset of mtime
@@ -105,8 +113,9 @@ ILLEGAL_WORDS = [0x00000000, 0xFFFFFFFF, 0x00004501, 0x0000707F, 0x0000000B,
 
 
 class Generator:
-    def __init__(self, seed, length, pmp_entries=0):
+    def __init__(self, seed, length, pmp_entries=0, dma=False):
         self.pmp = pmp_entries > 0
+        self.dma = dma
         self.rng = random.Random(seed)
         self.seed = seed
         self.length = length
@@ -117,6 +126,7 @@ class Generator:
         self.mode = ("M", None)
         self.n = 0                      # label counter
         self.functions = []             # called functions (their bodies follow the end)
+        self.patchable = []             # functions whose first instruction is rewritten
         self.window_initial = [self.window_pte(j) for j in range(8)]
         self.window = list(self.window_initial)      # the window PTEs as written so far
 
@@ -163,6 +173,14 @@ class Generator:
         self.avoid.discard(reg)
         return rd
 
+    def dst_besides_all(self, regs):
+        """A destination that is none of ``regs``."""
+        saved = set(self.avoid)
+        self.avoid |= set(regs)
+        rd = self.dst()
+        self.avoid = saved
+        return rd
+
     def random_value(self):
         r = self.rng.random()
         if r < 0.3:
@@ -188,12 +206,32 @@ class Generator:
             a.emit(enc.alu_ri("addi", M_T0, 0, -1), enc.csr("csrrw", 0, M_T0, CSR.PMPADDR0 + 15))
             self.load_const(M_T0, 0x1F << 56)
             a.emit(enc.csr("csrrw", 0, M_T0, CSR.PMPCFG0 + 2))
+        if self.dma:
+            self.virtio_setup()
         a.la(GP_REG, "data", 2048)
         for r in FREE + [A7]:
             self.load_const(r, self.random_value())
         a.jal(0, "body")
         self.m_handler()
         self.s_handler()
+
+    def virtio_setup(self):
+        """Bring up the block device's queue 0 (8 entries) on the rings at VQ, as a
+        driver does: reset, ACKNOWLEDGE, DRIVER, features (none), FEATURES_OK, the
+        queue, DRIVER_OK."""
+        a = self.a
+        a.emit(enc.lui(M_T0, VIRTIO >> 12), enc.store("sw", 0, M_T0, 0x70))
+        for status in (1, 3):
+            a.emit(enc.alu_ri("addi", M_T1, 0, status), enc.store("sw", M_T1, M_T0, 0x70))
+        a.emit(enc.store("sw", 0, M_T0, 0x24), enc.store("sw", 0, M_T0, 0x20),
+               enc.alu_ri("addi", M_T1, 0, 0xB), enc.store("sw", M_T1, M_T0, 0x70),
+               enc.store("sw", 0, M_T0, 0x30),
+               enc.alu_ri("addi", M_T1, 0, 8), enc.store("sw", M_T1, M_T0, 0x38))
+        for reg, addr in ((0x80, VQ), (0x90, VQ_AVAIL), (0xA0, VQ_USED)):
+            a.la(M_T1, "vq", addr - VQ)
+            a.emit(enc.store("sw", M_T1, M_T0, reg), enc.store("sw", 0, M_T0, reg + 4))
+        a.emit(enc.alu_ri("addi", M_T1, 0, 1), enc.store("sw", M_T1, M_T0, 0x44),
+               enc.alu_ri("addi", M_T1, 0, 0xF), enc.store("sw", M_T1, M_T0, 0x70))
 
     def m_handler(self):
         a = self.a
@@ -444,8 +482,10 @@ class Generator:
         if self.mode[0] == "U":
             return self.g_window_access()
         a = self.a
-        self.mprv_off()
         j = self.rng.randrange(8)
+        if self.rng.random() < 0.5:        # the old translation in the TLBs first
+            self.g_window_access(page=j)
+        self.mprv_off()
         old, new = self.window[j], self.window_pte(j)
         self.window[j] = new
         value = self.dst()
@@ -672,6 +712,149 @@ class Generator:
         self.load_const(t, (lock | (mode << 3) | perms) << (8 * i))
         a.emit(enc.csr("csrrs", 0, t, CSR.PMPCFG0), enc.sfence_vma())
 
+    def g_evict(self):
+        """Loads and stores at one offset in several pages: one set of the data
+        cache, more lines than it has ways, so lines are evicted and refilled
+        (sometimes while the stores to them still wait in the write buffer); what
+        was stored is read back at the end.  Stores go to the data page and the
+        window's pages; loads also to page tables, code and the constant pool."""
+        a = self.a
+        off = self.rng.randrange(0, WAY) & ~7
+        store_pages = [DATA] + [WINDOW_PAGES + 0x1000 * k for k in range(8)]
+        load_pages = store_pages + [POOL] + [PT + 0x1000 * k for k in range(8)] + \
+            [RAM_BASE + 0x1000 * k for k in range(3)]
+        pages = self.rng.sample(load_pages, self.rng.randrange(3, 6))
+        stored = []
+        for _ in range(self.rng.randrange(4, 10)):
+            page = self.rng.choice(pages)
+            size = self.rng.choice([1, 2, 4, 8])
+            addr = page + off + (self.rng.randrange(0, 8) & ~(size - 1))
+            if self.rng.random() < 0.1:
+                addr = page + off + self.rng.randrange(0, 8)     # sometimes misaligned
+            base = self.dst()
+            a.la(base, "data", addr - DATA)
+            if page in store_pages and self.rng.random() < 0.45:
+                a.emit(enc.store({1: "sb", 2: "sh", 4: "sw", 8: "sd"}[size],
+                                 self.src(), base, 0))
+                stored.append((addr, size))
+            else:
+                name = self.rng.choice({1: ["lb", "lbu"], 2: ["lh", "lhu"], 4: ["lw", "lwu"],
+                                        8: ["ld"]}[size])
+                a.emit(enc.load(name, self.dst(), base, 0))
+        for addr, size in stored:
+            base = self.dst()
+            a.la(base, "data", addr - DATA)
+            a.emit(enc.load({1: "lbu", 2: "lhu", 4: "lwu", 8: "ld"}[size], self.dst(), base, 0))
+
+    def g_code_patch(self):
+        """Call a function, rewrite its first instruction, fence.i, call it again:
+        the instruction cache holds the old line (and the fetch side may have
+        predicted the calls).  The new instruction's result is used."""
+        a = self.a
+        if len(self.patchable) < 2 and (not self.patchable or self.rng.random() < 0.3):
+            self.patchable.append(self.new_label("patch"))
+        name = self.rng.choice(self.patchable)
+        if self.rng.random() < 0.8:
+            a.jal(RA, name)
+        rd = self.rng.choice([r for r in FREE if r != RA])
+        word = enc.alu_ri(self.rng.choice(["addi", "xori", "ori", "addiw"]), rd,
+                          self.rng.choice(FREE), self.rng.randrange(-2048, 2048))
+        wreg = self.dst_besides(RA)
+        areg = self.dst_besides_all({RA, wreg})
+        self.load_const(wreg, word)
+        a.la(areg, name)
+        a.emit(enc.store("sw", wreg, areg, 0), enc.FENCE_I)
+        a.jal(RA, name)
+        a.emit(enc.alu_rr("add", self.dst(), rd, self.src()))
+        self.recent = (self.recent + [RA])[-3:]
+
+    def g_tlb_sweep(self):
+        """Loads through several pages in a row (the window's, the identity map's):
+        each needs a translation the micro-TLBs may not hold."""
+        a = self.a
+        base = self.dst()
+        for _ in range(self.rng.randrange(3, 7)):
+            if self.rng.random() < 0.7:
+                a.emit(enc.lui(base, (WINDOW_VA >> 12) + self.rng.randrange(8)))
+            else:
+                a.la(base, "data", (WINDOW_PAGES + 0x1000 * self.rng.randrange(8)) - DATA)
+            a.emit(enc.load(self.rng.choice(["ld", "lw", "lbu"]), self.dst_besides(base),
+                            base, self.rng.randrange(0, 2040) & ~7))
+
+    def g_dma(self):
+        """(With the block device, in M) one request through the virtqueue: a
+        sector read from the disk into a buffer in the DMA pages (or written to
+        the disk from it after stores to it), and while the device works, loads and
+        stores to the bytes around the buffer (the same cache lines) and to the same
+        sets in the data page.  The device's InterruptStatus says when it is done
+        (a register: no race with the DMA writes to compare); then words of the
+        buffer and the request's status byte are loaded, so a data cache that kept
+        a stale line shows."""
+        if not self.dma or self.mode[0] != "M":
+            return self.g_evict()
+        a = self.a
+        self.mprv_off()
+        v = self.dst()
+        b = self.dst_besides(v)
+        t = self.dst_besides_all({v, b})
+        shift = self.rng.choice([0, 0, 8, 16, 24])
+        slot = self.rng.randrange(16 if shift == 0 else 15)
+        buf = DMA_PAGES + 512 * slot + shift
+        out = self.rng.random() < 0.3
+        a.la(b, "vq")
+        a.la(v, "vq", buf - VQ)
+        a.emit(enc.store("sd", v, b, 16),                               # desc 1: address
+               enc.alu_ri("addi", v, 0, 1 if out else 3),               # NEXT (| WRITE)
+               enc.store("sh", v, b, 16 + 12),
+               enc.alu_ri("addi", v, 0, 1 if out else 0),               # OUT or IN
+               enc.store("sw", v, b, VQ_REQ - VQ),
+               enc.alu_ri("addi", v, 0, self.rng.randrange(DISK_SECTORS)),
+               enc.store("sd", v, b, VQ_REQ - VQ + 8),
+               enc.alu_ri("addi", v, 0, 0xFF),                          # status: not yet
+               enc.store("sb", v, b, VQ_REQ - VQ + 16))
+        if out:                                  # what goes to the disk is the CPU's
+            a.la(t, "vq", buf - VQ)
+            for _ in range(self.rng.randrange(1, 6)):
+                a.emit(enc.store("sd", self.src(), t, 8 * self.rng.randrange(64)))
+        a.emit(enc.load("lhu", v, b, VQ_AVAIL - VQ + 2),                # avail.idx
+               enc.alu_ri("andi", t, v, 7), enc.alu_ri("slli", t, t, 1),
+               enc.alu_rr("add", t, t, b), enc.store("sh", 0, t, VQ_AVAIL - VQ + 4),
+               enc.alu_ri("addi", v, v, 1), enc.FENCE,
+               enc.store("sh", v, b, VQ_AVAIL - VQ + 2), enc.FENCE,
+               enc.lui(t, VIRTIO >> 12), enc.store("sw", 0, t, 0x50))    # QueueNotify
+        for _ in range(self.rng.randrange(1, 7)):
+            r = self.rng.random()
+            if r < 0.4 and shift:                # the same line as the buffer's ends
+                near = self.rng.choice([buf - shift + self.rng.randrange(0, shift, 8),
+                                        buf + 512 + self.rng.randrange(0, 32 - shift, 8)])
+                a.la(t, "vq", near - VQ)
+                if self.rng.random() < 0.5:
+                    a.emit(enc.load("ld", self.dst_besides_all({b, t}), t, 0))
+                else:
+                    a.emit(enc.store("sd", self.src(), t, 0))
+            elif r < 0.7:                        # the same set, in the data page
+                a.la(t, "data", (buf + self.rng.randrange(0, 512, 8)) % WAY)
+                a.emit(enc.load("ld", self.dst_besides_all({b, t}), t, 0))
+            else:
+                self.avoid |= {b}
+                self.simple()
+                self.avoid.discard(b)
+        poll, done = self.new_label("poll"), self.new_label("dmadone")
+        a.emit(enc.lui(TP_REG, 4), enc.lui(t, VIRTIO >> 12))           # at most 16 Ki polls
+        a.label(poll)
+        a.emit(enc.load("lw", v, t, 0x60), enc.alu_ri("andi", v, v, 1))
+        a.branch("bne", v, 0, done)
+        a.emit(enc.alu_ri("addi", TP_REG, TP_REG, -1))
+        a.branch("bne", TP_REG, 0, poll)
+        a.label(done)
+        a.emit(enc.alu_ri("addi", v, 0, 1), enc.store("sw", v, t, 0x64))   # InterruptAck
+        a.emit(enc.load("lbu", self.dst_besides(b), b, VQ_REQ - VQ + 16),
+               enc.load("lhu", self.dst_besides(b), b, VQ_USED - VQ + 2))
+        a.la(t, "vq", buf - VQ)
+        for _ in range(self.rng.randrange(2, 8)):
+            a.emit(enc.load(self.rng.choice(["ld", "lw", "lbu"]), self.dst_besides(t), t,
+                            self.rng.randrange(0, 512, 8)))
+
     def g_fence(self):
         self.a.emit(self.rng.choice([enc.FENCE, enc.FENCE_I]))
 
@@ -679,7 +862,8 @@ class Generator:
               ("branch", 8), ("jump", 4), ("call", 2), ("loop", 3), ("csr", 7),
               ("exception", 3), ("mode", 3), ("xret", 1), ("page_table", 4),
               ("window", 3), ("self_modifying", 2), ("atomic", 5), ("device", 2),
-              ("interrupts", 2), ("wfi", 1), ("fence", 1), ("pmp", 2)]
+              ("interrupts", 2), ("wfi", 1), ("fence", 1), ("pmp", 2), ("evict", 4),
+              ("code_patch", 2), ("tlb_sweep", 2), ("dma", 2)]
 
     def body(self):
         a = self.a
@@ -719,6 +903,10 @@ class Generator:
         a.emit(enc.store("sd", M_T1, M_T0, 0))
         a.label("halt")
         a.jal(0, "halt")
+        for name in self.patchable:
+            a.label(name)
+            a.emit(enc.alu_ri("addi", self.rng.choice(FREE[1:]), 0, self.rng.randrange(2048)),
+                   enc.jalr(0, RA, 0))
         self.avoid = {RA}              # a function must keep its return address
         for name in self.functions:
             a.label(name)
@@ -765,6 +953,29 @@ class Generator:
         table(L1_W, {0: ptr(L0_W), 1: self.superpage_pte()})
         table(L0_W, dict(enumerate(self.window_initial)))
 
+    def virtqueue(self):
+        """The virtqueue's rings: descriptor 0 the request header, 1 the data buffer
+        (address and direction set by each request), 2 the status byte."""
+        a = self.a
+        a.org(VQ)
+        a.label("vq")
+
+        def desc(addr, length, flags, nxt):
+            a.dword(addr)
+            a.data(length.to_bytes(4, "little") + flags.to_bytes(2, "little") +
+                   nxt.to_bytes(2, "little"))
+        desc(VQ_REQ, 16, 1, 1)
+        desc(DMA_PAGES, 512, 3, 2)
+        desc(VQ_REQ + 16, 1, 2, 0)
+        a.org(VQ_AVAIL)
+        a.data(bytes(20))
+        a.org(VQ_USED)
+        a.data(bytes(4 + 8 * 8))
+        a.org(VQ_REQ)
+        a.data(bytes(17))
+        a.org(DMA_PAGES)
+        a.data(self.rng.randbytes(2 * 4096))
+
     def build(self):
         a = self.a
         self.startup()
@@ -773,6 +984,8 @@ class Generator:
         if code_end > PT:
             raise ValueError(f"seed {self.seed}: program too long for the code area")
         self.tables()
+        if self.dma:
+            self.virtqueue()
         a.org(DATA)
         a.label("data")
         a.data(self.rng.randbytes(4096))
@@ -797,7 +1010,13 @@ class Generator:
                         fromhost=a.labels["fromhost"], symbols=dict(a.labels))
 
 
-def generate(seed, length=200, pmp_entries=0):
+def generate(seed, length=200, pmp_entries=0, dma=False):
     """The program for ``seed`` (``length`` groups in its body) as an ElfImage; with
-    ``pmp_entries`` > 0 it also programs PMP entries 0-3 and 15."""
-    return Generator(seed, length, pmp_entries).build()
+    ``pmp_entries`` > 0 it also programs PMP entries 0-3 and 15; with ``dma`` it
+    drives the SoC's virtio block device (its disk: ``disk_for(seed)``)."""
+    return Generator(seed, length, pmp_entries, dma).build()
+
+
+def disk_for(seed):
+    """The disk of a program made with ``dma``: DISK_SECTORS random sectors."""
+    return random.Random(f"disk {seed}").randbytes(DISK_SECTORS * 512)

@@ -9,7 +9,7 @@ from contextlib import redirect_stderr
 import pytest
 
 from sim.difftest import cli
-from sim.difftest.randprog import DATA, RAM_BASE, RAM_SIZE, WINDOW_VA, generate
+from sim.difftest.randprog import DATA, L0_W, RAM_BASE, RAM_SIZE, WAY, WINDOW_VA, generate
 from sim.difftest.lockstep import Lockstep
 from sim.difftest.run import CORE_REGIONS, RTL_CONFIG, model_for, run_core_target
 from sim.ref import execute
@@ -156,6 +156,80 @@ def test_programs_for_the_pipelined_core_configuration():
         hart = run_alone(seed, note, config)
         assert hart.tohost == 1, f"seed {seed}"
     assert seen["pmp fault"] and seen["misaligned load"]
+
+
+class StressSeen:
+    """What the model alone shows of the sequences aimed at the caches and TLBs
+    (records: pc, insn, virtual addresses; the generator's maps are identities
+    outside the window)."""
+    LINE = 32
+
+    def __init__(self):
+        self.seen = collections.Counter()
+        self.lines = collections.defaultdict(list)  # set index -> lines touched, newest last
+        self.stored = set()                          # lines stored to since last loaded
+        self.fetched = {}                            # pc -> word it ran
+        self.patched = set()                         # code addresses stored to
+        self.fence_i = False
+        self.window = {}                             # window VA page -> accessed
+        self.pte_rewritten = set()
+
+    def __call__(self, r):
+        if r.trap:
+            return
+        name = describe(r.insn).name
+        if r.pc in self.fetched and r.pc in self.patched and self.fence_i and \
+                self.fetched[r.pc] != r.insn:
+            self.seen["patched code ran"] += 1
+            self.patched.discard(r.pc)
+        self.fetched[r.pc] = r.insn
+        if name == "fence.i":
+            self.fence_i = bool(self.patched)
+        if not (r.mem_rmask or r.mem_wmask):
+            return
+        addr = r.mem_addr
+        if addr >> 30 == WINDOW_VA >> 30:
+            page = addr >> 12
+            if page in self.pte_rewritten and self.window.get(page):
+                self.seen["access after a PTE rewrite"] += 1
+                self.pte_rewritten.discard(page)
+            self.window[page] = True
+            return
+        if r.mem_wmask and L0_W <= addr < L0_W + 64:
+            page = (WINDOW_VA >> 12) + (addr - L0_W) // 8
+            if self.window.get(page):
+                self.pte_rewritten.add(page)
+            return
+        if r.mem_wmask and addr in self.fetched:
+            self.patched.add(addr)
+        line, index = addr // self.LINE, addr % WAY // self.LINE
+        recent = self.lines[index]
+        if r.mem_rmask and line in self.stored and line in recent:
+            others = set(recent[recent.index(line) + 1:]) - {line}
+            if len(others) >= 2:                     # 2 ways: the line was evicted
+                self.seen["stored line reloaded after eviction"] += 1
+                self.stored.discard(line)
+        if r.mem_wmask:
+            self.stored.add(line)
+        if line in recent:
+            recent.remove(line)
+        self.lines[index] = (recent + [line])[-8:]
+
+
+def test_programs_stress_caches_and_tlbs():
+    """The sequences for what the caches and TLBs may get wrong occur: a line
+    stored to, evicted by two others of its set and loaded again; code that ran,
+    was rewritten and after fence.i runs as the new instruction; a window page
+    accessed, its PTE rewritten (sfence.vma) and accessed again."""
+    seen = StressSeen()
+    for seed in range(20):
+        hart = run_alone(seed, seen, RTL_CONFIG)
+        assert hart.tohost == 1, f"seed {seed}"
+    # (the generator before these sequences: 0, 64 and 10 in these seeds; with
+    # them 143, 128 and 29)
+    for what, least in (("stored line reloaded after eviction", 50), ("patched code ran", 90),
+                        ("access after a PTE rewrite", 18)):
+        assert seen.seen[what] >= least, (what, dict(seen.seen))
 
 
 @pytest.mark.parametrize("seed", [LOCKSTEP_SEEDS[0]] +
