@@ -27,6 +27,14 @@ the MMU for other pages:
 The owner should drive ``fill_vpn``/``fill_ppn``/``fill_store_ok`` whether it fills
 or not (they are registered every cycle; ``fill`` says whether they count).
 
+**Entries keep bits 56:12 of a page's number**, and a lookup first checks that
+bits 63:56 of ``vpn`` are all equal (``high_ok``): the rest would be copies.  A
+translation succeeds only for such addresses under Sv39 (bits 63:38 all equal,
+else a page fault); without translation (M mode, satp Bare) the physical page is
+bits 55:12 of the address, so two addresses that agree in bits 56:12 translate
+alike whatever their high bits (an address with high bits set faults later, in
+the owner).  So a 45-bit compare per entry answers as the whole 52-bit one would.
+
 Entries hold only translations that succeeded for the privilege and status of the
 moment; the checks of the MMU's walker (A/D bits, permissions) happened before the
 fill, and the owner fills "stores allowed" only after a store's translation.
@@ -40,6 +48,7 @@ __all__ = ["MicroTLB"]
 
 VPN_BITS = 52       # bits 63:12 of a virtual address
 PPN_BITS = 44       # bits 55:12 of a physical address
+KEPT_BITS = 45      # bits 56:12, the part of a page's number an entry keeps (below)
 
 
 def _or_of(values):
@@ -71,25 +80,28 @@ class MicroTLB(wiring.Component):
         n = self.entries
         valid = Signal(n)
         store_ok = Signal(n)
-        vpns = [Signal(VPN_BITS, name=f"vpn{i}") for i in range(n)]
+        vpns = [Signal(KEPT_BITS, name=f"vpn{i}") for i in range(n)]
         ppns = [Signal(PPN_BITS, name=f"ppn{i}") for i in range(n)]
         victim = Signal(range(n))
 
         # the stage: the fill of the previous cycle, written into its entry now
         st_valid = Signal()
-        st_vpn = Signal(VPN_BITS)
+        st_vpn = Signal(KEPT_BITS)
         st_ppn = Signal(PPN_BITS)
         st_store_ok = Signal()
-        m.d.sync += [st_valid.eq(self.fill & ~self.flush), st_vpn.eq(self.fill_vpn),
+        m.d.sync += [st_valid.eq(self.fill & ~self.flush), st_vpn.eq(self.fill_vpn[:KEPT_BITS]),
                      st_ppn.eq(self.fill_ppn), st_store_ok.eq(self.fill_store_ok)]
 
         # lookup: at most one entry holds a page (fill replaces the same page), so
         # the entries' answer is the OR of the matching entry's fields (no priority
         # chain); the stage, newer, comes before them
-        match = Cat(*[valid[i] & (vpns[i] == self.vpn) for i in range(n)])
-        st_match = st_valid & (st_vpn == self.vpn)
+        vpn = self.vpn[:KEPT_BITS]
+        high = self.vpn[KEPT_BITS - 1:]
+        high_ok = (high == 0) | (high == (1 << len(high)) - 1)
+        match = Cat(*[valid[i] & (vpns[i] == vpn) for i in range(n)])
+        st_match = st_valid & (st_vpn == vpn)
         m.d.comb += [
-            self.hit.eq(st_match | match.any()),
+            self.hit.eq(high_ok & (st_match | match.any())),
             self.ppn.eq(Mux(st_match, st_ppn,
                             _or_of([Mux(match[i], ppns[i], 0) for i in range(n)]))),
             self.store_ok.eq(Mux(st_match, st_store_ok, (match & store_ok).any())),
