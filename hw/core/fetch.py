@@ -227,10 +227,14 @@ class FetchUnit(wiring.Component):
         def push_fault(page):
             m.d.comb += [push.eq(1), push_entry.fault.eq(1), push_entry.page_fault.eq(page)]
 
-        with m.FSM(name="fetch"):
+        with m.FSM(name="fetch") as fsm:
             with m.State("RUN"):
                 m.d.comb += running.eq(1)
                 m.d.sync += rd_ok.eq(~self.redirect)
+                with m.If(self.booted & rd_ok & ~xl_known & utlb.hit):
+                    # a page translated before: current again from the next cycle
+                    # (also when redirected: it is as good as the micro-TLB's)
+                    m.d.sync += [fp_valid.eq(1), fp_vpn.eq(pc[12:]), fp_ppn.eq(utlb.ppn)]
                 with m.If(adv_f & ~self.redirect):
                     m.d.comb += [push.eq(1), push_entry.insn.eq(insn), cache.touch.eq(1),
                                  self.ev_hit.eq(1)]
@@ -240,12 +244,10 @@ class FetchUnit(wiring.Component):
                     m.d.comb += wait_now.eq(Mux(~xl_known, FetchWait.ITLB,
                                                 Mux(bad_high | ~cacheable, FetchWait.OTHER,
                                                     FetchWait.ICACHE_MISS)))
-                    with m.If(~xl_known & utlb.hit):
-                        # a page translated before: current again from the next cycle
-                        m.d.sync += [fp_valid.eq(1), fp_vpn.eq(pc[12:]), fp_ppn.eq(utlb.ppn)]
-                    with m.Elif(~xl_known):
-                        m.d.sync += [xl_vaddr.eq(pc), discard.eq(0)]
-                        m.next = "XLATE"
+                    with m.If(~xl_known):
+                        with m.If(~utlb.hit):       # (a hit: the page is taken above)
+                            m.d.sync += [xl_vaddr.eq(pc), discard.eq(0)]
+                            m.next = "XLATE"
                     with m.Elif(bad_high):
                         m.d.sync += fault_page.eq(0)
                         m.next = "FAULT"
@@ -264,13 +266,14 @@ class FetchUnit(wiring.Component):
             # (UNCACHED), else an access fault.
             def pmp_check(first, last, allowed, denied):
                 """Ask the PMP about the bytes first .. last; the answer is dropped
-                when the fetch was redirected meanwhile."""
+                when the fetch was redirected before (``allowed`` and ``denied``
+                see to a redirect in the cycle of the answer)."""
                 m.d.comb += [self.pmp.valid.eq(1), self.pmp.first.eq(first),
                              self.pmp.last.eq(last)]
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 with m.If(self.pmp.ready):
-                    with m.If(discard | self.redirect):
+                    with m.If(discard):
                         m.next = "RUN"
                     with m.Elif(self.pmp.allowed):
                         allowed()
@@ -278,41 +281,54 @@ class FetchUnit(wiring.Component):
                         denied()
 
             def page_allowed(paddr=xl_paddr):
+                """The page of xl_vaddr at paddr is allowed: remembered (also when
+                redirected in this cycle: a translation made before a redirect is
+                dropped by ``discard``, one made in its cycle is as good as any,
+                and the flush that comes with a trap or xRET forgets it)."""
                 # (the data array has been reading pc's word all along)
                 m.d.sync += [fp_valid.eq(~self.flush_xlate), fp_vpn.eq(xl_vaddr[12:]),
-                             fp_ppn.eq(paddr[12:]), rd_ok.eq(1)]
-                m.d.comb += [utlb.fill.eq(1), utlb.fill_vpn.eq(xl_vaddr[12:]),
-                             utlb.fill_ppn.eq(paddr[12:])]
+                             fp_ppn.eq(paddr[12:]), rd_ok.eq(~self.redirect)]
+                m.d.comb += utlb.fill.eq(1)
                 m.next = "RUN"
 
+            def unless_redirected(state):
+                with m.If(self.redirect):
+                    m.next = "RUN"
+                with m.Else():
+                    m.next = state
+
             def check_word():
-                m.next = "PMP_WORD"
+                unless_redirected("PMP_WORD")
 
             def word_allowed():
                 m.d.sync += [unc_addr.eq(xl_paddr), discard.eq(0)]
-                m.next = "UNCACHED"
+                unless_redirected("UNCACHED")
 
             def word_denied():
                 m.d.sync += fault_page.eq(0)
-                m.next = "FAULT"
+                unless_redirected("FAULT")
 
             with m.State("XLATE"):
                 m.d.comb += [self.mmu.valid.eq(1), wait_now.eq(FetchWait.ITLB)]
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
+                # The PMP is asked whether or not a redirect comes in this cycle
+                # (so the redirect, late in the cycle, decides only the next
+                # state): a question it cannot answer at once is waited for in
+                # PMP_PAGE, with its answer dropped.
                 with m.If(self.mmu.ready):
-                    with m.If(discard | self.redirect):
+                    with m.If(discard):
                         m.next = "RUN"
                     with m.Elif(self.mmu.page_fault | self.mmu.access_fault):
                         m.d.sync += fault_page.eq(self.mmu.page_fault)
-                        m.next = "FAULT"
+                        unless_redirected("FAULT")
                     with m.Else():
                         page = self.mmu.paddr[12:]
                         m.d.sync += xl_paddr.eq(self.mmu.paddr)
                         m.d.comb += [self.pmp.valid.eq(1),
                                      self.pmp.first.eq(Cat(C(0, 12), page)),
                                      self.pmp.last.eq(Cat(C(0xFFF, 12), page))]
-                        with m.If(self.pmp.ready):
+                        with m.If(self.pmp.ready):     # a page it remembers: allowed
                             page_allowed(self.mmu.paddr)
                         with m.Else():
                             m.next = "PMP_PAGE"
@@ -381,6 +397,10 @@ class FetchUnit(wiring.Component):
                             m.d.sync += pc.eq(pred)
                             m.next = "RUN"
 
+        # the micro-TLB's fill (``page_allowed``; registered there): its values
+        # do not depend on whether it fills
+        m.d.comb += [utlb.fill_vpn.eq(xl_vaddr[12:]),
+                     utlb.fill_ppn.eq(Mux(fsm.ongoing("XLATE"), self.mmu.paddr, xl_paddr)[12:])]
         with m.If(self.flush_xlate):
             m.d.sync += fp_valid.eq(0)
         return m

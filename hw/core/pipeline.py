@@ -871,7 +871,7 @@ class PipelinedCore(wiring.Component):
             with m.Else():
                 memory_access(paddr, wait_state=wait_state)
 
-        with m.FSM(name="mem"):
+        with m.FSM(name="mem") as mem_fsm:
             with m.State("START"):
                 m.d.comb += m_in_start.eq(1)
                 with m.If(~m_valid):
@@ -956,9 +956,7 @@ class PipelinedCore(wiring.Component):
                 pmp_ask(Cat(C(0, 12), paddr[12:]), Cat(C(0xFFF, 12), paddr[12:]))
                 with m.If(dpmp.ready):
                     with m.If(dpmp.allowed):
-                        m.d.comb += [dutlb.fill.eq(1), dutlb.fill_vpn.eq(mem_vaddr[12:]),
-                                     dutlb.fill_ppn.eq(paddr[12:]),
-                                     dutlb.fill_store_ok.eq(~is_read)]
+                        m.d.comb += dutlb.fill.eq(1)    # (its values: below the FSM)
                         m.next = "ACCESS"
                     with m.Else():
                         m.next = "PMP_ACCESS"
@@ -1173,6 +1171,12 @@ class PipelinedCore(wiring.Component):
                              w_insn.eq(Mux(trap.intr, 0, m_insn))]
                 m.next = "START"
 
+        # the data micro-TLB's fill (pmp_page; registered there): its values do not
+        # depend on whether it fills
+        m.d.comb += [
+            dutlb.fill_vpn.eq(mem_vaddr[12:]), dutlb.fill_store_ok.eq(~is_read),
+            dutlb.fill_ppn.eq(Mux(mem_fsm.ongoing("XLATE"), mmu.data.paddr, mem_paddr)[12:]),
+        ]
         # (also M's copy, when the instruction entering M chose from the old entries)
         m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
         with m.If(flush_xlate | flush_dxlate):
