@@ -3,6 +3,7 @@
     .venv/bin/python bench/boot_bench.py [--engines cxxrtl,pysim] [--pysim-cycles N]
                                          [--ram-latency N] [--model best|quick|tuned]
                                          [--core pipeline|fsm] [--board ulx3s-85f]
+                                         [--lib PATH]
 
 cxxrtl: the full boot; prints instructions and cycles to the first `$ `, CPI, wall
 time to the prompt and simulated cycles per second (the model build, if one is
@@ -20,7 +21,10 @@ timed part.  ``--core fsm``: the SoC with the multi-cycle core instead of the pi
 one (a model of its own), for comparing the engine's speed on both.  ``--board B``: the
 board's configuration as ``make sim BOARD=B`` runs it (boot ROM, SDRAM controller and
 chip model, SD card model holding the kernel and fs.img; the best model there is,
-built if missing), from reset (in the ROM) to the first prompt.
+built if missing), from reset (in the ROM) to the first prompt.  ``--lib PATH``: this
+model library (of the default SoC with ``--ram-latency``) instead of one looked up by
+the design, e.g. a library kept from before a change, to compare two builds with the
+same Python around them.
 """
 
 import argparse
@@ -58,9 +62,11 @@ def model_library(kernel, ram_latency, model, core="pipeline"):
     return build_quick(ModelDir.of(soc()), Reporter(log))
 
 
-def bench_cxxrtl(kernel, fs, ram_latency=1, model="best", core="pipeline", board=None):
+def bench_cxxrtl(kernel, fs, ram_latency=1, model="best", core="pipeline", board=None,
+                 lib=None):
     t0 = time.monotonic()
-    lib = model_library(kernel, ram_latency, model, core) if board is None else None
+    if lib is None and board is None:
+        lib = model_library(kernel, ram_latency, model, core)
     engine, disk = open_engine("cxxrtl", kernel, fs, ram_latency=ram_latency, lib_path=lib,
                                board=board, log=lambda m: print(f"  {m}", file=sys.stderr))
     setup = time.monotonic() - t0
@@ -149,18 +155,23 @@ def main(argv=None):
                    help="cxxrtl: the SoC's core (default: the pipelined one)")
     p.add_argument("--board", default=None,
                    help="cxxrtl: this board's configuration (as make sim BOARD=...)")
+    p.add_argument("--lib", default=None,
+                   help="cxxrtl: this model library (of the default SoC) instead")
     args = p.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     cxx_stats = None
     try:
         if "cxxrtl" in engines:
-            if args.board and (args.core != "pipeline" or args.model != "best"):
+            if args.board and (args.core != "pipeline" or args.model != "best" or args.lib):
                 print("error: --board takes the board's own core and the best model",
                       file=sys.stderr)
                 return 2
+            if args.lib and not Path(args.lib).is_file():
+                print(f"error: --lib: no such file {args.lib}", file=sys.stderr)
+                return 2
             cxx_stats, _ = bench_cxxrtl(args.kernel, args.fs, args.ram_latency, args.model,
-                                        args.core, args.board)
+                                        args.core, args.board, args.lib)
         if "pysim" in engines:
             bench_pysim(args.kernel, args.fs, args.pysim_cycles, cxx_stats,
                         args.ram_latency)

@@ -288,26 +288,33 @@ class VirtioBlock(wiring.Component):
         # DMA request registers; the buffer feeds write data directly when asked.
         dma_from_buf = Signal()
         dma_wdata = Signal(64)
+        dma_shift = Signal(3)       # the byte offset of the request's address
         m.d.comb += [
             dma.wdata.eq(Mux(dma_from_buf, buf_rd.data, dma_wdata)),
             dma.lock.eq(0),
         ]
 
-        def issue(addr, write=False, value=0, nbytes=8, from_buf=False):
-            shift = addr[:3]
-            stmts = [
-                dma.valid.eq(1),
-                dma.addr.eq(Cat(C(0, 3), addr[3:PADDR_WIDTH])),
-                dma.write.eq(write),
-                dma.sel.eq(C((1 << nbytes) - 1, 8) << shift),
-                dma_from_buf.eq(from_buf),
-            ]
-            if write and not from_buf:
-                stmts.append(dma_wdata.eq(Value.cast(value) << Cat(C(0, 3), shift)))
-            m.d.sync += stmts
+        # A state starts a DMA request with ``issue``, which only says what it wants
+        # (the req_* signals); one set of registers below takes it.  So the address of
+        # a request is computed only in the state that makes it, and one lane shifter
+        # serves every state (a simulator also evaluates each state's address only
+        # while the engine is in that state).
+        req = Signal()
+        req_addr = Signal(64)
+        req_write = Signal()
+        req_lanes = Signal(8)       # the lanes of an aligned access of this size
+        req_value = Signal(64)
+        req_from_buf = Signal()
 
-        def field(nbytes, addr):
-            return (dma.rdata >> Cat(C(0, 3), addr[:3]))[:8 * nbytes]
+        def issue(addr, write=False, value=0, nbytes=8, from_buf=False):
+            m.d.comb += [req.eq(1), req_addr.eq(addr), req_write.eq(write),
+                         req_lanes.eq((1 << nbytes) - 1), req_from_buf.eq(from_buf)]
+            if write and not from_buf:
+                m.d.comb += req_value.eq(value)
+
+        def field(nbytes):
+            """The ``nbytes`` bytes the request asked for, from the DMA's read data."""
+            return (dma.rdata >> Cat(C(0, 3), dma_shift))[:8 * nbytes]
 
         def beyond_bus(addr):
             return addr[PADDR_WIDTH:] != 0
@@ -321,9 +328,10 @@ class VirtioBlock(wiring.Component):
 
         desc_meta_addr = desc_base + (cur << 4) + 8
 
-        queue_ok = ((queue_num != 0) & ((queue_num & num_mask) == 0) & (queue_num <= qmax) &
-                    (desc_base[:4] == 0) & (avail_base[0] == 0) & (used_base[:2] == 0) &
-                    ~beyond_bus(desc_base) & ~beyond_bus(avail_base) & ~beyond_bus(used_base))
+        # The engine's checks are each computed into a signal in the state that looks
+        # at it (0 elsewhere), so that a simulator evaluates them only there.
+        queue_ok = Signal()
+        data_bad = Signal()
         running = (status & (STATUS.DRIVER_OK | STATUS.NEEDS_RESET)) == STATUS.DRIVER_OK
 
         with m.FSM(name="engine"):
@@ -363,6 +371,11 @@ class VirtioBlock(wiring.Component):
                     m.d.sync += [abort.eq(0), next_idx.eq(0)]
                 with m.Elif(kick & running & queue_ready):
                     m.d.sync += kick.eq(0)
+                    m.d.comb += queue_ok.eq(
+                        (queue_num != 0) & ((queue_num & num_mask) == 0) & (queue_num <= qmax) &
+                        (desc_base[:4] == 0) & (avail_base[0] == 0) & (used_base[:2] == 0) &
+                        ~beyond_bus(desc_base) & ~beyond_bus(avail_base) &
+                        ~beyond_bus(used_base))
                     with m.If(queue_ok):
                         issue(avail_base + 2, nbytes=2)
                         m.next = "AVAIL_IDX"
@@ -372,7 +385,7 @@ class VirtioBlock(wiring.Component):
             with m.State("AVAIL_IDX"):
                 dma_trouble(broken)
                 with wait_dma():
-                    with m.If(field(2, avail_base + 2) == next_idx):
+                    with m.If(field(2) == next_idx):
                         m.next = "IDLE"
                     with m.Else():
                         issue(avail_base + 4 + (slot << 1), nbytes=2)
@@ -381,7 +394,7 @@ class VirtioBlock(wiring.Component):
             with m.State("AVAIL_RING"):
                 dma_trouble(broken)
                 with wait_dma():
-                    ring_head = field(2, avail_base + 4 + (slot << 1))
+                    ring_head = field(2)
                     with m.If(ring_head >= queue_num):
                         broken()
                     with m.Else():
@@ -464,6 +477,7 @@ class VirtioBlock(wiring.Component):
             with m.State("DECIDE"):
                 supported = (req_type == BLK_T_IN) | (req_type == BLK_T_OUT)
                 in_range = (sector <= capacity) & (n_sectors <= capacity - sector)
+                m.d.comb += data_bad.eq(bad_data | (data_bytes[:9] != 0) | ~in_range)
                 with m.If(~have_status):
                     m.d.sync += used_len.eq(0)
                     post_used_id()
@@ -473,7 +487,7 @@ class VirtioBlock(wiring.Component):
                 with m.Elif(~supported):
                     m.d.sync += result.eq(BLK_S_UNSUPP)
                     m.next = "STATUS"
-                with m.Elif(bad_data | (data_bytes[:9] != 0) | ~in_range):
+                with m.Elif(data_bad):
                     m.d.sync += result.eq(BLK_S_IOERR)
                     m.next = "STATUS"
                 with m.Elif(data_bytes == 0):
@@ -642,6 +656,21 @@ class VirtioBlock(wiring.Component):
                     m.d.comb += raise_int.eq(INT_USED)
                     issue(avail_base + 2, nbytes=2)
                     m.next = "AVAIL_IDX"
+
+        # The request a state issued (after the FSM: it wins over the clearing of
+        # dma.valid when the previous request completes in this cycle).
+        with m.If(req):
+            shift = req_addr[:3]
+            m.d.sync += [
+                dma.valid.eq(1),
+                dma.addr.eq(Cat(C(0, 3), req_addr[3:PADDR_WIDTH])),
+                dma.write.eq(req_write),
+                dma.sel.eq(req_lanes << shift),
+                dma_shift.eq(shift),
+                dma_from_buf.eq(req_from_buf),
+            ]
+            with m.If(req_write & ~req_from_buf):
+                m.d.sync += dma_wdata.eq(req_value << Cat(C(0, 3), shift))
 
         # Interrupt status: engine events and capacity changes (an InterruptACK in the
         # same cycle merges them itself, in the register switch above).

@@ -95,6 +95,7 @@ MISA_VALUE = (2 << 62) | (1 << 0) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20)
 class CSRFile(wiring.Component):
     # CSR instruction port
     addr:         In(12)
+    read:         In(1, init=1)  # the CSR at addr is read this cycle (see below)
     write_intent: In(1)      # the instruction will write (CSRRW*, or rs1/uimm != 0)
     illegal:      Out(1)     # the access is not allowed (or the CSR does not exist)
     rdata:        Out(64)
@@ -217,7 +218,11 @@ class CSRFile(wiring.Component):
             Mux(counter_bit < 3, (mcounteren >> counter_bit[0:2])[0], 0) &
             ((priv != Priv.U) | Mux(counter_bit < 3, (scounteren >> counter_bit[0:2])[0], 0)))
 
-        with m.Switch(a):
+        # The read multiplexer and the legality check give their answer while ``read``
+        # is high and 0 otherwise: the core reads in one state of its FSM (system.py,
+        # CSRInstruction), and a simulator evaluates the ~70 address compares only then.
+        # Left unconnected, ``read`` is 1 (the unit tests).
+        with m.If(self.read), m.Switch(a):
             def case(addr, value):
                 with m.Case(addr):
                     m.d.comb += [exists.eq(1), rd.eq(value)]
@@ -286,9 +291,10 @@ class CSRFile(wiring.Component):
                 m.d.comb += [exists.eq(1), rd.eq(0)]
 
         # Supervisor CSRs that M-mode controls access to.
-        with m.If((a == CSR.SATP) & (priv == Priv.S) & ms.tvm):
+        with m.If(self.read & (a == CSR.SATP) & (priv == Priv.S) & ms.tvm):
             m.d.comb += extra_illegal.eq(1)
-        with m.If((a == CSR.STIMECMP) & (priv == Priv.S) & ~(menvcfg_stce & mcounteren[1])):
+        with m.If(self.read & (a == CSR.STIMECMP) & (priv == Priv.S) &
+                  ~(menvcfg_stce & mcounteren[1])):
             m.d.comb += extra_illegal.eq(1)
 
         # A CSRRS/CSRRC on mip modifies SEIP's software bit only; the line from the
@@ -296,12 +302,12 @@ class CSRFile(wiring.Component):
         # spec, mip), or a read-modify-write of any other bit while the line is high
         # would latch it into the software bit for good.
         m.d.comb += self.rmw_rdata.eq(rd)
-        with m.If(a == CSR.MIP):
+        with m.If(self.read & (a == CSR.MIP)):
             m.d.comb += self.rmw_rdata[Interrupt.SEI].eq(seip_sw)
         m.d.comb += [
             self.rdata.eq(rd),
-            self.illegal.eq(~exists | (priv < lowest) | (read_only & self.write_intent) |
-                            extra_illegal),
+            self.illegal.eq(self.read & (~exists | (priv < lowest) |
+                                         (read_only & self.write_intent) | extra_illegal)),
         ]
 
         # ---- counters ----

@@ -291,8 +291,10 @@ class PMPUnit(wiring.Component):
         a1_w = Signal(ADDR_BITS + 1)
         a_below = Signal(ADDR_BITS)         # entry w - 1's pmpaddr
         m.d.sync += [c_w.eq(c_k), a_w.eq(a_k), a1_w.eq(a_k + 1), a_below.eq(a_w)]
-        on_w, lo_w, hi_w = pmp_region(m, c_w[3:5], a_w, Mux(w == 0, 0, a_below), "pmp_w",
-                                      a_plus_1=a1_w)
+        # (computed only while an entry is written: a simulator skips it otherwise)
+        with m.If(w != n):
+            on_w, lo_w, hi_w = pmp_region(m, c_w[3:5], a_w, Mux(w == 0, 0, a_below), "pmp_w",
+                                          a_plus_1=a1_w)
         regions = []
         for i in range(n):
             r = (Signal(name=f"r{i}_on"), Signal.like(lo_w, name=f"r{i}_lo"),
@@ -384,7 +386,9 @@ class PMPUnit(wiring.Component):
                                          kinds_[k].eq(q_access), mach[k].eq(q_priv == Priv.M)]
                     m.d.sync += victim.eq(victim + 1 if K & (K - 1) == 0 else
                                           Mux(victim == K - 1, 0, victim + 1))
-            m.d.comb += hit.eq(memo_hit | block_hit(p))
+            # (only looked at with a request: a simulator compares only then)
+            with m.If(p.valid):
+                m.d.comb += hit.eq(memo_hit | block_hit(p))
             hits.append((hit, is_page))
 
         m.d.sync += [q_valid.eq(0), r_valid.eq(0)]
@@ -400,8 +404,10 @@ class PMPUnit(wiring.Component):
                     m.d.sync += [q_valid.eq(1), q_owner.eq(i), q_first.eq(p.first),
                                  q_last.eq(p.last), q_priv.eq(p.priv), q_access.eq(p.access),
                                  q_page.eq(hits[i][1])]
-        # stage 2: compare, register the verdict
-        m.d.comb += verdict.eq(pmp_verdict(m, regions, q_first, q_last, q_priv, q_access))
+        # stage 2: compare, register the verdict (only looked at with a request in
+        # stage 2: a simulator compares only then)
+        with m.If(q_valid):
+            m.d.comb += verdict.eq(pmp_verdict(m, regions, q_first, q_last, q_priv, q_access))
         with m.If(q_valid):
             m.d.sync += [r_valid.eq(1), r_owner.eq(q_owner), r_allowed.eq(verdict)]
         for i in range(self.nports):

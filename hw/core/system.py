@@ -78,7 +78,10 @@ class CSRInstruction:
         src = Mux(f3[2], dec.rs1, rs1_value)              # uimm or rs1
         # CSRRW always writes; CSRRS/CSRRC (and the immediate forms) only with rs1 != x0
         self.writes = (f3[0:2] == 1) | (dec.rs1 != 0)
-        m.d.comb += [csr.addr.eq(dec.csr), csr.write_intent.eq(self.writes)]
+        # csr.read is 0 but in the read step (read() below, in a state of the FSM,
+        # which comes after this in the core)
+        m.d.comb += [csr.addr.eq(dec.csr), csr.write_intent.eq(self.writes),
+                     csr.read.eq(0)]
         csr_new = self.new = Signal(64, name="csr_new")
         with m.Switch(f3[0:2]):
             with m.Case(1): m.d.comb += csr_new.eq(src)
@@ -94,6 +97,7 @@ class CSRInstruction:
         With ``commit_read_only``, an instruction that writes nothing (CSRRS/CSRRC
         with rs1 = x0) does not go on: ``commit_read_only(value)`` commits it here
         with the value for rd."""
+        m.d.comb += csr.read.eq(1)
         sei_line = csr.rdata[9] & ~csr.rmw_rdata[9]
         with m.If(csr.illegal):
             raise_trap(Cause.ILLEGAL_INSN, insn)

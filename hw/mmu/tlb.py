@@ -221,13 +221,13 @@ class TLB(wiring.Component):
         ]
         for name in TLBDataLayout.members:
             m.d.comb += getattr(write.data, name).eq(getattr(fill, name))
+        kept = Signal(n)        # the slots a flush keeps (computed only during a flush)
         with m.If(self.flush_valid):
-            kept = []
             for i in range(n):
                 in_range = self.flush_all_vaddr | _covers(vpns[i], levels[i], self.flush_vpn)
                 in_space = self.flush_all_asid | (~gs[i] & (asids[i] == self.flush_asid))
-                kept.append(~(in_range & in_space))
-            m.d.sync += valid.eq(valid & Cat(*kept))
+                m.d.comb += kept[i].eq(~(in_range & in_space))
+            m.d.sync += valid.eq(valid & kept)
         with m.Elif(self.fill_valid):
             for i in range(n):
                 with m.If(self.fill_index == i):

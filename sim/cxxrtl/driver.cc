@@ -20,6 +20,20 @@
 //   3. if `wfi` was high at the edge, mtime moves to one tick before the next timer
 //      event (registers are read and written after the edge).
 
+#include <cxxrtl/cxxrtl.h>
+
+// Every memory write of the model comes here (sim/cxxrtl/build.py edits write_cxxrtl's
+// `memory.update(...)` calls into this): CXXRTL would queue a write for every write
+// port on every clock edge, enabled or not; one whose mask is all zeros changes
+// nothing and is left out.
+template<size_t Width>
+inline void masked_update(cxxrtl::memory<Width> &mem, size_t index,
+                          const cxxrtl::value<Width> &val, const cxxrtl::value<Width> &mask,
+                          int priority) {
+	if (!mask.is_zero())
+		mem.update(index, val, mask, priority);
+}
+
 #include "model.cc"
 
 #include <algorithm>

@@ -212,6 +212,38 @@ def test_training_run_reports_bad_input(cxxrtl_model, tmp_path):
     assert r.stderr == "usage: python -m sim.cxxrtl.train LIB KERNEL DISK CYCLES\n"
 
 
+def test_training_run_ends_at_the_prompt(cxxrtl_model, xv6_files):
+    # The profile is of the boot's work: the run stops at the first prompt, or at the
+    # cycle limit when the prompt has not come by then.
+    from sim.cxxrtl.train import train
+    kernel, fs = xv6_files
+    cycles, prompt = train(cxxrtl_model, kernel, fs, 3_000_000)
+    assert prompt and 100_000 < cycles < 3_000_000
+    assert train(cxxrtl_model, kernel, fs, 50_000) == (50_000, False)
+
+
+def test_memory_writes_are_edited_to_masked_updates():
+    # edit_model (sim/cxxrtl/build.py): CXXRTL's unconditional memory writes go through
+    # the driver's masked_update, which drops those with an all-zero mask.
+    from sim.cxxrtl.build import BuildError, edit_model
+    text = ("\t// memory \\ram.mem write port 0\n"
+            "\t\tmemory_p_ram_2e_mem.update(tmp_1.index, p_d, p_en.repeat<64>().val(), 0);\n"
+            "\t\ttmp_2 = tmp_2.update(p_d, p_m);\n")
+    assert edit_model(text) == (
+        "\t// memory \\ram.mem write port 0\n"
+        "\t\tmasked_update(memory_p_ram_2e_mem, tmp_1.index, p_d, p_en.repeat<64>().val(), 0);\n"
+        "\t\ttmp_2 = tmp_2.update(p_d, p_m);\n")
+    with pytest.raises(BuildError, match="no memory write found"):
+        edit_model("\t// memory \\ram.mem write port 0\n")
+
+
+def test_model_writes_memories_through_masked_update(cxxrtl_model):
+    model = (cxxrtl_model.parent / "model.cc").read_text()
+    assert "masked_update(memory_p_ram_2e_mem, " in model
+    assert ".update(" not in "".join(line for line in model.splitlines()
+                                     if "memory_" in line and "masked_update" not in line)
+
+
 SLOW_RAM = 1 << 20          # a small RAM: the latency model is built without a profile
 
 
