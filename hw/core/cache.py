@@ -9,13 +9,15 @@ physically tagged" cache that behaves exactly like a physical one.
 * **Data** and **tags** live in block RAM, read synchronously: the user
   presents ``read_addr`` (the page offset of the access of the *next* cycle)
   and gets the words and tags of every way of its set in the following cycle,
-  so the tag compare of a lookup starts from the block RAM's output register.
+  so the tag compare of a lookup starts at the block RAM's output.
   The **valid bits** and the one **LRU** bit per set are flip-flops, read in
   the cycle of the lookup.  ``lookup_addr`` (physical) is compared with the
   tags read out: ``hit``, ``hit_way``, and ``rdata`` is the word of the hitting
-  way.  All three are meaningful only when ``read_addr`` presented this
-  address's page offset in the previous cycle (the user tracks that; a write
-  in between, a fill's or a store's, is seen: the read ports are transparent).
+  way (``way_rdata`` the word of each way: a user may work on both while the
+  tags are compared, and choose with ``hit_way``).  These are meaningful only
+  when ``read_addr`` presented this address's page offset in the previous cycle
+  (the user tracks that; a write in that cycle, a fill's or a store's, is seen:
+  the read ports are transparent).
   ``touch`` marks the hitting way as recently used (a fill marks its line).
 * **Writes** (``write`` with ``write_sel``/``write_data``) update the word at
   ``lookup_addr`` in the hitting way (the data cache writes through: the
@@ -41,7 +43,7 @@ physically tagged" cache that behaves exactly like a physical one.
 """
 
 from amaranth import *
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -80,6 +82,7 @@ class Cache(wiring.Component):
             "hit":            Out(1),
             "hit_way":        Out(1),
             "rdata":          Out(64),
+            "way_rdata":      Out(data.ArrayLayout(64, ways)),
             "touch":          In(1),
             "write":          In(1),
             "write_sel":      In(8),
@@ -153,6 +156,8 @@ class Cache(wiring.Component):
             ]
         m.d.comb += [self.hit.eq(way_hit != 0), self.hit_way.eq(way_hit[W - 1] if W == 2 else 0)]
         m.d.comb += self.rdata.eq(words[0])
+        for w in range(W):
+            m.d.comb += self.way_rdata[w].eq(words[w])
         if W == 2:
             with m.If(way_hit[1]):
                 m.d.comb += self.rdata.eq(words[1])
