@@ -6,18 +6,23 @@ offset, so the set can be read with a virtual address while the TLB (or the
 core's remembered page) finds the physical one: a "virtually indexed,
 physically tagged" cache that behaves exactly like a physical one.
 
-* **Data** live in block RAM, one 64-bit word wide, read synchronously: the
-  user presents ``read_addr`` (the page offset of the access of the *next*
-  cycle) and gets the words of every way in the following cycle.
-* **Tags** live in LUT RAM and the **valid bits** and the one **LRU** bit per
-  set in flip-flops; they are read in the cycle of the lookup.  ``lookup_addr``
-  (physical) is compared with the tags of its set: ``hit``, ``hit_way``, and
-  ``rdata`` is the word of the hitting way (meaningful when the word read in
-  this cycle was presented for this address in the previous cycle; the user
-  tracks that).  ``touch`` marks the hitting way as recently used (a fill marks its line).
+* **Data** and **tags** live in block RAM, read synchronously: the user
+  presents ``read_addr`` (the page offset of the access of the *next* cycle)
+  and gets the words and tags of every way of its set in the following cycle,
+  so the tag compare of a lookup starts at the block RAM's output.
+  The **valid bits** and the one **LRU** bit per set are flip-flops, read in
+  the cycle of the lookup.  ``lookup_addr`` (physical) is compared with the
+  tags read out: ``hit``, ``hit_way``, and ``rdata`` is the word of the hitting
+  way (``way_rdata`` the word of each way: a user may work on both while the
+  tags are compared, and choose with ``hit_way``).  These are meaningful only
+  when ``read_addr`` presented this address's page offset in the previous cycle
+  (the user tracks that; a write in that cycle, a fill's or a store's, is seen:
+  the read ports are transparent).
+  ``touch`` marks the hitting way as recently used (a fill marks its line).
 * **Writes** (``write`` with ``write_sel``/``write_data``) update the word at
   ``lookup_addr`` in the hitting way (the data cache writes through: the
-  memory is written by the core, the cache only keeps its copy current).
+  memory is written by the core, the cache only keeps its copy current); like
+  a lookup, a write needs its set's tags read in the previous cycle.
 * **Fill**: ``fill`` (one cycle, while not ``busy``) reads the line of
   ``lookup_addr`` from the bus into the way to replace (an invalid one, else the
   least recently used): as one burst (hw/bus.py) with ``fill_burst``, else one
@@ -27,12 +32,18 @@ physically tagged" cache that behaves exactly like a physical one.
   meanwhile).  ``fill_beat`` is the word of the line the current beat carries.
 * **Coherence**: ``snoop_valid``/``snoop_addr`` report a write to memory by
   someone else; a valid line holding that address is invalidated, and a line
-  being filled while such a write hits it is not marked valid.
+  being filled while such a write hits it is not marked valid.  The snooped
+  address reads the tags of its set through a second read port and is
+  compared with them in the next cycle, when the line is invalidated; in that
+  cycle a lookup of the line already misses (``stale``), and a fill chooses
+  its way as if the line were gone.  A lookup in the cycle of the write
+  itself still hits the old word (it is ordered before the write), as it
+  always did.
   ``invalidate_all`` clears every valid bit in one cycle.
 """
 
 from amaranth import *
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -71,6 +82,7 @@ class Cache(wiring.Component):
             "hit":            Out(1),
             "hit_way":        Out(1),
             "rdata":          Out(64),
+            "way_rdata":      Out(data.ArrayLayout(64, ways)),
             "touch":          In(1),
             "write":          In(1),
             "write_sel":      In(8),
@@ -108,8 +120,17 @@ class Cache(wiring.Component):
         lru = Signal(sets)                 # with 2 ways: the way to replace next
         data_wr, tag_wr, words = [], [], []
         way_hit = Signal(W)
-        snoop_hit = Signal(W)
         idx = set_of(self.lookup_addr)
+        # A snooped write is compared with the tags of its set in the next cycle
+        # (the tags are read synchronously): ``stale`` marks the ways of the
+        # lookup's set that hold the line written in the previous cycle, which
+        # are invalidated at the end of this cycle and must not hit in it.
+        snoop_q = Signal()
+        snoop_q_addr = Signal(56)
+        m.d.sync += [snoop_q.eq(self.snoop_valid),
+                     snoop_q_addr.eq(self.snoop_addr)]
+        snoop_hit = Signal(W)
+        stale = Signal(W)
         for w in range(W):
             dmem = Memory(shape=64, depth=sets * self.words, init=[])
             tmem = Memory(shape=tag_bits, depth=sets, init=[])
@@ -121,18 +142,22 @@ class Cache(wiring.Component):
             m.d.comb += rp.addr.eq(self.read_addr[3:tag_lo])
             words.append(rp.data)
             data_wr.append(wp)
-            lookup = tmem.read_port(domain="comb")
-            snoop = tmem.read_port(domain="comb")
             tag_wr.append(tmem.write_port())
+            # the tags of the next cycle's lookup and of this cycle's snoop
+            lookup = tmem.read_port(transparent_for=(tag_wr[w],))
+            snoop = tmem.read_port(transparent_for=(tag_wr[w],))
             m.d.comb += [
-                lookup.addr.eq(idx),
+                lookup.addr.eq(self.read_addr[ob:tag_lo]),
                 snoop.addr.eq(set_of(self.snoop_addr)),
-                way_hit[w].eq(valid[w].bit_select(idx, 1) &
+                snoop_hit[w].eq(snoop_q & (snoop.data == tag_of(snoop_q_addr))),
+                stale[w].eq(snoop_hit[w] & (set_of(snoop_q_addr) == idx)),
+                way_hit[w].eq(valid[w].bit_select(idx, 1) & ~stale[w] &
                               (lookup.data == tag_of(self.lookup_addr))),
-                snoop_hit[w].eq(self.snoop_valid & (snoop.data == tag_of(self.snoop_addr))),
             ]
         m.d.comb += [self.hit.eq(way_hit != 0), self.hit_way.eq(way_hit[W - 1] if W == 2 else 0)]
         m.d.comb += self.rdata.eq(words[0])
+        for w in range(W):
+            m.d.comb += self.way_rdata[w].eq(words[w])
         if W == 2:
             with m.If(way_hit[1]):
                 m.d.comb += self.rdata.eq(words[1])
@@ -172,7 +197,7 @@ class Cache(wiring.Component):
                 m.d.sync += valid[w].eq(0)
             with m.Else():
                 m.d.sync += valid[w].eq(
-                    (valid[w] & ~Mux(snoop_hit[w], one_hot(set_of(self.snoop_addr)), 0)) |
+                    (valid[w] & ~Mux(snoop_hit[w], one_hot(set_of(snoop_q_addr)), 0)) |
                     Mux(set_valid[w], one_hot(set_of(fill_addr)), 0))
 
         burst = Signal()                   # the line comes as one burst (RAM)
@@ -182,8 +207,8 @@ class Cache(wiring.Component):
                 with m.If(self.fill):
                     victim = Signal()
                     if W == 2:
-                        v0 = valid[0].bit_select(idx, 1)
-                        v1 = valid[1].bit_select(idx, 1)
+                        v0 = valid[0].bit_select(idx, 1) & ~stale[0]
+                        v1 = valid[1].bit_select(idx, 1) & ~stale[1]
                         m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru.bit_select(idx, 1))))
                     m.d.sync += [fill_addr.eq(Cat(C(0, ob), self.lookup_addr[ob:56])),
                                  fill_word.eq(0), fill_way.eq(victim), poison.eq(0),

@@ -4,20 +4,22 @@ instruction cache and a two-entry instruction queue.
 ::
 
     pc --+--> BTB (btb.py) --> predicted next pc
-         +--> tags (LUT RAM, read now) --+
+         +--> valid bits (flip-flops) ---+
          |                               +--> hit? --> queue (2 entries) --> D stage
-         +--> data (block RAM, address   |
-              presented the cycle before)+
+         +--> tags and data (block RAM,  |
+              address presented the      |
+              cycle before) -------------+
 
 **The cache** is physically tagged and set associative (``size`` bytes,
 ``ways`` ways, ``line`` bytes per line; the core's default 8 KiB, 2 ways, 32 bytes).  Its
 index and line offset lie inside the 4 KiB page offset, so the set is read
 with the virtual address while the physical page is looked up, and the tag is
 compared with the physical address.  The data array is block RAM with a
-synchronous read: the unit always presents the address of the *next* cycle's
-fetch (the predicted successor when the current fetch hits, the current pc
-otherwise), so a run of hits delivers one instruction per cycle.  Tags and the
-valid bits are small (LUT RAM and flip-flops) and read combinationally.
+synchronous read, and so are the tags: the unit always presents the address
+of the *next* cycle's fetch (the predicted successor when the current fetch
+hits, the current pc otherwise), so a run of hits delivers one instruction per
+cycle and the tag compare starts from a register.  The valid bits are
+flip-flops.
 
 **Translation and PMP.**  In M mode or with satp = Bare the physical address
 is the pc.  Otherwise the unit keeps the page of its current translation,

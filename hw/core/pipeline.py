@@ -316,7 +316,6 @@ class PipelinedCore(wiring.Component):
         w_rd = Signal(5)
         w_value = Signal(64)               # the result (loads: shifted and extended in M)
         w_load = Signal()                  # the instruction is a load (or LR)
-        w_ld_rdata = Signal(64)            # the bytes a load read, for the retire port
         w_pc = Signal(64)
         w_insn = Signal(32)
         w_priv = Signal(2)
@@ -373,7 +372,8 @@ class PipelinedCore(wiring.Component):
             ret.insn.eq(w_insn), ret.priv.eq(w_priv), ret.rd.eq(w_rd),
             ret.rd_wdata.eq(Mux(w_rd == 0, 0, w_final)),
             ret.mem_addr.eq(w_mem_addr), ret.mem_rmask.eq(w_rmask), ret.mem_wmask.eq(w_wmask),
-            ret.mem_rdata.eq(Mux(w_load, w_ld_rdata, w_amo_rdata)),
+            # a load's bytes: the low ones of its value (w_rmask: its size)
+            ret.mem_rdata.eq(Mux(w_load, w_value & bytes_of(w_rmask), w_amo_rdata)),
             ret.mem_wdata.eq(w_mem_wdata), ret.trap.eq(w_trap), ret.intr.eq(w_intr),
             ret.cause.eq(w_cause), ret.tval.eq(w_tval),
         ]
@@ -708,17 +708,26 @@ class PipelinedCore(wiring.Component):
                      muldiv.a.eq(m_rs1v), muldiv.b.eq(m_rs2v)]
         m_pc4 = (m_pc + 4)[:64]
 
-        # The data cache (cache.py): read with X's address while M starts an
-        # instruction (so a load that hits completes in its first cycle in M),
-        # with M's own address while M works on one.
+        # The data cache (cache.py) reads its words and tags a cycle ahead: with
+        # X's address (``read_x``) in the cycles where M may finish its instruction
+        # without the cache, so that a load or store that then enters M has its
+        # word and tags at once; with M's own address while M needs them (an
+        # access that did not get them in START, a retry, an SC, an AMO's write;
+        # a misaligned store's second doubleword: ``mem_paddr`` in MIS_HI).
         m_in_start = Signal()
-        m_rd_ok = Signal()          # the word read out belongs to M's address
-        load_from_cache = Signal()
-        load_from_fill = Signal()   # a load commits with its word from the line fill
+        read_x = Signal()
+        read_mis_hi = Signal()
+        m_rd_ok = Signal()          # the word and tags read out belong to M's address
+        m_is_mem = (kind == Kind.LOAD) | (kind == Kind.STORE) | (kind == Kind.AMO)
+        with m.If(m_in_start):
+            m.d.comb += read_x.eq(m_rd_ok | ~m_valid | ~m_is_mem)
+        load_from_cache = Signal()  # a load in RAM looks up the cache (hit or not)
+        load_from_fill = Signal()   # M fills a line for its load (whose word comes with it)
         fill_word = Signal(64)      # that word, when it came before the fill's last beat
         fill_word_now = dcache.fill_beat == mem_paddr[3:dcache.offset_bits]
         m.d.comb += [
-            dcache.read_addr.eq(Mux(m_in_start, x_result, m_result)[:12]),
+            dcache.read_addr.eq(Mux(read_x, x_result[:12],
+                                    Mux(read_mis_hi, mem_paddr[:12], m_result[:12]))),
             dcache.lookup_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
             dcache.write_data.eq(d_bus_wdata), dcache.write_sel.eq(d_bus_sel),
             dcache.bus.rdata.eq(dbus.rdata), dcache.bus.error.eq(dbus.error),
@@ -729,23 +738,33 @@ class PipelinedCore(wiring.Component):
             dcache.snoop_addr.eq(Mux(self.snoop_valid, self.snoop_addr,
                                      walker_gate.down.addr)),
         ]
-        m.d.sync += m_rd_ok.eq(Mux(m_in_start, adv, ~adv))
+        m.d.sync += m_rd_ok.eq(Mux(read_x, adv, ~adv))
 
         # A load's word (from the cache or the bus) is shifted and extended here, in
         # M, so that W holds the final value in a register: the path that forwards it
-        # from W into X's ALU starts at a flip-flop.
+        # from W into X's ALU starts at a flip-flop.  The word of each way of the
+        # cache is shifted and extended while the tags are compared; the hit
+        # chooses among the results (``load_from_cache`` depends on M's state and
+        # address only, not on the hit).
         # (A misaligned load's two doublewords are shifted as one: MIS_DONE.)
-        ld_word = Mux(mis_load, mis_lo,
-                      Mux(load_from_cache, dcache.rdata,
-                          Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata)))
-        ld_shifted, ld_value = load_extend(
-            m, Cat(ld_word, Mux(mis_load, mis_hi, 0)), byte_off, size,
-            f3[2] & (kind == Kind.LOAD))
+        unsigned = f3[2] & (kind == Kind.LOAD)
+        ld_other = Mux(mis_load, mis_lo, Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata))
+        _, other_value = load_extend(m, Cat(ld_other, Mux(mis_load, mis_hi, 0)),
+                                     byte_off, size, unsigned)
+        way_value = [load_extend(m, dcache.way_rdata[w], byte_off, size, unsigned)[1]
+                     for w in range(dcache.ways)]
+        cached_value = way_value[-1] if dcache.ways == 1 else \
+            Mux(dcache.hit_way, way_value[1], way_value[0])
+        ld_value = Mux(load_from_cache, cached_value, other_value)
+        # W's result: a load's value, else what the committing state gives
+        # (``commit_value``); chosen by M's instruction kind, not by the state.
+        commit_value = Signal(64)
+        m_loads = (kind == Kind.LOAD) | is_lr
+        m.d.sync += w_value.eq(Mux(m_loads, ld_value, commit_value))
 
         # Record fields of W that follow M every cycle (only meaningful with w_valid).
         m.d.sync += [
             w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
-            w_ld_rdata.eq(ld_shifted & bytes_of(size_mask)),
             w_mem_wdata.eq(store_value & bytes_of(size_mask)),
             w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
             w_intr.eq(trap.intr), w_cause.eq(trap.cause), w_tval.eq(trap.tval),
@@ -762,9 +781,10 @@ class PipelinedCore(wiring.Component):
             (``flush``: the class of the cycles the refetch costs)."""
             charge(CycleClass.RETIRE)
             m.d.comb += [m_done.eq(1), csr.instret_inc.eq(1)]
+            if not load:
+                m.d.comb += commit_value.eq(value)
             m.d.sync += [w_valid.eq(1), w_trap.eq(0), w_insn.eq(m_insn),
-                         w_rd.eq(Mux(rd, m_dec.rd, 0)), w_value.eq(ld_value if load else value),
-                         w_load.eq(load),
+                         w_rd.eq(Mux(rd, m_dec.rd, 0)), w_load.eq(load),
                          w_rmask.eq(rmask), w_wmask.eq(wmask)]
             if refetch is not None:
                 m.d.comb += [m_redirect.eq(1), m_redirect_pc.eq(refetch),
@@ -858,16 +878,21 @@ class PipelinedCore(wiring.Component):
                 access_fault()                  # devices take aligned accesses only
             with m.Elif((kind == Kind.LOAD) & self._in_ram(paddr)):
                 charge(CycleClass.DCACHE_MISS)
-                with m.If(dcache.hit & m_rd_ok):
-                    m.d.comb += [load_from_cache.eq(1), dcache.touch.eq(1), self.ev_dhit.eq(1)]
+                m.d.comb += load_from_cache.eq(1)
+                with m.If(~m_rd_ok):
+                    m.next = "ACCESS"           # read the word and tags (again)
+                with m.Elif(dcache.hit):
+                    m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
                     commit(rd=True, rmask=size_mask, load=True)
-                with m.Elif(~dcache.hit):
+                with m.Else():
                     m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
                     m.next = "DFILL"
-                with m.Else():
-                    m.next = "ACCESS"           # read the word again
             with m.Elif((kind == Kind.STORE) & self._in_ram(paddr)):
-                buffered_store(paddr)
+                with m.If(m_rd_ok):
+                    buffered_store(paddr)
+                with m.Else():
+                    charge(CycleClass.STORE)
+                    m.next = "ACCESS"           # the tags, to update a cached copy
             with m.Else():
                 memory_access(paddr, wait_state=wait_state)
 
@@ -1039,9 +1064,17 @@ class PipelinedCore(wiring.Component):
             wide_sel = Signal(16)
             m.d.comb += [wide.eq(store_value << (byte_off << 3)),
                          wide_sel.eq(size_mask << byte_off)]
+            # The second doubleword's tags are read in MIS_HI (its first cycle has
+            # them only when it lies in the first one's line).
+            mis_hi_read = Signal()
+            m.d.sync += mis_hi_read.eq(0)
+            tags_ok = mis_hi_read | (mem_paddr[3:dcache.offset_bits] != 0)
             for state, half, then in (("MIS_LO", 0, "MIS_HI"), ("MIS_HI", 1, "MIS_DONE")):
                 with m.State(state):
                     charge(CycleClass.MISALIGNED)
+                    if half:
+                        m.d.comb += read_mis_hi.eq(1)
+                        m.d.sync += mis_hi_read.eq(1)
                     with m.If(is_read):
                         m.d.comb += [d_bus_valid.eq(1), d_bus_addr.eq(mem_paddr),
                                      d_bus_sel.eq(0xFF)]
@@ -1052,7 +1085,7 @@ class PipelinedCore(wiring.Component):
                                 m.d.sync += [(mis_hi if half else mis_lo).eq(dbus.rdata),
                                              mem_paddr.eq(mis_pa_hi)]
                                 m.next = then
-                    with m.Else():
+                    with m.Elif(tags_ok if half else 1):
                         m.d.comb += [
                             port.st_valid.eq(1), port.st_addr.eq(mem_paddr),
                             port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
@@ -1069,6 +1102,7 @@ class PipelinedCore(wiring.Component):
 
             with m.State("MIS_DONE"):
                 charge(CycleClass.MISALIGNED)      # (the commit below charges RETIRE)
+                m.d.comb += read_x.eq(1)
                 m.d.comb += mis_load.eq(1)
                 commit(rd=True, rmask=size_mask, load=True)
 
@@ -1077,6 +1111,8 @@ class PipelinedCore(wiring.Component):
 
             with m.State("DFILL"):
                 charge(CycleClass.DCACHE_MISS)
+                m.d.comb += [read_x.eq(1),      # the load's word comes from the fill
+                             load_from_fill.eq(1)]
                 m.d.comb += [
                     d_bus_valid.eq(dcache.bus.valid), d_bus_addr.eq(dcache.bus.addr),
                     d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
@@ -1090,7 +1126,6 @@ class PipelinedCore(wiring.Component):
                     with m.Elif(dcache.filled):
                         # the load's word came with the line (a write to the line
                         # meanwhile, by DMA, leaves it invalid: read it again)
-                        m.d.comb += load_from_fill.eq(1)
                         commit(rd=True, rmask=size_mask, load=True)
                     with m.Else():
                         m.next = "ACCESS"
@@ -1127,15 +1162,18 @@ class PipelinedCore(wiring.Component):
                         commit(amo_old, rmask=size_mask, wmask=size_mask)
 
             with m.State("MULDIV"):
+                m.d.comb += read_x.eq(1)
                 charge(CycleClass.MULDIV)
                 with m.If(muldiv.done):
                     commit(muldiv.result)
 
             with m.State("CSR_READ"):
+                m.d.comb += read_x.eq(1)
                 charge(CycleClass.CSR)
                 csr_read()
 
             with m.State("CSR_WRITE"):
+                m.d.comb += read_x.eq(1)
                 m.d.comb += [csr.we.eq(csri.writes),
                              m_writes_pmp.eq(csri.writes & (m_dec.csr >= CSR.PMPCFG0) &
                                              (m_dec.csr <= CSR.PMPADDR63)),
@@ -1148,12 +1186,14 @@ class PipelinedCore(wiring.Component):
                     commit(csri.result)
 
             with m.State("SFENCE"):
+                m.d.comb += read_x.eq(1)
                 charge(CycleClass.SFENCE)
                 m.d.comb += [mmu.sfence.valid.eq(1), flush_xlate.eq(1)]
                 with m.If(mmu.sfence.ready):
                     commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
 
             with m.State("WFI"):
+                m.d.comb += read_x.eq(1)
                 # (idle once the buffered stores are in memory)
                 charge(CycleClass.WFI)
                 m.d.comb += self.wfi.eq(port.empty)
@@ -1161,6 +1201,7 @@ class PipelinedCore(wiring.Component):
                     commit(rd=False)
 
             with m.State("TRAP"):
+                m.d.comb += read_x.eq(1)
                 charge(CycleClass.TRAP)
                 m.d.comb += flush_class.eq(CycleClass.FLUSH_TRAP)
                 m.d.comb += trap.take(csr, m_pc)

@@ -30,6 +30,8 @@ def _ops():
         st.tuples(st.just("load"), addr),
         st.tuples(st.just("store"), addr, word, st.integers(1, 255)),
         st.tuples(st.just("dma"), addr, word),
+        st.tuples(st.just("dma_load"), st.sampled_from(["read", "lookup"]), addr, word,
+                  st.one_of(st.none(), st.integers(0, 127))),
         st.tuples(st.just("fill_dma"), addr, word, st.integers(0, 6)),
         st.tuples(st.just("flush"),),
     ), min_size=1, max_size=40)
@@ -80,13 +82,28 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
 
         bus_wait = [rng.randrange(3)]
 
-        async def load(addr):
+        def snoop(addr, data):
+            # a DMA write that completes in this cycle (memory changes now)
+            mem[addr] = data
+            ctx.set(dut.snoop_valid, 1)
+            ctx.set(dut.snoop_addr, addr)
+
+        async def load(addr, dma=None):
+            """Read ``addr``'s set, then look it up in the next cycle.  ``dma`` =
+            (when, addr, data): a DMA write in the read cycle ("read") or in the
+            lookup cycle ("lookup"; the load is ordered before it: it may still
+            hit the old word)."""
             ctx.set(dut.read_addr, addr & 0xFFF)
+            if dma and dma[0] == "read":
+                snoop(*dma[1:])
             await tick()
             ctx.set(dut.lookup_addr, addr)
             if ctx.get(dut.hit):
                 stats["hits"] += 1
                 assert ctx.get(dut.rdata) == word_at(addr), f"stale word at {addr:#x}"
+            if dma and dma[0] == "lookup":
+                snoop(*dma[1:])
+            if ctx.get(dut.hit):
                 # a hit marks its way recently used, as the cores do
                 ctx.set(dut.touch, 1)
                 await tick()
@@ -104,25 +121,27 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
             done = False
             while not done:
                 if dma is not None and cycles == dma[0]:
-                    # the DMA write completes in this cycle (memory changes now)
-                    mem[dma[1]] = dma[2]
-                    ctx.set(dut.snoop_valid, 1)
-                    ctx.set(dut.snoop_addr, dma[1])
+                    snoop(dma[1], dma[2])
                 done = await tick()
                 cycles += 1
+
+        async def load_or_fill(addr):
+            if not await load(addr):
+                await fill(addr)
+                # after a fill the line is there (no write hit it meanwhile)
+                assert await load(addr), f"line of {addr:#x} not valid after its fill"
 
         for op in ops:
             kind = op[0]
             if kind == "load":
-                addr = op[1]
-                if not await load(addr):
-                    await fill(addr)
-                    # after a fill the line is there (no write hit it meanwhile)
-                    assert await load(addr), f"line of {addr:#x} not valid after its fill"
+                await load_or_fill(op[1])
             elif kind == "store":
                 _, addr, data, sel = op
                 mask = sum(0xFF << (8 * i) for i in range(8) if sel >> i & 1)
                 mem[addr] = (word_at(addr) & ~mask) | (data & mask)
+                # the tags of its set are read in the cycle before
+                ctx.set(dut.read_addr, addr & 0xFFF)
+                await tick()
                 ctx.set(dut.lookup_addr, addr)
                 ctx.set(dut.write, 1)
                 ctx.set(dut.write_sel, sel)
@@ -131,10 +150,19 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
                 ctx.set(dut.write, 0)
             elif kind == "dma":
                 _, addr, data = op
-                mem[addr] = data
-                ctx.set(dut.snoop_valid, 1)
-                ctx.set(dut.snoop_addr, addr)
+                snoop(addr, data)
                 await tick()
+            elif kind == "dma_load":
+                # a DMA write to a word in the cycle its set is read for a lookup,
+                # or in the cycle of the lookup (the tags see snoops a cycle late)
+                _, when, addr, data, other = op
+                await load_or_fill(addr)           # cached now
+                hit = await load(addr if other is None else
+                                 (addr & ~(line - 1)) | (other % line & ~7),
+                                 dma=(when, addr, data))
+                if other is None:
+                    stats[f"dma_{when}_hit"] = stats.get(f"dma_{when}_hit", 0) + hit
+                await load(addr)                   # whatever it says, a hit must be right
             elif kind == "fill_dma":
                 # a DMA write to the line while it is being filled
                 _, addr, data, when = op
@@ -186,6 +214,23 @@ def test_repeated_loads_hit_and_evictions_refill():
     # fills: a, b, c, then b again (c replaced b, the least recently used)
     assert stats["fills"] == 4
     assert stats["hits"] == 7 - 4 + 4    # every fill is followed by a hitting reload
+
+
+def test_dma_write_next_to_a_lookup():
+    # The tags see a snooped write a cycle late: a DMA write to a cached word in
+    # the cycle its set is read must still make the lookup of the next cycle miss;
+    # one in the cycle of the lookup leaves that lookup its hit on the old word
+    # (the load is ordered before the write), and the line is gone afterwards.
+    for ways, line in ((2, 32), (1, 16)):
+        size = 1024 if ways == 2 else 512
+        stats = run_ops([("dma_load", "read", BASE + 8, 1, None),
+                         ("dma_load", "lookup", BASE + 64, 2, None),
+                         ("load", BASE + 64)], size=size, ways=ways, line=line)
+        assert stats["dma_read_hit"] == 0
+        assert stats["dma_lookup_hit"] == 1
+        # fills: the two lines, then BASE + 64's again after its invalidation
+        # (the last load of each dma_load missed: the line was invalid)
+        assert stats["fills"] == 3
 
 
 def test_store_updates_the_cached_copy():
