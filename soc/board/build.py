@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env
+from ..fpga import NEXTPNR_ROUTER, ToolMissing, cpu_model, parse_nextpnr, tool_env
 from ..synth import SynthError, _parse_stat
 from . import BOARDS, DEFAULT_BOARD, board
 
@@ -54,10 +54,8 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, log=print):
     log(f"elaborating the {spec.name} top at {clk_freq / 1e6:g} MHz")
     platform = spec.platform_class()(toolchain="Trellis")
     top = BoardTop(spec, clk_freq=clk_freq)
-    # router2: the default router (router1) left 194,000 of 263,000 arcs of the
-    # pipelined SoC unrouted after 23 minutes here; router2 routed all of them.
     plan = platform.build(top, name="top", do_build=False,
-                          nextpnr_opts=f"--seed {seed} --router router2")
+                          nextpnr_opts=" ".join(["--seed", str(seed)] + NEXTPNR_ROUTER))
     log(f"synthesis, place and route, packing in {out_dir} (several minutes)")
     failed = None
     try:
