@@ -177,9 +177,16 @@ class MemoryPort(wiring.Component):
             hits = Cat(*[e_valid[i] & (e_line[i][cb - lb:] == addr[cb:]) for i in range(N)])
             return Mux(self.in_ram(addr), hits.any(), count != 0)
 
-        blocked = Signal(3)
-        for i, mst in enumerate(masters):
-            m.d.comb += blocked[i].eq(mst.valid & conflict(mst.addr))
+        # The data requester's ``valid`` comes late (the memory stage decides on it
+        # from M's instruction, its page and its address): every decision below is
+        # made twice, once as if it were asking and once as if it were silent, and
+        # its ``valid`` picks one of the two at the end (a Shannon expansion).
+        blocked = {}                     # {data valid: the requesters blocked}
+        for dv in (0, 1):
+            blocked[dv] = Signal(3, name=f"blocked_if_data{dv}")
+            for i, mst in enumerate(masters):
+                asking = C(dv, 1) if i == DATA else mst.valid
+                m.d.comb += blocked[dv][i].eq(asking & conflict(mst.addr))
 
         # ---------------- the request registers ----------------
         bus = self.bus
@@ -199,10 +206,14 @@ class MemoryPort(wiring.Component):
 
         # Which requester goes next.  A requester whose transfer ends in this cycle
         # still shows valid (for that transfer): it is not chosen again now.
-        eligible = Signal(3)
-        for i, mst in enumerate(masters):
-            m.d.comb += eligible[i].eq(mst.valid & ~blocked[i] & ~(out_valid & (owner == i)) &
-                                       (~locked | (lock_owner == i)))
+        eligible = {}
+        for dv in (0, 1):
+            eligible[dv] = Signal(3, name=f"eligible_if_data{dv}")
+            for i, mst in enumerate(masters):
+                asking = C(dv, 1) if i == DATA else mst.valid
+                m.d.comb += eligible[dv][i].eq(
+                    asking & ~blocked[dv][i] & ~(out_valid & (owner == i)) &
+                    (~locked | (lock_owner == i)))
         # The buffer: the rest of an entry already going out, or the head entry.
         more = draining & todo.any()
         buf_busy = out_valid & (owner == BUFFER)
@@ -237,17 +248,17 @@ class MemoryPort(wiring.Component):
                     m.d.comb += chosen.eq(BUFFER)
             return chosen
 
-        m.d.comb += choice.eq(decide(blocked, eligible))
+        m.d.comb += choice.eq(Mux(self.data.valid, decide(blocked[1], eligible[1]),
+                                  decide(blocked[0], eligible[0])))
         # What a store sees: whether the head entry starts to go out in this cycle
         # (then it takes no more stores).  Only needed when the head is not already
         # draining, so the buffer is not busy (it drains while busy), and without a
         # data request (never together with a store).  The bus's ready (through
         # ``free``) comes last: the SoC's answer path is long.
-        no_data = C(~(1 << DATA) & 7, 3)
-        st_blocked = blocked & no_data
+        st_blocked = blocked[0]
         idle_go = wants_of(st_blocked) & (~locked | st_blocked.bit_select(lock_owner, 1))
         m.d.comb += buffer_goes_for_st.eq(free & idle_go & (
-            urgent_of(st_blocked) | ~(eligible & no_data).any()))
+            urgent_of(st_blocked) | ~eligible[0].any()))
 
         # write data of the beat on the bus: registered, the next beat's loaded at ready
         h_data = [at([e_data[i][w] for i in range(N)], head) for w in range(W)]
