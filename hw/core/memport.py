@@ -119,15 +119,21 @@ class MemoryPort(wiring.Component):
         # ---- taking a store ----
         st_line = self.st_addr[lb:]
         st_word = self.st_addr[3:lb] if W > 1 else C(0, 1)
-        open_ = [Signal(name=f"wb{i}_open") for i in range(N)]
         buffer_goes_for_st = Signal()    # the buffer is chosen, were a store offered
-        merge = [Signal(name=f"wb{i}_merge") for i in range(N)]
+        # An entry takes the store when it holds its line and does not drain (nor
+        # starts to: ``buffer_goes_for_st``, which depends on the bus's ready and
+        # the other requesters, so both cases are computed and it chooses last).
+        same_line = [Signal(name=f"wb{i}_same_line") for i in range(N)]
+        merge_if = {}                    # {buffer_goes_for_st: the entries that merge}
         for i in range(N):
-            m.d.comb += [
-                open_[i].eq(e_valid[i] & ~((draining | buffer_goes_for_st) & (head == i))),
-                merge[i].eq(open_[i] & (e_line[i] == st_line)),
-            ]
-        any_merge = Cat(*merge).any()
+            m.d.comb += same_line[i].eq(e_valid[i] & (e_line[i] == st_line))
+        for go in (0, 1):
+            merge_if[go] = Signal(N, name=f"merge_if_go{go}")
+            for i in range(N):
+                m.d.comb += merge_if[go][i].eq(
+                    same_line[i] & ~((draining | C(go, 1)) & (head == i)))
+        merge = Mux(buffer_goes_for_st, merge_if[1], merge_if[0])
+        any_merge = Mux(buffer_goes_for_st, merge_if[1].any(), merge_if[0].any())
         tail = Signal(range(N))
         m.d.comb += tail.eq((head + count) % N if N & (N - 1) == 0 else
                             Mux(head + count >= N, head + count - N, head + count))
