@@ -58,8 +58,11 @@ WALKER, DATA, FETCH, BUFFER = range(4)
 
 
 class MemoryPort(wiring.Component):
-    def __init__(self, *, in_ram, entries=2, line=32, idle=8, conflict_line=None):
-        """``in_ram(paddr)``: the expression "this physical address is RAM".
+    def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None):
+        """RAM: the ``1 << ram_bits`` bytes at ``ram_base`` (aligned to its size).
+        The buffer holds RAM lines only, so it keeps and compares their offsets in
+        RAM (``ram_bits`` low bits), not whole physical addresses: fewer flip-flops
+        and shorter compares on the paths of a store and of the requester choice.
         ``conflict_line``: the bytes compared when a read checks the buffer (at least
         the longest burst of a requester; default ``line``)."""
         if entries < 1:
@@ -69,7 +72,11 @@ class MemoryPort(wiring.Component):
         conflict_line = conflict_line or line
         if conflict_line < line or conflict_line & (conflict_line - 1):
             raise ValueError("the conflict granule must be a power of two of at least a line")
-        self.in_ram = in_ram
+        if not conflict_line.bit_length() - 1 <= ram_bits <= PADDR_WIDTH or \
+                ram_base & ((1 << ram_bits) - 1) or ram_base >> PADDR_WIDTH:
+            raise ValueError("RAM must be aligned to its size, of at least a conflict granule")
+        self.ram_base = ram_base
+        self.ram_bits = ram_bits
         self.entries = entries
         self.line = line
         self.words = line // 8
@@ -98,7 +105,9 @@ class MemoryPort(wiring.Component):
 
         # ---------------- the write buffer's entries ----------------
         e_valid = [Signal(name=f"wb{i}_valid") for i in range(N)]
-        e_line = [Signal(PADDR_WIDTH - lb, name=f"wb{i}_line") for i in range(N)]
+        rb = self.ram_bits
+        ram_top = C(self.ram_base >> rb, PADDR_WIDTH - rb)   # the address bits above RAM's
+        e_line = [Signal(rb - lb, name=f"wb{i}_line") for i in range(N)]   # (offset in RAM)
         e_data = [[Signal(64, name=f"wb{i}_d{w}") for w in range(W)] for i in range(N)]
         e_mask = [[Signal(8, name=f"wb{i}_m{w}") for w in range(W)] for i in range(N)]
         head = Signal(range(N))          # the oldest entry
@@ -117,7 +126,7 @@ class MemoryPort(wiring.Component):
         m.d.comb += self.empty.eq(count == 0)
 
         # ---- taking a store ----
-        st_line = self.st_addr[lb:]
+        st_line = self.st_addr[lb:rb]    # (a store to RAM)
         st_word = self.st_addr[3:lb] if W > 1 else C(0, 1)
         buffer_goes_for_st = Signal()    # the buffer is chosen, were a store offered
         # An entry takes the store when it holds its line and does not drain (nor
@@ -180,8 +189,9 @@ class MemoryPort(wiring.Component):
 
         # ---------------- conflicts: reads that must wait for the buffer ----------------
         def conflict(addr):
-            hits = Cat(*[e_valid[i] & (e_line[i][cb - lb:] == addr[cb:]) for i in range(N)])
-            return Mux(self.in_ram(addr), hits.any(), count != 0)
+            hits = Cat(*[e_valid[i] & (e_line[i][cb - lb:] == addr[cb:rb]) for i in range(N)])
+            in_ram = addr[rb:] == ram_top
+            return Mux(in_ram, hits.any(), count != 0)
 
         # The data requester's ``valid`` comes late (the memory stage decides on it
         # from M's instruction, its page and its address): every decision below is
@@ -285,12 +295,12 @@ class MemoryPort(wiring.Component):
                              draining.eq(1)]
                 full_burst = ~draining & h_full
                 with m.If(full_burst):
-                    m.d.sync += [bus.addr.eq(Cat(C(0, lb), h_line)), bus.sel.eq(0xFF),
+                    m.d.sync += [bus.addr.eq(Cat(C(0, lb), h_line, ram_top)), bus.sel.eq(0xFF),
                                  bus.burst_len.eq(W - 1), wdata.eq(h_data[0]),
                                  sent.eq(C(-1, W))]
                 with m.Else():
-                    m.d.sync += [bus.addr.eq(Cat(C(0, 3), word, h_line) if W > 1
-                                             else Cat(C(0, 3), h_line)),
+                    m.d.sync += [bus.addr.eq(Cat(C(0, 3), word, h_line, ram_top) if W > 1
+                                             else Cat(C(0, 3), h_line, ram_top)),
                                  bus.sel.eq(Array(h_mask)[word] if W > 1 else h_mask[0]),
                                  bus.burst_len.eq(0),
                                  wdata.eq(Array(h_data)[word] if W > 1 else h_data[0]),

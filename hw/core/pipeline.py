@@ -382,7 +382,8 @@ class PipelinedCore(wiring.Component):
         # The walker, the memory stage and the fetch unit share the core's bus
         # through request registers; stores to RAM wait in its write buffer.
         m.submodules.port = port = MemoryPort(
-            in_ram=self._in_ram, entries=self.wbuf_entries, line=self.wbuf_line,
+            ram_base=self.ram_base, ram_bits=self._ram_bits,
+            entries=self.wbuf_entries, line=self.wbuf_line,
             conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line))
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)
@@ -826,10 +827,8 @@ class PipelinedCore(wiring.Component):
             """The bus transfer of a load, store, LR, SC or an AMO's read."""
             charge(Mux(kind == Kind.AMO, CycleClass.ATOMIC, CycleClass.UNCACHED))
             m.d.comb += [
-                d_bus_valid.eq(1), d_bus_addr.eq(paddr),
+                d_bus_valid.eq(1),
                 d_bus_write.eq(~is_read & ~is_rmw),
-                d_bus_wdata.eq(store_value << (byte_off << 3)),
-                d_bus_sel.eq(size_mask << byte_off),
                 d_bus_lock.eq(is_rmw),
             ]
             with m.If(d_bus_ready):
@@ -851,15 +850,10 @@ class PipelinedCore(wiring.Component):
                 with m.Else():
                     m.next = wait_state
 
-        def buffered_store(paddr):
+        def buffered_store():
             """A store to RAM goes into the write buffer (memport.py) and commits in
             the cycle the buffer takes it; a cached copy of its line is updated."""
-            m.d.comb += [
-                port.st_valid.eq(1), port.st_addr.eq(paddr),
-                port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
-                d_bus_wdata.eq(store_value << (byte_off << 3)),
-                d_bus_sel.eq(size_mask << byte_off),
-            ]
+            m.d.comb += port.st_valid.eq(1)     # (its address and data: above the FSM)
             charge(CycleClass.STORE)
             with m.If(port.st_ready):
                 m.d.comb += dcache.write.eq(1)
@@ -889,12 +883,27 @@ class PipelinedCore(wiring.Component):
                     m.next = "DFILL"
             with m.Elif((kind == Kind.STORE) & self._in_ram(paddr)):
                 with m.If(m_rd_ok):
-                    buffered_store(paddr)
+                    buffered_store()
                 with m.Else():
                     charge(CycleClass.STORE)
                     m.next = "ACCESS"           # the tags, to update a cached copy
             with m.Else():
                 memory_access(paddr, wait_state=wait_state)
+
+        # The data requester's address, data and byte lanes, and the store offered
+        # to the write buffer, follow M's state alone (they count only with
+        # d_bus_valid or port.st_valid): the port compares the address with the
+        # write buffer's lines in the cycle of the request, and the conditions under
+        # which the memory stage asks (its instruction, page, PMP, interrupts) stay
+        # off that path.  (A state below that asks otherwise assigns them there.)
+        m.d.comb += [
+            d_bus_addr.eq(Mux(m_in_start, data_fast_paddr,
+                              Mux(load_from_fill, dcache.bus.addr, mem_paddr))),
+            d_bus_wdata.eq(store_value << (byte_off << 3)),
+            d_bus_sel.eq(size_mask << byte_off),
+            port.st_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
+            port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
+        ]
 
         with m.FSM(name="mem") as mem_fsm:
             with m.State("START"):
@@ -1114,7 +1123,7 @@ class PipelinedCore(wiring.Component):
                 m.d.comb += [read_x.eq(1),      # the load's word comes from the fill
                              load_from_fill.eq(1)]
                 m.d.comb += [
-                    d_bus_valid.eq(dcache.bus.valid), d_bus_addr.eq(dcache.bus.addr),
+                    d_bus_valid.eq(dcache.bus.valid),
                     d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
                     dcache.bus.ready.eq(d_bus_ready),
                 ]
@@ -1150,9 +1159,7 @@ class PipelinedCore(wiring.Component):
             with m.State("AMO_WRITE"):
                 charge(CycleClass.ATOMIC)
                 m.d.comb += [
-                    d_bus_valid.eq(1), d_bus_addr.eq(mem_paddr), d_bus_write.eq(1),
-                    d_bus_wdata.eq(store_value << (byte_off << 3)),
-                    d_bus_sel.eq(size_mask << byte_off), d_bus_lock.eq(1),
+                    d_bus_valid.eq(1), d_bus_write.eq(1), d_bus_lock.eq(1),
                 ]
                 with m.If(d_bus_ready):
                     with m.If(dbus.error):

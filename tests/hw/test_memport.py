@@ -31,10 +31,6 @@ LINE = 32
 SPAN = 256                 # bytes of RAM the operations touch: few lines, many conflicts
 
 
-def in_ram(addr):
-    return addr[RAM_BITS:56] == (BASE >> RAM_BITS)
-
-
 def _initial(addr):
     return (addr * 0x9E37_79B9) & 0xFF
 
@@ -125,7 +121,7 @@ class Master:
 
 
 def run(ops, *, entries=2, seed=0, idle=8):
-    dut = MemoryPort(in_ram=in_ram, entries=entries, line=LINE, idle=idle)
+    dut = MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, entries=entries, line=LINE, idle=idle)
     rng = random.Random(seed)
     walker_ops, data_ops, fetch_ops, stores = ops
     masters = [Master(dut.walker, walker_ops), Master(dut.data, data_ops),
