@@ -188,7 +188,10 @@ class FetchUnit(wiring.Component):
             cache.invalidate_all.eq(self.fence_i),
             cache.fill_burst.eq(self.in_ram(paddr)),   # the ROM does not burst
         ]
-        insn = Mux(pc[2], cache.rdata[32:64], cache.rdata[0:32])
+        # each way's half first (pc[2] is early), then the hit's way (late)
+        halves = [Mux(pc[2], cache.way_rdata[w][32:64], cache.way_rdata[w][0:32])
+                  for w in range(self.ways)]
+        insn = halves[0] if self.ways == 1 else Mux(cache.hit_way, halves[1], halves[0])
         running = Signal()
         hit = Signal()
         m.d.comb += hit.eq(self.booted & running & rd_ok & xl_known & ~bad_high & cacheable &
