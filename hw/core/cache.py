@@ -24,12 +24,14 @@ physically tagged" cache that behaves exactly like a physical one.
   a write port of its own, so that the two writers of validity never compete
   for a port: ``filled`` (F), written only by a fill's end, and ``killed`` (K),
   written only by a snoop's invalidation.  The line is valid when F != K.  A
-  fill makes it valid by writing F = K ^ 1 (it reads K of its set through a
-  read port of its own), an invalidation makes it invalid by writing K = F
-  (read at the snooped set, beside the snoop's tags).  A fill and an
-  invalidation of the same line in one cycle: the fill wins (it replaces the
-  line the snoop found).  Both start cleared (F = K = 0: invalid), as the
-  memories' initial contents.
+  fill's end writes F = K ^ 1 (it reads K of its set through a read port of
+  its own), or F = K when it failed or a write hit its line (then the line it
+  replaced is gone too: its words were overwritten); an invalidation writes
+  K = F (read at the snooped set, beside the snoop's tags).  A fill's end and
+  an invalidation of the same set and way in one cycle: the fill wins (it
+  replaces the line the snoop found).  Both start cleared (F = K = 0:
+  invalid), as the memories' initial contents; a reset does not clear them
+  (``invalidate_all`` does).
 * **Writes** (``write`` with ``write_sel``/``write_data``) update the word at
   ``lookup_addr`` in the hitting way (the data cache writes through: the
   memory is written by the core, the cache only keeps its copy current); like
