@@ -377,7 +377,8 @@ class VirtioBlock(wiring.Component):
                     with m.Elif(kick & running & queue_ready):
                         m.d.sync += kick.eq(0)
                         m.d.comb += queue_ok.eq(
-                            (queue_num != 0) & ((queue_num & num_mask) == 0) & (queue_num <= qmax) &
+                            (queue_num != 0) & ((queue_num & num_mask) == 0) &
+                            (queue_num <= qmax) &
                             (desc_base[:4] == 0) & (avail_base[0] == 0) & (used_base[:2] == 0) &
                             ~beyond_bus(desc_base) & ~beyond_bus(avail_base) &
                             ~beyond_bus(used_base))

@@ -431,12 +431,14 @@ class CSRFile(wiring.Component):
             with m.If(self.trap):
                 with m.If(to_s):
                     m.d.sync += [
-                        sepc.eq(self.trap_epc[2:]), scause.eq(full_cause), stval.eq(self.trap_tval),
+                        sepc.eq(self.trap_epc[2:]), scause.eq(full_cause),
+                        stval.eq(self.trap_tval),
                         ms.spie.eq(ms.sie), ms.sie.eq(0), ms.spp.eq(priv[0]), priv.eq(Priv.S),
                     ]
                 with m.Else():
                     m.d.sync += [
-                        mepc.eq(self.trap_epc[2:]), mcause.eq(full_cause), mtval.eq(self.trap_tval),
+                        mepc.eq(self.trap_epc[2:]), mcause.eq(full_cause),
+                        mtval.eq(self.trap_tval),
                         ms.mpie.eq(ms.mie), ms.mie.eq(0), ms.mpp.eq(priv), priv.eq(Priv.M),
                     ]
 

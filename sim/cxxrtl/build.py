@@ -158,7 +158,8 @@ def _lazy_write(match):
     if len(parts) != 4:
         raise BuildError(f"unexpected memory write in write_cxxrtl's output: {match.group(0)!r}")
     index, data, mask, priority = parts
-    return f"{indent}masked_update({memory}, {index}, {mask}, {priority}, [&] {{ return {data}; }});"
+    return (f"{indent}masked_update({memory}, {index}, {mask}, {priority}, "
+            f"[&] {{ return {data}; }});")
 
 
 def edit_model(text):
