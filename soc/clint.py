@@ -77,21 +77,25 @@ class CLINT(wiring.Component):
         is_cmp = dword == (MTIMECMP_OFFSET >> 3)
         is_time = dword == (MTIME_OFFSET >> 3)
 
-        with m.If(is_msip):
-            m.d.comb += resp.rdata.eq(msip)
-        with m.Elif(is_cmp):
-            m.d.comb += resp.rdata.eq(mtimecmp)
-        with m.Elif(is_time):
-            m.d.comb += resp.rdata.eq(mtime)
-
-        with m.If(resp.writing & is_time):
-            m.d.sync += mtime.eq(merge_lanes(mtime, bus.wdata, bus.sel))
-        with m.Elif(tick):
+        with m.If(tick):
             m.d.sync += mtime.eq(mtime + 1)
-        with m.If(resp.writing & is_cmp):
-            m.d.sync += mtimecmp.eq(merge_lanes(mtimecmp, bus.wdata, bus.sel))
-        with m.If(resp.writing & is_msip & bus.sel[0]):
-            m.d.sync += msip.eq(bus.wdata[0])
+        # Decoded only in a request's first cycle (a simulator skips it otherwise); a
+        # write of mtime wins over the tick.
+        with m.If(resp.start):
+            with m.If(is_msip):
+                m.d.comb += resp.rdata.eq(msip)
+            with m.Elif(is_cmp):
+                m.d.comb += resp.rdata.eq(mtimecmp)
+            with m.Elif(is_time):
+                m.d.comb += resp.rdata.eq(mtime)
+
+            with m.If(resp.writing):
+                with m.If(is_time):
+                    m.d.sync += mtime.eq(merge_lanes(mtime, bus.wdata, bus.sel))
+                with m.If(is_cmp):
+                    m.d.sync += mtimecmp.eq(merge_lanes(mtimecmp, bus.wdata, bus.sel))
+                with m.If(is_msip & bus.sel[0]):
+                    m.d.sync += msip.eq(bus.wdata[0])
 
         m.d.sync += self.mti.eq(mtime >= mtimecmp)
         m.d.comb += [

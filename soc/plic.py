@@ -99,14 +99,17 @@ class PLIC(wiring.Component):
 
         real = C(((1 << (n + 1)) - 1) & ~1, n + 1)     # bit 0 is not a source
 
-        # Per context: the source a claim would return (0 if none).
+        # Per context: the source a claim would return (0 if none).  Searched only while
+        # a source is pending (without one nothing is found; a simulator then skips
+        # the search, which is most cycles).
         claim_id = []
         for c in range(nctx):
-            eligible = Signal(n + 1, name=f"eligible{c}")
-            m.d.comb += eligible.eq(pending & enable[c] & real)
-            best_id, best_p = self._best(m, c, eligible, planes)
             found = Signal(5, name=f"found{c}")    # this cycle's best, or 0
-            m.d.comb += found.eq(Mux(best_p > threshold[c], best_id, 0))
+            with m.If(pending.any()):
+                eligible = Signal(n + 1, name=f"eligible{c}")
+                m.d.comb += eligible.eq(pending & enable[c] & real)
+                best_id, best_p = self._best(m, c, eligible, planes)
+                m.d.comb += found.eq(Mux(best_p > threshold[c], best_id, 0))
             cid = Signal(5, name=f"claim_id{c}")
             m.d.sync += [cid.eq(found), self.irq[c].eq(found != 0)]
             claim_id.append(cid)

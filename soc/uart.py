@@ -153,7 +153,8 @@ class UART16550(wiring.Component):
         thr_write = Signal()
         iir_read_thre = Signal()
         ier_write_thri = Signal()
-        with m.If(at_regs):
+        # (decoded only in a request's first cycle: a simulator skips it otherwise)
+        with m.If(resp.start & at_regs):
             for lane in range(8):
                 on = at_regs & bus.sel[lane]
                 rd = resp.reading & on

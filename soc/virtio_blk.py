@@ -334,328 +334,336 @@ class VirtioBlock(wiring.Component):
         data_bad = Signal()
         running = (status & (STATUS.DRIVER_OK | STATUS.NEEDS_RESET)) == STATUS.DRIVER_OK
 
-        with m.FSM(name="engine"):
-            def broken():
-                m.d.comb += raise_int.eq(INT_CONFIG)
-                m.d.sync += status.eq(status | STATUS.NEEDS_RESET)
-                m.next = "IDLE"
-
-            def wait_dma():
-                """Context for the body that runs when the DMA completes normally."""
-                return m.If(dma_done & ~abort & ~dma.error)
-
-            def dma_trouble(on_error):
-                """A reset abandons the request; a bus error calls ``on_error``."""
-                with m.If(dma_done & abort):
+        # The engine runs in the cycles it has work: in IDLE only when kicked or
+        # aborted (the IDLE state does nothing otherwise), so a simulator skips the
+        # whole engine in the other cycles, most of them.
+        engine_awake = Signal()
+        with m.If(engine_awake):
+            with m.FSM(name="engine") as engine:
+                def broken():
+                    m.d.comb += raise_int.eq(INT_CONFIG)
+                    m.d.sync += status.eq(status | STATUS.NEEDS_RESET)
                     m.next = "IDLE"
-                with m.Elif(dma_done & dma.error):
-                    on_error()
 
-            def desc_addr_state(name, dest, then):
-                """State ``name``: the address doubleword of descriptor ``cur`` arrives into
-                ``dest``; ask for its len/flags/next doubleword and go to ``then``."""
-                with m.State(name):
+                def wait_dma():
+                    """Context for the body that runs when the DMA completes normally."""
+                    return m.If(dma_done & ~abort & ~dma.error)
+
+                def dma_trouble(on_error):
+                    """A reset abandons the request; a bus error calls ``on_error``."""
+                    with m.If(dma_done & abort):
+                        m.next = "IDLE"
+                    with m.Elif(dma_done & dma.error):
+                        on_error()
+
+                def desc_addr_state(name, dest, then):
+                    """State ``name``: the address doubleword of descriptor ``cur`` arrives into
+                    ``dest``; ask for its len/flags/next doubleword and go to ``then``."""
+                    with m.State(name):
+                        dma_trouble(broken)
+                        with wait_dma():
+                            m.d.sync += dest.eq(dma.rdata)
+                            issue(desc_meta_addr)
+                            m.next = then
+
+                def post_used_id():
+                    """Start writing the chain's head index into its used ring slot."""
+                    issue(used_base + 4 + (slot << 3), write=True, value=head, nbytes=4)
+                    m.next = "USED_ID"
+
+                with m.State("IDLE"):
+                    with m.If(abort):
+                        m.d.sync += [abort.eq(0), next_idx.eq(0)]
+                    with m.Elif(kick & running & queue_ready):
+                        m.d.sync += kick.eq(0)
+                        m.d.comb += queue_ok.eq(
+                            (queue_num != 0) & ((queue_num & num_mask) == 0) &
+                            (queue_num <= qmax) &
+                            (desc_base[:4] == 0) & (avail_base[0] == 0) & (used_base[:2] == 0) &
+                            ~beyond_bus(desc_base) & ~beyond_bus(avail_base) &
+                            ~beyond_bus(used_base))
+                        with m.If(queue_ok):
+                            issue(avail_base + 2, nbytes=2)
+                            m.next = "AVAIL_IDX"
+                        with m.Else():
+                            broken()
+
+                with m.State("AVAIL_IDX"):
                     dma_trouble(broken)
                     with wait_dma():
-                        m.d.sync += dest.eq(dma.rdata)
-                        issue(desc_meta_addr)
-                        m.next = then
+                        with m.If(field(2) == next_idx):
+                            m.next = "IDLE"
+                        with m.Else():
+                            issue(avail_base + 4 + (slot << 1), nbytes=2)
+                            m.next = "AVAIL_RING"
 
-            def post_used_id():
-                """Start writing the chain's head index into its used ring slot."""
-                issue(used_base + 4 + (slot << 3), write=True, value=head, nbytes=4)
-                m.next = "USED_ID"
+                with m.State("AVAIL_RING"):
+                    dma_trouble(broken)
+                    with wait_dma():
+                        ring_head = field(2)
+                        with m.If(ring_head >= queue_num):
+                            broken()
+                        with m.Else():
+                            m.d.sync += [
+                                head.eq(ring_head), cur.eq(ring_head), hops.eq(0), first.eq(1),
+                                have_status.eq(0), bad_data.eq(0), bad_header.eq(0),
+                                data_bytes.eq(0), req_type.eq(0), used_len.eq(0),
+                            ]
+                            fetch_desc(ring_head)
+                            m.next = "DESC_ADDR"
 
-            with m.State("IDLE"):
-                with m.If(abort):
-                    m.d.sync += [abort.eq(0), next_idx.eq(0)]
-                with m.Elif(kick & running & queue_ready):
-                    m.d.sync += kick.eq(0)
-                    m.d.comb += queue_ok.eq(
-                        (queue_num != 0) & ((queue_num & num_mask) == 0) & (queue_num <= qmax) &
-                        (desc_base[:4] == 0) & (avail_base[0] == 0) & (used_base[:2] == 0) &
-                        ~beyond_bus(desc_base) & ~beyond_bus(avail_base) &
-                        ~beyond_bus(used_base))
-                    with m.If(queue_ok):
-                        issue(avail_base + 2, nbytes=2)
-                        m.next = "AVAIL_IDX"
-                    with m.Else():
-                        broken()
+                # ---- pass 1: walk the chain ----
+                desc_addr_state("DESC_ADDR", d_addr, then="DESC_META")
 
-            with m.State("AVAIL_IDX"):
-                dma_trouble(broken)
-                with wait_dma():
-                    with m.If(field(2) == next_idx):
-                        m.next = "IDLE"
-                    with m.Else():
-                        issue(avail_base + 4 + (slot << 1), nbytes=2)
-                        m.next = "AVAIL_RING"
-
-            with m.State("AVAIL_RING"):
-                dma_trouble(broken)
-                with wait_dma():
-                    ring_head = field(2)
-                    with m.If(ring_head >= queue_num):
-                        broken()
-                    with m.Else():
+                with m.State("DESC_META"):
+                    dma_trouble(broken)
+                    with wait_dma():
                         m.d.sync += [
-                            head.eq(ring_head), cur.eq(ring_head), hops.eq(0), first.eq(1),
-                            have_status.eq(0), bad_data.eq(0), bad_header.eq(0),
-                            data_bytes.eq(0), req_type.eq(0), used_len.eq(0),
+                            d_len.eq(dma.rdata[0:32]),
+                            d_flags.eq(dma.rdata[32:48]),
+                            d_next.eq(dma.rdata[48:64]),
+                            hops.eq(hops + 1),
                         ]
-                        fetch_desc(ring_head)
+                        m.next = "DESC_CHECK"
+
+                has_next = d_flags[0]
+                dev_writes = d_flags[1]
+                indirect = d_flags[2]
+                with m.State("DESC_CHECK"):
+                    with m.If(first):
+                        m.d.sync += [first.eq(0), hdr_next.eq(d_next)]
+                        header_ok = (~dev_writes & ~indirect & (d_len >= 16) & (d_addr[:3] == 0) &
+                                     ~beyond_bus(d_addr))
+                        with m.If(header_ok & has_next):
+                            issue(d_addr)
+                            m.next = "HEADER_TYPE"
+                        with m.Else():
+                            m.d.sync += bad_header.eq(1)
+                            m.next = "FOLLOW"
+                    with m.Elif(has_next):
+                        direction_ok = dev_writes == is_in
+                        shape_ok = ((d_addr[:3] == 0) & (d_len[:3] == 0) & ~indirect &
+                                    ~beyond_bus(d_addr))
+                        with m.If(~direction_ok | ~shape_ok):
+                            m.d.sync += bad_data.eq(1)
+                        m.d.sync += data_bytes.eq(data_bytes + d_len)
+                        # Remember a data length overflow as an error too.
+                        with m.If((data_bytes + d_len)[32]):
+                            m.d.sync += bad_data.eq(1)
+                        m.next = "FOLLOW"
+                    with m.Else():
+                        with m.If(dev_writes & ~indirect & (d_len != 0) & ~beyond_bus(d_addr)):
+                            m.d.sync += [have_status.eq(1), status_addr.eq(d_addr)]
+                        m.next = "DECIDE"
+
+                with m.State("HEADER_TYPE"):
+                    dma_trouble(broken)
+                    with wait_dma():
+                        m.d.sync += req_type.eq(dma.rdata[:32])
+                        issue(d_addr + 8)
+                        m.next = "HEADER_SECTOR"
+
+                with m.State("HEADER_SECTOR"):
+                    dma_trouble(broken)
+                    with wait_dma():
+                        m.d.sync += sector.eq(dma.rdata)
+                        m.next = "FOLLOW"
+
+                with m.State("FOLLOW"):
+                    with m.If(~has_next):
+                        m.next = "DECIDE"        # a lone header: no status descriptor
+                    with m.Elif((d_next >= queue_num) | (hops >= queue_num)):
+                        m.d.sync += have_status.eq(0)
+                        m.next = "DECIDE"        # index out of range or a loop
+                    with m.Else():
+                        m.d.sync += cur.eq(d_next)
+                        fetch_desc(d_next)
                         m.next = "DESC_ADDR"
 
-            # ---- pass 1: walk the chain ----
-            desc_addr_state("DESC_ADDR", d_addr, then="DESC_META")
-
-            with m.State("DESC_META"):
-                dma_trouble(broken)
-                with wait_dma():
-                    m.d.sync += [
-                        d_len.eq(dma.rdata[0:32]),
-                        d_flags.eq(dma.rdata[32:48]),
-                        d_next.eq(dma.rdata[48:64]),
-                        hops.eq(hops + 1),
-                    ]
-                    m.next = "DESC_CHECK"
-
-            has_next = d_flags[0]
-            dev_writes = d_flags[1]
-            indirect = d_flags[2]
-            with m.State("DESC_CHECK"):
-                with m.If(first):
-                    m.d.sync += [first.eq(0), hdr_next.eq(d_next)]
-                    header_ok = (~dev_writes & ~indirect & (d_len >= 16) & (d_addr[:3] == 0) &
-                                 ~beyond_bus(d_addr))
-                    with m.If(header_ok & has_next):
-                        issue(d_addr)
-                        m.next = "HEADER_TYPE"
+                with m.State("DECIDE"):
+                    supported = (req_type == BLK_T_IN) | (req_type == BLK_T_OUT)
+                    in_range = (sector <= capacity) & (n_sectors <= capacity - sector)
+                    m.d.comb += data_bad.eq(bad_data | (data_bytes[:9] != 0) | ~in_range)
+                    with m.If(~have_status):
+                        m.d.sync += used_len.eq(0)
+                        post_used_id()
+                    with m.Elif(bad_header):
+                        m.d.sync += result.eq(BLK_S_IOERR)
+                        m.next = "STATUS"
+                    with m.Elif(~supported):
+                        m.d.sync += result.eq(BLK_S_UNSUPP)
+                        m.next = "STATUS"
+                    with m.Elif(data_bad):
+                        m.d.sync += result.eq(BLK_S_IOERR)
+                        m.next = "STATUS"
+                    with m.Elif(data_bytes == 0):
+                        m.d.sync += result.eq(BLK_S_OK)
+                        m.next = "STATUS"
                     with m.Else():
-                        m.d.sync += bad_header.eq(1)
-                        m.next = "FOLLOW"
-                with m.Elif(has_next):
-                    direction_ok = dev_writes == is_in
-                    shape_ok = ((d_addr[:3] == 0) & (d_len[:3] == 0) & ~indirect &
-                                ~beyond_bus(d_addr))
-                    with m.If(~direction_ok | ~shape_ok):
-                        m.d.sync += bad_data.eq(1)
-                    m.d.sync += data_bytes.eq(data_bytes + d_len)
-                    # Remember a data length overflow as an error too.
-                    with m.If((data_bytes + d_len)[32]):
-                        m.d.sync += bad_data.eq(1)
-                    m.next = "FOLLOW"
-                with m.Else():
-                    with m.If(dev_writes & ~indirect & (d_len != 0) & ~beyond_bus(d_addr)):
-                        m.d.sync += [have_status.eq(1), status_addr.eq(d_addr)]
-                    m.next = "DECIDE"
+                        m.d.sync += [
+                            sectors_left.eq(n_sectors), cur.eq(hdr_next), hops.eq(0),
+                            remaining.eq(0), result.eq(BLK_S_OK),
+                        ]
+                        m.d.comb += widx_next.eq(0)
+                        with m.If(is_in):
+                            m.next = "SREAD_CMD"
+                        with m.Else():
+                            m.next = "FILL"
 
-            with m.State("HEADER_TYPE"):
-                dma_trouble(broken)
-                with wait_dma():
-                    m.d.sync += req_type.eq(dma.rdata[:32])
-                    issue(d_addr + 8)
-                    m.next = "HEADER_SECTOR"
-
-            with m.State("HEADER_SECTOR"):
-                dma_trouble(broken)
-                with wait_dma():
-                    m.d.sync += sector.eq(dma.rdata)
-                    m.next = "FOLLOW"
-
-            with m.State("FOLLOW"):
-                with m.If(~has_next):
-                    m.next = "DECIDE"        # a lone header: no status descriptor
-                with m.Elif((d_next >= queue_num) | (hops >= queue_num)):
-                    m.d.sync += have_status.eq(0)
-                    m.next = "DECIDE"        # index out of range or a loop
-                with m.Else():
-                    m.d.sync += cur.eq(d_next)
-                    fetch_desc(d_next)
-                    m.next = "DESC_ADDR"
-
-            with m.State("DECIDE"):
-                supported = (req_type == BLK_T_IN) | (req_type == BLK_T_OUT)
-                in_range = (sector <= capacity) & (n_sectors <= capacity - sector)
-                m.d.comb += data_bad.eq(bad_data | (data_bytes[:9] != 0) | ~in_range)
-                with m.If(~have_status):
-                    m.d.sync += used_len.eq(0)
-                    post_used_id()
-                with m.Elif(bad_header):
+                # ---- pass 2: move the data ----
+                def data_error():
                     m.d.sync += result.eq(BLK_S_IOERR)
                     m.next = "STATUS"
-                with m.Elif(~supported):
-                    m.d.sync += result.eq(BLK_S_UNSUPP)
-                    m.next = "STATUS"
-                with m.Elif(data_bad):
-                    m.d.sync += result.eq(BLK_S_IOERR)
-                    m.next = "STATUS"
-                with m.Elif(data_bytes == 0):
-                    m.d.sync += result.eq(BLK_S_OK)
-                    m.next = "STATUS"
-                with m.Else():
-                    m.d.sync += [
-                        sectors_left.eq(n_sectors), cur.eq(hdr_next), hops.eq(0),
-                        remaining.eq(0), result.eq(BLK_S_OK),
-                    ]
-                    m.d.comb += widx_next.eq(0)
-                    with m.If(is_in):
-                        m.next = "SREAD_CMD"
+
+                st = self.storage
+
+                def storage_cmd_state(name, write, then):
+                    """State ``name``: hand the storage a read or write command for ``sector``."""
+                    with m.State(name):
+                        m.d.comb += [st.cmd.valid.eq(1), st.cmd.payload.write.eq(write),
+                                     st.cmd.payload.sector.eq(sector)]
+                        with m.If(st.cmd.ready):
+                            m.next = then
+
+                def storage_resp_state(name, on_ok):
+                    """State ``name``: take the storage's response for the sector just moved."""
+                    with m.State(name):
+                        m.d.comb += st.resp.ready.eq(1)
+                        with m.If(st.resp.valid):
+                            with m.If(abort):
+                                m.next = "IDLE"
+                            with m.Elif(st.resp.payload.error):
+                                data_error()
+                            with m.Else():
+                                on_ok()
+
+                def sector_done(then):
+                    """One sector fully moved: finish the request, or go on with the next one."""
+                    with m.If(sectors_left == 1):
+                        m.next = "STATUS"
                     with m.Else():
-                        m.next = "FILL"
-
-            # ---- pass 2: move the data ----
-            def data_error():
-                m.d.sync += result.eq(BLK_S_IOERR)
-                m.next = "STATUS"
-
-            st = self.storage
-
-            def storage_cmd_state(name, write, then):
-                """State ``name``: hand the storage a read or write command for ``sector``."""
-                with m.State(name):
-                    m.d.comb += [st.cmd.valid.eq(1), st.cmd.payload.write.eq(write),
-                                 st.cmd.payload.sector.eq(sector)]
-                    with m.If(st.cmd.ready):
+                        m.d.sync += [sectors_left.eq(sectors_left - 1), sector.eq(sector + 1)]
                         m.next = then
 
-            def storage_resp_state(name, on_ok):
-                """State ``name``: take the storage's response for the sector just moved."""
-                with m.State(name):
-                    m.d.comb += st.resp.ready.eq(1)
-                    with m.If(st.resp.valid):
-                        with m.If(abort):
-                            m.next = "IDLE"
-                        with m.Elif(st.resp.payload.error):
+                desc_addr_state("XFER_DESC_ADDR", ptr, then="XFER_DESC_META")
+
+                with m.State("XFER_DESC_META"):
+                    dma_trouble(broken)
+                    with wait_dma():
+                        new_len = dma.rdata[0:32]
+                        new_flags = dma.rdata[32:48]
+                        new_next = dma.rdata[48:64]
+                        m.d.sync += [remaining.eq(new_len), cur.eq(new_next), hops.eq(hops + 1)]
+                        # The chain changed under our feet since the walk: give up on it.
+                        with m.If(~new_flags[0] | (new_len[:3] != 0) | (ptr[:3] != 0) |
+                                  beyond_bus(ptr) | (new_next >= queue_num) | (hops >= queue_num)):
                             data_error()
+                        with m.Elif(is_in):
+                            m.next = "DRAIN"
                         with m.Else():
-                            on_ok()
+                            m.next = "FILL"
 
-            def sector_done(then):
-                """One sector fully moved: finish the request, or go on with the next one."""
-                with m.If(sectors_left == 1):
-                    m.next = "STATUS"
-                with m.Else():
-                    m.d.sync += [sectors_left.eq(sectors_left - 1), sector.eq(sector + 1)]
-                    m.next = then
-
-            desc_addr_state("XFER_DESC_ADDR", ptr, then="XFER_DESC_META")
-
-            with m.State("XFER_DESC_META"):
-                dma_trouble(broken)
-                with wait_dma():
-                    new_len = dma.rdata[0:32]
-                    new_flags = dma.rdata[32:48]
-                    new_next = dma.rdata[48:64]
-                    m.d.sync += [remaining.eq(new_len), cur.eq(new_next), hops.eq(hops + 1)]
-                    # The chain changed under our feet since the walk: give up on it.
-                    with m.If(~new_flags[0] | (new_len[:3] != 0) | (ptr[:3] != 0) |
-                              beyond_bus(ptr) | (new_next >= queue_num) | (hops >= queue_num)):
-                        data_error()
-                    with m.Elif(is_in):
-                        m.next = "DRAIN"
+                # OUT: memory -> buffer (one sector), then buffer -> storage.
+                with m.State("FILL"):
+                    with m.If(remaining == 0):
+                        fetch_desc(cur)
+                        m.next = "XFER_DESC_ADDR"
                     with m.Else():
-                        m.next = "FILL"
+                        issue(ptr)
+                        m.next = "FILL_WAIT"
 
-            # OUT: memory -> buffer (one sector), then buffer -> storage.
-            with m.State("FILL"):
-                with m.If(remaining == 0):
-                    fetch_desc(cur)
-                    m.next = "XFER_DESC_ADDR"
-                with m.Else():
-                    issue(ptr)
-                    m.next = "FILL_WAIT"
+                with m.State("FILL_WAIT"):
+                    dma_trouble(data_error)
+                    with wait_dma():
+                        m.d.comb += [buf_wr.addr.eq(widx), buf_wr.data.eq(dma.rdata),
+                                     buf_wr.en.eq(1)]
+                        m.d.sync += [ptr.eq(ptr + 8), remaining.eq(remaining - 8)]
+                        m.d.comb += widx_next.eq(widx + 1)
+                        with m.If(widx == SECTOR_WORDS - 1):
+                            m.next = "SWRITE_CMD"
+                        with m.Else():
+                            m.next = "FILL"
 
-            with m.State("FILL_WAIT"):
-                dma_trouble(data_error)
-                with wait_dma():
-                    m.d.comb += [buf_wr.addr.eq(widx), buf_wr.data.eq(dma.rdata), buf_wr.en.eq(1)]
-                    m.d.sync += [ptr.eq(ptr + 8), remaining.eq(remaining - 8)]
-                    m.d.comb += widx_next.eq(widx + 1)
-                    with m.If(widx == SECTOR_WORDS - 1):
-                        m.next = "SWRITE_CMD"
+                storage_cmd_state("SWRITE_CMD", write=1, then="SWRITE_DATA")
+
+                with m.State("SWRITE_DATA"):
+                    m.d.comb += [st.wdata.valid.eq(1), st.wdata.payload.eq(buf_rd.data)]
+                    with m.If(st.wdata.ready):
+                        m.d.comb += widx_next.eq(widx + 1)
+                        with m.If(widx == SECTOR_WORDS - 1):
+                            m.next = "SWRITE_RESP"
+
+                storage_resp_state("SWRITE_RESP", on_ok=lambda: sector_done(then="FILL"))
+
+                # IN: storage -> buffer (one sector), then buffer -> memory.
+                storage_cmd_state("SREAD_CMD", write=0, then="SREAD_DATA")
+
+                with m.State("SREAD_DATA"):
+                    m.d.comb += st.rdata.ready.eq(1)
+                    with m.If(st.rdata.valid):
+                        m.d.comb += [buf_wr.addr.eq(widx), buf_wr.data.eq(st.rdata.payload),
+                                     buf_wr.en.eq(1)]
+                        m.d.comb += widx_next.eq(widx + 1)
+                        with m.If(widx == SECTOR_WORDS - 1):
+                            m.next = "SREAD_RESP"
+
+                def start_drain():
+                    m.next = "DRAIN"
+                storage_resp_state("SREAD_RESP", on_ok=start_drain)
+
+                with m.State("DRAIN"):
+                    with m.If(remaining == 0):
+                        fetch_desc(cur)
+                        m.next = "XFER_DESC_ADDR"
                     with m.Else():
-                        m.next = "FILL"
+                        issue(ptr, write=True, from_buf=True)
+                        m.next = "DRAIN_WAIT"
 
-            storage_cmd_state("SWRITE_CMD", write=1, then="SWRITE_DATA")
+                with m.State("DRAIN_WAIT"):
+                    dma_trouble(data_error)
+                    with wait_dma():
+                        m.d.sync += [ptr.eq(ptr + 8), remaining.eq(remaining - 8)]
+                        m.d.comb += widx_next.eq(widx + 1)
+                        with m.If(widx == SECTOR_WORDS - 1):
+                            sector_done(then="SREAD_CMD")
+                        with m.Else():
+                            m.next = "DRAIN"
 
-            with m.State("SWRITE_DATA"):
-                m.d.comb += [st.wdata.valid.eq(1), st.wdata.payload.eq(buf_rd.data)]
-                with m.If(st.wdata.ready):
-                    m.d.comb += widx_next.eq(widx + 1)
-                    with m.If(widx == SECTOR_WORDS - 1):
-                        m.next = "SWRITE_RESP"
+                # ---- completion ----
+                with m.State("STATUS"):
+                    wrote = Mux(is_in & (result == BLK_S_OK), data_bytes + 1, 1)
+                    m.d.sync += used_len.eq(wrote)
+                    issue(status_addr, write=True, value=result, nbytes=1)
+                    m.next = "STATUS_WAIT"
 
-            storage_resp_state("SWRITE_RESP", on_ok=lambda: sector_done(then="FILL"))
+                with m.State("STATUS_WAIT"):
+                    def status_lost():
+                        m.d.sync += used_len.eq(0)
+                        post_used_id()
+                    dma_trouble(status_lost)
+                    with wait_dma():
+                        post_used_id()
 
-            # IN: storage -> buffer (one sector), then buffer -> memory.
-            storage_cmd_state("SREAD_CMD", write=0, then="SREAD_DATA")
+                with m.State("USED_ID"):
+                    dma_trouble(broken)
+                    with wait_dma():
+                        issue(used_base + 8 + (slot << 3), write=True, value=used_len, nbytes=4)
+                        m.next = "USED_LEN"
 
-            with m.State("SREAD_DATA"):
-                m.d.comb += st.rdata.ready.eq(1)
-                with m.If(st.rdata.valid):
-                    m.d.comb += [buf_wr.addr.eq(widx), buf_wr.data.eq(st.rdata.payload),
-                                 buf_wr.en.eq(1)]
-                    m.d.comb += widx_next.eq(widx + 1)
-                    with m.If(widx == SECTOR_WORDS - 1):
-                        m.next = "SREAD_RESP"
+                with m.State("USED_LEN"):
+                    dma_trouble(broken)
+                    with wait_dma():
+                        issue(used_base + 2, write=True, value=next_idx + 1, nbytes=2)
+                        m.next = "USED_IDX"
 
-            def start_drain():
-                m.next = "DRAIN"
-            storage_resp_state("SREAD_RESP", on_ok=start_drain)
-
-            with m.State("DRAIN"):
-                with m.If(remaining == 0):
-                    fetch_desc(cur)
-                    m.next = "XFER_DESC_ADDR"
-                with m.Else():
-                    issue(ptr, write=True, from_buf=True)
-                    m.next = "DRAIN_WAIT"
-
-            with m.State("DRAIN_WAIT"):
-                dma_trouble(data_error)
-                with wait_dma():
-                    m.d.sync += [ptr.eq(ptr + 8), remaining.eq(remaining - 8)]
-                    m.d.comb += widx_next.eq(widx + 1)
-                    with m.If(widx == SECTOR_WORDS - 1):
-                        sector_done(then="SREAD_CMD")
-                    with m.Else():
-                        m.next = "DRAIN"
-
-            # ---- completion ----
-            with m.State("STATUS"):
-                wrote = Mux(is_in & (result == BLK_S_OK), data_bytes + 1, 1)
-                m.d.sync += used_len.eq(wrote)
-                issue(status_addr, write=True, value=result, nbytes=1)
-                m.next = "STATUS_WAIT"
-
-            with m.State("STATUS_WAIT"):
-                def status_lost():
-                    m.d.sync += used_len.eq(0)
-                    post_used_id()
-                dma_trouble(status_lost)
-                with wait_dma():
-                    post_used_id()
-
-            with m.State("USED_ID"):
-                dma_trouble(broken)
-                with wait_dma():
-                    issue(used_base + 8 + (slot << 3), write=True, value=used_len, nbytes=4)
-                    m.next = "USED_LEN"
-
-            with m.State("USED_LEN"):
-                dma_trouble(broken)
-                with wait_dma():
-                    issue(used_base + 2, write=True, value=next_idx + 1, nbytes=2)
-                    m.next = "USED_IDX"
-
-            with m.State("USED_IDX"):
-                dma_trouble(broken)
-                with wait_dma():
-                    m.d.sync += next_idx.eq(next_idx + 1)
-                    m.d.comb += raise_int.eq(INT_USED)
-                    issue(avail_base + 2, nbytes=2)
-                    m.next = "AVAIL_IDX"
+                with m.State("USED_IDX"):
+                    dma_trouble(broken)
+                    with wait_dma():
+                        m.d.sync += next_idx.eq(next_idx + 1)
+                        m.d.comb += raise_int.eq(INT_USED)
+                        issue(avail_base + 2, nbytes=2)
+                        m.next = "AVAIL_IDX"
+        m.d.comb += engine_awake.eq(~engine.ongoing("IDLE") | abort | kick)
 
         # The request a state issued (after the FSM: it wins over the clearing of
         # dma.valid when the previous request completes in this cycle).

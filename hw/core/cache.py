@@ -6,19 +6,32 @@ offset, so the set can be read with a virtual address while the TLB (or the
 core's remembered page) finds the physical one: a "virtually indexed,
 physically tagged" cache that behaves exactly like a physical one.
 
-* **Data** and **tags** live in block RAM, read synchronously: the user
-  presents ``read_addr`` (the page offset of the access of the *next* cycle)
-  and gets the words and tags of every way of its set in the following cycle,
-  so the tag compare of a lookup starts at the block RAM's output.
-  The **valid bits** and the one **LRU** bit per set are flip-flops, read in
-  the cycle of the lookup.  ``lookup_addr`` (physical) is compared with the
-  tags read out: ``hit``, ``hit_way``, and ``rdata`` is the word of the hitting
+* **Data**, **tags**, **valid bits** and the one **LRU** bit per set live in
+  block RAM (or LUT RAM: whichever the synthesis tool picks), read
+  synchronously: the user presents ``read_addr`` (the page offset of the
+  access of the *next* cycle) and gets the words, tags, valid and LRU bits of
+  every way of its set in the following cycle, so the hit decision starts at
+  the memories' outputs (no wide multiplexer over per-set flip-flops).
+  ``lookup_addr`` (physical) is compared with the tags read out: ``hit``,
+  ``hit_way``, and ``rdata`` is the word of the hitting
   way (``way_rdata`` the word of each way: a user may work on both while the
   tags are compared, and choose with ``hit_way``).  These are meaningful only
   when ``read_addr`` presented this address's page offset in the previous cycle
   (the user tracks that; a write in that cycle, a fill's or a store's, is seen:
   the read ports are transparent).
   ``touch`` marks the hitting way as recently used (a fill marks its line).
+* **A line's valid bit is the difference of two bits**, each in a memory with
+  a write port of its own, so that the two writers of validity never compete
+  for a port: ``filled`` (F), written only by a fill's end, and ``killed`` (K),
+  written only by a snoop's invalidation.  The line is valid when F != K.  A
+  fill's end writes F = K ^ 1 (it reads K of its set through a read port of
+  its own), or F = K when it failed or a write hit its line (then the line it
+  replaced is gone too: its words were overwritten); an invalidation writes
+  K = F (read at the snooped set, beside the snoop's tags).  A fill's end and
+  an invalidation of the same set and way in one cycle: the fill wins (it
+  replaces the line the snoop found).  Both start cleared (F = K = 0:
+  invalid), as the memories' initial contents; a reset does not clear them
+  (``invalidate_all`` does).
 * **Writes** (``write`` with ``write_sel``/``write_data``) update the word at
   ``lookup_addr`` in the hitting way (the data cache writes through: the
   memory is written by the core, the cache only keeps its copy current); like
@@ -39,7 +52,10 @@ physically tagged" cache that behaves exactly like a physical one.
   its way as if the line were gone.  A lookup in the cycle of the write
   itself still hits the old word (it is ordered before the write), as it
   always did.
-  ``invalidate_all`` clears every valid bit in one cycle.
+  ``invalidate_all`` clears the valid bits one set per cycle (both ways at
+  once), starting in the next cycle: while it does (``sets`` cycles) every
+  lookup misses and a fill waits for the end before it starts.  A fill under
+  way when it comes is not marked valid.
 """
 
 from amaranth import *
@@ -113,14 +129,22 @@ class Cache(wiring.Component):
         def tag_of(addr):
             return addr[tag_lo:56]
 
-        def one_hot(index):
-            return C(1, sets) << index
-
-        valid = [Signal(sets, name=f"valid{w}") for w in range(W)]
-        lru = Signal(sets)                 # with 2 ways: the way to replace next
-        data_wr, tag_wr, words = [], [], []
-        way_hit = Signal(W)
+        read_set = self.read_addr[ob:tag_lo]
         idx = set_of(self.lookup_addr)
+        fill_addr = Signal(56)             # the line being filled
+        fill_way = Signal()
+        fill_set = set_of(fill_addr)
+
+        # invalidate_all: a walk over the sets that clears F and K of both ways
+        clearing = Signal()
+        clear_set = Signal(range(sets))
+        with m.If(self.invalidate_all):
+            m.d.sync += [clearing.eq(1), clear_set.eq(0)]
+        with m.Elif(clearing):
+            m.d.sync += clear_set.eq(clear_set + 1)
+            with m.If(clear_set == sets - 1):
+                m.d.sync += clearing.eq(0)
+
         # A snooped write is compared with the tags of its set in the next cycle
         # (the tags are read synchronously): ``stale`` marks the ways of the
         # lookup's set that hold the line written in the previous cycle, which
@@ -129,13 +153,24 @@ class Cache(wiring.Component):
         snoop_q_addr = Signal(56)
         m.d.sync += [snoop_q.eq(self.snoop_valid),
                      snoop_q_addr.eq(self.snoop_addr)]
+        snoop_set = set_of(snoop_q_addr)
         snoop_hit = Signal(W)
         stale = Signal(W)
+        valid = Signal(W)                  # of the set read_addr presented
+        way_hit = Signal(W)
+        fill_end = Signal()                # a fill's last beat
+        commit = Signal()                  # ... and its line's F is written (not in the walk)
+        commit_ok = Signal()               # ... valid (else invalid)
+        data_wr, tag_wr, words = [], [], []
         for w in range(W):
             dmem = Memory(shape=64, depth=sets * self.words, init=[])
             tmem = Memory(shape=tag_bits, depth=sets, init=[])
+            fmem = Memory(shape=1, depth=sets, init=[])
+            kmem = Memory(shape=1, depth=sets, init=[])
             m.submodules[f"data{w}"] = dmem
             m.submodules[f"tag{w}"] = tmem
+            m.submodules[f"filled{w}"] = fmem
+            m.submodules[f"killed{w}"] = kmem
             wp = dmem.write_port(granularity=8)
             # transparent: a word written in this cycle is read as written
             rp = dmem.read_port(transparent_for=(wp,))
@@ -143,80 +178,111 @@ class Cache(wiring.Component):
             words.append(rp.data)
             data_wr.append(wp)
             tag_wr.append(tmem.write_port())
-            # the tags of the next cycle's lookup and of this cycle's snoop
+            f_wr, k_wr = fmem.write_port(), kmem.write_port()
+            # the tags and valid bits of the next cycle's lookup, the tags and F
+            # of this cycle's snoop, K of the line being filled
             lookup = tmem.read_port(transparent_for=(tag_wr[w],))
             snoop = tmem.read_port(transparent_for=(tag_wr[w],))
+            f_lookup = fmem.read_port(transparent_for=(f_wr,))
+            k_lookup = kmem.read_port(transparent_for=(k_wr,))
+            f_snoop = fmem.read_port(transparent_for=(f_wr,))
+            k_fill = kmem.read_port(transparent_for=(k_wr,))
             m.d.comb += [
-                lookup.addr.eq(self.read_addr[ob:tag_lo]),
-                snoop.addr.eq(set_of(self.snoop_addr)),
+                lookup.addr.eq(read_set), f_lookup.addr.eq(read_set),
+                k_lookup.addr.eq(read_set),
+                snoop.addr.eq(set_of(self.snoop_addr)), f_snoop.addr.eq(set_of(self.snoop_addr)),
+                k_fill.addr.eq(fill_set),
+                valid[w].eq(f_lookup.data ^ k_lookup.data),
                 snoop_hit[w].eq(snoop_q & (snoop.data == tag_of(snoop_q_addr))),
-                stale[w].eq(snoop_hit[w] & (set_of(snoop_q_addr) == idx)),
-                way_hit[w].eq(valid[w].bit_select(idx, 1) & ~stale[w] &
+                stale[w].eq(snoop_hit[w] & (snoop_set == idx)),
+                way_hit[w].eq(valid[w] & ~stale[w] & ~clearing &
                               (lookup.data == tag_of(self.lookup_addr))),
+            ]
+            # F: the fill's end (F = K ^ valid), or the walk of invalidate_all
+            ends_here = commit & (fill_way == w)
+            m.d.comb += [
+                f_wr.addr.eq(Mux(clearing, clear_set, fill_set)),
+                f_wr.data.eq(~clearing & (k_fill.data ^ commit_ok)),
+                f_wr.en.eq(clearing | ends_here),
+                # K: a snoop's invalidation (K = F), unless the same line is
+                # filled in this cycle, or the walk
+                k_wr.addr.eq(Mux(clearing, clear_set, snoop_set)),
+                k_wr.data.eq(~clearing & f_snoop.data),
+                k_wr.en.eq(clearing | (snoop_hit[w] & ~(ends_here & (fill_set == snoop_set)))),
+                tag_wr[w].addr.eq(fill_set),
+                tag_wr[w].data.eq(tag_of(fill_addr)),
+                tag_wr[w].en.eq(ends_here & commit_ok),
             ]
         m.d.comb += [self.hit.eq(way_hit != 0), self.hit_way.eq(way_hit[W - 1] if W == 2 else 0)]
         m.d.comb += self.rdata.eq(words[0])
         for w in range(W):
             m.d.comb += self.way_rdata[w].eq(words[w])
+        lru = C(0, 1)
         if W == 2:
             with m.If(way_hit[1]):
                 m.d.comb += self.rdata.eq(words[1])
-            with m.If(self.touch & self.hit):
-                # the other way becomes the one to replace
-                m.d.sync += lru.eq((lru & ~one_hot(idx)) | Mux(way_hit[0], one_hot(idx), 0))
+            # the way to replace next in each set: the fill's end marks its way
+            # as the most recently used, a touch the hitting one
+            lmem = Memory(shape=1, depth=sets, init=[])
+            m.submodules.lru = lmem
+            l_wr = lmem.write_port()
+            l_rd = lmem.read_port(transparent_for=(l_wr,))
+            m.d.comb += [
+                l_rd.addr.eq(read_set),
+                l_wr.addr.eq(Mux(fill_end, fill_set, idx)),
+                l_wr.data.eq(Mux(fill_end, fill_way == 0, way_hit[0])),
+                l_wr.en.eq(fill_end | (self.touch & self.hit)),
+            ]
+            lru = l_rd.data
 
         # ---- line fill ----
-        fill_addr = Signal(56)
         fill_word = Signal(range(self.words))
-        fill_way = Signal()
         poison = Signal()
         failed = Signal()
-        set_valid = Signal(W)
         fill_line_written = self.snoop_valid & (self.snoop_addr[ob:56] == fill_addr[ob:56])
+        burst = Signal()                   # the line comes as one burst (RAM)
+        filling = Signal()
 
         for w in range(W):
-            m.d.comb += [
-                data_wr[w].addr.eq(Mux(self.busy, Cat(fill_word, set_of(fill_addr)),
-                                       self.lookup_addr[3:tag_lo])),
-                tag_wr[w].addr.eq(set_of(fill_addr)),
-                tag_wr[w].data.eq(tag_of(fill_addr)),
-                tag_wr[w].en.eq(set_valid[w]),
-            ]
+            m.d.comb += data_wr[w].addr.eq(Mux(self.busy, Cat(fill_word, fill_set),
+                                               self.lookup_addr[3:tag_lo]))
             with m.If(self.busy):
                 m.d.comb += [
                     data_wr[w].data.eq(self.bus.rdata),
-                    data_wr[w].en.eq(Mux(self.bus.ready & ~self.bus.error & (fill_way == w),
-                                         0xFF, 0)),
+                    data_wr[w].en.eq(Mux(filling & self.bus.ready & ~self.bus.error &
+                                         (fill_way == w), 0xFF, 0)),
                 ]
             with m.Else():
                 m.d.comb += [
                     data_wr[w].data.eq(self.write_data),
                     data_wr[w].en.eq(Mux(self.write & way_hit[w], self.write_sel, 0)),
                 ]
-            with m.If(self.invalidate_all):
-                m.d.sync += valid[w].eq(0)
-            with m.Else():
-                m.d.sync += valid[w].eq(
-                    (valid[w] & ~Mux(snoop_hit[w], one_hot(set_of(snoop_q_addr)), 0)) |
-                    Mux(set_valid[w], one_hot(set_of(fill_addr)), 0))
 
-        burst = Signal()                   # the line comes as one burst (RAM)
         m.d.comb += self.fill_beat.eq(fill_word)
         with m.FSM(name="fill"):
             with m.State("IDLE"):
                 with m.If(self.fill):
                     victim = Signal()
                     if W == 2:
-                        v0 = valid[0].bit_select(idx, 1) & ~stale[0]
-                        v1 = valid[1].bit_select(idx, 1) & ~stale[1]
-                        m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru.bit_select(idx, 1))))
+                        v0 = valid[0] & ~stale[0]
+                        v1 = valid[1] & ~stale[1]
+                        m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru)))
                     m.d.sync += [fill_addr.eq(Cat(C(0, ob), self.lookup_addr[ob:56])),
                                  fill_word.eq(0), fill_way.eq(victim), poison.eq(0),
                                  failed.eq(0), burst.eq(self.fill_burst)]
+                    with m.If(clearing | self.invalidate_all):
+                        m.next = "WAIT"
+                    with m.Else():
+                        m.next = "FILL"
+            with m.State("WAIT"):
+                # invalidate_all's walk first (the line read after it is current)
+                m.d.comb += self.busy.eq(1)
+                with m.If(~clearing & ~self.invalidate_all):
                     m.next = "FILL"
             with m.State("FILL"):
                 m.d.comb += [
                     self.busy.eq(1),
+                    filling.eq(1),
                     self.bus.valid.eq(1),
                     self.bus.addr.eq(Mux(burst, fill_addr, fill_addr | (fill_word << 3))),
                     self.bus.burst_len.eq(Mux(burst, self.words - 1, 0)),
@@ -232,12 +298,8 @@ class Cache(wiring.Component):
                     with m.If((fill_word == self.words - 1) | (burst & self.bus.error)):
                         bad = failed | self.bus.error
                         ok = ~bad & ~poison & ~fill_line_written & ~self.invalidate_all
-                        for w in range(W):
-                            m.d.comb += set_valid[w].eq(ok & (fill_way == w))
-                        if W == 2:
-                            # the line just filled is the most recently used
-                            fset = one_hot(set_of(fill_addr))
-                            m.d.sync += lru.eq((lru & ~fset) | Mux(fill_way == 0, fset, 0))
+                        # (during the walk the line stays invalid: the walk clears it)
+                        m.d.comb += [fill_end.eq(1), commit.eq(~clearing), commit_ok.eq(ok)]
                         m.d.comb += [self.done.eq(1), self.error.eq(bad), self.filled.eq(ok)]
                         m.next = "IDLE"
         return m

@@ -321,96 +321,7 @@ class CSRFile(wiring.Component):
         with m.If(instret_due):
             m.d.sync += minstret.eq(minstret + 1)
 
-        # ---- CSR writes ----
-        w = self.wdata
-        wv = data.View(MStatus(), w)
-
-        def write_sstatus_bits():
-            m.d.sync += [ms.sie.eq(wv.sie), ms.spie.eq(wv.spie), ms.spp.eq(wv.spp),
-                         ms.sum.eq(wv.sum), ms.mxr.eq(wv.mxr)]
-
-        with m.If(self.we):
-            with m.Switch(a):
-                with m.Case(CSR.MSTATUS):
-                    write_sstatus_bits()
-                    m.d.sync += [ms.mie.eq(wv.mie), ms.mpie.eq(wv.mpie),
-                                 ms.mprv.eq(wv.mprv), ms.tvm.eq(wv.tvm), ms.tw.eq(wv.tw),
-                                 ms.tsr.eq(wv.tsr)]
-                    # MPP is WARL: the reserved encoding 2 becomes U.
-                    m.d.sync += ms.mpp.eq(Mux(wv.mpp == 2, Priv.U, wv.mpp))
-                with m.Case(CSR.SSTATUS):
-                    write_sstatus_bits()
-                with m.Case(CSR.MEDELEG):
-                    m.d.sync += medeleg.eq(w[:16] & MEDELEG_MASK)
-                with m.Case(CSR.MIDELEG):
-                    m.d.sync += mideleg.eq(w[:12] & S_INTS)
-                with m.Case(CSR.MIE):
-                    m.d.sync += mie.eq(w[:12] & ALL_INTS)
-                with m.Case(CSR.SIE):
-                    m.d.sync += mie.eq((mie & ~mideleg) | (w[:12] & mideleg))
-                with m.Case(CSR.MIP):
-                    m.d.sync += [ssip.eq(w[Interrupt.SSI]), seip_sw.eq(w[Interrupt.SEI])]
-                    with m.If(~menvcfg_stce):
-                        m.d.sync += stip_sw.eq(w[Interrupt.STI])
-                with m.Case(CSR.SIP):
-                    with m.If(mideleg[Interrupt.SSI]):
-                        m.d.sync += ssip.eq(w[Interrupt.SSI])
-                with m.Case(CSR.MTVEC):
-                    # MODE is WARL: Direct (0) or Vectored (1).
-                    m.d.sync += mtvec.eq(Cat(w[0], C(0, 1), w[2:]))
-                with m.Case(CSR.STVEC):
-                    m.d.sync += stvec.eq(Cat(w[0], C(0, 1), w[2:]))
-                with m.Case(CSR.MCOUNTEREN):
-                    m.d.sync += mcounteren.eq(w[:3])
-                with m.Case(CSR.SCOUNTEREN):
-                    m.d.sync += scounteren.eq(w[:3])
-                with m.Case(CSR.MENVCFG):
-                    m.d.sync += [menvcfg_fiom.eq(w[0]), menvcfg_stce.eq(w[63])]
-                with m.Case(CSR.SENVCFG):
-                    m.d.sync += senvcfg_fiom.eq(w[0])
-                with m.Case(CSR.MSCRATCH):
-                    m.d.sync += mscratch.eq(w)
-                with m.Case(CSR.SSCRATCH):
-                    m.d.sync += sscratch.eq(w)
-                with m.Case(CSR.MEPC):
-                    m.d.sync += mepc.eq(w[2:])
-                with m.Case(CSR.SEPC):
-                    m.d.sync += sepc.eq(w[2:])
-                with m.Case(CSR.MCAUSE):
-                    m.d.sync += mcause.eq(w)
-                with m.Case(CSR.SCAUSE):
-                    m.d.sync += scause.eq(w)
-                with m.Case(CSR.MTVAL):
-                    m.d.sync += mtval.eq(w)
-                with m.Case(CSR.STVAL):
-                    m.d.sync += stval.eq(w)
-                with m.Case(CSR.STIMECMP):
-                    m.d.sync += stimecmp.eq(w)
-                with m.Case(CSR.SATP):
-                    with m.If((w[60:64] == 0) | (w[60:64] == 8)):
-                        m.d.sync += satp.eq(Cat(w[0:44], w[44:60], C(0, 3), w[63]))
-                with m.Case(CSR.MCYCLE):
-                    m.d.sync += mcycle.eq(w)
-                with m.Case(CSR.MINSTRET):
-                    # the write replaces the increment of the writing instruction
-                    m.d.sync += [minstret.eq(w), instret_due.eq(0)]
-                for reg in range(0, npmp // 4, 2):          # pmpcfg0, pmpcfg2
-                    with m.Case(CSR.PMPCFG0 + reg):
-                        for i in range(4 * reg, 4 * reg + 8):
-                            byte = w[8 * (i % 8):8 * (i % 8) + 8]
-                            with m.If(~pmpcfg[i][7]):
-                                # R W X A L; bits 6:5 read 0; W without R is reserved
-                                m.d.sync += pmpcfg[i].eq(Cat(byte[0], byte[1] & byte[0],
-                                                             byte[2:5], C(0, 2), byte[7]))
-                for i in range(npmp):
-                    above_locks = C(0, 1)
-                    if i + 1 < npmp:                          # a locked TOR entry above
-                        above_locks = pmpcfg[i + 1][7] & (pmpcfg[i + 1][3:5] == 1)
-                    with m.Case(CSR.PMPADDR0 + i):
-                        with m.If(~pmpcfg[i][7] & ~above_locks):
-                            m.d.sync += pmpaddr[i].eq(w[0:54])
-
-        # ---- traps ----
+        # ---- the trap's and xRET's targets ----
         cause = self.trap_cause
         to_s = Signal()
         deleg_bits = Mux(self.trap_intr, mideleg, medeleg)
@@ -421,26 +332,122 @@ class CSRFile(wiring.Component):
             self.trap_to_s.eq(to_s),
             self.trap_pc.eq(Mux(tvec[0] & self.trap_intr, base + (cause << 2), base)),
         ]
-        full_cause = Cat(cause, C(0, 57), self.trap_intr)
-        with m.If(self.trap):
-            with m.If(to_s):
-                m.d.sync += [
-                    sepc.eq(self.trap_epc[2:]), scause.eq(full_cause), stval.eq(self.trap_tval),
-                    ms.spie.eq(ms.sie), ms.sie.eq(0), ms.spp.eq(priv[0]), priv.eq(Priv.S),
-                ]
-            with m.Else():
-                m.d.sync += [
-                    mepc.eq(self.trap_epc[2:]), mcause.eq(full_cause), mtval.eq(self.trap_tval),
-                    ms.mpie.eq(ms.mie), ms.mie.eq(0), ms.mpp.eq(priv), priv.eq(Priv.M),
-                ]
-
-        # ---- trap return ----
         m.d.comb += self.xret_pc.eq(Mux(self.mret, Cat(C(0, 2), mepc), Cat(C(0, 2), sepc)))
-        with m.If(self.mret):
-            m.d.sync += [priv.eq(ms.mpp), ms.mie.eq(ms.mpie), ms.mpie.eq(1), ms.mpp.eq(Priv.U)]
-            with m.If(ms.mpp != Priv.M):
-                m.d.sync += ms.mprv.eq(0)
-        with m.If(self.sret):
-            m.d.sync += [priv.eq(ms.spp), ms.sie.eq(ms.spie), ms.spie.eq(1), ms.spp.eq(0),
-                         ms.mprv.eq(0)]
+
+        # The state changes below happen only in a cycle with a CSR write, a trap or an
+        # xRET (a simulator skips all of them in the other cycles).
+        with m.If(self.we | self.trap | self.mret | self.sret):
+            # ---- CSR writes ----
+            w = self.wdata
+            wv = data.View(MStatus(), w)
+
+            def write_sstatus_bits():
+                m.d.sync += [ms.sie.eq(wv.sie), ms.spie.eq(wv.spie), ms.spp.eq(wv.spp),
+                             ms.sum.eq(wv.sum), ms.mxr.eq(wv.mxr)]
+
+            with m.If(self.we):
+                with m.Switch(a):
+                    with m.Case(CSR.MSTATUS):
+                        write_sstatus_bits()
+                        m.d.sync += [ms.mie.eq(wv.mie), ms.mpie.eq(wv.mpie),
+                                     ms.mprv.eq(wv.mprv), ms.tvm.eq(wv.tvm), ms.tw.eq(wv.tw),
+                                     ms.tsr.eq(wv.tsr)]
+                        # MPP is WARL: the reserved encoding 2 becomes U.
+                        m.d.sync += ms.mpp.eq(Mux(wv.mpp == 2, Priv.U, wv.mpp))
+                    with m.Case(CSR.SSTATUS):
+                        write_sstatus_bits()
+                    with m.Case(CSR.MEDELEG):
+                        m.d.sync += medeleg.eq(w[:16] & MEDELEG_MASK)
+                    with m.Case(CSR.MIDELEG):
+                        m.d.sync += mideleg.eq(w[:12] & S_INTS)
+                    with m.Case(CSR.MIE):
+                        m.d.sync += mie.eq(w[:12] & ALL_INTS)
+                    with m.Case(CSR.SIE):
+                        m.d.sync += mie.eq((mie & ~mideleg) | (w[:12] & mideleg))
+                    with m.Case(CSR.MIP):
+                        m.d.sync += [ssip.eq(w[Interrupt.SSI]), seip_sw.eq(w[Interrupt.SEI])]
+                        with m.If(~menvcfg_stce):
+                            m.d.sync += stip_sw.eq(w[Interrupt.STI])
+                    with m.Case(CSR.SIP):
+                        with m.If(mideleg[Interrupt.SSI]):
+                            m.d.sync += ssip.eq(w[Interrupt.SSI])
+                    with m.Case(CSR.MTVEC):
+                        # MODE is WARL: Direct (0) or Vectored (1).
+                        m.d.sync += mtvec.eq(Cat(w[0], C(0, 1), w[2:]))
+                    with m.Case(CSR.STVEC):
+                        m.d.sync += stvec.eq(Cat(w[0], C(0, 1), w[2:]))
+                    with m.Case(CSR.MCOUNTEREN):
+                        m.d.sync += mcounteren.eq(w[:3])
+                    with m.Case(CSR.SCOUNTEREN):
+                        m.d.sync += scounteren.eq(w[:3])
+                    with m.Case(CSR.MENVCFG):
+                        m.d.sync += [menvcfg_fiom.eq(w[0]), menvcfg_stce.eq(w[63])]
+                    with m.Case(CSR.SENVCFG):
+                        m.d.sync += senvcfg_fiom.eq(w[0])
+                    with m.Case(CSR.MSCRATCH):
+                        m.d.sync += mscratch.eq(w)
+                    with m.Case(CSR.SSCRATCH):
+                        m.d.sync += sscratch.eq(w)
+                    with m.Case(CSR.MEPC):
+                        m.d.sync += mepc.eq(w[2:])
+                    with m.Case(CSR.SEPC):
+                        m.d.sync += sepc.eq(w[2:])
+                    with m.Case(CSR.MCAUSE):
+                        m.d.sync += mcause.eq(w)
+                    with m.Case(CSR.SCAUSE):
+                        m.d.sync += scause.eq(w)
+                    with m.Case(CSR.MTVAL):
+                        m.d.sync += mtval.eq(w)
+                    with m.Case(CSR.STVAL):
+                        m.d.sync += stval.eq(w)
+                    with m.Case(CSR.STIMECMP):
+                        m.d.sync += stimecmp.eq(w)
+                    with m.Case(CSR.SATP):
+                        with m.If((w[60:64] == 0) | (w[60:64] == 8)):
+                            m.d.sync += satp.eq(Cat(w[0:44], w[44:60], C(0, 3), w[63]))
+                    with m.Case(CSR.MCYCLE):
+                        m.d.sync += mcycle.eq(w)
+                    with m.Case(CSR.MINSTRET):
+                        # the write replaces the increment of the writing instruction
+                        m.d.sync += [minstret.eq(w), instret_due.eq(0)]
+                    for reg in range(0, npmp // 4, 2):          # pmpcfg0, pmpcfg2
+                        with m.Case(CSR.PMPCFG0 + reg):
+                            for i in range(4 * reg, 4 * reg + 8):
+                                byte = w[8 * (i % 8):8 * (i % 8) + 8]
+                                with m.If(~pmpcfg[i][7]):
+                                    # R W X A L; bits 6:5 read 0; W without R is reserved
+                                    m.d.sync += pmpcfg[i].eq(Cat(byte[0], byte[1] & byte[0],
+                                                                 byte[2:5], C(0, 2), byte[7]))
+                    for i in range(npmp):
+                        above_locks = C(0, 1)
+                        if i + 1 < npmp:                          # a locked TOR entry above
+                            above_locks = pmpcfg[i + 1][7] & (pmpcfg[i + 1][3:5] == 1)
+                        with m.Case(CSR.PMPADDR0 + i):
+                            with m.If(~pmpcfg[i][7] & ~above_locks):
+                                m.d.sync += pmpaddr[i].eq(w[0:54])
+
+            # ---- traps ----
+            full_cause = Cat(cause, C(0, 57), self.trap_intr)
+            with m.If(self.trap):
+                with m.If(to_s):
+                    m.d.sync += [
+                        sepc.eq(self.trap_epc[2:]), scause.eq(full_cause),
+                        stval.eq(self.trap_tval),
+                        ms.spie.eq(ms.sie), ms.sie.eq(0), ms.spp.eq(priv[0]), priv.eq(Priv.S),
+                    ]
+                with m.Else():
+                    m.d.sync += [
+                        mepc.eq(self.trap_epc[2:]), mcause.eq(full_cause),
+                        mtval.eq(self.trap_tval),
+                        ms.mpie.eq(ms.mie), ms.mie.eq(0), ms.mpp.eq(priv), priv.eq(Priv.M),
+                    ]
+
+            # ---- trap return ----
+            with m.If(self.mret):
+                m.d.sync += [priv.eq(ms.mpp), ms.mie.eq(ms.mpie), ms.mpie.eq(1), ms.mpp.eq(Priv.U)]
+                with m.If(ms.mpp != Priv.M):
+                    m.d.sync += ms.mprv.eq(0)
+            with m.If(self.sret):
+                m.d.sync += [priv.eq(ms.spp), ms.sie.eq(ms.spie), ms.spie.eq(1), ms.spp.eq(0),
+                             ms.mprv.eq(0)]
         return m

@@ -4,22 +4,21 @@ instruction cache and a two-entry instruction queue.
 ::
 
     pc --+--> BTB (btb.py) --> predicted next pc
-         +--> valid bits (flip-flops) ---+
-         |                               +--> hit? --> queue (2 entries) --> D stage
-         +--> tags and data (block RAM,  |
-              address presented the      |
-              cycle before) -------------+
+         |
+         +--> tags, valid bits and data --> hit? --> queue (2 entries) --> D stage
+              (block RAM, address presented
+              the cycle before)
 
 **The cache** is physically tagged and set associative (``size`` bytes,
 ``ways`` ways, ``line`` bytes per line; the core's default 8 KiB, 2 ways, 32 bytes).  Its
 index and line offset lie inside the 4 KiB page offset, so the set is read
 with the virtual address while the physical page is looked up, and the tag is
 compared with the physical address.  The data array is block RAM with a
-synchronous read, and so are the tags: the unit always presents the address
-of the *next* cycle's fetch (the predicted successor when the current fetch
-hits, the current pc otherwise), so a run of hits delivers one instruction per
-cycle and the tag compare starts from a register.  The valid bits are
-flip-flops.
+synchronous read, and so are the tags and valid bits (cache.py): the unit always
+presents the address of the *next* cycle's fetch (the predicted successor when
+the current fetch may hit, the current pc otherwise), so a run of hits delivers
+one instruction per cycle and the tag compare starts from a register.  The
+instruction is picked out of each way's word before the hit chooses the way.
 
 **Translation and PMP.**  In M mode or with satp = Bare the physical address
 is the pc.  Otherwise the unit keeps the page of its current translation,
@@ -188,11 +187,17 @@ class FetchUnit(wiring.Component):
             cache.invalidate_all.eq(self.fence_i),
             cache.fill_burst.eq(self.in_ram(paddr)),   # the ROM does not burst
         ]
-        insn = Mux(pc[2], cache.rdata[32:64], cache.rdata[0:32])
+        # each way's half first (pc[2] is early), then the hit's way (late)
+        halves = [Mux(pc[2], cache.way_rdata[w][32:64], cache.way_rdata[w][0:32])
+                  for w in range(self.ways)]
+        insn = halves[0] if self.ways == 1 else Mux(cache.hit_way, halves[1], halves[0])
         running = Signal()
         hit = Signal()
-        m.d.comb += hit.eq(self.booted & running & rd_ok & xl_known & ~bad_high & cacheable &
-                           cache.hit)
+        # everything a hit needs but the cache's answer (which comes late, from
+        # the tags read out of block RAM)
+        may_hit = Signal()
+        m.d.comb += [may_hit.eq(self.booted & running & rd_ok & xl_known & ~bad_high & cacheable),
+                     hit.eq(may_hit & cache.hit)]
         adv_f = hit & space
 
         discard = Signal()                         # the request in flight is off-path
@@ -205,7 +210,12 @@ class FetchUnit(wiring.Component):
             m.d.sync += pc.eq(self.redirect_pc)
         with m.Elif(adv_f):
             m.d.sync += pc.eq(pred)
-        m.d.comb += [ram_addr.eq(Mux(adv_f, pred, pc)), bp.read_pc.eq(ram_addr)]
+        # The arrays read the predicted successor whenever pc may advance, before
+        # the tags have answered: on a miss the word read is not pc's (``rd_ok``
+        # falls), but the fill that follows reads pc's word again (FILL), so
+        # that costs nothing, and the block RAM addresses do not wait for the
+        # tag compare.
+        m.d.comb += [ram_addr.eq(Mux(may_hit & space, pred, pc)), bp.read_pc.eq(ram_addr)]
         m.d.sync += rd_ok.eq(0)
 
         m.d.comb += [
@@ -232,7 +242,7 @@ class FetchUnit(wiring.Component):
         with m.FSM(name="fetch") as fsm:
             with m.State("RUN"):
                 m.d.comb += running.eq(1)
-                m.d.sync += rd_ok.eq(~self.redirect)
+                m.d.sync += rd_ok.eq(~self.redirect & ~(may_hit & space & ~cache.hit))
                 with m.If(self.booted & rd_ok & ~xl_known & utlb.hit):
                     # a page translated before: current again from the next cycle
                     # (also when redirected: it is as good as the micro-TLB's)

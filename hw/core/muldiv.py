@@ -115,14 +115,17 @@ class MulDiv(wiring.Component):
                             dividend_keep.eq(a),
                         ]
                         m.next = "DIV"
+            # The products and their sum are comb signals of the state that makes them
+            # (0 elsewhere): a simulator multiplies only in that state.
             with m.State("MUL1"):
-                m.d.sync += [
-                    p_lo.eq(ma * mb[0:32]),
-                    p_hi.eq(ma * mb[32:65].as_signed()),
-                ]
+                lo, hi = Signal.like(p_lo), Signal.like(p_hi)
+                m.d.comb += [lo.eq(ma * mb[0:32]), hi.eq(ma * mb[32:65].as_signed())]
+                m.d.sync += [p_lo.eq(lo), p_hi.eq(hi)]
                 m.next = "MUL2"
             with m.State("MUL2"):
-                m.d.sync += product.eq(p_lo + (p_hi << 32))
+                total = Signal.like(product)
+                m.d.comb += total.eq(p_lo + (p_hi << 32))
+                m.d.sync += product.eq(total)
                 m.next = "MUL3"
             with m.State("MUL3"):
                 with m.If(op == MUL):

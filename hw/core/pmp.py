@@ -281,28 +281,31 @@ class PMPUnit(wiring.Component):
                 m.d.sync += k.eq(k + 1)
         c_k = Signal(8)
         a_k = Signal(ADDR_BITS)
-        with m.Switch(k):
-            for i in range(n):
-                with m.Case(i):
-                    m.d.comb += [c_k.eq(self.cfg[8 * i:8 * i + 8]),
-                                 a_k.eq(self.addr[ADDR_BITS * i:ADDR_BITS * (i + 1)])]
         c_w = Signal(8)
         a_w = Signal(ADDR_BITS)
         a1_w = Signal(ADDR_BITS + 1)
         a_below = Signal(ADDR_BITS)         # entry w - 1's pmpaddr
-        m.d.sync += [c_w.eq(c_k), a_w.eq(a_k), a1_w.eq(a_k + 1), a_below.eq(a_w)]
+        # (read and registered only while busy: the registers are used only while an
+        # entry is written, and a simulator skips all of it in the other cycles)
+        with m.If(busy):
+            with m.Switch(k):
+                for i in range(n):
+                    with m.Case(i):
+                        m.d.comb += [c_k.eq(self.cfg[8 * i:8 * i + 8]),
+                                     a_k.eq(self.addr[ADDR_BITS * i:ADDR_BITS * (i + 1)])]
+            m.d.sync += [c_w.eq(c_k), a_w.eq(a_k), a1_w.eq(a_k + 1), a_below.eq(a_w)]
         # (computed only while an entry is written: a simulator skips it otherwise)
+        regions = []
         with m.If(w != n):
             on_w, lo_w, hi_w = pmp_region(m, c_w[3:5], a_w, Mux(w == 0, 0, a_below), "pmp_w",
                                           a_plus_1=a1_w)
-        regions = []
-        for i in range(n):
-            r = (Signal(name=f"r{i}_on"), Signal.like(lo_w, name=f"r{i}_lo"),
-                 Signal.like(hi_w, name=f"r{i}_hi"), Signal(4, name=f"r{i}_perms"))
-            with m.If(w == i):
-                m.d.sync += [r[0].eq(on_w), r[1].eq(lo_w), r[2].eq(hi_w),
-                             r[3].eq(perms_of(c_w))]
-            regions.append(r)
+            for i in range(n):
+                r = (Signal(name=f"r{i}_on"), Signal.like(lo_w, name=f"r{i}_lo"),
+                     Signal.like(hi_w, name=f"r{i}_hi"), Signal(4, name=f"r{i}_perms"))
+                with m.If(w == i):
+                    m.d.sync += [r[0].eq(on_w), r[1].eq(lo_w), r[2].eq(hi_w),
+                                 r[3].eq(perms_of(c_w))]
+                regions.append(r)
         # (while busy, some entry may be on: M mode must ask)
         m.d.comb += self.on.eq(Cat(*[r[0] for r in regions]).any() | busy)
         verdict = Signal()                 # of the request in stage 2

@@ -152,6 +152,9 @@ class MMU(wiring.Component):
                     with m.If(port.valid & bare):
                         m.d.comb += port.ready.eq(1)
                     m.d.comb += lookup_req[idx].eq(port.valid & ~bare)
+                    # the TLB compares only for a port that asks (the result is used
+                    # only when its lookup is granted, in this state)
+                    m.d.comb += tlb.lookup_en.eq(lookup_req[idx])
                     hit_paddr = Signal(PADDR_WIDTH, name=f"hit_paddr{idx}")
                     m.d.comb += hit_paddr.eq(leaf_paddr(entry.ppn, entry.level, port.vaddr))
                     with m.If(lookup_grant[idx]):

@@ -85,7 +85,8 @@ class TLB(wiring.Component):
     """Fully-associative TLB.
 
     Lookup (combinational): ``lookup_vpn``/``lookup_asid`` in,
-    ``hit``/``hit_index``/``hit_entry`` out.  ``touch`` marks the hit entry
+    ``hit``/``hit_index``/``hit_entry`` out, while ``lookup_en`` is high (default: always;
+    low, nothing hits, and a simulator skips the slots' compares).  ``touch`` marks the hit entry
     as used (PLRU bookkeeping).  Fill: ``fill_valid`` writes ``fill_entry``
     to ``fill_index`` at the clock edge; ``victim`` says which slot the
     policy would use.  Flush: ``flush_valid`` with the sfence.vma operands
@@ -104,6 +105,7 @@ class TLB(wiring.Component):
         super().__init__({
             "lookup_vpn":  In(27),
             "lookup_asid": In(16),
+            "lookup_en":   In(1, init=1),
             "hit":         Out(1),
             "hit_index":   Out(idx),
             "hit_entry":   Out(TLBEntryLayout),
@@ -135,9 +137,10 @@ class TLB(wiring.Component):
 
         # --- lookup: one compare per slot, lowest matching slot wins ---
         match = Signal(n)
-        for i in range(n):
-            m.d.comb += match[i].eq(valid[i] & (gs[i] | (asids[i] == self.lookup_asid)) &
-                                    _covers(vpns[i], levels[i], self.lookup_vpn))
+        with m.If(self.lookup_en):
+            m.d.comb += match.eq(Cat(valid[i] & (gs[i] | (asids[i] == self.lookup_asid)) &
+                                     _covers(vpns[i], levels[i], self.lookup_vpn)
+                                     for i in range(n)))
         # A priority chain of 2:1 muxes for the index and the tags (the lowest matching
         # slot); a simulator evaluates the chain only down to the first match.
         picked_index = Const(0, len(self.hit_index))

@@ -23,15 +23,15 @@
 #include <cxxrtl/cxxrtl.h>
 
 // Every memory write of the model comes here (sim/cxxrtl/build.py edits write_cxxrtl's
-// `memory.update(...)` calls into this): CXXRTL would queue a write for every write
-// port on every clock edge, enabled or not; one whose mask is all zeros changes
-// nothing and is left out.
-template<size_t Width>
+// `memory.update(index, data, mask, priority)` calls into this): CXXRTL would compute
+// the data and queue a write for every write port on every clock edge, enabled or not;
+// one whose mask is all zeros changes nothing, so its data (`data()`, the expression
+// that computes it) is not even computed.
+template<size_t Width, typename Data>
 inline void masked_update(cxxrtl::memory<Width> &mem, size_t index,
-                          const cxxrtl::value<Width> &val, const cxxrtl::value<Width> &mask,
-                          int priority) {
+                          const cxxrtl::value<Width> &mask, int priority, Data &&data) {
 	if (!mask.is_zero())
-		mem.update(index, val, mask, priority);
+		mem.update(index, data(), mask, priority);
 }
 
 #include "model.cc"

@@ -33,7 +33,10 @@ def _ops():
         st.tuples(st.just("dma_load"), st.sampled_from(["read", "lookup"]), addr, word,
                   st.one_of(st.none(), st.integers(0, 127))),
         st.tuples(st.just("fill_dma"), addr, word, st.integers(0, 6)),
+        # a DMA write anywhere (often a line cached in the set being filled)
+        st.tuples(st.just("fill_dma_any"), addr, addr, word, st.integers(0, 6)),
         st.tuples(st.just("flush"),),
+        st.tuples(st.just("flush_wait"),),
     ), min_size=1, max_size=40)
 
 
@@ -171,12 +174,30 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
                     target = line_base + 8 * (when % words_per_line)
                     await fill(addr, dma=(when, target, data))
                     await load(addr)       # whatever it says, a hit must be right
+            elif kind == "fill_dma_any":
+                # e.g. the line the fill replaces, in the cycle the fill ends
+                _, addr, other, data, when = op
+                if not await load(addr):
+                    await fill(addr, dma=(when, other, data))
+                    await load(addr)
+                    await load(other)
             elif kind == "flush":
                 ctx.set(dut.invalidate_all, 1)
                 await tick()
                 ctx.set(dut.invalidate_all, 0)
                 for probe in (BASE, BASE + 8, BASE + SPAN - 8):
                     assert not await load(probe), "a line survived invalidate_all"
+            elif kind == "flush_wait":
+                # invalidate_all, then lookups after its walk: every line missing
+                cached = [a for a in range(BASE, BASE + SPAN, line) if await load(a)]
+                ctx.set(dut.invalidate_all, 1)
+                await tick()
+                ctx.set(dut.invalidate_all, 0)
+                for _ in range(dut.sets):
+                    await tick()
+                for a in cached:
+                    assert not await load(a), f"line {a:#x} survived invalidate_all"
+                stats["flushed"] = stats.get("flushed", 0) + len(cached)
 
     sim = Simulator(dut)
     sim.add_clock(1e-6)
@@ -242,3 +263,36 @@ def test_geometry_is_checked():
     assert "ways" in check_geometry(4096, 4, 32)
     assert "page" in check_geometry(16384, 2, 32)
     assert "power of two" in check_geometry(3072, 2, 32)
+
+
+def test_invalidate_all_clears_every_line():
+    # The walk clears every set of both ways: lines cached before (hit just
+    # before it) all miss after it, and fill again.
+    lines = [BASE + 32 * i for i in range(32)]       # 1 KiB, 2 ways: every line
+    stats = run_ops([("load", a) for a in lines] + [("flush_wait",)] +
+                    [("load", a) for a in lines])
+    assert stats["flushed"] == 32
+    assert stats["fills"] == 64
+
+
+def test_poisoned_fill_leaves_no_stale_line():
+    # Both ways of a set hold lines (a, b); a fill of c replaces the LRU one (a)
+    # and a DMA write to c during that fill keeps c invalid.  The replaced line
+    # must not stay valid over c's words: a is loaded again, from memory.
+    a, b, c = BASE, BASE + 512, BASE + 1024
+    for when in range(4):
+        run_ops([("load", a), ("load", b), ("fill_dma", c, 5, when), ("load", a),
+                 ("load", c), ("load", b)], burst=True)
+        run_ops([("load", a), ("load", b), ("fill_dma", c, 5, when), ("load", a)])
+
+
+def test_snoop_of_the_replaced_line_as_the_fill_ends():
+    # A DMA write to the line being replaced (or the other way's line) in every
+    # cycle of a fill: the snoop's invalidation and the fill's end meet on the
+    # same set and way (the fill wins: its line is valid, the other one gone).
+    a, b, c = BASE, BASE + 512, BASE + 1024
+    for other in (a, b):
+        for when in range(8):
+            stats = run_ops([("load", a), ("load", b), ("fill_dma_any", c, other, 7, when),
+                             ("load", c), ("load", a), ("load", b)], burst=True)
+            assert stats["fills"] >= 4

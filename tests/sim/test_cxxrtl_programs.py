@@ -224,17 +224,22 @@ def test_training_run_ends_at_the_prompt(cxxrtl_model, xv6_files):
 
 def test_memory_writes_are_edited_to_masked_updates():
     # edit_model (sim/cxxrtl/build.py): CXXRTL's unconditional memory writes go through
-    # the driver's masked_update, which drops those with an all-zero mask.
+    # the driver's masked_update, which drops those with an all-zero mask and computes
+    # the data (a lambda) only for the others.
     from sim.cxxrtl.build import BuildError, edit_model
     text = ("\t// memory \\ram.mem write port 0\n"
-            "\t\tmemory_p_ram_2e_mem.update(tmp_1.index, p_d, p_en.repeat<64>().val(), 0);\n"
+            "\t\tmemory_p_ram_2e_mem.update(tmp_1.index, p_d.slice<63,2>().concat(p_e).val(), "
+            "p_en.repeat<64>().val(), 0);\n"
             "\t\ttmp_2 = tmp_2.update(p_d, p_m);\n")
     assert edit_model(text) == (
         "\t// memory \\ram.mem write port 0\n"
-        "\t\tmasked_update(memory_p_ram_2e_mem, tmp_1.index, p_d, p_en.repeat<64>().val(), 0);\n"
+        "\t\tmasked_update(memory_p_ram_2e_mem, tmp_1.index, p_en.repeat<64>().val(), 0, "
+        "[&] { return p_d.slice<63,2>().concat(p_e).val(); });\n"
         "\t\ttmp_2 = tmp_2.update(p_d, p_m);\n")
     with pytest.raises(BuildError, match="no memory write found"):
         edit_model("\t// memory \\ram.mem write port 0\n")
+    with pytest.raises(BuildError, match="unexpected memory write"):
+        edit_model("\t\tmemory_p_x.update(tmp_1.index, p_d, 0);\n")
 
 
 def test_model_writes_memories_through_masked_update(cxxrtl_model):
