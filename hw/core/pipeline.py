@@ -912,15 +912,18 @@ class PipelinedCore(wiring.Component):
                 dcache.bus.ready.eq(d_bus_ready),
             ]
 
-        def mis_load_part(half, hi_paddr=None):
-            """A misaligned load looks up one of its doublewords (``mem_paddr``, or
-            START's address; its tags and word were read in the previous cycle): a
-            hit keeps the word and goes on, a miss fills the line and looks again."""
+        def mis_load_part(half, hi_paddr=mis_pa_hi):
+            """A misaligned load looks up one of its doublewords (at ``mem_paddr``,
+            in START its physical address; its tags and word were read in the
+            previous cycle): a hit keeps the word and goes on, a miss fills the
+            line (mis_pa_lo / mis_pa_hi) and looks again.  (The hit decides the next
+            state only: after the first, ``mem_paddr`` is the second's address
+            either way, MIS_FILL_LO goes back.)"""
+            m.d.sync += (mis_hi if half else mis_lo).eq(dcache.rdata)
+            if not half:
+                m.d.sync += mem_paddr.eq(hi_paddr)
             with m.If(dcache.hit):
                 m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
-                m.d.sync += (mis_hi if half else mis_lo).eq(dcache.rdata)
-                if hi_paddr is not None:
-                    m.d.sync += mem_paddr.eq(hi_paddr)
                 m.next = "MIS_DONE" if half else "MIS_HI"
             with m.Else():
                 m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
@@ -949,19 +952,19 @@ class PipelinedCore(wiring.Component):
                                 access_fault()  # beyond the physical address space
                             with m.Elif(crosses):
                                 charge(CycleClass.MISALIGNED)
+                                m.d.sync += [mis_active.eq(1), mis_part.eq(0),
+                                             mis_vaddr.eq(mem_vaddr)]
+                                m.next = "MIS_XLATE"
                                 with m.If(mis_load_start & m_rd_ok & data_fast & ~page_cross &
                                           self._in_ram(data_fast_paddr)):
                                     # both doublewords in a page known to be RAM and
                                     # allowed: the first one is looked up at once
-                                    mis_pa_next = Cat(C(0, 3), (data_fast_paddr[3:12] + 1)[:9],
-                                                      data_fast_paddr[12:])
-                                    m.d.sync += [mem_paddr.eq(Cat(C(0, 3), data_fast_paddr[3:])),
-                                                 mis_pa_hi.eq(mis_pa_next)]
-                                    mis_load_part(0, mis_pa_next)
-                                with m.Else():
-                                    m.d.sync += [mis_active.eq(1), mis_part.eq(0),
-                                                 mis_vaddr.eq(mem_vaddr)]
-                                    m.next = "MIS_XLATE"
+                                    # (as in MIS_LO, whose fill this may start)
+                                    hi = Cat(C(0, 3), (data_fast_paddr[3:12] + 1)[:9],
+                                             data_fast_paddr[12:])
+                                    m.d.sync += [mis_pa_lo.eq(Cat(C(0, 3), data_fast_paddr[3:])),
+                                                 mis_pa_hi.eq(hi)]
+                                    mis_load_part(0, hi)
                             with m.Elif(data_fast):
                                 m.d.sync += mem_paddr.eq(data_fast_paddr)
                                 access(data_fast_paddr, wait_state="BUS")
@@ -1068,6 +1071,7 @@ class PipelinedCore(wiring.Component):
                         m.d.sync += [mem_paddr.eq(mis_pa_lo), mis_pa_hi.eq(paddr)]
                     with m.Else():
                         m.d.sync += [mem_paddr.eq(Cat(C(0, 3), paddr[3:])),
+                                     mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])),
                                      mis_pa_hi.eq(Cat(C(0, 3), (paddr[3:12] + 1)[:9], paddr[12:]))]
                     m.next = "MIS_LO"
 
@@ -1121,7 +1125,7 @@ class PipelinedCore(wiring.Component):
                     with m.If(is_read):
                         if not half:
                             m.d.comb += read_mis_hi.eq(1)   # the second one, for MIS_HI
-                        mis_load_part(half, None if half else mis_pa_hi)
+                        mis_load_part(half)
                     with m.Elif(tags_ok if half else 1):
                         m.d.comb += [
                             port.st_valid.eq(1), port.st_addr.eq(mem_paddr),
@@ -1142,6 +1146,8 @@ class PipelinedCore(wiring.Component):
                     charge(CycleClass.MISALIGNED)
                     # the doubleword's tags and word again, for the next lookup
                     m.d.comb += read_mis_hi.eq(half)
+                    if not half:
+                        m.d.sync += mem_paddr.eq(mis_pa_lo)
                     drive_fill()
                     with m.If(dcache.done):
                         with m.If(dcache.error):
