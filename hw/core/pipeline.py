@@ -92,10 +92,9 @@ pages is translated and checked (PMP, in RAM) in turn, and a fault names the
 first byte of the part that faulted (the access, or the first byte of its second
 page, as the privileged spec asks of mtval/stval); then the two doublewords are
 looked up in the data cache one after the other (a miss fills the line, as an
-aligned load's does, and looks again) or written into the write buffer.  A load
-whose doublewords lie in one page that M already has (the micro-TLB, M mode)
-looks up the first in the cycle it enters M: 2 cycles more than an aligned load
-when both hit.  A store writes nothing unless both parts may be written.  Misaligned accesses to devices (outside RAM)
+aligned load's does, and looks again; 3 cycles more than an aligned load when
+both hit in one page) or written into the write buffer.  A store writes nothing
+unless both parts may be written.  Misaligned accesses to devices (outside RAM)
 are access faults: devices take naturally aligned accesses of their size only.
 Misaligned LR, SC and AMOs trap (causes 4 and 6).  The multi-cycle core (core.py) stays as a selectable
 alternative (``core="fsm"`` of the SoC and of the ELF runner): it is the
@@ -722,20 +721,15 @@ class PipelinedCore(wiring.Component):
         read_mis_hi = Signal()
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
         m_is_mem = (kind == Kind.LOAD) | (kind == Kind.STORE) | (kind == Kind.AMO)
-        # A load across doublewords that enters M with its first doubleword read
-        # looks it up in START and reads the second one there (MIS_HI follows).
-        mis_load_start = m_valid & crosses & (kind == Kind.LOAD)
         with m.If(m_in_start):
-            m.d.comb += [read_x.eq((m_rd_ok & ~mis_load_start) | ~m_valid | ~m_is_mem),
-                         read_mis_hi.eq(mis_load_start)]
+            m.d.comb += read_x.eq(m_rd_ok | ~m_valid | ~m_is_mem)
         load_from_cache = Signal()  # a load in RAM looks up the cache (hit or not)
         load_from_fill = Signal()   # M fills a line for its load (whose word comes with it)
         fill_word = Signal(64)      # that word, when it came before the fill's last beat
         fill_word_now = dcache.fill_beat == mem_paddr[3:dcache.offset_bits]
         m.d.comb += [
             dcache.read_addr.eq(Mux(read_x, x_result[:12],
-                                    Mux(read_mis_hi, Cat(C(0, 3), (mem_vaddr[3:12] + 1)[:9]),
-                                        m_result[:12]))),
+                                    Mux(read_mis_hi, mis_pa_hi[:12], m_result[:12]))),
             dcache.lookup_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
             dcache.write_data.eq(d_bus_wdata), dcache.write_sel.eq(d_bus_sel),
             dcache.bus.rdata.eq(dbus.rdata), dcache.bus.error.eq(dbus.error),
@@ -912,16 +906,15 @@ class PipelinedCore(wiring.Component):
                 dcache.bus.ready.eq(d_bus_ready),
             ]
 
-        def mis_load_part(half, hi_paddr=mis_pa_hi):
-            """A misaligned load looks up one of its doublewords (at ``mem_paddr``,
-            in START its physical address; its tags and word were read in the
-            previous cycle): a hit keeps the word and goes on, a miss fills the
-            line (mis_pa_lo / mis_pa_hi) and looks again.  (The hit decides the next
-            state only: after the first, ``mem_paddr`` is the second's address
-            either way, MIS_FILL_LO goes back.)"""
+        def mis_load_part(half):
+            """A misaligned load looks up one of its doublewords at ``mem_paddr`` (its
+            tags and word were read in the previous cycle): a hit keeps the word and
+            goes on, a miss fills the line and looks again.  (The hit decides the
+            next state only: after the first, ``mem_paddr`` is the second's address
+            either way, and MIS_FILL_LO goes back to mis_pa_lo.)"""
             m.d.sync += (mis_hi if half else mis_lo).eq(dcache.rdata)
             if not half:
-                m.d.sync += mem_paddr.eq(hi_paddr)
+                m.d.sync += mem_paddr.eq(mis_pa_hi)
             with m.If(dcache.hit):
                 m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
                 m.next = "MIS_DONE" if half else "MIS_HI"
@@ -955,16 +948,6 @@ class PipelinedCore(wiring.Component):
                                 m.d.sync += [mis_active.eq(1), mis_part.eq(0),
                                              mis_vaddr.eq(mem_vaddr)]
                                 m.next = "MIS_XLATE"
-                                with m.If(mis_load_start & m_rd_ok & data_fast & ~page_cross &
-                                          self._in_ram(data_fast_paddr)):
-                                    # both doublewords in a page known to be RAM and
-                                    # allowed: the first one is looked up at once
-                                    # (as in MIS_LO, whose fill this may start)
-                                    hi = Cat(C(0, 3), (data_fast_paddr[3:12] + 1)[:9],
-                                             data_fast_paddr[12:])
-                                    m.d.sync += [mis_pa_lo.eq(Cat(C(0, 3), data_fast_paddr[3:])),
-                                                 mis_pa_hi.eq(hi)]
-                                    mis_load_part(0, hi)
                             with m.Elif(data_fast):
                                 m.d.sync += mem_paddr.eq(data_fast_paddr)
                                 access(data_fast_paddr, wait_state="BUS")
@@ -1109,7 +1092,7 @@ class PipelinedCore(wiring.Component):
             m.d.comb += [wide.eq(store_value << (byte_off << 3)),
                          wide_sel.eq(size_mask << byte_off)]
             # A load looks up its doublewords in the data cache (whose copy is as
-            # new as the write buffer), the first in MIS_LO (or START), the second
+            # new as the write buffer), the first in MIS_LO, the second
             # in MIS_HI, and shifts the two in MIS_DONE.  A store's second
             # doubleword's tags are read in MIS_HI (its first cycle has them only
             # when it lies in the first one's line).
