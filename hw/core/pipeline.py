@@ -91,8 +91,9 @@ doubleword (so perhaps a line or a page) is made in states MIS_*: each of its
 pages is translated and checked (PMP, in RAM) in turn, and a fault names the
 first byte of the part that faulted (the access, or the first byte of its second
 page, as the privileged spec asks of mtval/stval); then the two doublewords are
-read from memory (bypassing the data cache, which is write-through and so never
-newer than memory) or written into the write buffer.  A store writes nothing
+looked up in the data cache one after the other (a miss fills the line, as an
+aligned load's does, and looks again; 3 cycles more than an aligned load when
+both hit in one page) or written into the write buffer.  A store writes nothing
 unless both parts may be written.  Misaligned accesses to devices (outside RAM)
 are access faults: devices take naturally aligned accesses of their size only.
 Misaligned LR, SC and AMOs trap (causes 4 and 6).  The multi-cycle core (core.py) stays as a selectable
@@ -688,7 +689,7 @@ class PipelinedCore(wiring.Component):
         mis_part = Signal()                # 0: the first page, 1: the second page
         mis_pa_lo = Signal(56)             # the two doublewords
         mis_pa_hi = Signal(56)
-        mis_lo = Signal(64)                # ... and what a load read there
+        mis_lo = Signal(64)                # ... and what a load found there
         mis_hi = Signal(64)
         mis_load = Signal()                # commit: the loaded data come from mis_lo/hi
         m.d.comb += [
@@ -713,8 +714,9 @@ class PipelinedCore(wiring.Component):
         # X's address (``read_x``) in the cycles where M may finish its instruction
         # without the cache, so that a load or store that then enters M has its
         # word and tags at once; with M's own address while M needs them (an
-        # access that did not get them in START, a retry, an SC, an AMO's write;
-        # a misaligned store's second doubleword: ``mem_paddr`` in MIS_HI).
+        # access that did not get them in START, a retry, an SC, an AMO's write);
+        # with the page offset of a misaligned access's second doubleword
+        # (``read_mis_hi``) in the cycle before that doubleword is looked up.
         m_in_start = Signal()
         read_x = Signal()
         read_mis_hi = Signal()
@@ -728,7 +730,7 @@ class PipelinedCore(wiring.Component):
         fill_word_now = dcache.fill_beat == mem_paddr[3:dcache.offset_bits]
         m.d.comb += [
             dcache.read_addr.eq(Mux(read_x, x_result[:12],
-                                    Mux(read_mis_hi, mem_paddr[:12], m_result[:12]))),
+                                    Mux(read_mis_hi, mis_pa_hi[:12], m_result[:12]))),
             dcache.lookup_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
             dcache.write_data.eq(d_bus_wdata), dcache.write_sel.eq(d_bus_sel),
             dcache.bus.rdata.eq(dbus.rdata), dcache.bus.error.eq(dbus.error),
@@ -890,6 +892,7 @@ class PipelinedCore(wiring.Component):
             with m.Else():
                 memory_access(paddr, wait_state=wait_state)
 
+        fill_has_bus = Signal()    # the data cache's line fill has the bus (its address)
         # The data requester's address, data and byte lanes, and the store offered
         # to the write buffer, follow M's state alone (they count only with
         # d_bus_valid or port.st_valid): the port compares the address with the
@@ -898,12 +901,36 @@ class PipelinedCore(wiring.Component):
         # off that path.  (A state below that asks otherwise assigns them there.)
         m.d.comb += [
             d_bus_addr.eq(Mux(m_in_start, data_fast_paddr,
-                              Mux(load_from_fill, dcache.bus.addr, mem_paddr))),
+                              Mux(fill_has_bus, dcache.bus.addr, mem_paddr))),
             d_bus_wdata.eq(store_value << (byte_off << 3)),
             d_bus_sel.eq(size_mask << byte_off),
             port.st_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
             port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
         ]
+
+        def drive_fill():
+            """The data cache's line fill has the bus (DFILL, MIS_FILL_*)."""
+            m.d.comb += [
+                fill_has_bus.eq(1), d_bus_valid.eq(dcache.bus.valid),
+                d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
+                dcache.bus.ready.eq(d_bus_ready),
+            ]
+
+        def mis_load_part(half):
+            """A misaligned load looks up one of its doublewords at ``mem_paddr`` (its
+            tags and word were read in the previous cycle): a hit keeps the word and
+            goes on, a miss fills the line and looks again.  (The hit decides the
+            next state only: after the first, ``mem_paddr`` is the second's address
+            either way, and MIS_FILL_LO goes back to mis_pa_lo.)"""
+            m.d.sync += (mis_hi if half else mis_lo).eq(dcache.rdata)
+            if not half:
+                m.d.sync += mem_paddr.eq(mis_pa_hi)
+            with m.If(dcache.hit):
+                m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
+                m.next = "MIS_DONE" if half else "MIS_HI"
+            with m.Else():
+                m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
+                m.next = "MIS_FILL_HI" if half else "MIS_FILL_LO"
 
         with m.FSM(name="mem") as mem_fsm:
             with m.State("START"):
@@ -1037,6 +1064,7 @@ class PipelinedCore(wiring.Component):
                         m.d.sync += [mem_paddr.eq(mis_pa_lo), mis_pa_hi.eq(paddr)]
                     with m.Else():
                         m.d.sync += [mem_paddr.eq(Cat(C(0, 3), paddr[3:])),
+                                     mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])),
                                      mis_pa_hi.eq(Cat(C(0, 3), (paddr[3:12] + 1)[:9], paddr[12:]))]
                     m.next = "MIS_LO"
 
@@ -1073,8 +1101,11 @@ class PipelinedCore(wiring.Component):
             wide_sel = Signal(16)
             m.d.comb += [wide.eq(store_value << (byte_off << 3)),
                          wide_sel.eq(size_mask << byte_off)]
-            # The second doubleword's tags are read in MIS_HI (its first cycle has
-            # them only when it lies in the first one's line).
+            # A load looks up its doublewords in the data cache (whose copy is as
+            # new as the write buffer), the first in MIS_LO, the second
+            # in MIS_HI, and shifts the two in MIS_DONE.  A store's second
+            # doubleword's tags are read in MIS_HI (its first cycle has them only
+            # when it lies in the first one's line).
             mis_hi_read = Signal()
             m.d.sync += mis_hi_read.eq(0)
             tags_ok = mis_hi_read | (mem_paddr[3:dcache.offset_bits] != 0)
@@ -1085,15 +1116,9 @@ class PipelinedCore(wiring.Component):
                         m.d.comb += read_mis_hi.eq(1)
                         m.d.sync += mis_hi_read.eq(1)
                     with m.If(is_read):
-                        m.d.comb += [d_bus_valid.eq(1), d_bus_addr.eq(mem_paddr),
-                                     d_bus_sel.eq(0xFF)]
-                        with m.If(d_bus_ready):
-                            with m.If(dbus.error):
-                                access_fault()
-                            with m.Else():
-                                m.d.sync += [(mis_hi if half else mis_lo).eq(dbus.rdata),
-                                             mem_paddr.eq(mis_pa_hi)]
-                                m.next = then
+                        if not half:
+                            m.d.comb += read_mis_hi.eq(1)   # the second one, for MIS_HI
+                        mis_load_part(half)
                     with m.Elif(tags_ok if half else 1):
                         m.d.comb += [
                             port.st_valid.eq(1), port.st_addr.eq(mem_paddr),
@@ -1109,6 +1134,20 @@ class PipelinedCore(wiring.Component):
                             else:
                                 m.next = then
 
+            for state, half in (("MIS_FILL_LO", 0), ("MIS_FILL_HI", 1)):
+                with m.State(state):
+                    charge(CycleClass.MISALIGNED)
+                    # the doubleword's tags and word again, for the next lookup
+                    m.d.comb += read_mis_hi.eq(half)
+                    if not half:
+                        m.d.sync += mem_paddr.eq(mis_pa_lo)
+                    drive_fill()
+                    with m.If(dcache.done):
+                        with m.If(dcache.error):
+                            access_fault()
+                        with m.Else():
+                            m.next = "MIS_HI" if half else "MIS_LO"
+
             with m.State("MIS_DONE"):
                 charge(CycleClass.MISALIGNED)      # (the commit below charges RETIRE)
                 m.d.comb += read_x.eq(1)
@@ -1122,11 +1161,7 @@ class PipelinedCore(wiring.Component):
                 charge(CycleClass.DCACHE_MISS)
                 m.d.comb += [read_x.eq(1),      # the load's word comes from the fill
                              load_from_fill.eq(1)]
-                m.d.comb += [
-                    d_bus_valid.eq(dcache.bus.valid),
-                    d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
-                    dcache.bus.ready.eq(d_bus_ready),
-                ]
+                drive_fill()
                 with m.If(d_bus_ready & fill_word_now):
                     m.d.sync += fill_word.eq(dbus.rdata)
                 with m.If(dcache.done):

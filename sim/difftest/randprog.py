@@ -16,7 +16,8 @@ needed) from a ``random.Random(seed)``, so a seed replays exactly.  The program:
   sfence.vma and accesses through the changed pages (A/D updates, faults),
   self-modifying code with fence.i, LR/SC and AMOs, misaligned accesses (some
   across a page boundary of the Sv39 window; they trap or complete, as the model's
-  Config says), device
+  Config says; misaligned loads whose doublewords are cached, evicted or just
+  stored to), device
   registers (CLINT: mtime, msip, mtimecmp), software and timer interrupts, WFI;
 * end: back to M, every register stored to memory and every CSR the body changes
   read (so the final state is compared), the window's page-table entries loaded
@@ -746,6 +747,56 @@ class Generator:
             a.la(base, "data", addr - DATA)
             a.emit(enc.load({1: "lbu", 2: "lhu", 4: "lwu", 8: "ld"}[size], self.dst(), base, 0))
 
+    def g_misaligned(self):
+        """A misaligned load across two doublewords (of one line, of two lines, or
+        across the data page's end into the constant pool's page), after accesses
+        that decide where each doubleword is: an aligned load of it (in the data
+        cache), loads of the same set in two other pages (evicted), a store to
+        it (the write buffer, and the cached copy if any).  Then the load, sometimes
+        used at once, sometimes again (the second time both doublewords hit)."""
+        a, rng = self.a, self.rng
+        size = rng.choice([2, 4, 8, 8])
+        r = rng.random()
+        if r < 0.35:                                   # inside a line
+            boundary = DATA + rng.randrange(0, 4096, 32) + rng.choice([8, 16, 24])
+        elif r < 0.85:                                 # between two lines
+            boundary = DATA + rng.randrange(32, 4096, 32)
+        else:                                          # between two pages
+            boundary = POOL
+        addr = boundary - rng.randrange(1, size)
+        halves = [boundary - 8, boundary]
+        other_pages = [WINDOW_PAGES + 0x1000 * k for k in range(8)] + \
+            [RAM_BASE + 0x1000 * k for k in range(3)]
+        base = self.dst()
+        t = self.dst_besides(base)
+        for _ in range(rng.randrange(0, 5)):
+            half = rng.choice(halves)
+            r = rng.random()
+            if r < 0.3:                                # cache it
+                a.la(t, "data", half - DATA)
+                a.emit(enc.load("ld", self.dst_besides_all({base, t}), t, 0))
+            elif r < 0.55:                             # evict it
+                for page in rng.sample(other_pages, 2):
+                    a.la(t, "data", page + half % WAY - DATA)
+                    a.emit(enc.load("ld", self.dst_besides_all({base, t}), t, 0))
+            elif r < 0.9 and half < POOL:              # store into it
+                k = rng.choice([1, 2, 4, 8])
+                a.la(t, "data", half + (rng.randrange(8) & ~(k - 1)) - DATA)
+                a.emit(enc.store({1: "sb", 2: "sh", 4: "sw", 8: "sd"}[k], self.src(), t, 0))
+            else:
+                saved = set(self.avoid)
+                self.avoid |= {base, t}
+                self.simple()
+                self.avoid = saved
+        a.la(base, "data", addr - DATA)
+        name = rng.choice({2: ["lh", "lhu"], 4: ["lw", "lwu"], 8: ["ld"]}[size])
+        for _ in range(1 if rng.random() < 0.7 else 2):
+            rd = self.dst_besides(base)
+            a.emit(enc.load(name, rd, base, 0))
+            if rng.random() < 0.4:                     # used at once
+                a.emit(enc.alu_rr(rng.choice(["add", "xor", "sub"]),
+                                  self.dst_besides(base), rd, self.src()))
+
     def g_code_patch(self):
         """Call a function, rewrite its first instruction, fence.i, call it again:
         the instruction cache holds the old line (and the fetch side may have
@@ -789,7 +840,8 @@ class Generator:
         sets in the data page.  The device's InterruptStatus says when it is done
         (a register: no race with the DMA writes to compare); then words of the
         buffer and the request's status byte are loaded, so a data cache that kept
-        a stale line shows."""
+        a stale line shows; so is a misaligned doubleword at one end of the buffer
+        or inside it, which was loaded (cached) before the request too."""
         if not self.dma or self.mode[0] != "M":
             return self.g_evict()
         a = self.a
@@ -816,6 +868,14 @@ class Generator:
             a.la(t, "vq", buf - VQ)
             for _ in range(self.rng.randrange(1, 6)):
                 a.emit(enc.store("sd", self.src(), t, 8 * self.rng.randrange(64)))
+        # a misaligned load across one end of the buffer or inside it, before the
+        # request (its lines are cached) and after it (the device wrote one or
+        # both of its doublewords meanwhile: the cached lines must be gone)
+        mis = self.rng.choice([buf - self.rng.randrange(1, 8), buf + 512 - self.rng.randrange(1, 8),
+                               buf + self.rng.randrange(8, 504)])
+        mis += 0 if mis % 8 else 3
+        a.la(t, "vq", mis - VQ)
+        a.emit(enc.load("ld", self.dst_besides_all({v, b, t}), t, 0))
         a.emit(enc.load("lhu", v, b, VQ_AVAIL - VQ + 2),                # avail.idx
                enc.alu_ri("andi", t, v, 7), enc.alu_ri("slli", t, t, 1),
                enc.alu_rr("add", t, t, b), enc.store("sh", 0, t, VQ_AVAIL - VQ + 4),
@@ -854,6 +914,8 @@ class Generator:
         for _ in range(self.rng.randrange(2, 8)):
             a.emit(enc.load(self.rng.choice(["ld", "lw", "lbu"]), self.dst_besides(t), t,
                             self.rng.randrange(0, 512, 8)))
+        a.la(t, "vq", mis - VQ)
+        a.emit(enc.load("ld", self.dst_besides(t), t, 0))
 
     def g_fence(self):
         self.a.emit(self.rng.choice([enc.FENCE, enc.FENCE_I]))
@@ -863,7 +925,7 @@ class Generator:
               ("exception", 3), ("mode", 3), ("xret", 1), ("page_table", 4),
               ("window", 3), ("self_modifying", 2), ("atomic", 5), ("device", 2),
               ("interrupts", 2), ("wfi", 1), ("fence", 1), ("pmp", 2), ("evict", 4),
-              ("code_patch", 2), ("tlb_sweep", 2), ("dma", 2)]
+              ("code_patch", 2), ("tlb_sweep", 2), ("dma", 2), ("misaligned", 3)]
 
     def body(self):
         a = self.a

@@ -152,10 +152,16 @@ def test_programs_for_the_pipelined_core_configuration():
         size = bin(r.mem_rmask).count("1")
         if not r.trap and size > 1 and r.mem_addr % size:
             seen["misaligned load"] += 1
+            end = r.mem_addr + size - 1
+            if end >> 5 != r.mem_addr >> 5:
+                seen["across lines"] += 1
+            if end >> 12 != r.mem_addr >> 12:
+                seen["across pages"] += 1
     for seed in range(20):
         hart = run_alone(seed, note, config)
         assert hart.tohost == 1, f"seed {seed}"
     assert seen["pmp fault"] and seen["misaligned load"]
+    assert seen["across lines"] and seen["across pages"]
 
 
 class StressSeen:

@@ -197,6 +197,9 @@ s_body:
     li a3, 0x1FFC
     ld a0, 0(a3)
     FAULT 21, 13, 0x2000
+    ld a1, -4(a3)               /* again with the first doubleword in the data cache */
+    ld a0, 0(a3)
+    FAULT 29, 13, 0x2000
     li a3, 0x1FFE
     li a0, -1
     sw a0, 0(a3)
