@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from soc.fpga import cpu_model   # noqa: E402
+from soc.fpga import ToolMissing, cpu_model   # noqa: E402
 from soc.ooc import run_timing   # noqa: E402
 
 
@@ -49,8 +49,12 @@ def main(argv=None):
         what = f"SoC with {args.ram_kib} KiB block RAM"
     workdir = args.keep or tempfile.mkdtemp(prefix="soc-timing-")
     t0 = time.monotonic()
-    cells, rep, _ = run_timing(soc, workdir, freq_mhz=args.freq, seed=args.seed,
-                               place=not args.synth_only)
+    try:
+        cells, rep, _ = run_timing(soc, workdir, freq_mhz=args.freq, seed=args.seed,
+                                   place=not args.synth_only)
+    except (ToolMissing, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     wall = time.monotonic() - t0
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     if rep is None:

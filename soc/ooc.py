@@ -64,15 +64,18 @@ def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=Tr
         f'LOCATE COMP "{port}" SITE "{site}";\nIOBUF PORT "{port}" IO_TYPE=LVCMOS33;\n'
         for port, site in PINS.items()))
     # (YoWASP tools see the working directory: relative paths only)
+    # (a tool is looked up only when it is run: synthesis alone needs no nextpnr)
     steps = [
         [tool("yosys"), "-q", "-l", "yosys.log", "-p",
          "read_rtlil top.il; synth_ecp5 -top top -json top.json; stat"],
-        [tool("nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--speed", "6",
-         "--json", "top.json", "--lpf", "top.lpf", "--freq", str(freq_mhz),
-         "--seed", str(seed), *NEXTPNR_ROUTER, "--timing-allow-fail", "--log", "nextpnr.log",
-         "--quiet"],
     ]
-    for cmd in steps if place else steps[:1]:
+    if place:
+        steps.append(
+            [tool("nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--speed", "6",
+             "--json", "top.json", "--lpf", "top.lpf", "--freq", str(freq_mhz),
+             "--seed", str(seed), *NEXTPNR_ROUTER, "--timing-allow-fail",
+             "--log", "nextpnr.log", "--quiet"])
+    for cmd in steps:
         r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
         if r.returncode != 0:
             raise RuntimeError(f"{Path(cmd[0]).name} failed (status {r.returncode}):\n"
