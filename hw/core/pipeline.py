@@ -1120,9 +1120,10 @@ class PipelinedCore(wiring.Component):
                             m.d.comb += read_mis_hi.eq(1)   # the second one, for MIS_HI
                         mis_load_part(half)
                     with m.Elif(tags_ok if half else 1):
+                        # (the store's address, data and lanes reach the port
+                        # through the assignments above the FSM)
                         m.d.comb += [
-                            port.st_valid.eq(1), port.st_addr.eq(mem_paddr),
-                            port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
+                            port.st_valid.eq(1),
                             d_bus_wdata.eq(wide[64 * half:64 * half + 64]),
                             d_bus_sel.eq(wide_sel[8 * half:8 * half + 8]),
                         ]
