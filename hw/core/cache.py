@@ -30,8 +30,13 @@ physically tagged" cache that behaves exactly like a physical one.
   K = F (read at the snooped set, beside the snoop's tags).  A fill's end and
   an invalidation of the same set and way in one cycle: the fill wins (it
   replaces the line the snoop found).  Both start cleared (F = K = 0:
-  invalid), as the memories' initial contents; a reset does not clear them
-  (``invalidate_all`` does).
+  invalid), as the memories' initial contents.  A memory is not cleared by a
+  reset, so the cache clears F and K itself while the reset is held: a counter
+  outside the reset walks the sets, one per cycle, and writes both bits of
+  both ways.  A reset must be held ``reset_cycles`` (= the number of sets)
+  cycles to clear every line; the FPGA board's reset after the PLL locks is
+  (soc/board/pll.py).  A simulation starts with cleared memories and never
+  holds the reset, so its cycle counts are as without the walk.
 * **Writes** (``write`` with ``write_sel``/``write_data``) update the word at
   ``lookup_addr`` in the hitting way (the data cache writes through: the
   memory is written by the core, the cache only keeps its copy current); like
@@ -92,6 +97,7 @@ class Cache(wiring.Component):
         self.words = line // 8
         self.offset_bits = line.bit_length() - 1
         self.index_bits = self.sets.bit_length() - 1
+        self.reset_cycles = self.sets      # a reset this long clears every line
         super().__init__({
             "read_addr":      In(12),
             "lookup_addr":    In(56),
@@ -144,6 +150,16 @@ class Cache(wiring.Component):
             m.d.sync += clear_set.eq(clear_set + 1)
             with m.If(clear_set == sets - 1):
                 m.d.sync += clearing.eq(0)
+
+        # The walk of a held reset: ``rst_set`` is outside the reset and goes
+        # round the sets (a power of two) while it is held, so any reset of
+        # ``sets`` cycles or more has visited every set.
+        rst = ResetSignal(allow_reset_less=True)
+        rst_set = Signal(range(sets), reset_less=True)
+        with m.If(rst):
+            m.d.sync += rst_set.eq(rst_set + 1)
+        wiping = clearing | rst
+        wipe_set = Mux(rst, rst_set, clear_set)
 
         # A snooped write is compared with the tags of its set in the next cycle
         # (the tags are read synchronously): ``stale`` marks the ways of the
@@ -199,16 +215,17 @@ class Cache(wiring.Component):
                               (lookup.data == tag_of(self.lookup_addr))),
             ]
             # F: the fill's end (F = K ^ valid), or the walk of invalidate_all
+            # or of a reset
             ends_here = commit & (fill_way == w)
             m.d.comb += [
-                f_wr.addr.eq(Mux(clearing, clear_set, fill_set)),
-                f_wr.data.eq(~clearing & (k_fill.data ^ commit_ok)),
-                f_wr.en.eq(clearing | ends_here),
+                f_wr.addr.eq(Mux(wiping, wipe_set, fill_set)),
+                f_wr.data.eq(~wiping & (k_fill.data ^ commit_ok)),
+                f_wr.en.eq(wiping | ends_here),
                 # K: a snoop's invalidation (K = F), unless the same line is
-                # filled in this cycle, or the walk
-                k_wr.addr.eq(Mux(clearing, clear_set, snoop_set)),
-                k_wr.data.eq(~clearing & f_snoop.data),
-                k_wr.en.eq(clearing | (snoop_hit[w] & ~(ends_here & (fill_set == snoop_set)))),
+                # filled in this cycle, or a walk
+                k_wr.addr.eq(Mux(wiping, wipe_set, snoop_set)),
+                k_wr.data.eq(~wiping & f_snoop.data),
+                k_wr.en.eq(wiping | (snoop_hit[w] & ~(ends_here & (fill_set == snoop_set)))),
                 tag_wr[w].addr.eq(fill_set),
                 tag_wr[w].data.eq(tag_of(fill_addr)),
                 tag_wr[w].en.eq(ends_here & commit_ok),

@@ -222,6 +222,9 @@ class PipelinedCore(wiring.Component):
         self.dcache_line = dcache_line
         self.wbuf_entries = wbuf_entries
         self.wbuf_line = wbuf_line
+        # A reset held this many cycles also clears the caches' lines (cache.py)
+        self.reset_cycles = max(icache_size // (icache_ways * icache_line),
+                                dcache_size // (dcache_ways * dcache_line))
         # The benchmarks' counters (perf.py and the ev_* events), by name; the
         # simulators read them (the compiled model as "core perf_<name>").
         names = list(EVENTS) + [c.counter[5:] for c in CycleClass]
