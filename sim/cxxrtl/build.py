@@ -98,8 +98,9 @@ MEMORY_WRITE = re.compile(r"^(\s*)(memory_\w+)\.update\((.*)\);$", re.M)
 # evaluation that settled.  The state after it is the same as after commit().  The
 # model's evaluation is bound by fetching its ~250 KB of straight-line machine code
 # (cachegrind: ~1,900 instruction cache misses per simulated cycle), so the commit's
-# 47 KB -> 11 KB of code counts more than the copies of unchanged registers: quick
-# model, xv6 boot, 0.89-0.90 of the CPU time (farm-bench pairs, whole process).
+# 47 KB -> 11 KB of code counts more than the copies of unchanged registers: xv6 boot
+# to the prompt, tuned model 1.10-1.11 s of CPU against 1.32-1.33 s (AMD EPYC, load 4;
+# farm-bench pairs of the whole process at load 6-8: 0.954), quick model 0.89-0.90.
 COMMIT_WIRE = re.compile(r"^\t\tif \((p_\w+)\.commit\(observer\)\) changed = true;$")
 COMMIT_MEMORY = re.compile(r"^\t\tif \((memory_\w+)\.commit\(observer\)\) changed = true;$")
 COMMIT_HEAD = "\tbool commit(ObserverT &observer) {\n\t\tbool changed = false;\n"
