@@ -504,17 +504,17 @@ class PipelinedCore(wiring.Component):
         # from W when the one entering W (M's now) does.  An instruction in M
         # that does not commit then traps, and the trap kills the one entering X
         # as well, so M's valid bit stands for its commit.  While X waits, M keeps
-        # its instruction and W empties (what W had went into x_rs1v/x_rs2v).
+        # its instruction, and W is empty from the second cycle on (what W had
+        # went into x_rs1v/x_rs2v): the choice from W counts only with w_valid,
+        # so it is computed every cycle, whether the stages advance or not.
         x_writes = x_valid & (x_dec.rd != 0)
         m_writes = m_valid & (m_dec.rd != 0)
         fwd_m = [Signal(name=f"fwd_m{i}") for i in (1, 2)]    # rs1, rs2 from M
         fwd_w = [Signal(name=f"fwd_w{i}") for i in (1, 2)]    # ... from W
-        with m.If(adv):
-            for fm, fw, rs in zip(fwd_m, fwd_w, (dd.rs1, dd.rs2)):
-                m.d.sync += [fm.eq(x_writes & (x_dec.rd == rs)),
-                             fw.eq(m_writes & (m_dec.rd == rs))]
-        with m.Else():
-            m.d.sync += [fw.eq(0) for fw in fwd_w]
+        for fm, fw, rs in zip(fwd_m, fwd_w, (dd.rs1, dd.rs2)):
+            with m.If(adv):
+                m.d.sync += fm.eq(x_writes & (x_dec.rd == rs))
+            m.d.sync += fw.eq(m_writes & (m_dec.rd == rs))
 
         # ================= X: execute =================
         xf3 = x_dec.funct3
@@ -522,7 +522,7 @@ class PipelinedCore(wiring.Component):
         m.d.comb += x_imm.eq(x_dec.imm)
 
         def forward(from_m, from_w, value):
-            return Mux(from_m, m_result, Mux(from_w, w_final, value))
+            return Mux(from_m, m_result, Mux(from_w & w_valid, w_final, value))
 
         op1 = Signal(64)
         op2 = Signal(64)
