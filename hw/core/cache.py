@@ -87,6 +87,38 @@ def check_geometry(size, ways, line):
     return None
 
 
+class ReadAfterWrite:
+    """Synchronous reads of ``mem`` that give, in the next cycle, what the address
+    holds after this cycle's write through ``wp`` (like a read port transparent to
+    ``wp``), with the two addresses compared from registers in the next cycle,
+    beside the memory's read: the read address (the next lookup's, which comes
+    late: the data cache's is the address being computed in the pipeline's X
+    stage) goes only to the memory's address pins, where a transparent port
+    would first compare it with the write's address.  Used for the words, where
+    the write (address, byte enables, data) is registered once per memory; the
+    tags and valid bits keep transparent ports (in LUT RAM and for their several
+    read ports the tools' own bypass costs fewer LUTs)."""
+    def __init__(self, m, mem, wp, name):
+        self.m, self.mem, self.name = m, mem, name
+        self.waddr_q = Signal.like(wp.addr, name=f"{name}_waddr_q")
+        self.wen_q = Signal.like(wp.en, name=f"{name}_wen_q")
+        self.wdata_q = Signal.like(wp.data, name=f"{name}_wdata_q")
+        m.d.sync += [self.waddr_q.eq(wp.addr), self.wen_q.eq(wp.en), self.wdata_q.eq(wp.data)]
+
+    def read(self, addr, name):
+        """The word at ``addr`` (given in the previous cycle)."""
+        m = self.m
+        rp = self.mem.read_port()
+        m.d.comb += rp.addr.eq(addr)
+        addr_q = Signal.like(rp.addr, name=f"{self.name}_{name}_addr_q")
+        m.d.sync += addr_q.eq(addr)
+        same = Signal(name=f"{self.name}_{name}_same")
+        m.d.comb += same.eq(addr_q == self.waddr_q)
+        lanes, g = len(self.wen_q), len(self.wdata_q) // len(self.wen_q)
+        return Cat(*[Mux(same & self.wen_q[i], self.wdata_q[i * g:(i + 1) * g],
+                         rp.data[i * g:(i + 1) * g]) for i in range(lanes)])
+
+
 class Cache(wiring.Component):
     def __init__(self, size=4096, ways=2, line=32):
         problem = check_geometry(size, ways, line)
@@ -188,13 +220,12 @@ class Cache(wiring.Component):
             m.submodules[f"filled{w}"] = fmem
             m.submodules[f"killed{w}"] = kmem
             wp = dmem.write_port(granularity=8)
-            # transparent: a word written in this cycle is read as written
-            rp = dmem.read_port(transparent_for=(wp,))
-            m.d.comb += rp.addr.eq(self.read_addr[3:tag_lo])
-            words.append(rp.data)
             data_wr.append(wp)
             tag_wr.append(tmem.write_port())
             f_wr, k_wr = fmem.write_port(), kmem.write_port()
+            # a word written in this cycle is read as written (ReadAfterWrite)
+            words.append(ReadAfterWrite(m, dmem, wp, f"data{w}").read(
+                self.read_addr[3:tag_lo], "lookup"))
             # the tags and valid bits of the next cycle's lookup, the tags and F
             # of this cycle's snoop, K of the line being filled
             lookup = tmem.read_port(transparent_for=(tag_wr[w],))
