@@ -70,7 +70,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature
 
-__all__ = ["Cache", "check_geometry"]
+__all__ = ["Cache", "check_geometry", "sets_of"]
 
 
 def check_geometry(size, ways, line):
@@ -85,6 +85,12 @@ def check_geometry(size, ways, line):
     if size // ways > 4096:
         return "a way must not be larger than a 4 KiB page (index beyond the page offset)"
     return None
+
+
+def sets_of(size, ways, line):
+    """The number of sets of a cache of that geometry (also the cycles a reset
+    must be held to clear its lines)."""
+    return size // (ways * line)
 
 
 class ReadAfterWrite:
@@ -125,7 +131,7 @@ class Cache(wiring.Component):
         if problem:
             raise ValueError(problem)
         self.size, self.ways, self.line = size, ways, line
-        self.sets = size // (ways * line)
+        self.sets = sets_of(size, ways, line)
         self.words = line // 8
         self.offset_bits = line.bit_length() - 1
         self.index_bits = self.sets.bit_length() - 1

@@ -112,7 +112,7 @@ from ..mmu.signatures import Access, EventKind, MMUEventSignature
 from .alu import ALU
 from .amo import AmoALU
 from .bare_mmu import check_mmu_kind, make_mmu
-from .cache import Cache
+from .cache import Cache, sets_of
 from .fetch import FetchUnit
 from .memport import MemoryPort
 from .csr import CSR, CSRFile
@@ -223,8 +223,8 @@ class PipelinedCore(wiring.Component):
         self.wbuf_entries = wbuf_entries
         self.wbuf_line = wbuf_line
         # A reset held this many cycles also clears the caches' lines (cache.py)
-        self.reset_cycles = max(icache_size // (icache_ways * icache_line),
-                                dcache_size // (dcache_ways * dcache_line))
+        self.reset_cycles = max(sets_of(icache_size, icache_ways, icache_line),
+                                sets_of(dcache_size, dcache_ways, dcache_line))
         # The benchmarks' counters (perf.py and the ev_* events), by name; the
         # simulators read them (the compiled model as "core perf_<name>").
         names = list(EVENTS) + [c.counter[5:] for c in CycleClass]
