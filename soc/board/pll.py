@@ -97,11 +97,15 @@ def pll_params(f_in, f_out, phase=0.0):
 class ECP5PLL(Elaboratable):
     """``clk_in``: the oscillator (a Signal); drives the clock (and reset) of the
     ``sync`` and ``sdram`` domains, which its parent defines; ``locked`` is the PLL's
-    LOCK output; ``sync``'s reset is held ``reset_cycles`` cycles after it locks."""
+    LOCK output; ``sync``'s reset is held ``reset_cycles`` cycles after it locks (the
+    cycles the design needs, e.g. SoC.reset_cycles), but never fewer than
+    ``MIN_RESET_CYCLES``."""
 
-    def __init__(self, clk_in, f_in, f_out, sdram_phase, reset_cycles=16):
+    MIN_RESET_CYCLES = 16
+
+    def __init__(self, clk_in, f_in, f_out, sdram_phase, reset_cycles=0):
         self.clk_in = clk_in
-        self.reset_cycles = reset_cycles
+        self.reset_cycles = max(self.MIN_RESET_CYCLES, reset_cycles)
         self.params = pll_params(f_in, f_out, sdram_phase)
         self.clk_sys = Signal()
         self.clk_sdram = Signal()

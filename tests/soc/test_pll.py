@@ -113,3 +113,12 @@ def test_losing_lock_resets_at_once_and_holds_again():
     # and the hold starts again when it comes back
     assert trace[40:50 + 13] == [1] * 23 and trace[63:] == [0] * 17
 
+
+
+def test_the_pll_holds_at_least_its_minimum():
+    from amaranth import Signal
+    from soc.board.pll import ECP5PLL
+    pll = lambda **kw: ECP5PLL(Signal(), 25e6, 25e6, 180, **kw)
+    assert ECP5PLL.MIN_RESET_CYCLES == 16
+    assert pll().reset_cycles == 16 and pll(reset_cycles=3).reset_cycles == 16
+    assert pll(reset_cycles=128).reset_cycles == 128
