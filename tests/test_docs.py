@@ -118,3 +118,23 @@ def test_ci_runs_readmes_test_command():
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().split("\n")
           if line.strip() and not line.lstrip().startswith("#")]
     assert command in ci
+
+
+def test_docs_coverage_finds_moved_edited_and_dropped_text(tmp_path, capsys):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("docs_coverage", ROOT / "tools" / "docs_coverage.py")
+    cov = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cov)
+    old = tmp_path / "old.md"
+    old.write_text("# Title\n\nThe first sentence stays.  The second one, with a long clause,\n"
+                   "a second clause, and a third clause, moves.  The third is dropped here.\n\n"
+                   "| a | b |\n| --- | --- |\n| cell one | see [x](#x) |\n")
+    new = tmp_path / "new.md"
+    new.write_text("# Title\n\nThe first\nsentence stays.\n\n| cell one | see [y](other.md#y) |\n\n"
+                   "The second one, with a long clause, a second clause, and a third clause, moved.\n")
+    assert cov.main(["docs_coverage.py", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "EDITED: The second one" in out
+    assert "MISSING: The third is dropped here." in out
+    assert out.strip().endswith("6 units: 4 found as they were, 1 edited (3/4 of their clauses found), "
+                                "1 missing")

@@ -3,6 +3,7 @@ of an old Markdown file must appear in the new files (whitespace and emphasis
 ignored, and any link matching any other: links are rewritten when text moves).
 
     python tools/docs_coverage.py OLD.md NEW.md [NEW.md ...]
+    python tools/docs_coverage.py <(git show REV:README.md) README.md docs/*.md
 
 Prints each unit of OLD that is not found, then how many were found.  A unit is a
 sentence of a table cell or of prose (this project ends sentences with two spaces, so
