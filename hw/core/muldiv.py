@@ -51,7 +51,10 @@ class MulDiv(wiring.Component):
         b_signed = (f3 == MULH)
         ma = Signal(signed(65))
         mb = Signal(signed(65))
-        p_lo = Signal(signed(98))     # ma * mb[0:32]   (mb low part unsigned)
+        # ma * mb[0:32] (mb's low part unsigned): |ma| <= 2**64 and mb[0:32] < 2**32, so
+        # the product fits in 97 signed bits (a 98-bit register would hold a copy of
+        # the sign, and the simulator would compute the product every cycle to get it)
+        p_lo = Signal(signed(97))
         p_hi = Signal(signed(98))     # ma * mb[32:65]  (signed 33 bits)
         product = Signal(130)
         mstage = Signal(3)

@@ -169,6 +169,18 @@ def bytes_of(mask):
     return Cat(*[mask[i].replicate(8) for i in range(8)])
 
 
+def low_bytes(m, value, size):
+    """``value`` cut to an access of 1 << ``size`` bytes, zero above: ``value &
+    bytes_of(size_mask_of(m, size))``, as a choice among four slices (a simulator
+    picks one instead of assembling the mask bit by bit)."""
+    out = Signal(64)
+    with m.Switch(size):
+        for s in range(4):
+            with m.Case(s):
+                m.d.comb += out.eq(value[:8 << s])
+    return out
+
+
 class PipelinedCore(wiring.Component):
     bus:        Out(BusSignature())
     mei:        In(1)
@@ -794,7 +806,7 @@ class PipelinedCore(wiring.Component):
         # Record fields of W that follow M every cycle (only meaningful with w_valid).
         m.d.sync += [
             w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
-            w_mem_wdata.eq(store_value & bytes_of(size_mask)),
+            w_mem_wdata.eq(low_bytes(m, store_value, size)),
             w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
             w_intr.eq(trap.intr), w_cause.eq(trap.cause), w_tval.eq(trap.tval),
             w_valid.eq(0),

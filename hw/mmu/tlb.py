@@ -232,10 +232,14 @@ class TLB(wiring.Component):
                 m.d.comb += kept[i].eq(~(in_range & in_space))
             m.d.sync += valid.eq(valid & kept)
         with m.Elif(self.fill_valid):
+            # the filled slot's valid bit as one word (bit by bit, a simulator would
+            # evaluate a mux per slot in every cycle)
+            slot = Signal(n)
+            m.d.comb += slot.eq(1 << self.fill_index)
+            m.d.sync += valid.eq((valid & ~slot) | Mux(fill.valid, slot, 0))
             for i in range(n):
                 with m.If(self.fill_index == i):
                     m.d.sync += [
-                        valid[i].eq(fill.valid),
                         vpns[i].eq(fill.vpn),
                         levels[i].eq(fill.level),
                         asids[i].eq(fill.asid),

@@ -393,10 +393,13 @@ struct Sim {
 			bool tx_fire = uart_tx_valid.get() != 0;
 			uint8_t tx_byte = uint8_t(uart_tx_payload.get());
 			bool rx_fire = uart_rx_valid.get() && uart_rx_ready.get();
+			// the storage port's payloads (a 128-bit command is gathered from its
+			// parts) are read only in the cycle they are taken
 			bool cmd_fire = st == ST_IDLE && cmd_valid.get();
-			uint64_t cmd_lo = cmd_payload.get(), cmd_hi = cmd_payload.get_hi();
+			uint64_t cmd_lo = cmd_fire ? cmd_payload.get() : 0;
+			uint64_t cmd_hi = cmd_fire ? cmd_payload.get_hi() : 0;
 			bool wdata_fire = st == ST_WDATA && wdata_valid.get();
-			uint64_t wword = wdata_payload.get();
+			uint64_t wword = wdata_fire ? wdata_payload.get() : 0;
 			bool rdata_fire = st == ST_RDATA && rdata_ready.get();
 			bool resp_fire = st == ST_RESP && resp_ready.get();
 			bool retired = retire_valid.get() != 0;

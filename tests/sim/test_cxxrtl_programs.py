@@ -233,9 +233,20 @@ def test_memory_writes_are_edited_to_masked_updates():
             "\t\ttmp_2 = tmp_2.update(p_d, p_m);\n")
     assert edit_memory_writes(text) == (
         "\t// memory \\ram.mem write port 0\n"
-        "\t\tmasked_update(memory_p_ram_2e_mem, tmp_1.index, p_en.repeat<64>().val(), 0, "
+        "\t\tif (!p_en.is_zero()) "
+        "masked_update(memory_p_ram_2e_mem, tmp_1.index, p_en.repeat<64>().val(), 0, "
         "[&] { return p_d.slice<63,2>().concat(p_e).val(); });\n"
         "\t\ttmp_2 = tmp_2.update(p_d, p_m);\n")
+    # A mask of byte lanes is assembled only when its enable is not zero; a mask that
+    # is more than one signal's bits is assembled every time.
+    lanes = ("p_en.curr.slice<1>().val().repeat<7>().concat(p_en.curr.slice<1,0>())"
+             ".concat(p_en.curr.slice<0>().val().repeat<7>())")
+    assert edit_memory_writes(f"\tmemory_p_m.update(tmp_1.index, p_d, {lanes}, 0);\n") == (
+        f"\tif (!p_en.curr.is_zero()) masked_update(memory_p_m, tmp_1.index, {lanes}, 0, "
+        "[&] { return p_d; });\n")
+    for mask in ("p_en.concat(p_f).val()", "not_u<8>(p_en)"):
+        assert edit_memory_writes(f"\tmemory_p_m.update(tmp_1.index, p_d, {mask}, 0);\n") == (
+            f"\tmasked_update(memory_p_m, tmp_1.index, {mask}, 0, [&] {{ return p_d; }});\n")
     with pytest.raises(BuildError, match="no memory write found"):
         edit_memory_writes("\t// memory \\ram.mem write port 0\n")
     with pytest.raises(BuildError, match="unexpected memory write"):
