@@ -388,7 +388,8 @@ class PipelinedCore(wiring.Component):
         m.submodules.port = port = MemoryPort(
             ram_base=self.ram_base, ram_bits=self._ram_bits,
             entries=self.wbuf_entries, line=self.wbuf_line,
-            conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line))
+            conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line),
+            data_sources=4)
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)
         wiring.connect(m, walker_gate.down, port.walker)
@@ -925,6 +926,10 @@ class PipelinedCore(wiring.Component):
         # write buffer's lines in the cycle of the request, and the conditions under
         # which the memory stage asks (its instruction, page, PMP, interrupts) stay
         # off that path.  (A state below that asks otherwise assigns them there.)
+        # The port compares each of these addresses (registers) with the write
+        # buffer's lines at once and picks the answer by the state (``data_src``,
+        # ``st_src``): the state's multiplexer is not in front of the compares.
+        fast_src = Mux(data_unmapped, 2, 3)      # data_fast_paddr's
         m.d.comb += [
             d_bus_addr.eq(Mux(m_in_start, data_fast_paddr,
                               Mux(fill_has_bus, dcache.bus.addr, mem_paddr))),
@@ -932,6 +937,11 @@ class PipelinedCore(wiring.Component):
             d_bus_sel.eq(size_mask << byte_off),
             port.st_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
             port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
+            port.data_srcs[0].eq(mem_paddr), port.data_srcs[1].eq(dcache.bus.addr),
+            port.data_srcs[2].eq(mem_vaddr[:56]),
+            port.data_srcs[3].eq(Cat(mem_vaddr[:12], dp_ppn)),
+            port.data_src.eq(Mux(m_in_start, fast_src, Mux(fill_has_bus, 1, 0))),
+            port.st_src.eq(Mux(m_in_start, fast_src, 0)),
         ]
 
         def drive_fill():
