@@ -179,7 +179,9 @@ class MemoryPort(wiring.Component):
         m.d.comb += self.st_ready.eq(~lock_wanted & (any_merge | (count != N)))
         take = self.st_valid & self.st_ready
         alloc = take & ~any_merge
-        into_head = take & merge.bit_select(head, 1)     # (the head does not drain now)
+        # (merge implies st_ready's "an entry takes it": that OR over the entries
+        # stays off the requester choice below)
+        into_head = self.st_valid & ~lock_wanted & merge.bit_select(head, 1)
         for i in range(N):
             for w in range(W):
                 hit_word = (st_word == w) if W > 1 else C(1, 1)

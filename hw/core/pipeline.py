@@ -971,6 +971,9 @@ class PipelinedCore(wiring.Component):
         with m.FSM(name="mem") as mem_fsm:
             with m.State("START"):
                 m.d.comb += m_in_start.eq(1)
+                # (the fast path's address whatever M decides: the states after
+                # START that use mem_paddr come from the fast path or set it)
+                m.d.sync += mem_paddr.eq(data_fast_paddr)
                 with m.If(~m_valid):
                     charge(m_why)
                     m.d.comb += m_done.eq(1)
@@ -995,7 +998,6 @@ class PipelinedCore(wiring.Component):
                                              mis_vaddr.eq(mem_vaddr)]
                                 m.next = "MIS_XLATE"
                             with m.Elif(data_fast):
-                                m.d.sync += mem_paddr.eq(data_fast_paddr)
                                 access(data_fast_paddr, wait_state="BUS")
                             with m.Else():
                                 charge(CycleClass.DTLB)
@@ -1059,12 +1061,14 @@ class PipelinedCore(wiring.Component):
                         m.next = "PMP_ACCESS"
 
             def translated(paddr):
-                m.d.sync += mem_paddr.eq(paddr)
                 m.next = "PMP_PAGE"
                 pmp_page(paddr)
 
             with m.State("XLATE"):
                 charge(CycleClass.DTLB)
+                # (registered every cycle, not only with the answer: XLATE does not
+                # use mem_paddr, and a fault leaves it unused)
+                m.d.sync += mem_paddr.eq(mmu.data.paddr)
                 translate(mem_vaddr, translated)
 
             with m.State("PMP_PAGE"):
