@@ -15,8 +15,8 @@ register or memory, by name) and the cells of the worst ``--detail`` paths.
 
 This is not nextpnr: placement and routing decide the real delays.  It is a quick
 way to see *which* paths are long and whether a change shortened them (each
-figure is comparable with the others of the same model); README gives how its
-worst path compared with nextpnr's routed result.
+figure is comparable with the others of the same model); docs/measurements.md ("A
+quicker loop") gives how its worst path compared with nextpnr's result.
 """
 
 import argparse

@@ -19,8 +19,8 @@ so on the status line and waits for Ctrl-A x.
 
 Interrupt storms: when the engine reports one PLIC source claimed STORM_CLAIMS times
 with no user-mode instruction retired in between (sim/engine.py, the claim watch),
-the status line and the summary name the source (README: "Software that runs on QEMU
-but storms here").
+the status line and the summary name the source (docs/simulation.md: "Software that
+runs on QEMU but storms here").
 
 The disk image is copy-on-write (the file is not changed) unless ``--persist``.
 Exit status: 0 fine, 1 scripted run failed or the kernel panicked, 2 bad
@@ -282,8 +282,8 @@ class Session:
         if self.panic:
             lines.append(f"[sim] {self.panic}")
         if self.storm:
-            lines.append(f"[sim] {self.storm.describe()}: see README.md, \"Software that runs "
-                         f"on QEMU but storms here\"")
+            lines.append(f"[sim] {self.storm.describe()}: see docs/simulation.md, \"Software "
+                         f"that runs on QEMU but storms here\"")
         return "\n".join(lines)
 
 

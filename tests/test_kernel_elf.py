@@ -357,7 +357,7 @@ def test_boot_to_prompt_within_budget(kernel, tmp_path):
 @pytest.mark.qemu
 def test_boot_cost_does_not_grow_with_ram(kernel, tmp_path):
     # The same kernel built for 4x the RAM (the top of the Makefile's range that
-    # README measures) boots in about the same number of instructions: RAM is
+    # docs/xv6.md measures) boots in about the same number of instructions: RAM is
     # mapped 2 MiB at a time and the page counts are not cleared (vm.c, kalloc.c).
     from tests import xv6_console
     fs_img = kernel.parent / "fs.img"

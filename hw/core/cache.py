@@ -179,25 +179,23 @@ class Cache(wiring.Component):
         fill_way = Signal()
         fill_set = set_of(fill_addr)
 
-        # invalidate_all: a walk over the sets that clears F and K of both ways
-        clearing = Signal()
-        clear_set = Signal(range(sets))
-        with m.If(self.invalidate_all):
-            m.d.sync += [clearing.eq(1), clear_set.eq(0)]
-        with m.Elif(clearing):
-            m.d.sync += clear_set.eq(clear_set + 1)
-            with m.If(clear_set == sets - 1):
-                m.d.sync += clearing.eq(0)
-
-        # The walk of a held reset: ``rst_set`` is outside the reset and goes
-        # round the sets (a power of two) while it is held, so any reset of
-        # ``sets`` cycles or more has visited every set.
+        # Two walks over the sets clear F and K of both ways, with one counter:
+        # - while a reset is held: ``wipe_set`` is outside the reset and goes
+        #   round the sets (a power of two), so any reset of ``sets`` cycles or
+        #   more has visited every set;
+        # - invalidate_all: from set 0 to the last, ``clearing`` meanwhile.
         rst = ResetSignal(allow_reset_less=True)
-        rst_set = Signal(range(sets), reset_less=True)
+        clearing = Signal()
+        wipe_set = Signal(range(sets), reset_less=True)
         with m.If(rst):
-            m.d.sync += rst_set.eq(rst_set + 1)
+            m.d.sync += wipe_set.eq(wipe_set + 1)
+        with m.Elif(self.invalidate_all):
+            m.d.sync += [clearing.eq(1), wipe_set.eq(0)]
+        with m.Elif(clearing):
+            m.d.sync += wipe_set.eq(wipe_set + 1)
+            with m.If(wipe_set == sets - 1):
+                m.d.sync += clearing.eq(0)
         wiping = clearing | rst
-        wipe_set = Mux(rst, rst_set, clear_set)
 
         # A snooped write is compared with the tags of its set in the next cycle
         # (the tags are read synchronously): ``stale`` marks the ways of the

@@ -17,7 +17,7 @@ Two libraries are compiled from the same ``model.cc``:
 * ``tuned.so``: profile-guided ``-O3`` (TUNED_FLAGS; instrumented compile, xv6 boot
   to the first prompt, compile with the profile), 0.73 M cycles per second, about
   twice the quick one when measured (1.15 times since the TLBs keep their data in a
-  memory, see README), for three steps' worth of work.  ``build_model`` starts it in
+  memory, see docs/measurements.md, "Simulation speed"), for three steps' worth of work.  ``build_model`` starts it in
   the background once the quick one is there (``python -m sim.cxxrtl.build
   --tuned-dir DIR --pgo``, logging to ``DIR/tuned.log``); every later run finds it.
 
@@ -71,7 +71,7 @@ DRIVER = Path(__file__).with_name("driver.cc")
 # in a memory read at the index of the entry that hit: every cycle the model evaluates
 # the tag compares and one indexed read instead of a 97-bit multiplexer over all the
 # entries and every entry's next state (the quick model needs 0.62 of the CPU time of
-# the xv6 boot, see README "Simulation speed"); the ITLB's hit entry is then no
+# the xv6 boot, see docs/measurements.md, "Simulation speed"); the ITLB's hit entry is then no
 # feedback wire any more.
 FEEDBACK_WIRES = ("decoder.bus__addr",)
 # One edit of Yosys's output (edit_model): CXXRTL queues a write of every memory write
@@ -82,7 +82,7 @@ FEEDBACK_WIRES = ("decoder.bus__addr",)
 # the mask is set; a write with an empty mask changes nothing, so the model behaves the
 # same.  Queueing only enabled writes: tuned model, xv6 boot to the prompt, 0.91 of the
 # CPU time (1.42-1.45 s against 1.56-1.61 s, farm-bench pairs 0.925 of the whole process;
-# AMD EPYC, load 7-8); the data computed only then: see README "Simulation speed".
+# AMD EPYC, load 7-8); the data computed only then: see docs/measurements.md, "Simulation speed".
 # Measured and left out: the register commit without a branch (every register copied,
 # the comparison's result or-ed into `changed`): 1.17 times the CPU time; most
 # registers keep their value in most cycles, so the branch is well predicted.

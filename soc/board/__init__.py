@@ -86,7 +86,7 @@ BOARDS = {
         osc_freq=25e6,
         # The multi-cycle core's board build met 25 MHz (26.47 MHz, nextpnr-ecp5 0.11,
         # seed 1).  The pipelined core (the default) is estimated at 19-20 MHz out of
-        # context after placement, not yet routed: see README, "On the board".
+        # context after placement, not yet routed: see docs/measurements.md, "FPGA: size and timing".
         clk_freq=25e6,
         sdram=ULX3S_85F_SDRAM,
         sdram_timing=SPEED_7,

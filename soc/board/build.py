@@ -133,8 +133,10 @@ def main(argv=None):
         spec = board(args.board)
         clk = args.clk_mhz * 1e6 if args.clk_mhz else None
         if clk is not None:
+            # The frequency the PLL makes, which may differ from the one asked for
+            # by up to pll.TOLERANCE ("16.667" makes 25 MHz * 2 / 3).
             from .pll import pll_params
-            pll_params(spec.osc_freq, clk)
+            clk = pll_params(spec.osc_freq, clk).f_out
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

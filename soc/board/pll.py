@@ -9,7 +9,7 @@ is in phase with CLKOP when its CPHASE is (its divider - 1) // 2, the value Trel
 ``ecppll`` uses; each further VCO cycle of CPHASE delays it by 360 / divider degrees.
 
 ``pll_params`` finds the dividers (the smallest input divider, then the smallest
-feedback divider that give the frequency exactly, the VCO nearest 600 MHz) and
+feedback divider that give the frequency, the VCO nearest 600 MHz) and
 ``ECP5PLL`` instantiates the primitive and clocks the ``sync`` domain (the system
 clock) and the ``sdram`` domain (the same frequency, ``sdram_phase`` degrees later).
 ``ResetAfterLock`` holds ``sync`` in reset until the PLL has locked and for
@@ -23,10 +23,13 @@ from fractions import Fraction
 from amaranth import *
 from amaranth.lib.cdc import ResetSynchronizer
 
-__all__ = ["PLLParams", "pll_params", "ECP5PLL", "ResetAfterLock"]
+__all__ = ["PLLParams", "pll_outputs", "pll_params", "ECP5PLL", "ResetAfterLock"]
 
 PFD_MIN, PFD_MAX = 3.125e6, 400e6
 VCO_MIN, VCO_MAX, VCO_BEST = 400e6, 800e6, 600e6
+# A requested frequency within this fraction of one the PLL makes means that one, so
+# that "16.667 MHz" asks for 25 MHz * 2 / 3.
+TOLERANCE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -44,40 +47,65 @@ class PLLParams:
     phase: float        # the CLKOS phase actually made (a multiple of 45 / CLKOS_DIV degrees)
 
 
-def pll_params(f_in, f_out, phase=0.0):
-    """Dividers for CLKOP = CLKOS = ``f_out`` from ``f_in``, CLKOS ``phase`` degrees
-    behind CLKOP.  Raises ValueError if the PLL cannot make ``f_out`` exactly."""
-    want = Fraction(f_out).limit_denominator(1000)
+def pll_outputs(f_in):
+    """Every frequency (a Fraction, in Hz) that CLKOP can be made from ``f_in``."""
+    made = set()
     for clki_div in range(1, 129):
         pfd = Fraction(f_in) / clki_div
         if not PFD_MIN <= pfd <= PFD_MAX:
             continue
         for clkfb_div in range(1, 81):
-            if pfd * clkfb_div != want:
-                continue
-            outs = [d for d in range(1, 129) if VCO_MIN <= want * d <= VCO_MAX]
-            if not outs:
-                continue
-            div = min(outs, key=lambda d: abs(want * d - VCO_BEST))
-            base = (div - 1) // 2
-            eighths = round((phase % 360) / 360 * div * 8)
-            return PLLParams(
-                clki_div=clki_div, clkfb_div=clkfb_div, clkop_div=div, clkop_cphase=base,
-                clkos_div=div, clkos_cphase=base + eighths // 8, clkos_fphase=eighths % 8,
-                f_in=f_in, f_out=float(want), vco=float(want * div),
-                phase=eighths * 45 / div)
-    raise ValueError(f"the ECP5 PLL cannot make exactly {f_out / 1e6:g} MHz from "
-                     f"{f_in / 1e6:g} MHz")
+            f = pfd * clkfb_div
+            if any(VCO_MIN <= f * d <= VCO_MAX for d in range(1, 129)):
+                made.add(f)
+    return sorted(made)
+
+
+def pll_params(f_in, f_out, phase=0.0):
+    """Dividers for CLKOP = CLKOS = ``f_out`` from ``f_in``, CLKOS ``phase`` degrees
+    behind CLKOP.  ``f_out`` may be off by ``TOLERANCE`` of itself (the result's
+    ``f_out`` is the frequency made).  Raises ValueError, naming the nearest
+    frequencies it can make, if the PLL cannot make ``f_out``."""
+    outputs = pll_outputs(f_in)
+    near = [f for f in outputs if abs(f - Fraction(f_out)) <= TOLERANCE * Fraction(f_out)]
+    if not near:
+        below = [f for f in outputs if f < f_out][-1:]
+        above = [f for f in outputs if f > f_out][:1]
+        nearest = " or ".join(f"{float(f) / 1e6:.6g} MHz" for f in below + above)
+        raise ValueError(f"the ECP5 PLL cannot make {f_out / 1e6:g} MHz from "
+                         f"{f_in / 1e6:g} MHz (nearest: {nearest})")
+    want = min(near, key=lambda f: abs(f - Fraction(f_out)))
+    for clki_div in range(1, 129):
+        pfd = Fraction(f_in) / clki_div
+        if not PFD_MIN <= pfd <= PFD_MAX or want % pfd:
+            continue
+        clkfb_div = int(want / pfd)
+        outs = [d for d in range(1, 129) if VCO_MIN <= want * d <= VCO_MAX]
+        if not 1 <= clkfb_div <= 80 or not outs:
+            continue
+        div = min(outs, key=lambda d: abs(want * d - VCO_BEST))
+        base = (div - 1) // 2
+        eighths = round((phase % 360) / 360 * div * 8)
+        return PLLParams(
+            clki_div=clki_div, clkfb_div=clkfb_div, clkop_div=div, clkop_cphase=base,
+            clkos_div=div, clkos_cphase=base + eighths // 8, clkos_fphase=eighths % 8,
+            f_in=f_in, f_out=float(want), vco=float(want * div),
+            phase=eighths * 45 / div)
+    raise AssertionError(f"{want} is in pll_outputs but has no dividers")
 
 
 class ECP5PLL(Elaboratable):
     """``clk_in``: the oscillator (a Signal); drives the clock (and reset) of the
     ``sync`` and ``sdram`` domains, which its parent defines; ``locked`` is the PLL's
-    LOCK output; ``sync``'s reset is held ``reset_cycles`` cycles after it locks."""
+    LOCK output; ``sync``'s reset is held ``reset_cycles`` cycles after it locks (the
+    cycles the design needs, e.g. SoC.reset_cycles), but never fewer than
+    ``MIN_RESET_CYCLES``."""
 
-    def __init__(self, clk_in, f_in, f_out, sdram_phase, reset_cycles=16):
+    MIN_RESET_CYCLES = 16
+
+    def __init__(self, clk_in, f_in, f_out, sdram_phase, reset_cycles=0):
         self.clk_in = clk_in
-        self.reset_cycles = reset_cycles
+        self.reset_cycles = max(self.MIN_RESET_CYCLES, reset_cycles)
         self.params = pll_params(f_in, f_out, sdram_phase)
         self.clk_sys = Signal()
         self.clk_sdram = Signal()

@@ -14,7 +14,8 @@ from .ptyrun import PtySession
 
 STATUS = rb"\r\[sim\] storm: PLIC source 10 \(UART0\) claimed [\d,]+ times without user mode\x1b\[K"
 SUMMARY = (rb"\n\[sim\] interrupt storm: PLIC source 10 \(UART0\) claimed ([\d,]+) times with no "
-           rb"user-mode instruction in between \(noticed at cycle [\d,]+\): see README")
+           rb"user-mode instruction in between \(noticed at cycle [\d,]+\): see docs/simulation\.md, "
+           rb".Software that runs on QEMU but storms here.")
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,12 @@ import re
 import shutil
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from soc.board.pll import pll_params, VCO_MIN, VCO_MAX
+from soc.board.pll import pll_outputs, pll_params, VCO_MIN, VCO_MAX
 
 
 @pytest.mark.parametrize("f_out", [25e6, 40e6, 50e6, 60e6, 75e6])
@@ -20,9 +21,32 @@ def test_dividers_make_the_frequency(f_out):
     assert p.phase == 180
 
 
-def test_impossible_frequency_is_refused():
-    with pytest.raises(ValueError, match="cannot make exactly"):
+def test_impossible_frequency_is_refused_with_the_nearest_ones():
+    # From 25 MHz: 16 MHz would need a phase detector at 1 MHz (below 3.125 MHz);
+    # the nearest outputs are 25 * 5 / 8 and 25 * 2 / 3 MHz.
+    with pytest.raises(ValueError, match=r"cannot make 16 MHz from 25 MHz "
+                                         r"\(nearest: 15\.625 MHz or 16\.6667 MHz\)"):
+        pll_params(25e6, 16e6)
+    with pytest.raises(ValueError, match=r"cannot make 1000 MHz .*nearest: 800 MHz\)"):
         pll_params(25e6, 1e9)
+
+
+def test_a_rounded_frequency_means_the_one_made():
+    p = pll_params(25e6, 16.667e6)
+    assert (p.clki_div, p.clkfb_div) == (3, 2) and p.f_out == 25e6 * 2 / 3
+    assert pll_params(25e6, 16.6666667e6) == p
+    # 0.02 % away is too far.
+    with pytest.raises(ValueError, match="cannot make 16.67 MHz"):
+        pll_params(25e6, 16.67e6)
+
+
+def test_outputs_are_what_the_dividers_make():
+    outputs = pll_outputs(25e6)
+    assert outputs[0] == Fraction(25_000_000, 8) and outputs[-1] == 800_000_000
+    assert Fraction(50_000_000, 3) in outputs and 16_000_000 not in outputs
+    for f in outputs[::37]:
+        p = pll_params(25e6, float(f))
+        assert Fraction(25_000_000, p.clki_div) * p.clkfb_div == f
 
 
 def ecppll(f_out, phase, tmp_path):
@@ -89,3 +113,12 @@ def test_losing_lock_resets_at_once_and_holds_again():
     # and the hold starts again when it comes back
     assert trace[40:50 + 13] == [1] * 23 and trace[63:] == [0] * 17
 
+
+
+def test_the_pll_holds_at_least_its_minimum():
+    from amaranth import Signal
+    from soc.board.pll import ECP5PLL
+    pll = lambda **kw: ECP5PLL(Signal(), 25e6, 25e6, 180, **kw)
+    assert ECP5PLL.MIN_RESET_CYCLES == 16
+    assert pll().reset_cycles == 16 and pll(reset_cycles=3).reset_cycles == 16
+    assert pll(reset_cycles=128).reset_cycles == 128

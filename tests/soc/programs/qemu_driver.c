@@ -10,7 +10,7 @@
    3. a THRE interrupt completed at the PLIC but not acknowledged at the UART is
       raised again (the UART holds its line high, and the PLIC's gateway is level
       triggered): QEMU's models do not do this, and a driver that depends on it
-      storms here (README, "Software that runs on QEMU but storms here").
+      storms here (docs/simulation.md, "Software that runs on QEMU but storms here").
 
    Failed check n ends the program with tohost = (n << 1) | 1. */
 #include "socprog.h"
