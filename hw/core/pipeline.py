@@ -723,7 +723,7 @@ class PipelinedCore(wiring.Component):
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
         m_is_mem = (kind == Kind.LOAD) | (kind == Kind.STORE) | (kind == Kind.AMO)
         with m.If(m_in_start):
-            m.d.comb += read_x.eq(m_rd_ok | ~m_valid | ~m_is_mem)
+            m.d.comb += read_x.eq(m_rd_ok & ~csr.irq_wait | ~m_valid | ~m_is_mem)
         load_from_cache = Signal()  # a load in RAM looks up the cache (hit or not)
         load_from_fill = Signal()   # M fills a line for its load (whose word comes with it)
         fill_word = Signal(64)      # that word, when it came before the fill's last beat
@@ -940,8 +940,13 @@ class PipelinedCore(wiring.Component):
                     m.d.comb += m_done.eq(1)
                 with m.Elif(m_exc):
                     raise_trap(m_cause, m_tval)
-                with m.Elif(csr.irq):
-                    raise_trap(csr.irq_cause, 0, intr=1)
+                with m.Elif(csr.irq_q):
+                    # (the CSR file's decision of the previous cycle: csr.py)
+                    raise_trap(csr.irq_cause_q, 0, intr=1)
+                with m.Elif(csr.irq_wait):
+                    # the CSR write just before may have made an interrupt
+                    # takeable: it shows in irq_q in the next cycle
+                    charge(CycleClass.CSR)
                 with m.Else():
                     with m.Switch(kind):
                         with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR,
