@@ -202,6 +202,9 @@ class SoC(wiring.Component):
                 "mei": Out(1), "sei": Out(1), "mti": Out(1), "msi": Out(1),
                 "mtime": Out(64),
             })
+        # How long a reset must be held to clear the core's caches (a board's
+        # reset after its PLL locks is at least this long: soc/board/pll.py)
+        self.reset_cycles = getattr(self.core, "reset_cycles", 1)
         super().__init__(members)
 
     def elaborate(self, platform):

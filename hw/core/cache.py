@@ -30,8 +30,13 @@ physically tagged" cache that behaves exactly like a physical one.
   K = F (read at the snooped set, beside the snoop's tags).  A fill's end and
   an invalidation of the same set and way in one cycle: the fill wins (it
   replaces the line the snoop found).  Both start cleared (F = K = 0:
-  invalid), as the memories' initial contents; a reset does not clear them
-  (``invalidate_all`` does).
+  invalid), as the memories' initial contents.  A memory is not cleared by a
+  reset, so the cache clears F and K itself while the reset is held: a counter
+  outside the reset walks the sets, one per cycle, and writes both bits of
+  both ways.  A reset must be held ``reset_cycles`` (= the number of sets)
+  cycles to clear every line; the FPGA board's reset after the PLL locks is
+  (soc/board/pll.py).  A simulation starts with cleared memories and never
+  holds the reset, so its cycle counts are as without the walk.
 * **Writes** (``write`` with ``write_sel``/``write_data``) update the word at
   ``lookup_addr`` in the hitting way (the data cache writes through: the
   memory is written by the core, the cache only keeps its copy current); like
@@ -65,7 +70,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature
 
-__all__ = ["Cache", "check_geometry"]
+__all__ = ["Cache", "check_geometry", "sets_of"]
 
 
 def check_geometry(size, ways, line):
@@ -82,16 +87,55 @@ def check_geometry(size, ways, line):
     return None
 
 
+def sets_of(size, ways, line):
+    """The number of sets of a cache of that geometry (also the cycles a reset
+    must be held to clear its lines)."""
+    return size // (ways * line)
+
+
+class ReadAfterWrite:
+    """Synchronous reads of ``mem`` that give, in the next cycle, what the address
+    holds after this cycle's write through ``wp`` (like a read port transparent to
+    ``wp``), with the two addresses compared from registers in the next cycle,
+    beside the memory's read: the read address (the next lookup's, which comes
+    late: the data cache's is the address being computed in the pipeline's X
+    stage) goes only to the memory's address pins, where a transparent port
+    would first compare it with the write's address.  Used for the words, where
+    the write (address, byte enables, data) is registered once per memory; the
+    tags and valid bits keep transparent ports (in LUT RAM and for their several
+    read ports the tools' own bypass costs fewer LUTs)."""
+    def __init__(self, m, mem, wp, name):
+        self.m, self.mem, self.name = m, mem, name
+        self.waddr_q = Signal.like(wp.addr, name=f"{name}_waddr_q")
+        self.wen_q = Signal.like(wp.en, name=f"{name}_wen_q")
+        self.wdata_q = Signal.like(wp.data, name=f"{name}_wdata_q")
+        m.d.sync += [self.waddr_q.eq(wp.addr), self.wen_q.eq(wp.en), self.wdata_q.eq(wp.data)]
+
+    def read(self, addr, name):
+        """The word at ``addr`` (given in the previous cycle)."""
+        m = self.m
+        rp = self.mem.read_port()
+        m.d.comb += rp.addr.eq(addr)
+        addr_q = Signal.like(rp.addr, name=f"{self.name}_{name}_addr_q")
+        m.d.sync += addr_q.eq(addr)
+        same = Signal(name=f"{self.name}_{name}_same")
+        m.d.comb += same.eq(addr_q == self.waddr_q)
+        lanes, g = len(self.wen_q), len(self.wdata_q) // len(self.wen_q)
+        return Cat(*[Mux(same & self.wen_q[i], self.wdata_q[i * g:(i + 1) * g],
+                         rp.data[i * g:(i + 1) * g]) for i in range(lanes)])
+
+
 class Cache(wiring.Component):
     def __init__(self, size=4096, ways=2, line=32):
         problem = check_geometry(size, ways, line)
         if problem:
             raise ValueError(problem)
         self.size, self.ways, self.line = size, ways, line
-        self.sets = size // (ways * line)
+        self.sets = sets_of(size, ways, line)
         self.words = line // 8
         self.offset_bits = line.bit_length() - 1
         self.index_bits = self.sets.bit_length() - 1
+        self.reset_cycles = self.sets      # a reset this long clears every line
         super().__init__({
             "read_addr":      In(12),
             "lookup_addr":    In(56),
@@ -145,6 +189,16 @@ class Cache(wiring.Component):
             with m.If(clear_set == sets - 1):
                 m.d.sync += clearing.eq(0)
 
+        # The walk of a held reset: ``rst_set`` is outside the reset and goes
+        # round the sets (a power of two) while it is held, so any reset of
+        # ``sets`` cycles or more has visited every set.
+        rst = ResetSignal(allow_reset_less=True)
+        rst_set = Signal(range(sets), reset_less=True)
+        with m.If(rst):
+            m.d.sync += rst_set.eq(rst_set + 1)
+        wiping = clearing | rst
+        wipe_set = Mux(rst, rst_set, clear_set)
+
         # A snooped write is compared with the tags of its set in the next cycle
         # (the tags are read synchronously): ``stale`` marks the ways of the
         # lookup's set that hold the line written in the previous cycle, which
@@ -172,13 +226,12 @@ class Cache(wiring.Component):
             m.submodules[f"filled{w}"] = fmem
             m.submodules[f"killed{w}"] = kmem
             wp = dmem.write_port(granularity=8)
-            # transparent: a word written in this cycle is read as written
-            rp = dmem.read_port(transparent_for=(wp,))
-            m.d.comb += rp.addr.eq(self.read_addr[3:tag_lo])
-            words.append(rp.data)
             data_wr.append(wp)
             tag_wr.append(tmem.write_port())
             f_wr, k_wr = fmem.write_port(), kmem.write_port()
+            # a word written in this cycle is read as written (ReadAfterWrite)
+            words.append(ReadAfterWrite(m, dmem, wp, f"data{w}").read(
+                self.read_addr[3:tag_lo], "lookup"))
             # the tags and valid bits of the next cycle's lookup, the tags and F
             # of this cycle's snoop, K of the line being filled
             lookup = tmem.read_port(transparent_for=(tag_wr[w],))
@@ -199,16 +252,17 @@ class Cache(wiring.Component):
                               (lookup.data == tag_of(self.lookup_addr))),
             ]
             # F: the fill's end (F = K ^ valid), or the walk of invalidate_all
+            # or of a reset
             ends_here = commit & (fill_way == w)
             m.d.comb += [
-                f_wr.addr.eq(Mux(clearing, clear_set, fill_set)),
-                f_wr.data.eq(~clearing & (k_fill.data ^ commit_ok)),
-                f_wr.en.eq(clearing | ends_here),
+                f_wr.addr.eq(Mux(wiping, wipe_set, fill_set)),
+                f_wr.data.eq(~wiping & (k_fill.data ^ commit_ok)),
+                f_wr.en.eq(wiping | ends_here),
                 # K: a snoop's invalidation (K = F), unless the same line is
-                # filled in this cycle, or the walk
-                k_wr.addr.eq(Mux(clearing, clear_set, snoop_set)),
-                k_wr.data.eq(~clearing & f_snoop.data),
-                k_wr.en.eq(clearing | (snoop_hit[w] & ~(ends_here & (fill_set == snoop_set)))),
+                # filled in this cycle, or a walk
+                k_wr.addr.eq(Mux(wiping, wipe_set, snoop_set)),
+                k_wr.data.eq(~wiping & f_snoop.data),
+                k_wr.en.eq(wiping | (snoop_hit[w] & ~(ends_here & (fill_set == snoop_set)))),
                 tag_wr[w].addr.eq(fill_set),
                 tag_wr[w].data.eq(tag_of(fill_addr)),
                 tag_wr[w].en.eq(ends_here & commit_ok),

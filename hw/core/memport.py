@@ -26,7 +26,10 @@ each.  A store to RAM (``st_valid`` with its physical address, the data on
 their byte lanes and ``st_sel``) is taken in the cycle it is offered
 (``st_ready``) when it falls into a line the buffer holds and does not drain
 yet (the bytes are merged: *write combining*) or when an entry is free; so a
-store costs the pipeline one cycle unless the buffer is full.  Entries drain
+store costs the pipeline one cycle unless the buffer is full.  A store into the
+oldest entry holds that entry's drain back for the cycle of the store (so
+``st_ready`` follows from the buffer's registers and the store's address, not
+from the bus or the other requesters).  Entries drain
 oldest first: a line whose every byte was written goes out as one burst, any
 other as one single transfer per doubleword that holds written bytes.  The
 oldest entry drains when a younger one exists, when it is complete, after
@@ -128,34 +131,28 @@ class MemoryPort(wiring.Component):
         # ---- taking a store ----
         st_line = self.st_addr[lb:rb]    # (a store to RAM)
         st_word = self.st_addr[3:lb] if W > 1 else C(0, 1)
-        buffer_goes_for_st = Signal()    # the buffer is chosen, were a store offered
-        # An entry takes the store when it holds its line and does not drain (nor
-        # starts to: ``buffer_goes_for_st``, which depends on the bus's ready and
-        # the other requesters, so both cases are computed and it chooses last).
+        # An entry takes the store when it holds its line and does not drain.  A
+        # store into the head entry in the cycle the head would start to drain
+        # holds the drain back for that cycle (below), so whether a store is
+        # taken depends on the buffer's registers and the store's address alone,
+        # not on the bus, the other requesters or the choice among them.
         same_line = [Signal(name=f"wb{i}_same_line") for i in range(N)]
-        merge_if = {}                    # {buffer_goes_for_st: the entries that merge}
+        merge = Signal(N)
         for i in range(N):
-            m.d.comb += same_line[i].eq(e_valid[i] & (e_line[i] == st_line))
-        for go in (0, 1):
-            merge_if[go] = Signal(N, name=f"merge_if_go{go}")
-            for i in range(N):
-                m.d.comb += merge_if[go][i].eq(
-                    same_line[i] & ~((draining | C(go, 1)) & (head == i)))
-        merge = Mux(buffer_goes_for_st, merge_if[1], merge_if[0])
-        any_merge = Mux(buffer_goes_for_st, merge_if[1].any(), merge_if[0].any())
+            m.d.comb += [same_line[i].eq(e_valid[i] & (e_line[i] == st_line)),
+                         merge[i].eq(same_line[i] & ~(draining & (head == i)))]
+        any_merge = merge.any()
         tail = Signal(range(N))
         m.d.comb += tail.eq((head + count) % N if N & (N - 1) == 0 else
                             Mux(head + count >= N, head + count - N, head + count))
         # No store is taken while a requester holds lock (or asks for it): the buffer
         # may have to drain for the holder, and a store younger than its read landing
         # before its write would be overwritten by that write.
-        # (A store and a request of the data requester never come in the same cycle,
-        # so what a store sees is decided as if the data requester were silent: the
-        # memory stage's late request signals do not reach st_ready.)
         lock_wanted = self.walker.lock | self.fetch.lock | locked
         m.d.comb += self.st_ready.eq(~lock_wanted & (any_merge | (count != N)))
         take = self.st_valid & self.st_ready
         alloc = take & ~any_merge
+        into_head = take & merge.bit_select(head, 1)     # (the head does not drain now)
         for i in range(N):
             for w in range(W):
                 hit_word = (st_word == w) if W > 1 else C(1, 1)
@@ -264,17 +261,13 @@ class MemoryPort(wiring.Component):
                     m.d.comb += chosen.eq(BUFFER)
             return chosen
 
+        # A store into the head entry (never together with a data request) holds
+        # the head back for this cycle: nobody is chosen in its place, so the
+        # entry goes out in the next cycle with the store's bytes.  (The head is
+        # not draining, so the buffer is not busy with it: a store starts nothing.)
+        silent = decide(blocked[0], eligible[0])
         m.d.comb += choice.eq(Mux(self.data.valid, decide(blocked[1], eligible[1]),
-                                  decide(blocked[0], eligible[0])))
-        # What a store sees: whether the head entry starts to go out in this cycle
-        # (then it takes no more stores).  Only needed when the head is not already
-        # draining, so the buffer is not busy (it drains while busy), and without a
-        # data request (never together with a store).  The bus's ready (through
-        # ``free``) comes last: the SoC's answer path is long.
-        st_blocked = blocked[0]
-        idle_go = wants_of(st_blocked) & (~locked | st_blocked.bit_select(lock_owner, 1))
-        m.d.comb += buffer_goes_for_st.eq(free & idle_go & (
-            urgent_of(st_blocked) | ~eligible[0].any()))
+                                  Mux(into_head & (silent == BUFFER), 4, silent)))
 
         # write data of the beat on the bus: registered, the next beat's loaded at ready
         h_data = [at([e_data[i][w] for i in range(N)], head) for w in range(W)]

@@ -114,7 +114,7 @@ from ..mmu.signatures import Access, EventKind, MMUEventSignature
 from .alu import ALU
 from .amo import AmoALU
 from .bare_mmu import check_mmu_kind, make_mmu
-from .cache import Cache
+from .cache import Cache, sets_of
 from .fetch import FetchUnit
 from .memport import MemoryPort
 from .csr import CSR, CSRFile
@@ -224,6 +224,9 @@ class PipelinedCore(wiring.Component):
         self.dcache_line = dcache_line
         self.wbuf_entries = wbuf_entries
         self.wbuf_line = wbuf_line
+        # A reset held this many cycles also clears the caches' lines (cache.py)
+        self.reset_cycles = max(sets_of(icache_size, icache_ways, icache_line),
+                                sets_of(dcache_size, dcache_ways, dcache_line))
         # The benchmarks' counters (perf.py and the ev_* events), by name; the
         # simulators read them (the compiled model as "core perf_<name>").
         names = list(EVENTS) + [c.counter[5:] for c in CycleClass]
@@ -521,18 +524,36 @@ class PipelinedCore(wiring.Component):
         with m.Elif(m_redirect):
             m.d.sync += x_valid.eq(0)
 
+        # The forwarding choices of X's operands, decided as the instruction enters
+        # X (so they come from flip-flops, not from this cycle's commit or trap):
+        # from M when the instruction entering M (X's now) writes the register,
+        # from W when the one entering W (M's now) does.  An instruction in M
+        # that does not commit then traps, and the trap kills the one entering X
+        # as well, so M's valid bit stands for its commit.  While X waits, M keeps
+        # its instruction, and W is empty from the second cycle on (what W had
+        # went into x_rs1v/x_rs2v): the choice from W counts only with w_valid,
+        # so it is computed every cycle, whether the stages advance or not.
+        x_writes = x_valid & (x_dec.rd != 0)
+        m_writes = m_valid & (m_dec.rd != 0)
+        fwd_m = [Signal(name=f"fwd_m{i}") for i in (1, 2)]    # rs1, rs2 from M
+        fwd_w = [Signal(name=f"fwd_w{i}") for i in (1, 2)]    # ... from W
+        for fm, fw, rs in zip(fwd_m, fwd_w, (dd.rs1, dd.rs2)):
+            with m.If(adv):
+                m.d.sync += fm.eq(x_writes & (x_dec.rd == rs))
+            m.d.sync += fw.eq(m_writes & (m_dec.rd == rs))
+
         # ================= X: execute =================
         xf3 = x_dec.funct3
         x_imm = Signal(64)
         m.d.comb += x_imm.eq(x_dec.imm)
-        m_fwd = m_valid & (m_dec.rd != 0)
 
-        def forward(idx, value):
-            return Mux(m_fwd & (m_dec.rd == idx), m_result, forward_w(idx, value))
+        def forward(from_m, from_w, value):
+            return Mux(from_m, m_result, Mux(from_w & w_valid, w_final, value))
 
         op1 = Signal(64)
         op2 = Signal(64)
-        m.d.comb += [op1.eq(forward(x_dec.rs1, x_rs1v)), op2.eq(forward(x_dec.rs2, x_rs2v))]
+        m.d.comb += [op1.eq(forward(fwd_m[0], fwd_w[0], x_rs1v)),
+                     op2.eq(forward(fwd_m[1], fwd_w[1], x_rs2v))]
         uses_imm = x_dec.use_imm | (xk == Kind.LOAD) | (xk == Kind.STORE) | \
             (xk == Kind.JALR) | (xk == Kind.AMO)
         m.d.comb += [
@@ -636,9 +657,14 @@ class PipelinedCore(wiring.Component):
         # sign-extended 12-bit offset; AMOs: 0) stays in the base register's page
         # when the carry out of the offset's 12-bit addition cancels its sign: a
         # 12-bit addition in X instead of a 52-bit compare in M.
+        # The same 12-bit addition gives the page offset of the address, which goes
+        # to the data cache's block RAM (``x_offset``, not the ALU's result: no
+        # shifter and result multiplexers on the way to the RAM's address pins).
         m.d.comb += dutlb.vpn.eq(op1[12:64])
-        page_carry = (op1[0:12] + x_imm[0:12])[12]
-        x_same_page = page_carry == x_imm[63]
+        x_offset_sum = Signal(13)
+        m.d.comb += x_offset_sum.eq(op1[0:12] + x_imm[0:12])
+        x_offset = x_offset_sum[:12]
+        x_same_page = x_offset_sum[12] == x_imm[63]
 
         # X -> M; a waiting X keeps its operands up to date.
         with m.If(adv):
@@ -753,7 +779,7 @@ class PipelinedCore(wiring.Component):
         fill_word = Signal(64)      # that word, when it came before the fill's last beat
         fill_word_now = dcache.fill_beat == mem_paddr[3:dcache.offset_bits]
         m.d.comb += [
-            dcache.read_addr.eq(Mux(read_x, x_result[:12],
+            dcache.read_addr.eq(Mux(read_x, x_offset,
                                     Mux(read_mis_hi, mis_pa_hi[:12], m_result[:12]))),
             dcache.lookup_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
             dcache.write_data.eq(d_bus_wdata), dcache.write_sel.eq(d_bus_sel),

@@ -87,13 +87,37 @@ FEEDBACK_WIRES = ("decoder.bus__addr",)
 # the comparison's result or-ed into `changed`): 1.17 times the CPU time; most
 # registers keep their value in most cycles, so the branch is well predicted.
 MEMORY_WRITE = re.compile(r"^(\s*)(memory_\w+)\.update\((.*)\);$", re.M)
-MODEL_EDITS = "masked_update(mask, lambda)"
+# A second edit (add_plain_commit): the model gets `commit_plain()`, the commit without
+# telling whether anything changed.  CXXRTL's commit() compares every register's new
+# value with its old one (`if (curr != next) { curr = next; changed = true; }`, about 60
+# bytes of machine code for each of the ~710 registers): the result only matters when
+# the evaluation did not settle (it is then evaluated again while something changed),
+# and in a model without feedback wires it always settles.  commit_plain() copies each
+# register's next value over its current one (`p_x.curr = p_x.next;`, 15 bytes) and
+# commits the memories' queued writes as commit() does; driver.cc calls it after an
+# evaluation that settled.  The state after it is the same as after commit().  The
+# model's evaluation is bound by fetching its ~250 KB of straight-line machine code
+# (cachegrind: ~1,900 instruction cache misses per simulated cycle), so the commit's
+# 47 KB -> 11 KB of code counts more than the copies of unchanged registers: xv6 boot
+# to the prompt, tuned model 1.10-1.11 s of CPU against 1.32-1.33 s (AMD EPYC, load 4;
+# farm-bench pairs of the whole process at load 6-8: 0.954), quick model 0.89-0.90.
+COMMIT_WIRE = re.compile(r"^\t\tif \((p_\w+)\.commit\(observer\)\) changed = true;$")
+COMMIT_MEMORY = re.compile(r"^\t\tif \((memory_\w+)\.commit\(observer\)\) changed = true;$")
+COMMIT_HEAD = "\tbool commit(ObserverT &observer) {\n\t\tbool changed = false;\n"
+COMMIT_TAIL = "\t\treturn changed;\n\t}\n"
+COMMIT_OVERRIDE = "\tbool commit() override {\n"
+MODEL_EDITS = "masked_update(mask, lambda); commit_plain"
 YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; "
                 "setattr -set keep 1 w:core.perf_*; opt -nodffe -nosdff; wreduce; opt_clean; "
                 "splitnets -driver " + " ".join(f"w:{w}" for w in FEEDBACK_WIRES) + "; "
                 "opt_clean; write_cxxrtl -O6 -g2 model.cc")
 CXX = os.environ.get("CXX", "g++")
-COMMON_FLAGS = ["-std=c++17", "-fPIC", "-w"]
+# -DNDEBUG: without the runtime's assert()s, which are a compare and a branch to a cold
+# call in every memory read: the model's `CXXRTL_ASSERT(tmp.valid && "out of bounds
+# read")` (which would end the whole process; the read right after it is done only
+# `if (tmp.valid)` and gives 0 otherwise) and memory::operator[]'s `index < depth` (true
+# inside that `if`).  Quick model, xv6 boot: 0.95 of the CPU time (farm-bench pairs).
+COMMON_FLAGS = ["-std=c++17", "-fPIC", "-w", "-DNDEBUG"]
 # The quick model: see bench/cxx_flags_bench.py for the measured alternatives.
 QUICK_FLAGS = ["-O2"]
 TUNED_FLAGS = ["-O3"]
@@ -162,7 +186,31 @@ def _lazy_write(match):
             f"[&] {{ return {data}; }});")
 
 
-def edit_model(text):
+def add_plain_commit(text):
+    """model.cc with a ``commit_plain()`` member (COMMIT_WIRE above) built from the
+    lines of its commit(); raises BuildError if that function has another form."""
+    start = text.find(COMMIT_HEAD)
+    end = text.find(COMMIT_TAIL, start)
+    override = text.find(COMMIT_OVERRIDE, end)
+    if start < 0 or end < 0 or override < 0:
+        raise BuildError("no commit() found in write_cxxrtl's output (COMMIT_HEAD in "
+                         "sim/cxxrtl/build.py)")
+    body = ["\tvoid commit_plain() {", "\t\tobserver observer;"]
+    for line in text[start + len(COMMIT_HEAD):end].splitlines():
+        wire, memory = COMMIT_WIRE.match(line), COMMIT_MEMORY.match(line)
+        if wire:
+            body.append(f"\t\t{wire[1]}.curr = {wire[1]}.next;")
+        elif memory:
+            body.append(f"\t\t{memory[1]}.commit(observer);")
+        elif line.strip() in ("prev_p_clk = p_clk;", ""):
+            body.append(line)
+        else:
+            raise BuildError(f"unexpected line in write_cxxrtl's commit(): {line!r}")
+    body.append("\t}\n\n")
+    return text[:override] + "\n".join(body) + text[override:]
+
+
+def edit_memory_writes(text):
     """Yosys's model.cc with every memory write going through masked_update
     (MEMORY_WRITE); raises BuildError if there is none (the output's form changed)."""
     edited, n = MEMORY_WRITE.subn(_lazy_write, text)
@@ -170,6 +218,11 @@ def edit_model(text):
         raise BuildError("no memory write found in write_cxxrtl's output to edit "
                          "(MEMORY_WRITE in sim/cxxrtl/build.py)")
     return edited
+
+
+def edit_model(text):
+    """Yosys's model.cc with both edits: edit_memory_writes and add_plain_commit."""
+    return add_plain_commit(edit_memory_writes(text))
 
 
 def runtime_include():

@@ -11,8 +11,10 @@ is in phase with CLKOP when its CPHASE is (its divider - 1) // 2, the value Trel
 ``pll_params`` finds the dividers (the smallest input divider, then the smallest
 feedback divider that give the frequency exactly, the VCO nearest 600 MHz) and
 ``ECP5PLL`` instantiates the primitive and clocks the ``sync`` domain (the system
-clock, held in reset until the PLL has locked and for a few cycles after) and the
-``sdram`` domain (the same frequency, ``sdram_phase`` degrees later).
+clock) and the ``sdram`` domain (the same frequency, ``sdram_phase`` degrees later).
+``ResetAfterLock`` holds ``sync`` in reset until the PLL has locked and for
+``reset_cycles`` cycles after (the caches clear their valid bits while the reset is
+held: hw/core/cache.py); losing lock asserts the reset at once.
 """
 
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from fractions import Fraction
 from amaranth import *
 from amaranth.lib.cdc import ResetSynchronizer
 
-__all__ = ["PLLParams", "pll_params", "ECP5PLL"]
+__all__ = ["PLLParams", "pll_params", "ECP5PLL", "ResetAfterLock"]
 
 PFD_MIN, PFD_MAX = 3.125e6, 400e6
 VCO_MIN, VCO_MAX, VCO_BEST = 400e6, 800e6, 600e6
@@ -71,10 +73,11 @@ def pll_params(f_in, f_out, phase=0.0):
 class ECP5PLL(Elaboratable):
     """``clk_in``: the oscillator (a Signal); drives the clock (and reset) of the
     ``sync`` and ``sdram`` domains, which its parent defines; ``locked`` is the PLL's
-    LOCK output."""
+    LOCK output; ``sync``'s reset is held ``reset_cycles`` cycles after it locks."""
 
-    def __init__(self, clk_in, f_in, f_out, sdram_phase):
+    def __init__(self, clk_in, f_in, f_out, sdram_phase, reset_cycles=16):
         self.clk_in = clk_in
+        self.reset_cycles = reset_cycles
         self.params = pll_params(f_in, f_out, sdram_phase)
         self.clk_sys = Signal()
         self.clk_sdram = Signal()
@@ -107,7 +110,30 @@ class ECP5PLL(Elaboratable):
         # The domains are the parent's (define them there: ``m.domains.sync =
         # ClockDomain()``, ``m.domains.sdram = ClockDomain(reset_less=True)``).
         m.d.comb += [ClockSignal("sync").eq(self.clk_sys), ClockSignal("sdram").eq(self.clk_sdram)]
-        # Reset until the PLL locks (and whenever it loses lock), released in step
-        # with the system clock.
-        m.submodules.reset_sync = ResetSynchronizer(~self.locked, domain="sync", stages=4)
+        m.submodules.reset = ResetAfterLock(self.locked, self.reset_cycles)
+        return m
+
+
+class ResetAfterLock(Elaboratable):
+    """Drives the ``sync`` domain's reset: held while ``locked`` is low (asserted at
+    once when it falls) and until ``cycles`` cycles after it has risen and passed a
+    synchroniser, then released in step with the clock."""
+
+    def __init__(self, locked, cycles):
+        self.locked = locked
+        self.cycles = cycles
+
+    def elaborate(self, platform):
+        m = Module()
+        # A domain of its own on the system clock, reset (asynchronously) by the
+        # lock's synchroniser, in which a counter measures the hold.
+        m.domains.lockwait = lockwait = ClockDomain(local=True, async_reset=True)
+        m.d.comb += lockwait.clk.eq(ClockSignal("sync"))
+        m.submodules.sync_lock = ResetSynchronizer(~self.locked, domain="lockwait", stages=2)
+        count = Signal(range(self.cycles + 1))
+        release = Signal()
+        with m.If(count != self.cycles):
+            m.d.lockwait += count.eq(count + 1)
+        m.d.lockwait += release.eq(count == self.cycles)
+        m.d.comb += ResetSignal("sync").eq(~release)
         return m

@@ -73,7 +73,8 @@ class BoardTop(Elaboratable):
         m.submodules.osc = osc
         m.domains.sync = ClockDomain()
         m.domains.sdram = ClockDomain(reset_less=True)
-        m.submodules.pll = pll = ECP5PLL(osc.i, spec.osc_freq, self.clk_freq, spec.sdram_phase)
+        m.submodules.pll = pll = ECP5PLL(osc.i, spec.osc_freq, self.clk_freq, spec.sdram_phase,
+                                         reset_cycles=max(16, soc.reset_cycles))
         # (nextpnr derives the PLL outputs' timing constraints from the oscillator's.)
 
         m.submodules.soc = soc

@@ -13,6 +13,7 @@ burst of the whole line, whose beats come after random wait states too.
 
 import random
 
+from amaranth import ClockDomain, Module
 from amaranth.sim import Simulator
 from hypothesis import given, settings, strategies as st
 
@@ -45,7 +46,7 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
     rng = random.Random(seed)
     mem = {}
     words_per_line = line // 8
-    stats = {"hits": 0, "fills": 0}
+    stats = {"hits": 0, "fills": 0, "reset_cycles": dut.reset_cycles}
 
     def word_at(addr):
         return mem.get(addr, (addr * 0x9E3779B97F4A7C15) & ((1 << 64) - 1))
@@ -187,6 +188,17 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
                 ctx.set(dut.invalidate_all, 0)
                 for probe in (BASE, BASE + 8, BASE + SPAN - 8):
                     assert not await load(probe), "a line survived invalidate_all"
+            elif kind == "reset":
+                # the reset held for op[1] cycles: lines of the sets it walked
+                # miss after it, the others still hit
+                cached = [a for a in range(BASE, BASE + SPAN, line) if await load(a)]
+                ctx.set(domain.rst, 1)
+                for _ in range(op[1]):
+                    await tick()
+                ctx.set(domain.rst, 0)
+                beat[0] = 0
+                stats["survived"] = [a for a in cached if await load(a)]
+                stats["reset_cleared"] = len(cached) - len(stats["survived"])
             elif kind == "flush_wait":
                 # invalidate_all, then lookups after its walk: every line missing
                 cached = [a for a in range(BASE, BASE + SPAN, line) if await load(a)]
@@ -199,7 +211,10 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
                     assert not await load(a), f"line {a:#x} survived invalidate_all"
                 stats["flushed"] = stats.get("flushed", 0) + len(cached)
 
-    sim = Simulator(dut)
+    top = Module()
+    top.domains.sync = domain = ClockDomain()
+    top.submodules.dut = dut
+    sim = Simulator(top)
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
@@ -273,6 +288,28 @@ def test_invalidate_all_clears_every_line():
                     [("load", a) for a in lines])
     assert stats["flushed"] == 32
     assert stats["fills"] == 64
+
+
+def test_a_held_reset_clears_every_line():
+    # The caches' valid bits are in memories, which a reset does not clear: the
+    # cache walks its sets while the reset is held.  Held reset_cycles (16 sets
+    # here), every line misses after it and fills again.
+    lines = [BASE + 32 * i for i in range(32)]       # 1 KiB, 2 ways: every line
+    stats = run_ops([("load", a) for a in lines] + [("reset", 16)] +
+                    [("load", a) for a in lines])
+    assert stats["reset_cycles"] == 16
+    assert stats["reset_cleared"] == 32 and stats["survived"] == []
+    assert stats["fills"] == 64
+
+
+def test_a_short_reset_clears_the_sets_it_walked():
+    # Held 8 cycles from the walk counter's start, the reset clears sets 0-7
+    # (both ways): 16 lines; the lines of sets 8-15 survive.  (Without the walk
+    # all 32 would survive.)
+    lines = [BASE + 32 * i for i in range(32)]
+    stats = run_ops([("load", a) for a in lines] + [("reset", 8)])
+    assert stats["reset_cleared"] == 16
+    assert sorted(stats["survived"]) == [a for a in lines if (a >> 5) % 16 >= 8]
 
 
 def test_poisoned_fill_leaves_no_stale_line():

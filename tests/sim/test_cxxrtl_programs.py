@@ -223,23 +223,64 @@ def test_training_run_ends_at_the_prompt(cxxrtl_model, xv6_files):
 
 
 def test_memory_writes_are_edited_to_masked_updates():
-    # edit_model (sim/cxxrtl/build.py): CXXRTL's unconditional memory writes go through
-    # the driver's masked_update, which drops those with an all-zero mask and computes
-    # the data (a lambda) only for the others.
-    from sim.cxxrtl.build import BuildError, edit_model
+    # edit_memory_writes (sim/cxxrtl/build.py): CXXRTL's unconditional memory writes go
+    # through the driver's masked_update, which drops those with an all-zero mask and
+    # computes the data (a lambda) only for the others.
+    from sim.cxxrtl.build import BuildError, edit_memory_writes
     text = ("\t// memory \\ram.mem write port 0\n"
             "\t\tmemory_p_ram_2e_mem.update(tmp_1.index, p_d.slice<63,2>().concat(p_e).val(), "
             "p_en.repeat<64>().val(), 0);\n"
             "\t\ttmp_2 = tmp_2.update(p_d, p_m);\n")
-    assert edit_model(text) == (
+    assert edit_memory_writes(text) == (
         "\t// memory \\ram.mem write port 0\n"
         "\t\tmasked_update(memory_p_ram_2e_mem, tmp_1.index, p_en.repeat<64>().val(), 0, "
         "[&] { return p_d.slice<63,2>().concat(p_e).val(); });\n"
         "\t\ttmp_2 = tmp_2.update(p_d, p_m);\n")
     with pytest.raises(BuildError, match="no memory write found"):
-        edit_model("\t// memory \\ram.mem write port 0\n")
+        edit_memory_writes("\t// memory \\ram.mem write port 0\n")
     with pytest.raises(BuildError, match="unexpected memory write"):
-        edit_model("\t\tmemory_p_x.update(tmp_1.index, p_d, 0);\n")
+        edit_memory_writes("\t\tmemory_p_x.update(tmp_1.index, p_d, 0);\n")
+
+
+COMMIT = ("\ttemplate<class ObserverT>\n"
+          "\tbool commit(ObserverT &observer) {\n"
+          "\t\tbool changed = false;\n"
+          "\t\tprev_p_clk = p_clk;\n"
+          "\t\tif (p_core_2e_pc.commit(observer)) changed = true;\n"
+          "\t\tif (p_uart_2e_q0.commit(observer)) changed = true;\n"
+          "\t\tif (memory_p_ram_2e_mem.commit(observer)) changed = true;\n"
+          "\t\treturn changed;\n"
+          "\t}\n"
+          "\n"
+          "\tbool commit() override {\n")
+
+
+def test_model_gets_a_commit_without_change_tracking():
+    # add_plain_commit (sim/cxxrtl/build.py): commit_plain() copies every register's
+    # next value and commits every memory, without comparing (driver.cc calls it after
+    # an evaluation that settled).
+    from sim.cxxrtl.build import BuildError, add_plain_commit
+    assert add_plain_commit(COMMIT) == COMMIT.replace("\tbool commit() override {\n", (
+        "\tvoid commit_plain() {\n"
+        "\t\tobserver observer;\n"
+        "\t\tprev_p_clk = p_clk;\n"
+        "\t\tp_core_2e_pc.curr = p_core_2e_pc.next;\n"
+        "\t\tp_uart_2e_q0.curr = p_uart_2e_q0.next;\n"
+        "\t\tmemory_p_ram_2e_mem.commit(observer);\n"
+        "\t}\n"
+        "\n"
+        "\tbool commit() override {\n"))
+    with pytest.raises(BuildError, match="unexpected line"):
+        add_plain_commit(COMMIT.replace("\t\tprev_p_clk = p_clk;\n", "\t\tp_x = 1;\n"))
+    with pytest.raises(BuildError, match="no commit"):
+        add_plain_commit(COMMIT.replace("bool changed", "bool any"))
+
+
+def test_model_has_a_plain_commit(cxxrtl_model):
+    model = (cxxrtl_model.parent / "model.cc").read_text()
+    plain = model[model.index("void commit_plain() {"):model.index("bool commit() override {")]
+    registers = model.count(".commit(observer)) changed = true;") - plain.count(".commit(")
+    assert plain.count(".curr = ") == registers > 500
 
 
 def test_model_writes_memories_through_masked_update(cxxrtl_model):

@@ -43,3 +43,49 @@ def test_same_as_ecppll(f_out, phase, tmp_path):
            "CLKOP_CPHASE": p.clkop_cphase, "CLKOP_FPHASE": 0, "CLKOS_DIV": p.clkos_div,
            "CLKOS_CPHASE": p.clkos_cphase, "CLKOS_FPHASE": p.clkos_fphase}
     assert got == {k: want[k] for k in got}
+
+
+def reset_trace(cycles, events, length):
+    """The sync domain's reset, cycle by cycle, under ResetAfterLock(cycles), with
+    ``locked`` set to v at cycle n for each (n, v) in ``events``."""
+    from amaranth import ClockDomain, Module, Signal
+    from amaranth.sim import Simulator
+    from soc.board.pll import ResetAfterLock
+
+    m = Module()
+    m.domains.sync = sync = ClockDomain()
+    locked = Signal()
+    m.submodules.hold = ResetAfterLock(locked, cycles)
+    trace = []
+
+    async def bench(ctx):
+        for n in range(length):
+            for when, value in events:
+                if when == n:
+                    ctx.set(locked, value)
+            trace.append(ctx.get(sync.rst))
+            await ctx.tick()
+
+    sim = Simulator(m)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return trace
+
+
+def test_reset_is_held_after_lock():
+    # Locked at cycle 5: two synchroniser stages, then ``cycles`` (128, the
+    # caches' sets: hw/core/cache.py) counted, then the release register.
+    trace = reset_trace(128, [(5, 1)], 200)
+    assert trace[:5 + 2 + 128 + 1] == [1] * 136
+    assert trace[136:] == [0] * 64
+
+
+def test_losing_lock_resets_at_once_and_holds_again():
+    trace = reset_trace(10, [(0, 1), (40, 0), (50, 1)], 80)
+    first = trace.index(0)
+    assert first == 13 and trace[13:40] == [0] * 27
+    # the fall of ``locked`` asserts the reset in its own cycle (asynchronously),
+    # and the hold starts again when it comes back
+    assert trace[40:50 + 13] == [1] * 23 and trace[63:] == [0] * 17
+
