@@ -26,7 +26,11 @@ each.  A store to RAM (``st_valid`` with its physical address, the data on
 their byte lanes and ``st_sel``) is taken in the cycle it is offered
 (``st_ready``) when it falls into a line the buffer holds and does not drain
 yet (the bytes are merged: *write combining*) or when an entry is free; so a
-store costs the pipeline one cycle unless the buffer is full.  A store into the
+store costs the pipeline one cycle unless the buffer is full.  A store is never
+offered in a cycle in which the data requester asks (the memory stage does one
+or the other), and ``st_ready`` does not look at that requester: a store taken
+beside a locked read of its doubleword would land inside the read-modify-write.
+A store into the
 oldest entry holds that entry's drain back for the cycle of the store (so
 ``st_ready`` follows from the buffer's registers and the store's address, not
 from the bus or the other requesters).  Entries drain

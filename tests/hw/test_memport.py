@@ -173,7 +173,10 @@ def run(ops, *, entries=2, seed=0, idle=8, sources=1):
                     (_, addr, value, size), store_gap = store_q.pop(0)
                     addr -= addr % size          # stores are naturally aligned
                     cur_store = (addr, value & ((1 << (8 * size)) - 1), size)
-            if cur_store is not None:
+            # A store is never offered while the data requester asks (the memory
+            # stage does one or the other; the port relies on it): it waits.
+            offered = cur_store is not None and not reqs[1][0]
+            if offered:
                 addr, value, size = cur_store
                 off = addr % 8
                 ctx.set(dut.st_valid, 1)
@@ -240,7 +243,7 @@ def run(ops, *, entries=2, seed=0, idle=8, sources=1):
             # who got the ready, what the buffer took
             got = [ctx.get(mst.port.ready) for mst in masters]
             assert sum(got) <= ready
-            took = cur_store is not None and ctx.get(dut.st_ready)
+            took = offered and ctx.get(dut.st_ready)
             if took:
                 addr, value, size = cur_store
                 events.append((cycle, 1, [(addr + i, value >> (8 * i) & 0xFF)
