@@ -85,16 +85,6 @@ MEDELEG_MASK = 0xB3FF
 #: interrupts that may be delegated to S: SSI, STI, SEI
 S_INTS = (1 << Interrupt.SSI) | (1 << Interrupt.STI) | (1 << Interrupt.SEI)
 ALL_INTS = S_INTS | (1 << Interrupt.MSI) | (1 << Interrupt.MTI) | (1 << Interrupt.MEI)
-#: the read-only-zero groups of CSRs (matched by bit patterns, with the holes in
-#: their ranges listed first as non-existent) and the unprivileged counters
-_HOLES = (0xB01, 0x321, 0x322, "0011 1111 ----")
-_COUNTERS = "1100 000- ----"                # cycle, time, instret, hpmcounter3..31
-_ZERO_GROUPS = ("1011 000- ----",           # mhpmcounter3..31 (0xB03..0xB1F)
-                "0011 001- ----",           # mhpmevent3..31 (0x323..0x33F)
-                "0011 1010 ---0",           # pmpcfg0, 2, .., 14 (RV64: even only)
-                "0011 1011 ----",           # pmpaddr0..15
-                "0011 11-- ----",           # pmpaddr16..63 (0x3C0..0x3EF)
-                "0111 1010 00--")           # tselect, tdata1..3
 #: interrupt priority, highest first (privileged spec)
 IRQ_PRIORITY = [Interrupt.MEI, Interrupt.MSI, Interrupt.MTI,
                 Interrupt.SEI, Interrupt.SSI, Interrupt.STI]
@@ -108,12 +98,6 @@ class CSRFile(wiring.Component):
     read:         In(1, init=1)  # the CSR at addr is read this cycle (see below)
     write_intent: In(1)      # the instruction will write (CSRRW*, or rs1/uimm != 0)
     illegal:      Out(1)     # the access is not allowed (or the CSR does not exist)
-    # the same check for another access, decided ahead (see "legality" below)
-    chk_valid:    In(1)
-    chk_addr:     In(12)
-    chk_write_intent: In(1)
-    chk_illegal:  Out(1)
-    chk_stale:    Out(1)     # a decision of chk_illegal made last cycle may be wrong now
     rdata:        Out(64)
     rmw_rdata:    Out(64)    # what CSRRS/CSRRC modify: rdata, but mip.SEIP without the line
     we:           In(1)
@@ -245,14 +229,22 @@ class CSRFile(wiring.Component):
         m.d.sync += self.irq_wait.eq(self.we & (self.wake | irq_regs.any()))
         m.d.comb += self.irq_q.eq(irq_r & ~changed)
 
-        # ---- read mux ----
+        # ---- legality and read mux ----
         a = self.addr
+        lowest = a[8:10]
+        read_only = a[10:12] == 0b11
+        exists = Signal()
+        extra_illegal = Signal()
         rd = Signal(64)
-        singles = []                 # the CSRs of the read mux's own cases
 
         mstatus_rd = Signal(64)
         # UXL and SXL read as 2 (64-bit); the stored bits stay zero.
         m.d.comb += mstatus_rd.eq(ms.as_value() | (0b1010 << 32))
+        counter_bit = a[0:5]
+        counter_en = Signal()
+        m.d.comb += counter_en.eq(
+            Mux(counter_bit < 3, (mcounteren >> counter_bit[0:2])[0], 0) &
+            ((priv != Priv.U) | Mux(counter_bit < 3, (scounteren >> counter_bit[0:2])[0], 0)))
 
         # The read multiplexer and the legality check give their answer while ``read``
         # is high and 0 otherwise: the core reads in one state of its FSM (system.py,
@@ -260,9 +252,8 @@ class CSRFile(wiring.Component):
         # Left unconnected, ``read`` is 1 (the unit tests).
         with m.If(self.read), m.Switch(a):
             def case(addr, value):
-                singles.append(addr)
                 with m.Case(addr):
-                    m.d.comb += rd.eq(value)
+                    m.d.comb += [exists.eq(1), rd.eq(value)]
             case(CSR.MVENDORID, 0)
             case(CSR.MARCHID, 0)
             case(CSR.MIMPID, 0)
@@ -304,10 +295,11 @@ class CSRFile(wiring.Component):
             # The large read-only-zero groups are matched by bit patterns, not as
             # ~200 single addresses: in simulation every address compare costs time
             # on every cycle.  Earlier cases win, so the holes in a pattern's range
-            # are listed first as non-existent (_HOLES).
-            with m.Case(*_HOLES):
+            # (0xB01, 0x321-0x322, 0x3F0-0x3FF) are listed first as non-existent.
+            with m.Case(0xB01, 0x321, 0x322, "0011 1111 ----"):
                 pass
-            with m.Case(_COUNTERS):
+            with m.Case("1100 000- ----"):          # cycle, time, instret, hpmcounter3..31
+                m.d.comb += exists.eq(1)
                 with m.Switch(a[0:5]):
                     with m.Case(0):
                         m.d.comb += rd.eq(mcycle)
@@ -315,57 +307,23 @@ class CSRFile(wiring.Component):
                         m.d.comb += rd.eq(self.mtime)
                     with m.Case(2):
                         m.d.comb += rd.eq(minstret)
-            with m.Case(*_ZERO_GROUPS):
-                m.d.comb += rd.eq(0)
+                # Access from below M needs the counter-enable bits.
+                with m.If((priv != Priv.M) & ~counter_en):
+                    m.d.comb += extra_illegal.eq(1)
+            with m.Case("1011 000- ----",           # mhpmcounter3..31 (0xB03..0xB1F)
+                        "0011 001- ----",           # mhpmevent3..31 (0x323..0x33F)
+                        "0011 1010 ---0",           # pmpcfg0, 2, .., 14 (RV64: even only)
+                        "0011 1011 ----",           # pmpaddr0..15
+                        "0011 11-- ----",           # pmpaddr16..63 (0x3C0..0x3EF)
+                        "0111 1010 00--"):          # tselect, tdata1..3
+                m.d.comb += [exists.eq(1), rd.eq(0)]
 
-        # ---- legality ----
-        # An access is illegal when the CSR does not exist, the privilege mode is
-        # below the CSR's (address bits 9:8), it writes a read-only CSR (bits
-        # 11:10 = 3), or M-mode has not enabled it for S or U (the counters,
-        # satp under mstatus.TVM, stimecmp).  The check runs twice: for ``addr``
-        # (``illegal``, with the read) and for ``chk_addr`` (``chk_illegal``),
-        # which a core uses to decide an instruction's legality a cycle before it
-        # acts on it, from a register.  Such a decision stays right unless the
-        # state it depends on changes in between: the privilege mode (only by a
-        # trap or xRET), mstatus.TVM (a write of mstatus), or a write of
-        # mcounteren, scounteren or menvcfg: ``chk_stale`` says so in the next cycle.
-        def legality(a, gate, write_intent):
-            exists = Signal()
-            extra_illegal = Signal()
-            counter_bit = a[0:5]
-            counter_en = (Mux(counter_bit < 3, (mcounteren >> counter_bit[0:2])[0], 0) &
-                          ((priv != Priv.U) |
-                           Mux(counter_bit < 3, (scounteren >> counter_bit[0:2])[0], 0)))
-            with m.If(gate), m.Switch(a):
-                with m.Case(*singles):
-                    m.d.comb += exists.eq(1)
-                with m.Case(*_HOLES):
-                    pass
-                with m.Case(_COUNTERS):
-                    m.d.comb += exists.eq(1)
-                    # Access from below M needs the counter-enable bits.
-                    with m.If((priv != Priv.M) & ~counter_en):
-                        m.d.comb += extra_illegal.eq(1)
-                with m.Case(*_ZERO_GROUPS):
-                    m.d.comb += exists.eq(1)
-            # Supervisor CSRs that M-mode controls access to.
-            with m.If(gate & (a == CSR.SATP) & (priv == Priv.S) & ms.tvm):
-                m.d.comb += extra_illegal.eq(1)
-            with m.If(gate & (a == CSR.STIMECMP) & (priv == Priv.S) &
-                      ~(menvcfg_stce & mcounteren[1])):
-                m.d.comb += extra_illegal.eq(1)
-            return gate & (~exists | (priv < a[8:10]) |
-                           ((a[10:12] == 0b11) & write_intent) | extra_illegal)
-
-        m.d.sync += self.chk_stale.eq(
-            self.trap | self.mret | self.sret |
-            self.we & Cat(a == r for r in (CSR.MSTATUS, CSR.MCOUNTEREN, CSR.SCOUNTEREN,
-                                           CSR.MENVCFG)).any())
-        m.d.comb += [
-            self.illegal.eq(legality(a, self.read, self.write_intent)),
-            self.chk_illegal.eq(legality(self.chk_addr, self.chk_valid,
-                                         self.chk_write_intent)),
-        ]
+        # Supervisor CSRs that M-mode controls access to.
+        with m.If(self.read & (a == CSR.SATP) & (priv == Priv.S) & ms.tvm):
+            m.d.comb += extra_illegal.eq(1)
+        with m.If(self.read & (a == CSR.STIMECMP) & (priv == Priv.S) &
+                  ~(menvcfg_stce & mcounteren[1])):
+            m.d.comb += extra_illegal.eq(1)
 
         # A CSRRS/CSRRC on mip modifies SEIP's software bit only; the line from the
         # interrupt controller shows in reads but is not written back (privileged
@@ -374,7 +332,11 @@ class CSRFile(wiring.Component):
         m.d.comb += self.rmw_rdata.eq(rd)
         with m.If(self.read & (a == CSR.MIP)):
             m.d.comb += self.rmw_rdata[Interrupt.SEI].eq(seip_sw)
-        m.d.comb += self.rdata.eq(rd)
+        m.d.comb += [
+            self.rdata.eq(rd),
+            self.illegal.eq(self.read & (~exists | (priv < lowest) |
+                                         (read_only & self.write_intent) | extra_illegal)),
+        ]
 
         # ---- counters ----
         m.d.sync += mcycle.eq(mcycle + 1)

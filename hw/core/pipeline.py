@@ -769,23 +769,6 @@ class PipelinedCore(wiring.Component):
         csr_refetch = ((m_dec.csr == CSR.SATP) | (m_dec.csr == CSR.MSTATUS) |
                        ((m_dec.csr >= CSR.PMPCFG0) & (m_dec.csr <= CSR.PMPADDR63)))
         csri.operands(m, csr, m_dec, m_rs1v)
-        # A CSR instruction's legality is decided a cycle ahead, as it enters M
-        # (csr.py ``chk_illegal`` for X's CSR address), and kept in m_csr_illegal:
-        # M's choice to commit, trap or go on does not wait for the CSR file's
-        # address compares and privilege checks.  When the state that decision
-        # rests on changed as the instruction entered M (``chk_stale``: a trap,
-        # xRET, or a write of mstatus, mcounteren, scounteren or menvcfg), M
-        # decides again from its own address and acts in the next cycle.
-        m_csr_illegal = Signal()
-        csr_recheck = csr.chk_stale & m_valid & (kind == Kind.CSR)
-        m.d.comb += [
-            csr.chk_valid.eq(csr_recheck | x_valid & (xk == Kind.CSR)),
-            csr.chk_addr.eq(Mux(csr_recheck, m_dec.csr, x_dec.csr)),
-            csr.chk_write_intent.eq(Mux(csr_recheck, csri.writes,
-                                        CSRInstruction.writes_of(x_dec))),
-        ]
-        with m.If(adv | csr_recheck):
-            m.d.sync += m_csr_illegal.eq(csr.chk_illegal)
         m.d.comb += [muldiv.funct3.eq(f3), muldiv.word.eq(m_dec.word),
                      muldiv.a.eq(m_rs1v), muldiv.b.eq(m_rs2v)]
         m_pc4 = (m_pc + 4)[:64]
@@ -883,8 +866,7 @@ class PipelinedCore(wiring.Component):
         def csr_read():
             """A CSR instruction reads its CSR (or traps): a read-only one commits,
             a writing one writes in the next cycle."""
-            csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE", commit_read_only=commit,
-                      illegal=m_csr_illegal)
+            csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE", commit_read_only=commit)
 
         def xret():
             """mret/sret (the CSR file changes the privilege): refetch from xepc."""
@@ -1068,9 +1050,7 @@ class PipelinedCore(wiring.Component):
                             m.next = "MULDIV"
                         with m.Case(Kind.CSR):
                             charge(CycleClass.CSR)
-                            with m.If(csr_recheck):
-                                pass            # (m_csr_illegal is decided again)
-                            with m.Elif(csr_instret):
+                            with m.If(csr_instret):
                                 # minstret counts the previous commit one cycle
                                 # late: read it in the next cycle.
                                 m.next = "CSR_READ"

@@ -71,18 +71,13 @@ class CSRInstruction:
         self.writes = None                           # set by operands()
         self.new = None                              # the value written, set by operands()
 
-    @staticmethod
-    def writes_of(dec):
-        """Whether the instruction ``dec`` writes its CSR: CSRRW always,
-        CSRRS/CSRRC (and the immediate forms) only with rs1 != x0."""
-        return (dec.funct3[0:2] == 1) | (dec.rs1 != 0)
-
     def operands(self, m, csr, dec, rs1_value):
         """Address, write intent and new value for the instruction ``dec`` (a
         Decoded) whose rs1 register holds ``rs1_value``."""
         f3 = dec.funct3
         src = Mux(f3[2], dec.rs1, rs1_value)              # uimm or rs1
-        self.writes = self.writes_of(dec)
+        # CSRRW always writes; CSRRS/CSRRC (and the immediate forms) only with rs1 != x0
+        self.writes = (f3[0:2] == 1) | (dec.rs1 != 0)
         # csr.read is 0 but in the read step (read() below, in a state of the FSM,
         # which comes after this in the core)
         m.d.comb += [csr.addr.eq(dec.csr), csr.write_intent.eq(self.writes),
@@ -94,20 +89,17 @@ class CSRInstruction:
             with m.Case(3): m.d.comb += csr_new.eq(self.old & ~src)
         m.d.comb += csr.wdata.eq(csr_new)
 
-    def read(self, m, csr, raise_trap, insn, next_state, commit_read_only=None,
-             illegal=None):
+    def read(self, m, csr, raise_trap, insn, next_state, commit_read_only=None):
         """The read step: an illegal access (no such CSR, too little privilege, a
         write to a read-only one) traps, otherwise the old value is latched and the
         FSM goes to ``next_state``, which writes (``csr.we.eq(self.writes)``).
 
         With ``commit_read_only``, an instruction that writes nothing (CSRRS/CSRRC
         with rs1 = x0) does not go on: ``commit_read_only(value)`` commits it here
-        with the value for rd.  ``illegal``: the legality decided earlier (the
-        pipeline's, from csr.py's ``chk_illegal``) instead of the CSR file's
-        ``illegal`` of this cycle."""
+        with the value for rd."""
         m.d.comb += csr.read.eq(1)
         sei_line = csr.rdata[9] & ~csr.rmw_rdata[9]
-        with m.If(csr.illegal if illegal is None else illegal):
+        with m.If(csr.illegal):
             raise_trap(Cause.ILLEGAL_INSN, insn)
         writes = m.Elif(self.writes) if commit_read_only else m.Else()
         with writes:
