@@ -123,10 +123,6 @@ class CSRFile(wiring.Component):
     irq:          Out(1)
     irq_cause:    Out(4)
     wake:         Out(1)
-    # the same decision registered (see "registered interrupt decision" below)
-    irq_q:        Out(1)
-    irq_cause_q:  Out(4)
-    irq_wait:     Out(1)
     # state the rest of the core needs
     priv:         Out(2)
     mstatus:      Out(MStatus())
@@ -204,30 +200,6 @@ class CSRFile(wiring.Component):
             for code in reversed(IRQ_PRIORITY):
                 with m.If(group[code]):
                     m.d.comb += [self.irq.eq(1), self.irq_cause.eq(code)]
-
-        # ---- the registered interrupt decision (the pipeline's) ----
-        # The decision above runs from the privilege mode, mstatus and the pending
-        # lines through the enables and the priority order; a core whose commit
-        # decision must be short takes it from a register instead: ``irq_q`` and
-        # ``irq_cause_q`` are the previous cycle's decision (one cycle of latency,
-        # which the privileged spec allows).  They must never take an interrupt
-        # that the current state disables, and that state changes only in a cycle
-        # with a CSR write, a trap, mret or sret: in the cycle after one,
-        # ``irq_q`` is 0.  ``irq_wait`` (the cycle after a CSR write that may have
-        # made an interrupt takeable: one was pending in mie, or it wrote an
-        # interrupt register) asks the core to wait for one cycle, so that an
-        # interrupt that software enabled or made pending is taken before the
-        # next instruction, as with ``irq``.  (A line that a device dropped in the
-        # last cycle may still be taken once: the handler finds nothing pending,
-        # as with an interrupt that a device withdrew while it was being taken.)
-        irq_r = Signal()
-        changed = Signal()
-        m.d.sync += [irq_r.eq(self.irq), self.irq_cause_q.eq(self.irq_cause),
-                     changed.eq(self.we | self.trap | self.mret | self.sret)]
-        irq_regs = Cat(self.addr == a for a in (CSR.SIE, CSR.SIP, CSR.MIE, CSR.MIP,
-                                                 CSR.MIDELEG, CSR.MENVCFG))
-        m.d.sync += self.irq_wait.eq(self.we & (self.wake | irq_regs.any()))
-        m.d.comb += self.irq_q.eq(irq_r & ~changed)
 
         # ---- legality and read mux ----
         a = self.addr

@@ -23,15 +23,13 @@
   block RAM, so the word is there when the instruction reaches M.
 * **M** is the commit point: an instruction takes its trap here or commits
   here, in program order, so exceptions are precise.  Interrupts are taken
-  in M before an instruction starts (as the CSR file decided them in the
-  previous cycle: csr.py ``irq_q``).  Loads, stores, AMOs, LR/SC, the
+  in M before an instruction starts.  Loads, stores, AMOs, LR/SC, the
   multiply/divide unit, CSR instructions, xRET, WFI and sfence.vma do their
   work in M, several cycles if needed, while the stages above wait.  CSR
   writes, xRET, sfence.vma and fence.i flush the younger instructions and
   fetch again from the next pc, so a change of privilege, satp or of code in
   memory is seen by the next fetch.  A trap is latched and taken in the
-  following cycle (state TRAP), like in the multi-cycle core.  M's redirect
-  reaches the fetch unit from registers, one cycle after M decides it.
+  following cycle (state TRAP), like in the multi-cycle core.
 * **W** writes the register file and drives the retire port (one record per
   committed instruction or trap, in order, one cycle after the commit as in
   the multi-cycle core).  Every result arrives here in a register (loaded data
@@ -353,24 +351,8 @@ class PipelinedCore(wiring.Component):
         x_redirect = Signal()      # X found a misprediction
         x_redirect_pc = Signal(64)
         hazard = Signal()          # D must wait for a result of X's instruction
-        # M's redirect reaches the fetch unit a cycle later, from registers (with
-        # the flushes that go with it): M's decision, the longest logic of the
-        # core, ends there instead of running on into the fetch unit's pc, queue
-        # and translation.  M kills X and D itself in the cycle it decides, and D
-        # in the next (the queue still holds the old path then); a trap, xRET or
-        # refetch costs one cycle more.  X's misprediction goes to the fetch unit
-        # at once (``x_redirect_f``: not held off by M's redirect, which comes
-        # after it and wins).
-        x_redirect_f = Signal()
-        m_redirect_q = Signal()
-        m_redirect_pc_q = Signal(64)
-        flush_class_q = Signal(CycleClass)
-        flush_xlate_q = Signal()
-        fence_i = Signal()
-        fence_i_q = Signal()
-        f_redirect = m_redirect_q | x_redirect_f           # the fetch unit's
-        f_redirect_pc = Mux(m_redirect_q, m_redirect_pc_q, x_redirect_pc)
-        redirect = m_redirect | f_redirect                 # D's instruction is dropped
+        redirect = m_redirect | x_redirect
+        redirect_pc = Mux(m_redirect, m_redirect_pc, x_redirect_pc)
         adv = m_done               # the stages below F move together
         flush_xlate = Signal()     # forget the remembered fetch/data pages
         flush_dxlate = Signal()    # forget the remembered data page
@@ -382,9 +364,6 @@ class PipelinedCore(wiring.Component):
         m_why = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
         m_class = Signal(CycleClass)       # what this cycle is charged to
         flush_class = Signal(CycleClass)   # the class of the slots M's redirect empties
-        m.d.sync += [m_redirect_q.eq(m_redirect), m_redirect_pc_q.eq(m_redirect_pc),
-                     flush_class_q.eq(flush_class), flush_xlate_q.eq(flush_xlate),
-                     fence_i_q.eq(fence_i)]
         redirect_class = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
         boot_step = Signal()
 
@@ -445,10 +424,9 @@ class PipelinedCore(wiring.Component):
 
         # ================= F: fetch (fetch.py) =================
         m.d.comb += [
-            fetch.booted.eq(booted), fetch.redirect.eq(f_redirect),
-            fetch.redirect_pc.eq(f_redirect_pc), fetch.priv.eq(priv), fetch.satp.eq(csr.satp),
-            fetch.flush_xlate.eq(flush_xlate_q), fetch.fence_i.eq(fence_i_q),
-            fetch.pipe_empty.eq(~x_valid & ~m_valid & ~m_redirect_q),
+            fetch.booted.eq(booted), fetch.redirect.eq(redirect),
+            fetch.redirect_pc.eq(redirect_pc), fetch.priv.eq(priv), fetch.satp.eq(csr.satp),
+            fetch.flush_xlate.eq(flush_xlate), fetch.pipe_empty.eq(~x_valid & ~m_valid),
             fetch.pop.eq(adv & ~hazard),
             # every write that reaches memory through this core's port, and DMA's
             fetch.snoop_valid.eq(port.wr_valid | self.snoop_valid),
@@ -504,9 +482,8 @@ class PipelinedCore(wiring.Component):
 
         # Why D gives X no instruction (perf.py).
         d_why = Signal(CycleClass)
-        f_redirect_class = Mux(m_redirect_q, flush_class_q, CycleClass.MISPREDICT)
         with m.If(redirect):
-            m.d.comb += d_why.eq(Mux(m_redirect, flush_class, f_redirect_class))
+            m.d.comb += d_why.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT))
         with m.Elif(~d_valid):
             with m.Switch(fetch.wait):
                 with m.Case(FetchWait.REDIRECT):
@@ -520,8 +497,8 @@ class PipelinedCore(wiring.Component):
         with m.Else():
             m.d.comb += d_why.eq(Mux(xk == Kind.LOAD, CycleClass.LOAD_USE,
                                      CycleClass.INTERLOCK))
-        with m.If(f_redirect):
-            m.d.sync += redirect_class.eq(f_redirect_class)
+        with m.If(redirect):
+            m.d.sync += redirect_class.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT))
 
         # D -> X
         with m.If(adv):
@@ -611,8 +588,7 @@ class PipelinedCore(wiring.Component):
         target_misaligned = taken & target[1]
         x_ok = x_valid & ~x_exc
         m.d.comb += [
-            x_redirect_f.eq(x_ok & ~target_misaligned & mispredicted),
-            x_redirect.eq(x_redirect_f & ~m_redirect),
+            x_redirect.eq(x_ok & ~target_misaligned & mispredicted & ~m_redirect),
             x_redirect_pc.eq(x_actual),
         ]
         m.d.comb += [
@@ -786,7 +762,7 @@ class PipelinedCore(wiring.Component):
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
         m_is_mem = (kind == Kind.LOAD) | (kind == Kind.STORE) | (kind == Kind.AMO)
         with m.If(m_in_start):
-            m.d.comb += read_x.eq(m_rd_ok & ~csr.irq_wait | ~m_valid | ~m_is_mem)
+            m.d.comb += read_x.eq(m_rd_ok | ~m_valid | ~m_is_mem)
         load_from_cache = Signal()  # a load in RAM looks up the cache (hit or not)
         load_from_fill = Signal()   # M fills a line for its load (whose word comes with it)
         fill_word = Signal(64)      # that word, when it came before the fill's last beat
@@ -1015,13 +991,8 @@ class PipelinedCore(wiring.Component):
                     m.d.comb += m_done.eq(1)
                 with m.Elif(m_exc):
                     raise_trap(m_cause, m_tval)
-                with m.Elif(csr.irq_q):
-                    # (the CSR file's decision of the previous cycle: csr.py)
-                    raise_trap(csr.irq_cause_q, 0, intr=1)
-                with m.Elif(csr.irq_wait):
-                    # the CSR write just before may have made an interrupt
-                    # takeable: it shows in irq_q in the next cycle
-                    charge(CycleClass.CSR)
+                with m.Elif(csr.irq):
+                    raise_trap(csr.irq_cause, 0, intr=1)
                 with m.Else():
                     with m.Switch(kind):
                         with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR,
@@ -1063,7 +1034,7 @@ class PipelinedCore(wiring.Component):
                         with m.Case(Kind.FENCE_I):
                             # Younger instructions may have been fetched before
                             # older stores wrote memory: fetch them again.
-                            m.d.comb += fence_i.eq(1)
+                            m.d.comb += fetch.fence_i.eq(1)
                             commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
                         with m.Default():
                             raise_trap(Cause.ILLEGAL_INSN, m_insn)

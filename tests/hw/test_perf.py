@@ -103,10 +103,9 @@ def test_hazards(tmp_path):
 
 def test_atomics_fences_and_traps(tmp_path):
     # atomic: amoadd.d goes to the bus (locked read, then write) for four cycles more;
-    # flush_fence: fence.i refetches (four empty slots: the redirect reaches the
-    # fetch unit a cycle after M decides it) and, having emptied the
+    # flush_fence: fence.i refetches (three empty slots) and, having emptied the
     # instruction cache (a walk over its 128 sets, one per cycle, that the refill
-    # waits for: most of the 143 cycles), fills the line again (icache_miss); trap: ecall is found in M
+    # waits for: 123 of the 144 cycles), fills the line again (icache_miss); trap: ecall is found in M
     # and taken in the next cycle, flush_trap: the refetch at the handler; csr: the two
     # CSR writes (mtvec, mepc) take a second cycle each, `csrr` none, interlock: `addi`
     # waits for csrr's value; flush_xret: mret's refetch, which waits for a line fill
@@ -127,9 +126,9 @@ handler:
     mret
 3:
 """)
-    assert c == {"retire": 24, "fetch_other": 5, "icache_miss": 143, "atomic": 4,
-                 "flush_fence": 4, "trap": 2, "flush_trap": 5, "csr": 2, "interlock": 1,
-                 "flush_xret": 4, "mispredict": 3}
+    assert c == {"retire": 24, "fetch_other": 5, "icache_miss": 144, "atomic": 4,
+                 "flush_fence": 3, "trap": 2, "flush_trap": 4, "csr": 2, "interlock": 1,
+                 "flush_xret": 3, "mispredict": 3}
     assert res.traps == 1
 
 
