@@ -789,10 +789,16 @@ class PipelinedCore(wiring.Component):
         # chooses among the results (``load_from_cache`` depends on M's state and
         # address only, not on the hit).
         # (A misaligned load's two doublewords are shifted as one: MIS_DONE.)
+        # The bus's word (it comes late: through the SoC's decoder and arbiter) is
+        # shifted on its own, the registered ones (a misaligned load's two
+        # doublewords, a fill's word that came before its last beat) on theirs, and
+        # the results are picked: no multiplexer in front of the bus word's shifter.
         unsigned = f3[2] & (kind == Kind.LOAD)
-        ld_other = Mux(mis_load, mis_lo, Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata))
-        _, other_value = load_extend(m, Cat(ld_other, Mux(mis_load, mis_hi, 0)),
-                                     byte_off, size, unsigned)
+        ld_kept = Mux(mis_load, mis_lo, fill_word)
+        _, kept_value = load_extend(m, Cat(ld_kept, Mux(mis_load, mis_hi, 0)),
+                                    byte_off, size, unsigned)
+        _, bus_value = load_extend(m, dbus.rdata, byte_off, size, unsigned)
+        other_value = Mux(mis_load | (load_from_fill & ~fill_word_now), kept_value, bus_value)
         way_value = [load_extend(m, dcache.way_rdata[w], byte_off, size, unsigned)[1]
                      for w in range(dcache.ways)]
         cached_value = way_value[-1] if dcache.ways == 1 else \
