@@ -53,7 +53,7 @@ them).
 """
 
 from amaranth import *
-from amaranth.lib import data, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature, PADDR_WIDTH
@@ -65,22 +65,13 @@ WALKER, DATA, FETCH, BUFFER = range(4)
 
 
 class MemoryPort(wiring.Component):
-    def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None,
-                 data_sources=1):
+    def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None):
         """RAM: the ``1 << ram_bits`` bytes at ``ram_base`` (aligned to its size).
         The buffer holds RAM lines only, so it keeps and compares their offsets in
         RAM (``ram_bits`` low bits), not whole physical addresses: fewer flip-flops
         and shorter compares on the paths of a store and of the requester choice.
         ``conflict_line``: the bytes compared when a read checks the buffer (at least
-        the longest burst of a requester; default ``line``).
-        ``data_sources``: more than 1 when the data requester's address and the
-        store's are each one of a few registered addresses picked late (by the
-        requester's state): it gives them all in ``data_srcs`` and its picks in
-        ``data_src`` (for ``data.addr``) and ``st_src`` (for ``st_addr``), and the
-        port compares every source with the buffer's lines at once and picks the
-        answers, instead of comparing the picked address.  ``data.addr`` and
-        ``st_addr`` must be the sources picked (the request registers copy
-        ``data.addr``; the store's word and lanes come from ``st_addr``)."""
+        the longest burst of a requester; default ``line``)."""
         if entries < 1:
             raise ValueError("the write buffer needs at least one entry")
         if line < 8 or line & (line - 1) or line > 128:
@@ -99,14 +90,6 @@ class MemoryPort(wiring.Component):
         self.idle = idle
         self.line_bits = line.bit_length() - 1
         self.conflict_bits = conflict_line.bit_length() - 1
-        if data_sources < 1:
-            raise ValueError("the data requester needs at least one address source")
-        self.data_sources = data_sources
-        sources = {}
-        if data_sources > 1:
-            sources = {"data_srcs": In(data.ArrayLayout(PADDR_WIDTH, data_sources)),
-                       "data_src":  In(range(data_sources)),
-                       "st_src":    In(range(data_sources))}
         super().__init__({
             "bus":      Out(BusSignature()),
             "walker":   In(BusSignature()),
@@ -120,7 +103,6 @@ class MemoryPort(wiring.Component):
             "empty":    Out(1),
             "wr_valid": Out(1),
             "wr_addr":  Out(PADDR_WIDTH),
-            **sources,
         })
 
     def elaborate(self, platform):
@@ -158,19 +140,10 @@ class MemoryPort(wiring.Component):
         # holds the drain back for that cycle (below), so whether a store is
         # taken depends on the buffer's registers and the store's address alone,
         # not on the bus, the other requesters or the choice among them.
-        # (with several sources: each compared with the lines, the answer picked)
-        srcs = [self.data_srcs[k] for k in range(self.data_sources)] \
-            if self.data_sources > 1 else None
-
-        def picked(values, pick):
-            return Array(values)[pick] if srcs else values[0]
-
         same_line = [Signal(name=f"wb{i}_same_line") for i in range(N)]
         merge = Signal(N)
         for i in range(N):
-            line_eq = picked([e_line[i] == a[lb:rb] for a in srcs or [self.st_addr]],
-                             self.st_src if srcs else 0)
-            m.d.comb += [same_line[i].eq(e_valid[i] & line_eq),
+            m.d.comb += [same_line[i].eq(e_valid[i] & (e_line[i] == st_line)),
                          merge[i].eq(same_line[i] & ~(draining & (head == i)))]
         any_merge = merge.any()
         tail = Signal(range(N))
@@ -183,9 +156,7 @@ class MemoryPort(wiring.Component):
         m.d.comb += self.st_ready.eq(~lock_wanted & (any_merge | (count != N)))
         take = self.st_valid & self.st_ready
         alloc = take & ~any_merge
-        # (merge implies st_ready's "an entry takes it": that OR over the entries
-        # stays off the requester choice below)
-        into_head = self.st_valid & ~lock_wanted & merge.bit_select(head, 1)
+        into_head = take & merge.bit_select(head, 1)     # (the head does not drain now)
         for i in range(N):
             for w in range(W):
                 hit_word = (st_word == w) if W > 1 else C(1, 1)
@@ -227,17 +198,12 @@ class MemoryPort(wiring.Component):
         # from M's instruction, its page and its address): every decision below is
         # made twice, once as if it were asking and once as if it were silent, and
         # its ``valid`` picks one of the two at the end (a Shannon expansion).
-        # Its address is often picked late as well: see ``data_sources``.
-        d_conflict = Signal()
-        m.d.comb += d_conflict.eq(picked([conflict(a) for a in srcs or [self.data.addr]],
-                                         self.data_src if srcs else 0))
         blocked = {}                     # {data valid: the requesters blocked}
         for dv in (0, 1):
             blocked[dv] = Signal(3, name=f"blocked_if_data{dv}")
             for i, mst in enumerate(masters):
                 asking = C(dv, 1) if i == DATA else mst.valid
-                m.d.comb += blocked[dv][i].eq(asking & (d_conflict if i == DATA else
-                                                        conflict(mst.addr)))
+                m.d.comb += blocked[dv][i].eq(asking & conflict(mst.addr))
 
         # ---------------- the request registers ----------------
         bus = self.bus

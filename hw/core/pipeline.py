@@ -400,8 +400,7 @@ class PipelinedCore(wiring.Component):
         m.submodules.port = port = MemoryPort(
             ram_base=self.ram_base, ram_bits=self._ram_bits,
             entries=self.wbuf_entries, line=self.wbuf_line,
-            conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line),
-            data_sources=4)
+            conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line))
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)
         wiring.connect(m, walker_gate.down, port.walker)
@@ -789,16 +788,10 @@ class PipelinedCore(wiring.Component):
         # chooses among the results (``load_from_cache`` depends on M's state and
         # address only, not on the hit).
         # (A misaligned load's two doublewords are shifted as one: MIS_DONE.)
-        # The bus's word (it comes late: through the SoC's decoder and arbiter) is
-        # shifted on its own, the registered ones (a misaligned load's two
-        # doublewords, a fill's word that came before its last beat) on theirs, and
-        # the results are picked: no multiplexer in front of the bus word's shifter.
         unsigned = f3[2] & (kind == Kind.LOAD)
-        ld_kept = Mux(mis_load, mis_lo, fill_word)
-        _, kept_value = load_extend(m, Cat(ld_kept, Mux(mis_load, mis_hi, 0)),
-                                    byte_off, size, unsigned)
-        _, bus_value = load_extend(m, dbus.rdata, byte_off, size, unsigned)
-        other_value = Mux(mis_load | (load_from_fill & ~fill_word_now), kept_value, bus_value)
+        ld_other = Mux(mis_load, mis_lo, Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata))
+        _, other_value = load_extend(m, Cat(ld_other, Mux(mis_load, mis_hi, 0)),
+                                     byte_off, size, unsigned)
         way_value = [load_extend(m, dcache.way_rdata[w], byte_off, size, unsigned)[1]
                      for w in range(dcache.ways)]
         cached_value = way_value[-1] if dcache.ways == 1 else \
@@ -944,10 +937,6 @@ class PipelinedCore(wiring.Component):
         # write buffer's lines in the cycle of the request, and the conditions under
         # which the memory stage asks (its instruction, page, PMP, interrupts) stay
         # off that path.  (A state below that asks otherwise assigns them there.)
-        # The port compares each of these addresses (registers) with the write
-        # buffer's lines at once and picks the answer by the state (``data_src``,
-        # ``st_src``): the state's multiplexer is not in front of the compares.
-        fast_src = Mux(data_unmapped, 2, 3)      # data_fast_paddr's
         m.d.comb += [
             d_bus_addr.eq(Mux(m_in_start, data_fast_paddr,
                               Mux(fill_has_bus, dcache.bus.addr, mem_paddr))),
@@ -955,11 +944,6 @@ class PipelinedCore(wiring.Component):
             d_bus_sel.eq(size_mask << byte_off),
             port.st_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
             port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
-            port.data_srcs[0].eq(mem_paddr), port.data_srcs[1].eq(dcache.bus.addr),
-            port.data_srcs[2].eq(mem_vaddr[:56]),
-            port.data_srcs[3].eq(Cat(mem_vaddr[:12], dp_ppn)),
-            port.data_src.eq(Mux(m_in_start, fast_src, Mux(fill_has_bus, 1, 0))),
-            port.st_src.eq(Mux(m_in_start, fast_src, 0)),
         ]
 
         def drive_fill():
@@ -989,9 +973,6 @@ class PipelinedCore(wiring.Component):
         with m.FSM(name="mem") as mem_fsm:
             with m.State("START"):
                 m.d.comb += m_in_start.eq(1)
-                # (the fast path's address whatever M decides: the states after
-                # START that use mem_paddr come from the fast path or set it)
-                m.d.sync += mem_paddr.eq(data_fast_paddr)
                 with m.If(~m_valid):
                     charge(m_why)
                     m.d.comb += m_done.eq(1)
@@ -1016,6 +997,7 @@ class PipelinedCore(wiring.Component):
                                              mis_vaddr.eq(mem_vaddr)]
                                 m.next = "MIS_XLATE"
                             with m.Elif(data_fast):
+                                m.d.sync += mem_paddr.eq(data_fast_paddr)
                                 access(data_fast_paddr, wait_state="BUS")
                             with m.Else():
                                 charge(CycleClass.DTLB)
@@ -1079,14 +1061,12 @@ class PipelinedCore(wiring.Component):
                         m.next = "PMP_ACCESS"
 
             def translated(paddr):
+                m.d.sync += mem_paddr.eq(paddr)
                 m.next = "PMP_PAGE"
                 pmp_page(paddr)
 
             with m.State("XLATE"):
                 charge(CycleClass.DTLB)
-                # (registered every cycle, not only with the answer: XLATE does not
-                # use mem_paddr, and a fault leaves it unused)
-                m.d.sync += mem_paddr.eq(mmu.data.paddr)
                 translate(mem_vaddr, translated)
 
             with m.State("PMP_PAGE"):

@@ -4,9 +4,6 @@ Timing, per translation port (``ifetch`` and ``data``):
 
 * M mode (priv >= 2) or satp.MODE != Sv39: ``ready`` in the same cycle as
   ``valid`` (combinational), ``paddr = vaddr[0:56]``.  No TLB, no event.
-  (``ready`` is then 1 whether or not ``valid`` is, as in the cycle of a TLB
-  answer: a requester looks at it only while it asks, and its decision to ask,
-  often late, stays off the path from ``ready`` on.)
 * TLB hit: the lookup happens in the first cycle of ``valid``; the result is
   registered and ``ready`` comes in the next cycle.  A hit whose permissions
   do not allow the access, or whose A bit is 0, or whose D bit is 0 for a
@@ -152,7 +149,7 @@ class MMU(wiring.Component):
 
             with m.FSM(name=f"port{idx}"):
                 with m.State("IDLE"):
-                    with m.If(bare):
+                    with m.If(port.valid & bare):
                         m.d.comb += port.ready.eq(1)
                     m.d.comb += lookup_req[idx].eq(port.valid & ~bare)
                     # the TLB compares only for a port that asks (the result is used

@@ -120,9 +120,8 @@ class Master:
         return self.op is not None or bool(self.ops)
 
 
-def run(ops, *, entries=2, seed=0, idle=8, sources=1):
-    dut = MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, entries=entries, line=LINE, idle=idle,
-                     data_sources=sources)
+def run(ops, *, entries=2, seed=0, idle=8):
+    dut = MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, entries=entries, line=LINE, idle=idle)
     rng = random.Random(seed)
     walker_ops, data_ops, fetch_ops, stores = ops
     masters = [Master(dut.walker, walker_ops), Master(dut.data, data_ops),
@@ -185,18 +184,6 @@ def run(ops, *, entries=2, seed=0, idle=8, sources=1):
                 ctx.set(dut.st_sel, ((1 << size) - 1) << off)
             else:
                 ctx.set(dut.st_valid, 0)
-            if sources > 1:
-                # the data address and the store's among decoys (RAM lines that may
-                # be in the buffer, or a device), picked by two different indices
-                k_data = rng.randrange(sources)
-                k_st = rng.choice([k for k in range(sources) if k != k_data])
-                for k in range(sources):
-                    ctx.set(dut.data_srcs[k], rng.choice(
-                        [BASE + rng.randrange(SPAN), DEV + rng.randrange(128)]))
-                ctx.set(dut.data_srcs[k_data], reqs[1][1])
-                ctx.set(dut.data_srcs[k_st], cur_store[0] if cur_store is not None else 0)
-                ctx.set(dut.data_src, k_data)
-                ctx.set(dut.st_src, k_st)
             empty_at[cycle] = ctx.get(dut.empty)
 
             # the memory's answer in this cycle
@@ -315,19 +302,6 @@ def run(ops, *, entries=2, seed=0, idle=8, sources=1):
 @given(_ops(), st.integers(0, 1 << 16), st.sampled_from([1, 2, 3]))
 def test_random_operations(ops, seed, entries):
     run(ops, entries=entries, seed=seed)
-
-
-@settings(max_examples=30, deadline=None)
-@given(_ops(), st.integers(0, 1 << 16), st.sampled_from([1, 3]))
-def test_random_operations_with_address_sources(ops, seed, entries):
-    # the data requester and the store give their addresses among other sources
-    run(ops, entries=entries, seed=seed, sources=3)
-
-
-def test_a_read_waits_for_the_stores_of_its_line_among_sources():
-    stores = [(("store", BASE + 8, 0xAB, 1), 0)]
-    reads = [(("fill", BASE), 0)]
-    run(([], reads, [], stores), entries=2, idle=40, sources=4)
 
 
 def test_a_full_line_goes_out_as_one_burst():
