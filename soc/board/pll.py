@@ -47,18 +47,30 @@ class PLLParams:
     phase: float        # the CLKOS phase actually made (a multiple of 45 / CLKOS_DIV degrees)
 
 
-def pll_outputs(f_in):
-    """Every frequency (a Fraction, in Hz) that CLKOP can be made from ``f_in``."""
-    made = set()
+def _output_dividers(f):
+    """The output dividers that put the VCO in its range for an output ``f``."""
+    return [d for d in range(1, 129) if VCO_MIN <= f * d <= VCO_MAX]
+
+
+def _dividers(f_in):
+    """{frequency (a Fraction, in Hz): (CLKI_DIV, CLKFB_DIV)} for every CLKOP that can
+    be made from ``f_in``, each with the smallest input divider, then the smallest
+    feedback divider, that make it."""
+    made = {}
     for clki_div in range(1, 129):
         pfd = Fraction(f_in) / clki_div
         if not PFD_MIN <= pfd <= PFD_MAX:
             continue
         for clkfb_div in range(1, 81):
             f = pfd * clkfb_div
-            if any(VCO_MIN <= f * d <= VCO_MAX for d in range(1, 129)):
-                made.add(f)
-    return sorted(made)
+            if f not in made and _output_dividers(f):
+                made[f] = (clki_div, clkfb_div)
+    return made
+
+
+def pll_outputs(f_in):
+    """Every frequency (a Fraction, in Hz) that CLKOP can be made from ``f_in``."""
+    return sorted(_dividers(f_in))
 
 
 def pll_params(f_in, f_out, phase=0.0):
@@ -66,7 +78,8 @@ def pll_params(f_in, f_out, phase=0.0):
     behind CLKOP.  ``f_out`` may be off by ``TOLERANCE`` of itself (the result's
     ``f_out`` is the frequency made).  Raises ValueError, naming the nearest
     frequencies it can make, if the PLL cannot make ``f_out``."""
-    outputs = pll_outputs(f_in)
+    dividers = _dividers(f_in)
+    outputs = sorted(dividers)
     near = [f for f in outputs if abs(f - Fraction(f_out)) <= TOLERANCE * Fraction(f_out)]
     if not near:
         below = [f for f in outputs if f < f_out][-1:]
@@ -75,23 +88,15 @@ def pll_params(f_in, f_out, phase=0.0):
         raise ValueError(f"the ECP5 PLL cannot make {f_out / 1e6:g} MHz from "
                          f"{f_in / 1e6:g} MHz (nearest: {nearest})")
     want = min(near, key=lambda f: abs(f - Fraction(f_out)))
-    for clki_div in range(1, 129):
-        pfd = Fraction(f_in) / clki_div
-        if not PFD_MIN <= pfd <= PFD_MAX or want % pfd:
-            continue
-        clkfb_div = int(want / pfd)
-        outs = [d for d in range(1, 129) if VCO_MIN <= want * d <= VCO_MAX]
-        if not 1 <= clkfb_div <= 80 or not outs:
-            continue
-        div = min(outs, key=lambda d: abs(want * d - VCO_BEST))
-        base = (div - 1) // 2
-        eighths = round((phase % 360) / 360 * div * 8)
-        return PLLParams(
-            clki_div=clki_div, clkfb_div=clkfb_div, clkop_div=div, clkop_cphase=base,
-            clkos_div=div, clkos_cphase=base + eighths // 8, clkos_fphase=eighths % 8,
-            f_in=f_in, f_out=float(want), vco=float(want * div),
-            phase=eighths * 45 / div)
-    raise AssertionError(f"{want} is in pll_outputs but has no dividers")
+    clki_div, clkfb_div = dividers[want]
+    div = min(_output_dividers(want), key=lambda d: abs(want * d - VCO_BEST))
+    base = (div - 1) // 2
+    eighths = round((phase % 360) / 360 * div * 8)
+    return PLLParams(
+        clki_div=clki_div, clkfb_div=clkfb_div, clkop_div=div, clkop_cphase=base,
+        clkos_div=div, clkos_cphase=base + eighths // 8, clkos_fphase=eighths % 8,
+        f_in=f_in, f_out=float(want), vco=float(want * div),
+        phase=eighths * 45 / div)
 
 
 class ECP5PLL(Elaboratable):
