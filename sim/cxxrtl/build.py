@@ -94,7 +94,8 @@ MEMORY_WRITE = re.compile(r"^(\s*)(memory_\w+)\.update\((.*)\);$", re.M)
 # the mask empty.  A mask made of one signal's bits only (MASK_PART: nothing but
 # slices, repeats and concatenations of it) is empty whenever the signal is zero, so the
 # edit puts `if (!p_en.is_zero())` before the call: only a cycle with a bit of the
-# enable set assembles the mask.  Quick model, xv6 boot: see README "Simulation speed".
+# enable set assembles the mask.  Quick model, xv6 boot: see docs/measurements.md,
+# "Simulation speed".
 MASK_SIGNAL = re.compile(r"\b[pi]_\w+(?:\.curr)?")
 MASK_PART = re.compile(r"\.slice<\d+(?:,\d+)?>\(\)|\.repeat<\d+>\(\)|\.val\(\)|\.concat\(|\)")
 # A second edit (add_plain_commit): the model gets `commit_plain()`, the commit without
