@@ -104,17 +104,20 @@ def readme_section(title):
     return m.group(1)
 
 
-def test_fresh_machine_names_make_sim_and_make_test():
+def fresh_machine_commands():
+    """The command of each row of README's "On a fresh machine" table (its last
+    `code` span), the header and the separator left out."""
     rows = [line for line in readme_section("On a fresh machine").split("\n")
             if line.startswith("|") and not re.match(r"\|\s*-", line)]
-    commands = [re.findall(r"`([^`]+)`", row)[-1] for row in rows[1:]]
-    assert commands == ["make sim", "make test"]
+    return [re.findall(r"`([^`]+)`", row)[-1] for row in rows[1:]]
+
+
+def test_fresh_machine_names_make_sim_and_make_test():
+    assert fresh_machine_commands() == ["make sim", "make test"]
 
 
 def test_ci_runs_readmes_test_command():
-    rows = [line for line in readme_section("On a fresh machine").split("\n")
-            if line.startswith("|") and "test" in line]
-    command = re.findall(r"`([^`]+)`", rows[-1])[-1]
+    command = fresh_machine_commands()[1]             # set up and run the tests
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().split("\n")
           if line.strip() and not line.lstrip().startswith("#")]
     assert command in ci
