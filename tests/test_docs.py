@@ -7,6 +7,7 @@ heading gets ``-1``, ``-2``...).  README's "On a fresh machine" table names exac
 ``make sim`` and ``make test``, and .ci/run runs README's test command.
 """
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -19,18 +20,30 @@ LINK = re.compile(r"(?<!!)\[(?:[^\]`]|`[^`]*`)*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~)")
 
 
+def load_docs_coverage():
+    """tools/docs_coverage.py as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("docs_coverage", ROOT / "tools" / "docs_coverage.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+COVERAGE = load_docs_coverage()
+
+
 def prose_lines(text):
-    """The lines of a Markdown text outside fenced and indented code blocks."""
-    fenced, prev_blank, in_indented = False, True, False
+    """The lines of a Markdown text outside fenced and indented code blocks (the
+    latter found as tools/docs_coverage.py finds them, fence lines left out)."""
+    kept, fenced, inside = [], [], False
     for line in text.split("\n"):
         if FENCE.match(line):
-            fenced = not fenced
+            inside = not inside
             continue
-        indented = line.startswith("    ") and (prev_blank or in_indented)
-        if line.strip():
-            in_indented = indented
-        prev_blank = not line.strip()
-        if not fenced and not indented:
+        kept.append(line)
+        fenced.append(inside)
+    marked = COVERAGE.mark_indented_code(kept)
+    for (line, indented), in_fence in zip(marked, fenced):
+        if not in_fence and not indented:
             yield line
 
 
@@ -124,10 +137,7 @@ def test_ci_runs_readmes_test_command():
 
 
 def test_docs_coverage_finds_moved_edited_and_dropped_text(tmp_path, capsys):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("docs_coverage", ROOT / "tools" / "docs_coverage.py")
-    cov = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cov)
+    cov = COVERAGE
     old = tmp_path / "old.md"
     old.write_text("# Title\n\nThe first sentence stays.  The second one, with a long clause,\n"
                    "a second clause, and a third clause, moves.  The third is dropped here.\n\n"

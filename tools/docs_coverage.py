@@ -26,15 +26,23 @@ def normalize(text):
     return re.sub(r"\s+", " ", text).strip()
 
 
-def blocks(text):
-    """Paragraphs, list items and table rows of a Markdown text, each as one string."""
-    out, cur, prev_blank, in_code = [], [], True, False
-    for line in text.split("\n"):
-        # an indented code block starts after a blank line; a list item's
-        # continuation lines are indented too but follow text
+def mark_indented_code(lines):
+    """Each line with whether it is in an indented code block: one starts at a line
+    indented by four spaces after a blank line and goes on through indented and blank
+    lines.  (A list item's continuation lines are indented too, but follow text.)"""
+    prev_blank, in_code = True, False
+    for line in lines:
         code = line.startswith("    ") and (prev_blank or in_code)
         if line.strip():
             in_code = code
+        prev_blank = not line.strip()
+        yield line, code
+
+
+def blocks(text):
+    """Paragraphs, list items and table rows of a Markdown text, each as one string."""
+    out, cur = [], []
+    for line, code in mark_indented_code(text.split("\n")):
         starts = (not line.strip() or line.lstrip().startswith(("- ", "| ", "#"))
                   or re.match(r"\s*\d+\. ", line) or code)
         if starts and cur:
@@ -43,7 +51,6 @@ def blocks(text):
             cur.append(line.strip())
         if line.lstrip().startswith(("| ", "#")) or code:
             out.append(" ".join(cur)); cur = []
-        prev_blank = not line.strip()
     if cur:
         out.append(" ".join(cur))
     return out
