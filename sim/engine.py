@@ -64,6 +64,7 @@ after the run; without ``run_retire`` the loop pays one flag test per cycle.
 """
 
 import ctypes
+import functools
 from collections import namedtuple
 from dataclasses import dataclass, field
 
@@ -197,8 +198,10 @@ class CxxrtlEngine:
         if lib_path is None:
             from .cxxrtl.build import BuildError, build_model
             try:
-                lib_path = _models[key] = build_model(_new_soc(ram_size, soc_args), log=log,
-                                                      progress=progress)
+                # the SoC is made only if its model is not found by the recipe
+                make_soc = functools.partial(_new_soc, ram_size, soc_args)
+                lib_path = _models[key] = build_model(make_soc, log=log, progress=progress,
+                                                      recipe=repr(key))
             except BuildError as e:
                 raise EngineError(str(e)) from None
         self.lib_path = lib_path     # which library runs (the benchmarks print it)

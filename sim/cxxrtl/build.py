@@ -392,19 +392,84 @@ class Reporter:
 
 # --- the cache directory of a design ---
 
+# --- finding a model without converting the design again ---
+#
+# Converting the SoC to RTLIL takes seconds of CPU, most of a later `make sim`'s
+# start-up.  The RTLIL follows from the sources that describe the design, Amaranth's
+# version and the SoC's arguments; so a caller that can name the arguments (the
+# ``recipe``: sim/engine.py passes them as text) gets the model directory that the
+# same sources and arguments led to last time, kept in ``build/sim/index/``, without
+# a conversion (nor even making the SoC, when it passes a function that makes it).
+# Any change of a file under DESIGN_DIRS, of the arguments, of the packages' pins or
+# of the compiler is another fingerprint, which converts the design and records it.
+# Whether the tuned build is profile-guided is recorded with the directory, as it
+# was decided when the design was first converted.
+
+#: Every file under these directories counts as a source of the design (sim/ holds
+#: the build's own script, edits and driver).
+DESIGN_DIRS = ("hw", "soc", "sim")
+
+
+def source_digest(root=ROOT, dirs=DESIGN_DIRS):
+    """A digest of the names and contents of every file under ``root/dirs``
+    (bytecode caches left out)."""
+    h = hashlib.sha256()
+    files = sorted(p for d in dirs for p in (Path(root) / d).rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def design_fingerprint(recipe, root=ROOT):
+    """The fingerprint of the design that ``recipe`` (the SoC's arguments as text) makes
+    from the sources under ``root``; None when the recipe cannot name it (a value
+    printed with its address in memory differs from run to run)."""
+    if recipe is None or " at 0x" in recipe:
+        return None
+    from importlib.metadata import version
+    h = hashlib.sha256()
+    for part in (source_digest(root), version("amaranth"),
+                 (Path(root) / "pyproject.toml").read_text(), _compiler_version(), recipe):
+        h.update(part.encode() + b"\0")
+    return h.hexdigest()[:24]
+
+
 class ModelDir:
     """``build/sim/cxxrtl-<key>/`` of one design: its RTLIL, model.cc and libraries.
-    ``pgo``: the tuned library is profile-guided."""
+    ``pgo``: the tuned library is profile-guided.  ``text`` (the RTLIL) is None when
+    the directory was found through the index: its model.cc is there already."""
 
     def __init__(self, path, text, pgo):
         self.path, self.text, self.pgo = Path(path), text, pgo
 
     @classmethod
-    def of(cls, soc, build_dir=None):
+    def of(cls, soc, build_dir=None, recipe=None):
+        """``soc``: the SoC, or (with a recipe) a function that makes it, called only
+        when the design has to be converted."""
+        build_dir = Path(build_dir or ROOT / "build" / "sim")
+        fingerprint = design_fingerprint(recipe)
+        index = build_dir / "index" / fingerprint if fingerprint else None
+        if index is not None and index.is_file():
+            try:
+                entry = json.loads(index.read_text())
+                md = cls(build_dir / entry["dir"], None, bool(entry["pgo"]))
+            except (ValueError, KeyError, TypeError):
+                md = None                   # a damaged entry: converted and written again
+            if md is not None and (md.path / "model.cc").is_file():
+                return md
+        if callable(soc):
+            soc = soc()
         text = soc_rtlil(soc)
         pgo = _can_train(soc)
-        build_dir = Path(build_dir or ROOT / "build" / "sim")
-        return cls(build_dir / f"cxxrtl-{model_key(text, pgo)}", text, pgo)
+        md = cls(build_dir / f"cxxrtl-{model_key(text, pgo)}", text, pgo)
+        if index is not None:
+            index.parent.mkdir(parents=True, exist_ok=True)
+            tmp = index.with_name(index.name + f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"dir": md.path.name, "pgo": pgo}) + "\n")
+            os.replace(tmp, index)
+        return md
 
     def lib(self, name):
         return self.path / name
@@ -555,8 +620,11 @@ def start_tuned_build(md, log=None):
     return logfile
 
 
-def build_model(soc, *, build_dir=None, log=None, progress=None, tuned=False):
+def build_model(soc, *, build_dir=None, log=None, progress=None, tuned=False, recipe=None):
     """Return the path of a model library for ``soc`` (an unelaborated ``soc.SoC``).
+    ``recipe``: the arguments ``soc`` was made with, as text; with it, a design seen
+    before is found without converting it (see design_fingerprint), and ``soc`` may be
+    a function that makes the SoC, called only when it has to be converted.
 
     ``log(msg)`` receives one line per build step, ``progress(text or None)`` a status
     line while a step runs.  tuned=False: the best library there is, else the quick
@@ -564,7 +632,7 @@ def build_model(soc, *, build_dir=None, log=None, progress=None, tuned=False):
     tuned library, built now if it is missing.
     """
     rep = Reporter(log, progress)
-    md = ModelDir.of(soc, build_dir)
+    md = ModelDir.of(soc, build_dir, recipe)
     if tuned:
         return build_tuned(md, rep)
     lib = md.best()

@@ -142,28 +142,16 @@ def run_image(image, name, args, config, err, disk=None):
     return status
 
 
-_models = {}
-
-
 def new_engine(name, err, ram_latency=1):
     """A fresh engine for the default SoC (its RAM answering after ``ram_latency``
     cycles); the compiled model is found (or built) once per process, not once per
-    program."""
-    from sim.engine import CxxrtlEngine, EngineError, make_engine
+    program (sim/engine.py keeps it), and by a later process without converting the
+    design (sim/cxxrtl/build.py, design_fingerprint)."""
+    from sim.engine import make_engine
     if ram_latency < 1:
         raise InputError("--ram-latency must be at least 1 cycle")
-    if name != "cxxrtl":
-        return make_engine(name, soc_args={"ram_latency": ram_latency})
-    key = (name, ram_latency)
-    if key not in _models:
-        from sim.cxxrtl.build import BuildError, build_model
-        from soc.soc import SoC
-        try:
-            _models[key] = build_model(SoC(ram_latency=ram_latency),
-                                       log=lambda m: print(f"[sim] {m}", file=err))
-        except BuildError as e:
-            raise EngineError(str(e)) from None
-    return CxxrtlEngine(lib_path=_models[key])
+    log = (lambda m: print(f"[sim] {m}", file=err)) if name == "cxxrtl" else None
+    return make_engine(name, soc_args={"ram_latency": ram_latency}, log=log)
 
 
 def bare_metal(args, config, err):
