@@ -15,6 +15,8 @@ timing analysis over that file: it prints the Fmax per clock (for a placed run i
 agrees with the log's post-placement figure), the worst ``--top`` endpoints, the
 ``--detail`` worst paths hop by hop (cell, the net it drives, the net's fanout, its
 placed distance, logic and routing delay) with their logic vs routing totals, and
+the worst path from each launching register (``--starts``: the families of paths
+that compete for the Fmax; a placement's seed decides which of them is worst), and
 the nets that recur on the worst ``--nets`` endpoints' paths (the candidates for
 duplication or an earlier register).  ``--netlist`` (nextpnr's ``--write`` of the
 placed design) adds net names and cell locations.
@@ -315,6 +317,27 @@ def recurring_nets(analysis, eps):
     return nets
 
 
+def register_name(cell):
+    """The RTL register (or memory) a flip-flop or block RAM cell belongs to: Yosys
+    names a register's bits NAME_TRELLIS_FF_Q, NAME_TRELLIS_FF_Q_1, ..., and a memory's
+    block RAMs NAME.i.j."""
+    name = re.sub(r"_TRELLIS_FF_Q(_\d+)?$", "", cell)
+    return re.sub(r"\.\d+\.\d+$", "", name)
+
+
+def families(analysis, eps):
+    """The worst path from each launching register, over ``eps`` (worst first):
+    [(delay ns, start register, end register, cells, routing ns)]."""
+    worst = {}
+    for delay, pin, setup in eps:
+        path = analysis.path(pin, setup)
+        start = register_name(path.hops[0].cell)
+        if start not in worst:
+            worst[start] = (delay, start, register_name(pin[0]), len(path.hops) - 1,
+                            path.routing)
+    return sorted(worst.values(), key=lambda f: (-f[0], f[1]))
+
+
 def sdf_main(args):
     sdf = read_sdf(args.sdf)
     netlist = read_netlist(args.netlist) if args.netlist else None
@@ -348,6 +371,11 @@ def sdf_main(args):
         print()
         for line in format_path(an.path(pin, setup)):
             print(line)
+    if args.starts:
+        print(f"\nthe worst path from each launching register (of the worst {args.starts} "
+              "endpoint inputs):")
+        for delay, start, end, cells, routing in families(an, eps[:args.starts])[:args.top]:
+            print(f"{delay:7.3f} ns  {start} -> {end}  ({cells} cells, routing {routing:.3f})")
     if args.nets:
         nets = recurring_nets(an, eps[:args.nets])
         print(f"\nnets on the paths of the worst {min(args.nets, len(eps))} endpoint inputs "
@@ -414,6 +442,9 @@ def main(argv=None):
     p.add_argument("--detail", type=int, default=5, help="worst paths shown hop by hop")
     p.add_argument("--nets", type=int, default=500,
                    help="the nets on the paths of this many worst endpoint inputs (0: none)")
+    p.add_argument("--starts", type=int, default=20000,
+                   help="the worst path per launching register, over this many worst "
+                        "endpoint inputs (0: none)")
     args = p.parse_args(argv)
     return report_main(args) if args.report else sdf_main(args)
 

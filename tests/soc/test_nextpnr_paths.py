@@ -212,3 +212,11 @@ def test_agrees_with_nextpnr(tmp_path):
     assert [round(h.logic, 3) for h in ours.hops] == [round(h.logic, 3) for h in crit.hops]
     assert [round(h.route, 3) for h in ours.hops] == [round(h.route, 3) for h in crit.hops]
     assert round(ours.delay, 3) == round(crit.delay, 3)
+
+
+def test_families(analysis):
+    assert np_paths.register_name("design.core.t_cause_TRELLIS_FF_Q_12") == "design.core.t_cause"
+    assert np_paths.register_name("design.core.fetch.cache.tag0.1.0") == "design.core.fetch.cache.tag0"
+    fams = np_paths.families(analysis, analysis.endpoints())
+    assert [(round(d, 6), s, e, c, round(r, 6)) for d, s, e, c, r in fams] == [
+        (2.601, "x$a[0]", "q", 3, 1.6), (1.275, "b", "q", 1, 0.7)]
