@@ -654,23 +654,9 @@ class PipelinedCore(wiring.Component):
         x_offset = x_offset_sum[:12]
         x_same_page = x_offset_sum[12] == x_imm[63]
 
-        # What kind of memory access M's instruction makes, decided from X's decode and
-        # registered with it: in M these bits steer the translation, the PMP, the
-        # trap causes and the result (fanout over 100), and computing them there from
-        # m_dec's kind and funct5 put three LUT levels and long routes at the start
-        # of M's worst placed paths (docs/measurements.md, "FPGA: size and timing").
-        def mem_kinds(dec):
-            amo = dec.kind == Kind.AMO
-            lr = amo & (dec.funct5 == AmoOp.LR)
-            sc = amo & (dec.funct5 == AmoOp.SC)
-            return [dec.kind == Kind.LOAD, dec.kind == Kind.STORE, amo, lr, sc,
-                    amo & ~lr & ~sc, (dec.kind == Kind.LOAD) | lr]
-        m_kinds = Signal(7)     # load, store, amo, lr, sc, rmw, read (m_dec's at reset: 0)
-
         # X -> M; a waiting X keeps its operands up to date.
         with m.If(adv):
             m.d.sync += [
-                m_kinds.eq(Cat(*mem_kinds(x_dec))),
                 dp_valid.eq(dutlb.hit), dp_same_page.eq(x_same_page), dp_ppn.eq(dutlb.ppn),
                 dp_store_ok.eq(dutlb.store_ok),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
@@ -688,7 +674,10 @@ class PipelinedCore(wiring.Component):
         kind = m_dec.kind
         f3 = m_dec.funct3
         size = f3[0:2]
-        is_load, is_store, is_amo, is_lr, is_sc, is_rmw, is_read = m_kinds
+        is_lr = (kind == Kind.AMO) & (m_dec.funct5 == AmoOp.LR)
+        is_sc = (kind == Kind.AMO) & (m_dec.funct5 == AmoOp.SC)
+        is_rmw = (kind == Kind.AMO) & ~is_lr & ~is_sc
+        is_read = (kind == Kind.LOAD) | is_lr
         store_like = ~is_read
         data_priv = Mux((priv == Priv.M) & ms.mprv, ms.mpp, priv)
         size_mask = size_mask_of(m, size)
@@ -770,7 +759,7 @@ class PipelinedCore(wiring.Component):
         read_x = Signal()
         read_mis_hi = Signal()
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
-        m_is_mem = is_load | is_store | is_amo
+        m_is_mem = (kind == Kind.LOAD) | (kind == Kind.STORE) | (kind == Kind.AMO)
         with m.If(m_in_start):
             m.d.comb += read_x.eq(m_rd_ok | ~m_valid | ~m_is_mem)
         load_from_cache = Signal()  # a load in RAM looks up the cache (hit or not)
@@ -799,7 +788,7 @@ class PipelinedCore(wiring.Component):
         # chooses among the results (``load_from_cache`` depends on M's state and
         # address only, not on the hit).
         # (A misaligned load's two doublewords are shifted as one: MIS_DONE.)
-        unsigned = f3[2] & is_load
+        unsigned = f3[2] & (kind == Kind.LOAD)
         ld_other = Mux(mis_load, mis_lo, Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata))
         _, other_value = load_extend(m, Cat(ld_other, Mux(mis_load, mis_hi, 0)),
                                      byte_off, size, unsigned)
@@ -811,7 +800,7 @@ class PipelinedCore(wiring.Component):
         # W's result: a load's value, else what the committing state gives
         # (``commit_value``); chosen by M's instruction kind, not by the state.
         commit_value = Signal(64)
-        m_loads = is_read
+        m_loads = (kind == Kind.LOAD) | is_lr
         m.d.sync += w_value.eq(Mux(m_loads, ld_value, commit_value))
 
         # Record fields of W that follow M every cycle (only meaningful with w_valid).
@@ -876,7 +865,7 @@ class PipelinedCore(wiring.Component):
 
         def memory_access(paddr, wait_state=None):
             """The bus transfer of a load, store, LR, SC or an AMO's read."""
-            charge(Mux(is_amo, CycleClass.ATOMIC, CycleClass.UNCACHED))
+            charge(Mux(kind == Kind.AMO, CycleClass.ATOMIC, CycleClass.UNCACHED))
             m.d.comb += [
                 d_bus_valid.eq(1),
                 d_bus_write.eq(~is_read & ~is_rmw),
@@ -921,7 +910,7 @@ class PipelinedCore(wiring.Component):
                 m.next = "SC_CHECK"
             with m.Elif(misaligned & ~self._in_ram(paddr)):
                 access_fault()                  # devices take aligned accesses only
-            with m.Elif(is_load & self._in_ram(paddr)):
+            with m.Elif((kind == Kind.LOAD) & self._in_ram(paddr)):
                 charge(CycleClass.DCACHE_MISS)
                 m.d.comb += load_from_cache.eq(1)
                 with m.If(~m_rd_ok):
@@ -932,7 +921,7 @@ class PipelinedCore(wiring.Component):
                 with m.Else():
                     m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
                     m.next = "DFILL"
-            with m.Elif(is_store & self._in_ram(paddr)):
+            with m.Elif((kind == Kind.STORE) & self._in_ram(paddr)):
                 with m.If(m_rd_ok):
                     buffered_store()
                 with m.Else():
@@ -997,7 +986,7 @@ class PipelinedCore(wiring.Component):
                                     Kind.BRANCH, Kind.FENCE):
                             commit(m_result)
                         with m.Case(Kind.LOAD, Kind.STORE, Kind.AMO):
-                            with m.If(misaligned & is_amo):
+                            with m.If(misaligned & (kind == Kind.AMO)):
                                 raise_trap(Mux(store_like, Cause.STORE_MISALIGNED,
                                                Cause.LOAD_MISALIGNED), mem_vaddr)
                             with m.Elif(data_unmapped & (mem_vaddr[56:64] != 0)):
