@@ -160,11 +160,14 @@ class MemoryPort(wiring.Component):
         for i in range(N):
             for w in range(W):
                 hit_word = (st_word == w) if W > 1 else C(1, 1)
+                # The store's bytes where st_sel is set, the entry's elsewhere: one
+                # assignment of the whole word (the same flip-flops and enables as a
+                # byte-wise ``m.If(st_sel[b])``, whose eight separate assignments the
+                # compiled simulation would evaluate one by one in every cycle).
                 with m.If(take & hit_word & Mux(any_merge, merge[i], tail == i)):
-                    for b in range(8):
-                        with m.If(self.st_sel[b]):
-                            m.d.sync += e_data[i][w][8 * b:8 * b + 8].eq(
-                                self.st_data[8 * b:8 * b + 8])
+                    m.d.sync += e_data[i][w].eq(Cat(
+                        Mux(self.st_sel[b], self.st_data[8 * b:8 * b + 8],
+                            e_data[i][w][8 * b:8 * b + 8]) for b in range(8)))
                 with m.If(alloc & (tail == i)):
                     m.d.sync += e_mask[i][w].eq(Mux(hit_word, self.st_sel, 0))
                 with m.Elif(take & merge[i] & hit_word):
