@@ -203,3 +203,18 @@ def test_a_synthesis_failure_is_reported_without_a_traceback(fake_tools, tmp_pat
     assert report["LUT4"] is None and report["fmax_mhz"] == {} and report["bitstream"] is None
     assert captured.out.endswith("error: the build script stopped with status 1\n")
     assert "Traceback" not in captured.err
+
+
+def test_further_nextpnr_options_reach_nextpnr(fake_tools, tmp_path, capsys):
+    # --nextpnr-opt adds an option after the flow's own (the seed and NEXTPNR_ROUTER);
+    # the report records them.
+    fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
+    out = tmp_path / "out"
+    build_main(["--out", str(out), "--seed", "3", "--nextpnr-opt=--placer-heap-beta=0.7",
+                "--nextpnr-opt=--router2-heatmap=heat"])
+    capsys.readouterr()
+    script = (out / "build_top.sh").read_text()
+    assert " --seed 3 --router router2 --placer-heap-beta=0.7 --router2-heatmap=heat " in script
+    report = json.loads((out / "report.json").read_text())
+    assert report["seed"] == 3
+    assert report["nextpnr_opts"] == ["--placer-heap-beta=0.7", "--router2-heatmap=heat"]
