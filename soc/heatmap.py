@@ -1,16 +1,23 @@
 """Where router2 is congested: a summary of nextpnr's ``--router2-heatmap PREFIX`` files.
 
-    python -m soc.heatmap DIR/PREFIX [--top N] [--iters 1,5,10]
+    python -m soc.heatmap DIR/PREFIX [--top N] [--iters 1,5,10] [--block B]
 
-With ``--router2-heatmap PREFIX`` nextpnr-ecp5 0.11 writes ``PREFIX_<iteration>.csv``
-after each iteration of router2: for every wire type (the ECP5's names: ``H02`` and
-``V02`` span two tiles, ``H06``/``V06`` six, ``HL7`` ... the long lines, ``A``/``B``/``C``/
-``D``/``M`` the slice inputs, ``LSR``/``CE``/``CLK`` its controls, ``J...`` the switch
-box's local wires), how many wires of that type carry 0, 1, 2, ... nets.  A wire with
-two or more nets is overused; router2 converges when none is left.  This prints, per
-iteration, the overused wires and the overuse (nets beyond the first) in all and by
-wire type, the worst types first, and a table of the worst types across iterations,
-so that one sees which kind of wire stays oversubscribed as the iterations go on.
+With ``--router2-heatmap PREFIX`` nextpnr-ecp5 0.11 writes after each iteration N of
+router2 (in its working directory):
+
+- ``PREFIX_congestion_by_wiretype_N.csv``: for every wire type (``WIRE_TYPE_H02`` and
+  ``_V02`` span two tiles, ``_H06``/``_V06`` six, ``_H00``/``_V00``/``_H01``/``_V01`` the
+  short ones, ``_NONE`` the switch boxes' local wires and the slices' input pins),
+  how many wires of that type carry 0, 1, 2, ... nets (``type,bound=0,bound=1,...``);
+- ``PREFIX_congestion_by_coordinate_N.csv``: the overuse per tile, a row per grid
+  row (y), a column per grid column (x);
+- ``PREFIX_congestion_by_net_N.csv``: ``net,overused wires`` for each net with any;
+- ``PREFIX_utilisation_by_wiretype_N.csv``: the wires of each type in use.
+
+A wire with two or more nets is overused; router2 converges when none is left.  This
+prints, per iteration, the overused wires and the overuse (nets beyond the first);
+for the iterations it details (first, best, last), the worst wire types, the
+hottest blocks of ``B`` x ``B`` tiles and the nets with the most overused wires.
 """
 
 import argparse
@@ -20,7 +27,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["TypeUse", "read_heatmap", "heatmap_files", "summarise", "main"]
+__all__ = ["TypeUse", "read_heatmap", "read_grid", "read_nets", "hot_blocks", "heatmap_files",
+           "summarise", "main"]
 
 
 @dataclass(frozen=True)
@@ -67,16 +75,48 @@ def read_heatmap(text):
     return out
 
 
-def heatmap_files(prefix):
-    """``{iteration: path}`` of the files nextpnr wrote for ``prefix`` (a path)."""
+WIRETYPE = "_congestion_by_wiretype_"
+COORDINATE = "_congestion_by_coordinate_"
+NET = "_congestion_by_net_"
+
+
+def heatmap_files(prefix, kind=WIRETYPE):
+    """``{iteration: path}`` of the files of one kind (WIRETYPE, COORDINATE, NET) that
+    nextpnr wrote for ``prefix`` (a path), in iteration order."""
     prefix = Path(prefix)
-    pattern = re.compile(re.escape(prefix.name) + r"_(\d+)\.csv$")
+    pattern = re.compile(re.escape(prefix.name + kind) + r"(\d+)\.csv$")
     found = {}
-    for path in prefix.parent.glob(prefix.name + "_*.csv"):
+    for path in prefix.parent.glob(prefix.name + kind + "*.csv"):
         m = pattern.match(path.name)
         if m:
             found[int(m.group(1))] = path
     return dict(sorted(found.items()))
+
+
+def read_grid(text):
+    """The overuse by coordinate: ``{(x, y): overuse}`` of the tiles with any."""
+    grid = {}
+    for y, row in enumerate(csv.reader(text.splitlines())):
+        for x, v in enumerate(row):
+            if v not in ("", "0"):
+                grid[(x, y)] = int(v)
+    return grid
+
+
+def read_nets(text):
+    """The overused wires by net: ``{net: wires}``."""
+    return {row[0]: int(row[1]) for row in csv.reader(text.splitlines()) if len(row) >= 2}
+
+
+def hot_blocks(grid, block, top):
+    """The ``top`` blocks of ``block`` x ``block`` tiles with the most overuse, as
+    ``[((x0, y0), overuse)]``, and the overuse in all."""
+    blocks = {}
+    for (x, y), v in grid.items():
+        key = (x // block * block, y // block * block)
+        blocks[key] = blocks.get(key, 0) + v
+    ranked = sorted(blocks.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return ranked, sum(grid.values())
 
 
 def summarise(iterations, *, top=8, show=None):
@@ -116,20 +156,52 @@ def summarise(iterations, *, top=8, show=None):
     return lines
 
 
+def place_lines(grids, nets, iteration, *, block=16, top=8):
+    """Lines for one iteration: the hottest tile blocks and the worst nets."""
+    lines = []
+    if iteration in grids:
+        ranked, total = hot_blocks(grids[iteration], block, top)
+        xs = [x for x, _ in grids[iteration]] or [0]
+        ys = [y for _, y in grids[iteration]] or [0]
+        lines.append(f"iteration {iteration}: overuse by tile in x {min(xs)}-{max(xs)}, "
+                     f"y {min(ys)}-{max(ys)}; the hottest {block}x{block}-tile blocks:")
+        lines += [f"  x {x:3d}-{x + block - 1:3d}  y {y:3d}-{y + block - 1:3d}  {v:7,d}"
+                  f" ({100 * v / total:4.1f}%)" for (x, y), v in ranked]
+    if iteration in nets:
+        worst = sorted(nets[iteration].items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        lines.append(f"iteration {iteration}: {len(nets[iteration]):,d} nets with overused "
+                     "wires; the most:")
+        lines += [f"  {w:6,d}  {name}" for name, w in worst]
+    return lines
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m soc.heatmap", description=__doc__.split("\n\n")[0])
     p.add_argument("prefix", help="the --router2-heatmap prefix, with its directory")
-    p.add_argument("--top", type=int, default=8, help="how many wire types to list")
+    p.add_argument("--top", type=int, default=8, help="how many wire types, blocks and nets")
     p.add_argument("--iters", default=None,
                    help="comma-separated iterations to detail (default first, best, last)")
+    p.add_argument("--block", type=int, default=16, help="tiles per side of a block")
     args = p.parse_args(argv)
     files = heatmap_files(args.prefix)
     if not files:
-        print(f"error: no {args.prefix}_N.csv files", file=sys.stderr)
+        print(f"error: no {args.prefix}{WIRETYPE}N.csv files", file=sys.stderr)
         return 1
     iterations = {i: read_heatmap(path.read_text()) for i, path in files.items()}
     show = [int(i) for i in args.iters.split(",")] if args.iters else None
-    print("\n".join(summarise(iterations, top=args.top, show=show)))
+    lines = summarise(iterations, top=args.top, show=show)
+    if show is None:
+        totals = {i: sum(t.overused for t in types.values()) for i, types in iterations.items()}
+        show = sorted({min(iterations), min(totals, key=lambda i: (totals[i], i)), max(iterations)})
+    grids = {i: read_grid(path.read_text())
+             for i, path in heatmap_files(args.prefix, COORDINATE).items() if i in show}
+    nets = {i: read_nets(path.read_text())
+            for i, path in heatmap_files(args.prefix, NET).items() if i in show}
+    for i in show:
+        more = place_lines(grids, nets, i, block=args.block, top=args.top)
+        if more:
+            lines += [""] + more
+    print("\n".join(lines))
     return 0
 
 

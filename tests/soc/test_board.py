@@ -34,6 +34,12 @@ def test_top_converts_to_rtlil(plan):
     assert "module \\top" in il
     p = pll_params(spec.osc_freq, spec.clk_freq, spec.sdram_phase)
     assert "cell \\EHXPLLL" in il
+    # The system clock's reset leaves the PLL's reset hold through a global buffer
+    # (soc/board/pll.py: the global network takes it to the flip-flops).
+    hold = il[il.index("module \\top.pll.reset\n"):]
+    hold = hold[:hold.index("\nend\n")]
+    assert re.search(r"cell \\DCCA \\rst_buffer\n(    connect .*\n)*    connect \\CLKO \\rst\n", hold)
+    assert "wire width 1 output 2  \\rst" in hold
     for name, value in (("CLKI_DIV", p.clki_div), ("CLKFB_DIV", p.clkfb_div),
                         ("CLKOP_DIV", p.clkop_div), ("CLKOS_CPHASE", p.clkos_cphase)):
         assert re.search(rf"parameter \\{name} {value}\b", il), name

@@ -4,7 +4,8 @@ on every line, rows as long as their own type's maximum)."""
 
 import pytest
 
-from soc.heatmap import TypeUse, heatmap_files, main, read_heatmap, summarise
+from soc.heatmap import (COORDINATE, NET, TypeUse, heatmap_files, hot_blocks, main,
+                         place_lines, read_grid, read_heatmap, read_nets, summarise)
 
 ITER1 = """type,bound=0,bound=1,bound=2,bound=3,
 H02,100,50,7,2,
@@ -41,14 +42,45 @@ def test_type_use_overuse():
     assert (t.overused, t.overuse, t.used) == (3, 9, 3)
 
 
+GRID = """0,0,0,0,
+0,3,0,1,
+0,0,0,0,
+2,0,0,5,
+"""
+NETS = """rst,7
+a[1],2
+b,2
+"""
+
+
 def test_heatmap_files_in_iteration_order(tmp_path):
     for i in (10, 2, 1):
-        (tmp_path / f"heat_{i}.csv").write_text(ITER1)
-    (tmp_path / "heat_x.csv").write_text(ITER1)
-    (tmp_path / "heatmap_3.csv").write_text(ITER1)     # another prefix
+        (tmp_path / f"heat_congestion_by_wiretype_{i}.csv").write_text(ITER1)
+    (tmp_path / "heat_congestion_by_wiretype_x.csv").write_text(ITER1)
+    (tmp_path / "heatmap_congestion_by_wiretype_3.csv").write_text(ITER1)   # another prefix
+    (tmp_path / "heat_congestion_by_net_4.csv").write_text(NETS)
     files = heatmap_files(tmp_path / "heat")
     assert list(files) == [1, 2, 10]
-    assert files[10].name == "heat_10.csv"
+    assert files[10].name == "heat_congestion_by_wiretype_10.csv"
+    assert list(heatmap_files(tmp_path / "heat", NET)) == [4]
+    assert heatmap_files(tmp_path / "heat", COORDINATE) == {}
+
+
+def test_grid_nets_and_blocks():
+    grid = read_grid(GRID)
+    assert grid == {(1, 1): 3, (3, 1): 1, (0, 3): 2, (3, 3): 5}
+    assert hot_blocks(grid, 2, 8) == ([((2, 2), 5), ((0, 0), 3), ((0, 2), 2), ((2, 0), 1)], 11)
+    assert hot_blocks(grid, 2, 2) == ([((2, 2), 5), ((0, 0), 3)], 11)
+    assert read_nets(NETS) == {"rst": 7, "a[1]": 2, "b": 2}
+    lines = place_lines({3: grid}, {3: read_nets(NETS)}, 3, block=2, top=2)
+    assert lines == [
+        "iteration 3: overuse by tile in x 0-3, y 1-3; the hottest 2x2-tile blocks:",
+        "  x   2-  3  y   2-  3        5 (45.5%)",
+        "  x   0-  1  y   0-  1        3 (27.3%)",
+        "iteration 3: 3 nets with overused wires; the most:",
+        "       7  rst",
+        "       2  a[1]"]
+    assert place_lines({}, {}, 3) == []
 
 
 def test_summarise():
@@ -67,10 +99,17 @@ def test_summarise():
 
 
 def test_main(tmp_path, capsys):
-    (tmp_path / "heat_1.csv").write_text(ITER1)
-    (tmp_path / "heat_2.csv").write_text(ITER2)
-    assert main([str(tmp_path / "heat"), "--iters", "1"]) == 0
+    for i, text in ((1, ITER1), (2, ITER2)):
+        (tmp_path / f"heat_congestion_by_wiretype_{i}.csv").write_text(text)
+        (tmp_path / f"heat_congestion_by_coordinate_{i}.csv").write_text(GRID)
+        (tmp_path / f"heat_congestion_by_net_{i}.csv").write_text(NETS)
+    assert main([str(tmp_path / "heat"), "--iters", "1", "--block", "2"]) == 0
     out = capsys.readouterr().out
     assert "H02" in out and "iter 1" in out and "iter 2" not in out.split("share")[1]
+    assert "iteration 1: overuse by tile in x 0-3, y 1-3; the hottest 2x2-tile blocks:" in out
+    assert "iteration 2: overuse" not in out
+    assert main([str(tmp_path / "heat")]) == 0       # first, best and last: 1 and 2
+    out = capsys.readouterr().out
+    assert "iteration 1: 3 nets" in out and "iteration 2: 3 nets" in out
     assert main([str(tmp_path / "none")]) == 1
     assert "no " in capsys.readouterr().err
