@@ -9,8 +9,9 @@ router2 (in its working directory):
   ``_V02`` span two tiles, ``_H06``/``_V06`` six, ``_H00``/``_V00``/``_H01``/``_V01`` the
   short ones, ``_NONE`` the switch boxes' local wires and the slices' input pins),
   how many wires of that type carry 0, 1, 2, ... nets (``type,bound=0,bound=1,...``);
-- ``PREFIX_congestion_by_coordinate_N.csv``: the overuse per tile, a row per grid
-  row (y), a column per grid column (x);
+- ``PREFIX_congestion_by_coordinate_N.csv``: per tile, the nets on its overused
+  wires summed, a line per grid column (x, 0 at the left), a value per grid row (y,
+  0 at the top) in it;
 - ``PREFIX_congestion_by_net_N.csv``: ``net,overused wires`` for each net with any;
 - ``PREFIX_utilisation_by_wiretype_N.csv``: the wires of each type in use.
 
@@ -94,10 +95,11 @@ def heatmap_files(prefix, kind=WIRETYPE):
 
 
 def read_grid(text):
-    """The overuse by coordinate: ``{(x, y): overuse}`` of the tiles with any."""
+    """The congestion by coordinate: ``{(x, y): nets on overused wires}`` of the tiles
+    with any (nextpnr writes a line per x)."""
     grid = {}
-    for y, row in enumerate(csv.reader(text.splitlines())):
-        for x, v in enumerate(row):
+    for x, line in enumerate(csv.reader(text.splitlines())):
+        for y, v in enumerate(line):
             if v not in ("", "0"):
                 grid[(x, y)] = int(v)
     return grid
@@ -163,7 +165,7 @@ def place_lines(grids, nets, iteration, *, block=16, top=8):
         ranked, total = hot_blocks(grids[iteration], block, top)
         xs = [x for x, _ in grids[iteration]] or [0]
         ys = [y for _, y in grids[iteration]] or [0]
-        lines.append(f"iteration {iteration}: overuse by tile in x {min(xs)}-{max(xs)}, "
+        lines.append(f"iteration {iteration}: congestion by tile in x {min(xs)}-{max(xs)}, "
                      f"y {min(ys)}-{max(ys)}; the hottest {block}x{block}-tile blocks:")
         lines += [f"  x {x:3d}-{x + block - 1:3d}  y {y:3d}-{y + block - 1:3d}  {v:7,d}"
                   f" ({100 * v / total:4.1f}%)" for (x, y), v in ranked]

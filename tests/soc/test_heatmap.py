@@ -68,13 +68,13 @@ def test_heatmap_files_in_iteration_order(tmp_path):
 
 def test_grid_nets_and_blocks():
     grid = read_grid(GRID)
-    assert grid == {(1, 1): 3, (3, 1): 1, (0, 3): 2, (3, 3): 5}
-    assert hot_blocks(grid, 2, 8) == ([((2, 2), 5), ((0, 0), 3), ((0, 2), 2), ((2, 0), 1)], 11)
+    assert grid == {(1, 1): 3, (1, 3): 1, (3, 0): 2, (3, 3): 5}     # a line per x
+    assert hot_blocks(grid, 2, 8) == ([((2, 2), 5), ((0, 0), 3), ((2, 0), 2), ((0, 2), 1)], 11)
     assert hot_blocks(grid, 2, 2) == ([((2, 2), 5), ((0, 0), 3)], 11)
     assert read_nets(NETS) == {"rst": 7, "a[1]": 2, "b": 2}
     lines = place_lines({3: grid}, {3: read_nets(NETS)}, 3, block=2, top=2)
     assert lines == [
-        "iteration 3: overuse by tile in x 0-3, y 1-3; the hottest 2x2-tile blocks:",
+        "iteration 3: congestion by tile in x 1-3, y 0-3; the hottest 2x2-tile blocks:",
         "  x   2-  3  y   2-  3        5 (45.5%)",
         "  x   0-  1  y   0-  1        3 (27.3%)",
         "iteration 3: 3 nets with overused wires; the most:",
@@ -106,8 +106,8 @@ def test_main(tmp_path, capsys):
     assert main([str(tmp_path / "heat"), "--iters", "1", "--block", "2"]) == 0
     out = capsys.readouterr().out
     assert "H02" in out and "iter 1" in out and "iter 2" not in out.split("share")[1]
-    assert "iteration 1: overuse by tile in x 0-3, y 1-3; the hottest 2x2-tile blocks:" in out
-    assert "iteration 2: overuse" not in out
+    assert "iteration 1: congestion by tile in x 1-3, y 0-3; the hottest 2x2-tile blocks:" in out
+    assert "iteration 2: congestion" not in out
     assert main([str(tmp_path / "heat")]) == 0       # first, best and last: 1 and 2
     out = capsys.readouterr().out
     assert "iteration 1: 3 nets" in out and "iteration 2: 3 nets" in out
