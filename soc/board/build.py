@@ -38,8 +38,11 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def build(spec, out_dir, *, clk_freq=None, seed=1, log=print):
-    """Build ``spec``'s bitstream into ``out_dir``; returns the report (a dict)."""
+def build(spec, out_dir, *, clk_freq=None, seed=1, nextpnr_opts=(), log=print):
+    """Build ``spec``'s bitstream into ``out_dir``; returns the report (a dict).
+
+    ``nextpnr_opts``: further nextpnr-ecp5 options after the flow's own (NEXTPNR_ROUTER),
+    e.g. ``["--placer-heap-beta", "0.7"]``."""
     from .top import BoardTop
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -55,7 +58,8 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, log=print):
     platform = spec.platform_class()(toolchain="Trellis")
     top = BoardTop(spec, clk_freq=clk_freq)
     plan = platform.build(top, name="top", do_build=False,
-                          nextpnr_opts=" ".join(["--seed", str(seed)] + NEXTPNR_ROUTER))
+                          nextpnr_opts=" ".join(["--seed", str(seed)] + NEXTPNR_ROUTER
+                                                     + list(nextpnr_opts)))
     log(f"synthesis, place and route, packing in {out_dir} (several minutes)")
     failed = None
     try:
@@ -81,7 +85,7 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, log=print):
                           (nextpnr.critical_paths.items() if nextpnr else ())},
         "build_wall_s": round(wall, 1), "build_cpu_s": round(cpu, 1), "cpu": cpu_model(),
         "bitstream": str(out_dir / "top.bit") if (out_dir / "top.bit").exists() else None,
-        "seed": seed,
+        "seed": seed, "nextpnr_opts": list(nextpnr_opts),
     }
     failing = nextpnr.failing() if nextpnr else {}
     if failing:
@@ -128,6 +132,9 @@ def main(argv=None):
                    help="system clock in MHz (default: the board's)")
     p.add_argument("--out", default=None, help="output directory (default build/fpga/BOARD)")
     p.add_argument("--seed", type=int, default=1, help="nextpnr's placement seed")
+    p.add_argument("--nextpnr-opt", action="append", default=[], metavar="OPT",
+                   help="a further nextpnr-ecp5 option (repeat it; an option's value is a "
+                        "separate --nextpnr-opt, or write --nextpnr-opt=--placer-heap-beta=0.7)")
     args = p.parse_args(argv)
     try:
         spec = board(args.board)
@@ -142,7 +149,7 @@ def main(argv=None):
         return 2
     out = Path(args.out) if args.out else ROOT / "build" / "fpga" / spec.name
     try:
-        report = build(spec, out, clk_freq=clk, seed=args.seed,
+        report = build(spec, out, clk_freq=clk, seed=args.seed, nextpnr_opts=args.nextpnr_opt,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     except ToolMissing as e:
         print(f"error: {e}", file=sys.stderr)

@@ -14,7 +14,12 @@ feedback divider that give the frequency, the VCO nearest 600 MHz) and
 clock) and the ``sdram`` domain (the same frequency, ``sdram_phase`` degrees later).
 ``ResetAfterLock`` holds ``sync`` in reset until the PLL has locked and for
 ``reset_cycles`` cycles after (the caches clear their valid bits while the reset is
-held: hw/core/cache.py); losing lock asserts the reset at once.
+held: hw/core/cache.py); losing lock asserts the reset at once.  On the board the
+reset reaches the flip-flops through a global clock buffer (DCCA) and the global
+network, like a clock: it goes to the set/reset input (LSR) of some 14,700 flip-flops
+all over the chip, and routed through the fabric it was the net with the most
+overused wires in router2's congestion (docs/measurements.md, "Routing the board
+build").
 """
 
 from dataclasses import dataclass
@@ -143,18 +148,22 @@ class ECP5PLL(Elaboratable):
         # The domains are the parent's (define them there: ``m.domains.sync =
         # ClockDomain()``, ``m.domains.sdram = ClockDomain(reset_less=True)``).
         m.d.comb += [ClockSignal("sync").eq(self.clk_sys), ClockSignal("sdram").eq(self.clk_sdram)]
-        m.submodules.reset = ResetAfterLock(self.locked, self.reset_cycles)
+        m.submodules.reset = ResetAfterLock(self.locked, self.reset_cycles, global_buffer=True)
         return m
 
 
 class ResetAfterLock(Elaboratable):
     """Drives the ``sync`` domain's reset: held while ``locked`` is low (asserted at
     once when it falls) and until ``cycles`` cycles after it has risen and passed a
-    synchroniser, then released in step with the clock."""
+    synchroniser, then released in step with the clock.  ``global_buffer``: the reset
+    leaves through an ECP5 DCCA (a global clock buffer: nextpnr routes its output on
+    the global network, which reaches every slice's LSR), not through the fabric;
+    only for the FPGA build (the simulators know no DCCA)."""
 
-    def __init__(self, locked, cycles):
+    def __init__(self, locked, cycles, *, global_buffer=False):
         self.locked = locked
         self.cycles = cycles
+        self.global_buffer = global_buffer
 
     def elaborate(self, platform):
         m = Module()
@@ -168,5 +177,11 @@ class ResetAfterLock(Elaboratable):
         with m.If(count != self.cycles):
             m.d.lockwait += count.eq(count + 1)
         m.d.lockwait += release.eq(count == self.cycles)
-        m.d.comb += ResetSignal("sync").eq(~release)
+        if self.global_buffer:
+            rst = Signal()
+            m.submodules.rst_buffer = Instance("DCCA", i_CLKI=~release, i_CE=Const(1),
+                                               o_CLKO=rst)
+            m.d.comb += ResetSignal("sync").eq(rst)
+        else:
+            m.d.comb += ResetSignal("sync").eq(~release)
         return m

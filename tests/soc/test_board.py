@@ -34,6 +34,12 @@ def test_top_converts_to_rtlil(plan):
     assert "module \\top" in il
     p = pll_params(spec.osc_freq, spec.clk_freq, spec.sdram_phase)
     assert "cell \\EHXPLLL" in il
+    # The system clock's reset leaves the PLL's reset hold through a global buffer
+    # (soc/board/pll.py: the global network takes it to the flip-flops).
+    hold = il[il.index("module \\top.pll.reset\n"):]
+    hold = hold[:hold.index("\nend\n")]
+    assert re.search(r"cell \\DCCA \\rst_buffer\n(    connect .*\n)*    connect \\CLKO \\rst\n", hold)
+    assert "wire width 1 output 2  \\rst" in hold
     for name, value in (("CLKI_DIV", p.clki_div), ("CLKFB_DIV", p.clkfb_div),
                         ("CLKOP_DIV", p.clkop_div), ("CLKOS_CPHASE", p.clkos_cphase)):
         assert re.search(rf"parameter \\{name} {value}\b", il), name
@@ -203,3 +209,18 @@ def test_a_synthesis_failure_is_reported_without_a_traceback(fake_tools, tmp_pat
     assert report["LUT4"] is None and report["fmax_mhz"] == {} and report["bitstream"] is None
     assert captured.out.endswith("error: the build script stopped with status 1\n")
     assert "Traceback" not in captured.err
+
+
+def test_further_nextpnr_options_reach_nextpnr(fake_tools, tmp_path, capsys):
+    # --nextpnr-opt adds an option after the flow's own (the seed and NEXTPNR_ROUTER);
+    # the report records them.
+    fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
+    out = tmp_path / "out"
+    build_main(["--out", str(out), "--seed", "3", "--nextpnr-opt=--placer-heap-beta=0.7",
+                "--nextpnr-opt=--router2-heatmap=heat"])
+    capsys.readouterr()
+    script = (out / "build_top.sh").read_text()
+    assert " --seed 3 --router router2 --placer-heap-beta=0.7 --router2-heatmap=heat " in script
+    report = json.loads((out / "report.json").read_text())
+    assert report["seed"] == 3
+    assert report["nextpnr_opts"] == ["--placer-heap-beta=0.7", "--router2-heatmap=heat"]
