@@ -6,6 +6,8 @@ flatten; opt; wreduce; write_cxxrtl``, see YOSYS_SCRIPT) -> one edit of the C++
 shared library.  Everything lives in ``build/sim/cxxrtl-<key>/`` where ``key`` hashes
 the RTLIL text, the Yosys script and the edit, the compilers' commands, the driver
 source and the training script, so a model is rebuilt only when one of them changes.
+A later run that names the SoC's arguments (sim/engine.py does) finds the directory
+through ``build/sim/index/`` without converting the design (design_fingerprint).
 
 Two libraries are compiled from the same ``model.cc``:
 
@@ -399,8 +401,6 @@ class Reporter:
         return out
 
 
-# --- the cache directory of a design ---
-
 # --- finding a model without converting the design again ---
 #
 # Converting the SoC to RTLIL takes seconds of CPU, most of a later `make sim`'s
@@ -444,6 +444,8 @@ def design_fingerprint(recipe, root=ROOT):
         h.update(part.encode() + b"\0")
     return h.hexdigest()[:24]
 
+
+# --- the cache directory of a design ---
 
 class ModelDir:
     """``build/sim/cxxrtl-<key>/`` of one design: its RTLIL, model.cc and libraries.
