@@ -7,11 +7,12 @@ heading gets ``-1``, ``-2``...).  README's "On a fresh machine" table names exac
 ``make sim`` and ``make test``, and .ci/run runs README's test command.
 """
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "soc" / "README.md"]
@@ -20,15 +21,7 @@ LINK = re.compile(r"(?<!!)\[(?:[^\]`]|`[^`]*`)*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~)")
 
 
-def load_docs_coverage():
-    """tools/docs_coverage.py as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("docs_coverage", ROOT / "tools" / "docs_coverage.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-COVERAGE = load_docs_coverage()
+COVERAGE = load_script("tools/docs_coverage.py")
 
 
 def prose_lines(text):
@@ -137,7 +130,6 @@ def test_ci_runs_readmes_test_command():
 
 
 def test_docs_coverage_finds_moved_edited_and_dropped_text(tmp_path, capsys):
-    cov = COVERAGE
     old = tmp_path / "old.md"
     old.write_text("# Title\n\nThe first sentence stays.  The second one, with a long clause,\n"
                    "a second clause, and a third clause, moves.  The third is dropped here.\n\n"
@@ -145,7 +137,7 @@ def test_docs_coverage_finds_moved_edited_and_dropped_text(tmp_path, capsys):
     new = tmp_path / "new.md"
     new.write_text("# Title\n\nThe first\nsentence stays.\n\n| cell one | see [y](other.md#y) |\n\n"
                    "The second one, with a long clause, a second clause, and a third clause, moved.\n")
-    assert cov.main(["docs_coverage.py", str(old), str(new)]) == 1
+    assert COVERAGE.main(["docs_coverage.py", str(old), str(new)]) == 1
     out = capsys.readouterr().out
     assert "EDITED: The second one" in out
     assert "MISSING: The third is dropped here." in out

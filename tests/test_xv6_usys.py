@@ -2,7 +2,6 @@
 user/gen_usys.py, and that the console harness starts QEMU exactly like
 `make qemu` does."""
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -11,6 +10,7 @@ import sys
 import pytest
 
 from tests import xv6_console
+from tests.scripts import load_script
 
 REPO = xv6_console.REPO
 GEN = REPO / "xv6" / "user" / "gen_usys.py"
@@ -25,14 +25,7 @@ XV6_CALLS = {
 }
 
 
-def load_gen():
-    spec = importlib.util.spec_from_file_location("gen_usys", GEN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = load_gen()
+gen = load_script("xv6/user/gen_usys.py")
 
 
 def test_parse_real_header_has_the_xv6_calls():

@@ -3,18 +3,15 @@ SDF (exact values), and on a small design placed and routed by nextpnr in second
 (the script's figures are nextpnr's own: its log after placement, its JSON report
 after routing)."""
 
-import importlib.util
 import json
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("nextpnr_paths", ROOT / "bench" / "nextpnr_paths.py")
-np_paths = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(np_paths)
+from tests.scripts import load_script
+
+np_paths = load_script("bench/nextpnr_paths.py")
 
 # Two flip-flops a, b ("x$a[0]" escaped as SDF writes it) launch; a's path runs
 # through two LUTs into q's DI, b also drives q's CE directly (fanout 2).

@@ -2,18 +2,14 @@
 """The out-of-context flow (soc/ooc.py) and bench/soc_timing.py around the tools:
 synthesis alone needs no nextpnr, and a missing tool is a message, not a traceback."""
 
-import importlib.util
-from pathlib import Path
-
 from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from soc import ooc
 from soc.fpga import ToolMissing
+from tests.scripts import load_script
 from tests.soc.test_board import YOSYS_STAT, fake_tool
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class Adder(wiring.Component):
@@ -50,9 +46,7 @@ def test_synthesis_alone_needs_no_nextpnr(tmp_path, monkeypatch):
 
 def test_placement_without_nextpnr_is_an_error_message(tmp_path, monkeypatch, capsys):
     only_yosys(tmp_path, monkeypatch)
-    spec = importlib.util.spec_from_file_location("soc_timing", ROOT / "bench" / "soc_timing.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("bench/soc_timing.py")
     monkeypatch.setattr(bench, "run_timing",
                         lambda design, workdir, **kw: ooc.run_timing(Adder(), workdir, **kw))
     assert bench.main(["--ram-kib", "4", "--keep", str(tmp_path / "work")]) == 1
@@ -65,9 +59,7 @@ def test_placement_without_nextpnr_is_an_error_message(tmp_path, monkeypatch, ca
 def test_placement_alone_writes_what_nextpnr_paths_reads(tmp_path):
     # The real tools on a small design: placed without routing, nextpnr's estimate in
     # the report, and its SDF gives bench/nextpnr_paths.py the same Fmax.
-    spec = importlib.util.spec_from_file_location("nextpnr_paths", ROOT / "bench" / "nextpnr_paths.py")
-    paths = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(paths)
+    paths = load_script("bench/nextpnr_paths.py")
     cells, report, log = ooc.run_timing(Adder(), tmp_path, freq_mhz=100, route=False)
     assert cells["TRELLIS_FF"] >= 4
     assert "Max frequency" in log and "Routing" not in log      # (a routed run logs "Routing..")
