@@ -15,7 +15,9 @@ system modelled in the testbench:
 * every other address answers with a bus error (access fault);
 * ``bus_latency`` wait states before every ``ready`` (default 0: ready in
   the first cycle), and a check that the master holds its request stable
-  until ready (``BusProtocolError`` otherwise).
+  until ready (``BusProtocolError`` otherwise);
+* the pipelined core's simulation-only assertions (``checks=True``): a broken
+  internal contract ends the run with ``DesignCheckError``.
 
 ``TARGETS`` lists the targets the runner offers; "soc" is the whole SoC on either
 engine of sim/engine.py (sim/soctarget.py) with the same interface: ``load(image)``
@@ -28,7 +30,8 @@ from hw.core import build_core
 
 from .engine import RETIRE_FIELDS, Retire
 
-__all__ = ["CoreTarget", "RunResult", "RetireCounter", "simulate", "CLINT_BASE", "IRQ_LINES"]
+__all__ = ["CoreTarget", "RunResult", "BusProtocolError", "DesignCheckError", "RetireCounter",
+           "simulate", "CLINT_BASE", "IRQ_LINES"]
 
 CLINT_BASE = 0x0200_0000
 CLINT_SIZE = 0x1_0000
@@ -38,6 +41,11 @@ U64 = (1 << 64) - 1
 
 class BusProtocolError(Exception):
     """The design broke the bus handshake rules (hw/bus.py)."""
+
+
+class DesignCheckError(Exception):
+    """One of the design's simulation-only assertions failed (an Amaranth
+    ``Assert``, e.g. the memory port's contract in hw/core/memport.py)."""
 
 
 class RunResult:
@@ -146,8 +154,11 @@ class CoreTarget:
                     f"{self.ram_base:#x}..{self.ram_base + self.ram_size:#x}")
             self.ram[off:off + len(blob)] = blob
         self.image = image
+        # The pipeline's simulation-only assertions are on here: a broken
+        # internal contract stops the run with its message (AssertionError).
+        checks = {"checks": True} if self.core_kind == "pipeline" else {}
         self.core = build_core(self.core_kind, reset_pc=image.entry, ram_base=self.ram_base,
-                               ram_size=self.ram_size, **self._core_args)
+                               ram_size=self.ram_size, **self._core_args, **checks)
 
     def run(self, *, max_cycles, on_retire=None, on_mmu_event=None, vcd=None):
         core = self.core
@@ -281,7 +292,14 @@ class CoreTarget:
             result["run"].perf = {name: ctx.get(counter)
                                   for name, counter in getattr(core, "perf", {}).items()}
 
-        simulate(core, bench, vcd=vcd)
+        try:
+            simulate(core, bench, vcd=vcd)
+        except AssertionError as e:
+            # Amaranth's simulator reports a failed Assert so; any other
+            # AssertionError is a bug of this harness and goes on as it is.
+            if not str(e).startswith("Assertion violated"):
+                raise
+            raise DesignCheckError(str(e)) from None
         return result["run"]
 
 

@@ -18,7 +18,7 @@ from soc import memmap
 
 from .elf import BadElf, load_elf
 from .engine import ENGINES, EngineError
-from .harness import TARGETS, BusProtocolError, _format_mmu_event
+from .harness import TARGETS, BusProtocolError, DesignCheckError, _format_mmu_event
 from .ref.trace import format_record
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_ELF, EXIT_LIMIT, EXIT_USAGE = 0, 1, 2, 3, 64
@@ -152,6 +152,8 @@ def run_elf(path, *, max_cycles, trace=False, trace_mmu=False, target="core", en
         res = tgt.run(**run_args)
     except BusProtocolError as e:
         return EXIT_FAIL, f"error: bus protocol violation: {e}", None
+    except DesignCheckError as e:
+        return EXIT_FAIL, f"error: design check failed: {e}", None
     except EngineError as e:
         return EXIT_BAD_ELF, f"error: {e}", None
     secs = res.seconds if res.seconds is not None else time.monotonic() - t0

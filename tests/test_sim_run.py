@@ -298,3 +298,31 @@ def test_trace_mmu_needs_core_target(tmp_path):
     f.write_text("not an elf")
     code, out = sim_run(f, "--target", "soc", "--trace-mmu")
     assert code == 2          # the ELF is checked first
+
+
+@needs_gcc
+def test_a_failed_design_check_is_a_message(tmp_path, monkeypatch):
+    import sim.harness as harness
+    from sim.run import EXIT_FAIL
+    elf = assemble(tmp_path, PROGRAM.format(value=1), "check")
+    built = []
+
+    def failing(dut, bench, *, vcd=None):
+        built.append(dut)
+        raise AssertionError("Assertion violated: memory port: a store offered while "
+                             "the data requester asks")
+
+    monkeypatch.setattr(harness, "simulate", failing)
+    status, message, res = run_elf(str(elf), max_cycles=100, out=io.StringIO())
+    assert (status, res) == (EXIT_FAIL, None)
+    assert message == ("error: design check failed: Assertion violated: memory port: "
+                       "a store offered while the data requester asks")
+    assert built[0].checks is True      # the core target turns the pipeline's checks on
+
+    # an AssertionError of the harness itself is a bug: it is not dressed up
+    def buggy(dut, bench, *, vcd=None):
+        raise AssertionError("harness bug")
+
+    monkeypatch.setattr(harness, "simulate", buggy)
+    with pytest.raises(AssertionError, match="harness bug"):
+        run_elf(str(elf), max_cycles=100, out=io.StringIO())

@@ -65,13 +65,16 @@ WALKER, DATA, FETCH, BUFFER = range(4)
 
 
 class MemoryPort(wiring.Component):
-    def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None):
+    def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None,
+                 checks=False):
         """RAM: the ``1 << ram_bits`` bytes at ``ram_base`` (aligned to its size).
         The buffer holds RAM lines only, so it keeps and compares their offsets in
         RAM (``ram_bits`` low bits), not whole physical addresses: fewer flip-flops
         and shorter compares on the paths of a store and of the requester choice.
         ``conflict_line``: the bytes compared when a read checks the buffer (at least
-        the longest burst of a requester; default ``line``)."""
+        the longest burst of a requester; default ``line``).  ``checks``: assert the
+        contract of the port's users in simulation (no store while the data
+        requester asks); off for the FPGA, whose tools do not take assertions."""
         if entries < 1:
             raise ValueError("the write buffer needs at least one entry")
         if line < 8 or line & (line - 1) or line > 128:
@@ -88,6 +91,7 @@ class MemoryPort(wiring.Component):
         self.line = line
         self.words = line // 8
         self.idle = idle
+        self.checks = checks
         self.line_bits = line.bit_length() - 1
         self.conflict_bits = conflict_line.bit_length() - 1
         super().__init__({
@@ -131,6 +135,11 @@ class MemoryPort(wiring.Component):
             return Mux(index == N - 1, 0, index + 1) if N > 1 else C(0, 1)
 
         m.d.comb += self.empty.eq(count == 0)
+
+        if self.checks:
+            # st_ready does not look at the data requester (see the module's text)
+            m.d.sync += Assert(~(self.st_valid & self.data.valid),
+                               "memory port: a store offered while the data requester asks")
 
         # ---- taking a store ----
         st_line = self.st_addr[lb:rb]    # (a store to RAM)

@@ -208,7 +208,7 @@ class PipelinedCore(wiring.Component):
                  btb_entries=256, utlb_entries=8,
                  icache_size=8192, icache_ways=2, icache_line=32,
                  dcache_size=8192, dcache_ways=2, dcache_line=32,
-                 wbuf_entries=4, wbuf_line=32):
+                 wbuf_entries=4, wbuf_line=32, checks=False):
         check_mmu_kind(mmu)
         # Speculative fetches are allowed in the naturally aligned power-of-two
         # block that holds the RAM (beyond its end the bus answers with an error).
@@ -234,6 +234,7 @@ class PipelinedCore(wiring.Component):
         self.dcache_line = dcache_line
         self.wbuf_entries = wbuf_entries
         self.wbuf_line = wbuf_line
+        self.checks = checks            # simulation-only assertions (memport.py)
         # A reset held this many cycles also clears the caches' lines (cache.py)
         self.reset_cycles = max(sets_of(icache_size, icache_ways, icache_line),
                                 sets_of(dcache_size, dcache_ways, dcache_line))
@@ -400,7 +401,8 @@ class PipelinedCore(wiring.Component):
         m.submodules.port = port = MemoryPort(
             ram_base=self.ram_base, ram_bits=self._ram_bits,
             entries=self.wbuf_entries, line=self.wbuf_line,
-            conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line))
+            conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line),
+            checks=self.checks)
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)
         wiring.connect(m, walker_gate.down, port.walker)
