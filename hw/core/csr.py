@@ -212,11 +212,15 @@ class CSRFile(wiring.Component):
         s_on = (priv == Priv.U) | ((priv == Priv.S) & ms.sie)
         s_take = pending & mideleg & Mux(s_on, 0xFFF, 0)
         # Interrupts for M come before those for S; within a level the
-        # fixed priority order applies.
-        for group in (s_take, m_take):           # later assignment wins
-            for code in reversed(IRQ_PRIORITY):
-                with m.If(group[code]):
-                    m.d.comb += [self.irq.eq(1), self.irq_cause.eq(code)]
+        # fixed priority order applies.  (The cause is chosen only when some interrupt
+        # is to be taken: a simulator then tests one condition in the other cycles.)
+        irq_bits = sum(1 << code for code in IRQ_PRIORITY)
+        with m.If(((s_take | m_take) & irq_bits).any()):
+            m.d.comb += self.irq.eq(1)
+            for group in (s_take, m_take):           # later assignment wins
+                for code in reversed(IRQ_PRIORITY):
+                    with m.If(group[code]):
+                        m.d.comb += self.irq_cause.eq(code)
 
         # ---- legality and read mux ----
         a = self.addr
