@@ -153,7 +153,11 @@ class VirtioBlock(wiring.Component):
             active = lanes.any()
             offset = Cat(C(0, 2), C(half, 1), bus.addr[3:])
             wdata = bus.wdata[32 * half:32 * half + 32]
-            wvalue = wdata & lane_mask(lanes)
+            # the written value, used only in a request's first cycle (below): computed
+            # only then, or a simulator computes it for both halves in every cycle
+            wvalue = Signal(32, name=f"wvalue{half}")
+            with m.If(resp.start):
+                m.d.comb += wvalue.eq(wdata & lane_mask(lanes))
             rword = resp.rdata[32 * half:32 * half + 32]
             wr = resp.writing & active
 
@@ -312,9 +316,16 @@ class VirtioBlock(wiring.Component):
             if write and not from_buf:
                 m.d.comb += req_value.eq(value)
 
+        # the read data shifted to the request's byte offset, looked at only when the
+        # DMA completes (computed only then, or a simulator shifts it in every cycle)
+        dma_field = Signal(64)
+        with m.If(dma.valid & dma.ready):
+            m.d.comb += dma_field.eq(dma.rdata >> Cat(C(0, 3), dma_shift))
+
         def field(nbytes):
-            """The ``nbytes`` bytes the request asked for, from the DMA's read data."""
-            return (dma.rdata >> Cat(C(0, 3), dma_shift))[:8 * nbytes]
+            """The ``nbytes`` bytes the request asked for, from the DMA's read data
+            (valid in the cycle the DMA completes)."""
+            return dma_field[:8 * nbytes]
 
         def beyond_bus(addr):
             return addr[PADDR_WIDTH:] != 0

@@ -92,6 +92,23 @@ IRQ_PRIORITY = [Interrupt.MEI, Interrupt.MSI, Interrupt.MTI,
 MISA_VALUE = (2 << 62) | (1 << 0) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20)   # RV64 AIMSU
 
 
+def _updated(ms, updates):
+    """The value of mstatus ``ms`` after ``updates``, a list of (condition, {field:
+    value}), lowest priority first: each field is the value of the last update whose
+    condition holds and that names it, or its old value."""
+    fields = []
+    for name, field in MStatus():
+        v = ms[name]
+        for cond, values in updates:
+            if name in values:
+                new = values[name]
+                new = C(int(new), field.width) if isinstance(new, int) else Value.cast(new)
+                assert len(new) == field.width, (name, len(new))
+                v = Mux(cond, new, v)
+        fields.append(v)
+    return Cat(*fields)
+
+
 class CSRFile(wiring.Component):
     # CSR instruction port
     addr:         In(12)
@@ -195,11 +212,15 @@ class CSRFile(wiring.Component):
         s_on = (priv == Priv.U) | ((priv == Priv.S) & ms.sie)
         s_take = pending & mideleg & Mux(s_on, 0xFFF, 0)
         # Interrupts for M come before those for S; within a level the
-        # fixed priority order applies.
-        for group in (s_take, m_take):           # later assignment wins
-            for code in reversed(IRQ_PRIORITY):
-                with m.If(group[code]):
-                    m.d.comb += [self.irq.eq(1), self.irq_cause.eq(code)]
+        # fixed priority order applies.  (The cause is chosen only when some interrupt
+        # is to be taken: a simulator then tests one condition in the other cycles.)
+        irq_bits = sum(1 << code for code in IRQ_PRIORITY)
+        with m.If(((s_take | m_take) & irq_bits).any()):
+            m.d.comb += self.irq.eq(1)
+            for group in (s_take, m_take):           # later assignment wins
+                for code in reversed(IRQ_PRIORITY):
+                    with m.If(group[code]):
+                        m.d.comb += self.irq_cause.eq(code)
 
         # ---- legality and read mux ----
         a = self.addr
@@ -341,21 +362,28 @@ class CSRFile(wiring.Component):
             w = self.wdata
             wv = data.View(MStatus(), w)
 
-            def write_sstatus_bits():
-                m.d.sync += [ms.sie.eq(wv.sie), ms.spie.eq(wv.spie), ms.spp.eq(wv.spp),
-                             ms.sum.eq(wv.sum), ms.mxr.eq(wv.mxr)]
+            # mstatus as one word: each field's value after the write, the trap and the
+            # xRET of this cycle (later ones override earlier ones, as separate
+            # assignments of the fields would), stored as a whole.  A simulator then
+            # evaluates one condition for the register in every cycle instead of a
+            # multiplexer chain for each of its 18 separately assigned bit ranges.
+            sstatus_bits = dict(sie=wv.sie, spie=wv.spie, spp=wv.spp, sum=wv.sum, mxr=wv.mxr)
+            m.d.sync += ms.eq(_updated(ms, [          # lowest priority first
+                (self.we & (a == CSR.MSTATUS), dict(
+                    **sstatus_bits, mie=wv.mie, mpie=wv.mpie, mprv=wv.mprv, tvm=wv.tvm,
+                    tw=wv.tw, tsr=wv.tsr,
+                    # MPP is WARL: the reserved encoding 2 becomes U.
+                    mpp=Mux(wv.mpp == 2, Priv.U, wv.mpp))),
+                (self.we & (a == CSR.SSTATUS), sstatus_bits),
+                (self.trap & to_s, dict(spie=ms.sie, sie=0, spp=priv[0])),
+                (self.trap & ~to_s, dict(mpie=ms.mie, mie=0, mpp=priv)),
+                (self.mret, dict(mie=ms.mpie, mpie=1, mpp=Priv.U)),
+                (self.mret & (ms.mpp != Priv.M), dict(mprv=0)),
+                (self.sret, dict(sie=ms.spie, spie=1, spp=0, mprv=0)),
+            ]))
 
             with m.If(self.we):
                 with m.Switch(a):
-                    with m.Case(CSR.MSTATUS):
-                        write_sstatus_bits()
-                        m.d.sync += [ms.mie.eq(wv.mie), ms.mpie.eq(wv.mpie),
-                                     ms.mprv.eq(wv.mprv), ms.tvm.eq(wv.tvm), ms.tw.eq(wv.tw),
-                                     ms.tsr.eq(wv.tsr)]
-                        # MPP is WARL: the reserved encoding 2 becomes U.
-                        m.d.sync += ms.mpp.eq(Mux(wv.mpp == 2, Priv.U, wv.mpp))
-                    with m.Case(CSR.SSTATUS):
-                        write_sstatus_bits()
                     with m.Case(CSR.MEDELEG):
                         m.d.sync += medeleg.eq(w[:16] & MEDELEG_MASK)
                     with m.Case(CSR.MIDELEG):
@@ -432,22 +460,17 @@ class CSRFile(wiring.Component):
                 with m.If(to_s):
                     m.d.sync += [
                         sepc.eq(self.trap_epc[2:]), scause.eq(full_cause),
-                        stval.eq(self.trap_tval),
-                        ms.spie.eq(ms.sie), ms.sie.eq(0), ms.spp.eq(priv[0]), priv.eq(Priv.S),
+                        stval.eq(self.trap_tval), priv.eq(Priv.S),
                     ]
                 with m.Else():
                     m.d.sync += [
                         mepc.eq(self.trap_epc[2:]), mcause.eq(full_cause),
-                        mtval.eq(self.trap_tval),
-                        ms.mpie.eq(ms.mie), ms.mie.eq(0), ms.mpp.eq(priv), priv.eq(Priv.M),
+                        mtval.eq(self.trap_tval), priv.eq(Priv.M),
                     ]
 
             # ---- trap return ----
             with m.If(self.mret):
-                m.d.sync += [priv.eq(ms.mpp), ms.mie.eq(ms.mpie), ms.mpie.eq(1), ms.mpp.eq(Priv.U)]
-                with m.If(ms.mpp != Priv.M):
-                    m.d.sync += ms.mprv.eq(0)
+                m.d.sync += priv.eq(ms.mpp)
             with m.If(self.sret):
-                m.d.sync += [priv.eq(ms.spp), ms.sie.eq(ms.spie), ms.spie.eq(1), ms.spp.eq(0),
-                             ms.mprv.eq(0)]
+                m.d.sync += priv.eq(ms.spp)
         return m

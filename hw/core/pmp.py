@@ -349,7 +349,11 @@ class PMPUnit(wiring.Component):
             m.d.sync += [blk_ok.eq(0), s_next.eq(0)]
         with m.Elif(usable & (q_owner == self.nports)):
             # the sweeper's check: recorded, on to the next one
-            m.d.sync += [blk_ok.bit_select(s_next, 1).eq(verdict), s_next.eq(s_next + 1)]
+            # (the block's bit as one word-wide update: bit by bit, a simulator would
+            # evaluate a multiplexer per block bit in every cycle)
+            one = (C(1, 1) << s_next)[:len(sweep)]
+            m.d.sync += [blk_ok.eq((blk_ok & ~one) | Mux(verdict, one, 0)),
+                         s_next.eq(s_next + 1)]
 
         def block_hit(p):
             hit = C(0, 1)
@@ -383,9 +387,11 @@ class PMPUnit(wiring.Component):
                 with m.If(self.flush):
                     m.d.sync += valid.eq(0)
                 with m.Elif(fill & verdict):
+                    # the victim's valid bit as one word-wide update (see blk_ok)
+                    m.d.sync += valid.eq(valid | (C(1, 1) << victim)[:K])
                     for k in range(K):
                         with m.If(victim == k):
-                            m.d.sync += [valid[k].eq(1), pages[k].eq(q_first[12:]),
+                            m.d.sync += [pages[k].eq(q_first[12:]),
                                          kinds_[k].eq(q_access), mach[k].eq(q_priv == Priv.M)]
                     m.d.sync += victim.eq(victim + 1 if K & (K - 1) == 0 else
                                           Mux(victim == K - 1, 0, victim + 1))

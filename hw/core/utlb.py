@@ -115,10 +115,15 @@ class MicroTLB(wiring.Component):
             with m.If(same[i]):
                 m.d.comb += slot.eq(i)
         with m.If(st_valid):
+            # the slot's valid and store_ok bits as word-wide updates (bit by bit, a
+            # simulator would evaluate a multiplexer per entry in every cycle)
+            one = Signal(n)
+            m.d.comb += one.eq(Const(1, 1) << slot)
+            m.d.sync += [valid.eq(valid | one),
+                         store_ok.eq((store_ok & ~one) | Mux(st_store_ok, one, 0))]
             for i in range(n):
                 with m.If(slot == i):
-                    m.d.sync += [vpns[i].eq(st_vpn), ppns[i].eq(st_ppn),
-                                 valid[i].eq(1), store_ok[i].eq(st_store_ok)]
+                    m.d.sync += [vpns[i].eq(st_vpn), ppns[i].eq(st_ppn)]
             with m.If(~same.any()):
                 m.d.sync += victim.eq(Mux(victim == n - 1, 0, victim + 1))
         with m.If(self.flush):

@@ -69,16 +69,19 @@ TLBDataLayout = data.StructLayout({
     "r": 1, "w": 1, "x": 1, "u": 1, "a": 1, "d": 1,
 })
 
-# The bits of a virtual page number that a page of each level compares: all 27 for a
-# 4 KiB page (level 0), VPN[2] and VPN[1] for a 2 MiB page (level 1), VPN[2] alone
-# for a 1 GiB page (level 2; level 3 does not occur and is treated as 2).
-_VPN_MASK = ((1 << 27) - 1, ((1 << 27) - 1) & ~((1 << 9) - 1), ((1 << 27) - 1) & ~((1 << 18) - 1))
-
-
 def _covers(entry_vpn, entry_level, vpn):
-    """The page (``entry_vpn``, ``entry_level``) contains virtual page ``vpn``."""
-    mask = Mux(entry_level[1], _VPN_MASK[2], Mux(entry_level[0], _VPN_MASK[1], _VPN_MASK[0]))
-    return ((entry_vpn ^ vpn) & mask) == 0
+    """The page (``entry_vpn``, ``entry_level``) contains virtual page ``vpn``: the
+    bits of the page numbers that a page of the level compares are equal, all 27 for a
+    4 KiB page (level 0), VPN[2] and VPN[1] for a 2 MiB page (level 1), VPN[2] alone
+    for a 1 GiB page (level 2; level 3 does not occur and is treated as 2).
+
+    The three 9-bit parts are compared separately, each unless the level leaves it
+    out, rather than the whole number under a mask chosen by the level: a mask would
+    be the same expression in the lookup's and the flush's compare of a slot, which a
+    simulator then computes for every slot in every cycle, with neither of them."""
+    diff = entry_vpn ^ vpn
+    return ((diff[18:27] == 0) & ((diff[9:18] == 0) | entry_level[1]) &
+            ((diff[0:9] == 0) | entry_level[1] | entry_level[0]))
 
 
 class TLB(wiring.Component):
@@ -210,9 +213,15 @@ class TLB(wiring.Component):
                 used_now.eq((self.touch & self.hit) | self.fill_valid),
                 used_index.eq(Mux(self.fill_valid, self.fill_index, self.hit_index)),
             ]
+            # The nodes on the path (one per level, so never the same node twice) as
+            # one word-wide update of the tree: bit by bit, a simulator would evaluate
+            # a multiplexer per node in every cycle, used or not.
+            path, bits = Const(0, len(tree)), Const(0, len(tree))
+            for node_no, value in mark_used(used_index):
+                path = path | (Const(1, len(tree)) << node_no)[:len(tree)]
+                bits = bits | (value.as_unsigned() << node_no)[:len(tree)]
             with m.If(used_now):
-                for node_no, value in mark_used(used_index):
-                    m.d.sync += tree.bit_select(node_no, 1).eq(value)
+                m.d.sync += tree.eq((tree & ~path) | bits)
 
         m.d.comb += self.victim.eq(Mux(free.any(), free_index, policy_victim))
 
