@@ -67,7 +67,7 @@ DRIVER = Path(__file__).with_name("driver.cc")
 # * wreduce: Amaranth widens every sum by a bit ((pc + 4)[:64] is a 65-bit adder,
 #   the virtio engine's ring addresses 65-66 bits); cut to the bits that are used,
 #   they fit CXXRTL's 64-bit fast paths (pipelined core, quick model: 0.92 of the
-#   CPU time of the xv6 boot, farm-bench pairs on the AMD EPYC).  Measured and left
+#   CPU time of the xv6 boot, paired runs of the whole process on the AMD EPYC).  Measured and left
 #   out: -march=native (0.99), dffe enables on the TLB slots (0.99).
 # The TLBs (hw/mmu/tlb.py) keep their tags in narrow registers and the rest of an entry
 # in a memory read at the index of the entry that hit: every cycle the model evaluates
@@ -83,7 +83,8 @@ FEEDBACK_WIRES = ("decoder.bus__addr",)
 # data; });` (driver.cc), which computes the data and queues the write only when a bit of
 # the mask is set; a write with an empty mask changes nothing, so the model behaves the
 # same.  Queueing only enabled writes: tuned model, xv6 boot to the prompt, 0.91 of the
-# CPU time (1.42-1.45 s against 1.56-1.61 s, farm-bench pairs 0.925 of the whole process;
+# CPU time (1.42-1.45 s against 1.56-1.61 s; paired runs: 0.925 of the whole process's
+# CPU time;
 # AMD EPYC, load 7-8); the data computed only then: see docs/measurements.md, "Simulation speed".
 # Measured and left out: the register commit without a branch (every register copied,
 # the comparison's result or-ed into `changed`): 1.17 times the CPU time; most
@@ -122,7 +123,7 @@ MASK_PART = re.compile(r"\.slice<\d+(?:,\d+)?>\(\)|\.repeat<\d+>\(\)|\.val\(\)|\
 # (cachegrind: ~1,900 instruction cache misses per simulated cycle), so the commit's
 # 47 KB -> 11 KB of code counts more than the copies of unchanged registers: xv6 boot
 # to the prompt, tuned model 1.10-1.11 s of CPU against 1.32-1.33 s (AMD EPYC, load 4;
-# farm-bench pairs of the whole process at load 6-8: 0.954), quick model 0.89-0.90.
+# paired runs of the whole process at load 6-8: 0.954), quick model 0.89-0.90.
 COMMIT_WIRE = re.compile(r"^\t\tif \((p_\w+)\.commit\(observer\)\) changed = true;$")
 COMMIT_MEMORY = re.compile(r"^\t\tif \((memory_\w+)\.commit\(observer\)\) changed = true;$")
 COMMIT_HEAD = "\tbool commit(ObserverT &observer) {\n\t\tbool changed = false;\n"
@@ -138,7 +139,8 @@ CXX = os.environ.get("CXX", "g++")
 # call in every memory read: the model's `CXXRTL_ASSERT(tmp.valid && "out of bounds
 # read")` (which would end the whole process; the read right after it is done only
 # `if (tmp.valid)` and gives 0 otherwise) and memory::operator[]'s `index < depth` (true
-# inside that `if`).  Quick model, xv6 boot: 0.95 of the CPU time (farm-bench pairs).
+# inside that `if`).  Quick model, xv6 boot: 0.95 of the CPU time (paired runs of the
+# whole process).
 COMMON_FLAGS = ["-std=c++17", "-fPIC", "-w", "-DNDEBUG"]
 # The quick model: see bench/cxx_flags_bench.py for the measured alternatives.
 QUICK_FLAGS = ["-O2"]
@@ -152,7 +154,7 @@ TUNED_FLAGS = ["-O3"]
 # the pipelined core, 0.5 M cycles of boot and 2.5 M of the idle kernel's timer ticks
 # (3,023 wfi skips, 2,184 user-mode instructions), a profile of the wrong work; ending
 # at the prompt gives 0.95 of the tuned model's CPU time to the prompt (1.36-1.42 s
-# against 1.44-1.48 s, farm-bench pairs 0.959, AMD EPYC at load 8).  Without build/xv6
+# against 1.44-1.48 s, paired runs of the whole process: 0.959, AMD EPYC at load 8).  Without build/xv6
 # (no kernel to train on) the tuned model is plain -O3.
 TRAIN_KERNEL = ROOT / "build" / "xv6" / "kernel"
 TRAIN_DISK = ROOT / "build" / "xv6" / "fs.img"
