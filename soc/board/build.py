@@ -7,8 +7,14 @@ platform and builds it with the YoWASP tools from PyPI: Yosys ``synth_ecp5``,
 nextpnr-ecp5 (placement and routing, timing analysis) and ecppack.  Writes into
 ``build/fpga/<board>/``: ``top.bit`` (the bitstream; ``make program`` loads it), the
 tools' logs (``top.rpt`` Yosys, ``top.tim`` nextpnr), and ``report.txt`` /
-``report.json``: LUT4, flip-flops, block RAMs (DP16KD), multipliers (MULT18X18D), the
-maximum frequency of each clock against its target, the critical path, the build time.
+``report.json``: LUT4, carries (CCU2C), LUT RAMs (TRELLIS_DPR16X4), flip-flops, block
+RAMs (DP16KD), multipliers (MULT18X18D), nextpnr's own LUT4 count, the maximum frequency
+of each clock against its target, the critical path, the build time.
+
+Two LUT4 counts: ``LUT4`` is Yosys's (logic LUTs only, as bench/soc_timing.py and
+``python -m soc.synth`` count them); ``nextpnr_lut4`` is nextpnr's "Total LUT4s", which
+also counts the two LUTs of each carry (CCU2C) and the LUTs of the LUT RAMs: about
+8,600 more for the pipelined SoC (31,512 and 40,138 at 12.5 MHz).
 
 Exit status: 0 built and timing met; 1 the build failed or timing failed (nextpnr
 refuses to finish when a clock misses its target; the report still gives the figures);
@@ -18,6 +24,7 @@ refuses to finish when a clock misses its target; the report still gives the fig
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -30,7 +37,15 @@ from . import BOARDS, DEFAULT_BOARD, board
 
 ROOT = Path(__file__).resolve().parents[2]
 
-__all__ = ["build", "main"]
+__all__ = ["build", "main", "nextpnr_lut4"]
+
+_TOTAL_LUT4 = re.compile(r"Total LUT4s:\s+(\d+)/")
+
+
+def nextpnr_lut4(log):
+    """nextpnr-ecp5's "Total LUT4s" before packing (logic, carry and RAM LUTs), or None."""
+    found = _TOTAL_LUT4.search(log)
+    return int(found.group(1)) if found else None
 
 
 def children_cpu():
@@ -74,11 +89,14 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, nextpnr_opts=(), log=print):
         cells = _parse_stat(rpt.read_text()) if rpt.exists() else {}
     except SynthError:                  # Yosys stopped before its statistics
         cells = {}
-    nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
+    tim_text = tim.read_text() if tim.exists() else ""
+    nextpnr = parse_nextpnr(tim_text) if tim_text else None
     report = {
         "board": spec.name, "device": spec.device, "clk_mhz": clk_freq / 1e6,
-        "LUT4": cells.get("LUT4"), "FF": cells.get("TRELLIS_FF"),
+        "LUT4": cells.get("LUT4"), "CCU2C": cells.get("CCU2C", 0),
+        "TRELLIS_DPR16X4": cells.get("TRELLIS_DPR16X4", 0), "FF": cells.get("TRELLIS_FF"),
         "DP16KD": cells.get("DP16KD", 0), "MULT18X18D": cells.get("MULT18X18D", 0),
+        "nextpnr_lut4": nextpnr_lut4(tim_text),
         "fmax_mhz": {clock_name(c): {"reached": f[0], "target": f[1]}
                      for c, f in (nextpnr.fmax.items() if nextpnr else ())},
         "critical_path": {clock_name(c): p for c, p in
@@ -107,7 +125,10 @@ def clock_name(net):
 
 def format_report(r):
     lines = [f"board {r['board']} ({r['device']}), system clock {r['clk_mhz']:g} MHz",
-             f"LUT4 {r['LUT4']}, FF {r['FF']}, DP16KD {r['DP16KD']}, MULT18X18D {r['MULT18X18D']}"]
+             f"LUT4 {r['LUT4']}, CCU2C {r['CCU2C']}, TRELLIS_DPR16X4 {r['TRELLIS_DPR16X4']}, "
+             f"FF {r['FF']}, DP16KD {r['DP16KD']}, MULT18X18D {r['MULT18X18D']}"]
+    if r["nextpnr_lut4"] is not None:
+        lines.append(f"nextpnr's total LUT4 (with the carries' and LUT RAMs'): {r['nextpnr_lut4']}")
     for clock, f in r["fmax_mhz"].items():
         verdict = "met" if f["reached"] >= f["target"] else "FAILED"
         lines.append(f"Fmax {clock}: {f['reached']:.2f} MHz (target {f['target']:.2f} MHz, {verdict})")

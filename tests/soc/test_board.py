@@ -87,6 +87,10 @@ def test_unknown_board_and_clock_are_refused(capsys):
 
 
 NEXTPNR_LOG = """\
+Info: Logic utilisation before packing:
+Info:     Total LUT4s:     30781/83640    37%
+Info:         logic LUTs:  17321/83640    20%
+
 Info: Device utilisation:
 Info: 	          TRELLIS_IO:    57/   365    15%
 Info: 	              DP16KD:     7/   208     3%
@@ -136,7 +140,9 @@ YOSYS_STAT = """\
       136 cells
         2   DP16KD
        16   MULT18X18D
+     6700   CCU2C
     17321   LUT4
+       10   TRELLIS_DPR16X4
      6740   TRELLIS_FF
 
 === design hierarchy ===
@@ -186,6 +192,9 @@ def test_a_timing_failure_fails_the_build(fake_tools, tmp_path, capsys):
     report = json.loads((out / "report.json").read_text())
     assert (report["LUT4"], report["FF"], report["DP16KD"], report["MULT18X18D"]) == \
         (17321, 6740, 2, 16)
+    # Yosys's LUT4 are the logic LUTs; nextpnr's total also counts 2 per carry and 6 per
+    # LUT RAM (17,321 + 2 x 6,700 + 6 x 10)
+    assert (report["CCU2C"], report["TRELLIS_DPR16X4"], report["nextpnr_lut4"]) == (6700, 10, 30781)
     assert report["fmax_mhz"] == {
         "sync (system clock)": {"reached": 24.10, "target": 25.0},
         "pll.clk_sdram": {"reached": 120.0, "target": 150.0}}
@@ -195,6 +204,8 @@ def test_a_timing_failure_fails_the_build(fake_tools, tmp_path, capsys):
     text = (out / "report.txt").read_text()
     assert text == captured.out
     assert "Fmax sync (system clock): 24.10 MHz (target 25.00 MHz, FAILED)\n" in text
+    assert ("LUT4 17321, CCU2C 6700, TRELLIS_DPR16X4 10, FF 6740, DP16KD 2, MULT18X18D 16\n"
+            "nextpnr's total LUT4 (with the carries' and LUT RAMs'): 30781\n") in text
     assert text.endswith(f"error: {report['error']}\n")
     assert f"see {out / 'top.tim'} for nextpnr's log" in captured.err
 
@@ -207,6 +218,8 @@ def test_a_synthesis_failure_is_reported_without_a_traceback(fake_tools, tmp_pat
     report = json.loads((out / "report.json").read_text())
     assert report["error"] == "the build script stopped with status 1"
     assert report["LUT4"] is None and report["fmax_mhz"] == {} and report["bitstream"] is None
+    assert report["nextpnr_lut4"] is None
+    assert "nextpnr's total LUT4" not in captured.out
     assert captured.out.endswith("error: the build script stopped with status 1\n")
     assert "Traceback" not in captured.err
 
