@@ -79,9 +79,12 @@ with no entry switched on nothing is checked and no page is needed (the
 multi-cycle core's speed).  After each write to a pmp CSR the unit checks the
 RAM (and the ROM) as a whole, and answers at once for any access in a memory
 allowed as a whole (xv6 opens the whole space: then every page of RAM); it
-also remembers a few allowed pages per requester.  Asked when the translation
-comes, such an answer costs no cycle, nor does it for the walker, whose access
-goes on to the bus in the cycle it is allowed; another page costs 2 cycles.
+also remembers a few allowed pages per requester.  Such an answer costs the
+walker no cycle (its access goes on to the bus in the cycle it is allowed); the
+memory stage asks the MMU from state XLATE on, registers its answer and asks the
+PMP in the next cycle, which costs two cycles per translation the DTLB answers and
+keeps M's decision away from the DTLB's lookup and both handshakes away from the
+enables of M's wide registers; another page costs 2 cycles more.
 CSR writes forget the remembered pages (and the translations) only when they
 change satp, the PMP or mstatus's MPRV, MPP, SUM, MXR.
 
@@ -92,7 +95,7 @@ pages is translated and checked (PMP, in RAM) in turn, and a fault names the
 first byte of the part that faulted (the access, or the first byte of its second
 page, as the privileged spec asks of mtval/stval); then the two doublewords are
 looked up in the data cache one after the other (a miss fills the line, as an
-aligned load's does, and looks again; 3 cycles more than an aligned load when
+aligned load's does, and looks again; 4 cycles more than an aligned load when
 both hit in one page) or written into the write buffer.  A store writes nothing
 unless both parts may be written.  Misaligned accesses to devices (outside RAM)
 are access faults: devices take naturally aligned accesses of their size only.
@@ -972,7 +975,7 @@ class PipelinedCore(wiring.Component):
                 m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
                 m.next = "MIS_FILL_HI" if half else "MIS_FILL_LO"
 
-        with m.FSM(name="mem") as mem_fsm:
+        with m.FSM(name="mem"):
             with m.State("START"):
                 m.d.comb += m_in_start.eq(1)
                 with m.If(~m_valid):
@@ -1002,8 +1005,9 @@ class PipelinedCore(wiring.Component):
                                 m.d.sync += mem_paddr.eq(data_fast_paddr)
                                 access(data_fast_paddr, wait_state="BUS")
                             with m.Else():
+                                # (the MMU is asked from XLATE on: its request
+                                # does not wait for this cycle's decision)
                                 charge(CycleClass.DTLB)
-                                m.d.comb += mmu.data.valid.eq(1)
                                 m.next = "XLATE"
                         with m.Case(Kind.MULDIV):
                             charge(CycleClass.MULDIV)
@@ -1029,32 +1033,59 @@ class PipelinedCore(wiring.Component):
                         with m.Default():
                             raise_trap(Cause.ILLEGAL_INSN, m_insn)
 
-            def translate(vaddr, then):
-                """Ask the MMU's data port (for the address ``vaddr``: mem_vaddr, or
-                mis_vaddr while mis_active); its faults name ``vaddr``, a physical
-                address goes to ``then``."""
-                m.d.comb += mmu.data.valid.eq(1)
-                with m.If(mmu.data.ready):
-                    with m.If(mmu.data.page_fault):
-                        raise_trap(Mux(store_like, Cause.STORE_PAGE_FAULT,
-                                       Cause.LOAD_PAGE_FAULT), vaddr)
-                    with m.Elif(mmu.data.access_fault):
-                        access_fault(vaddr)
-                    with m.Else():
-                        then(mmu.data.paddr)
+            # The MMU's answer and the PMP's are registered before M acts on them:
+            # XLATE (MIS_XLATE) loads the physical address and the two faults in
+            # every cycle (the last load, with ``ready``, is the one kept) and only
+            # its next state waits for ``ready``; the next state decides from those
+            # flip-flops.  So the translation's handshake reaches M's state register
+            # alone, not the enables of M's wide registers (mem_paddr, mis_*, the
+            # trap latch).  The PMP is asked with the registered address; where its
+            # answer would decide a trap or load M's registers (PMP_ACCESS, MIS_PMP)
+            # it is registered too (``pmp_ok``) and acted on in the next state.  This
+            # costs a cycle per translation (the data micro-TLB's misses), and
+            # asking the MMU from XLATE on (not from START) one more when the DTLB
+            # answers; nothing on the fast path.
+            xl_page_fault = Signal()
+            xl_access_fault = Signal()
+            pmp_ok = Signal()
 
-            def to_state(state):
-                def then(paddr):
-                    m.d.sync += mem_paddr.eq(paddr)
-                    m.next = state
-                return then
+            def translate(then_state):
+                """Ask the MMU's data port (for mem_vaddr, or mis_vaddr while
+                mis_active); its answer goes into registers, acted on in
+                ``then_state`` (``translation_checked``)."""
+                m.d.comb += mmu.data.valid.eq(1)
+                m.d.sync += [mem_paddr.eq(mmu.data.paddr),
+                             xl_page_fault.eq(mmu.data.page_fault),
+                             xl_access_fault.eq(mmu.data.access_fault)]
+                with m.If(mmu.data.ready):
+                    m.next = then_state
+
+            def translation_checked(vaddr, then):
+                """The registered translation of ``vaddr``: its fault, or ``then()``
+                with the physical address in mem_paddr."""
+                with m.If(xl_page_fault):
+                    raise_trap(Mux(store_like, Cause.STORE_PAGE_FAULT,
+                                   Cause.LOAD_PAGE_FAULT), vaddr)
+                with m.Elif(xl_access_fault):
+                    access_fault(vaddr)
+                with m.Else():
+                    then()
+
+            def pmp_registered(first, last, then_state):
+                """Ask the PMP about ``first`` .. ``last``; its answer goes into
+                ``pmp_ok``, acted on in ``then_state``."""
+                pmp_ask(first, last)
+                m.d.sync += pmp_ok.eq(dpmp.allowed)
+                with m.If(dpmp.ready):
+                    m.next = then_state
 
             # The PMP: a page it allows as a whole is remembered in the data
             # micro-TLB (the fast path of the next accesses to it); otherwise this
-            # access alone is checked.  It is asked in the cycle the translation
-            # comes, and answers at once for a page it remembers.
-            def pmp_page(paddr):
-                pmp_ask(Cat(C(0, 12), paddr[12:]), Cat(C(0xFFF, 12), paddr[12:]))
+            # access alone is checked.  It is asked in the cycle after the
+            # translation came, and answers at once for a page it remembers (its
+            # answer here drives M's state and the micro-TLB's fill flip-flop only).
+            def pmp_page():
+                pmp_ask(Cat(C(0, 12), mem_paddr[12:]), Cat(C(0xFFF, 12), mem_paddr[12:]))
                 with m.If(dpmp.ready):
                     with m.If(dpmp.allowed):
                         m.d.comb += dutlb.fill.eq(1)    # (its values: below the FSM)
@@ -1062,27 +1093,24 @@ class PipelinedCore(wiring.Component):
                     with m.Else():
                         m.next = "PMP_ACCESS"
 
-            def translated(paddr):
-                m.d.sync += mem_paddr.eq(paddr)
-                m.next = "PMP_PAGE"
-                pmp_page(paddr)
-
             with m.State("XLATE"):
                 charge(CycleClass.DTLB)
-                translate(mem_vaddr, translated)
+                translate("PMP_PAGE")
 
             with m.State("PMP_PAGE"):
                 charge(CycleClass.DTLB)
-                pmp_page(mem_paddr)
+                translation_checked(mem_vaddr, pmp_page)
 
             with m.State("PMP_ACCESS"):
                 charge(CycleClass.DTLB)
-                pmp_ask(mem_paddr, Cat(end_off[0:3], mem_paddr[3:]))
-                with m.If(dpmp.ready):
-                    with m.If(dpmp.allowed):
-                        m.next = "ACCESS"
-                    with m.Else():
-                        access_fault()
+                pmp_registered(mem_paddr, Cat(end_off[0:3], mem_paddr[3:]), "PMP_ACCESS_DONE")
+
+            with m.State("PMP_ACCESS_DONE"):
+                charge(CycleClass.DTLB)
+                with m.If(pmp_ok):
+                    m.next = "ACCESS"
+                with m.Else():
+                    access_fault()
 
             # A misaligned load or store across two doublewords.  Each page it
             # touches is translated and checked (PMP, RAM) in turn, first page
@@ -1090,9 +1118,10 @@ class PipelinedCore(wiring.Component):
             # access itself, or the start of its second page).  Only then are the
             # two doublewords read (then the load commits) or written (both go
             # into the write buffer: no part of a faulting store is written).
-            def mis_part_ok(paddr):
-                """The part at ``paddr`` may be accessed: on to the next part, or to
-                the memory accesses."""
+            def mis_part_ok():
+                """The part at ``mem_paddr`` may be accessed: on to the next part,
+                or to the memory accesses."""
+                paddr = mem_paddr
                 with m.If(~self._in_ram(paddr)):
                     access_fault(mis_vaddr)     # devices take aligned accesses only
                 with m.Elif(~mis_part & page_cross):
@@ -1108,15 +1137,9 @@ class PipelinedCore(wiring.Component):
                                      mis_pa_hi.eq(Cat(C(0, 3), (paddr[3:12] + 1)[:9], paddr[12:]))]
                     m.next = "MIS_LO"
 
-            def mis_translated(paddr):
-                with m.If(data_free):
-                    mis_part_ok(paddr)          # nothing to check in M mode
-                with m.Else():
-                    to_state("MIS_PMP")(paddr)
-
             with m.State("MIS_XLATE"):
                 charge(CycleClass.MISALIGNED)
-                translate(mis_vaddr, mis_translated)
+                translate("MIS_PMP")
 
             with m.State("MIS_PMP"):
                 charge(CycleClass.MISALIGNED)
@@ -1129,12 +1152,20 @@ class PipelinedCore(wiring.Component):
                 with m.Else():
                     m.d.comb += in_page.eq(Cat(end_off[0:3], (mem_paddr[3:12] + 1)[:9],
                                                mem_paddr[12:]))
-                pmp_ask(mem_paddr, in_page)
-                with m.If(dpmp.ready):
-                    with m.If(dpmp.allowed):
-                        mis_part_ok(mem_paddr)
+
+                def check():
+                    with m.If(data_free):
+                        mis_part_ok()           # nothing to check in M mode
                     with m.Else():
-                        access_fault(mis_vaddr)
+                        pmp_registered(mem_paddr, in_page, "MIS_PMP_DONE")
+                translation_checked(mis_vaddr, check)
+
+            with m.State("MIS_PMP_DONE"):
+                charge(CycleClass.MISALIGNED)
+                with m.If(pmp_ok):
+                    mis_part_ok()
+                with m.Else():
+                    access_fault(mis_vaddr)
 
             # the doublewords: bytes byte_off.. of the first, the rest of the second
             wide = Signal(128)
@@ -1299,7 +1330,7 @@ class PipelinedCore(wiring.Component):
         # depend on whether it fills
         m.d.comb += [
             dutlb.fill_vpn.eq(mem_vaddr[12:]), dutlb.fill_store_ok.eq(~is_read),
-            dutlb.fill_ppn.eq(Mux(mem_fsm.ongoing("XLATE"), mmu.data.paddr, mem_paddr)[12:]),
+            dutlb.fill_ppn.eq(mem_paddr[12:]),
         ]
         # (also M's copy, when the instruction entering M chose from the old entries)
         m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
