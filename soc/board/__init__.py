@@ -34,7 +34,10 @@ class BoardSpec:
     the pin attributes that platforms.py corrects); ``clk_freq``: the system clock
     made by the PLL from the board's oscillator (``osc_freq``); ``sdram_phase``:
     the SDRAM clock's phase against the system clock, in degrees; ``read_delay``:
-    cycles the board's I/O registers and clock phase add to an SDRAM read (see top.py)."""
+    cycles the board's I/O registers and clock phase add to an SDRAM read (see top.py);
+    ``reset_dcc``: nextpnr's name of the clock buffer (DCC) that takes the system
+    clock's reset onto the global network (soc/board/pll.py), a site the fabric's
+    routing reaches on this device."""
     name: str
     platform: str
     osc_freq: float
@@ -44,6 +47,7 @@ class BoardSpec:
     sdram_phase: float
     read_delay: int
     device: str
+    reset_dcc: str
 
     def platform_class(self):
         import importlib
@@ -93,6 +97,12 @@ BOARDS = {
         sdram_phase=180.0,
         read_delay=1,
         device="LFE5U-85F-6BG381C",
+        # Left to the placer, the reset's DCCA landed on the top edge's TDCC0 in three
+        # of five placements of main (2026-12-01), and router2 found no path to its
+        # input: the build failed before routing.  On the right edge's RDCC0 the
+        # same netlist and seed (12.5 MHz, seed 2) routed on (docs/measurements.md,
+        # "Routing the board build to the end").
+        reset_dcc="X123/Y46/RDCC0",
     ),
 }
 DEFAULT_BOARD = "ulx3s-85f"

@@ -109,12 +109,14 @@ class ECP5PLL(Elaboratable):
     ``sync`` and ``sdram`` domains, which its parent defines; ``locked`` is the PLL's
     LOCK output; ``sync``'s reset is held ``reset_cycles`` cycles after it locks (the
     cycles the design needs, e.g. SoC.reset_cycles), but never fewer than
-    ``MIN_RESET_CYCLES``."""
+    ``MIN_RESET_CYCLES``; ``reset_dcc``: the site of the reset's global buffer
+    (nextpnr's bel name; None leaves it to the placer)."""
 
     MIN_RESET_CYCLES = 16
 
-    def __init__(self, clk_in, f_in, f_out, sdram_phase, reset_cycles=0):
+    def __init__(self, clk_in, f_in, f_out, sdram_phase, reset_cycles=0, reset_dcc=None):
         self.clk_in = clk_in
+        self.reset_dcc = reset_dcc
         self.reset_cycles = max(self.MIN_RESET_CYCLES, reset_cycles)
         self.params = pll_params(f_in, f_out, sdram_phase)
         self.clk_sys = Signal()
@@ -148,7 +150,8 @@ class ECP5PLL(Elaboratable):
         # The domains are the parent's (define them there: ``m.domains.sync =
         # ClockDomain()``, ``m.domains.sdram = ClockDomain(reset_less=True)``).
         m.d.comb += [ClockSignal("sync").eq(self.clk_sys), ClockSignal("sdram").eq(self.clk_sdram)]
-        m.submodules.reset = ResetAfterLock(self.locked, self.reset_cycles, global_buffer=True)
+        m.submodules.reset = ResetAfterLock(self.locked, self.reset_cycles, global_buffer=True,
+                                            buffer_site=self.reset_dcc)
         return m
 
 
@@ -158,12 +161,15 @@ class ResetAfterLock(Elaboratable):
     synchroniser, then released in step with the clock.  ``global_buffer``: the reset
     leaves through an ECP5 DCCA (a global clock buffer: nextpnr routes its output on
     the global network, which reaches every slice's LSR), not through the fabric;
-    only for the FPGA build (the simulators know no DCCA)."""
+    only for the FPGA build (the simulators know no DCCA).  ``buffer_site``: the
+    DCCA's site, given to nextpnr as its ``BEL`` attribute (None: the placer's
+    choice)."""
 
-    def __init__(self, locked, cycles, *, global_buffer=False):
+    def __init__(self, locked, cycles, *, global_buffer=False, buffer_site=None):
         self.locked = locked
         self.cycles = cycles
         self.global_buffer = global_buffer
+        self.buffer_site = buffer_site
 
     def elaborate(self, platform):
         m = Module()
@@ -179,8 +185,9 @@ class ResetAfterLock(Elaboratable):
         m.d.lockwait += release.eq(count == self.cycles)
         if self.global_buffer:
             rst = Signal()
+            site = {"a_BEL": self.buffer_site} if self.buffer_site else {}
             m.submodules.rst_buffer = Instance("DCCA", i_CLKI=~release, i_CE=Const(1),
-                                               o_CLKO=rst)
+                                               o_CLKO=rst, **site)
             m.d.comb += ResetSignal("sync").eq(rst)
         else:
             m.d.comb += ResetSignal("sync").eq(~release)

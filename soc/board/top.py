@@ -74,7 +74,8 @@ class BoardTop(Elaboratable):
         m.domains.sync = ClockDomain()
         m.domains.sdram = ClockDomain(reset_less=True)
         m.submodules.pll = pll = ECP5PLL(osc.i, spec.osc_freq, self.clk_freq, spec.sdram_phase,
-                                         reset_cycles=soc.reset_cycles)
+                                         reset_cycles=soc.reset_cycles,
+                                         reset_dcc=spec.reset_dcc)
         # (nextpnr derives the PLL outputs' timing constraints from the oscillator's.)
 
         m.submodules.soc = soc

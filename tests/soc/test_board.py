@@ -38,6 +38,8 @@ def test_top_converts_to_rtlil(plan):
     # (soc/board/pll.py: the global network takes it to the flip-flops).
     hold = il[il.index("module \\top.pll.reset\n"):]
     hold = hold[:hold.index("\nend\n")]
+    # pinned to a site the fabric reaches (soc/board/__init__.py, reset_dcc)
+    assert f'attribute \\BEL "{spec.reset_dcc}"\n  cell \\DCCA \\rst_buffer\n' in hold
     assert re.search(r"cell \\DCCA \\rst_buffer\n(    connect .*\n)*    connect \\CLKO \\rst\n", hold)
     assert "wire width 1 output 2  \\rst" in hold
     for name, value in (("CLKI_DIV", p.clki_div), ("CLKFB_DIV", p.clkfb_div),
