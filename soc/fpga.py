@@ -53,6 +53,9 @@ def tool_env():
 class NextpnrReport:
     fmax: dict = field(default_factory=dict)        # clock -> (MHz reached, MHz wanted)
     utilisation: dict = field(default_factory=dict)  # cell type -> (used, available)
+    # "Total LUT4s" before packing: the logic LUTs, two per carry (CCU2C) and those of
+    # the LUT RAMs (Yosys's LUT4 count has the logic LUTs only); None if not logged
+    total_lut4: int | None = None
     critical_paths: dict = field(default_factory=dict)  # clock -> [lines]
 
     def failing(self):
@@ -74,12 +77,16 @@ class NextpnrReport:
 _FMAX = re.compile(r"Max frequency for clock\s+'([^']+)': ([\d.]+) MHz \((?:PASS|FAIL) at ([\d.]+) MHz\)")
 _UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
 _CRIT = re.compile(r"Critical path report for clock '([^']+)'")
+_TOTAL_LUT4 = re.compile(r"Total LUT4s:\s+(\d+)/")
 
 
 def parse_nextpnr(log):
     """Read a nextpnr-ecp5 log (its ``--log`` file)."""
     rep = NextpnrReport()
     lines = log.splitlines()
+    found = _TOTAL_LUT4.search(log)
+    if found:
+        rep.total_lut4 = int(found.group(1))
     for line in lines:
         found = _FMAX.search(line)
         if found:                               # later (post-route) figures replace earlier

@@ -24,7 +24,6 @@ refuses to finish when a clock misses its target; the report still gives the fig
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -37,15 +36,7 @@ from . import BOARDS, DEFAULT_BOARD, board
 
 ROOT = Path(__file__).resolve().parents[2]
 
-__all__ = ["build", "main", "nextpnr_lut4"]
-
-_TOTAL_LUT4 = re.compile(r"Total LUT4s:\s+(\d+)/")
-
-
-def nextpnr_lut4(log):
-    """nextpnr-ecp5's "Total LUT4s" before packing (logic, carry and RAM LUTs), or None."""
-    found = _TOTAL_LUT4.search(log)
-    return int(found.group(1)) if found else None
+__all__ = ["build", "main"]
 
 
 def children_cpu():
@@ -89,14 +80,13 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, nextpnr_opts=(), log=print):
         cells = _parse_stat(rpt.read_text()) if rpt.exists() else {}
     except SynthError:                  # Yosys stopped before its statistics
         cells = {}
-    tim_text = tim.read_text() if tim.exists() else ""
-    nextpnr = parse_nextpnr(tim_text) if tim_text else None
+    nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
     report = {
         "board": spec.name, "device": spec.device, "clk_mhz": clk_freq / 1e6,
         "LUT4": cells.get("LUT4"), "CCU2C": cells.get("CCU2C", 0),
         "TRELLIS_DPR16X4": cells.get("TRELLIS_DPR16X4", 0), "FF": cells.get("TRELLIS_FF"),
         "DP16KD": cells.get("DP16KD", 0), "MULT18X18D": cells.get("MULT18X18D", 0),
-        "nextpnr_lut4": nextpnr_lut4(tim_text),
+        "nextpnr_lut4": nextpnr.total_lut4 if nextpnr else None,
         "fmax_mhz": {clock_name(c): {"reached": f[0], "target": f[1]}
                      for c, f in (nextpnr.fmax.items() if nextpnr else ())},
         "critical_path": {clock_name(c): p for c, p in
