@@ -10,7 +10,9 @@ word).  On a hit whose entry is a jump, or a branch whose counter is 2 or 3
 The execute stage, which resolves every branch and jump, writes the entry of
 that instruction back (one write per cycle):
 
-* a jump (JAL, JALR) is stored as always taken with its last target;
+* a jump (JAL, JALR) is stored as always taken with its last target, and a
+  return (``jalr x0, 0(ra)`` or via t0) with its ``ret`` bit set: the fetch unit
+  then takes the target from the return-address stack (ras.py) instead;
 * a branch that hit moves its counter one step towards what happened; a
   branch that missed is allocated only when it was taken (counter 2, weakly
   taken), so that never-taken branches do not evict useful entries;
@@ -46,6 +48,7 @@ class BranchPredictor(wiring.Component):
             "pc":          In(64),
             "hit":         Out(1),
             "taken":       Out(1),    # predict a jump to ``target``
+            "ret":         Out(1),    # ... a return: to the return-address stack's top
             "target":      Out(64),
             "counter":     Out(2),
             # update (written at the end of the cycle)
@@ -53,6 +56,7 @@ class BranchPredictor(wiring.Component):
             "upd_pc":      In(64),
             "upd_keep":    In(1),     # 0 invalidates the entry
             "upd_jump":    In(1),
+            "upd_ret":     In(1),
             "upd_counter": In(2),
             "upd_target":  In(64),
         })
@@ -60,7 +64,7 @@ class BranchPredictor(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         ib, tb = self.index_bits, self.tag_bits
-        entry = data.StructLayout({"valid": 1, "jump": 1, "counter": 2, "tag": tb,
+        entry = data.StructLayout({"valid": 1, "jump": 1, "ret": 1, "counter": 2, "tag": tb,
                                    "target": 62})
         m.submodules.table = table = Memory(shape=entry, depth=self.entries, init=[])
         wp = table.write_port()
@@ -77,6 +81,7 @@ class BranchPredictor(wiring.Component):
         m.d.comb += [
             self.hit.eq(e.valid & (e.tag == tag(self.pc))),
             self.counter.eq(e.counter),
+            self.ret.eq(e.ret),
             self.target.eq(Cat(C(0, 2), e.target)),
         ]
         m.d.comb += self.taken.eq(self.hit & (e.jump | e.counter[1]))
@@ -86,6 +91,7 @@ class BranchPredictor(wiring.Component):
             wp.en.eq(self.upd_valid),
             wp.data.valid.eq(self.upd_keep),
             wp.data.jump.eq(self.upd_jump),
+            wp.data.ret.eq(self.upd_ret),
             wp.data.counter.eq(self.upd_counter),
             wp.data.tag.eq(tag(self.upd_pc)),
             wp.data.target.eq(self.upd_target[2:]),

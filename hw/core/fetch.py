@@ -36,7 +36,10 @@ change the mapping, the mode or the PMP (``flush_xlate``: traps, xRET, writes
 to satp/mstatus/PMP, sfence.vma).
 
 **Prediction**: the branch target buffer (btb.py) is block RAM read with the
-same address as the cache's data, a cycle ahead.
+same address as the cache's data, a cycle ahead.  When its entry marks a
+return, the target is the top of the return-address stack (ras.py), which the
+pipeline keeps from resolved calls and returns (``ras_push``, ``ras_pop``,
+``ras_value``).
 
 **Misses** fill the whole line from RAM as one burst, or from a
 read-only memory (``in_rom``: the boot ROM, which has no side effects and never
@@ -73,6 +76,7 @@ from .cache import Cache, check_geometry
 from .isa import Cause, Priv
 from .perf import FetchWait
 from .pmp import PMPCheckSignature
+from .ras import ReturnStack
 from .utlb import MicroTLB
 
 __all__ = ["FetchUnit", "QueueEntry"]
@@ -88,7 +92,7 @@ class QueueEntry(data.StructLayout):
 
 class FetchUnit(wiring.Component):
     def __init__(self, *, reset_pc, in_ram, in_rom=None, size=4096, ways=2, line=32,
-                 btb_entries=256, utlb_entries=8):
+                 btb_entries=256, ras_entries=8, utlb_entries=8):
         """``in_ram(paddr)`` gives the expression "this physical address is RAM",
         ``in_rom(paddr)`` the same for a read-only memory (cached, filled with single
         transfers)."""
@@ -100,6 +104,7 @@ class FetchUnit(wiring.Component):
         self.in_rom = in_rom or (lambda paddr: C(0, 1))
         self.size, self.ways, self.line = size, ways, line
         self.btb_entries = btb_entries
+        self.ras_entries = ras_entries
         self.utlb_entries = utlb_entries
         super().__init__({
             "booted":      In(1),
@@ -117,8 +122,13 @@ class FetchUnit(wiring.Component):
             "bp_upd_pc":      In(64),
             "bp_upd_keep":    In(1),
             "bp_upd_jump":    In(1),
+            "bp_upd_ret":     In(1),
             "bp_upd_counter": In(2),
             "bp_upd_target":  In(64),
+            # the return-address stack's updates (ras.py), from resolved instructions
+            "ras_push":       In(1),
+            "ras_pop":        In(1),
+            "ras_value":      In(64),
             "snoop_valid": In(1),
             "snoop_addr":  In(56),
             "mmu":         Out(TranslateSignature()),
@@ -136,8 +146,11 @@ class FetchUnit(wiring.Component):
         m = Module()
 
         m.submodules.bp = bp = BranchPredictor(self.btb_entries)
-        for name in ("valid", "pc", "keep", "jump", "counter", "target"):
+        for name in ("valid", "pc", "keep", "jump", "ret", "counter", "target"):
             m.d.comb += getattr(bp, f"upd_{name}").eq(getattr(self, f"bp_upd_{name}"))
+        m.submodules.ras = ras = ReturnStack(self.ras_entries)
+        m.d.comb += [ras.push.eq(self.ras_push), ras.pop.eq(self.ras_pop),
+                     ras.value.eq(self.ras_value)]
 
         # ---- the instruction queue ----
         entries = [Signal(QueueEntry(), name=f"q{i}") for i in range(2)]
@@ -160,7 +173,9 @@ class FetchUnit(wiring.Component):
         pc = Signal(64, init=self.reset_pc)
         m.d.comb += bp.pc.eq(pc)
         pred = Signal(64)
-        m.d.comb += pred.eq(Mux(bp.taken, bp.target, pc + 4))
+        # (the stack's top or the stored target is chosen while the BTB's tag is
+        # compared: ``taken`` stays the last input)
+        m.d.comb += pred.eq(Mux(bp.taken, Mux(bp.ret, ras.top, bp.target), pc + 4))
         unmapped = (self.priv == Priv.M) | (self.satp[60:64] == 0)
         fp_valid = Signal()
         fp_vpn = Signal(52)

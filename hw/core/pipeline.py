@@ -207,7 +207,7 @@ class PipelinedCore(wiring.Component):
     def __init__(self, *, reset_pc=0x8000_0000, hartid=0, dtb_addr=0,
                  itlb_entries=8, dtlb_entries=8, mmu="sv39",
                  ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None, rom_size=0,
-                 btb_entries=256, utlb_entries=8,
+                 btb_entries=256, ras_entries=8, utlb_entries=8,
                  icache_size=8192, icache_ways=2, icache_line=32,
                  dcache_size=8192, dcache_ways=2, dcache_line=32,
                  wbuf_entries=4, wbuf_line=32, checks=False):
@@ -227,6 +227,7 @@ class PipelinedCore(wiring.Component):
         self.ram_size = ram_size
         self.rom_base = rom_base
         self.btb_entries = btb_entries
+        self.ras_entries = ras_entries
         self.utlb_entries = utlb_entries
         self.icache_size = icache_size
         self.icache_ways = icache_ways
@@ -284,7 +285,7 @@ class PipelinedCore(wiring.Component):
             reset_pc=self.reset_pc, in_ram=self._in_ram, in_rom=self._in_rom,
             size=self.icache_size,
             ways=self.icache_ways, line=self.icache_line, btb_entries=self.btb_entries,
-            utlb_entries=self.utlb_entries)
+            ras_entries=self.ras_entries, utlb_entries=self.utlb_entries)
         m.submodules.dutlb = dutlb = MicroTLB(self.utlb_entries)
         m.submodules.regs = regs = Memory(shape=64, depth=32, init=[])
         rp1 = regs.read_port(domain="comb")
@@ -627,6 +628,21 @@ class PipelinedCore(wiring.Component):
             m.d.sync += x_pred.eq(x_actual)     # redirect once while X waits
 
         # Branch predictor update: every resolved branch/jump, and stale hits.
+        # Calls and returns (the ISA's hints: a jump writing a link register, x1
+        # or x5, is a call; JALR x0 through a link register a return) also keep
+        # the fetch unit's return-address stack (ras.py): registered as the
+        # instruction leaves X, so the stack sees only resolved instructions and
+        # the late ``adv`` only reaches these two flip-flops' inputs.  The link
+        # address pushed is M's result in that next cycle (x_pc + 4).
+        x_link = lambda r: (r == 1) | (r == 5)     # noqa: E731
+        is_call = is_jump & x_link(x_dec.rd)
+        is_return = (xk == Kind.JALR) & (x_dec.rd == 0) & x_link(x_dec.rs1)
+        ras_push = Signal()
+        ras_pop = Signal()
+        ras_ok = adv & x_ok & ~target_misaligned & ~m_redirect
+        m.d.sync += [ras_push.eq(ras_ok & is_call), ras_pop.eq(ras_ok & is_return)]
+        m.d.comb += [fetch.ras_push.eq(ras_push), fetch.ras_pop.eq(ras_pop),
+                     fetch.ras_value.eq(m_result)]
         new_ctr = Signal(2)
         with m.If(~x_bp_hit):
             m.d.comb += new_ctr.eq(2)
@@ -639,6 +655,7 @@ class PipelinedCore(wiring.Component):
             fetch.bp_upd_pc.eq(x_pc),
             fetch.bp_upd_keep.eq(is_jump | is_branch),
             fetch.bp_upd_jump.eq(is_jump),
+            fetch.bp_upd_ret.eq(is_return),
             fetch.bp_upd_counter.eq(new_ctr),
             fetch.bp_upd_target.eq(target),
         ]
