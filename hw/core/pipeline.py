@@ -81,9 +81,10 @@ RAM (and the ROM) as a whole, and answers at once for any access in a memory
 allowed as a whole (xv6 opens the whole space: then every page of RAM); it
 also remembers a few allowed pages per requester.  Such an answer costs the
 walker no cycle (its access goes on to the bus in the cycle it is allowed); the
-memory stage registers the MMU's answer and asks the PMP in the next cycle, which
-costs one cycle per translation and keeps both handshakes away from the enables of
-M's wide registers; another page costs 2 cycles more.
+memory stage asks the MMU from state XLATE on, registers its answer and asks the
+PMP in the next cycle, which costs two cycles per translation the DTLB answers and
+keeps M's decision away from the DTLB's lookup and both handshakes away from the
+enables of M's wide registers; another page costs 2 cycles more.
 CSR writes forget the remembered pages (and the translations) only when they
 change satp, the PMP or mstatus's MPRV, MPP, SUM, MXR.
 
@@ -1021,8 +1022,9 @@ class PipelinedCore(wiring.Component):
                                 m.d.sync += mem_paddr.eq(data_fast_paddr)
                                 access(data_fast_paddr, wait_state="BUS")
                             with m.Else():
+                                # (the MMU is asked from XLATE on: its request
+                                # does not wait for this cycle's decision)
                                 charge(CycleClass.DTLB)
-                                m.d.comb += mmu.data.valid.eq(1)
                                 m.next = "XLATE"
                         with m.Case(Kind.MULDIV):
                             charge(CycleClass.MULDIV)
@@ -1057,8 +1059,9 @@ class PipelinedCore(wiring.Component):
             # trap latch).  The PMP is asked with the registered address; where its
             # answer would decide a trap or load M's registers (PMP_ACCESS, MIS_PMP)
             # it is registered too (``pmp_ok``) and acted on in the next state.  This
-            # costs one cycle per translation (the data micro-TLB's misses), none on
-            # the fast path.
+            # costs a cycle per translation (the data micro-TLB's misses), and
+            # asking the MMU from XLATE on (not from START) one more when the DTLB
+            # answers; nothing on the fast path.
             xl_page_fault = Signal()
             xl_access_fault = Signal()
             pmp_ok = Signal()
