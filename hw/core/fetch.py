@@ -92,7 +92,7 @@ class QueueEntry(data.StructLayout):
 
 class FetchUnit(wiring.Component):
     def __init__(self, *, reset_pc, in_ram, in_rom=None, size=4096, ways=2, line=32,
-                 btb_entries=256, ras_entries=8, utlb_entries=8):
+                 btb_entries=512, ras_entries=8, utlb_entries=8):
         """``in_ram(paddr)`` gives the expression "this physical address is RAM",
         ``in_rom(paddr)`` the same for a read-only memory (cached, filled with single
         transfers)."""

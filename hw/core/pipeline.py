@@ -208,7 +208,7 @@ class PipelinedCore(wiring.Component):
     def __init__(self, *, reset_pc=0x8000_0000, hartid=0, dtb_addr=0,
                  itlb_entries=8, dtlb_entries=8, mmu="sv39",
                  ram_base=0x8000_0000, ram_size=1 << 27, rom_base=None, rom_size=0,
-                 btb_entries=256, ras_entries=8, utlb_entries=8,
+                 btb_entries=512, ras_entries=8, utlb_entries=8,
                  icache_size=8192, icache_ways=2, icache_line=32,
                  dcache_size=8192, dcache_ways=2, dcache_line=32,
                  wbuf_entries=4, wbuf_line=32, checks=False):
