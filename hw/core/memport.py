@@ -282,45 +282,75 @@ class MemoryPort(wiring.Component):
         # entry goes out in the next cycle with the store's bytes.  (The head is
         # not draining, so the buffer is not busy with it: a store starts nothing.)
         silent = decide(blocked[0], eligible[0])
-        m.d.comb += choice.eq(Mux(self.data.valid, decide(blocked[1], eligible[1]),
+        if_data = decide(blocked[1], eligible[1])
+        m.d.comb += choice.eq(Mux(self.data.valid, if_data,
                                   Mux(into_head & (silent == BUFFER), 4, silent)))
 
-        # write data of the beat on the bus: registered, the next beat's loaded at ready
+        # The request registers (address, write, byte lanes, burst length, write
+        # data) count only while ``out_valid``: they are loaded in every cycle in
+        # which the port is free, from the requester chosen, and from anybody's
+        # request when nobody is (a don't-care).  So their enables do not wait for
+        # the choice, and their data inputs wait for the choice made as if no
+        # store came (``who``): a store into the head entry only keeps the head
+        # from being chosen, which then leaves the registers a don't-care.  The
+        # late ``valid`` of the data requester picks between the two choices made
+        # with and without it, last before the registers' inputs; the memory
+        # stage's store (``st_valid``, as late) reaches only out_valid, owner and
+        # the buffer's bookkeeping.
+        who = Signal(3)
+        m.d.comb += who.eq(Mux(self.data.valid, if_data, silent))
         h_data = [at([e_data[i][w] for i in range(N)], head) for w in range(W)]
         wdata = Signal(64)
         m.d.comb += bus.wdata.eq(wdata)
+
+        def load(mst):
+            m.d.sync += [bus.addr.eq(mst.addr), bus.write.eq(mst.write), bus.sel.eq(mst.sel),
+                         bus.burst_len.eq(mst.burst_len), wdata.eq(mst.wdata)]
+
+        # (``sent`` marks the buffer's singles on their way, so ``first`` is the next)
+        word = first
+        full_burst = ~draining & h_full
+        with m.If(free):
+            with m.Switch(who):
+                with m.Case(WALKER):
+                    load(self.walker)
+                with m.Case(DATA):
+                    load(self.data)
+                with m.Case(BUFFER):
+                    m.d.sync += bus.write.eq(1)
+                    with m.If(full_burst):
+                        m.d.sync += [bus.addr.eq(Cat(C(0, lb), h_line, ram_top)),
+                                     bus.sel.eq(0xFF), bus.burst_len.eq(W - 1),
+                                     wdata.eq(h_data[0])]
+                    with m.Else():
+                        m.d.sync += [bus.addr.eq(Cat(C(0, 3), word, h_line, ram_top) if W > 1
+                                                 else Cat(C(0, 3), h_line, ram_top)),
+                                     bus.sel.eq(Array(h_mask)[word] if W > 1 else h_mask[0]),
+                                     bus.burst_len.eq(0),
+                                     wdata.eq(Array(h_data)[word] if W > 1 else h_data[0])]
+                with m.Default():        # FETCH, or nobody (a don't-care)
+                    load(self.fetch)
+        with m.Elif(buf_busy & bus.ready & ~bus.error):
+            # the next beat of a burst
+            m.d.sync += wdata.eq(Array(h_data)[(beat + 1)[:max(1, W.bit_length() - 1)]]
+                                 if W > 1 else h_data[0])
+
+        # who owns the bus next, and the buffer's bookkeeping: the choice itself
         with m.Switch(choice):
             for i, mst in enumerate(masters):
                 with m.Case(i):
-                    m.d.sync += [out_valid.eq(1), owner.eq(i), bus.addr.eq(mst.addr),
-                                 bus.write.eq(mst.write), bus.sel.eq(mst.sel),
-                                 bus.burst_len.eq(mst.burst_len), wdata.eq(mst.wdata)]
+                    m.d.sync += [out_valid.eq(1), owner.eq(i)]
                     with m.If(mst.lock):
                         m.d.sync += [locked.eq(1), lock_owner.eq(i)]
             with m.Case(BUFFER):
-                # (``sent`` marks the singles on their way, so ``first`` is the next)
-                word = first
-                m.d.sync += [out_valid.eq(1), owner.eq(BUFFER), bus.write.eq(1),
-                             draining.eq(1)]
-                full_burst = ~draining & h_full
+                m.d.sync += [out_valid.eq(1), owner.eq(BUFFER), draining.eq(1)]
                 with m.If(full_burst):
-                    m.d.sync += [bus.addr.eq(Cat(C(0, lb), h_line, ram_top)), bus.sel.eq(0xFF),
-                                 bus.burst_len.eq(W - 1), wdata.eq(h_data[0]),
-                                 sent.eq(C(-1, W))]
+                    m.d.sync += sent.eq(C(-1, W))
                 with m.Else():
-                    m.d.sync += [bus.addr.eq(Cat(C(0, 3), word, h_line, ram_top) if W > 1
-                                             else Cat(C(0, 3), h_line, ram_top)),
-                                 bus.sel.eq(Array(h_mask)[word] if W > 1 else h_mask[0]),
-                                 bus.burst_len.eq(0),
-                                 wdata.eq(Array(h_data)[word] if W > 1 else h_data[0]),
-                                 sent.eq(Mux(draining, sent, 0) | (C(1, W) << word))]
+                    m.d.sync += sent.eq(Mux(draining, sent, 0) | (C(1, W) << word))
             with m.Default():
                 with m.If(ending):
                     m.d.sync += out_valid.eq(0)
-                with m.Elif(buf_busy & bus.ready & ~bus.error):
-                    # the next beat of a burst
-                    m.d.sync += wdata.eq(Array(h_data)[(beat + 1)[:max(1, W.bit_length() - 1)]]
-                                         if W > 1 else h_data[0])
 
         # The head entry leaves when its last transfer ends (or fails: a write to
         # RAM does not fail; the line is dropped rather than retried forever).

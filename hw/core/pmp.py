@@ -400,19 +400,23 @@ class PMPUnit(wiring.Component):
                 m.d.comb += hit.eq(memo_hit | block_hit(p))
             hits.append((hit, is_page))
 
+        # The request taken: the first port that waits without an answer at once,
+        # else the sweeper.  Its registers (all but q_valid) are loaded in every
+        # cycle, taken or not: they are read only in the cycle after a request was
+        # taken (with q_valid), so a load in any other cycle is a don't-care, and
+        # the ports' ``valid`` and remembered-page compares reach the registers'
+        # data inputs only, not the enables of 120 flip-flops.
         m.d.sync += [q_valid.eq(0), r_valid.eq(0)]
-        with m.If(~q_valid & ~r_valid & ~busy):
-            # the sweeper when no port waits (later assignments win)
-            with m.If(s_valid):
-                m.d.sync += [q_valid.eq(1), q_owner.eq(self.nports), q_first.eq(s_first),
-                             q_last.eq(s_last), q_priv.eq(s_priv), q_access.eq(s_access),
-                             q_page.eq(0)]
-            for i in reversed(range(self.nports)):
-                p = self.port(i)
-                with m.If(p.valid & ~hits[i][0]):
-                    m.d.sync += [q_valid.eq(1), q_owner.eq(i), q_first.eq(p.first),
-                                 q_last.eq(p.last), q_priv.eq(p.priv), q_access.eq(p.access),
-                                 q_page.eq(hits[i][1])]
+        m.d.sync += [q_owner.eq(self.nports), q_first.eq(s_first), q_last.eq(s_last),
+                     q_priv.eq(s_priv), q_access.eq(s_access), q_page.eq(0)]
+        for i in reversed(range(self.nports)):    # (later assignments win)
+            p = self.port(i)
+            with m.If(p.valid & ~hits[i][0]):
+                m.d.sync += [q_owner.eq(i), q_first.eq(p.first), q_last.eq(p.last),
+                             q_priv.eq(p.priv), q_access.eq(p.access), q_page.eq(hits[i][1])]
+        waiting = Cat(*[self.port(i).valid & ~hits[i][0] for i in range(self.nports)])
+        with m.If(~q_valid & ~r_valid & ~busy & (s_valid | waiting.any())):
+            m.d.sync += q_valid.eq(1)
         # stage 2: compare, register the verdict (only looked at with a request in
         # stage 2: a simulator compares only then)
         with m.If(q_valid):

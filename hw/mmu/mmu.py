@@ -157,18 +157,25 @@ class MMU(wiring.Component):
                     m.d.comb += tlb.lookup_en.eq(lookup_req[idx])
                     hit_paddr = Signal(PADDR_WIDTH, name=f"hit_paddr{idx}")
                     m.d.comb += hit_paddr.eq(leaf_paddr(entry.ppn, entry.level, port.vaddr))
+                    # Loaded in every cycle of IDLE, whether the port asks or not:
+                    # the state leaves IDLE only after a granted lookup, whose cycle
+                    # is then the last load (RESP reads the result, WALK the stale
+                    # slot; a walk's end overwrites the result).  So the port's
+                    # ``valid``, the lookup's grant and the permission check reach
+                    # the state register and the TLB's touch flip-flop alone, not
+                    # the enables of these registers.
+                    m.d.sync += [
+                        res_paddr.eq(hit_paddr),
+                        res_pf.eq(0),
+                        res_af.eq(0),
+                        stale.eq(tlb.hit & canonical),
+                        stale_index.eq(tlb.hit_index),
+                    ]
                     with m.If(lookup_grant[idx]):
                         m.d.comb += [
                             lk_event.eq(1),
                             lk_port.eq(idx),
                             lk_level.eq(entry.level),
-                        ]
-                        # Loaded on every lookup (a miss overwrites it later),
-                        # so only the state change depends on the permission check.
-                        m.d.sync += [
-                            res_paddr.eq(hit_paddr),
-                            res_pf.eq(0),
-                            res_af.eq(0),
                         ]
                         with m.If(usable):
                             m.d.comb += [
@@ -179,10 +186,6 @@ class MMU(wiring.Component):
                             m.next = "RESP"
                         with m.Else():
                             m.d.comb += lk_kind.eq(EventKind.TLB_MISS)
-                            m.d.sync += [
-                                stale.eq(tlb.hit & canonical),
-                                stale_index.eq(tlb.hit_index),
-                            ]
                             m.next = "WALK"
 
                 with m.State("WALK"):

@@ -187,13 +187,14 @@ class TLB(wiring.Component):
             # entries.  A node bit of 1 means "the right half is older".
             depth = ceil_log2(n)
             tree = Signal(max(1, n - 1))
+            current = Signal.like(tree)     # the tree with a pending touch marked (below)
             # Follow the tree from the root; the chosen directions, most
             # significant first, spell the victim's index.
             chosen = []
             for d in range(depth):
                 prefix = Cat(*reversed(chosen)) if chosen else 0
                 go_right = Signal(name=f"plru_dir{d}")
-                m.d.comb += go_right.eq(tree.bit_select((2 ** d - 1) + prefix, 1))
+                m.d.comb += go_right.eq(current.bit_select((2 ** d - 1) + prefix, 1))
                 chosen.append(go_right)
             victim_expr = Cat(*reversed(chosen)) if chosen else Const(0, 1)
             m.d.comb += policy_victim.eq(victim_expr)
@@ -207,21 +208,36 @@ class TLB(wiring.Component):
                     updates.append(((2 ** d - 1) + prefix, ~went_right))
                 return updates
 
-            used_now = Signal()
-            used_index = Signal.like(self.victim)
-            m.d.comb += [
-                used_now.eq((self.touch & self.hit) | self.fill_valid),
-                used_index.eq(Mux(self.fill_valid, self.fill_index, self.hit_index)),
-            ]
-            # The nodes on the path (one per level, so never the same node twice) as
-            # one word-wide update of the tree: bit by bit, a simulator would evaluate
-            # a multiplexer per node in every cycle, used or not.
-            path, bits = Const(0, len(tree)), Const(0, len(tree))
-            for node_no, value in mark_used(used_index):
-                path = path | (Const(1, len(tree)) << node_no)[:len(tree)]
-                bits = bits | (value.as_unsigned() << node_no)[:len(tree)]
-            with m.If(used_now):
-                m.d.sync += tree.eq((tree & ~path) | bits)
+            def marked(tree, index):
+                """``tree`` with the path to ``index`` marked as recently used: the
+                nodes on the path (one per level, so never the same node twice) as one
+                word-wide update (bit by bit, a simulator would evaluate a multiplexer
+                per node in every cycle, used or not)."""
+                path, bits = Const(0, len(tree)), Const(0, len(tree))
+                for node_no, value in mark_used(index):
+                    path = path | (Const(1, len(tree)) << node_no)[:len(tree)]
+                    bits = bits | (value.as_unsigned() << node_no)[:len(tree)]
+                return (tree & ~path) | bits
+
+            # A hit's touch is registered (``touched``, with the index that hit) and
+            # marked in the tree a cycle later, so the lookup's compare and the
+            # port's permission check (``touch``) reach one flip-flop, not the
+            # enables of the tree's.  Everything that reads the tree reads it with
+            # the pending touch marked (``current``): the victim, and a fill in the
+            # next cycle, which marks its own slot after it.  So the policy is the
+            # same as with the tree updated at the touch's own clock edge (where a
+            # fill in the touch's own cycle wins: the MMU never asks for both).
+            touched = Signal()
+            touched_index = Signal.like(self.victim)
+            m.d.sync += [touched.eq(self.touch & self.hit & ~self.fill_valid),
+                         touched_index.eq(self.hit_index)]
+            m.d.comb += current.eq(tree)
+            with m.If(touched):
+                m.d.comb += current.eq(marked(tree, touched_index))
+            with m.If(self.fill_valid):
+                m.d.sync += tree.eq(marked(current, self.fill_index))
+            with m.Elif(touched):
+                m.d.sync += tree.eq(current)
 
         m.d.comb += self.victim.eq(Mux(free.any(), free_index, policy_victim))
 
