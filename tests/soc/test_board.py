@@ -227,7 +227,8 @@ def test_a_synthesis_failure_is_reported_without_a_traceback(fake_tools, tmp_pat
 
 
 def test_further_nextpnr_options_reach_nextpnr(fake_tools, tmp_path, capsys):
-    # --nextpnr-opt adds an option after the flow's own (the seed and NEXTPNR_ROUTER);
+    # --nextpnr-opt adds an option after the flow's own (the seed, NEXTPNR_ROUTER and
+    # the static placer);
     # the report records them.
     fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
     out = tmp_path / "out"
@@ -235,7 +236,8 @@ def test_further_nextpnr_options_reach_nextpnr(fake_tools, tmp_path, capsys):
                 "--nextpnr-opt=--router2-heatmap=heat"])
     capsys.readouterr()
     script = (out / "build_top.sh").read_text()
-    assert " --seed 3 --router router2 --placer-heap-beta=0.7 --router2-heatmap=heat " in script
+    assert (" --seed 3 --router router2 --placer static --placer-heap-beta=0.7"
+            " --router2-heatmap=heat ") in script
     report = json.loads((out / "report.json").read_text())
     assert report["seed"] == 3
     assert report["nextpnr_opts"] == ["--placer-heap-beta=0.7", "--router2-heatmap=heat"]
