@@ -1,8 +1,7 @@
 """The full FPGA build (make bitstream) for every supported board: synthesis, place
 and route, packing, with the YoWASP tools.  The board's clock is met; a clock the
 design cannot reach makes the build exit 1 with the figures in its report.  Slow
-(each build 11 minutes of CPU on the 2-core machine, an hour or more of wall time when
-it is shared); `make test-slow` runs it.  tests/soc/test_board.py checks the report and
+(each build 16 minutes on the quiet 2-core machine, 26 or more when it is shared); `make test-slow` runs it.  tests/soc/test_board.py checks the report and
 the exit status against stand-ins of the tools in seconds."""
 
 import json
@@ -29,8 +28,8 @@ def test_bitstream_meets_timing(name, tmp_path, capsys):
     print(out)
 
 
-#: A system clock the SoC does not reach yet (the board build with the multi-cycle core
-#: routed at 25.5-29 MHz; the pipelined core is estimated at 19-20 MHz after placement).
+#: A system clock the SoC does not reach yet (the pipelined core's board builds routed
+#: at 26.60-27.83 MHz on 2026-12-01).
 UNREACHABLE_MHZ = 50
 
 
