@@ -325,12 +325,11 @@ class CSRFile(wiring.Component):
         m.d.comb += self.rmw_rdata.eq(rd)
         with m.If(self.read & (a == CSR.MIP)):
             m.d.comb += self.rmw_rdata[Interrupt.SEI].eq(seip_sw)
-        m.d.comb += self.rdata.eq(rd)
-        # under ``read`` as a condition, not an AND with it: a simulator then evaluates
-        # the check only in the cycles that read
-        with m.If(self.read):
-            m.d.comb += self.illegal.eq(~exists | (priv < lowest) |
-                                        (read_only & self.write_intent) | extra_illegal)
+        m.d.comb += [
+            self.rdata.eq(rd),
+            self.illegal.eq(self.read & (~exists | (priv < lowest) |
+                                         (read_only & self.write_intent) | extra_illegal)),
+        ]
 
         # ---- counters ----
         m.d.sync += mcycle.eq(mcycle + 1)
@@ -382,17 +381,6 @@ class CSRFile(wiring.Component):
                 (self.mret & (ms.mpp != Priv.M), dict(mprv=0)),
                 (self.sret, dict(sie=ms.spie, spie=1, spp=0, mprv=0)),
             ]))
-
-            # The eight configuration bytes a pmpcfg write stores (R W X A L; bits 6:5
-            # read 0; W without R is reserved), made only in the cycles with a write:
-            # pmpcfg0 and pmpcfg2 share them, and a value that two registers use would
-            # be computed by a simulator in every cycle.
-            pmpcfg_w = Signal(64)
-            with m.If(self.we):
-                m.d.comb += pmpcfg_w.eq(Cat(*(
-                    Cat(w[8 * k], w[8 * k + 1] & w[8 * k], w[8 * k + 2:8 * k + 5], C(0, 2),
-                        w[8 * k + 7])
-                    for k in range(8))))
 
             with m.If(self.we):
                 with m.Switch(a):
@@ -453,8 +441,11 @@ class CSRFile(wiring.Component):
                     for reg in range(0, npmp // 4, 2):          # pmpcfg0, pmpcfg2
                         with m.Case(CSR.PMPCFG0 + reg):
                             for i in range(4 * reg, 4 * reg + 8):
+                                byte = w[8 * (i % 8):8 * (i % 8) + 8]
                                 with m.If(~pmpcfg[i][7]):
-                                    m.d.sync += pmpcfg[i].eq(pmpcfg_w.word_select(i % 8, 8))
+                                    # R W X A L; bits 6:5 read 0; W without R is reserved
+                                    m.d.sync += pmpcfg[i].eq(Cat(byte[0], byte[1] & byte[0],
+                                                                 byte[2:5], C(0, 2), byte[7]))
                     for i in range(npmp):
                         above_locks = C(0, 1)
                         if i + 1 < npmp:                          # a locked TOR entry above
