@@ -62,8 +62,9 @@ DRIVER = Path(__file__).with_name("driver.cc")
 #   cycle twice (0.35 without); split by driver they are plain wires.  A change of the
 #   design that creates another such wire is reported by the build (feedback_wires())
 #   and fails a test.
-# * keep on the pipeline's event counters (core.perf_*): nothing in the design reads
-#   them, so opt would remove them; bench/boot_bench.py reads them from the model.
+# * keep on what the pipeline's benchmark counters add up (PERF_PORTS), not on the
+#   counters: nothing in the design reads either, so opt removes the 33 counters and
+#   the model's driver counts instead (see PERF_PORTS).
 # * wreduce: Amaranth widens every sum by a bit ((pc + 4)[:64] is a 65-bit adder,
 #   the virtio engine's ring addresses 65-66 bits); cut to the bits that are used,
 #   they fit CXXRTL's 64-bit fast paths (pipelined core, quick model: 0.92 of the
@@ -76,6 +77,14 @@ DRIVER = Path(__file__).with_name("driver.cc")
 # the xv6 boot, see docs/measurements.md, "Simulation speed"); the ITLB's hit entry is then no
 # feedback wire any more.
 FEEDBACK_WIRES = ("decoder.bus__addr",)
+# The pipelined core's benchmark counters (hw/core/perf.py: 22 cycle classes and 11
+# events, 48 bits each) are not in the model: it keeps the two signals they count,
+# the cycle's class and the events' bits, and the driver's loop adds them up at each
+# edge (driver.cc, Sim::perf_class; sim/engine.py's peek("core perf_<name>") reads
+# them through sim_perf, the same values as the counters).  33 registers of 48 bits
+# that the model evaluated and committed in every cycle, against an array increment
+# and a loop over the few set event bits: see docs/measurements.md, "Simulation speed".
+PERF_PORTS = ("core.perf_class", "core.perf_events")
 # One edit of Yosys's output (edit_model): CXXRTL queues a write of every memory write
 # port on every clock edge, enabled or not (memory::update inserts it into a vector that
 # the commit walks), and computes the data to write first.  Every `memory_X.update(index,
@@ -131,7 +140,8 @@ COMMIT_TAIL = "\t\treturn changed;\n\t}\n"
 COMMIT_OVERRIDE = "\tbool commit() override {\n"
 MODEL_EDITS = "masked_update(mask, lambda) behind its enable; commit_plain"
 YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; " + RESET_TIED_OFF +
-                "setattr -set keep 1 w:core.perf_*; opt -nodffe -nosdff; wreduce; opt_clean; "
+                "setattr -set keep 1 " + " ".join(f"w:{w}" for w in PERF_PORTS) + "; "
+                "opt -nodffe -nosdff; wreduce; opt_clean; "
                 "splitnets -driver " + " ".join(f"w:{w}" for w in FEEDBACK_WIRES) + "; "
                 "opt_clean; write_cxxrtl -O6 -g2 model.cc")
 CXX = os.environ.get("CXX", "g++")

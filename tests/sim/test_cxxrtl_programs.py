@@ -13,7 +13,8 @@ from collections import namedtuple
 import pytest
 
 from sim.elf import load_elf
-from sim.engine import STOP_LIMIT, STOP_RECORDS, STOP_TOHOST, STOP_TX, make_engine
+from hw.core.perf import EVENTS, CycleClass
+from sim.engine import STOP_LIMIT, STOP_RECORDS, STOP_TOHOST, STOP_TX, EngineError, make_engine
 from soc.memmap import UART0_IRQ
 from tests.soc.programs.build import build, have_toolchain
 
@@ -301,6 +302,37 @@ def test_model_has_no_reset_input(cxxrtl_model):
     model = (cxxrtl_model.parent / "model.cc").read_text()
     assert "p_rst" not in model
     assert "p_core_2e_fetch_2e_pc.next = " in model
+
+
+def test_benchmark_counters_are_counted_by_the_driver(cxxrtl_model, programs):
+    # The model keeps none of the core's 33 benchmark counters (PERF_PORTS in the
+    # build): it keeps the cycle's class and the event bits, and the driver counts them;
+    # peek("core perf_<name>") reads the counts as it read the counters.
+    model = (cxxrtl_model.parent / "model.cc").read_text()
+    assert "p_core_2e_perf__retire" not in model and "p_core_2e_perf__dhit" not in model
+    assert "p_core_2e_perf__class" in model
+    e = make_engine("cxxrtl", ram_size=RAM)
+    e.load(programs["virtio"])
+    e.set_tohost(programs["virtio"].tohost)
+    e.set_disk(DISK)
+    assert e.run(100_000) == STOP_TOHOST
+    s = e.stats()
+    classes = {c: e.peek(f"core {c.counter}") for c in CycleClass}
+    events = {n: e.peek(f"core perf_{n}") for n in EVENTS}
+    # every cycle is charged to one class; RETIRE counts the instructions M committed
+    # (the retirement port reports the last of them an edge later)
+    assert sum(classes.values()) == s.cycles
+    assert s.instret <= classes[CycleClass.RETIRE] <= s.instret + 1
+    assert classes[CycleClass.UNCACHED] > 0 and classes[CycleClass.ICACHE_MISS] > 0
+    assert events["ihit"] + events["imiss"] > s.instret // 2
+    assert events["dhit"] > 0 and events["branch"] >= events["mispred"] > 0
+    assert events["itlb_miss"] == events["dtlb_miss"] == events["pte_read"] == 0   # bare
+    # a second run goes on counting from there (tohost stops it after its first edge)
+    e.run(1000)
+    assert sum(e.peek(f"core {c.counter}") for c in CycleClass) == e.stats().cycles == s.cycles + 1
+    with pytest.raises(EngineError):
+        e.peek("core perf_nothing")
+    e.close()
 
 
 def test_model_writes_memories_through_masked_update(cxxrtl_model):
