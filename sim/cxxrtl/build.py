@@ -138,7 +138,17 @@ COMMIT_MEMORY = re.compile(r"^\t\tif \((memory_\w+)\.commit\(observer\)\) change
 COMMIT_HEAD = "\tbool commit(ObserverT &observer) {\n\t\tbool changed = false;\n"
 COMMIT_TAIL = "\t\treturn changed;\n\t}\n"
 COMMIT_OVERRIDE = "\tbool commit() override {\n"
-MODEL_EDITS = "masked_update(mask, lambda) behind its enable; commit_plain"
+# A third edit (edit_register_holds): a register's next value is a chain of multiplexers
+# whose arms are often the register's own value (`p_x.next = (a ? d : (b ? p_x.curr :
+# e));`: hold it unless ...), so the evaluation copied each such register's current
+# value into its next one in every cycle it kept it, about two chunks for each of the
+# ~600 registers of this kind.  Between evaluations `next` equals `curr` (the commit
+# copies one into the other; CXXRTL's wires start with both at their init value; the
+# driver's Port::set writes both), so an arm that holds can assign nothing: the chain
+# becomes nested `if`s whose holding arms are empty.  Quick model, 100 k cycles of the
+# xv6 boot from cycle 300 k (callgrind): see docs/measurements.md, "Simulation speed".
+NEXT_VALUE = re.compile(r"^(\t+)(p_\w+)\.next = (.*);$", re.M)
+MODEL_EDITS = "masked_update(mask, lambda) behind its enable; commit_plain; register holds as ifs"
 YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; " + RESET_TIED_OFF +
                 "setattr -set keep 1 " + " ".join(f"w:{w}" for w in PERF_PORTS) + "; "
                 "opt -nodffe -nosdff; wreduce; opt_clean; "
@@ -258,6 +268,87 @@ def add_plain_commit(text):
     return text[:override] + "\n".join(body) + text[override:]
 
 
+def _strip_parentheses(expr):
+    """``expr`` without one pair of parentheses around all of it (if it has one)."""
+    if not (expr.startswith("(") and expr.endswith(")")):
+        return expr
+    depth = 0
+    for i, c in enumerate(expr):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0 and i != len(expr) - 1:
+                return expr          # `(a) ? (b) : (c)`: the first ) closes early
+    return expr[1:-1]
+
+
+def split_conditional(expr):
+    """(condition, if_true, if_false) when the C++ expression ``expr`` is a conditional
+    `c ? a : b` at its top level (around it at most one pair of parentheses), else None.
+    write_cxxrtl writes no `<` or `>` operators (it calls lt_uu() ...), so angle brackets
+    only enclose template arguments."""
+    expr = _strip_parentheses(expr.strip())
+    depth, question, nested = 0, None, 0
+    for i, c in enumerate(expr):
+        if c in "(<{[":
+            depth += 1
+        elif c in ")>}]":
+            depth -= 1
+        elif depth or c not in "?:":
+            continue
+        elif c == "?":
+            if question is None:
+                question = i
+            else:
+                nested += 1
+        elif question is not None:
+            if nested == 0:
+                return (expr[:question].strip(), expr[question + 1:i].strip(),
+                        expr[i + 1:].strip())
+            nested -= 1
+    return None
+
+
+def _register_update(reg, expr, indent, out):
+    """Append to ``out`` the statements giving ``reg.next`` the value ``expr`` where it is
+    not ``reg.curr`` (edit_register_holds)."""
+    hold = f"{reg}.curr"
+    if _strip_parentheses(expr.strip()) == hold:
+        return
+    parts = split_conditional(expr) if hold in expr else None
+    if parts is None:
+        out.append(f"{indent}{reg}.next = {expr.strip()};")
+        return
+    cond, if_true, if_false = parts
+    held = [_strip_parentheses(arm) == hold for arm in (if_true, if_false)]
+    if all(held):
+        return
+    if held[0]:
+        out.append(f"{indent}if (!bool({cond})) {{")
+        _register_update(reg, if_false, indent + "\t", out)
+    else:
+        out.append(f"{indent}if (bool({cond})) {{")
+        _register_update(reg, if_true, indent + "\t", out)
+        if not held[1]:
+            out.append(f"{indent}}} else {{")
+            _register_update(reg, if_false, indent + "\t", out)
+    out.append(f"{indent}}}")
+
+
+def edit_register_holds(text):
+    """model.cc with each register update whose multiplexer chain has arms that keep
+    the register's value (NEXT_VALUE above) written as nested ifs without those arms."""
+    def edit(match):
+        indent, reg, expr = match.groups()
+        if f"{reg}.curr" not in expr:
+            return match.group(0)
+        out = []
+        _register_update(reg, expr, indent, out)
+        return "\n".join(out) if out else f"{indent}// {reg} always keeps its value"
+    return NEXT_VALUE.sub(edit, text)
+
+
 def edit_memory_writes(text):
     """Yosys's model.cc with every memory write going through masked_update
     (MEMORY_WRITE); raises BuildError if there is none (the output's form changed)."""
@@ -269,8 +360,9 @@ def edit_memory_writes(text):
 
 
 def edit_model(text):
-    """Yosys's model.cc with both edits: edit_memory_writes and add_plain_commit."""
-    return add_plain_commit(edit_memory_writes(text))
+    """Yosys's model.cc with the three edits: edit_memory_writes, add_plain_commit and
+    edit_register_holds."""
+    return edit_register_holds(add_plain_commit(edit_memory_writes(text)))
 
 
 def runtime_include():

@@ -10,6 +10,8 @@ included (tests/sim/test_retire_log.py checks the records themselves).
 
 from collections import namedtuple
 
+import re
+
 import pytest
 
 from sim.elf import load_elf
@@ -286,6 +288,49 @@ def test_model_gets_a_commit_without_change_tracking():
         add_plain_commit(COMMIT.replace("\t\tprev_p_clk = p_clk;\n", "\t\tp_x = 1;\n"))
     with pytest.raises(BuildError, match="no commit"):
         add_plain_commit(COMMIT.replace("bool changed", "bool any"))
+
+
+def test_register_holds_are_edited_to_ifs():
+    # edit_register_holds (sim/cxxrtl/build.py): the arms of a register's multiplexer
+    # chain that keep its value assign nothing (next equals curr between evaluations).
+    from sim.cxxrtl.build import edit_register_holds, split_conditional
+    assert split_conditional("(p_a ? (p_b ? p_c : p_d) : value<2>{0u})") == (
+        "p_a", "(p_b ? p_c : p_d)", "value<2>{0u}")
+    assert split_conditional("(p_a) ? p_b : p_c") == ("(p_a)", "p_b", "p_c")
+    assert split_conditional("p_a ? p_b ? p_c : p_d : p_e") == ("p_a", "p_b ? p_c : p_d", "p_e")
+    assert split_conditional("add_uu<8>(p_a, p_b)") is None
+    text = ("\tif (posedge_p_clk) {\n"
+            "\t\tp_r.next = (p_rst ? value<8>{0u} : (p_we ? (p_hi ? p_d.slice<15,8>().val() "
+            ": p_d.slice<7,0>().val()) : p_r.curr));\n"
+            "\t\tp_s.next = (p_go ? p_s.curr : add_uu<4>(p_s.curr, value<1>{0x1u}));\n"
+            "\t\tp_t.next = (p_go ? p_t.curr : p_t.curr);\n"
+            "\t\tp_u.next = (p_go ? p_x.curr : p_u__d);\n"
+            "\t\tp_v.next = p_v.curr.slice<2,0>().concat(p_w).val();\n"
+            "\t}\n")
+    assert edit_register_holds(text) == (
+        "\tif (posedge_p_clk) {\n"
+        "\t\tif (bool(p_rst)) {\n"
+        "\t\t\tp_r.next = value<8>{0u};\n"
+        "\t\t} else {\n"
+        "\t\t\tif (bool(p_we)) {\n"
+        "\t\t\t\tp_r.next = (p_hi ? p_d.slice<15,8>().val() : p_d.slice<7,0>().val());\n"
+        "\t\t\t}\n"
+        "\t\t}\n"
+        "\t\tif (!bool(p_go)) {\n"
+        "\t\t\tp_s.next = add_uu<4>(p_s.curr, value<1>{0x1u});\n"
+        "\t\t}\n"
+        "\t\t// p_t always keeps its value\n"
+        "\t\tp_u.next = (p_go ? p_x.curr : p_u__d);\n"
+        "\t\tp_v.next = p_v.curr.slice<2,0>().concat(p_w).val();\n"
+        "\t}\n")
+
+
+def test_model_has_register_holds_as_ifs(cxxrtl_model):
+    model = (cxxrtl_model.parent / "model.cc").read_text()
+    # no register update is a multiplexer chain with an arm that keeps the value ...
+    assert not re.search(r"(p_\w+)\.next = \(.*[?:] \(*\1\.curr\)", model)
+    # ... and most registers had one
+    assert model.count("if (bool(") > 500
 
 
 def test_model_has_a_plain_commit(cxxrtl_model):
