@@ -70,6 +70,7 @@ from dataclasses import dataclass, field
 
 from amaranth import C
 
+from hw.core.perf import EVENTS, CycleClass
 from hw.core.retire import RetireSignature
 from hw.mmu.signatures import EventKind
 from soc import memmap
@@ -219,7 +220,8 @@ class CxxrtlEngine:
                 ("sim_log_arm", i32, [p, buf, buf, buf, u64, buf, ctypes.c_size_t]),
                 ("sim_log_take", u64, [p, i32, ctypes.POINTER(u64), u64]),
                 ("sim_mem_access", i32, [p, buf, u64, buf, u64, i32]),
-                ("sim_peek", i32, [p, buf, ctypes.POINTER(u64)]), ("sim_poke", i32, [p, buf, u64])):
+                ("sim_peek", i32, [p, buf, ctypes.POINTER(u64)]), ("sim_poke", i32, [p, buf, u64]),
+                ("sim_perf", i32, [p, ctypes.POINTER(u64), u64, ctypes.POINTER(u64), u64])):
             f = getattr(lib, fname)
             f.restype, f.argtypes = res, args
         self._lib = lib
@@ -293,9 +295,25 @@ class CxxrtlEngine:
         """The value of the design's signal ``name`` (a CXXRTL debug name: "leds",
         "card card idle")."""
         value = ctypes.c_uint64()
-        if self._lib.sim_peek(self._h, name.encode(), ctypes.byref(value)) != 0:
-            raise EngineError(f"the model has no signal {name!r} of at most 64 bits")
-        return value.value
+        if self._lib.sim_peek(self._h, name.encode(), ctypes.byref(value)) == 0:
+            return value.value
+        counts = self._perf_counts()
+        if name.startswith("core perf_") and name[10:] in counts:
+            return counts[name[10:]]
+        raise EngineError(f"the model has no signal {name!r} of at most 64 bits")
+
+    def _perf_counts(self):
+        """The pipelined core's benchmark counters (hw/core/perf.py) by name, as
+        ``core perf_<name>`` of the design would read; the model keeps no counters,
+        its driver adds up the core's ``perf_class`` and ``perf_events`` (driver.cc,
+        sim_perf).  {} if the core has none."""
+        classes = (ctypes.c_uint64 * len(CycleClass))()
+        events = (ctypes.c_uint64 * len(EVENTS))()
+        if self._lib.sim_perf(self._h, classes, len(classes), events, len(events)) != 0:
+            return {}
+        counts = {c.counter[5:]: classes[c.value] for c in CycleClass}
+        counts.update(zip(EVENTS, events))
+        return counts
 
     def rx_push(self, data):
         data = bytes(data)

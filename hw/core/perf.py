@@ -25,8 +25,11 @@ while M works on a long instruction) costs nothing and is not counted.
 
 The core keeps one counter per class (``perf_<name>``, 48 bits, plus the event
 counters ``perf_ihit`` ... of pipeline.py); nothing in the design reads them, so
-synthesis removes them; the compiled simulation model keeps them
-(sim/cxxrtl/build.py) and bench/boot_bench.py prints them.
+synthesis removes them.  The compiled simulation model leaves them out too and keeps
+what they count, the cycle's class (``perf_class``) and the event bits
+(``perf_events``, in the order of EVENTS): its driver adds them up at each edge and
+gives the same values as ``core perf_<name>`` (sim/cxxrtl/build.py PERF_PORTS,
+sim/engine.py ``peek``); bench/boot_bench.py prints them.
 """
 
 from amaranth.lib import enum

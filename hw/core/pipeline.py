@@ -246,6 +246,12 @@ class PipelinedCore(wiring.Component):
         # simulators read them (the compiled model as "core perf_<name>").
         names = list(EVENTS) + [c.counter[5:] for c in CycleClass]
         self.perf = {n: Signal(48, name=f"perf_{n}") for n in names}
+        # What the counters add up, one edge at a time: bit i of ``perf_events`` is
+        # EVENTS' i-th event, ``perf_class`` the cycle's class.  The compiled model
+        # counts these two in its driver instead of keeping the 33 counters
+        # (sim/cxxrtl/build.py, PERF_PORTS); pysim and the tests read ``perf``.
+        self.perf_events = Signal(len(EVENTS))
+        self.perf_class = Signal(CycleClass)
         super().__init__()
 
     def _in_ram(self, paddr):
@@ -608,16 +614,19 @@ class PipelinedCore(wiring.Component):
         def mmu_event(kind, port=None):
             return mev.valid & (mev.kind == kind) & (1 if port is None else mev.port == port)
 
-        for name, ev in (("ihit", self.ev_ihit), ("imiss", self.ev_imiss),
-                         ("dhit", self.ev_dhit), ("dmiss", self.ev_dmiss),
-                         ("branch", self.ev_branch), ("mispred", self.ev_mispred),
-                         ("itlb_hit", mmu_event(EventKind.TLB_HIT, 0)),
-                         ("itlb_miss", mmu_event(EventKind.TLB_MISS, 0)),
-                         ("dtlb_hit", mmu_event(EventKind.TLB_HIT, 1)),
-                         ("dtlb_miss", mmu_event(EventKind.TLB_MISS, 1)),
-                         ("pte_read", mmu_event(EventKind.PTE_READ))):
+        events = {"ihit": self.ev_ihit, "imiss": self.ev_imiss,
+                  "dhit": self.ev_dhit, "dmiss": self.ev_dmiss,
+                  "branch": self.ev_branch, "mispred": self.ev_mispred,
+                  "itlb_hit": mmu_event(EventKind.TLB_HIT, 0),
+                  "itlb_miss": mmu_event(EventKind.TLB_MISS, 0),
+                  "dtlb_hit": mmu_event(EventKind.TLB_HIT, 1),
+                  "dtlb_miss": mmu_event(EventKind.TLB_MISS, 1),
+                  "pte_read": mmu_event(EventKind.PTE_READ)}
+        assert list(events) == list(EVENTS)
+        m.d.comb += [self.perf_events.eq(Cat(events.values())), self.perf_class.eq(m_class)]
+        for i, name in enumerate(EVENTS):
             counter = self.perf[name]
-            with m.If(ev):
+            with m.If(self.perf_events[i]):
                 m.d.sync += counter.eq(counter + 1)
         # ... and one per cycle class: every cycle adds one to exactly one of them
         with m.Switch(m_class):

@@ -62,8 +62,9 @@ DRIVER = Path(__file__).with_name("driver.cc")
 #   cycle twice (0.35 without); split by driver they are plain wires.  A change of the
 #   design that creates another such wire is reported by the build (feedback_wires())
 #   and fails a test.
-# * keep on the pipeline's event counters (core.perf_*): nothing in the design reads
-#   them, so opt would remove them; bench/boot_bench.py reads them from the model.
+# * keep on what the pipeline's benchmark counters add up (PERF_PORTS), not on the
+#   counters: nothing in the design reads either, so opt removes the 33 counters and
+#   the model's driver counts instead (see PERF_PORTS).
 # * wreduce: Amaranth widens every sum by a bit ((pc + 4)[:64] is a 65-bit adder,
 #   the virtio engine's ring addresses 65-66 bits); cut to the bits that are used,
 #   they fit CXXRTL's 64-bit fast paths (pipelined core, quick model: 0.92 of the
@@ -76,6 +77,14 @@ DRIVER = Path(__file__).with_name("driver.cc")
 # the xv6 boot, see docs/measurements.md, "Simulation speed"); the ITLB's hit entry is then no
 # feedback wire any more.
 FEEDBACK_WIRES = ("decoder.bus__addr",)
+# The pipelined core's benchmark counters (hw/core/perf.py: 22 cycle classes and 11
+# events, 48 bits each) are not in the model: it keeps the two signals they count,
+# the cycle's class and the events' bits, and the driver's loop adds them up at each
+# edge (driver.cc, Sim::perf_class; sim/engine.py's peek("core perf_<name>") reads
+# them through sim_perf, the same values as the counters).  33 registers of 48 bits
+# that the model evaluated and committed in every cycle, against an array increment
+# and a loop over the few set event bits: see docs/measurements.md, "Simulation speed".
+PERF_PORTS = ("core.perf_class", "core.perf_events")
 # One edit of Yosys's output (edit_model): CXXRTL queues a write of every memory write
 # port on every clock edge, enabled or not (memory::update inserts it into a vector that
 # the commit walks), and computes the data to write first.  Every `memory_X.update(index,
@@ -129,9 +138,20 @@ COMMIT_MEMORY = re.compile(r"^\t\tif \((memory_\w+)\.commit\(observer\)\) change
 COMMIT_HEAD = "\tbool commit(ObserverT &observer) {\n\t\tbool changed = false;\n"
 COMMIT_TAIL = "\t\treturn changed;\n\t}\n"
 COMMIT_OVERRIDE = "\tbool commit() override {\n"
-MODEL_EDITS = "masked_update(mask, lambda) behind its enable; commit_plain"
+# A third edit (edit_register_holds): a register's next value is a chain of multiplexers
+# whose arms are often the register's own value (`p_x.next = (a ? d : (b ? p_x.curr :
+# e));`: hold it unless ...), so the evaluation copied each such register's current
+# value into its next one in every cycle it kept it, about two chunks for each of the
+# ~600 registers of this kind.  Between evaluations `next` equals `curr` (the commit
+# copies one into the other; CXXRTL's wires start with both at their init value; the
+# driver's Port::set writes both), so an arm that holds can assign nothing: the chain
+# becomes nested `if`s whose holding arms are empty.  Quick model, 100 k cycles of the
+# xv6 boot from cycle 300 k (callgrind): see docs/measurements.md, "Simulation speed".
+NEXT_VALUE = re.compile(r"^(\t+)(p_\w+)\.next = (.*);$", re.M)
+MODEL_EDITS = "masked_update(mask, lambda) behind its enable; commit_plain; register holds as ifs"
 YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; " + RESET_TIED_OFF +
-                "setattr -set keep 1 w:core.perf_*; opt -nodffe -nosdff; wreduce; opt_clean; "
+                "setattr -set keep 1 " + " ".join(f"w:{w}" for w in PERF_PORTS) + "; "
+                "opt -nodffe -nosdff; wreduce; opt_clean; "
                 "splitnets -driver " + " ".join(f"w:{w}" for w in FEEDBACK_WIRES) + "; "
                 "opt_clean; write_cxxrtl -O6 -g2 model.cc")
 CXX = os.environ.get("CXX", "g++")
@@ -248,6 +268,87 @@ def add_plain_commit(text):
     return text[:override] + "\n".join(body) + text[override:]
 
 
+def _strip_parentheses(expr):
+    """``expr`` without one pair of parentheses around all of it (if it has one)."""
+    if not (expr.startswith("(") and expr.endswith(")")):
+        return expr
+    depth = 0
+    for i, c in enumerate(expr):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0 and i != len(expr) - 1:
+                return expr          # `(a) ? (b) : (c)`: the first ) closes early
+    return expr[1:-1]
+
+
+def split_conditional(expr):
+    """(condition, if_true, if_false) when the C++ expression ``expr`` is a conditional
+    `c ? a : b` at its top level (around it at most one pair of parentheses), else None.
+    write_cxxrtl writes no `<` or `>` operators (it calls lt_uu() ...), so angle brackets
+    only enclose template arguments."""
+    expr = _strip_parentheses(expr.strip())
+    depth, question, nested = 0, None, 0
+    for i, c in enumerate(expr):
+        if c in "(<{[":
+            depth += 1
+        elif c in ")>}]":
+            depth -= 1
+        elif depth or c not in "?:":
+            continue
+        elif c == "?":
+            if question is None:
+                question = i
+            else:
+                nested += 1
+        elif question is not None:
+            if nested == 0:
+                return (expr[:question].strip(), expr[question + 1:i].strip(),
+                        expr[i + 1:].strip())
+            nested -= 1
+    return None
+
+
+def _register_update(reg, expr, indent, out):
+    """Append to ``out`` the statements giving ``reg.next`` the value ``expr`` where it is
+    not ``reg.curr`` (edit_register_holds)."""
+    hold = f"{reg}.curr"
+    if _strip_parentheses(expr.strip()) == hold:
+        return
+    parts = split_conditional(expr) if hold in expr else None
+    if parts is None:
+        out.append(f"{indent}{reg}.next = {expr.strip()};")
+        return
+    cond, if_true, if_false = parts
+    held = [_strip_parentheses(arm) == hold for arm in (if_true, if_false)]
+    if all(held):
+        return
+    if held[0]:
+        out.append(f"{indent}if (!bool({cond})) {{")
+        _register_update(reg, if_false, indent + "\t", out)
+    else:
+        out.append(f"{indent}if (bool({cond})) {{")
+        _register_update(reg, if_true, indent + "\t", out)
+        if not held[1]:
+            out.append(f"{indent}}} else {{")
+            _register_update(reg, if_false, indent + "\t", out)
+    out.append(f"{indent}}}")
+
+
+def edit_register_holds(text):
+    """model.cc with each register update whose multiplexer chain has arms that keep
+    the register's value (NEXT_VALUE above) written as nested ifs without those arms."""
+    def edit(match):
+        indent, reg, expr = match.groups()
+        if f"{reg}.curr" not in expr:
+            return match.group(0)
+        out = []
+        _register_update(reg, expr, indent, out)
+        return "\n".join(out) if out else f"{indent}// {reg} always keeps its value"
+    return NEXT_VALUE.sub(edit, text)
+
+
 def edit_memory_writes(text):
     """Yosys's model.cc with every memory write going through masked_update
     (MEMORY_WRITE); raises BuildError if there is none (the output's form changed)."""
@@ -259,8 +360,9 @@ def edit_memory_writes(text):
 
 
 def edit_model(text):
-    """Yosys's model.cc with both edits: edit_memory_writes and add_plain_commit."""
-    return add_plain_commit(edit_memory_writes(text))
+    """Yosys's model.cc with the three edits: edit_memory_writes, add_plain_commit and
+    edit_register_holds."""
+    return edit_register_holds(add_plain_commit(edit_memory_writes(text)))
 
 
 def runtime_include():

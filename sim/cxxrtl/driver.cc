@@ -63,6 +63,9 @@ struct Port {
 	};
 	std::vector<Part> parts;
 	size_t width = 0;
+	// A signal of at most 32 bits in one part: its chunk (bind sets it), read by
+	// get() with one load; the loop reads ten such ports in every cycle.
+	const chunk_t *word = nullptr;
 
 	static u128 read_part(const Part &p) {
 		u128 v = 0;
@@ -84,7 +87,7 @@ struct Port {
 		return v;
 	}
 	uint64_t get() const {
-		if (parts.size() == 1 && width <= 32 && parts[0].lsb == 0) return parts[0].curr[0];
+		if (word) return *word;
 		return uint64_t(get128());
 	}
 	uint64_t get_hi() const { return uint64_t(get128() >> 64); }
@@ -92,6 +95,34 @@ struct Port {
 		for (Part &p : parts) write_part(p, v >> p.lsb);
 	}
 };
+
+// A narrow signal read in every cycle (the benchmark counters' inputs): each part at
+// most one chunk wide, so reading it is a load, a shift and an OR per part (CXXRTL
+// keeps the bits above a value's width zero), without Port::get's 128-bit assembly.
+struct Bits {
+	static constexpr unsigned MAX_PARTS = 16;
+	const chunk_t *chunk[MAX_PARTS];
+	unsigned lsb[MAX_PARTS];
+	unsigned n = 0;
+
+	bool of(const Port &p) {
+		if (p.parts.size() > MAX_PARTS || p.width > 64) return false;
+		n = 0;
+		for (const Port::Part &q : p.parts) {
+			if (q.width > 32) return false;
+			chunk[n] = q.curr;
+			lsb[n++] = q.lsb;
+		}
+		return true;
+	}
+	uint64_t get() const {
+		uint64_t v = 0;
+		for (unsigned i = 0; i < n; i++) v |= uint64_t(*chunk[i]) << lsb[i];
+		return v;
+	}
+};
+
+constexpr unsigned MAX_EVENTS = 16;
 
 enum StorageState { ST_IDLE, ST_WDATA, ST_RDATA, ST_RESP };
 
@@ -240,6 +271,17 @@ struct Sim {
 	Port plic_in_service;
 	Port wfi, mtime, mtimecmp, stimecmp;
 
+	// The pipelined core's benchmark counters (hw/core/perf.py): the model keeps
+	// no counters (sim/cxxrtl/build.py, PERF_PORTS); the loop counts what the core
+	// shows at each edge, the cycle's class (class_counts) and the word of event bits
+	// (event_words: how many edges showed each word; sim_perf adds up each bit's
+	// count from it, so the loop does one increment and no loop over the bits).
+	// Unbound (a core without them): never read.
+	Bits perf_class, perf_events;
+	bool perf_on = false;
+	uint64_t class_counts[32] = {};
+	std::vector<uint64_t> event_words;
+
 	chunk_t *ram = nullptr;       // row r = chunks [2r, 2r+1]
 	uint64_t ram_rows = 0;
 	uint64_t ram_base = 0x80000000u;
@@ -277,6 +319,7 @@ struct Sim {
 		}
 		p.parts.clear();
 		p.width = 0;
+		p.word = nullptr;
 		for (const debug_item &it : items.at(name)) {
 			if (it.type != debug_item::VALUE && it.type != debug_item::WIRE) {
 				error = std::string("signal '") + name + "' is not a value or wire in the model";
@@ -289,6 +332,7 @@ struct Sim {
 			error = std::string("signal '") + name + "' is wider than 128 bits";
 			return false;
 		}
+		p.word = p.parts.size() == 1 && p.parts[0].lsb == 0 && p.width <= 32 ? p.parts[0].curr : nullptr;
 		return true;
 	}
 
@@ -331,6 +375,10 @@ struct Sim {
 			error = "the model has no 64-bit memory 'ram mem' or 'sdram_chip mem'";
 			return false;
 		}
+		Port cls, ev;
+		perf_on = bind_quiet(cls, "core perf_class") && cls.width <= 5 && perf_class.of(cls) &&
+			bind_quiet(ev, "core perf_events") && ev.width <= MAX_EVENTS && perf_events.of(ev);
+		if (perf_on) event_words.assign(size_t(1) << ev.width, 0);
 		ram = items[ram_name].curr;
 		ram_rows = items[ram_name].depth;
 		uart_tx_ready.set(1);
@@ -407,6 +455,10 @@ struct Sim {
 			bool user = retired && retire_priv.get() == PRIV_U;
 			uint64_t in_service = plic_in_service.get();
 			bool sleeping = wfi.get() != 0;
+			if (perf_on) {
+				class_counts[perf_class.get()]++;
+				event_words[perf_events.get()]++;
+			}
 			if (wave_armed) wave_armed = wave.sample(cycles);
 			if (logging) {
 				if (retire_log.valid.get()) retire_log.sample(cycles, nullptr);
@@ -599,6 +651,21 @@ int sim_peek(Sim *s, const char *name, uint64_t *value) {
 	Port p;
 	if (!s->bind_quiet(p, name)) return -1;
 	*value = p.get();
+	return 0;
+}
+
+// The benchmark counters (Sim::perf_class): n_classes cycle-class counts and n_events
+// event counts, each as its 48-bit counter in the design would read.  Return 0, or -1
+// if the model has no such counters.
+int sim_perf(Sim *s, uint64_t *classes, uint64_t n_classes, uint64_t *events, uint64_t n_events) {
+	if (!s->perf_on || n_classes > 32 || n_events > MAX_EVENTS) return -1;
+	constexpr uint64_t MASK48 = (uint64_t(1) << 48) - 1;
+	for (uint64_t i = 0; i < n_classes; i++) classes[i] = s->class_counts[i] & MASK48;
+	uint64_t counts[MAX_EVENTS] = {};
+	for (uint64_t word = 0; word < s->event_words.size(); word++)
+		for (unsigned i = 0; i < MAX_EVENTS; i++)
+			if (word >> i & 1) counts[i] += s->event_words[word];
+	for (uint64_t i = 0; i < n_events; i++) events[i] = counts[i] & MASK48;
 	return 0;
 }
 

@@ -10,10 +10,13 @@ included (tests/sim/test_retire_log.py checks the records themselves).
 
 from collections import namedtuple
 
+import re
+
 import pytest
 
 from sim.elf import load_elf
-from sim.engine import STOP_LIMIT, STOP_RECORDS, STOP_TOHOST, STOP_TX, make_engine
+from hw.core.perf import EVENTS, CycleClass
+from sim.engine import STOP_LIMIT, STOP_RECORDS, STOP_TOHOST, STOP_TX, EngineError, make_engine
 from soc.memmap import UART0_IRQ
 from tests.soc.programs.build import build, have_toolchain
 
@@ -287,6 +290,49 @@ def test_model_gets_a_commit_without_change_tracking():
         add_plain_commit(COMMIT.replace("bool changed", "bool any"))
 
 
+def test_register_holds_are_edited_to_ifs():
+    # edit_register_holds (sim/cxxrtl/build.py): the arms of a register's multiplexer
+    # chain that keep its value assign nothing (next equals curr between evaluations).
+    from sim.cxxrtl.build import edit_register_holds, split_conditional
+    assert split_conditional("(p_a ? (p_b ? p_c : p_d) : value<2>{0u})") == (
+        "p_a", "(p_b ? p_c : p_d)", "value<2>{0u}")
+    assert split_conditional("(p_a) ? p_b : p_c") == ("(p_a)", "p_b", "p_c")
+    assert split_conditional("p_a ? p_b ? p_c : p_d : p_e") == ("p_a", "p_b ? p_c : p_d", "p_e")
+    assert split_conditional("add_uu<8>(p_a, p_b)") is None
+    text = ("\tif (posedge_p_clk) {\n"
+            "\t\tp_r.next = (p_rst ? value<8>{0u} : (p_we ? (p_hi ? p_d.slice<15,8>().val() "
+            ": p_d.slice<7,0>().val()) : p_r.curr));\n"
+            "\t\tp_s.next = (p_go ? p_s.curr : add_uu<4>(p_s.curr, value<1>{0x1u}));\n"
+            "\t\tp_t.next = (p_go ? p_t.curr : p_t.curr);\n"
+            "\t\tp_u.next = (p_go ? p_x.curr : p_u__d);\n"
+            "\t\tp_v.next = p_v.curr.slice<2,0>().concat(p_w).val();\n"
+            "\t}\n")
+    assert edit_register_holds(text) == (
+        "\tif (posedge_p_clk) {\n"
+        "\t\tif (bool(p_rst)) {\n"
+        "\t\t\tp_r.next = value<8>{0u};\n"
+        "\t\t} else {\n"
+        "\t\t\tif (bool(p_we)) {\n"
+        "\t\t\t\tp_r.next = (p_hi ? p_d.slice<15,8>().val() : p_d.slice<7,0>().val());\n"
+        "\t\t\t}\n"
+        "\t\t}\n"
+        "\t\tif (!bool(p_go)) {\n"
+        "\t\t\tp_s.next = add_uu<4>(p_s.curr, value<1>{0x1u});\n"
+        "\t\t}\n"
+        "\t\t// p_t always keeps its value\n"
+        "\t\tp_u.next = (p_go ? p_x.curr : p_u__d);\n"
+        "\t\tp_v.next = p_v.curr.slice<2,0>().concat(p_w).val();\n"
+        "\t}\n")
+
+
+def test_model_has_register_holds_as_ifs(cxxrtl_model):
+    model = (cxxrtl_model.parent / "model.cc").read_text()
+    # no register update is a multiplexer chain with an arm that keeps the value ...
+    assert not re.search(r"(p_\w+)\.next = \(.*[?:] \(*\1\.curr\)", model)
+    # ... and most registers had one
+    assert model.count("if (bool(") > 500
+
+
 def test_model_has_a_plain_commit(cxxrtl_model):
     model = (cxxrtl_model.parent / "model.cc").read_text()
     plain = model[model.index("void commit_plain() {"):model.index("bool commit() override {")]
@@ -301,6 +347,37 @@ def test_model_has_no_reset_input(cxxrtl_model):
     model = (cxxrtl_model.parent / "model.cc").read_text()
     assert "p_rst" not in model
     assert "p_core_2e_fetch_2e_pc.next = " in model
+
+
+def test_benchmark_counters_are_counted_by_the_driver(cxxrtl_model, programs):
+    # The model keeps none of the core's 33 benchmark counters (PERF_PORTS in the
+    # build): it keeps the cycle's class and the event bits, and the driver counts them;
+    # peek("core perf_<name>") reads the counts as it read the counters.
+    model = (cxxrtl_model.parent / "model.cc").read_text()
+    assert "p_core_2e_perf__retire" not in model and "p_core_2e_perf__dhit" not in model
+    assert "p_core_2e_perf__class" in model
+    e = make_engine("cxxrtl", ram_size=RAM)
+    e.load(programs["virtio"])
+    e.set_tohost(programs["virtio"].tohost)
+    e.set_disk(DISK)
+    assert e.run(100_000) == STOP_TOHOST
+    s = e.stats()
+    classes = {c: e.peek(f"core {c.counter}") for c in CycleClass}
+    events = {n: e.peek(f"core perf_{n}") for n in EVENTS}
+    # every cycle is charged to one class; RETIRE counts the instructions M committed
+    # (the retirement port reports the last of them an edge later)
+    assert sum(classes.values()) == s.cycles
+    assert s.instret <= classes[CycleClass.RETIRE] <= s.instret + 1
+    assert classes[CycleClass.UNCACHED] > 0 and classes[CycleClass.ICACHE_MISS] > 0
+    assert events["ihit"] + events["imiss"] > s.instret // 2
+    assert events["dhit"] > 0 and events["branch"] >= events["mispred"] > 0
+    assert events["itlb_miss"] == events["dtlb_miss"] == events["pte_read"] == 0   # bare
+    # a second run goes on counting from there (tohost stops it after its first edge)
+    e.run(1000)
+    assert sum(e.peek(f"core {c.counter}") for c in CycleClass) == e.stats().cycles == s.cycles + 1
+    with pytest.raises(EngineError):
+        e.peek("core perf_nothing")
+    e.close()
 
 
 def test_model_writes_memories_through_masked_update(cxxrtl_model):
