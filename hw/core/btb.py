@@ -8,7 +8,8 @@ unit uses a prediction only when the two were the same, as for the cache's
 word).  On a hit whose entry is a jump, or a branch whose counter is 2 or 3
 ("taken"), the next fetch goes to the stored target, otherwise to pc + 4.
 The execute stage, which resolves every branch and jump, writes the entry of
-that instruction back (one write per cycle):
+that instruction back (one write per cycle, in the cycle after it resolved it,
+from registers):
 
 * a jump (JAL, JALR) is stored as always taken with its last target, and a
   return (``jalr x0, 0(ra)`` or via t0) with its ``ret`` bit set: the fetch unit

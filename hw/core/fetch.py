@@ -61,7 +61,9 @@ valid at the end of the fill.
 queue; the data array is read for the new pc in the next cycle (no path from
 the execute stage into the block RAM address).  A request in flight (a bus
 transfer, a translation, a line fill) is finished first; its result is
-dropped if it no longer belongs to the current path.
+dropped if it no longer belongs to the current path.  A misprediction's
+redirect comes a cycle after the execute stage found it (``redirect_mispredict``):
+a line fill started in that cycle is dropped before it reaches the bus.
 """
 
 from amaranth import *
@@ -110,6 +112,10 @@ class FetchUnit(wiring.Component):
             "booted":      In(1),
             "redirect":    In(1),
             "redirect_pc": In(64),
+            # the redirect is the execute stage's, for a misprediction found in the
+            # cycle before (a register): a line fill started in that cycle was on
+            # the wrong path and is dropped if it has not reached the bus
+            "redirect_mispredict": In(1),
             "priv":        In(2),
             "satp":        In(64),
             "flush_xlate": In(1),
@@ -166,8 +172,14 @@ class FetchUnit(wiring.Component):
         with m.Else():
             pop = self.pop & (q_count != 0)
             m.d.sync += [q_count.eq(q_count + push - pop), q_head.eq(q_head ^ pop)]
-            with m.If(push):
-                m.d.sync += q[(q_head + q_count)[0]].eq(push_entry)
+        # The free slot after the last entry takes ``push_entry`` in every cycle,
+        # pushed or not (only ``q_count`` says which slots hold entries): so the
+        # slots' enables (a few hundred flip-flops) come from the queue's registers
+        # alone, not from the cache's hit or the redirect, both late.
+        tail = (q_head + q_count)[0]
+        for i, e in enumerate(entries):
+            with m.If(space & (tail == i)):
+                m.d.sync += e.eq(push_entry)
 
         # ---- program counter, prediction, translation ----
         pc = Signal(64, init=self.reset_pc)
@@ -234,7 +246,7 @@ class FetchUnit(wiring.Component):
         m.d.sync += rd_ok.eq(0)
 
         m.d.comb += [
-            push_entry.pc.eq(pc), push_entry.pred.eq(pred),
+            push_entry.pc.eq(pc), push_entry.pred.eq(pred), push_entry.insn.eq(insn),
             push_entry.bp_hit.eq(bp.hit), push_entry.bp_ctr.eq(bp.counter),
             self.mmu.vaddr.eq(xl_vaddr), self.mmu.access.eq(Access.FETCH),
             self.mmu.priv.eq(self.priv), self.mmu.satp.eq(self.satp),
@@ -263,8 +275,7 @@ class FetchUnit(wiring.Component):
                     # (also when redirected: it is as good as the micro-TLB's)
                     m.d.sync += [fp_valid.eq(1), fp_vpn.eq(pc[12:]), fp_ppn.eq(utlb.ppn)]
                 with m.If(adv_f & ~self.redirect):
-                    m.d.comb += [push.eq(1), push_entry.insn.eq(insn), cache.touch.eq(1),
-                                 self.ev_hit.eq(1)]
+                    m.d.comb += [push.eq(1), cache.touch.eq(1), self.ev_hit.eq(1)]
                 with m.Elif(~self.booted):
                     m.d.comb += wait_now.eq(FetchWait.OTHER)
                 with m.Elif(rd_ok & ~hit & ~self.redirect):
@@ -385,6 +396,7 @@ class FetchUnit(wiring.Component):
             with m.State("FILL"):
                 m.d.comb += wait_now.eq(FetchWait.ICACHE_MISS)
                 wiring.connect(m, wiring.flipped(self.bus), cache.bus)
+                m.d.comb += cache.cancel.eq(self.redirect_mispredict)
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 with m.If(cache.done):
@@ -404,6 +416,10 @@ class FetchUnit(wiring.Component):
                 m.d.comb += wait_now.eq(FetchWait.OTHER)
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
+                # (the word the bus brings: written to the free slot of the queue
+                # in every cycle of this state, pushed only with ``ready``)
+                word_u = Mux(unc_addr[2], self.bus.rdata[32:64], self.bus.rdata[0:32])
+                m.d.comb += push_entry.insn.eq(word_u)
                 with m.If(discard & ~issued):
                     m.next = "RUN"
                 with m.Elif(go | issued):
@@ -419,8 +435,7 @@ class FetchUnit(wiring.Component):
                             m.next = "FAULT"
                         with m.Else():
                             # the queue is empty: there is space
-                            word_u = Mux(unc_addr[2], self.bus.rdata[32:64], self.bus.rdata[0:32])
-                            m.d.comb += [push.eq(1), push_entry.insn.eq(word_u)]
+                            m.d.comb += push.eq(1)
                             m.d.sync += pc.eq(pred)
                             m.next = "RUN"
 

@@ -17,8 +17,9 @@
 * **X** forwards operands from M (results computed in X) and W (every
   result), runs the ALU, resolves branches and jumps and compares the real
   next pc with the predicted one; on a difference it redirects the fetch
-  (D is flushed).  While X waits, its operand registers keep taking the
-  forwarded values, so a result that leaves W meanwhile is not lost.  The
+  in the next cycle, from registers (D is flushed in both cycles).  While X
+  waits, its operand registers keep taking the forwarded values, so a result
+  that leaves W meanwhile is not lost.  The
   address of a load or store goes from the ALU straight to the data cache's
   block RAM, so the word is there when the instruction reaches M.
 * **M** is the commit point: an instruction takes its trap here or commits
@@ -361,9 +362,17 @@ class PipelinedCore(wiring.Component):
         m_redirect_pc = Signal(64)
         x_redirect = Signal()      # X found a misprediction
         x_redirect_pc = Signal(64)
+        # X's misprediction redirects the fetch unit in the next cycle, from these
+        # registers (see "X: execute")
+        xr_valid = Signal()
+        xr_pc = Signal(64)
         hazard = Signal()          # D must wait for a result of X's instruction
-        redirect = m_redirect | x_redirect
-        redirect_pc = Mux(m_redirect, m_redirect_pc, x_redirect_pc)
+        redirect = m_redirect | xr_valid               # the fetch unit's
+        redirect_pc = Mux(m_redirect, m_redirect_pc, xr_pc)
+        # D's instruction is off the path: X found a misprediction in this cycle
+        # or the cycle before (the redirect of that one is in this cycle), or M
+        # redirects
+        d_kill = redirect | x_redirect
         adv = m_done               # the stages below F move together
         flush_xlate = Signal()     # forget the remembered fetch/data pages
         flush_dxlate = Signal()    # forget the remembered data page
@@ -436,7 +445,8 @@ class PipelinedCore(wiring.Component):
         # ================= F: fetch (fetch.py) =================
         m.d.comb += [
             fetch.booted.eq(booted), fetch.redirect.eq(redirect),
-            fetch.redirect_pc.eq(redirect_pc), fetch.priv.eq(priv), fetch.satp.eq(csr.satp),
+            fetch.redirect_pc.eq(redirect_pc), fetch.redirect_mispredict.eq(xr_valid),
+            fetch.priv.eq(priv), fetch.satp.eq(csr.satp),
             fetch.flush_xlate.eq(flush_xlate), fetch.pipe_empty.eq(~x_valid & ~m_valid),
             fetch.pop.eq(adv & ~hazard),
             # every write that reaches memory through this core's port, and DMA's
@@ -493,7 +503,7 @@ class PipelinedCore(wiring.Component):
 
         # Why D gives X no instruction (perf.py).
         d_why = Signal(CycleClass)
-        with m.If(redirect):
+        with m.If(d_kill):
             m.d.comb += d_why.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT))
         with m.Elif(~d_valid):
             with m.Switch(fetch.wait):
@@ -515,7 +525,7 @@ class PipelinedCore(wiring.Component):
         with m.If(adv):
             m.d.sync += [
                 x_why.eq(d_why),
-                x_valid.eq(d_valid & ~hazard & ~redirect),
+                x_valid.eq(d_valid & ~hazard & ~d_kill),
                 x_pc.eq(d_pc), x_insn.eq(d_insn), x_dec.eq(dd),
                 x_dec.rd.eq(Mux(writes_rd, dd.rd, 0)),
                 x_rs1v.eq(d_rs1v), x_rs2v.eq(d_rs2v), x_pred.eq(d_pred),
@@ -602,6 +612,13 @@ class PipelinedCore(wiring.Component):
             x_redirect.eq(x_ok & ~target_misaligned & mispredicted & ~m_redirect),
             x_redirect_pc.eq(x_actual),
         ]
+        # The redirect itself waits a cycle in registers: the compare above (at the
+        # end of the ALU's carry chain and the forwarding muxes) then ends at a
+        # few flip-flops and D's kill, not at the fetch unit's pc, queue and
+        # state (large fanout).  The fetch unit goes on along the wrong path for
+        # that cycle; what it delivers is killed in D (``d_kill``) and its queue is
+        # emptied by the redirect.  A mispredict costs a cycle more.
+        m.d.sync += [xr_valid.eq(x_redirect), xr_pc.eq(x_actual)]
         m.d.comb += [
             self.ev_ihit.eq(fetch.ev_hit), self.ev_imiss.eq(fetch.ev_miss),
             self.ev_branch.eq(adv & x_ok & (is_branch | is_jump)),
@@ -660,7 +677,11 @@ class PipelinedCore(wiring.Component):
             m.d.comb += new_ctr.eq(Mux(x_bp_ctr == 3, 3, x_bp_ctr + 1))
         with m.Else():
             m.d.comb += new_ctr.eq(Mux(x_bp_ctr == 0, 0, x_bp_ctr - 1))
-        m.d.comb += [
+        # (registered: the table is written a cycle after X resolves, so the branch
+        # condition, late, ends at these flip-flops and not at the block RAM's write
+        # port; the fetch after a redirect reads the table a cycle after the
+        # redirect, when this write is done)
+        m.d.sync += [
             fetch.bp_upd_valid.eq(x_ok & (is_jump | (is_branch & (x_bp_hit | taken)) | x_bp_hit)),
             fetch.bp_upd_pc.eq(x_pc),
             fetch.bp_upd_keep.eq(is_jump | is_branch),

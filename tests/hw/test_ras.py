@@ -92,10 +92,11 @@ def test_returns_to_two_call_sites(tmp_path):
     # first time: 7, none of the returns after the first.  The `ret` is four
     # instructions after its call: the call has left X and been pushed when the
     # `ret` is fetched.  Branches and jumps: 15 in the loop, `j 3f`, and the
-    # spin loop's `j 1b` 8 times (counted as they leave X, until the run stops).
+    # spin loop's `j 1b` 7 times (counted as they leave X, until the run stops; 8
+    # before X's redirect was registered, a cycle more per misprediction).
     from tests.hw.test_perf import run
     res, c = run(tmp_path, TWO_SITES.format(body="    addi a1, a1, 1\n    addi a2, a2, 1\n"))
-    assert (res.perf["branch"], res.perf["mispred"]) == (24, 7)
+    assert (res.perf["branch"], res.perf["mispred"]) == (23, 7)
 
 
 def test_return_right_after_its_call(tmp_path):
@@ -103,7 +104,8 @@ def test_return_right_after_its_call(tmp_path):
     # the call is in X, before the stack has the call's link address (the stack
     # is kept from resolved instructions, ras.py), so it goes to the top before
     # that, the other call site: the 4 returns after the first are mispredicted
-    # as well, 11 in all.
+    # as well, 11 in all (branches and jumps: as above, the spin loop's `j 1b` 7
+    # times).
     from tests.hw.test_perf import run
     res, c = run(tmp_path, TWO_SITES.format(body=""))
-    assert (res.perf["branch"], res.perf["mispred"]) == (24, 11)
+    assert (res.perf["branch"], res.perf["mispred"]) == (23, 11)
