@@ -324,6 +324,7 @@ class PipelinedCore(wiring.Component):
         x_bp_ctr = Signal(2)
         # M
         m_valid = Signal()
+        m_simple = Signal()                # valid, no exception, commits in START (below)
         m_pc = Signal(64)
         m_insn = Signal(32)
         m_dec = Signal(Decoded())
@@ -358,6 +359,9 @@ class PipelinedCore(wiring.Component):
 
         # ================= control =================
         m_done = Signal()          # M finishes its instruction (or bubble) this cycle
+        m_done_start = Signal()    # ... in state START
+        m_done_other = Signal()    # ... in another state
+        m_in_start = Signal(init=1)  # M is in state START (a flip-flop: see M)
         m_redirect = Signal()      # M flushes everything younger and refetches
         m_redirect_pc = Signal(64)
         x_redirect = Signal()      # X found a misprediction
@@ -374,6 +378,8 @@ class PipelinedCore(wiring.Component):
         # redirects
         d_kill = redirect | x_redirect
         adv = m_done               # the stages below F move together
+        m.d.comb += m_done.eq(m_done_start | m_done_other)
+        done_in = [m_done_other]   # which of the two commit() drives (START sets it)
         flush_xlate = Signal()     # forget the remembered fetch/data pages
         flush_dxlate = Signal()    # forget the remembered data page
 
@@ -706,21 +712,41 @@ class PipelinedCore(wiring.Component):
         x_offset = x_offset_sum[:12]
         x_same_page = x_offset_sum[12] == x_imm[63]
 
+        # Instructions that M commits in START unless an interrupt comes (their
+        # result is m_result): flagged as they enter M, so that this commit, the
+        # most frequent, reaches ``adv`` from one flip-flop and the interrupt's.
+        x_simple = Signal()
+        with m.Switch(xk):
+            with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR, Kind.BRANCH,
+                        Kind.FENCE):
+                m.d.comb += x_simple.eq(1)
+
         # X -> M; a waiting X keeps its operands up to date.
         with m.If(adv):
+            m.d.sync += [
+                m_valid.eq(x_valid & ~m_redirect),
+                m_pc.eq(x_pc), m_insn.eq(x_insn), m_dec.eq(x_dec), m_result.eq(x_result),
+                m_rs1v.eq(op1), m_rs2v.eq(op2),
+            ]
+        with m.Else():
+            m.d.sync += [x_rs1v.eq(op1), x_rs2v.eq(op2)]
+        # The registers that M reads only in state START (its exception, the
+        # micro-TLB's entry, the class of its commit) are loaded in every cycle
+        # of START too: M stays in START only when it finishes there (``adv``),
+        # and what they take while M leaves START for another state is never
+        # read; the next instruction's values come with M's commit there
+        # (``m_done_other``).  So their enables do not wait for M's decision in
+        # START (the data cache's hit, the write buffer's answer, the interrupt).
+        with m.If(m_in_start | m_done_other):
             m.d.sync += [
                 dp_valid.eq(dutlb.hit), dp_same_page.eq(x_same_page), dp_ppn.eq(dutlb.ppn),
                 dp_store_ok.eq(dutlb.store_ok),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
-                m_valid.eq(x_valid & ~m_redirect),
-                m_pc.eq(x_pc), m_insn.eq(x_insn), m_dec.eq(x_dec), m_result.eq(x_result),
-                m_rs1v.eq(op1), m_rs2v.eq(op2),
+                m_simple.eq(x_valid & ~m_redirect & ~x_exc & ~target_misaligned & x_simple),
                 m_exc.eq(x_exc | target_misaligned),
                 m_cause.eq(Mux(x_exc, x_cause, Cause.INSN_MISALIGNED)),
                 m_tval.eq(Mux(x_exc, x_pc, target)),
             ]
-        with m.Else():
-            m.d.sync += [x_rs1v.eq(op1), x_rs2v.eq(op2)]
 
         # ================= M: memory access, system instructions, commit =================
         kind = m_dec.kind
@@ -807,7 +833,13 @@ class PipelinedCore(wiring.Component):
         # access that did not get them in START, a retry, an SC, an AMO's write);
         # with the page offset of a misaligned access's second doubleword
         # (``read_mis_hi``) in the cycle before that doubleword is looked up.
-        m_in_start = Signal()
+        # M is in state START: a flip-flop of its own beside the FSM's state
+        # register (the FSM returns to START exactly when M finishes, ``m_done``),
+        # so the many choices made on it (the cache's and the write buffer's
+        # address, the data requester's) start from one flip-flop, not from a
+        # decoder of the state.
+        irq_stale = Signal()        # M's commit may change what the CSR file's irq says
+        m.d.sync += m_in_start.eq(adv)
         read_x = Signal()
         read_mis_hi = Signal()
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
@@ -873,7 +905,7 @@ class PipelinedCore(wiring.Component):
             """M's instruction completes: to W, count it, maybe flush and refetch
             (``flush``: the class of the cycles the refetch costs)."""
             charge(CycleClass.RETIRE)
-            m.d.comb += [m_done.eq(1), csr.instret_inc.eq(1)]
+            m.d.comb += [done_in[0].eq(1), csr.instret_inc.eq(1)]
             if not load:
                 m.d.comb += commit_value.eq(value)
             m.d.sync += [w_valid.eq(1), w_trap.eq(0), w_insn.eq(m_insn),
@@ -919,6 +951,7 @@ class PipelinedCore(wiring.Component):
             """The bus transfer of a load, store, LR, SC or an AMO's read."""
             charge(Mux(kind == Kind.AMO, CycleClass.ATOMIC, CycleClass.UNCACHED))
             m.d.comb += [
+                irq_stale.eq(1),            # (a device's interrupt line may change)
                 d_bus_valid.eq(1),
                 d_bus_write.eq(~is_read & ~is_rmw),
                 d_bus_lock.eq(is_rmw),
@@ -1022,16 +1055,51 @@ class PipelinedCore(wiring.Component):
                 m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
                 m.next = "MIS_FILL_HI" if half else "MIS_FILL_LO"
 
-        with m.FSM(name="mem"):
+        # Interrupts: the CSR file's decision (csr.py: the pending bits, enables,
+        # delegation and privilege) is registered and acted on a cycle later, so
+        # M's decision in START (and so ``adv``) starts from flip-flops.  What M
+        # itself does to that decision: a CSR write, or an access to a device
+        # (which may clear its interrupt line), commits in a state other than
+        # START (``irq_stale``); in the cycle after such a commit no interrupt
+        # is taken (``irq_hold``), whose registered decision is the one of the
+        # commit's cycle.  So every decision M acts on is one the unregistered
+        # design acted on, a cycle later (as stale as that was: the CLINT's mti
+        # and Sstc's STIP are registered themselves).  A trap and xRET flush the
+        # pipeline, so M is empty in the next cycle.  An interrupt that stays
+        # pending is taken a cycle later than the CSR file asks.  (WFI changes
+        # nothing: the instruction after it takes the interrupt that woke it, as
+        # the privileged spec asks.)
+        # Whether a CSR write may raise the decision: it sets an enable or a
+        # pending bit, or changes the delegation, Sstc's switch or stimecmp.
+        # (mstatus, satp and the PMP refetch: M is empty in the next cycle.)
+        irq_may_rise = Signal()
+        rises = (csri.new[:12] & ~csri.old[:12]).any()     # (the interrupts' bits)
+        with m.Switch(m_dec.csr):
+            with m.Case(CSR.MIE, CSR.SIE, CSR.MIP, CSR.SIP):
+                m.d.comb += irq_may_rise.eq(rises)
+            with m.Case(CSR.SSTATUS):
+                m.d.comb += irq_may_rise.eq(csri.new[1] & ~csri.old[1])     # SIE
+            with m.Case(CSR.MIDELEG, CSR.MENVCFG, CSR.STIMECMP):
+                m.d.comb += irq_may_rise.eq(1)
+        irq_q = Signal()
+        irq_cause_q = Signal.like(csr.irq_cause)
+        irq_hold = Signal()
+        m.d.sync += [irq_q.eq(csr.irq), irq_cause_q.eq(csr.irq_cause),
+                     irq_hold.eq(adv & irq_stale)]
+        irq_now = irq_q & ~irq_hold
+
+        with m.FSM(name="mem") as mem_fsm:
             with m.State("START"):
-                m.d.comb += m_in_start.eq(1)
+                done_in[0] = m_done_start
                 with m.If(~m_valid):
                     charge(m_why)
-                    m.d.comb += m_done.eq(1)
+                    m.d.comb += m_done_start.eq(1)
+                with m.Elif(m_simple & ~irq_now):
+                    commit(m_result)
                 with m.Elif(m_exc):
                     raise_trap(m_cause, m_tval)
-                with m.Elif(csr.irq):
-                    raise_trap(csr.irq_cause, 0, intr=1)
+                with m.Elif(irq_now):
+                    raise_trap(irq_cause_q, 0, intr=1)
                 with m.Else():
                     with m.Switch(kind):
                         with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR,
@@ -1079,6 +1147,7 @@ class PipelinedCore(wiring.Component):
                             commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
                         with m.Default():
                             raise_trap(Cause.ILLEGAL_INSN, m_insn)
+                done_in[0] = m_done_other
 
             # The MMU's answer and the PMP's are registered before M acts on them:
             # XLATE (MIS_XLATE) loads the physical address and the two faults in
@@ -1313,6 +1382,7 @@ class PipelinedCore(wiring.Component):
             with m.State("AMO_WRITE"):
                 charge(CycleClass.ATOMIC)
                 m.d.comb += [
+                    irq_stale.eq(1),
                     d_bus_valid.eq(1), d_bus_write.eq(1), d_bus_lock.eq(1),
                 ]
                 with m.If(d_bus_ready):
@@ -1334,7 +1404,7 @@ class PipelinedCore(wiring.Component):
                 csr_read()
 
             with m.State("CSR_WRITE"):
-                m.d.comb += read_x.eq(1)
+                m.d.comb += [read_x.eq(1), irq_stale.eq(1)]
                 m.d.comb += [csr.we.eq(csri.writes),
                              m_writes_pmp.eq(csri.writes & (m_dec.csr >= CSR.PMPCFG0) &
                                              (m_dec.csr <= CSR.PMPADDR63)),
@@ -1343,8 +1413,21 @@ class PipelinedCore(wiring.Component):
                 with m.If(csr_refetch):
                     m.d.comb += flush_xlate.eq(1)
                     commit(csri.result, refetch=m_pc4, flush=CycleClass.FLUSH_CSR)
+                with m.Elif(irq_may_rise):
+                    charge(CycleClass.CSR)
+                    m.next = "CSR_SETTLE"
                 with m.Else():
                     commit(csri.result)
+
+            # A CSR write that may make an interrupt pending and enabled commits a
+            # cycle later, so that the next instruction meets the registered
+            # interrupt decision of the cycle after the write: the one the
+            # unregistered decision made in that cycle (the interrupt is then
+            # taken before the next instruction, as the privileged spec asks).
+            with m.State("CSR_SETTLE"):
+                m.d.comb += read_x.eq(1)
+                charge(CycleClass.CSR)
+                commit(csri.result)
 
             with m.State("SFENCE"):
                 m.d.comb += read_x.eq(1)
@@ -1366,12 +1449,16 @@ class PipelinedCore(wiring.Component):
                 charge(CycleClass.TRAP)
                 m.d.comb += flush_class.eq(CycleClass.FLUSH_TRAP)
                 m.d.comb += trap.take(csr, m_pc)
-                m.d.comb += [m_done.eq(1), m_redirect.eq(1), m_redirect_pc.eq(csr.trap_pc),
+                m.d.comb += [m_done_other.eq(1), m_redirect.eq(1), m_redirect_pc.eq(csr.trap_pc),
                              flush_xlate.eq(1)]
                 m.d.sync += [resv_valid.eq(0), w_valid.eq(1), w_trap.eq(1), w_rd.eq(0),
                              w_rmask.eq(0), w_wmask.eq(0), w_load.eq(0),
                              w_insn.eq(Mux(trap.intr, 0, m_insn))]
                 m.next = "START"
+
+        if self.checks:
+            m.d.sync += Assert(m_in_start == mem_fsm.ongoing("START"),
+                               "pipeline: m_in_start differs from M's state")
 
         # the data micro-TLB's fill (pmp_page; registered there): its values do not
         # depend on whether it fills
