@@ -48,11 +48,6 @@ physically tagged" cache that behaves exactly like a physical one.
   pulses at the end, with ``error`` if a beat failed (the line then stays
   invalid) and ``filled`` if the line became valid (no error, no write to it
   meanwhile).  ``fill_beat`` is the word of the line the current beat carries.
-  ``cancel`` drops a fill whose request has not gone to the bus yet (waiting for
-  ``invalidate_all``'s walk, or the first cycle of the transfer, in which
-  ``bus.valid`` then stays low): ``done`` pulses, without ``error`` or ``filled``.
-  (The fetch unit drops a fill it started on the wrong path in the cycle before
-  a misprediction's redirect; a request on the bus is finished.)
 * **Coherence**: ``snoop_valid``/``snoop_addr`` report a write to memory by
   someone else; a valid line holding that address is invalidated, and a line
   being filled while such a write hits it is not marked valid.  The snooped
@@ -154,7 +149,6 @@ class Cache(wiring.Component):
             "write_data":     In(64),
             "fill":           In(1),
             "fill_burst":     In(1),
-            "cancel":         In(1),
             "busy":           Out(1),
             "done":           Out(1),
             "error":          Out(1),
@@ -300,7 +294,6 @@ class Cache(wiring.Component):
         fill_line_written = self.snoop_valid & (self.snoop_addr[ob:56] == fill_addr[ob:56])
         burst = Signal()                   # the line comes as one burst (RAM)
         filling = Signal()
-        sent = Signal()                    # the request has been on the bus
 
         for w in range(W):
             m.d.comb += data_wr[w].addr.eq(Mux(self.busy, Cat(fill_word, fill_set),
@@ -328,7 +321,7 @@ class Cache(wiring.Component):
                         m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru)))
                     m.d.sync += [fill_addr.eq(Cat(C(0, ob), self.lookup_addr[ob:56])),
                                  fill_word.eq(0), fill_way.eq(victim), poison.eq(0),
-                                 failed.eq(0), burst.eq(self.fill_burst), sent.eq(0)]
+                                 failed.eq(0), burst.eq(self.fill_burst)]
                     with m.If(clearing | self.invalidate_all):
                         m.next = "WAIT"
                     with m.Else():
@@ -336,27 +329,20 @@ class Cache(wiring.Component):
             with m.State("WAIT"):
                 # invalidate_all's walk first (the line read after it is current)
                 m.d.comb += self.busy.eq(1)
-                with m.If(self.cancel):
-                    m.d.comb += self.done.eq(1)
-                    m.next = "IDLE"
-                with m.Elif(~clearing & ~self.invalidate_all):
+                with m.If(~clearing & ~self.invalidate_all):
                     m.next = "FILL"
             with m.State("FILL"):
                 m.d.comb += [
                     self.busy.eq(1),
+                    filling.eq(1),
+                    self.bus.valid.eq(1),
                     self.bus.addr.eq(Mux(burst, fill_addr, fill_addr | (fill_word << 3))),
                     self.bus.burst_len.eq(Mux(burst, self.words - 1, 0)),
                     self.bus.sel.eq(0xFF),
                 ]
-                m.d.sync += sent.eq(1)
-                with m.If(self.cancel & ~sent):
-                    m.d.comb += self.done.eq(1)
-                    m.next = "IDLE"
-                with m.Else():
-                    m.d.comb += [filling.eq(1), self.bus.valid.eq(1)]
                 with m.If(fill_line_written | self.invalidate_all):
                     m.d.sync += poison.eq(1)
-                with m.If(filling & self.bus.ready):
+                with m.If(self.bus.ready):
                     with m.If(self.bus.error):
                         m.d.sync += failed.eq(1)
                     m.d.sync += fill_word.eq(fill_word + 1)

@@ -62,8 +62,10 @@ queue; the data array is read for the new pc in the next cycle (no path from
 the execute stage into the block RAM address).  A request in flight (a bus
 transfer, a translation, a line fill) is finished first; its result is
 dropped if it no longer belongs to the current path.  A misprediction's
-redirect comes a cycle after the execute stage found it (``redirect_mispredict``):
-a line fill started in that cycle is dropped before it reaches the bus.
+redirect comes a cycle after the execute stage found it: what the fetch unit
+does in that cycle is on the wrong path, and a line fill it starts then is
+finished like any other (dropping it before it reached the bus was tried and
+cost cycles: wrong-path lines are often needed soon after).
 """
 
 from amaranth import *
@@ -112,10 +114,6 @@ class FetchUnit(wiring.Component):
             "booted":      In(1),
             "redirect":    In(1),
             "redirect_pc": In(64),
-            # the redirect is the execute stage's, for a misprediction found in the
-            # cycle before (a register): a line fill started in that cycle was on
-            # the wrong path and is dropped if it has not reached the bus
-            "redirect_mispredict": In(1),
             "priv":        In(2),
             "satp":        In(64),
             "flush_xlate": In(1),
@@ -396,7 +394,6 @@ class FetchUnit(wiring.Component):
             with m.State("FILL"):
                 m.d.comb += wait_now.eq(FetchWait.ICACHE_MISS)
                 wiring.connect(m, wiring.flipped(self.bus), cache.bus)
-                m.d.comb += cache.cancel.eq(self.redirect_mispredict)
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 with m.If(cache.done):

@@ -451,7 +451,7 @@ class PipelinedCore(wiring.Component):
         # ================= F: fetch (fetch.py) =================
         m.d.comb += [
             fetch.booted.eq(booted), fetch.redirect.eq(redirect),
-            fetch.redirect_pc.eq(redirect_pc), fetch.redirect_mispredict.eq(xr_valid),
+            fetch.redirect_pc.eq(redirect_pc),
             fetch.priv.eq(priv), fetch.satp.eq(csr.satp),
             fetch.flush_xlate.eq(flush_xlate), fetch.pipe_empty.eq(~x_valid & ~m_valid),
             fetch.pop.eq(adv & ~hazard),
