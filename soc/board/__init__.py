@@ -88,12 +88,13 @@ BOARDS = {
         name="ulx3s-85f",
         platform="soc.board.platforms:ULX3S_85F",
         osc_freq=25e6,
-        # 12.5 MHz (25 MHz x 1 / 2).  The multi-cycle core's board build met 25 MHz
-        # (26.47 MHz, nextpnr-ecp5 0.11, seed 1), but the pipelined core's board builds
-        # place at 21-24 MHz before routing, so 25 MHz cannot pass; at 12.5 MHz bce800f
-        # routed (19.20 MHz) and main's builds place with slack (docs/measurements.md,
-        # "The static placer for the board build").
-        clk_freq=12.5e6,
+        # 25 MHz, the oscillator's own.  The pipelined core's board builds at 25 MHz
+        # (nextpnr-ecp5 0.11.1, static placer, router2) met it on two seeds of one
+        # tree (9e527df: 27.69 MHz seed 1, 25.77 MHz seed 2) and on one of the tree
+        # before it (26.60 MHz); its critical path is the data cache's tag compare
+        # into the memory stage's commit (docs/measurements.md, "The board build at
+        # 25 MHz on a second seed").  `make bitstream CLK_MHZ=12.5` halves it.
+        clk_freq=25e6,
         sdram=ULX3S_85F_SDRAM,
         sdram_timing=SPEED_7,
         sdram_phase=180.0,
