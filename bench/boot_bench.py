@@ -75,17 +75,13 @@ def bench_cxxrtl(kernel, fs, ram_latency=1, model="best", core="pipeline", board
     session.boot(timeout=1800)
     cpu = time.process_time() - cpu0
     stats, wall = session.prompt_at
-    perf = {}
-    for name in ("ihit", "imiss", "dhit", "dmiss", "branch", "mispred"):
-        try:
-            perf[name] = engine.peek(f"core perf_{name}")
-        except EngineError:
-            perf[name] = None
-    try:
-        breakdown = {c: engine.peek(f"core {c.counter}") for c in CycleClass}
-        events = {n: engine.peek(f"core perf_{n}") for n in EVENTS}
-    except EngineError:
-        breakdown = None
+    counts = engine.perf_counters()         # all 33 counters at once ({}: no counters)
+    perf = {name: counts.get(name) for name in ("ihit", "imiss", "dhit", "dmiss", "branch",
+                                                "mispred")}
+    breakdown = events = None
+    if counts:
+        breakdown = {c: counts[c.counter[5:]] for c in CycleClass}
+        events = {n: counts[n] for n in EVENTS}
     engine.close()
     print(f"cxxrtl: {core} core{'' if board is None else ', board ' + board}; model ready in {setup:.1f} s (RTLIL export + cache lookup, "
           f"or the build): {Path(engine.lib_path).name}")

@@ -297,16 +297,19 @@ class CxxrtlEngine:
         value = ctypes.c_uint64()
         if self._lib.sim_peek(self._h, name.encode(), ctypes.byref(value)) == 0:
             return value.value
-        counts = self._perf_counts()
-        if name.startswith("core perf_") and name[10:] in counts:
-            return counts[name[10:]]
+        if name.startswith("core perf_"):
+            counts = self.perf_counters()
+            if name[10:] in counts:
+                return counts[name[10:]]
         raise EngineError(f"the model has no signal {name!r} of at most 64 bits")
 
-    def _perf_counts(self):
+    def perf_counters(self):
         """The pipelined core's benchmark counters (hw/core/perf.py) by name, as
         ``core perf_<name>`` of the design would read; the model keeps no counters,
         its driver adds up the core's ``perf_class`` and ``perf_events`` (driver.cc,
-        sim_perf).  {} if the core has none."""
+        sim_perf).  {} if the core has none.  All of them from one sim_perf call:
+        a caller that wants several reads them here once rather than peeking each
+        (every peek of a counter asks the driver for all of them)."""
         classes = (ctypes.c_uint64 * len(CycleClass))()
         events = (ctypes.c_uint64 * len(EVENTS))()
         if self._lib.sim_perf(self._h, classes, len(classes), events, len(events)) != 0:

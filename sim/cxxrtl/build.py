@@ -148,7 +148,32 @@ COMMIT_OVERRIDE = "\tbool commit() override {\n"
 # becomes nested `if`s whose holding arms are empty.  Quick model, 100 k cycles of the
 # xv6 boot from cycle 300 k (callgrind): see docs/measurements.md, "Simulation speed".
 NEXT_VALUE = re.compile(r"^(\t+)(p_\w+)\.next = (.*);$", re.M)
-MODEL_EDITS = "masked_update(mask, lambda) behind its enable; commit_plain; register holds as ifs"
+# A fourth edit (edit_direct_registers): most registers need no `next` at all.  The
+# evaluation computes the combinational logic first and then, one `if (posedge_p_clk)
+# {...}` block each, every register's next value (and the memories' queued writes),
+# reading the registers' current values; the commit then copies `next` into `curr` for
+# every register (~750 copies per cycle).  A register whose current value no
+# statement reads after its own block can be written straight into `curr`: the edit
+# moves the register blocks after all the combinational statements (they read no
+# `next` and nothing a block writes), orders them so that every block reading a
+# register's current value comes before the block writing it, and lets those
+# registers ("direct") assign `curr` and leave the commit.  Where blocks read each
+# other's registers in a cycle, the register whose block waits for the most others
+# keeps its `next` (the xv6 SoC: 699 of the 725 registers are direct; the 16 pmpcfg
+# bytes, each read by the others' lock checks, the privilege level and 8 more stay in
+# the commit).  The state after the commit is the same; what
+# changes is that the direct registers hold the new value already after the
+# evaluation, so the driver (driver.cc, Port::early) reads a direct register that it
+# samples at the edge (the PLIC's in-service bits, the waveform's columns) before the
+# evaluation.  Quick and tuned models, the xv6 boot: see docs/measurements.md,
+# "Simulation speed".
+EVAL_HEAD = re.compile(r"^bool p_\w+::eval\(performer \*performer\) \{\n", re.M)
+EVAL_TAIL = "\treturn converged;\n}\n"
+SYNC_BLOCK = "\tif (posedge_p_clk) {"
+CURR_READ = re.compile(r"\b(p_\w+)\.curr\b")
+NEXT_WRITE = re.compile(r"\b(p_\w+)\.next = ")
+MODEL_EDITS = ("masked_update(mask, lambda) behind its enable; commit_plain; register holds as "
+               "ifs; direct registers")
 YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; " + RESET_TIED_OFF +
                 "setattr -set keep 1 " + " ".join(f"w:{w}" for w in PERF_PORTS) + "; "
                 "opt -nodffe -nosdff; wreduce; opt_clean; "
@@ -359,10 +384,138 @@ def edit_memory_writes(text):
     return edited
 
 
+def _eval_statements(body):
+    """The top-level statements of the evaluation's body (lines), each a list of lines
+    with the comments before it; a statement that opens a brace ends at its `\t}`."""
+    statements, current, depth = [], [], False
+    for line in body:
+        current.append(line)
+        if depth:
+            if line == "\t}":
+                statements.append(current)
+                current, depth = [], False
+        elif line.startswith("\t//") or not line.strip():
+            continue
+        elif line.rstrip().endswith("{"):
+            depth = True
+        else:
+            statements.append(current)
+            current = []
+    if current:
+        statements.append(current)
+    return statements
+
+
+def _direct_order(blocks):
+    """The register blocks (lists of lines) in an order that lets most registers be
+    direct, and the set of direct registers (see edit_direct_registers)."""
+    writes, reads, candidates = [], [], set()
+    written_by = {}
+    for i, block in enumerate(blocks):
+        w = []
+        r = set()
+        for line in block:
+            if line.lstrip().startswith("//"):
+                continue
+            r.update(CURR_READ.findall(line))
+            w.extend(NEXT_WRITE.findall(line))
+        writes.append(set(w))
+        reads.append(r)
+        for reg in set(w):
+            written_by.setdefault(reg, []).append(i)
+    for reg, where in written_by.items():
+        if len(where) != 1:
+            continue
+        block = blocks[where[0]]
+        # inside its own block a register's value may be read before its first write
+        # and on the lines that write it (the right-hand side is read first; the arms
+        # of the nested ifs that write it are exclusive), nowhere after
+        first = next(k for k, line in enumerate(block) if f"{reg}.next = " in line)
+        if all(f"{reg}.next = " in line for line in block[first:]
+               if not line.lstrip().startswith("//") and f"{reg}.curr" in line):
+            candidates.add(reg)
+    owner = {reg: written_by[reg][0] for reg in candidates}
+    # edges: a block reading a candidate register comes before the block writing it
+    before = {i: set() for i in range(len(blocks))}      # block -> blocks that must precede
+    for i, r in enumerate(reads):
+        for reg in r:
+            j = owner.get(reg)
+            if j is not None and j != i:
+                before[j].add(i)
+    direct = set(candidates)
+    done, order = set(), []
+    pending = list(range(len(blocks)))
+    while pending:
+        ready = [i for i in pending if not (before[i] - done)]
+        if not ready:
+            # a cycle: the register whose block waits for the most others keeps `next`
+            worst = max(pending, key=lambda i: (len(before[i] - done), -i))
+            for reg in writes[worst]:
+                direct.discard(reg)
+            before[worst] = set()
+            continue
+        for i in ready:
+            order.append(i)
+            done.add(i)
+        pending = [i for i in pending if i not in done]
+    return [blocks[i] for i in order], direct
+
+
+def edit_direct_registers(text):
+    """model.cc with the registers that can be written straight into their current
+    value (see above: EVAL_HEAD ...) doing so, out of commit() and commit_plain(), and a
+    ``direct_registers()`` member listing their storage for the driver."""
+    head = EVAL_HEAD.search(text)
+    if head is None:
+        raise BuildError("no eval() found in write_cxxrtl's output (EVAL_HEAD in build.py)")
+    end = text.find(EVAL_TAIL, head.end())
+    if end < 0:
+        raise BuildError("the eval() of write_cxxrtl's output ends unexpectedly")
+    statements = _eval_statements(text[head.end():end].splitlines())
+    comb = [s for s in statements if SYNC_BLOCK not in s]
+    sync = [s for s in statements if SYNC_BLOCK in s]
+    # a wire that the combinational statements write through `next` (a feedback wire
+    # that CXXRTL buffers: another evaluation follows while one changes) is committed
+    # as before
+    buffered = {reg for s in comb for line in s for reg in NEXT_WRITE.findall(line)}
+    ordered, direct = _direct_order(sync)
+    direct -= buffered
+    lines = [line for s in comb for line in s]
+    for block in ordered:
+        for line in block:
+            for reg in NEXT_WRITE.findall(line):
+                if reg in direct:
+                    line = line.replace(f"{reg}.next = ", f"{reg}.curr = ")
+            lines.append(line)
+    text = text[:head.end()] + "\n".join(lines) + "\n" + text[end:]
+    drop = set()
+    for reg in direct:
+        drop.add(f"\t\tif ({reg}.commit(observer)) changed = true;")
+        drop.add(f"\t\t{reg}.curr = {reg}.next;")
+    out, removed = [], 0
+    for line in text.split("\n"):
+        if line in drop:
+            removed += 1
+            continue
+        out.append(line)
+    if removed != 2 * len(direct):
+        raise BuildError(f"direct registers: {removed} commit lines removed for "
+                         f"{len(direct)} registers, expected two each")
+    text = "\n".join(out)
+    listing = ["\t// the registers the evaluation writes straight into their current value",
+               "\t// (sim/cxxrtl/build.py edit_direct_registers)",
+               "\tvoid direct_registers(std::vector<const cxxrtl::chunk_t *> &out) const {"]
+    listing += [f"\t\tout.push_back({reg}.curr.data);" for reg in sorted(direct)]
+    listing.append("\t}\n\n")
+    at = text.find(COMMIT_OVERRIDE)
+    return text[:at] + "\n".join(listing) + text[at:]
+
+
 def edit_model(text):
-    """Yosys's model.cc with the three edits: edit_memory_writes, add_plain_commit and
-    edit_register_holds."""
-    return edit_register_holds(add_plain_commit(edit_memory_writes(text)))
+    """Yosys's model.cc with the four edits: edit_memory_writes, add_plain_commit,
+    edit_register_holds and edit_direct_registers."""
+    return edit_direct_registers(edit_register_holds(add_plain_commit(
+        edit_memory_writes(text))))
 
 
 def runtime_include():

@@ -66,6 +66,13 @@ struct Port {
 	// A signal of at most 32 bits in one part: its chunk (bind sets it), read by
 	// get() with one load; the loop reads ten such ports in every cycle.
 	const chunk_t *word = nullptr;
+	// A port that the loop samples at the edge and that holds a register the model
+	// writes straight into its current value (sim/cxxrtl/build.py
+	// edit_direct_registers): after the evaluation it would show the value after the
+	// edge, so the loop takes its value before the evaluation (snapshot()) and get()
+	// returns that (Sim::collect_early).
+	bool early = false;
+	u128 snap = 0;
 
 	static u128 read_part(const Part &p) {
 		u128 v = 0;
@@ -81,6 +88,10 @@ struct Port {
 		}
 	}
 	u128 get128() const {
+		if (early) return snap;
+		return read();
+	}
+	u128 read() const {
 		if (parts.size() == 1 && parts[0].lsb == 0) return read_part(parts[0]);
 		u128 v = 0;
 		for (const Part &p : parts) v |= read_part(p) << p.lsb;
@@ -91,6 +102,7 @@ struct Port {
 		return uint64_t(get128());
 	}
 	uint64_t get_hi() const { return uint64_t(get128() >> 64); }
+	void snapshot() { snap = read(); }
 	void set(u128 v) {
 		for (Part &p : parts) write_part(p, v >> p.lsb);
 	}
@@ -106,7 +118,7 @@ struct Bits {
 	unsigned n = 0;
 
 	bool of(const Port &p) {
-		if (p.parts.size() > MAX_PARTS || p.width > 64) return false;
+		if (p.early || p.parts.size() > MAX_PARTS || p.width > 64) return false;
 		n = 0;
 		for (const Port::Part &q : p.parts) {
 			if (q.width > 32) return false;
@@ -312,6 +324,44 @@ struct Sim {
 	// retire reports and DMA writes; sampled only in runs with RUN_LOG
 	Log retire_log, dma_log, ad_log;
 
+	// The storage of the registers the model writes straight into their current
+	// value (edit_direct_registers), sorted; and the ports the loop samples at the
+	// edge that hold one of them, whose values it takes before each evaluation.
+	std::vector<const chunk_t *> direct;
+	std::vector<Port *> early_ports;
+
+	void mark_early(Port &p) {
+		p.early = false;
+		for (const Port::Part &q : p.parts)
+			if (std::binary_search(direct.begin(), direct.end(), (const chunk_t *)q.curr))
+				p.early = true;
+		if (p.early) {
+			p.word = nullptr;
+			early_ports.push_back(&p);
+		}
+	}
+	// Called whenever the sampled ports change (init, the logs' and the waveform's
+	// arming).  mtime, mtimecmp and stimecmp are read after the commit (skip_idle)
+	// and are not sampled at the edge.
+	void collect_early() {
+		early_ports.clear();
+		for (Port *p : {&uart_tx_valid, &uart_tx_payload, &uart_tx_ready, &uart_rx_valid,
+		                &uart_rx_payload, &uart_rx_ready, &cmd_valid, &cmd_payload,
+		                &cmd_ready, &wdata_valid, &wdata_payload, &wdata_ready,
+		                &rdata_valid, &rdata_payload, &rdata_ready, &resp_valid,
+		                &resp_payload, &resp_ready, &retire_valid, &retire_trap,
+		                &retire_priv, &plic_in_service, &wfi})
+			mark_early(*p);
+		for (Log *log : {&retire_log, &dma_log, &ad_log}) {
+			mark_early(log->valid);
+			for (Port &c : log->cols) mark_early(c);
+		}
+		mark_early(wave.ev_valid);
+		mark_early(wave.ev_kind);
+		mark_early(wave.ev_pte);
+		for (Port &c : wave.cols) mark_early(c);
+	}
+
 	bool bind(Port &p, const char *name) {
 		if (items.count(name) == 0) {
 			error = std::string("the model has no signal '") + name + "'";
@@ -347,6 +397,8 @@ struct Sim {
 
 	bool init() {
 		top.debug_info(&items, nullptr, "");
+		top.direct_registers(direct);
+		std::sort(direct.begin(), direct.end());
 		// Without a storage port (the SD card model serves the block device) its
 		// ports stay unbound: they read as 0 and ignore writes, so the disk model idles.
 		bool storage = items.count("storage__cmd__valid") != 0;
@@ -381,6 +433,7 @@ struct Sim {
 		if (perf_on) event_words.assign(size_t(1) << ev.width, 0);
 		ram = items[ram_name].curr;
 		ram_rows = items[ram_name].depth;
+		collect_early();
 		uart_tx_ready.set(1);
 		uart_rx_valid.set(0);
 		uart_rx_payload.set(0);
@@ -436,6 +489,7 @@ struct Sim {
 			// committed by commit_plain() (the same state as commit(), without
 			// finding out whether anything changed: sim/cxxrtl/build.py); otherwise
 			// the loop of cxxrtl::module::step() settles any buffered wires.
+			for (Port *p : early_ports) p->snapshot();
 			top.p_clk.set(true);
 			bool converged = top.eval();
 			bool tx_fire = uart_tx_valid.get() != 0;
@@ -760,9 +814,11 @@ int sim_log_arm(Sim *s, const char *retire_names, const char *dma_names,
 	    log_arm(s, s->dma_log, 1, dma_names, err, errlen) != 0 ||
 	    log_arm(s, s->ad_log, 1, ad_names, err, errlen) != 0) {
 		s->retire_log = s->dma_log = s->ad_log = Log();
+		s->collect_early();
 		return -1;
 	}
 	s->ad_log.only = ad_kind;
+	s->collect_early();
 	return 0;
 }
 
@@ -808,6 +864,7 @@ int sim_wave_arm(Sim *s, const char *names, uint64_t before, uint64_t after,
 	if (!problem.empty()) {
 		set_error(err, errlen, problem);
 		w = WaveCapture();
+		s->collect_early();
 		return -1;
 	}
 	w.before = before;
@@ -816,6 +873,7 @@ int sim_wave_arm(Sim *s, const char *names, uint64_t before, uint64_t after,
 	w.row.assign(w.row_words(), 0);
 	w.ring.assign(before * w.row_words(), 0);
 	s->wave_armed = max_windows > 0;
+	s->collect_early();
 	return 0;
 }
 
