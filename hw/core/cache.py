@@ -274,18 +274,29 @@ class Cache(wiring.Component):
             with m.If(way_hit[1]):
                 m.d.comb += self.rdata.eq(words[1])
             # the way to replace next in each set: the fill's end marks its way
-            # as the most recently used, a touch the hitting one
+            # as the most recently used, a touch the hitting one.  A touch is
+            # registered and written in the next cycle (so the tag compare ends
+            # at three flip-flops, not at the LRU memory's write enable); a fill
+            # that starts in that cycle reads the set's bit with the touch
+            # marked.  (A touch and a fill's end never meet: a fill ends two
+            # cycles after its start at the earliest, and a cache touches only
+            # what hits, not while it fills.)
             lmem = Memory(shape=1, depth=sets, init=[])
             m.submodules.lru = lmem
             l_wr = lmem.write_port()
             l_rd = lmem.read_port(transparent_for=(l_wr,))
+            touch_q = Signal()
+            touch_set = Signal.like(idx)
+            touch_lru = Signal()
+            m.d.sync += [touch_q.eq(self.touch & self.hit), touch_set.eq(idx),
+                         touch_lru.eq(way_hit[0])]
             m.d.comb += [
                 l_rd.addr.eq(read_set),
-                l_wr.addr.eq(Mux(fill_end, fill_set, idx)),
-                l_wr.data.eq(Mux(fill_end, fill_way == 0, way_hit[0])),
-                l_wr.en.eq(fill_end | (self.touch & self.hit)),
+                l_wr.addr.eq(Mux(fill_end, fill_set, touch_set)),
+                l_wr.data.eq(Mux(fill_end, fill_way == 0, touch_lru)),
+                l_wr.en.eq(fill_end | touch_q),
             ]
-            lru = l_rd.data
+            lru = Mux(touch_q & (touch_set == idx), touch_lru, l_rd.data)
 
         # ---- line fill ----
         fill_word = Signal(range(self.words))

@@ -165,11 +165,15 @@ class FetchUnit(wiring.Component):
         push_entry = Signal(QueueEntry())
         space = q_count != 2
         m.d.comb += [self.valid.eq(q_count != 0), self.head.eq(q[q_head])]
+        # (a redirect empties the queue but leaves ``q_head`` where it is: the
+        # ring works from any slot, and the head then moves with ``pop`` alone,
+        # one LUT after the pipeline's late ``adv``, not after M's redirect too)
+        pop = self.pop & (q_count != 0)
+        m.d.sync += q_head.eq(q_head ^ pop)
         with m.If(self.redirect):
-            m.d.sync += [q_count.eq(0), q_head.eq(0)]
+            m.d.sync += q_count.eq(0)
         with m.Else():
-            pop = self.pop & (q_count != 0)
-            m.d.sync += [q_count.eq(q_count + push - pop), q_head.eq(q_head ^ pop)]
+            m.d.sync += q_count.eq(q_count + push - pop)
         # The free slot after the last entry takes ``push_entry`` in every cycle,
         # pushed or not (only ``q_count`` says which slots hold entries): so the
         # slots' enables (a few hundred flip-flops) come from the queue's registers
@@ -316,16 +320,25 @@ class FetchUnit(wiring.Component):
                     with m.Else():
                         denied()
 
-            def page_allowed(paddr=xl_paddr):
-                """The page of xl_vaddr at paddr is allowed: remembered (also when
+            def page_allowed():
+                """The page of xl_vaddr is allowed: remembered (also when
                 redirected in this cycle: a translation made before a redirect is
                 dropped by ``discard``, one made in its cycle is as good as any,
-                and the flush that comes with a trap or xRET forgets it)."""
+                and the flush that comes with a trap or xRET forgets it).  Its
+                numbers are in fp_vpn/fp_ppn already (``translating`` below)."""
                 # (the data array has been reading pc's word all along)
-                m.d.sync += [fp_valid.eq(~self.flush_xlate), fp_vpn.eq(xl_vaddr[12:]),
-                             fp_ppn.eq(paddr[12:]), rd_ok.eq(~self.redirect)]
+                m.d.sync += [fp_valid.eq(~self.flush_xlate), rd_ok.eq(~self.redirect)]
                 m.d.comb += utlb.fill.eq(1)
                 m.next = "RUN"
+
+            def translating(ppn):
+                """XLATE and PMP_PAGE load the page being translated into fp_vpn and
+                fp_ppn in every cycle, and fp_valid only when the PMP allows it
+                (``page_allowed``): so the MMU's and the PMP's answers, late,
+                reach two flip-flops, not the enables of those 96.  (The page
+                remembered before is forgotten as the translation starts; it is
+                in the micro-TLB, which gives it back in a cycle.)"""
+                m.d.sync += [fp_valid.eq(0), fp_vpn.eq(xl_vaddr[12:]), fp_ppn.eq(ppn)]
 
             def unless_redirected(state):
                 with m.If(self.redirect):
@@ -346,6 +359,9 @@ class FetchUnit(wiring.Component):
 
             with m.State("XLATE"):
                 m.d.comb += [self.mmu.valid.eq(1), wait_now.eq(FetchWait.ITLB)]
+                translating(self.mmu.paddr[12:])
+                # (loaded in every cycle: the last load, with ``ready``, is kept)
+                m.d.sync += xl_paddr.eq(self.mmu.paddr)
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 # The PMP is asked whether or not a redirect comes in this cycle
@@ -360,17 +376,17 @@ class FetchUnit(wiring.Component):
                         unless_redirected("FAULT")
                     with m.Else():
                         page = self.mmu.paddr[12:]
-                        m.d.sync += xl_paddr.eq(self.mmu.paddr)
                         m.d.comb += [self.pmp.valid.eq(1),
                                      self.pmp.first.eq(Cat(C(0, 12), page)),
                                      self.pmp.last.eq(Cat(C(0xFFF, 12), page))]
                         with m.If(self.pmp.ready):     # a page it remembers: allowed
-                            page_allowed(self.mmu.paddr)
+                            page_allowed()
                         with m.Else():
                             m.next = "PMP_PAGE"
 
             with m.State("PMP_PAGE"):
                 m.d.comb += wait_now.eq(FetchWait.ITLB)
+                translating(xl_paddr[12:])
                 pmp_check(Cat(C(0, 12), xl_paddr[12:]), Cat(C(0xFFF, 12), xl_paddr[12:]),
                           page_allowed, check_word)
 

@@ -614,10 +614,18 @@ class PipelinedCore(wiring.Component):
         mispredicted = Mux(taken, target_wrong, fall_through_wrong)
         target_misaligned = taken & target[1]
         x_ok = x_valid & ~x_exc
+        # X redirects once while it waits: ``x_redirected`` remembers that it did
+        # (its operands, and so its next pc, do not change while it waits), so
+        # that x_pred is loaded only as an instruction enters X, with ``adv`` as
+        # its enable and D's prediction as its value (not also from X's own late
+        # compare and next pc).
+        x_redirected = Signal()
         m.d.comb += [
-            x_redirect.eq(x_ok & ~target_misaligned & mispredicted & ~m_redirect),
+            x_redirect.eq(x_ok & ~target_misaligned & mispredicted & ~m_redirect &
+                          ~x_redirected),
             x_redirect_pc.eq(x_actual),
         ]
+        m.d.sync += x_redirected.eq(~adv & (x_redirected | x_redirect))
         # The redirect itself waits a cycle in registers: the compare above (at the
         # end of the ALU's carry chain and the forwarding muxes) then ends at a
         # few flip-flops and D's kill, not at the fetch unit's pc, queue and
@@ -657,8 +665,6 @@ class PipelinedCore(wiring.Component):
                 with m.Case(cls):
                     counter = self.perf[cls.counter[5:]]
                     m.d.sync += counter.eq(counter + 1)
-        with m.If(x_redirect & ~adv):
-            m.d.sync += x_pred.eq(x_actual)     # redirect once while X waits
 
         # Branch predictor update: every resolved branch/jump, and stale hits.
         # Calls and returns (the ISA's hints: a jump writing a link register, x1
