@@ -379,7 +379,6 @@ class PipelinedCore(wiring.Component):
         d_kill = redirect | x_redirect
         adv = m_done               # the stages below F move together
         m.d.comb += m_done.eq(m_done_start | m_done_other)
-        done_in = [m_done_other]   # which of the two commit() drives (START sets it)
         flush_xlate = Signal()     # forget the remembered fetch/data pages
         flush_dxlate = Signal()    # forget the remembered data page
 
@@ -900,12 +899,14 @@ class PipelinedCore(wiring.Component):
             """This cycle of M counts as ``cls`` (perf.py; a later charge wins)."""
             m.d.comb += m_class.eq(cls)
 
-        def commit(value=0, *, rd=True, rmask=0, wmask=0, load=False, refetch=None,
+        def commit(value=0, *, done, rd=True, rmask=0, wmask=0, load=False, refetch=None,
                    flush=None):
             """M's instruction completes: to W, count it, maybe flush and refetch
-            (``flush``: the class of the cycles the refetch costs)."""
+            (``flush``: the class of the cycles the refetch costs).  ``done`` is
+            ``m_done_start`` for a commit in state START, ``m_done_other`` in the
+            other states (the helpers below that both use take it as a parameter)."""
             charge(CycleClass.RETIRE)
-            m.d.comb += [done_in[0].eq(1), csr.instret_inc.eq(1)]
+            m.d.comb += [done.eq(1), csr.instret_inc.eq(1)]
             if not load:
                 m.d.comb += commit_value.eq(value)
             m.d.sync += [w_valid.eq(1), w_trap.eq(0), w_insn.eq(m_insn),
@@ -922,16 +923,19 @@ class PipelinedCore(wiring.Component):
             m.d.sync += trap.latch(cause, tval, intr) + [mis_active.eq(0)]
             m.next = "TRAP"
 
-        def csr_read():
+        def csr_read(done):
             """A CSR instruction reads its CSR (or traps): a read-only one commits,
             a writing one writes in the next cycle."""
-            csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE", commit_read_only=commit)
+            csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE",
+                      commit_read_only=lambda value: commit(value, done=done))
 
         def xret():
-            """mret/sret (the CSR file changes the privilege): refetch from xepc."""
+            """mret/sret (the CSR file changes the privilege): refetch from xepc.
+            (Decided in START only.)"""
             m.d.comb += flush_xlate.eq(1)
             m.d.sync += resv_valid.eq(0)
-            commit(rd=False, refetch=csr.xret_pc, flush=CycleClass.FLUSH_XRET)
+            commit(done=m_done_start, rd=False, refetch=csr.xret_pc,
+                   flush=CycleClass.FLUSH_XRET)
 
         def wait_state(state, cls):
             """A legal wfi or sfence.vma: its cycles in ``state`` count as ``cls``."""
@@ -947,7 +951,7 @@ class PipelinedCore(wiring.Component):
             """Ask the PMP (pmp.py) about the bytes first .. last of this access."""
             m.d.comb += [dpmp.valid.eq(1), dpmp.first.eq(first), dpmp.last.eq(last)]
 
-        def memory_access(paddr, wait_state=None):
+        def memory_access(paddr, done, wait_state=None):
             """The bus transfer of a load, store, LR, SC or an AMO's read."""
             charge(Mux(kind == Kind.AMO, CycleClass.ATOMIC, CycleClass.UNCACHED))
             m.d.comb += [
@@ -965,28 +969,28 @@ class PipelinedCore(wiring.Component):
                 with m.Elif(is_read):
                     with m.If(is_lr):
                         m.d.sync += [resv_valid.eq(1), resv_addr.eq(paddr)]
-                    commit(rd=True, rmask=size_mask, load=True)
+                    commit(done=done, rd=True, rmask=size_mask, load=True)
                 with m.Else():
                     with m.If(is_sc):
                         m.d.sync += resv_valid.eq(0)
                     m.d.comb += dcache.write.eq(1)      # keep a cached copy current
-                    commit(0, rd=is_sc, wmask=size_mask)
+                    commit(0, done=done, rd=is_sc, wmask=size_mask)
             if wait_state is not None:
                 with m.Else():
                     m.next = wait_state
 
-        def buffered_store():
+        def buffered_store(done):
             """A store to RAM goes into the write buffer (memport.py) and commits in
             the cycle the buffer takes it; a cached copy of its line is updated."""
             m.d.comb += port.st_valid.eq(1)     # (its address and data: above the FSM)
             charge(CycleClass.STORE)
             with m.If(port.st_ready):
                 m.d.comb += dcache.write.eq(1)
-                commit(0, rd=False, wmask=size_mask)
+                commit(0, done=done, rd=False, wmask=size_mask)
             with m.Else():
                 m.next = "ACCESS"               # the buffer is full: try again
 
-        def access(paddr, wait_state):
+        def access(paddr, wait_state, done):
             """A translated load, store or AMO at ``paddr``: cached loads look up
             the data cache (filling the line on a miss); everything else goes
             to the bus (stores write through)."""
@@ -1002,18 +1006,18 @@ class PipelinedCore(wiring.Component):
                     m.next = "ACCESS"           # read the word and tags (again)
                 with m.Elif(dcache.hit):
                     m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
-                    commit(rd=True, rmask=size_mask, load=True)
+                    commit(done=done, rd=True, rmask=size_mask, load=True)
                 with m.Else():
                     m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
                     m.next = "DFILL"
             with m.Elif((kind == Kind.STORE) & self._in_ram(paddr)):
                 with m.If(m_rd_ok):
-                    buffered_store()
+                    buffered_store(done)
                 with m.Else():
                     charge(CycleClass.STORE)
                     m.next = "ACCESS"           # the tags, to update a cached copy
             with m.Else():
-                memory_access(paddr, wait_state=wait_state)
+                memory_access(paddr, done, wait_state=wait_state)
 
         fill_has_bus = Signal()    # the data cache's line fill has the bus (its address)
         # The data requester's address, data and byte lanes, and the store offered
@@ -1090,12 +1094,11 @@ class PipelinedCore(wiring.Component):
 
         with m.FSM(name="mem") as mem_fsm:
             with m.State("START"):
-                done_in[0] = m_done_start
                 with m.If(~m_valid):
                     charge(m_why)
                     m.d.comb += m_done_start.eq(1)
                 with m.Elif(m_simple & ~irq_now):
-                    commit(m_result)
+                    commit(m_result, done=m_done_start)
                 with m.Elif(m_exc):
                     raise_trap(m_cause, m_tval)
                 with m.Elif(irq_now):
@@ -1104,7 +1107,11 @@ class PipelinedCore(wiring.Component):
                     with m.Switch(kind):
                         with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR,
                                     Kind.BRANCH, Kind.FENCE):
-                            commit(m_result)
+                            # Unreachable: without an exception these have m_simple
+                            # (committed above); with one, m_exc traps.
+                            if self.checks:
+                                m.d.sync += Assert(0, "pipeline: a simple instruction "
+                                                      "not committed by m_simple")
                         with m.Case(Kind.LOAD, Kind.STORE, Kind.AMO):
                             with m.If(misaligned & (kind == Kind.AMO)):
                                 raise_trap(Mux(store_like, Cause.STORE_MISALIGNED,
@@ -1118,7 +1125,7 @@ class PipelinedCore(wiring.Component):
                                 m.next = "MIS_XLATE"
                             with m.Elif(data_fast):
                                 m.d.sync += mem_paddr.eq(data_fast_paddr)
-                                access(data_fast_paddr, wait_state="BUS")
+                                access(data_fast_paddr, "BUS", m_done_start)
                             with m.Else():
                                 # (the MMU is asked from XLATE on: its request
                                 # does not wait for this cycle's decision)
@@ -1135,7 +1142,7 @@ class PipelinedCore(wiring.Component):
                                 # late: read it in the next cycle.
                                 m.next = "CSR_READ"
                             with m.Else():
-                                csr_read()
+                                csr_read(m_done_start)
                         system_instructions(
                             m, csr, insn=m_insn, pc=m_pc, raise_trap=raise_trap, xret=xret,
                             wfi=wait_state("WFI", CycleClass.WFI),
@@ -1144,10 +1151,10 @@ class PipelinedCore(wiring.Component):
                             # Younger instructions may have been fetched before
                             # older stores wrote memory: fetch them again.
                             m.d.comb += fetch.fence_i.eq(1)
-                            commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
+                            commit(done=m_done_start, rd=False, refetch=m_pc4,
+                                   flush=CycleClass.FLUSH_FENCE)
                         with m.Default():
                             raise_trap(Cause.ILLEGAL_INSN, m_insn)
-                done_in[0] = m_done_other
 
             # The MMU's answer and the PMP's are registered before M acts on them:
             # XLATE (MIS_XLATE) loads the physical address and the two faults in
@@ -1318,7 +1325,7 @@ class PipelinedCore(wiring.Component):
                             m.d.comb += dcache.write.eq(1)     # keep a cached copy current
                             m.d.sync += mem_paddr.eq(mis_pa_hi)
                             if half:
-                                commit(0, rd=False, wmask=size_mask)
+                                commit(0, done=m_done_other, rd=False, wmask=size_mask)
                             else:
                                 m.next = then
 
@@ -1340,10 +1347,10 @@ class PipelinedCore(wiring.Component):
                 charge(CycleClass.MISALIGNED)      # (the commit below charges RETIRE)
                 m.d.comb += read_x.eq(1)
                 m.d.comb += mis_load.eq(1)
-                commit(rd=True, rmask=size_mask, load=True)
+                commit(done=m_done_other, rd=True, rmask=size_mask, load=True)
 
             with m.State("ACCESS"):
-                access(mem_paddr, wait_state="BUS")
+                access(mem_paddr, "BUS", m_done_other)
 
             with m.State("DFILL"):
                 charge(CycleClass.DCACHE_MISS)
@@ -1358,7 +1365,7 @@ class PipelinedCore(wiring.Component):
                     with m.Elif(dcache.filled):
                         # the load's word came with the line (a write to the line
                         # meanwhile, by DMA, leaves it invalid: read it again)
-                        commit(rd=True, rmask=size_mask, load=True)
+                        commit(done=m_done_other, rd=True, rmask=size_mask, load=True)
                     with m.Else():
                         m.next = "ACCESS"
 
@@ -1368,10 +1375,10 @@ class PipelinedCore(wiring.Component):
                     m.next = "BUS"
                 with m.Else():
                     m.d.sync += resv_valid.eq(0)
-                    commit(1)
+                    commit(1, done=m_done_other)
 
             with m.State("BUS"):
-                memory_access(mem_paddr)
+                memory_access(mem_paddr, m_done_other)
 
             with m.State("AMO_OP"):
                 charge(CycleClass.ATOMIC)
@@ -1390,18 +1397,18 @@ class PipelinedCore(wiring.Component):
                         raise_trap(Cause.STORE_ACCESS, mem_vaddr)
                     with m.Else():
                         m.d.comb += dcache.write.eq(1)
-                        commit(amo_old, rmask=size_mask, wmask=size_mask)
+                        commit(amo_old, done=m_done_other, rmask=size_mask, wmask=size_mask)
 
             with m.State("MULDIV"):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.MULDIV)
                 with m.If(muldiv.done):
-                    commit(muldiv.result)
+                    commit(muldiv.result, done=m_done_other)
 
             with m.State("CSR_READ"):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.CSR)
-                csr_read()
+                csr_read(m_done_other)
 
             with m.State("CSR_WRITE"):
                 m.d.comb += [read_x.eq(1), irq_stale.eq(1)]
@@ -1412,12 +1419,13 @@ class PipelinedCore(wiring.Component):
                                              (csri.new[18:20] != csri.old[18:20]))]
                 with m.If(csr_refetch):
                     m.d.comb += flush_xlate.eq(1)
-                    commit(csri.result, refetch=m_pc4, flush=CycleClass.FLUSH_CSR)
+                    commit(csri.result, done=m_done_other, refetch=m_pc4,
+                           flush=CycleClass.FLUSH_CSR)
                 with m.Elif(irq_may_rise):
                     charge(CycleClass.CSR)
                     m.next = "CSR_SETTLE"
                 with m.Else():
-                    commit(csri.result)
+                    commit(csri.result, done=m_done_other)
 
             # A CSR write that may make an interrupt pending and enabled commits a
             # cycle later, so that the next instruction meets the registered
@@ -1427,14 +1435,15 @@ class PipelinedCore(wiring.Component):
             with m.State("CSR_SETTLE"):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.CSR)
-                commit(csri.result)
+                commit(csri.result, done=m_done_other)
 
             with m.State("SFENCE"):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.SFENCE)
                 m.d.comb += [mmu.sfence.valid.eq(1), flush_xlate.eq(1)]
                 with m.If(mmu.sfence.ready):
-                    commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
+                    commit(done=m_done_other, rd=False, refetch=m_pc4,
+                           flush=CycleClass.FLUSH_FENCE)
 
             with m.State("WFI"):
                 m.d.comb += read_x.eq(1)
@@ -1442,7 +1451,7 @@ class PipelinedCore(wiring.Component):
                 charge(CycleClass.WFI)
                 m.d.comb += self.wfi.eq(port.empty)
                 with m.If(csr.wake):
-                    commit(rd=False)
+                    commit(done=m_done_other, rd=False)
 
             with m.State("TRAP"):
                 m.d.comb += read_x.eq(1)
