@@ -334,11 +334,10 @@ class PipelinedCore(wiring.Component):
         m_exc = Signal()
         m_cause = Signal(6)
         m_tval = Signal(64)
-        # the data micro-TLB's entry for the page of the base register (chosen in X)
-        dp_valid = Signal()
-        dp_store_ok = Signal()
-        dp_same_page = Signal()            # the address lies in the base register's page
-        dp_ppn = Signal(44)
+        # M's physical address: the data fast path's, loaded as the instruction
+        # enters M (see "X: execute"), then the translation's (XLATE, MIS_*)
+        mem_paddr = Signal(56)
+        m_fast = Signal()                  # ... and the fast path may be taken (START)
         # W
         w_valid = Signal()
         w_trap = Signal()
@@ -711,6 +710,33 @@ class PipelinedCore(wiring.Component):
         x_offset = x_offset_sum[:12]
         x_same_page = x_offset_sum[12] == x_imm[63]
 
+        # The data fast path, decided as the instruction enters M: in M mode with
+        # no PMP entry on (``data_free``), or when the micro-TLB's entry of the
+        # base register's page holds the address (and allows a store), M takes
+        # the physical address below at once.  Both go into flip-flops here
+        # (``m_fast``, ``mem_paddr``), so that M's data cache lookup (the tag
+        # compare), the write buffer's store address and the data requester's
+        # address start from mem_paddr's flip-flops and not from a multiplexer of
+        # the micro-TLB's page, the virtual address and M's state, and M's
+        # choice of the fast path starts from one flip-flop.  (``data_unmapped``
+        # and ``data_free`` change only with the privilege, mstatus, satp or the
+        # PMP CSRs: after a trap, an xRET or a refetching CSR write, whose
+        # younger instructions enter X at least two cycles later, when both
+        # registers have followed.)
+        data_priv = Mux((priv == Priv.M) & ms.mprv, ms.mpp, priv)
+        data_unmapped = Signal()
+        m.d.sync += data_unmapped.eq((data_priv == Priv.M) | satp_bare)
+        data_free = Signal()
+        m.d.sync += data_free.eq((data_priv == Priv.M) & ~pmp.on)
+        x_is_read = (xk == Kind.LOAD) | ((xk == Kind.AMO) & (x_dec.funct5 == AmoOp.LR))
+        x_fast = Signal()
+        x_fast_paddr = Signal(56)
+        m.d.comb += [
+            x_fast.eq(data_free | (dutlb.hit & x_same_page & (x_is_read | dutlb.store_ok))),
+            # (the low 12 bits: the address's, x_offset, for loads, stores and AMOs)
+            x_fast_paddr.eq(Cat(x_offset, Mux(data_unmapped, x_result[12:56], dutlb.ppn))),
+        ]
+
         # Instructions that M commits in START unless an interrupt comes (their
         # result is m_result): flagged as they enter M, so that this commit, the
         # most frequent, reaches ``adv`` from one flip-flop and the interrupt's.
@@ -730,7 +756,7 @@ class PipelinedCore(wiring.Component):
         with m.Else():
             m.d.sync += [x_rs1v.eq(op1), x_rs2v.eq(op2)]
         # The registers that M reads only in state START (its exception, the
-        # micro-TLB's entry, the class of its commit) are loaded in every cycle
+        # fast path's flag, the class of its commit) are loaded in every cycle
         # of START too: M stays in START only when it finishes there (``adv``),
         # and what they take while M leaves START for another state is never
         # read; the next instruction's values come with M's commit there
@@ -738,8 +764,7 @@ class PipelinedCore(wiring.Component):
         # START (the data cache's hit, the write buffer's answer, the interrupt).
         with m.If(m_in_start | m_done_other):
             m.d.sync += [
-                dp_valid.eq(dutlb.hit), dp_same_page.eq(x_same_page), dp_ppn.eq(dutlb.ppn),
-                dp_store_ok.eq(dutlb.store_ok),
+                m_fast.eq(x_fast),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
                 m_simple.eq(x_valid & ~m_redirect & ~x_exc & ~target_misaligned & x_simple),
                 m_exc.eq(x_exc | target_misaligned),
@@ -756,7 +781,6 @@ class PipelinedCore(wiring.Component):
         is_rmw = (kind == Kind.AMO) & ~is_lr & ~is_sc
         is_read = (kind == Kind.LOAD) | is_lr
         store_like = ~is_read
-        data_priv = Mux((priv == Priv.M) & ms.mprv, ms.mpp, priv)
         size_mask = size_mask_of(m, size)
         mem_vaddr = m_result
         byte_off = mem_vaddr[0:3]
@@ -772,7 +796,6 @@ class PipelinedCore(wiring.Component):
         crosses = end_off[3]
         page_cross = crosses & (mem_vaddr[3:12] == 0x1FF)
 
-        mem_paddr = Signal(56)
         m_raw = Signal(64)                 # an AMO's read, registered
         amo_old = Signal(64)
         amo_new = Signal(64)
@@ -786,18 +809,10 @@ class PipelinedCore(wiring.Component):
         m.d.comb += [amo.funct5.eq(m_dec.funct5), amo.old.eq(m_loaded), amo.src.eq(amo_src)]
         store_value = Mux(is_rmw, amo_new, m_rs2v)
 
-        # data fast path (as in the multi-cycle core)
-        data_unmapped = Signal()
-        m.d.sync += data_unmapped.eq((data_priv == Priv.M) | satp_bare)
-        data_fast_paddr = Signal(56)
-        m.d.comb += data_fast_paddr.eq(Mux(data_unmapped, mem_vaddr[:56],
-                                           Cat(mem_vaddr[:12], dp_ppn)))
-        # M mode with no PMP entry switched on: no translation, nothing to check.
+        # The data fast path (as in the multi-cycle core; decided in X, above): M
+        # mode with no PMP entry switched on: no translation, nothing to check.
         # Otherwise the page of the last translated access is remembered when the
         # PMP allows it as a whole (in M mode and Bare it translates to itself).
-        data_free = Signal()
-        m.d.sync += data_free.eq((data_priv == Priv.M) & ~pmp.on)
-        data_fast = data_free | (dp_valid & dp_same_page & (is_read | dp_store_ok))
         # the misaligned access's part being translated: its first byte
         mis_active = Signal()
         mis_vaddr = Signal(64)
@@ -852,7 +867,7 @@ class PipelinedCore(wiring.Component):
         m.d.comb += [
             dcache.read_addr.eq(Mux(read_x, x_offset,
                                     Mux(read_mis_hi, mis_pa_hi[:12], m_result[:12]))),
-            dcache.lookup_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
+            dcache.lookup_addr.eq(mem_paddr),
             dcache.write_data.eq(d_bus_wdata), dcache.write_sel.eq(d_bus_sel),
             dcache.bus.rdata.eq(dbus.rdata), dcache.bus.error.eq(dbus.error),
             dcache.fill_burst.eq(1),           # it only caches RAM
@@ -947,9 +962,16 @@ class PipelinedCore(wiring.Component):
         def access_fault(tval=mem_vaddr):
             raise_trap(Mux(store_like, Cause.STORE_ACCESS, Cause.LOAD_ACCESS), tval)
 
-        def pmp_ask(first, last):
-            """Ask the PMP (pmp.py) about the bytes first .. last of this access."""
-            m.d.comb += [dpmp.valid.eq(1), dpmp.first.eq(first), dpmp.last.eq(last)]
+        def pmp_range(first, last):
+            """The bytes first .. last that a state asks the PMP (pmp.py) about: set
+            in the whole state, not only where it asks (``pmp_ask``), so that the
+            conditions of the request (M mode, the translation's faults) reach the
+            PMP's ``valid`` alone and not its remembered pages' compares."""
+            m.d.comb += [dpmp.first.eq(first), dpmp.last.eq(last)]
+
+        def pmp_ask():
+            """Ask the PMP about the bytes of ``pmp_range``."""
+            m.d.comb += dpmp.valid.eq(1)
 
         def memory_access(paddr, done, wait_state=None):
             """The bus transfer of a load, store, LR, SC or an AMO's read."""
@@ -1027,11 +1049,10 @@ class PipelinedCore(wiring.Component):
         # which the memory stage asks (its instruction, page, PMP, interrupts) stay
         # off that path.  (A state below that asks otherwise assigns them there.)
         m.d.comb += [
-            d_bus_addr.eq(Mux(m_in_start, data_fast_paddr,
-                              Mux(fill_has_bus, dcache.bus.addr, mem_paddr))),
+            d_bus_addr.eq(Mux(fill_has_bus, dcache.bus.addr, mem_paddr)),
             d_bus_wdata.eq(store_value << (byte_off << 3)),
             d_bus_sel.eq(size_mask << byte_off),
-            port.st_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
+            port.st_addr.eq(mem_paddr),
             port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
         ]
 
@@ -1123,9 +1144,8 @@ class PipelinedCore(wiring.Component):
                                 m.d.sync += [mis_active.eq(1), mis_part.eq(0),
                                              mis_vaddr.eq(mem_vaddr)]
                                 m.next = "MIS_XLATE"
-                            with m.Elif(data_fast):
-                                m.d.sync += mem_paddr.eq(data_fast_paddr)
-                                access(data_fast_paddr, "BUS", m_done_start)
+                            with m.Elif(m_fast):
+                                access(mem_paddr, "BUS", m_done_start)
                             with m.Else():
                                 # (the MMU is asked from XLATE on: its request
                                 # does not wait for this cycle's decision)
@@ -1194,10 +1214,10 @@ class PipelinedCore(wiring.Component):
                 with m.Else():
                     then()
 
-            def pmp_registered(first, last, then_state):
-                """Ask the PMP about ``first`` .. ``last``; its answer goes into
-                ``pmp_ok``, acted on in ``then_state``."""
-                pmp_ask(first, last)
+            def pmp_registered(then_state):
+                """Ask the PMP (about the state's ``pmp_range``); its answer goes
+                into ``pmp_ok``, acted on in ``then_state``."""
+                pmp_ask()
                 m.d.sync += pmp_ok.eq(dpmp.allowed)
                 with m.If(dpmp.ready):
                     m.next = then_state
@@ -1208,7 +1228,7 @@ class PipelinedCore(wiring.Component):
             # translation came, and answers at once for a page it remembers (its
             # answer here drives M's state and the micro-TLB's fill flip-flop only).
             def pmp_page():
-                pmp_ask(Cat(C(0, 12), mem_paddr[12:]), Cat(C(0xFFF, 12), mem_paddr[12:]))
+                pmp_ask()
                 with m.If(dpmp.ready):
                     with m.If(dpmp.allowed):
                         m.d.comb += dutlb.fill.eq(1)    # (its values: below the FSM)
@@ -1222,11 +1242,13 @@ class PipelinedCore(wiring.Component):
 
             with m.State("PMP_PAGE"):
                 charge(CycleClass.DTLB)
+                pmp_range(Cat(C(0, 12), mem_paddr[12:]), Cat(C(0xFFF, 12), mem_paddr[12:]))
                 translation_checked(mem_vaddr, pmp_page)
 
             with m.State("PMP_ACCESS"):
                 charge(CycleClass.DTLB)
-                pmp_registered(mem_paddr, Cat(end_off[0:3], mem_paddr[3:]), "PMP_ACCESS_DONE")
+                pmp_range(mem_paddr, Cat(end_off[0:3], mem_paddr[3:]))
+                pmp_registered("PMP_ACCESS_DONE")
 
             with m.State("PMP_ACCESS_DONE"):
                 charge(CycleClass.DTLB)
@@ -1275,12 +1297,13 @@ class PipelinedCore(wiring.Component):
                 with m.Else():
                     m.d.comb += in_page.eq(Cat(end_off[0:3], (mem_paddr[3:12] + 1)[:9],
                                                mem_paddr[12:]))
+                pmp_range(mem_paddr, in_page)
 
                 def check():
                     with m.If(data_free):
                         mis_part_ok()           # nothing to check in M mode
                     with m.Else():
-                        pmp_registered(mem_paddr, in_page, "MIS_PMP_DONE")
+                        pmp_registered("MIS_PMP_DONE")
                 translation_checked(mis_vaddr, check)
 
             with m.State("MIS_PMP_DONE"):
@@ -1478,5 +1501,9 @@ class PipelinedCore(wiring.Component):
         # (also M's copy, when the instruction entering M chose from the old entries)
         m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
         with m.If(flush_xlate | flush_dxlate):
-            m.d.sync += dp_valid.eq(0)
+            m.d.sync += m_fast.eq(data_free)
+        # The instruction entering M brings its fast path's physical address (the
+        # states above that change mem_paddr never commit with a value needed later).
+        with m.If(adv):
+            m.d.sync += mem_paddr.eq(x_fast_paddr)
         return m
