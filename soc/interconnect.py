@@ -17,7 +17,10 @@ answered the same way, with ``error`` on its first beat, and never reaches the
 device.  ``ready`` and ``error`` going back to the master are the OR of the
 devices' (a device answers only the request it was given, while the master holds
 it, and its ``error`` only with its ``ready``; soc/regs.py) and of that registered
-answer: the address decode is not on the path of the answer, only of ``rdata``.
+answer: the address decode is not on the path of the answer, and ``rdata`` is chosen
+by the region decoded in the previous cycle (registered), so the decode is not on
+its path either.  The arbiter gives ``ready`` to the master of its owner register.
+Both rely on the bus protocol: no slave answers in the cycle it first sees a request.
 """
 
 from amaranth import *
@@ -73,11 +76,15 @@ class Arbiter(wiring.Component):
                         self.bus.sel.eq(mst.sel),
                         self.bus.lock.eq(mst.lock),
                         self.bus.burst_len.eq(mst.burst_len),
-                        mst.ready.eq(self.bus.ready),
                     ]
         # Read data and error only count together with ready: every master sees them.
-        for mst in self.masters:
-            m.d.comb += [mst.rdata.eq(self.bus.rdata), mst.error.eq(self.bus.error)]
+        # ``ready`` goes to the owner register's master: no slave answers in the
+        # cycle it first sees a request (soc/regs.py, the RAM, the decoder's fault),
+        # so a ready comes while the transfer is held, when the choice is the owner.
+        # So the masters' requests (``valid``) do not reach the ready they get back.
+        for i, mst in enumerate(self.masters):
+            m.d.comb += [mst.ready.eq(self.bus.ready & (owner == i)),
+                         mst.rdata.eq(self.bus.rdata), mst.error.eq(self.bus.error)]
 
         # The transfer ends with the ready of its last beat, or with an error.
         ends = self.bus.ready & (self.bus.error | (beat == self.bus.burst_len))
@@ -126,7 +133,7 @@ class Decoder(wiring.Component):
         addr = self.bus.addr
         burst = self.bus.burst_len != 0
         hit_any = Signal()
-        readies, errors = [], []
+        readies, errors, rdatas = [], [], []
         for r in self.regions:
             port = getattr(self, r.name)
             hit = Signal(name=f"hit_{r.name}")
@@ -146,8 +153,19 @@ class Decoder(wiring.Component):
             ]
             readies.append(port.ready)
             errors.append(port.error)
+            rdatas.append((hit, port.rdata))
             with m.If(hit):
-                m.d.comb += [hit_any.eq(1), self.bus.rdata.eq(port.rdata)]
+                m.d.comb += hit_any.eq(1)
+        # The read data come from the region addressed in the previous cycle: a
+        # slave answers a cycle after it first sees a request at the earliest, and
+        # the master holds its request until the answer, so in a cycle with
+        # ``ready`` that is the region addressed now.  So the address decode (after
+        # the arbiter's choice) is not on the path of the read data either.
+        for hit, rdata in rdatas:
+            hit_q = Signal(name=f"{hit.name}_q")
+            m.d.sync += hit_q.eq(hit)
+            with m.If(hit_q):
+                m.d.comb += self.bus.rdata.eq(rdata)
         # Nothing lives here (or a burst to a device): fault in the next cycle.
         nothing = Signal()
         m.d.sync += nothing.eq(self.bus.valid & ~hit_any & ~nothing)

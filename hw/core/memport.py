@@ -335,13 +335,19 @@ class MemoryPort(wiring.Component):
             m.d.sync += wdata.eq(Array(h_data)[(beat + 1)[:max(1, W.bit_length() - 1)]]
                                  if W > 1 else h_data[0])
 
+        # The holder of lock: while nobody holds it, it follows the choice made as
+        # if no store came (``who``), which is the choice itself whenever a
+        # requester is chosen (and so whenever lock is taken); its enable waits
+        # for no request.
+        with m.If(~locked):
+            m.d.sync += lock_owner.eq(who[:2])
         # who owns the bus next, and the buffer's bookkeeping: the choice itself
         with m.Switch(choice):
             for i, mst in enumerate(masters):
                 with m.Case(i):
                     m.d.sync += [out_valid.eq(1), owner.eq(i)]
                     with m.If(mst.lock):
-                        m.d.sync += [locked.eq(1), lock_owner.eq(i)]
+                        m.d.sync += locked.eq(1)
             with m.Case(BUFFER):
                 m.d.sync += [out_valid.eq(1), owner.eq(BUFFER), draining.eq(1)]
                 with m.If(full_burst):

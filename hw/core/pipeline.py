@@ -334,11 +334,10 @@ class PipelinedCore(wiring.Component):
         m_exc = Signal()
         m_cause = Signal(6)
         m_tval = Signal(64)
-        # the data micro-TLB's entry for the page of the base register (chosen in X)
-        dp_valid = Signal()
-        dp_store_ok = Signal()
-        dp_same_page = Signal()            # the address lies in the base register's page
-        dp_ppn = Signal(44)
+        # M's physical address: the data fast path's, loaded as the instruction
+        # enters M (see "X: execute"), then the translation's (XLATE, MIS_*)
+        mem_paddr = Signal(56)
+        m_fast = Signal()                  # ... and the fast path may be taken (START)
         # W
         w_valid = Signal()
         w_trap = Signal()
@@ -379,7 +378,6 @@ class PipelinedCore(wiring.Component):
         d_kill = redirect | x_redirect
         adv = m_done               # the stages below F move together
         m.d.comb += m_done.eq(m_done_start | m_done_other)
-        done_in = [m_done_other]   # which of the two commit() drives (START sets it)
         flush_xlate = Signal()     # forget the remembered fetch/data pages
         flush_dxlate = Signal()    # forget the remembered data page
 
@@ -718,6 +716,33 @@ class PipelinedCore(wiring.Component):
         x_offset = x_offset_sum[:12]
         x_same_page = x_offset_sum[12] == x_imm[63]
 
+        # The data fast path, decided as the instruction enters M: in M mode with
+        # no PMP entry on (``data_free``), or when the micro-TLB's entry of the
+        # base register's page holds the address (and allows a store), M takes
+        # the physical address below at once.  Both go into flip-flops here
+        # (``m_fast``, ``mem_paddr``), so that M's data cache lookup (the tag
+        # compare), the write buffer's store address and the data requester's
+        # address start from mem_paddr's flip-flops and not from a multiplexer of
+        # the micro-TLB's page, the virtual address and M's state, and M's
+        # choice of the fast path starts from one flip-flop.  (``data_unmapped``
+        # and ``data_free`` change only with the privilege, mstatus, satp or the
+        # PMP CSRs: after a trap, an xRET or a refetching CSR write, whose
+        # younger instructions enter X at least two cycles later, when both
+        # registers have followed.)
+        data_priv = Mux((priv == Priv.M) & ms.mprv, ms.mpp, priv)
+        data_unmapped = Signal()
+        m.d.sync += data_unmapped.eq((data_priv == Priv.M) | satp_bare)
+        data_free = Signal()
+        m.d.sync += data_free.eq((data_priv == Priv.M) & ~pmp.on)
+        x_is_read = (xk == Kind.LOAD) | ((xk == Kind.AMO) & (x_dec.funct5 == AmoOp.LR))
+        x_fast = Signal()
+        x_fast_paddr = Signal(56)
+        m.d.comb += [
+            x_fast.eq(data_free | (dutlb.hit & x_same_page & (x_is_read | dutlb.store_ok))),
+            # (the low 12 bits: the address's, x_offset, for loads, stores and AMOs)
+            x_fast_paddr.eq(Cat(x_offset, Mux(data_unmapped, x_result[12:56], dutlb.ppn))),
+        ]
+
         # Instructions that M commits in START unless an interrupt comes (their
         # result is m_result): flagged as they enter M, so that this commit, the
         # most frequent, reaches ``adv`` from one flip-flop and the interrupt's.
@@ -737,7 +762,7 @@ class PipelinedCore(wiring.Component):
         with m.Else():
             m.d.sync += [x_rs1v.eq(op1), x_rs2v.eq(op2)]
         # The registers that M reads only in state START (its exception, the
-        # micro-TLB's entry, the class of its commit) are loaded in every cycle
+        # fast path's flag, the class of its commit) are loaded in every cycle
         # of START too: M stays in START only when it finishes there (``adv``),
         # and what they take while M leaves START for another state is never
         # read; the next instruction's values come with M's commit there
@@ -745,8 +770,7 @@ class PipelinedCore(wiring.Component):
         # START (the data cache's hit, the write buffer's answer, the interrupt).
         with m.If(m_in_start | m_done_other):
             m.d.sync += [
-                dp_valid.eq(dutlb.hit), dp_same_page.eq(x_same_page), dp_ppn.eq(dutlb.ppn),
-                dp_store_ok.eq(dutlb.store_ok),
+                m_fast.eq(x_fast),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
                 m_simple.eq(x_valid & ~m_redirect & ~x_exc & ~target_misaligned & x_simple),
                 m_exc.eq(x_exc | target_misaligned),
@@ -763,7 +787,6 @@ class PipelinedCore(wiring.Component):
         is_rmw = (kind == Kind.AMO) & ~is_lr & ~is_sc
         is_read = (kind == Kind.LOAD) | is_lr
         store_like = ~is_read
-        data_priv = Mux((priv == Priv.M) & ms.mprv, ms.mpp, priv)
         size_mask = size_mask_of(m, size)
         mem_vaddr = m_result
         byte_off = mem_vaddr[0:3]
@@ -779,7 +802,6 @@ class PipelinedCore(wiring.Component):
         crosses = end_off[3]
         page_cross = crosses & (mem_vaddr[3:12] == 0x1FF)
 
-        mem_paddr = Signal(56)
         m_raw = Signal(64)                 # an AMO's read, registered
         amo_old = Signal(64)
         amo_new = Signal(64)
@@ -793,18 +815,10 @@ class PipelinedCore(wiring.Component):
         m.d.comb += [amo.funct5.eq(m_dec.funct5), amo.old.eq(m_loaded), amo.src.eq(amo_src)]
         store_value = Mux(is_rmw, amo_new, m_rs2v)
 
-        # data fast path (as in the multi-cycle core)
-        data_unmapped = Signal()
-        m.d.sync += data_unmapped.eq((data_priv == Priv.M) | satp_bare)
-        data_fast_paddr = Signal(56)
-        m.d.comb += data_fast_paddr.eq(Mux(data_unmapped, mem_vaddr[:56],
-                                           Cat(mem_vaddr[:12], dp_ppn)))
-        # M mode with no PMP entry switched on: no translation, nothing to check.
+        # The data fast path (as in the multi-cycle core; decided in X, above): M
+        # mode with no PMP entry switched on: no translation, nothing to check.
         # Otherwise the page of the last translated access is remembered when the
         # PMP allows it as a whole (in M mode and Bare it translates to itself).
-        data_free = Signal()
-        m.d.sync += data_free.eq((data_priv == Priv.M) & ~pmp.on)
-        data_fast = data_free | (dp_valid & dp_same_page & (is_read | dp_store_ok))
         # the misaligned access's part being translated: its first byte
         mis_active = Signal()
         mis_vaddr = Signal(64)
@@ -859,7 +873,7 @@ class PipelinedCore(wiring.Component):
         m.d.comb += [
             dcache.read_addr.eq(Mux(read_x, x_offset,
                                     Mux(read_mis_hi, mis_pa_hi[:12], m_result[:12]))),
-            dcache.lookup_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
+            dcache.lookup_addr.eq(mem_paddr),
             dcache.write_data.eq(d_bus_wdata), dcache.write_sel.eq(d_bus_sel),
             dcache.bus.rdata.eq(dbus.rdata), dcache.bus.error.eq(dbus.error),
             dcache.fill_burst.eq(1),           # it only caches RAM
@@ -906,12 +920,14 @@ class PipelinedCore(wiring.Component):
             """This cycle of M counts as ``cls`` (perf.py; a later charge wins)."""
             m.d.comb += m_class.eq(cls)
 
-        def commit(value=0, *, rd=True, rmask=0, wmask=0, load=False, refetch=None,
+        def commit(value=0, *, done, rd=True, rmask=0, wmask=0, load=False, refetch=None,
                    flush=None):
             """M's instruction completes: to W, count it, maybe flush and refetch
-            (``flush``: the class of the cycles the refetch costs)."""
+            (``flush``: the class of the cycles the refetch costs).  ``done`` is
+            ``m_done_start`` for a commit in state START, ``m_done_other`` in the
+            other states (the helpers below that both use take it as a parameter)."""
             charge(CycleClass.RETIRE)
-            m.d.comb += [done_in[0].eq(1), csr.instret_inc.eq(1)]
+            m.d.comb += [done.eq(1), csr.instret_inc.eq(1)]
             if not load:
                 m.d.comb += commit_value.eq(value)
             m.d.sync += [w_valid.eq(1), w_trap.eq(0), w_insn.eq(m_insn),
@@ -928,16 +944,19 @@ class PipelinedCore(wiring.Component):
             m.d.sync += trap.latch(cause, tval, intr) + [mis_active.eq(0)]
             m.next = "TRAP"
 
-        def csr_read():
+        def csr_read(done):
             """A CSR instruction reads its CSR (or traps): a read-only one commits,
             a writing one writes in the next cycle."""
-            csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE", commit_read_only=commit)
+            csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE",
+                      commit_read_only=lambda value: commit(value, done=done))
 
         def xret():
-            """mret/sret (the CSR file changes the privilege): refetch from xepc."""
+            """mret/sret (the CSR file changes the privilege): refetch from xepc.
+            (Decided in START only.)"""
             m.d.comb += flush_xlate.eq(1)
             m.d.sync += resv_valid.eq(0)
-            commit(rd=False, refetch=csr.xret_pc, flush=CycleClass.FLUSH_XRET)
+            commit(done=m_done_start, rd=False, refetch=csr.xret_pc,
+                   flush=CycleClass.FLUSH_XRET)
 
         def wait_state(state, cls):
             """A legal wfi or sfence.vma: its cycles in ``state`` count as ``cls``."""
@@ -949,11 +968,18 @@ class PipelinedCore(wiring.Component):
         def access_fault(tval=mem_vaddr):
             raise_trap(Mux(store_like, Cause.STORE_ACCESS, Cause.LOAD_ACCESS), tval)
 
-        def pmp_ask(first, last):
-            """Ask the PMP (pmp.py) about the bytes first .. last of this access."""
-            m.d.comb += [dpmp.valid.eq(1), dpmp.first.eq(first), dpmp.last.eq(last)]
+        def pmp_range(first, last):
+            """The bytes first .. last that a state asks the PMP (pmp.py) about: set
+            in the whole state, not only where it asks (``pmp_ask``), so that the
+            conditions of the request (M mode, the translation's faults) reach the
+            PMP's ``valid`` alone and not its remembered pages' compares."""
+            m.d.comb += [dpmp.first.eq(first), dpmp.last.eq(last)]
 
-        def memory_access(paddr, wait_state=None):
+        def pmp_ask():
+            """Ask the PMP about the bytes of ``pmp_range``."""
+            m.d.comb += dpmp.valid.eq(1)
+
+        def memory_access(paddr, done, wait_state=None):
             """The bus transfer of a load, store, LR, SC or an AMO's read."""
             charge(Mux(kind == Kind.AMO, CycleClass.ATOMIC, CycleClass.UNCACHED))
             m.d.comb += [
@@ -971,28 +997,28 @@ class PipelinedCore(wiring.Component):
                 with m.Elif(is_read):
                     with m.If(is_lr):
                         m.d.sync += [resv_valid.eq(1), resv_addr.eq(paddr)]
-                    commit(rd=True, rmask=size_mask, load=True)
+                    commit(done=done, rd=True, rmask=size_mask, load=True)
                 with m.Else():
                     with m.If(is_sc):
                         m.d.sync += resv_valid.eq(0)
                     m.d.comb += dcache.write.eq(1)      # keep a cached copy current
-                    commit(0, rd=is_sc, wmask=size_mask)
+                    commit(0, done=done, rd=is_sc, wmask=size_mask)
             if wait_state is not None:
                 with m.Else():
                     m.next = wait_state
 
-        def buffered_store():
+        def buffered_store(done):
             """A store to RAM goes into the write buffer (memport.py) and commits in
             the cycle the buffer takes it; a cached copy of its line is updated."""
             m.d.comb += port.st_valid.eq(1)     # (its address and data: above the FSM)
             charge(CycleClass.STORE)
             with m.If(port.st_ready):
                 m.d.comb += dcache.write.eq(1)
-                commit(0, rd=False, wmask=size_mask)
+                commit(0, done=done, rd=False, wmask=size_mask)
             with m.Else():
                 m.next = "ACCESS"               # the buffer is full: try again
 
-        def access(paddr, wait_state):
+        def access(paddr, wait_state, done):
             """A translated load, store or AMO at ``paddr``: cached loads look up
             the data cache (filling the line on a miss); everything else goes
             to the bus (stores write through)."""
@@ -1008,18 +1034,18 @@ class PipelinedCore(wiring.Component):
                     m.next = "ACCESS"           # read the word and tags (again)
                 with m.Elif(dcache.hit):
                     m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
-                    commit(rd=True, rmask=size_mask, load=True)
+                    commit(done=done, rd=True, rmask=size_mask, load=True)
                 with m.Else():
                     m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
                     m.next = "DFILL"
             with m.Elif((kind == Kind.STORE) & self._in_ram(paddr)):
                 with m.If(m_rd_ok):
-                    buffered_store()
+                    buffered_store(done)
                 with m.Else():
                     charge(CycleClass.STORE)
                     m.next = "ACCESS"           # the tags, to update a cached copy
             with m.Else():
-                memory_access(paddr, wait_state=wait_state)
+                memory_access(paddr, done, wait_state=wait_state)
 
         fill_has_bus = Signal()    # the data cache's line fill has the bus (its address)
         # The data requester's address, data and byte lanes, and the store offered
@@ -1029,11 +1055,10 @@ class PipelinedCore(wiring.Component):
         # which the memory stage asks (its instruction, page, PMP, interrupts) stay
         # off that path.  (A state below that asks otherwise assigns them there.)
         m.d.comb += [
-            d_bus_addr.eq(Mux(m_in_start, data_fast_paddr,
-                              Mux(fill_has_bus, dcache.bus.addr, mem_paddr))),
+            d_bus_addr.eq(Mux(fill_has_bus, dcache.bus.addr, mem_paddr)),
             d_bus_wdata.eq(store_value << (byte_off << 3)),
             d_bus_sel.eq(size_mask << byte_off),
-            port.st_addr.eq(Mux(m_in_start, data_fast_paddr, mem_paddr)),
+            port.st_addr.eq(mem_paddr),
             port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
         ]
 
@@ -1096,12 +1121,11 @@ class PipelinedCore(wiring.Component):
 
         with m.FSM(name="mem") as mem_fsm:
             with m.State("START"):
-                done_in[0] = m_done_start
                 with m.If(~m_valid):
                     charge(m_why)
                     m.d.comb += m_done_start.eq(1)
                 with m.Elif(m_simple & ~irq_now):
-                    commit(m_result)
+                    commit(m_result, done=m_done_start)
                 with m.Elif(m_exc):
                     raise_trap(m_cause, m_tval)
                 with m.Elif(irq_now):
@@ -1110,7 +1134,11 @@ class PipelinedCore(wiring.Component):
                     with m.Switch(kind):
                         with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR,
                                     Kind.BRANCH, Kind.FENCE):
-                            commit(m_result)
+                            # Unreachable: without an exception these have m_simple
+                            # (committed above); with one, m_exc traps.
+                            if self.checks:
+                                m.d.sync += Assert(0, "pipeline: a simple instruction "
+                                                      "not committed by m_simple")
                         with m.Case(Kind.LOAD, Kind.STORE, Kind.AMO):
                             with m.If(misaligned & (kind == Kind.AMO)):
                                 raise_trap(Mux(store_like, Cause.STORE_MISALIGNED,
@@ -1122,9 +1150,8 @@ class PipelinedCore(wiring.Component):
                                 m.d.sync += [mis_active.eq(1), mis_part.eq(0),
                                              mis_vaddr.eq(mem_vaddr)]
                                 m.next = "MIS_XLATE"
-                            with m.Elif(data_fast):
-                                m.d.sync += mem_paddr.eq(data_fast_paddr)
-                                access(data_fast_paddr, wait_state="BUS")
+                            with m.Elif(m_fast):
+                                access(mem_paddr, "BUS", m_done_start)
                             with m.Else():
                                 # (the MMU is asked from XLATE on: its request
                                 # does not wait for this cycle's decision)
@@ -1141,7 +1168,7 @@ class PipelinedCore(wiring.Component):
                                 # late: read it in the next cycle.
                                 m.next = "CSR_READ"
                             with m.Else():
-                                csr_read()
+                                csr_read(m_done_start)
                         system_instructions(
                             m, csr, insn=m_insn, pc=m_pc, raise_trap=raise_trap, xret=xret,
                             wfi=wait_state("WFI", CycleClass.WFI),
@@ -1150,10 +1177,10 @@ class PipelinedCore(wiring.Component):
                             # Younger instructions may have been fetched before
                             # older stores wrote memory: fetch them again.
                             m.d.comb += fetch.fence_i.eq(1)
-                            commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
+                            commit(done=m_done_start, rd=False, refetch=m_pc4,
+                                   flush=CycleClass.FLUSH_FENCE)
                         with m.Default():
                             raise_trap(Cause.ILLEGAL_INSN, m_insn)
-                done_in[0] = m_done_other
 
             # The MMU's answer and the PMP's are registered before M acts on them:
             # XLATE (MIS_XLATE) loads the physical address and the two faults in
@@ -1193,10 +1220,10 @@ class PipelinedCore(wiring.Component):
                 with m.Else():
                     then()
 
-            def pmp_registered(first, last, then_state):
-                """Ask the PMP about ``first`` .. ``last``; its answer goes into
-                ``pmp_ok``, acted on in ``then_state``."""
-                pmp_ask(first, last)
+            def pmp_registered(then_state):
+                """Ask the PMP (about the state's ``pmp_range``); its answer goes
+                into ``pmp_ok``, acted on in ``then_state``."""
+                pmp_ask()
                 m.d.sync += pmp_ok.eq(dpmp.allowed)
                 with m.If(dpmp.ready):
                     m.next = then_state
@@ -1207,7 +1234,7 @@ class PipelinedCore(wiring.Component):
             # translation came, and answers at once for a page it remembers (its
             # answer here drives M's state and the micro-TLB's fill flip-flop only).
             def pmp_page():
-                pmp_ask(Cat(C(0, 12), mem_paddr[12:]), Cat(C(0xFFF, 12), mem_paddr[12:]))
+                pmp_ask()
                 with m.If(dpmp.ready):
                     with m.If(dpmp.allowed):
                         m.d.comb += dutlb.fill.eq(1)    # (its values: below the FSM)
@@ -1221,11 +1248,13 @@ class PipelinedCore(wiring.Component):
 
             with m.State("PMP_PAGE"):
                 charge(CycleClass.DTLB)
+                pmp_range(Cat(C(0, 12), mem_paddr[12:]), Cat(C(0xFFF, 12), mem_paddr[12:]))
                 translation_checked(mem_vaddr, pmp_page)
 
             with m.State("PMP_ACCESS"):
                 charge(CycleClass.DTLB)
-                pmp_registered(mem_paddr, Cat(end_off[0:3], mem_paddr[3:]), "PMP_ACCESS_DONE")
+                pmp_range(mem_paddr, Cat(end_off[0:3], mem_paddr[3:]))
+                pmp_registered("PMP_ACCESS_DONE")
 
             with m.State("PMP_ACCESS_DONE"):
                 charge(CycleClass.DTLB)
@@ -1274,12 +1303,13 @@ class PipelinedCore(wiring.Component):
                 with m.Else():
                     m.d.comb += in_page.eq(Cat(end_off[0:3], (mem_paddr[3:12] + 1)[:9],
                                                mem_paddr[12:]))
+                pmp_range(mem_paddr, in_page)
 
                 def check():
                     with m.If(data_free):
                         mis_part_ok()           # nothing to check in M mode
                     with m.Else():
-                        pmp_registered(mem_paddr, in_page, "MIS_PMP_DONE")
+                        pmp_registered("MIS_PMP_DONE")
                 translation_checked(mis_vaddr, check)
 
             with m.State("MIS_PMP_DONE"):
@@ -1324,7 +1354,7 @@ class PipelinedCore(wiring.Component):
                             m.d.comb += dcache.write.eq(1)     # keep a cached copy current
                             m.d.sync += mem_paddr.eq(mis_pa_hi)
                             if half:
-                                commit(0, rd=False, wmask=size_mask)
+                                commit(0, done=m_done_other, rd=False, wmask=size_mask)
                             else:
                                 m.next = then
 
@@ -1346,10 +1376,10 @@ class PipelinedCore(wiring.Component):
                 charge(CycleClass.MISALIGNED)      # (the commit below charges RETIRE)
                 m.d.comb += read_x.eq(1)
                 m.d.comb += mis_load.eq(1)
-                commit(rd=True, rmask=size_mask, load=True)
+                commit(done=m_done_other, rd=True, rmask=size_mask, load=True)
 
             with m.State("ACCESS"):
-                access(mem_paddr, wait_state="BUS")
+                access(mem_paddr, "BUS", m_done_other)
 
             with m.State("DFILL"):
                 charge(CycleClass.DCACHE_MISS)
@@ -1364,7 +1394,7 @@ class PipelinedCore(wiring.Component):
                     with m.Elif(dcache.filled):
                         # the load's word came with the line (a write to the line
                         # meanwhile, by DMA, leaves it invalid: read it again)
-                        commit(rd=True, rmask=size_mask, load=True)
+                        commit(done=m_done_other, rd=True, rmask=size_mask, load=True)
                     with m.Else():
                         m.next = "ACCESS"
 
@@ -1374,10 +1404,10 @@ class PipelinedCore(wiring.Component):
                     m.next = "BUS"
                 with m.Else():
                     m.d.sync += resv_valid.eq(0)
-                    commit(1)
+                    commit(1, done=m_done_other)
 
             with m.State("BUS"):
-                memory_access(mem_paddr)
+                memory_access(mem_paddr, m_done_other)
 
             with m.State("AMO_OP"):
                 charge(CycleClass.ATOMIC)
@@ -1396,18 +1426,18 @@ class PipelinedCore(wiring.Component):
                         raise_trap(Cause.STORE_ACCESS, mem_vaddr)
                     with m.Else():
                         m.d.comb += dcache.write.eq(1)
-                        commit(amo_old, rmask=size_mask, wmask=size_mask)
+                        commit(amo_old, done=m_done_other, rmask=size_mask, wmask=size_mask)
 
             with m.State("MULDIV"):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.MULDIV)
                 with m.If(muldiv.done):
-                    commit(muldiv.result)
+                    commit(muldiv.result, done=m_done_other)
 
             with m.State("CSR_READ"):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.CSR)
-                csr_read()
+                csr_read(m_done_other)
 
             with m.State("CSR_WRITE"):
                 m.d.comb += [read_x.eq(1), irq_stale.eq(1)]
@@ -1418,12 +1448,13 @@ class PipelinedCore(wiring.Component):
                                              (csri.new[18:20] != csri.old[18:20]))]
                 with m.If(csr_refetch):
                     m.d.comb += flush_xlate.eq(1)
-                    commit(csri.result, refetch=m_pc4, flush=CycleClass.FLUSH_CSR)
+                    commit(csri.result, done=m_done_other, refetch=m_pc4,
+                           flush=CycleClass.FLUSH_CSR)
                 with m.Elif(irq_may_rise):
                     charge(CycleClass.CSR)
                     m.next = "CSR_SETTLE"
                 with m.Else():
-                    commit(csri.result)
+                    commit(csri.result, done=m_done_other)
 
             # A CSR write that may make an interrupt pending and enabled commits a
             # cycle later, so that the next instruction meets the registered
@@ -1433,14 +1464,15 @@ class PipelinedCore(wiring.Component):
             with m.State("CSR_SETTLE"):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.CSR)
-                commit(csri.result)
+                commit(csri.result, done=m_done_other)
 
             with m.State("SFENCE"):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.SFENCE)
                 m.d.comb += [mmu.sfence.valid.eq(1), flush_xlate.eq(1)]
                 with m.If(mmu.sfence.ready):
-                    commit(rd=False, refetch=m_pc4, flush=CycleClass.FLUSH_FENCE)
+                    commit(done=m_done_other, rd=False, refetch=m_pc4,
+                           flush=CycleClass.FLUSH_FENCE)
 
             with m.State("WFI"):
                 m.d.comb += read_x.eq(1)
@@ -1448,7 +1480,7 @@ class PipelinedCore(wiring.Component):
                 charge(CycleClass.WFI)
                 m.d.comb += self.wfi.eq(port.empty)
                 with m.If(csr.wake):
-                    commit(rd=False)
+                    commit(done=m_done_other, rd=False)
 
             with m.State("TRAP"):
                 m.d.comb += read_x.eq(1)
@@ -1475,5 +1507,9 @@ class PipelinedCore(wiring.Component):
         # (also M's copy, when the instruction entering M chose from the old entries)
         m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
         with m.If(flush_xlate | flush_dxlate):
-            m.d.sync += dp_valid.eq(0)
+            m.d.sync += m_fast.eq(data_free)
+        # The instruction entering M brings its fast path's physical address (the
+        # states above that change mem_paddr never commit with a value needed later).
+        with m.If(adv):
+            m.d.sync += mem_paddr.eq(x_fast_paddr)
         return m
