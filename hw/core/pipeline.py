@@ -979,8 +979,9 @@ class PipelinedCore(wiring.Component):
             """Ask the PMP about the bytes of ``pmp_range``."""
             m.d.comb += dpmp.valid.eq(1)
 
-        def memory_access(paddr, done, wait_state=None):
-            """The bus transfer of a load, store, LR, SC or an AMO's read."""
+        def memory_access(done, wait_state=None):
+            """The bus transfer of a load, store, LR, SC or an AMO's read at
+            ``mem_paddr``."""
             charge(Mux(kind == Kind.AMO, CycleClass.ATOMIC, CycleClass.UNCACHED))
             m.d.comb += [
                 irq_stale.eq(1),            # (a device's interrupt line may change)
@@ -996,7 +997,7 @@ class PipelinedCore(wiring.Component):
                     m.next = "AMO_OP"
                 with m.Elif(is_read):
                     with m.If(is_lr):
-                        m.d.sync += [resv_valid.eq(1), resv_addr.eq(paddr)]
+                        m.d.sync += [resv_valid.eq(1), resv_addr.eq(mem_paddr)]
                     commit(done=done, rd=True, rmask=size_mask, load=True)
                 with m.Else():
                     with m.If(is_sc):
@@ -1018,16 +1019,16 @@ class PipelinedCore(wiring.Component):
             with m.Else():
                 m.next = "ACCESS"               # the buffer is full: try again
 
-        def access(paddr, wait_state, done):
-            """A translated load, store or AMO at ``paddr``: cached loads look up
-            the data cache (filling the line on a miss); everything else goes
-            to the bus (stores write through)."""
+        def access(done):
+            """A translated load, store or AMO at ``mem_paddr``: cached loads look
+            up the data cache (filling the line on a miss); everything else goes
+            to the bus (stores write through), waiting in BUS."""
             with m.If(is_sc):
                 charge(CycleClass.ATOMIC)
                 m.next = "SC_CHECK"
-            with m.Elif(misaligned & ~self._in_ram(paddr)):
+            with m.Elif(misaligned & ~self._in_ram(mem_paddr)):
                 access_fault()                  # devices take aligned accesses only
-            with m.Elif((kind == Kind.LOAD) & self._in_ram(paddr)):
+            with m.Elif((kind == Kind.LOAD) & self._in_ram(mem_paddr)):
                 charge(CycleClass.DCACHE_MISS)
                 m.d.comb += load_from_cache.eq(1)
                 with m.If(~m_rd_ok):
@@ -1038,14 +1039,14 @@ class PipelinedCore(wiring.Component):
                 with m.Else():
                     m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
                     m.next = "DFILL"
-            with m.Elif((kind == Kind.STORE) & self._in_ram(paddr)):
+            with m.Elif((kind == Kind.STORE) & self._in_ram(mem_paddr)):
                 with m.If(m_rd_ok):
                     buffered_store(done)
                 with m.Else():
                     charge(CycleClass.STORE)
                     m.next = "ACCESS"           # the tags, to update a cached copy
             with m.Else():
-                memory_access(paddr, done, wait_state=wait_state)
+                memory_access(done, wait_state="BUS")
 
         fill_has_bus = Signal()    # the data cache's line fill has the bus (its address)
         # The data requester's address, data and byte lanes, and the store offered
@@ -1151,7 +1152,7 @@ class PipelinedCore(wiring.Component):
                                              mis_vaddr.eq(mem_vaddr)]
                                 m.next = "MIS_XLATE"
                             with m.Elif(m_fast):
-                                access(mem_paddr, "BUS", m_done_start)
+                                access(m_done_start)
                             with m.Else():
                                 # (the MMU is asked from XLATE on: its request
                                 # does not wait for this cycle's decision)
@@ -1379,7 +1380,7 @@ class PipelinedCore(wiring.Component):
                 commit(done=m_done_other, rd=True, rmask=size_mask, load=True)
 
             with m.State("ACCESS"):
-                access(mem_paddr, "BUS", m_done_other)
+                access(m_done_other)
 
             with m.State("DFILL"):
                 charge(CycleClass.DCACHE_MISS)
@@ -1407,7 +1408,7 @@ class PipelinedCore(wiring.Component):
                     commit(1, done=m_done_other)
 
             with m.State("BUS"):
-                memory_access(mem_paddr, m_done_other)
+                memory_access(m_done_other)
 
             with m.State("AMO_OP"):
                 charge(CycleClass.ATOMIC)
