@@ -13,9 +13,14 @@ One request at a time, with a valid/ready handshake::
   cycle completes the transfer: ``rdata`` holds the read data and ``error``
   says the address decodes to nothing (an access fault for the core).  The
   master may start the next transfer in the following cycle.
-* ``ready`` may come in the first cycle of ``valid`` or after any number of
-  wait states; masters must tolerate both.  ``valid`` must not depend
-  combinationally on ``ready``.
+* A slave never answers in the first cycle it sees a request: ``ready``
+  comes one or more cycles after ``valid`` rose (a slave registers its
+  answer).  The SoC's interconnect relies on it (soc/interconnect.py: the
+  arbiter's ``ready`` goes to the master in its owner register, the decoder
+  picks ``rdata`` by the region it decoded in the cycle before), and every
+  device, the RAM and the SDRAM controller keep it; tests/soc/test_bus_rule.py
+  checks each of them.  Masters tolerate any number of wait states.
+  ``valid`` must not depend combinationally on ``ready``.
 * ``addr`` is a physical byte address of a 64-bit doubleword: bits 2:0 are
   zero.  ``sel`` has one bit per byte lane (bit i = byte ``addr + i``), for
   reads as well as writes, so that byte-wide device registers know which

@@ -145,7 +145,9 @@ class BusChecker:
     ``violations`` lists (cycle, message) for each breach of hw/bus.py's protocol:
     a burst length that is not 1, 2, 4, 8 or 16 beats, an address not aligned to its
     burst, ``valid`` dropped or a held member changed before the last beat, ``wdata``
-    changed other than in the cycle after a ``ready``, ``ready`` without ``valid``.
+    changed other than in the cycle after a ``ready``, ``ready`` without ``valid``,
+    ``ready`` in the first cycle of a transfer (a slave answers a cycle after it sees
+    the request at the earliest: hw/bus.py).
     With ``memory`` (a FlatMemory; ``offset`` is added to the port's addresses to get
     its addresses, for a slave port that sees region offsets) every read beat is
     compared with it (on the ``sel`` lanes) and every write beat stored in it.
@@ -181,6 +183,9 @@ class BusChecker:
                 fields = {n: s[n] for n in BUS_FIELDS}
                 if held is None:
                     held, beat, wdata_free = fields, 0, True
+                    if s["ready"]:
+                        self._fail(cycle, f"ready in the first cycle of the transfer to "
+                                          f"{fields['addr']:#x}")
                     if fields["burst_len"] not in BURST_LENS:
                         self._fail(cycle, f"burst_len {fields['burst_len']} is not 2**k - 1")
                     if fields["addr"] % (8 * (fields["burst_len"] + 1)):

@@ -319,13 +319,16 @@ def test_checker_reports_breaches():
         await cycle(ctx, ready=1)
         await cycle(ctx, wdata=3)                                   # allowed: after a ready
         await cycle(ctx, ready=0, valid=0, write=0)
-        await cycle(ctx, valid=1, addr=0x10, burst_len=0, ready=1, rdata=0xBBBB)  # wrong data
+        await cycle(ctx, valid=1, addr=0x10, burst_len=0)
+        await cycle(ctx, ready=1, rdata=0xBBBB)                     # wrong data
+        await cycle(ctx, addr=0x18, ready=1, rdata=0)               # answered at once
         await cycle(ctx, valid=0, ready=0)
 
     run_sim(dut, bench, processes=[check.process])
     msgs = [m for _, m in check.violations]
     expected = ["ready without valid", "not aligned", "addr changed", "valid dropped",
-                "burst_len 2 is not", "valid dropped", "wdata changed", "read 0x10"]
+                "burst_len 2 is not", "valid dropped", "wdata changed", "read 0x10",
+                "ready in the first cycle of the transfer to 0x18"]
     assert len(msgs) == len(expected), msgs
     for msg, want in zip(msgs, expected):
         assert want in msg, (msg, want)
