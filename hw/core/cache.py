@@ -126,11 +126,15 @@ class ReadAfterWrite:
 
 
 class Cache(wiring.Component):
-    def __init__(self, size=4096, ways=2, line=32):
+    def __init__(self, size=4096, ways=2, line=32, *, checks=False):
+        """``checks``: assert in simulation what the users promise (a touch never in
+        the cycle after a fill's end); off for the FPGA, whose tools do not take
+        assertions."""
         problem = check_geometry(size, ways, line)
         if problem:
             raise ValueError(problem)
         self.size, self.ways, self.line = size, ways, line
+        self.checks = checks
         self.sets = sets_of(size, ways, line)
         self.words = line // 8
         self.offset_bits = line.bit_length() - 1
@@ -297,6 +301,10 @@ class Cache(wiring.Component):
                 l_wr.en.eq(fill_end | touch_q),
             ]
             lru = Mux(touch_q & (touch_set == idx), touch_lru, l_rd.data)
+            if self.checks:
+                # the write port takes the fill's end: a touch then would be lost
+                m.d.sync += Assert(~(fill_end & touch_q),
+                                   "cache: a touch registered in the cycle a fill ends")
 
         # ---- line fill ----
         fill_word = Signal(range(self.words))

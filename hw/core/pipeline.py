@@ -239,7 +239,7 @@ class PipelinedCore(wiring.Component):
         self.dcache_line = dcache_line
         self.wbuf_entries = wbuf_entries
         self.wbuf_line = wbuf_line
-        self.checks = checks            # simulation-only assertions (memport.py)
+        self.checks = checks            # simulation-only assertions (memport.py, cache.py)
         # A reset held this many cycles also clears the caches' lines (cache.py)
         self.reset_cycles = max(sets_of(icache_size, icache_ways, icache_line),
                                 sets_of(dcache_size, dcache_ways, dcache_line))
@@ -288,12 +288,13 @@ class PipelinedCore(wiring.Component):
         dpmp = pmp.req1
         m.submodules.mmu = mmu = make_mmu(self.mmu_kind, self.itlb_entries, self.dtlb_entries)
         m.submodules.dcache = dcache = Cache(self.dcache_size, self.dcache_ways,
-                                             self.dcache_line)
+                                             self.dcache_line, checks=self.checks)
         m.submodules.fetch = fetch = FetchUnit(
             reset_pc=self.reset_pc, in_ram=self._in_ram, in_rom=self._in_rom,
             size=self.icache_size,
             ways=self.icache_ways, line=self.icache_line, btb_entries=self.btb_entries,
-            ras_entries=self.ras_entries, utlb_entries=self.utlb_entries)
+            ras_entries=self.ras_entries, utlb_entries=self.utlb_entries,
+            checks=self.checks)
         m.submodules.dutlb = dutlb = MicroTLB(self.utlb_entries)
         m.submodules.regs = regs = Memory(shape=64, depth=32, init=[])
         rp1 = regs.read_port(domain="comb")

@@ -13,6 +13,7 @@ burst of the whole line, whose beats come after random wait states too.
 
 import random
 
+import pytest
 from amaranth import ClockDomain, Module
 from amaranth.sim import Simulator
 from hypothesis import given, settings, strategies as st
@@ -41,8 +42,8 @@ def _ops():
     ), min_size=1, max_size=40)
 
 
-def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
-    dut = Cache(size=size, ways=ways, line=line)
+def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True):
+    dut = Cache(size=size, ways=ways, line=line, checks=checks)
     rng = random.Random(seed)
     mem = {}
     words_per_line = line // 8
@@ -115,7 +116,9 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
                 return True
             return False
 
-        async def fill(addr, dma=None):
+        async def fill(addr, dma=None, touching=None):
+            """Fill ``addr``'s line; ``touching``: meanwhile look up that address
+            and touch it in every cycle (which the cores never do: see below)."""
             ctx.set(dut.lookup_addr, addr)
             ctx.set(dut.fill, 1)
             await tick()
@@ -123,11 +126,16 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
             stats["fills"] += 1
             cycles = 0
             done = False
+            if touching is not None:
+                ctx.set(dut.read_addr, touching & 0xFFF)
+                ctx.set(dut.lookup_addr, touching)
+                ctx.set(dut.touch, 1)
             while not done:
                 if dma is not None and cycles == dma[0]:
                     snoop(dma[1], dma[2])
                 done = await tick()
                 cycles += 1
+            ctx.set(dut.touch, 0)
 
         async def load_or_fill(addr):
             if not await load(addr):
@@ -182,6 +190,11 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False):
                     await fill(addr, dma=(when, other, data))
                     await load(addr)
                     await load(other)
+            elif kind == "touch_during_fill":
+                _, addr, other = op
+                await load_or_fill(other)
+                if not await load(addr):
+                    await fill(addr, touching=other)
             elif kind == "flush":
                 ctx.set(dut.invalidate_all, 1)
                 await tick()
@@ -333,3 +346,19 @@ def test_snoop_of_the_replaced_line_as_the_fill_ends():
             stats = run_ops([("load", a), ("load", b), ("fill_dma_any", c, other, 7, when),
                              ("load", c), ("load", a), ("load", b)], burst=True)
             assert stats["fills"] >= 4
+
+
+def test_a_touch_as_a_fill_ends_is_caught():
+    # The LRU memory's one write port takes a fill's end before a touch (the touch
+    # would be lost): the cores never touch while their cache fills, and with
+    # ``checks`` the cache asserts it.  Here the testbench breaks that promise.
+    ops = [("touch_during_fill", BASE + 1024, BASE + 64)]
+    with pytest.raises(AssertionError, match="a touch registered in the cycle a fill ends"):
+        run_ops(ops, burst=True)
+    assert run_ops(ops, burst=True, checks=False)["fills"] == 2
+
+
+def test_checks_are_left_out_of_the_netlist_unless_asked():
+    from amaranth.back import rtlil
+    assert "$check" not in rtlil.convert(Cache(size=1024))
+    assert rtlil.convert(Cache(size=1024, checks=True)).count("cell $check") == 1
