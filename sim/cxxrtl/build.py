@@ -172,8 +172,15 @@ EVAL_TAIL = "\treturn converged;\n}\n"
 SYNC_BLOCK = "\tif (posedge_p_clk) {"
 CURR_READ = re.compile(r"\b(p_\w+)\.curr\b")
 NEXT_WRITE = re.compile(r"\b(p_\w+)\.next = ")
+# A fifth edit (edit_shifts): a shift by a signal (`shl_uu<N>(a, b)`, `shr_uu<N>(a, b)`)
+# calls driver.cc's fast_shl_uu/fast_shr_uu, which shift values of at most 128 bits as
+# one machine integer; CXXRTL's own shift loops over the 32-bit chunks with a trip count
+# and store positions that depend on the amount (the core's load aligners and store
+# positioner shift 64- and 127-bit values in every cycle).  The same results (driver.cc
+# says how).  Tuned model, xv6 boot: see docs/measurements.md, "Simulation speed".
+SHIFT_CALL = re.compile(r"\b(shl_uu|shr_uu)<")
 MODEL_EDITS = ("masked_update(mask, lambda) behind its enable; commit_plain; register holds as "
-               "ifs; direct registers")
+               "ifs; direct registers; fast shifts")
 YOSYS_SCRIPT = ("read_rtlil soc.il; hierarchy -top soc; proc; flatten; " + RESET_TIED_OFF +
                 "setattr -set keep 1 " + " ".join(f"w:{w}" for w in PERF_PORTS) + "; "
                 "opt -nodffe -nosdff; wreduce; opt_clean; "
@@ -511,11 +518,17 @@ def edit_direct_registers(text):
     return text[:at] + "\n".join(listing) + text[at:]
 
 
+def edit_shifts(text):
+    """model.cc with its shifts by a signal calling driver.cc's fast_shl_uu and
+    fast_shr_uu (SHIFT_CALL above)."""
+    return SHIFT_CALL.sub(r"fast_\1<", text)
+
+
 def edit_model(text):
-    """Yosys's model.cc with the four edits: edit_memory_writes, add_plain_commit,
-    edit_register_holds and edit_direct_registers."""
-    return edit_direct_registers(edit_register_holds(add_plain_commit(
-        edit_memory_writes(text))))
+    """Yosys's model.cc with the five edits: edit_memory_writes, add_plain_commit,
+    edit_register_holds, edit_direct_registers and edit_shifts."""
+    return edit_shifts(edit_direct_registers(edit_register_holds(add_plain_commit(
+        edit_memory_writes(text)))))
 
 
 def runtime_include():

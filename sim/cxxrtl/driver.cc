@@ -34,6 +34,68 @@ inline void masked_update(cxxrtl::memory<Width> &mem, size_t index,
 		mem.update(index, data(), mask, priority);
 }
 
+// Shifts by a signal (sim/cxxrtl/build.py turns write_cxxrtl's `shl_uu<N>(a, b)` and
+// `shr_uu<N>(a, b)` into these): CXXRTL shifts a value chunk by chunk with a loop whose
+// trip count and store positions depend on the amount, about 30-40 machine
+// instructions and branches for a 64-bit value, where one shift of a machine word does
+// (the load aligners and the store positioner of the core's memory stage shift 64- and
+// 127-bit values in every cycle).  Operands and result of at most 128 bits are shifted
+// as one integer, with CXXRTL's meaning: shl_uu<Y> widens or cuts `a` to Y bits and
+// shifts within them, shr_uu<Y> shifts within `a`'s width and then widens or cuts; an
+// amount of at least the width gives 0.  Wider values go to CXXRTL's own.
+namespace fast_shift {
+
+using cxxrtl::value;
+typedef unsigned __int128 u128;
+
+template<size_t Bits>
+using word_t = typename std::conditional<(Bits <= 64), uint64_t, u128>::type;
+
+template<typename T, size_t Bits>
+CXXRTL_ALWAYS_INLINE T get(const value<Bits> &v) {
+	T r = 0;
+	for (size_t n = 0; n < value<Bits>::chunks; n++)
+		r |= T(v.data[n]) << (n * value<Bits>::chunk::bits);
+	return r;
+}
+
+template<size_t Bits, typename T>
+CXXRTL_ALWAYS_INLINE value<Bits> put(T x) {
+	value<Bits> v;
+	for (size_t n = 0; n < value<Bits>::chunks; n++)
+		v.data[n] = typename value<Bits>::chunk::type(x >> (n * value<Bits>::chunk::bits));
+	v.data[value<Bits>::chunks - 1] &= value<Bits>::msb_mask;
+	return v;
+}
+
+}  // namespace fast_shift
+
+template<size_t BitsY, size_t BitsA, size_t BitsB>
+CXXRTL_ALWAYS_INLINE cxxrtl::value<BitsY> fast_shl_uu(const cxxrtl::value<BitsA> &a,
+                                                      const cxxrtl::value<BitsB> &b) {
+	if constexpr (BitsY <= 128 && BitsA <= 128 && BitsB <= 64) {
+		using T = fast_shift::word_t<(BitsY > BitsA ? BitsY : BitsA)>;
+		uint64_t s = fast_shift::get<uint64_t>(b);
+		if (s >= BitsY) return cxxrtl::value<BitsY>();
+		return fast_shift::put<BitsY>(fast_shift::get<T>(a) << s);
+	} else {
+		return cxxrtl_yosys::shl_uu<BitsY>(a, b);
+	}
+}
+
+template<size_t BitsY, size_t BitsA, size_t BitsB>
+CXXRTL_ALWAYS_INLINE cxxrtl::value<BitsY> fast_shr_uu(const cxxrtl::value<BitsA> &a,
+                                                      const cxxrtl::value<BitsB> &b) {
+	if constexpr (BitsY <= 128 && BitsA <= 128 && BitsB <= 64) {
+		using T = fast_shift::word_t<(BitsY > BitsA ? BitsY : BitsA)>;
+		uint64_t s = fast_shift::get<uint64_t>(b);
+		if (s >= BitsA) return cxxrtl::value<BitsY>();
+		return fast_shift::put<BitsY>(fast_shift::get<T>(a) >> s);
+	} else {
+		return cxxrtl_yosys::shr_uu<BitsY>(a, b);
+	}
+}
+
 #include "model.cc"
 
 #include <algorithm>

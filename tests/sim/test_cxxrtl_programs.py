@@ -453,6 +453,69 @@ def test_model_has_a_plain_commit(cxxrtl_model):
     assert plain.count(".curr = ") == registers < 50
 
 
+def test_shifts_are_edited_to_fast_shifts():
+    # edit_shifts (sim/cxxrtl/build.py): shifts by a signal call driver.cc's
+    # fast_shl_uu/fast_shr_uu; other operations (arithmetic shifts, $shift cells) and
+    # names that merely end in the same letters stay.
+    from sim.cxxrtl.build import edit_shifts
+    text = ("\tp_a = shr_uu<64>(p_b.curr, p_s.slice<2,0>().concat(value<3>{0u}).val());\n"
+            "\tp_c = shl_uu<127>(i_w, shr_uu<6>(p_d, p_e));\n"
+            "\tp_f = sshr_su<64>(p_g, p_h); p_i = shift_uu<1>(p_j, p_k);\n")
+    assert edit_shifts(text) == (
+        "\tp_a = fast_shr_uu<64>(p_b.curr, p_s.slice<2,0>().concat(value<3>{0u}).val());\n"
+        "\tp_c = fast_shl_uu<127>(i_w, fast_shr_uu<6>(p_d, p_e));\n"
+        "\tp_f = sshr_su<64>(p_g, p_h); p_i = shift_uu<1>(p_j, p_k);\n")
+
+
+def test_model_shifts_are_fast_shifts(cxxrtl_model):
+    model = (cxxrtl_model.parent / "model.cc").read_text()
+    assert not re.search(r"(?<!fast_)sh[lr]_uu<", model)
+    # the core's load aligners and store positioner, at least
+    assert model.count("fast_shr_uu<64>(") >= 3 and "fast_shl_uu<127>(" in model
+
+
+# Every width the xv6 SoC's model shifts (result, operand, amount), and a few beyond:
+# operands and results of one chunk, two, three and four, amounts narrower and wider
+# than a chunk, results narrower and wider than the operand.
+SHIFT_CASES = [(1, 4, 2), (4, 1, 2), (15, 8, 3), (16, 64, 4), (32, 1, 5), (6, 1, 3),
+               (7, 1, 3), (8, 1, 3), (64, 64, 6), (127, 64, 6), (64, 128, 6), (64, 64, 64),
+               (100, 33, 7), (33, 100, 7), (4, 1, 32), (1, 4, 40), (64, 127, 7),
+               (127, 127, 7), (63, 40, 8), (200, 64, 8), (64, 200, 8), (64, 64, 65)]
+
+
+def test_fast_shifts_equal_cxxrtls(tmp_path):
+    # driver.cc's fast_shl_uu/fast_shr_uu against CXXRTL's shl_uu/shr_uu on random
+    # operands and amounts (0 up to past the width, and random ones of the amount's
+    # full width), compiled with the driver's own definitions.
+    import subprocess
+    from sim.cxxrtl.build import CXX, DRIVER, runtime_include
+    src = DRIVER.read_text()
+    helpers = src[src.index("namespace fast_shift {"):src.index('#include "model.cc"')]
+    checks = []
+    for y, a, b in SHIFT_CASES:
+        checks.append(f"""
+	for (int i = 0; i < 4000; i++) {{
+		value<{a}> va; value<{b}> vb;
+		fill(va); fill(vb);
+		if (i % 2) {{ value<{b}> small; small.data[0] = rnd() % {max(y, a) + 3}u; vb = small; }}
+		if (fast_shl_uu<{y}>(va, vb) != cxxrtl_yosys::shl_uu<{y}>(va, vb)) {{ std::printf("shl {y} {a} {b}\\n"); bad++; }}
+		if (fast_shr_uu<{y}>(va, vb) != cxxrtl_yosys::shr_uu<{y}>(va, vb)) {{ std::printf("shr {y} {a} {b}\\n"); bad++; }}
+	}}""")
+    program = ("#include <cxxrtl/cxxrtl.h>\n#include <cstdio>\n#include <random>\n" + helpers +
+               "using cxxrtl::value;\nstatic std::mt19937 gen(1);\n"
+               "static uint32_t rnd() { return uint32_t(gen()); }\n"
+               "template<size_t N> void fill(value<N> &v) {\n"
+               "\tfor (size_t n = 0; n < v.chunks; n++) v.data[n] = rnd();\n"
+               "\tv.data[v.chunks - 1] &= v.msb_mask;\n}\n"
+               "int main() {\n\tint bad = 0;" + "".join(checks) +
+               "\n\tstd::printf(\"%d bad\\n\", bad);\n\treturn bad != 0;\n}\n")
+    (tmp_path / "t.cc").write_text(program)
+    subprocess.run([CXX, "-std=c++17", "-O1", "-w", "-I", str(runtime_include()), "t.cc",
+                    "-o", "t"], cwd=tmp_path, check=True)
+    out = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True)
+    assert out.stdout == "0 bad\n" and out.returncode == 0
+
+
 def test_model_has_no_reset_input(cxxrtl_model):
     # The reset is tied off in the simulation model (RESET_TIED_OFF in the build): no
     # register's next value tests it, and the debug items have no `rst` the driver
