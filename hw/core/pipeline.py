@@ -355,6 +355,13 @@ class PipelinedCore(wiring.Component):
         w_intr = Signal()
         w_cause = Signal(6)
         w_tval = Signal(64)
+        # W waits for the line of its load, which missed in the data cache (see
+        # "M: ..."): it neither retires nor writes the register file, and the
+        # stages above wait, until the fill brings the word
+        w_wait = Signal()
+        w_off = Signal(3)                  # the waiting load's byte offset, size, sign
+        w_size = Signal(2)
+        w_unsigned = Signal()
 
         # ================= control =================
         m_done = Signal()          # M finishes its instruction (or bubble) this cycle
@@ -393,7 +400,7 @@ class PipelinedCore(wiring.Component):
 
         # ================= W: write-back and retire =================
         w_final = w_value
-        w_writes = w_valid & ~w_trap & (w_rd != 0)
+        w_writes = w_valid & ~w_trap & ~w_wait & (w_rd != 0)
         with m.If(~booted):
             m.d.comb += [wp.addr.eq(Mux(boot_step, 11, 10)),
                          wp.data.eq(Mux(boot_step, self.dtb_addr, self.hartid)), wp.en.eq(1)]
@@ -405,10 +412,10 @@ class PipelinedCore(wiring.Component):
 
         order = Signal(64)
         ret = self.retire
-        with m.If(w_valid):
+        with m.If(w_valid & ~w_wait):
             m.d.sync += order.eq(order + 1)
         m.d.comb += [
-            ret.valid.eq(w_valid), ret.order.eq(order), ret.pc.eq(w_pc),
+            ret.valid.eq(w_valid & ~w_wait), ret.order.eq(order), ret.pc.eq(w_pc),
             ret.insn.eq(w_insn), ret.priv.eq(w_priv), ret.rd.eq(w_rd),
             ret.rd_wdata.eq(Mux(w_rd == 0, 0, w_final)),
             ret.mem_addr.eq(w_mem_addr), ret.mem_rmask.eq(w_rmask), ret.mem_wmask.eq(w_wmask),
@@ -451,7 +458,7 @@ class PipelinedCore(wiring.Component):
             fetch.booted.eq(booted), fetch.redirect.eq(redirect),
             fetch.redirect_pc.eq(redirect_pc),
             fetch.priv.eq(priv), fetch.satp.eq(csr.satp),
-            fetch.flush_xlate.eq(flush_xlate), fetch.pipe_empty.eq(~x_valid & ~m_valid),
+            fetch.flush_xlate.eq(flush_xlate), fetch.pipe_empty.eq(~x_valid & ~m_valid & ~w_wait),
             fetch.pop.eq(adv & ~hazard),
             # every write that reaches memory through this core's port, and DMA's
             fetch.snoop_valid.eq(port.wr_valid | self.snoop_valid),
@@ -555,7 +562,9 @@ class PipelinedCore(wiring.Component):
         for fm, fw, rs in zip(fwd_m, fwd_w, (dd.rs1, dd.rs2)):
             with m.If(adv):
                 m.d.sync += fm.eq(x_writes & (x_dec.rd == rs))
-            m.d.sync += fw.eq(m_writes & (m_dec.rd == rs))
+            # (W's waiting load keeps its choice: M's instruction is not W's next)
+            with m.If(~w_wait):
+                m.d.sync += fw.eq(m_writes & (m_dec.rd == rs))
 
         # ================= X: execute =================
         xf3 = x_dec.funct3
@@ -859,7 +868,9 @@ class PipelinedCore(wiring.Component):
         # address, the data requester's) start from one flip-flop, not from a
         # decoder of the state.
         irq_stale = Signal()        # M's commit may change what the CSR file's irq says
-        m.d.sync += m_in_start.eq(adv)
+        to_wfill = Signal()         # M's load missed: M goes to WFILL, its next instruction waits
+        wfill_done = Signal()       # W's load has its word: M goes back to START
+        m.d.sync += m_in_start.eq((adv & ~to_wfill) | wfill_done)
         read_x = Signal()
         read_mis_hi = Signal()
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
@@ -867,9 +878,8 @@ class PipelinedCore(wiring.Component):
         with m.If(m_in_start):
             m.d.comb += read_x.eq(m_rd_ok | ~m_valid | ~m_is_mem)
         load_from_cache = Signal()  # a load in RAM looks up the cache (hit or not)
-        load_from_fill = Signal()   # M fills a line for its load (whose word comes with it)
-        fill_word = Signal(64)      # that word, when it came before the fill's last beat
-        fill_word_now = dcache.fill_beat == mem_paddr[3:dcache.offset_bits]
+        fill_word = Signal(64)      # W's load's word, when it came before the fill's last beat
+        fill_word_now = dcache.fill_beat == w_mem_addr[3:dcache.offset_bits]
         m.d.comb += [
             dcache.read_addr.eq(Mux(read_x, x_offset,
                                     Mux(read_mis_hi, mis_pa_hi[:12], m_result[:12]))),
@@ -892,10 +902,13 @@ class PipelinedCore(wiring.Component):
         # chooses among the results (``load_from_cache`` depends on M's state and
         # address only, not on the hit).
         # (A misaligned load's two doublewords are shifted as one: MIS_DONE.)
+        # (While W waits for its load's line, the word from the fill is shifted and
+        # extended as W's load asks: w_off, w_size, w_unsigned.)
         unsigned = f3[2] & (kind == Kind.LOAD)
-        ld_other = Mux(mis_load, mis_lo, Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata))
+        ld_other = Mux(mis_load, mis_lo, Mux(w_wait & ~fill_word_now, fill_word, dbus.rdata))
         _, other_value = load_extend(m, Cat(ld_other, Mux(mis_load, mis_hi, 0)),
-                                     byte_off, size, unsigned)
+                                     Mux(w_wait, w_off, byte_off), Mux(w_wait, w_size, size),
+                                     Mux(w_wait, w_unsigned, unsigned))
         way_value = [load_extend(m, dcache.way_rdata[w], byte_off, size, unsigned)[1]
                      for w in range(dcache.ways)]
         cached_value = way_value[-1] if dcache.ways == 1 else \
@@ -905,16 +918,19 @@ class PipelinedCore(wiring.Component):
         # (``commit_value``); chosen by M's instruction kind, not by the state.
         commit_value = Signal(64)
         m_loads = (kind == Kind.LOAD) | is_lr
-        m.d.sync += w_value.eq(Mux(m_loads, ld_value, commit_value))
+        m.d.sync += w_value.eq(Mux(m_loads | w_wait, ld_value, commit_value))
 
-        # Record fields of W that follow M every cycle (only meaningful with w_valid).
-        m.d.sync += [
-            w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
-            w_mem_wdata.eq(low_bytes(m, store_value, size)),
-            w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
-            w_intr.eq(trap.intr), w_cause.eq(trap.cause), w_tval.eq(trap.tval),
-            w_valid.eq(0),
-        ]
+        # Record fields of W that follow M every cycle (only meaningful with w_valid),
+        # except while W waits for its load's line.
+        with m.If(~w_wait):
+            m.d.sync += [
+                w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
+                w_mem_wdata.eq(low_bytes(m, store_value, size)),
+                w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
+                w_intr.eq(trap.intr), w_cause.eq(trap.cause), w_tval.eq(trap.tval),
+                w_off.eq(byte_off), w_size.eq(size), w_unsigned.eq(unsigned),
+                w_valid.eq(0),
+            ]
 
         def charge(cls):
             """This cycle of M counts as ``cls`` (perf.py; a later charge wins)."""
@@ -1029,16 +1045,23 @@ class PipelinedCore(wiring.Component):
             with m.Elif(misaligned & ~self._in_ram(mem_paddr)):
                 access_fault()                  # devices take aligned accesses only
             with m.Elif((kind == Kind.LOAD) & self._in_ram(mem_paddr)):
-                charge(CycleClass.DCACHE_MISS)
                 m.d.comb += load_from_cache.eq(1)
                 with m.If(~m_rd_ok):
+                    charge(CycleClass.DCACHE_MISS)
                     m.next = "ACCESS"           # read the word and tags (again)
-                with m.Elif(dcache.hit):
-                    m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
-                    commit(done=done, rd=True, rmask=size_mask, load=True)
                 with m.Else():
-                    m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
-                    m.next = "DFILL"
+                    # The load goes to W whether it hits or not: the hit decides
+                    # only what W does next (retire, or wait for the line in
+                    # WFILL) and M's next state, not whether the stages advance.
+                    commit(done=done, rd=True, rmask=size_mask, load=True)
+                    with m.If(dcache.hit):
+                        m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
+                    with m.Else():
+                        charge(CycleClass.DCACHE_MISS)
+                        m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1), to_wfill.eq(1),
+                                     csr.instret_inc.eq(0)]     # (counted as W retires)
+                        m.d.sync += w_wait.eq(1)
+                        m.next = "WFILL"
             with m.Elif((kind == Kind.STORE) & self._in_ram(mem_paddr)):
                 with m.If(m_rd_ok):
                     buffered_store(done)
@@ -1064,7 +1087,7 @@ class PipelinedCore(wiring.Component):
         ]
 
         def drive_fill():
-            """The data cache's line fill has the bus (DFILL, MIS_FILL_*)."""
+            """The data cache's line fill has the bus (WFILL, MIS_FILL_*)."""
             m.d.comb += [
                 fill_has_bus.eq(1), d_bus_valid.eq(dcache.bus.valid),
                 d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
@@ -1382,22 +1405,28 @@ class PipelinedCore(wiring.Component):
             with m.State("ACCESS"):
                 access(m_done_other)
 
-            with m.State("DFILL"):
+            # W's load missed: its line is filled (started as it left M), its
+            # word taken from the fill; M keeps its instruction, untouched, and
+            # reads that instruction's word and tags for START (read_x is 0).
+            # A fill that a DMA write spoilt (not ``filled``) is made again; a
+            # failed one is the load's access fault: the load's pc and
+            # instruction go back into M, whose instruction is flushed by the trap.
+            with m.State("WFILL"):
                 charge(CycleClass.DCACHE_MISS)
-                m.d.comb += [read_x.eq(1),      # the load's word comes from the fill
-                             load_from_fill.eq(1)]
                 drive_fill()
+                m.d.comb += dcache.refill.eq(~dcache.busy)
                 with m.If(d_bus_ready & fill_word_now):
                     m.d.sync += fill_word.eq(dbus.rdata)
                 with m.If(dcache.done):
                     with m.If(dcache.error):
-                        access_fault()
+                        raise_trap(Cause.LOAD_ACCESS, w_mem_addr)
+                        m.d.sync += [m_pc.eq(w_pc), m_insn.eq(w_insn), m_result.eq(w_mem_addr),
+                                     w_wait.eq(0), w_valid.eq(0)]
                     with m.Elif(dcache.filled):
-                        # the load's word came with the line (a write to the line
-                        # meanwhile, by DMA, leaves it invalid: read it again)
-                        commit(done=m_done_other, rd=True, rmask=size_mask, load=True)
-                    with m.Else():
-                        m.next = "ACCESS"
+                        charge(CycleClass.RETIRE)       # (the load's, as it retires)
+                        m.d.comb += [wfill_done.eq(1), csr.instret_inc.eq(1)]
+                        m.d.sync += w_wait.eq(0)
+                        m.next = "START"
 
             with m.State("SC_CHECK"):
                 charge(CycleClass.ATOMIC)
