@@ -621,6 +621,10 @@ class PipelinedCore(wiring.Component):
         mispredicted = Mux(taken, target_wrong, fall_through_wrong)
         target_misaligned = taken & target[1]
         x_ok = x_valid & ~x_exc
+        # While W waits for its load's line (w_wait), an operand X forwards from W
+        # is not there yet: X then neither redirects nor updates the predictor
+        # (it does as W gets the word, the stages still waiting).
+        x_stale = w_wait & (fwd_w[0] | fwd_w[1])
         # X redirects once while it waits: ``x_redirected`` remembers that it did
         # (its operands, and so its next pc, do not change while it waits), so
         # that x_pred is loaded only as an instruction enters X, with ``adv`` as
@@ -629,7 +633,7 @@ class PipelinedCore(wiring.Component):
         x_redirected = Signal()
         m.d.comb += [
             x_redirect.eq(x_ok & ~target_misaligned & mispredicted & ~m_redirect &
-                          ~x_redirected),
+                          ~x_redirected & ~x_stale),
             x_redirect_pc.eq(x_actual),
         ]
         m.d.sync += x_redirected.eq(~adv & (x_redirected | x_redirect))
@@ -701,7 +705,8 @@ class PipelinedCore(wiring.Component):
         # port; the fetch after a redirect reads the table a cycle after the
         # redirect, when this write is done)
         m.d.sync += [
-            fetch.bp_upd_valid.eq(x_ok & (is_jump | (is_branch & (x_bp_hit | taken)) | x_bp_hit)),
+            fetch.bp_upd_valid.eq(x_ok & ~x_stale &
+                                  (is_jump | (is_branch & (x_bp_hit | taken)) | x_bp_hit)),
             fetch.bp_upd_pc.eq(x_pc),
             fetch.bp_upd_keep.eq(is_jump | is_branch),
             fetch.bp_upd_jump.eq(is_jump),
