@@ -33,7 +33,10 @@
   following cycle (state TRAP), like in the multi-cycle core.
 * **W** writes the register file and drives the retire port (one record per
   committed instruction or trap, in order, one cycle after the commit as in
-  the multi-cycle core).  Every result arrives here in a register (loaded data
+  the multi-cycle core).  A load that missed in the data cache waits in W for
+  its line (``w_wait``): no record, no register write, every stage above
+  waits, and X acts on no operand forwarded from W, until the word comes; a
+  failed fill is the load's access fault, taken with the load's pc.  Every result arrives here in a register (loaded data
   are shifted and extended at the end of M), so what W forwards to X and writes
   to the register file comes straight from flip-flops.
 
@@ -42,8 +45,10 @@ physically tagged; the set comes from the page offset, so it is read while
 the page is translated (M mode and Bare: no translation; otherwise the pages
 of the last 8 translated data accesses are remembered in a micro-TLB (utlb.py),
 searched in X with the page of the base register, and other pages ask the
-MMU's data port).  A load that misses commits with its word as the line fill
-ends.  It is **write-through without allocation on a write
+MMU's data port).  A load that misses goes on to W all the same (so whether
+it hit does not decide whether the stages advance); W then waits for the line
+(state WFILL of M, whose next instruction waits untouched) and retires the
+load with its word as the fill ends.  It is **write-through without allocation on a write
 miss**: every store goes to memory (and updates a cached copy) through a small
 write buffer, so memory is current as soon as the buffer drains, and every other
 reader of memory waits for the buffered stores it needs (memport.py).  That
@@ -126,7 +131,8 @@ from .muldiv import MulDiv
 from .perf import EVENTS, CycleClass, FetchWait
 from .pmp import PMPGate, PMPUnit
 from .retire import RetireSignature
-from .system import CSRInstruction, PendingTrap, connect_interrupts, system_instructions
+from .system import (CSRInstruction, PendingTrap, connect_interrupts, illegal_in_mode,
+                     system_instructions)
 from .utlb import MicroTLB
 
 __all__ = ["PipelinedCore", "load_extend", "size_mask_of"]
@@ -760,6 +766,25 @@ class PipelinedCore(wiring.Component):
         # Instructions that M commits in START unless an interrupt comes (their
         # result is m_result): flagged as they enter M, so that this commit, the
         # most frequent, reaches ``adv`` from one flip-flop and the interrupt's.
+        # The legality of a CSR or system instruction (the CSR's existence and
+        # privilege, the counter enables, mstatus.TVM/TSR/TW), checked in X and
+        # registered as the instruction enters M, so that M's trap-or-commit in
+        # START does not wait for it.  What it reads changes only with a trap or
+        # an xRET (a flush), a write of mstatus (which refetches) or of
+        # mcounteren, scounteren or menvcfg, which commit a cycle after the write
+        # (CSR_SETTLE), when the check of the instruction in X reads the new value.
+        m.d.comb += [csr.x_addr.eq(x_dec.csr), csr.x_read.eq(xk == Kind.CSR),
+                     csr.x_write_intent.eq((xf3[0:2] == 1) | (x_dec.rs1 != 0))]
+        x_sys_illegal = Signal()
+        with m.Switch(xk):
+            for k in (Kind.MRET, Kind.SRET, Kind.WFI, Kind.SFENCE):
+                with m.Case(k):
+                    m.d.comb += x_sys_illegal.eq(illegal_in_mode(k, priv, ms))
+        m_csr_illegal = Signal()           # (with adv: CSR_READ reads it after START)
+        m_sys_illegal = Signal()
+        with m.If(adv):
+            m.d.sync += m_csr_illegal.eq(csr.x_illegal)
+
         x_simple = Signal()
         with m.Switch(xk):
             with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR, Kind.BRANCH,
@@ -787,6 +812,7 @@ class PipelinedCore(wiring.Component):
                 m_fast.eq(x_fast),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
                 m_simple.eq(x_valid & ~m_redirect & ~x_exc & ~target_misaligned & x_simple),
+                m_sys_illegal.eq(x_sys_illegal),
                 m_exc.eq(x_exc | target_misaligned),
                 m_cause.eq(Mux(x_exc, x_cause, Cause.INSN_MISALIGNED)),
                 m_tval.eq(Mux(x_exc, x_pc, target)),
@@ -969,7 +995,8 @@ class PipelinedCore(wiring.Component):
             """A CSR instruction reads its CSR (or traps): a read-only one commits,
             a writing one writes in the next cycle."""
             csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE",
-                      commit_read_only=lambda value: commit(value, done=done))
+                      commit_read_only=lambda value: commit(value, done=done),
+                      illegal=m_csr_illegal)
 
         def xret():
             """mret/sret (the CSR file changes the privilege): refetch from xepc.
@@ -1141,6 +1168,9 @@ class PipelinedCore(wiring.Component):
                 m.d.comb += irq_may_rise.eq(csri.new[1] & ~csri.old[1])     # SIE
             with m.Case(CSR.MIDELEG, CSR.MENVCFG, CSR.STIMECMP):
                 m.d.comb += irq_may_rise.eq(1)
+            with m.Case(CSR.MCOUNTEREN, CSR.SCOUNTEREN):
+                # (not an interrupt: the legality checked in X, see x_sys_illegal)
+                m.d.comb += irq_may_rise.eq(1)
         irq_q = Signal()
         irq_cause_q = Signal.like(csr.irq_cause)
         irq_hold = Signal()
@@ -1200,6 +1230,7 @@ class PipelinedCore(wiring.Component):
                                 csr_read(m_done_start)
                         system_instructions(
                             m, csr, insn=m_insn, pc=m_pc, raise_trap=raise_trap, xret=xret,
+                            illegal=m_sys_illegal,
                             wfi=wait_state("WFI", CycleClass.WFI),
                             sfence=wait_state("SFENCE", CycleClass.SFENCE))
                         with m.Case(Kind.FENCE_I):
