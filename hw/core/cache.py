@@ -48,6 +48,8 @@ physically tagged" cache that behaves exactly like a physical one.
   pulses at the end, with ``error`` if a beat failed (the line then stays
   invalid) and ``filled`` if the line became valid (no error, no write to it
   meanwhile).  ``fill_beat`` is the word of the line the current beat carries.
+  ``refill`` (one cycle, while not ``busy``) fills the line of the last fill
+  again, into the same way (after a fill that was not ``filled``).
 * **Coherence**: ``snoop_valid``/``snoop_addr`` report a write to memory by
   someone else; a valid line holding that address is invalidated, and a line
   being filled while such a write hits it is not marked valid.  The snooped
@@ -153,6 +155,7 @@ class Cache(wiring.Component):
             "write_data":     In(64),
             "fill":           In(1),
             "fill_burst":     In(1),
+            "refill":         In(1),
             "busy":           Out(1),
             "done":           Out(1),
             "error":          Out(1),
@@ -332,15 +335,22 @@ class Cache(wiring.Component):
         m.d.comb += self.fill_beat.eq(fill_word)
         with m.FSM(name="fill"):
             with m.State("IDLE"):
-                with m.If(self.fill):
-                    victim = Signal()
-                    if W == 2:
-                        v0 = valid[0] & ~stale[0]
-                        v1 = valid[1] & ~stale[1]
-                        m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru)))
+                # The fill's registers are loaded in every idle cycle (only the
+                # next state waits for ``fill``): a user that decides on a fill
+                # from the hit (the data cache's miss) drives the state register
+                # alone, not the enables of the address and way registers.
+                # ``refill`` fills the same line into the same way again.
+                victim = Signal()
+                if W == 2:
+                    v0 = valid[0] & ~stale[0]
+                    v1 = valid[1] & ~stale[1]
+                    m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru)))
+                with m.If(~self.refill):
                     m.d.sync += [fill_addr.eq(Cat(C(0, ob), self.lookup_addr[ob:56])),
-                                 fill_word.eq(0), fill_way.eq(victim), poison.eq(0),
-                                 failed.eq(0), burst.eq(self.fill_burst)]
+                                 fill_way.eq(victim)]
+                m.d.sync += [fill_word.eq(0), poison.eq(0), failed.eq(0),
+                             burst.eq(self.fill_burst)]
+                with m.If(self.fill | self.refill):
                     with m.If(clearing | self.invalidate_all):
                         m.next = "WAIT"
                     with m.Else():

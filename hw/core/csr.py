@@ -117,6 +117,11 @@ class CSRFile(wiring.Component):
     illegal:      Out(1)     # the access is not allowed (or the CSR does not exist)
     rdata:        Out(64)
     rmw_rdata:    Out(64)    # what CSRRS/CSRRC modify: rdata, but mip.SEIP without the line
+    # the legality alone, of another access (the pipeline's X stage; x_read 0: legal)
+    x_addr:       In(12)
+    x_read:       In(1)
+    x_write_intent: In(1)
+    x_illegal:    Out(1)
     we:           In(1)
     wdata:        In(64)
     # traps
@@ -223,100 +228,119 @@ class CSRFile(wiring.Component):
                         m.d.comb += self.irq_cause.eq(code)
 
         # ---- legality and read mux ----
-        a = self.addr
-        lowest = a[8:10]
-        read_only = a[10:12] == 0b11
-        exists = Signal()
-        extra_illegal = Signal()
-        rd = Signal(64)
-
         mstatus_rd = Signal(64)
         # UXL and SXL read as 2 (64-bit); the stored bits stay zero.
         m.d.comb += mstatus_rd.eq(ms.as_value() | (0b1010 << 32))
-        counter_bit = a[0:5]
-        counter_en = Signal()
-        m.d.comb += counter_en.eq(
-            Mux(counter_bit < 3, (mcounteren >> counter_bit[0:2])[0], 0) &
-            ((priv != Priv.U) | Mux(counter_bit < 3, (scounteren >> counter_bit[0:2])[0], 0)))
 
-        # The read multiplexer and the legality check give their answer while ``read``
-        # is high and 0 otherwise: the core reads in one state of its FSM (system.py,
-        # CSRInstruction), and a simulator evaluates the ~70 address compares only then.
-        # Left unconnected, ``read`` is 1 (the unit tests).
-        with m.If(self.read), m.Switch(a):
-            def case(addr, value):
-                with m.Case(addr):
-                    m.d.comb += [exists.eq(1), rd.eq(value)]
-            case(CSR.MVENDORID, 0)
-            case(CSR.MARCHID, 0)
-            case(CSR.MIMPID, 0)
-            case(CSR.MHARTID, self._hartid)
-            case(CSR.MCONFIGPTR, 0)
-            case(CSR.MSTATUS, mstatus_rd)
-            case(CSR.MISA, MISA_VALUE)
-            case(CSR.MEDELEG, medeleg)
-            case(CSR.MIDELEG, mideleg)
-            case(CSR.MIE, mie)
-            case(CSR.MTVEC, mtvec)
-            case(CSR.MCOUNTEREN, mcounteren)
-            case(CSR.MENVCFG, Cat(menvcfg_fiom, C(0, 62), menvcfg_stce))
-            case(CSR.MCOUNTINHIBIT, 0)
-            case(CSR.MSCRATCH, mscratch)
-            case(CSR.MEPC, Cat(C(0, 2), mepc))
-            case(CSR.MCAUSE, mcause)
-            case(CSR.MTVAL, mtval)
-            case(CSR.MIP, mip)
-            case(CSR.MCYCLE, mcycle)
-            case(CSR.MINSTRET, minstret)
-            case(CSR.SSTATUS, mstatus_rd & SSTATUS_MASK)
-            case(CSR.SIE, mie & mideleg)
-            case(CSR.STVEC, stvec)
-            case(CSR.SCOUNTEREN, scounteren)
-            case(CSR.SENVCFG, senvcfg_fiom)
-            case(CSR.SSCRATCH, sscratch)
-            case(CSR.SEPC, Cat(C(0, 2), sepc))
-            case(CSR.SCAUSE, scause)
-            case(CSR.STVAL, stval)
-            case(CSR.SIP, mip & mideleg)
-            case(CSR.STIMECMP, stimecmp)
-            case(CSR.SATP, satp)
-            if npmp:
-                case(CSR.PMPCFG0, Cat(*pmpcfg[0:8]))
-                case(CSR.PMPCFG0 + 2, Cat(*pmpcfg[8:16]))
-                for i in range(npmp):
-                    case(CSR.PMPADDR0 + i, pmpaddr[i])
-            # The large read-only-zero groups are matched by bit patterns, not as
-            # ~200 single addresses: in simulation every address compare costs time
-            # on every cycle.  Earlier cases win, so the holes in a pattern's range
-            # (0xB01, 0x321-0x322, 0x3F0-0x3FF) are listed first as non-existent.
-            with m.Case(0xB01, 0x321, 0x322, "0011 1111 ----"):
-                pass
-            with m.Case("1100 000- ----"):          # cycle, time, instret, hpmcounter3..31
-                m.d.comb += exists.eq(1)
-                with m.Switch(a[0:5]):
-                    with m.Case(0):
-                        m.d.comb += rd.eq(mcycle)
-                    with m.Case(1):
-                        m.d.comb += rd.eq(self.mtime)
-                    with m.Case(2):
-                        m.d.comb += rd.eq(minstret)
-                # Access from below M needs the counter-enable bits.
-                with m.If((priv != Priv.M) & ~counter_en):
-                    m.d.comb += extra_illegal.eq(1)
-            with m.Case("1011 000- ----",           # mhpmcounter3..31 (0xB03..0xB1F)
-                        "0011 001- ----",           # mhpmevent3..31 (0x323..0x33F)
-                        "0011 1010 ---0",           # pmpcfg0, 2, .., 14 (RV64: even only)
-                        "0011 1011 ----",           # pmpaddr0..15
-                        "0011 11-- ----",           # pmpaddr16..63 (0x3C0..0x3EF)
-                        "0111 1010 00--"):          # tselect, tdata1..3
-                m.d.comb += [exists.eq(1), rd.eq(0)]
+        def lookup(a, read, write_intent, name):
+            """The read multiplexer and the legality check of the CSR at ``a``: its
+            value and whether the access is illegal."""
+            lowest = a[8:10]
+            read_only = a[10:12] == 0b11
+            exists = Signal(name=f"{name}_exists")
+            extra_illegal = Signal(name=f"{name}_extra_illegal")
+            rd = Signal(64, name=f"{name}_rdata")
 
-        # Supervisor CSRs that M-mode controls access to.
-        with m.If(self.read & (a == CSR.SATP) & (priv == Priv.S) & ms.tvm):
-            m.d.comb += extra_illegal.eq(1)
-        with m.If(self.read & (a == CSR.STIMECMP) & (priv == Priv.S) &
-                  ~(menvcfg_stce & mcounteren[1])):
-            m.d.comb += extra_illegal.eq(1)
+            counter_bit = a[0:5]
+            counter_en = Signal(name=f"{name}_counter_en")
+            m.d.comb += counter_en.eq(
+                Mux(counter_bit < 3, (mcounteren >> counter_bit[0:2])[0], 0) &
+                ((priv != Priv.U) | Mux(counter_bit < 3, (scounteren >> counter_bit[0:2])[0], 0)))
+
+            # The read multiplexer and the legality check give their answer while ``read``
+            # is high and 0 otherwise: the core reads in one state of its FSM (system.py,
+            # CSRInstruction), and a simulator evaluates the ~70 address compares only then.
+            # Left unconnected, ``read`` is 1 (the unit tests).
+            with m.If(read), m.Switch(a):
+                def case(addr, value):
+                    with m.Case(addr):
+                        m.d.comb += [exists.eq(1), rd.eq(value)]
+                case(CSR.MVENDORID, 0)
+                case(CSR.MARCHID, 0)
+                case(CSR.MIMPID, 0)
+                case(CSR.MHARTID, self._hartid)
+                case(CSR.MCONFIGPTR, 0)
+                case(CSR.MSTATUS, mstatus_rd)
+                case(CSR.MISA, MISA_VALUE)
+                case(CSR.MEDELEG, medeleg)
+                case(CSR.MIDELEG, mideleg)
+                case(CSR.MIE, mie)
+                case(CSR.MTVEC, mtvec)
+                case(CSR.MCOUNTEREN, mcounteren)
+                case(CSR.MENVCFG, Cat(menvcfg_fiom, C(0, 62), menvcfg_stce))
+                case(CSR.MCOUNTINHIBIT, 0)
+                case(CSR.MSCRATCH, mscratch)
+                case(CSR.MEPC, Cat(C(0, 2), mepc))
+                case(CSR.MCAUSE, mcause)
+                case(CSR.MTVAL, mtval)
+                case(CSR.MIP, mip)
+                case(CSR.MCYCLE, mcycle)
+                case(CSR.MINSTRET, minstret)
+                case(CSR.SSTATUS, mstatus_rd & SSTATUS_MASK)
+                case(CSR.SIE, mie & mideleg)
+                case(CSR.STVEC, stvec)
+                case(CSR.SCOUNTEREN, scounteren)
+                case(CSR.SENVCFG, senvcfg_fiom)
+                case(CSR.SSCRATCH, sscratch)
+                case(CSR.SEPC, Cat(C(0, 2), sepc))
+                case(CSR.SCAUSE, scause)
+                case(CSR.STVAL, stval)
+                case(CSR.SIP, mip & mideleg)
+                case(CSR.STIMECMP, stimecmp)
+                case(CSR.SATP, satp)
+                if npmp:
+                    case(CSR.PMPCFG0, Cat(*pmpcfg[0:8]))
+                    case(CSR.PMPCFG0 + 2, Cat(*pmpcfg[8:16]))
+                    for i in range(npmp):
+                        case(CSR.PMPADDR0 + i, pmpaddr[i])
+                # The large read-only-zero groups are matched by bit patterns, not as
+                # ~200 single addresses: in simulation every address compare costs time
+                # on every cycle.  Earlier cases win, so the holes in a pattern's range
+                # (0xB01, 0x321-0x322, 0x3F0-0x3FF) are listed first as non-existent.
+                with m.Case(0xB01, 0x321, 0x322, "0011 1111 ----"):
+                    pass
+                with m.Case("1100 000- ----"):          # cycle, time, instret, hpmcounter3..31
+                    m.d.comb += exists.eq(1)
+                    with m.Switch(a[0:5]):
+                        with m.Case(0):
+                            m.d.comb += rd.eq(mcycle)
+                        with m.Case(1):
+                            m.d.comb += rd.eq(self.mtime)
+                        with m.Case(2):
+                            m.d.comb += rd.eq(minstret)
+                    # Access from below M needs the counter-enable bits.
+                    with m.If((priv != Priv.M) & ~counter_en):
+                        m.d.comb += extra_illegal.eq(1)
+                with m.Case("1011 000- ----",           # mhpmcounter3..31 (0xB03..0xB1F)
+                            "0011 001- ----",           # mhpmevent3..31 (0x323..0x33F)
+                            "0011 1010 ---0",           # pmpcfg0, 2, .., 14 (RV64: even only)
+                            "0011 1011 ----",           # pmpaddr0..15
+                            "0011 11-- ----",           # pmpaddr16..63 (0x3C0..0x3EF)
+                            "0111 1010 00--"):          # tselect, tdata1..3
+                    m.d.comb += [exists.eq(1), rd.eq(0)]
+
+            # Supervisor CSRs that M-mode controls access to.
+            with m.If(read & (a == CSR.SATP) & (priv == Priv.S) & ms.tvm):
+                m.d.comb += extra_illegal.eq(1)
+            with m.If(read & (a == CSR.STIMECMP) & (priv == Priv.S) &
+                      ~(menvcfg_stce & mcounteren[1])):
+                m.d.comb += extra_illegal.eq(1)
+
+            illegal = Signal(name=f"{name}_illegal")
+            m.d.comb += illegal.eq(read & (~exists | (priv < lowest) |
+                                           (read_only & write_intent) | extra_illegal))
+            return rd, illegal
+
+        # The access of the instruction in the core's M stage (read, written), and
+        # the legality of the one in its X stage (``x_*``): the pipeline registers
+        # that as the instruction enters M, so that M's decision does not wait for
+        # the check.  (The check reads the privilege, mstatus.TVM, the counter
+        # enables and menvcfg.STCE: the core makes sure that none changes between
+        # the two, see pipeline.py.)
+        a = self.addr
+        rd, illegal = lookup(a, self.read, self.write_intent, "m")
+        _, x_illegal = lookup(self.x_addr, self.x_read, self.x_write_intent, "x")
+        m.d.comb += self.x_illegal.eq(x_illegal)
 
         # A CSRRS/CSRRC on mip modifies SEIP's software bit only; the line from the
         # interrupt controller shows in reads but is not written back (privileged
@@ -325,11 +349,7 @@ class CSRFile(wiring.Component):
         m.d.comb += self.rmw_rdata.eq(rd)
         with m.If(self.read & (a == CSR.MIP)):
             m.d.comb += self.rmw_rdata[Interrupt.SEI].eq(seip_sw)
-        m.d.comb += [
-            self.rdata.eq(rd),
-            self.illegal.eq(self.read & (~exists | (priv < lowest) |
-                                         (read_only & self.write_intent) | extra_illegal)),
-        ]
+        m.d.comb += [self.rdata.eq(rd), self.illegal.eq(illegal)]
 
         # ---- counters ----
         m.d.sync += mcycle.eq(mcycle + 1)

@@ -33,7 +33,10 @@
   following cycle (state TRAP), like in the multi-cycle core.
 * **W** writes the register file and drives the retire port (one record per
   committed instruction or trap, in order, one cycle after the commit as in
-  the multi-cycle core).  Every result arrives here in a register (loaded data
+  the multi-cycle core).  A load that missed in the data cache waits in W for
+  its line (``w_wait``): no record, no register write, every stage above
+  waits, and X acts on no operand forwarded from W, until the word comes; a
+  failed fill is the load's access fault, taken with the load's pc.  Every result arrives here in a register (loaded data
   are shifted and extended at the end of M), so what W forwards to X and writes
   to the register file comes straight from flip-flops.
 
@@ -42,8 +45,10 @@ physically tagged; the set comes from the page offset, so it is read while
 the page is translated (M mode and Bare: no translation; otherwise the pages
 of the last 8 translated data accesses are remembered in a micro-TLB (utlb.py),
 searched in X with the page of the base register, and other pages ask the
-MMU's data port).  A load that misses commits with its word as the line fill
-ends.  It is **write-through without allocation on a write
+MMU's data port).  A load that misses goes on to W all the same (so whether
+it hit does not decide whether the stages advance); W then waits for the line
+(state WFILL of M, whose next instruction waits untouched) and retires the
+load with its word as the fill ends.  It is **write-through without allocation on a write
 miss**: every store goes to memory (and updates a cached copy) through a small
 write buffer, so memory is current as soon as the buffer drains, and every other
 reader of memory waits for the buffered stores it needs (memport.py).  That
@@ -126,7 +131,8 @@ from .muldiv import MulDiv
 from .perf import EVENTS, CycleClass, FetchWait
 from .pmp import PMPGate, PMPUnit
 from .retire import RetireSignature
-from .system import CSRInstruction, PendingTrap, connect_interrupts, system_instructions
+from .system import (CSRInstruction, PendingTrap, connect_interrupts, illegal_in_mode,
+                     system_instructions)
 from .utlb import MicroTLB
 
 __all__ = ["PipelinedCore", "load_extend", "size_mask_of"]
@@ -356,6 +362,13 @@ class PipelinedCore(wiring.Component):
         w_intr = Signal()
         w_cause = Signal(6)
         w_tval = Signal(64)
+        # W waits for the line of its load, which missed in the data cache (see
+        # "M: ..."): it neither retires nor writes the register file, and the
+        # stages above wait, until the fill brings the word
+        w_wait = Signal()
+        w_off = Signal(3)                  # the waiting load's byte offset, size, sign
+        w_size = Signal(2)
+        w_unsigned = Signal()
 
         # ================= control =================
         m_done = Signal()          # M finishes its instruction (or bubble) this cycle
@@ -394,7 +407,7 @@ class PipelinedCore(wiring.Component):
 
         # ================= W: write-back and retire =================
         w_final = w_value
-        w_writes = w_valid & ~w_trap & (w_rd != 0)
+        w_writes = w_valid & ~w_trap & ~w_wait & (w_rd != 0)
         with m.If(~booted):
             m.d.comb += [wp.addr.eq(Mux(boot_step, 11, 10)),
                          wp.data.eq(Mux(boot_step, self.dtb_addr, self.hartid)), wp.en.eq(1)]
@@ -406,10 +419,10 @@ class PipelinedCore(wiring.Component):
 
         order = Signal(64)
         ret = self.retire
-        with m.If(w_valid):
+        with m.If(w_valid & ~w_wait):
             m.d.sync += order.eq(order + 1)
         m.d.comb += [
-            ret.valid.eq(w_valid), ret.order.eq(order), ret.pc.eq(w_pc),
+            ret.valid.eq(w_valid & ~w_wait), ret.order.eq(order), ret.pc.eq(w_pc),
             ret.insn.eq(w_insn), ret.priv.eq(w_priv), ret.rd.eq(w_rd),
             ret.rd_wdata.eq(Mux(w_rd == 0, 0, w_final)),
             ret.mem_addr.eq(w_mem_addr), ret.mem_rmask.eq(w_rmask), ret.mem_wmask.eq(w_wmask),
@@ -452,7 +465,7 @@ class PipelinedCore(wiring.Component):
             fetch.booted.eq(booted), fetch.redirect.eq(redirect),
             fetch.redirect_pc.eq(redirect_pc),
             fetch.priv.eq(priv), fetch.satp.eq(csr.satp),
-            fetch.flush_xlate.eq(flush_xlate), fetch.pipe_empty.eq(~x_valid & ~m_valid),
+            fetch.flush_xlate.eq(flush_xlate), fetch.pipe_empty.eq(~x_valid & ~m_valid & ~w_wait),
             fetch.pop.eq(adv & ~hazard),
             # every write that reaches memory through this core's port, and DMA's
             fetch.snoop_valid.eq(port.wr_valid | self.snoop_valid),
@@ -556,7 +569,9 @@ class PipelinedCore(wiring.Component):
         for fm, fw, rs in zip(fwd_m, fwd_w, (dd.rs1, dd.rs2)):
             with m.If(adv):
                 m.d.sync += fm.eq(x_writes & (x_dec.rd == rs))
-            m.d.sync += fw.eq(m_writes & (m_dec.rd == rs))
+            # (W's waiting load keeps its choice: M's instruction is not W's next)
+            with m.If(~w_wait):
+                m.d.sync += fw.eq(m_writes & (m_dec.rd == rs))
 
         # ================= X: execute =================
         xf3 = x_dec.funct3
@@ -613,6 +628,10 @@ class PipelinedCore(wiring.Component):
         mispredicted = Mux(taken, target_wrong, fall_through_wrong)
         target_misaligned = taken & target[1]
         x_ok = x_valid & ~x_exc
+        # While W waits for its load's line (w_wait), an operand X forwards from W
+        # is not there yet: X then neither redirects nor updates the predictor
+        # (it does as W gets the word, the stages still waiting).
+        x_stale = w_wait & (fwd_w[0] | fwd_w[1])
         # X redirects once while it waits: ``x_redirected`` remembers that it did
         # (its operands, and so its next pc, do not change while it waits), so
         # that x_pred is loaded only as an instruction enters X, with ``adv`` as
@@ -621,7 +640,7 @@ class PipelinedCore(wiring.Component):
         x_redirected = Signal()
         m.d.comb += [
             x_redirect.eq(x_ok & ~target_misaligned & mispredicted & ~m_redirect &
-                          ~x_redirected),
+                          ~x_redirected & ~x_stale),
             x_redirect_pc.eq(x_actual),
         ]
         m.d.sync += x_redirected.eq(~adv & (x_redirected | x_redirect))
@@ -693,7 +712,8 @@ class PipelinedCore(wiring.Component):
         # port; the fetch after a redirect reads the table a cycle after the
         # redirect, when this write is done)
         m.d.sync += [
-            fetch.bp_upd_valid.eq(x_ok & (is_jump | (is_branch & (x_bp_hit | taken)) | x_bp_hit)),
+            fetch.bp_upd_valid.eq(x_ok & ~x_stale &
+                                  (is_jump | (is_branch & (x_bp_hit | taken)) | x_bp_hit)),
             fetch.bp_upd_pc.eq(x_pc),
             fetch.bp_upd_keep.eq(is_jump | is_branch),
             fetch.bp_upd_jump.eq(is_jump),
@@ -747,6 +767,25 @@ class PipelinedCore(wiring.Component):
         # Instructions that M commits in START unless an interrupt comes (their
         # result is m_result): flagged as they enter M, so that this commit, the
         # most frequent, reaches ``adv`` from one flip-flop and the interrupt's.
+        # The legality of a CSR or system instruction (the CSR's existence and
+        # privilege, the counter enables, mstatus.TVM/TSR/TW), checked in X and
+        # registered as the instruction enters M, so that M's trap-or-commit in
+        # START does not wait for it.  What it reads changes only with a trap or
+        # an xRET (a flush), a write of mstatus (which refetches) or of
+        # mcounteren, scounteren or menvcfg, which commit a cycle after the write
+        # (CSR_SETTLE), when the check of the instruction in X reads the new value.
+        m.d.comb += [csr.x_addr.eq(x_dec.csr), csr.x_read.eq(xk == Kind.CSR),
+                     csr.x_write_intent.eq((xf3[0:2] == 1) | (x_dec.rs1 != 0))]
+        x_sys_illegal = Signal()
+        with m.Switch(xk):
+            for k in (Kind.MRET, Kind.SRET, Kind.WFI, Kind.SFENCE):
+                with m.Case(k):
+                    m.d.comb += x_sys_illegal.eq(illegal_in_mode(k, priv, ms))
+        m_csr_illegal = Signal()           # (with adv: CSR_READ reads it after START)
+        m_sys_illegal = Signal()
+        with m.If(adv):
+            m.d.sync += m_csr_illegal.eq(csr.x_illegal)
+
         x_simple = Signal()
         with m.Switch(xk):
             with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR, Kind.BRANCH,
@@ -774,6 +813,7 @@ class PipelinedCore(wiring.Component):
                 m_fast.eq(x_fast),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
                 m_simple.eq(x_valid & ~m_redirect & ~x_exc & ~target_misaligned & x_simple),
+                m_sys_illegal.eq(x_sys_illegal),
                 m_exc.eq(x_exc | target_misaligned),
                 m_cause.eq(Mux(x_exc, x_cause, Cause.INSN_MISALIGNED)),
                 m_tval.eq(Mux(x_exc, x_pc, target)),
@@ -860,7 +900,9 @@ class PipelinedCore(wiring.Component):
         # address, the data requester's) start from one flip-flop, not from a
         # decoder of the state.
         irq_stale = Signal()        # M's commit may change what the CSR file's irq says
-        m.d.sync += m_in_start.eq(adv)
+        to_wfill = Signal()         # M's load missed: M goes to WFILL, its next instruction waits
+        wfill_done = Signal()       # W's load has its word: M goes back to START
+        m.d.sync += m_in_start.eq((adv & ~to_wfill) | wfill_done)
         read_x = Signal()
         read_mis_hi = Signal()
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
@@ -868,9 +910,8 @@ class PipelinedCore(wiring.Component):
         with m.If(m_in_start):
             m.d.comb += read_x.eq(m_rd_ok | ~m_valid | ~m_is_mem)
         load_from_cache = Signal()  # a load in RAM looks up the cache (hit or not)
-        load_from_fill = Signal()   # M fills a line for its load (whose word comes with it)
-        fill_word = Signal(64)      # that word, when it came before the fill's last beat
-        fill_word_now = dcache.fill_beat == mem_paddr[3:dcache.offset_bits]
+        fill_word = Signal(64)      # W's load's word, when it came before the fill's last beat
+        fill_word_now = dcache.fill_beat == w_mem_addr[3:dcache.offset_bits]
         m.d.comb += [
             dcache.read_addr.eq(Mux(read_x, x_offset,
                                     Mux(read_mis_hi, mis_pa_hi[:12], m_result[:12]))),
@@ -893,10 +934,13 @@ class PipelinedCore(wiring.Component):
         # chooses among the results (``load_from_cache`` depends on M's state and
         # address only, not on the hit).
         # (A misaligned load's two doublewords are shifted as one: MIS_DONE.)
+        # (While W waits for its load's line, the word from the fill is shifted and
+        # extended as W's load asks: w_off, w_size, w_unsigned.)
         unsigned = f3[2] & (kind == Kind.LOAD)
-        ld_other = Mux(mis_load, mis_lo, Mux(load_from_fill & ~fill_word_now, fill_word, dbus.rdata))
+        ld_other = Mux(mis_load, mis_lo, Mux(w_wait & ~fill_word_now, fill_word, dbus.rdata))
         _, other_value = load_extend(m, Cat(ld_other, Mux(mis_load, mis_hi, 0)),
-                                     byte_off, size, unsigned)
+                                     Mux(w_wait, w_off, byte_off), Mux(w_wait, w_size, size),
+                                     Mux(w_wait, w_unsigned, unsigned))
         way_value = [load_extend(m, dcache.way_rdata[w], byte_off, size, unsigned)[1]
                      for w in range(dcache.ways)]
         cached_value = way_value[-1] if dcache.ways == 1 else \
@@ -906,16 +950,19 @@ class PipelinedCore(wiring.Component):
         # (``commit_value``); chosen by M's instruction kind, not by the state.
         commit_value = Signal(64)
         m_loads = (kind == Kind.LOAD) | is_lr
-        m.d.sync += w_value.eq(Mux(m_loads, ld_value, commit_value))
+        m.d.sync += w_value.eq(Mux(m_loads | w_wait, ld_value, commit_value))
 
-        # Record fields of W that follow M every cycle (only meaningful with w_valid).
-        m.d.sync += [
-            w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
-            w_mem_wdata.eq(low_bytes(m, store_value, size)),
-            w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
-            w_intr.eq(trap.intr), w_cause.eq(trap.cause), w_tval.eq(trap.tval),
-            w_valid.eq(0),
-        ]
+        # Record fields of W that follow M every cycle (only meaningful with w_valid),
+        # except while W waits for its load's line.
+        with m.If(~w_wait):
+            m.d.sync += [
+                w_pc.eq(m_pc), w_priv.eq(priv), w_mem_addr.eq(mem_vaddr),
+                w_mem_wdata.eq(low_bytes(m, store_value, size)),
+                w_amo_rdata.eq(amo_old & Mux(size == 2, 0xFFFF_FFFF, C(-1, 64))),
+                w_intr.eq(trap.intr), w_cause.eq(trap.cause), w_tval.eq(trap.tval),
+                w_off.eq(byte_off), w_size.eq(size), w_unsigned.eq(unsigned),
+                w_valid.eq(0),
+            ]
 
         def charge(cls):
             """This cycle of M counts as ``cls`` (perf.py; a later charge wins)."""
@@ -949,7 +996,8 @@ class PipelinedCore(wiring.Component):
             """A CSR instruction reads its CSR (or traps): a read-only one commits,
             a writing one writes in the next cycle."""
             csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE",
-                      commit_read_only=lambda value: commit(value, done=done))
+                      commit_read_only=lambda value: commit(value, done=done),
+                      illegal=m_csr_illegal)
 
         def xret():
             """mret/sret (the CSR file changes the privilege): refetch from xepc.
@@ -1030,16 +1078,23 @@ class PipelinedCore(wiring.Component):
             with m.Elif(misaligned & ~self._in_ram(mem_paddr)):
                 access_fault()                  # devices take aligned accesses only
             with m.Elif((kind == Kind.LOAD) & self._in_ram(mem_paddr)):
-                charge(CycleClass.DCACHE_MISS)
                 m.d.comb += load_from_cache.eq(1)
                 with m.If(~m_rd_ok):
+                    charge(CycleClass.DCACHE_MISS)
                     m.next = "ACCESS"           # read the word and tags (again)
-                with m.Elif(dcache.hit):
-                    m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
-                    commit(done=done, rd=True, rmask=size_mask, load=True)
                 with m.Else():
-                    m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
-                    m.next = "DFILL"
+                    # The load goes to W whether it hits or not: the hit decides
+                    # only what W does next (retire, or wait for the line in
+                    # WFILL) and M's next state, not whether the stages advance.
+                    commit(done=done, rd=True, rmask=size_mask, load=True)
+                    with m.If(dcache.hit):
+                        m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
+                    with m.Else():
+                        charge(CycleClass.DCACHE_MISS)
+                        m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1), to_wfill.eq(1),
+                                     csr.instret_inc.eq(0)]     # (counted as W retires)
+                        m.d.sync += w_wait.eq(1)
+                        m.next = "WFILL"
             with m.Elif((kind == Kind.STORE) & self._in_ram(mem_paddr)):
                 with m.If(m_rd_ok):
                     buffered_store(done)
@@ -1065,7 +1120,7 @@ class PipelinedCore(wiring.Component):
         ]
 
         def drive_fill():
-            """The data cache's line fill has the bus (DFILL, MIS_FILL_*)."""
+            """The data cache's line fill has the bus (WFILL, MIS_FILL_*)."""
             m.d.comb += [
                 fill_has_bus.eq(1), d_bus_valid.eq(dcache.bus.valid),
                 d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
@@ -1113,6 +1168,9 @@ class PipelinedCore(wiring.Component):
             with m.Case(CSR.SSTATUS):
                 m.d.comb += irq_may_rise.eq(csri.new[1] & ~csri.old[1])     # SIE
             with m.Case(CSR.MIDELEG, CSR.MENVCFG, CSR.STIMECMP):
+                m.d.comb += irq_may_rise.eq(1)
+            with m.Case(CSR.MCOUNTEREN, CSR.SCOUNTEREN):
+                # (not an interrupt: the legality checked in X, see x_sys_illegal)
                 m.d.comb += irq_may_rise.eq(1)
         irq_q = Signal()
         irq_cause_q = Signal.like(csr.irq_cause)
@@ -1173,6 +1231,7 @@ class PipelinedCore(wiring.Component):
                                 csr_read(m_done_start)
                         system_instructions(
                             m, csr, insn=m_insn, pc=m_pc, raise_trap=raise_trap, xret=xret,
+                            illegal=m_sys_illegal,
                             wfi=wait_state("WFI", CycleClass.WFI),
                             sfence=wait_state("SFENCE", CycleClass.SFENCE))
                         with m.Case(Kind.FENCE_I):
@@ -1383,22 +1442,28 @@ class PipelinedCore(wiring.Component):
             with m.State("ACCESS"):
                 access(m_done_other)
 
-            with m.State("DFILL"):
+            # W's load missed: its line is filled (started as it left M), its
+            # word taken from the fill; M keeps its instruction, untouched, and
+            # reads that instruction's word and tags for START (read_x is 0).
+            # A fill that a DMA write spoilt (not ``filled``) is made again; a
+            # failed one is the load's access fault: the load's pc and
+            # instruction go back into M, whose instruction is flushed by the trap.
+            with m.State("WFILL"):
                 charge(CycleClass.DCACHE_MISS)
-                m.d.comb += [read_x.eq(1),      # the load's word comes from the fill
-                             load_from_fill.eq(1)]
                 drive_fill()
+                m.d.comb += dcache.refill.eq(~dcache.busy)
                 with m.If(d_bus_ready & fill_word_now):
                     m.d.sync += fill_word.eq(dbus.rdata)
                 with m.If(dcache.done):
                     with m.If(dcache.error):
-                        access_fault()
+                        raise_trap(Cause.LOAD_ACCESS, w_mem_addr)
+                        m.d.sync += [m_pc.eq(w_pc), m_insn.eq(w_insn), m_result.eq(w_mem_addr),
+                                     w_wait.eq(0), w_valid.eq(0)]
                     with m.Elif(dcache.filled):
-                        # the load's word came with the line (a write to the line
-                        # meanwhile, by DMA, leaves it invalid: read it again)
-                        commit(done=m_done_other, rd=True, rmask=size_mask, load=True)
-                    with m.Else():
-                        m.next = "ACCESS"
+                        charge(CycleClass.RETIRE)       # (the load's, as it retires)
+                        m.d.comb += [wfill_done.eq(1), csr.instret_inc.eq(1)]
+                        m.d.sync += w_wait.eq(0)
+                        m.next = "START"
 
             with m.State("SC_CHECK"):
                 charge(CycleClass.ATOMIC)

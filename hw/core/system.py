@@ -89,17 +89,18 @@ class CSRInstruction:
             with m.Case(3): m.d.comb += csr_new.eq(self.old & ~src)
         m.d.comb += csr.wdata.eq(csr_new)
 
-    def read(self, m, csr, raise_trap, insn, next_state, commit_read_only=None):
+    def read(self, m, csr, raise_trap, insn, next_state, commit_read_only=None, illegal=None):
         """The read step: an illegal access (no such CSR, too little privilege, a
         write to a read-only one) traps, otherwise the old value is latched and the
         FSM goes to ``next_state``, which writes (``csr.we.eq(self.writes)``).
 
         With ``commit_read_only``, an instruction that writes nothing (CSRRS/CSRRC
         with rs1 = x0) does not go on: ``commit_read_only(value)`` commits it here
-        with the value for rd."""
+        with the value for rd.  ``illegal``: the legality decided earlier by the
+        caller (default: the CSR file's check of this cycle)."""
         m.d.comb += csr.read.eq(1)
         sei_line = csr.rdata[9] & ~csr.rmw_rdata[9]
-        with m.If(csr.illegal):
+        with m.If(csr.illegal if illegal is None else illegal):
             raise_trap(Cause.ILLEGAL_INSN, insn)
         writes = m.Elif(self.writes) if commit_read_only else m.Else()
         with writes:
@@ -125,14 +126,17 @@ def illegal_in_mode(kind, priv, mstatus):
     return (priv == Priv.U) | ((priv == Priv.S) & trapped_in_s[kind])
 
 
-def system_instructions(m, csr, *, insn, pc, raise_trap, xret, wfi=None, sfence=None):
+def system_instructions(m, csr, *, insn, pc, raise_trap, xret, wfi=None, sfence=None,
+                        illegal=None):
     """The cases for ecall, ebreak, mret, sret, wfi and sfence.vma inside the
     caller's ``m.Switch`` on the instruction kind.
 
     ``raise_trap(cause, tval)`` is the caller's; ``xret()`` adds what the core does
     besides the CSR file's mret/sret (its pc or refetch, forgetting translations and
     the LR reservation); a legal wfi or sfence.vma calls ``wfi()`` or ``sfence()``,
-    by default going to the state WFI or SFENCE of the caller's FSM."""
+    by default going to the state WFI or SFENCE of the caller's FSM.  ``illegal``:
+    the privilege check of mret, sret, wfi and sfence.vma decided earlier by the
+    caller (default: ``illegal_in_mode`` in this cycle)."""
     priv, ms = csr.priv, csr.mstatus
     with m.Case(Kind.ECALL):
         raise_trap(Cat(priv, C(0b10, 2)), 0)     # 8 + priv
@@ -140,14 +144,14 @@ def system_instructions(m, csr, *, insn, pc, raise_trap, xret, wfi=None, sfence=
         raise_trap(Cause.BREAKPOINT, pc)
     for kind, strobe in ((Kind.MRET, csr.mret), (Kind.SRET, csr.sret)):
         with m.Case(kind):
-            with m.If(illegal_in_mode(kind, priv, ms)):
+            with m.If(illegal_in_mode(kind, priv, ms) if illegal is None else illegal):
                 raise_trap(Cause.ILLEGAL_INSN, insn)
             with m.Else():
                 m.d.comb += strobe.eq(1)
                 xret()
     for kind, then, state in ((Kind.WFI, wfi, "WFI"), (Kind.SFENCE, sfence, "SFENCE")):
         with m.Case(kind):
-            with m.If(illegal_in_mode(kind, priv, ms)):
+            with m.If(illegal_in_mode(kind, priv, ms) if illegal is None else illegal):
                 raise_trap(Cause.ILLEGAL_INSN, insn)
             with m.Else():
                 if then is None:
