@@ -324,15 +324,18 @@ class Cache(wiring.Component):
         m.d.comb += self.fill_beat.eq(fill_word)
         with m.FSM(name="fill"):
             with m.State("IDLE"):
+                # (loaded in every cycle of IDLE, read only after it: the cycle of
+                # ``fill`` is the last load, so ``fill``, which comes late from the
+                # user's hit, reaches the state and not the enables of these)
+                victim = Signal()
+                if W == 2:
+                    v0 = valid[0] & ~stale[0]
+                    v1 = valid[1] & ~stale[1]
+                    m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru)))
+                m.d.sync += [fill_addr.eq(Cat(C(0, ob), self.lookup_addr[ob:56])),
+                             fill_word.eq(0), fill_way.eq(victim), poison.eq(0),
+                             failed.eq(0), burst.eq(self.fill_burst)]
                 with m.If(self.fill):
-                    victim = Signal()
-                    if W == 2:
-                        v0 = valid[0] & ~stale[0]
-                        v1 = valid[1] & ~stale[1]
-                        m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru)))
-                    m.d.sync += [fill_addr.eq(Cat(C(0, ob), self.lookup_addr[ob:56])),
-                                 fill_word.eq(0), fill_way.eq(victim), poison.eq(0),
-                                 failed.eq(0), burst.eq(self.fill_burst)]
                     with m.If(clearing | self.invalidate_all):
                         m.next = "WAIT"
                     with m.Else():
