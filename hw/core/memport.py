@@ -3,19 +3,22 @@ leaves the core from registers, and stores to RAM wait in a write buffer.
 
 ::
 
-    walker (MMU) ---+
-    data (M stage) -+--> choice --> request registers --> bus (hw/bus.py)
-    fetch ----------+      ^
-    write buffer ----------+  <-- stores to RAM from the M stage (st_*)
+    walker (MMU) ----> request registers --+
+    data (M stage) --> request registers --+--> bus (hw/bus.py), the owner's
+    fetch -----------> request registers --+
+    write buffer ----> request registers --+  <-- stores to RAM (st_*)
+        valid of each --> choice --> owner, out_valid, lock
 
 **Requesters** speak the bus protocol of hw/bus.py on ports of their own:
 ``walker`` (page-table reads and A/D writes, ``lock`` held through a walk),
 ``data`` (data cache line fills, uncached accesses, LR/SC, AMOs with ``lock``
 from their read to their write) and ``fetch`` (instruction cache line fills,
-uncached fetches).  A request seen in one cycle is copied into the request
-registers and is on the bus from the next cycle on, so nothing of the core's
-logic lies on the path from its flip-flops through the SoC's arbiter and
-decoder to the devices.  Each ``ready`` of the bus goes to the requester that
+uncached fetches).  A request seen in one cycle is copied into that
+requester's request registers (each requester has a set of its own) and is on
+the bus from the next cycle on, taken from the set of the owner register; so
+nothing of the core's logic but that multiplexer lies on the path from its
+flip-flops through the SoC's arbiter and decoder to the devices, and the choice
+among the requesters reaches a few flip-flops, not the request's hundred-odd.  Each ``ready`` of the bus goes to the requester that
 owns the transfer; a requester keeps ``valid`` and its request until its last
 ``ready``.  Priority: walker, data, fetch, then the write buffer (but see
 below).  ``lock`` keeps the port for its requester (and the SoC's arbiter keeps
