@@ -160,12 +160,22 @@ class FetchUnit(wiring.Component):
         # ---- the instruction queue ----
         entries = [Signal(QueueEntry(), name=f"q{i}") for i in range(2)]
         q = Array(entries)
+        # Each slot also keeps the word of the cache's second way (``alt``) and
+        # which way hit (``way``): the word of each way is written to the slot and
+        # the hit's way picks one as the slot is read, so the tag compare reaches
+        # one flip-flop per slot instead of a multiplexer in front of 32.
+        alts = [Signal(32, name=f"q{i}_alt") for i in range(2)]
+        ways = [Signal(name=f"q{i}_way") for i in range(2)]
+        push_alt = Signal(32)
+        push_way = Signal()
         q_head = Signal()
         q_count = Signal(2)
         push = Signal()
         push_entry = Signal(QueueEntry())
         space = q_count != 2
-        m.d.comb += [self.valid.eq(q_count != 0), self.head.eq(q[q_head])]
+        m.d.comb += [self.valid.eq(q_count != 0), self.head.eq(q[q_head]),
+                     self.head.insn.eq(Mux(Array(ways)[q_head], Array(alts)[q_head],
+                                           q[q_head].insn))]
         # (a redirect empties the queue but leaves ``q_head`` where it is: the
         # ring works from any slot, and the head then moves with ``pop`` alone,
         # one LUT after the pipeline's late ``adv``, not after M's redirect too)
@@ -182,7 +192,7 @@ class FetchUnit(wiring.Component):
         tail = (q_head + q_count)[0]
         for i, e in enumerate(entries):
             with m.If(space & (tail == i)):
-                m.d.sync += e.eq(push_entry)
+                m.d.sync += [e.eq(push_entry), alts[i].eq(push_alt), ways[i].eq(push_way)]
 
         # ---- program counter, prediction, translation ----
         pc = Signal(64, init=self.reset_pc)
@@ -217,10 +227,10 @@ class FetchUnit(wiring.Component):
             cache.invalidate_all.eq(self.fence_i),
             cache.fill_burst.eq(self.in_ram(paddr)),   # the ROM does not burst
         ]
-        # each way's half first (pc[2] is early), then the hit's way (late)
+        # each way's half (pc[2] is early); the hit's way (late) is pushed beside
+        # them and picks one as the queue is read
         halves = [Mux(pc[2], cache.way_rdata[w][32:64], cache.way_rdata[w][0:32])
                   for w in range(self.ways)]
-        insn = halves[0] if self.ways == 1 else Mux(cache.hit_way, halves[1], halves[0])
         running = Signal()
         hit = Signal()
         # everything a hit needs but the cache's answer (which comes late, from
@@ -249,7 +259,8 @@ class FetchUnit(wiring.Component):
         m.d.sync += rd_ok.eq(0)
 
         m.d.comb += [
-            push_entry.pc.eq(pc), push_entry.pred.eq(pred), push_entry.insn.eq(insn),
+            push_entry.pc.eq(pc), push_entry.pred.eq(pred), push_entry.insn.eq(halves[0]),
+            push_alt.eq(halves[1] if self.ways == 2 else 0),
             push_entry.bp_hit.eq(bp.hit), push_entry.bp_ctr.eq(bp.counter),
             self.mmu.vaddr.eq(xl_vaddr), self.mmu.access.eq(Access.FETCH),
             self.mmu.priv.eq(self.priv), self.mmu.satp.eq(self.satp),
@@ -272,6 +283,12 @@ class FetchUnit(wiring.Component):
         with m.FSM(name="fetch") as fsm:
             with m.State("RUN"):
                 m.d.comb += running.eq(1)
+                if self.ways == 2:
+                    m.d.comb += push_way.eq(cache.hit_way)
+                # (loaded in every cycle of RUN: read only in UNCACHED, which RUN
+                # enters with this cycle's paddr; so the hit does not reach the
+                # enables of these 56 flip-flops)
+                m.d.sync += unc_addr.eq(paddr)
                 m.d.sync += rd_ok.eq(~self.redirect & ~(may_hit & space & ~cache.hit))
                 with m.If(self.booted & rd_ok & ~xl_known & utlb.hit):
                     # a page translated before: current again from the next cycle
@@ -293,7 +310,7 @@ class FetchUnit(wiring.Component):
                         m.d.sync += fault_page.eq(0)
                         m.next = "FAULT"
                     with m.Elif(~cacheable):
-                        m.d.sync += [unc_addr.eq(paddr), discard.eq(0)]
+                        m.d.sync += discard.eq(0)
                         m.next = "UNCACHED"
                     with m.Elif(~cache.hit):
                         m.d.comb += [cache.fill.eq(1), self.ev_miss.eq(1)]

@@ -3,19 +3,22 @@ leaves the core from registers, and stores to RAM wait in a write buffer.
 
 ::
 
-    walker (MMU) ---+
-    data (M stage) -+--> choice --> request registers --> bus (hw/bus.py)
-    fetch ----------+      ^
-    write buffer ----------+  <-- stores to RAM from the M stage (st_*)
+    walker (MMU) ----> request registers --+
+    data (M stage) --> request registers --+--> bus (hw/bus.py), the owner's
+    fetch -----------> request registers --+
+    write buffer ----> request registers --+  <-- stores to RAM (st_*)
+        valid of each --> choice --> owner, out_valid, lock
 
 **Requesters** speak the bus protocol of hw/bus.py on ports of their own:
 ``walker`` (page-table reads and A/D writes, ``lock`` held through a walk),
 ``data`` (data cache line fills, uncached accesses, LR/SC, AMOs with ``lock``
 from their read to their write) and ``fetch`` (instruction cache line fills,
-uncached fetches).  A request seen in one cycle is copied into the request
-registers and is on the bus from the next cycle on, so nothing of the core's
-logic lies on the path from its flip-flops through the SoC's arbiter and
-decoder to the devices.  Each ``ready`` of the bus goes to the requester that
+uncached fetches).  A request seen in one cycle is copied into that
+requester's request registers (each requester has a set of its own) and is on
+the bus from the next cycle on, taken from the set of the owner register; so
+nothing of the core's logic but that multiplexer lies on the path from its
+flip-flops through the SoC's arbiter and decoder to the devices, and the choice
+among the requesters reaches a few flip-flops, not the request's hundred-odd.  Each ``ready`` of the bus goes to the requester that
 owns the transfer; a requester keeps ``valid`` and its request until its last
 ``ready``.  Priority: walker, data, fetch, then the write buffer (but see
 below).  ``lock`` keeps the port for its requester (and the SoC's arbiter keeps
@@ -286,54 +289,58 @@ class MemoryPort(wiring.Component):
         m.d.comb += choice.eq(Mux(self.data.valid, if_data,
                                   Mux(into_head & (silent == BUFFER), 4, silent)))
 
-        # The request registers (address, write, byte lanes, burst length, write
-        # data) count only while ``out_valid``: they are loaded in every cycle in
-        # which the port is free, from the requester chosen, and from anybody's
-        # request when nobody is (a don't-care).  So their enables do not wait for
-        # the choice, and their data inputs wait for the choice made as if no
-        # store came (``who``): a store into the head entry only keeps the head
-        # from being chosen, which then leaves the registers a don't-care.  The
-        # late ``valid`` of the data requester picks between the two choices made
-        # with and without it, last before the registers' inputs; the memory
-        # stage's store (``st_valid``, as late) reaches only out_valid, owner and
-        # the buffer's bookkeeping.
-        who = Signal(3)
-        m.d.comb += who.eq(Mux(self.data.valid, if_data, silent))
+        # The request registers: each requester has a set of its own (address,
+        # write, byte lanes, burst length, write data), loaded in every cycle in
+        # which no transfer of that requester is on the bus (or its last beat ends),
+        # from its request as it stands, whether it asks or not; the one chosen
+        # keeps its request from the cycle of the choice on.  The bus takes the set
+        # of the owner (a register), so the choice among the requesters (after
+        # their ``valid``, the data requester's late, and the write buffer's
+        # compares) reaches ``out_valid``, ``owner``, the lock and the buffer's
+        # bookkeeping, a dozen flip-flops, and not the data inputs or enables of
+        # the hundred-odd bits of the request; and the bus's request leaves from
+        # flip-flops through one multiplexer that only the owner register drives.
+        # (The buffer may be chosen again in the cycle its single transfer ends:
+        # its set is loaded in that cycle too.)
         h_data = [at([e_data[i][w] for i in range(N)], head) for w in range(W)]
-        wdata = Signal(64)
-        m.d.comb += bus.wdata.eq(wdata)
+        fields = ("addr", "write", "sel", "burst_len", "wdata")
+        req = [{f: Signal.like(getattr(bus, f), name=f"req{i}_{f}") for f in fields}
+               for i in range(4)]
 
-        def load(mst):
-            m.d.sync += [bus.addr.eq(mst.addr), bus.write.eq(mst.write), bus.sel.eq(mst.sel),
-                         bus.burst_len.eq(mst.burst_len), wdata.eq(mst.wdata)]
+        for i, mst in enumerate(masters):
+            with m.If(~(out_valid & (owner == i)) | ending):
+                m.d.sync += [req[i][f].eq(getattr(mst, f)) for f in fields]
 
         # (``sent`` marks the buffer's singles on their way, so ``first`` is the next)
         word = first
         full_burst = ~draining & h_full
-        with m.If(free):
-            with m.Switch(who):
-                with m.Case(WALKER):
-                    load(self.walker)
-                with m.Case(DATA):
-                    load(self.data)
-                with m.Case(BUFFER):
-                    m.d.sync += bus.write.eq(1)
-                    with m.If(full_burst):
-                        m.d.sync += [bus.addr.eq(Cat(C(0, lb), h_line, ram_top)),
-                                     bus.sel.eq(0xFF), bus.burst_len.eq(W - 1),
-                                     wdata.eq(h_data[0])]
-                    with m.Else():
-                        m.d.sync += [bus.addr.eq(Cat(C(0, 3), word, h_line, ram_top) if W > 1
-                                                 else Cat(C(0, 3), h_line, ram_top)),
-                                     bus.sel.eq(Array(h_mask)[word] if W > 1 else h_mask[0]),
-                                     bus.burst_len.eq(0),
-                                     wdata.eq(Array(h_data)[word] if W > 1 else h_data[0])]
-                with m.Default():        # FETCH, or nobody (a don't-care)
-                    load(self.fetch)
-        with m.Elif(buf_busy & bus.ready & ~bus.error):
+        rb_ = req[BUFFER]
+        with m.If(~buf_busy | ending):
+            m.d.sync += rb_["write"].eq(1)
+            with m.If(full_burst):
+                m.d.sync += [rb_["addr"].eq(Cat(C(0, lb), h_line, ram_top)),
+                             rb_["sel"].eq(0xFF), rb_["burst_len"].eq(W - 1),
+                             rb_["wdata"].eq(h_data[0])]
+            with m.Else():
+                m.d.sync += [rb_["addr"].eq(Cat(C(0, 3), word, h_line, ram_top) if W > 1
+                                            else Cat(C(0, 3), h_line, ram_top)),
+                             rb_["sel"].eq(Array(h_mask)[word] if W > 1 else h_mask[0]),
+                             rb_["burst_len"].eq(0),
+                             rb_["wdata"].eq(Array(h_data)[word] if W > 1 else h_data[0])]
+        with m.Elif(bus.ready & ~bus.error):
             # the next beat of a burst
-            m.d.sync += wdata.eq(Array(h_data)[(beat + 1)[:max(1, W.bit_length() - 1)]]
-                                 if W > 1 else h_data[0])
+            m.d.sync += rb_["wdata"].eq(Array(h_data)[(beat + 1)[:max(1, W.bit_length() - 1)]]
+                                        if W > 1 else h_data[0])
+
+        with m.Switch(owner):
+            for i in range(4):
+                with m.Case(i):
+                    m.d.comb += [getattr(bus, f).eq(req[i][f]) for f in fields]
+
+        # The choice made as if no store came (see ``choice``): a store into the
+        # head entry only keeps the head from being chosen.
+        who = Signal(3)
+        m.d.comb += who.eq(Mux(self.data.valid, if_data, silent))
 
         # The holder of lock: while nobody holds it, it follows the choice made as
         # if no store came (``who``), which is the choice itself whenever a

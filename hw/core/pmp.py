@@ -307,7 +307,16 @@ class PMPUnit(wiring.Component):
                                  r[3].eq(perms_of(c_w))]
                 regions.append(r)
         # (while busy, some entry may be on: M mode must ask)
-        m.d.comb += self.on.eq(Cat(*[r[0] for r in regions]).any() | busy)
+        # ``on`` is a flip-flop loaded with what the OR of the regions' ``on`` bits
+        # and ``busy`` will be in the next cycle (busy then: a flush now, or an
+        # entry still to read; the region written now counted with its new bit),
+        # so it is the same value as that OR, and the fetch unit's decision to
+        # fetch at once in M mode (and the block RAM address it picks) starts from
+        # it, not from the counters' compares and a 16-input OR.
+        on_q = Signal()
+        m.d.sync += on_q.eq(self.flush | (k != n) | Cat(*[
+            Mux(w == i, on_w, r[0]) for i, r in enumerate(regions)]).any())
+        m.d.comb += self.on.eq(on_q)
         verdict = Signal()                 # of the request in stage 2
 
         # The requesters are the ports, then the block sweeper (owner nports).

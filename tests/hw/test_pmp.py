@@ -477,3 +477,36 @@ def test_gate_passes_allowed_transfers_at_once_and_stops_denied_ones():
     sim.run()
     assert log == [(0, False), (0, False), (None, True), (5, False), (None, True),
                    (2, False)]
+
+
+def test_unit_on_follows_busy_and_the_regions_exactly():
+    """``on`` (a flip-flop loaded with its next value) is 1 from the cycle after a
+    flush for the BUSY cycles the regions take, then 1 exactly when some entry can
+    match: checked in every cycle, also for the last entry (written in the last
+    busy cycle), an empty TOR range, and a flush in the middle of the computing."""
+    from hw.core.pmp import PMPUnit
+    dut = PMPUnit(entries=N, ports=1)
+    off = pad([])
+    empty_tor = pad([(0, 0x100)] * 5 + [(cfg_byte(TOR, R), 0x80)])   # 0x100 >= 0x80
+    last_na4 = ([0] * (N - 1) + [cfg_byte(NA4, R)], [0] * (N - 1) + [0x1234])
+    first_on = pad([(cfg_byte(NAPOT, X), napot(0x8000_0000, 0x1000))])
+    seen = []
+
+    async def bench(ctx):
+        assert ctx.get(dut.on) == 0                        # after reset: nothing on
+        for cfgs, addrs, cycles in [(*last_na4, BUSY + 3), (*off, BUSY + 3),
+                                    (*first_on, 5), (*empty_tor, BUSY + 3),
+                                    (*first_on, BUSY + 2), (*off, BUSY + 2)]:
+            await _write_regs(ctx, dut, cfgs, addrs)
+            seen.append([ctx.get(dut.on)])
+            for _ in range(cycles - 1):
+                await ctx.tick()
+                seen[-1].append(ctx.get(dut.on))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    busy = [1] * BUSY
+    assert seen == [busy + [1] * 3, busy + [0] * 3, [1] * 5,    # (flushed again)
+                    busy + [0] * 3, busy + [1] * 2, busy + [0] * 2]
