@@ -36,9 +36,10 @@
   the multi-cycle core).  A load that missed in the data cache waits in W for
   its line (``w_wait``): no record, no register write, every stage above
   waits, and X acts on no operand forwarded from W, until the word comes; a
-  failed fill is the load's access fault, taken with the load's pc.  Every result arrives here in a register (loaded data
-  are shifted and extended at the end of M), so what W forwards to X and writes
-  to the register file comes straight from flip-flops.
+  failed fill is the load's access fault, taken with the load's pc.  Every
+  result arrives here in a register (loaded data are shifted and extended at
+  the end of M), so what W forwards to X and writes to the register file comes
+  straight from flip-flops.
 
 **The data cache** (cache.py, default 8 KiB, 2 ways, 32-byte lines) is
 physically tagged; the set comes from the page offset, so it is read while
@@ -48,8 +49,8 @@ searched in X with the page of the base register, and other pages ask the
 MMU's data port).  A load that misses goes on to W all the same (so whether
 it hit does not decide whether the stages advance); W then waits for the line
 (state WFILL of M, whose next instruction waits untouched) and retires the
-load with its word as the fill ends.  It is **write-through without allocation on a write
-miss**: every store goes to memory (and updates a cached copy) through a small
+load with its word as the fill ends.  It is **write-through without allocation
+on a write miss**: every store goes to memory (and updates a cached copy) through a small
 write buffer, so memory is current as soon as the buffer drains, and every other
 reader of memory waits for the buffered stores it needs (memport.py).  That
 choice makes the other masters simple: the page-table walker's reads wait for
@@ -1157,21 +1158,23 @@ class PipelinedCore(wiring.Component):
         # pending is taken a cycle later than the CSR file asks.  (WFI changes
         # nothing: the instruction after it takes the interrupt that woke it, as
         # the privileged spec asks.)
-        # Whether a CSR write may raise the decision: it sets an enable or a
-        # pending bit, or changes the delegation, Sstc's switch or stimecmp.
-        # (mstatus, satp and the PMP refetch: M is empty in the next cycle.)
-        irq_may_rise = Signal()
+        # Whether a CSR write must settle a cycle before it commits (CSR_SETTLE):
+        # it may raise the interrupt decision (it sets an enable or a pending
+        # bit, or changes the delegation, Sstc's switch or stimecmp), or it
+        # changes what X's legality check of the next instruction reads (the
+        # counter enables; menvcfg.STCE both).  (mstatus, satp and the PMP
+        # refetch: M is empty in the next cycle.)
+        csr_settles = Signal()
         rises = (csri.new[:12] & ~csri.old[:12]).any()     # (the interrupts' bits)
         with m.Switch(m_dec.csr):
             with m.Case(CSR.MIE, CSR.SIE, CSR.MIP, CSR.SIP):
-                m.d.comb += irq_may_rise.eq(rises)
+                m.d.comb += csr_settles.eq(rises)
             with m.Case(CSR.SSTATUS):
-                m.d.comb += irq_may_rise.eq(csri.new[1] & ~csri.old[1])     # SIE
+                m.d.comb += csr_settles.eq(csri.new[1] & ~csri.old[1])     # SIE
             with m.Case(CSR.MIDELEG, CSR.MENVCFG, CSR.STIMECMP):
-                m.d.comb += irq_may_rise.eq(1)
-            with m.Case(CSR.MCOUNTEREN, CSR.SCOUNTEREN):
-                # (not an interrupt: the legality checked in X, see x_sys_illegal)
-                m.d.comb += irq_may_rise.eq(1)
+                m.d.comb += csr_settles.eq(1)
+            with m.Case(CSR.MCOUNTEREN, CSR.SCOUNTEREN):      # (X's legality check)
+                m.d.comb += csr_settles.eq(1)
         irq_q = Signal()
         irq_cause_q = Signal.like(csr.irq_cause)
         irq_hold = Signal()
@@ -1517,7 +1520,7 @@ class PipelinedCore(wiring.Component):
                     m.d.comb += flush_xlate.eq(1)
                     commit(csri.result, done=m_done_other, refetch=m_pc4,
                            flush=CycleClass.FLUSH_CSR)
-                with m.Elif(irq_may_rise):
+                with m.Elif(csr_settles):
                     charge(CycleClass.CSR)
                     m.next = "CSR_SETTLE"
                 with m.Else():
@@ -1528,6 +1531,8 @@ class PipelinedCore(wiring.Component):
             # interrupt decision of the cycle after the write: the one the
             # unregistered decision made in that cycle (the interrupt is then
             # taken before the next instruction, as the privileged spec asks).
+            # So does a write of the counter enables, so that X checks the next
+            # instruction's legality with the new value.
             with m.State("CSR_SETTLE"):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.CSR)
