@@ -72,7 +72,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature
 
-__all__ = ["Cache", "check_geometry", "sets_of", "tag_bits_of"]
+__all__ = ["Cache", "check_geometry", "sets_of"]
 
 
 def check_geometry(size, ways, line):
@@ -93,50 +93,6 @@ def sets_of(size, ways, line):
     """The number of sets of a cache of that geometry (also the cycles a reset
     must be held to clear its lines)."""
     return size // (ways * line)
-
-
-def tag_bits_of(tag_lo, blocks=None):
-    """``(tag_of, in_blocks)``: the tag kept for a 56-bit physical address whose
-    set and line offset are its bits below ``tag_lo``, and whether an address lies
-    in ``blocks``.
-
-    Without ``blocks`` the tag is all of bits ``tag_lo``..55.  ``blocks`` is a list
-    of ``(base, bits)``, aligned blocks of 2**bits bytes (the RAM, the boot ROM):
-    the user promises that only addresses in them are ever filled, and that a
-    lookup's hit is used only for such addresses.  Then the tag keeps only the
-    bits that tell two lines of the blocks apart: bits ``tag_lo`` up to the
-    largest block's size, and a few bits above, chosen so that every two bases
-    differ in one of them.  The compare of a lookup with the tags read out of
-    block RAM, on the fetch unit's longest paths, is then a few bits wide
-    instead of 44, and the tag memories narrower.  A snoop is compared only if
-    its address lies in a block (``in_blocks``: another write could match a
-    line's short tag)."""
-    if blocks is None:
-        return (lambda addr: addr[tag_lo:56]), (lambda addr: C(1, 1))
-    top = max(max(bits for _, bits in blocks), tag_lo)
-    for base, bits in blocks:
-        if base & ((1 << bits) - 1) or base >> 56:
-            raise ValueError(f"block {base:#x} is not aligned to 2**{bits} bytes "
-                             "or beyond 56 bits")
-    # Two blocks' lines are told apart by a bit that is constant in both and
-    # differs between their bases: one below ``top`` is kept already (or is in
-    # the set or line offset, below ``tag_lo``: then the lines are never in one
-    # set); else the lowest such bit above is kept too.
-    apart = []
-    for i, (a, a_bits) in enumerate(blocks):
-        for b, b_bits in blocks[i + 1:]:
-            diff = [p for p in range(max(a_bits, b_bits), 56) if (a ^ b) >> p & 1]
-            if not diff:
-                raise ValueError(f"blocks {a:#x} and {b:#x} overlap")
-            if not any(p < top or p in apart for p in diff):
-                apart.append(diff[0])
-
-    def tag_of(addr):
-        return Cat(addr[tag_lo:top], *[addr[p] for p in apart])
-
-    def in_blocks(addr):
-        return Cat(*[addr[bits:56] == (base >> bits) for base, bits in blocks]).any()
-    return tag_of, in_blocks
 
 
 class ReadAfterWrite:
@@ -172,14 +128,13 @@ class ReadAfterWrite:
 
 
 class Cache(wiring.Component):
-    def __init__(self, size=4096, ways=2, line=32, *, checks=False, blocks=None):
+    def __init__(self, size=4096, ways=2, line=32, *, checks=False):
         """``checks``: assert in simulation what the users promise (a touch never in
         the cycle after a fill's end); off for the FPGA, whose tools do not take
-        assertions.  ``blocks``: see ``tag_bits_of`` (None: full tags)."""
+        assertions."""
         problem = check_geometry(size, ways, line)
         if problem:
             raise ValueError(problem)
-        self.blocks = None if blocks is None else [tuple(b) for b in blocks]
         self.size, self.ways, self.line = size, ways, line
         self.checks = checks
         self.sets = sets_of(size, ways, line)
@@ -222,8 +177,8 @@ class Cache(wiring.Component):
         def set_of(addr):
             return addr[ob:tag_lo]
 
-        tag_of, in_blocks = tag_bits_of(tag_lo, self.blocks)
-        tag_bits = len(tag_of(Signal(56)))
+        def tag_of(addr):
+            return addr[tag_lo:56]
 
         read_set = self.read_addr[ob:tag_lo]
         idx = set_of(self.lookup_addr)
@@ -255,9 +210,7 @@ class Cache(wiring.Component):
         # are invalidated at the end of this cycle and must not hit in it.
         snoop_q = Signal()
         snoop_q_addr = Signal(56)
-        # (with short tags, a write outside the blocks could match a line's tag:
-        # it is not looked at)
-        m.d.sync += [snoop_q.eq(self.snoop_valid & in_blocks(self.snoop_addr)),
+        m.d.sync += [snoop_q.eq(self.snoop_valid),
                      snoop_q_addr.eq(self.snoop_addr)]
         snoop_set = set_of(snoop_q_addr)
         snoop_hit = Signal(W)

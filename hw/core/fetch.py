@@ -96,12 +96,10 @@ class QueueEntry(data.StructLayout):
 
 class FetchUnit(wiring.Component):
     def __init__(self, *, reset_pc, in_ram, in_rom=None, size=4096, ways=2, line=32,
-                 btb_entries=512, ras_entries=8, utlb_entries=8, checks=False, blocks=None):
+                 btb_entries=512, ras_entries=8, utlb_entries=8, checks=False):
         """``in_ram(paddr)`` gives the expression "this physical address is RAM",
         ``in_rom(paddr)`` the same for a read-only memory (cached, filled with single
-        transfers).  ``checks``: the cache's simulation-only assertions.
-        ``blocks``: the RAM and ROM as ``(base, bits)`` (the same as ``in_ram`` and
-        ``in_rom``): the cache then keeps short tags (cache.py, ``tag_bits_of``)."""
+        transfers).  ``checks``: the cache's simulation-only assertions."""
         problem = check_geometry(size, ways, line)
         if problem:
             raise ValueError(f"instruction cache: {problem}")
@@ -111,7 +109,6 @@ class FetchUnit(wiring.Component):
         self.size, self.ways, self.line = size, ways, line
         self.btb_entries = btb_entries
         self.checks = checks
-        self.blocks = blocks
         self.ras_entries = ras_entries
         self.utlb_entries = utlb_entries
         super().__init__({
@@ -219,8 +216,7 @@ class FetchUnit(wiring.Component):
         cacheable = self.in_ram(paddr) | self.in_rom(paddr)
 
         # ---- the cache (cache.py) ----
-        m.submodules.cache = cache = Cache(self.size, self.ways, self.line, checks=self.checks,
-                                         blocks=self.blocks)
+        m.submodules.cache = cache = Cache(self.size, self.ways, self.line, checks=self.checks)
         rd_ok = Signal()                           # the word read out belongs to pc
         ram_addr = Signal(64)                      # whose word is read for the next cycle
         m.d.comb += [

@@ -301,7 +301,7 @@ class PipelinedCore(wiring.Component):
             size=self.icache_size,
             ways=self.icache_ways, line=self.icache_line, btb_entries=self.btb_entries,
             ras_entries=self.ras_entries, utlb_entries=self.utlb_entries,
-            checks=self.checks, blocks=blocks)
+            checks=self.checks)
         m.submodules.dutlb = dutlb = MicroTLB(self.utlb_entries)
         m.submodules.regs = regs = Memory(shape=64, depth=32, init=[])
         rp1 = regs.read_port(domain="comb")

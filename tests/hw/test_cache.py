@@ -18,7 +18,7 @@ from amaranth import ClockDomain, Module
 from amaranth.sim import Simulator
 from hypothesis import given, settings, strategies as st
 
-from hw.core.cache import Cache, check_geometry, tag_bits_of
+from hw.core.cache import Cache, check_geometry
 
 BASE = 0x8000_0000
 SPAN = 4 * 1024            # bytes of memory the operations touch (4x a 1 KiB cache)
@@ -42,9 +42,8 @@ def _ops():
     ), min_size=1, max_size=40)
 
 
-def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True,
-            blocks=None):
-    dut = Cache(size=size, ways=ways, line=line, checks=checks, blocks=blocks)
+def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True):
+    dut = Cache(size=size, ways=ways, line=line, checks=checks)
     rng = random.Random(seed)
     mem = {}
     words_per_line = line // 8
@@ -253,52 +252,6 @@ def test_direct_mapped_cache_random_against_flat_memory(ops, seed):
 def test_burst_fills_random_against_flat_memory(ops, seed, geometry):
     size, ways, line = geometry
     run_ops(ops, size=size, ways=ways, line=line, seed=seed, burst=True)
-
-
-# Short tags (``blocks``): the operations' 4 KiB at BASE as one block, beside a
-# ROM-like block below it; a 1 KiB 2-way cache then keeps 3 tag bits (9..11) and
-# one bit that tells the blocks apart.
-BLOCKS = [(BASE, 12), (BASE - 0x1_0000, 15)]
-
-
-@settings(max_examples=15, deadline=None)
-@given(_ops(), st.integers(0, 1000), st.booleans())
-def test_short_tags_random_against_flat_memory(ops, seed, burst):
-    run_ops(ops, seed=seed, burst=burst, blocks=BLOCKS)
-
-
-def test_short_tag_bits():
-    from amaranth import Signal
-    sig = Signal(56)
-    def width(tag_lo, blocks):
-        return len(tag_bits_of(tag_lo, blocks)[0](sig))
-    assert width(9, None) == 47
-    assert width(9, BLOCKS) == 15 - 9 + 1          # the ROM block is the larger
-    # the core's 8 KiB 2-way I-cache (sets and offset: 12 bits), 32 MiB of RAM
-    # and the board's 32 KiB boot ROM: 13 bits and bit 25 (0 in the ROM's base)
-    tag_of, _ = tag_bits_of(12, [(0x8000_0000, 25), (0x7FFF_0000, 15)])
-    assert len(tag_of(sig)) == 14
-    assert width(12, [(0x8000_0000, 27)]) == 15
-    # two blocks whose bases differ only inside the larger one overlap
-    with pytest.raises(ValueError, match="overlap"):
-        tag_bits_of(12, [(0x8000_0000, 25), (0x8000_8000, 15)])
-    with pytest.raises(ValueError, match="aligned"):
-        tag_bits_of(12, [(0x8000_1000, 16)])
-
-
-def test_short_tags_ignore_writes_outside_the_blocks():
-    # A write outside the blocks whose short tag and set are those of a cached
-    # line (0x1000_0000 + the line's offset in its block) leaves the line valid;
-    # one to the line itself invalidates it.
-    a = BASE + 0x240
-    alias = 0x1000_0000 + 0x240
-    stats = run_ops([("load", a), ("dma", alias, 5), ("load", a)], blocks=BLOCKS)
-    assert stats["fills"] == 1
-    stats = run_ops([("load", a), ("dma", a, 5), ("load", a)], blocks=BLOCKS)
-    assert stats["fills"] == 2
-    # with full tags the alias is another line: the cached one stays too
-    stats = run_ops([("load", a), ("dma", alias, 5), ("load", a)])
-    assert stats["fills"] == 1
 
 
 def test_repeated_loads_hit_and_evictions_refill():
