@@ -697,7 +697,10 @@ class PipelinedCore(wiring.Component):
         is_return = (xk == Kind.JALR) & (x_dec.rd == 0) & x_link(x_dec.rs1)
         ras_push = Signal()
         ras_pop = Signal()
-        ras_ok = adv & x_ok & ~target_misaligned & ~m_redirect
+        # (calls and returns are jumps, always taken: their misalignment is
+        # target[1] alone, so the branch condition, at the end of the ALU's carry
+        # chain, does not reach these two flip-flops)
+        ras_ok = adv & x_ok & ~target[1] & ~m_redirect
         m.d.sync += [ras_push.eq(ras_ok & is_call), ras_pop.eq(ras_ok & is_return)]
         m.d.comb += [fetch.ras_push.eq(ras_push), fetch.ras_pop.eq(ras_pop),
                      fetch.ras_value.eq(m_result)]
