@@ -215,7 +215,8 @@ class PMPChecker(wiring.Component):
 class PMPUnit(wiring.Component):
     """The registered check shared by ``ports`` requesters (PMPCheckSignature each,
     lowest index first when several wait).  ``on``: some entry can match, or the
-    regions are being computed (with neither, M-mode accesses need no check).
+    regions are being computed (with neither, M-mode accesses need no check);
+    ``on_next``: what ``on`` will be in the next cycle (for a register of the user's).
 
     Two kinds of answers need no comparison and come in the cycle a request is made:
 
@@ -251,6 +252,7 @@ class PMPUnit(wiring.Component):
             "addr":  In(ADDR_BITS * entries),
             "flush": In(1),
             "on":    Out(1),
+            "on_next": Out(1),
         }
         for i in range(ports):
             members[f"req{i}"] = In(PMPCheckSignature())
@@ -314,8 +316,9 @@ class PMPUnit(wiring.Component):
         # fetch at once in M mode (and the block RAM address it picks) starts from
         # it, not from the counters' compares and a 16-input OR.
         on_q = Signal()
-        m.d.sync += on_q.eq(self.flush | (k != n) | Cat(*[
+        m.d.comb += self.on_next.eq(self.flush | (k != n) | Cat(*[
             Mux(w == i, on_w, r[0]) for i, r in enumerate(regions)]).any())
+        m.d.sync += on_q.eq(self.on_next)
         m.d.comb += self.on.eq(on_q)
         verdict = Signal()                 # of the request in stage 2
 
