@@ -333,7 +333,7 @@ class PMPUnit(wiring.Component):
         # compared.
         q_valid = Signal()
         q_owner = Signal(range(self.nports + 1))
-        q_page = Signal()
+        q_page = Signal()                  # (stage 2: the request is a whole page)
         # stage 2: compared; the verdict registered
         r_valid = Signal()
         r_owner = Signal(range(self.nports + 1))
@@ -424,12 +424,11 @@ class PMPUnit(wiring.Component):
             # (only looked at with a request: a simulator compares only then)
             with m.If(p.valid):
                 m.d.comb += hit.eq(memo_hit | block_hit(p))
-            hits.append((hit, is_page))
+            hits.append(hit)
 
         # The request taken: the first port that waits without an answer at once,
-        # else the sweeper.  ``q_owner`` and ``q_page`` are loaded in every cycle,
-        # taken or not: they are read only in the cycle after a request was taken
-        # (with q_valid).
+        # else the sweeper.  ``q_owner`` is loaded in every cycle, taken or not: it
+        # is read only in the cycle after a request was taken (with q_valid).
         p_regs = []
         for i in range(self.nports):
             p = self.port(i)
@@ -439,12 +438,12 @@ class PMPUnit(wiring.Component):
                          regs[3].eq(p.access)]
             p_regs.append(regs)
         m.d.sync += [q_valid.eq(0), r_valid.eq(0)]
-        m.d.sync += [q_owner.eq(self.nports), q_page.eq(0)]
+        m.d.sync += q_owner.eq(self.nports)
         for i in reversed(range(self.nports)):    # (later assignments win)
             p = self.port(i)
-            with m.If(p.valid & ~hits[i][0]):
-                m.d.sync += [q_owner.eq(i), q_page.eq(hits[i][1])]
-        waiting = Cat(*[self.port(i).valid & ~hits[i][0] for i in range(self.nports)])
+            with m.If(p.valid & ~hits[i]):
+                m.d.sync += q_owner.eq(i)
+        waiting = Cat(*[self.port(i).valid & ~hits[i] for i in range(self.nports)])
         with m.If(~q_valid & ~r_valid & ~busy & (s_valid | waiting.any())):
             m.d.sync += q_valid.eq(1)
         # stage 2: the owner's request (registers: the port's, or the sweeper's
@@ -464,7 +463,9 @@ class PMPUnit(wiring.Component):
                     m.d.comb += [q_first.eq(s_first), q_last.eq(s_last),
                                  q_priv.eq(s_priv), q_access.eq(s_access)]
             m.d.comb += verdict.eq(pmp_verdict(m, regions, q_first, q_last, q_priv, q_access))
-        # what a port remembers of an allowed page (in stage 3, see above)
+        # what a port remembers of an allowed page (in stage 3, see above; the
+        # sweeper's checks are remembered by no port)
+        m.d.comb += q_page.eq((q_first[:12] == 0) & (q_last[:12] == 0xFFF))
         m.d.sync += [r_page.eq(q_first[12:]), r_access.eq(q_access),
                      r_mach.eq(q_priv == Priv.M)]
         with m.If(q_valid):
@@ -473,7 +474,7 @@ class PMPUnit(wiring.Component):
             p = self.port(i)
             answered = r_valid & (r_owner == i)
             in_flight = (q_valid & (q_owner == i)) | answered
-            m.d.comb += [p.ready.eq(answered | (p.valid & hits[i][0] & ~in_flight)),
+            m.d.comb += [p.ready.eq(answered | (p.valid & hits[i] & ~in_flight)),
                          p.allowed.eq(~answered | r_allowed)]
         return m
 
