@@ -482,7 +482,14 @@ class PipelinedCore(wiring.Component):
         ]
         wiring.connect(m, fetch.mmu, mmu.ifetch)
         wiring.connect(m, fetch.pmp, pmp.req2)
-        m.d.comb += fetch.pmp_free.eq((priv == Priv.M) & ~pmp.on)
+        # (a flip-flop: the fetch unit's choice of the block RAM address starts from
+        # it, not from the privilege's compare and the PMP's ``on``.  Exact with
+        # ``on_next``; the privilege changes only with a trap or an xRET, which
+        # redirect the fetch in the same cycle, and in the cycle after a redirect
+        # the fetch unit reads no ``pmp_free`` (its ``rd_ok`` is 0))
+        fetch_free = Signal(init=1)         # (M mode, no entry on after reset)
+        m.d.sync += fetch_free.eq((priv == Priv.M) & ~pmp.on_next)
+        m.d.comb += fetch.pmp_free.eq(fetch_free)
         fh = fetch.head
         d_valid = fetch.valid
         d_pc = fh.pc
