@@ -145,7 +145,12 @@ class Cache(wiring.Component):
         problem = check_geometry(size, ways, line)
         if problem:
             raise ValueError(problem)
-        tag_lo = (line.bit_length() - 1) + (sets_of(size, ways, line).bit_length() - 1)
+        self.size, self.ways, self.line = size, ways, line
+        self.checks = checks
+        self.sets = sets_of(size, ways, line)
+        self.words = line // 8
+        self.offset_bits = line.bit_length() - 1
+        self.index_bits = self.sets.bit_length() - 1
         if region is None:
             region = (0, 56)
         base, bits = region
@@ -153,13 +158,7 @@ class Cache(wiring.Component):
             raise ValueError("the cached region must be a block aligned to its size")
         self.region_base, self.region_bits = base, bits
         # (at least one tag bit: a region no larger than a way keeps a constant bit)
-        self.tag_hi = max(bits, tag_lo + 1)
-        self.size, self.ways, self.line = size, ways, line
-        self.checks = checks
-        self.sets = sets_of(size, ways, line)
-        self.words = line // 8
-        self.offset_bits = line.bit_length() - 1
-        self.index_bits = self.sets.bit_length() - 1
+        self.tag_hi = max(bits, self.offset_bits + self.index_bits + 1)
         self.reset_cycles = self.sets      # a reset this long clears every line
         super().__init__({
             "read_addr":      In(12),

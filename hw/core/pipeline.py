@@ -353,6 +353,7 @@ class PipelinedCore(wiring.Component):
         # ... it lies in RAM: with mem_paddr as the instruction enters M, else
         # compared a cycle after mem_paddr changed (see the end of M)
         m_in_ram = Signal()
+        mem_paddr_in_ram = self._in_ram(mem_paddr)     # (its compare, where m_in_ram lags)
         m_fast = Signal()                  # ... and the fast path may be taken (START)
         # W
         w_valid = Signal()
@@ -1410,7 +1411,7 @@ class PipelinedCore(wiring.Component):
                     with m.If(data_free):
                         # nothing to check in M mode (m_in_ram follows mem_paddr,
                         # loaded in MIS_XLATE, a cycle later: compared here)
-                        mis_part_ok(self._in_ram(mem_paddr))
+                        mis_part_ok(mem_paddr_in_ram)
                     with m.Else():
                         pmp_registered("MIS_PMP_DONE")
                 translation_checked(mis_vaddr, check)
@@ -1612,7 +1613,7 @@ class PipelinedCore(wiring.Component):
         # depend on whether it fills
         m.d.comb += [
             dutlb.fill_vpn.eq(mem_vaddr[12:]), dutlb.fill_store_ok.eq(~is_read),
-            dutlb.fill_ppn.eq(mem_paddr[12:]), dutlb.fill_mark.eq(self._in_ram(mem_paddr)),
+            dutlb.fill_ppn.eq(mem_paddr[12:]), dutlb.fill_mark.eq(mem_paddr_in_ram),
         ]
         # (also M's copy, when the instruction entering M chose from the old entries)
         m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
@@ -1630,11 +1631,11 @@ class PipelinedCore(wiring.Component):
         # mem_paddr (XLATE, MIS_XLATE load it; PMP_PAGE, MIS_PMP follow them;
         # START keeps it), or is START on the fast path.  (MIS_PMP and the
         # micro-TLB's fill compare mem_paddr themselves.)
-        m.d.sync += m_in_ram.eq(Mux(adv, x_in_ram, self._in_ram(mem_paddr)))
+        m.d.sync += m_in_ram.eq(Mux(adv, x_in_ram, mem_paddr_in_ram))
         if self.checks:
             m_in_ram_read = (mem_fsm.ongoing("ACCESS") | mem_fsm.ongoing("BUS") |
                              mem_fsm.ongoing("AMO_WRITE") | mem_fsm.ongoing("MIS_PMP_DONE") |
                              (m_in_start & m_valid & m_fast & m_is_mem))
-            m.d.sync += Assert(~m_in_ram_read | (m_in_ram == self._in_ram(mem_paddr)),
+            m.d.sync += Assert(~m_in_ram_read | (m_in_ram == mem_paddr_in_ram),
                                "pipeline: m_in_ram differs from mem_paddr's")
         return m

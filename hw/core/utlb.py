@@ -28,8 +28,9 @@ the MMU for other pages:
 fill and answered with the lookup like ``store_ok`` (the memory stage marks the
 pages that lie in RAM, so that its address's "in RAM" comes from a flip-flop).
 
-The owner should drive ``fill_vpn``/``fill_ppn``/``fill_store_ok`` whether it fills
-or not (they are registered every cycle; ``fill`` says whether they count).
+The owner should drive ``fill_vpn``/``fill_ppn``/``fill_store_ok``/``fill_mark``
+whether it fills or not (they are registered every cycle; ``fill`` says whether
+they count).
 
 **Entries keep bits 56:12 of a page's number**, and a lookup first checks that
 bits 63:56 of ``vpn`` are all equal (``high_ok``): the rest would be copies.  A
