@@ -23,6 +23,15 @@ each take effect the cycle after their request, and a master's next request come
 cycle after the answer), except a line that rises or falls (or is seen again after a
 completion), which a claim can never tell from one that did so a cycle later.  So the claim's read and clear do not wait
 for the priority search.
+
+For the same reason the writes are decoded in the request's cycle, not a cycle later
+as soc/virtio_blk.py and soc/uart.py decode most of theirs: a write of a priority,
+an enable word or a threshold changes what a claim returns, and a claim right after
+the write (a cycle after its answer) reads the search of the cycle before it, which
+sees the write only if it took effect in the answer's cycle (tests/soc/test_plic.py,
+test_a_claim_right_after_a_write_sees_it).  (A completion alone could move: the
+source it lets be seen again is one of the lines above, which a claim cannot tell
+apart anyway; it stays with the claim it completes.)
 """
 
 from amaranth import *

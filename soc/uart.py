@@ -148,58 +148,74 @@ class UART16550(wiring.Component):
         m.d.comb += self.irq.eq(cause != IIR_NONE)
 
         # --- register accesses, one byte lane per register ---
+        # Reads are decoded in the request's first cycle (the answer goes out in the
+        # next), with their side effects: a read of RBR pops the byte, a read of IIR
+        # that reports THR empty clears that interrupt.  Writes are decoded a cycle
+        # later, from registers that take the request's lanes and data in every
+        # cycle, so the paths from the masters through the arbiter and the decoder
+        # end there, not at the UART's state (FCR's clears reset both FIFOs).  The
+        # bus cannot tell: the next request starts a cycle after the answer at the
+        # earliest, when the write is done, so a read right after a write sees its
+        # effect.  Except two writes, decoded at once, whose effect a read right
+        # after sees only through the loopback (MCR bit 4), a cycle later on its way:
+        # THR (the byte goes TX FIFO -> RX FIFO in the cycle after it is pushed) and
+        # MCR (turning the loopback on sends a byte waiting in the TX FIFO to RX).
         at_regs = bus.addr[3:] == 0
         rbr_read = Signal()
-        thr_write = Signal()
         iir_read_thre = Signal()
-        ier_write_thri = Signal()
         # (decoded only in a request's first cycle: a simulator skips it otherwise)
-        with m.If(resp.start & at_regs):
-            for lane in range(8):
-                on = at_regs & bus.sel[lane]
-                rd = resp.reading & on
-                wr = resp.writing & on
-                rbyte = resp.rdata[8 * lane:8 * lane + 8]
-                wbyte = bus.wdata[8 * lane:8 * lane + 8]
-                if lane == REG.RBR:
-                    m.d.comb += rbyte.eq(Mux(dlab, dll, Mux(data_ready, rxq.r_data, 0)))
-                    with m.If(rd & ~dlab):
-                        m.d.comb += rbr_read.eq(1)
-                    with m.If(wr & dlab):
-                        m.d.sync += dll.eq(wbyte)
-                    with m.If(wr & ~dlab):
-                        m.d.comb += thr_write.eq(1)
-                elif lane == REG.IER:
-                    m.d.comb += rbyte.eq(Mux(dlab, dlm, ier))
-                    with m.If(wr & dlab):
-                        m.d.sync += dlm.eq(wbyte)
-                    with m.If(wr & ~dlab):
-                        m.d.sync += ier.eq(wbyte[:4])
-                        m.d.comb += ier_write_thri.eq(wbyte[1])
-                elif lane == REG.IIR:
-                    m.d.comb += rbyte.eq(iir)
-                    with m.If(rd & (cause == IIR_THRE)):
-                        m.d.comb += iir_read_thre.eq(1)
-                    with m.If(wr):
-                        m.d.sync += [fifo_en.eq(wbyte[0]), trig_sel.eq(wbyte[6:8])]
-                        changed = wbyte[0] != fifo_en
-                        m.d.comb += [clear_rx.eq(wbyte[1] | changed), clear_tx.eq(wbyte[2] | changed)]
-                elif lane == REG.LCR:
-                    m.d.comb += rbyte.eq(lcr)
-                    with m.If(wr):
-                        m.d.sync += lcr.eq(wbyte)
-                elif lane == REG.MCR:
-                    m.d.comb += rbyte.eq(mcr)
-                    with m.If(wr):
-                        m.d.sync += mcr.eq(wbyte[:5])
-                elif lane == REG.LSR:
-                    m.d.comb += rbyte.eq(lsr)
-                elif lane == REG.MSR:
-                    m.d.comb += rbyte.eq(msr)
-                elif lane == REG.SCR:
-                    m.d.comb += rbyte.eq(scr)
-                    with m.If(wr):
-                        m.d.sync += scr.eq(wbyte)
+        with m.If(resp.reading & at_regs):
+            for lane, value in ((REG.RBR, Mux(dlab, dll, Mux(data_ready, rxq.r_data, 0))),
+                                (REG.IER, Mux(dlab, dlm, ier)),
+                                (REG.IIR, iir),
+                                (REG.LCR, lcr),
+                                (REG.MCR, mcr),
+                                (REG.LSR, lsr),
+                                (REG.MSR, msr),
+                                (REG.SCR, scr)):
+                m.d.comb += resp.rdata[8 * lane:8 * lane + 8].eq(value)
+            with m.If(bus.sel[REG.RBR] & ~dlab):
+                m.d.comb += rbr_read.eq(1)
+            with m.If(bus.sel[REG.IIR] & (cause == IIR_THRE)):
+                m.d.comb += iir_read_thre.eq(1)
+
+        # THR and MCR, at once.
+        thr_write = Signal()
+        with m.If(resp.writing & at_regs):
+            with m.If(bus.sel[REG.THR] & ~dlab):
+                m.d.comb += thr_write.eq(1)
+            with m.If(bus.sel[REG.MCR]):
+                m.d.sync += mcr.eq(bus.wdata[8 * REG.MCR:8 * REG.MCR + 5])
+
+        # The other writes, a cycle later.
+        w_q = Signal()              # the request of the previous cycle wrote the registers
+        w_q_sel = Signal(8)
+        w_q_data = Signal(64)
+        m.d.sync += [w_q.eq(resp.writing & at_regs), w_q_sel.eq(bus.sel),
+                     w_q_data.eq(bus.wdata)]
+        ier_write_thri = Signal()
+
+        def wbyte(lane):
+            return w_q_data[8 * lane:8 * lane + 8]
+
+        with m.If(w_q):
+            with m.If(w_q_sel[REG.DLL] & dlab):
+                m.d.sync += dll.eq(wbyte(REG.DLL))
+            with m.If(w_q_sel[REG.IER]):
+                with m.If(dlab):
+                    m.d.sync += dlm.eq(wbyte(REG.DLM))
+                with m.Else():
+                    m.d.sync += ier.eq(wbyte(REG.IER)[:4])
+                    m.d.comb += ier_write_thri.eq(wbyte(REG.IER)[1])
+            with m.If(w_q_sel[REG.FCR]):
+                fcr = wbyte(REG.FCR)
+                m.d.sync += [fifo_en.eq(fcr[0]), trig_sel.eq(fcr[6:8])]
+                changed = fcr[0] != fifo_en
+                m.d.comb += [clear_rx.eq(fcr[1] | changed), clear_tx.eq(fcr[2] | changed)]
+            with m.If(w_q_sel[REG.LCR]):
+                m.d.sync += lcr.eq(wbyte(REG.LCR))
+            with m.If(w_q_sel[REG.SCR]):
+                m.d.sync += scr.eq(wbyte(REG.SCR))
 
         m.d.comb += [
             rxq.r_en.eq(rbr_read & data_ready),
@@ -214,7 +230,9 @@ class UART16550(wiring.Component):
         became_empty = tx_was_full & ~txq.r_rdy
         with m.If(thr_write | iir_read_thre):
             m.d.sync += thre_ip.eq(0)
-        with m.Elif(became_empty | (ier_write_thri & tx_empty)):
+        # (a clear of a TX FIFO with bytes in it empties the TX side at once: set in
+        # the cycle after the clear, as a read of IIR right after the FCR write sees)
+        with m.Elif(became_empty | (clear_tx & txq.r_rdy) | (ier_write_thri & tx_empty)):
             m.d.sync += thre_ip.eq(1)
 
         # Character timeout.

@@ -147,17 +147,90 @@ class VirtioBlock(wiring.Component):
         m.d.comb += events.eq(raise_int |
                               Mux(cap_changed & status[2], INT_CONFIG, 0))
 
-        # The request is decoded twice.  In its first cycle (``resp.start``) for
-        # the read data and for the writes the engine reacts to at once (a notify,
-        # an InterruptACK); in the next cycle, from registers loaded in every cycle,
-        # for the other writes (the configuration and Status, whose reset reaches
-        # some 400 flip-flops).  The bus does not see the difference: the answer
-        # comes in that next cycle, and the next request to the device starts a
-        # cycle later at the earliest, when those writes are done.  So the paths
-        # from the masters through the arbiter and the decoder end at the request
-        # registers, not at the device's state.  (The engine sees a configuration
-        # write a cycle later; the driver writes the configuration before it
-        # notifies, two requests apart.)
+        # The registers are decoded in three parts:
+        #
+        # * reads, in the request's first cycle (``resp.start``): the answer goes out
+        #   in the next cycle;
+        # * QueueNotify and InterruptACK, in that first cycle too (see below);
+        # * every other write, in the next cycle (the answer's), from registers that
+        #   take the bus's address, data and lanes in every cycle.  The bus cannot
+        #   tell: the next request to the device starts a cycle after the answer at
+        #   the earliest, when the write is done, so a read right after a write sees
+        #   the new value.  So the paths from the masters through the arbiter and the
+        #   decoder end at those registers, not at the device's state (Status = 0
+        #   alone resets some 400 flip-flops).  The engine sees a configuration
+        #   write a cycle later; the driver writes the configuration before it
+        #   notifies, two requests apart.
+        #
+        # Each decodes the doubleword's two 32-bit halves separately (a 64-bit access
+        # reaches two registers).
+        sel0 = queue_sel == 0
+
+        # ---- reads ----
+        with m.If(resp.reading):
+            for half in range(2):
+                offset = Cat(C(0, 2), C(half, 1), bus.addr[3:])
+                rword = resp.rdata[32 * half:32 * half + 32]
+                with m.Switch(offset):
+                    with m.Case(REG.MAGIC):
+                        m.d.comb += rword.eq(MAGIC)
+                    with m.Case(REG.VERSION):
+                        m.d.comb += rword.eq(VERSION)
+                    with m.Case(REG.DEVICE_ID):
+                        m.d.comb += rword.eq(DEVICE_ID_BLOCK)
+                    with m.Case(REG.VENDOR_ID):
+                        m.d.comb += rword.eq(VENDOR_ID)
+                    with m.Case(REG.DEVICE_FEATURES):
+                        with m.Switch(dev_feat_sel):
+                            with m.Case(0):
+                                m.d.comb += rword.eq(DEVICE_FEATURES & 0xFFFF_FFFF)
+                            with m.Case(1):
+                                m.d.comb += rword.eq(DEVICE_FEATURES >> 32)
+                    with m.Case(REG.QUEUE_SEL):
+                        m.d.comb += rword.eq(queue_sel)
+                    with m.Case(REG.QUEUE_NUM_MAX):
+                        m.d.comb += rword.eq(Mux(sel0, qmax, 0))
+                    with m.Case(REG.QUEUE_NUM):
+                        m.d.comb += rword.eq(Mux(sel0, queue_num, 0))
+                    with m.Case(REG.QUEUE_READY):
+                        m.d.comb += rword.eq(Mux(sel0, queue_ready, 0))
+                    with m.Case(REG.INTERRUPT_STATUS):
+                        m.d.comb += rword.eq(int_status)
+                    with m.Case(REG.STATUS):
+                        m.d.comb += rword.eq(status)
+                    for reg, off in ((desc_base, REG.QUEUE_DESC_LOW),
+                                     (avail_base, REG.QUEUE_DRIVER_LOW),
+                                     (used_base, REG.QUEUE_DEVICE_LOW)):
+                        for word in range(2):
+                            with m.Case(off + 4 * word):
+                                m.d.comb += rword.eq(Mux(sel0, reg[32 * word:32 * word + 32], 0))
+                    with m.Case(REG.CONFIG_GENERATION):
+                        m.d.comb += rword.eq(config_gen)
+                    with m.Case(REG.CONFIG):
+                        m.d.comb += rword.eq(capacity[:32])
+                    with m.Case(REG.CONFIG + 4):
+                        m.d.comb += rword.eq(capacity[32:])
+
+        # ---- QueueNotify and InterruptACK, at once ----
+        # QueueNotify (low half of doubleword 0x50) for queue 0 wakes the engine;
+        # InterruptACK (high half of 0x60) clears the bits written, merged with this
+        # cycle's events here (and below, without an ACK).  Both act in the request's
+        # cycle, as before the other writes moved: the engine starts, and the
+        # interrupt line falls, a cycle sooner than they would a cycle later, which
+        # keeps the boot's cycle count as it was (their decode is a compare of the
+        # address and a few bits, a short path).
+        ack_now = Signal()
+        with m.If(resp.writing):
+            notify_lanes = bus.sel[0:4]
+            with m.If((bus.addr[3:] == REG.QUEUE_NOTIFY >> 3) & notify_lanes.any() &
+                      ((bus.wdata[:32] & lane_mask(notify_lanes)) == 0)):
+                m.d.sync += kick.eq(1)
+            with m.If((bus.addr[3:] == REG.INTERRUPT_ACK >> 3) & bus.sel[4:8].any()):
+                m.d.comb += ack_now.eq(1)
+                acked = bus.wdata[32:34] & Mux(bus.sel[4], 0b11, 0b00)
+                m.d.sync += int_status.eq((int_status | events) & ~acked)
+
+        # ---- the other writes, a cycle later ----
         w_q = Signal()              # the request of the previous cycle was a write
         w_q_addr = Signal.like(bus.addr)
         w_q_data = Signal(64)
@@ -165,118 +238,58 @@ class VirtioBlock(wiring.Component):
         m.d.sync += [w_q.eq(resp.writing), w_q_addr.eq(bus.addr), w_q_data.eq(bus.wdata),
                      w_q_sel.eq(bus.sel)]
 
-        sel0 = queue_sel == 0
-        for half, late in ((0, False), (1, False), (0, True), (1, True)):
-            req_sel = w_q_sel if late else bus.sel
-            lanes = req_sel[4 * half:4 * half + 4]
-            active = lanes.any()
-            offset = Cat(C(0, 2), C(half, 1), (w_q_addr if late else bus.addr)[3:])
-            wdata = (w_q_data if late else bus.wdata)[32 * half:32 * half + 32]
-            decode_now = w_q if late else resp.start
-            # the written value, used only in the cycle decoded (below): computed
-            # only then, or a simulator computes it for both halves in every cycle
-            wvalue = Signal(32, name=f"wvalue{half}" + ("_late" if late else ""))
-            with m.If(decode_now):
+        with m.If(w_q):
+            for half in range(2):
+                lanes = w_q_sel[4 * half:4 * half + 4]
+                offset = Cat(C(0, 2), C(half, 1), w_q_addr[3:])
+                wdata = w_q_data[32 * half:32 * half + 32]
+                wvalue = Signal(32, name=f"wvalue{half}")     # the written lanes, 0 elsewhere
                 m.d.comb += wvalue.eq(wdata & lane_mask(lanes))
-            rword = resp.rdata[32 * half:32 * half + 32]
-            wr = (w_q if late else resp.writing) & active
 
-            def read(value):
-                if not late:
-                    m.d.comb += rword.eq(value)
+                def store(reg):
+                    """``reg`` (a 32-bit slice) takes the written lanes."""
+                    m.d.sync += reg.eq(merge_lanes(reg, wdata, lanes))
 
-            def store32(reg, lo=0):
-                part = reg[lo:lo + 32]
-                if late:
-                    with m.If(wr):
-                        m.d.sync += part.eq(merge_lanes(part, wdata, lanes))
-
-            # Decoded only in the cycle it is wanted: outside it no read data or
-            # side effect is wanted (and a simulator skips the whole decode).
-            with m.If(decode_now):
-                with m.Switch(offset):
-                    with m.Case(REG.MAGIC):
-                        read(MAGIC)
-                    with m.Case(REG.VERSION):
-                        read(VERSION)
-                    with m.Case(REG.DEVICE_ID):
-                        read(DEVICE_ID_BLOCK)
-                    with m.Case(REG.VENDOR_ID):
-                        read(VENDOR_ID)
-                    with m.Case(REG.DEVICE_FEATURES):
-                        if not late:
-                            with m.Switch(dev_feat_sel):
-                                with m.Case(0):
-                                    read(DEVICE_FEATURES & 0xFFFF_FFFF)
-                                with m.Case(1):
-                                    read(DEVICE_FEATURES >> 32)
+                with m.If(lanes.any()), m.Switch(offset):
                     with m.Case(REG.DEVICE_FEATURES_SEL):
-                        store32(dev_feat_sel)
+                        store(dev_feat_sel)
                     with m.Case(REG.DRIVER_FEATURES):
-                        if late:
-                            with m.If(wr & (drv_feat_sel == 0)):
-                                m.d.sync += drv_feat[:32].eq(merge_lanes(drv_feat[:32], wdata, lanes))
-                            with m.If(wr & (drv_feat_sel == 1)):
-                                m.d.sync += drv_feat[32:].eq(merge_lanes(drv_feat[32:], wdata, lanes))
+                        with m.Switch(drv_feat_sel):
+                            with m.Case(0):
+                                store(drv_feat[:32])
+                            with m.Case(1):
+                                store(drv_feat[32:])
                     with m.Case(REG.DRIVER_FEATURES_SEL):
-                        store32(drv_feat_sel)
+                        store(drv_feat_sel)
                     with m.Case(REG.QUEUE_SEL):
-                        read(queue_sel)
-                        store32(queue_sel)
-                    with m.Case(REG.QUEUE_NUM_MAX):
-                        read(Mux(sel0, qmax, 0))
+                        store(queue_sel)
                     with m.Case(REG.QUEUE_NUM):
-                        read(Mux(sel0, queue_num, 0))
-                        if late:
-                            with m.If(wr & sel0):
-                                m.d.sync += queue_num.eq(merge_lanes(Cat(queue_num, C(0, 16)),
-                                                                     wdata, lanes)[:16])
+                        with m.If(sel0):
+                            m.d.sync += queue_num.eq(
+                                merge_lanes(Cat(queue_num, C(0, 16)), wdata, lanes)[:16])
                     with m.Case(REG.QUEUE_READY):
-                        read(Mux(sel0, queue_ready, 0))
-                        if late:
-                            with m.If(wr & sel0 & lanes[0]):
-                                m.d.sync += queue_ready.eq(wdata[0])
-                    with m.Case(REG.QUEUE_NOTIFY):
-                        if not late:
-                            with m.If(wr & (wvalue == 0)):
-                                m.d.sync += kick.eq(1)
-                    with m.Case(REG.INTERRUPT_STATUS):
-                        read(int_status)
-                    with m.Case(REG.INTERRUPT_ACK):
-                        if not late:
-                            with m.If(wr):
-                                m.d.sync += int_status.eq((int_status | events) & ~wvalue[:2])
+                        with m.If(sel0 & lanes[0]):
+                            m.d.sync += queue_ready.eq(wdata[0])
                     with m.Case(REG.STATUS):
-                        read(status)
-                        if late:
-                            with m.If(wr):
-                                with m.If(wvalue == 0):
-                                    m.d.comb += device_reset.eq(1)
-                                with m.Else():
-                                    accepted = Signal(8, name=f"status_accepted{half}")
-                                    unknown = (drv_feat & ~C(DEVICE_FEATURES, 64)) != 0
-                                    m.d.comb += accepted.eq(Mux(unknown,
-                                                                wvalue[:8] & ~STATUS.FEATURES_OK,
-                                                                wvalue[:8]))
-                                    m.d.sync += status.eq((accepted & ~STATUS.NEEDS_RESET) |
-                                                          (status & STATUS.NEEDS_RESET))
+                        with m.If(wvalue == 0):
+                            m.d.comb += device_reset.eq(1)
+                        with m.Else():
+                            # FEATURES_OK only for features offered; NEEDS_RESET is
+                            # the device's to set.
+                            accepted = Signal(8, name=f"status_accepted{half}")
+                            unknown = (drv_feat & ~C(DEVICE_FEATURES, 64)) != 0
+                            m.d.comb += accepted.eq(Mux(unknown,
+                                                        wvalue[:8] & ~STATUS.FEATURES_OK,
+                                                        wvalue[:8]))
+                            m.d.sync += status.eq((accepted & ~STATUS.NEEDS_RESET) |
+                                                  (status & STATUS.NEEDS_RESET))
                     for reg, off in ((desc_base, REG.QUEUE_DESC_LOW),
                                      (avail_base, REG.QUEUE_DRIVER_LOW),
                                      (used_base, REG.QUEUE_DEVICE_LOW)):
                         for word in range(2):
                             with m.Case(off + 4 * word):
-                                read(Mux(sel0, reg[32 * word:32 * word + 32], 0))
-                                if late:
-                                    with m.If(wr & sel0):
-                                        m.d.sync += reg[32 * word:32 * word + 32].eq(
-                                            merge_lanes(reg[32 * word:32 * word + 32], wdata,
-                                                        lanes))
-                    with m.Case(REG.CONFIG_GENERATION):
-                        read(config_gen)
-                    with m.Case(REG.CONFIG):
-                        read(capacity[:32])
-                    with m.Case(REG.CONFIG + 4):
-                        read(capacity[32:])
+                                with m.If(sel0):
+                                    store(reg[32 * word:32 * word + 32])
 
         m.d.comb += self.irq.eq(int_status != 0)
 
@@ -295,6 +308,7 @@ class VirtioBlock(wiring.Component):
         m.d.comb += buf_rd.addr.eq(widx_next)
 
         next_idx = Signal(16)       # avail entries consumed = used entries produced
+        avail_idx = Signal(16)      # the driver's avail.idx, as last read
         head = Signal(16)
         cur = Signal(16)            # descriptor to fetch next
         hops = Signal(range(qmax + 2))
@@ -337,6 +351,15 @@ class VirtioBlock(wiring.Component):
         # a request is computed only in the state that makes it, and one lane shifter
         # serves every state (a simulator also evaluates each state's address only
         # while the engine is in that state).
+        #
+        # No request is computed from the read data of the one before in the cycle it
+        # arrives: a state whose answer decides the next request (AVAIL_IDX: is there
+        # a new request?  AVAIL_RING: its head; XFER_DESC_META: the next data buffer)
+        # only stores the data, and the state after it (AVAIL_CHECK, HEAD_CHECK,
+        # XFER_DESC_CHECK) checks it and issues.  So the bus's answer (through the
+        # arbiter and the decoder's read-data mux) ends at registers, and no path runs
+        # from it through a compare and an address adder back into the arbiter.  It
+        # costs a cycle in each of those three states, 3 or 4 a request.
         req = Signal()
         req_addr = Signal(64)
         req_write = Signal()
@@ -436,26 +459,35 @@ class VirtioBlock(wiring.Component):
                 with m.State("AVAIL_IDX"):
                     dma_trouble(broken)
                     with wait_dma():
-                        with m.If(field(2) == next_idx):
-                            m.next = "IDLE"
-                        with m.Else():
-                            issue(avail_base + 4 + (slot << 1), nbytes=2)
-                            m.next = "AVAIL_RING"
+                        m.d.sync += avail_idx.eq(field(2))
+                        m.next = "AVAIL_CHECK"
+
+                with m.State("AVAIL_CHECK"):
+                    with m.If(avail_idx == next_idx):
+                        m.next = "IDLE"
+                    with m.Else():
+                        issue(avail_base + 4 + (slot << 1), nbytes=2)
+                        m.next = "AVAIL_RING"
 
                 with m.State("AVAIL_RING"):
                     dma_trouble(broken)
                     with wait_dma():
-                        ring_head = field(2)
-                        with m.If(ring_head >= queue_num):
-                            broken()
-                        with m.Else():
-                            m.d.sync += [
-                                head.eq(ring_head), cur.eq(ring_head), hops.eq(0), first.eq(1),
-                                have_status.eq(0), bad_data.eq(0), bad_header.eq(0),
-                                data_bytes.eq(0), req_type.eq(0), used_len.eq(0),
-                            ]
-                            fetch_desc(ring_head)
-                            m.next = "DESC_ADDR"
+                        m.d.sync += head.eq(field(2))
+                        m.next = "HEAD_CHECK"
+
+                with m.State("HEAD_CHECK"):
+                    with m.If(abort):
+                        m.next = "IDLE"         # a reset came with the head: no NEEDS_RESET
+                    with m.Elif(head >= queue_num):
+                        broken()
+                    with m.Else():
+                        m.d.sync += [
+                            cur.eq(head), hops.eq(0), first.eq(1),
+                            have_status.eq(0), bad_data.eq(0), bad_header.eq(0),
+                            data_bytes.eq(0), req_type.eq(0), used_len.eq(0),
+                        ]
+                        fetch_desc(head)
+                        m.next = "DESC_ADDR"
 
                 # ---- pass 1: walk the chain ----
                 desc_addr_state("DESC_ADDR", d_addr, then="DESC_META")
@@ -595,18 +627,23 @@ class VirtioBlock(wiring.Component):
                 with m.State("XFER_DESC_META"):
                     dma_trouble(broken)
                     with wait_dma():
-                        new_len = dma.rdata[0:32]
-                        new_flags = dma.rdata[32:48]
-                        new_next = dma.rdata[48:64]
-                        m.d.sync += [remaining.eq(new_len), cur.eq(new_next), hops.eq(hops + 1)]
-                        # The chain changed under our feet since the walk: give up on it.
-                        with m.If(~new_flags[0] | (new_len[:3] != 0) | (ptr[:3] != 0) |
-                                  beyond_bus(ptr) | (new_next >= queue_num) | (hops >= queue_num)):
-                            data_error()
-                        with m.Elif(is_in):
-                            m.next = "DRAIN"
-                        with m.Else():
-                            m.next = "FILL"
+                        m.d.sync += [
+                            remaining.eq(dma.rdata[0:32]),
+                            d_flags.eq(dma.rdata[32:48]),
+                            cur.eq(dma.rdata[48:64]),
+                        ]
+                        m.next = "XFER_DESC_CHECK"
+
+                with m.State("XFER_DESC_CHECK"):
+                    m.d.sync += hops.eq(hops + 1)
+                    # The chain changed under our feet since the walk: give up on it.
+                    with m.If(~has_next | (remaining[:3] != 0) | (ptr[:3] != 0) |
+                              beyond_bus(ptr) | (cur >= queue_num) | (hops >= queue_num)):
+                        data_error()
+                    with m.Elif(is_in):
+                        m.next = "DRAIN"
+                    with m.Else():
+                        m.next = "FILL"
 
                 # OUT: memory -> buffer (one sector), then buffer -> storage.
                 with m.State("FILL"):
@@ -726,10 +763,7 @@ class VirtioBlock(wiring.Component):
                 m.d.sync += dma_wdata.eq(req_value << Cat(C(0, 3), shift))
 
         # Interrupt status: engine events and capacity changes (an InterruptACK in the
-        # same cycle merges them itself, in the register switch above).
-        ack_now = Signal()
-        m.d.comb += ack_now.eq(resp.writing & (bus.addr[3:] == (REG.INTERRUPT_ACK >> 3)) &
-                               bus.sel[4:8].any())
+        # same cycle merges them itself, above).
         with m.If(~ack_now & (events != 0)):
             m.d.sync += int_status.eq(int_status | events)
 

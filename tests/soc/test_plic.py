@@ -221,3 +221,33 @@ def test_random_against_model(seed):
 
     run_sim(dut, bench)
     assert mism == []
+
+
+def test_a_claim_right_after_a_write_sees_it():
+    """Why the PLIC decodes its writes in the request's cycle (soc/plic.py): a claim
+    right after a write of a priority, an enable or a threshold returns the source the
+    written value makes the best.  The search runs into a register, so a write decoded
+    a cycle later would reach the claim a cycle too late."""
+    dut = PLIC()
+    out = []
+
+    async def bench(ctx):
+        ctx.set(dut.sources_in, (1 << 3) | (1 << 7))
+        await write(ctx, dut.bus, 4 * 3, 2)
+        await write(ctx, dut.bus, 4 * 7, 1)
+        await write(ctx, dut.bus, enable(0), 1 << 7)
+        out.append(await read(ctx, dut.bus, claim(0)))       # 7, the only one enabled
+        await write(ctx, dut.bus, claim(0), 7)
+        await write(ctx, dut.bus, enable(0), (1 << 3) | (1 << 7))
+        out.append(await read(ctx, dut.bus, claim(0)))       # 3: priority 2 > 1
+        await write(ctx, dut.bus, claim(0), 3)
+        await write(ctx, dut.bus, 4 * 7, 5)
+        out.append(await read(ctx, dut.bus, claim(0)))       # 7: now priority 5
+        await write(ctx, dut.bus, claim(0), 7)
+        await write(ctx, dut.bus, thresh(0), 5)
+        out.append(await read(ctx, dut.bus, claim(0)))       # none above 5
+        await write(ctx, dut.bus, thresh(0), 1)
+        out.append(await read(ctx, dut.bus, claim(0)))       # 7 again (5 > 1)
+
+    run_sim(dut, bench)
+    assert out == [7, 3, 7, 0, 7]

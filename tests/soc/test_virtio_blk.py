@@ -209,6 +209,45 @@ def test_identity_registers_and_reset_values():
     assert out["after_reset"] == (0, 0, 0)
 
 
+def test_a_read_right_after_a_write_sees_it():
+    """Writes other than QueueNotify and InterruptACK are decoded a cycle after the
+    request (soc/virtio_blk.py); a read in the next request (a cycle after the answer)
+    must still see each of them."""
+    b = Bench()
+    disk = make_disk(40)
+    out = {}
+
+    async def body(ctx):
+        d = Driver(b, ctx)
+        for name, off, value in (("qsel", REG.QUEUE_SEL, 3), ("qsel0", REG.QUEUE_SEL, 0),
+                                 ("qnum", REG.QUEUE_NUM, 8), ("qready", REG.QUEUE_READY, 1),
+                                 ("desc", REG.QUEUE_DESC_LOW, 0x1110),
+                                 ("avail_hi", REG.QUEUE_DRIVER_HIGH, 0x22),
+                                 ("used", REG.QUEUE_DEVICE_LOW, 0x3330),
+                                 ("status", REG.STATUS, STATUS.ACKNOWLEDGE)):
+            await d.reg_write(off, value)
+            out[name] = await d.reg_read(off)
+        # one 64-bit store reaches two registers; both read back at once
+        await write(ctx, b.dev.bus, REG.QUEUE_DEVICE_LOW, (0x4 << 32) | 0x5550, 8)
+        out["used64"] = await read(ctx, b.dev.bus, REG.QUEUE_DEVICE_LOW, 8)
+        await d.reg_write(REG.STATUS, 0)                  # reset: every register back to 0
+        out["reset"] = [await d.reg_read(REG.STATUS)]
+        out["reset"].append(await d.reg_read(REG.QUEUE_NUM))
+        # InterruptACK, at once: a completed request raises bit 0, the ACK clears it
+        await d.init()
+        d.offer(d.chain(0, BLK_T_IN, 1, [(DATA, 512, True)]))
+        await d.kick()
+        await d.wait_used()
+        out["isr"] = await d.reg_read(REG.INTERRUPT_STATUS)
+        await d.reg_write(REG.INTERRUPT_ACK, 1)
+        out["isr_acked"] = await d.reg_read(REG.INTERRUPT_STATUS)
+
+    run(b, disk, body)
+    assert out == {"qsel": 3, "qsel0": 0, "qnum": 8, "qready": 1, "desc": 0x1110,
+                   "avail_hi": 0x22, "used": 0x3330, "status": STATUS.ACKNOWLEDGE,
+                   "used64": (0x4 << 32) | 0x5550, "reset": [0, 0], "isr": 1, "isr_acked": 0}
+
+
 def test_read_write_single_and_multi_descriptor():
     b = Bench()
     disk = make_disk(64, seed=7)
