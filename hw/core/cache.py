@@ -238,6 +238,17 @@ class Cache(wiring.Component):
         snoop_set = set_of(snoop_q_addr)
         snoop_hit = Signal(W)
         stale = Signal(W)
+        # For the hit, ``stale`` needs no tag: the way that hits holds the line
+        # looked up, so it is stale exactly when that line is the one snooped.
+        # ``lookup_stale`` compares the two addresses' line bits (both registers
+        # in the data cache: the snooped address and M's), beside the tag
+        # compare, so that the snoop's tag read and compare (a memory's output)
+        # stay off the path from the tags to ``hit`` and W's value; the snoop's
+        # compare with the tags (``snoop_hit``) only invalidates and steers a
+        # fill's choice of way.
+        lookup_stale = Signal()
+        m.d.comb += lookup_stale.eq(snoop_q & (snoop_q_addr[ob:tag_hi] ==
+                                               self.lookup_addr[ob:tag_hi]))
         valid = Signal(W)                  # of the set read_addr presented
         way_hit = Signal(W)
         fill_end = Signal()                # a fill's last beat
@@ -276,7 +287,7 @@ class Cache(wiring.Component):
                 valid[w].eq(f_lookup.data ^ k_lookup.data),
                 snoop_hit[w].eq(snoop_q & (snoop.data == tag_of(snoop_q_addr))),
                 stale[w].eq(snoop_hit[w] & (snoop_set == idx)),
-                way_hit[w].eq(valid[w] & ~stale[w] & ~clearing &
+                way_hit[w].eq(valid[w] & ~lookup_stale & ~clearing &
                               (lookup.data == tag_of(self.lookup_addr))),
             ]
             # F: the fill's end (F = K ^ valid), or the walk of invalidate_all

@@ -37,7 +37,10 @@ beside a locked read of its doubleword would land inside the read-modify-write.
 A store into the
 oldest entry holds that entry's drain back for the cycle of the store (so
 ``st_ready`` follows from the buffer's registers and the store's address, not
-from the bus or the other requesters).  Entries drain
+from the bus or the other requesters; with ``match_ahead`` from the buffer's
+registers alone: the user announces the store's address a cycle ahead, on
+``st_next_if_adv`` or ``st_next_if_stay`` as ``st_adv`` picks, and the line
+compares are registered).  Entries drain
 oldest first: a line whose every byte was written goes out as one burst, any
 other as one single transfer per doubleword that holds written bytes.  The
 oldest entry drains when a younger one exists, when it is complete, after
@@ -70,7 +73,7 @@ WALKER, DATA, FETCH, BUFFER = range(4)
 
 class MemoryPort(wiring.Component):
     def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None,
-                 checks=False):
+                 match_ahead=False, checks=False):
         """RAM: the ``1 << ram_bits`` bytes at ``ram_base`` (aligned to its size).
         The buffer holds RAM lines only, so it keeps and compares their offsets in
         RAM (``ram_bits`` low bits), not whole physical addresses: fewer flip-flops
@@ -78,7 +81,10 @@ class MemoryPort(wiring.Component):
         ``conflict_line``: the bytes compared when a read checks the buffer (at least
         the longest burst of a requester; default ``line``).  ``checks``: assert the
         contract of the port's users in simulation (no store while the data
-        requester asks); off for the FPGA, whose tools do not take assertions."""
+        requester asks); off for the FPGA, whose tools do not take assertions.
+        ``match_ahead``: the user tells the store's address a cycle ahead
+        (``st_next_*``) and the buffer compares it with its lines then, so that
+        ``st_ready`` follows from flip-flops alone (see "Taking a store")."""
         if entries < 1:
             raise ValueError("the write buffer needs at least one entry")
         if line < 8 or line & (line - 1) or line > 128:
@@ -96,6 +102,7 @@ class MemoryPort(wiring.Component):
         self.words = line // 8
         self.idle = idle
         self.checks = checks
+        self.match_ahead = match_ahead
         self.line_bits = line.bit_length() - 1
         self.conflict_bits = conflict_line.bit_length() - 1
         super().__init__({
@@ -108,6 +115,9 @@ class MemoryPort(wiring.Component):
             "st_data":  In(64),
             "st_sel":   In(8),
             "st_ready": Out(1),
+            "st_adv":          In(1),
+            "st_next_if_adv":  In(PADDR_WIDTH),
+            "st_next_if_stay": In(PADDR_WIDTH),
             "empty":    Out(1),
             "wr_valid": Out(1),
             "wr_addr":  Out(PADDR_WIDTH),
@@ -153,11 +163,49 @@ class MemoryPort(wiring.Component):
         # holds the drain back for that cycle (below), so whether a store is
         # taken depends on the buffer's registers and the store's address alone,
         # not on the bus, the other requesters or the choice among them.
+        # Whether the head entry drains (``head_draining``, one bit per entry)
+        # and whether the buffer has a free entry (``not_full``) are flip-flops
+        # loaded with the next values of ``draining``, ``head`` and ``count``.
+        head_draining = Signal(N)
+        not_full = Signal(init=1)
         same_line = [Signal(name=f"wb{i}_same_line") for i in range(N)]
         merge = Signal(N)
+        if self.match_ahead:
+            # The store's line is compared with the entries' a cycle ahead: the
+            # user gives the address its store will have in the next cycle, one
+            # if its pipeline advances (``st_next_if_adv``, chosen by ``st_adv``,
+            # which comes late and so picks between two compares at the end) and
+            # one if not.  ``line_match`` holds the compares with the entries'
+            # lines as they were; an entry allocated in the last cycle (``fresh``)
+            # took the line of the store offered then, so its answer is whether
+            # that line is the store's (``self_match``).  An entry's line changes
+            # only when it is allocated, so the match bits and the entries' valid
+            # bits tell whether the store's line is held, from flip-flops.
+            line_match = Signal(N)
+            self_match = Signal()
+            fresh = Signal(N)
+            adv_line = self.st_next_if_adv[lb:rb]
+            stay_line = self.st_next_if_stay[lb:rb]
+            m.d.sync += [
+                line_match.eq(Mux(self.st_adv,
+                                  Cat(*[e_line[i] == adv_line for i in range(N)]),
+                                  Cat(*[e_line[i] == stay_line for i in range(N)]))),
+                self_match.eq(Mux(self.st_adv, st_line == adv_line, st_line == stay_line)),
+            ]
+            for i in range(N):
+                m.d.comb += same_line[i].eq(e_valid[i] & Mux(fresh[i], self_match,
+                                                             line_match[i]))
+            if self.checks:
+                # the user's promise: the address it announced is the store's
+                ahead = Signal(rb - lb)
+                m.d.sync += ahead.eq(Mux(self.st_adv, adv_line, stay_line))
+                m.d.sync += Assert(~self.st_valid | (ahead == st_line),
+                                   "memory port: a store at another line than announced")
+        else:
+            for i in range(N):
+                m.d.comb += same_line[i].eq(e_valid[i] & (e_line[i] == st_line))
         for i in range(N):
-            m.d.comb += [same_line[i].eq(e_valid[i] & (e_line[i] == st_line)),
-                         merge[i].eq(same_line[i] & ~(draining & (head == i)))]
+            m.d.comb += merge[i].eq(same_line[i] & ~head_draining[i])
         any_merge = merge.any()
         tail = Signal(range(N))
         m.d.comb += tail.eq((head + count) % N if N & (N - 1) == 0 else
@@ -166,9 +214,11 @@ class MemoryPort(wiring.Component):
         # may have to drain for the holder, and a store younger than its read landing
         # before its write would be overwritten by that write.
         lock_wanted = self.walker.lock | self.fetch.lock | locked
-        m.d.comb += self.st_ready.eq(~lock_wanted & (any_merge | (count != N)))
+        m.d.comb += self.st_ready.eq(~lock_wanted & (any_merge | not_full))
         take = self.st_valid & self.st_ready
         alloc = take & ~any_merge
+        if self.match_ahead:
+            m.d.sync += fresh.eq(Cat(*[alloc & (tail == i) for i in range(N)]))
         into_head = take & merge.bit_select(head, 1)     # (the head does not drain now)
         for i in range(N):
             for w in range(W):
@@ -357,7 +407,7 @@ class MemoryPort(wiring.Component):
                     with m.If(mst.lock):
                         m.d.sync += locked.eq(1)
             with m.Case(BUFFER):
-                m.d.sync += [out_valid.eq(1), owner.eq(BUFFER), draining.eq(1)]
+                m.d.sync += [out_valid.eq(1), owner.eq(BUFFER)]
                 with m.If(full_burst):
                     m.d.sync += sent.eq(C(-1, W))
                 with m.Else():
@@ -369,11 +419,19 @@ class MemoryPort(wiring.Component):
         # The head entry leaves when its last transfer ends (or fails: a write to
         # RAM does not fail; the line is dropped rather than retried forever).
         with m.If(buf_done):
-            m.d.sync += [draining.eq(0), sent.eq(0), head.eq(nxt(head))]
+            m.d.sync += sent.eq(0)
             for i in range(N):
                 with m.If(head == i):
                     m.d.sync += e_valid[i].eq(0)
-        m.d.sync += count.eq(count + alloc - buf_done)
+        # (the next draining, head and count, also for their copies above)
+        draining_next = Mux(buf_done, 0, (choice == BUFFER) | draining)
+        head_next = Signal.like(head)
+        count_next = Signal.like(count)
+        m.d.comb += [head_next.eq(Mux(buf_done, nxt(head), head)),
+                     count_next.eq(count + alloc - buf_done)]
+        m.d.sync += [draining.eq(draining_next), head.eq(head_next), count.eq(count_next),
+                     head_draining.eq(Cat(*[draining_next & (head_next == i) for i in range(N)])),
+                     not_full.eq(count_next != N)]
 
         # lock: kept while its requester holds it; released when it drops it
         with m.If(locked & ~(choice == lock_owner) & ~(out_valid & (owner == lock_owner)) &

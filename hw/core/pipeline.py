@@ -449,7 +449,7 @@ class PipelinedCore(wiring.Component):
             ram_base=self.ram_base, ram_bits=self._ram_bits,
             entries=self.wbuf_entries, line=self.wbuf_line,
             conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line),
-            checks=self.checks)
+            match_ahead=True, checks=self.checks)
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)
         wiring.connect(m, walker_gate.down, port.walker)
@@ -1157,6 +1157,21 @@ class PipelinedCore(wiring.Component):
             port.st_addr.eq(mem_paddr),
             port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
         ]
+        # The write buffer compares the store's line with its entries a cycle
+        # ahead (memport.py, ``match_ahead``), so M tells it what mem_paddr holds
+        # next: the fast path's address if M advances, else ``mem_paddr_stay``
+        # (the states below that set mem_paddr for a store in the next cycle do
+        # so through ``set_mem_paddr``; a translation's address, loaded in XLATE
+        # and MIS_XLATE, is never a store's in the next cycle: PMP_PAGE and
+        # MIS_PMP follow, and M's own compare in their cycle is the one used).
+        mem_paddr_stay = Signal(56)
+        m.d.comb += [mem_paddr_stay.eq(mem_paddr),
+                     port.st_adv.eq(adv), port.st_next_if_adv.eq(x_fast_paddr),
+                     port.st_next_if_stay.eq(mem_paddr_stay)]
+
+        def set_mem_paddr(value):
+            m.d.sync += mem_paddr.eq(value)
+            m.d.comb += mem_paddr_stay.eq(value)
 
         def drive_fill():
             """The data cache's line fill has the bus (WFILL, MIS_FILL_*)."""
@@ -1174,7 +1189,7 @@ class PipelinedCore(wiring.Component):
             either way, and MIS_FILL_LO goes back to mis_pa_lo.)"""
             m.d.sync += (mis_hi if half else mis_lo).eq(dcache.rdata)
             if not half:
-                m.d.sync += mem_paddr.eq(mis_pa_hi)
+                set_mem_paddr(mis_pa_hi)
             with m.If(dcache.hit):
                 m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
                 m.next = "MIS_DONE" if half else "MIS_HI"
@@ -1383,10 +1398,11 @@ class PipelinedCore(wiring.Component):
                     m.next = "MIS_XLATE"
                 with m.Else():
                     with m.If(mis_part):
-                        m.d.sync += [mem_paddr.eq(mis_pa_lo), mis_pa_hi.eq(paddr)]
+                        set_mem_paddr(mis_pa_lo)
+                        m.d.sync += mis_pa_hi.eq(paddr)
                     with m.Else():
-                        m.d.sync += [mem_paddr.eq(Cat(C(0, 3), paddr[3:])),
-                                     mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])),
+                        set_mem_paddr(Cat(C(0, 3), paddr[3:]))
+                        m.d.sync += [mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])),
                                      mis_pa_hi.eq(Cat(C(0, 3), (paddr[3:12] + 1)[:9], paddr[12:]))]
                     m.next = "MIS_LO"
 
@@ -1456,7 +1472,7 @@ class PipelinedCore(wiring.Component):
                         ]
                         with m.If(port.st_ready):
                             m.d.comb += dcache.write.eq(1)     # keep a cached copy current
-                            m.d.sync += mem_paddr.eq(mis_pa_hi)
+                            set_mem_paddr(mis_pa_hi)
                             if half:
                                 commit(0, done=m_done_other, rd=False, wmask=size_mask)
                             else:
@@ -1468,7 +1484,7 @@ class PipelinedCore(wiring.Component):
                     # the doubleword's tags and word again, for the next lookup
                     m.d.comb += read_mis_hi.eq(half)
                     if not half:
-                        m.d.sync += mem_paddr.eq(mis_pa_lo)
+                        set_mem_paddr(mis_pa_lo)
                     drive_fill()
                     with m.If(dcache.done):
                         with m.If(dcache.error):
