@@ -31,11 +31,13 @@
   fetch again from the next pc, so a change of privilege, satp or of code in
   memory is seen by the next fetch.  A trap is latched and taken in the
   following cycle (state TRAP), like in the multi-cycle core.
-* **W** writes the register file and drives the retire port (one record per
+* **W** writes the register file and makes the retire record (one per
   committed instruction or trap, in order, one cycle after the commit as in
-  the multi-cycle core).  A load that missed in the data cache waits in W for
-  its line (``w_wait``): no record, no register write, every stage above
-  waits, and X acts on no operand forwarded from W, until the word comes; a
+  the multi-cycle core), which the retire port shows from flip-flops in the
+  next cycle (like the MMU's events on ``mmu_events``: retire.py).  A load
+  that missed in the data cache waits in W for its line (``w_wait``): no
+  record, no register write, every stage above waits, and X acts on no
+  operand forwarded from W, until the word comes; a
   failed fill is the load's access fault, taken with the load's pc.  Every
   result arrives here in a register (loaded data are shifted and extended at
   the end of M), so what W forwards to X and writes to the register file comes
@@ -131,7 +133,7 @@ from .isa import AluOp, AmoOp, Cause, Kind, Priv
 from .muldiv import MulDiv
 from .perf import EVENTS, CycleClass, FetchWait
 from .pmp import PMPGate, PMPUnit
-from .retire import RetireSignature
+from .retire import RetireSignature, registered
 from .system import (CSRInstruction, PendingTrap, connect_interrupts, illegal_in_mode,
                      system_instructions)
 from .utlb import MicroTLB
@@ -202,6 +204,9 @@ class PipelinedCore(wiring.Component):
     retire:     Out(RetireSignature())
     mmu_events: Out(MMUEventSignature())
     wfi:        Out(1)
+    #: edges from W's retirement (or the MMU's event) to its report on the registered
+    #: observation ports (retire.py); the multi-cycle core has none
+    PORT_DELAY = 1
     # writes of other bus masters (DMA) that reach memory, for cache coherence
     snoop_valid: In(1)
     snoop_addr:  In(56)
@@ -312,7 +317,6 @@ class PipelinedCore(wiring.Component):
         ms = csr.mstatus
         satp_bare = csr.satp[60:64] == 0
         connect_interrupts(m, csr, self)
-        wiring.connect(m, wiring.flipped(self.mmu_events), mmu.events)
         m.d.comb += [mmu.data.satp.eq(csr.satp), mmu.data.sum.eq(ms.sum),
                      mmu.data.mxr.eq(ms.mxr)]
 
@@ -418,8 +422,13 @@ class PipelinedCore(wiring.Component):
         with m.Else():
             m.d.comb += [wp.addr.eq(w_rd), wp.data.eq(w_final), wp.en.eq(w_writes)]
 
+        # The observation ports leave the core from flip-flops (retire.py): the
+        # record of W's retirement, and the MMU's event of this cycle, appear on
+        # self.retire / self.mmu_events in the next cycle, all fields loaded every
+        # cycle (the consumers read them only with valid).
         order = Signal(64)
-        ret = self.retire
+        ret = RetireSignature().create(path=("w_ret",))
+        m.d.sync += registered(ret, self.retire) + registered(mmu.events, self.mmu_events)
         with m.If(w_valid & ~w_wait):
             m.d.sync += order.eq(order + 1)
         m.d.comb += [

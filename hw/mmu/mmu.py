@@ -18,7 +18,11 @@ Only one TLB lookup is started per cycle (round-robin between the ports when
 both ask), and lookups and sfence wait for a cycle in which the walker is not
 reporting an event, so ``events`` carries at most one event per cycle.
 TLB_HIT/TLB_MISS and TLB_FLUSH events appear in the cycle of the lookup or
-flush; walker events one cycle after the step they describe.
+flush; walker events one cycle after the step they describe.  The pipelined
+core (hw/core/pipeline.py) registers this port: on its own ``mmu_events`` port
+every event appears one cycle later (a lookup's the cycle after the lookup, a
+walker step's two cycles after the step), at the same distance from the
+retirement records as here, since its ``retire`` port is registered too.
 
 sfence.vma is accepted (``ready``) in a cycle in which the walker is idle;
 it invalidates matching entries of both TLBs at the end of that cycle.
