@@ -669,6 +669,15 @@ struct Sim {
 	// report that the port's flip-flops hold after that edge, as the edge that would
 	// show it; a later run skips that report.
 	void take_ahead(bool logging) {
+		// The ports are wires the evaluation computes from the registers: evaluate
+		// once more without an edge (the clock is low) so that they show the
+		// registers' values after the last edge.
+		bool converged = top.eval();
+		if (converged)
+			top.commit_plain();
+		else
+			while (top.commit() && !converged)
+				converged = top.eval();
 		if (!retire_valid.read()) return;
 		ahead = true;
 		if (retire_trap.read()) {
