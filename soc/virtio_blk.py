@@ -134,7 +134,7 @@ class VirtioBlock(wiring.Component):
 
         kick = Signal()            # a notify arrived and has not been looked at
         abort = Signal()           # the driver reset the device while the engine ran
-        device_reset = Signal()    # Status = 0 written this cycle
+        device_reset = Signal()    # Status = 0 written (decoded a cycle after the request)
         raise_int = Signal(2)      # engine events this cycle
 
         capacity = self.storage.capacity
@@ -147,102 +147,136 @@ class VirtioBlock(wiring.Component):
         m.d.comb += events.eq(raise_int |
                               Mux(cap_changed & status[2], INT_CONFIG, 0))
 
+        # The request is decoded twice.  In its first cycle (``resp.start``) for
+        # the read data and for the writes the engine reacts to at once (a notify,
+        # an InterruptACK); in the next cycle, from registers loaded in every cycle,
+        # for the other writes (the configuration and Status, whose reset reaches
+        # some 400 flip-flops).  The bus does not see the difference: the answer
+        # comes in that next cycle, and the next request to the device starts a
+        # cycle later at the earliest, when those writes are done.  So the paths
+        # from the masters through the arbiter and the decoder end at the request
+        # registers, not at the device's state.  (The engine sees a configuration
+        # write a cycle later; the driver writes the configuration before it
+        # notifies, two requests apart.)
+        w_q = Signal()              # the request of the previous cycle was a write
+        w_q_addr = Signal.like(bus.addr)
+        w_q_data = Signal(64)
+        w_q_sel = Signal(8)
+        m.d.sync += [w_q.eq(resp.writing), w_q_addr.eq(bus.addr), w_q_data.eq(bus.wdata),
+                     w_q_sel.eq(bus.sel)]
+
         sel0 = queue_sel == 0
-        for half in range(2):
-            lanes = bus.sel[4 * half:4 * half + 4]
+        for half, late in ((0, False), (1, False), (0, True), (1, True)):
+            req_sel = w_q_sel if late else bus.sel
+            lanes = req_sel[4 * half:4 * half + 4]
             active = lanes.any()
-            offset = Cat(C(0, 2), C(half, 1), bus.addr[3:])
-            wdata = bus.wdata[32 * half:32 * half + 32]
-            # the written value, used only in a request's first cycle (below): computed
+            offset = Cat(C(0, 2), C(half, 1), (w_q_addr if late else bus.addr)[3:])
+            wdata = (w_q_data if late else bus.wdata)[32 * half:32 * half + 32]
+            decode_now = w_q if late else resp.start
+            # the written value, used only in the cycle decoded (below): computed
             # only then, or a simulator computes it for both halves in every cycle
-            wvalue = Signal(32, name=f"wvalue{half}")
-            with m.If(resp.start):
+            wvalue = Signal(32, name=f"wvalue{half}" + ("_late" if late else ""))
+            with m.If(decode_now):
                 m.d.comb += wvalue.eq(wdata & lane_mask(lanes))
             rword = resp.rdata[32 * half:32 * half + 32]
-            wr = resp.writing & active
+            wr = (w_q if late else resp.writing) & active
+
+            def read(value):
+                if not late:
+                    m.d.comb += rword.eq(value)
 
             def store32(reg, lo=0):
                 part = reg[lo:lo + 32]
-                with m.If(wr):
-                    m.d.sync += part.eq(merge_lanes(part, wdata, lanes))
+                if late:
+                    with m.If(wr):
+                        m.d.sync += part.eq(merge_lanes(part, wdata, lanes))
 
-            # Decoded only in a request's first cycle: outside it no read data or
+            # Decoded only in the cycle it is wanted: outside it no read data or
             # side effect is wanted (and a simulator skips the whole decode).
-            with m.If(resp.start):
+            with m.If(decode_now):
                 with m.Switch(offset):
                     with m.Case(REG.MAGIC):
-                        m.d.comb += rword.eq(MAGIC)
+                        read(MAGIC)
                     with m.Case(REG.VERSION):
-                        m.d.comb += rword.eq(VERSION)
+                        read(VERSION)
                     with m.Case(REG.DEVICE_ID):
-                        m.d.comb += rword.eq(DEVICE_ID_BLOCK)
+                        read(DEVICE_ID_BLOCK)
                     with m.Case(REG.VENDOR_ID):
-                        m.d.comb += rword.eq(VENDOR_ID)
+                        read(VENDOR_ID)
                     with m.Case(REG.DEVICE_FEATURES):
-                        with m.Switch(dev_feat_sel):
-                            with m.Case(0):
-                                m.d.comb += rword.eq(DEVICE_FEATURES & 0xFFFF_FFFF)
-                            with m.Case(1):
-                                m.d.comb += rword.eq(DEVICE_FEATURES >> 32)
+                        if not late:
+                            with m.Switch(dev_feat_sel):
+                                with m.Case(0):
+                                    read(DEVICE_FEATURES & 0xFFFF_FFFF)
+                                with m.Case(1):
+                                    read(DEVICE_FEATURES >> 32)
                     with m.Case(REG.DEVICE_FEATURES_SEL):
                         store32(dev_feat_sel)
                     with m.Case(REG.DRIVER_FEATURES):
-                        with m.If(wr & (drv_feat_sel == 0)):
-                            m.d.sync += drv_feat[:32].eq(merge_lanes(drv_feat[:32], wdata, lanes))
-                        with m.If(wr & (drv_feat_sel == 1)):
-                            m.d.sync += drv_feat[32:].eq(merge_lanes(drv_feat[32:], wdata, lanes))
+                        if late:
+                            with m.If(wr & (drv_feat_sel == 0)):
+                                m.d.sync += drv_feat[:32].eq(merge_lanes(drv_feat[:32], wdata, lanes))
+                            with m.If(wr & (drv_feat_sel == 1)):
+                                m.d.sync += drv_feat[32:].eq(merge_lanes(drv_feat[32:], wdata, lanes))
                     with m.Case(REG.DRIVER_FEATURES_SEL):
                         store32(drv_feat_sel)
                     with m.Case(REG.QUEUE_SEL):
-                        m.d.comb += rword.eq(queue_sel)
+                        read(queue_sel)
                         store32(queue_sel)
                     with m.Case(REG.QUEUE_NUM_MAX):
-                        m.d.comb += rword.eq(Mux(sel0, qmax, 0))
+                        read(Mux(sel0, qmax, 0))
                     with m.Case(REG.QUEUE_NUM):
-                        m.d.comb += rword.eq(Mux(sel0, queue_num, 0))
-                        with m.If(wr & sel0):
-                            m.d.sync += queue_num.eq(merge_lanes(Cat(queue_num, C(0, 16)),
-                                                                 wdata, lanes)[:16])
+                        read(Mux(sel0, queue_num, 0))
+                        if late:
+                            with m.If(wr & sel0):
+                                m.d.sync += queue_num.eq(merge_lanes(Cat(queue_num, C(0, 16)),
+                                                                     wdata, lanes)[:16])
                     with m.Case(REG.QUEUE_READY):
-                        m.d.comb += rword.eq(Mux(sel0, queue_ready, 0))
-                        with m.If(wr & sel0 & lanes[0]):
-                            m.d.sync += queue_ready.eq(wdata[0])
+                        read(Mux(sel0, queue_ready, 0))
+                        if late:
+                            with m.If(wr & sel0 & lanes[0]):
+                                m.d.sync += queue_ready.eq(wdata[0])
                     with m.Case(REG.QUEUE_NOTIFY):
-                        with m.If(wr & (wvalue == 0)):
-                            m.d.sync += kick.eq(1)
+                        if not late:
+                            with m.If(wr & (wvalue == 0)):
+                                m.d.sync += kick.eq(1)
                     with m.Case(REG.INTERRUPT_STATUS):
-                        m.d.comb += rword.eq(int_status)
+                        read(int_status)
                     with m.Case(REG.INTERRUPT_ACK):
-                        with m.If(wr):
-                            m.d.sync += int_status.eq((int_status | events) & ~wvalue[:2])
+                        if not late:
+                            with m.If(wr):
+                                m.d.sync += int_status.eq((int_status | events) & ~wvalue[:2])
                     with m.Case(REG.STATUS):
-                        m.d.comb += rword.eq(status)
-                        with m.If(wr):
-                            with m.If(wvalue == 0):
-                                m.d.comb += device_reset.eq(1)
-                            with m.Else():
-                                accepted = Signal(8, name=f"status_accepted{half}")
-                                unknown = (drv_feat & ~C(DEVICE_FEATURES, 64)) != 0
-                                m.d.comb += accepted.eq(Mux(unknown,
-                                                            wvalue[:8] & ~STATUS.FEATURES_OK,
-                                                            wvalue[:8]))
-                                m.d.sync += status.eq((accepted & ~STATUS.NEEDS_RESET) |
-                                                      (status & STATUS.NEEDS_RESET))
+                        read(status)
+                        if late:
+                            with m.If(wr):
+                                with m.If(wvalue == 0):
+                                    m.d.comb += device_reset.eq(1)
+                                with m.Else():
+                                    accepted = Signal(8, name=f"status_accepted{half}")
+                                    unknown = (drv_feat & ~C(DEVICE_FEATURES, 64)) != 0
+                                    m.d.comb += accepted.eq(Mux(unknown,
+                                                                wvalue[:8] & ~STATUS.FEATURES_OK,
+                                                                wvalue[:8]))
+                                    m.d.sync += status.eq((accepted & ~STATUS.NEEDS_RESET) |
+                                                          (status & STATUS.NEEDS_RESET))
                     for reg, off in ((desc_base, REG.QUEUE_DESC_LOW),
                                      (avail_base, REG.QUEUE_DRIVER_LOW),
                                      (used_base, REG.QUEUE_DEVICE_LOW)):
                         for word in range(2):
                             with m.Case(off + 4 * word):
-                                m.d.comb += rword.eq(Mux(sel0, reg[32 * word:32 * word + 32], 0))
-                                with m.If(wr & sel0):
-                                    m.d.sync += reg[32 * word:32 * word + 32].eq(
-                                        merge_lanes(reg[32 * word:32 * word + 32], wdata, lanes))
+                                read(Mux(sel0, reg[32 * word:32 * word + 32], 0))
+                                if late:
+                                    with m.If(wr & sel0):
+                                        m.d.sync += reg[32 * word:32 * word + 32].eq(
+                                            merge_lanes(reg[32 * word:32 * word + 32], wdata,
+                                                        lanes))
                     with m.Case(REG.CONFIG_GENERATION):
-                        m.d.comb += rword.eq(config_gen)
+                        read(config_gen)
                     with m.Case(REG.CONFIG):
-                        m.d.comb += rword.eq(capacity[:32])
+                        read(capacity[:32])
                     with m.Case(REG.CONFIG + 4):
-                        m.d.comb += rword.eq(capacity[32:])
+                        read(capacity[32:])
 
         m.d.comb += self.irq.eq(int_status != 0)
 

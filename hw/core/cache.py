@@ -20,6 +20,8 @@ physically tagged" cache that behaves exactly like a physical one.
   (the user tracks that; a write in that cycle, a fill's or a store's, is seen:
   the read ports are transparent).
   ``touch`` marks the hitting way as recently used (a fill marks its line).
+  A cache of one region (``region``: the data cache, RAM) keeps only the tag
+  bits below the region's size: its user looks up only the region's addresses.
 * **A line's valid bit is the difference of two bits**, each in a memory with
   a write port of its own, so that the two writers of validity never compete
   for a port: ``filled`` (F), written only by a fill's end, and ``killed`` (K),
@@ -128,10 +130,18 @@ class ReadAfterWrite:
 
 
 class Cache(wiring.Component):
-    def __init__(self, size=4096, ways=2, line=32, *, checks=False):
+    def __init__(self, size=4096, ways=2, line=32, *, region=None, checks=False):
         """``checks``: assert in simulation what the users promise (a touch never in
         the cycle after a fill's end); off for the FPGA, whose tools do not take
-        assertions."""
+        assertions.  ``region``: ``(base, bits)``, the one naturally aligned block
+        of ``1 << bits`` bytes whose lines the user caches (the data cache: RAM);
+        None, any address.  The tags then keep only the address bits below
+        ``bits``: a shorter compare between the tag memory and ``hit`` (the
+        out-of-context SoC's 64 KiB RAM: 4 bits instead of 44; the board's
+        32 MiB: 13).  The user promises to fill, touch, write and believe
+        ``hit`` only for addresses inside the block (an address outside it
+        would hit a line of the block whose low bits it shares); snoops outside
+        the block are ignored here (they cannot hold a cached line)."""
         problem = check_geometry(size, ways, line)
         if problem:
             raise ValueError(problem)
@@ -141,6 +151,14 @@ class Cache(wiring.Component):
         self.words = line // 8
         self.offset_bits = line.bit_length() - 1
         self.index_bits = self.sets.bit_length() - 1
+        if region is None:
+            region = (0, 56)
+        base, bits = region
+        if not 0 <= bits <= 56 or base & ((1 << bits) - 1) or base >> 56:
+            raise ValueError("the cached region must be a block aligned to its size")
+        self.region_base, self.region_bits = base, bits
+        # (at least one tag bit: a region no larger than a way keeps a constant bit)
+        self.tag_hi = max(bits, self.offset_bits + self.index_bits + 1)
         self.reset_cycles = self.sets      # a reset this long clears every line
         super().__init__({
             "read_addr":      In(12),
@@ -171,14 +189,19 @@ class Cache(wiring.Component):
         m = Module()
         ob, W = self.offset_bits, self.ways
         tag_lo = ob + self.index_bits
-        tag_bits = 56 - tag_lo
+        tag_hi = self.tag_hi              # (the cached region's bits: see __init__)
+        tag_bits = tag_hi - tag_lo
         sets = self.sets
 
         def set_of(addr):
             return addr[ob:tag_lo]
 
         def tag_of(addr):
-            return addr[tag_lo:56]
+            return addr[tag_lo:tag_hi]
+
+        def in_region(addr):
+            rb = self.region_bits
+            return addr[rb:56] == (self.region_base >> rb) if rb < 56 else C(1, 1)
 
         read_set = self.read_addr[ob:tag_lo]
         idx = set_of(self.lookup_addr)
@@ -210,7 +233,7 @@ class Cache(wiring.Component):
         # are invalidated at the end of this cycle and must not hit in it.
         snoop_q = Signal()
         snoop_q_addr = Signal(56)
-        m.d.sync += [snoop_q.eq(self.snoop_valid),
+        m.d.sync += [snoop_q.eq(self.snoop_valid & in_region(self.snoop_addr)),
                      snoop_q_addr.eq(self.snoop_addr)]
         snoop_set = set_of(snoop_q_addr)
         snoop_hit = Signal(W)

@@ -368,7 +368,7 @@ class FetchUnit(wiring.Component):
                 unless_redirected("PMP_WORD")
 
             def word_allowed():
-                m.d.sync += [unc_addr.eq(xl_paddr), discard.eq(0)]
+                m.d.sync += discard.eq(0)
                 unless_redirected("UNCACHED")
 
             def word_denied():
@@ -410,6 +410,11 @@ class FetchUnit(wiring.Component):
 
             with m.State("PMP_WORD"):
                 m.d.comb += wait_now.eq(FetchWait.ITLB)
+                # (loaded in every cycle, read only in UNCACHED, which this state
+                # enters when the word is allowed: the PMP's answer, whose
+                # remembered-page compare may start from the MMU's answer, does
+                # not reach the enables of these 56 flip-flops)
+                m.d.sync += unc_addr.eq(xl_paddr)
                 pmp_check(xl_paddr, Cat(C(3, 2), xl_paddr[2:]), word_allowed, word_denied)
 
             with m.State("FAULT"):

@@ -19,10 +19,11 @@ the bus from the next cycle on, taken from the set of the owner register; so
 nothing of the core's logic but that multiplexer lies on the path from its
 flip-flops through the SoC's arbiter and decoder to the devices, and the choice
 among the requesters reaches a few flip-flops, not the request's hundred-odd.
-Each ``ready`` of the bus goes to the requester that owns the transfer; a requester keeps ``valid`` and its request until its last
-``ready``.  Priority: walker, data, fetch, then the write buffer (but see
-below).  ``lock`` keeps the port for its requester (and the SoC's arbiter keeps
-it for the core) until the requester drops it.
+Each ``ready`` of the bus goes to the requester that owns the transfer; a
+requester keeps ``valid`` and its request until its last ``ready``.  Priority:
+walker, data, fetch, then the write buffer (but see below).  ``lock`` keeps the
+port for its requester (and the SoC's arbiter keeps it for the core) until the
+requester drops it.
 
 **The write buffer** holds ``entries`` lines of ``line`` bytes with a byte mask
 each.  A store to RAM (``st_valid`` with its physical address, the data on

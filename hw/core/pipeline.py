@@ -299,8 +299,13 @@ class PipelinedCore(wiring.Component):
         wiring.connect(m, walker_gate.check, pmp.req0)
         dpmp = pmp.req1
         m.submodules.mmu = mmu = make_mmu(self.mmu_kind, self.itlb_entries, self.dtlb_entries)
+        # The data cache holds RAM's lines only (M looks up, fills, writes and
+        # believes a hit only for addresses in RAM): its tags keep RAM's address
+        # bits alone, a short compare between the tag memory and the hit.
         m.submodules.dcache = dcache = Cache(self.dcache_size, self.dcache_ways,
-                                             self.dcache_line, checks=self.checks)
+                                             self.dcache_line,
+                                             region=(self.ram_base, self._ram_bits),
+                                             checks=self.checks)
         m.submodules.fetch = fetch = FetchUnit(
             reset_pc=self.reset_pc, in_ram=self._in_ram, in_rom=self._in_rom,
             size=self.icache_size,
@@ -349,6 +354,10 @@ class PipelinedCore(wiring.Component):
         # M's physical address: the data fast path's, loaded as the instruction
         # enters M (see "X: execute"), then the translation's (XLATE, MIS_*)
         mem_paddr = Signal(56)
+        # ... it lies in RAM: with mem_paddr as the instruction enters M, else
+        # compared a cycle after mem_paddr changed (see the end of M)
+        m_in_ram = Signal()
+        mem_paddr_in_ram = self._in_ram(mem_paddr)     # (its compare, where m_in_ram lags)
         m_fast = Signal()                  # ... and the fast path may be taken (START)
         # W
         w_valid = Signal()
@@ -483,7 +492,14 @@ class PipelinedCore(wiring.Component):
         ]
         wiring.connect(m, fetch.mmu, mmu.ifetch)
         wiring.connect(m, fetch.pmp, pmp.req2)
-        m.d.comb += fetch.pmp_free.eq((priv == Priv.M) & ~pmp.on)
+        # (a flip-flop: the fetch unit's choice of the block RAM address starts from
+        # it, not from the privilege's compare and the PMP's ``on``.  Exact with
+        # ``on_next``; the privilege changes only with a trap or an xRET, which
+        # redirect the fetch in the same cycle, and in the cycle after a redirect
+        # the fetch unit reads no ``pmp_free`` (its ``rd_ok`` is 0))
+        fetch_free = Signal(init=1)         # (M mode, no entry on after reset)
+        m.d.sync += fetch_free.eq((priv == Priv.M) & ~pmp.on_next)
+        m.d.comb += fetch.pmp_free.eq(fetch_free)
         fh = fetch.head
         d_valid = fetch.valid
         d_pc = fh.pc
@@ -706,7 +722,10 @@ class PipelinedCore(wiring.Component):
         is_return = (xk == Kind.JALR) & (x_dec.rd == 0) & x_link(x_dec.rs1)
         ras_push = Signal()
         ras_pop = Signal()
-        ras_ok = adv & x_ok & ~target_misaligned & ~m_redirect
+        # (calls and returns are jumps, always taken: their misalignment is
+        # target[1] alone, so the branch condition, at the end of the ALU's carry
+        # chain, does not reach these two flip-flops)
+        ras_ok = adv & x_ok & ~target[1] & ~m_redirect
         m.d.sync += [ras_push.eq(ras_ok & is_call), ras_pop.eq(ras_ok & is_return)]
         m.d.comb += [fetch.ras_push.eq(ras_push), fetch.ras_pop.eq(ras_pop),
                      fetch.ras_value.eq(m_result)]
@@ -760,6 +779,15 @@ class PipelinedCore(wiring.Component):
         # PMP CSRs: after a trap, an xRET or a refetching CSR write, whose
         # younger instructions enter X at least two cycles later, when both
         # registers have followed.)
+        # The fast path keeps to the base register's page (``x_same_page``), also
+        # without translation: the physical page is then the base register's, or
+        # the micro-TLB's entry of it, not the ALU's sum (whose carry chain and
+        # result multiplexers stay off the path to mem_paddr), and whether the
+        # address lies in RAM goes into a flip-flop beside it (``m_in_ram``): the
+        # base register's page compared with RAM's, or the entry's mark (filled
+        # with it).  An access that leaves its base register's page in M mode
+        # with no PMP entry on (``data_free``) is translated (XLATE: two cycles
+        # more; such accesses are rare, and M mode runs little).
         data_priv = Mux((priv == Priv.M) & ms.mprv, ms.mpp, priv)
         data_unmapped = Signal()
         m.d.sync += data_unmapped.eq((data_priv == Priv.M) | satp_bare)
@@ -769,10 +797,11 @@ class PipelinedCore(wiring.Component):
         x_fast = Signal()
         x_fast_paddr = Signal(56)
         m.d.comb += [
-            x_fast.eq(data_free | (dutlb.hit & x_same_page & (x_is_read | dutlb.store_ok))),
+            x_fast.eq(x_same_page & (data_free | (dutlb.hit & (x_is_read | dutlb.store_ok)))),
             # (the low 12 bits: the address's, x_offset, for loads, stores and AMOs)
-            x_fast_paddr.eq(Cat(x_offset, Mux(data_unmapped, x_result[12:56], dutlb.ppn))),
+            x_fast_paddr.eq(Cat(x_offset, Mux(data_unmapped, op1[12:56], dutlb.ppn))),
         ]
+        x_in_ram = Mux(data_unmapped, self._in_ram(Cat(C(0, 12), op1[12:56])), dutlb.mark)
 
         # Instructions that M commits in START unless an interrupt comes (their
         # result is m_result): flagged as they enter M, so that this commit, the
@@ -878,7 +907,6 @@ class PipelinedCore(wiring.Component):
         mis_pa_hi = Signal(56)
         mis_lo = Signal(64)                # ... and what a load found there
         mis_hi = Signal(64)
-        mis_load = Signal()                # commit: the loaded data come from mis_lo/hi
         m.d.comb += [
             dpmp.priv.eq(data_priv), dpmp.access.eq(Mux(is_read, Access.LOAD, Access.STORE)),
             mmu.data.vaddr.eq(Mux(mis_active, mis_vaddr, mem_vaddr)),
@@ -919,7 +947,6 @@ class PipelinedCore(wiring.Component):
         m_is_mem = (kind == Kind.LOAD) | (kind == Kind.STORE) | (kind == Kind.AMO)
         with m.If(m_in_start):
             m.d.comb += read_x.eq(m_rd_ok | ~m_valid | ~m_is_mem)
-        load_from_cache = Signal()  # a load in RAM looks up the cache (hit or not)
         fill_word = Signal(64)      # W's load's word, when it came before the fill's last beat
         fill_word_now = dcache.fill_beat == w_mem_addr[3:dcache.offset_bits]
         m.d.comb += [
@@ -941,26 +968,36 @@ class PipelinedCore(wiring.Component):
         # M, so that W holds the final value in a register: the path that forwards it
         # from W into X's ALU starts at a flip-flop.  The word of each way of the
         # cache is shifted and extended while the tags are compared; the hit
-        # chooses among the results (``load_from_cache`` depends on M's state and
-        # address only, not on the hit).
+        # chooses among the results.
         # (A misaligned load's two doublewords are shifted as one: MIS_DONE.)
         # (While W waits for its load's line, the word from the fill is shifted and
         # extended as W's load asks: w_off, w_size, w_unsigned.)
+        # Where a load's word comes from follows from flip-flops, not from M's
+        # state and decisions: a load commits with the cache's word exactly when it
+        # lies in RAM (``m_in_ram``) and is neither misaligned across doublewords
+        # (``mis_active``: MIS_DONE commits it, from mis_lo/mis_hi) nor the load
+        # W waits for (``w_wait``: the fill's word); loads outside RAM commit with
+        # the bus's word.  (In the cycles where M commits no load, W's value is
+        # not read.)
         unsigned = f3[2] & (kind == Kind.LOAD)
-        ld_other = Mux(mis_load, mis_lo, Mux(w_wait & ~fill_word_now, fill_word, dbus.rdata))
-        _, other_value = load_extend(m, Cat(ld_other, Mux(mis_load, mis_hi, 0)),
+        load_from_cache = (kind == Kind.LOAD) & m_in_ram & ~mis_active & ~w_wait
+        ld_other = Mux(mis_active, mis_lo, Mux(w_wait & ~fill_word_now, fill_word, dbus.rdata))
+        _, other_value = load_extend(m, Cat(ld_other, Mux(mis_active, mis_hi, 0)),
                                      Mux(w_wait, w_off, byte_off), Mux(w_wait, w_size, size),
                                      Mux(w_wait, w_unsigned, unsigned))
         way_value = [load_extend(m, dcache.way_rdata[w], byte_off, size, unsigned)[1]
                      for w in range(dcache.ways)]
-        cached_value = way_value[-1] if dcache.ways == 1 else \
-            Mux(dcache.hit_way, way_value[1], way_value[0])
-        ld_value = Mux(load_from_cache, cached_value, other_value)
         # W's result: a load's value, else what the committing state gives
         # (``commit_value``); chosen by M's instruction kind, not by the state.
+        # The choice is made once per way of the cache, and the hit's way (the
+        # tag compare, the latest of them) picks one of the two results last:
+        # from the tag memory to W's register, the compare and one multiplexer.
         commit_value = Signal(64)
         m_loads = (kind == Kind.LOAD) | is_lr
-        m.d.sync += w_value.eq(Mux(m_loads | w_wait, ld_value, commit_value))
+        w_value_if = [Mux(m_loads | w_wait, Mux(load_from_cache, v, other_value), commit_value)
+                      for v in way_value]
+        m.d.sync += w_value.eq(w_value_if[0] if dcache.ways == 1 else
+                               Mux(dcache.hit_way, w_value_if[1], w_value_if[0]))
 
         # Record fields of W that follow M every cycle (only meaningful with w_valid),
         # except while W waits for its load's line.
@@ -1061,7 +1098,9 @@ class PipelinedCore(wiring.Component):
                 with m.Else():
                     with m.If(is_sc):
                         m.d.sync += resv_valid.eq(0)
-                    m.d.comb += dcache.write.eq(1)      # keep a cached copy current
+                    # keep a cached copy current (of RAM: the cache's tags hold
+                    # RAM's address bits only, a device's address would alias)
+                    m.d.comb += dcache.write.eq(m_in_ram)
                     commit(0, done=done, rd=is_sc, wmask=size_mask)
             if wait_state is not None:
                 with m.Else():
@@ -1085,10 +1124,9 @@ class PipelinedCore(wiring.Component):
             with m.If(is_sc):
                 charge(CycleClass.ATOMIC)
                 m.next = "SC_CHECK"
-            with m.Elif(misaligned & ~self._in_ram(mem_paddr)):
+            with m.Elif(misaligned & ~m_in_ram):
                 access_fault()                  # devices take aligned accesses only
-            with m.Elif((kind == Kind.LOAD) & self._in_ram(mem_paddr)):
-                m.d.comb += load_from_cache.eq(1)
+            with m.Elif((kind == Kind.LOAD) & m_in_ram):
                 with m.If(~m_rd_ok):
                     charge(CycleClass.DCACHE_MISS)
                     m.next = "ACCESS"           # read the word and tags (again)
@@ -1105,7 +1143,7 @@ class PipelinedCore(wiring.Component):
                                      csr.instret_inc.eq(0)]     # (counted as W retires)
                         m.d.sync += w_wait.eq(1)
                         m.next = "WFILL"
-            with m.Elif((kind == Kind.STORE) & self._in_ram(mem_paddr)):
+            with m.Elif((kind == Kind.STORE) & m_in_ram):
                 with m.If(m_rd_ok):
                     buffered_store(done)
                 with m.Else():
@@ -1342,11 +1380,11 @@ class PipelinedCore(wiring.Component):
             # access itself, or the start of its second page).  Only then are the
             # two doublewords read (then the load commits) or written (both go
             # into the write buffer: no part of a faulting store is written).
-            def mis_part_ok():
-                """The part at ``mem_paddr`` may be accessed: on to the next part,
-                or to the memory accesses."""
+            def mis_part_ok(in_ram):
+                """The part at ``mem_paddr`` (``in_ram``: it lies in RAM) may be
+                accessed: on to the next part, or to the memory accesses."""
                 paddr = mem_paddr
-                with m.If(~self._in_ram(paddr)):
+                with m.If(~in_ram):
                     access_fault(mis_vaddr)     # devices take aligned accesses only
                 with m.Elif(~mis_part & page_cross):
                     m.d.sync += [mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])), mis_part.eq(1),
@@ -1380,7 +1418,9 @@ class PipelinedCore(wiring.Component):
 
                 def check():
                     with m.If(data_free):
-                        mis_part_ok()           # nothing to check in M mode
+                        # nothing to check in M mode (m_in_ram follows mem_paddr,
+                        # loaded in MIS_XLATE, a cycle later: compared here)
+                        mis_part_ok(mem_paddr_in_ram)
                     with m.Else():
                         pmp_registered("MIS_PMP_DONE")
                 translation_checked(mis_vaddr, check)
@@ -1388,7 +1428,7 @@ class PipelinedCore(wiring.Component):
             with m.State("MIS_PMP_DONE"):
                 charge(CycleClass.MISALIGNED)
                 with m.If(pmp_ok):
-                    mis_part_ok()
+                    mis_part_ok(m_in_ram)
                 with m.Else():
                     access_fault(mis_vaddr)
 
@@ -1448,7 +1488,6 @@ class PipelinedCore(wiring.Component):
             with m.State("MIS_DONE"):
                 charge(CycleClass.MISALIGNED)      # (the commit below charges RETIRE)
                 m.d.comb += read_x.eq(1)
-                m.d.comb += mis_load.eq(1)
                 commit(done=m_done_other, rd=True, rmask=size_mask, load=True)
 
             with m.State("ACCESS"):
@@ -1504,7 +1543,7 @@ class PipelinedCore(wiring.Component):
                     with m.If(dbus.error):
                         raise_trap(Cause.STORE_ACCESS, mem_vaddr)
                     with m.Else():
-                        m.d.comb += dcache.write.eq(1)
+                        m.d.comb += dcache.write.eq(m_in_ram)   # (as BUS)
                         commit(amo_old, done=m_done_other, rmask=size_mask, wmask=size_mask)
 
             with m.State("MULDIV"):
@@ -1583,14 +1622,29 @@ class PipelinedCore(wiring.Component):
         # depend on whether it fills
         m.d.comb += [
             dutlb.fill_vpn.eq(mem_vaddr[12:]), dutlb.fill_store_ok.eq(~is_read),
-            dutlb.fill_ppn.eq(mem_paddr[12:]),
+            dutlb.fill_ppn.eq(mem_paddr[12:]), dutlb.fill_mark.eq(mem_paddr_in_ram),
         ]
         # (also M's copy, when the instruction entering M chose from the old entries)
         m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
         with m.If(flush_xlate | flush_dxlate):
-            m.d.sync += m_fast.eq(data_free)
+            m.d.sync += m_fast.eq(data_free & x_same_page)
         # The instruction entering M brings its fast path's physical address (the
         # states above that change mem_paddr never commit with a value needed later).
         with m.If(adv):
             m.d.sync += mem_paddr.eq(x_fast_paddr)
+        # Whether mem_paddr lies in RAM: the fast path's answer as the instruction
+        # enters M (with x_fast_paddr), else mem_paddr's compare in every cycle,
+        # so the flip-flop follows a change of mem_paddr at the end of the next
+        # cycle.  Every state that reads it (ACCESS, BUS, AMO_WRITE,
+        # MIS_PMP_DONE) comes two cycles or more after the last change of
+        # mem_paddr (XLATE, MIS_XLATE load it; PMP_PAGE, MIS_PMP follow them;
+        # START keeps it), or is START on the fast path.  (MIS_PMP and the
+        # micro-TLB's fill compare mem_paddr themselves.)
+        m.d.sync += m_in_ram.eq(Mux(adv, x_in_ram, mem_paddr_in_ram))
+        if self.checks:
+            m_in_ram_read = (mem_fsm.ongoing("ACCESS") | mem_fsm.ongoing("BUS") |
+                             mem_fsm.ongoing("AMO_WRITE") | mem_fsm.ongoing("MIS_PMP_DONE") |
+                             (m_in_start & m_valid & m_fast & m_is_mem))
+            m.d.sync += Assert(~m_in_ram_read | (m_in_ram == mem_paddr_in_ram),
+                               "pipeline: m_in_ram differs from mem_paddr's")
         return m

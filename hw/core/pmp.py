@@ -215,7 +215,8 @@ class PMPChecker(wiring.Component):
 class PMPUnit(wiring.Component):
     """The registered check shared by ``ports`` requesters (PMPCheckSignature each,
     lowest index first when several wait).  ``on``: some entry can match, or the
-    regions are being computed (with neither, M-mode accesses need no check).
+    regions are being computed (with neither, M-mode accesses need no check);
+    ``on_next``: what ``on`` will be in the next cycle (for a register of the user's).
 
     Two kinds of answers need no comparison and come in the cycle a request is made:
 
@@ -251,6 +252,7 @@ class PMPUnit(wiring.Component):
             "addr":  In(ADDR_BITS * entries),
             "flush": In(1),
             "on":    Out(1),
+            "on_next": Out(1),
         }
         for i in range(ports):
             members[f"req{i}"] = In(PMPCheckSignature())
@@ -314,24 +316,31 @@ class PMPUnit(wiring.Component):
         # fetch at once in M mode (and the block RAM address it picks) starts from
         # it, not from the counters' compares and a 16-input OR.
         on_q = Signal()
-        m.d.sync += on_q.eq(self.flush | (k != n) | Cat(*[
+        m.d.comb += self.on_next.eq(self.flush | (k != n) | Cat(*[
             Mux(w == i, on_w, r[0]) for i, r in enumerate(regions)]).any())
+        m.d.sync += on_q.eq(self.on_next)
         m.d.comb += self.on.eq(on_q)
         verdict = Signal()                 # of the request in stage 2
 
         # The requesters are the ports, then the block sweeper (owner nports).
-        # stage 1: a request taken into registers
+        # stage 1: a request taken.  Each port's request is registered in every
+        # cycle (``p_*``), taken or not, and only the choice of the request taken
+        # (``q_owner``, from the ports' ``valid`` and remembered-page compares, both
+        # late) is registered with ``q_valid``: so those compares reach a few
+        # flip-flops, not the select of a multiplexer in front of 120 (the address a
+        # port asks about may come from the MMU's answer in the same cycle).  In
+        # stage 2 the owner's registers hold the request as it was taken, and are
+        # compared.
         q_valid = Signal()
         q_owner = Signal(range(self.nports + 1))
-        q_page = Signal()
-        q_first = Signal(56)
-        q_last = Signal(56)
-        q_priv = Signal(2)
-        q_access = Signal(Access)
+        q_page = Signal()                  # (stage 2: the request is a whole page)
         # stage 2: compared; the verdict registered
         r_valid = Signal()
         r_owner = Signal(range(self.nports + 1))
         r_allowed = Signal()
+        r_page = Signal(44)                # the page compared in stage 2, its access
+        r_access = Signal(Access)          # and side of M mode
+        r_mach = Signal()
         # a verdict made with up-to-date regions, not about to be forgotten
         usable = q_valid & ~busy & ~self.flush
 
@@ -392,51 +401,80 @@ class PMPUnit(wiring.Component):
                     ((kinds_[k] == p.access) |
                      ((kinds_[k] == Access.STORE) & (p.access == Access.LOAD)))
                     for k in range(K)]).any()
-                fill = usable & (q_owner == i) & q_page
+                # The page is remembered in the cycle its answer is given (stage 3),
+                # from registers (``r_fill``, ``r_allowed``, ``r_page`` ...), not
+                # from the comparators' verdict in the cycle before: the 16
+                # compares reach one flip-flop, not the enables of the 188
+                # remembering ones.  Exact: in the cycle of the answer the port is
+                # answered whether its page is remembered or not, and no request
+                # is taken (``r_valid``); a flush in that cycle still wins.
+                r_fill = Signal(name=f"memo{i}_fill")
+                m.d.sync += r_fill.eq(usable & (q_owner == i) & q_page)
                 with m.If(self.flush):
                     m.d.sync += valid.eq(0)
-                with m.Elif(fill & verdict):
+                with m.Elif(r_fill & r_allowed):
                     # the victim's valid bit as one word-wide update (see blk_ok)
                     m.d.sync += valid.eq(valid | (C(1, 1) << victim)[:K])
                     for k in range(K):
                         with m.If(victim == k):
-                            m.d.sync += [pages[k].eq(q_first[12:]),
-                                         kinds_[k].eq(q_access), mach[k].eq(q_priv == Priv.M)]
+                            m.d.sync += [pages[k].eq(r_page), kinds_[k].eq(r_access),
+                                         mach[k].eq(r_mach)]
                     m.d.sync += victim.eq(victim + 1 if K & (K - 1) == 0 else
                                           Mux(victim == K - 1, 0, victim + 1))
             # (only looked at with a request: a simulator compares only then)
             with m.If(p.valid):
                 m.d.comb += hit.eq(memo_hit | block_hit(p))
-            hits.append((hit, is_page))
+            hits.append(hit)
 
         # The request taken: the first port that waits without an answer at once,
-        # else the sweeper.  Its registers (all but q_valid) are loaded in every
-        # cycle, taken or not: they are read only in the cycle after a request was
-        # taken (with q_valid), so a load in any other cycle is a don't-care, and
-        # the ports' ``valid`` and remembered-page compares reach the registers'
-        # data inputs only, not the enables of 120 flip-flops.
+        # else the sweeper.  ``q_owner`` is loaded in every cycle, taken or not: it
+        # is read only in the cycle after a request was taken (with q_valid).
+        p_regs = []
+        for i in range(self.nports):
+            p = self.port(i)
+            regs = (Signal(56, name=f"p{i}_first"), Signal(56, name=f"p{i}_last"),
+                    Signal(2, name=f"p{i}_priv"), Signal(Access, name=f"p{i}_access"))
+            m.d.sync += [regs[0].eq(p.first), regs[1].eq(p.last), regs[2].eq(p.priv),
+                         regs[3].eq(p.access)]
+            p_regs.append(regs)
         m.d.sync += [q_valid.eq(0), r_valid.eq(0)]
-        m.d.sync += [q_owner.eq(self.nports), q_first.eq(s_first), q_last.eq(s_last),
-                     q_priv.eq(s_priv), q_access.eq(s_access), q_page.eq(0)]
+        m.d.sync += q_owner.eq(self.nports)
         for i in reversed(range(self.nports)):    # (later assignments win)
             p = self.port(i)
-            with m.If(p.valid & ~hits[i][0]):
-                m.d.sync += [q_owner.eq(i), q_first.eq(p.first), q_last.eq(p.last),
-                             q_priv.eq(p.priv), q_access.eq(p.access), q_page.eq(hits[i][1])]
-        waiting = Cat(*[self.port(i).valid & ~hits[i][0] for i in range(self.nports)])
+            with m.If(p.valid & ~hits[i]):
+                m.d.sync += q_owner.eq(i)
+        waiting = Cat(*[self.port(i).valid & ~hits[i] for i in range(self.nports)])
         with m.If(~q_valid & ~r_valid & ~busy & (s_valid | waiting.any())):
             m.d.sync += q_valid.eq(1)
-        # stage 2: compare, register the verdict (only looked at with a request in
-        # stage 2: a simulator compares only then)
+        # stage 2: the owner's request (registers: the port's, or the sweeper's
+        # next check, which changes only after it) compared, the verdict registered
+        # (only looked at with a request in stage 2: a simulator compares only then)
+        q_first = Signal(56)
+        q_last = Signal(56)
+        q_priv = Signal(2)
+        q_access = Signal(Access)
         with m.If(q_valid):
+            with m.Switch(q_owner):
+                for i, regs in enumerate(p_regs):
+                    with m.Case(i):
+                        m.d.comb += [q_first.eq(regs[0]), q_last.eq(regs[1]),
+                                     q_priv.eq(regs[2]), q_access.eq(regs[3])]
+                with m.Default():
+                    m.d.comb += [q_first.eq(s_first), q_last.eq(s_last),
+                                 q_priv.eq(s_priv), q_access.eq(s_access)]
             m.d.comb += verdict.eq(pmp_verdict(m, regions, q_first, q_last, q_priv, q_access))
+        # what a port remembers of an allowed page (in stage 3, see above; the
+        # sweeper's checks are remembered by no port)
+        m.d.comb += q_page.eq((q_first[:12] == 0) & (q_last[:12] == 0xFFF))
+        m.d.sync += [r_page.eq(q_first[12:]), r_access.eq(q_access),
+                     r_mach.eq(q_priv == Priv.M)]
         with m.If(q_valid):
             m.d.sync += [r_valid.eq(1), r_owner.eq(q_owner), r_allowed.eq(verdict)]
         for i in range(self.nports):
             p = self.port(i)
             answered = r_valid & (r_owner == i)
             in_flight = (q_valid & (q_owner == i)) | answered
-            m.d.comb += [p.ready.eq(answered | (p.valid & hits[i][0] & ~in_flight)),
+            m.d.comb += [p.ready.eq(answered | (p.valid & hits[i] & ~in_flight)),
                          p.allowed.eq(~answered | r_allowed)]
         return m
 

@@ -24,8 +24,13 @@ the MMU for other pages:
   and for data accesses a change of sstatus.SUM/MXR or of the effective
   privilege).
 
-The owner should drive ``fill_vpn``/``fill_ppn``/``fill_store_ok`` whether it fills
-or not (they are registered every cycle; ``fill`` says whether they count).
+``fill_mark``/``mark``: one more bit an entry keeps for its owner, given with the
+fill and answered with the lookup like ``store_ok`` (the memory stage marks the
+pages that lie in RAM, so that its address's "in RAM" comes from a flip-flop).
+
+The owner should drive ``fill_vpn``/``fill_ppn``/``fill_store_ok``/``fill_mark``
+whether it fills or not (they are registered every cycle; ``fill`` says whether
+they count).
 
 **Entries keep bits 56:12 of a page's number**, and a lookup first checks that
 bits 63:56 of ``vpn`` are all equal (``high_ok``): the rest would be copies.  A
@@ -68,10 +73,12 @@ class MicroTLB(wiring.Component):
             "hit":           Out(1),
             "ppn":           Out(PPN_BITS),
             "store_ok":      Out(1),
+            "mark":          Out(1),
             "fill":          In(1),
             "fill_vpn":      In(VPN_BITS),
             "fill_ppn":      In(PPN_BITS),
             "fill_store_ok": In(1),
+            "fill_mark":     In(1),
             "flush":         In(1),
         })
 
@@ -80,6 +87,7 @@ class MicroTLB(wiring.Component):
         n = self.entries
         valid = Signal(n)
         store_ok = Signal(n)
+        mark = Signal(n)
         vpns = [Signal(KEPT_BITS, name=f"vpn{i}") for i in range(n)]
         ppns = [Signal(PPN_BITS, name=f"ppn{i}") for i in range(n)]
         victim = Signal(range(n))
@@ -89,8 +97,10 @@ class MicroTLB(wiring.Component):
         st_vpn = Signal(KEPT_BITS)
         st_ppn = Signal(PPN_BITS)
         st_store_ok = Signal()
+        st_mark = Signal()
         m.d.sync += [st_valid.eq(self.fill & ~self.flush), st_vpn.eq(self.fill_vpn[:KEPT_BITS]),
-                     st_ppn.eq(self.fill_ppn), st_store_ok.eq(self.fill_store_ok)]
+                     st_ppn.eq(self.fill_ppn), st_store_ok.eq(self.fill_store_ok),
+                     st_mark.eq(self.fill_mark)]
 
         # lookup: at most one entry holds a page (fill replaces the same page), so
         # the entries' answer is the OR of the matching entry's fields (no priority
@@ -105,6 +115,7 @@ class MicroTLB(wiring.Component):
             self.ppn.eq(Mux(st_match, st_ppn,
                             _or_of([Mux(match[i], ppns[i], 0) for i in range(n)]))),
             self.store_ok.eq(Mux(st_match, st_store_ok, (match & store_ok).any())),
+            self.mark.eq(Mux(st_match, st_mark, (match & mark).any())),
         ]
 
         # the stage into its entry: the same page's, else the victim's
@@ -120,7 +131,8 @@ class MicroTLB(wiring.Component):
             one = Signal(n)
             m.d.comb += one.eq(Const(1, 1) << slot)
             m.d.sync += [valid.eq(valid | one),
-                         store_ok.eq((store_ok & ~one) | Mux(st_store_ok, one, 0))]
+                         store_ok.eq((store_ok & ~one) | Mux(st_store_ok, one, 0)),
+                         mark.eq((mark & ~one) | Mux(st_mark, one, 0))]
             for i in range(n):
                 with m.If(slot == i):
                     m.d.sync += [vpns[i].eq(st_vpn), ppns[i].eq(st_ppn)]

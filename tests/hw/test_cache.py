@@ -42,8 +42,9 @@ def _ops():
     ), min_size=1, max_size=40)
 
 
-def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True):
-    dut = Cache(size=size, ways=ways, line=line, checks=checks)
+def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True,
+            region=None):
+    dut = Cache(size=size, ways=ways, line=line, checks=checks, region=region)
     rng = random.Random(seed)
     mem = {}
     words_per_line = line // 8
@@ -164,6 +165,12 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
                 _, addr, data = op
                 snoop(addr, data)
                 await tick()
+            elif kind == "dma_alias":
+                # a write outside the cached region whose low bits are a cached
+                # address's (a device's register, say)
+                _, addr, data = op
+                snoop(addr ^ (1 << 40), data)
+                await tick()
             elif kind == "dma_load":
                 # a DMA write to a word in the cycle its set is read for a lookup,
                 # or in the cycle of the lookup (the tags see snoops a cycle late)
@@ -252,6 +259,35 @@ def test_direct_mapped_cache_random_against_flat_memory(ops, seed):
 def test_burst_fills_random_against_flat_memory(ops, seed, geometry):
     size, ways, line = geometry
     run_ops(ops, size=size, ways=ways, line=line, seed=seed, burst=True)
+
+
+@settings(max_examples=15, deadline=None)
+@given(_ops(), st.integers(0, 1000), st.booleans())
+def test_region_tags_random_against_flat_memory(ops, seed, burst):
+    # The operations' 4 KiB as the cached region: the 1 KiB 2-way cache's tags
+    # keep address bits 9..11 alone
+    run_ops(ops, seed=seed, burst=burst, region=(BASE, 12))
+
+
+def test_region_tags_keep_the_region_bits_only():
+    assert Cache(1024, 2, 32, region=(BASE, 12)).tag_hi == 12
+    assert Cache(8192, 2, 32, region=(BASE, 16)).tag_hi == 16     # 4 tag bits
+    assert Cache(8192, 2, 32).tag_hi == 56
+    # a region no larger than a way keeps one (constant) bit
+    assert Cache(8192, 2, 32, region=(BASE, 10)).tag_hi == 13
+    with pytest.raises(ValueError, match="aligned"):
+        Cache(1024, 2, 32, region=(BASE + 2048, 12))
+
+
+def test_a_snoop_outside_the_region_leaves_the_lines():
+    # A write outside the region to an address whose low bits are a cached
+    # line's is not that line's (its tag, cut to the region's bits, would say
+    # so): the line stays, the second load hits without a fill.
+    for region in ((BASE, 12), None):
+        stats = run_ops([("load", BASE + 64), ("dma_alias", BASE + 64, 5), ("load", BASE + 64)],
+                        region=region)
+        assert stats["fills"] == 1
+        assert stats["hits"] == 2        # the reload after the fill, the second load
 
 
 def test_repeated_loads_hit_and_evictions_refill():

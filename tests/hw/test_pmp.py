@@ -353,6 +353,132 @@ def test_unit_blocks_answer_at_once_until_registers_change():
                    (2, False), (2, True), (2, True), (2, True)]
 
 
+def test_unit_page_remembered_from_the_cycle_after_its_answer_unless_flushed():
+    """A page is remembered from the registered verdict, in the cycle its answer is
+    given: asked again in the very next cycle it is answered at once; a pmp CSR
+    write (flush) in the cycle of the answer, or in the cycle of the compare, wins:
+    the page is compared again (here with registers that deny it)."""
+    from hw.core.pmp import PMPUnit
+    allow = pad([(cfg_byte(NAPOT, R | W | X), (1 << 54) - 1)])
+    deny = pad([(cfg_byte(NAPOT, 0), napot(RAM + 0x3000, 0x1000)),
+                (cfg_byte(NAPOT, R | W | X), (1 << 54) - 1)])
+    dut = PMPUnit(entries=N, ports=1)
+    p = dut.port(0)
+    log = []
+
+    async def bench(ctx):
+        async def ask(page, flush_at=None, regs=None, ticks_after=0):
+            """Ask about a page, hold the request until the answer; with ``flush_at``
+            = c, write ``regs`` in the c-th cycle of the request (0: the first).
+            Returns (cycles waited, allowed); the request is dropped after the
+            answer's cycle and ``ticks_after`` further cycles."""
+            ctx.set(p.valid, 1)
+            ctx.set(p.first, page)
+            ctx.set(p.last, page + 0xFFF)
+            ctx.set(p.priv, Priv.S)
+            ctx.set(p.access, Access.LOAD)
+            waited = 0
+            while True:
+                if waited == flush_at:
+                    ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(regs[0])))
+                    ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(regs[1])))
+                    ctx.set(dut.flush, 1)
+                ready, allowed = ctx.get(p.ready), ctx.get(p.allowed)
+                await ctx.tick()
+                ctx.set(dut.flush, 0)
+                if ready:
+                    break
+                waited += 1
+                assert waited < 100
+            for _ in range(ticks_after):
+                await ctx.tick()
+            ctx.set(p.valid, 0)
+            return waited, bool(allowed)
+
+        async def settle(regs):
+            await _write_regs(ctx, dut, *regs)
+            for _ in range(BUSY):
+                await ctx.tick()
+
+        await settle(allow)
+        log.append(await ask(RAM + 0x3000))                # compared
+        log.append(await ask(RAM + 0x3000))                # the next cycle: remembered
+        await settle(allow)
+        # the flush in the cycle of the answer (the third): not remembered
+        log.append(await ask(RAM + 0x3000, flush_at=2, regs=deny))
+        log.append(await ask(RAM + 0x3000))                # the new regions: denied
+        await settle(allow)
+        # in the cycle of the compare (the second): not remembered either
+        log.append(await ask(RAM + 0x3000, flush_at=1, regs=deny))
+        log.append(await ask(RAM + 0x3000))
+        await settle(allow)
+        log.append(await ask(RAM + 0x3000))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    # (a flush in the cycle of the compare or of the answer does not change that
+    # answer, made with the registers of the cycle of the compare; the next request,
+    # made in the cycle after the answer, is taken when the regions are computed:
+    # BUSY cycles after the flush, and compared in two more)
+    assert log == [(2, True), (0, True), (2, True), (BUSY + 2, False), (2, True),
+                   (BUSY + 1, False), (2, True)]
+
+
+def test_unit_takes_a_waiting_port_in_the_cycle_another_is_answered_at_once():
+    """The choice of the request compared comes from the ports' ``valid`` and
+    remembered pages in the cycle they ask: a port answered at once from a page it
+    remembers does not delay a lower-priority port asking in the same cycle, which
+    is answered two cycles later, as if alone; two waiting ports go in turn (the
+    next request is taken in the cycle after an answer)."""
+    from hw.core.pmp import PMPUnit
+    cfgs, addrs = pad([(cfg_byte(NAPOT, R), napot(RAM + 0x1000, 0x1000)),
+                       (cfg_byte(NAPOT, R | W | X), (1 << 54) - 1)])
+    dut = PMPUnit(entries=N, ports=3)
+    got = []
+
+    async def bench(ctx):
+        await _write_regs(ctx, dut, cfgs, addrs)
+        for _ in range(BUSY):
+            await ctx.tick()
+
+        async def together(reqs):
+            """Ask all of ``reqs`` ({port: (page, access)}) in one cycle; returns
+            {port: (cycles waited, allowed)}."""
+            out = {}
+            for i, (page, access) in reqs.items():
+                p = dut.port(i)
+                ctx.set(p.valid, 1)
+                ctx.set(p.first, page)
+                ctx.set(p.last, page + 0xFFF)
+                ctx.set(p.priv, Priv.U)
+                ctx.set(p.access, access)
+            for cycle in range(12):
+                for i in reqs:
+                    p = dut.port(i)
+                    if i not in out and ctx.get(p.ready):
+                        out[i] = (cycle, bool(ctx.get(p.allowed)))
+                await ctx.tick()
+                for i in out:
+                    ctx.set(dut.port(i).valid, 0)
+            return out
+
+        got.append(await together({0: (RAM, Access.STORE)}))
+        got.append(await together({0: (RAM, Access.STORE),
+                                   2: (RAM + 0x1000, Access.STORE)}))
+        got.append(await together({0: (RAM, Access.LOAD), 1: (RAM + 0x2000, Access.FETCH),
+                                   2: (RAM + 0x1000, Access.LOAD)}))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert got == [{0: (2, True)},
+                   {0: (0, True), 2: (2, False)},
+                   {0: (0, True), 1: (2, True), 2: (5, True)}]
+
+
 @st.composite
 def unit_scenario(draw):
     """Register settings around a page of a block (or the whole space open), each

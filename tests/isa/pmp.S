@@ -240,6 +240,71 @@ s_part:
     csrw pmpaddr0, s3
     csrw pmpcfg0, s2
 
+    /* --- the first fetch after a change of the privilege or of the PMP sees
+     * the change: with no entry on, M-mode fetches need no check (the core
+     * decides that from a register); the first fetch after an mret to S is
+     * checked (and fails: no entry matches), and so is the first fetch after
+     * the pmpcfg write that locks entry 6 (no permission) over the page of the
+     * next instruction, in M mode --- */
+    csrr s2, pmpcfg0
+    csrr s3, pmpcfg2
+    csrw pmpcfg0, zero
+    csrw pmpcfg2, zero
+    la t0, lpage                    /* entry 6's address, while it is off */
+    srli t0, t0, 2
+    ori t0, t0, 0x1FF
+    csrw pmpaddr6, t0
+    la t0, 2f
+    csrw mtvec, t0
+    li t0, 60                       /* the regions computed: no entry on */
+3:  addi t0, t0, -1
+    bnez t0, 3b
+    li t0, CSR_MSTATUS_MPP
+    csrc mstatus, t0
+    li t0, MPP_S
+    csrs mstatus, t0
+    la s1, 1f
+    csrw mepc, s1
+    j 5f
+    .balign 32                      /* one cache line: 1f is fetched (cached) ... */
+5:  mret
+1:  j fail                          /* ... but in S mode nothing is allowed */
+    .align 2
+2:  csrr s10, mcause
+    csrr s11, mtval
+    FAULT_AT 47, 1, s1, 0
+    csrr t0, mepc
+    li gp, 48
+    bne t0, s1, fail
+    la t0, 4f
+    csrw mtvec, t0
+    li t0, 0                        /* lpage's line fetched (cached) once */
+    la t1, lwrite
+    la t2, 6f
+    jr t1                           /* csrw pmpcfg0, t0 at the end of a page */
+6:  li t0, 60                       /* no entry on again */
+3:  addi t0, t0, -1
+    bnez t0, 3b
+    li t0, (NAPOT_CFG | LOCK) << 48
+    la t2, fail
+    jr t1                           /* now lpage must not run */
+    .align 2
+4:  csrr s10, mcause
+    csrr s11, mtval
+    la s1, lpage
+    FAULT_AT 49, 1, s1, 0
+    csrr t0, mepc
+    li gp, 50
+    bne t0, s1, fail
+    CATCH_M
+    csrw pmpcfg2, s3
+    csrw pmpcfg0, s2                /* (entry 6 stays: locked) */
+    csrr a0, pmpcfg0
+    li t0, (NAPOT_CFG | LOCK) << 48
+    or t0, t0, s2
+    li gp, 51
+    bne a0, t0, fail
+
     /* --- the lock bit: entry 3 (TOR, nothing allowed) locked --- */
     li t0, LOCK << 24
     csrs pmpcfg0, t0
@@ -279,6 +344,19 @@ xpage:
 xcode:
     ret
     .align 12
+
+#ifndef NO_PMP
+    /* lwrite: the last instruction of its page; lpage: locked by it (the
+     * second time) */
+    .section .text.lpage, "ax"
+    .align 12
+    .skip 4092
+lwrite:
+    csrw pmpcfg0, t0
+lpage:
+    jr t2
+    .align 12
+#endif
 
     .data
     .align 12
