@@ -77,6 +77,7 @@ from amaranth import C
 from hw.core.perf import EVENTS, CycleClass
 from hw.core import port_delay
 from hw.core.retire import RetireSignature
+from hw.mmu.mmu import MMU
 from hw.mmu.signatures import EventKind
 from soc import memmap
 
@@ -414,9 +415,8 @@ class CxxrtlEngine:
         f = self._wave_fn("sim_wave_arm", ctypes.c_int,
                           [p, ctypes.c_char_p, u64, u64, u64, ctypes.c_char_p, ctypes.c_size_t])
         err = ctypes.create_string_buffer(256)
-        # '~': a column of the registered event port, taken one edge late (driver.cc)
-        marked = ["~" + n if i in _late_columns(names, self._ahead) else n
-                  for i, n in enumerate(names)]
+        # '~': a column of the MMU's event port, taken one edge late (driver.cc)
+        marked = ["~" + n if i in _late_columns(names) else n for i, n in enumerate(names)]
         if f(self._h, "\n".join(marked).encode(), before, after, max_windows, err, 256) != 0:
             raise EngineError(f"waveform capture: {err.value.decode()}")
         self._wave_row = len(names) + 2
@@ -453,10 +453,12 @@ def _run_flags(stop_on_tx, skip_wfi):
     return (_RUN_STOP_ON_TX if stop_on_tx else 0) | (_RUN_SKIP_WFI if skip_wfi else 0)
 
 
-def _late_columns(names, ahead):
-    """The waveform columns (by index) of the MMU event port when the core registers
-    it: a capture takes them one edge late (sim/wave/capture.py)."""
-    return {i for i, n in enumerate(names) if n.startswith("mmu_events__")} if ahead else set()
+def _late_columns(names):
+    """The waveform columns (by index) of the MMU's event port, which reports an event
+    one cycle after it happens (hw/mmu/mmu.py, either core): a capture takes them one
+    edge late (sim/wave/capture.py)."""
+    assert MMU.EVENT_DELAY == 1         # the capture delays them by one edge
+    return {i for i, n in enumerate(names) if n.startswith("mmu_events__")}
 
 
 def _ahead_flag(soc_args):
@@ -844,7 +846,7 @@ class PysimEngine:
         ev = self.soc.mmu_events
         cols = [self._wave_signal(n) for n in names]
         self._wave = WindowCapture(len(cols), before, after, max_windows,
-                                   late=_late_columns(names, _ahead_flag(self._soc_args)))
+                                   late=_late_columns(names))
         self._wave_sigs = (ev.valid, ev.kind.as_value(), ev.pte, *cols) if max_windows else ()
 
     def _wave_sample(self, cycle, values):

@@ -279,8 +279,8 @@ struct Log {
 // WALK_FAULT on a leaf (R or X set), with PTE bit 8 (PTE_S) set.  After
 // `max_windows` windows the capture disarms itself.  Finished rows are queued as
 // [window number, cycle, column values...] for sim_wave_take.  Columns named with a
-// leading '~' (`late`: a registered observation port, the pipelined core's
-// mmu_events) show at edge t+1 what the design did by edge t: a row of edge t takes
+// leading '~' (`late`: a port one cycle late, the MMU's event port mmu_events of
+// either core) show at edge t+1 what the design did by edge t: a row of edge t takes
 // them, and the trigger, from edge t+1, so that rows read as with a combinational port.
 struct WaveCapture {
 	static constexpr uint64_t KIND_WALK_DONE = 6, KIND_WALK_FAULT = 7;

@@ -12,12 +12,13 @@ logic, identical in driver.cc (``WaveCapture``) and in :class:`WindowCapture` (p
   window that follows soon after another has fewer than ``before`` rows before its
   first trigger;
 * after ``max_windows`` windows the capture disarms itself (no further cost);
-* the pipelined core's event port is registered: it shows at edge t+1 what the MMU
-  did by edge t.  Its columns (``late``; on cxxrtl the names the engine passes with a
+* the MMU's event port (either core's ``mmu_events``) reports an event one cycle
+  after what it describes (hw/mmu/mmu.py): it shows at edge t+1 what the MMU did by
+  edge t.  Its columns (``late``; on cxxrtl the names the engine passes with a
   leading ``~``) and the trigger of a row of edge t are therefore taken from edge t+1,
-  so that the rows, windows and walks are those of a combinational port: an event
-  sits in the row of the cycle in which the MMU reported it, beside the walker's
-  registers of that cycle.
+  so that the rows, windows and walks are those of a port without the delay: an
+  event sits in the row of the cycle of the lookup (or one cycle after the walker's
+  step), beside the MMU's and the walker's registers of that cycle.
 
 A row is (window number, cycle, value of each column); ``cycle`` counts clock edges
 from reset, starting at 0.
