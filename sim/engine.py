@@ -13,7 +13,11 @@ the same cycle counts and the same console output for the same inputs:
   storage port: its card is the model's memory, filled with ``load_card`` before the
   run, and ``set_card_present`` inserts or removes it.
 * Retire counting: instructions (retire.valid and not trap), those of them retired in
-  user mode, and traps.
+  user mode, and traps.  The pipelined core's retire port is registered (it shows a
+  retirement at the edge after W's): a run that ends at tohost also counts (and logs,
+  as the edge that would show it) the report its flip-flops hold after the last edge,
+  so that the run ends with what the core retired by then, as when the port was
+  combinational; a later run skips that report.
 * Interrupt claims: how often each PLIC source has been claimed (its in-service bit
   rose) since the last user-mode instruction; ``claim_streak`` is the highest count
   and ``claim_source`` its source (sim/boot.py reports a storm from them).
@@ -71,7 +75,9 @@ from dataclasses import dataclass, field
 from amaranth import C
 
 from hw.core.perf import EVENTS, CycleClass
+from hw.core import port_delay
 from hw.core.retire import RetireSignature
+from hw.mmu.mmu import MMU
 from hw.mmu.signatures import EventKind
 from soc import memmap
 
@@ -81,7 +87,7 @@ __all__ = ["ENGINES", "make_engine", "Stats", "EngineError", "STOP_LIMIT", "STOP
 
 STOP_LIMIT, STOP_TX, STOP_TOHOST, STOP_RECORDS = "limit", "tx", "tohost", "records"
 _STOPS = {0: STOP_LIMIT, 1: STOP_TX, 2: STOP_TOHOST, 3: STOP_RECORDS}
-_RUN_STOP_ON_TX, _RUN_SKIP_WFI, _RUN_LOG = 1, 2, 4
+_RUN_STOP_ON_TX, _RUN_SKIP_WFI, _RUN_LOG, _RUN_TAKE_AHEAD = 1, 2, 4, 8
 SECTOR_BYTES, SECTOR_WORDS = 512, 64
 #: mtime ticks per second of simulated time (the SoC's default mtime_freq)
 MTIME_HZ = 10_000_000
@@ -206,6 +212,7 @@ class CxxrtlEngine:
             except BuildError as e:
                 raise EngineError(str(e)) from None
         self.lib_path = lib_path     # which library runs (the benchmarks print it)
+        self._ahead = _ahead_flag(soc_args)
         lib = ctypes.CDLL(str(lib_path))
         p, u64, i32 = ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int
         buf = ctypes.c_char_p
@@ -334,7 +341,8 @@ class CxxrtlEngine:
                 return out
 
     def run(self, max_cycles, *, stop_on_tx=False, skip_wfi=True):
-        return _STOPS[self._lib.sim_run(self._h, max_cycles, _run_flags(stop_on_tx, skip_wfi), 0)]
+        return _STOPS[self._lib.sim_run(self._h, max_cycles,
+                                        _run_flags(stop_on_tx, skip_wfi) | self._ahead, 0)]
 
     def run_retire(self, max_records, max_cycles, *, stop_on_tx=False, skip_wfi=True):
         """Run like ``run`` and collect retire records and DMA writes (module docstring)."""
@@ -348,7 +356,7 @@ class CxxrtlEngine:
                                      err, 256) != 0:
                 raise EngineError(f"retire log: {err.value.decode()}")
             self._logbuf = (ctypes.c_uint64 * (len(Retire._fields) * 4096))()
-        flags = _run_flags(stop_on_tx, skip_wfi) | _RUN_LOG
+        flags = _run_flags(stop_on_tx, skip_wfi) | _RUN_LOG | self._ahead
         stop = _STOPS[self._lib.sim_run(self._h, max_cycles, flags, max_records)]
         ad = [AdWrite(cycle, order, addr, pte)
               for cycle, order, _, addr, pte in self._log_take(2, None, 5)]
@@ -407,7 +415,9 @@ class CxxrtlEngine:
         f = self._wave_fn("sim_wave_arm", ctypes.c_int,
                           [p, ctypes.c_char_p, u64, u64, u64, ctypes.c_char_p, ctypes.c_size_t])
         err = ctypes.create_string_buffer(256)
-        if f(self._h, "\n".join(names).encode(), before, after, max_windows, err, 256) != 0:
+        # '~': a column of the MMU's event port, taken one edge late (driver.cc)
+        marked = ["~" + n if i in _late_columns(names) else n for i, n in enumerate(names)]
+        if f(self._h, "\n".join(marked).encode(), before, after, max_windows, err, 256) != 0:
             raise EngineError(f"waveform capture: {err.value.decode()}")
         self._wave_row = len(names) + 2
         self._wave_buf = (ctypes.c_uint64 * (self._wave_row * 1024))()
@@ -441,6 +451,20 @@ class CxxrtlEngine:
 
 def _run_flags(stop_on_tx, skip_wfi):
     return (_RUN_STOP_ON_TX if stop_on_tx else 0) | (_RUN_SKIP_WFI if skip_wfi else 0)
+
+
+def _late_columns(names):
+    """The waveform columns (by index) of the MMU's event port, which reports an event
+    one cycle after it happens (hw/mmu/mmu.py, either core): a capture takes them one
+    edge late (sim/wave/capture.py)."""
+    assert MMU.EVENT_DELAY == 1         # the capture delays them by one edge
+    return {i for i, n in enumerate(names) if n.startswith("mmu_events__")}
+
+
+def _ahead_flag(soc_args):
+    """_RUN_TAKE_AHEAD for a SoC whose core's retire port is registered (module
+    docstring: a run that ends at tohost)."""
+    return _RUN_TAKE_AHEAD if port_delay((soc_args or {}).get("core", "pipeline")) else 0
 
 
 def _find_signal(fragment, path, name):
@@ -546,6 +570,8 @@ class PysimEngine:
         from amaranth.hdl import Fragment
         from amaranth.sim import Simulator
         self.soc = soc = _new_soc(ram_size, soc_args)
+        self._soc_args = soc_args
+        self._skip = False          # the next edge's report was taken at a tohost stop
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
         self._stimecmp = _find_signal(frag, ("core", "csr"), "stimecmp")
@@ -692,6 +718,9 @@ class PysimEngine:
             wave_vals = log_vals[len(log_sigs):]
             if wave_vals:
                 self._wave_sample(stats.cycles, wave_vals)
+            if self._skip:          # counted and logged when the last run ended
+                self._skip = False
+                ret_valid = 0
             if log_sigs:
                 self._log_sample(stats.cycles, ret_valid, log_vals,
                                  stats.instret + stats.traps + ret_valid)
@@ -734,6 +763,8 @@ class PysimEngine:
             self._left -= 1
             if stats.tohost:
                 self._stop = STOP_TOHOST
+                if self._flags & _RUN_TAKE_AHEAD:
+                    self._take_ahead(ctx)
             elif tx_valid and self._flags & _RUN_STOP_ON_TX:
                 self._stop = STOP_TX
             elif self._enough is not None and self._enough():
@@ -745,6 +776,24 @@ class PysimEngine:
                 # next edge samples (the logs' fields only while run_retire runs).
                 await ctx.delay(0)
                 log_sigs = self._log_sigs if self._log is not None else ()
+
+    def _take_ahead(self, ctx):
+        """A run that ends at tohost takes the report the retire port's flip-flops
+        hold after its last edge (driver.cc take_ahead)."""
+        ret, stats = self.soc.retire, self._stats
+        if not ctx.get(ret.valid):
+            return
+        self._skip = True
+        if ctx.get(ret.trap):
+            stats.traps += 1
+        else:
+            stats.instret += 1
+            if ctx.get(ret.priv) == PRIV_U:
+                stats.user_instret += 1
+                self._claims.user_retired()
+        if self._log is not None:
+            self._log[0].append(Retire(stats.cycles,
+                                       *(ctx.get(getattr(ret, f)) for f in RETIRE_FIELDS)))
 
     def _log_sample(self, cycle, ret_valid, values, order):
         """Keep an edge's retire report, DMA write and A/D write (the same rows as
@@ -796,7 +845,8 @@ class PysimEngine:
         from .wave.capture import WindowCapture
         ev = self.soc.mmu_events
         cols = [self._wave_signal(n) for n in names]
-        self._wave = WindowCapture(len(cols), before, after, max_windows)
+        self._wave = WindowCapture(len(cols), before, after, max_windows,
+                                   late=_late_columns(names))
         self._wave_sigs = (ev.valid, ev.kind.as_value(), ev.pte, *cols) if max_windows else ()
 
     def _wave_sample(self, cycle, values):
@@ -825,7 +875,7 @@ class PysimEngine:
         """The cycle loop of run and run_retire (the testbench decides when it stops);
         ``enough()`` says the log is full."""
         self._started = True
-        self._flags = _run_flags(stop_on_tx, skip_wfi)
+        self._flags = _run_flags(stop_on_tx, skip_wfi) | _ahead_flag(self._soc_args)
         if max_cycles <= 0:
             return STOP_LIMIT
         self._left, self._enough, self._stop = max_cycles, enough, None

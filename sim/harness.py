@@ -27,6 +27,7 @@ then ``run(max_cycles=, on_retire=, vcd=)`` -> RunResult.
 from amaranth.sim import Simulator
 
 from hw.core import build_core
+from hw.mmu.mmu import MMU
 
 from .engine import RETIRE_FIELDS, Retire
 
@@ -185,6 +186,18 @@ class CoreTarget:
             stop_value = None
             ev = core.mmu_events
             ev_fields = [n for n in ev.signature.members.keys() if n != "valid"]
+            port_delay = getattr(core, "PORT_DELAY", 0)
+
+            def mmu_event(edge):
+                # An event is reported with the edge at which the retire port would
+                # show a record of its cycle: the MMU's port shows it EVENT_DELAY
+                # edges after it happened, the retire port a record PORT_DELAY
+                # edges after W (the multi-cycle core: none).
+                if on_mmu_event is not None and ctx.get(ev.valid):
+                    on_mmu_event(edge - MMU.EVENT_DELAY + port_delay,
+                                 {n: ctx.get(getattr(ev, n)) for n in ev_fields})
+            # an event shown with a record of the next cycle comes before it
+            events_first = MMU.EVENT_DELAY > port_delay
             while cycles < max_cycles:
                 ctx.set(core.mtime, mtime)
                 ctx.set(core.mti, mtime >= mtimecmp)
@@ -281,16 +294,30 @@ class CoreTarget:
                 if sub == div:
                     sub = 0
                     mtime = (mtime + 1) & U64
+                if events_first:
+                    mmu_event(cycles)
                 if ctx.get(ret.valid):
                     retired.count(ctx, cycles)
-                if on_mmu_event is not None and ctx.get(ev.valid):
-                    on_mmu_event(cycles, {n: ctx.get(getattr(ev, n)) for n in ev_fields})
+                if not events_first:
+                    mmu_event(cycles)
                 if done_value is not None and done_value != 0:
                     stop_value = done_value
                     break
+            perf = {name: ctx.get(counter) for name, counter in getattr(core, "perf", {}).items()}
+            if stop_value is not None:
+                # A core whose retire port is registered (PORT_DELAY) shows what it
+                # retired by the last edge only at the next ones, and the MMU shows
+                # its events a cycle late (EVENT_DELAY): those reports still belong
+                # to the run (the tohost store's may be one).  Nothing else is
+                # counted in those edges.
+                for extra in range(max(port_delay, MMU.EVENT_DELAY)):
+                    await ctx.tick()
+                    if extra < port_delay and ctx.get(ret.valid):
+                        retired.count(ctx, cycles + 1 + extra)
+                    if extra < MMU.EVENT_DELAY:
+                        mmu_event(cycles + 1 + extra)
             result["run"] = retired.result(cycles, stop_value)
-            result["run"].perf = {name: ctx.get(counter)
-                                  for name, counter in getattr(core, "perf", {}).items()}
+            result["run"].perf = perf
 
         try:
             simulate(core, bench, vcd=vcd)

@@ -21,8 +21,9 @@ else the chip's pins are the port ``sdram`` (the board top connects them).
 External ports: ``uart_rx`` / ``uart_tx`` (byte streams to and from the terminal or the
 serial-pin wrapper), ``storage`` (soc/storage.py: sector requests of the block device),
 the core's observation ports ``retire``, ``mmu_events`` and ``wfi``, and ``dma_write``
-(DmaWriteSignature): the block device's writes to memory, as the arbiter completes them
-(simulators log them so that a model of the CPU can follow what the device changed).
+(DmaWriteSignature): the block device's writes to memory, one cycle after the arbiter
+completes them (the observation ports leave from flip-flops; simulators log them so
+that a model of the CPU can follow what the device changed).
 
 Boot: the core leaves reset in M-mode at ``reset_pc`` (0x8000_0000 by default) with
 a0 = 0 (hart id) and a1 = 0 (no device tree).  The simulator loads programs with
@@ -76,8 +77,11 @@ __all__ = ["SoC", "DmaWriteSignature"]
 class DmaWriteSignature(wiring.Signature):
     """Observation of the block device's bus writes (``Out`` = driven by the SoC).
 
-    ``valid`` is high in the cycle a write of the device (the arbiter's second master)
-    completes without error: ``ready`` high, ``error`` low.  ``addr`` is the physical
+    ``valid`` is high in the cycle after a write of the device (the arbiter's second
+    master) completes without error (``ready`` high, ``error`` low): the port leaves
+    the SoC from flip-flops, like the pipelined core's observation ports, which also
+    show a retirement or an MMU event one cycle after it happens, so the three keep
+    their order.  ``addr`` is the physical
     address of the doubleword, ``data`` its value on the byte lanes and ``mask`` the
     lanes written (bit i = byte ``addr + i``), as on the bus (hw/bus.py).  The device
     makes single transfers (``burst_len`` 0), so a completion is one doubleword at
@@ -223,8 +227,13 @@ class SoC(wiring.Component):
             wiring.connect(m, wiring.flipped(self.cpu_bus), self.arbiter.masters[0])
         wiring.connect(m, self.virtio.dma, self.arbiter.masters[1])
         dma = self.virtio.dma
-        m.d.comb += [
-            self.dma_write.valid.eq(dma.valid & dma.write & dma.ready & ~dma.error),
+        # The write as it completes (the core's caches snoop it in that cycle); the
+        # observation port shows it from flip-flops one cycle later, like the core's
+        # ports (DmaWriteSignature), all fields loaded every cycle.
+        dma_done = Signal()
+        m.d.comb += dma_done.eq(dma.valid & dma.write & dma.ready & ~dma.error)
+        m.d.sync += [
+            self.dma_write.valid.eq(dma_done),
             self.dma_write.addr.eq(dma.addr),
             self.dma_write.data.eq(dma.wdata),
             self.dma_write.mask.eq(dma.sel),
@@ -278,8 +287,8 @@ class SoC(wiring.Component):
             if hasattr(self.core, "snoop_valid"):
                 # The caches see the DMA master's writes to memory.
                 m.d.comb += [
-                    self.core.snoop_valid.eq(self.dma_write.valid),
-                    self.core.snoop_addr.eq(self.dma_write.addr),
+                    self.core.snoop_valid.eq(dma_done),
+                    self.core.snoop_addr.eq(dma.addr),
                 ]
             wiring.connect(m, self.core.retire, wiring.flipped(self.retire))
             wiring.connect(m, self.core.mmu_events, wiring.flipped(self.mmu_events))

@@ -18,3 +18,12 @@ def build_core(kind="pipeline", *, ram_base=0x8000_0000, ram_size=1 << 27, rom_b
         from .core import Core
         return Core(**kwargs)
     raise ValueError(f"core must be one of {', '.join(CORE_KINDS)}, not {kind!r}")
+
+
+def port_delay(kind):
+    """Edges from a retirement to its report on the retire port of a core of this kind,
+    beyond the core's own (``PipelinedCore.PORT_DELAY``: its ports are registered)."""
+    if kind == "pipeline":
+        from .pipeline import PipelinedCore
+        return PipelinedCore.PORT_DELAY
+    return 0

@@ -31,15 +31,17 @@
   fetch again from the next pc, so a change of privilege, satp or of code in
   memory is seen by the next fetch.  A trap is latched and taken in the
   following cycle (state TRAP), like in the multi-cycle core.
-* **W** writes the register file and drives the retire port (one record per
+* **W** writes the register file and makes the retire record (one per
   committed instruction or trap, in order, one cycle after the commit as in
-  the multi-cycle core).  A load that missed in the data cache waits in W for
-  its line (``w_wait``): no record, no register write, every stage above
-  waits, and X acts on no operand forwarded from W, until the word comes; a
-  failed fill is the load's access fault, taken with the load's pc.  Every
-  result arrives here in a register (loaded data are shifted and extended at
-  the end of M), so what W forwards to X and writes to the register file comes
-  straight from flip-flops.
+  the multi-cycle core), which the retire port shows from flip-flops in the
+  next cycle (retire.py; the MMU reports its events a cycle late too, from
+  its registers: hw/mmu/mmu.py).  A load that missed in the data cache waits
+  in W for its line (``w_wait``): no record, no register write, every stage
+  above waits, and X acts on no operand forwarded from W, until the word
+  comes; a failed fill is the load's access fault, taken with the load's pc.
+  Every result arrives here in a register (loaded data are shifted and
+  extended at the end of M), so what W forwards to X and writes to the
+  register file comes straight from flip-flops.
 
 **The data cache** (cache.py, default 8 KiB, 2 ways, 32-byte lines) is
 physically tagged; the set comes from the page offset, so it is read while
@@ -131,7 +133,7 @@ from .isa import AluOp, AmoOp, Cause, Kind, Priv
 from .muldiv import MulDiv
 from .perf import EVENTS, CycleClass, FetchWait
 from .pmp import PMPGate, PMPUnit
-from .retire import RetireSignature
+from .retire import RetireSignature, registered
 from .system import (CSRInstruction, PendingTrap, connect_interrupts, illegal_in_mode,
                      system_instructions)
 from .utlb import MicroTLB
@@ -202,6 +204,10 @@ class PipelinedCore(wiring.Component):
     retire:     Out(RetireSignature())
     mmu_events: Out(MMUEventSignature())
     wfi:        Out(1)
+    #: edges from W's retirement to its report on the registered retire port
+    #: (retire.py); the multi-cycle core has none.  (``mmu_events`` is the MMU's
+    #: port, which reports an event one cycle after it happens: hw/mmu/mmu.py.)
+    PORT_DELAY = 1
     # writes of other bus masters (DMA) that reach memory, for cache coherence
     snoop_valid: In(1)
     snoop_addr:  In(56)
@@ -317,6 +323,8 @@ class PipelinedCore(wiring.Component):
         ms = csr.mstatus
         satp_bare = csr.satp[60:64] == 0
         connect_interrupts(m, csr, self)
+        # the MMU's event port leaves it from its registers, a cycle after the
+        # event, as the retire port below shows a record (hw/mmu/mmu.py)
         wiring.connect(m, wiring.flipped(self.mmu_events), mmu.events)
         m.d.comb += [mmu.data.satp.eq(csr.satp), mmu.data.sum.eq(ms.sum),
                      mmu.data.mxr.eq(ms.mxr)]
@@ -427,8 +435,13 @@ class PipelinedCore(wiring.Component):
         with m.Else():
             m.d.comb += [wp.addr.eq(w_rd), wp.data.eq(w_final), wp.en.eq(w_writes)]
 
+        # The retire port leaves the core from flip-flops (retire.py): the record
+        # of W's retirement appears on self.retire in the next cycle, all fields
+        # loaded every cycle (the consumers read them only with valid).  The MMU
+        # reports its events a cycle late alike (self.mmu_events, above).
         order = Signal(64)
-        ret = self.retire
+        ret = RetireSignature().create(path=("w_ret",))
+        m.d.sync += registered(ret, self.retire)
         with m.If(w_valid & ~w_wait):
             m.d.sync += order.eq(order + 1)
         m.d.comb += [

@@ -3,7 +3,7 @@
 from amaranth.lib import wiring
 from amaranth.lib.wiring import Out
 
-__all__ = ["RetireSignature"]
+__all__ = ["RetireSignature", "registered"]
 
 
 class RetireSignature(wiring.Signature):
@@ -24,7 +24,11 @@ class RetireSignature(wiring.Signature):
       and is not counted in minstret); ``intr`` says it was an interrupt;
       ``cause`` the exception/interrupt code and ``tval`` the trap value.
 
-    All fields are valid in the cycle ``valid`` is high.  ``rd``,
+    The pipelined core (pipeline.py) drives the port from flip-flops: a record
+    appears in the cycle after W retires the instruction, every field of it
+    taken in that one cycle of W (the multi-cycle core, core.py, reports one
+    cycle after its commit too).  All fields are valid in the cycle ``valid``
+    is high.  ``rd``,
     ``rd_wdata``, the masks and ``trap`` are 0 when they do not apply; the
     wide fields that only apply in some reports (``mem_addr``,
     ``mem_rdata``, ``mem_wdata`` when their mask is 0, ``intr``, ``cause``,
@@ -56,3 +60,15 @@ class RetireSignature(wiring.Signature):
 
     def __repr__(self):
         return "RetireSignature()"
+
+
+def registered(src, dst):
+    """Statements for a sync domain that copy every member of the interface ``src``
+    into ``dst`` (both of one signature): ``dst`` shows what ``src`` showed one cycle
+    before, every field from the same cycle.  The cores' observation ports leave
+    them this way, so that what feeds a trace (and an out-of-context wrapper's
+    register) starts at a flip-flop (docs/hardware.md)."""
+    srcs = [value for _path, _member, value in src.signature.flatten(src)]
+    dsts = [value for _path, _member, value in dst.signature.flatten(dst)]
+    assert len(srcs) == len(dsts)
+    return [d.eq(s) for s, d in zip(srcs, dsts)]

@@ -15,10 +15,24 @@ Timing, per translation port (``ifetch`` and ``data``):
   successful walk refills the port's TLB; faults are not cached.
 
 Only one TLB lookup is started per cycle (round-robin between the ports when
-both ask), and lookups and sfence wait for a cycle in which the walker is not
-reporting an event, so ``events`` carries at most one event per cycle.
-TLB_HIT/TLB_MISS and TLB_FLUSH events appear in the cycle of the lookup or
-flush; walker events one cycle after the step they describe.
+both ask), and lookups and sfence wait for a cycle in which the walker's
+``events`` show no event, so ``events`` carries at most one event per cycle.
+
+Events (``events``, MMUEventSignature) are reported one cycle after what they
+describe (``EVENT_DELAY``): TLB_HIT/TLB_MISS in the cycle after the lookup,
+TLB_FLUSH in the cycle after the flush, walker events in the cycle after the
+walker's own ``events`` show them, i.e. two cycles after the walker's step.
+The port is made from registers: a lookup's event from what the lookup
+registered anyway (that a lookup was granted, its port, the port's state RESP
+or WALK, the registered paddr and page level) and from the request, which the
+port holds until ``ready`` (its vaddr, satp and access pass through), the
+walker's and the flush's from a register loaded in every cycle; a few
+multiplexers choose among them.  No path runs from the TLB's compare or the
+lookup's grant to the port.  Every event is
+delayed alike, so the order and spacing of the events are those of an MMU that
+reported a lookup or a flush in its own cycle.  The cores connect this port to
+their ``mmu_events`` (the pipelined core's ``retire`` port is one cycle late too:
+hw/core/retire.py).
 
 sfence.vma is accepted (``ready``) in a cycle in which the walker is idle;
 it invalidates matching entries of both TLBs at the end of that cycle.
@@ -48,6 +62,11 @@ class MMU(wiring.Component):
     associative entries of each TLB) and ``replacement`` (``"plru"`` or
     ``"fifo"``, see tlb.py; PLRU needs power-of-two sizes).
     """
+
+    #: cycles from what an event describes (a lookup, a flush, a walker's step: the
+    #: walker's ``events`` show it one cycle after the step) to its report on
+    #: ``events`` (the module docstring)
+    EVENT_DELAY = 1
 
     def __init__(self, itlb_entries=8, dtlb_entries=16, replacement="plru"):
         for which, size in (("instruction", itlb_entries), ("data", dtlb_entries)):
@@ -113,12 +132,17 @@ class MMU(wiring.Component):
             walker.mxr.eq(Mux(walk_port, chosen.mxr, other.mxr)),
         ]
 
-        # Event produced by a lookup in this cycle (at most one port looks up).
-        lk_event = Signal()
-        lk_kind = Signal(EventKind)
-        lk_port = Signal()
-        lk_paddr = Signal(PADDR_WIDTH)
-        lk_level = Signal(2)
+        # A lookup's event is reported in the next cycle from what the lookup left
+        # in registers anyway: ``lk_valid`` (a lookup was granted), ``last_lookup``
+        # (its port), the port's state (RESP after a usable hit, WALK after a miss),
+        # the registered result (``res_paddr``, ``res_level``) and the request,
+        # which the port holds until ``ready`` (TranslateSignature), so until
+        # after that cycle.  No path runs from the TLB's compare to ``events``.
+        lk_valid = Signal()
+        m.d.sync += lk_valid.eq(lookup_grant.any())
+        lk_hit = []             # per port: its state is RESP
+        lk_paddr = []           # per port: the registered hit's paddr
+        lk_level = []           # per port: the registered hit's level (page size)
 
         for idx, (port, tlb) in enumerate(zip(ports, tlbs)):
             satp = data.View(SatpLayout, port.satp)
@@ -140,6 +164,7 @@ class MMU(wiring.Component):
             ]
 
             res_paddr = Signal(PADDR_WIDTH, name=f"res_paddr{idx}")
+            res_level = Signal(2, name=f"res_level{idx}")    # for the lookup's event
             res_pf = Signal(name=f"res_pf{idx}")
             res_af = Signal(name=f"res_af{idx}")
             stale = Signal(name=f"stale{idx}")          # a lookup hit an unusable entry
@@ -147,7 +172,7 @@ class MMU(wiring.Component):
 
             m.d.comb += port.paddr.eq(port.vaddr[0:PADDR_WIDTH])
 
-            with m.FSM(name=f"port{idx}"):
+            with m.FSM(name=f"port{idx}") as port_fsm:
                 with m.State("IDLE"):
                     with m.If(port.valid & bare):
                         m.d.comb += port.ready.eq(1)
@@ -166,26 +191,17 @@ class MMU(wiring.Component):
                     # the enables of these registers.
                     m.d.sync += [
                         res_paddr.eq(hit_paddr),
+                        res_level.eq(entry.level),
                         res_pf.eq(0),
                         res_af.eq(0),
                         stale.eq(tlb.hit & canonical),
                         stale_index.eq(tlb.hit_index),
                     ]
                     with m.If(lookup_grant[idx]):
-                        m.d.comb += [
-                            lk_event.eq(1),
-                            lk_port.eq(idx),
-                            lk_level.eq(entry.level),
-                        ]
                         with m.If(usable):
-                            m.d.comb += [
-                                tlb.touch.eq(1),
-                                lk_kind.eq(EventKind.TLB_HIT),
-                                lk_paddr.eq(hit_paddr),
-                            ]
+                            m.d.comb += tlb.touch.eq(1)
                             m.next = "RESP"
                         with m.Else():
-                            m.d.comb += lk_kind.eq(EventKind.TLB_MISS)
                             m.next = "WALK"
 
                 with m.State("WALK"):
@@ -225,6 +241,10 @@ class MMU(wiring.Component):
                     ]
                     m.next = "IDLE"
 
+            lk_hit.append(port_fsm.ongoing("RESP"))
+            lk_paddr.append(res_paddr)
+            lk_level.append(res_level)
+
             m.d.comb += [
                 tlb.flush_valid.eq(sfence_fire),
                 tlb.flush_vpn.eq(self.sfence.vaddr[12:39]),
@@ -235,41 +255,75 @@ class MMU(wiring.Component):
 
         m.d.comb += self.sfence.ready.eq(sfence_fire)
 
-        # Event output: the walker's registered event, else a flush, else a lookup.
+        # Event output, one cycle after what it reports: the walker's registered
+        # event (a second register: the walker shows it the cycle after its step)
+        # or a flush, both from ``pend`` (loaded in every cycle: the walker's
+        # ``event_pending`` and the flush's fire decide only ``pend.valid``), else
+        # the lookup of the previous cycle from its registers (above).  A lookup or
+        # a flush happens only in a cycle in which the walker shows no event, so
+        # ``pend`` and ``lk_valid`` are never high together, and the events keep
+        # the order and spacing they had when lookups and flushes were reported in
+        # their own cycle and walker steps one cycle after theirs.
+        pend = MMUEventSignature().create(path=("pend",))
+        wev = walker.events
+        m.d.sync += pend.valid.eq(walker.event_pending | sfence_fire)
+        with m.If(walker.event_pending):
+            m.d.sync += [
+                pend.kind.eq(wev.kind),
+                pend.port.eq(wev.port),
+                pend.vaddr.eq(wev.vaddr),
+                pend.satp.eq(wev.satp),
+                pend.access.eq(wev.access),
+                pend.level.eq(wev.level),
+                pend.pte_addr.eq(wev.pte_addr),
+                pend.pte.eq(wev.pte),
+                pend.paddr.eq(wev.paddr),
+                pend.cause.eq(wev.cause),
+            ]
+        with m.Else():
+            m.d.sync += [
+                pend.kind.eq(EventKind.TLB_FLUSH),
+                pend.port.eq(0),
+                pend.vaddr.eq(self.sfence.vaddr),
+                pend.satp.eq(self.sfence.asid << 44),
+                pend.access.eq(0),
+                pend.level.eq(0),
+                pend.pte_addr.eq(0),
+                pend.pte.eq(0),
+                pend.paddr.eq(0),
+                pend.cause.eq(Cat(self.sfence.all_vaddr, self.sfence.all_asid)),
+            ]
+
         ev = self.events
         lk_src = ports[PORT_DATA]
         lk_alt = ports[PORT_FETCH]
-        with m.If(walker.event_pending):
+        hit = Signal()
+        m.d.comb += hit.eq(Mux(last_lookup, lk_hit[PORT_DATA], lk_hit[PORT_FETCH]))
+        with m.If(lk_valid):
             m.d.comb += [
                 ev.valid.eq(1),
-                ev.kind.eq(walker.events.kind),
-                ev.port.eq(walker.events.port),
-                ev.vaddr.eq(walker.events.vaddr),
-                ev.satp.eq(walker.events.satp),
-                ev.access.eq(walker.events.access),
-                ev.level.eq(walker.events.level),
-                ev.pte_addr.eq(walker.events.pte_addr),
-                ev.pte.eq(walker.events.pte),
-                ev.paddr.eq(walker.events.paddr),
-                ev.cause.eq(walker.events.cause),
+                ev.kind.eq(Mux(hit, EventKind.TLB_HIT, EventKind.TLB_MISS)),
+                ev.port.eq(last_lookup),
+                ev.vaddr.eq(Mux(last_lookup, lk_src.vaddr, lk_alt.vaddr)),
+                ev.satp.eq(Mux(last_lookup, lk_src.satp, lk_alt.satp)),
+                ev.access.eq(Mux(last_lookup, lk_src.access, lk_alt.access)),
+                ev.level.eq(Mux(hit, Mux(last_lookup, lk_level[PORT_DATA],
+                                         lk_level[PORT_FETCH]), 0)),
+                ev.paddr.eq(Mux(hit, Mux(last_lookup, lk_paddr[PORT_DATA],
+                                         lk_paddr[PORT_FETCH]), 0)),
             ]
-        with m.Elif(sfence_fire):
+        with m.Else():
             m.d.comb += [
-                ev.valid.eq(1),
-                ev.kind.eq(EventKind.TLB_FLUSH),
-                ev.vaddr.eq(self.sfence.vaddr),
-                ev.satp.eq(self.sfence.asid << 44),
-                ev.cause.eq(Cat(self.sfence.all_vaddr, self.sfence.all_asid)),
-            ]
-        with m.Elif(lk_event):
-            m.d.comb += [
-                ev.valid.eq(1),
-                ev.kind.eq(lk_kind),
-                ev.port.eq(lk_port),
-                ev.vaddr.eq(Mux(lk_port, lk_src.vaddr, lk_alt.vaddr)),
-                ev.satp.eq(Mux(lk_port, lk_src.satp, lk_alt.satp)),
-                ev.access.eq(Mux(lk_port, lk_src.access, lk_alt.access)),
-                ev.level.eq(Mux(lk_kind == EventKind.TLB_HIT, lk_level, 0)),
-                ev.paddr.eq(lk_paddr),
+                ev.valid.eq(pend.valid),
+                ev.kind.eq(pend.kind),
+                ev.port.eq(pend.port),
+                ev.vaddr.eq(pend.vaddr),
+                ev.satp.eq(pend.satp),
+                ev.access.eq(pend.access),
+                ev.level.eq(pend.level),
+                ev.pte_addr.eq(pend.pte_addr),
+                ev.pte.eq(pend.pte),
+                ev.paddr.eq(pend.paddr),
+                ev.cause.eq(pend.cause),
             ]
         return m

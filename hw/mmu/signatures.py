@@ -97,6 +97,12 @@ class SfenceSignature(wiring.Signature):
 class MMUEventSignature(wiring.Signature):
     """Observation stream: at most one event per cycle, valid for one cycle.
 
+    When an event appears: see hw/mmu/mmu.py's module text (the MMU shows every
+    event one cycle after what it describes, from its registers: a lookup's in
+    the cycle after the lookup, a walker step's two cycles after the step; the
+    cores' ``mmu_events`` ports are the MMU's).  The fields are meaningful only
+    with ``valid``.
+
     ``port`` is 0 for the instruction-fetch port and 1 for the data port.
     ``pte`` carries the full 64-bit PTE including the software bits (PTE_S is
     bit 8).  Fields per kind (fields not listed are zero, except that walker

@@ -25,7 +25,9 @@ check cycle, or after the A/D write (1 bus cycle) in a separate cycle: a
 write-back, 8 with one.
 
 Events are registered: each appears on ``events`` the cycle after the step it
-describes.  ``event_pending`` is high whenever ``events.valid`` is.
+describes.  ``event_pending`` is high whenever ``events.valid`` is.  Only
+``valid`` says whether there is an event: the other fields are loaded in every
+cycle and mean something only with it.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
@@ -129,28 +131,35 @@ class Walker(wiring.Component):
             src_level.eq(level),
             src_pte_addr.eq(pte_addr),
         ]
-        with m.If(nxt):
-            m.d.sync += [
-                ev.kind.eq(nxt_kind),
-                ev.port.eq(src_port),
-                ev.vaddr.eq(src_va),
-                ev.satp.eq(src_satp),
-                ev.access.eq(src_access),
-                ev.level.eq(src_level),
-                ev.pte_addr.eq(src_pte_addr),
-                ev.pte.eq(nxt_pte),
-                ev.paddr.eq(nxt_paddr),
-                ev.cause.eq(nxt_cause),
-            ]
+        # The fields are loaded in every cycle, whether an event is emitted or not
+        # (they are read only with ``valid``): what decides the event (the bus's
+        # ready and error) reaches ``valid`` alone, not the enables of the wide
+        # fields.  A state's fields are therefore set whatever its outcome (see
+        # ``fields``), and ``emit`` only says that the event happens.
+        m.d.sync += [
+            ev.kind.eq(nxt_kind),
+            ev.port.eq(src_port),
+            ev.vaddr.eq(src_va),
+            ev.satp.eq(src_satp),
+            ev.access.eq(src_access),
+            ev.level.eq(src_level),
+            ev.pte_addr.eq(src_pte_addr),
+            ev.pte.eq(nxt_pte),
+            ev.paddr.eq(nxt_paddr),
+            ev.cause.eq(nxt_cause),
+        ]
 
-        def emit(kind, pte_value=0, paddr=0, cause=0):
+        def fields(kind, pte_value=0, paddr=0, cause=0):
             m.d.comb += [
-                nxt.eq(1),
                 nxt_kind.eq(kind),
                 nxt_pte.eq(pte_value),
                 nxt_paddr.eq(paddr),
                 nxt_cause.eq(cause),
             ]
+
+        def emit(kind, pte_value=0, paddr=0, cause=0):
+            fields(kind, pte_value, paddr, cause)
+            m.d.comb += nxt.eq(1)
 
         # Index of this level's entry in the current table.
         def vpn_at(lvl):
@@ -230,6 +239,7 @@ class Walker(wiring.Component):
                     self.bus.valid.eq(~noncanonical),
                     self.bus.lock.eq(~noncanonical),
                 ]
+                fields(EventKind.PTE_READ, pte_value=self.bus.rdata)
                 with m.If(noncanonical):
                     # Not a Sv39 address: fault before touching memory.
                     m.d.sync += outcome.eq(_Outcome.PAGE_FAULT)
@@ -240,7 +250,7 @@ class Walker(wiring.Component):
                         m.next = "FAULT"
                     with m.Else():
                         m.d.sync += pte.eq(self.bus.rdata)
-                        emit(EventKind.PTE_READ, pte_value=self.bus.rdata)
+                        m.d.comb += nxt.eq(1)
                         m.next = "CHECK"
 
             with m.State("CHECK"):
@@ -279,12 +289,13 @@ class Walker(wiring.Component):
                     self.bus.wdata.eq(pte),
                     self.bus.lock.eq(1),
                 ]
+                fields(EventKind.AD_WRITE, pte_value=pte)
                 with m.If(self.bus.ready):
                     with m.If(self.bus.error):
                         m.d.sync += outcome.eq(_Outcome.ACCESS_FAULT)
                         m.next = "FAULT"
                     with m.Else():
-                        emit(EventKind.AD_WRITE, pte_value=pte)
+                        m.d.comb += nxt.eq(1)
                         m.next = "DONE"
 
             with m.State("DONE"):

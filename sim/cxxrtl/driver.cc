@@ -200,7 +200,7 @@ constexpr unsigned MAX_EVENTS = 16;
 
 enum StorageState { ST_IDLE, ST_WDATA, ST_RDATA, ST_RESP };
 
-enum RunFlags { RUN_STOP_ON_TX = 1, RUN_SKIP_WFI = 2, RUN_LOG = 4 };
+enum RunFlags { RUN_STOP_ON_TX = 1, RUN_SKIP_WFI = 2, RUN_LOG = 4, RUN_TAKE_AHEAD = 8 };
 
 enum StopReason { STOP_LIMIT = 0, STOP_TX = 1, STOP_TOHOST = 2, STOP_RECORDS = 3 };
 
@@ -262,6 +262,12 @@ struct Log {
 		out.insert(out.end(), x, x + extra);
 		for (const Port &c : cols) out.push_back(c.get());
 	}
+	// A row of what the port's flip-flops hold now, after a commit: what the next
+	// edge would show (Sim::take_ahead; no extra word).
+	void sample_ahead(uint64_t cycle) {
+		out.push_back(cycle);
+		for (const Port &c : cols) out.push_back(uint64_t(c.read()));
+	}
 };
 
 
@@ -272,7 +278,10 @@ struct Log {
 // cycles past its last trigger.  Trigger: the MMU event port reports WALK_DONE, or
 // WALK_FAULT on a leaf (R or X set), with PTE bit 8 (PTE_S) set.  After
 // `max_windows` windows the capture disarms itself.  Finished rows are queued as
-// [window number, cycle, column values...] for sim_wave_take.
+// [window number, cycle, column values...] for sim_wave_take.  Columns named with a
+// leading '~' (`late`: a port one cycle late, the MMU's event port mmu_events of
+// either core) show at edge t+1 what the design did by edge t: a row of edge t takes
+// them, and the trigger, from edge t+1, so that rows read as with a combinational port.
 struct WaveCapture {
 	static constexpr uint64_t KIND_WALK_DONE = 6, KIND_WALK_FAULT = 7;
 	static constexpr uint64_t PTE_LEAF_BITS = 0xa, PTE_SHARED = 0x100;
@@ -284,6 +293,9 @@ struct WaveCapture {
 	bool open = false;
 	uint64_t close_at = 0, windows = 0, triggers = 0;
 	std::vector<uint64_t> row, out;
+	std::vector<bool> late;          // per column
+	bool any_late = false, have_prev = false;
+	std::vector<uint64_t> prev;      // the previous edge's (cycle, values) with any_late
 
 	size_t row_words() const { return cols.size() + 1; }
 
@@ -297,6 +309,19 @@ struct WaveCapture {
 		size_t n = row_words();
 		row[0] = cycle;
 		for (size_t i = 0; i < cols.size(); i++) row[i + 1] = cols[i].get();
+		if (any_late) {
+			// this edge completes the previous edge's row
+			bool first = !have_prev;
+			have_prev = true;
+			for (size_t i = 0; i <= cols.size(); i++) {
+				bool now = i > 0 && late[i - 1];
+				uint64_t v = row[i];
+				if (!now) row[i] = prev[i];
+				prev[i] = v;
+			}
+			if (first) return true;
+			cycle = row[0];
+		}
 		bool hit = false;
 		if (ev_valid.get() && (ev_pte.get() & PTE_SHARED)) {
 			uint64_t kind = ev_kind.get();
@@ -385,6 +410,8 @@ struct Sim {
 
 	// retire reports and DMA writes; sampled only in runs with RUN_LOG
 	Log retire_log, dma_log, ad_log;
+	// the next edge shows the report a run that ended at tohost took already
+	bool ahead = false;
 
 	// The storage of the registers the model writes straight into their current
 	// value (edit_direct_registers), sorted; and the ports the loop samples at the
@@ -566,7 +593,9 @@ struct Sim {
 			uint64_t wword = wdata_fire ? wdata_payload.get() : 0;
 			bool rdata_fire = st == ST_RDATA && rdata_ready.get();
 			bool resp_fire = st == ST_RESP && resp_ready.get();
-			bool retired = retire_valid.get() != 0;
+			bool skip = ahead;      // that report is counted and logged already
+			ahead = false;
+			bool retired = !skip && retire_valid.get() != 0;
 			bool trapped = retire_trap.get() != 0;
 			bool user = retired && retire_priv.get() == PRIV_U;
 			uint64_t in_service = plic_in_service.get();
@@ -577,7 +606,7 @@ struct Sim {
 			}
 			if (wave_armed) wave_armed = wave.sample(cycles);
 			if (logging) {
-				if (retire_log.valid.get()) retire_log.sample(cycles, nullptr);
+				if (retired) retire_log.sample(cycles, nullptr);
 				// The order of the next report after this edge: a write landed
 				// after the instructions reported so far (this edge included;
 				// their bus accesses are over) and before that one.
@@ -624,6 +653,7 @@ struct Sim {
 				uint64_t v = ram_row(tohost_row);
 				if (v) {
 					tohost_value = v;
+					if (flags & RUN_TAKE_AHEAD) take_ahead(logging);
 					return STOP_TOHOST;
 				}
 			}
@@ -631,6 +661,35 @@ struct Sim {
 			if (logging && max_records && retire_log.rows() >= max_records) return STOP_RECORDS;
 		}
 		return STOP_LIMIT;
+	}
+
+	// RUN_TAKE_AHEAD (the pipelined core, whose retire port is registered: what W
+	// retires at an edge, the port shows at the next one): a run that ends at tohost
+	// ends with what the core retired by its last edge, so it counts (and logs) the
+	// report that the port's flip-flops hold after that edge, as the edge that would
+	// show it; a later run skips that report.
+	void take_ahead(bool logging) {
+		// The ports are wires the evaluation computes from the registers: evaluate
+		// once more without an edge (the clock is low) so that they show the
+		// registers' values after the last edge.
+		bool converged = top.eval();
+		if (converged)
+			top.commit_plain();
+		else
+			while (top.commit() && !converged)
+				converged = top.eval();
+		if (!retire_valid.read()) return;
+		ahead = true;
+		if (retire_trap.read()) {
+			traps++;
+		} else {
+			instret++;
+			if (retire_priv.read() == PRIV_U) {
+				user_instret++;
+				claims.user_retired();
+			}
+		}
+		if (logging) retire_log.sample_ahead(cycles);
 	}
 
 	void step_storage(bool cmd_fire, uint64_t cmd_lo, uint64_t cmd_hi, bool wdata_fire,
@@ -912,8 +971,12 @@ int sim_wave_arm(Sim *s, const char *names, uint64_t before, uint64_t after,
 	w = WaveCapture();
 	s->wave_armed = false;
 	std::string problem;
-	for (const std::string &name : split_names(names)) {
+	for (std::string name : split_names(names)) {
 		w.cols.emplace_back();
+		bool late = !name.empty() && name[0] == '~';
+		if (late) name.erase(0, 1);
+		w.late.push_back(late);
+		w.any_late = w.any_late || late;
 		if (!s->bind(w.cols.back(), name.c_str()) || w.cols.back().width > 64) {
 			problem = "cannot sample '" + name + "'";
 			break;
@@ -933,6 +996,7 @@ int sim_wave_arm(Sim *s, const char *names, uint64_t before, uint64_t after,
 	w.after = after;
 	w.max_windows = max_windows;
 	w.row.assign(w.row_words(), 0);
+	w.prev.assign(w.row_words(), 0);
 	w.ring.assign(before * w.row_words(), 0);
 	s->wave_armed = max_windows > 0;
 	s->collect_early();

@@ -11,7 +11,14 @@ logic, identical in driver.cc (``WaveCapture``) and in :class:`WindowCapture` (p
   trigger inside an open window extends it), so windows never overlap, and a
   window that follows soon after another has fewer than ``before`` rows before its
   first trigger;
-* after ``max_windows`` windows the capture disarms itself (no further cost).
+* after ``max_windows`` windows the capture disarms itself (no further cost);
+* the MMU's event port (either core's ``mmu_events``) reports an event one cycle
+  after what it describes (hw/mmu/mmu.py): it shows at edge t+1 what the MMU did by
+  edge t.  Its columns (``late``; on cxxrtl the names the engine passes with a
+  leading ``~``) and the trigger of a row of edge t are therefore taken from edge t+1,
+  so that the rows, windows and walks are those of a port without the delay: an
+  event sits in the row of the cycle of the lookup (or one cycle after the walker's
+  step), beside the MMU's and the walker's registers of that cycle.
 
 A row is (window number, cycle, value of each column); ``cycle`` counts clock edges
 from reset, starting at 0.
@@ -78,9 +85,11 @@ def trigger_row(valid, kind, pte):
 class WindowCapture:
     """The window logic of driver.cc's WaveCapture, for the pysim engine."""
 
-    def __init__(self, ncols, before, after, max_windows):
+    def __init__(self, ncols, before, after, max_windows, late=()):
         self.ncols = ncols
         self.before, self.after, self.max_windows = before, after, max_windows
+        self.late = set(late)       # columns of a registered port (module docstring)
+        self.prev = None            # with late columns: the previous edge's row
         self.ring = deque(maxlen=before or 1)
         self.open = False
         self.close_at = 0
@@ -90,6 +99,13 @@ class WindowCapture:
 
     def sample(self, cycle, ev_valid, ev_kind, ev_pte, values):
         """One edge; returns False once the capture has finished."""
+        if self.late:
+            # this edge completes the previous edge's row
+            prev, self.prev = self.prev, (cycle, values)
+            if prev is None:
+                return True
+            cycle = prev[0]
+            values = [v if i in self.late else prev[1][i] for i, v in enumerate(values)]
         row = (cycle, *values)
         hit = trigger_row(ev_valid, ev_kind, ev_pte)
         if hit:

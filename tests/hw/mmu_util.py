@@ -164,7 +164,9 @@ async def translate(ctx, port, va, access, *, satp, priv=1, sum_=0, mxr=0, limit
 
 
 class EventLog:
-    """Collects every valid event of an MMUEventSignature as a dict."""
+    """Collects every valid event of an MMUEventSignature as a dict, and in
+    ``cycles`` the cycle in which each was shown (clock edges from the start of
+    the simulation before it: the first cycle is 0)."""
 
     FIELDS = ("kind", "port", "vaddr", "satp", "access", "level", "pte_addr", "pte",
               "paddr", "cause")
@@ -172,26 +174,31 @@ class EventLog:
     def __init__(self, events):
         self.events = events
         self.log = []
+        self.cycles = []
 
     async def monitor(self, ctx):
         ev = self.events
         sigs = [getattr(ev, f) for f in self.FIELDS]
+        cycle = 0
         async for _clk, _rst, valid, *values in ctx.tick().sample(ev.valid, *sigs):
             if valid:
                 self.log.append(dict(zip(self.FIELDS, values)))
+                self.cycles.append(cycle)
+            cycle += 1
 
     def kinds(self):
         return [e["kind"] for e in self.log]
 
 
 def run_mmu(mem, body, *, seed=0, max_wait=3, itlb_entries=4,
-            dtlb_entries=4, replacement="plru"):
+            dtlb_entries=4, replacement="plru", event_cycles=None):
     """Simulate an MMU whose walker bus is served by ``mem``.
 
     ``body(ctx, mmu, ram, events)`` is the async test body (``events`` is
     the live list of event dicts).  Returns ``(ram, events)``:
     the :class:`BusRAM` (transfers, lock violations) and the list of event
-    dicts seen on the ``events`` port.
+    dicts seen on the ``events`` port.  ``event_cycles``, a list, receives the
+    cycle in which each event was shown (EventLog.cycles).
     """
     from amaranth.sim import Simulator
     from hw.mmu.mmu import MMU
@@ -211,6 +218,8 @@ def run_mmu(mem, body, *, seed=0, max_wait=3, itlb_entries=4,
             await ctx.tick()
     sim.add_testbench(bench)
     sim.run()
+    if event_cycles is not None:
+        event_cycles.extend(log.cycles)
     return ram, log.log
 
 
@@ -266,64 +275,81 @@ def check_against_model(mem, ops, **run_kw):
     Returns ``(outcomes, ram, events)`` where outcomes lists, per request,
     ``("hit"|"walk", model_translation, cycles)``.
     """
+    from hw.mmu.mmu import MMU
     from hw.mmu.refmodel import translate as ref_translate
     from hw.mmu.signatures import EventKind
+    EVENT_DELAY = MMU.EVENT_DELAY
 
     rtl_mem = mem.copy()
     ref_mem = mem.copy()
     outcomes = []
 
+    # Each request's events are checked after the run: the MMU reports an event
+    # one cycle after what it describes (hw/mmu/mmu.py), so the last event of a
+    # request (its walk's end) shows in the first cycle of the next one.  The
+    # events of a request are those reported for its cycles: shown from one
+    # cycle after its first cycle to one cycle after the next request's first.
+    runs = []                   # per Req: (op, want, cycles, first cycle, xfers)
+
     async def body(ctx, mmu, ram, log):
+        now = 0                 # this cycle (edges since the start)
         for op in ops:
             if isinstance(op, Fence):
-                await sfence(ctx, mmu.sfence, **op.args)
+                now += await sfence(ctx, mmu.sfence, **op.args) + 1
                 continue
             want = ref_translate(ref_mem, op.satp, op.va, op.access, op.priv, op.sum_, op.mxr)
             port = mmu.data if op.port else mmu.ifetch
-            first_event = len(log)
             first_xfer = len(ram.transfers)
             paddr, pf, af, cycles = await translate(ctx, port, op.va, op.access,
                                                     satp=op.satp, priv=op.priv,
                                                     sum_=op.sum_, mxr=op.mxr)
-            evs = log[first_event:]
-            xfers = ram.transfers[first_xfer:]
             got = (paddr if not (pf or af) else None,
                    "page" if pf else "access" if af else None)
             assert got == (want.paddr, want.fault), (op, want, got)
-            kinds = [EventKind(e["kind"]) for e in evs]
-            if want.bare:
-                assert kinds == [] and xfers == [], op
-                outcomes.append(("bare", want, cycles))
-                continue
-            if EventKind.WALK_START not in kinds:
-                assert kinds == [EventKind.TLB_HIT], (op, kinds)
-                assert want.writes == [] and xfers == [], (op, want)
-                assert evs[0]["paddr"] == want.paddr
-                outcomes.append(("hit", want, cycles))
-                continue
-            assert kinds[0] == EventKind.TLB_MISS and kinds[1] == EventKind.WALK_START, kinds
-            reads = [(e["level"], e["pte_addr"], e["pte"]) for e in evs
-                     if e["kind"] == EventKind.PTE_READ]
-            writes = [(e["pte_addr"], e["pte"]) for e in evs if e["kind"] == EventKind.AD_WRITE]
-            assert reads == want.reads, (op, reads, want.reads)
-            assert writes == want.writes, (op, writes, want.writes)
-            bus_reads = [(a, v) for a, w, v, _, err in xfers if not w and not err]
-            bus_writes = [(a, v) for a, w, v, _, err in xfers if w and not err]
-            assert bus_reads == [(a, v) for _, a, v in want.reads], op
-            assert bus_writes == want.writes, op
-            end = evs[-1]
-            if want.fault:
-                assert EventKind(end["kind"]) == EventKind.WALK_FAULT, (op, kinds)
-                assert end["cause"] == want.cause, (op, end["cause"], want.cause)
-            else:
-                assert EventKind(end["kind"]) == EventKind.WALK_DONE, (op, kinds)
-                assert end["paddr"] == want.paddr and end["pte"] == want.pte
-                assert end["level"] == want.level
-            outcomes.append(("walk", want, cycles))
+            runs.append((op, want, cycles, now, ram.transfers[first_xfer:]))
+            now += cycles + 1
             # Between requests the walker holds neither the bus nor its lock.
             assert not ctx.get(mmu.bus.lock) and not ctx.get(mmu.bus.valid)
 
-    ram, events = run_mmu(rtl_mem, body, **run_kw)
+    shown = []
+    ram, events = run_mmu(rtl_mem, body, event_cycles=shown, **run_kw)
+    assert len(shown) == len(events) and all(c >= EVENT_DELAY for c in shown)
+    for n, (op, want, cycles, first, xfers) in enumerate(runs):
+        end = runs[n + 1][3] if n + 1 < len(runs) else None
+        evs = [e for e, c in zip(events, shown)
+               if first <= c - EVENT_DELAY and (end is None or c - EVENT_DELAY < end)
+               and EventKind(e["kind"]) != EventKind.TLB_FLUSH]
+        kinds = [EventKind(e["kind"]) for e in evs]
+        if want.bare:
+            assert kinds == [] and xfers == [], op
+            outcomes.append(("bare", want, cycles))
+            continue
+        if EventKind.WALK_START not in kinds:
+            assert kinds == [EventKind.TLB_HIT], (op, kinds)
+            assert want.writes == [] and xfers == [], (op, want)
+            assert evs[0]["paddr"] == want.paddr
+            outcomes.append(("hit", want, cycles))
+            continue
+        assert kinds[0] == EventKind.TLB_MISS and kinds[1] == EventKind.WALK_START, kinds
+        reads = [(e["level"], e["pte_addr"], e["pte"]) for e in evs
+                 if e["kind"] == EventKind.PTE_READ]
+        writes = [(e["pte_addr"], e["pte"]) for e in evs if e["kind"] == EventKind.AD_WRITE]
+        assert reads == want.reads, (op, reads, want.reads)
+        assert writes == want.writes, (op, writes, want.writes)
+        bus_reads = [(a, v) for a, w, v, _, err in xfers if not w and not err]
+        bus_writes = [(a, v) for a, w, v, _, err in xfers if w and not err]
+        assert bus_reads == [(a, v) for _, a, v in want.reads], op
+        assert bus_writes == want.writes, op
+        last = evs[-1]
+        if want.fault:
+            assert EventKind(last["kind"]) == EventKind.WALK_FAULT, (op, kinds)
+            assert last["cause"] == want.cause, (op, last["cause"], want.cause)
+        else:
+            assert EventKind(last["kind"]) == EventKind.WALK_DONE, (op, kinds)
+            assert last["paddr"] == want.paddr and last["pte"] == want.pte
+            assert last["level"] == want.level
+        outcomes.append(("walk", want, cycles))
+
     assert ram.lock_violations == []
     assert rtl_mem.words == ref_mem.words
     return outcomes, ram, events
