@@ -268,18 +268,7 @@ class MMU(wiring.Component):
         wev = walker.events
         m.d.sync += pend.valid.eq(walker.event_pending | sfence_fire)
         with m.If(walker.event_pending):
-            m.d.sync += [
-                pend.kind.eq(wev.kind),
-                pend.port.eq(wev.port),
-                pend.vaddr.eq(wev.vaddr),
-                pend.satp.eq(wev.satp),
-                pend.access.eq(wev.access),
-                pend.level.eq(wev.level),
-                pend.pte_addr.eq(wev.pte_addr),
-                pend.pte.eq(wev.pte),
-                pend.paddr.eq(wev.paddr),
-                pend.cause.eq(wev.cause),
-            ]
+            m.d.sync += _copy_event(pend, wev, valid=False)
         with m.Else():
             m.d.sync += [
                 pend.kind.eq(EventKind.TLB_FLUSH),
@@ -313,17 +302,12 @@ class MMU(wiring.Component):
                                          lk_paddr[PORT_FETCH]), 0)),
             ]
         with m.Else():
-            m.d.comb += [
-                ev.valid.eq(pend.valid),
-                ev.kind.eq(pend.kind),
-                ev.port.eq(pend.port),
-                ev.vaddr.eq(pend.vaddr),
-                ev.satp.eq(pend.satp),
-                ev.access.eq(pend.access),
-                ev.level.eq(pend.level),
-                ev.pte_addr.eq(pend.pte_addr),
-                ev.pte.eq(pend.pte),
-                ev.paddr.eq(pend.paddr),
-                ev.cause.eq(pend.cause),
-            ]
+            m.d.comb += _copy_event(ev, pend)
         return m
+
+
+def _copy_event(dst, src, valid=True):
+    """Assignments of every field of the event ``src`` to ``dst`` (MMUEventSignature
+    interfaces), ``valid`` too unless told not to."""
+    return [getattr(dst, name).eq(getattr(src, name))
+            for name in dst.signature.members if valid or name != "valid"]
