@@ -212,9 +212,20 @@ class MemoryPort(wiring.Component):
                             Mux(head + count >= N, head + count - N, head + count))
         # No store is taken while a requester holds lock (or asks for it): the buffer
         # may have to drain for the holder, and a store younger than its read landing
-        # before its write would be overwritten by that write.
-        lock_wanted = self.walker.lock | self.fetch.lock | locked
-        m.d.comb += self.st_ready.eq(~lock_wanted & (any_merge | not_full))
+        # before its write would be overwritten by that write.  Whether one asks is
+        # taken from a register (``lock_asked``: the walker's or the fetch's lock
+        # in the last cycle), so that ``st_ready``, and with it the memory stage's
+        # commit of a store and the pipeline's advance, follow from the buffer's
+        # flip-flops alone and not from the page-table walker's state (whose lock
+        # would otherwise run through the MMU, this port and M into the enables of
+        # M's physical address).  In the first cycle of a requester's lock, which
+        # the register has not seen yet, a store may still be taken: that requester
+        # is then not chosen in that cycle (``choice`` below), so that its first
+        # read, a cycle later, is checked against the buffer with the store in it.
+        lock_ask = self.walker.lock | self.fetch.lock
+        lock_asked = Signal()
+        m.d.sync += lock_asked.eq(lock_ask)
+        m.d.comb += self.st_ready.eq(~locked & ~lock_asked & (any_merge | not_full))
         take = self.st_valid & self.st_ready
         alloc = take & ~any_merge
         if self.match_ahead:
@@ -335,10 +346,15 @@ class MemoryPort(wiring.Component):
         # the head back for this cycle: nobody is chosen in its place, so the
         # entry goes out in the next cycle with the store's bytes.  (The head is
         # not draining, so the buffer is not busy with it: a store starts nothing.)
+        # A store taken in the first cycle of a requester's lock (see ``st_ready``)
+        # holds that requester back for the cycle in the same way.
         silent = decide(blocked[0], eligible[0])
         if_data = decide(blocked[1], eligible[1])
+        lock_held_back = take & (((silent == WALKER) & self.walker.lock) |
+                                 ((silent == FETCH) & self.fetch.lock))
         m.d.comb += choice.eq(Mux(self.data.valid, if_data,
-                                  Mux(into_head & (silent == BUFFER), 4, silent)))
+                                  Mux((into_head & (silent == BUFFER)) | lock_held_back,
+                                      4, silent)))
 
         # The request registers: each requester has a set of its own (address,
         # write, byte lanes, burst length, write data), loaded in every cycle in

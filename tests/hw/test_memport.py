@@ -317,6 +317,20 @@ def test_a_read_waits_for_the_stores_of_its_line():
     run(([], reads, [], stores), entries=2, idle=40)
 
 
+def test_a_store_in_the_first_cycle_of_a_lock_goes_before_the_locked_access():
+    # The port sees a requester's lock from a register (``st_ready`` follows from
+    # its flip-flops alone): in the cycle the walker first asks for its locked
+    # read-modify-write, a store to the same doubleword is still taken, and the
+    # walker is held back for that cycle, so that its read, a cycle later, waits
+    # for the store to drain and its write comes after it.  (Chosen in the store's
+    # cycle, its read would miss the store and the store, drained after the
+    # write, would overwrite the write: the final memory check fails.)
+    for addr in (BASE + 8, BASE + 64):
+        stores = [(("store", addr, 0x5A, 1), 0)]
+        walker = [(("rmw", BASE + 8, 0x1122_3344_5566_7788), 0)]
+        run((walker, [], [], stores), entries=2, idle=40)
+
+
 def _contract_run(checks, store_cycles, data_cycles, cycles=4):
     """Drive a store and a data request in the given cycles; returns the message of
     the failed assertion (the simulator raises it), or None."""
