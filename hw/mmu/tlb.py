@@ -31,7 +31,7 @@ its permissions or A/D bits) write back into that same slot so that no
 virtual page is ever held twice.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import C, Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -144,15 +144,26 @@ class TLB(wiring.Component):
             m.d.comb += match.eq(Cat(valid[i] & (gs[i] | (asids[i] == self.lookup_asid)) &
                                      _covers(vpns[i], levels[i], self.lookup_vpn)
                                      for i in range(n)))
-        # A priority chain of 2:1 muxes for the index and the tags (the lowest matching
-        # slot); a simulator evaluates the chain only down to the first match.
-        picked_index = Const(0, len(self.hit_index))
-        picked_vpn, picked_asid, picked_g = Const(0, 27), Const(0, 16), Const(0, 1)
-        for i in reversed(range(n)):
-            picked_index = Mux(match[i], i, picked_index)
-            picked_vpn = Mux(match[i], vpns[i], picked_vpn)
-            picked_asid = Mux(match[i], asids[i], picked_asid)
-            picked_g = Mux(match[i], gs[i], picked_g)
+        # The lowest matching slot, found by a tree of 2:1 multiplexers: each node
+        # takes its lower half's pick if that half matches, else its upper half's,
+        # so the index (the address of the memory's read, on the path from the
+        # compares to the lookup's result register in the MMU) lies log2(entries)
+        # multiplexers behind the compares, not a chain of ``entries``.
+        def pick(lo, hi):
+            # two neighbouring groups of slots, each (any match, index, vpn, asid, g):
+            # the index gets one more bit, 1 for the upper group
+            index = Mux(lo[0], Cat(lo[1], C(0, 1)), Cat(hi[1], C(1, 1)))
+            return (lo[0] | hi[0], index) + tuple(Mux(lo[0], a, b)
+                                                  for a, b in zip(lo[2:], hi[2:]))
+
+        picks = [(match[i], C(0, 0), vpns[i], asids[i], gs[i]) for i in range(n)]
+        while len(picks) > 1:
+            if len(picks) % 2:          # a group without a neighbour: one that never matches
+                picks.append((C(0, 1), C(0, len(picks[-1][1])), C(0, 27), C(0, 16), C(0, 1)))
+            picks = [pick(picks[k], picks[k + 1]) for k in range(0, len(picks), 2)]
+        _, picked_index, picked_vpn, picked_asid, picked_g = picks[0]
+        if n == 1:
+            picked_index = C(0, 1)
         hit_data = Signal(TLBDataLayout)
         m.d.comb += [
             self.hit.eq(match.any()),

@@ -320,3 +320,32 @@ def test_bad_parameters_are_refused():
         TLB(6, "plru")
     with pytest.raises(ValueError, match="at least one"):
         TLB(0)
+
+
+@pytest.mark.parametrize("entries", [1, 3, 5, 8, 16])
+def test_lowest_matching_slot_wins(entries):
+    """Slots that cover the same page (a 4 KiB page inside a 2 MiB one, or a global
+    and an ASID's entry): the lookup reports the lowest-numbered of them, its index
+    and its tags and data, through the whole tree of picks."""
+    dut = TLB(entries, "fifo")
+    vpn = 0x2_0345
+
+    async def body(t):
+        # every slot covers vpn, slot i with ppn 0x100 + i (a 2 MiB page in the odd
+        # slots, global in every third)
+        for i in range(entries):
+            level = i % 2
+            t_vpn = vpn & ~0x1FF if level else vpn
+            await t.fill(i, entry(t_vpn, ppn=0x100 + i, level=level, asid=7, g=int(i % 3 == 2)))
+        for low in range(entries):
+            got = t.lookup(vpn, 7)
+            assert got is not None and got[0] == low
+            assert got[1]["ppn"] == 0x100 + low and got[1]["level"] == low % 2
+            assert got[1]["g"] == int(low % 3 == 2)
+            assert got[1]["vpn"] == (vpn & ~0x1FF if low % 2 else vpn)
+            # drop the lowest: flush it alone by moving it out of the way (refill
+            # the slot with another page)
+            await t.fill(low, entry(0x7_0000 + low, ppn=0x999))
+        assert t.lookup(vpn, 7) is None
+
+    run(dut, body)
