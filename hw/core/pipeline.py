@@ -1145,7 +1145,7 @@ class PipelinedCore(wiring.Component):
                         charge(CycleClass.DCACHE_MISS)
                         m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1), to_wfill.eq(1),
                                      csr.instret_inc.eq(0)]     # (counted as W retires)
-                        m.d.sync += w_wait.eq(1)
+                        m.d.sync += [w_wait.eq(1), fill_has_bus.eq(1)]
                         m.next = "WFILL"
             with m.Elif((kind == Kind.STORE) & m_in_ram):
                 with m.If(m_rd_ok):
@@ -1156,7 +1156,14 @@ class PipelinedCore(wiring.Component):
             with m.Else():
                 memory_access(done, wait_state="BUS")
 
-        fill_has_bus = Signal()    # the data cache's line fill has the bus (its address)
+        # The data cache's line fill has the bus (M is in WFILL, MIS_FILL_LO or
+        # MIS_FILL_HI): a flip-flop beside M's state register, set with the
+        # transitions into those states and cleared with those out of them, so
+        # that the data requester's address (which the port compares with the
+        # write buffer's lines to choose who goes on the bus next) is chosen by a
+        # flip-flop and not by a decoder of M's state.
+        fill_has_bus = Signal()
+        m.d.sync += fill_has_bus.eq(0)      # (the fill states keep it: below)
         # The data requester's address, data and byte lanes, and the store offered
         # to the write buffer, follow M's state alone (they count only with
         # d_bus_valid or port.st_valid): the port compares the address with the
@@ -1189,7 +1196,7 @@ class PipelinedCore(wiring.Component):
         def drive_fill():
             """The data cache's line fill has the bus (WFILL, MIS_FILL_*)."""
             m.d.comb += [
-                fill_has_bus.eq(1), d_bus_valid.eq(dcache.bus.valid),
+                d_bus_valid.eq(dcache.bus.valid),
                 d_bus_sel.eq(dcache.bus.sel), d_bus_burst.eq(dcache.bus.burst_len),
                 dcache.bus.ready.eq(d_bus_ready),
             ]
@@ -1208,6 +1215,7 @@ class PipelinedCore(wiring.Component):
                 m.next = "MIS_DONE" if half else "MIS_HI"
             with m.Else():
                 m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
+                m.d.sync += fill_has_bus.eq(1)
                 m.next = "MIS_FILL_HI" if half else "MIS_FILL_LO"
 
         # Interrupts: the CSR file's decision (csr.py: the pending bits, enables,
@@ -1499,6 +1507,7 @@ class PipelinedCore(wiring.Component):
                     if not half:
                         set_mem_paddr(mis_pa_lo)
                     drive_fill()
+                    m.d.sync += fill_has_bus.eq(~dcache.done)     # (leaves with done)
                     with m.If(dcache.done):
                         with m.If(dcache.error):
                             access_fault()
@@ -1522,6 +1531,8 @@ class PipelinedCore(wiring.Component):
             with m.State("WFILL"):
                 charge(CycleClass.DCACHE_MISS)
                 drive_fill()
+                # (leaves with done, unless the fill is made again)
+                m.d.sync += fill_has_bus.eq(~(dcache.done & (dcache.error | dcache.filled)))
                 m.d.comb += dcache.refill.eq(~dcache.busy)
                 with m.If(d_bus_ready & fill_word_now):
                     m.d.sync += fill_word.eq(dbus.rdata)
@@ -1637,6 +1648,10 @@ class PipelinedCore(wiring.Component):
         if self.checks:
             m.d.sync += Assert(m_in_start == mem_fsm.ongoing("START"),
                                "pipeline: m_in_start differs from M's state")
+            m.d.sync += Assert(fill_has_bus == (mem_fsm.ongoing("WFILL") |
+                                                mem_fsm.ongoing("MIS_FILL_LO") |
+                                                mem_fsm.ongoing("MIS_FILL_HI")),
+                               "pipeline: fill_has_bus differs from M's state")
 
         # the data micro-TLB's fill (pmp_page; registered there): its values do not
         # depend on whether it fills
