@@ -154,6 +154,11 @@ class MMU(wiring.Component):
             canonical = port.vaddr[38:64] == Mux(port.vaddr[38], (1 << 26) - 1, 0)
             store = port.access == Access.STORE
             usable = Signal(name=f"usable{idx}")
+            # The TLB compares in every cycle (``lookup_en`` stays at its default):
+            # its result is used only when the port's lookup is granted, in IDLE,
+            # and gating the compares with that (the port's ``valid``, its state,
+            # ``bare``) would put the requester's state (M's, the fetch's) in front
+            # of the compares, on the path into ``res_paddr``.
             m.d.comb += [
                 tlb.lookup_vpn.eq(Cat(va.vpn0, va.vpn1, va.vpn2)),
                 tlb.lookup_asid.eq(satp.asid),
@@ -177,9 +182,6 @@ class MMU(wiring.Component):
                     with m.If(port.valid & bare):
                         m.d.comb += port.ready.eq(1)
                     m.d.comb += lookup_req[idx].eq(port.valid & ~bare)
-                    # the TLB compares only for a port that asks (the result is used
-                    # only when its lookup is granted, in this state)
-                    m.d.comb += tlb.lookup_en.eq(lookup_req[idx])
                     hit_paddr = Signal(PADDR_WIDTH, name=f"hit_paddr{idx}")
                     m.d.comb += hit_paddr.eq(leaf_paddr(entry.ppn, entry.level, port.vaddr))
                     # Loaded in every cycle of IDLE, whether the port asks or not:
