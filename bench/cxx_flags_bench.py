@@ -13,8 +13,6 @@ sim/cxxrtl/build.py's tuned model (bench/boot_bench.py measures it).
 
 import argparse
 import os
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from boot_bench import cpu_model            # noqa: E402
 from sim.cxxrtl import build                 # noqa: E402
+from soc.fpga import children_cpu            # noqa: E402
 
 RUN = """
 import sys, time
@@ -39,11 +38,6 @@ c0 = time.process_time()
 e.run({cycles})
 print(time.process_time() - c0)
 """
-
-
-def children_cpu():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
 
 
 def main(argv=None):

@@ -22,7 +22,6 @@ import argparse
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,12 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 # Only modules that need no package outside the standard library: the benchmark runs
 # with the system's python3, before the clone's `make setup` has made a venv.
-from soc.fpga import cpu_model                  # noqa: E402
-
-
-def children_cpu():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+from soc.fpga import children_cpu, cpu_model    # noqa: E402
 
 
 def run(cmd, cwd, env, t_origin, echo=True):

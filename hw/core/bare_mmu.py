@@ -40,9 +40,10 @@ def check_mmu_kind(kind):
         raise ValueError(f"mmu must be 'sv39' or 'bare', not {kind!r}")
 
 
-def make_mmu(kind, itlb_entries, dtlb_entries):
-    """The translation unit a core built with ``mmu=kind`` instantiates."""
+def make_mmu(kind, itlb_entries, dtlb_entries, checks=False):
+    """The translation unit a core built with ``mmu=kind`` instantiates (``checks``:
+    the MMU's simulation-only assertions)."""
     if kind == "bare":
         return BareMMU()
     from ..mmu.mmu import MMU
-    return MMU(itlb_entries=itlb_entries, dtlb_entries=dtlb_entries)
+    return MMU(itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, checks=checks)

@@ -299,7 +299,8 @@ class PipelinedCore(wiring.Component):
         m.d.comb += pmp.flush.eq(m_writes_pmp)
         wiring.connect(m, walker_gate.check, pmp.req0)
         dpmp = pmp.req1
-        m.submodules.mmu = mmu = make_mmu(self.mmu_kind, self.itlb_entries, self.dtlb_entries)
+        m.submodules.mmu = mmu = make_mmu(self.mmu_kind, self.itlb_entries, self.dtlb_entries,
+                                          checks=self.checks)
         # The data cache holds RAM's lines only (M looks up, fills, writes and
         # believes a hit only for addresses in RAM): its tags keep RAM's address
         # bits alone, a short compare between the tag memory and the hit.

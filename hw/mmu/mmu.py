@@ -38,7 +38,7 @@ sfence.vma is accepted (``ready``) in a cycle in which the walker is idle;
 it invalidates matching entries of both TLBs at the end of that cycle.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Assert, Cat, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -68,7 +68,7 @@ class MMU(wiring.Component):
     #: ``events`` (the module docstring)
     EVENT_DELAY = 1
 
-    def __init__(self, itlb_entries=8, dtlb_entries=16, replacement="plru"):
+    def __init__(self, itlb_entries=8, dtlb_entries=16, replacement="plru", checks=False):
         for which, size in (("instruction", itlb_entries), ("data", dtlb_entries)):
             problem = parameter_problem(size, replacement)
             if problem:
@@ -77,6 +77,7 @@ class MMU(wiring.Component):
         self.itlb_entries = itlb_entries
         self.dtlb_entries = dtlb_entries
         self.replacement = replacement
+        self.checks = checks    # simulation-only assertions of the requesters' contract
         super().__init__({
             "ifetch": In(TranslateSignature()),
             "data":   In(TranslateSignature()),
@@ -305,6 +306,20 @@ class MMU(wiring.Component):
             ]
         with m.Else():
             m.d.comb += _copy_event(ev, pend)
+
+        if self.checks:
+            # The lookup's event (above) and the walker read the request after the
+            # cycle it was made in, which is right only because a requester holds
+            # ``valid`` and its request until ``ready`` (TranslateSignature).
+            for idx, port in enumerate(ports):
+                name = ("fetch", "data")[idx]
+                waiting = Signal(name=f"check_waiting{idx}")
+                request = Cat(port.vaddr, port.access, port.satp)
+                held = Signal(len(request), name=f"check_held{idx}")
+                m.d.sync += [waiting.eq(port.valid & ~port.ready), held.eq(request)]
+                m.d.sync += Assert(~waiting | (port.valid & (request == held)),
+                                   f"MMU: the {name} port dropped or changed its request "
+                                   f"before ready")
         return m
 
 

@@ -41,12 +41,13 @@ import hashlib
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from soc.fpga import children_cpu
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -614,11 +615,6 @@ def _record_time(step, seconds):
         pass                    # no estimate next time; the build itself is fine
 
 
-def _children_cpu():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def _so_far(elapsed, before):
     """'12 s of about 40 s' (when the last build's time is known and not yet passed)."""
     if elapsed is None:
@@ -645,7 +641,7 @@ class Reporter:
         before = last_times().get(step)
         hint = f"took {before:.0f} s last time" if before else "first time on this machine"
         self.log(f"  {what} ({hint})")
-        t0, cpu0 = time.monotonic(), _children_cpu()
+        t0, cpu0 = time.monotonic(), children_cpu()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         while True:
@@ -664,7 +660,7 @@ class Reporter:
             self.progress(None)
         if proc.returncode != 0:
             raise BuildError(f"{error}:\n{' '.join(map(str, cmd))}\n{(err or out)[-3000:]}")
-        cpu = _children_cpu() - cpu0
+        cpu = children_cpu() - cpu0
         _record_time(step, seconds)
         _record_time(f"{step} (CPU)", cpu)
         self.log(f"  {what}: {seconds:.0f} s ({cpu:.0f} s CPU)")

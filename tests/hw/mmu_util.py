@@ -191,19 +191,21 @@ class EventLog:
 
 
 def run_mmu(mem, body, *, seed=0, max_wait=3, itlb_entries=4,
-            dtlb_entries=4, replacement="plru", event_cycles=None):
+            dtlb_entries=4, replacement="plru", event_cycles=None, checks=True):
     """Simulate an MMU whose walker bus is served by ``mem``.
 
     ``body(ctx, mmu, ram, events)`` is the async test body (``events`` is
     the live list of event dicts).  Returns ``(ram, events)``:
     the :class:`BusRAM` (transfers, lock violations) and the list of event
     dicts seen on the ``events`` port.  ``event_cycles``, a list, receives the
-    cycle in which each event was shown (EventLog.cycles).
+    cycle in which each event was shown (EventLog.cycles).  ``checks``: the MMU's
+    assertion that requesters hold their requests until ``ready``.
     """
     from amaranth.sim import Simulator
     from hw.mmu.mmu import MMU
 
-    dut = MMU(itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, replacement=replacement)
+    dut = MMU(itlb_entries=itlb_entries, dtlb_entries=dtlb_entries, replacement=replacement,
+              checks=checks)
     ram = BusRAM(dut.bus, mem, seed=seed, max_wait=max_wait)
     log = EventLog(dut.events)
     sim = Simulator(dut)

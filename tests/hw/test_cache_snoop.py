@@ -53,32 +53,31 @@ def run(region):
             await ctx.tick()
             return hit
 
+        async def snoop_then_lookup(addr, snooped):
+            """Read ``addr``'s set in the cycle a write to ``snooped`` is snooped,
+            and look ``addr`` up in the next: (hit, word).  The lookup stays
+            driven, for the caller's write or tick."""
+            ctx.set(dut.read_addr, addr & 0xFFF)
+            ctx.set(dut.snoop_valid, 1)
+            ctx.set(dut.snoop_addr, snooped)
+            await ctx.tick()
+            ctx.set(dut.snoop_valid, 0)
+            ctx.set(dut.lookup_addr, addr)
+            return ctx.get(dut.hit), ctx.get(dut.rdata)
+
         await fill(a)
         await fill(b)
         assert await lookup(a) and await lookup(b)
         # the snoop of a's line in the cycle a's set is read; the store's lookup
         # (with its write) in the next cycle
-        ctx.set(dut.read_addr, a & 0xFFF)
-        ctx.set(dut.snoop_valid, 1)
-        ctx.set(dut.snoop_addr, a + 8)
-        await ctx.tick()
-        ctx.set(dut.snoop_valid, 0)
-        ctx.set(dut.lookup_addr, a)
         ctx.set(dut.write_sel, 0xFF)
         ctx.set(dut.write_data, 0x5555)
-        out["store_hit"] = ctx.get(dut.hit)
+        out["store_hit"], _ = await snoop_then_lookup(a, a + 8)
         ctx.set(dut.write, out["store_hit"])
         await ctx.tick()
         ctx.set(dut.write, 0)
         # the same with the other line of the set (the other way): it stays
-        ctx.set(dut.read_addr, b & 0xFFF)
-        ctx.set(dut.snoop_valid, 1)
-        ctx.set(dut.snoop_addr, a + 16)
-        await ctx.tick()
-        ctx.set(dut.snoop_valid, 0)
-        ctx.set(dut.lookup_addr, b)
-        out["other_hit"] = ctx.get(dut.hit)
-        out["other_word"] = ctx.get(dut.rdata)
+        out["other_hit"], out["other_word"] = await snoop_then_lookup(b, a + 16)
         await ctx.tick()
         out["later_hit"] = await lookup(a)
         out["other_later"] = await lookup(b)

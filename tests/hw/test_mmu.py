@@ -290,3 +290,57 @@ def test_random_tables_match_reference_model_long(case, seed, replacement, entri
     mem, ops = case
     check_against_model(mem, ops, seed=seed, max_wait=3, itlb_entries=entries,
                         dtlb_entries=entries, replacement=replacement)
+
+
+def _abandoned_request(change, checks):
+    """A data translation (a miss: the walker runs) whose requester breaks the
+    protocol two cycles in (``change``: "drop" lowers valid, "vaddr" asks for
+    another page): the MMU's check message, or None if the run went on."""
+    mem, pt = memory()
+    pt.map(0x5000, 0x8020_0000, RW)
+    pt.map(0x6000, 0x8030_0000, RW)
+    satp = make_satp(pt.root, asid=1)
+
+    async def body(ctx, mmu, ram, log):
+        port = mmu.data
+        ctx.set(port.valid, 1)
+        ctx.set(port.vaddr, 0x5010)
+        ctx.set(port.access, L)
+        ctx.set(port.priv, 1)
+        ctx.set(port.satp, satp)
+        await ctx.tick()
+        await ctx.tick()
+        assert not ctx.get(port.ready)      # (the walk takes longer)
+        if change == "drop":
+            ctx.set(port.valid, 0)
+        else:
+            ctx.set(port.vaddr, 0x6010)
+        for _ in range(40):
+            await ctx.tick()
+        ctx.set(port.valid, 0)
+    try:
+        run_mmu(mem, body, checks=checks)
+    except AssertionError as e:
+        return str(e)
+    return None
+
+
+def test_the_check_catches_a_request_dropped_or_changed_before_ready():
+    # The lookup's event and the walker read the request after its first cycle: a
+    # requester must hold it until ready (TranslateSignature), which run_mmu checks
+    # in every test above; these break it.
+    assert _abandoned_request("drop", True) == (
+        "Assertion violated: MMU: the data port dropped or changed its request before ready")
+    assert _abandoned_request("vaddr", True) == (
+        "Assertion violated: MMU: the data port dropped or changed its request before ready")
+    # without checks (the FPGA's netlists) the same stimulus runs on
+    assert _abandoned_request("drop", False) is None
+    assert _abandoned_request("vaddr", False) is None
+
+
+def test_the_mmu_checks_are_left_out_of_the_netlist_unless_asked():
+    from amaranth.back import rtlil
+    from hw.mmu.mmu import MMU
+    assert "$check" not in rtlil.convert(MMU(itlb_entries=4, dtlb_entries=4))
+    assert rtlil.convert(MMU(itlb_entries=4, dtlb_entries=4, checks=True)).count(
+        "cell $check") == 2                 # one per translation port
