@@ -182,7 +182,11 @@ class MMU(wiring.Component):
             # tag flip-flops.  The TLB is not looked up in RESP (only in IDLE),
             # nor flushed (the walker shows its WALK_DONE or WALK_FAULT event
             # then, ``lookups_blocked``), so the later fill is invisible.
+            # The slot it fills is chosen in the cycle of ``done`` as well (the
+            # victim's search, from the valid bits and the replacement tree, stays
+            # off the path to the tag flip-flops' enables).
             refill = Signal(name=f"refill{idx}")    # RESP after a walk
+            fill_index = Signal.like(tlb.fill_index, name=f"fill_index{idx}")
             m.d.sync += refill.eq(0)
 
             with m.FSM(name=f"port{idx}") as port_fsm:
@@ -225,6 +229,9 @@ class MMU(wiring.Component):
                         res_paddr.eq(walker.paddr),
                         res_pf.eq(walker.page_fault),
                         res_af.eq(walker.access_fault),
+                        # (the TLB's victim does not change from here to RESP: no
+                        # lookup, touch, fill or flush of it comes between)
+                        fill_index.eq(Mux(stale, stale_index, tlb.victim)),
                     ]
                     with m.If(walker.done & (walker.port_out == idx)):
                         m.d.sync += refill.eq(1)
@@ -241,7 +248,7 @@ class MMU(wiring.Component):
                     leaf = walker.leaf_pte
                     m.d.comb += [
                         tlb.fill_valid.eq(refill & ok),
-                        tlb.fill_index.eq(Mux(stale, stale_index, tlb.victim)),
+                        tlb.fill_index.eq(fill_index),
                         tlb.fill_entry.valid.eq(1),
                         tlb.fill_entry.vpn.eq(walker.leaf_vpn),
                         tlb.fill_entry.level.eq(walker.leaf_level),
