@@ -96,10 +96,14 @@ class QueueEntry(data.StructLayout):
 
 class FetchUnit(wiring.Component):
     def __init__(self, *, reset_pc, in_ram, in_rom=None, size=4096, ways=2, line=32,
-                 btb_entries=512, ras_entries=8, utlb_entries=8, checks=False):
+                 btb_entries=512, ras_entries=8, utlb_entries=8, region=None,
+                 checks=False):
         """``in_ram(paddr)`` gives the expression "this physical address is RAM",
         ``in_rom(paddr)`` the same for a read-only memory (cached, filled with single
-        transfers).  ``checks``: the cache's simulation-only assertions."""
+        transfers).  ``region``: ``(base, bits)``, a naturally aligned block that
+        holds both (the cache's ``region``: its tags keep only the address bits
+        below ``bits``; None: any address).  ``checks``: the cache's
+        simulation-only assertions."""
         problem = check_geometry(size, ways, line)
         if problem:
             raise ValueError(f"instruction cache: {problem}")
@@ -111,6 +115,7 @@ class FetchUnit(wiring.Component):
         self.checks = checks
         self.ras_entries = ras_entries
         self.utlb_entries = utlb_entries
+        self.region = region
         super().__init__({
             "booted":      In(1),
             "redirect":    In(1),
@@ -201,7 +206,20 @@ class FetchUnit(wiring.Component):
         # (the stack's top or the stored target is chosen while the BTB's tag is
         # compared: ``taken`` stays the last input)
         m.d.comb += pred.eq(Mux(bp.taken, Mux(bp.ret, ras.top, bp.target), pc + 4))
-        unmapped = (self.priv == Priv.M) | (self.satp[60:64] == 0)
+        # No translation (M mode or satp Bare): a flip-flop, so that the physical
+        # address, its "cacheable" and with them the block RAM address (the tag
+        # RAM's, through ``may_hit``) start from it and not from the CSR file's
+        # privilege and satp through their compare (seed 1's worst placed path of
+        # the merge of tdev, twbuf and tmmuev: csr.priv -> the tag RAM, 38.2 ns).
+        # It lags the privilege and satp by a cycle, and nothing reads it then:
+        # both change only with a trap, an xRET (M's redirect in the same cycle)
+        # or a write of satp (which refetches: M's redirect too), and in the
+        # cycle after a redirect the fetch unit decides nothing from the address
+        # (``rd_ok`` is 0 in RUN; every other state goes to RUN with ``rd_ok``
+        # 0 on a redirect, or is still waiting).
+        unmapped = Signal(init=1)           # (M mode after reset)
+        unmapped_now = (self.priv == Priv.M) | (self.satp[60:64] == 0)
+        m.d.sync += unmapped.eq(unmapped_now)
         fp_valid = Signal()
         fp_vpn = Signal(52)
         fp_ppn = Signal(44)
@@ -216,7 +234,13 @@ class FetchUnit(wiring.Component):
         cacheable = self.in_ram(paddr) | self.in_rom(paddr)
 
         # ---- the cache (cache.py) ----
-        m.submodules.cache = cache = Cache(self.size, self.ways, self.line, checks=self.checks)
+        # (the cache believes a hit, fills and is touched only for a cacheable
+        # address: ``may_hit``, the miss's branch and the push all ask for
+        # ``cacheable``, so a cache of the block of RAM and ROM keeps short tags,
+        # and the tag compare on the path from pc to the hit and the queue's
+        # count is short: 20 bits for the board's ROM and RAM, 4 out of context)
+        m.submodules.cache = cache = Cache(self.size, self.ways, self.line, region=self.region,
+                                           checks=self.checks)
         rd_ok = Signal()                           # the word read out belongs to pc
         ram_addr = Signal(64)                      # whose word is read for the next cycle
         m.d.comb += [
@@ -239,6 +263,10 @@ class FetchUnit(wiring.Component):
         m.d.comb += [may_hit.eq(self.booted & running & rd_ok & xl_known & ~bad_high & cacheable),
                      hit.eq(may_hit & cache.hit)]
         adv_f = hit & space
+        if self.checks:
+            with m.If(running & rd_ok):
+                m.d.sync += Assert(unmapped == unmapped_now,
+                                   "fetch: the registered 'unmapped' is stale")
 
         discard = Signal()                         # the request in flight is off-path
         xl_vaddr = Signal(64)
@@ -432,7 +460,10 @@ class FetchUnit(wiring.Component):
 
             with m.State("FILL"):
                 m.d.comb += wait_now.eq(FetchWait.ICACHE_MISS)
-                wiring.connect(m, wiring.flipped(self.bus), cache.bus)
+                # (the request from the cache; its answer reaches the cache in
+                # every state, below)
+                for name in ("valid", "addr", "write", "wdata", "sel", "lock", "burst_len"):
+                    m.d.comb += getattr(self.bus, name).eq(getattr(cache.bus, name))
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 with m.If(cache.done):
@@ -474,6 +505,17 @@ class FetchUnit(wiring.Component):
                             m.d.comb += push.eq(1)
                             m.d.sync += pc.eq(pred)
                             m.next = "RUN"
+
+        # The bus's answer goes to the cache in every state, not through the
+        # state's multiplexer: the cache reads it only while it fills, which it
+        # does only in FILL (started as the unit enters FILL, done as it leaves).
+        # So the path from a device's ``ready`` through the SoC's decoder and the
+        # memory port to the data array's write enable has one LUT less.
+        m.d.comb += [cache.bus.ready.eq(self.bus.ready), cache.bus.error.eq(self.bus.error),
+                     cache.bus.rdata.eq(self.bus.rdata)]
+        if self.checks:
+            m.d.sync += Assert(~cache.busy | fsm.ongoing("FILL"),
+                               "fetch: the cache fills outside FILL")
 
         # the micro-TLB's fill (``page_allowed``; registered there): its values
         # do not depend on whether it fills

@@ -177,6 +177,18 @@ def _region_bits(name, base, size):
     return bits
 
 
+def _common_block(blocks):
+    """The smallest naturally aligned block ``(base, bits)`` that holds every one
+    of ``blocks`` (each ``(base, bits)``, aligned): the instruction cache's
+    region, RAM and the boot ROM (QEMU virt's: 0x7FFF_0000 and 0x8000_0000 lie
+    in the block of the low 4 GiB)."""
+    bits = max(b for _, b in blocks)
+    base = blocks[0][0]
+    for other, _ in blocks[1:]:
+        bits = max(bits, (base ^ other).bit_length())
+    return base >> bits << bits, bits
+
+
 def bytes_of(mask):
     """Expand a byte mask to a bit mask."""
     return Cat(*[mask[i].replicate(8) for i in range(8)])
@@ -313,6 +325,9 @@ class PipelinedCore(wiring.Component):
             size=self.icache_size,
             ways=self.icache_ways, line=self.icache_line, btb_entries=self.btb_entries,
             ras_entries=self.ras_entries, utlb_entries=self.utlb_entries,
+            region=_common_block([(self.ram_base, self._ram_bits)] +
+                                 ([] if self.rom_base is None
+                                  else [(self.rom_base, self._rom_bits)])),
             checks=self.checks)
         m.submodules.dutlb = dutlb = MicroTLB(self.utlb_entries)
         m.submodules.regs = regs = Memory(shape=64, depth=32, init=[])

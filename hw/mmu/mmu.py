@@ -12,7 +12,8 @@ Timing, per translation port (``ifetch`` and ``data``):
   the slot.
 * Miss: the walker runs (see walker.py for its cycle budget); its result is
   registered and ``ready`` comes the cycle after the walker finishes.  A
-  successful walk refills the port's TLB; faults are not cached.
+  successful walk refills the port's TLB in that cycle of ``ready`` (from the
+  walker's outputs, which still hold the walk); faults are not cached.
 
 Only one TLB lookup is started per cycle (round-robin between the ports when
 both ask), and lookups and sfence wait for a cycle in which the walker's
@@ -178,6 +179,22 @@ class MMU(wiring.Component):
 
             m.d.comb += port.paddr.eq(port.vaddr[0:PADDR_WIDTH])
 
+            # A walk's end refills the TLB a cycle later, in RESP, from the
+            # walker's outputs, which hold the walk's result until its next
+            # ``start`` takes effect (walker.py: registers, and the walker is
+            # idle in RESP, so at the earliest it starts then).  So the
+            # walker's leaf checks (``done`` in CHECK, from the PTE register)
+            # reach the state register alone, not the enables of the TLB's
+            # tag flip-flops.  The TLB is not looked up in RESP (only in IDLE),
+            # nor flushed (the walker shows its WALK_DONE or WALK_FAULT event
+            # then, ``lookups_blocked``), so the later fill is invisible.
+            # The slot it fills is chosen in the cycle of ``done`` as well (the
+            # victim's search, from the valid bits and the replacement tree, stays
+            # off the path to the tag flip-flops' enables).
+            refill = Signal(name=f"refill{idx}")    # RESP after a walk
+            fill_index = Signal.like(tlb.fill_index, name=f"fill_index{idx}")
+            m.d.sync += refill.eq(0)
+
             with m.FSM(name=f"port{idx}") as port_fsm:
                 with m.State("IDLE"):
                     with m.If(port.valid & bare):
@@ -209,30 +226,18 @@ class MMU(wiring.Component):
 
                 with m.State("WALK"):
                     m.d.comb += walk_req[idx].eq(1)
+                    # (loaded in every cycle of WALK: the last load, in the cycle
+                    # of ``done``, is kept; RESP reads them)
+                    m.d.sync += [
+                        res_paddr.eq(walker.paddr),
+                        res_pf.eq(walker.page_fault),
+                        res_af.eq(walker.access_fault),
+                        # (the TLB's victim does not change from here to RESP: no
+                        # lookup, touch, fill or flush of it comes between)
+                        fill_index.eq(Mux(stale, stale_index, tlb.victim)),
+                    ]
                     with m.If(walker.done & (walker.port_out == idx)):
-                        m.d.sync += [
-                            res_paddr.eq(walker.paddr),
-                            res_pf.eq(walker.page_fault),
-                            res_af.eq(walker.access_fault),
-                        ]
-                        ok = ~walker.page_fault & ~walker.access_fault
-                        leaf = walker.leaf_pte
-                        m.d.comb += [
-                            tlb.fill_valid.eq(ok),
-                            tlb.fill_index.eq(Mux(stale, stale_index, tlb.victim)),
-                            tlb.fill_entry.valid.eq(1),
-                            tlb.fill_entry.vpn.eq(walker.leaf_vpn),
-                            tlb.fill_entry.level.eq(walker.leaf_level),
-                            tlb.fill_entry.asid.eq(walker.leaf_asid),
-                            tlb.fill_entry.g.eq(walker.leaf_global),
-                            tlb.fill_entry.ppn.eq(leaf.ppn),
-                            tlb.fill_entry.r.eq(leaf.r),
-                            tlb.fill_entry.w.eq(leaf.w),
-                            tlb.fill_entry.x.eq(leaf.x),
-                            tlb.fill_entry.u.eq(leaf.u),
-                            tlb.fill_entry.a.eq(leaf.a),
-                            tlb.fill_entry.d.eq(leaf.d),
-                        ]
+                        m.d.sync += refill.eq(1)
                         m.next = "RESP"
 
                 with m.State("RESP"):
@@ -241,6 +246,24 @@ class MMU(wiring.Component):
                         port.paddr.eq(res_paddr),
                         port.page_fault.eq(res_pf),
                         port.access_fault.eq(res_af),
+                    ]
+                    ok = ~res_pf & ~res_af
+                    leaf = walker.leaf_pte
+                    m.d.comb += [
+                        tlb.fill_valid.eq(refill & ok),
+                        tlb.fill_index.eq(fill_index),
+                        tlb.fill_entry.valid.eq(1),
+                        tlb.fill_entry.vpn.eq(walker.leaf_vpn),
+                        tlb.fill_entry.level.eq(walker.leaf_level),
+                        tlb.fill_entry.asid.eq(walker.leaf_asid),
+                        tlb.fill_entry.g.eq(walker.leaf_global),
+                        tlb.fill_entry.ppn.eq(leaf.ppn),
+                        tlb.fill_entry.r.eq(leaf.r),
+                        tlb.fill_entry.w.eq(leaf.w),
+                        tlb.fill_entry.x.eq(leaf.x),
+                        tlb.fill_entry.u.eq(leaf.u),
+                        tlb.fill_entry.a.eq(leaf.a),
+                        tlb.fill_entry.d.eq(leaf.d),
                     ]
                     m.next = "IDLE"
 
