@@ -67,31 +67,66 @@ class PLIC(wiring.Component):
             "irq": Out(contexts),
         })
 
-    def _best(self, m, ctx, eligible, planes):
-        """(id, priority) of the highest-priority eligible source, lowest id on ties.
+    @staticmethod
+    def _lowest(m, vec, name):
+        """(any, id) of the lowest set bit of ``vec``, by a binary tree: each node
+        takes its lower half's answer if that half has a bit set, else its upper
+        half's (the id's next bit then 1).  log2(width) steps of one 3-input function
+        per bit, where isolating the bit by ``x & -x`` is a carry chain over the
+        whole word followed by a wide OR per id bit."""
+        width = 1 << (len(vec) - 1).bit_length()
+        nodes = [(vec[i] if i < len(vec) else C(0, 1), C(0, 0)) for i in range(width)]
+        level = 0
+        while len(nodes) > 1:
+            level += 1
+            nxt = []
+            for j in range(0, len(nodes), 2):
+                (a_lo, id_lo), (a_hi, id_hi) = nodes[j], nodes[j + 1]
+                a = Signal(name=f"{name}_a{level}_{j // 2}")
+                ident = Signal(level, name=f"{name}_id{level}_{j // 2}")
+                m.d.comb += [a.eq(a_lo | a_hi),
+                             ident.eq(Cat(Mux(a_lo, id_lo, id_hi), ~a_lo))]
+                nxt.append((a, ident))
+            nodes = nxt
+        return nodes[0]
 
-        ``planes[b]`` holds bit b of every source's priority (bit i = source i).  From
-        the most significant priority bit down, the candidates that have the bit set
-        replace the set if there are any; the survivors share the highest priority,
-        and the lowest of them wins.  Three word-wide steps instead of a comparator
-        tree over 31 sources: shallow in hardware and cheap to simulate.
+    def _best(self, m, ctx, eligible, planes, threshold):
+        """The id of the highest-priority eligible source above ``threshold``, lowest
+        id on ties, or 0.
+
+        ``planes[b]`` holds bit b of every source's priority (bit i = source i).  Each
+        priority level above 0 is searched on its own and at once: the eligible
+        sources of that level (a word-wide AND of the planes or their complements),
+        their lowest id (``_lowest``) and whether there is one; then the highest
+        level that has a source and lies above the threshold gives its id.  All
+        levels side by side, so the claim's search is the depth of one level's search
+        and a choice among seven (about ten LUTs), where searching the levels one
+        after the other, narrowing the candidates from the top priority bit down,
+        made the PLIC's ``claim_id`` the longest path of the static estimate (24
+        cells, 37.2 ns): the wide OR of each step decided the next step's candidates.
         """
         width = self.sources + 1
-        cand = eligible
-        best_p = []
-        for b in reversed(range(self.prio_bits)):
-            with_bit = Signal(width, name=f"c{ctx}_bit{b}_cands")
-            m.d.comb += with_bit.eq(cand & planes[b])
-            narrowed = Signal(width, name=f"c{ctx}_after_bit{b}")
-            m.d.comb += narrowed.eq(Mux(with_bit.any(), with_bit, cand))
-            best_p.insert(0, with_bit.any())
-            cand = narrowed
-        lowest = Signal(width, name=f"c{ctx}_lowest")
-        m.d.comb += lowest.eq(cand & (~cand + 1))       # isolate the lowest set bit
-        # Bit k of the winner's id: is the isolated bit at an index with bit k set?
-        best_id = Cat(*[(lowest & C(sum(1 << i for i in range(width) if i >> k & 1), width)).any()
-                        for k in range(5)])
-        return best_id, Cat(*best_p)
+        levels = []                          # (level above threshold and occupied, id)
+        for p in range(1, 1 << self.prio_bits):
+            at_p = Signal(width, name=f"c{ctx}_prio{p}")
+            mask = eligible
+            for b, plane in enumerate(planes):
+                mask = mask & (plane if p >> b & 1 else ~plane)
+            m.d.comb += at_p.eq(mask)
+            any_p, id_p = self._lowest(m, at_p, f"c{ctx}_p{p}")
+            levels.append((any_p & (threshold < p), id_p))
+        # the highest level with a source (a tree over the levels, higher ones first)
+        nodes = list(reversed(levels))
+        while len(nodes) > 1:
+            nxt = []
+            for j in range(0, len(nodes) - 1, 2):
+                (a_hi, id_hi), (a_lo, id_lo) = nodes[j], nodes[j + 1]
+                nxt.append((a_hi | a_lo, Mux(a_hi, id_hi, id_lo)))
+            if len(nodes) % 2:
+                nxt.append(nodes[-1])
+            nodes = nxt
+        found_any, found_id = nodes[0]
+        return Mux(found_any, found_id, 0)
 
     def elaborate(self, platform):
         m = Module()
@@ -117,8 +152,7 @@ class PLIC(wiring.Component):
             with m.If(pending.any()):
                 eligible = Signal(n + 1, name=f"eligible{c}")
                 m.d.comb += eligible.eq(pending & enable[c] & real)
-                best_id, best_p = self._best(m, c, eligible, planes)
-                m.d.comb += found.eq(Mux(best_p > threshold[c], best_id, 0))
+                m.d.comb += found.eq(self._best(m, c, eligible, planes, threshold[c]))
             cid = Signal(5, name=f"claim_id{c}")
             m.d.sync += [cid.eq(found), self.irq[c].eq(found != 0)]
             claim_id.append(cid)

@@ -173,25 +173,36 @@ class MemoryPort(wiring.Component):
         if self.match_ahead:
             # The store's line is compared with the entries' a cycle ahead: the
             # user gives the address its store will have in the next cycle, one
-            # if its pipeline advances (``st_next_if_adv``, chosen by ``st_adv``,
-            # which comes late and so picks between two compares at the end) and
-            # one if not.  ``line_match`` holds the compares with the entries'
-            # lines as they were; an entry allocated in the last cycle (``fresh``)
-            # took the line of the store offered then, so its answer is whether
-            # that line is the store's (``self_match``).  An entry's line changes
-            # only when it is allocated, so the match bits and the entries' valid
-            # bits tell whether the store's line is held, from flip-flops.
-            line_match = Signal(N)
-            self_match = Signal()
+            # if its pipeline advances (``st_next_if_adv``, chosen by ``st_adv``)
+            # and one if not.  Both are compared with the entries' lines as they
+            # were, into registers of their own (``match_adv``, ``match_stay``), and
+            # ``st_adv``, registered (``adv_q``), picks between them in the next
+            # cycle: so the compares of ``st_next_if_adv``, which the user computes
+            # late from its operands (the pipeline's X stage), reach flip-flops
+            # directly, not through a multiplexer whose select (``st_adv``, the
+            # pipeline's advance) comes late too.  An entry allocated in the last
+            # cycle (``fresh``) took the line of the store offered then, so its
+            # answer is whether that line is the store's (``self_adv``,
+            # ``self_stay``).  An entry's line changes only when it is allocated,
+            # so the match bits and the entries' valid bits tell whether the
+            # store's line is held, from flip-flops.
+            match_adv = Signal(N)
+            match_stay = Signal(N)
+            self_adv = Signal()
+            self_stay = Signal()
+            adv_q = Signal()
             fresh = Signal(N)
             adv_line = self.st_next_if_adv[lb:rb]
             stay_line = self.st_next_if_stay[lb:rb]
             m.d.sync += [
-                line_match.eq(Mux(self.st_adv,
-                                  Cat(*[e_line[i] == adv_line for i in range(N)]),
-                                  Cat(*[e_line[i] == stay_line for i in range(N)]))),
-                self_match.eq(Mux(self.st_adv, st_line == adv_line, st_line == stay_line)),
+                match_adv.eq(Cat(*[e_line[i] == adv_line for i in range(N)])),
+                match_stay.eq(Cat(*[e_line[i] == stay_line for i in range(N)])),
+                self_adv.eq(st_line == adv_line),
+                self_stay.eq(st_line == stay_line),
+                adv_q.eq(self.st_adv),
             ]
+            line_match = Mux(adv_q, match_adv, match_stay)
+            self_match = Mux(adv_q, self_adv, self_stay)
             for i in range(N):
                 m.d.comb += same_line[i].eq(e_valid[i] & Mux(fresh[i], self_match,
                                                              line_match[i]))

@@ -180,12 +180,19 @@ def pmp_verdict(m, regions, first, last, priv, access):
             any_[i].eq(on & (f4 < hi) & (l4 >= lo)),
             verdict[i].eq(all_ & (((priv == Priv.M) & ~perms[3]) | ((perms[0:3] & need) != 0))),
         ]
+    # The lowest-numbered matching entry decides: a binary tree over the entries,
+    # each node taking its lower half's verdict if an entry of that half matches,
+    # else its upper half's (log2(entries) steps, where a chain of ``If``s from the
+    # last entry to the first was one multiplexer per entry after the compares).
+    nodes = [(any_[i], verdict[i]) for i in range(n)]
+    while len(nodes) > 1:
+        nxt = [(a_lo | a_hi, Mux(a_lo, v_lo, v_hi))
+               for (a_lo, v_lo), (a_hi, v_hi) in zip(nodes[0::2], nodes[1::2])]
+        if len(nodes) % 2:
+            nxt.append(nodes[-1])
+        nodes = nxt
     allowed = Signal()
-    # The lowest-numbered matching entry decides (later assignments win).
-    m.d.comb += allowed.eq(priv == Priv.M)
-    for i in reversed(range(n)):
-        with m.If(any_[i]):
-            m.d.comb += allowed.eq(verdict[i])
+    m.d.comb += allowed.eq(Mux(nodes[0][0], nodes[0][1], priv == Priv.M))
     return allowed
 
 
