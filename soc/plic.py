@@ -39,6 +39,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.bus import BusSignature
+from hw.priority import lowest_first
 from . import memmap
 from .regs import BusResponder, merge_lanes
 
@@ -67,29 +68,6 @@ class PLIC(wiring.Component):
             "irq": Out(contexts),
         })
 
-    @staticmethod
-    def _lowest(m, vec, name):
-        """(any, id) of the lowest set bit of ``vec``, by a binary tree: each node
-        takes its lower half's answer if that half has a bit set, else its upper
-        half's (the id's next bit then 1).  log2(width) steps of one 3-input function
-        per bit, where isolating the bit by ``x & -x`` is a carry chain over the
-        whole word followed by a wide OR per id bit."""
-        width = 1 << (len(vec) - 1).bit_length()
-        nodes = [(vec[i] if i < len(vec) else C(0, 1), C(0, 0)) for i in range(width)]
-        level = 0
-        while len(nodes) > 1:
-            level += 1
-            nxt = []
-            for j in range(0, len(nodes), 2):
-                (a_lo, id_lo), (a_hi, id_hi) = nodes[j], nodes[j + 1]
-                a = Signal(name=f"{name}_a{level}_{j // 2}")
-                ident = Signal(level, name=f"{name}_id{level}_{j // 2}")
-                m.d.comb += [a.eq(a_lo | a_hi),
-                             ident.eq(Cat(Mux(a_lo, id_lo, id_hi), ~a_lo))]
-                nxt.append((a, ident))
-            nodes = nxt
-        return nodes[0]
-
     def _best(self, m, ctx, eligible, planes, threshold):
         """The id of the highest-priority eligible source above ``threshold``, lowest
         id on ties, or 0.
@@ -97,7 +75,7 @@ class PLIC(wiring.Component):
         ``planes[b]`` holds bit b of every source's priority (bit i = source i).  Each
         priority level above 0 is searched on its own and at once: the eligible
         sources of that level (a word-wide AND of the planes or their complements),
-        their lowest id (``_lowest``) and whether there is one; then the highest
+        their lowest id (hw/priority.py's tree) and whether there is one; then the highest
         level that has a source and lies above the threshold gives its id.  All
         levels side by side, so the claim's search is the depth of one level's search
         and a choice among seven (about ten LUTs), where searching the levels one
@@ -113,19 +91,12 @@ class PLIC(wiring.Component):
             for b, plane in enumerate(planes):
                 mask = mask & (plane if p >> b & 1 else ~plane)
             m.d.comb += at_p.eq(mask)
-            any_p, id_p = self._lowest(m, at_p, f"c{ctx}_p{p}")
+            any_p, id_p, _ = lowest_first(m, [(at_p[i], ()) for i in range(width)],
+                                          name=f"c{ctx}_p{p}")
             levels.append((any_p & (threshold < p), id_p))
         # the highest level with a source (a tree over the levels, higher ones first)
-        nodes = list(reversed(levels))
-        while len(nodes) > 1:
-            nxt = []
-            for j in range(0, len(nodes) - 1, 2):
-                (a_hi, id_hi), (a_lo, id_lo) = nodes[j], nodes[j + 1]
-                nxt.append((a_hi | a_lo, Mux(a_hi, id_hi, id_lo)))
-            if len(nodes) % 2:
-                nxt.append(nodes[-1])
-            nodes = nxt
-        found_any, found_id = nodes[0]
+        found_any, _, (found_id,) = lowest_first(
+            m, [(a, (ident,)) for a, ident in reversed(levels)])
         return Mux(found_any, found_id, 0)
 
     def elaborate(self, platform):

@@ -53,6 +53,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature
 from ..mmu.signatures import Access
+from ..priority import lowest_first
 from .isa import Priv
 
 __all__ = ["PMPChecker", "PMPUnit", "PMPGate", "PMPCheckSignature", "check_access",
@@ -180,19 +181,10 @@ def pmp_verdict(m, regions, first, last, priv, access):
             any_[i].eq(on & (f4 < hi) & (l4 >= lo)),
             verdict[i].eq(all_ & (((priv == Priv.M) & ~perms[3]) | ((perms[0:3] & need) != 0))),
         ]
-    # The lowest-numbered matching entry decides: a binary tree over the entries,
-    # each node taking its lower half's verdict if an entry of that half matches,
-    # else its upper half's (log2(entries) steps, where a chain of ``If``s from the
-    # last entry to the first was one multiplexer per entry after the compares).
-    nodes = [(any_[i], verdict[i]) for i in range(n)]
-    while len(nodes) > 1:
-        nxt = [(a_lo | a_hi, Mux(a_lo, v_lo, v_hi))
-               for (a_lo, v_lo), (a_hi, v_hi) in zip(nodes[0::2], nodes[1::2])]
-        if len(nodes) % 2:
-            nxt.append(nodes[-1])
-        nodes = nxt
+    # The lowest-numbered matching entry decides (a tree: hw/priority.py)
+    matched, _, (decided,) = lowest_first(m, [(any_[i], (verdict[i],)) for i in range(n)])
     allowed = Signal()
-    m.d.comb += allowed.eq(Mux(nodes[0][0], nodes[0][1], priv == Priv.M))
+    m.d.comb += allowed.eq(Mux(matched, decided, priv == Priv.M))
     return allowed
 
 

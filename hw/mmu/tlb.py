@@ -37,6 +37,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from ..priority import lowest_first
+
 __all__ = ["TLBEntryLayout", "TLBDataLayout", "TLB", "parameter_problem"]
 
 
@@ -144,24 +146,12 @@ class TLB(wiring.Component):
             m.d.comb += match.eq(Cat(valid[i] & (gs[i] | (asids[i] == self.lookup_asid)) &
                                      _covers(vpns[i], levels[i], self.lookup_vpn)
                                      for i in range(n)))
-        # The lowest matching slot, found by a tree of 2:1 multiplexers: each node
-        # takes its lower half's pick if that half matches, else its upper half's,
-        # so the index (the address of the memory's read, on the path from the
-        # compares to the lookup's result register in the MMU) lies log2(entries)
-        # multiplexers behind the compares, not a chain of ``entries``.
-        def pick(lo, hi):
-            # two neighbouring groups of slots, each (any match, index, vpn, asid, g):
-            # the index gets one more bit, 1 for the upper group
-            index = Mux(lo[0], Cat(lo[1], C(0, 1)), Cat(hi[1], C(1, 1)))
-            return (lo[0] | hi[0], index) + tuple(Mux(lo[0], a, b)
-                                                  for a, b in zip(lo[2:], hi[2:]))
-
-        picks = [(match[i], C(0, 0), vpns[i], asids[i], gs[i]) for i in range(n)]
-        while len(picks) > 1:
-            if len(picks) % 2:          # a group without a neighbour: one that never matches
-                picks.append((C(0, 1), C(0, len(picks[-1][1])), C(0, 27), C(0, 16), C(0, 1)))
-            picks = [pick(picks[k], picks[k + 1]) for k in range(0, len(picks), 2)]
-        _, picked_index, picked_vpn, picked_asid, picked_g = picks[0]
+        # The lowest matching slot, found by a tree of 2:1 multiplexers
+        # (hw/priority.py), so the index (the address of the memory's read, on the
+        # path from the compares to the lookup's result register in the MMU) lies
+        # log2(entries) multiplexers behind the compares, not a chain of ``entries``.
+        _, picked_index, (picked_vpn, picked_asid, picked_g) = lowest_first(
+            m, [(match[i], (vpns[i], asids[i], gs[i])) for i in range(n)])
         if n == 1:
             picked_index = C(0, 1)
         hit_data = Signal(TLBDataLayout)
