@@ -35,8 +35,10 @@ fromhost: .dword 0
 
 
 def sim_run(*args):
+    # (600 s: a run on the compiled engine may have to build its model first, which
+    # took over 300 s on the shared 2-core machine at load 10-14)
     p = subprocess.run([sys.executable, "-m", "sim", "run", *map(str, args)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=600)
     assert "Traceback" not in p.stdout + p.stderr
     return p.returncode, p.stdout + p.stderr
 
