@@ -907,6 +907,7 @@ class PipelinedCore(wiring.Component):
         amo_new = Signal(64)
         resv_valid = Signal()
         resv_addr = Signal(56)
+        sc_match = Signal()                # an SC's reservation matched (SC_CHECK)
         csri = CSRInstruction()            # the CSR instruction in M (system.py)
         trap = PendingTrap()               # the trap M decided on, taken in state TRAP
 
@@ -1563,9 +1564,20 @@ class PipelinedCore(wiring.Component):
                         m.d.sync += w_wait.eq(0)
                         m.next = "START"
 
+            # An SC compares its address with the reservation in SC_CHECK into a
+            # register (``sc_match``) and acts on it in SC_DECIDE: the 56-bit
+            # compare of mem_paddr then reaches one flip-flop, not M's commit and
+            # through ``adv`` the enables of the pipeline's registers (mem_paddr's
+            # own among them).  Neither mem_paddr nor the reservation changes in
+            # SC_CHECK.  One cycle per SC.
             with m.State("SC_CHECK"):
                 charge(CycleClass.ATOMIC)
-                with m.If(resv_valid & (resv_addr == mem_paddr)):
+                m.d.sync += sc_match.eq(resv_valid & (resv_addr == mem_paddr))
+                m.next = "SC_DECIDE"
+
+            with m.State("SC_DECIDE"):
+                charge(CycleClass.ATOMIC)
+                with m.If(sc_match):
                     m.next = "BUS"
                 with m.Else():
                     m.d.sync += resv_valid.eq(0)

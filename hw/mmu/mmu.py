@@ -91,7 +91,12 @@ class MMU(wiring.Component):
         m = Module()
         m.submodules.walker = walker = Walker()
         m.submodules.itlb = itlb = TLB(self.itlb_entries, self.replacement)
-        m.submodules.dtlb = dtlb = TLB(self.dtlb_entries, self.replacement)
+        # The data TLB answers from its registered compares (tlb.py,
+        # ``registered``): M asks it (XLATE) with the address it has held since
+        # the instruction entered M, so the answer is ready at once; a port
+        # whose address (or ASID) changed in the previous cycle, or after a fill
+        # or flush of the TLB, waits one cycle (``fresh``).
+        m.submodules.dtlb = dtlb = TLB(self.dtlb_entries, self.replacement, registered=True)
         wiring.connect(m, wiring.flipped(self.bus), walker.bus)
 
         ports = [self.ifetch, self.data]
@@ -199,7 +204,7 @@ class MMU(wiring.Component):
                 with m.State("IDLE"):
                     with m.If(port.valid & bare):
                         m.d.comb += port.ready.eq(1)
-                    m.d.comb += lookup_req[idx].eq(port.valid & ~bare)
+                    m.d.comb += lookup_req[idx].eq(port.valid & ~bare & tlb.fresh)
                     hit_paddr = Signal(PADDR_WIDTH, name=f"hit_paddr{idx}")
                     m.d.comb += hit_paddr.eq(leaf_paddr(entry.ppn, entry.level, port.vaddr))
                     # Loaded in every cycle of IDLE, whether the port asks or not:

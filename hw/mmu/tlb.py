@@ -99,18 +99,20 @@ class TLB(wiring.Component):
     happen in the same cycle (the MMU guarantees it).
     """
 
-    def __init__(self, entries=16, replacement="fifo"):
+    def __init__(self, entries=16, replacement="fifo", registered=False):
         problem = parameter_problem(entries, replacement)
         if problem:
             self._MustUse__silence = True     # never built: no "unused" warning
             raise ValueError(problem)
         self.entries = entries
         self.replacement = replacement
+        self.registered = registered
         idx = max(1, ceil_log2(entries))
         super().__init__({
             "lookup_vpn":  In(27),
             "lookup_asid": In(16),
             "lookup_en":   In(1, init=1),
+            "fresh":       Out(1),
             "hit":         Out(1),
             "hit_index":   Out(idx),
             "hit_entry":   Out(TLBEntryLayout),
@@ -146,6 +148,30 @@ class TLB(wiring.Component):
             m.d.comb += match.eq(Cat(valid[i] & (gs[i] | (asids[i] == self.lookup_asid)) &
                                      _covers(vpns[i], levels[i], self.lookup_vpn)
                                      for i in range(n)))
+        # ``registered``: the slots' compares go into a register and the lookup's
+        # outputs (hit, index, the entry read from the memory) come from it in the
+        # next cycle, so the compares end at flip-flops and not, through the
+        # index and the memory's read, at the user's result register (the data
+        # TLB: M's address -> the compares -> the MMU's ``res_paddr1``).  The
+        # answer is for the previous cycle's lookup_vpn/lookup_asid, and it is
+        # the current one's (``fresh``) when they are the same and no fill or
+        # flush changed the slots at the edge between; the user waits a cycle
+        # otherwise.  Unregistered, the answer is the current one's (``fresh``
+        # is always 1).
+        if self.registered:
+            match_q = Signal(n)
+            vpn_q = Signal(27)
+            asid_q = Signal(16)
+            changed_q = Signal()
+            m.d.sync += [match_q.eq(match), vpn_q.eq(self.lookup_vpn),
+                         asid_q.eq(self.lookup_asid),
+                         changed_q.eq(self.fill_valid | self.flush_valid)]
+            m.d.comb += self.fresh.eq((vpn_q == self.lookup_vpn) &
+                                      (asid_q == self.lookup_asid) & ~changed_q)
+            match = match_q
+        else:
+            m.d.comb += self.fresh.eq(1)
+
         # The lowest matching slot, found by a tree of 2:1 multiplexers
         # (hw/priority.py), so the index (the address of the memory's read, on the
         # path from the compares to the lookup's result register in the MMU) lies

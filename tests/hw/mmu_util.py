@@ -139,12 +139,19 @@ class BusRAM:
             await ctx.tick()
 
 
-async def translate(ctx, port, va, access, *, satp, priv=1, sum_=0, mxr=0, limit=200):
+async def translate(ctx, port, va, access, *, satp, priv=1, sum_=0, mxr=0, limit=200,
+                    ahead=0):
     """Drive one request on a TranslateSignature port.
 
+    ``ahead``: the address and satp are presented that many cycles before
+    valid (as M does: its address is a register before it asks the MMU).
     Returns ``(paddr, page_fault, access_fault, cycles)`` where ``cycles`` is
     the number of clock edges between raising valid and the ready cycle.
     """
+    ctx.set(port.vaddr, va)
+    ctx.set(port.satp, satp)
+    for _ in range(ahead):
+        await ctx.tick()
     ctx.set(port.valid, 1)
     ctx.set(port.vaddr, va)
     ctx.set(port.access, access)

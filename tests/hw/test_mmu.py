@@ -41,6 +41,10 @@ def test_hit_after_walk_and_stale_until_sfence():
         n = len(ram.transfers)
         seen.append(await translate(ctx, mmu.data, 0x5ff8, S, satp=satp))
         assert len(ram.transfers) == n               # a hit touches no memory
+        # the data TLB answers from its compares of the previous cycle: an
+        # address presented a cycle before valid hits at once
+        seen.append(await translate(ctx, mmu.data, 0x5ff0, L, satp=satp, ahead=1))
+        assert len(ram.transfers) == n
         # Software remaps the page without sfence: the TLB keeps the old one.
         mem.write64(addr, pte_value(0x8030_0000, RW))
         seen.append(await translate(ctx, mmu.data, 0x5000, L, satp=satp))
@@ -48,8 +52,12 @@ def test_hit_after_walk_and_stale_until_sfence():
         seen.append(await translate(ctx, mmu.data, 0x5000, L, satp=satp))
     ram, events = run_mmu(mem, body)
     assert [s[:3] for s in seen] == [(0x8020_0010, 0, 0), (0x8020_0ff8, 0, 0),
+                                     (0x8020_0ff0, 0, 0),
                                      (0x8020_0000, 0, 0), (0x8030_0000, 0, 0)]
-    assert seen[1][3] == 1                            # hit: ready one cycle later
+    # a data TLB hit: ready two cycles later with a new address (one to
+    # compare, one to read the entry), one when the address came a cycle ahead
+    assert seen[1][3] == 2
+    assert seen[2][3] == 1
     flush = [e for e in events if e["kind"] == EventKind.TLB_FLUSH]
     assert len(flush) == 1 and flush[0]["vaddr"] == 0x5000
     assert flush[0]["satp"] >> 44 == 1 and flush[0]["cause"] == 0
