@@ -241,6 +241,7 @@ class MemoryPort(wiring.Component):
         alloc = take & ~any_merge
         if self.match_ahead:
             m.d.sync += fresh.eq(Cat(*[alloc & (tail == i) for i in range(N)]))
+        into_head = take & merge.bit_select(head, 1)     # (the head does not drain now)
         for i in range(N):
             for w in range(W):
                 hit_word = (st_word == w) if W > 1 else C(1, 1)
@@ -358,20 +359,13 @@ class MemoryPort(wiring.Component):
         # not draining, so the buffer is not busy with it: a store starts nothing.)
         # A store taken in the first cycle of a requester's lock (see ``st_ready``)
         # holds that requester back for the cycle in the same way.
-        # The store's ``st_valid`` comes as late as the data requester's ``valid``
-        # (the memory stage offers a store from the same decision), so it is
-        # expanded the same way: the choice if a store is offered (``if_store``,
-        # from ``st_ready`` and the buffer's registers) and if not, picked by
-        # ``st_valid`` at the end, with ``data.valid`` (the two never come
-        # together), rather than entering through ``take`` before the hold-back.
         silent = decide(blocked[0], eligible[0])
         if_data = decide(blocked[1], eligible[1])
-        held_if_store = self.st_ready & (
-            (merge.bit_select(head, 1) & (silent == BUFFER)) |
-            ((silent == WALKER) & self.walker.lock) | ((silent == FETCH) & self.fetch.lock))
-        if_store = Mux(held_if_store, 4, silent)
+        lock_held_back = take & (((silent == WALKER) & self.walker.lock) |
+                                 ((silent == FETCH) & self.fetch.lock))
         m.d.comb += choice.eq(Mux(self.data.valid, if_data,
-                                  Mux(self.st_valid, if_store, silent)))
+                                  Mux((into_head & (silent == BUFFER)) | lock_held_back,
+                                      4, silent)))
 
         # The request registers: each requester has a set of its own (address,
         # write, byte lanes, burst length, write data), loaded in every cycle in
