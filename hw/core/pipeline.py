@@ -93,7 +93,7 @@ walker no cycle (its access goes on to the bus in the cycle it is allowed); the
 memory stage asks the MMU from state XLATE on, registers its answer and asks the
 PMP in the next cycle, which costs two cycles per translation the DTLB answers and
 keeps M's decision away from the DTLB's lookup and both handshakes away from the
-enables of M's wide registers; another page costs 2 cycles more.
+enables of M's wide registers; another page costs 3 cycles more.
 CSR writes forget the remembered pages (and the translations) only when they
 change satp, the PMP or mstatus's MPRV, MPP, SUM, MXR.
 

@@ -33,9 +33,10 @@ addresses in 4-byte units.
   pmp CSR (the core refetches after every such write, so the 17 cycles are hardly
   ever waited for), and one set of comparators serves several requesters (fetch,
   the memory stage, the page-table walker) in turn: a request is registered,
-  compared in the next cycle and the registered verdict comes back with ``ready``
-  two cycles after the request was taken, so the 16 comparators lie between
-  flip-flops only.
+  copied into the comparators' own registers in the next cycle, compared in the
+  cycle after and the registered verdict comes back with ``ready`` three cycles
+  after the request was taken, so the 16 comparators lie between flip-flops
+  only, with no multiplexer in front of them.
 * Most requests need no comparison: the unit checks the memories (the RAM) as
   wholes after each change and then allows every access inside one allowed as a
   whole at once; and it remembers a few pages per requester that it allowed as a
@@ -319,7 +320,7 @@ class PMPUnit(wiring.Component):
             Mux(w == i, on_w, r[0]) for i, r in enumerate(regions)]).any())
         m.d.sync += on_q.eq(self.on_next)
         m.d.comb += self.on.eq(on_q)
-        verdict = Signal()                 # of the request in stage 2
+        verdict = Signal()                 # of the request in stage 3
 
         # The requesters are the ports, then the block sweeper (owner nports).
         # stage 1: a request taken.  Each port's request is registered in every
@@ -329,19 +330,33 @@ class PMPUnit(wiring.Component):
         # flip-flops, not the select of a multiplexer in front of 120 (the address a
         # port asks about may come from the MMU's answer in the same cycle).  In
         # stage 2 the owner's registers hold the request as it was taken, and are
-        # compared.
+        # copied (through the multiplexer that ``q_owner`` drives) into the
+        # comparators' registers (``c_*``); in stage 3 those are compared.  (The
+        # copy costs a cycle per comparison; without it the path from ``q_owner``
+        # through the multiplexer, the 54-bit compares' carry chains and the
+        # verdict's tree into ``blk_ok`` and ``r_allowed`` was the longest of the
+        # SoC on the board, 41 cells.)
         q_valid = Signal()
         q_owner = Signal(range(self.nports + 1))
-        q_page = Signal()                  # (stage 2: the request is a whole page)
-        # stage 2: compared; the verdict registered
+        # stage 3: compared; the verdict registered
+        c_valid = Signal()
+        c_owner = Signal(range(self.nports + 1))
+        c_ok = Signal()                    # no flush nor busy regions in stage 2
+        c_first = Signal(56)
+        c_last = Signal(56)
+        c_priv = Signal(2)
+        c_access = Signal(Access)
+        c_page = Signal()                  # the request is a whole page
+        # stage 4: the verdict registered, the port answered
         r_valid = Signal()
         r_owner = Signal(range(self.nports + 1))
         r_allowed = Signal()
-        r_page = Signal(44)                # the page compared in stage 2, its access
+        r_sweep = Signal()                 # a sweeper's check made with usable regions
+        r_page = Signal(44)                # the page compared in stage 3, its access
         r_access = Signal(Access)          # and side of M mode
         r_mach = Signal()
         # a verdict made with up-to-date regions, not about to be forgotten
-        usable = q_valid & ~busy & ~self.flush
+        usable = c_valid & c_ok & ~self.flush
 
         # The blocks: one "allowed as a whole" bit per block, M or not, access kind,
         # found by the sweeper one check at a time (index: block, then M, then kind).
@@ -364,12 +379,15 @@ class PMPUnit(wiring.Component):
                                  s_priv.eq(Priv.M if mach else Priv.S), s_access.eq(k)]
         with m.If(self.flush):
             m.d.sync += [blk_ok.eq(0), s_next.eq(0)]
-        with m.Elif(usable & (q_owner == self.nports)):
-            # the sweeper's check: recorded, on to the next one
+        with m.Elif(r_sweep):
+            # the sweeper's check: recorded from the registered verdict (stage 4, so
+            # that the comparators reach one flip-flop, not the 6 of ``blk_ok``
+            # through their enables), on to the next one (no check is taken while
+            # this one is in flight, so ``s_next`` is still the one compared)
             # (the block's bit as one word-wide update: bit by bit, a simulator would
             # evaluate a multiplexer per block bit in every cycle)
             one = (C(1, 1) << s_next)[:len(sweep)]
-            m.d.sync += [blk_ok.eq((blk_ok & ~one) | Mux(verdict, one, 0)),
+            m.d.sync += [blk_ok.eq((blk_ok & ~one) | Mux(r_allowed, one, 0)),
                          s_next.eq(s_next + 1)]
 
         def block_hit(p):
@@ -400,7 +418,7 @@ class PMPUnit(wiring.Component):
                     ((kinds_[k] == p.access) |
                      ((kinds_[k] == Access.STORE) & (p.access == Access.LOAD)))
                     for k in range(K)]).any()
-                # The page is remembered in the cycle its answer is given (stage 3),
+                # The page is remembered in the cycle its answer is given (stage 4),
                 # from registers (``r_fill``, ``r_allowed``, ``r_page`` ...), not
                 # from the comparators' verdict in the cycle before: the 16
                 # compares reach one flip-flop, not the enables of the 188
@@ -408,7 +426,7 @@ class PMPUnit(wiring.Component):
                 # answered whether its page is remembered or not, and no request
                 # is taken (``r_valid``); a flush in that cycle still wins.
                 r_fill = Signal(name=f"memo{i}_fill")
-                m.d.sync += r_fill.eq(usable & (q_owner == i) & q_page)
+                m.d.sync += r_fill.eq(usable & (c_owner == i) & c_page)
                 with m.If(self.flush):
                     m.d.sync += valid.eq(0)
                 with m.Elif(r_fill & r_allowed):
@@ -436,43 +454,44 @@ class PMPUnit(wiring.Component):
             m.d.sync += [regs[0].eq(p.first), regs[1].eq(p.last), regs[2].eq(p.priv),
                          regs[3].eq(p.access)]
             p_regs.append(regs)
-        m.d.sync += [q_valid.eq(0), r_valid.eq(0)]
+        m.d.sync += [q_valid.eq(0), c_valid.eq(0), r_valid.eq(0)]
         m.d.sync += q_owner.eq(self.nports)
         for i in reversed(range(self.nports)):    # (later assignments win)
             p = self.port(i)
             with m.If(p.valid & ~hits[i]):
                 m.d.sync += q_owner.eq(i)
         waiting = Cat(*[self.port(i).valid & ~hits[i] for i in range(self.nports)])
-        with m.If(~q_valid & ~r_valid & ~busy & (s_valid | waiting.any())):
+        with m.If(~q_valid & ~c_valid & ~r_valid & ~busy & (s_valid | waiting.any())):
             m.d.sync += q_valid.eq(1)
         # stage 2: the owner's request (registers: the port's, or the sweeper's
-        # next check, which changes only after it) compared, the verdict registered
-        # (only looked at with a request in stage 2: a simulator compares only then)
-        q_first = Signal(56)
-        q_last = Signal(56)
-        q_priv = Signal(2)
-        q_access = Signal(Access)
+        # next check, which changes only after it) copied into the comparators'
+        # registers (only while a request is in stage 2: a simulator copies only then)
         with m.If(q_valid):
             with m.Switch(q_owner):
                 for i, regs in enumerate(p_regs):
                     with m.Case(i):
-                        m.d.comb += [q_first.eq(regs[0]), q_last.eq(regs[1]),
-                                     q_priv.eq(regs[2]), q_access.eq(regs[3])]
+                        m.d.sync += [c_first.eq(regs[0]), c_last.eq(regs[1]),
+                                     c_priv.eq(regs[2]), c_access.eq(regs[3]),
+                                     c_page.eq((regs[0][:12] == 0) & (regs[1][:12] == 0xFFF))]
                 with m.Default():
-                    m.d.comb += [q_first.eq(s_first), q_last.eq(s_last),
-                                 q_priv.eq(s_priv), q_access.eq(s_access)]
-            m.d.comb += verdict.eq(pmp_verdict(m, regions, q_first, q_last, q_priv, q_access))
-        # what a port remembers of an allowed page (in stage 3, see above; the
+                    m.d.sync += [c_first.eq(s_first), c_last.eq(s_last),
+                                 c_priv.eq(s_priv), c_access.eq(s_access), c_page.eq(0)]
+            m.d.sync += [c_valid.eq(1), c_owner.eq(q_owner), c_ok.eq(~busy & ~self.flush)]
+        # stage 3: compared, the verdict registered (only looked at with a request in
+        # stage 3: a simulator compares only then)
+        with m.If(c_valid):
+            m.d.comb += verdict.eq(pmp_verdict(m, regions, c_first, c_last, c_priv, c_access))
+        # what a port remembers of an allowed page (in stage 4, see above; the
         # sweeper's checks are remembered by no port)
-        m.d.comb += q_page.eq((q_first[:12] == 0) & (q_last[:12] == 0xFFF))
-        m.d.sync += [r_page.eq(q_first[12:]), r_access.eq(q_access),
-                     r_mach.eq(q_priv == Priv.M)]
-        with m.If(q_valid):
-            m.d.sync += [r_valid.eq(1), r_owner.eq(q_owner), r_allowed.eq(verdict)]
+        m.d.sync += [r_page.eq(c_first[12:]), r_access.eq(c_access),
+                     r_mach.eq(c_priv == Priv.M)]
+        m.d.sync += r_sweep.eq(usable & (c_owner == self.nports))
+        with m.If(c_valid):
+            m.d.sync += [r_valid.eq(1), r_owner.eq(c_owner), r_allowed.eq(verdict)]
         for i in range(self.nports):
             p = self.port(i)
             answered = r_valid & (r_owner == i)
-            in_flight = (q_valid & (q_owner == i)) | answered
+            in_flight = (q_valid & (q_owner == i)) | (c_valid & (c_owner == i)) | answered
             m.d.comb += [p.ready.eq(answered | (p.valid & hits[i] & ~in_flight)),
                          p.allowed.eq(~answered | r_allowed)]
         return m

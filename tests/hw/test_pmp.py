@@ -17,6 +17,8 @@ from hw.mmu.signatures import Access
 R, W, X, L = 0x01, 0x02, 0x04, 0x80
 N = 16
 BUSY = N + 1            # cycles PMPUnit computes its regions after a write (one per entry, + 1)
+CMP = 3                 # cycles from a request taken to its compared answer (copied, compared,
+                        # answered)
 
 
 def cfg_byte(mode, perms, lock=False):
@@ -201,7 +203,8 @@ def test_unit_serves_requesters_in_turn():
     sim.add_testbench(bench)
     sim.run()
     assert {i: v for i, (v, _) in got.items()} == {0: False, 1: True, 2: True}
-    assert [got[i][1] for i in range(3)] == [1, 4, 7]     # two cycles each, in turn
+    # CMP cycles each, in turn (the next taken in the cycle after an answer)
+    assert [got[i][1] for i in range(3)] == [CMP - 1 + i * (CMP + 1) for i in range(3)]
     for i, q in enumerate(queries):
         assert got[i][0] == check_access(cfgs, addrs, *q)
 
@@ -237,8 +240,8 @@ def test_unit_remembers_allowed_pages_until_flushed():
         await page(0, 0x8000_1000, Priv.S, Access.LOAD)     # remembered again
 
     _drive_unit(dut, script)
-    assert log == [(2, True), (0, True), (2, True), (2, True), (2, False), (2, False),
-                   (2 + BUSY, True), (0, True)]
+    assert log == [(CMP, True), (0, True), (CMP, True), (CMP, True), (CMP, False), (CMP, False),
+                   (CMP + BUSY, True), (0, True)]
 
 
 def _drive_unit(dut, script):
@@ -308,8 +311,8 @@ def test_unit_forgets_remembered_page_when_registers_change():
         log.append(await ask(ctx, 0, 0x1000_3000, 0x1000_3FFF, Priv.M, Access.LOAD))
 
     _drive_unit(dut, script)
-    assert log == [(2, True), (0, True), (2 + BUSY, False), (2, False), (2, False), (2, False),
-                   (2, True)]
+    assert log == [(CMP, True), (0, True), (CMP + BUSY, False), (CMP, False), (CMP, False),
+                   (CMP, False), (CMP, True)]
 
 
 def test_unit_blocks_answer_at_once_until_registers_change():
@@ -349,15 +352,16 @@ def test_unit_blocks_answer_at_once_until_registers_change():
         log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.M, Access.STORE))
 
     _drive_unit(dut, script)
-    assert log == [(2 + BUSY, True), (0, True), (0, True), (0, True), (2, True), (2 + BUSY, False),
-                   (2, False), (2, True), (2, True), (2, True)]
+    assert log == [(CMP + BUSY, True), (0, True), (0, True), (0, True), (CMP, True),
+                   (CMP + BUSY, False), (CMP, False), (CMP, True), (CMP, True), (CMP, True)]
 
 
 def test_unit_page_remembered_from_the_cycle_after_its_answer_unless_flushed():
     """A page is remembered from the registered verdict, in the cycle its answer is
     given: asked again in the very next cycle it is answered at once; a pmp CSR
-    write (flush) in the cycle of the answer, or in the cycle of the compare, wins:
-    the page is compared again (here with registers that deny it)."""
+    write (flush) in the cycle of the answer, of the compare or of the copy into the
+    comparators' registers wins: the page is compared again (here with registers
+    that deny it)."""
     from hw.core.pmp import PMPUnit
     allow = pad([(cfg_byte(NAPOT, R | W | X), (1 << 54) - 1)])
     deny = pad([(cfg_byte(NAPOT, 0), napot(RAM + 0x3000, 0x1000)),
@@ -404,12 +408,16 @@ def test_unit_page_remembered_from_the_cycle_after_its_answer_unless_flushed():
         log.append(await ask(RAM + 0x3000))                # compared
         log.append(await ask(RAM + 0x3000))                # the next cycle: remembered
         await settle(allow)
-        # the flush in the cycle of the answer (the third): not remembered
-        log.append(await ask(RAM + 0x3000, flush_at=2, regs=deny))
+        # the flush in the cycle of the answer (the fourth): not remembered
+        log.append(await ask(RAM + 0x3000, flush_at=CMP, regs=deny))
         log.append(await ask(RAM + 0x3000))                # the new regions: denied
         await settle(allow)
-        # in the cycle of the compare (the second): not remembered either
-        log.append(await ask(RAM + 0x3000, flush_at=1, regs=deny))
+        # in the cycle of the compare (the third): not remembered either
+        log.append(await ask(RAM + 0x3000, flush_at=CMP - 1, regs=deny))
+        log.append(await ask(RAM + 0x3000))
+        await settle(allow)
+        # in the cycle of the copy (the second): neither
+        log.append(await ask(RAM + 0x3000, flush_at=CMP - 2, regs=deny))
         log.append(await ask(RAM + 0x3000))
         await settle(allow)
         log.append(await ask(RAM + 0x3000))
@@ -418,12 +426,12 @@ def test_unit_page_remembered_from_the_cycle_after_its_answer_unless_flushed():
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
-    # (a flush in the cycle of the compare or of the answer does not change that
-    # answer, made with the registers of the cycle of the compare; the next request,
-    # made in the cycle after the answer, is taken when the regions are computed:
-    # BUSY cycles after the flush, and compared in two more)
-    assert log == [(2, True), (0, True), (2, True), (BUSY + 2, False), (2, True),
-                   (BUSY + 1, False), (2, True)]
+    # (a flush in the cycle of the copy, the compare or the answer does not change
+    # that answer, made with the registers of the cycle of the compare; the next
+    # request, made in the cycle after the answer, is taken when the regions are
+    # computed: BUSY cycles after the flush, and answered CMP cycles later)
+    assert log == [(CMP, True), (0, True), (CMP, True), (BUSY + CMP, False), (CMP, True),
+                   (BUSY + CMP - 1, False), (CMP, True), (BUSY + CMP - 2, False), (CMP, True)]
 
 
 def test_unit_takes_a_waiting_port_in_the_cycle_another_is_answered_at_once():
@@ -474,9 +482,9 @@ def test_unit_takes_a_waiting_port_in_the_cycle_another_is_answered_at_once():
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
-    assert got == [{0: (2, True)},
-                   {0: (0, True), 2: (2, False)},
-                   {0: (0, True), 1: (2, True), 2: (5, True)}]
+    assert got == [{0: (CMP, True)},
+                   {0: (0, True), 2: (CMP, False)},
+                   {0: (0, True), 1: (CMP, True), 2: (2 * CMP + 1, True)}]
 
 
 @st.composite
@@ -601,8 +609,8 @@ def test_gate_passes_allowed_transfers_at_once_and_stops_denied_ones():
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
-    assert log == [(0, False), (0, False), (None, True), (5, False), (None, True),
-                   (2, False)]
+    assert log == [(0, False), (0, False), (None, True), (2 * CMP + 1, False), (None, True),
+                   (CMP, False)]
 
 
 def test_unit_on_follows_busy_and_the_regions_exactly():
