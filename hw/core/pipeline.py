@@ -30,7 +30,9 @@
   writes, xRET, sfence.vma and fence.i flush the younger instructions and
   fetch again from the next pc, so a change of privilege, satp or of code in
   memory is seen by the next fetch.  A trap is latched and taken in the
-  following cycle (state TRAP), like in the multi-cycle core.
+  following cycle (state TRAP), like in the multi-cycle core.  M's redirect
+  reaches the fetch unit in the next cycle, from registers, as X's does (D is
+  flushed in both cycles).
 * **W** writes the register file and makes the retire record (one per
   committed instruction or trap, in order, one cycle after the commit as in
   the multi-cycle core), which the retire port shows from flip-flops in the
