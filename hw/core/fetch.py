@@ -61,11 +61,13 @@ valid at the end of the fill.
 queue; the data array is read for the new pc in the next cycle (no path from
 the execute stage into the block RAM address).  A request in flight (a bus
 transfer, a translation, a line fill) is finished first; its result is
-dropped if it no longer belongs to the current path.  A misprediction's
-redirect comes a cycle after the execute stage found it: what the fetch unit
-does in that cycle is on the wrong path, and a line fill it starts then is
-finished like any other (dropping it before it reached the bus was tried and
-cost cycles: wrong-path lines are often needed soon after).
+dropped if it no longer belongs to the current path.  Every redirect comes
+from the pipeline's registers, a cycle after the execute stage found a
+misprediction or the memory stage decided to flush (with ``flush_xlate`` and
+``fence_i`` of the same decision): what the fetch unit does in that cycle is on
+the wrong path, and a line fill it starts then is finished like any other
+(dropping it before it reached the bus was tried and cost cycles: wrong-path
+lines are often needed soon after).
 """
 
 from amaranth import *
@@ -212,11 +214,16 @@ class FetchUnit(wiring.Component):
         # privilege and satp through their compare (seed 1's worst placed path of
         # the merge of tdev, twbuf and tmmuev: csr.priv -> the tag RAM, 38.2 ns).
         # It lags the privilege and satp by a cycle, and nothing reads it then:
-        # both change only with a trap, an xRET (M's redirect in the same cycle)
-        # or a write of satp (which refetches: M's redirect too), and in the
-        # cycle after a redirect the fetch unit decides nothing from the address
-        # (``rd_ok`` is 0 in RUN; every other state goes to RUN with ``rd_ok``
-        # 0 on a redirect, or is still waiting).
+        # both change only with a trap, an xRET or a write of satp, which all
+        # refetch: M's redirect, which reaches this unit from the pipeline's
+        # registers in the next cycle (``redirect``), with ``flush_xlate``.  In
+        # that cycle (the lagging one) the unit acts on nothing it reads from
+        # the address: every push, miss, fault, fill and uncached request waits
+        # for ``~redirect``, ``rd_ok`` falls, and a page it takes (from the
+        # micro-TLB, or a translation ending then) is forgotten by the flush of
+        # the same cycle.  In the cycle after a redirect the unit decides nothing
+        # from the address either (``rd_ok`` is 0 in RUN; every other state goes
+        # to RUN with ``rd_ok`` 0 on a redirect, or is still waiting).
         unmapped = Signal(init=1)           # (M mode after reset)
         unmapped_now = (self.priv == Priv.M) | (self.satp[60:64] == 0)
         m.d.sync += unmapped.eq(unmapped_now)
@@ -264,7 +271,7 @@ class FetchUnit(wiring.Component):
                      hit.eq(may_hit & cache.hit)]
         adv_f = hit & space
         if self.checks:
-            with m.If(running & rd_ok):
+            with m.If(running & rd_ok & ~self.redirect):
                 m.d.sync += Assert(unmapped == unmapped_now,
                                    "fetch: the registered 'unmapped' is stale")
 
@@ -477,8 +484,10 @@ class FetchUnit(wiring.Component):
                         m.next = "RUN"
 
             with m.State("UNCACHED"):
-                # Outside RAM: one word, only when this fetch is not speculative.
-                go = self.pipe_empty & (q_count == 0)
+                # Outside RAM: one word, only when this fetch is not speculative
+                # (not in the cycle of a redirect either: M's comes a cycle after
+                # it flushed the pipeline, which is then empty)
+                go = self.pipe_empty & (q_count == 0) & ~self.redirect
                 issued = Signal()
                 m.d.comb += wait_now.eq(FetchWait.OTHER)
                 with m.If(self.redirect):

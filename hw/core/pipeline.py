@@ -30,7 +30,9 @@
   writes, xRET, sfence.vma and fence.i flush the younger instructions and
   fetch again from the next pc, so a change of privilege, satp or of code in
   memory is seen by the next fetch.  A trap is latched and taken in the
-  following cycle (state TRAP), like in the multi-cycle core.
+  following cycle (state TRAP), like in the multi-cycle core.  M's redirect
+  reaches the fetch unit in the next cycle, from registers, as X's does (D is
+  flushed in both cycles).
 * **W** writes the register file and makes the retire record (one per
   committed instruction or trap, in order, one cycle after the commit as in
   the multi-cycle core), which the retire port shows from flip-flops in the
@@ -413,21 +415,26 @@ class PipelinedCore(wiring.Component):
         m_redirect_pc = Signal(64)
         x_redirect = Signal()      # X found a misprediction
         x_redirect_pc = Signal(64)
-        # X's misprediction redirects the fetch unit in the next cycle, from these
-        # registers (see "X: execute")
-        xr_valid = Signal()
-        xr_pc = Signal(64)
+        # Both redirects reach the fetch unit in the next cycle, from these
+        # registers: X's misprediction (see "X: execute") and M's flush and
+        # refetch (see "F: fetch").  They never come in the same cycle (X does
+        # not redirect while M does, and X is empty in the cycle after M's).
+        fr_valid = Signal()        # the fetch unit is redirected in this cycle
+        fr_pc = Signal(64)
+        fr_class = Signal(CycleClass)      # ... charged as (M's flush_class, MISPREDICT)
+        fr_flush = Signal()        # ... and forgets its remembered pages (M's flush_xlate)
+        fr_fence_i = Signal()      # ... and invalidates its cache (M's fence.i)
         hazard = Signal()          # D must wait for a result of X's instruction
-        redirect = m_redirect | xr_valid               # the fetch unit's
-        redirect_pc = Mux(m_redirect, m_redirect_pc, xr_pc)
-        # D's instruction is off the path: X found a misprediction in this cycle
-        # or the cycle before (the redirect of that one is in this cycle), or M
-        # redirects
-        d_kill = redirect | x_redirect
+        redirect = fr_valid                            # the fetch unit's
+        # D's instruction is off the path: M redirects, or X found a misprediction,
+        # in this cycle or the cycle before (whose redirect reaches the fetch unit
+        # in this cycle; the queue still holds the old path's words)
+        d_kill = m_redirect | x_redirect | fr_valid
         adv = m_done               # the stages below F move together
         m.d.comb += m_done.eq(m_done_start | m_done_other)
         flush_xlate = Signal()     # forget the remembered fetch/data pages
         flush_dxlate = Signal()    # forget the remembered data page
+        m_fence_i = Signal()       # M commits a fence.i (invalidate the instruction cache)
 
         booted = Signal()          # a0/a1 written, fetching may start
 
@@ -500,11 +507,28 @@ class PipelinedCore(wiring.Component):
         ]
 
         # ================= F: fetch (fetch.py) =================
+        # The fetch unit sees M's decisions a cycle late, from registers, like X's
+        # misprediction: M's redirect, the fetch's part of flush_xlate and fence.i.
+        # M's decision (the CSR file's legality and read, the commit or trap in
+        # M's state machine) then ends at these flip-flops and D's kill, not at
+        # the fetch unit's pc, queue, cache lookup, micro-TLB, return stack and
+        # state (the static estimate's worst endpoints of the merge of tmready,
+        # tfront3 and tpmp2, 29-35 ns, all from M's csr.addr).  In the cycle after
+        # M's redirect, X and M are empty (M redirects only as it finishes, with
+        # ``adv``, and ``d_kill`` stopped D's instruction), and D's is killed
+        # again (``fr_valid``: the queue still holds the old path's words, it is
+        # emptied in this cycle).  The three arrive in one cycle, as they did
+        # before: a translation or a line the fetch unit finishes on the old path
+        # in that cycle is forgotten with them.  Privilege and satp have changed
+        # a cycle before the fetch unit hears of it: fetch.py's ``unmapped`` and
+        # ``fetch_free`` below lag them in the cycle of the redirect, when the
+        # fetch unit acts on nothing it reads from the address.  A refetch from
+        # M costs a cycle more.  (The registers are loaded in "X: execute".)
         m.d.comb += [
-            fetch.booted.eq(booted), fetch.redirect.eq(redirect),
-            fetch.redirect_pc.eq(redirect_pc),
+            fetch.booted.eq(booted), fetch.redirect.eq(fr_valid),
+            fetch.redirect_pc.eq(fr_pc), fetch.fence_i.eq(fr_fence_i),
             fetch.priv.eq(priv), fetch.satp.eq(csr.satp),
-            fetch.flush_xlate.eq(flush_xlate), fetch.pipe_empty.eq(~x_valid & ~m_valid & ~w_wait),
+            fetch.flush_xlate.eq(fr_flush), fetch.pipe_empty.eq(~x_valid & ~m_valid & ~w_wait),
             fetch.pop.eq(adv & ~hazard),
             # every write that reaches memory through this core's port, and DMA's
             fetch.snoop_valid.eq(port.wr_valid | self.snoop_valid),
@@ -515,8 +539,11 @@ class PipelinedCore(wiring.Component):
         # (a flip-flop: the fetch unit's choice of the block RAM address starts from
         # it, not from the privilege's compare and the PMP's ``on``.  Exact with
         # ``on_next``; the privilege changes only with a trap or an xRET, which
-        # redirect the fetch in the same cycle, and in the cycle after a redirect
-        # the fetch unit reads no ``pmp_free`` (its ``rd_ok`` is 0))
+        # redirect the fetch in the next cycle (``fr_valid``), when this
+        # flip-flop lags the privilege and the fetch unit acts on nothing it
+        # reads from the address (fetch.py, ``unmapped``), and in the cycle
+        # after a redirect the fetch unit reads no ``pmp_free`` (its ``rd_ok``
+        # is 0))
         fetch_free = Signal(init=1)         # (M mode, no entry on after reset)
         m.d.sync += fetch_free.eq((priv == Priv.M) & ~pmp.on_next)
         m.d.comb += fetch.pmp_free.eq(fetch_free)
@@ -568,7 +595,8 @@ class PipelinedCore(wiring.Component):
         # Why D gives X no instruction (perf.py).
         d_why = Signal(CycleClass)
         with m.If(d_kill):
-            m.d.comb += d_why.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT))
+            m.d.comb += d_why.eq(Mux(m_redirect, flush_class,
+                                     Mux(fr_valid, fr_class, CycleClass.MISPREDICT)))
         with m.Elif(~d_valid):
             with m.Switch(fetch.wait):
                 with m.Case(FetchWait.REDIRECT):
@@ -582,8 +610,8 @@ class PipelinedCore(wiring.Component):
         with m.Else():
             m.d.comb += d_why.eq(Mux(xk == Kind.LOAD, CycleClass.LOAD_USE,
                                      CycleClass.INTERLOCK))
-        with m.If(redirect):
-            m.d.sync += redirect_class.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT))
+        with m.If(fr_valid):
+            m.d.sync += redirect_class.eq(fr_class)
 
         # D -> X
         with m.If(adv):
@@ -696,7 +724,14 @@ class PipelinedCore(wiring.Component):
         # state (large fanout).  The fetch unit goes on along the wrong path for
         # that cycle; what it delivers is killed in D (``d_kill``) and its queue is
         # emptied by the redirect.  A mispredict costs a cycle more.
-        m.d.sync += [xr_valid.eq(x_redirect), xr_pc.eq(x_actual)]
+        # (M's redirect goes into the same registers: see "F: fetch")
+        m.d.sync += [
+            fr_valid.eq(m_redirect | x_redirect),
+            fr_pc.eq(Mux(m_redirect, m_redirect_pc, x_actual)),
+            fr_class.eq(Mux(m_redirect, flush_class, CycleClass.MISPREDICT)),
+            fr_flush.eq(flush_xlate),
+            fr_fence_i.eq(m_fence_i),
+        ]
         m.d.comb += [
             self.ev_ihit.eq(fetch.ev_hit), self.ev_imiss.eq(fetch.ev_miss),
             self.ev_branch.eq(adv & x_ok & (is_branch | is_jump)),
@@ -1331,7 +1366,7 @@ class PipelinedCore(wiring.Component):
                         with m.Case(Kind.FENCE_I):
                             # Younger instructions may have been fetched before
                             # older stores wrote memory: fetch them again.
-                            m.d.comb += fetch.fence_i.eq(1)
+                            m.d.comb += m_fence_i.eq(1)
                             commit(done=m_done_start, rd=False, refetch=m_pc4,
                                    flush=CycleClass.FLUSH_FENCE)
                         with m.Default():

@@ -1,0 +1,47 @@
+"""hw/core/fetch.py: the fetch unit alone, on cases the core's programs reach
+only in rare cycles."""
+
+from amaranth.sim import Simulator
+
+from hw.core.fetch import FetchUnit
+from hw.core.isa import Priv
+
+RAM_BASE = 0x8000_0000
+DEVICE_PC = 0x1000_0000          # outside RAM: fetched uncached, one word at a time
+
+
+def test_no_uncached_fetch_in_a_redirects_cycle():
+    # The pipeline's redirects reach the fetch unit a cycle after they were
+    # decided (pipeline.py, fr_valid): after M's flush the pipeline is already
+    # empty in that cycle, so the unit, waiting in UNCACHED on the old path
+    # until nothing older is in the pipeline, must not send its request then
+    # (it could read a device register with side effects on the wrong path).
+    dut = FetchUnit(reset_pc=DEVICE_PC,
+                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
+                    btb_entries=16, ras_entries=2, utlb_entries=2)
+    seen = []
+
+    async def bench(ctx):
+        ctx.set(dut.priv, Priv.M)                 # no translation
+        ctx.set(dut.pmp_free, 1)                  # nothing to check
+        ctx.set(dut.booted, 1)
+        ctx.set(dut.pipe_empty, 1)                # the flush emptied the pipeline
+        for cycle in range(8):
+            # the redirect comes as the unit waits in UNCACHED (it gets there in
+            # two cycles: the word read after reset is not pc's, then pc is not
+            # cacheable)
+            redirect = cycle == 2
+            ctx.set(dut.redirect, redirect)
+            ctx.set(dut.redirect_pc, RAM_BASE)
+            seen.append((redirect, ctx.get(dut.bus.valid),
+                         ctx.get(dut.bus.addr) if ctx.get(dut.bus.valid) else None))
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    # no request in the redirect's cycle, and none for the old path after it (the
+    # unit goes to RAM's line, through its cache: a burst there, not a word here)
+    assert [(r, v) for r, v, _ in seen[:3]] == [(False, 0), (False, 0), (True, 0)]
+    assert all(addr is None or addr >= RAM_BASE for _, _, addr in seen)
