@@ -53,4 +53,3 @@ def lowest_first(m, nodes, *, name=None):
             nxt.append((a_last, Cat(id_last, C(0, 1)), p_last))
         nodes = nxt
     return nodes[0]
-

@@ -153,10 +153,8 @@ async def translate(ctx, port, va, access, *, satp, priv=1, sum_=0, mxr=0, limit
     for _ in range(ahead):
         await ctx.tick()
     ctx.set(port.valid, 1)
-    ctx.set(port.vaddr, va)
     ctx.set(port.access, access)
     ctx.set(port.priv, priv)
-    ctx.set(port.satp, satp)
     ctx.set(port.sum, sum_)
     ctx.set(port.mxr, mxr)
     cycles = 0
