@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hw.core.perf import CycleClass
+from hw.mmu.signatures import EventKind
 from sim.elf import load_elf
 from sim.harness import CoreTarget
 from tests.isa import build as isa_build
@@ -167,3 +168,85 @@ def test_misaligned(tmp_path):
     assert c == {"retire": 15, "fetch_other": 5, "icache_miss": 8,
                  "misaligned": 11 + 5 + 4, "load_use": 1, "mispredict": 4}
     assert (res.perf["dmiss"], res.perf["dhit"]) == (1, 4)
+
+
+# A program of its own for the TLB counters: test.h's tables, S mode, data pages.
+TLB_PROGRAM = """
+#include "test.h"
+    TEST_START
+    CATCH_M
+    SV39_IDENTITY
+    la a2, page_a
+    PTE pt_l0, 1, a2, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D
+    PTE pt_l0, 2, a2, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D
+    PTE pt_l0, 3, a2, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D
+    PTE pt_l0, 4, a2, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D
+    SV39_ON pt_root
+    GO_MODE MPP_S, s_body
+s_body:
+    li t0, 0x1000
+    ld a0, 0(t0)
+    li t0, 0x2000
+    ld a0, 0(t0)
+    li t0, 0x3000
+    ld a0, 0(t0)
+    li t0, 0x4000
+    ld a0, 0(t0)
+    li t0, 0x1000
+    ld a0, 8(t0)
+    li t1, CSR_MSTATUS_SUM
+    csrs sstatus, t1
+    li t0, 0x1000
+    ld a0, 0(t0)
+    li t0, 0x2000
+    ld a0, 0(t0)
+    li t0, 0x3000
+    ld a0, 0(t0)
+    li t0, 0x4000
+    ld a0, 0(t0)
+    csrr t1, satp
+    csrw satp, t1
+    li t0, 0x1000
+    ld a0, 0(t0)
+    ecall
+    TEST_PASS
+    SV39_TABLES
+    .align 12
+page_a: .dword 0xaaaa0001, 0xaaaa0002
+"""
+
+
+def test_tlb_counters(tmp_path):
+    # The TLBs are asked only when a micro-TLB (utlb.py: the fetch unit's page, M's
+    # last 8 data pages) does not know the page, and only sfence.vma empties them
+    # (SV39_ON's, before the program enters S).  In S: the first fetch misses (the
+    # gigapage of the program: one PTE read, a leaf at the root); the four data pages
+    # miss (three PTE reads each) and the second load of page 0x1000 asks no TLB.
+    # Setting sstatus.SUM makes M forget its data pages, not the TLB: the four pages
+    # hit in the DTLB.  Writing satp (the same value) makes both micro-TLBs forget:
+    # the fetch hits in the ITLB and the last load in the DTLB.  M mode (the
+    # tables' set-up, ecall's handler, the end) is not translated.
+    src = tmp_path / "tlb.S"
+    src.write_text(TLB_PROGRAM)
+    elf = tmp_path / "tlb.elf"
+    subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv64ima_zicsr_zifencei", "-mabi=lp64",
+                    "-nostdlib", "-T", str(ROOT / "tests/isa/link.ld"),
+                    f"-I{ROOT / 'tests/isa'}", str(src), "-o", str(elf)],
+                   check=True, capture_output=True)
+    target = CoreTarget()
+    target.load(load_elf(str(elf)))
+    events = []
+    res = target.run(max_cycles=5000, on_mmu_event=lambda cycle, e: events.append(e))
+    assert res.status == "tohost" and res.tohost == 1
+    counters = {k: res.perf[k] for k in ("itlb_hit", "itlb_miss", "dtlb_hit", "dtlb_miss",
+                                         "pte_read")}
+    assert counters == {"itlb_hit": 1, "itlb_miss": 1, "dtlb_hit": 5, "dtlb_miss": 4,
+                        "pte_read": 1 + 4 * 3}
+    # the MMU's event port (the waveforms' and the ELF runner's source) tells the same
+    seen = {"itlb_hit": (EventKind.TLB_HIT, 0), "itlb_miss": (EventKind.TLB_MISS, 0),
+            "dtlb_hit": (EventKind.TLB_HIT, 1), "dtlb_miss": (EventKind.TLB_MISS, 1)}
+    for name, (kind, port) in seen.items():
+        assert sum(1 for e in events if e["kind"] == kind and e["port"] == port) == counters[name]
+    assert sum(1 for e in events if e["kind"] == EventKind.PTE_READ) == counters["pte_read"]
+    assert [e["vaddr"] for e in events if e["kind"] == EventKind.TLB_HIT and e["port"] == 1] == \
+        [0x1000, 0x2000, 0x3000, 0x4000, 0x1000]
