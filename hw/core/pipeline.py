@@ -897,8 +897,8 @@ class PipelinedCore(wiring.Component):
         # ``m_quick``, the instruction commits in START unless an interrupt comes
         # (m_simple's, a CSR instruction that only reads, a legal xRET, fence.i);
         # ``m_qmem``, a load or store that reaches the data cache in START (the
-        # fast path, within a doubleword, in the physical address space; the
-        # address's page is the base register's, so its top byte is op1's).
+        # fast path, in RAM, within a doubleword, in the physical address space;
+        # the address's page is the base register's, so its top byte is op1's).
         x_ok_entry = x_valid & ~m_redirect & ~x_exc & ~target_misaligned
         x_csr_writes = (xf3[0:2] == 1) | (x_dec.rs1 != 0)
         x_csr_instret = (x_dec.csr == CSR.MINSTRET) | (x_dec.csr == CSR.INSTRET)
@@ -957,7 +957,7 @@ class PipelinedCore(wiring.Component):
             m.d.sync += [
                 m_fast.eq(x_fast),
                 m_quick.eq(x_ok_entry & x_quick),
-                m_qmem.eq(x_ok_entry & x_qmem),
+                m_qmem.eq(x_ok_entry & x_qmem & x_in_ram),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
                 m_simple.eq(x_valid & ~m_redirect & ~x_exc & ~target_misaligned & x_simple),
                 m_sys_illegal.eq(x_sys_illegal),
@@ -996,6 +996,7 @@ class PipelinedCore(wiring.Component):
         resv_valid = Signal()
         resv_addr = Signal(56)
         sc_match = Signal()                # an SC's reservation matched (SC_CHECK)
+        sc_match_now = resv_valid & (resv_addr == mem_paddr)
         csri = CSRInstruction()            # the CSR instruction in M (system.py)
         trap = PendingTrap()               # the trap M decided on, taken in state TRAP
 
@@ -1123,13 +1124,24 @@ class PipelinedCore(wiring.Component):
         # M's states that the advance looks at, each as a flip-flop (one-hot with
         # the FSM's state register, beside it): every transition of M's FSM goes
         # through ``goto``, which sets them with the state register.
-        in_state = {name: Signal(name=f"m_in_{name.lower()}") for name in (
-            "ACCESS", "MULDIV", "CSR_READ", "CSR_WRITE", "CSR_SETTLE", "SC_DECIDE", "BUS",
-            "AMO_WRITE", "MIS_DONE", "TRAP")}
+        # ``m_fin``: M's state finishes its instruction in this cycle whatever
+        # comes (MIS_DONE, CSR_SETTLE, TRAP; CSR_READ of a legal read-only
+        # access, CSR_WRITE unless it settles, SC_DECIDE of a failed SC: what
+        # they decide on is known as M enters them).  ``bus_fin``: M's state
+        # finishes with the port's answer (BUS but for an AMO's read, AMO_WRITE).
+        in_state = {name: Signal(name=f"m_in_{name.lower()}") for name in ("ACCESS", "MULDIV")}
+        m_fin = Signal()
+        bus_fin = Signal()
 
         def goto(state):
             m.next = state
             m.d.sync += [flag.eq(name == state) for name, flag in in_state.items()]
+            fin = {"MIS_DONE": lambda: 1, "CSR_SETTLE": lambda: 1, "TRAP": lambda: 1,
+                   "CSR_READ": lambda: ~m_csr_illegal & m_csr_ro,
+                   "CSR_WRITE": lambda: m_csr_refetch | ~settles_now,
+                   "SC_DECIDE": lambda: ~sc_match_now}.get(state, lambda: 0)
+            m.d.sync += [m_fin.eq(fin()),
+                         bus_fin.eq(~m_is_rmw if state == "BUS" else int(state == "AMO_WRITE"))]
 
         def charge(cls):
             """This cycle of M counts as ``cls`` (perf.py; a later charge wins)."""
@@ -1686,7 +1698,7 @@ class PipelinedCore(wiring.Component):
             # SC_CHECK.  One cycle per SC.
             with m.State("SC_CHECK"):
                 charge(CycleClass.ATOMIC)
-                m.d.sync += sc_match.eq(resv_valid & (resv_addr == mem_paddr))
+                m.d.sync += sc_match.eq(sc_match_now)
                 goto("SC_DECIDE")
 
             with m.State("SC_DECIDE"):
@@ -1810,17 +1822,13 @@ class PipelinedCore(wiring.Component):
         # A trap advances from TRAP, a cycle after M decided on it.
         irq_ok = ~irq_q | irq_hold                     # (not irq_now)
         st_ok = m_is_ld | (m_is_st & port.st_ready)    # (with m_in_ram, m_rd_ok)
+        # (the port's answer, the latest, last)
         ins = in_state
         m.d.comb += adv.eq(
-            (m_in_start & (~m_valid | (irq_ok & (m_quick |
-                                                 (m_qmem & m_rd_ok & m_in_ram & st_ok))))) |
+            (m_in_start & (~m_valid | (irq_ok & (m_quick | (m_qmem & m_rd_ok & st_ok))))) |
             (ins["ACCESS"] & m_rd_ok & m_in_ram & st_ok) |
-            ins["MIS_DONE"] | ins["CSR_SETTLE"] | ins["TRAP"] |
-            (ins["MULDIV"] & muldiv.done) |
-            (ins["CSR_READ"] & ~m_csr_illegal & m_csr_ro) |
-            (ins["CSR_WRITE"] & (m_csr_refetch | ~csr_settles)) |
-            (ins["SC_DECIDE"] & ~sc_match) |
-            (((ins["BUS"] & ~m_is_rmw) | ins["AMO_WRITE"]) & d_bus_ready & ~dbus.error))
+            m_fin | (ins["MULDIV"] & muldiv.done) |
+            (bus_fin & d_bus_ready & ~dbus.error))
         # The cycle after M finished without advancing counts as that
         # instruction's wait (the class charged before its commit).
         wait_class = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
@@ -1836,6 +1844,14 @@ class PipelinedCore(wiring.Component):
                 m.d.sync += Assert(flag == mem_fsm.ongoing(name),
                                    f"pipeline: m_in_{name.lower()} differs from M's state")
             m.d.sync += Assert(~adv | m_done, "pipeline: the stages advance while M waits")
+            on = mem_fsm.ongoing
+            m.d.sync += Assert(m_fin == (
+                on("MIS_DONE") | on("CSR_SETTLE") | on("TRAP") |
+                (on("CSR_READ") & ~m_csr_illegal & m_csr_ro) |
+                (on("CSR_WRITE") & (csr_refetch | ~csr_settles)) |
+                (on("SC_DECIDE") & ~sc_match)), "pipeline: m_fin differs from M's state")
+            m.d.sync += Assert(bus_fin == ((on("BUS") & ~is_rmw) | on("AMO_WRITE")),
+                               "pipeline: bus_fin differs from M's state")
             m.d.sync += Assert(~m_valid | (m_is_ld == (kind == Kind.LOAD)) &
                                (m_is_st == (kind == Kind.STORE)) & (m_is_rmw == is_rmw) &
                                (m_csr_refetch == csr_refetch),
@@ -1854,7 +1870,7 @@ class PipelinedCore(wiring.Component):
         # (also M's copy, when the instruction entering M chose from the old entries)
         m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
         with m.If(flush_xlate | flush_dxlate):
-            m.d.sync += m_fast.eq(data_free & x_same_page)
+            m.d.sync += [m_fast.eq(data_free & x_same_page), m_qmem.eq(0)]
         # The instruction entering M brings its fast path's physical address (the
         # states above that change mem_paddr never commit with a value needed later).
         with m.If(adv):
