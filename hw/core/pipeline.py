@@ -430,7 +430,10 @@ class PipelinedCore(wiring.Component):
         # in this cycle or the cycle before (whose redirect reaches the fetch unit
         # in this cycle; the queue still holds the old path's words)
         d_kill = m_redirect | x_redirect | fr_valid
-        adv = m_done               # the stages below F move together
+        # the stages below F move together: M takes X's instruction (or bubble).
+        # Only from flip-flops, a few cells (see "M: the advance", after M's
+        # states); it implies m_done, not the reverse.
+        adv = Signal()
         m.d.comb += m_done.eq(m_done_start | m_done_other)
         flush_xlate = Signal()     # forget the remembered fetch/data pages
         flush_dxlate = Signal()    # forget the remembered data page
@@ -625,7 +628,8 @@ class PipelinedCore(wiring.Component):
                 x_bp_hit.eq(d_bp_hit), x_bp_ctr.eq(d_bp_ctr),
             ]
         with m.Elif(m_redirect):
-            m.d.sync += x_valid.eq(0)
+            # (M refetches without the stages advancing: X's slot is flushed)
+            m.d.sync += [x_valid.eq(0), x_why.eq(flush_class)]
 
         # The forwarding choices of X's operands, decided as the instruction enters
         # X (so they come from flip-flops, not from this cycle's commit or trap):
@@ -643,9 +647,12 @@ class PipelinedCore(wiring.Component):
         for fm, fw, rs in zip(fwd_m, fwd_w, (dd.rs1, dd.rs2)):
             with m.If(adv):
                 m.d.sync += fm.eq(x_writes & (x_dec.rd == rs))
-            # (W's waiting load keeps its choice: M's instruction is not W's next)
+            # (W's waiting load keeps its choice: M's instruction is not W's next.
+            # When M finishes without the stages advancing, X keeps its
+            # instruction, which does not read that result: it is a late one,
+            # whose consumer D holds back (``hazard``), or writes no register.)
             with m.If(~w_wait):
-                m.d.sync += fw.eq(m_writes & (m_dec.rd == rs))
+                m.d.sync += fw.eq(adv & m_writes & (m_dec.rd == rs))
 
         # ================= X: execute =================
         xf3 = x_dec.funct3
@@ -886,25 +893,71 @@ class PipelinedCore(wiring.Component):
                         Kind.FENCE):
                 m.d.comb += x_simple.eq(1)
 
-        # X -> M; a waiting X keeps its operands up to date.
+        # What M's commit in START will need, decided here (see "M: the advance"):
+        # ``m_quick``, the instruction commits in START unless an interrupt comes
+        # (m_simple's, a CSR instruction that only reads, a legal xRET, fence.i);
+        # ``m_qmem``, a load or store that reaches the data cache in START (the
+        # fast path, in RAM, within a doubleword, in the physical address space;
+        # the address's page is the base register's, so its top byte is op1's).
+        x_ok_entry = x_valid & ~m_redirect & ~x_exc & ~target_misaligned
+        x_csr_writes = (xf3[0:2] == 1) | (x_dec.rs1 != 0)
+        x_csr_instret = (x_dec.csr == CSR.MINSTRET) | (x_dec.csr == CSR.INSTRET)
+        x_quick = Signal()
+        with m.Switch(xk):
+            with m.Case(Kind.CSR):
+                m.d.comb += x_quick.eq(~x_csr_instret & ~x_csr_writes & ~csr.x_illegal)
+            with m.Case(Kind.MRET, Kind.SRET):
+                m.d.comb += x_quick.eq(~x_sys_illegal)
+            with m.Case(Kind.FENCE_I):
+                m.d.comb += x_quick.eq(1)
+            with m.Default():
+                m.d.comb += x_quick.eq(x_simple)
+        x_end_off = Signal(4)
+        m.d.comb += x_end_off.eq(x_offset[0:3] + (1 << xf3[0:2]) - 1)
+        x_qmem = Signal()
+        m.d.comb += x_qmem.eq(((xk == Kind.LOAD) | (xk == Kind.STORE)) & x_fast &
+                              ~x_end_off[3] & ~(data_unmapped & (op1[56:64] != 0)))
+        m_quick = Signal()
+        m_qmem = Signal()
+        # M's instruction's kind, as flip-flops for the advance (loaded with m_dec)
+        m_is_ld = Signal()
+        m_is_st = Signal()
+        m_is_rmw = Signal()
+        m_csr_ro = Signal()                # a CSR instruction that writes nothing
+        m_csr_refetch = Signal()           # ... that refetches (satp, mstatus, pmp*)
+
+        # X -> M; a waiting X keeps its operands up to date.  M may also finish
+        # its instruction without the stages advancing (``m_done`` without
+        # ``adv``: "M: the advance"): M is then empty in the next cycle.
         with m.If(adv):
             m.d.sync += [
                 m_valid.eq(x_valid & ~m_redirect),
                 m_pc.eq(x_pc), m_insn.eq(x_insn), m_dec.eq(x_dec), m_result.eq(x_result),
                 m_rs1v.eq(op1), m_rs2v.eq(op2),
+                m_is_ld.eq(xk == Kind.LOAD), m_is_st.eq(xk == Kind.STORE),
+                m_is_rmw.eq((xk == Kind.AMO) & (x_dec.funct5 != AmoOp.LR) &
+                            (x_dec.funct5 != AmoOp.SC)),
+                m_csr_ro.eq(~x_csr_writes),
+                m_csr_refetch.eq((x_dec.csr == CSR.SATP) | (x_dec.csr == CSR.MSTATUS) |
+                                 ((x_dec.csr >= CSR.PMPCFG0) & (x_dec.csr <= CSR.PMPADDR63))),
             ]
-        with m.Else():
+        with m.Elif(m_done):
+            m.d.sync += m_valid.eq(0)
+        with m.If(~adv):
             m.d.sync += [x_rs1v.eq(op1), x_rs2v.eq(op2)]
         # The registers that M reads only in state START (its exception, the
         # fast path's flag, the class of its commit) are loaded in every cycle
         # of START too: M stays in START only when it finishes there (``adv``),
         # and what they take while M leaves START for another state is never
         # read; the next instruction's values come with M's commit there
-        # (``m_done_other``).  So their enables do not wait for M's decision in
-        # START (the data cache's hit, the write buffer's answer, the interrupt).
-        with m.If(m_in_start | m_done_other):
+        # (``adv`` from another state).  So their enables do not wait for M's
+        # decision in START (the data cache's hit, the write buffer's answer, the
+        # interrupt).  (After M finishes without ``adv``, M is in START, empty.)
+        with m.If(m_in_start | adv):
             m.d.sync += [
                 m_fast.eq(x_fast),
+                m_quick.eq(x_ok_entry & x_quick),
+                m_qmem.eq(x_ok_entry & x_qmem & x_in_ram),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
                 m_simple.eq(x_valid & ~m_redirect & ~x_exc & ~target_misaligned & x_simple),
                 m_sys_illegal.eq(x_sys_illegal),
@@ -943,6 +996,7 @@ class PipelinedCore(wiring.Component):
         resv_valid = Signal()
         resv_addr = Signal(56)
         sc_match = Signal()                # an SC's reservation matched (SC_CHECK)
+        sc_match_now = resv_valid & (resv_addr == mem_paddr)
         csri = CSRInstruction()            # the CSR instruction in M (system.py)
         trap = PendingTrap()               # the trap M decided on, taken in state TRAP
 
@@ -996,7 +1050,7 @@ class PipelinedCore(wiring.Component):
         irq_stale = Signal()        # M's commit may change what the CSR file's irq says
         to_wfill = Signal()         # M's load missed: M goes to WFILL, its next instruction waits
         wfill_done = Signal()       # W's load has its word: M goes back to START
-        m.d.sync += m_in_start.eq((adv & ~to_wfill) | wfill_done)
+        m.d.sync += m_in_start.eq((m_done & ~to_wfill) | wfill_done)
         read_x = Signal()
         read_mis_hi = Signal()
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
@@ -1067,6 +1121,28 @@ class PipelinedCore(wiring.Component):
                 w_valid.eq(0),
             ]
 
+        # M's states that the advance looks at, each as a flip-flop (one-hot with
+        # the FSM's state register, beside it): every transition of M's FSM goes
+        # through ``goto``, which sets them with the state register.
+        # ``m_fin``: M's state finishes its instruction in this cycle whatever
+        # comes (MIS_DONE, CSR_SETTLE, TRAP; CSR_READ of a legal read-only
+        # access, CSR_WRITE unless it settles, SC_DECIDE of a failed SC: what
+        # they decide on is known as M enters them).  ``bus_fin``: M's state
+        # finishes with the port's answer (BUS but for an AMO's read, AMO_WRITE).
+        in_state = {name: Signal(name=f"m_in_{name.lower()}") for name in ("ACCESS", "MULDIV")}
+        m_fin = Signal()
+        bus_fin = Signal()
+
+        def goto(state):
+            m.next = state
+            m.d.sync += [flag.eq(name == state) for name, flag in in_state.items()]
+            fin = {"MIS_DONE": lambda: 1, "CSR_SETTLE": lambda: 1, "TRAP": lambda: 1,
+                   "CSR_READ": lambda: ~m_csr_illegal & m_csr_ro,
+                   "CSR_WRITE": lambda: m_csr_refetch | ~settles_now,
+                   "SC_DECIDE": lambda: ~sc_match_now}.get(state, lambda: 0)
+            m.d.sync += [m_fin.eq(fin()),
+                         bus_fin.eq(~m_is_rmw if state == "BUS" else int(state == "AMO_WRITE"))]
+
         def charge(cls):
             """This cycle of M counts as ``cls`` (perf.py; a later charge wins)."""
             m.d.comb += m_class.eq(cls)
@@ -1088,16 +1164,17 @@ class PipelinedCore(wiring.Component):
                 m.d.comb += [m_redirect.eq(1), m_redirect_pc.eq(refetch),
                              flush_class.eq(flush)]
             m.d.sync += mis_active.eq(0)
-            m.next = "START"
+            goto("START")
 
         def raise_trap(cause, tval, intr=0):
             charge(CycleClass.TRAP)
             m.d.sync += trap.latch(cause, tval, intr) + [mis_active.eq(0)]
-            m.next = "TRAP"
+            goto("TRAP")
 
         def csr_read(done):
             """A CSR instruction reads its CSR (or traps): a read-only one commits,
             a writing one writes in the next cycle."""
+            goto("CSR_WRITE")          # (its trap and commit below override it)
             csri.read(m, csr, raise_trap, m_insn, "CSR_WRITE",
                       commit_read_only=lambda value: commit(value, done=done),
                       illegal=m_csr_illegal)
@@ -1114,7 +1191,7 @@ class PipelinedCore(wiring.Component):
             """A legal wfi or sfence.vma: its cycles in ``state`` count as ``cls``."""
             def enter():
                 charge(cls)
-                m.next = state
+                goto(state)
             return enter
 
         def access_fault(tval=mem_vaddr):
@@ -1146,7 +1223,7 @@ class PipelinedCore(wiring.Component):
                     access_fault()
                 with m.Elif(is_rmw):
                     m.d.sync += m_raw.eq(dbus.rdata)
-                    m.next = "AMO_OP"
+                    goto("AMO_OP")
                 with m.Elif(is_read):
                     with m.If(is_lr):
                         m.d.sync += [resv_valid.eq(1), resv_addr.eq(mem_paddr)]
@@ -1160,7 +1237,7 @@ class PipelinedCore(wiring.Component):
                     commit(0, done=done, rd=is_sc, wmask=size_mask)
             if wait_state is not None:
                 with m.Else():
-                    m.next = wait_state
+                    goto(wait_state)
 
         def buffered_store(done):
             """A store to RAM goes into the write buffer (memport.py) and commits in
@@ -1171,7 +1248,7 @@ class PipelinedCore(wiring.Component):
                 m.d.comb += dcache.write.eq(1)
                 commit(0, done=done, rd=False, wmask=size_mask)
             with m.Else():
-                m.next = "ACCESS"               # the buffer is full: try again
+                goto("ACCESS")               # the buffer is full: try again
 
         def access(done):
             """A translated load, store or AMO at ``mem_paddr``: cached loads look
@@ -1179,13 +1256,13 @@ class PipelinedCore(wiring.Component):
             to the bus (stores write through), waiting in BUS."""
             with m.If(is_sc):
                 charge(CycleClass.ATOMIC)
-                m.next = "SC_CHECK"
+                goto("SC_CHECK")
             with m.Elif(misaligned & ~m_in_ram):
                 access_fault()                  # devices take aligned accesses only
             with m.Elif((kind == Kind.LOAD) & m_in_ram):
                 with m.If(~m_rd_ok):
                     charge(CycleClass.DCACHE_MISS)
-                    m.next = "ACCESS"           # read the word and tags (again)
+                    goto("ACCESS")           # read the word and tags (again)
                 with m.Else():
                     # The load goes to W whether it hits or not: the hit decides
                     # only what W does next (retire, or wait for the line in
@@ -1198,13 +1275,13 @@ class PipelinedCore(wiring.Component):
                         m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1), to_wfill.eq(1),
                                      csr.instret_inc.eq(0)]     # (counted as W retires)
                         m.d.sync += [w_wait.eq(1), fill_has_bus.eq(1)]
-                        m.next = "WFILL"
+                        goto("WFILL")
             with m.Elif((kind == Kind.STORE) & m_in_ram):
                 with m.If(m_rd_ok):
                     buffered_store(done)
                 with m.Else():
                     charge(CycleClass.STORE)
-                    m.next = "ACCESS"           # the tags, to update a cached copy
+                    goto("ACCESS")           # the tags, to update a cached copy
             with m.Else():
                 memory_access(done, wait_state="BUS")
 
@@ -1264,11 +1341,11 @@ class PipelinedCore(wiring.Component):
                 set_mem_paddr(mis_pa_hi)
             with m.If(dcache.hit):
                 m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
-                m.next = "MIS_DONE" if half else "MIS_HI"
+                goto("MIS_DONE" if half else "MIS_HI")
             with m.Else():
                 m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
                 m.d.sync += fill_has_bus.eq(1)
-                m.next = "MIS_FILL_HI" if half else "MIS_FILL_LO"
+                goto("MIS_FILL_HI" if half else "MIS_FILL_LO")
 
         # Interrupts: the CSR file's decision (csr.py: the pending bits, enables,
         # delegation and privilege) is registered and acted on a cycle later, so
@@ -1290,22 +1367,36 @@ class PipelinedCore(wiring.Component):
         # changes what X's legality check of the next instruction reads (the
         # counter enables; menvcfg.STCE both).  (mstatus, satp and the PMP
         # refetch: M is empty in the next cycle.)
+        # Decided in the read step (START or CSR_READ), from the value it reads
+        # (which CSR_WRITE modifies: csri.old is latched from it), into a
+        # flip-flop that CSR_WRITE acts on: so the CSR file's read multiplexer
+        # and the write's new value reach this flip-flop, not CSR_WRITE's commit
+        # and through it the advance.
         csr_settles = Signal()
-        rises = (csri.new[:12] & ~csri.old[:12]).any()     # (the interrupts' bits)
+        old_now = csr.rmw_rdata
+        src_now = Mux(f3[2], m_dec.rs1, m_rs1v)
+        new_now = Signal(12)
+        with m.Switch(f3[0:2]):
+            with m.Case(1): m.d.comb += new_now.eq(src_now)
+            with m.Case(2): m.d.comb += new_now.eq(old_now | src_now)
+            with m.Case(3): m.d.comb += new_now.eq(old_now & ~src_now)
+        rises = (new_now & ~old_now[:12]).any()     # (the interrupts' bits)
+        settles_now = Signal()
+        m.d.sync += csr_settles.eq(settles_now)
         with m.Switch(m_dec.csr):
             with m.Case(CSR.MIE, CSR.SIE, CSR.MIP, CSR.SIP):
-                m.d.comb += csr_settles.eq(rises)
+                m.d.comb += settles_now.eq(rises)
             with m.Case(CSR.SSTATUS):
-                m.d.comb += csr_settles.eq(csri.new[1] & ~csri.old[1])     # SIE
+                m.d.comb += settles_now.eq(new_now[1] & ~old_now[1])     # SIE
             with m.Case(CSR.MIDELEG, CSR.MENVCFG, CSR.STIMECMP):
-                m.d.comb += csr_settles.eq(1)
+                m.d.comb += settles_now.eq(1)
             with m.Case(CSR.MCOUNTEREN, CSR.SCOUNTEREN):      # (X's legality check)
-                m.d.comb += csr_settles.eq(1)
+                m.d.comb += settles_now.eq(1)
         irq_q = Signal()
         irq_cause_q = Signal.like(csr.irq_cause)
         irq_hold = Signal()
         m.d.sync += [irq_q.eq(csr.irq), irq_cause_q.eq(csr.irq_cause),
-                     irq_hold.eq(adv & irq_stale)]
+                     irq_hold.eq(m_done & irq_stale)]
         irq_now = irq_q & ~irq_hold
 
         with m.FSM(name="mem") as mem_fsm:
@@ -1338,24 +1429,24 @@ class PipelinedCore(wiring.Component):
                                 charge(CycleClass.MISALIGNED)
                                 m.d.sync += [mis_active.eq(1), mis_part.eq(0),
                                              mis_vaddr.eq(mem_vaddr)]
-                                m.next = "MIS_XLATE"
+                                goto("MIS_XLATE")
                             with m.Elif(m_fast):
                                 access(m_done_start)
                             with m.Else():
                                 # (the MMU is asked from XLATE on: its request
                                 # does not wait for this cycle's decision)
                                 charge(CycleClass.DTLB)
-                                m.next = "XLATE"
+                                goto("XLATE")
                         with m.Case(Kind.MULDIV):
                             charge(CycleClass.MULDIV)
                             m.d.comb += muldiv.start.eq(1)
-                            m.next = "MULDIV"
+                            goto("MULDIV")
                         with m.Case(Kind.CSR):
                             charge(CycleClass.CSR)
                             with m.If(csr_instret):
                                 # minstret counts the previous commit one cycle
                                 # late: read it in the next cycle.
-                                m.next = "CSR_READ"
+                                goto("CSR_READ")
                             with m.Else():
                                 csr_read(m_done_start)
                         system_instructions(
@@ -1397,7 +1488,7 @@ class PipelinedCore(wiring.Component):
                              xl_page_fault.eq(mmu.data.page_fault),
                              xl_access_fault.eq(mmu.data.access_fault)]
                 with m.If(mmu.data.ready):
-                    m.next = then_state
+                    goto(then_state)
 
             def translation_checked(vaddr, then):
                 """The registered translation of ``vaddr``: its fault, or ``then()``
@@ -1416,7 +1507,7 @@ class PipelinedCore(wiring.Component):
                 pmp_ask()
                 m.d.sync += pmp_ok.eq(dpmp.allowed)
                 with m.If(dpmp.ready):
-                    m.next = then_state
+                    goto(then_state)
 
             # The PMP: a page it allows as a whole is remembered in the data
             # micro-TLB (the fast path of the next accesses to it); otherwise this
@@ -1428,9 +1519,9 @@ class PipelinedCore(wiring.Component):
                 with m.If(dpmp.ready):
                     with m.If(dpmp.allowed):
                         m.d.comb += dutlb.fill.eq(1)    # (its values: below the FSM)
-                        m.next = "ACCESS"
+                        goto("ACCESS")
                     with m.Else():
-                        m.next = "PMP_ACCESS"
+                        goto("PMP_ACCESS")
 
             with m.State("XLATE"):
                 charge(CycleClass.DTLB)
@@ -1449,7 +1540,7 @@ class PipelinedCore(wiring.Component):
             with m.State("PMP_ACCESS_DONE"):
                 charge(CycleClass.DTLB)
                 with m.If(pmp_ok):
-                    m.next = "ACCESS"
+                    goto("ACCESS")
                 with m.Else():
                     access_fault()
 
@@ -1468,7 +1559,7 @@ class PipelinedCore(wiring.Component):
                 with m.Elif(~mis_part & page_cross):
                     m.d.sync += [mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])), mis_part.eq(1),
                                  mis_vaddr.eq(Cat(C(0, 12), mem_vaddr[12:] + 1))]
-                    m.next = "MIS_XLATE"
+                    goto("MIS_XLATE")
                 with m.Else():
                     with m.If(mis_part):
                         set_mem_paddr(mis_pa_lo)
@@ -1477,7 +1568,7 @@ class PipelinedCore(wiring.Component):
                         set_mem_paddr(Cat(C(0, 3), paddr[3:]))
                         m.d.sync += [mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])),
                                      mis_pa_hi.eq(Cat(C(0, 3), (paddr[3:12] + 1)[:9], paddr[12:]))]
-                    m.next = "MIS_LO"
+                    goto("MIS_LO")
 
             with m.State("MIS_XLATE"):
                 charge(CycleClass.MISALIGNED)
@@ -1549,7 +1640,7 @@ class PipelinedCore(wiring.Component):
                             if half:
                                 commit(0, done=m_done_other, rd=False, wmask=size_mask)
                             else:
-                                m.next = then
+                                goto(then)
 
             for state, half in (("MIS_FILL_LO", 0), ("MIS_FILL_HI", 1)):
                 with m.State(state):
@@ -1564,7 +1655,7 @@ class PipelinedCore(wiring.Component):
                         with m.If(dcache.error):
                             access_fault()
                         with m.Else():
-                            m.next = "MIS_HI" if half else "MIS_LO"
+                            goto("MIS_HI" if half else "MIS_LO")
 
             with m.State("MIS_DONE"):
                 charge(CycleClass.MISALIGNED)      # (the commit below charges RETIRE)
@@ -1597,7 +1688,7 @@ class PipelinedCore(wiring.Component):
                         charge(CycleClass.RETIRE)       # (the load's, as it retires)
                         m.d.comb += [wfill_done.eq(1), csr.instret_inc.eq(1)]
                         m.d.sync += w_wait.eq(0)
-                        m.next = "START"
+                        goto("START")
 
             # An SC compares its address with the reservation in SC_CHECK into a
             # register (``sc_match``) and acts on it in SC_DECIDE: the 56-bit
@@ -1607,13 +1698,13 @@ class PipelinedCore(wiring.Component):
             # SC_CHECK.  One cycle per SC.
             with m.State("SC_CHECK"):
                 charge(CycleClass.ATOMIC)
-                m.d.sync += sc_match.eq(resv_valid & (resv_addr == mem_paddr))
-                m.next = "SC_DECIDE"
+                m.d.sync += sc_match.eq(sc_match_now)
+                goto("SC_DECIDE")
 
             with m.State("SC_DECIDE"):
                 charge(CycleClass.ATOMIC)
                 with m.If(sc_match):
-                    m.next = "BUS"
+                    goto("BUS")
                 with m.Else():
                     m.d.sync += resv_valid.eq(0)
                     commit(1, done=m_done_other)
@@ -1625,7 +1716,7 @@ class PipelinedCore(wiring.Component):
                 charge(CycleClass.ATOMIC)
                 m.d.comb += d_bus_lock.eq(1)        # nobody writes between read and write
                 m.d.sync += [amo_old.eq(m_loaded), amo_new.eq(amo.result)]
-                m.next = "AMO_WRITE"
+                goto("AMO_WRITE")
 
             with m.State("AMO_WRITE"):
                 charge(CycleClass.ATOMIC)
@@ -1664,7 +1755,7 @@ class PipelinedCore(wiring.Component):
                            flush=CycleClass.FLUSH_CSR)
                 with m.Elif(csr_settles):
                     charge(CycleClass.CSR)
-                    m.next = "CSR_SETTLE"
+                    goto("CSR_SETTLE")
                 with m.Else():
                     commit(csri.result, done=m_done_other)
 
@@ -1706,11 +1797,65 @@ class PipelinedCore(wiring.Component):
                 m.d.sync += [resv_valid.eq(0), w_valid.eq(1), w_trap.eq(1), w_rd.eq(0),
                              w_rmask.eq(0), w_wmask.eq(0), w_load.eq(0),
                              w_insn.eq(Mux(trap.intr, 0, m_insn))]
-                m.next = "START"
+                goto("START")
+
+        # ================= M: the advance =================
+        # ``adv`` (X's instruction enters M, D's X, the queue pops) loads the
+        # enables of several hundred flip-flops (M's and X's registers, the data
+        # cache's lookup address, the write buffer's compares ...), so it is
+        # made from flip-flops through a few cells: the flags of M's state
+        # (``in_state``), and what X decided about M's instruction as it entered
+        # M (``m_quick``, ``m_qmem``, the kind flags).  It covers M's commits
+        # whose conditions are registered: the simple instructions, CSR reads,
+        # xRET and fence.i in START; loads and stores to RAM that reach the data
+        # cache (START on the fast path, ACCESS), whose word and tags are there
+        # (``m_rd_ok``) and, for a store, whose write buffer takes it (its
+        # ``st_ready`` comes from the buffer's flip-flops); the commits of
+        # MULDIV, CSR_READ, CSR_WRITE (``csr_settles`` registered), SC_DECIDE,
+        # BUS and AMO_WRITE (the port's ``ready`` and ``error``), and of the
+        # states that always finish (MIS_DONE, CSR_SETTLE, TRAP).  M's other
+        # commits (WFI, SFENCE, a misaligned store's second part, an access to a
+        # device from ACCESS; the CSR file's legality, the MMU's and PMP's
+        # answers, the data cache's hit do not reach here) finish M's instruction
+        # without the stages advancing (``m_done`` without ``adv``): M is empty
+        # in the next cycle, which advances (a cycle more for such a commit).
+        # A trap advances from TRAP, a cycle after M decided on it.
+        irq_ok = ~irq_q | irq_hold                     # (not irq_now)
+        st_ok = m_is_ld | (m_is_st & port.st_ready)    # (with m_in_ram, m_rd_ok)
+        # (the port's answer, the latest, last)
+        ins = in_state
+        m.d.comb += adv.eq(
+            (m_in_start & (~m_valid | (irq_ok & (m_quick | (m_qmem & m_rd_ok & st_ok))))) |
+            (ins["ACCESS"] & m_rd_ok & m_in_ram & st_ok) |
+            m_fin | (ins["MULDIV"] & muldiv.done) |
+            (bus_fin & d_bus_ready & ~dbus.error))
+        # The cycle after M finished without advancing counts as that
+        # instruction's wait (the class charged before its commit).
+        wait_class = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
+        with m.If(m_class != CycleClass.RETIRE):
+            m.d.sync += wait_class.eq(m_class)
+        with m.If(m_done & ~adv):
+            m.d.sync += m_why.eq(wait_class)
 
         if self.checks:
             m.d.sync += Assert(m_in_start == mem_fsm.ongoing("START"),
                                "pipeline: m_in_start differs from M's state")
+            for name, flag in in_state.items():
+                m.d.sync += Assert(flag == mem_fsm.ongoing(name),
+                                   f"pipeline: m_in_{name.lower()} differs from M's state")
+            m.d.sync += Assert(~adv | m_done, "pipeline: the stages advance while M waits")
+            on = mem_fsm.ongoing
+            m.d.sync += Assert(m_fin == (
+                on("MIS_DONE") | on("CSR_SETTLE") | on("TRAP") |
+                (on("CSR_READ") & ~m_csr_illegal & m_csr_ro) |
+                (on("CSR_WRITE") & (csr_refetch | ~csr_settles)) |
+                (on("SC_DECIDE") & ~sc_match)), "pipeline: m_fin differs from M's state")
+            m.d.sync += Assert(bus_fin == ((on("BUS") & ~is_rmw) | on("AMO_WRITE")),
+                               "pipeline: bus_fin differs from M's state")
+            m.d.sync += Assert(~m_valid | (m_is_ld == (kind == Kind.LOAD)) &
+                               (m_is_st == (kind == Kind.STORE)) & (m_is_rmw == is_rmw) &
+                               (m_csr_refetch == csr_refetch),
+                               "pipeline: M's kind flags differ from m_dec")
             m.d.sync += Assert(fill_has_bus == (mem_fsm.ongoing("WFILL") |
                                                 mem_fsm.ongoing("MIS_FILL_LO") |
                                                 mem_fsm.ongoing("MIS_FILL_HI")),
@@ -1725,7 +1870,7 @@ class PipelinedCore(wiring.Component):
         # (also M's copy, when the instruction entering M chose from the old entries)
         m.d.comb += dutlb.flush.eq(flush_xlate | flush_dxlate)
         with m.If(flush_xlate | flush_dxlate):
-            m.d.sync += m_fast.eq(data_free & x_same_page)
+            m.d.sync += [m_fast.eq(data_free & x_same_page), m_qmem.eq(0)]
         # The instruction entering M brings its fast path's physical address (the
         # states above that change mem_paddr never commit with a value needed later).
         with m.If(adv):
