@@ -324,6 +324,18 @@ class FetchUnit(wiring.Component):
                 # enters with this cycle's paddr; so the hit does not reach the
                 # enables of these 56 flip-flops)
                 m.d.sync += unc_addr.eq(paddr)
+                # The MMU's request address, loaded the same way in every cycle of
+                # RUN with the address the arrays read for the next cycle
+                # (``ram_addr``): RUN leaves for XLATE only when pc does not
+                # advance (no page known: ``may_hit`` is 0, so ``ram_addr`` is pc),
+                # so XLATE starts with pc, and the hit no longer reaches the
+                # enables of these 64 flip-flops (seed 1's worst placed path on
+                # main: the tag RAM -> the hit -> the enable, 34.5 ns).  And the
+                # instruction TLB, registered (mmu.py), compares in every cycle
+                # the address that XLATE will ask for: pc of the next cycle
+                # whenever this one may hit, so its answer is fresh when XLATE
+                # asks.  (``discard`` too: read only outside RUN.)
+                m.d.sync += [xl_vaddr.eq(ram_addr), discard.eq(0)]
                 m.d.sync += rd_ok.eq(~self.redirect & ~(may_hit & space & ~cache.hit))
                 with m.If(self.booted & rd_ok & ~xl_known & utlb.hit):
                     # a page translated before: current again from the next cycle
@@ -339,17 +351,14 @@ class FetchUnit(wiring.Component):
                                                     FetchWait.ICACHE_MISS)))
                     with m.If(~xl_known):
                         with m.If(~utlb.hit):       # (a hit: the page is taken above)
-                            m.d.sync += [xl_vaddr.eq(pc), discard.eq(0)]
                             m.next = "XLATE"
                     with m.Elif(bad_high):
                         m.d.sync += fault_page.eq(0)
                         m.next = "FAULT"
                     with m.Elif(~cacheable):
-                        m.d.sync += discard.eq(0)
                         m.next = "UNCACHED"
                     with m.Elif(~cache.hit):
                         m.d.comb += [cache.fill.eq(1), self.ev_miss.eq(1)]
-                        m.d.sync += discard.eq(0)
                         m.next = "FILL"
 
             # The PMP (pmp.py): is the page allowed as a whole?  Then it is

@@ -90,7 +90,7 @@ class MMU(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.walker = walker = Walker()
-        m.submodules.itlb = itlb = TLB(self.itlb_entries, self.replacement)
+        m.submodules.itlb = itlb = TLB(self.itlb_entries, self.replacement, registered=True)
         # The data TLB answers from its registered compares (tlb.py,
         # ``registered``): M asks it (XLATE) with the address it has held since
         # the instruction entered M, so the answer is ready at once; a port
