@@ -326,17 +326,18 @@ class FetchUnit(wiring.Component):
                 # enables of these 56 flip-flops)
                 m.d.sync += unc_addr.eq(paddr)
                 # The MMU's request address, loaded the same way in every cycle of
-                # RUN with the address the arrays read for the next cycle
-                # (``ram_addr``): RUN leaves for XLATE only when pc does not
-                # advance (no page known: ``may_hit`` is 0, so ``ram_addr`` is pc),
-                # so XLATE starts with pc, and the hit no longer reaches the
-                # enables of these 64 flip-flops (seed 1's worst placed path on
-                # main: the tag RAM -> the hit -> the enable, 34.5 ns).  And the
-                # instruction TLB, registered (mmu.py), compares in every cycle
-                # the address that XLATE will ask for: pc of the next cycle
-                # whenever this one may hit, so its answer is fresh when XLATE
-                # asks.  (``discard`` too: read only outside RUN.)
-                m.d.sync += [xl_vaddr.eq(ram_addr), discard.eq(0)]
+                # RUN, so that the hit no longer reaches the enables of these 64
+                # flip-flops (seed 1's worst placed path on main: the tag RAM ->
+                # the hit -> the enable, 34.5 ns): the predicted successor while
+                # pc's page is known, else pc.  RUN leaves for XLATE only when the
+                # page is not known, so XLATE starts with pc.  And the instruction
+                # TLB, registered (mmu.py), compares in every cycle the address
+                # that XLATE will ask for: when pc runs into a page not known, it
+                # was the predicted successor in the cycle before, so the answer
+                # is fresh when XLATE asks.  (The select is ``xl_known``, not the
+                # arrays' ``may_hit & space``: shorter, and equal whenever it
+                # matters.)  (``discard`` too: read only outside RUN.)
+                m.d.sync += [xl_vaddr.eq(Mux(xl_known, pred, pc)), discard.eq(0)]
                 m.d.sync += rd_ok.eq(~self.redirect & ~(may_hit & space & ~cache.hit))
                 with m.If(self.booted & rd_ok & ~xl_known & utlb.hit):
                     # a page translated before: current again from the next cycle
