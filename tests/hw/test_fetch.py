@@ -45,3 +45,127 @@ def test_no_uncached_fetch_in_a_redirects_cycle():
     # unit goes to RAM's line, through its cache: a burst there, not a word here)
     assert [(r, v) for r, v, _ in seen[:3]] == [(False, 0), (False, 0), (True, 0)]
     assert all(addr is None or addr >= RAM_BASE for _, _, addr in seen)
+
+
+def test_the_translation_address_is_presented_a_cycle_before_the_request():
+    # The instruction TLB answers from compares registered a cycle before
+    # (hw/mmu/mmu.py, ``fresh``): a request whose address was already on the
+    # port in the previous cycle is answered a cycle sooner.  The unit loads
+    # the port's address in every cycle of RUN with the pc of the next cycle
+    # (fetch.py, ``xl_vaddr``), so when it asks, after running off the end of
+    # a page on hits, the address it asks for was there a cycle before.
+    NOP = 0x0000_0013
+    dut = FetchUnit(reset_pc=0x1ff8,
+                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
+                    btb_entries=16, ras_entries=2, utlb_entries=2)
+    requests = []               # (cycle, vaddr now, vaddr a cycle before)
+
+    async def bench(ctx):
+        ctx.set(dut.priv, Priv.S)
+        ctx.set(dut.satp, 8 << 60)                # Sv39: every fetch is translated
+        ctx.set(dut.booted, 1)
+        ctx.set(dut.pipe_empty, 1)
+        ctx.set(dut.pop, 1)                       # D takes every instruction
+        before = None
+        for cycle in range(60):
+            valid, vaddr = ctx.get(dut.mmu.valid), ctx.get(dut.mmu.vaddr)
+            if valid and (not requests or requests[-1][0] != cycle - 1):
+                requests.append((cycle, vaddr, before))
+            # the MMU: virtual page v -> physical page 0x80000 + v, at once
+            ctx.set(dut.mmu.ready, valid)
+            ctx.set(dut.mmu.paddr, RAM_BASE + vaddr)
+            # the PMP allows every page at once
+            pmp = ctx.get(dut.pmp.valid)
+            ctx.set(dut.pmp.ready, pmp)
+            ctx.set(dut.pmp.allowed, pmp)
+            # RAM answers every beat of a burst at once (after its first cycle)
+            ctx.set(dut.bus.ready, ctx.get(dut.bus.valid) and cycle % 2 == 1)
+            ctx.set(dut.bus.rdata, NOP | (NOP << 32))
+            before = vaddr
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    # two translations: the first page after reset, and the next page, reached
+    # on hits (0x1ff8, 0x1ffc, then 0x2000)
+    assert [vaddr for _, vaddr, _ in requests] == [0x1ff8, 0x2000]
+    assert requests[1][2] == 0x2000
+
+
+def _translated_fetch(redirect_on_answer=False, flush=False, after=0, pmp_wait=0, cycles=40):
+    """The unit in S mode under Sv39 at 0x1000, with an MMU that answers each
+    request in its third cycle (virtual page v -> physical 0x80000 + v), a PMP
+    that allows every page at once and RAM that answers every other cycle.
+    ``redirect_on_answer``: the pipeline redirects to 0x1004 (same page) in the
+    cycle of the MMU's first answer (or ``after`` cycles after it), with a
+    flush if ``flush``; the PMP answers after ``pmp_wait`` cycles.  Returns the
+    requests to the MMU (their first cycles and addresses) and the cycles in
+    which the PMP was asked while the MMU answered."""
+    NOP = 0x0000_0013
+    dut = FetchUnit(reset_pc=0x1000,
+                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
+                    btb_entries=16, ras_entries=2, utlb_entries=2)
+    requests, overlaps = [], []
+
+    async def bench(ctx):
+        ctx.set(dut.priv, Priv.S)
+        ctx.set(dut.satp, 8 << 60)
+        ctx.set(dut.booted, 1)
+        ctx.set(dut.pipe_empty, 1)
+        ctx.set(dut.pop, 1)
+        asking = 0
+        answered = None
+        pmp_asking = 0
+        for cycle in range(cycles):
+            valid, vaddr = ctx.get(dut.mmu.valid), ctx.get(dut.mmu.vaddr)
+            asking = asking + 1 if valid else 0
+            if asking == 1:
+                requests.append((cycle, vaddr))
+            ready = asking == 3
+            ctx.set(dut.mmu.ready, ready)
+            ctx.set(dut.mmu.paddr, RAM_BASE + vaddr)
+            if ready and answered is None:
+                answered = cycle
+            redirect = redirect_on_answer and answered == cycle - after
+            ctx.set(dut.redirect, redirect)
+            ctx.set(dut.redirect_pc, 0x1004)
+            ctx.set(dut.flush_xlate, redirect and flush)
+            pmp = ctx.get(dut.pmp.valid)
+            if pmp and ready:
+                overlaps.append(cycle)
+            pmp_asking = pmp_asking + 1 if pmp else 0
+            ctx.set(dut.pmp.ready, pmp and pmp_asking > pmp_wait)
+            ctx.set(dut.pmp.allowed, pmp)
+            ctx.set(dut.bus.ready, ctx.get(dut.bus.valid) and cycle % 2 == 1)
+            ctx.set(dut.bus.rdata, NOP | (NOP << 32))
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return requests, overlaps
+
+
+def test_the_pmp_is_asked_after_the_translation_from_a_register():
+    # The PMP is asked in the cycle after the MMU's answer (PMP_PAGE, from
+    # ``xl_paddr``), never in the cycle of the answer: the MMU's port state and
+    # physical address stay off the path to ``fp_valid`` (fetch.py, XLATE).
+    requests, overlaps = _translated_fetch()
+    assert requests == [(2, 0x1000)] and overlaps == []
+
+
+def test_a_translation_in_a_redirects_cycle_is_kept_unless_flushed():
+    # A translation that comes in the cycle of a redirect is remembered (its
+    # page is not translated again), unless a flush came with the redirect.
+    requests, _ = _translated_fetch(redirect_on_answer=True)
+    assert requests == [(2, 0x1000)]
+    requests, _ = _translated_fetch(redirect_on_answer=True, flush=True)
+    assert requests == [(2, 0x1000), (7, 0x1004)]
+    # the same while the PMP's answer is waited for (``flushed``)
+    requests, _ = _translated_fetch(redirect_on_answer=True, after=1, pmp_wait=2)
+    assert requests == [(2, 0x1000)]
+    requests, _ = _translated_fetch(redirect_on_answer=True, after=1, pmp_wait=2, flush=True)
+    assert requests == [(2, 0x1000), (10, 0x1004)]

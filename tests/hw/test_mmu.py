@@ -63,6 +63,30 @@ def test_hit_after_walk_and_stale_until_sfence():
     assert flush[0]["satp"] >> 44 == 1 and flush[0]["cause"] == 0
 
 
+def test_the_instruction_tlb_answers_from_registered_compares():
+    """The instruction TLB is registered like the data TLB (mmu.py): a hit is
+    ready two cycles after a new address (one to compare, one to read the entry
+    and register the result), one when the address came a cycle ahead, as the
+    fetch unit presents it (fetch.py: ``xl_vaddr`` follows the next pc)."""
+    mem, pt = memory()
+    pt.map(0x3000, 0x8020_0000, PTE_V | PTE_X | PTE_A)
+    pt.map(0x4000, 0x8030_0000, PTE_V | PTE_X | PTE_A)
+    satp = make_satp(pt.root, asid=2)
+    seen = []
+
+    async def body(ctx, mmu, ram, log):
+        seen.append(await translate(ctx, mmu.ifetch, 0x3010, F, satp=satp))   # walk
+        seen.append(await translate(ctx, mmu.ifetch, 0x4020, F, satp=satp))   # walk
+        n = len(ram.transfers)
+        seen.append(await translate(ctx, mmu.ifetch, 0x3ffc, F, satp=satp))
+        seen.append(await translate(ctx, mmu.ifetch, 0x4000, F, satp=satp, ahead=1))
+        assert len(ram.transfers) == n               # hits touch no memory
+    run_mmu(mem, body)
+    assert [s[:3] for s in seen] == [(0x8020_0010, 0, 0), (0x8030_0020, 0, 0),
+                                     (0x8020_0ffc, 0, 0), (0x8030_0000, 0, 0)]
+    assert [s[3] for s in seen[2:]] == [2, 1]
+
+
 def test_load_then_store_rewalks_to_set_dirty():
     mem, pt = memory()
     addr = pt.map(0x7000, 0x8020_0000, PTE_V | PTE_R | PTE_W | PTE_S)
