@@ -413,8 +413,23 @@ class Cache(wiring.Component):
                     with m.If((fill_word == self.words - 1) | (burst & self.bus.error)):
                         bad = failed | self.bus.error
                         ok = ~bad & ~poison & ~fill_line_written & ~self.invalidate_all
+                        # The line's F and tag are written from ``commit_ok``, which
+                        # leaves out the snoop of this cycle: ``ready`` (a device's,
+                        # through the SoC's decoder and arbiter and the core's port)
+                        # then meets only flip-flops and ``error`` on its way to the
+                        # valid bits, not the snoop's 50-bit compare.  Exact: a
+                        # snooped write is a completed write on the same bus (the
+                        # DMA master's, this core's own port's), which never
+                        # completes in the cycle of this cache's beat (the arbiter
+                        # and the core's port give ``ready`` to one master at a
+                        # time; asserted below with ``checks``).  ``filled`` and
+                        # ``done`` tell the user the whole truth all the same.
+                        m.d.comb += [fill_end.eq(1), commit.eq(~clearing),
+                                     commit_ok.eq(~bad & ~poison & ~self.invalidate_all)]
                         # (during the walk the line stays invalid: the walk clears it)
-                        m.d.comb += [fill_end.eq(1), commit.eq(~clearing), commit_ok.eq(ok)]
                         m.d.comb += [self.done.eq(1), self.error.eq(bad), self.filled.eq(ok)]
                         m.next = "IDLE"
+                if self.checks:
+                    m.d.sync += Assert(~(self.bus.ready & self.snoop_valid),
+                                       "cache: a snooped write in the cycle of a fill's beat")
         return m
