@@ -134,8 +134,15 @@ class RAM(wiring.Component):
             m.d.sync += beat.eq(this_beat + 1)
             with m.If(last):
                 m.d.sync += active.eq(0)
+        # ``answered_read``: the beat answered now is a read's.  The master holds
+        # ``write`` from its request to its last beat, so it is the same in the
+        # cycle a beat is addressed and in the cycle it is answered; taken from a
+        # flip-flop, ``write`` (the arbiter's choice, from the DMA master's and
+        # the core's ``valid``) stays off the path of the read data back into the
+        # core (W's loaded word).
+        answered_read = Signal()
         m.d.sync += [answered.eq(issue), answered_row.eq(issue_row),
-                     answered_first.eq(this_beat == 0)]
+                     answered_first.eq(this_beat == 0), answered_read.eq(issue & ~bus.write)]
 
         # Write data are stored in the first cycle they are on the bus: the first
         # beat's in the request cycle, each further beat's in its ready cycle.
@@ -147,7 +154,7 @@ class RAM(wiring.Component):
             wr.data.eq(bus.wdata),
             wr.en.eq(Mux(first_write | later_write, bus.sel, 0)),
             bus.ready.eq(answered),
-            bus.rdata.eq(Mux(answered & ~bus.write, rd.data, 0)),
+            bus.rdata.eq(Mux(answered_read, rd.data, 0)),
             bus.error.eq(0),
         ]
         return m
