@@ -103,7 +103,10 @@ class Arbiter(wiring.Component):
 class Decoder(wiring.Component):
     """Routes ``bus`` to one slave port per region (attributes named after the regions)."""
 
-    def __init__(self, regions, addr_width=None, bursts=()):
+    def __init__(self, regions, addr_width=None, bursts=(), staged=False):
+        """``staged``: the regions that do not burst (the devices) get their requests
+        from registers, a cycle after the master made them (see ``elaborate``)."""
+        self.staged = staged
         self.regions = tuple(regions)
         names = [r.name for r in self.regions]
         if len(set(names)) != len(names):
@@ -142,15 +145,32 @@ class Decoder(wiring.Component):
             else:
                 # A burst to a device decodes to nothing: the error below answers it.
                 m.d.comb += hit.eq((addr[r.addr_width:] == (r.base >> r.addr_width)) & ~burst)
-            m.d.comb += [
-                port.valid.eq(self.bus.valid & hit),
-                port.addr.eq(addr[:r.addr_width]),
-                port.write.eq(self.bus.write),
-                port.wdata.eq(self.bus.wdata),
-                port.sel.eq(self.bus.sel),
-                port.lock.eq(self.bus.lock),
-                port.burst_len.eq(self.bus.burst_len),
+            fields = [
+                (port.addr, addr[:r.addr_width]),
+                (port.write, self.bus.write),
+                (port.wdata, self.bus.wdata),
+                (port.sel, self.bus.sel),
+                (port.lock, self.bus.lock),
+                (port.burst_len, self.bus.burst_len),
             ]
+            if self.staged and r.name not in self.bursts:
+                # A device's request a cycle late, from registers: the master's
+                # request (the arbiter's choice of the core's port's owner or the
+                # DMA master) and its address decode end at these flip-flops,
+                # and a device's side effects (a claim of the PLIC, a pop of the
+                # UART's FIFO) start from them.  The master holds its request
+                # until its ``ready``, so the device sees a master that holds it
+                # too, from the cycle after the request to the cycle of its
+                # ``ready``; ``valid`` drops in the cycle after that ready (the
+                # device's ``ready`` is a register: soc/regs.py), when the master
+                # may already make its next request.  A device is answered with
+                # single transfers only (a burst decodes to nothing: ``error``).
+                # One cycle more per device access; RAM is not staged.
+                m.d.sync += port.valid.eq(self.bus.valid & hit & ~port.ready)
+                m.d.sync += [dst.eq(src) for dst, src in fields]
+            else:
+                m.d.comb += port.valid.eq(self.bus.valid & hit)
+                m.d.comb += [dst.eq(src) for dst, src in fields]
             readies.append(port.ready)
             errors.append(port.error)
             rdatas.append((hit, port.rdata))

@@ -112,7 +112,6 @@ class RAM(wiring.Component):
         wait = Signal(range(self.latency))  # cycles before the first beat is addressed
         answered_row = Signal.like(row)   # the row of the beat answered now
         answered = Signal()               # ready: a beat completes in this cycle
-        answered_first = Signal()         # ... and it is the transfer's first beat
 
         # A new transfer starts when valid is seen outside the previous one's beats.
         start = bus.valid & ~active & ~answered
@@ -134,20 +133,38 @@ class RAM(wiring.Component):
             m.d.sync += beat.eq(this_beat + 1)
             with m.If(last):
                 m.d.sync += active.eq(0)
+        # ``answered_read``: the beat answered now is a read's.  The master holds
+        # ``write`` from its request to its last beat, so it is the same in the
+        # cycle a beat is addressed and in the cycle it is answered; taken from a
+        # flip-flop, ``write`` (the arbiter's choice, from the DMA master's and
+        # the core's ``valid``) stays off the path of the read data back into the
+        # core (W's loaded word).
+        answered_read = Signal()
+        later_write = Signal()            # ... and it is a write's, not its first beat
         m.d.sync += [answered.eq(issue), answered_row.eq(issue_row),
-                     answered_first.eq(this_beat == 0)]
+                     answered_read.eq(issue & ~bus.write),
+                     later_write.eq(issue & bus.write & (this_beat != 0))]
 
         # Write data are stored in the first cycle they are on the bus: the first
         # beat's in the request cycle, each further beat's in its ready cycle.
+        # The memory has one address for its read and write ports (one port of the
+        # block RAM that reads before it writes): a write's beats are never read,
+        # so in a cycle that stores a further beat the read is not needed.  With two
+        # addresses the synthesis tool would keep what a read of the row being
+        # written returns (registers and compares of both addresses, a multiplexer
+        # behind the block RAM), on the paths of the arbiter's request into the RAM
+        # and of the read data back into the core.  (The first beat's row is the
+        # row addressed in the request cycle, whose beat is 0.)
         first_write = start & bus.write
-        later_write = answered & bus.write & ~answered_first
+        addr = Signal.like(row)
         m.d.comb += [
-            rd.addr.eq(issue_row),
-            wr.addr.eq(Mux(start, row, answered_row)),
+            addr.eq(Mux(later_write, answered_row, issue_row)),
+            rd.addr.eq(addr),
+            wr.addr.eq(addr),
             wr.data.eq(bus.wdata),
             wr.en.eq(Mux(first_write | later_write, bus.sel, 0)),
             bus.ready.eq(answered),
-            bus.rdata.eq(Mux(answered & ~bus.write, rd.data, 0)),
+            bus.rdata.eq(Mux(answered_read, rd.data, 0)),
             bus.error.eq(0),
         ]
         return m

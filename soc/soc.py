@@ -159,7 +159,7 @@ class SoC(wiring.Component):
             self.led_register = LEDs()
             self.slaves["leds"] = self.led_register
             regions.append(memmap.LEDS)
-        self.decoder = Decoder(regions, bursts={"ram"})
+        self.decoder = Decoder(regions, bursts={"ram"}, staged=True)
 
         members = {
             "uart_rx": In(stream.Signature(8)),

@@ -15,7 +15,8 @@ physically tagged" cache that behaves exactly like a physical one.
   ``lookup_addr`` (physical) is compared with the tags read out: ``hit``,
   ``hit_way``, and ``rdata`` is the word of the hitting
   way (``way_rdata`` the word of each way: a user may work on both while the
-  tags are compared, and choose with ``hit_way``).  These are meaningful only
+  tags are compared, and choose with ``hit_way``); ``hit_way`` and ``rdata``
+  mean something only with ``hit``.  These are meaningful only
   when ``read_addr`` presented this address's page offset in the previous cycle
   (the user tracks that; a write in that cycle, a fill's or a store's, is seen:
   the read ports are transparent).
@@ -251,6 +252,13 @@ class Cache(wiring.Component):
                                                self.lookup_addr[ob:tag_hi]))
         valid = Signal(W)                  # of the set read_addr presented
         way_hit = Signal(W)
+        # ``way_match``: the way's line is valid and tagged with the lookup's
+        # address, without ``lookup_stale`` and ``clearing``.  With ``hit`` it is
+        # ``way_hit``; it chooses the way of ``hit_way`` and ``rdata``, which
+        # mean something only with ``hit``, so that the snoop's compare (and
+        # invalidate_all's walk) reach ``hit`` alone, not the multiplexers of the
+        # words behind it (the data cache's: W's loaded value).
+        way_match = Signal(W)
         fill_end = Signal()                # a fill's last beat
         commit = Signal()                  # ... and its line's F is written (not in the walk)
         commit_ok = Signal()               # ... valid (else invalid)
@@ -287,8 +295,8 @@ class Cache(wiring.Component):
                 valid[w].eq(f_lookup.data ^ k_lookup.data),
                 snoop_hit[w].eq(snoop_q & (snoop.data == tag_of(snoop_q_addr))),
                 stale[w].eq(snoop_hit[w] & (snoop_set == idx)),
-                way_hit[w].eq(valid[w] & ~lookup_stale & ~clearing &
-                              (lookup.data == tag_of(self.lookup_addr))),
+                way_match[w].eq(valid[w] & (lookup.data == tag_of(self.lookup_addr))),
+                way_hit[w].eq(way_match[w] & ~lookup_stale & ~clearing),
             ]
             # F: the fill's end (F = K ^ valid), or the walk of invalidate_all
             # or of a reset
@@ -306,13 +314,13 @@ class Cache(wiring.Component):
                 tag_wr[w].data.eq(tag_of(fill_addr)),
                 tag_wr[w].en.eq(ends_here & commit_ok),
             ]
-        m.d.comb += [self.hit.eq(way_hit != 0), self.hit_way.eq(way_hit[W - 1] if W == 2 else 0)]
+        m.d.comb += [self.hit.eq(way_hit != 0), self.hit_way.eq(way_match[W - 1] if W == 2 else 0)]
         m.d.comb += self.rdata.eq(words[0])
         for w in range(W):
             m.d.comb += self.way_rdata[w].eq(words[w])
         lru = C(0, 1)
         if W == 2:
-            with m.If(way_hit[1]):
+            with m.If(way_match[1]):
                 m.d.comb += self.rdata.eq(words[1])
             # the way to replace next in each set: the fill's end marks its way
             # as the most recently used, a touch the hitting one.  A touch is
@@ -413,8 +421,23 @@ class Cache(wiring.Component):
                     with m.If((fill_word == self.words - 1) | (burst & self.bus.error)):
                         bad = failed | self.bus.error
                         ok = ~bad & ~poison & ~fill_line_written & ~self.invalidate_all
+                        # The line's F and tag are written from ``commit_ok``, which
+                        # leaves out the snoop of this cycle: ``ready`` (a device's,
+                        # through the SoC's decoder and arbiter and the core's port)
+                        # then meets only flip-flops and ``error`` on its way to the
+                        # valid bits, not the snoop's 50-bit compare.  Exact: a
+                        # snooped write is a completed write on the same bus (the
+                        # DMA master's, this core's own port's), which never
+                        # completes in the cycle of this cache's beat (the arbiter
+                        # and the core's port give ``ready`` to one master at a
+                        # time; asserted below with ``checks``).  ``filled`` and
+                        # ``done`` tell the user the whole truth all the same.
+                        m.d.comb += [fill_end.eq(1), commit.eq(~clearing),
+                                     commit_ok.eq(~bad & ~poison & ~self.invalidate_all)]
                         # (during the walk the line stays invalid: the walk clears it)
-                        m.d.comb += [fill_end.eq(1), commit.eq(~clearing), commit_ok.eq(ok)]
                         m.d.comb += [self.done.eq(1), self.error.eq(bad), self.filled.eq(ok)]
                         m.next = "IDLE"
+                if self.checks:
+                    m.d.sync += Assert(~(self.bus.ready & self.snoop_valid),
+                                       "cache: a snooped write in the cycle of a fill's beat")
         return m

@@ -990,8 +990,7 @@ class PipelinedCore(wiring.Component):
         crosses = end_off[3]
         page_cross = crosses & (mem_vaddr[3:12] == 0x1FF)
 
-        m_raw = Signal(64)                 # an AMO's read, registered
-        amo_old = Signal(64)
+        amo_old = Signal(64)               # an AMO's read, extended, registered
         amo_new = Signal(64)
         resv_valid = Signal()
         resv_addr = Signal(56)
@@ -1000,9 +999,15 @@ class PipelinedCore(wiring.Component):
         csri = CSRInstruction()            # the CSR instruction in M (system.py)
         trap = PendingTrap()               # the trap M decided on, taken in state TRAP
 
-        _, m_loaded = load_extend(m, m_raw, byte_off, size, 0)
+        # An AMO is aligned: a word at byte 0 or 4 of the doubleword (sign-extended,
+        # as the .W forms compute on 64 bits), or the doubleword.  It is extended
+        # as the read comes (one LUT behind the bus's read data) into ``amo_old``,
+        # so that the AMO's adder and compare in AMO_OP start at a flip-flop
+        # without the load's general shifter before them.
+        amo_word = Mux(byte_off[2], dbus.rdata[32:], dbus.rdata[:32])
+        amo_read = Mux(size == 2, amo_word.as_signed(), dbus.rdata)
         amo_src = Mux(size == 2, m_rs2v[:32].as_signed(), m_rs2v)
-        m.d.comb += [amo.funct5.eq(m_dec.funct5), amo.old.eq(m_loaded), amo.src.eq(amo_src)]
+        m.d.comb += [amo.funct5.eq(m_dec.funct5), amo.old.eq(amo_old), amo.src.eq(amo_src)]
         store_value = Mux(is_rmw, amo_new, m_rs2v)
 
         # The data fast path (as in the multi-cycle core; decided in X, above): M
@@ -1222,7 +1227,7 @@ class PipelinedCore(wiring.Component):
                 with m.If(dbus.error):
                     access_fault()
                 with m.Elif(is_rmw):
-                    m.d.sync += m_raw.eq(dbus.rdata)
+                    m.d.sync += amo_old.eq(amo_read)
                     goto("AMO_OP")
                 with m.Elif(is_read):
                     with m.If(is_lr):
@@ -1715,7 +1720,7 @@ class PipelinedCore(wiring.Component):
             with m.State("AMO_OP"):
                 charge(CycleClass.ATOMIC)
                 m.d.comb += d_bus_lock.eq(1)        # nobody writes between read and write
-                m.d.sync += [amo_old.eq(m_loaded), amo_new.eq(amo.result)]
+                m.d.sync += amo_new.eq(amo.result)
                 goto("AMO_WRITE")
 
             with m.State("AMO_WRITE"):
