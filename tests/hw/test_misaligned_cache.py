@@ -109,3 +109,56 @@ def test_misaligned_load(tmp_path, name, setup, load_at, fills, cycles):
     # line it fills and a hit per doubleword it found
     setup_loads = sum(1 for op, _ in setup if op == "ld")
     assert (res.perf["dmiss"], res.perf["dhit"]) == (setup_loads + fills, 2)
+
+
+def test_misaligned_load_checked_by_the_pmp(tmp_path):
+    """With a PMP entry on, M asks the PMP about each misaligned load's bytes in
+    its page (MIS_PMP): a locked entry allows only loads of the 16 bytes 32..47 of
+    buf, so a load across its doublewords inside them (36..43) reads, and loads
+    that reach into it from either side (29..36, 44..51) fault with the load's
+    address.  The range the PMP is asked about follows flip-flops (pipeline.py:
+    the second doubleword's offsets, its carry, in MIS_PMP); without the carry
+    the load at 29 would be asked about 29..28 and allowed."""
+    body = f"""
+    la t0, trap
+    csrw mtvec, t0
+    la s0, buf
+    li s2, 0
+    addi t0, s0, 32
+    srli t0, t0, 2
+    ori t0, t0, 1               # NAPOT, 16 bytes
+    csrw pmpaddr0, t0
+    li t0, 0x99                 # L, NAPOT, R
+    csrw pmpcfg0, t0
+    ld a0, 36(s0)
+    li t0, {expected(36, 8, []):#x}
+    bne a0, t0, fail
+    la s3, 1f
+    ld a0, 29(s0)
+    j fail
+1:  addi t1, s0, 29
+    bne s4, t1, fail
+    la s3, 2f
+    ld a0, 44(s0)
+    j fail
+2:  addi t1, s0, 44
+    bne s4, t1, fail
+    li t0, 2
+    bne s2, t0, fail
+    j done
+trap:
+    csrr t0, mcause
+    li t1, 5                    # load access fault
+    bne t0, t1, fail
+    csrr s4, mtval
+    addi s2, s2, 1
+    jr s3
+fail:
+    la t1, tohost
+    li t2, 3
+    sd t2, 0(t1)
+3:  j 3b
+done:
+"""
+    res, c = run(tmp_path, body + data_section())
+    assert res.perf["dhit"] + res.perf["dmiss"] >= 1
