@@ -120,19 +120,25 @@ class RAM(wiring.Component):
             issue = start | active
         else:
             issue = active & (wait == 0)
-        this_beat = Mux(start, 0, beat)
+        # ``beat`` is 0 outside a transfer (it starts at 0 and returns to 0 with the
+        # last beat's address), so it is the beat addressed now in every cycle,
+        # the request cycle too: the row addressed follows the bus's address and
+        # flip-flops, not ``start`` (the decoder's compare of the address with
+        # RAM's region, after the arbiter's choice and the core's port owner:
+        # ``port.owner`` -> the RAM's address was 26.2 ns placed, 12 cells).
+        this_beat = beat
         last = this_beat == bus.burst_len
         # Bursts are aligned to their size: beat i's row is the first row with i or-ed in.
         issue_row = (row | this_beat)[:len(row)]
 
         with m.If(start):
-            m.d.sync += [active.eq(1), beat.eq(0), wait.eq(max(self.latency - 2, 0))]
+            m.d.sync += [active.eq(1), wait.eq(max(self.latency - 2, 0))]
         with m.Elif(active & ~issue):
             m.d.sync += wait.eq(wait - 1)
         with m.If(issue):
             m.d.sync += beat.eq(this_beat + 1)
             with m.If(last):
-                m.d.sync += active.eq(0)
+                m.d.sync += [active.eq(0), beat.eq(0)]
         # ``answered_read``: the beat answered now is a read's.  The master holds
         # ``write`` from its request to its last beat, so it is the same in the
         # cycle a beat is addressed and in the cycle it is answered; taken from a
