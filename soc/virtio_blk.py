@@ -367,11 +367,26 @@ class VirtioBlock(wiring.Component):
         req_value = Signal(64)
         req_from_buf = Signal()
 
-        def issue(addr, write=False, value=0, nbytes=8, from_buf=False):
-            m.d.comb += [req.eq(1), req_addr.eq(addr), req_write.eq(write),
+        #
+        # A state that issues its request in the cycle its previous request is
+        # answered (the bus's ``ready``) says what it will ask for in the whole
+        # state (``request``) and only ``go`` waits for ``ready``: so the bus's
+        # answer (through the decoder's OR and the arbiter) reaches the enables of
+        # the request registers, not the multiplexers of the address, the lanes
+        # and the write data in front of them (it ran through them into
+        # ``dma.sel`` and ``dma_wdata``, 11 cells).
+        def request(addr, write=False, value=0, nbytes=8, from_buf=False):
+            m.d.comb += [req_addr.eq(addr), req_write.eq(write),
                          req_lanes.eq((1 << nbytes) - 1), req_from_buf.eq(from_buf)]
             if write and not from_buf:
                 m.d.comb += req_value.eq(value)
+
+        def go():
+            m.d.comb += req.eq(1)
+
+        def issue(addr, write=False, value=0, nbytes=8, from_buf=False):
+            request(addr, write, value, nbytes, from_buf)
+            go()
 
         # the read data shifted to the request's byte offset, looked at only when the
         # DMA completes (computed only then, or a simulator shifts it in every cycle)
@@ -428,15 +443,22 @@ class VirtioBlock(wiring.Component):
                     """State ``name``: the address doubleword of descriptor ``cur`` arrives into
                     ``dest``; ask for its len/flags/next doubleword and go to ``then``."""
                     with m.State(name):
+                        request(desc_meta_addr)
                         dma_trouble(broken)
                         with wait_dma():
                             m.d.sync += dest.eq(dma.rdata)
-                            issue(desc_meta_addr)
+                            go()
                             m.next = then
 
-                def post_used_id():
-                    """Start writing the chain's head index into its used ring slot."""
-                    issue(used_base + 4 + (slot << 3), write=True, value=head, nbytes=4)
+                def used_id_request():
+                    request(used_base + 4 + (slot << 3), write=True, value=head, nbytes=4)
+
+                def post_used_id(requested=False):
+                    """Start writing the chain's head index into its used ring slot
+                    (``requested``: the state said so with ``used_id_request``)."""
+                    if not requested:
+                        used_id_request()
+                    go()
                     m.next = "USED_ID"
 
                 with m.State("IDLE"):
@@ -534,10 +556,11 @@ class VirtioBlock(wiring.Component):
                         m.next = "DECIDE"
 
                 with m.State("HEADER_TYPE"):
+                    request(d_addr + 8)
                     dma_trouble(broken)
                     with wait_dma():
                         m.d.sync += req_type.eq(dma.rdata[:32])
-                        issue(d_addr + 8)
+                        go()
                         m.next = "HEADER_SECTOR"
 
                 with m.State("HEADER_SECTOR"):
@@ -719,31 +742,35 @@ class VirtioBlock(wiring.Component):
                     m.next = "STATUS_WAIT"
 
                 with m.State("STATUS_WAIT"):
+                    used_id_request()
                     def status_lost():
                         m.d.sync += used_len.eq(0)
-                        post_used_id()
+                        post_used_id(requested=True)
                     dma_trouble(status_lost)
                     with wait_dma():
-                        post_used_id()
+                        post_used_id(requested=True)
 
                 with m.State("USED_ID"):
+                    request(used_base + 8 + (slot << 3), write=True, value=used_len, nbytes=4)
                     dma_trouble(broken)
                     with wait_dma():
-                        issue(used_base + 8 + (slot << 3), write=True, value=used_len, nbytes=4)
+                        go()
                         m.next = "USED_LEN"
 
                 with m.State("USED_LEN"):
+                    request(used_base + 2, write=True, value=next_idx + 1, nbytes=2)
                     dma_trouble(broken)
                     with wait_dma():
-                        issue(used_base + 2, write=True, value=next_idx + 1, nbytes=2)
+                        go()
                         m.next = "USED_IDX"
 
                 with m.State("USED_IDX"):
+                    request(avail_base + 2, nbytes=2)
                     dma_trouble(broken)
                     with wait_dma():
                         m.d.sync += next_idx.eq(next_idx + 1)
                         m.d.comb += raise_int.eq(INT_USED)
-                        issue(avail_base + 2, nbytes=2)
+                        go()
                         m.next = "AVAIL_IDX"
         m.d.comb += engine_awake.eq(~engine.ongoing("IDLE") | abort | kick)
 
