@@ -1256,6 +1256,11 @@ class PipelinedCore(wiring.Component):
             the cycle the buffer takes it; a cached copy of its line is updated."""
             m.d.comb += port.st_valid.eq(1)     # (its address and data: above the FSM)
             charge(CycleClass.STORE)
+            # W's fields of the commit below, loaded whether the buffer takes the
+            # store or not (without ``w_valid`` they mean nothing), so that
+            # ``st_ready`` reaches W's valid bit but not these flip-flops' enables.
+            m.d.sync += [w_trap.eq(0), w_insn.eq(m_insn), w_rd.eq(0), w_load.eq(0),
+                         w_rmask.eq(0), w_wmask.eq(size_mask)]
             with m.If(port.st_ready):
                 m.d.comb += dcache.write.eq(1)
                 commit(0, done=done, rd=False, wmask=size_mask)
@@ -1910,6 +1915,9 @@ class PipelinedCore(wiring.Component):
         # micro-TLB's fill compare mem_paddr themselves.)
         m.d.sync += m_in_ram.eq(Mux(adv, x_in_ram, mem_paddr_in_ram))
         if self.checks:
+            # (buffered_store loads W's fields whether or not the buffer takes it)
+            m.d.sync += Assert(~(port.st_valid & w_wait),
+                               "pipeline: a store offered while W waits for its load")
             m_in_ram_read = (mem_fsm.ongoing("ACCESS") | mem_fsm.ongoing("BUS") |
                              mem_fsm.ongoing("AMO_WRITE") | mem_fsm.ongoing("MIS_PMP_DONE") |
                              (m_in_start & m_valid & m_fast & m_is_mem))
