@@ -899,7 +899,14 @@ class PipelinedCore(wiring.Component):
         # ``m_qmem``, a load or store that reaches the data cache in START (the
         # fast path, in RAM, within a doubleword, in the physical address space;
         # the address's page is the base register's, so its top byte is op1's).
-        x_ok_entry = x_valid & ~m_redirect & ~x_exc & ~target_misaligned
+        # These flags (and ``m_simple``) are read only while M holds a valid
+        # instruction, so only as they were loaded together with ``m_valid``
+        # (``x_valid & ~m_redirect``): they leave out X's valid bit and M's
+        # redirect (M's late decision), which ``m_valid`` has.  A load or store
+        # never jumps, so ``m_qmem`` also leaves out ``target_misaligned`` (the
+        # branch condition's 64-bit compare and the jump target's sum: they were
+        # the longest path into ``m_qmem``).
+        x_flag_ok = ~x_exc & ~target_misaligned
         x_csr_writes = (xf3[0:2] == 1) | (x_dec.rs1 != 0)
         x_csr_instret = (x_dec.csr == CSR.MINSTRET) | (x_dec.csr == CSR.INSTRET)
         x_quick = Signal()
@@ -956,10 +963,10 @@ class PipelinedCore(wiring.Component):
         with m.If(m_in_start | adv):
             m.d.sync += [
                 m_fast.eq(x_fast),
-                m_quick.eq(x_ok_entry & x_quick),
-                m_qmem.eq(x_ok_entry & x_qmem & x_in_ram),
+                m_quick.eq(x_flag_ok & x_quick),
+                m_qmem.eq(~x_exc & x_qmem & x_in_ram),
                 m_why.eq(Mux(m_redirect, flush_class, x_why)),
-                m_simple.eq(x_valid & ~m_redirect & ~x_exc & ~target_misaligned & x_simple),
+                m_simple.eq(x_flag_ok & x_simple),
                 m_sys_illegal.eq(x_sys_illegal),
                 m_exc.eq(x_exc | target_misaligned),
                 m_cause.eq(Mux(x_exc, x_cause, Cause.INSN_MISALIGNED)),
@@ -1279,6 +1286,11 @@ class PipelinedCore(wiring.Component):
             the cycle the buffer takes it; a cached copy of its line is updated."""
             m.d.comb += port.st_valid.eq(1)     # (its address and data: above the FSM)
             charge(CycleClass.STORE)
+            # W's fields of the commit below, loaded whether the buffer takes the
+            # store or not (without ``w_valid`` they mean nothing), so that
+            # ``st_ready`` reaches W's valid bit but not these flip-flops' enables.
+            m.d.sync += [w_trap.eq(0), w_insn.eq(m_insn), w_rd.eq(0), w_load.eq(0),
+                         w_rmask.eq(0), w_wmask.eq(size_mask)]
             with m.If(port.st_ready):
                 m.d.comb += dcache.write.eq(1)
                 commit(0, done=done, rd=False, wmask=size_mask)
@@ -1855,15 +1867,28 @@ class PipelinedCore(wiring.Component):
         # without the stages advancing (``m_done`` without ``adv``): M is empty
         # in the next cycle, which advances (a cycle more for such a commit).
         # A trap advances from TRAP, a cycle after M decided on it.
+        # The two late inputs, the write buffer's ``st_ready`` (its match
+        # registers chosen by ``adv_q``, two levels or more) and the port's
+        # answer, come in at the end: what does not depend on them is made
+        # beside them from flip-flops (``adv_early``: everything but a store's
+        # commit and the bus's; ``adv_st``: a store to RAM that commits if the
+        # buffer takes it), so that ``st_ready`` is a cell from ``adv``, not
+        # four (the store's term was inside the START term's irq_ok and m_valid).
         irq_ok = ~irq_q | irq_hold                     # (not irq_now)
-        st_ok = m_is_ld | (m_is_st & port.st_ready)    # (with m_in_ram, m_rd_ok)
-        # (the port's answer, the latest, last)
         ins = in_state
-        m.d.comb += adv.eq(
-            (m_in_start & (~m_valid | (irq_ok & (m_quick | (m_qmem & m_rd_ok & st_ok))))) |
-            (ins["ACCESS"] & m_rd_ok & m_in_ram & st_ok) |
-            m_fin | (ins["MULDIV"] & muldiv.done) |
-            (bus_fin & d_bus_ready & ~dbus.error))
+        mem_ok = Signal()        # a load or store to RAM in START or ACCESS, its word read
+        adv_early = Signal()
+        adv_st = Signal()
+        m.d.comb += [
+            mem_ok.eq(m_rd_ok & ((m_in_start & m_valid & irq_ok & m_qmem) |
+                                 (ins["ACCESS"] & m_in_ram))),
+            adv_early.eq((m_in_start & (~m_valid | (irq_ok & m_quick))) |
+                         (mem_ok & m_is_ld) |
+                         m_fin | (ins["MULDIV"] & muldiv.done)),
+            adv_st.eq(mem_ok & m_is_st),
+        ]
+        m.d.comb += adv.eq(adv_early | (adv_st & port.st_ready) |
+                           (bus_fin & d_bus_ready & ~dbus.error))
         # The cycle after M finished without advancing counts as that
         # instruction's wait (the class charged before its commit).
         wait_class = Signal(CycleClass, init=CycleClass.FETCH_OTHER)
@@ -1923,6 +1948,9 @@ class PipelinedCore(wiring.Component):
         # micro-TLB's fill compare mem_paddr themselves.)
         m.d.sync += m_in_ram.eq(Mux(adv, x_in_ram, mem_paddr_in_ram))
         if self.checks:
+            # (buffered_store loads W's fields whether or not the buffer takes it)
+            m.d.sync += Assert(~(port.st_valid & w_wait),
+                               "pipeline: a store offered while W waits for its load")
             m_in_ram_read = (mem_fsm.ongoing("ACCESS") | mem_fsm.ongoing("BUS") |
                              mem_fsm.ongoing("AMO_WRITE") | mem_fsm.ongoing("MIS_PMP_DONE") |
                              (m_in_start & m_valid & m_fast & m_is_mem))
