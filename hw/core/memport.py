@@ -402,7 +402,7 @@ class MemoryPort(wiring.Component):
                                  ((silent == FETCH) & self.fetch.lock))
         m.d.comb += choice.eq(Mux(self.data.valid, if_data,
                                   Mux((into_head & (silent == BUFFER)) | lock_held_back,
-                                      4, silent)))
+                                      4, silent)))   # (for reading: see ``nexts`` below)
 
         # The request registers: each requester has a set of its own (address,
         # write, byte lanes, burst length, write data), loaded in every cycle in
@@ -452,55 +452,65 @@ class MemoryPort(wiring.Component):
                 with m.Case(i):
                     m.d.comb += [getattr(bus, f).eq(req[i][f]) for f in fields]
 
-        # The choice made as if no store came (see ``choice``): a store into the
+        # The registers the choice sets: owner, out_valid, lock, and the buffer's
+        # bookkeeping.  Their next values are computed twice, once for each of
+        # the two choices (the data requester asking or not), and the data
+        # requester's ``valid`` picks one at each flip-flop (``shannon``): so
+        # ``valid``, which comes late from the memory stage, meets one
+        # multiplexer on its way to each of these flip-flops.  (Written with
+        # ``choice`` alone, the synthesis tool folded the two decisions into one
+        # after ``valid``: 4-5 LUT levels of this port behind it.)
+        # The choice made as if no store came (``who``, below): a store into the
         # head entry only keeps the head from being chosen.
-        who = Signal(3)
-        m.d.comb += who.eq(Mux(self.data.valid, if_data, silent))
+        plain = Mux((into_head & (silent == BUFFER)) | lock_held_back, 4, silent)
+        lock_of = Array([mst.lock for mst in masters] + [C(0, 1)])
+        # (the rest of what the registers' next values depend on, choice aside)
+        full_burst_w = Signal(W)
+        m.d.comb += full_burst_w.eq(Mux(full_burst, C(-1, W),
+                                        Mux(draining, sent, 0) | (C(1, W) << word)))
+        lock_release = locked & ~(out_valid & (owner == lock_owner)) & ~lock_of[lock_owner]
 
-        # The holder of lock: while nobody holds it, it follows the choice made as
-        # if no store came (``who``), which is the choice itself whenever a
-        # requester is chosen (and so whenever lock is taken); its enable waits
-        # for no request.
-        with m.If(~locked):
-            m.d.sync += lock_owner.eq(who[:2])
-        # who owns the bus next, and the buffer's bookkeeping: the choice itself
-        with m.Switch(choice):
-            for i, mst in enumerate(masters):
-                with m.Case(i):
-                    m.d.sync += [out_valid.eq(1), owner.eq(i)]
-                    with m.If(mst.lock):
-                        m.d.sync += locked.eq(1)
-            with m.Case(BUFFER):
-                m.d.sync += [out_valid.eq(1), owner.eq(BUFFER)]
-                with m.If(full_burst):
-                    m.d.sync += sent.eq(C(-1, W))
-                with m.Else():
-                    m.d.sync += sent.eq(Mux(draining, sent, 0) | (C(1, W) << word))
-            with m.Default():
-                with m.If(ending):
-                    m.d.sync += out_valid.eq(0)
+        def nexts(ch, who_):
+            """The registers' next values when ``ch`` is chosen (``who_`` without
+            the hold-back of a store into the head entry)."""
+            asked = ch != 4                     # somebody is chosen
+            draining_n = Mux(buf_done, 0, (ch == BUFFER) | draining)
+            return {
+                "out_valid": Mux(asked, 1, Mux(ending, 0, out_valid)),
+                "owner": Mux(asked, ch[:2], owner),
+                # lock: taken by a requester chosen with it, kept while its
+                # holder holds it, released when it drops it
+                "locked": Mux(lock_release & (ch != lock_owner), 0,
+                              Mux((ch < BUFFER) & lock_of[ch[:2]], 1, locked)),
+                # (a requester chosen now owns the bus: the lock follows it)
+                "lock_owner": Mux(locked, lock_owner, who_[:2]),
+                "sent": Mux(buf_done, 0, Mux(ch == BUFFER, full_burst_w, sent)),
+                "draining": draining_n,
+                "head_draining": Cat(*[draining_n & (head_next == i) for i in range(N)]),
+            }
 
-        # The head entry leaves when its last transfer ends (or fails: a write to
-        # RAM does not fail; the line is dropped rather than retried forever).
-        with m.If(buf_done):
-            m.d.sync += sent.eq(0)
-            for i in range(N):
-                with m.If(head == i):
-                    m.d.sync += e_valid[i].eq(0)
-        # (the next draining, head and count, also for their copies above)
-        draining_next = Mux(buf_done, 0, (choice == BUFFER) | draining)
         head_next = Signal.like(head)
         count_next = Signal.like(count)
         m.d.comb += [head_next.eq(Mux(buf_done, nxt(head), head)),
                      count_next.eq(count + alloc - buf_done)]
-        m.d.sync += [draining.eq(draining_next), head.eq(head_next), count.eq(count_next),
-                     head_draining.eq(Cat(*[draining_next & (head_next == i) for i in range(N)])),
-                     not_full.eq(count_next != N)]
+        if_asks = nexts(if_data, if_data)
+        if_not = nexts(plain, silent)
+        regs = {"out_valid": out_valid, "owner": owner, "locked": locked,
+                "lock_owner": lock_owner, "sent": sent, "draining": draining,
+                "head_draining": head_draining}
+        for name, reg in regs.items():
+            shannon = Signal.like(reg, name=f"{name}_next")
+            m.d.comb += shannon.eq(Mux(self.data.valid, if_asks[name], if_not[name]))
+            m.d.sync += reg.eq(shannon)
 
-        # lock: kept while its requester holds it; released when it drops it
-        with m.If(locked & ~(choice == lock_owner) & ~(out_valid & (owner == lock_owner)) &
-                  ~Array([mst.lock for mst in masters] + [C(0, 1)])[lock_owner]):
-            m.d.sync += locked.eq(0)
+        # The head entry leaves when its last transfer ends (or fails: a write to
+        # RAM does not fail; the line is dropped rather than retried forever).
+        with m.If(buf_done):
+            for i in range(N):
+                with m.If(head == i):
+                    m.d.sync += e_valid[i].eq(0)
+        m.d.sync += [head.eq(head_next), count.eq(count_next),
+                     not_full.eq(count_next != N)]
         m.d.comb += bus.lock.eq(locked)
 
         # every doubleword written to memory, for the caches' snooping
