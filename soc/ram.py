@@ -6,8 +6,9 @@ cycle after it.  With the default a single access takes two cycles: the request 
 addresses the memory, the next cycle answers with ``ready`` (and the read data).  A
 larger ``latency`` lets the simulated SoC feel like a board whose memory is slower
 than its block RAM (an SDRAM's row activation and CAS latency).  Write data are
-stored in the first cycle they are on the bus: the first beat's in the request cycle,
-each further beat's in the cycle of its ``ready``.  The storage is an Amaranth
+stored in the cycle after the request (the first beat's: the master holds them
+until its ``ready``) and in the cycle of each further beat's ``ready``; the write
+enables come from flip-flops.  The storage is an Amaranth
 ``lib.memory.Memory`` without an initializer (all zero), so that a multi-megabyte RAM
 costs nothing to elaborate; programs are put into it by the simulator.
 
@@ -145,30 +146,50 @@ class RAM(wiring.Component):
         # flip-flop, ``write`` (the arbiter's choice, from the DMA master's and
         # the core's ``valid``) stays off the path of the read data back into the
         # core (W's loaded word).
+        # The memory has one address for its read and write ports (one port of
+        # the block RAM that reads before it writes): a write's beats are never
+        # read, so in a cycle that stores a beat the read is not needed.  With two
+        # addresses the synthesis tool would keep what a read of the row being
+        # written returns (registers and compares of both addresses, a
+        # multiplexer behind the block RAM), on the paths of the arbiter's
+        # request into the RAM and of the read data back into the core.
+        #
+        # The block RAMs' write enables (32 block RAMs for 64 KiB, spread over the
+        # die) come from flip-flops (``lanes``): each beat of a write is stored in
+        # the cycle after the one in which it is addressed, so the arbiter's
+        # choice (the DMA master's and the core's ``valid``) and the decoder's
+        # address compare end at these eight flip-flops, not at the enables
+        # (``virtio.dma__valid`` -> the RAM's write enables was 28.9 ns placed, 9
+        # cells, 26 ns of it routing).  A further beat of a burst is addressed
+        # the cycle before its ready and stored in its ready cycle with the data
+        # on the bus then, as before; the first beat, addressed in the request
+        # cycle, is stored in the next cycle (its ready cycle with latency 1) at
+        # the row addressed in the request cycle (``answered_row``), with the
+        # data on the bus then: the master holds them until the beat's ready,
+        # which comes in that cycle at the earliest.  Nothing is read in that
+        # cycle: a transfer's request cycle is followed by its wait or, with
+        # latency 1, its ready cycle, in which nothing new starts (``answered``),
+        # or by the further beats of its write burst.  So every write answered
+        # before a read is addressed is in the memory when it is read, and no
+        # cycle is lost.  ``sel`` is held for a whole transfer: the lanes of a
+        # further beat, taken in the cycle it is addressed, are its own.
         answered_read = Signal()
-        later_write = Signal()            # ... and it is a write's, not its first beat
+        first_write = start & bus.write
+        write_next = first_write | (issue & bus.write & (this_beat != 0))
+        write_now = Signal()              # a beat is stored in this cycle ...
+        lanes = Signal(8)                 # ... into these byte lanes
         m.d.sync += [answered.eq(issue), answered_row.eq(issue_row),
                      answered_read.eq(issue & ~bus.write),
-                     later_write.eq(issue & bus.write & (this_beat != 0))]
+                     write_now.eq(write_next), lanes.eq(Mux(write_next, bus.sel, 0))]
 
-        # Write data are stored in the first cycle they are on the bus: the first
-        # beat's in the request cycle, each further beat's in its ready cycle.
-        # The memory has one address for its read and write ports (one port of the
-        # block RAM that reads before it writes): a write's beats are never read,
-        # so in a cycle that stores a further beat the read is not needed.  With two
-        # addresses the synthesis tool would keep what a read of the row being
-        # written returns (registers and compares of both addresses, a multiplexer
-        # behind the block RAM), on the paths of the arbiter's request into the RAM
-        # and of the read data back into the core.  (The first beat's row is the
-        # row addressed in the request cycle, whose beat is 0.)
-        first_write = start & bus.write
+        # (a beat stored now was addressed in the previous cycle: ``answered_row``)
         addr = Signal.like(row)
         m.d.comb += [
-            addr.eq(Mux(later_write, answered_row, issue_row)),
+            addr.eq(Mux(write_now, answered_row, issue_row)),
             rd.addr.eq(addr),
             wr.addr.eq(addr),
             wr.data.eq(bus.wdata),
-            wr.en.eq(Mux(first_write | later_write, bus.sel, 0)),
+            wr.en.eq(lanes),
             bus.ready.eq(answered),
             bus.rdata.eq(Mux(answered_read, rd.data, 0)),
             bus.error.eq(0),

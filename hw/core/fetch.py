@@ -147,6 +147,9 @@ class FetchUnit(wiring.Component):
             "pmp":         Out(PMPCheckSignature()),
             "pmp_free":    In(1),     # fetches need no PMP check (M mode, no entry on)
             "bus":         Out(BusSignature()),
+            # the address the bus request of the next cycle will have, if any
+            # (the memory port compares it with its write buffer a cycle ahead)
+            "bus_next_addr": Out(56),
             # one-cycle pulses for the benchmarks' counters
             "ev_hit":      Out(1),
             "ev_miss":     Out(1),
@@ -281,6 +284,16 @@ class FetchUnit(wiring.Component):
         xl_paddr = Signal(56)
         unc_addr = Signal(56)
         fault_page = Signal()
+        # ``unc_addr`` is loaded from ``bus_next_addr``: pc's physical address in
+        # RUN, the word checked in PMP_WORD, kept in every other state.  Every
+        # request of this unit's comes from one of these two states: UNCACHED
+        # asks for ``unc_addr``, FILL for the line the cache loaded from pc's
+        # physical address in the same cycle (its ``lookup_addr``), held like
+        # ``unc_addr`` until the fill ends.  So while this unit asks, its
+        # request's line is ``unc_addr``'s, and ``bus_next_addr`` tells the
+        # memory port a cycle ahead what it will be.
+        m.d.comb += self.bus_next_addr.eq(unc_addr)
+        m.d.sync += unc_addr.eq(self.bus_next_addr)
 
         with m.If(self.redirect):
             m.d.sync += pc.eq(self.redirect_pc)
@@ -332,7 +345,7 @@ class FetchUnit(wiring.Component):
                 # (loaded in every cycle of RUN: read only in UNCACHED, which RUN
                 # enters with this cycle's paddr; so the hit does not reach the
                 # enables of these 56 flip-flops)
-                m.d.sync += unc_addr.eq(paddr)
+                m.d.comb += self.bus_next_addr.eq(paddr)
                 # The MMU's request address, loaded the same way in every cycle of
                 # RUN, so that the hit no longer reaches the enables of these 64
                 # flip-flops (seed 1's worst placed path on main: the tag RAM ->
@@ -474,7 +487,7 @@ class FetchUnit(wiring.Component):
                 # enters when the word is allowed: the PMP's answer, whose
                 # remembered-page compare may start from the MMU's answer, does
                 # not reach the enables of these 56 flip-flops)
-                m.d.sync += unc_addr.eq(xl_paddr)
+                m.d.comb += self.bus_next_addr.eq(xl_paddr)
                 pmp_check(xl_paddr, Cat(C(3, 2), xl_paddr[2:]), word_allowed, word_denied)
 
             with m.State("FAULT"):

@@ -73,7 +73,7 @@ WALKER, DATA, FETCH, BUFFER = range(4)
 
 class MemoryPort(wiring.Component):
     def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None,
-                 match_ahead=False, checks=False):
+                 match_ahead=False, fetch_ahead=False, checks=False):
         """RAM: the ``1 << ram_bits`` bytes at ``ram_base`` (aligned to its size).
         The buffer holds RAM lines only, so it keeps and compares their offsets in
         RAM (``ram_bits`` low bits), not whole physical addresses: fewer flip-flops
@@ -84,7 +84,10 @@ class MemoryPort(wiring.Component):
         requester asks); off for the FPGA, whose tools do not take assertions.
         ``match_ahead``: the user tells the store's address a cycle ahead
         (``st_next_*``) and the buffer compares it with its lines then, so that
-        ``st_ready`` follows from flip-flops alone (see "Taking a store")."""
+        ``st_ready`` follows from flip-flops alone (see "Taking a store").
+        ``fetch_ahead``: the fetch requester tells the address of its request a
+        cycle ahead (``fetch_next_addr``), and whether that request's line is in
+        the buffer is compared then, into flip-flops (see "Conflicts")."""
         if entries < 1:
             raise ValueError("the write buffer needs at least one entry")
         if line < 8 or line & (line - 1) or line > 128:
@@ -103,6 +106,7 @@ class MemoryPort(wiring.Component):
         self.idle = idle
         self.checks = checks
         self.match_ahead = match_ahead
+        self.fetch_ahead = fetch_ahead
         self.line_bits = line.bit_length() - 1
         self.conflict_bits = conflict_line.bit_length() - 1
         super().__init__({
@@ -118,6 +122,7 @@ class MemoryPort(wiring.Component):
             "st_adv":          In(1),
             "st_next_if_adv":  In(PADDR_WIDTH),
             "st_next_if_stay": In(PADDR_WIDTH),
+            "fetch_next_addr": In(PADDR_WIDTH),
             "empty":    Out(1),
             "wr_valid": Out(1),
             "wr_addr":  Out(PADDR_WIDTH),
@@ -170,6 +175,7 @@ class MemoryPort(wiring.Component):
         not_full = Signal(init=1)
         same_line = [Signal(name=f"wb{i}_same_line") for i in range(N)]
         merge = Signal(N)
+        fresh = Signal(N)                # the entries allocated in the last cycle
         if self.match_ahead:
             # The store's line is compared with the entries' a cycle ahead: the
             # user gives the address its store will have in the next cycle, one
@@ -191,7 +197,6 @@ class MemoryPort(wiring.Component):
             self_adv = Signal()
             self_stay = Signal()
             adv_q = Signal()
-            fresh = Signal(N)
             adv_line = self.st_next_if_adv[lb:rb]
             stay_line = self.st_next_if_stay[lb:rb]
             m.d.sync += [
@@ -239,7 +244,7 @@ class MemoryPort(wiring.Component):
         m.d.comb += self.st_ready.eq(~locked & ~lock_asked & (any_merge | not_full))
         take = self.st_valid & self.st_ready
         alloc = take & ~any_merge
-        if self.match_ahead:
+        if self.match_ahead or self.fetch_ahead:
             m.d.sync += fresh.eq(Cat(*[alloc & (tail == i) for i in range(N)]))
         into_head = take & merge.bit_select(head, 1)     # (the head does not drain now)
         for i in range(N):
@@ -286,12 +291,44 @@ class MemoryPort(wiring.Component):
         # from M's instruction, its page and its address): every decision below is
         # made twice, once as if it were asking and once as if it were silent, and
         # its ``valid`` picks one of the two at the end (a Shannon expansion).
+        conflicts = [conflict(mst.addr) for mst in masters]
+        if self.fetch_ahead:
+            # The fetch's conflict from flip-flops: the fetch unit gives the
+            # address of its request of the next cycle (``fetch_next_addr``:
+            # what its address register will hold; while it asks, its request's
+            # line and everything above it are that register's), which is
+            # compared with the entries' lines as they are (``f_match``), with the
+            # line of a store offered now (``f_self``: the entry it allocates, if
+            # any, is ``fresh`` in the next cycle) and with RAM's region
+            # (``f_in_ram``).  An entry's line changes only when it is allocated,
+            # so in the next cycle these bits and the entries' valid bits tell
+            # whether the fetch's request waits for the buffer: the fetch unit's
+            # state and address multiplexer no longer lie in front of the
+            # compares and the choice (``fetch.fetch_state`` -> ``port.sent``
+            # was 30.0 ns placed, 16 cells).
+            f_match = Signal(N)
+            f_self = Signal()
+            f_in_ram = Signal()
+            f_next = self.fetch_next_addr
+            m.d.sync += [
+                f_match.eq(Cat(*[e_line[i][cb - lb:] == f_next[cb:rb] for i in range(N)])),
+                f_self.eq(st_line[cb - lb:] == f_next[cb:rb]),
+                f_in_ram.eq(f_next[rb:] == ram_top),
+            ]
+            f_hits = Cat(*[e_valid[i] & Mux(fresh[i], f_self, f_match[i]) for i in range(N)])
+            conflicts[FETCH] = Mux(f_in_ram, f_hits.any(), count != 0)
+            if self.checks:
+                # the user's promise: the address it announced is its request's
+                f_announced = Signal(PADDR_WIDTH - cb)
+                m.d.sync += f_announced.eq(f_next[cb:])
+                m.d.sync += Assert(~self.fetch.valid | (f_announced == self.fetch.addr[cb:]),
+                                   "memory port: a fetch request at another line than announced")
         blocked = {}                     # {data valid: the requesters blocked}
         for dv in (0, 1):
             blocked[dv] = Signal(3, name=f"blocked_if_data{dv}")
             for i, mst in enumerate(masters):
                 asking = C(dv, 1) if i == DATA else mst.valid
-                m.d.comb += blocked[dv][i].eq(asking & conflict(mst.addr))
+                m.d.comb += blocked[dv][i].eq(asking & conflicts[i])
 
         # ---------------- the request registers ----------------
         bus = self.bus
@@ -365,7 +402,7 @@ class MemoryPort(wiring.Component):
                                  ((silent == FETCH) & self.fetch.lock))
         m.d.comb += choice.eq(Mux(self.data.valid, if_data,
                                   Mux((into_head & (silent == BUFFER)) | lock_held_back,
-                                      4, silent)))
+                                      4, silent)))   # (for reading: see ``nexts`` below)
 
         # The request registers: each requester has a set of its own (address,
         # write, byte lanes, burst length, write data), loaded in every cycle in
@@ -415,55 +452,65 @@ class MemoryPort(wiring.Component):
                 with m.Case(i):
                     m.d.comb += [getattr(bus, f).eq(req[i][f]) for f in fields]
 
-        # The choice made as if no store came (see ``choice``): a store into the
+        # The registers the choice sets: owner, out_valid, lock, and the buffer's
+        # bookkeeping.  Their next values are computed twice, once for each of
+        # the two choices (the data requester asking or not), and the data
+        # requester's ``valid`` picks one at each flip-flop (``shannon``): so
+        # ``valid``, which comes late from the memory stage, meets one
+        # multiplexer on its way to each of these flip-flops.  (Written with
+        # ``choice`` alone, the synthesis tool folded the two decisions into one
+        # after ``valid``: 4-5 LUT levels of this port behind it.)
+        # The choice made as if no store came (``who``, below): a store into the
         # head entry only keeps the head from being chosen.
-        who = Signal(3)
-        m.d.comb += who.eq(Mux(self.data.valid, if_data, silent))
+        plain = Mux((into_head & (silent == BUFFER)) | lock_held_back, 4, silent)
+        lock_of = Array([mst.lock for mst in masters] + [C(0, 1)])
+        # (the rest of what the registers' next values depend on, choice aside)
+        full_burst_w = Signal(W)
+        m.d.comb += full_burst_w.eq(Mux(full_burst, C(-1, W),
+                                        Mux(draining, sent, 0) | (C(1, W) << word)))
+        lock_release = locked & ~(out_valid & (owner == lock_owner)) & ~lock_of[lock_owner]
 
-        # The holder of lock: while nobody holds it, it follows the choice made as
-        # if no store came (``who``), which is the choice itself whenever a
-        # requester is chosen (and so whenever lock is taken); its enable waits
-        # for no request.
-        with m.If(~locked):
-            m.d.sync += lock_owner.eq(who[:2])
-        # who owns the bus next, and the buffer's bookkeeping: the choice itself
-        with m.Switch(choice):
-            for i, mst in enumerate(masters):
-                with m.Case(i):
-                    m.d.sync += [out_valid.eq(1), owner.eq(i)]
-                    with m.If(mst.lock):
-                        m.d.sync += locked.eq(1)
-            with m.Case(BUFFER):
-                m.d.sync += [out_valid.eq(1), owner.eq(BUFFER)]
-                with m.If(full_burst):
-                    m.d.sync += sent.eq(C(-1, W))
-                with m.Else():
-                    m.d.sync += sent.eq(Mux(draining, sent, 0) | (C(1, W) << word))
-            with m.Default():
-                with m.If(ending):
-                    m.d.sync += out_valid.eq(0)
+        def nexts(ch, who_):
+            """The registers' next values when ``ch`` is chosen (``who_`` without
+            the hold-back of a store into the head entry)."""
+            asked = ch != 4                     # somebody is chosen
+            draining_n = Mux(buf_done, 0, (ch == BUFFER) | draining)
+            return {
+                "out_valid": Mux(asked, 1, Mux(ending, 0, out_valid)),
+                "owner": Mux(asked, ch[:2], owner),
+                # lock: taken by a requester chosen with it, kept while its
+                # holder holds it, released when it drops it
+                "locked": Mux(lock_release & (ch != lock_owner), 0,
+                              Mux((ch < BUFFER) & lock_of[ch[:2]], 1, locked)),
+                # (a requester chosen now owns the bus: the lock follows it)
+                "lock_owner": Mux(locked, lock_owner, who_[:2]),
+                "sent": Mux(buf_done, 0, Mux(ch == BUFFER, full_burst_w, sent)),
+                "draining": draining_n,
+                "head_draining": Cat(*[draining_n & (head_next == i) for i in range(N)]),
+            }
 
-        # The head entry leaves when its last transfer ends (or fails: a write to
-        # RAM does not fail; the line is dropped rather than retried forever).
-        with m.If(buf_done):
-            m.d.sync += sent.eq(0)
-            for i in range(N):
-                with m.If(head == i):
-                    m.d.sync += e_valid[i].eq(0)
-        # (the next draining, head and count, also for their copies above)
-        draining_next = Mux(buf_done, 0, (choice == BUFFER) | draining)
         head_next = Signal.like(head)
         count_next = Signal.like(count)
         m.d.comb += [head_next.eq(Mux(buf_done, nxt(head), head)),
                      count_next.eq(count + alloc - buf_done)]
-        m.d.sync += [draining.eq(draining_next), head.eq(head_next), count.eq(count_next),
-                     head_draining.eq(Cat(*[draining_next & (head_next == i) for i in range(N)])),
-                     not_full.eq(count_next != N)]
+        if_asks = nexts(if_data, if_data)
+        if_not = nexts(plain, silent)
+        regs = {"out_valid": out_valid, "owner": owner, "locked": locked,
+                "lock_owner": lock_owner, "sent": sent, "draining": draining,
+                "head_draining": head_draining}
+        for name, reg in regs.items():
+            shannon = Signal.like(reg, name=f"{name}_next")
+            m.d.comb += shannon.eq(Mux(self.data.valid, if_asks[name], if_not[name]))
+            m.d.sync += reg.eq(shannon)
 
-        # lock: kept while its requester holds it; released when it drops it
-        with m.If(locked & ~(choice == lock_owner) & ~(out_valid & (owner == lock_owner)) &
-                  ~Array([mst.lock for mst in masters] + [C(0, 1)])[lock_owner]):
-            m.d.sync += locked.eq(0)
+        # The head entry leaves when its last transfer ends (or fails: a write to
+        # RAM does not fail; the line is dropped rather than retried forever).
+        with m.If(buf_done):
+            for i in range(N):
+                with m.If(head == i):
+                    m.d.sync += e_valid[i].eq(0)
+        m.d.sync += [head.eq(head_next), count.eq(count_next),
+                     not_full.eq(count_next != N)]
         m.d.comb += bus.lock.eq(locked)
 
         # every doubleword written to memory, for the caches' snooping

@@ -488,11 +488,12 @@ class PipelinedCore(wiring.Component):
             ram_base=self.ram_base, ram_bits=self._ram_bits,
             entries=self.wbuf_entries, line=self.wbuf_line,
             conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line),
-            match_ahead=True, checks=self.checks)
+            match_ahead=True, fetch_ahead=True, checks=self.checks)
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)
         wiring.connect(m, walker_gate.down, port.walker)
         wiring.connect(m, fetch.bus, port.fetch)
+        m.d.comb += port.fetch_next_addr.eq(fetch.bus_next_addr)
         dbus = port.data                   # the memory stage's requests
         d_bus_valid = Signal()
         d_bus_addr = Signal(56)

@@ -1,4 +1,5 @@
-"""The write buffer's registered answer (hw/core/memport.py, ``match_ahead``).
+"""The write buffer's registered answers (hw/core/memport.py, ``match_ahead``
+and ``fetch_ahead``).
 
 With ``match_ahead`` the buffer compares the store's line with its entries a
 cycle ahead (from ``st_next_if_adv``/``st_next_if_stay``, picked by ``st_adv``)
@@ -7,7 +8,9 @@ drains" and "an entry is free".  It must behave exactly as the port that
 compares in the cycle of the store (the default, tested against a memory model
 in test_memport.py): here both run side by side on the same inputs, cycle by
 cycle, and every output must agree (the store's ``st_ready``, the bus request,
-each requester's ``ready``, ``empty``, the written doublewords).
+each requester's ``ready``, ``empty``, the written doublewords).  With
+``fetch_ahead`` the port also compares the fetch requester's next address
+(``fetch_next_addr``) with the buffer's lines a cycle ahead.
 
 Random stimulus (a few seeds) and the corners where a registered bit is most
 easily wrong: a store to the line of the head entry in the cycle that entry
@@ -32,7 +35,7 @@ OUTPUTS = ("st_ready", "empty", "wr_valid", "wr_addr")
 BUS_OUT = ("valid", "addr", "write", "sel", "burst_len", "wdata", "lock")
 
 
-def lockstep(cycles, *, entries=2, idle=8):
+def lockstep(cycles, *, entries=2, idle=8, fetch_ahead=True):
     """Run both ports on ``cycles`` (a list of dicts, one per cycle: ``store`` =
     (addr, data, sel) or None, ``ready`` of the bus, ``data``/``walker``/``fetch`` =
     (addr, write, burst_len, lock) or None, ``adv``: which of the two next
@@ -43,7 +46,7 @@ def lockstep(cycles, *, entries=2, idle=8):
     plain = MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, entries=entries, line=LINE,
                        idle=idle)
     ahead = MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, entries=entries, line=LINE,
-                       idle=idle, match_ahead=True, checks=True)
+                       idle=idle, match_ahead=True, fetch_ahead=fetch_ahead, checks=True)
     top = Module()
     top.submodules.plain = plain
     top.submodules.ahead = ahead
@@ -72,6 +75,11 @@ def lockstep(cycles, *, entries=2, idle=8):
             ctx.set(ahead.st_adv, adv)
             ctx.set(ahead.st_next_if_adv, next_addr if adv else other)
             ctx.set(ahead.st_next_if_stay, other if adv else next_addr)
+            # the fetch's request of the next cycle, a cycle ahead (any address
+            # when it will not ask)
+            nxt_f = cycles[t + 1].get("fetch") if t + 1 < len(cycles) else None
+            ctx.set(ahead.fetch_next_addr, nxt_f[0] if nxt_f is not None
+                    else rng.randrange(1 << 56))
             for name in ("walker", "data", "fetch"):
                 req = cyc.get(name)
                 both("valid", req is not None, name)

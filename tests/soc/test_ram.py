@@ -1,9 +1,10 @@
 import random
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from soc.ram import RAM
-from tests.soc.busutil import read, write, transfer
+from tests.soc.busutil import burst, read, write, transfer
 from tests.soc.conftest import run_sim
 
 BASE = 0x8000_0000
@@ -109,3 +110,45 @@ def test_ram_random_against_model(ops):
 
     run_sim(dut, bench)
     assert mismatches == []
+
+
+@pytest.mark.parametrize("latency", [1, 2, 5])
+def test_ram_read_right_after_write(latency):
+    """A write is stored from registers a cycle after it is addressed (the block
+    RAMs' write enables come from flip-flops): a read that starts right after its
+    ready sees it, at full speed, after singles and after bursts with byte lanes."""
+    dut = RAM(size=4096, latency=latency)
+    out = {}
+    rng = random.Random(latency)
+    data = [rng.getrandbits(64) for _ in range(4)]
+
+    async def bench(ctx):
+        dut.load(ctx, BASE, bytes(range(256)) * 16)
+        await write(ctx, dut.bus, 0x48, 0x1122334455667788, 8)
+        out["single"] = await transfer(ctx, dut.bus, 0x48, 8)
+        await write(ctx, dut.bus, 0x4B, 0xEE, 1)
+        out["byte"] = await transfer(ctx, dut.bus, 0x48, 8)
+        # a write burst on the lanes 0, 1 and 7, then its last beat and the whole line
+        await burst(ctx, dut.bus, 0x80, 4, write=True, data=data, sel=0x83)
+        out["last"] = await transfer(ctx, dut.bus, 0x98, 8)
+        out["line"] = await burst(ctx, dut.bus, 0x80, 4)
+        # a single write right after a burst's last beat, then its row
+        await burst(ctx, dut.bus, 0xA0, 4, write=True, data=data)
+        await write(ctx, dut.bus, 0xB8, 0x55AA, 2)
+        out["after_burst"] = await transfer(ctx, dut.bus, 0xB8, 8)
+
+    run_sim(dut, bench)
+    old = bytes(range(256)) * 16
+
+    def merged(addr, word, sel):
+        old_b = old[addr:addr + 8]
+        new_b = word.to_bytes(8, "little")
+        return int.from_bytes(bytes(new_b[i] if sel >> i & 1 else old_b[i] for i in range(8)),
+                              "little")
+
+    assert out["single"] == (0x1122334455667788, False, latency)
+    assert out["byte"] == (0x11223344EE667788, False, latency)
+    line = [merged(0x80 + 8 * i, d, 0x83) for i, d in enumerate(data)]
+    assert out["last"] == (line[3], False, latency)
+    assert out["line"] == (line, False, latency)
+    assert out["after_burst"] == ((data[3] & ~0xFFFF) | 0x55AA, False, latency)
