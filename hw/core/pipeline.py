@@ -570,17 +570,6 @@ class PipelinedCore(wiring.Component):
             with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR, Kind.LOAD,
                         Kind.AMO, Kind.MULDIV, Kind.CSR):
                 m.d.comb += writes_rd.eq(~d_fault)
-        uses_rs1 = Signal()
-        uses_rs2 = Signal()
-        with m.Switch(dk):
-            with m.Case(Kind.ALU):
-                m.d.comb += [uses_rs1.eq(1), uses_rs2.eq(~dd.use_imm)]
-            with m.Case(Kind.BRANCH, Kind.STORE, Kind.AMO, Kind.MULDIV, Kind.SFENCE):
-                m.d.comb += [uses_rs1.eq(1), uses_rs2.eq(1)]
-            with m.Case(Kind.JALR, Kind.LOAD):
-                m.d.comb += uses_rs1.eq(1)
-            with m.Case(Kind.CSR):
-                m.d.comb += uses_rs1.eq(~dd.funct3[2])
 
         def forward_w(idx, value):
             return Mux(w_writes & (w_rd == idx), w_final, value)
@@ -592,8 +581,10 @@ class PipelinedCore(wiring.Component):
         xk = x_dec.kind
         x_late = x_valid & (x_dec.rd != 0) & (
             (xk == Kind.LOAD) | (xk == Kind.AMO) | (xk == Kind.MULDIV) | (xk == Kind.CSR))
-        m.d.comb += hazard.eq(d_valid & x_late & (
-            (uses_rs1 & (dd.rs1 == x_dec.rd)) | (uses_rs2 & (dd.rs2 == x_dec.rd))))
+        # (whether D's instruction reads X's destination is found in the fetch
+        # unit, for each word of its queue: ``reads_registers`` in fetch.py)
+        m.d.comb += [fetch.late_rd.eq(x_dec.rd),
+                     hazard.eq(d_valid & x_late & fetch.head_reads_late)]
 
         # Why D gives X no instruction (perf.py).
         d_why = Signal(CycleClass)
