@@ -79,7 +79,7 @@ from ..bus import BusSignature
 from ..mmu.signatures import Access, TranslateSignature
 from .btb import BranchPredictor
 from .cache import Cache, check_geometry
-from .isa import Cause, Priv
+from .isa import Cause, Opcode, Priv
 from .perf import FetchWait
 from .pmp import PMPCheckSignature
 from .ras import ReturnStack
@@ -94,6 +94,23 @@ class QueueEntry(data.StructLayout):
             "pc": 64, "insn": 32, "pred": 64, "fault": 1, "page_fault": 1,
             "bp_hit": 1, "bp_ctr": 2,
         })
+
+
+def reads_registers(word):
+    """Whether the instruction ``word`` reads rs1 and rs2 (bits 19:15 and 24:20):
+    as the decoder's kinds say for every legal instruction (the pipeline's
+    interlock, pipeline.py), from the opcode and a few bits, but for x0 (the
+    system instructions with rs1 = 0 count as reading it: the interlock never
+    asks for x0).  An illegal one may read them too: it traps, and D waits a
+    cycle at worst."""
+    op = word[0:7]
+    f3 = word[12:15]
+    system = op == Opcode.SYSTEM
+    sfence = system & (f3 == 0) & (word[25:32] == 0b0001001)
+    r1 = op.matches(Opcode.LOAD, Opcode.STORE, Opcode.OP_IMM, Opcode.OP_IMM32, Opcode.OP,
+                    Opcode.OP32, Opcode.AMO, Opcode.BRANCH, Opcode.JALR) | (system & ~f3[2])
+    r2 = op.matches(Opcode.STORE, Opcode.OP, Opcode.OP32, Opcode.AMO, Opcode.BRANCH) | sfence
+    return r1, r2
 
 
 class FetchUnit(wiring.Component):
@@ -130,6 +147,10 @@ class FetchUnit(wiring.Component):
             "pop":         In(1),     # D takes the head of the queue
             "head":        Out(QueueEntry()),
             "valid":       Out(1),
+            # the interlock: the head reads register ``late_rd`` (X's destination
+            # whose value comes late, nonzero; the pipeline asks only then)
+            "late_rd":         In(5),
+            "head_reads_late": Out(1),
             "bp_upd_valid":   In(1),
             "bp_upd_pc":      In(64),
             "bp_upd_keep":    In(1),
@@ -186,6 +207,22 @@ class FetchUnit(wiring.Component):
         m.d.comb += [self.valid.eq(q_count != 0), self.head.eq(q[q_head]),
                      self.head.insn.eq(Mux(Array(ways)[q_head], Array(alts)[q_head],
                                            q[q_head].insn))]
+        # Whether the head reads ``late_rd``, for the pipeline's interlock: found
+        # for each word of each slot, and the head's chosen last (by its way,
+        # then ``q_head``), so that from ``q_head`` (a flip-flop of large fanout)
+        # it is a LUT to the pipeline's ``hazard``, not the multiplexer of the
+        # head's word and the decoder (tadv3's seed 1: fetch.q_head -> x_valid,
+        # 33.8 ns, and -> q_head, 13 cells).  A faulted fetch reads nothing (D
+        # sees it as the word 0).
+        def reads_late(word):
+            r1, r2 = reads_registers(word)
+            return ((r1 & (word[15:20] == self.late_rd)) |
+                    (r2 & (word[20:25] == self.late_rd)))
+        slot_reads = [Signal(name=f"q{i}_reads_late") for i in range(2)]
+        for i, sr in enumerate(slot_reads):
+            m.d.comb += sr.eq(~entries[i].fault & Mux(ways[i], reads_late(alts[i]),
+                                                      reads_late(entries[i].insn)))
+        m.d.comb += self.head_reads_late.eq(Array(slot_reads)[q_head])
         # (a redirect empties the queue but leaves ``q_head`` where it is: the
         # ring works from any slot, and the head then moves with ``pop`` alone,
         # one LUT after the pipeline's late ``adv``, not after M's redirect too)

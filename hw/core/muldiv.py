@@ -73,51 +73,60 @@ class MulDiv(wiring.Component):
 
         with m.FSM() as fsm:
             with m.State("IDLE"):
+                # The operand registers are loaded in every cycle of IDLE, not
+                # only with ``start``: nothing reads them in IDLE, and as the unit
+                # leaves IDLE they hold what they took with ``start``.  So their
+                # enables are the state's flip-flops, and ``start``, which comes
+                # late (the pipeline's decision in M: its state, the interrupt,
+                # the fast path), only reaches the state (out of context, M's
+                # state -> ``quot``, 11 cells, and -> ``divisor``, 40, were among
+                # the worst paths).
+                m.d.sync += [word.eq(self.word), op.eq(f3)]
+                # multiplier: 64-bit operand patterns (W: sign-extended words)
+                ma_src = Signal(64)
+                mb_src = Signal(64)
+                m.d.comb += [
+                    ma_src.eq(Mux(self.word, self.a[0:32].as_signed(), self.a)),
+                    mb_src.eq(Mux(self.word, self.b[0:32].as_signed(), self.b)),
+                ]
+                m.d.sync += [
+                    ma.eq(Mux(a_signed, ma_src.as_signed(), ma_src)),
+                    mb.eq(Mux(b_signed, mb_src.as_signed(), mb_src)),
+                ]
+                # divider
+                signed_op = ~f3[0]          # DIV, REM
+                # W forms: sign- or zero-extend the low words first.
+                a = Signal(64)
+                b = Signal(64)
+                with m.If(self.word):
+                    m.d.comb += [
+                        a.eq(Mux(signed_op, self.a[0:32].as_signed(), self.a[0:32])),
+                        b.eq(Mux(signed_op, self.b[0:32].as_signed(), self.b[0:32])),
+                    ]
+                with m.Else():
+                    m.d.comb += [a.eq(self.a), b.eq(self.b)]
+                a_neg = signed_op & a[63]
+                b_neg = signed_op & b[63]
+                a_mag = Mux(a_neg, -a, a)[:64]
+                b_mag = Mux(b_neg, -b, b)[:64]
+                # The quotient's magnitude is shifted in from the
+                # left of the dividend; W operands fit in 32 bits
+                # so only 32 steps are needed.
+                m.d.sync += [
+                    quot.eq(Mux(self.word, a_mag << 32, a_mag)),
+                    rem.eq(0),
+                    divisor.eq(b_mag),
+                    steps.eq(Mux(self.word, 32, 64)),
+                    neg_q.eq(a_neg ^ b_neg),
+                    neg_r.eq(a_neg),
+                    div_zero.eq(b == 0),
+                    dividend_keep.eq(a),
+                ]
                 with m.If(self.start):
-                    m.d.sync += [word.eq(self.word), op.eq(f3)]
-                    with m.If(~is_div):
-                        # 64-bit operand patterns (W: sign-extended words)
-                        a = Signal(64)
-                        b = Signal(64)
-                        m.d.comb += [
-                            a.eq(Mux(self.word, self.a[0:32].as_signed(), self.a)),
-                            b.eq(Mux(self.word, self.b[0:32].as_signed(), self.b)),
-                        ]
-                        m.d.sync += [
-                            ma.eq(Mux(a_signed, a.as_signed(), a)),
-                            mb.eq(Mux(b_signed, b.as_signed(), b)),
-                        ]
-                        m.next = "MUL1"
-                    with m.Else():
-                        signed_op = ~f3[0]          # DIV, REM
-                        # W forms: sign- or zero-extend the low words first.
-                        a = Signal(64)
-                        b = Signal(64)
-                        with m.If(self.word):
-                            m.d.comb += [
-                                a.eq(Mux(signed_op, self.a[0:32].as_signed(), self.a[0:32])),
-                                b.eq(Mux(signed_op, self.b[0:32].as_signed(), self.b[0:32])),
-                            ]
-                        with m.Else():
-                            m.d.comb += [a.eq(self.a), b.eq(self.b)]
-                        a_neg = signed_op & a[63]
-                        b_neg = signed_op & b[63]
-                        a_mag = Mux(a_neg, -a, a)[:64]
-                        b_mag = Mux(b_neg, -b, b)[:64]
-                        # The quotient's magnitude is shifted in from the
-                        # left of the dividend; W operands fit in 32 bits
-                        # so only 32 steps are needed.
-                        m.d.sync += [
-                            quot.eq(Mux(self.word, a_mag << 32, a_mag)),
-                            rem.eq(0),
-                            divisor.eq(b_mag),
-                            steps.eq(Mux(self.word, 32, 64)),
-                            neg_q.eq(a_neg ^ b_neg),
-                            neg_r.eq(a_neg),
-                            div_zero.eq(b == 0),
-                            dividend_keep.eq(a),
-                        ]
+                    with m.If(is_div):
                         m.next = "DIV"
+                    with m.Else():
+                        m.next = "MUL1"
             # The products and their sum are comb signals of the state that makes them
             # (0 elsewhere): a simulator multiplies only in that state.
             with m.State("MUL1"):

@@ -571,17 +571,6 @@ class PipelinedCore(wiring.Component):
             with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR, Kind.LOAD,
                         Kind.AMO, Kind.MULDIV, Kind.CSR):
                 m.d.comb += writes_rd.eq(~d_fault)
-        uses_rs1 = Signal()
-        uses_rs2 = Signal()
-        with m.Switch(dk):
-            with m.Case(Kind.ALU):
-                m.d.comb += [uses_rs1.eq(1), uses_rs2.eq(~dd.use_imm)]
-            with m.Case(Kind.BRANCH, Kind.STORE, Kind.AMO, Kind.MULDIV, Kind.SFENCE):
-                m.d.comb += [uses_rs1.eq(1), uses_rs2.eq(1)]
-            with m.Case(Kind.JALR, Kind.LOAD):
-                m.d.comb += uses_rs1.eq(1)
-            with m.Case(Kind.CSR):
-                m.d.comb += uses_rs1.eq(~dd.funct3[2])
 
         def forward_w(idx, value):
             return Mux(w_writes & (w_rd == idx), w_final, value)
@@ -593,8 +582,10 @@ class PipelinedCore(wiring.Component):
         xk = x_dec.kind
         x_late = x_valid & (x_dec.rd != 0) & (
             (xk == Kind.LOAD) | (xk == Kind.AMO) | (xk == Kind.MULDIV) | (xk == Kind.CSR))
-        m.d.comb += hazard.eq(d_valid & x_late & (
-            (uses_rs1 & (dd.rs1 == x_dec.rd)) | (uses_rs2 & (dd.rs2 == x_dec.rd))))
+        # (whether D's instruction reads X's destination is found in the fetch
+        # unit, for each word of its queue: ``reads_registers`` in fetch.py)
+        m.d.comb += [fetch.late_rd.eq(x_dec.rd),
+                     hazard.eq(d_valid & x_late & fetch.head_reads_late)]
 
         # Why D gives X no instruction (perf.py).
         d_why = Signal(CycleClass)
@@ -687,11 +678,17 @@ class PipelinedCore(wiring.Component):
                 m.d.comb += x_result.eq(x_pc4)
             with m.Default():
                 m.d.comb += x_result.eq(alu.result)
+        # The branch condition has a subtraction of its own, of the forwarded
+        # operands: the ALU's operand b passes the immediate's multiplexer, whose
+        # select (decoded from the kind) drove 64 inputs before the carry chain
+        # (tadv3's seed 1: x_dec.kind -> m_quick, 72 cells, 32.6 ns placed).
+        br_sub = Signal(65)
+        m.d.comb += br_sub.eq(Cat(op1, C(0, 1)) - Cat(op2, C(0, 1)))
         cond = Signal()
         with m.Switch(xf3[1:3]):
-            with m.Case(0): m.d.comb += cond.eq(alu.eq)
-            with m.Case(2): m.d.comb += cond.eq(alu.lt)
-            with m.Case(3): m.d.comb += cond.eq(alu.ltu)
+            with m.Case(0): m.d.comb += cond.eq(op1 == op2)
+            with m.Case(2): m.d.comb += cond.eq(Mux(op1[63] ^ op2[63], op1[63], br_sub[63]))
+            with m.Case(3): m.d.comb += cond.eq(br_sub[64])
         is_branch = xk == Kind.BRANCH
         is_jump = (xk == Kind.JAL) | (xk == Kind.JALR)
         taken = Signal()
@@ -708,7 +705,17 @@ class PipelinedCore(wiring.Component):
         fall_through_wrong = Signal()
         m.d.comb += [target_wrong.eq(target != x_pred), fall_through_wrong.eq(x_pc4 != x_pred)]
         mispredicted = Mux(taken, target_wrong, fall_through_wrong)
-        target_misaligned = taken & target[1]
+        # A misaligned target (bit 1; bit 0 is 0 or cleared) without the target's
+        # sum: for a branch or JAL bit 1 of pc + imm, for JALR bit 1 of rs1 + imm,
+        # from the two low bits.  A jump's misalignment does not wait for the
+        # branch condition (its carry chain), a branch's only for whether it is
+        # taken: so the flags M needs (below) and the return stack's updates
+        # leave out the condition.
+        x_pcimm_1 = x_pc[1] ^ x_imm[1] ^ (x_pc[0] & x_imm[0])
+        jalr_sum_1 = op1[1] ^ x_imm[1] ^ (op1[0] & x_imm[0])
+        jump_misaligned = is_jump & Mux(xk == Kind.JALR, jalr_sum_1, x_pcimm_1)
+        branch_off_misaligned = is_branch & x_pcimm_1      # (misaligned if taken)
+        target_misaligned = jump_misaligned | (branch_off_misaligned & (cond ^ xf3[0]))
         x_ok = x_valid & ~x_exc
         # While W waits for its load's line (w_wait), an operand X forwards from W
         # is not there yet: X then neither redirects nor updates the predictor
@@ -788,10 +795,17 @@ class PipelinedCore(wiring.Component):
         # (calls and returns are jumps, always taken: their misalignment is
         # target[1] alone, so the branch condition, at the end of the ALU's carry
         # chain, does not reach these two flip-flops)
-        ras_ok = adv & x_ok & ~target[1] & ~m_redirect
+        ras_ok = adv & x_ok & ~jump_misaligned & ~m_redirect
         m.d.sync += [ras_push.eq(ras_ok & is_call), ras_pop.eq(ras_ok & is_return)]
+        # The link address pushed has a register of its own, loaded in every cycle
+        # with X's pc + 4 (in the push's cycle it holds the call's, which left X
+        # in the cycle before): M's result came at the end of the ALU and its
+        # result multiplexers (static: -> fetch.ras.value, 26.7 ns, 16 cells,
+        # the stack's write register merged into its memory).
+        ras_link = Signal(64)
+        m.d.sync += ras_link.eq(x_pc4)
         m.d.comb += [fetch.ras_push.eq(ras_push), fetch.ras_pop.eq(ras_pop),
-                     fetch.ras_value.eq(m_result)]
+                     fetch.ras_value.eq(ras_link)]
         new_ctr = Signal(2)
         with m.If(~x_bp_hit):
             m.d.comb += new_ctr.eq(2)
@@ -906,8 +920,12 @@ class PipelinedCore(wiring.Component):
         # redirect (M's late decision), which ``m_valid`` has.  A load or store
         # never jumps, so ``m_qmem`` also leaves out ``target_misaligned`` (the
         # branch condition's 64-bit compare and the jump target's sum: they were
-        # the longest path into ``m_qmem``).
-        x_flag_ok = ~x_exc & ~target_misaligned
+        # the longest path into ``m_qmem``).  ``m_quick`` and ``m_simple`` leave
+        # out the branch condition: a branch whose offset leads to a misaligned
+        # target (none that a compiler writes) is neither, taken or not; M
+        # traps it if taken (``m_exc``), else commits it in START without the
+        # stages advancing (a cycle more).
+        x_flag_ok = ~x_exc & ~jump_misaligned & ~branch_off_misaligned
         x_csr_writes = (xf3[0:2] == 1) | (x_dec.rs1 != 0)
         x_csr_instret = (x_dec.csr == CSR.MINSTRET) | (x_dec.csr == CSR.INSTRET)
         x_quick = Signal()
@@ -1460,8 +1478,12 @@ class PipelinedCore(wiring.Component):
                     raise_trap(irq_cause_q, 0, intr=1)
                 with m.Else():
                     with m.Switch(kind):
+                        with m.Case(Kind.BRANCH):
+                            # not taken, its offset leading to a misaligned target
+                            # (m_simple leaves out the condition: see "X -> M")
+                            commit(m_result, done=m_done_start)
                         with m.Case(Kind.ALU, Kind.LUI, Kind.AUIPC, Kind.JAL, Kind.JALR,
-                                    Kind.BRANCH, Kind.FENCE):
+                                    Kind.FENCE):
                             # Unreachable: without an exception these have m_simple
                             # (committed above); with one, m_exc traps.
                             if self.checks:
@@ -1839,13 +1861,21 @@ class PipelinedCore(wiring.Component):
                 m.d.comb += read_x.eq(1)
                 charge(CycleClass.TRAP)
                 m.d.comb += flush_class.eq(CycleClass.FLUSH_TRAP)
-                m.d.comb += trap.take(csr, m_pc)
+                m.d.comb += csr.trap.eq(1)    # (its operands: below, in every cycle)
                 m.d.comb += [m_done_other.eq(1), m_redirect.eq(1), m_redirect_pc.eq(csr.trap_pc),
                              flush_xlate.eq(1)]
                 m.d.sync += [resv_valid.eq(0), w_valid.eq(1), w_trap.eq(1), w_rd.eq(0),
                              w_rmask.eq(0), w_wmask.eq(0), w_load.eq(0),
                              w_insn.eq(Mux(trap.intr, 0, m_insn))]
                 goto("START")
+
+        # The pending trap's operands go to the CSR file in every cycle, and TRAP
+        # raises ``csr.trap`` alone: the handler's address (the delegation's bit
+        # chosen by the cause, the vector's sum), M's redirect and the trap
+        # CSRs' inputs then start from the trap's registers, not from a decoder
+        # of M's state (integ's static estimate: mem_state -> fetch.redirect_pc
+        # 27.0 ns, 28 cells, and -> csr.mcause 26.3 ns).
+        m.d.comb += trap.present(csr, m_pc)
 
         # ================= M: the advance =================
         # ``adv`` (X's instruction enters M, D's X, the queue pops) loads the

@@ -55,8 +55,15 @@ class PendingTrap:
         return [self.cause.eq(cause), self.tval.eq(tval), self.intr.eq(intr)]
 
     def take(self, csr, epc):
+        return [csr.trap.eq(1)] + self.present(csr, epc)
+
+    def present(self, csr, epc):
+        """The trap's operands alone, without ``csr.trap``: the CSR file reads them
+        only with ``trap``, so a core may present them in every cycle (comb) and
+        raise ``trap`` alone in its TRAP state (the handler's address is then
+        made from flip-flops, not from the state's decoder: see pipeline.py)."""
         return [
-            csr.trap.eq(1), csr.trap_intr.eq(self.intr), csr.trap_cause.eq(self.cause),
+            csr.trap_intr.eq(self.intr), csr.trap_cause.eq(self.cause),
             csr.trap_tval.eq(self.tval), csr.trap_epc.eq(epc),
         ]
 

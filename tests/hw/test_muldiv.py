@@ -14,14 +14,31 @@ CORNERS = [0, 1, 2, 3, M64, M64 - 1, 1 << 63, (1 << 63) - 1, 0x8000_0000, 0x7FFF
            0xFFFF_FFFF, 0xFFFF_FFFF_8000_0000, 0x1_0000_0000, 7, M64 - 6]
 
 
-def run_vectors(vectors):
-    """vectors: (op, a, b, word).  Returns nothing; asserts each result and latency."""
+def run_vectors(vectors, scramble=False):
+    """vectors: (op, a, b, word).  Returns the latencies; asserts each result.
+
+    ``scramble``: the inputs hold other values in every cycle but ``start``'s
+    (the unit must take its operands, operation and width with ``start`` only,
+    though it loads its operand registers in every idle cycle)."""
     dut = MulDiv()
     failures = []
     latencies = set()
 
+    junk = iter(itertools.cycle([(5, 1, M64 - 6, 3), (0, 0, 1 << 63, 0), (3, 1, 7, M64)]))
+
+    def scramble_inputs(ctx):
+        if scramble:
+            f3, word, a, b = next(junk)
+            ctx.set(dut.funct3, f3)
+            ctx.set(dut.word, word)
+            ctx.set(dut.a, a)
+            ctx.set(dut.b, b)
+
     async def bench(ctx):
         for op, a, b, word in vectors:
+            if scramble:
+                scramble_inputs(ctx)
+                await ctx.tick()    # an idle cycle with other inputs
             ctx.set(dut.funct3, OPS.index(op))
             ctx.set(dut.word, word)
             ctx.set(dut.a, a)
@@ -32,6 +49,7 @@ def run_vectors(vectors):
             cycles = 1
             while not ctx.get(dut.done):
                 assert ctx.get(dut.busy)
+                scramble_inputs(ctx)
                 await ctx.tick()
                 cycles += 1
                 assert cycles < 100, "no done"
@@ -84,3 +102,13 @@ u64 = st.one_of(st.sampled_from(CORNERS), st.integers(0, M64), st.integers(0, 0x
 def test_random_operands(vectors, w_vectors):
     run_vectors([(op, a, b, 0) for op, a, b in vectors] +
                 [(op, a, b, 1) for op, a, b in w_vectors])
+
+
+def test_operands_taken_with_start_only():
+    # The operand registers load in every idle cycle (their enable is the state,
+    # not ``start``); what the inputs hold before and after ``start`` must not
+    # reach the result.
+    vectors = [(op, a, b, 0) for op in OPS for a, b in [(M64 - 6, 2), (1 << 63, M64), (12345, 67)]]
+    vectors += [(op, a, b, 1) for op in W_OPS for a, b in [(0x8000_0000, M64), (9, 0), (100, 7)]]
+    latencies = run_vectors(vectors, scramble=True)
+    assert latencies == {(True, 0, 4), (True, 1, 4), (False, 0, 66), (False, 1, 34)}
