@@ -949,6 +949,16 @@ class PipelinedCore(wiring.Component):
         m_is_ld = Signal()
         m_is_st = Signal()
         m_is_rmw = Signal()
+        # ... and the classes M's memory states and the PMP's and MMU's access kind
+        # are chosen by, each a flip-flop: the PMP's answer decides M's next
+        # state, and its access kind from m_dec's kind and funct5 was two LUTs
+        # and a long net before it (tport5 seed 1: m_dec.kind -> mem_state,
+        # 29.8 ns placed, 13 cells); W's value chose by them too.
+        m_is_read = Signal()               # a load or LR
+        m_is_lr = Signal()
+        m_is_sc = Signal()
+        m_is_amo = Signal()                # any AMO, LR and SC included
+        m_is_mem = Signal()                # a load, store or AMO
         m_csr_ro = Signal()                # a CSR instruction that writes nothing
         m_csr_refetch = Signal()           # ... that refetches (satp, mstatus, pmp*)
 
@@ -963,6 +973,11 @@ class PipelinedCore(wiring.Component):
                 m_is_ld.eq(xk == Kind.LOAD), m_is_st.eq(xk == Kind.STORE),
                 m_is_rmw.eq((xk == Kind.AMO) & (x_dec.funct5 != AmoOp.LR) &
                             (x_dec.funct5 != AmoOp.SC)),
+                m_is_read.eq(x_is_read),
+                m_is_lr.eq((xk == Kind.AMO) & (x_dec.funct5 == AmoOp.LR)),
+                m_is_sc.eq((xk == Kind.AMO) & (x_dec.funct5 == AmoOp.SC)),
+                m_is_amo.eq(xk == Kind.AMO),
+                m_is_mem.eq((xk == Kind.LOAD) | (xk == Kind.STORE) | (xk == Kind.AMO)),
                 m_csr_ro.eq(~x_csr_writes),
                 m_csr_refetch.eq((x_dec.csr == CSR.SATP) | (x_dec.csr == CSR.MSTATUS) |
                                  ((x_dec.csr >= CSR.PMPCFG0) & (x_dec.csr <= CSR.PMPADDR63))),
@@ -996,10 +1011,10 @@ class PipelinedCore(wiring.Component):
         kind = m_dec.kind
         f3 = m_dec.funct3
         size = f3[0:2]
-        is_lr = (kind == Kind.AMO) & (m_dec.funct5 == AmoOp.LR)
-        is_sc = (kind == Kind.AMO) & (m_dec.funct5 == AmoOp.SC)
-        is_rmw = (kind == Kind.AMO) & ~is_lr & ~is_sc
-        is_read = (kind == Kind.LOAD) | is_lr
+        is_lr = m_is_lr                    # (flip-flops loaded with m_dec, above)
+        is_sc = m_is_sc
+        is_rmw = m_is_rmw
+        is_read = m_is_read
         store_like = ~is_read
         size_mask = size_mask_of(m, size)
         mem_vaddr = m_result
@@ -1085,7 +1100,6 @@ class PipelinedCore(wiring.Component):
         read_x = Signal()
         read_mis_hi = Signal()
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
-        m_is_mem = (kind == Kind.LOAD) | (kind == Kind.STORE) | (kind == Kind.AMO)
         with m.If(m_in_start):
             m.d.comb += read_x.eq(m_rd_ok | ~m_valid | ~m_is_mem)
         fill_word = Signal(64)      # W's load's word, when it came before the fill's last beat
@@ -1120,8 +1134,8 @@ class PipelinedCore(wiring.Component):
         # W waits for (``w_wait``: the fill's word); loads outside RAM commit with
         # the bus's word.  (In the cycles where M commits no load, W's value is
         # not read.)
-        unsigned = f3[2] & (kind == Kind.LOAD)
-        load_from_cache = (kind == Kind.LOAD) & m_in_ram & ~mis_active & ~w_wait
+        unsigned = f3[2] & m_is_ld
+        load_from_cache = m_is_ld & m_in_ram & ~mis_active & ~w_wait
         ld_other = Mux(mis_active, mis_lo, Mux(w_wait & ~fill_word_now, fill_word, dbus.rdata))
         _, other_value = load_extend(m, Cat(ld_other, Mux(mis_active, mis_hi, 0)),
                                      Mux(w_wait, w_off, byte_off), Mux(w_wait, w_size, size),
@@ -1130,15 +1144,23 @@ class PipelinedCore(wiring.Component):
                      for w in range(dcache.ways)]
         # W's result: a load's value, else what the committing state gives
         # (``commit_value``); chosen by M's instruction kind, not by the state.
-        # The choice is made once per way of the cache, and the hit's way (the
-        # tag compare, the latest of them) picks one of the two results last:
-        # from the tag memory to W's register, the compare and one multiplexer.
+        # The hit's way (the tag compare, the latest of them) picks one of the
+        # ways' extended words last: from the tag memory to W's register, the
+        # compare and one LUT.  It picks with AND and OR, not a multiplexer:
+        # Yosys's ``share`` merges two shifters whose results a multiplexer
+        # chooses between into one shifter behind a multiplexer of their inputs,
+        # which put the shift and extension after the compare (tport5 seed 1:
+        # dcache.lookup_addr -> w_value 29.1 ns placed, 15 cells, the hit's way
+        # driving 72 multiplexers of the ways' words).
         commit_value = Signal(64)
-        m_loads = (kind == Kind.LOAD) | is_lr
-        w_value_if = [Mux(m_loads | w_wait, Mux(load_from_cache, v, other_value), commit_value)
-                      for v in way_value]
-        m.d.sync += w_value.eq(w_value_if[0] if dcache.ways == 1 else
-                               Mux(dcache.hit_way, w_value_if[1], w_value_if[0]))
+        m_loads = is_read
+        if dcache.ways == 1:
+            cache_value = way_value[0]
+        else:
+            pick1 = dcache.hit_way.replicate(64)
+            cache_value = (way_value[0] & ~pick1) | (way_value[1] & pick1)
+        m.d.sync += w_value.eq(Mux(load_from_cache, cache_value,
+                                   Mux(m_loads | w_wait, other_value, commit_value)))
 
         # Record fields of W that follow M every cycle (only meaningful with w_valid),
         # except while W waits for its load's line.
@@ -1272,7 +1294,7 @@ class PipelinedCore(wiring.Component):
         def memory_access(done, wait_state=None):
             """The bus transfer of a load, store, LR, SC or an AMO's read at
             ``mem_paddr``."""
-            charge(Mux(kind == Kind.AMO, CycleClass.ATOMIC, CycleClass.UNCACHED))
+            charge(Mux(m_is_amo, CycleClass.ATOMIC, CycleClass.UNCACHED))
             m.d.comb += [
                 irq_stale.eq(1),            # (a device's interrupt line may change)
                 d_bus_valid.eq(1),
@@ -1325,7 +1347,7 @@ class PipelinedCore(wiring.Component):
                 goto("SC_CHECK")
             with m.Elif(misaligned & ~m_in_ram):
                 access_fault()                  # devices take aligned accesses only
-            with m.Elif((kind == Kind.LOAD) & m_in_ram):
+            with m.Elif(m_is_ld & m_in_ram):
                 with m.If(~m_rd_ok):
                     charge(CycleClass.DCACHE_MISS)
                     goto("ACCESS")           # read the word and tags (again)
@@ -1342,7 +1364,7 @@ class PipelinedCore(wiring.Component):
                                      csr.instret_inc.eq(0)]     # (counted as W retires)
                         m.d.sync += [w_wait.eq(1), fill_has_bus.eq(1)]
                         goto("WFILL")
-            with m.Elif((kind == Kind.STORE) & m_in_ram):
+            with m.Elif(m_is_st & m_in_ram):
                 with m.If(m_rd_ok):
                     buffered_store(done)
                 with m.Else():
@@ -1490,7 +1512,7 @@ class PipelinedCore(wiring.Component):
                                 m.d.sync += Assert(0, "pipeline: a simple instruction "
                                                       "not committed by m_simple")
                         with m.Case(Kind.LOAD, Kind.STORE, Kind.AMO):
-                            with m.If(misaligned & (kind == Kind.AMO)):
+                            with m.If(misaligned & m_is_amo):
                                 raise_trap(Mux(store_like, Cause.STORE_MISALIGNED,
                                                Cause.LOAD_MISALIGNED), mem_vaddr)
                             with m.Elif(data_unmapped & (mem_vaddr[56:64] != 0)):
@@ -1944,7 +1966,15 @@ class PipelinedCore(wiring.Component):
             m.d.sync += Assert(bus_fin == ((on("BUS") & ~is_rmw) | on("AMO_WRITE")),
                                "pipeline: bus_fin differs from M's state")
             m.d.sync += Assert(~m_valid | (m_is_ld == (kind == Kind.LOAD)) &
-                               (m_is_st == (kind == Kind.STORE)) & (m_is_rmw == is_rmw) &
+                               (m_is_st == (kind == Kind.STORE)) &
+                               (m_is_rmw == ((kind == Kind.AMO) & (m_dec.funct5 != AmoOp.LR) &
+                                             (m_dec.funct5 != AmoOp.SC))) &
+                               (m_is_lr == ((kind == Kind.AMO) & (m_dec.funct5 == AmoOp.LR))) &
+                               (m_is_sc == ((kind == Kind.AMO) & (m_dec.funct5 == AmoOp.SC))) &
+                               (m_is_read == ((kind == Kind.LOAD) | m_is_lr)) &
+                               (m_is_amo == (kind == Kind.AMO)) &
+                               (m_is_mem == ((kind == Kind.LOAD) | (kind == Kind.STORE) |
+                                             (kind == Kind.AMO))) &
                                (m_csr_refetch == csr_refetch),
                                "pipeline: M's kind flags differ from m_dec")
             m.d.sync += Assert(~dpmp.valid | ((dpmp.first == pmp_first_ref) &
