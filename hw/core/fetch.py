@@ -366,14 +366,30 @@ class FetchUnit(wiring.Component):
         def push_fault(page):
             m.d.comb += [push.eq(1), push_entry.fault.eq(1), push_entry.page_fault.eq(page)]
 
-        # The bus's request but ``valid``: the cache's fill's in every state but
-        # UNCACHED, which overrides it (it counts only with ``valid``, which FILL
-        # and UNCACHED give): so the memory port's compare of the address with
-        # its write buffer's lines, and its choice of who goes next, do not wait
-        # for this unit's state decoder nor the cache's (the I-cache's fill_state
-        # -> the port's head_draining was 33.7 ns placed, 19 cells).
-        for name in ("addr", "write", "wdata", "sel", "lock", "burst_len"):
+        # The bus's request but ``valid`` does not wait for this unit's state
+        # decoder nor the cache's (it counts only with ``valid``, which FILL and
+        # UNCACHED give): so the memory port's choice of who goes next does not
+        # either (the I-cache's fill_state -> the port's head_draining was 33.7
+        # ns placed, 19 cells).  The single word's request (UNCACHED's) or the
+        # fill's is chosen by
+        # ``in_unc``, a flip-flop of its own, not by a decoder of the state
+        # register: in every cycle of RUN it takes "pc is not cacheable", so it
+        # is 0 in FILL (entered only from RUN, with a cacheable pc) and 1 in
+        # UNCACHED (entered from RUN with an uncacheable pc, or from PMP_WORD,
+        # which sets it); elsewhere the request does not count.  (integ's seed
+        # 1: fetch.fetch_state -> the state's decoder, fanout 187 -> the port's
+        # requester address -> head_draining, 25.7 ns placed, 18 cells.)  And
+        # ``valid`` is the fill's (the cache fills only in FILL) or UNCACHED's.
+        in_unc = Signal()
+        for name in ("write", "wdata", "lock"):
             m.d.comb += getattr(self.bus, name).eq(getattr(cache.bus, name))
+        m.d.comb += [
+            self.bus.addr.eq(Mux(in_unc, Cat(C(0, 3), unc_addr[3:]), cache.bus.addr)),
+            self.bus.sel.eq(Mux(in_unc, Mux(unc_addr[2], 0xF0, 0x0F), cache.bus.sel)),
+            self.bus.burst_len.eq(Mux(in_unc, 0, cache.bus.burst_len)),
+        ]
+        unc_valid = Signal()
+        m.d.comb += self.bus.valid.eq(cache.bus.valid | unc_valid)
         with m.FSM(name="fetch") as fsm:
             with m.State("RUN"):
                 m.d.comb += running.eq(1)
@@ -383,6 +399,7 @@ class FetchUnit(wiring.Component):
                 # enters with this cycle's paddr; so the hit does not reach the
                 # enables of these 56 flip-flops)
                 m.d.comb += self.bus_next_addr.eq(paddr)
+                m.d.sync += in_unc.eq(~cacheable)
                 # The MMU's request address, loaded the same way in every cycle of
                 # RUN, so that the hit no longer reaches the enables of these 64
                 # flip-flops (seed 1's worst placed path on main: the tag RAM ->
@@ -525,6 +542,7 @@ class FetchUnit(wiring.Component):
                 # remembered-page compare may start from the MMU's answer, does
                 # not reach the enables of these 56 flip-flops)
                 m.d.comb += self.bus_next_addr.eq(xl_paddr)
+                m.d.sync += in_unc.eq(1)            # (UNCACHED's request, if any, next)
                 pmp_check(xl_paddr, Cat(C(3, 2), xl_paddr[2:]), word_allowed, word_denied)
 
             with m.State("FAULT"):
@@ -542,10 +560,9 @@ class FetchUnit(wiring.Component):
 
             with m.State("FILL"):
                 m.d.comb += wait_now.eq(FetchWait.ICACHE_MISS)
-                # (the request from the cache: its valid here, the rest in every
-                # state but UNCACHED, below; its answer reaches the cache in every
+                # (the request is the cache's, chosen by ``in_unc`` (0 here) in
+                # every state, above; its answer reaches the cache in every
                 # state, below)
-                m.d.comb += self.bus.valid.eq(cache.bus.valid)
                 with m.If(self.redirect):
                     m.d.sync += discard.eq(1)
                 with m.If(cache.done):
@@ -571,14 +588,12 @@ class FetchUnit(wiring.Component):
                 # in every cycle of this state, pushed only with ``ready``)
                 word_u = Mux(unc_addr[2], self.bus.rdata[32:64], self.bus.rdata[0:32])
                 m.d.comb += push_entry.insn.eq(word_u)
-                # (the word's request in the whole state; it counts with valid)
-                m.d.comb += [self.bus.addr.eq(Cat(C(0, 3), unc_addr[3:])),
-                             self.bus.sel.eq(Mux(unc_addr[2], 0xF0, 0x0F)),
-                             self.bus.burst_len.eq(0)]
+                # (the word's request, chosen by ``in_unc`` (1 here) in every
+                # state, above; it counts with valid)
                 with m.If(discard & ~issued):
                     m.next = "RUN"
                 with m.Elif(go | issued):
-                    m.d.comb += self.bus.valid.eq(1)
+                    m.d.comb += unc_valid.eq(1)
                     m.d.sync += issued.eq(1)
                     with m.If(self.bus.ready):
                         m.d.sync += issued.eq(0)
@@ -603,6 +618,9 @@ class FetchUnit(wiring.Component):
         if self.checks:
             m.d.sync += Assert(~cache.busy | fsm.ongoing("FILL"),
                                "fetch: the cache fills outside FILL")
+            m.d.sync += Assert(~(fsm.ongoing("FILL") & in_unc) &
+                               ~(fsm.ongoing("UNCACHED") & ~in_unc),
+                               "fetch: in_unc does not choose the request of the state")
 
         # the micro-TLB's fill (``page_allowed``; registered there): its values
         # do not depend on whether it fills
