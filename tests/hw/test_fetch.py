@@ -169,3 +169,103 @@ def test_a_translation_in_a_redirects_cycle_is_kept_unless_flushed():
     assert requests == [(2, 0x1000)]
     requests, _ = _translated_fetch(redirect_on_answer=True, after=1, pmp_wait=2, flush=True)
     assert requests == [(2, 0x1000), (10, 0x1004)]
+
+
+def _sequential_fetch(redirect_at=None, redirect_pc=RAM_BASE + 0x100, cycles=60):
+    """The unit in M mode (no translation) from RAM_BASE, with RAM whose word at
+    each address is the address's low 32 bits, answering every beat of a burst
+    at once, and D taking every instruction.  ``redirect_at``: a redirect to
+    ``redirect_pc`` in that cycle.  Returns the pushed (pc, word) in order and
+    the cycles in which the unit was in FILL."""
+    dut = FetchUnit(reset_pc=RAM_BASE,
+                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
+                    btb_entries=16, ras_entries=2, utlb_entries=2)
+    taken, filling = [], []
+
+    async def bench(ctx):
+        ctx.set(dut.priv, Priv.M)
+        ctx.set(dut.pmp_free, 1)
+        ctx.set(dut.booted, 1)
+        ctx.set(dut.pipe_empty, 1)
+        ctx.set(dut.pop, 1)
+        beat = 0
+        for cycle in range(cycles):
+            if ctx.get(dut.valid):
+                taken.append((ctx.get(dut.head.pc), ctx.get(dut.head.insn)))
+            redirect = cycle == redirect_at
+            ctx.set(dut.redirect, redirect)
+            ctx.set(dut.redirect_pc, redirect_pc)
+            valid = ctx.get(dut.bus.valid)
+            if valid:
+                filling.append(cycle)
+                addr = ctx.get(dut.bus.addr) + 8 * beat
+                ctx.set(dut.bus.rdata, (addr & 0xFFFF_FFFF) | (((addr + 4) & 0xFFFF_FFFF) << 32))
+                last = beat == ctx.get(dut.bus.burst_len)
+                beat = 0 if last else beat + 1
+            ctx.set(dut.bus.ready, valid)
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return taken, filling
+
+
+def test_words_in_order_across_misses():
+    # Every word of three lines, each a miss at its first word, is pushed in
+    # order with its own address's word (a miss must not lose nor repeat a
+    # word around its fill).
+    taken, filling = _sequential_fetch()
+    assert len(taken) >= 24
+    assert taken[:24] == [(RAM_BASE + 4 * i, (RAM_BASE + 4 * i) & 0xFFFF_FFFF)
+                          for i in range(24)]
+    # the fills' beats: three lines (at least) of four 8-byte beats
+    assert len(filling) >= 12
+
+
+def test_a_redirect_during_a_fill_is_kept():
+    # A redirect in a cycle of FILL is remembered (``discard``): when the fill
+    # ends, fetching goes on at the redirect's pc, not at the missed word.
+    for at in range(12, 19):
+        taken, _ = _sequential_fetch(redirect_at=at, cycles=80)
+        # before the redirect: the first line and the start of the second, in order
+        pcs = [pc for pc, _ in taken]
+        k = pcs.index(RAM_BASE + 0x100)
+        assert pcs[:k] == [RAM_BASE + 4 * i for i in range(k)]
+        assert taken[k:k + 8] == [(RAM_BASE + 0x100 + 4 * i, (RAM_BASE + 0x100 + 4 * i) & 0xFFFF_FFFF)
+                                  for i in range(8)]
+
+
+def test_an_uncached_word_is_asked_for_alone():
+    # UNCACHED's request (one word, its lanes) is chosen by ``in_unc``, a
+    # flip-flop loaded in RUN, not by the state: it must be the word's, not the
+    # cache's line fill, and the checks' Assert says ``in_unc`` matches the state.
+    dut = FetchUnit(reset_pc=DEVICE_PC + 4,
+                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
+                    btb_entries=16, ras_entries=2, utlb_entries=2, checks=True)
+    requests, taken = [], []
+
+    async def bench(ctx):
+        ctx.set(dut.priv, Priv.M)
+        ctx.set(dut.pmp_free, 1)
+        ctx.set(dut.booted, 1)
+        ctx.set(dut.pipe_empty, 1)
+        ctx.set(dut.pop, 1)
+        for cycle in range(12):
+            if ctx.get(dut.valid):
+                taken.append((ctx.get(dut.head.pc), ctx.get(dut.head.insn)))
+            valid = ctx.get(dut.bus.valid)
+            if valid:
+                requests.append((ctx.get(dut.bus.addr), ctx.get(dut.bus.sel),
+                                 ctx.get(dut.bus.burst_len)))
+            ctx.set(dut.bus.ready, valid)
+            ctx.set(dut.bus.rdata, 0x1111_1111 | (0x2222_2222 << 32))
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert requests[0] == (DEVICE_PC, 0xF0, 0)
+    assert taken[0] == (DEVICE_PC + 4, 0x2222_2222)
