@@ -12,7 +12,26 @@ from amaranth.lib.wiring import In, Out
 
 from .isa import Opcode, Kind, AluOp, AmoOp
 
-__all__ = ["Decoded", "Decoder"]
+__all__ = ["Decoded", "Decoder", "reads_registers"]
+
+
+def reads_registers(word):
+    """Whether the instruction ``word`` reads rs1 and rs2 (bits 19:15 and 24:20):
+    as the decoder's kinds below say for every legal instruction, from the
+    opcode and a few bits only, so that the fetch unit can find it for each
+    word of its queue in one LUT (the pipeline's interlock asks it, pipeline.py;
+    tests/hw/test_interlock.py compares the two), but for x0 (the
+    system instructions with rs1 = 0 count as reading it: the interlock never
+    asks for x0).  An illegal one may read them too: it traps, and D waits a
+    cycle at worst."""
+    op = word[0:7]
+    f3 = word[12:15]
+    system = op == Opcode.SYSTEM
+    sfence = system & (f3 == 0) & (word[25:32] == 0b0001001)
+    r1 = op.matches(Opcode.LOAD, Opcode.STORE, Opcode.OP_IMM, Opcode.OP_IMM32, Opcode.OP,
+                    Opcode.OP32, Opcode.AMO, Opcode.BRANCH, Opcode.JALR) | (system & ~f3[2])
+    r2 = op.matches(Opcode.STORE, Opcode.OP, Opcode.OP32, Opcode.AMO, Opcode.BRANCH) | sfence
+    return r1, r2
 
 
 class Decoded(data.StructLayout):

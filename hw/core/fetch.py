@@ -79,7 +79,8 @@ from ..bus import BusSignature
 from ..mmu.signatures import Access, TranslateSignature
 from .btb import BranchPredictor
 from .cache import Cache, check_geometry
-from .isa import Cause, Opcode, Priv
+from .decoder import reads_registers
+from .isa import Priv
 from .perf import FetchWait
 from .pmp import PMPCheckSignature
 from .ras import ReturnStack
@@ -94,23 +95,6 @@ class QueueEntry(data.StructLayout):
             "pc": 64, "insn": 32, "pred": 64, "fault": 1, "page_fault": 1,
             "bp_hit": 1, "bp_ctr": 2,
         })
-
-
-def reads_registers(word):
-    """Whether the instruction ``word`` reads rs1 and rs2 (bits 19:15 and 24:20):
-    as the decoder's kinds say for every legal instruction (the pipeline's
-    interlock, pipeline.py), from the opcode and a few bits, but for x0 (the
-    system instructions with rs1 = 0 count as reading it: the interlock never
-    asks for x0).  An illegal one may read them too: it traps, and D waits a
-    cycle at worst."""
-    op = word[0:7]
-    f3 = word[12:15]
-    system = op == Opcode.SYSTEM
-    sfence = system & (f3 == 0) & (word[25:32] == 0b0001001)
-    r1 = op.matches(Opcode.LOAD, Opcode.STORE, Opcode.OP_IMM, Opcode.OP_IMM32, Opcode.OP,
-                    Opcode.OP32, Opcode.AMO, Opcode.BRANCH, Opcode.JALR) | (system & ~f3[2])
-    r2 = op.matches(Opcode.STORE, Opcode.OP, Opcode.OP32, Opcode.AMO, Opcode.BRANCH) | sfence
-    return r1, r2
 
 
 class FetchUnit(wiring.Component):

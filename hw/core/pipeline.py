@@ -583,7 +583,7 @@ class PipelinedCore(wiring.Component):
         x_late = x_valid & (x_dec.rd != 0) & (
             (xk == Kind.LOAD) | (xk == Kind.AMO) | (xk == Kind.MULDIV) | (xk == Kind.CSR))
         # (whether D's instruction reads X's destination is found in the fetch
-        # unit, for each word of its queue: ``reads_registers`` in fetch.py)
+        # unit, for each word of its queue: ``reads_registers`` in decoder.py)
         m.d.comb += [fetch.late_rd.eq(x_dec.rd),
                      hazard.eq(d_valid & x_late & fetch.head_reads_late)]
 

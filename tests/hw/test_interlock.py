@@ -1,4 +1,4 @@
-"""The fetch unit's ``reads_registers`` (the pipeline's interlock asks it for each
+"""The decoder's ``reads_registers`` (the fetch unit finds it for each
 word of the queue) against the decoder: for every legal instruction the registers
 its kind reads, for an illegal one at least those (none); x0 aside."""
 
@@ -8,7 +8,7 @@ from amaranth import Module, Signal
 from amaranth.sim import Simulator
 
 from hw.core.decoder import Decoder
-from hw.core.fetch import reads_registers
+from hw.core.decoder import reads_registers
 from hw.core.isa import Kind, Opcode
 
 
