@@ -255,8 +255,10 @@ class MemoryPort(wiring.Component):
         # memory stage's late ``st_valid`` (M's decision in START, then a net of
         # fanout in the hundreds: ``port.wbN_mM.CE`` was 23.8 ns, 9 cells).  The
         # entry's valid bit and line are set with the store (the compares and
-        # the conflicts see it at once); while its bytes are pending, the entry
-        # does not start to drain (``pending_head`` in the choice below).
+        # the conflicts see it at once).  While its bytes are pending, what the
+        # head entry sends (``h_mask``, ``h_data`` below) is read with them
+        # merged in (``pending_head``), so the head may start to drain in the
+        # cycle after the store as before.
         wq_valid = Signal()              # a store taken in the last cycle, bytes pending
         wq_entry = Signal(N)             # its entry (one-hot)
         wq_alloc = Signal()              # it allocated that entry (its other masks clear)
@@ -292,7 +294,14 @@ class MemoryPort(wiring.Component):
             m.d.sync += idle_cnt.eq(idle_cnt + 1)
 
         # ---- what the head entry sends ----
-        h_mask = [at([e_mask[i][w] for i in range(N)], head) for w in range(W)]
+        # (with the bytes of a store taken in the last cycle, if into the head:
+        # an entry it allocated had its masks cleared, one it merged into adds)
+        def wq_at(w):
+            return (wq_word == w) if W > 1 else C(1, 1)
+        h_mask = [Mux(pending_head,
+                      Mux(wq_at(w), wq_sel, 0) |
+                      Mux(wq_alloc, 0, at([e_mask[i][w] for i in range(N)], head)),
+                      at([e_mask[i][w] for i in range(N)], head)) for w in range(W)]
         h_full = Cat(*[mk == 0xFF for mk in h_mask]).all()
         h_line = at(e_line, head)
         sent = Signal(W)                 # singles already sent of the draining head
@@ -396,7 +405,7 @@ class MemoryPort(wiring.Component):
             buf_go = Mux(buf_busy,
                          # a burst is sent whole; a single may be followed by the next one
                          ending & ~buf_done,
-                         wants_of(blocked) & ~pending_head &
+                         wants_of(blocked) &
                          (~locked | blocked.bit_select(lock_owner, 1)))
             chosen = Signal(3)
             m.d.comb += chosen.eq(4)
@@ -445,7 +454,12 @@ class MemoryPort(wiring.Component):
         # flip-flops through one multiplexer that only the owner register drives.
         # (The buffer may be chosen again in the cycle its single transfer ends:
         # its set is loaded in that cycle too.)
-        h_data = [at([e_data[i][w] for i in range(N)], head) for w in range(W)]
+        h_data = []
+        for w in range(W):
+            raw = at([e_data[i][w] for i in range(N)], head)
+            h_data.append(Mux(pending_head & wq_at(w),
+                              Cat(Mux(wq_sel[b], wq_data[8 * b:8 * b + 8], raw[8 * b:8 * b + 8])
+                                  for b in range(8)), raw))
         fields = ("addr", "write", "sel", "burst_len", "wdata")
         req = [{f: Signal.like(getattr(bus, f), name=f"req{i}_{f}") for f in fields}
                for i in range(4)]
