@@ -140,9 +140,6 @@ class MemoryPort(wiring.Component):
         e_line = [Signal(rb - lb, name=f"wb{i}_line") for i in range(N)]   # (offset in RAM)
         e_data = [[Signal(64, name=f"wb{i}_d{w}") for w in range(W)] for i in range(N)]
         e_mask = [[Signal(8, name=f"wb{i}_m{w}") for w in range(W)] for i in range(N)]
-        # (whether a doubleword's mask is not 0, kept beside it: the head's
-        # doublewords still to send are read from these bits, not compared)
-        e_any = [[Signal(name=f"wb{i}_any{w}") for w in range(W)] for i in range(N)]
         head = Signal(range(N))          # the oldest entry
         count = Signal(range(N + 1))
         draining = Signal()              # the head entry is going out (takes no stores)
@@ -286,13 +283,11 @@ class MemoryPort(wiring.Component):
                         Mux(wq_sel[b], wq_data[8 * b:8 * b + 8],
                             e_data[i][w][8 * b:8 * b + 8]) for b in range(8)))
                 with m.If(wq_valid & wq_entry[i] & wq_alloc):
-                    m.d.sync += [e_mask[i][w].eq(Mux(hit_word, wq_sel, 0)),
-                                 e_any[i][w].eq(hit_word & wq_sel.any())]
+                    m.d.sync += e_mask[i][w].eq(Mux(hit_word, wq_sel, 0))
                 with m.Elif(wq_valid & wq_entry[i] & hit_word):
-                    m.d.sync += [e_mask[i][w].eq(e_mask[i][w] | wq_sel),
-                                 e_any[i][w].eq(e_any[i][w] | wq_sel.any())]
+                    m.d.sync += e_mask[i][w].eq(e_mask[i][w] | wq_sel)
             with m.If(alloc & (tail == i)):
-                m.d.sync += e_line[i].eq(st_line)
+                m.d.sync += [e_valid[i].eq(1), e_line[i].eq(st_line)]
         with m.If(take):
             m.d.sync += idle_cnt.eq(0)
         with m.Elif(idle_cnt != self.idle):
@@ -303,17 +298,15 @@ class MemoryPort(wiring.Component):
         # an entry it allocated had its masks cleared, one it merged into adds)
         def wq_at(w):
             return (wq_word == w) if W > 1 else C(1, 1)
-        h_mask_raw = [at([e_mask[i][w] for i in range(N)], head) for w in range(W)]
-        h_mask = [Mux(pending_head, Mux(wq_at(w), wq_sel, 0) | Mux(wq_alloc, 0, h_mask_raw[w]),
-                      h_mask_raw[w]) for w in range(W)]
-        h_any = [Mux(pending_head,
-                     (wq_at(w) & wq_sel.any()) | (~wq_alloc & at([e_any[i][w] for i in range(N)], head)),
-                     at([e_any[i][w] for i in range(N)], head)) for w in range(W)]
+        h_mask = [Mux(pending_head,
+                      Mux(wq_at(w), wq_sel, 0) |
+                      Mux(wq_alloc, 0, at([e_mask[i][w] for i in range(N)], head)),
+                      at([e_mask[i][w] for i in range(N)], head)) for w in range(W)]
         h_full = Cat(*[mk == 0xFF for mk in h_mask]).all()
         h_line = at(e_line, head)
         sent = Signal(W)                 # singles already sent of the draining head
         todo = Signal(W)                 # doublewords of the head still to send
-        m.d.comb += todo.eq(Cat(*[h_any[w] & ~sent[w] for w in range(W)]))
+        m.d.comb += todo.eq(Cat(*[(h_mask[w] != 0) & ~sent[w] for w in range(W)]))
         first = Signal(range(W))         # the lowest doubleword still to send
         for w in reversed(range(W)):
             with m.If(todo[w]):
@@ -461,7 +454,6 @@ class MemoryPort(wiring.Component):
         # flip-flops through one multiplexer that only the owner register drives.
         # (The buffer may be chosen again in the cycle its single transfer ends:
         # its set is loaded in that cycle too.)
-        h_data_raw = [at([e_data[i][w] for i in range(N)], head) for w in range(W)]
         h_data = []
         for w in range(W):
             raw = at([e_data[i][w] for i in range(N)], head)
@@ -487,19 +479,11 @@ class MemoryPort(wiring.Component):
                              rb_["sel"].eq(0xFF), rb_["burst_len"].eq(W - 1),
                              rb_["wdata"].eq(h_data[0])]
             with m.Else():
-                # (the doubleword picked from the entry, then a pending store's
-                # bytes merged into it: one multiplexer level after the pick)
-                raw_sel = Array(h_mask_raw)[word] if W > 1 else h_mask_raw[0]
-                raw_data = Array(h_data_raw)[word] if W > 1 else h_data_raw[0]
-                pend_word = pending_head & ((wq_word == word) if W > 1 else C(1, 1))
                 m.d.sync += [rb_["addr"].eq(Cat(C(0, 3), word, h_line, ram_top) if W > 1
                                             else Cat(C(0, 3), h_line, ram_top)),
-                             rb_["sel"].eq(Mux(pend_word, wq_sel, 0) |
-                                           Mux(pending_head & wq_alloc, 0, raw_sel)),
+                             rb_["sel"].eq(Array(h_mask)[word] if W > 1 else h_mask[0]),
                              rb_["burst_len"].eq(0),
-                             rb_["wdata"].eq(Cat(
-                                 Mux(pend_word & wq_sel[b], wq_data[8 * b:8 * b + 8],
-                                     raw_data[8 * b:8 * b + 8]) for b in range(8)))]
+                             rb_["wdata"].eq(Array(h_data)[word] if W > 1 else h_data[0])]
         with m.Elif(bus.ready & ~bus.error):
             # the next beat of a burst
             m.d.sync += rb_["wdata"].eq(Array(h_data)[(beat + 1)[:max(1, W.bit_length() - 1)]]
@@ -548,20 +532,8 @@ class MemoryPort(wiring.Component):
 
         head_next = Signal.like(head)
         count_next = Signal.like(count)
-        # (the store's effect on the count and the valid bits: computed as if a
-        # store were offered and as if not, ``st_valid`` picks: one cell after it)
-        alloc_if_st = self.st_ready & ~any_merge
-        count_if_st = Signal.like(count)
-        count_if_not = Signal.like(count)
         m.d.comb += [head_next.eq(Mux(buf_done, nxt(head), head)),
-                     count_if_st.eq(count + alloc_if_st - buf_done),
-                     count_if_not.eq(count - buf_done),
-                     count_next.eq(Mux(self.st_valid, count_if_st, count_if_not))]
-        for i in range(N):
-            leaves = buf_done & (head == i)
-            m.d.sync += e_valid[i].eq(Mux(self.st_valid,
-                                          Mux(leaves, 0, (alloc_if_st & (tail == i)) | e_valid[i]),
-                                          Mux(leaves, 0, e_valid[i])))
+                     count_next.eq(count + alloc - buf_done)]
         if_asks = nexts(if_data, if_data)
         if_st = nexts(if_store, silent)
         if_not = nexts(silent, silent)
@@ -577,8 +549,12 @@ class MemoryPort(wiring.Component):
 
         # The head entry leaves when its last transfer ends (or fails: a write to
         # RAM does not fail; the line is dropped rather than retried forever).
+        with m.If(buf_done):
+            for i in range(N):
+                with m.If(head == i):
+                    m.d.sync += e_valid[i].eq(0)
         m.d.sync += [head.eq(head_next), count.eq(count_next),
-                     not_full.eq(Mux(self.st_valid, count_if_st != N, count_if_not != N))]
+                     not_full.eq(count_next != N)]
         m.d.comb += bus.lock.eq(locked)
 
         # every doubleword written to memory, for the caches' snooping
