@@ -10,15 +10,36 @@ RAM_BASE = 0x8000_0000
 DEVICE_PC = 0x1000_0000          # outside RAM: fetched uncached, one word at a time
 
 
+def _unit(reset_pc, **kwargs):
+    """A small fetch unit whose RAM is the megabyte at RAM_BASE."""
+    return FetchUnit(reset_pc=reset_pc,
+                     in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
+                     btb_entries=16, ras_entries=2, utlb_entries=2, **kwargs)
+
+
+def _run_alone_in_m_mode(ctx, dut):
+    """No translation, nothing to check, an empty pipeline taking every word."""
+    ctx.set(dut.priv, Priv.M)
+    ctx.set(dut.pmp_free, 1)
+    ctx.set(dut.booted, 1)
+    ctx.set(dut.pipe_empty, 1)
+    ctx.set(dut.pop, 1)
+
+
+def _simulate(dut, bench):
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+
+
 def test_no_uncached_fetch_in_a_redirects_cycle():
     # The pipeline's redirects reach the fetch unit a cycle after they were
     # decided (pipeline.py, fr_valid): after M's flush the pipeline is already
     # empty in that cycle, so the unit, waiting in UNCACHED on the old path
     # until nothing older is in the pipeline, must not send its request then
     # (it could read a device register with side effects on the wrong path).
-    dut = FetchUnit(reset_pc=DEVICE_PC,
-                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
-                    btb_entries=16, ras_entries=2, utlb_entries=2)
+    dut = _unit(DEVICE_PC)
     seen = []
 
     async def bench(ctx):
@@ -37,10 +58,7 @@ def test_no_uncached_fetch_in_a_redirects_cycle():
                          ctx.get(dut.bus.addr) if ctx.get(dut.bus.valid) else None))
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    _simulate(dut, bench)
     # no request in the redirect's cycle, and none for the old path after it (the
     # unit goes to RAM's line, through its cache: a burst there, not a word here)
     assert [(r, v) for r, v, _ in seen[:3]] == [(False, 0), (False, 0), (True, 0)]
@@ -55,9 +73,7 @@ def test_the_translation_address_is_presented_a_cycle_before_the_request():
     # (fetch.py, ``xl_vaddr``), so when it asks, after running off the end of
     # a page on hits, the address it asks for was there a cycle before.
     NOP = 0x0000_0013
-    dut = FetchUnit(reset_pc=0x1ff8,
-                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
-                    btb_entries=16, ras_entries=2, utlb_entries=2)
+    dut = _unit(0x1ff8)
     requests = []               # (cycle, vaddr now, vaddr a cycle before)
 
     async def bench(ctx):
@@ -84,10 +100,7 @@ def test_the_translation_address_is_presented_a_cycle_before_the_request():
             before = vaddr
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    _simulate(dut, bench)
     # two translations: the first page after reset, and the next page, reached
     # on hits (0x1ff8, 0x1ffc, then 0x2000)
     assert [vaddr for _, vaddr, _ in requests] == [0x1ff8, 0x2000]
@@ -104,9 +117,7 @@ def _translated_fetch(redirect_on_answer=False, flush=False, after=0, pmp_wait=0
     requests to the MMU (their first cycles and addresses) and the cycles in
     which the PMP was asked while the MMU answered."""
     NOP = 0x0000_0013
-    dut = FetchUnit(reset_pc=0x1000,
-                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
-                    btb_entries=16, ras_entries=2, utlb_entries=2)
+    dut = _unit(0x1000)
     requests, overlaps = [], []
 
     async def bench(ctx):
@@ -142,10 +153,7 @@ def _translated_fetch(redirect_on_answer=False, flush=False, after=0, pmp_wait=0
             ctx.set(dut.bus.rdata, NOP | (NOP << 32))
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    _simulate(dut, bench)
     return requests, overlaps
 
 
@@ -177,17 +185,11 @@ def _sequential_fetch(redirect_at=None, redirect_pc=RAM_BASE + 0x100, cycles=60)
     at once, and D taking every instruction.  ``redirect_at``: a redirect to
     ``redirect_pc`` in that cycle.  Returns the pushed (pc, word) in order and
     the cycles in which the unit was in FILL."""
-    dut = FetchUnit(reset_pc=RAM_BASE,
-                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
-                    btb_entries=16, ras_entries=2, utlb_entries=2)
+    dut = _unit(RAM_BASE)
     taken, filling = [], []
 
     async def bench(ctx):
-        ctx.set(dut.priv, Priv.M)
-        ctx.set(dut.pmp_free, 1)
-        ctx.set(dut.booted, 1)
-        ctx.set(dut.pipe_empty, 1)
-        ctx.set(dut.pop, 1)
+        _run_alone_in_m_mode(ctx, dut)
         beat = 0
         for cycle in range(cycles):
             if ctx.get(dut.valid):
@@ -205,10 +207,7 @@ def _sequential_fetch(redirect_at=None, redirect_pc=RAM_BASE + 0x100, cycles=60)
             ctx.set(dut.bus.ready, valid)
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    _simulate(dut, bench)
     return taken, filling
 
 
@@ -241,17 +240,11 @@ def test_an_uncached_word_is_asked_for_alone():
     # UNCACHED's request (one word, its lanes) is chosen by ``in_unc``, a
     # flip-flop loaded in RUN, not by the state: it must be the word's, not the
     # cache's line fill, and the checks' Assert says ``in_unc`` matches the state.
-    dut = FetchUnit(reset_pc=DEVICE_PC + 4,
-                    in_ram=lambda paddr: (paddr >> 20) == RAM_BASE >> 20,
-                    btb_entries=16, ras_entries=2, utlb_entries=2, checks=True)
+    dut = _unit(DEVICE_PC + 4, checks=True)
     requests, taken = [], []
 
     async def bench(ctx):
-        ctx.set(dut.priv, Priv.M)
-        ctx.set(dut.pmp_free, 1)
-        ctx.set(dut.booted, 1)
-        ctx.set(dut.pipe_empty, 1)
-        ctx.set(dut.pop, 1)
+        _run_alone_in_m_mode(ctx, dut)
         for cycle in range(12):
             if ctx.get(dut.valid):
                 taken.append((ctx.get(dut.head.pc), ctx.get(dut.head.insn)))
@@ -263,9 +256,6 @@ def test_an_uncached_word_is_asked_for_alone():
             ctx.set(dut.bus.rdata, 0x1111_1111 | (0x2222_2222 << 32))
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    _simulate(dut, bench)
     assert requests[0] == (DEVICE_PC, 0xF0, 0)
     assert taken[0] == (DEVICE_PC + 4, 0x2222_2222)
