@@ -246,46 +246,22 @@ class MemoryPort(wiring.Component):
         alloc = take & ~any_merge
         if self.match_ahead or self.fetch_ahead:
             m.d.sync += fresh.eq(Cat(*[alloc & (tail == i) for i in range(N)]))
-        # The store's bytes reach their entry a cycle after the store is taken:
-        # its data, lanes, doubleword and entry (chosen now, from the buffer's
-        # registers and the store's address: ``merge`` or the tail) are kept in
-        # registers (``wq_*``), and the entry's data and masks are written from
-        # those in the next cycle.  So the enables of the buffer's hundreds of
-        # data and mask flip-flops are a cell from flip-flops, not behind the
-        # memory stage's late ``st_valid`` (M's decision in START, then a net of
-        # fanout in the hundreds: ``port.wbN_mM.CE`` was 23.8 ns, 9 cells).  The
-        # entry's valid bit and line are set with the store (the compares and
-        # the conflicts see it at once).  While its bytes are pending, what the
-        # head entry sends (``h_mask``, ``h_data`` below) is read with them
-        # merged in (``pending_head``), so the head may start to drain in the
-        # cycle after the store as before.
-        wq_valid = Signal()              # a store taken in the last cycle, bytes pending
-        wq_entry = Signal(N)             # its entry (one-hot)
-        wq_alloc = Signal()              # it allocated that entry (its other masks clear)
-        wq_word = Signal(range(W)) if W > 1 else C(0, 1)
-        wq_data = Signal(64)
-        wq_sel = Signal(8)
-        m.d.sync += [wq_valid.eq(take), wq_alloc.eq(~any_merge),
-                     wq_entry.eq(Cat(*[Mux(any_merge, merge[i], tail == i) for i in range(N)])),
-                     wq_data.eq(self.st_data), wq_sel.eq(self.st_sel)]
-        if W > 1:
-            m.d.sync += wq_word.eq(st_word)
-        pending_head = wq_valid & wq_entry.bit_select(head, 1)
+        into_head = take & merge.bit_select(head, 1)     # (the head does not drain now)
         for i in range(N):
             for w in range(W):
-                hit_word = (wq_word == w) if W > 1 else C(1, 1)
-                # The store's bytes where its sel is set, the entry's elsewhere: one
+                hit_word = (st_word == w) if W > 1 else C(1, 1)
+                # The store's bytes where st_sel is set, the entry's elsewhere: one
                 # assignment of the whole word (the same flip-flops and enables as a
-                # byte-wise ``m.If(sel[b])``, whose eight separate assignments the
+                # byte-wise ``m.If(st_sel[b])``, whose eight separate assignments the
                 # compiled simulation would evaluate one by one in every cycle).
-                with m.If(wq_valid & wq_entry[i] & hit_word):
+                with m.If(take & hit_word & Mux(any_merge, merge[i], tail == i)):
                     m.d.sync += e_data[i][w].eq(Cat(
-                        Mux(wq_sel[b], wq_data[8 * b:8 * b + 8],
+                        Mux(self.st_sel[b], self.st_data[8 * b:8 * b + 8],
                             e_data[i][w][8 * b:8 * b + 8]) for b in range(8)))
-                with m.If(wq_valid & wq_entry[i] & wq_alloc):
-                    m.d.sync += e_mask[i][w].eq(Mux(hit_word, wq_sel, 0))
-                with m.Elif(wq_valid & wq_entry[i] & hit_word):
-                    m.d.sync += e_mask[i][w].eq(e_mask[i][w] | wq_sel)
+                with m.If(alloc & (tail == i)):
+                    m.d.sync += e_mask[i][w].eq(Mux(hit_word, self.st_sel, 0))
+                with m.Elif(take & merge[i] & hit_word):
+                    m.d.sync += e_mask[i][w].eq(e_mask[i][w] | self.st_sel)
             with m.If(alloc & (tail == i)):
                 m.d.sync += [e_valid[i].eq(1), e_line[i].eq(st_line)]
         with m.If(take):
@@ -294,14 +270,7 @@ class MemoryPort(wiring.Component):
             m.d.sync += idle_cnt.eq(idle_cnt + 1)
 
         # ---- what the head entry sends ----
-        # (with the bytes of a store taken in the last cycle, if into the head:
-        # an entry it allocated had its masks cleared, one it merged into adds)
-        def wq_at(w):
-            return (wq_word == w) if W > 1 else C(1, 1)
-        h_mask = [Mux(pending_head,
-                      Mux(wq_at(w), wq_sel, 0) |
-                      Mux(wq_alloc, 0, at([e_mask[i][w] for i in range(N)], head)),
-                      at([e_mask[i][w] for i in range(N)], head)) for w in range(W)]
+        h_mask = [at([e_mask[i][w] for i in range(N)], head) for w in range(W)]
         h_full = Cat(*[mk == 0xFF for mk in h_mask]).all()
         h_line = at(e_line, head)
         sent = Signal(W)                 # singles already sent of the draining head
@@ -405,8 +374,7 @@ class MemoryPort(wiring.Component):
             buf_go = Mux(buf_busy,
                          # a burst is sent whole; a single may be followed by the next one
                          ending & ~buf_done,
-                         wants_of(blocked) &
-                         (~locked | blocked.bit_select(lock_owner, 1)))
+                         wants_of(blocked) & (~locked | blocked.bit_select(lock_owner, 1)))
             chosen = Signal(3)
             m.d.comb += chosen.eq(4)
             with m.If(free):
@@ -428,18 +396,13 @@ class MemoryPort(wiring.Component):
         # not draining, so the buffer is not busy with it: a store starts nothing.)
         # A store taken in the first cycle of a requester's lock (see ``st_ready``)
         # holds that requester back for the cycle in the same way.
-        # A store is offered late too (``st_valid``, M's decision): the choice
-        # without a data request is made once as if a store were offered (and
-        # taken if ``st_ready``, which follows from flip-flops) and once as if
-        # not, and ``st_valid`` picks one at each register (``nexts`` below).
         silent = decide(blocked[0], eligible[0])
         if_data = decide(blocked[1], eligible[1])
-        held_if_store = self.st_ready & (
-            (merge.bit_select(head, 1) & (silent == BUFFER)) |
-            ((silent == WALKER) & self.walker.lock) | ((silent == FETCH) & self.fetch.lock))
-        if_store = Mux(held_if_store, 4, silent)
+        lock_held_back = take & (((silent == WALKER) & self.walker.lock) |
+                                 ((silent == FETCH) & self.fetch.lock))
         m.d.comb += choice.eq(Mux(self.data.valid, if_data,
-                                  Mux(self.st_valid, if_store, silent)))   # (for reading)
+                                  Mux((into_head & (silent == BUFFER)) | lock_held_back,
+                                      4, silent)))   # (for reading: see ``nexts`` below)
 
         # The request registers: each requester has a set of its own (address,
         # write, byte lanes, burst length, write data), loaded in every cycle in
@@ -454,12 +417,7 @@ class MemoryPort(wiring.Component):
         # flip-flops through one multiplexer that only the owner register drives.
         # (The buffer may be chosen again in the cycle its single transfer ends:
         # its set is loaded in that cycle too.)
-        h_data = []
-        for w in range(W):
-            raw = at([e_data[i][w] for i in range(N)], head)
-            h_data.append(Mux(pending_head & wq_at(w),
-                              Cat(Mux(wq_sel[b], wq_data[8 * b:8 * b + 8], raw[8 * b:8 * b + 8])
-                                  for b in range(8)), raw))
+        h_data = [at([e_data[i][w] for i in range(N)], head) for w in range(W)]
         fields = ("addr", "write", "sel", "burst_len", "wdata")
         req = [{f: Signal.like(getattr(bus, f), name=f"req{i}_{f}") for f in fields}
                for i in range(4)]
@@ -502,8 +460,9 @@ class MemoryPort(wiring.Component):
         # multiplexer on its way to each of these flip-flops.  (Written with
         # ``choice`` alone, the synthesis tool folded the two decisions into one
         # after ``valid``: 4-5 LUT levels of this port behind it.)
-        # (``who_``, below: the choice made as if no store came; a store into the
-        # head entry only keeps the head from being chosen.)
+        # The choice made as if no store came (``who``, below): a store into the
+        # head entry only keeps the head from being chosen.
+        plain = Mux((into_head & (silent == BUFFER)) | lock_held_back, 4, silent)
         lock_of = Array([mst.lock for mst in masters] + [C(0, 1)])
         # (the rest of what the registers' next values depend on, choice aside)
         full_burst_w = Signal(W)
@@ -535,16 +494,13 @@ class MemoryPort(wiring.Component):
         m.d.comb += [head_next.eq(Mux(buf_done, nxt(head), head)),
                      count_next.eq(count + alloc - buf_done)]
         if_asks = nexts(if_data, if_data)
-        if_st = nexts(if_store, silent)
-        if_not = nexts(silent, silent)
+        if_not = nexts(plain, silent)
         regs = {"out_valid": out_valid, "owner": owner, "locked": locked,
                 "lock_owner": lock_owner, "sent": sent, "draining": draining,
                 "head_draining": head_draining}
         for name, reg in regs.items():
-            # (never both: a store is not offered while the data requester asks)
             shannon = Signal.like(reg, name=f"{name}_next")
-            m.d.comb += shannon.eq(Mux(self.data.valid, if_asks[name],
-                                       Mux(self.st_valid, if_st[name], if_not[name])))
+            m.d.comb += shannon.eq(Mux(self.data.valid, if_asks[name], if_not[name]))
             m.d.sync += reg.eq(shannon)
 
         # The head entry leaves when its last transfer ends (or fails: a write to

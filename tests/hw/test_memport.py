@@ -81,9 +81,6 @@ class Master:
             self.op, self.gap = self.ops.pop(0)
             self.phase = 0
             self.beats = 0
-            if self.op[0] == "wait":        # ("wait", n): n cycles without a request
-                self.gap, self.op = self.op[1], None
-                return (0, 0, 0, 0, 0, 0, 0)
         kind = self.op[0]
         if kind == "read":
             return (1, self.op[1], 0, 0, 0xFF, 0, 0)
@@ -332,33 +329,6 @@ def test_a_store_in_the_first_cycle_of_a_lock_goes_before_the_locked_access():
         stores = [(("store", addr, 0x5A, 1), 0)]
         walker = [(("rmw", BASE + 8, 0x1122_3344_5566_7788), 0)]
         run((walker, [], [], stores), entries=2, idle=40)
-
-
-def test_a_store_drained_in_the_cycle_after_it_was_taken():
-    # A store's bytes reach its entry a cycle after it is taken (``wq_*``); in
-    # that cycle what the head sends is read with them merged in.  Stores to a
-    # line (the first allocates, the second merges; then a line whose entry was
-    # used before, with the old line's masks still in it) and a read of the
-    # line a few cycles later, which makes the buffer go first: for some of the
-    # delays it is chosen in the cycle right after a store.  The read and the
-    # final memory check see every store's bytes and nothing of an old line's.
-    # (Without the merge into ``h_data``, or with an allocated entry's old masks
-    # kept in ``h_mask``, it fails.)
-    for entries in (1, 2):
-        for k in range(5):
-            stores = [(("store", BASE + 8, 0x5A, 1), 0), (("store", BASE + 9, 0xA5, 1), 3),
-                      (("store", BASE + 40, 0x77, 1), 0), (("store", BASE + 33, 0x66, 1), 0)]
-            data = [(("wait", k), 0), (("read", BASE + 8), 0), (("wait", k), 0),
-                    (("read", BASE + 32), 0)]
-            run(([], data, [], stores), entries=entries, idle=40)
-        for j in range(3, 6):
-            # the entry of line A, drained, then allocated to line B (its word 1,
-            # A's byte, must not go out with B's word 2: with one entry, B's
-            # store is taken in the cycle before B's read asks, for j >= 3)
-            stores = [(("store", BASE + 8, 0x5A, 1), j), (("store", BASE + 48, 0x33, 1), 0)]
-            data = [(("wait", 0), 0), (("read", BASE + 8), 0), (("wait", 0), 0),
-                    (("read", BASE + 32), 0)]
-            run(([], data, [], stores), entries=entries, idle=40)
 
 
 def _contract_run(checks, store_cycles, data_cycles, cycles=4):
