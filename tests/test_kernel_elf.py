@@ -367,8 +367,8 @@ def test_boot_cost_does_not_grow_with_ram(kernel, tmp_path):
     # Everything that depends on the RAM's size happens in main() before the
     # first entry to scheduler(), and so does no disk request: the count to
     # there is exact (QEMU's disk completions come at host speed even with
-    # -icount, so the count to the prompt moves with the host's load: two runs
-    # of one kernel were 20,000 instructions apart on a loaded machine).
+    # -icount, so the count to the prompt moves with the host's load: the two
+    # kernels' counts to the prompt were 19,983 apart on a loaded machine).
     from tests import xv6_console
     fs_img = kernel.parent / "fs.img"
     base = xv6_console.kernel_ram_mb(kernel)
@@ -388,8 +388,8 @@ def test_boot_cost_does_not_grow_with_ram(kernel, tmp_path):
           f"{big} with {4 * base} MiB")
     assert "$ " in console
     assert small is not None and big is not None
-    # 4x the RAM is 3 * base MiB more, 256 pages of 4 KiB each, so any loop
-    # over the pages would add 256 * 3 * base instructions at the least
+    # 4x the RAM is 3 * base MiB more, each MiB 256 pages of 4 KiB, so any
+    # loop over the pages would add 256 * 3 * base instructions at the least
     # (24,576 with 32 MiB); mapping it 2 MiB at a time adds about a thousand
     # (1,009 measured with 32 MiB: 48 more megapages).
     extra_pages = 256 * 3 * base

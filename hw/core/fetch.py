@@ -355,12 +355,12 @@ class FetchUnit(wiring.Component):
         # UNCACHED give): so the memory port's choice of who goes next does not
         # either (the I-cache's fill_state -> the port's head_draining was 33.7
         # ns placed, 19 cells).  The single word's request (UNCACHED's) or the
-        # fill's is chosen by
-        # ``in_unc``, a flip-flop of its own, not by a decoder of the state
-        # register: in every cycle of RUN it takes "pc is not cacheable", so it
-        # is 0 in FILL (entered only from RUN, with a cacheable pc) and 1 in
-        # UNCACHED (entered from RUN with an uncacheable pc, or from PMP_WORD,
-        # which sets it); elsewhere the request does not count.  (integ's seed
+        # fill's is chosen by ``in_unc``, a flip-flop of its own, not by a
+        # decoder of the state register: in every cycle of RUN it takes "pc is
+        # not cacheable", so it is 0 in FILL (entered only from RUN, with a
+        # cacheable pc) and 1 in UNCACHED (entered from RUN with an uncacheable
+        # pc, or from PMP_WORD, which sets it); elsewhere the request does not
+        # count.  (integ's seed
         # 1: fetch.fetch_state -> the state's decoder, fanout 187 -> the port's
         # requester address -> head_draining, 25.7 ns placed, 18 cells.)  And
         # ``valid`` is the fill's (the cache fills only in FILL) or UNCACHED's.
