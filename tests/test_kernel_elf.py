@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple, Optional
 
 import pytest
 from elftools.elf.constants import SH_FLAGS
@@ -282,6 +283,16 @@ QEMU_CPU_LIKE_OURS = "rv64,c=false,f=false,d=false"
 BOOT_BUDGET = 5_000_000
 
 
+class BootCount(NamedTuple):
+    """What count_boot_instructions saw: instructions executed to the last entry
+    to console_write() before the prompt (``to_prompt``) and to the first entry
+    to ``first_of`` (``to_first``), the trace's length and the console's text."""
+    to_prompt: Optional[int]
+    to_first: Optional[int]
+    total: int
+    console: str
+
+
 def count_boot_instructions(kernel, fs_img, workdir, timeout=60, first_of="console_write"):
     import threading
     import time
@@ -289,12 +300,12 @@ def count_boot_instructions(kernel, fs_img, workdir, timeout=60, first_of="conso
 
     with open(kernel, "rb") as f:
         symtab = ELFFile(f).get_section_by_name(".symtab")
-        target = [s["st_value"] for s in symtab.iter_symbols() if s.name == "console_write"]
-        first = [s["st_value"] for s in symtab.iter_symbols() if s.name == first_of]
-    assert target, "kernel has no console_write symbol"
-    assert first, f"kernel has no {first_of} symbol"
-    needle = f"/{target[0]:016x}/"
-    first_needle = f"/{first[0]:016x}/"
+        wanted = {"console_write", first_of}
+        addr = {s.name: s["st_value"] for s in symtab.iter_symbols() if s.name in wanted}
+    for name in wanted:
+        assert name in addr, f"kernel has no {name} symbol"
+    needle = f"/{addr['console_write']:016x}/"
+    first_needle = f"/{addr[first_of]:016x}/"
 
     disk = Path(workdir) / "fs.img"
     shutil.copyfile(fs_img, disk)
@@ -342,7 +353,8 @@ def count_boot_instructions(kernel, fs_img, workdir, timeout=60, first_of="conso
             qemu.kill()
             qemu.wait()
     t.join(timeout=30)
-    return seen["at_write"], seen["lines"], out.decode(errors="replace"), seen["at_first"]
+    return BootCount(to_prompt=seen["at_write"], to_first=seen["at_first"],
+                     total=seen["lines"], console=out.decode(errors="replace"))
 
 
 @pytest.mark.qemu
@@ -352,11 +364,11 @@ def test_boot_to_prompt_within_budget(kernel, tmp_path):
         pytest.fail(f"{fs_img} not found: run `make xv6` first")
     if shutil.which("qemu-system-riscv64") is None:
         pytest.fail("qemu-system-riscv64 not found: run `make toolchain`")
-    at_prompt, total, console, _ = count_boot_instructions(kernel, fs_img, tmp_path)
-    print(f"instructions from reset to the prompt: {at_prompt} (log total {total})")
-    assert "$ " in console
-    assert at_prompt is not None and at_prompt > 100_000
-    assert at_prompt <= BOOT_BUDGET
+    count = count_boot_instructions(kernel, fs_img, tmp_path)
+    print(f"instructions from reset to the prompt: {count.to_prompt} (log total {count.total})")
+    assert "$ " in count.console
+    assert count.to_prompt is not None and count.to_prompt > 100_000
+    assert count.to_prompt <= BOOT_BUDGET
 
 
 @pytest.mark.qemu
@@ -380,13 +392,14 @@ def test_boot_cost_does_not_grow_with_ram(kernel, tmp_path):
     assert xv6_console.kernel_ram_mb(big_out / "kernel") == 4 * base
     (tmp_path / "small").mkdir()
     (tmp_path / "large").mkdir()
-    _, _, _, small = count_boot_instructions(kernel, fs_img, tmp_path / "small",
-                                             first_of="scheduler")
-    _, _, console, big = count_boot_instructions(big_out / "kernel", fs_img, tmp_path / "large",
-                                                 first_of="scheduler")
+    small = count_boot_instructions(kernel, fs_img, tmp_path / "small",
+                                    first_of="scheduler").to_first
+    large = count_boot_instructions(big_out / "kernel", fs_img, tmp_path / "large",
+                                    first_of="scheduler")
+    big = large.to_first
     print(f"instructions to the first scheduler(): {small} with {base} MiB, "
           f"{big} with {4 * base} MiB")
-    assert "$ " in console
+    assert "$ " in large.console
     assert small is not None and big is not None
     # 4x the RAM is 3 * base MiB more, each MiB 256 pages of 4 KiB, so any
     # loop over the pages would add 256 * 3 * base instructions at the least
