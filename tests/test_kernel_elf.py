@@ -285,8 +285,9 @@ BOOT_BUDGET = 5_000_000
 
 class BootCount(NamedTuple):
     """What count_boot_instructions saw: instructions executed to the last entry
-    to console_write() before the prompt (``to_prompt``) and to the first entry
-    to ``first_of`` (``to_first``), the trace's length and the console's text."""
+    to console_write() in the trace (``to_prompt``: the prompt's, as the console
+    is quiet after it) and to the first entry to ``first_of`` (``to_first``),
+    the trace's length and the console's text."""
     to_prompt: Optional[int]
     to_first: Optional[int]
     total: int
