@@ -400,9 +400,9 @@ class MemoryPort(wiring.Component):
         if_data = decide(blocked[1], eligible[1])
         lock_held_back = take & (((silent == WALKER) & self.walker.lock) |
                                  ((silent == FETCH) & self.fetch.lock))
-        m.d.comb += choice.eq(Mux(self.data.valid, if_data,
-                                  Mux((into_head & (silent == BUFFER)) | lock_held_back,
-                                      4, silent)))   # (for reading: see ``nexts`` below)
+        # (the choice without a data request, a store held back; ``nexts`` below)
+        plain = Mux((into_head & (silent == BUFFER)) | lock_held_back, 4, silent)
+        m.d.comb += choice.eq(Mux(self.data.valid, if_data, plain))   # (for reading)
 
         # The request registers: each requester has a set of its own (address,
         # write, byte lanes, burst length, write data), loaded in every cycle in
@@ -460,9 +460,8 @@ class MemoryPort(wiring.Component):
         # multiplexer on its way to each of these flip-flops.  (Written with
         # ``choice`` alone, the synthesis tool folded the two decisions into one
         # after ``valid``: 4-5 LUT levels of this port behind it.)
-        # The choice made as if no store came (``who``, below): a store into the
-        # head entry only keeps the head from being chosen.
-        plain = Mux((into_head & (silent == BUFFER)) | lock_held_back, 4, silent)
+        # The choice made as if no store came (``who_``, below): a store into the
+        # head entry only keeps the head from being chosen (``plain``, above).
         lock_of = Array([mst.lock for mst in masters] + [C(0, 1)])
         # (the rest of what the registers' next values depend on, choice aside)
         full_burst_w = Signal(W)
