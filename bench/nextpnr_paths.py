@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/nextpnr_paths.py --sdf top.sdf [--netlist placed.json]
                                             [--top N] [--detail K] [--nets M]
+                                            [--period NS ...]
     .venv/bin/python bench/nextpnr_paths.py --report report.json
 
 nextpnr's own reports do not show the paths of a placed-only run: after ``--no-route``
@@ -18,7 +19,9 @@ placed distance, logic and routing delay) with their logic vs routing totals, an
 the worst path from each launching register (``--starts``: the families of paths
 that compete for the Fmax; a placement's seed decides which of them is worst), and
 the nets that recur on the worst ``--nets`` endpoints' paths (the candidates for
-duplication or an earlier register).  ``--netlist`` (nextpnr's ``--write`` of the
+duplication or an earlier register).  ``--period NS`` (default 20 and 25) counts the
+endpoint inputs later than that clock period and their total lateness: unlike the
+Fmax, which the seed moves, these show whether a change shortened many paths.  ``--netlist`` (nextpnr's ``--write`` of the
 placed design) adds net names and cell locations.
 
 For a routed run, ``--report report.json`` (nextpnr ``--report FILE
@@ -338,6 +341,16 @@ def families(analysis, eps):
     return sorted(worst.values(), key=lambda f: (-f[0], f[1]))
 
 
+def spread(eps, period):
+    """How far the endpoint inputs ``eps`` are from a clock ``period`` (ns): (how
+    many arrive later than it, the sum of their lateness in ns).  The Fmax is the
+    worst endpoint alone, which a placement's seed moves by several ns; these two
+    count every late input, so they show whether a change shortened many paths
+    or only the worst."""
+    late = [d - period for d, _, _ in eps if d > period]
+    return len(late), sum(late)
+
+
 def sdf_main(args):
     sdf = read_sdf(args.sdf)
     netlist = read_netlist(args.netlist) if args.netlist else None
@@ -347,6 +360,10 @@ def sdf_main(args):
     if an.loops:
         print(f"warning: {an.loops} pins on combinational loops were not timed")
     eps = an.endpoints()
+    for period in args.period:
+        count, total = spread(eps, period)
+        print(f"later than {period:g} ns ({1000 / period:.2f} MHz): {count} endpoint inputs, "
+              f"{total:.1f} ns in all")
     # one line per endpoint cell (its worst port)
     print(f"\nworst {args.top} endpoints (of {len(eps)} timed inputs):")
     shown = set()
@@ -445,7 +462,12 @@ def main(argv=None):
     p.add_argument("--starts", type=int, default=20000,
                    help="the worst path per launching register, over this many worst "
                         "endpoint inputs (0: none)")
+    p.add_argument("--period", type=float, action="append", default=None,
+                   help="count the endpoint inputs later than this clock period in ns, and "
+                        "their total lateness (repeat it; default 20 and 25: 50 and 40 MHz)")
     args = p.parse_args(argv)
+    if args.period is None:
+        args.period = [20.0, 25.0]
     return report_main(args) if args.report else sdf_main(args)
 
 

@@ -217,3 +217,21 @@ def test_families(analysis):
     fams = np_paths.families(analysis, analysis.endpoints())
     assert [(round(d, 6), s, e, c, round(r, 6)) for d, s, e, c, r in fams] == [
         (2.601, "x$a[0]", "q", 3, 1.6), (1.275, "b", "q", 1, 0.7)]
+
+
+def test_spread(analysis):
+    eps = analysis.endpoints()          # 2.601 ns (q.DI) and 1.275 ns (q.CE)
+    count, total = np_paths.spread(eps, 1.0)
+    assert count == 2 and round(total, 6) == 1.876
+    count, total = np_paths.spread(eps, 2.0)
+    assert count == 1 and round(total, 6) == 0.601
+    assert np_paths.spread(eps, 2.7) == (0, 0)
+
+
+def test_spread_printed(tmp_path, capsys):
+    (tmp_path / "t.sdf").write_text(SDF)
+    assert np_paths.main(["--sdf", str(tmp_path / "t.sdf"), "--period", "2",
+                          "--period", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "later than 2 ns (500.00 MHz): 1 endpoint inputs, 0.6 ns in all"
+    assert out[2] == "later than 1 ns (1000.00 MHz): 2 endpoint inputs, 1.9 ns in all"
