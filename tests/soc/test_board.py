@@ -227,7 +227,7 @@ def test_a_synthesis_failure_is_reported_without_a_traceback(fake_tools, tmp_pat
 
 
 def test_further_nextpnr_options_reach_nextpnr(fake_tools, tmp_path, capsys):
-    # --nextpnr-opt adds an option after the flow's own (the seed, NEXTPNR_ROUTER and
+    # --nextpnr-opt adds an option after the flow's own (the seed, the router and
     # the static placer);
     # the report records them.
     fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
@@ -236,8 +236,28 @@ def test_further_nextpnr_options_reach_nextpnr(fake_tools, tmp_path, capsys):
                 "--nextpnr-opt=--router2-heatmap=heat"])
     capsys.readouterr()
     script = (out / "build_top.sh").read_text()
-    assert (" --seed 3 --router router2 --placer static --placer-heap-beta=0.7"
+    assert (" --seed 3 --router router1 --placer static --placer-heap-beta=0.7"
             " --router2-heatmap=heat ") in script
     report = json.loads((out / "report.json").read_text())
-    assert report["seed"] == 3
+    assert report["seed"] == 3 and report["router"] == "router1"
     assert report["nextpnr_opts"] == ["--placer-heap-beta=0.7", "--router2-heatmap=heat"]
+
+
+def test_the_router_is_a_choice(fake_tools, tmp_path, capsys):
+    # router1 by default (router2 diverged on the board's netlist); --router router2
+    # asks for the other, and the report names it
+    fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
+    out = tmp_path / "out"
+    build_main(["--out", str(out), "--router", "router2"])
+    captured = capsys.readouterr()
+    assert " --seed 1 --router router2 --placer static " in (out / "build_top.sh").read_text()
+    assert json.loads((out / "report.json").read_text())["router"] == "router2"
+    assert "nextpnr seed 1, router2, static placer\n" in captured.out
+
+
+def test_an_unknown_router_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        build_main(["--out", str(tmp_path / "out"), "--router", "router3"])
+    assert e.value.code == 2
+    assert "invalid choice: 'router3'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
