@@ -47,10 +47,11 @@ BOARD_PLACER = ["--placer", "static"]
 # And it routes with router1 (nextpnr's default), not router2 as the out-of-context
 # flow does.  On main 1d9407a's board netlist router2 diverged after the static
 # placer on seeds 1, 2 and 3 alike (overused wires down to 500-830 by iteration
-# 22-44, then rising: 1,700 at iteration 50, 2,438 at 119), and its alternative
-# weights (--router2-alt-weights) fell too slowly and rose as well; router1
-# routed seed 3's placement in 733 s, at 43.62 MHz against router2's best of 39.08
-# on an earlier tree (docs/measurements.md, "router1 for the board build").
+# 22-44, then rising: 1,700 at iteration 50, 2,438 at 119), and with its alternative
+# weights (--router2-alt-weights) still 2,678 at iteration 72; router1 routed
+# seed 1's placement at 46.62 MHz and seed 3's at 43.62 MHz (router2's best, on an
+# earlier tree, 39.08), in 558 and 733 s (docs/measurements.md, "router1 for the
+# board build").
 # Before the static placer, router1 had made no progress on a HeAP placement.
 BOARD_ROUTERS = ("router1", "router2")
 DEFAULT_ROUTER = "router1"
