@@ -88,12 +88,11 @@ BOARDS = {
         name="ulx3s-85f",
         platform="soc.board.platforms:ULX3S_85F",
         osc_freq=25e6,
-        # 25 MHz, the oscillator's own.  The pipelined core's board builds at 25 MHz
-        # (nextpnr-ecp5 0.11.1, static placer, router2) met it on two seeds of one
-        # tree (9e527df: 27.69 MHz seed 1, 25.77 MHz seed 2) and on one of the tree
-        # before it (26.60 MHz); its critical path is the data cache's tag compare
-        # into the memory stage's commit (docs/measurements.md, "The board build at
-        # 25 MHz on a second seed").  `make bitstream CLK_MHZ=12.5` halves it.
+        # 25 MHz, the oscillator's own.  Main's hardware 1d9407a routed at 46.62
+        # MHz (seed 1) and 43.62 MHz (seed 3) with router1 (nextpnr-ecp5 0.11.1,
+        # static placer; docs/measurements.md, "router1 for the board build");
+        # router2's builds of earlier trees reached 25.77-39.08 MHz.  `make
+        # bitstream CLK_MHZ=12.5` halves it.
         clk_freq=25e6,
         sdram=ULX3S_85F_SDRAM,
         sdram_timing=SPEED_7,
