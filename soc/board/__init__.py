@@ -88,8 +88,8 @@ BOARDS = {
         name="ulx3s-85f",
         platform="soc.board.platforms:ULX3S_85F",
         osc_freq=25e6,
-        # 25 MHz, the oscillator's own.  Main's hardware 1d9407a routed at 46.62
-        # MHz (seed 1) and 43.62 MHz (seed 3) with router1 (nextpnr-ecp5 0.11.1,
+        # 25 MHz, the oscillator's own.  Main's hardware 1d9407a routed at 46.62,
+        # 43.64 and 43.62 MHz (seeds 1-3) with router1 (nextpnr-ecp5 0.11.1,
         # static placer; docs/measurements.md, "router1 for the board build");
         # router2's builds of earlier trees reached 25.77-39.08 MHz.  `make
         # bitstream CLK_MHZ=12.5` halves it.

@@ -49,8 +49,8 @@ BOARD_PLACER = ["--placer", "static"]
 # placer on seeds 1, 2 and 3 alike (overused wires down to 500-830 by iteration
 # 22-44, then rising: 1,700 at iteration 50, 2,438 at 119), and with its alternative
 # weights (--router2-alt-weights) still 2,678 at iteration 72; router1 routed
-# seed 1's placement at 46.62 MHz and seed 3's at 43.62 MHz (router2's best, on an
-# earlier tree, 39.08), in 558 and 733 s (docs/measurements.md, "router1 for the
+# all three placements, at 46.62, 43.64 and 43.62 MHz (router2's best, on an
+# earlier tree, 39.08), in 558-733 s (docs/measurements.md, "router1 for the
 # board build").
 # Before the static placer, router1 had made no progress on a HeAP placement.
 BOARD_ROUTERS = ("router1", "router2")
