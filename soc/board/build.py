@@ -146,7 +146,7 @@ def format_report(r):
     for clock, f in r["fmax_mhz"].items():
         verdict = "met" if f["reached"] >= f["target"] else "FAILED"
         lines.append(f"Fmax {clock}: {f['reached']:.2f} MHz (target {f['target']:.2f} MHz, {verdict})")
-    lines.append(f"nextpnr seed {r['seed']}, {r['router']}, static placer")
+    lines.append(f"nextpnr seed {r['seed']}, {r['router']}, {BOARD_PLACER[-1]} placer")
     lines.append(f"build time {r['build_wall_s']:.0f} s wall, {r['build_cpu_s']:.0f} s CPU "
                  f"({r['cpu']}, {os.cpu_count()} cores)")
     for clock, path in r["critical_path"].items():
