@@ -1,7 +1,8 @@
 """`make bitstream` (``python -m soc.board.build``): the SoC for an FPGA board.
 
     python -m soc.board.build [--board ulx3s-85f] [--clk-mhz F] [--out DIR] [--seed N]
-                              [--router router1|router2] [--nextpnr-opt OPT ...]
+                              [--router router1|router2] [--route-minutes MIN]
+                              [--no-route-watch] [--nextpnr-opt OPT ...]
 
 Elaborates the board top (soc/board/top.py) through the board's amaranth-boards
 platform and builds it with the YoWASP tools from PyPI: Yosys ``synth_ecp5``,
@@ -12,26 +13,33 @@ tools' logs (``top.rpt`` Yosys, ``top.tim`` nextpnr), and ``report.txt`` /
 RAMs (DP16KD), multipliers (MULT18X18D), nextpnr's own LUT4 count, the maximum frequency
 of each clock against its target, the critical path, the build time.
 
+A watchdog reads nextpnr's log while it routes and stops the build, saying why, when
+the router has stopped converging (soc/routewatch.py: router2 can diverge for hours on
+a congested placement) or, with ``--route-minutes``, when it has routed longer than
+that; ``--no-route-watch`` lets the router run on.
+
 Two LUT4 counts: ``LUT4`` is Yosys's (logic LUTs only, as bench/soc_timing.py and
 ``python -m soc.synth`` count them); ``nextpnr_lut4`` is nextpnr's "Total LUT4s", which
 also counts the two LUTs of each carry (CCU2C) and the LUTs of the LUT RAMs: about
 8,600 more for the pipelined SoC (31,512 and 40,138 at 12.5 MHz).
 
-Exit status: 0 built and timing met; 1 the build failed or timing failed (nextpnr
-refuses to finish when a clock misses its target; the report still gives the figures);
-2 bad arguments.  The first run of each YoWASP tool compiles it (about a minute).
+Exit status: 0 built and timing met; 1 the build failed, timing failed (nextpnr
+refuses to finish when a clock misses its target; the report still gives the figures)
+or the watchdog stopped the router; 2 bad arguments; 130 interrupted.  The first run of each YoWASP tool compiles it (about a minute).
 """
 
 import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env
+from ..routewatch import RouteWatch
 from ..synth import SynthError, _parse_stat
 from . import BOARDS, DEFAULT_BOARD, board
 
@@ -56,6 +64,15 @@ BOARD_PLACER = ["--placer", "static"]
 BOARD_ROUTERS = ("router1", "router2")
 DEFAULT_ROUTER = "router1"
 
+# While nextpnr runs, the build reads its log every WATCH_POLL_S seconds and stops it
+# when its router has stopped converging (soc/routewatch.py), or has routed for longer
+# than --route-minutes.
+WATCH_POLL_S = 5.0
+# The files a build writes, removed before it starts so that none is left from an
+# earlier build in the same directory (a stale top.bit would pass for this one's).
+OUTPUTS = ("top.rpt", "top.json", "top.tim", "top.config", "top.bit", "top.svf",
+           "report.txt", "report.json")
+
 __all__ = ["build", "main"]
 
 
@@ -64,13 +81,68 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
+def run_watched(build_dir, script, env, watch, log, poll_s=None):
+    """Run the build script ``script``.sh in ``build_dir``, reading nextpnr's log
+    (top.tim) as it grows and feeding it to ``watch`` (a RouteWatch, or None to only
+    run the script).  Returns (exit status, reason): the reason is None unless the
+    watch stopped the build, which it does by ending the script's process group."""
+    poll_s = WATCH_POLL_S if poll_s is None else poll_s
+    # A session of its own, so that the whole build (the shell, the tools) is stopped
+    # together; an interrupt (Ctrl-C) stops it too, see the finally clause.
+    proc = subprocess.Popen(["sh", f"{script}.sh"], cwd=build_dir, env=env,
+                            start_new_session=True)
+    tim, offset, partial, reason = Path(build_dir) / "top.tim", 0, b"", None
+    try:
+        while True:
+            try:
+                status = proc.wait(timeout=poll_s)
+            except subprocess.TimeoutExpired:
+                status = None
+            if watch is not None and tim.exists():
+                with open(tim, "rb") as f:
+                    f.seek(offset)
+                    text = partial + f.read()
+                    offset = f.tell()
+                *lines, partial = text.split(b"\n")
+                now = time.monotonic()
+                for line in lines:
+                    reason = watch.feed(line.decode("utf-8", "replace"), now)
+                    if reason:
+                        break
+                if reason is None and status is None:
+                    reason = watch.feed("", now)        # the time limit, between lines
+            if status is not None:
+                return status, None
+            if reason:
+                log(f"stopping the build: {reason}")
+                return _stop(proc), reason
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+
+
+def _stop(proc):
+    """End the build's process group: politely, then for certain."""
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            return proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.wait()
+
+
 def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpnr_opts=(),
-          log=print):
+          route_watch=True, route_minutes=None, log=print):
     """Build ``spec``'s bitstream into ``out_dir``; returns the report (a dict).
 
     ``router``: nextpnr's router, one of BOARD_ROUTERS.  ``nextpnr_opts``: further
     nextpnr-ecp5 options after the flow's own (the seed, the router, BOARD_PLACER),
-    e.g. ``["--router2-heatmap", "heat"]``."""
+    e.g. ``["--router2-heatmap", "heat"]``.  ``route_watch``: stop nextpnr when its
+    router stops converging; ``route_minutes``: stop it when it has routed longer."""
     if router not in BOARD_ROUTERS:
         raise ValueError(f"unknown router {router!r} (one of {', '.join(BOARD_ROUTERS)})")
     from .top import BoardTop
@@ -90,12 +162,23 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
     plan = platform.build(top, name="top", do_build=False,
                           nextpnr_opts=" ".join(["--seed", str(seed), "--router", router]
                                                 + BOARD_PLACER + list(nextpnr_opts)))
+    for name in OUTPUTS:
+        (out_dir / name).unlink(missing_ok=True)
+    plan.extract(str(out_dir))
     log(f"synthesis, place and route, packing in {out_dir} (several minutes)")
+    watch = None
+    if route_watch or route_minutes is not None:
+        limit_s = None if route_minutes is None else route_minutes * 60
+        watch = RouteWatch(limit_s=limit_s) if route_watch else \
+            RouteWatch(router1_patience=None, router2_patience=None, limit_s=limit_s)
+    status, stopped = run_watched(out_dir, plan.script, os.environ, watch, log)
     failed = None
-    try:
-        plan.execute_local(str(out_dir))
-    except subprocess.CalledProcessError as e:
-        failed = f"the build script stopped with status {e.returncode}"
+    if stopped:
+        other = "router2" if router == "router1" else "router1"
+        failed = (f"{stopped}; the placement may be too congested to route: try another "
+                  f"--seed, --router {other}, or a lower --clk-mhz")
+    elif status != 0:
+        failed = f"the build script stopped with status {status}"
     wall = time.monotonic() - t0
     cpu = time.process_time() + children_cpu() - cpu0
 
@@ -105,6 +188,8 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
     except SynthError:                  # Yosys stopped before its statistics
         cells = {}
     nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
+    if nextpnr and stopped:     # only the placer's estimates: no Fmax or path to report
+        nextpnr.fmax, nextpnr.critical_paths = {}, {}
     report = {
         "board": spec.name, "device": spec.device, "clk_mhz": clk_freq / 1e6,
         "LUT4": cells.get("LUT4"), "CCU2C": cells.get("CCU2C", 0),
@@ -118,6 +203,7 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         "build_wall_s": round(wall, 1), "build_cpu_s": round(cpu, 1), "cpu": cpu_model(),
         "bitstream": str(out_dir / "top.bit") if (out_dir / "top.bit").exists() else None,
         "seed": seed, "router": router, "nextpnr_opts": list(nextpnr_opts),
+        "route_watch": route_watch, "route_minutes": route_minutes,
     }
     failing = nextpnr.failing() if nextpnr else {}
     if failing:
@@ -170,6 +256,10 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=1, help="nextpnr's placement seed")
     p.add_argument("--router", choices=BOARD_ROUTERS, default=DEFAULT_ROUTER,
                    help=f"nextpnr's router (default {DEFAULT_ROUTER})")
+    p.add_argument("--route-minutes", type=float, default=None, metavar="MIN",
+                   help="stop the build when nextpnr has routed for longer (default: no limit)")
+    p.add_argument("--no-route-watch", dest="route_watch", action="store_false",
+                   help="let the router run even when it has stopped converging")
     p.add_argument("--nextpnr-opt", action="append", default=[], metavar="OPT",
                    help="a further nextpnr-ecp5 option (repeat it; an option's value is a "
                         "separate --nextpnr-opt, or write --nextpnr-opt=--placer-heap-beta=0.7)")
@@ -188,11 +278,15 @@ def main(argv=None):
     out = Path(args.out) if args.out else ROOT / "build" / "fpga" / spec.name
     try:
         report = build(spec, out, clk_freq=clk, seed=args.seed, router=args.router,
-                       nextpnr_opts=args.nextpnr_opt,
+                       nextpnr_opts=args.nextpnr_opt, route_watch=args.route_watch,
+                       route_minutes=args.route_minutes,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     except ToolMissing as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:           # run_watched has stopped the tools
+        print("interrupted: the build was stopped", file=sys.stderr)
+        return 130
     print(format_report(report), end="")
     if report["error"]:
         print(f"see {out / 'top.tim'} for nextpnr's log", file=sys.stderr)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -151,17 +152,20 @@ YOSYS_STAT = """\
 """
 
 
-def fake_tool(directory, name, log_flag, log_text, status):
+def fake_tool(directory, name, log_flag, log_text, status, hang=False):
     """A stand-in for a YoWASP tool: writes ``log_text`` to the file named after
-    ``log_flag`` on its command line and exits with ``status``."""
+    ``log_flag`` on its command line and exits with ``status``; with ``hang``, it
+    writes its process id to ``name``.pid and then runs until it is stopped."""
     (directory / f"{name}.out").write_text(log_text)
     script = directory / name
     script.write_text("#!/bin/sh\n"
-                      "while [ $# -gt 0 ]; do\n"
+                      + (f'echo $$ > "{directory}/{name}.pid"\n' if hang else "")
+                      + "while [ $# -gt 0 ]; do\n"
                       f'  if [ "$1" = "{log_flag}" ]; then cp "{directory}/{name}.out" "$2"; fi\n'
                       "  shift\n"
                       "done\n"
-                      f"exit {status}\n")
+                      + ("exec sleep 600\n" if hang else "")
+                      + f"exit {status}\n")
     script.chmod(0o755)
     return str(script)
 
@@ -173,9 +177,10 @@ def fake_tools(tmp_path, monkeypatch):
     tools = tmp_path / "tools"
     tools.mkdir()
 
-    def make(yosys_log, yosys_status, nextpnr_log, nextpnr_status):
+    def make(yosys_log, yosys_status, nextpnr_log, nextpnr_status, nextpnr_hangs=False):
         env = {"YOSYS": fake_tool(tools, "yosys", "-l", yosys_log, yosys_status),
-               "NEXTPNR_ECP5": fake_tool(tools, "nextpnr", "--log", nextpnr_log, nextpnr_status),
+               "NEXTPNR_ECP5": fake_tool(tools, "nextpnr", "--log", nextpnr_log, nextpnr_status,
+                                         hang=nextpnr_hangs),
                "ECPPACK": fake_tool(tools, "ecppack", "--no-log", "", 0),
                "OPENFPGALOADER": "true"}
         for name, value in env.items():        # restored after the test
@@ -215,6 +220,8 @@ def test_a_timing_failure_fails_the_build(fake_tools, tmp_path, capsys):
 def test_a_synthesis_failure_is_reported_without_a_traceback(fake_tools, tmp_path, capsys):
     fake_tools("ERROR: out of memory\n", 1, "", 0)
     out = tmp_path / "out"
+    out.mkdir()
+    (out / "top.bit").write_bytes(b"an earlier build's")   # not taken for this one's
     assert build_main(["--out", str(out)]) == 1
     captured = capsys.readouterr()
     report = json.loads((out / "report.json").read_text())
@@ -261,3 +268,70 @@ def test_an_unknown_router_is_refused(tmp_path, capsys):
     assert e.value.code == 2
     assert "invalid choice: 'router3'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def router2_log(counts):
+    """nextpnr's log up to router2's iterations with ``counts`` overused wires."""
+    placed = NEXTPNR_LOG.split("\nInfo: Critical path")[0]
+    return placed + "\nInfo: Running router2...\n" + "".join(
+        f"Info:     iter={i + 1} wires=846954 overused={n} overuse={n + 8} archfail=NA\n"
+        for i, n in enumerate(counts))
+
+
+def gone(pid, wait_s=10):
+    """Whether process ``pid`` ends within ``wait_s`` seconds (a zombie that no one
+    reaps has ended): the build waits for its shell, the signal reaches the tool too."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] == "Z":
+                return True
+        except FileNotFoundError:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def test_a_router_that_stops_converging_is_stopped(fake_tools, tmp_path, capsys, monkeypatch):
+    # router2 as it diverged on main 1d9407a's board netlist: lowest 825 at iteration 26,
+    # then rising; nextpnr would run on for hours, the watchdog ends it at iteration 46
+    monkeypatch.setattr("soc.board.build.WATCH_POLL_S", 0.05)
+    counts = [59992, 40864, 27226, 17896, 11578, 8034, 5740, 4261, 3521, 2837, 2439, 2051,
+              1810, 1568, 1325, 1190, 1140, 1064, 1009, 956, 959, 934, 871, 869, 858, 825,
+              951, 946, 1039, 1092, 1067, 1117, 1067, 1039, 1118, 1148, 1189, 1200, 1439,
+              1384, 1401, 1468, 1475, 1522, 1454, 1492]
+    fake_tools(YOSYS_STAT, 0, router2_log(counts), 0, nextpnr_hangs=True)
+    out = tmp_path / "out"
+    assert build_main(["--out", str(out), "--router", "router2"]) == 1
+    captured = capsys.readouterr()
+    reason = ("router2 stopped converging: 20 iterations without going below its lowest, "
+              "825 overused wires at iteration 26 (now 1,492 overused wires at iteration 46)")
+    report = json.loads((out / "report.json").read_text())
+    assert report["error"] == (reason + "; the placement may be too congested to route: try "
+                               "another --seed, --router router1, or a lower --clk-mhz")
+    # the placer's estimates are not passed off as the routed design's
+    assert report["fmax_mhz"] == {} and report["critical_path"] == {}
+    assert report["nextpnr_lut4"] == 30781 and report["bitstream"] is None
+    assert report["route_watch"] is True and report["route_minutes"] is None
+    assert f"stopping the build: {reason}\n" in captured.err
+    assert captured.out.endswith(f"error: {report['error']}\n")
+    pid = int((tmp_path / "tools" / "nextpnr.pid").read_text())
+    assert gone(pid)
+
+
+def test_the_route_time_limit_and_no_watch(fake_tools, tmp_path, capsys, monkeypatch):
+    # a router still converging is stopped by --route-minutes only; --no-route-watch
+    # turns the convergence check off
+    monkeypatch.setattr("soc.board.build.WATCH_POLL_S", 0.05)
+    counts = [900] * 30
+    fake_tools(YOSYS_STAT, 0, router2_log(counts), 0, nextpnr_hangs=True)
+    out = tmp_path / "out"
+    assert build_main(["--out", str(out), "--router", "router2", "--no-route-watch",
+                       "--route-minutes", "0.005"]) == 1
+    report = json.loads((out / "report.json").read_text())
+    assert report["error"].startswith(
+        "routing took longer than 0.005 minutes (900 overused wires at iteration 30); ")
+    assert report["route_watch"] is False and report["route_minutes"] == 0.005
+    assert gone(int((tmp_path / "tools" / "nextpnr.pid").read_text()))
+    capsys.readouterr()

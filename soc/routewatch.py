@@ -1,0 +1,109 @@
+"""A watchdog for nextpnr's router: stop a routing run that has stopped converging.
+
+nextpnr-ecp5 has no limit of its own on routing.  On a congested placement its routers
+can run for hours without finishing: router2 on main 1d9407a's board netlist came down
+to 500-830 overused wires and then diverged, rising again for as long as it was left
+(2,438 overused wires at iteration 119, after about an hour); router1 once made no
+progress at all on a HeAP placement.  The board build (soc/board/build.py) reads
+nextpnr's log while it runs, feeds each line to a ``RouteWatch`` and stops nextpnr
+with the watch's reason.
+
+What each router prints, and what counts as progress:
+
+- router1, every 1,000 arc iterations, a row of its table whose fourth column is the
+  number of arcs still to route::
+
+      Info:     371000 |    89993     271003 |   21   806 |       255|   1.27   556.70|
+
+  It converges when that number keeps reaching new lows: in the four board builds
+  that routed, a new low came at least every 3 rows, and in a congested
+  out-of-context run that was still converging slowly, every 15.
+
+- router2, once per iteration::
+
+      Info:     iter=26 wires=846954 overused=825 overuse=830 archfail=NA
+
+  Its overused wires fall fast at first and then, on a placement it can route, on to
+  zero; when it diverges they reach a lowest value and then rise (825 at iteration
+  26, 1,492 at 46).
+
+A router is stopped when its figure has not gone below its lowest for ``patience``
+reports (ROUTER1_PATIENCE rows, ROUTER2_PATIENCE iterations; None: never), or when it
+has routed for longer than ``limit_s`` seconds if a limit is given.
+"""
+
+import re
+
+__all__ = ["RouteWatch", "ROUTER1_PATIENCE", "ROUTER2_PATIENCE"]
+
+ROUTER1_PATIENCE = 100          # rows of 1,000 arc iterations (100,000 iterations)
+ROUTER2_PATIENCE = 20           # iterations
+
+_ROUTER1_ROW = re.compile(r"^Info:\s+(\d+)\s*\|\s*\d+\s+\d+\s*\|\s*\d+\s+\d+\s*\|\s*(\d+)\s*\|")
+_ROUTER2_ITER = re.compile(r"^Info:\s+iter=(\d+)\s+wires=\d+\s+overused=(\d+)\b")
+# The lines with which each router begins.
+_ROUTING_STARTS = ("Info: Routing..", "Info: Running router2")
+
+
+class RouteWatch:
+    """Reads nextpnr's log line by line (``feed``) and says when to stop routing.
+
+    ``feed(line, now)`` returns None while routing may go on, or the reason to stop
+    it (a sentence for the user, naming the router's figures; the caller adds what
+    to try).  ``now`` is a time in seconds (time.monotonic());
+    the time limit counts from the first line that shows routing under way.
+    """
+
+    def __init__(self, *, router1_patience=ROUTER1_PATIENCE,
+                 router2_patience=ROUTER2_PATIENCE, limit_s=None):
+        self.patience = {"router1": router1_patience, "router2": router2_patience}
+        self.limit_s = limit_s
+        self.router = None          # which router's reports have been seen
+        self.started = None         # when routing was first seen under way
+        self.last = None            # (iteration, figure) of the latest report
+        self.lowest = None          # (iteration, figure) of the lowest figure
+        self.since_lowest = 0       # reports since the lowest
+
+    def feed(self, line, now):
+        m1, m2 = _ROUTER1_ROW.match(line), _ROUTER2_ITER.match(line)
+        if m1 or m2:
+            router = "router1" if m1 else "router2"
+            if router != self.router:           # a new run of the routers: start again
+                self.router, self.lowest, self.since_lowest = router, None, 0
+            m = m1 or m2
+            self.last = (int(m[1]), int(m[2]))
+            if self.lowest is None or self.last[1] < self.lowest[1]:
+                self.lowest, self.since_lowest = self.last, 0
+            else:
+                self.since_lowest += 1
+        if self.started is None and (m1 or m2 or line.startswith(_ROUTING_STARTS)):
+            self.started = now
+        patience = self.patience.get(self.router)
+        if patience is not None and self.since_lowest >= patience:
+            return self._stalled()
+        if self.limit_s is not None and self.started is not None \
+                and now - self.started > self.limit_s:
+            return self._too_long()
+        return None
+
+    def _what(self, figure):
+        return (f"{figure:,} arcs left to route" if self.router == "router1"
+                else f"{figure:,} overused wires")
+
+    def _where(self, report):
+        it, figure = report
+        unit = "arc iteration" if self.router == "router1" else "iteration"
+        return f"{self._what(figure)} at {unit} {it:,}"
+
+    def _stalled(self):
+        n = self.patience[self.router]
+        count = (f"{n * 1000:,} arc iterations" if self.router == "router1"
+                 else f"{n} iterations")
+        return (f"{self.router} stopped converging: {count} without going below its lowest, "
+                f"{self._where(self.lowest)} (now {self._where(self.last)})")
+
+    def _too_long(self):
+        state = f" ({self._where(self.last)})" if self.last else ""
+        minutes = self.limit_s / 60
+        return (f"routing took longer than {minutes:g} minute{'' if minutes == 1 else 's'}"
+                f"{state}")

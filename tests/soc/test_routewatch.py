@@ -1,0 +1,108 @@
+"""The router watchdog (soc/routewatch.py) on the lines nextpnr-ecp5 0.11 writes."""
+
+from soc.routewatch import RouteWatch
+
+ROUTER1_HEADER = [
+    "Info: Routing..",
+    "Info: Setting up routing queue.",
+    "Info: Routing 188203 arcs.",
+    "Info:            |   (re-)routed arcs  |   delta    | remaining|       time spent     |",
+    "Info:    IterCnt |  w/ripup   wo/ripup |  w/r  wo/r |      arcs| batch(sec) total(sec)|",
+]
+
+
+def router1_row(iteration, remaining):
+    return (f"Info: {iteration:10d} |    89993     271003 |   21   806 | "
+            f"{remaining:9d}|       1.27     556.70|")
+
+
+def router2_row(iteration, overused):
+    return (f"Info:     iter={iteration} wires=846954 overused={overused} "
+            f"overuse={overused + 8} archfail=NA")
+
+
+def feed_all(watch, lines, t0=0.0, step=1.0):
+    """Feed ``lines`` one per ``step`` seconds; the first reason to stop, and after which line."""
+    for i, line in enumerate(lines):
+        reason = watch.feed(line, t0 + i * step)
+        if reason:
+            return i, reason
+    return None, None
+
+
+# router2 on main 1d9407a's board netlist, seed 2 (build/fpga/s2/top.tim): its lowest
+# was 825 overused wires at iteration 26, and it rose from there.
+S2 = [59992, 40864, 27226, 17896, 11578, 8034, 5740, 4261, 3521, 2837, 2439, 2051, 1810,
+      1568, 1325, 1190, 1140, 1064, 1009, 956, 959, 934, 871, 869, 858, 825, 951, 946, 1039,
+      1092, 1067, 1117, 1067, 1039, 1118, 1148, 1189, 1200, 1439, 1384, 1401, 1468, 1475,
+      1522, 1454, 1492, 1500, 1510]
+
+
+def test_router2_diverging_is_stopped_20_iterations_after_its_lowest():
+    lines = ["Info: Running router2...", "Info: Running main router loop..."] + \
+        [router2_row(i + 1, n) for i, n in enumerate(S2)]
+    at, reason = feed_all(RouteWatch(), lines)
+    assert lines[at] == router2_row(46, 1492)
+    assert reason == ("router2 stopped converging: 20 iterations without going below its "
+                      "lowest, 825 overused wires at iteration 26 (now 1,492 overused wires "
+                      "at iteration 46)")
+
+
+def test_router2_converging_is_left_alone():
+    # a plateau shorter than the patience, then on to zero
+    counts = [4000, 2000, 900, 500] + [520, 510, 505] * 6 + [480, 200, 30, 0]
+    lines = [router2_row(i + 1, n) for i, n in enumerate(counts)]
+    assert feed_all(RouteWatch(), lines) == (None, None)
+
+
+def test_router1_stalling_is_stopped_and_converging_is_not():
+    watch = RouteWatch(router1_patience=5)
+    rows = [router1_row(1000 * (i + 1), n) for i, n in
+            enumerate([187365, 186656, 186008, 186010, 186500, 186100, 186020, 186008, 186009])]
+    at, reason = feed_all(watch, ROUTER1_HEADER + rows)
+    # 186,008 at row 3; rows 4-8 are not below it: the fifth of them stops the router
+    assert at == len(ROUTER1_HEADER) + 7
+    assert reason == ("router1 stopped converging: 5,000 arc iterations without going below "
+                      "its lowest, 186,008 arcs left to route at arc iteration 3,000 (now "
+                      "186,008 arcs left to route at arc iteration 8,000)")
+    # the same rows falling by one each time are progress
+    rows = [router1_row(1000 * (i + 1), 1000 - i) for i in range(300)]
+    assert feed_all(RouteWatch(router1_patience=5), ROUTER1_HEADER + rows) == (None, None)
+
+
+def test_the_default_router1_patience_is_100_rows():
+    rows = [router1_row(1000 * (i + 1), 15000 + (i % 2)) for i in range(101)]
+    at, reason = feed_all(RouteWatch(), ROUTER1_HEADER + rows)
+    assert at == len(ROUTER1_HEADER) + 100
+    assert reason.startswith("router1 stopped converging: 100,000 arc iterations ")
+
+
+def test_the_time_limit_counts_from_the_start_of_routing():
+    # placement takes 50 s (not counted); routing starts at t=50
+    lines = ["Info: Placing.."] * 50 + ROUTER1_HEADER + \
+        [router1_row(1000 * (i + 1), 10000 - i) for i in range(200)]
+    at, reason = feed_all(RouteWatch(limit_s=120), lines)
+    assert at == 50 + 121
+    assert reason == ("routing took longer than 2 minutes (9,884 arcs left to route at arc "
+                      "iteration 117,000)")
+    # a limit before any router's report says only the time
+    watch = RouteWatch(limit_s=60)
+    assert watch.feed("Info: Running router2...", 0.0) is None
+    assert watch.feed("", 60.0) is None
+    assert watch.feed("", 60.5) == "routing took longer than 1 minute"
+
+
+def test_no_patience_never_stops_on_progress():
+    watch = RouteWatch(router1_patience=None, router2_patience=None)
+    lines = [router2_row(i + 1, n) for i, n in enumerate(S2 * 3)]
+    assert feed_all(watch, lines) == (None, None)
+
+
+def test_a_second_run_of_the_routers_starts_afresh():
+    # router2 falls back to router1 for the last arcs in some flows: router1's counts
+    # are not compared with router2's
+    watch = RouteWatch(router1_patience=3)
+    lines = [router2_row(i + 1, n) for i, n in enumerate([900, 300, 10])] + \
+        ROUTER1_HEADER + [router1_row(1000 * (i + 1), 50 - i) for i in range(10)]
+    assert feed_all(watch, lines) == (None, None)
+    assert watch.router == "router1" and watch.lowest == (10000, 41)
