@@ -38,7 +38,7 @@ help:
 	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\", RAM_LATENCY=N)"
 	@echo "make wave       waveforms of MMU walks over PTE_S pages into $(BUILD)/wave (RUN=\"cmd; cmd\", SCENARIO=baremetal)"
 	@echo "make sdcard     $(SDCARD): the kernel and fs.img as a boot card image for dd"
-	@echo "make bitstream  FPGA bitstream and report in $(BUILD)/fpga/BOARD (BOARD=ulx3s-85f, CLK_MHZ=F)"
+	@echo "make bitstream  FPGA bitstream and report in $(BUILD)/fpga/BOARD (BOARD=ulx3s-85f, CLK_MHZ=F, SEED=N)"
 	@echo "make program    load the bitstream into the board (needs openFPGALoader)"
 	@echo "make test       set everything up and run the test suite"
 	@echo "make test-slow  the slow tests only"
@@ -88,10 +88,14 @@ wave: setup $(if $(filter baremetal,$(SCENARIO)),,xv6)
 # make bitstream / make program: the FPGA build for BOARD (default ulx3s-85f).
 FPGA_BOARD = $(or $(BOARD),ulx3s-85f)
 CLK_MHZ ?=
+# nextpnr's placement seed, and any further options of python -m soc.board.build
+# (e.g. BITSTREAM_OPTS="--router router2 --route-minutes 30").
+SEED ?=
+BITSTREAM_OPTS ?=
 BITSTREAM = $(BUILD)/fpga/$(FPGA_BOARD)/top.bit
 
 bitstream: setup
-	nice -n 5 $(PY) -m soc.board.build --board $(FPGA_BOARD) $(if $(CLK_MHZ),--clk-mhz $(CLK_MHZ))
+	nice -n 5 $(PY) -m soc.board.build --board $(FPGA_BOARD) $(if $(CLK_MHZ),--clk-mhz $(CLK_MHZ)) $(if $(SEED),--seed $(SEED)) $(BITSTREAM_OPTS)
 
 program:
 	@command -v openFPGALoader >/dev/null || { echo "make program needs openFPGALoader (Debian: apt-get install openfpgaloader; it is not on PyPI)" >&2; exit 1; }

@@ -128,6 +128,18 @@ def test_nextpnr_log_is_read():
     assert lines[3:] == ["  " + line for line in rep.critical_paths["$glbnet$clk"]]
 
 
+def test_make_bitstream_passes_its_variables_on():
+    # what make bitstream would run (make -n prints it without running it)
+    r = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), "bitstream",
+                        "CLK_MHZ=50", "SEED=3", "BITSTREAM_OPTS=--route-minutes 30"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    command = [line for line in r.stdout.splitlines() if "soc.board.build" in line]
+    assert len(command) == 1
+    assert re.search(r"-m soc\.board\.build --board ulx3s-85f --clk-mhz 50 +--seed 3 "
+                     r"--route-minutes 30$", command[0]), command[0]
+
+
 def test_make_program_says_what_is_missing(tmp_path):
     env = dict(os.environ, PATH="/usr/bin:/bin")
     if subprocess.run(["sh", "-c", "command -v openFPGALoader"], env=env).returncode == 0:
