@@ -7,7 +7,8 @@ register-to-register paths (the wrapper adds about one flip-flop per port bit an
 few LUTs).  ``run_timing`` synthesises it (Yosys ``synth_ecp5``), places and routes it
 on an ECP5-85F (speed 6, CABGA381) with nextpnr-ecp5 at a target frequency, allowing
 timing to fail, and returns the cell counts and nextpnr's report (Fmax, critical path).
-bench/soc_timing.py is the command line.
+nextpnr runs under the router watchdog (soc/routewatch.py): a router that stops
+converging is an error, not hours of waiting.  bench/soc_timing.py is the command line.
 """
 
 import subprocess
@@ -18,6 +19,7 @@ from amaranth.lib import wiring
 
 from .export import convert
 from .fpga import NEXTPNR_ROUTER, parse_nextpnr, tool
+from .routewatch import RouteWatch, run_watched
 from .synth import _parse_stat
 
 __all__ = ["OutOfContext", "run_timing", "PINS"]
@@ -71,24 +73,31 @@ def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=Tr
         for port, site in PINS.items()))
     # (YoWASP tools see the working directory: relative paths only)
     # (a tool is looked up only when it is run: synthesis alone needs no nextpnr)
-    steps = [
-        [tool("yosys"), "-q", "-l", "yosys.log", "-p",
-         "read_rtlil top.il; synth_ecp5 -top top -json top.json; stat"],
-    ]
-    if place:
-        steps.append(
-            [tool("nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--speed", "6",
-             "--json", "top.json", "--lpf", "top.lpf", "--freq", str(freq_mhz),
-             "--seed", str(seed), *NEXTPNR_ROUTER, "--timing-allow-fail",
-             *([] if route else ["--no-route"]), "--sdf", "top.sdf", "--write", "placed.json",
-             "--log", "nextpnr.log", "--quiet"])
-    for cmd in steps:
-        r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
-        if r.returncode != 0:
-            raise RuntimeError(f"{Path(cmd[0]).name} failed (status {r.returncode}):\n"
-                               f"{(r.stderr or r.stdout)[-2000:]}")
+    yosys = [tool("yosys"), "-q", "-l", "yosys.log", "-p",
+             "read_rtlil top.il; synth_ecp5 -top top -json top.json; stat"]
+    nextpnr = [tool("nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--speed", "6",
+               "--json", "top.json", "--lpf", "top.lpf", "--freq", str(freq_mhz),
+               "--seed", str(seed), *NEXTPNR_ROUTER, "--timing-allow-fail",
+               *([] if route else ["--no-route"]), "--sdf", "top.sdf",
+               "--write", "placed.json", "--log", "nextpnr.log", "--quiet"] if place else None
+    r = subprocess.run(yosys, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"{Path(yosys[0]).name} failed (status {r.returncode}):\n"
+                           f"{(r.stderr or r.stdout)[-2000:]}")
     cells = _parse_stat((workdir / "yosys.log").read_text())
     if not place:
         return cells, None, None
+    (workdir / "nextpnr.log").unlink(missing_ok=True)      # (an earlier run's)
+    out = workdir / "nextpnr.out"
+    with open(out, "wb") as f:
+        status, stopped = run_watched(nextpnr, workdir, workdir / "nextpnr.log",
+                                      RouteWatch() if route else None,
+                                      stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
+                                      say=lambda message: None)
+    if stopped:
+        raise RuntimeError(f"nextpnr stopped: {stopped}")
+    if status != 0:
+        text = out.read_text(errors="replace")
+        raise RuntimeError(f"{Path(nextpnr[0]).name} failed (status {status}):\n{text[-2000:]}")
     log = (workdir / "nextpnr.log").read_text()
     return cells, parse_nextpnr(log), log

