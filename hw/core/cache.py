@@ -51,8 +51,11 @@ physically tagged" cache that behaves exactly like a physical one.
   pulses at the end, with ``error`` if a beat failed (the line then stays
   invalid) and ``filled`` if the line became valid (no error, no write to it
   meanwhile).  ``fill_beat`` is the word of the line the current beat carries.
-  ``refill`` (one cycle, while not ``busy``) fills the line of the last fill
-  again, into the same way (after a fill that was not ``filled``).
+  ``refill`` (one cycle, while not ``busy``) fills the line that ``lookup_addr``
+  named in the last idle cycle without ``refill``, into the way chosen then:
+  the line of a lookup in the previous cycle that missed (the data cache
+  decides on its miss a cycle late, from a flip-flop), or the last fill's
+  line again, into the same way (after a fill that was not ``filled``).
 * **Coherence**: ``snoop_valid``/``snoop_addr`` report a write to memory by
   someone else; a valid line holding that address is invalidated, and a line
   being filled while such a write hits it is not marked valid.  The snooped

@@ -51,9 +51,10 @@ the page is translated (M mode and Bare: no translation; otherwise the pages
 of the last 8 translated data accesses are remembered in a micro-TLB (utlb.py),
 searched in X with the page of the base register, and other pages ask the
 MMU's data port).  A load that misses goes on to W all the same (so whether
-it hit does not decide whether the stages advance); W then waits for the line
-(state WFILL of M, whose next instruction waits untouched) and retires the
-load with its word as the fill ends.  It is **write-through without allocation
+it hit does not decide whether the stages advance, nor M's next state); in
+the next cycle M, seeing the miss from a flip-flop, starts the line's fill,
+and W waits for the line (state WFILL of M, whose next instruction waits
+untouched) and retires the load with its word as the fill ends.  It is **write-through without allocation
 on a write miss**: every store goes to memory (and updates a cached copy) through a small
 write buffer, so memory is current as soon as the buffer drains, and every other
 reader of memory waits for the buffered stores it needs (memport.py).  That
@@ -402,6 +403,9 @@ class PipelinedCore(wiring.Component):
         # "M: ..."): it neither retires nor writes the register file, and the
         # stages above wait, until the fill brings the word
         w_wait = Signal()
+        # ... and the miss was found in the previous cycle: M, in START, starts
+        # the line's fill now instead of acting on its own instruction
+        w_missed = Signal()
         w_off = Signal(3)                  # the waiting load's byte offset, size, sign
         w_size = Signal(2)
         w_unsigned = Signal()
@@ -994,7 +998,9 @@ class PipelinedCore(wiring.Component):
         # (``adv`` from another state).  So their enables do not wait for M's
         # decision in START (the data cache's hit, the write buffer's answer, the
         # interrupt).  (After M finishes without ``adv``, M is in START, empty.)
-        with m.If(m_in_start | adv):
+        # But for ``w_missed``: then M leaves START for WFILL and comes back to
+        # START with the same instruction.
+        with m.If((m_in_start & ~w_missed) | adv):
             m.d.sync += [
                 m_fast.eq(x_fast),
                 m_quick.eq(x_flag_ok & x_quick),
@@ -1094,9 +1100,8 @@ class PipelinedCore(wiring.Component):
         # address, the data requester's) start from one flip-flop, not from a
         # decoder of the state.
         irq_stale = Signal()        # M's commit may change what the CSR file's irq says
-        to_wfill = Signal()         # M's load missed: M goes to WFILL, its next instruction waits
         wfill_done = Signal()       # W's load has its word: M goes back to START
-        m.d.sync += m_in_start.eq((m_done & ~to_wfill) | wfill_done)
+        m.d.sync += m_in_start.eq(m_done | wfill_done)
         read_x = Signal()
         read_mis_hi = Signal()
         m_rd_ok = Signal()          # the word and tags read out belong to M's address
@@ -1338,28 +1343,66 @@ class PipelinedCore(wiring.Component):
             with m.Else():
                 goto("ACCESS")               # the buffer is full: try again
 
-        # A cached load in START or ACCESS commits to W whatever the lookup says:
-        # ``ld_looks_up`` marks that cycle, and ``looked_up()``, the last statement
-        # of both states, does what the hit decides.  Last, so that its choices
-        # are the final multiplexers in front of M's state register and the
-        # other flip-flops they load, and of the cache's fill: the hit (a block
-        # RAM's output, 5.83 ns after the clock on the board, then the tag
-        # compare) meets M's decision there, not in front of it (main 1d9407a's
-        # board build at 50 MHz: the tag compare -> M's decision -> the D-cache's
-        # fill_state, 23.33 ns).  Nothing after access() in those states assigns
-        # what it assigns, so the order changes nothing else.
+        # A cached load in START or ACCESS commits to W whatever the lookup says
+        # (``ld_looks_up`` marks that cycle, ``looked_up()`` is the last statement
+        # of both states), and M goes back to START as after a hit.  The hit (a
+        # block RAM's output, 5.83 ns after the clock on the board, then the tag
+        # compare) reaches the cache's fill (its state register: a miss starts
+        # the fill at once) and flip-flops beside it: W's ``w_wait`` and
+        # ``w_missed``, ``fill_has_bus``, the instruction counter's
+        # ``instret_due``, the cache's LRU touch, the cycle's class.  In the next
+        # cycle ``w_missed`` (a flip-flop) makes M's START a cycle of WFILL
+        # (``wait_fill``) and sends M there, so neither M's state nor the stages'
+        # advance waits for the compare, and a miss costs what it did.  (Before,
+        # the hit chose M's next state: main 1d9407a's board build at 50 MHz, the
+        # tag compare -> M's decision -> the D-cache's fill_state, 23.33 ns; with
+        # that choice last in the state, the tag compare -> the LRU touch -> M's
+        # state, 22.53 ns.)
         ld_looks_up = Signal()
+        m.d.sync += w_missed.eq(0)
 
         def looked_up():
             with m.If(ld_looks_up):
-                with m.If(dcache.hit):
-                    m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
-                with m.Else():
+                # (the cache marks the way only on a hit)
+                m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(dcache.hit),
+                             self.ev_dmiss.eq(~dcache.hit), dcache.fill.eq(~dcache.hit)]
+                with m.If(~dcache.hit):
                     charge(CycleClass.DCACHE_MISS)
-                    m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1), to_wfill.eq(1),
-                                 csr.instret_inc.eq(0)]     # (counted as W retires)
-                    m.d.sync += [w_wait.eq(1), fill_has_bus.eq(1)]
-                    goto("WFILL")
+                    m.d.comb += csr.instret_inc.eq(0)       # (counted as W retires)
+                    m.d.sync += [w_wait.eq(1), w_missed.eq(1), fill_has_bus.eq(1)]
+
+        # W's load missed: its line is filled (started as it left M), its
+        # word taken from the fill; M keeps its instruction, untouched, and
+        # reads that instruction's word and tags for START (read_x is 0).
+        # A fill that a DMA write spoilt (not ``filled``) is made again; a
+        # failed one is the load's access fault: the load's pc and
+        # instruction go back into M, whose instruction is flushed by the trap.
+        # (WFILL, and START with ``w_missed``: the fill's first cycle.)
+        def wait_fill():
+            charge(CycleClass.DCACHE_MISS)
+            goto("WFILL")
+            drive_fill()
+            # (leaves with done, unless the fill is made again)
+            m.d.sync += fill_has_bus.eq(~(dcache.done & (dcache.error | dcache.filled)))
+            m.d.comb += dcache.refill.eq(~dcache.busy)
+            with m.If(d_bus_ready & fill_word_now):
+                m.d.sync += fill_word.eq(dbus.rdata)
+            with m.If(dcache.done):
+                with m.If(dcache.error):
+                    raise_trap(Cause.LOAD_ACCESS, w_mem_addr)
+                    m.d.sync += [m_pc.eq(w_pc), m_insn.eq(w_insn), m_result.eq(w_mem_addr),
+                                 w_wait.eq(0), w_valid.eq(0)]
+                with m.Elif(dcache.filled):
+                    charge(CycleClass.RETIRE)       # (the load's, as it retires)
+                    m.d.comb += [wfill_done.eq(1), csr.instret_inc.eq(1)]
+                    m.d.sync += w_wait.eq(0)
+                    goto("START")
+
+        def start_fill(state):
+            """A lookup of the previous cycle missed: fill its line, in ``state``."""
+            m.d.comb += [dcache.refill.eq(1), self.ev_dmiss.eq(1)]
+            m.d.sync += fill_has_bus.eq(1)
+            goto(state)
 
         def access(done):
             """A translated load, store or AMO at ``mem_paddr``: cached loads look
@@ -1435,22 +1478,22 @@ class PipelinedCore(wiring.Component):
                 dcache.bus.ready.eq(d_bus_ready),
             ]
 
+        mis_hit = Signal()
+
         def mis_load_part(half):
             """A misaligned load looks up one of its doublewords at ``mem_paddr`` (its
-            tags and word were read in the previous cycle): a hit keeps the word and
-            goes on, a miss fills the line and looks again.  (The hit decides the
-            next state only: after the first, ``mem_paddr`` is the second's address
-            either way, and MIS_FILL_LO goes back to mis_pa_lo.)"""
+            tags and word were read in the previous cycle) and keeps the word; the
+            hit is registered (``mis_hit``) and acted on in the next state,
+            MIS_LO_SEEN or MIS_HI_SEEN, like a load's miss in ``w_missed``: a hit
+            goes on, a miss fills the line and looks again.  (After the first,
+            ``mem_paddr`` is the second's address, and MIS_FILL_LO goes back to
+            mis_pa_lo.)"""
             m.d.sync += (mis_hi if half else mis_lo).eq(dcache.rdata)
             if not half:
                 set_mem_paddr(mis_pa_hi)
-            with m.If(dcache.hit):
-                m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(1)]
-                goto("MIS_DONE" if half else "MIS_HI")
-            with m.Else():
-                m.d.comb += [dcache.fill.eq(1), self.ev_dmiss.eq(1)]
-                m.d.sync += fill_has_bus.eq(1)
-                goto("MIS_FILL_HI" if half else "MIS_FILL_LO")
+            m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(dcache.hit)]
+            m.d.sync += mis_hit.eq(dcache.hit)
+            goto("MIS_HI_SEEN" if half else "MIS_LO_SEEN")
 
         # Interrupts: the CSR file's decision (csr.py: the pending bits, enables,
         # delegation and privilege) is registered and acted on a cycle later, so
@@ -1506,7 +1549,9 @@ class PipelinedCore(wiring.Component):
 
         with m.FSM(name="mem") as mem_fsm:
             with m.State("START"):
-                with m.If(~m_valid):
+                with m.If(w_missed):
+                    wait_fill()             # (M's instruction waits untouched)
+                with m.Elif(~m_valid):
                     charge(m_why)
                     m.d.comb += m_done_start.eq(1)
                 with m.Elif(m_simple & ~irq_now):
@@ -1752,6 +1797,17 @@ class PipelinedCore(wiring.Component):
                             else:
                                 goto(then)
 
+            for state, half, then in (("MIS_LO_SEEN", 0, "MIS_HI"),
+                                      ("MIS_HI_SEEN", 1, "MIS_DONE")):
+                with m.State(state):
+                    charge(CycleClass.MISALIGNED)
+                    if not half:
+                        m.d.comb += read_mis_hi.eq(1)   # (still) the second, for MIS_HI
+                    with m.If(mis_hit):
+                        goto(then)
+                    with m.Else():
+                        start_fill("MIS_FILL_HI" if half else "MIS_FILL_LO")
+
             for state, half in (("MIS_FILL_LO", 0), ("MIS_FILL_HI", 1)):
                 with m.State(state):
                     charge(CycleClass.MISALIGNED)
@@ -1776,30 +1832,9 @@ class PipelinedCore(wiring.Component):
                 access(m_done_other)
                 looked_up()
 
-            # W's load missed: its line is filled (started as it left M), its
-            # word taken from the fill; M keeps its instruction, untouched, and
-            # reads that instruction's word and tags for START (read_x is 0).
-            # A fill that a DMA write spoilt (not ``filled``) is made again; a
-            # failed one is the load's access fault: the load's pc and
-            # instruction go back into M, whose instruction is flushed by the trap.
+            # W's load missed: M waits for its line (wait_fill, above).
             with m.State("WFILL"):
-                charge(CycleClass.DCACHE_MISS)
-                drive_fill()
-                # (leaves with done, unless the fill is made again)
-                m.d.sync += fill_has_bus.eq(~(dcache.done & (dcache.error | dcache.filled)))
-                m.d.comb += dcache.refill.eq(~dcache.busy)
-                with m.If(d_bus_ready & fill_word_now):
-                    m.d.sync += fill_word.eq(dbus.rdata)
-                with m.If(dcache.done):
-                    with m.If(dcache.error):
-                        raise_trap(Cause.LOAD_ACCESS, w_mem_addr)
-                        m.d.sync += [m_pc.eq(w_pc), m_insn.eq(w_insn), m_result.eq(w_mem_addr),
-                                     w_wait.eq(0), w_valid.eq(0)]
-                    with m.Elif(dcache.filled):
-                        charge(CycleClass.RETIRE)       # (the load's, as it retires)
-                        m.d.comb += [wfill_done.eq(1), csr.instret_inc.eq(1)]
-                        m.d.sync += w_wait.eq(0)
-                        goto("START")
+                wait_fill()
 
             # An SC compares its address with the reservation in SC_CHECK into a
             # register (``sc_match``) and acts on it in SC_DECIDE: the 56-bit
@@ -1952,9 +1987,9 @@ class PipelinedCore(wiring.Component):
         adv_early = Signal()
         adv_st = Signal()
         m.d.comb += [
-            mem_ok.eq(m_rd_ok & ((m_in_start & m_valid & irq_ok & m_qmem) |
+            mem_ok.eq(m_rd_ok & ((m_in_start & ~w_missed & m_valid & irq_ok & m_qmem) |
                                  (ins["ACCESS"] & m_in_ram))),
-            adv_early.eq((m_in_start & (~m_valid | (irq_ok & m_quick))) |
+            adv_early.eq((m_in_start & ~w_missed & (~m_valid | (irq_ok & m_quick))) |
                          (mem_ok & m_is_ld) |
                          m_fin | (ins["MULDIV"] & muldiv.done)),
             adv_st.eq(mem_ok & m_is_st),
@@ -1999,7 +2034,7 @@ class PipelinedCore(wiring.Component):
             m.d.sync += Assert(~dpmp.valid | ((dpmp.first == pmp_first_ref) &
                                               (dpmp.last == pmp_last_ref)),
                                "pipeline: the PMP's range differs from M's state's")
-            m.d.sync += Assert(fill_has_bus == (mem_fsm.ongoing("WFILL") |
+            m.d.sync += Assert(fill_has_bus == (mem_fsm.ongoing("WFILL") | w_missed |
                                                 mem_fsm.ongoing("MIS_FILL_LO") |
                                                 mem_fsm.ongoing("MIS_FILL_HI")),
                                "pipeline: fill_has_bus differs from M's state")
