@@ -1,7 +1,8 @@
 """A load that misses in the data cache goes on to W, which waits for the line
-(pipeline.py, state WFILL, entered a cycle after the miss is found): the fill that fails is the load's access fault, taken
-with the load's pc, instruction and address, and the instruction behind the load
-(already in M) neither retires nor writes its register.
+(pipeline.py, state WFILL, entered a cycle after the miss is found): the fill
+that fails is the load's access fault, taken with the load's pc, instruction and
+address, and the instruction behind the load (already in M) neither retires nor
+writes its register.
 
 The core runs alone (sim/harness.py CoreTarget) with 768 KiB of RAM: the core
 caches the naturally aligned 1 MiB block that holds it, and the harness answers a
