@@ -17,6 +17,7 @@ import pytest
 from sim.difftest.run import CORE_REGIONS, model_for
 from sim.elf import load_elf
 from sim.harness import CoreTarget
+from tests.hw.test_perf import TAIL
 from tests.isa import build as isa_build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,14 +73,19 @@ value: .dword 41
 """
 
 
-def test_failed_fill_is_the_loads_access_fault(tmp_path):
+def assemble(tmp_path, text):
+    """The loaded image of the assembly program ``text``."""
     src = tmp_path / "p.S"
-    src.write_text(PROGRAM)
+    src.write_text(text)
     elf = tmp_path / "p.elf"
     subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv64ima_zicsr_zifencei", "-mabi=lp64",
                     "-nostdlib", "-T", str(ROOT / "tests/isa/link.ld"), str(src),
                     "-o", str(elf)], check=True, capture_output=True)
-    image = load_elf(str(elf))
+    return load_elf(str(elf))
+
+
+def test_failed_fill_is_the_loads_access_fault(tmp_path):
+    image = assemble(tmp_path, PROGRAM)
     target = CoreTarget(ram_base=RAM_BASE, ram_size=RAM_SIZE)
     target.load(image)
     records = []
@@ -129,29 +135,12 @@ _start:
     li a4, 99                # not taken: t4 is not zero
 1:  ld t5, 320(s0)
     lw a5, 324(s0)
-    li t2, 1
-    la t1, tohost
-    sd t2, 0(t1)
-2:  j 2b
-    .section .tohost, "aw"
-    .align 3
-    .globl tohost
-tohost: .dword 0
-    .data
-    .align 6
-lines:
-""" + "\n".join(f"    .dword {0x0101_0101_0101_0101 * (k + 1) ^ (k << 40):#x}"
+""" + TAIL + "lines:\n" + "\n".join(f"    .dword {0x0101_0101_0101_0101 * (k + 1) ^ (k << 40):#x}"
                 for k in range(48)) + "\n"
 
 
 def test_the_instruction_behind_a_missing_load_is_kept(tmp_path):
-    src = tmp_path / "p.S"
-    src.write_text(BEHIND_PROGRAM)
-    elf = tmp_path / "p.elf"
-    subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv64ima_zicsr_zifencei", "-mabi=lp64",
-                    "-nostdlib", "-T", str(ROOT / "tests/isa/link.ld"), str(src),
-                    "-o", str(elf)], check=True, capture_output=True)
-    image = load_elf(str(elf))
+    image = assemble(tmp_path, BEHIND_PROGRAM)
     _, lock = model_for(image, RAM_SIZE, CORE_REGIONS)
     target = CoreTarget(ram_base=RAM_BASE, ram_size=RAM_SIZE)
     target.load(image)
