@@ -51,11 +51,11 @@ the page is translated (M mode and Bare: no translation; otherwise the pages
 of the last 8 translated data accesses are remembered in a micro-TLB (utlb.py),
 searched in X with the page of the base register, and other pages ask the
 MMU's data port).  A load that misses goes on to W all the same (so whether
-it hit does not decide whether the stages advance, nor M's next state); in
-the next cycle M, seeing the miss from a flip-flop, starts the line's fill,
-and W waits for the line (state WFILL of M, whose next instruction waits
-untouched) and retires the load with its word as the fill ends.  It is **write-through without allocation
-on a write miss**: every store goes to memory (and updates a cached copy) through a small
+it hit does not decide whether the stages advance, nor M's next state); the
+line's fill starts at once, M sees the miss from a flip-flop in the next
+cycle, and W waits for the line (state WFILL of M, whose next instruction
+waits untouched) and retires the load with its word as the fill ends.  It is
+**write-through without allocation on a write miss**: every store goes to memory (and updates a cached copy) through a small
 write buffer, so memory is current as soon as the buffer drains, and every other
 reader of memory waits for the buffered stores it needs (memport.py).  That
 choice makes the other masters simple: the page-table walker's reads wait for
