@@ -28,8 +28,9 @@ is enough to keep aliasing rare and keeps the memory narrow.
 
 from amaranth import *
 from amaranth.lib import data, wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+
+from . import blockram
 
 __all__ = ["BranchPredictor"]
 
@@ -67,14 +68,11 @@ class BranchPredictor(wiring.Component):
         ib, tb = self.index_bits, self.tag_bits
         entry = data.StructLayout({"valid": 1, "jump": 1, "ret": 1, "counter": 2, "tag": tb,
                                    "target": 62})
-        m.submodules.table = table = Memory(shape=entry, depth=self.entries, init=[])
+        # (a lookup of the entry written in the same cycle may get anything, as
+        # the block RAM gives it (blockram.py): only a prediction, which the
+        # execute stage checks; the simulators give the old entry)
+        m.submodules.table = table = blockram.memory(entry, self.entries)
         wp = table.write_port()
-        # (not transparent: a lookup of the entry written in the same cycle gets
-        # the entry as it was, a prediction a cycle old.  A transparent port
-        # compares the lookup's address, which comes late from the fetch unit's
-        # hit and prediction, with the write's before a flip-flop: 1d9407a's
-        # placed worst, pc -> the fetch's next address -> that compare, 28.6 ns.)
-        rp = table.read_port()
 
         def index(pc):
             return pc[2:2 + ib]
@@ -82,8 +80,7 @@ class BranchPredictor(wiring.Component):
         def tag(pc):
             return pc[2 + ib:2 + ib + tb]
 
-        m.d.comb += rp.addr.eq(index(self.read_pc))
-        e = rp.data
+        e = blockram.read(m, table, index(self.read_pc), "entry")
         m.d.comb += [
             self.hit.eq(e.valid & (e.tag == tag(self.pc))),
             self.counter.eq(e.counter),

@@ -18,8 +18,9 @@ physically tagged" cache that behaves exactly like a physical one.
   tags are compared, and choose with ``hit_way``); ``hit_way`` and ``rdata``
   mean something only with ``hit``.  These are meaningful only
   when ``read_addr`` presented this address's page offset in the previous cycle
-  (the user tracks that; a write in that cycle, a fill's or a store's, is seen:
-  the read ports are transparent).
+  (the user tracks that; a write in that cycle, a fill's or a store's, is seen
+  as for a transparent port: ``ReadAfterWrite`` (blockram.py), and the valid and LRU
+  bits' transparent ports).
   ``touch`` marks the hitting way as recently used (a fill marks its line).
   A cache of one region (``region``: the data cache, RAM) keeps only the tag
   bits below the region's size: its user looks up only the region's addresses.
@@ -43,7 +44,9 @@ physically tagged" cache that behaves exactly like a physical one.
 * **Writes** (``write`` with ``write_sel``/``write_data``) update the word at
   ``lookup_addr`` in the hitting way (the data cache writes through: the
   memory is written by the core, the cache only keeps its copy current); like
-  a lookup, a write needs its set's tags read in the previous cycle.
+  a lookup, a write needs ``read_addr`` to have given its page offset in the
+  previous cycle: its bytes are merged over the word read out, and the whole
+  word is written (the arrays' reads, blockram.py, are whole words).
 * **Fill**: ``fill`` (one cycle, while not ``busy``) reads the line of
   ``lookup_addr`` from the bus into the way to replace (an invalid one, else the
   least recently used): as one burst (hw/bus.py) with ``fill_burst``, else one
@@ -77,6 +80,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature
+from . import blockram
+from .blockram import ReadAfterWrite
 
 __all__ = ["Cache", "check_geometry", "sets_of"]
 
@@ -99,38 +104,6 @@ def sets_of(size, ways, line):
     """The number of sets of a cache of that geometry (also the cycles a reset
     must be held to clear its lines)."""
     return size // (ways * line)
-
-
-class ReadAfterWrite:
-    """Synchronous reads of ``mem`` that give, in the next cycle, what the address
-    holds after this cycle's write through ``wp`` (like a read port transparent to
-    ``wp``), with the two addresses compared from registers in the next cycle,
-    beside the memory's read: the read address (the next lookup's, which comes
-    late: the data cache's is the address being computed in the pipeline's X
-    stage) goes only to the memory's address pins, where a transparent port
-    would first compare it with the write's address.  Used for the words, where
-    the write (address, byte enables, data) is registered once per memory; the
-    tags and valid bits keep transparent ports (in LUT RAM and for their several
-    read ports the tools' own bypass costs fewer LUTs)."""
-    def __init__(self, m, mem, wp, name):
-        self.m, self.mem, self.name = m, mem, name
-        self.waddr_q = Signal.like(wp.addr, name=f"{name}_waddr_q")
-        self.wen_q = Signal.like(wp.en, name=f"{name}_wen_q")
-        self.wdata_q = Signal.like(wp.data, name=f"{name}_wdata_q")
-        m.d.sync += [self.waddr_q.eq(wp.addr), self.wen_q.eq(wp.en), self.wdata_q.eq(wp.data)]
-
-    def read(self, addr, name):
-        """The word at ``addr`` (given in the previous cycle)."""
-        m = self.m
-        rp = self.mem.read_port()
-        m.d.comb += rp.addr.eq(addr)
-        addr_q = Signal.like(rp.addr, name=f"{self.name}_{name}_addr_q")
-        m.d.sync += addr_q.eq(addr)
-        same = Signal(name=f"{self.name}_{name}_same")
-        m.d.comb += same.eq(addr_q == self.waddr_q)
-        lanes, g = len(self.wen_q), len(self.wdata_q) // len(self.wen_q)
-        return Cat(*[Mux(same & self.wen_q[i], self.wdata_q[i * g:(i + 1) * g],
-                         rp.data[i * g:(i + 1) * g]) for i in range(lanes)])
 
 
 class Cache(wiring.Component):
@@ -267,38 +240,38 @@ class Cache(wiring.Component):
         commit_ok = Signal()               # ... valid (else invalid)
         data_wr, tag_wr, words = [], [], []
         for w in range(W):
-            dmem = Memory(shape=64, depth=sets * self.words, init=[])
-            tmem = Memory(shape=tag_bits, depth=sets, init=[])
+            dmem = blockram.memory(64, sets * self.words)
+            tmem = blockram.memory(tag_bits, sets)
             fmem = Memory(shape=1, depth=sets, init=[])
             kmem = Memory(shape=1, depth=sets, init=[])
             m.submodules[f"data{w}"] = dmem
             m.submodules[f"tag{w}"] = tmem
             m.submodules[f"filled{w}"] = fmem
             m.submodules[f"killed{w}"] = kmem
-            wp = dmem.write_port(granularity=8)
+            wp = dmem.write_port()
             data_wr.append(wp)
             tag_wr.append(tmem.write_port())
             f_wr, k_wr = fmem.write_port(), kmem.write_port()
-            # a word written in this cycle is read as written (ReadAfterWrite)
+            # a word or tag written in this cycle is read as written (ReadAfterWrite)
             words.append(ReadAfterWrite(m, dmem, wp, f"data{w}").read(
                 self.read_addr[3:tag_lo], "lookup"))
             # the tags and valid bits of the next cycle's lookup, the tags and F
             # of this cycle's snoop, K of the line being filled
-            lookup = tmem.read_port(transparent_for=(tag_wr[w],))
-            snoop = tmem.read_port(transparent_for=(tag_wr[w],))
+            tags = ReadAfterWrite(m, tmem, tag_wr[w], f"tag{w}")
+            lookup_tag = tags.read(read_set, "lookup")
+            snoop_tag = tags.read(set_of(self.snoop_addr), "snoop")
             f_lookup = fmem.read_port(transparent_for=(f_wr,))
             k_lookup = kmem.read_port(transparent_for=(k_wr,))
             f_snoop = fmem.read_port(transparent_for=(f_wr,))
             k_fill = kmem.read_port(transparent_for=(k_wr,))
             m.d.comb += [
-                lookup.addr.eq(read_set), f_lookup.addr.eq(read_set),
-                k_lookup.addr.eq(read_set),
-                snoop.addr.eq(set_of(self.snoop_addr)), f_snoop.addr.eq(set_of(self.snoop_addr)),
+                f_lookup.addr.eq(read_set), k_lookup.addr.eq(read_set),
+                f_snoop.addr.eq(set_of(self.snoop_addr)),
                 k_fill.addr.eq(fill_set),
                 valid[w].eq(f_lookup.data ^ k_lookup.data),
-                snoop_hit[w].eq(snoop_q & (snoop.data == tag_of(snoop_q_addr))),
+                snoop_hit[w].eq(snoop_q & (snoop_tag == tag_of(snoop_q_addr))),
                 stale[w].eq(snoop_hit[w] & (snoop_set == idx)),
-                way_match[w].eq(valid[w] & (lookup.data == tag_of(self.lookup_addr))),
+                way_match[w].eq(valid[w] & (lookup_tag == tag_of(self.lookup_addr))),
                 way_hit[w].eq(way_match[w] & ~lookup_stale & ~clearing),
             ]
             # F: the fill's end (F = K ^ valid), or the walk of invalidate_all
@@ -318,6 +291,13 @@ class Cache(wiring.Component):
                 tag_wr[w].en.eq(ends_here & commit_ok),
             ]
         m.d.comb += [self.hit.eq(way_hit != 0), self.hit_way.eq(way_match[W - 1] if W == 2 else 0)]
+        if self.checks:
+            # a write merges its bytes over the word read out: it must be its word
+            read_word_q = Signal(tag_lo - 3)
+            m.d.sync += read_word_q.eq(self.read_addr[3:tag_lo])
+            m.d.sync += Assert(~(self.write & self.hit) |
+                               (read_word_q == self.lookup_addr[3:tag_lo]),
+                               "cache: a write to a word other than the one read for it")
         m.d.comb += self.rdata.eq(words[0])
         for w in range(W):
             m.d.comb += self.way_rdata[w].eq(words[w])
@@ -368,13 +348,15 @@ class Cache(wiring.Component):
             with m.If(self.busy):
                 m.d.comb += [
                     data_wr[w].data.eq(self.bus.rdata),
-                    data_wr[w].en.eq(Mux(filling & self.bus.ready & ~self.bus.error &
-                                         (fill_way == w), 0xFF, 0)),
+                    data_wr[w].en.eq(filling & self.bus.ready & ~self.bus.error & (fill_way == w)),
                 ]
             with m.Else():
+                # A store writes the whole word: its bytes over the word as read
+                # for this lookup (ReadAfterWrite reads whole words)
                 m.d.comb += [
-                    data_wr[w].data.eq(self.write_data),
-                    data_wr[w].en.eq(Mux(self.write & way_hit[w], self.write_sel, 0)),
+                    data_wr[w].data.eq(Cat(*[Mux(self.write_sel[i], self.write_data[8 * i:8 * i + 8],
+                                                 words[w][8 * i:8 * i + 8]) for i in range(8)])),
+                    data_wr[w].en.eq(self.write & way_hit[w]),
                 ]
 
         m.d.comb += self.fill_beat.eq(fill_word)

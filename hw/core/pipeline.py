@@ -1766,11 +1766,11 @@ class PipelinedCore(wiring.Component):
             # A load looks up its doublewords in the data cache (whose copy is as
             # new as the write buffer), the first in MIS_LO, the second
             # in MIS_HI, and shifts the two in MIS_DONE.  A store's second
-            # doubleword's tags are read in MIS_HI (its first cycle has them only
-            # when it lies in the first one's line).
+            # doubleword is written in MIS_HI's second cycle: the cache merges
+            # the store's bytes over the word it read, which MIS_HI's first
+            # cycle asks for (cache.py).
             mis_hi_read = Signal()
             m.d.sync += mis_hi_read.eq(0)
-            tags_ok = mis_hi_read | (mem_paddr[3:dcache.offset_bits] != 0)
             for state, half, then in (("MIS_LO", 0, "MIS_HI"), ("MIS_HI", 1, "MIS_DONE")):
                 with m.State(state):
                     charge(CycleClass.MISALIGNED)
@@ -1781,7 +1781,7 @@ class PipelinedCore(wiring.Component):
                         if not half:
                             m.d.comb += read_mis_hi.eq(1)   # the second one, for MIS_HI
                         mis_load_part(half)
-                    with m.Elif(tags_ok if half else 1):
+                    with m.Elif(mis_hi_read if half else 1):
                         # (the store's address, data and lanes reach the port
                         # through the assignments above the FSM)
                         m.d.comb += [

@@ -410,4 +410,4 @@ def test_a_snoop_in_the_cycle_of_a_beat_is_caught():
 def test_checks_are_left_out_of_the_netlist_unless_asked():
     from amaranth.back import rtlil
     assert "$check" not in rtlil.convert(Cache(size=1024))
-    assert rtlil.convert(Cache(size=1024, checks=True)).count("cell $check") == 2
+    assert rtlil.convert(Cache(size=1024, checks=True)).count("cell $check") == 3
