@@ -1347,8 +1347,8 @@ class PipelinedCore(wiring.Component):
         # (``ld_looks_up`` marks that cycle, ``looked_up()`` is the last statement
         # of both states), and M goes back to START as after a hit.  The hit (a
         # block RAM's output, 5.83 ns after the clock on the board, then the tag
-        # compare) reaches the cache's fill (its state register: a miss starts
-        # the fill at once) and flip-flops beside it: W's ``w_wait`` and
+        # compare) reaches only flip-flops: the cache's ``miss_q`` (its
+        # ``fill_on_miss``: a miss starts the fill at once), W's ``w_wait`` and
         # ``w_missed``, ``fill_has_bus``, the instruction counter's
         # ``instret_due``, the cache's LRU touch, the cycle's class.  In the next
         # cycle ``w_missed`` (a flip-flop) makes M's START a cycle of WFILL
@@ -1365,7 +1365,7 @@ class PipelinedCore(wiring.Component):
             with m.If(ld_looks_up):
                 # (the cache marks the way only on a hit)
                 m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(dcache.hit),
-                             self.ev_dmiss.eq(~dcache.hit), dcache.fill.eq(~dcache.hit)]
+                             self.ev_dmiss.eq(~dcache.hit), dcache.fill_on_miss.eq(1)]
                 with m.If(~dcache.hit):
                     charge(CycleClass.DCACHE_MISS)
                     m.d.comb += csr.instret_inc.eq(0)       # (counted as W retires)

@@ -30,6 +30,7 @@ def _ops():
     return st.lists(st.one_of(
         st.tuples(st.just("load"), addr),
         st.tuples(st.just("load"), addr),
+        st.tuples(st.just("load_on_miss"), addr),
         st.tuples(st.just("store"), addr, word, st.integers(1, 255)),
         st.tuples(st.just("dma"), addr, word),
         st.tuples(st.just("dma_load"), st.sampled_from(["read", "lookup"]), addr, word,
@@ -85,8 +86,12 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
                     bus_wait[0] = rng.randrange(3)
             done = ctx.get(dut.done)
             await ctx.tick()
+            now[0] += 1
             ctx.set(dut.snoop_valid, 0)
             return done
+
+        now = [0]                 # cycles so far
+        flushed_at = [None]       # the cycle of the last invalidate_all
 
         bus_wait = [rng.randrange(3)]
 
@@ -140,6 +145,34 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
                 cycles += 1
             ctx.set(dut.touch, 0)
 
+        async def load_filling_on_miss(addr):
+            """A lookup with ``fill_on_miss``, as the data cache's loads: a hit
+            leaves the cache idle in the next cycle, a miss makes that cycle the
+            fill's first (its request on the bus) or, during invalidate_all's
+            walk, a cycle of waiting for its end."""
+            ctx.set(dut.read_addr, addr & 0xFFF)
+            await tick()
+            ctx.set(dut.lookup_addr, addr)
+            hit = ctx.get(dut.hit)
+            if hit:
+                stats["hits"] += 1
+                assert ctx.get(dut.rdata) == word_at(addr), f"stale word at {addr:#x}"
+            # (invalidate_all's walk: the cycle of the request and ``sets`` more)
+            walking = flushed_at[0] is not None and 0 <= now[0] - flushed_at[0] <= dut.sets
+            ctx.set(dut.fill_on_miss, 1)
+            ctx.set(dut.touch, hit)
+            await tick()
+            ctx.set(dut.fill_on_miss, 0)
+            ctx.set(dut.touch, 0)
+            assert ctx.get(dut.busy) == (not hit)
+            if hit:
+                return
+            assert ctx.get(dut.bus.valid) == (not walking)
+            stats["fills"] += 1
+            while not await tick():
+                pass
+            assert await load(addr), f"line of {addr:#x} not valid after its fill"
+
         async def load_or_fill(addr):
             if not await load(addr):
                 await fill(addr)
@@ -150,6 +183,8 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
             kind = op[0]
             if kind == "load":
                 await load_or_fill(op[1])
+            elif kind == "load_on_miss":
+                await load_filling_on_miss(op[1])
             elif kind == "store":
                 _, addr, data, sel = op
                 mask = sum(0xFF << (8 * i) for i in range(8) if sel >> i & 1)
@@ -206,6 +241,7 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
                     await fill(addr, touching=other)
             elif kind == "flush":
                 ctx.set(dut.invalidate_all, 1)
+                flushed_at[0] = now[0]
                 await tick()
                 ctx.set(dut.invalidate_all, 0)
                 for probe in (BASE, BASE + 8, BASE + SPAN - 8):
@@ -225,6 +261,7 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
                 # invalidate_all, then lookups after its walk: every line missing
                 cached = [a for a in range(BASE, BASE + SPAN, line) if await load(a)]
                 ctx.set(dut.invalidate_all, 1)
+                flushed_at[0] = now[0]
                 await tick()
                 ctx.set(dut.invalidate_all, 0)
                 for _ in range(dut.sets):
@@ -410,4 +447,4 @@ def test_a_snoop_in_the_cycle_of_a_beat_is_caught():
 def test_checks_are_left_out_of_the_netlist_unless_asked():
     from amaranth.back import rtlil
     assert "$check" not in rtlil.convert(Cache(size=1024))
-    assert rtlil.convert(Cache(size=1024, checks=True)).count("cell $check") == 3
+    assert rtlil.convert(Cache(size=1024, checks=True)).count("cell $check") == 4
