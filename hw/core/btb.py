@@ -22,8 +22,12 @@ from registers):
 
 A wrong prediction costs only time: the execute stage compares every
 instruction's predicted next pc with the real one and redirects the fetch.
-Tags are partial (``tag_bits`` bits of the address above the index), which
-is enough to keep aliasing rare and keeps the memory narrow.
+Tags are partial: the address bits above the index folded by XOR into
+``tag_bits`` bits, so that every bit of the address counts (a user program's
+code and the kernel's, 2 GiB apart, have different tags) while the compare
+between the table's output and the prediction stays short: 8 bits are two
+LUT levels where 16 were three, on the fetch unit's loop from the table to the
+block RAMs' next address (main's worst placed path on the board).
 """
 
 from amaranth import *
@@ -38,7 +42,7 @@ __all__ = ["BranchPredictor"]
 class BranchPredictor(wiring.Component):
     """``entries`` (a power of two) direct-mapped BTB entries."""
 
-    def __init__(self, entries=256, tag_bits=16):
+    def __init__(self, entries=256, tag_bits=8):
         if entries < 2 or entries & (entries - 1):
             raise ValueError(f"BTB entries must be a power of two >= 2, not {entries}")
         self.entries = entries
@@ -78,7 +82,11 @@ class BranchPredictor(wiring.Component):
             return pc[2:2 + ib]
 
         def tag(pc):
-            return pc[2 + ib:2 + ib + tb]
+            above = pc[2 + ib:]
+            folded = above[:tb]
+            for lo in range(tb, len(above), tb):
+                folded = folded ^ above[lo:lo + tb]
+            return folded[:tb]
 
         e = blockram.read(m, table, index(self.read_pc), "entry")
         m.d.comb += [
