@@ -28,8 +28,8 @@ def test_bitstream_meets_timing(name, tmp_path, capsys):
     print(out)
 
 
-#: A system clock the SoC does not reach yet (main's hardware 687e2da, router1, seed 1:
-#: 49.20 MHz with 50 MHz asked, 2026-12-04; when the core reaches it, issue 14's
+#: A system clock the SoC does not reach yet (fe34797, router1, seed 1: 49.81 MHz with
+#: 50 MHz asked, 2026-12-04; main ae47bc6 46.54 MHz; when the core reaches it, issue 14's
 #: target, this test wants a higher clock).
 UNREACHABLE_MHZ = 50
 
