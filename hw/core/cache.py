@@ -387,6 +387,12 @@ class Cache(wiring.Component):
         # 22.31 ns).
         miss_q = Signal()
         wait_q = Signal()
+        # the way a fill takes: an invalid one, else the least recently used
+        victim = Signal()
+        if W == 2:
+            v0 = valid[0] & ~stale[0]
+            v1 = valid[1] & ~stale[1]
+            m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru)))
 
         def idle():
             # The fill's registers are loaded in every idle cycle (only the
@@ -395,11 +401,6 @@ class Cache(wiring.Component):
             # of the address and way registers.  ``refill`` fills the same
             # line into the same way again.
             m.next = "IDLE"
-            victim = Signal()
-            if W == 2:
-                v0 = valid[0] & ~stale[0]
-                v1 = valid[1] & ~stale[1]
-                m.d.comb += victim.eq(Mux(~v0, 0, Mux(~v1, 1, lru)))
             with m.If(~self.refill):
                 m.d.sync += [fill_addr.eq(Cat(C(0, ob), self.lookup_addr[ob:56])),
                              fill_way.eq(victim)]
