@@ -53,7 +53,6 @@ def test_a_read_gives_what_its_address_holds_after_the_cycle_of_the_read(trace):
     model = [0] * DEPTH
 
     async def bench(ctx):
-        expected = None
         for wen, waddr, wdata, r0, r1 in trace:
             ctx.set(dut.wen, wen)
             ctx.set(dut.waddr, waddr)

@@ -101,28 +101,31 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
             ctx.set(dut.snoop_valid, 1)
             ctx.set(dut.snoop_addr, addr)
 
-        async def load(addr, dma=None):
+        async def load(addr, dma=None, fill_on_miss=False):
             """Read ``addr``'s set, then look it up in the next cycle.  ``dma`` =
             (when, addr, data): a DMA write in the read cycle ("read") or in the
             lookup cycle ("lookup"; the load is ordered before it: it may still
-            hit the old word)."""
+            hit the old word).  ``fill_on_miss``: the lookup asks for it, and its
+            cycle ends whether it hits or not."""
             ctx.set(dut.read_addr, addr & 0xFFF)
             if dma and dma[0] == "read":
                 snoop(*dma[1:])
             await tick()
             ctx.set(dut.lookup_addr, addr)
-            if ctx.get(dut.hit):
+            hit = ctx.get(dut.hit)
+            if hit:
                 stats["hits"] += 1
                 assert ctx.get(dut.rdata) == word_at(addr), f"stale word at {addr:#x}"
             if dma and dma[0] == "lookup":
                 snoop(*dma[1:])
-            if ctx.get(dut.hit):
+            if hit or fill_on_miss:
                 # a hit marks its way recently used, as the cores do
-                ctx.set(dut.touch, 1)
+                ctx.set(dut.touch, hit)
+                ctx.set(dut.fill_on_miss, fill_on_miss)
                 await tick()
                 ctx.set(dut.touch, 0)
-                return True
-            return False
+                ctx.set(dut.fill_on_miss, 0)
+            return bool(hit)
 
         async def fill(addr, dma=None, touching=None):
             """Fill ``addr``'s line; ``touching``: meanwhile look up that address
@@ -150,20 +153,11 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
             leaves the cache idle in the next cycle, a miss makes that cycle the
             fill's first (its request on the bus) or, during invalidate_all's
             walk, a cycle of waiting for its end."""
-            ctx.set(dut.read_addr, addr & 0xFFF)
-            await tick()
-            ctx.set(dut.lookup_addr, addr)
-            hit = ctx.get(dut.hit)
-            if hit:
-                stats["hits"] += 1
-                assert ctx.get(dut.rdata) == word_at(addr), f"stale word at {addr:#x}"
-            # (invalidate_all's walk: the cycle of the request and ``sets`` more)
-            walking = flushed_at[0] is not None and 0 <= now[0] - flushed_at[0] <= dut.sets
-            ctx.set(dut.fill_on_miss, 1)
-            ctx.set(dut.touch, hit)
-            await tick()
-            ctx.set(dut.fill_on_miss, 0)
-            ctx.set(dut.touch, 0)
+            hit = await load(addr, fill_on_miss=True)
+            # (invalidate_all's walk: the cycle of the request and ``sets`` more,
+            # seen from the lookup's cycle, the one before this)
+            lookup = now[0] - 1
+            walking = flushed_at[0] is not None and 0 <= lookup - flushed_at[0] <= dut.sets
             assert ctx.get(dut.busy) == (not hit)
             if hit:
                 return
@@ -172,6 +166,12 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
             while not await tick():
                 pass
             assert await load(addr), f"line of {addr:#x} not valid after its fill"
+
+        async def invalidate_all():
+            ctx.set(dut.invalidate_all, 1)
+            flushed_at[0] = now[0]
+            await tick()
+            ctx.set(dut.invalidate_all, 0)
 
         async def load_or_fill(addr):
             if not await load(addr):
@@ -240,10 +240,7 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
                 if not await load(addr):
                     await fill(addr, touching=other)
             elif kind == "flush":
-                ctx.set(dut.invalidate_all, 1)
-                flushed_at[0] = now[0]
-                await tick()
-                ctx.set(dut.invalidate_all, 0)
+                await invalidate_all()
                 for probe in (BASE, BASE + 8, BASE + SPAN - 8):
                     assert not await load(probe), "a line survived invalidate_all"
             elif kind == "reset":
@@ -260,10 +257,7 @@ def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True
             elif kind == "flush_wait":
                 # invalidate_all, then lookups after its walk: every line missing
                 cached = [a for a in range(BASE, BASE + SPAN, line) if await load(a)]
-                ctx.set(dut.invalidate_all, 1)
-                flushed_at[0] = now[0]
-                await tick()
-                ctx.set(dut.invalidate_all, 0)
+                await invalidate_all()
                 for _ in range(dut.sets):
                     await tick()
                 for a in cached:
