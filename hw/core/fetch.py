@@ -43,7 +43,9 @@ pipeline keeps from resolved calls and returns (``ras_push``, ``ras_pop``,
 
 **Misses** fill the whole line from RAM as one burst, or from a
 read-only memory (``in_rom``: the boot ROM, which has no side effects and never
-changes) one word after the other.  Other addresses are never cached: such a fetch is made as a single bus
+changes) one word after the other.  The cache starts the fill by itself when a
+lookup misses (its ``fill_on_miss``), and the unit waits in its RUN state until
+the fill is done, so the hit decides no state of this unit.  Other addresses are never cached: such a fetch is made as a single bus
 read, and only when nothing older is in the pipeline (so a wrong-path fetch never
 reads a device register with side effects).  Fetch faults travel down the pipeline
 in the queue and are taken in M; after one, the unit stops until redirected.
@@ -305,11 +307,12 @@ class FetchUnit(wiring.Component):
         xl_paddr = Signal(56)
         unc_addr = Signal(56)
         fault_page = Signal()
-        # ``unc_addr`` is loaded from ``bus_next_addr``: pc's physical address in
-        # RUN, the word checked in PMP_WORD, kept in every other state.  Every
-        # request of this unit's comes from one of these two states: UNCACHED
-        # asks for ``unc_addr``, FILL for the line the cache loaded from pc's
-        # physical address in the same cycle (its ``lookup_addr``), held like
+        # ``unc_addr`` is loaded from ``bus_next_addr``: pc's physical address
+        # while RUN fetches, the word checked in PMP_WORD, kept in every other
+        # state (and while RUN waits for a fill).  Every request of this unit's
+        # comes from UNCACHED or from a line fill: UNCACHED asks for
+        # ``unc_addr``, a fill for the line the cache loaded from pc's physical
+        # address in the cycle of the miss (its ``lookup_addr``), held like
         # ``unc_addr`` until the fill ends.  So while this unit asks, its
         # request's line is ``unc_addr``'s, and ``bus_next_addr`` tells the
         # memory port a cycle ahead what it will be.
@@ -321,8 +324,8 @@ class FetchUnit(wiring.Component):
         with m.Elif(adv_f):
             m.d.sync += pc.eq(pred)
         # The arrays read the predicted successor whenever pc may advance, before
-        # the tags have answered: on a miss the word read is not pc's (``rd_ok``
-        # falls), but the fill that follows reads pc's word again (FILL), so
+        # the tags have answered: on a miss the word read is not pc's, but the
+        # fill that follows reads pc's word again (RUN waits for it), so
         # that costs nothing, and the block RAM addresses do not wait for the
         # tag compare.
         m.d.comb += [ram_addr.eq(Mux(may_hit & space, pred, pc)), bp.read_pc.eq(ram_addr)]
@@ -351,19 +354,19 @@ class FetchUnit(wiring.Component):
             m.d.comb += [push.eq(1), push_entry.fault.eq(1), push_entry.page_fault.eq(page)]
 
         # The bus's request but ``valid`` does not wait for this unit's state
-        # decoder nor the cache's (it counts only with ``valid``, which FILL and
-        # UNCACHED give): so the memory port's choice of who goes next does not
+        # decoder nor the cache's (it counts only with ``valid``, which a fill
+        # and UNCACHED give): so the memory port's choice of who goes next does not
         # either (the I-cache's fill_state -> the port's head_draining was 33.7
         # ns placed, 19 cells).  The single word's request (UNCACHED's) or the
         # fill's is chosen by ``in_unc``, a flip-flop of its own, not by a
-        # decoder of the state register: in every cycle of RUN it takes "pc is
-        # not cacheable", so it is 0 in FILL (entered only from RUN, with a
-        # cacheable pc) and 1 in UNCACHED (entered from RUN with an uncacheable
+        # decoder of the state register: in every cycle in which RUN fetches it
+        # takes "pc is not cacheable", so it is 0 during a fill (started only
+        # by a lookup of a cacheable pc) and 1 in UNCACHED (entered from RUN with an uncacheable
         # pc, or from PMP_WORD, which sets it); elsewhere the request does not
         # count.  (integ's seed
         # 1: fetch.fetch_state -> the state's decoder, fanout 187 -> the port's
         # requester address -> head_draining, 25.7 ns placed, 18 cells.)  And
-        # ``valid`` is the fill's (the cache fills only in FILL) or UNCACHED's.
+        # ``valid`` is the fill's (the cache fills only in RUN) or UNCACHED's.
         in_unc = Signal()
         for name in ("write", "wdata", "lock"):
             m.d.comb += getattr(self.bus, name).eq(getattr(cache.bus, name))
@@ -375,13 +378,23 @@ class FetchUnit(wiring.Component):
         unc_valid = Signal()
         m.d.comb += self.bus.valid.eq(cache.bus.valid | unc_valid)
         with m.FSM(name="fetch") as fsm:
-            with m.State("RUN"):
+            # RUN fetches, and waits in place for the line fills of its misses:
+            # the cache starts a fill by itself when the lookup that RUN asked
+            # for misses (``fill_on_miss``), and is ``busy`` (from its own
+            # registers) until the fill is done.  So the hit reaches no state
+            # register of this unit: pc, the queue and ``rd_ok`` take it as
+            # data, and the state register only sees the cache's ``busy`` and
+            # ``done`` (the instruction cache's valid bits -> the hit -> this
+            # state's enable was the worst placed path of ttag8's seeds 1 and
+            # 2, 21.49 ns).
+            def fetching():
                 m.d.comb += running.eq(1)
                 if self.ways == 2:
                     m.d.comb += push_way.eq(cache.hit_way)
-                # (loaded in every cycle of RUN: read only in UNCACHED, which RUN
-                # enters with this cycle's paddr; so the hit does not reach the
-                # enables of these 56 flip-flops)
+                # (loaded in every cycle of fetching: read only in UNCACHED, which RUN
+                # enters with this cycle's paddr, and by the fill that a miss of
+                # this cycle starts; so the hit does not reach the enables of
+                # these 56 flip-flops)
                 m.d.comb += self.bus_next_addr.eq(paddr)
                 m.d.sync += in_unc.eq(~cacheable)
                 # The MMU's request address, loaded the same way in every cycle of
@@ -395,9 +408,14 @@ class FetchUnit(wiring.Component):
                 # was the predicted successor in the cycle before, so the answer
                 # is fresh when XLATE asks.  (The select is ``xl_known``, not the
                 # arrays' ``may_hit & space``: shorter, and equal whenever it
-                # matters.)  (``discard`` too: read only outside RUN.)
+                # matters.)  (``discard`` too: read only outside RUN's fetching.)
                 m.d.sync += [xl_vaddr.eq(Mux(xl_known, pred, pc)), discard.eq(0)]
-                m.d.sync += rd_ok.eq(~self.redirect & ~(may_hit & space & ~cache.hit))
+                # (after a miss the word read out is not pc's, but the cache is
+                # then busy, which ``running`` asks for, and its fill reads pc's
+                # word again)
+                m.d.sync += rd_ok.eq(~self.redirect)
+                with m.If(may_hit & ~self.redirect):
+                    m.d.comb += cache.fill_on_miss.eq(1)
                 with m.If(self.booted & rd_ok & ~xl_known & utlb.hit):
                     # a page translated before: current again from the next cycle
                     # (also when redirected: it is as good as the micro-TLB's)
@@ -410,6 +428,10 @@ class FetchUnit(wiring.Component):
                     m.d.comb += wait_now.eq(Mux(~xl_known, FetchWait.ITLB,
                                                 Mux(bad_high | ~cacheable, FetchWait.OTHER,
                                                     FetchWait.ICACHE_MISS)))
+                    m.d.comb += self.ev_miss.eq(cache.fill_on_miss & ~cache.hit)
+                # (the states left from here do not ask for the hit: each of their
+                # conditions makes ``may_hit`` false)
+                with m.If(rd_ok & self.booted & ~self.redirect):
                     with m.If(~xl_known):
                         with m.If(~utlb.hit):       # (a hit: the page is taken above)
                             m.next = "XLATE"
@@ -418,9 +440,28 @@ class FetchUnit(wiring.Component):
                         m.next = "FAULT"
                     with m.Elif(~cacheable):
                         m.next = "UNCACHED"
-                    with m.Elif(~cache.hit):
-                        m.d.comb += [cache.fill.eq(1), self.ev_miss.eq(1)]
-                        m.next = "FILL"
+
+            def waiting_for_the_fill():
+                m.d.comb += wait_now.eq(FetchWait.ICACHE_MISS)
+                # (the request is the cache's, chosen by ``in_unc`` (0 here) in
+                # every state, above; its answer reaches the cache in every
+                # state, below; ``bus_next_addr`` keeps the line's address)
+                with m.If(self.redirect):
+                    m.d.sync += discard.eq(1)
+                with m.If(cache.done):
+                    with m.If(cache.error & ~discard & ~self.redirect):
+                        m.d.sync += fault_page.eq(0)
+                        m.next = "FAULT"
+                    with m.Else():
+                        # The data array has been reading pc's word (written by now,
+                        # or in this cycle: the read port is transparent).
+                        m.d.sync += rd_ok.eq(~self.redirect)
+
+            with m.State("RUN"):
+                with m.If(cache.busy):
+                    waiting_for_the_fill()
+                with m.Else():
+                    fetching()
 
             # The PMP (pmp.py): is the page allowed as a whole?  Then it is
             # remembered and fetched from at full speed (the PMP unit answers at
@@ -542,23 +583,6 @@ class FetchUnit(wiring.Component):
                 with m.If(self.redirect):
                     m.next = "RUN"
 
-            with m.State("FILL"):
-                m.d.comb += wait_now.eq(FetchWait.ICACHE_MISS)
-                # (the request is the cache's, chosen by ``in_unc`` (0 here) in
-                # every state, above; its answer reaches the cache in every
-                # state, below)
-                with m.If(self.redirect):
-                    m.d.sync += discard.eq(1)
-                with m.If(cache.done):
-                    with m.If(cache.error & ~discard & ~self.redirect):
-                        m.d.sync += fault_page.eq(0)
-                        m.next = "FAULT"
-                    with m.Else():
-                        # The data array has been reading pc's word (written by now,
-                        # or in this cycle: the read port is transparent).
-                        m.d.sync += rd_ok.eq(~self.redirect)
-                        m.next = "RUN"
-
             with m.State("UNCACHED"):
                 # Outside RAM: one word, only when this fetch is not speculative
                 # (not in the cycle of a redirect either: M's comes a cycle after
@@ -594,15 +618,15 @@ class FetchUnit(wiring.Component):
 
         # The bus's answer goes to the cache in every state, not through the
         # state's multiplexer: the cache reads it only while it fills, which it
-        # does only in FILL (started as the unit enters FILL, done as it leaves).
+        # does only while RUN waits for it.
         # So the path from a device's ``ready`` through the SoC's decoder and the
         # memory port to the data array's write enable has one LUT less.
         m.d.comb += [cache.bus.ready.eq(self.bus.ready), cache.bus.error.eq(self.bus.error),
                      cache.bus.rdata.eq(self.bus.rdata)]
         if self.checks:
-            m.d.sync += Assert(~cache.busy | fsm.ongoing("FILL"),
-                               "fetch: the cache fills outside FILL")
-            m.d.sync += Assert(~(fsm.ongoing("FILL") & in_unc) &
+            m.d.sync += Assert(~cache.busy | fsm.ongoing("RUN"),
+                               "fetch: the cache fills outside RUN")
+            m.d.sync += Assert(~(cache.busy & in_unc) &
                                ~(fsm.ongoing("UNCACHED") & ~in_unc),
                                "fetch: in_unc does not choose the request of the state")
 
