@@ -11,9 +11,11 @@ flags and the compiler's version, so the toolchain runs only after a change.
 """
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from .. import memmap
@@ -112,22 +114,37 @@ def rom_build(*, ram_size=memmap.DEFAULT_RAM_SIZE, mtime_freq=10_000_000, build_
     for part in (header, " ".join(CFLAGS), version,
                  *((HERE / name).read_text() for name in SOURCES)):
         key.update(part.encode() + b"\0")
-    out = Path(build_dir or ROOT / "build" / "bootrom") / key.hexdigest()[:16]
+    base = Path(build_dir or ROOT / "build" / "bootrom")
+    out = base / key.hexdigest()[:16]
     elf = out / "bootrom.elf"
     if (out / "bootrom.bin").exists():
         return elf
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.h").write_text(header)
-    _run([cc, "-E", "-P", "-x", "c", "-D__ASSEMBLER__", f"-I{out}", str(HERE / "link.lds"),
-          "-o", str(out / "link.ld")], out)
-    _run([cc, *CFLAGS, f"-I{out}", "-T", str(out / "link.ld"), str(HERE / "start.S"),
-          str(HERE / "boot.c"), "-o", str(elf)], out)
-    tmp = out / "bootrom.bin.tmp"
-    _run([_tool("objcopy"), "-O", "binary", "-j", ".text", str(elf), str(tmp)], out)
-    size = tmp.stat().st_size
-    if size > memmap.BOOTROM.size:
-        raise BuildError(f"the boot ROM is {size} bytes; its region holds {memmap.BOOTROM.size}")
-    tmp.replace(out / "bootrom.bin")
+    # Built in a directory of this process's own and renamed into place whole,
+    # so that builds running side by side (two board builds of one checkout)
+    # never read each other's half-written files: the first rename wins, and
+    # the others find the same ROM there.
+    base.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{out.name}.", dir=base))
+    try:
+        (work / "config.h").write_text(header)
+        _run([cc, "-E", "-P", "-x", "c", "-D__ASSEMBLER__", f"-I{work}", str(HERE / "link.lds"),
+              "-o", str(work / "link.ld")], work)
+        _run([cc, *CFLAGS, f"-I{work}", "-T", str(work / "link.ld"), str(HERE / "start.S"),
+              str(HERE / "boot.c"), "-o", str(work / elf.name)], work)
+        _run([_tool("objcopy"), "-O", "binary", "-j", ".text", str(work / elf.name),
+              str(work / "bootrom.bin")], work)
+        size = (work / "bootrom.bin").stat().st_size
+        if size > memmap.BOOTROM.size:
+            raise BuildError(f"the boot ROM is {size} bytes; its region holds {memmap.BOOTROM.size}")
+        if out.exists() and not (out / "bootrom.bin").exists():
+            shutil.rmtree(out, ignore_errors=True)      # (left by an interrupted build)
+        try:
+            os.rename(work, out)
+        except OSError:
+            if not (out / "bootrom.bin").exists():
+                raise BuildError(f"could not move the boot ROM's build into {out}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return elf
 
 
