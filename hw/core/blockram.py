@@ -20,13 +20,13 @@ simulators read the old contents, as a non-transparent port does, so whoever
 reads such a port must not depend on what a colliding read returns: either
 what it reads is only a hint (the branch predictor), or it compares the
 addresses itself from registers and takes the written data instead
-(``ReadAfterWrite`` below).
+(``ReadAfterWrite`` and ``WriteBehind`` below).
 """
 
 from amaranth import *
 from amaranth.lib.memory import Memory
 
-__all__ = ["memory", "read", "ReadAfterWrite"]
+__all__ = ["memory", "read", "ReadAfterWrite", "WriteBehind"]
 
 
 def memory(shape, depth):
@@ -72,3 +72,58 @@ class ReadAfterWrite:
         same = Signal(name=f"{self.name}_{name}_same")
         m.d.comb += same.eq((addr_q == self.waddr_q) & self.wen_q)
         return Mux(same, self.wdata_q, data)
+
+
+class WriteBehind:
+    """Writes to a group of memories made by ``memory()`` (the ways of a cache:
+    one address and one word for all, an enable each) that reach the memories a
+    cycle late, from registers, and reads that see them at once.
+
+    The user drives ``addr``, ``data`` and ``en`` (one bit per memory) in a
+    cycle; they are registered, and the memories are written from the registers
+    in the next cycle.  So the write's enable, which a user often decides late
+    (a cache's hit, a bus's ``ready``), reaches flip-flops instead of the block
+    RAMs' pins.  ``read`` gives what each memory holds after every write given
+    up to the cycle of the read, as a port transparent to an ordinary write port
+    would: the write given in that cycle is being written in the next (the
+    lookup's), and the one given in the cycle before was written in the cycle
+    of the read, which an ECP5 block RAM reads as undefined: both are taken
+    from registers, compared from registers.  The writes are whole words."""
+    def __init__(self, m, mems, name):
+        self.m, self.mems, self.name = m, mems, name
+        depth, shape = mems[0].depth, mems[0].shape
+        self.addr = Signal(range(depth), name=f"{name}_addr")
+        self.data = Signal(shape, name=f"{name}_data")
+        self.en = Signal(len(mems), name=f"{name}_en")
+        # the write given in the last cycle (being written now) and the one
+        # before it (written in the last cycle)
+        self.now = (Signal.like(self.addr, name=f"{name}_addr1"),
+                    Signal.like(self.data, name=f"{name}_data1"),
+                    Signal.like(self.en, name=f"{name}_en1"))
+        self.last = (Signal.like(self.addr, name=f"{name}_addr2"),
+                     Signal.like(self.data, name=f"{name}_data2"),
+                     Signal.like(self.en, name=f"{name}_en2"))
+        m.d.sync += [r.eq(v) for r, v in zip(self.now, (self.addr, self.data, self.en))]
+        m.d.sync += [r.eq(v) for r, v in zip(self.last, self.now)]
+        a1, d1, e1 = self.now
+        for i, mem in enumerate(mems):
+            wp = mem.write_port()
+            m.d.comb += [wp.addr.eq(a1), wp.data.eq(d1), wp.en.eq(e1[i])]
+
+    def read(self, addr, name):
+        """Each memory's word at ``addr`` (given in the previous cycle): a list.
+        The block RAM's output meets one multiplexer; its select and the other
+        input come from registers."""
+        m = self.m
+        addr_q = Signal.like(addr, name=f"{self.name}_{name}_addr_q")
+        m.d.sync += addr_q.eq(addr)
+        (a1, d1, e1), (a2, d2, e2) = self.now, self.last
+        new, old = addr_q == a1, addr_q == a2
+        words = []
+        for i, mem in enumerate(self.mems):
+            data = read(m, mem, addr, f"{self.name}{i}_{name}_rdata")
+            take_new = Signal(name=f"{self.name}{i}_{name}_take_new")
+            take = Signal(name=f"{self.name}{i}_{name}_take")
+            m.d.comb += [take_new.eq(new & e1[i]), take.eq(take_new | (old & e2[i]))]
+            words.append(Mux(take, Mux(take_new, d1, d2), data))
+        return words

@@ -19,8 +19,9 @@ physically tagged" cache that behaves exactly like a physical one.
   mean something only with ``hit``.  These are meaningful only
   when ``read_addr`` presented this address's page offset in the previous cycle
   (the user tracks that; a write in that cycle, a fill's or a store's, is seen
-  as for a transparent port: ``ReadAfterWrite`` (blockram.py), and the valid and LRU
-  bits' transparent ports).
+  as for a transparent port: the words are written a cycle late from registers
+  and read through them, ``WriteBehind`` (blockram.py); the tags through
+  ``ReadAfterWrite``; the valid and LRU bits' ports are transparent).
   ``touch`` marks the hitting way as recently used (a fill marks its line).
   A cache of one region (``region``: the data cache, RAM) keeps only the tag
   bits below the region's size: its user looks up only the region's addresses.
@@ -85,7 +86,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature
 from . import blockram
-from .blockram import ReadAfterWrite
+from .blockram import ReadAfterWrite, WriteBehind
 
 __all__ = ["Cache", "check_geometry", "sets_of"]
 
@@ -243,7 +244,7 @@ class Cache(wiring.Component):
         fill_end = Signal()                # a fill's last beat
         commit = Signal()                  # ... and its line's F is written (not in the walk)
         commit_ok = Signal()               # ... valid (else invalid)
-        data_wr, tag_wr, words = [], [], []
+        dmems, tag_wr = [], []
         for w in range(W):
             dmem = blockram.memory(64, sets * self.words)
             tmem = blockram.memory(tag_bits, sets)
@@ -253,13 +254,10 @@ class Cache(wiring.Component):
             m.submodules[f"tag{w}"] = tmem
             m.submodules[f"filled{w}"] = fmem
             m.submodules[f"killed{w}"] = kmem
-            wp = dmem.write_port()
-            data_wr.append(wp)
+            dmems.append(dmem)
             tag_wr.append(tmem.write_port())
             f_wr, k_wr = fmem.write_port(), kmem.write_port()
-            # a word or tag written in this cycle is read as written (ReadAfterWrite)
-            words.append(ReadAfterWrite(m, dmem, wp, f"data{w}").read(
-                self.read_addr[3:tag_lo], "lookup"))
+            # a tag written in this cycle is read as written (ReadAfterWrite)
             # the tags and valid bits of the next cycle's lookup, the tags and F
             # of this cycle's snoop, K of the line being filled
             tags = ReadAfterWrite(m, tmem, tag_wr[w], f"tag{w}")
@@ -295,6 +293,12 @@ class Cache(wiring.Component):
                 tag_wr[w].data.eq(tag_of(fill_addr)),
                 tag_wr[w].en.eq(ends_here & commit_ok),
             ]
+        # The words: written a cycle late from registers (WriteBehind, blockram.py),
+        # so that the hit (a store's way) and the bus's ``ready`` (a fill's beat)
+        # reach flip-flops, not the block RAMs' write enables; a lookup sees
+        # every write given up to the cycle its address was presented.
+        data_wr = WriteBehind(m, dmems, "data")
+        words = data_wr.read(self.read_addr[3:tag_lo], "lookup")
         m.d.comb += [self.hit.eq(way_hit != 0), self.hit_way.eq(way_match[W - 1] if W == 2 else 0)]
         if self.checks:
             # a write merges its bytes over the word read out: it must be its word
@@ -347,22 +351,22 @@ class Cache(wiring.Component):
         burst = Signal()                   # the line comes as one burst (RAM)
         filling = Signal()
 
-        for w in range(W):
-            m.d.comb += data_wr[w].addr.eq(Mux(self.busy, Cat(fill_word, fill_set),
-                                               self.lookup_addr[3:tag_lo]))
-            with m.If(self.busy):
-                m.d.comb += [
-                    data_wr[w].data.eq(self.bus.rdata),
-                    data_wr[w].en.eq(filling & self.bus.ready & ~self.bus.error & (fill_way == w)),
-                ]
-            with m.Else():
-                # A store writes the whole word: its bytes over the word as read
-                # for this lookup (ReadAfterWrite reads whole words)
-                m.d.comb += [
-                    data_wr[w].data.eq(Cat(*[Mux(self.write_sel[i], self.write_data[8 * i:8 * i + 8],
-                                                 words[w][8 * i:8 * i + 8]) for i in range(8)])),
-                    data_wr[w].en.eq(self.write & way_hit[w]),
-                ]
+        m.d.comb += data_wr.addr.eq(Mux(self.busy, Cat(fill_word, fill_set),
+                                        self.lookup_addr[3:tag_lo]))
+        with m.If(self.busy):
+            m.d.comb += [
+                data_wr.data.eq(self.bus.rdata),
+                data_wr.en.eq(Cat(*[filling & self.bus.ready & ~self.bus.error & (fill_way == w)
+                                    for w in range(W)])),
+            ]
+        with m.Else():
+            # A store writes the whole word: its bytes over the word as read for
+            # this lookup in the hitting way (the writes are whole words)
+            m.d.comb += [
+                data_wr.data.eq(Cat(*[Mux(self.write_sel[i], self.write_data[8 * i:8 * i + 8],
+                                          self.rdata[8 * i:8 * i + 8]) for i in range(8)])),
+                data_wr.en.eq(Mux(self.write, way_hit, 0)),
+            ]
 
         m.d.comb += self.fill_beat.eq(fill_word)
         # The fill's request (it counts only with ``valid``, in FILL) follows the

@@ -1,6 +1,6 @@
 """Block RAM that may read anything on a collision (hw/core/blockram.py): what the
-simulators read through ``ReadAfterWrite`` against a Python model on random
-traffic heavy with collisions, and what Yosys makes of it for the ECP5 (the
+simulators read through ``ReadAfterWrite`` and ``WriteBehind`` against a Python
+model on random traffic heavy with collisions, and what Yosys makes of it for the ECP5 (the
 block RAMs alone: no comparing logic of its own beside them)."""
 
 import gc
@@ -71,6 +71,63 @@ def test_a_read_gives_what_its_address_holds_after_the_cycle_of_the_read(trace):
     sim.run()
 
 
+class Ways(wiring.Component):
+    """Two memories written through one WriteBehind (a word, an enable each), read
+    at one address."""
+
+    def __init__(self, depth=DEPTH, width=WIDTH):
+        self.depth, self.width = depth, width
+        super().__init__({
+            "waddr": In(range(depth)), "wen": In(2), "wdata": In(width),
+            "raddr": In(range(depth)), "rdata": Out(width).array(2),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        mems = [blockram.memory(self.width, self.depth) for _ in range(2)]
+        for i, mem in enumerate(mems):
+            m.submodules[f"mem{i}"] = mem
+        wb = blockram.WriteBehind(m, mems, "mem")
+        m.d.comb += [wb.addr.eq(self.waddr), wb.en.eq(self.wen), wb.data.eq(self.wdata)]
+        for i, word in enumerate(wb.read(self.raddr, "r")):
+            m.d.comb += self.rdata[i].eq(word)
+        return m
+
+
+# a cycle: (enables, write address, data, the read address)
+way_cycles = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3),
+                                st.integers(0, (1 << WIDTH) - 1), st.integers(0, 3)),
+                      min_size=1, max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(way_cycles)
+def test_a_write_behind_is_read_as_if_written_at_once(trace):
+    # A write given in a cycle reaches the memory a cycle later, yet a read
+    # presented in the cycle of the write (or the cycle after) gives the written
+    # word, per memory as its enable says.
+    dut = Ways()
+    model = [[0] * DEPTH for _ in range(2)]
+
+    async def bench(ctx):
+        for wen, waddr, wdata, raddr in trace:
+            ctx.set(dut.wen, wen)
+            ctx.set(dut.waddr, waddr)
+            ctx.set(dut.wdata, wdata)
+            ctx.set(dut.raddr, raddr)
+            await ctx.tick()
+            for i in range(2):
+                if wen >> i & 1:
+                    model[i][waddr] = wdata
+            assert (ctx.get(dut.rdata[0]), ctx.get(dut.rdata[1])) == \
+                (model[0][raddr], model[1][raddr])
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+
+
 def test_a_write_port_with_byte_lanes_is_refused():
     with warnings.catch_warnings():
         # (the module and memory of the refused read are never elaborated)
@@ -93,6 +150,9 @@ def test_a_write_port_with_byte_lanes_is_refused():
     # ReadAfterWrite only (write address 9 + enable 1 + data 64, each read's
     # address 9), two block RAMs per read port
     (lambda: Reader(512, 64), 9 + 1 + 64 + 2 * 9, 4),
+    # two ways of 512 x 64 written behind and read once: the two write
+    # registers (address 9 + data 64 + enables 2, each) and the read's address
+    (lambda: Ways(512, 64), 2 * (9 + 64 + 2) + 9, 4),
 ])
 def test_yosys_adds_no_logic_of_its_own_beside_the_block_ram(design, flip_flops, block_rams):
     from soc.synth import synthesize
