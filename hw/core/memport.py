@@ -40,7 +40,8 @@ oldest entry holds that entry's drain back for the cycle of the store (so
 from the bus or the other requesters; with ``match_ahead`` from the buffer's
 registers alone: the user announces the store's address a cycle ahead, on
 ``st_next_if_adv`` or ``st_next_if_stay`` as ``st_adv`` picks, and the line
-compares are registered).  Entries drain
+compares are registered; with ``adv_pages`` the page of ``st_next_if_adv`` comes
+as a choice among pages, each compared before the choice).  Entries drain
 oldest first: a line whose every byte was written goes out as one burst, any
 other as one single transfer per doubleword that holds written bytes.  The
 oldest entry drains when a younger one exists, when it is complete, after
@@ -59,6 +60,9 @@ report each doubleword this port writes to memory (the instruction cache snoops
 them).
 """
 
+import operator
+from functools import reduce
+
 from amaranth import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -73,7 +77,7 @@ WALKER, DATA, FETCH, BUFFER = range(4)
 
 class MemoryPort(wiring.Component):
     def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None,
-                 match_ahead=False, fetch_ahead=False, checks=False):
+                 match_ahead=False, adv_pages=0, fetch_ahead=False, checks=False):
         """RAM: the ``1 << ram_bits`` bytes at ``ram_base`` (aligned to its size).
         The buffer holds RAM lines only, so it keeps and compares their offsets in
         RAM (``ram_bits`` low bits), not whole physical addresses: fewer flip-flops
@@ -85,11 +89,17 @@ class MemoryPort(wiring.Component):
         ``match_ahead``: the user tells the store's address a cycle ahead
         (``st_next_*``) and the buffer compares it with its lines then, so that
         ``st_ready`` follows from flip-flops alone (see "Taking a store").
+        ``adv_pages`` (with ``match_ahead``; 0: not used): the page of
+        ``st_next_if_adv`` is not given as its bits but as a choice among this
+        many pages (``st_adv_pages``, ``st_adv_page_sel``), which the buffer
+        compares with its lines before the choice (see "Taking a store").
         ``fetch_ahead``: the fetch requester tells the address of its request a
         cycle ahead (``fetch_next_addr``), and whether that request's line is in
         the buffer is compared then, into flip-flops (see "Conflicts")."""
         if entries < 1:
             raise ValueError("the write buffer needs at least one entry")
+        if adv_pages and (not match_ahead or ram_bits < 12):
+            raise ValueError("adv_pages needs match_ahead and a RAM of at least a page")
         if line < 8 or line & (line - 1) or line > 128:
             raise ValueError("the write buffer's line must be a power of two of 8 to 128 bytes")
         conflict_line = conflict_line or line
@@ -106,6 +116,7 @@ class MemoryPort(wiring.Component):
         self.idle = idle
         self.checks = checks
         self.match_ahead = match_ahead
+        self.adv_pages = adv_pages
         self.fetch_ahead = fetch_ahead
         self.line_bits = line.bit_length() - 1
         self.conflict_bits = conflict_line.bit_length() - 1
@@ -122,6 +133,8 @@ class MemoryPort(wiring.Component):
             "st_adv":          In(1),
             "st_next_if_adv":  In(PADDR_WIDTH),
             "st_next_if_stay": In(PADDR_WIDTH),
+            "st_adv_pages":    In(PADDR_WIDTH - 12).array(max(adv_pages, 1)),
+            "st_adv_page_sel": In(max(adv_pages, 1)),
             "fetch_next_addr": In(PADDR_WIDTH),
             "empty":    Out(1),
             "wr_valid": Out(1),
@@ -197,12 +210,36 @@ class MemoryPort(wiring.Component):
             self_adv = Signal()
             self_stay = Signal()
             adv_q = Signal()
-            adv_line = self.st_next_if_adv[lb:rb]
             stay_line = self.st_next_if_stay[lb:rb]
+            if self.adv_pages:
+                # The page of the address if the user advances comes as a choice
+                # among pages (``st_adv_page_sel`` picks one of ``st_adv_pages``:
+                # the pipeline's micro-TLB entries, flip-flops, and the base
+                # register's page, late), and each line is compared with every
+                # page before the choice: a compare of two registers for the
+                # micro-TLB's pages, so that its late answer (the operand
+                # forwarded into X, its page compared with the entries) meets an
+                # AND-OR here, not a multiplexer of 44 bits and a compare behind
+                # it (tifill's seed 2: w_value -> X -> ``match_adv``, 21.39 ns).
+                K = self.adv_pages
+                pages = [self.st_adv_pages[k][:rb - 12] for k in range(K)]
+                sel = self.st_adv_page_sel
+                adv_off = self.st_next_if_adv[lb:12]
+
+                def adv_match(line):
+                    on_page = [sel[k] & (line[12 - lb:] == pages[k]) for k in range(K)]
+                    return (line[:12 - lb] == adv_off) & Cat(*on_page).any()
+                adv_line = Cat(adv_off, reduce(operator.or_, [Mux(sel[k], pages[k], 0)
+                                                             for k in range(K)]))
+            else:
+                adv_line = self.st_next_if_adv[lb:rb]
+
+                def adv_match(line):
+                    return line == adv_line
             m.d.sync += [
-                match_adv.eq(Cat(*[e_line[i] == adv_line for i in range(N)])),
+                match_adv.eq(Cat(*[adv_match(e_line[i]) for i in range(N)])),
                 match_stay.eq(Cat(*[e_line[i] == stay_line for i in range(N)])),
-                self_adv.eq(st_line == adv_line),
+                self_adv.eq(adv_match(st_line)),
                 self_stay.eq(st_line == stay_line),
                 adv_q.eq(self.st_adv),
             ]

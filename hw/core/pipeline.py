@@ -492,7 +492,8 @@ class PipelinedCore(wiring.Component):
             ram_base=self.ram_base, ram_bits=self._ram_bits,
             entries=self.wbuf_entries, line=self.wbuf_line,
             conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line),
-            match_ahead=True, fetch_ahead=True, checks=self.checks)
+            match_ahead=True, adv_pages=self.utlb_entries + 2, fetch_ahead=True,
+            checks=self.checks)
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)
         wiring.connect(m, walker_gate.down, port.walker)
@@ -1461,10 +1462,19 @@ class PipelinedCore(wiring.Component):
         # so through ``set_mem_paddr``; a translation's address, loaded in XLATE
         # and MIS_XLATE, is never a store's in the next cycle: PMP_PAGE and
         # MIS_PMP follow, and M's own compare in their cycle is the one used).
+        # The fast path's page is given as the choice x_fast_paddr makes (the
+        # port compares its lines with each page first, ``adv_pages``): the base
+        # register's page without translation, else the micro-TLB's answer
+        # among its stage and entries.
         mem_paddr_stay = Signal(56)
         m.d.comb += [mem_paddr_stay.eq(mem_paddr),
                      port.st_adv.eq(adv), port.st_next_if_adv.eq(x_fast_paddr),
-                     port.st_next_if_stay.eq(mem_paddr_stay)]
+                     port.st_next_if_stay.eq(mem_paddr_stay),
+                     port.st_adv_pages[0].eq(op1[12:56]),
+                     port.st_adv_page_sel.eq(Cat(data_unmapped,
+                                                 Mux(data_unmapped, 0, dutlb.page_hit)))]
+        m.d.comb += [port.st_adv_pages[1 + k].eq(dutlb.pages[k])
+                     for k in range(self.utlb_entries + 1)]
 
         def set_mem_paddr(value):
             m.d.sync += mem_paddr.eq(value)

@@ -35,18 +35,22 @@ OUTPUTS = ("st_ready", "empty", "wr_valid", "wr_addr")
 BUS_OUT = ("valid", "addr", "write", "sel", "burst_len", "wdata", "lock")
 
 
-def lockstep(cycles, *, entries=2, idle=8, fetch_ahead=True):
+def lockstep(cycles, *, entries=2, idle=8, fetch_ahead=True, adv_pages=0):
     """Run both ports on ``cycles`` (a list of dicts, one per cycle: ``store`` =
     (addr, data, sel) or None, ``ready`` of the bus, ``data``/``walker``/``fetch`` =
     (addr, write, burst_len, lock) or None, ``adv``: which of the two next
-    addresses carries the next store's); assert that every output agrees; return
+    addresses carries the next store's; with ``adv_pages`` the page of the
+    address if advancing is one of that many pages, chosen by a random select
+    bit, the others pages near RAM's base, often a buffered line's); assert
+    that every output agrees; return
     the list of ``st_ready`` per cycle (1 where a store was offered and taken).
     A cycle without inputs comes first (its announcement is the first store's)."""
     cycles = [{"ready": 0}] + list(cycles)
     plain = MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, entries=entries, line=LINE,
                        idle=idle)
     ahead = MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, entries=entries, line=LINE,
-                       idle=idle, match_ahead=True, fetch_ahead=fetch_ahead, checks=True)
+                       idle=idle, match_ahead=True, fetch_ahead=fetch_ahead,
+                       adv_pages=adv_pages, checks=True)
     top = Module()
     top.submodules.plain = plain
     top.submodules.ahead = ahead
@@ -74,6 +78,13 @@ def lockstep(cycles, *, entries=2, idle=8, fetch_ahead=True):
             adv = cyc.get("adv", 0)
             ctx.set(ahead.st_adv, adv)
             ctx.set(ahead.st_next_if_adv, next_addr if adv else other)
+            if adv_pages:
+                chosen = rng.randrange(adv_pages)
+                for k in range(adv_pages):
+                    page = ((next_addr if adv else other) >> 12 if k == chosen
+                            else (BASE >> 12) + rng.randrange(1 << (RAM_BITS - 12)))
+                    ctx.set(ahead.st_adv_pages[k], page)
+                ctx.set(ahead.st_adv_page_sel, 1 << chosen)
             ctx.set(ahead.st_next_if_stay, other if adv else next_addr)
             # the fetch's request of the next cycle, a cycle ahead (any address
             # when it will not ask)
@@ -117,8 +128,9 @@ def lockstep(cycles, *, entries=2, idle=8, fetch_ahead=True):
     return taken[1:]
 
 
-def _stimulus(draw_seed, n, *, span=128, p_store=0.6, p_req=0.1):
-    """Random inputs: stores to a few lines (often the same one), now and then a
+def _stimulus(draw_seed, n, *, span=128, pages=1, p_store=0.6, p_req=0.1):
+    """Random inputs: stores to a few lines (often the same one; with ``pages``,
+    the same lines of that many pages), now and then a
     requester's read or fill (held until its last ready), a bus that answers
     after random waits."""
     rng = random.Random(draw_seed)
@@ -141,7 +153,7 @@ def _stimulus(draw_seed, n, *, span=128, p_store=0.6, p_req=0.1):
         # is offered again in a later cycle (or replaced: it is the same to the port)
         if store is None and rng.random() < p_store:
             size = rng.choice([1, 2, 4, 8])
-            addr = BASE + rng.randrange(span) // size * size
+            addr = BASE + 4096 * rng.randrange(pages) + rng.randrange(span) // size * size
             store = (addr, rng.randrange(1 << 64), ((1 << size) - 1) << (addr % 8))
         if "data" not in held and store is not None:
             cyc["store"] = store
@@ -165,6 +177,18 @@ def _stimulus(draw_seed, n, *, span=128, p_store=0.6, p_req=0.1):
 @pytest.mark.parametrize("seed", range(4))
 def test_random_inputs_same_outputs(seed, entries, idle):
     lockstep(_stimulus(seed * 7 + entries, 400), entries=entries, idle=idle)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_page_given_as_a_choice_same_outputs(seed):
+    # (the pipeline's way: the micro-TLB's pages and the base register's,
+    # compared with the lines before the choice)
+    lockstep(_stimulus(seed * 5 + 1, 400, pages=4), entries=2, idle=8, adv_pages=5)
+
+
+def test_the_page_choice_needs_match_ahead():
+    with pytest.raises(ValueError, match="adv_pages needs match_ahead"):
+        MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, adv_pages=3)
 
 
 def test_a_store_to_the_line_leaving_in_that_cycle():
