@@ -46,8 +46,8 @@ read-only memory (``in_rom``: the boot ROM, which has no side effects and never
 changes) one word after the other.  The cache starts the fill by itself when a
 lookup misses (its ``fill_on_miss``), and the unit waits in its RUN state until
 the fill is done, so the hit decides no state of this unit; nor pc, which
-advances whenever the fetch may hit and is set back while RUN waits.  Other addresses are never cached: such a fetch is made as a single bus
-read, and only when nothing older is in the pipeline (so a wrong-path fetch never
+advances whenever the fetch may hit and is set back while RUN waits.  Other
+addresses are never cached: such a fetch is made as a single bus read, and only when nothing older is in the pipeline (so a wrong-path fetch never
 reads a device register with side effects).  Fetch faults travel down the pipeline
 in the queue and are taken in M; after one, the unit stops until redirected.
 
@@ -286,6 +286,7 @@ class FetchUnit(wiring.Component):
         m.submodules.cache = cache = Cache(self.size, self.ways, self.line, region=self.region,
                                            checks=self.checks)
         rd_ok = Signal()                           # the word read out belongs to pc
+                                                   # (unless the cache is busy)
         ram_addr = Signal(64)                      # whose word is read for the next cycle
         m.d.comb += [
             cache.read_addr.eq(ram_addr[:12]),
@@ -403,9 +404,9 @@ class FetchUnit(wiring.Component):
             # the cache starts a fill by itself when the lookup that RUN asked
             # for misses (``fill_on_miss``), and is ``busy`` (from its own
             # registers) until the fill is done.  So the hit reaches no state
-            # register of this unit: pc, the queue and ``rd_ok`` take it as
-            # data, and the state register only sees the cache's ``busy`` and
-            # ``done`` (the instruction cache's valid bits -> the hit -> this
+            # register of this unit (nor pc, set back after a miss, nor the
+            # queue's count: ``pushed``), and the state register only sees the
+            # cache's ``busy`` and ``done`` (the instruction cache's valid bits -> the hit -> this
             # state's enable was the worst placed path of ttag8's seeds 1 and
             # 2, 21.49 ns).
             def fetching():
@@ -478,7 +479,7 @@ class FetchUnit(wiring.Component):
                         m.next = "FAULT"
                     with m.Else():
                         # The data array has been reading pc's word (written by now,
-                        # or in this cycle: the read port is transparent).
+                        # or given in this cycle: WriteBehind's reads see it).
                         m.d.sync += rd_ok.eq(~self.redirect)
 
             with m.State("RUN"):
