@@ -29,7 +29,7 @@ def test_bitstream_meets_timing(name, tmp_path, capsys):
 
 
 #: A system clock the SoC does not reach yet (fe34797, router1, seed 1: 49.81 MHz with
-#: 50 MHz asked, 2026-12-04; main 1c12d3a 46.51 and 48.15 MHz, seeds 1 and 3; when the
+#: 50 MHz asked, 2026-12-04; main 1c12d3a 45.88-48.15 MHz, seeds 1-4; when the
 #: core reaches it, issue 14's target, this test wants a higher clock).
 UNREACHABLE_MHZ = 50
 
