@@ -663,6 +663,22 @@ class PipelinedCore(wiring.Component):
         op2 = Signal(64)
         m.d.comb += [op1.eq(forward(fwd_m[0], fwd_w[0], x_rs1v)),
                      op2.eq(forward(fwd_m[1], fwd_w[1], x_rs2v))]
+        # The base register's page for the data address (the micro-TLB's search,
+        # the fast path's physical page, the write buffer's pages): op1's bits
+        # 63:12, but forwarded from W out of a copy of W's value of its own,
+        # ``w_page``.  W's register feeds X's ALU and the register file and is
+        # placed beside them; the copy feeds only this and is placed by the data
+        # cache and the micro-TLB, at the other end of the chip (on tq's four
+        # seeds this path, w_value -> the micro-TLB -> mem_paddr, was the worst,
+        # with 17.5 of its 21 ns in routing).  The copy is loaded only while M
+        # holds an instruction or W waits for its load's word: the only cycles
+        # whose value X may forward next (a forward from W needs M's instruction,
+        # or the waiting load), and an enable of its own keeps Yosys from merging
+        # it with W's register.
+        w_page = Signal(52)
+        x_base_page = Signal(52)
+        m.d.comb += x_base_page.eq(Mux(fwd_m[0], m_result[12:],
+                                       Mux(fwd_w[0] & w_valid, w_page, x_rs1v[12:])))
         uses_imm = x_dec.use_imm | (xk == Kind.LOAD) | (xk == Kind.STORE) | \
             (xk == Kind.JALR) | (xk == Kind.AMO)
         m.d.comb += [
@@ -842,7 +858,7 @@ class PipelinedCore(wiring.Component):
         # The same 12-bit addition gives the page offset of the address, which goes
         # to the data cache's block RAM (``x_offset``, not the ALU's result: no
         # shifter and result multiplexers on the way to the RAM's address pins).
-        m.d.comb += dutlb.vpn.eq(op1[12:64])
+        m.d.comb += dutlb.vpn.eq(x_base_page)
         x_offset_sum = Signal(13)
         m.d.comb += x_offset_sum.eq(op1[0:12] + x_imm[0:12])
         x_offset = x_offset_sum[:12]
@@ -881,9 +897,9 @@ class PipelinedCore(wiring.Component):
         m.d.comb += [
             x_fast.eq(x_same_page & (data_free | (dutlb.hit & (x_is_read | dutlb.store_ok)))),
             # (the low 12 bits: the address's, x_offset, for loads, stores and AMOs)
-            x_fast_paddr.eq(Cat(x_offset, Mux(data_unmapped, op1[12:56], dutlb.ppn))),
+            x_fast_paddr.eq(Cat(x_offset, Mux(data_unmapped, x_base_page[:44], dutlb.ppn))),
         ]
-        x_in_ram = Mux(data_unmapped, self._in_ram(Cat(C(0, 12), op1[12:56])), dutlb.mark)
+        x_in_ram = Mux(data_unmapped, self._in_ram(Cat(C(0, 12), x_base_page[:44])), dutlb.mark)
 
         # Instructions that M commits in START unless an interrupt comes (their
         # result is m_result): flagged as they enter M, so that this commit, the
@@ -947,7 +963,7 @@ class PipelinedCore(wiring.Component):
         m.d.comb += x_end_off.eq(x_offset[0:3] + (1 << xf3[0:2]) - 1)
         x_qmem = Signal()
         m.d.comb += x_qmem.eq(((xk == Kind.LOAD) | (xk == Kind.STORE)) & x_fast &
-                              ~x_end_off[3] & ~(data_unmapped & (op1[56:64] != 0)))
+                              ~x_end_off[3] & ~(data_unmapped & (x_base_page[44:] != 0)))
         m_quick = Signal()
         m_qmem = Signal()
         # M's instruction's kind, as flip-flops for the advance (loaded with m_dec)
@@ -1165,8 +1181,10 @@ class PipelinedCore(wiring.Component):
         else:
             pick1 = dcache.hit_way.replicate(64)
             cache_value = (way_value[0] & ~pick1) | (way_value[1] & pick1)
-        m.d.sync += w_value.eq(Mux(load_from_cache, cache_value,
-                                   Mux(m_loads | w_wait, other_value, commit_value)))
+        w_next = Mux(load_from_cache, cache_value, Mux(m_loads | w_wait, other_value, commit_value))
+        m.d.sync += w_value.eq(w_next)
+        with m.If(m_valid | w_wait):        # (X's copy of its page: see "X: execute")
+            m.d.sync += w_page.eq(w_next[12:])
 
         # Record fields of W that follow M every cycle (only meaningful with w_valid),
         # except while W waits for its load's line.
@@ -1470,7 +1488,7 @@ class PipelinedCore(wiring.Component):
         m.d.comb += [mem_paddr_stay.eq(mem_paddr),
                      port.st_adv.eq(adv), port.st_next_if_adv.eq(x_fast_paddr),
                      port.st_next_if_stay.eq(mem_paddr_stay),
-                     port.st_adv_pages[0].eq(op1[12:56]),
+                     port.st_adv_pages[0].eq(x_base_page[:44]),
                      port.st_adv_page_sel.eq(Cat(data_unmapped,
                                                  Mux(data_unmapped, 0, dutlb.page_hit)))]
         m.d.comb += [port.st_adv_pages[1 + k].eq(dutlb.pages[k])
@@ -2021,6 +2039,8 @@ class PipelinedCore(wiring.Component):
                 m.d.sync += Assert(flag == mem_fsm.ongoing(name),
                                    f"pipeline: m_in_{name.lower()} differs from M's state")
             m.d.sync += Assert(~adv | m_done, "pipeline: the stages advance while M waits")
+            m.d.sync += Assert(~(fwd_w[0] & w_valid) | (w_page == w_value[12:]),
+                               "pipeline: X forwards W's page from a stale copy")
             on = mem_fsm.ongoing
             m.d.sync += Assert(m_fin == (
                 on("MIS_DONE") | on("CSR_SETTLE") | on("TRAP") |
