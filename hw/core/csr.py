@@ -136,6 +136,7 @@ class CSRFile(wiring.Component):
     sret:         In(1)
     xret_pc:      Out(64)    # mepc when mret, sepc otherwise
     instret_inc:  In(1)
+    instret_undo: In(1)      # the retirement given in the cycle before was none
     # interrupts
     mei:          In(1)
     sei:          In(1)
@@ -357,9 +358,12 @@ class CSRFile(wiring.Component):
         # commit decision does not ripple through the 64-bit incrementer.
         # The next instruction reads minstret no earlier than two cycles
         # after the commit, so software cannot tell.
+        # ``instret_undo`` takes back the retirement given in the cycle before
+        # (the pipeline's cached load that missed: it retires when its line
+        # comes), so that the data cache's hit reaches no counter logic here.
         instret_due = Signal()
         m.d.sync += instret_due.eq(self.instret_inc)
-        with m.If(instret_due):
+        with m.If(instret_due & ~self.instret_undo):
             m.d.sync += minstret.eq(minstret + 1)
 
         # ---- the trap's and xRET's targets ----

@@ -1368,8 +1368,8 @@ class PipelinedCore(wiring.Component):
         # block RAM's output, 5.83 ns after the clock on the board, then the tag
         # compare) reaches only flip-flops: the cache's ``miss_q`` (its
         # ``fill_on_miss``: a miss starts the fill at once), W's ``w_wait`` and
-        # ``w_missed``, ``fill_has_bus``, the instruction counter's
-        # ``instret_due``, the cache's LRU touch, the cycle's class.  In the next
+        # ``w_missed``, ``fill_has_bus``, the cache's LRU touch, the cycle's
+        # class (not the CSR file's instruction counter: see below).  In the next
         # cycle ``w_missed`` (a flip-flop) makes M's START a cycle of WFILL
         # (``wait_fill``) and sends M there, so neither M's state nor the stages'
         # advance waits for the compare, and a miss costs what it did.  (Before,
@@ -1379,6 +1379,10 @@ class PipelinedCore(wiring.Component):
         # state, 22.53 ns.)
         ld_looks_up = Signal()
         m.d.sync += w_missed.eq(0)
+        # (the load was counted as retired with its commit: the counter takes
+        # that back in the next cycle, from ``w_missed``, and counts it again
+        # as W retires it, so the hit does not travel to the CSR file)
+        m.d.comb += csr.instret_undo.eq(w_missed)
 
         def looked_up():
             with m.If(ld_looks_up):
@@ -1387,7 +1391,6 @@ class PipelinedCore(wiring.Component):
                              self.ev_dmiss.eq(~dcache.hit), dcache.fill_on_miss.eq(1)]
                 with m.If(~dcache.hit):
                     charge(CycleClass.DCACHE_MISS)
-                    m.d.comb += csr.instret_inc.eq(0)       # (counted as W retires)
                     m.d.sync += [w_wait.eq(1), w_missed.eq(1), fill_has_bus.eq(1)]
 
         # W's load missed: its line is filled (started as it left M), its
@@ -2039,6 +2042,10 @@ class PipelinedCore(wiring.Component):
                 m.d.sync += Assert(flag == mem_fsm.ongoing(name),
                                    f"pipeline: m_in_{name.lower()} differs from M's state")
             m.d.sync += Assert(~adv | m_done, "pipeline: the stages advance while M waits")
+            counted = Signal()
+            m.d.sync += [counted.eq(csr.instret_inc),
+                         Assert(~w_missed | counted,
+                                "pipeline: a missed load's retirement taken back, never given")]
             m.d.sync += Assert(~(fwd_w[0] & w_valid) | (w_page == w_value[12:]),
                                "pipeline: X forwards W's page from a stale copy")
             on = mem_fsm.ongoing

@@ -45,6 +45,7 @@ load:
     addi t4, t4, 7          # behind the load in M: must not retire
     j fail
 handler:
+    csrr a4, minstret       # the faulting load not counted
     csrr a1, mcause
     csrr a2, mtval
     csrr a3, mepc
@@ -104,6 +105,10 @@ def test_failed_fill_is_the_loads_access_fault(tmp_path):
     assert t.pc == records[i - 1].pc + 4
     assert records[i + 1].pc == t.pc + 12         # handler: after ld, addi, j
     assert not any(r.rd == 29 and r.rd_wdata == 7 for r in records)
+    # minstret in the handler: the instructions retired before it, the load
+    # that missed and filled counted once, the faulting one not at all
+    first = records[i + 1]
+    assert (first.rd, first.rd_wdata) == (14, i)
 
 
 # Each load below misses (a line of its own) and the instruction right behind it is
@@ -134,6 +139,7 @@ _start:
     bnez t4, 1f
     li a4, 99                # not taken: t4 is not zero
 1:  ld t5, 320(s0)
+    csrr a6, minstret        # the load just filled counted once
     lw a5, 324(s0)
 """ + TAIL + "lines:\n" + "\n".join(f"    .dword {0x0101_0101_0101_0101 * (k + 1) ^ (k << 40):#x}"
                 for k in range(48)) + "\n"
