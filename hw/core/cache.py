@@ -47,7 +47,12 @@ physically tagged" cache that behaves exactly like a physical one.
   memory is written by the core, the cache only keeps its copy current); like
   a lookup, a write needs ``read_addr`` to have given its page offset in the
   previous cycle: its bytes are merged over the word read out, and the whole
-  word is written (the arrays' reads, blockram.py, are whole words).
+  word is written (the arrays' reads, blockram.py, are whole words).  A cache
+  made with ``writable=False`` (the instruction cache) has no such ports: only
+  its fills write its words, so the hit reaches none of the registers its
+  writes go through (a store's word, merged over the hitting way's, did: on a
+  board build the fetch's hit drove the 64 word flip-flops of writes that never
+  came).
 * **Fill**: ``fill`` (one cycle, while not ``busy``) reads the line of
   ``lookup_addr`` from the bus into the way to replace (an invalid one, else the
   least recently used): as one burst (hw/bus.py) with ``fill_burst``, else one
@@ -112,8 +117,10 @@ def sets_of(size, ways, line):
 
 
 class Cache(wiring.Component):
-    def __init__(self, size=4096, ways=2, line=32, *, region=None, checks=False):
-        """``checks``: assert in simulation what the users promise (a touch never in
+    def __init__(self, size=4096, ways=2, line=32, *, region=None, writable=True,
+                 checks=False):
+        """``writable``: the ports ``write``/``write_sel``/``write_data`` exist (see
+        above).  ``checks``: assert in simulation what the users promise (a touch never in
         the cycle after a fill's end); off for the FPGA, whose tools do not take
         assertions.  ``region``: ``(base, bits)``, the one naturally aligned block
         of ``1 << bits`` bytes whose lines the user caches (the data cache: RAM);
@@ -142,6 +149,8 @@ class Cache(wiring.Component):
         # (at least one tag bit: a region no larger than a way keeps a constant bit)
         self.tag_hi = max(bits, self.offset_bits + self.index_bits + 1)
         self.reset_cycles = self.sets      # a reset this long clears every line
+        self.writable = writable
+        writes = {"write": In(1), "write_sel": In(8), "write_data": In(64)} if writable else {}
         super().__init__({
             "read_addr":      In(12),
             "lookup_addr":    In(56),
@@ -150,9 +159,7 @@ class Cache(wiring.Component):
             "rdata":          Out(64),
             "way_rdata":      Out(data.ArrayLayout(64, ways)),
             "touch":          In(1),
-            "write":          In(1),
-            "write_sel":      In(8),
-            "write_data":     In(64),
+            **writes,
             "fill":           In(1),
             "fill_on_miss":   In(1),
             "fill_burst":     In(1),
@@ -300,7 +307,7 @@ class Cache(wiring.Component):
         data_wr = WriteBehind(m, dmems, "data")
         words = data_wr.read(self.read_addr[3:tag_lo], "lookup")
         m.d.comb += [self.hit.eq(way_hit != 0), self.hit_way.eq(way_match[W - 1] if W == 2 else 0)]
-        if self.checks:
+        if self.checks and self.writable:
             # a write merges its bytes over the word read out: it must be its word
             read_word_q = Signal(tag_lo - 3)
             m.d.sync += read_word_q.eq(self.read_addr[3:tag_lo])
@@ -353,20 +360,21 @@ class Cache(wiring.Component):
 
         m.d.comb += data_wr.addr.eq(Mux(self.busy, Cat(fill_word, fill_set),
                                         self.lookup_addr[3:tag_lo]))
-        with m.If(self.busy):
-            m.d.comb += [
-                data_wr.data.eq(self.bus.rdata),
-                data_wr.en.eq(Cat(*[filling & self.bus.ready & ~self.bus.error & (fill_way == w)
-                                    for w in range(W)])),
-            ]
-        with m.Else():
-            # A store writes the whole word: its bytes over the word as read for
-            # this lookup in the hitting way (the writes are whole words)
-            m.d.comb += [
-                data_wr.data.eq(Cat(*[Mux(self.write_sel[i], self.write_data[8 * i:8 * i + 8],
-                                          self.rdata[8 * i:8 * i + 8]) for i in range(8)])),
-                data_wr.en.eq(Mux(self.write, way_hit, 0)),
-            ]
+        fill_en = Cat(*[filling & self.bus.ready & ~self.bus.error & (fill_way == w)
+                        for w in range(W)])
+        if not self.writable:
+            m.d.comb += [data_wr.data.eq(self.bus.rdata), data_wr.en.eq(Mux(self.busy, fill_en, 0))]
+        else:
+            with m.If(self.busy):
+                m.d.comb += [data_wr.data.eq(self.bus.rdata), data_wr.en.eq(fill_en)]
+            with m.Else():
+                # A store writes the whole word: its bytes over the word as read for
+                # this lookup in the hitting way (the writes are whole words)
+                m.d.comb += [
+                    data_wr.data.eq(Cat(*[Mux(self.write_sel[i], self.write_data[8 * i:8 * i + 8],
+                                              self.rdata[8 * i:8 * i + 8]) for i in range(8)])),
+                    data_wr.en.eq(Mux(self.write, way_hit, 0)),
+                ]
 
         m.d.comb += self.fill_beat.eq(fill_word)
         # The fill's request (it counts only with ``valid``, in FILL) follows the

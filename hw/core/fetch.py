@@ -284,7 +284,7 @@ class FetchUnit(wiring.Component):
         # and the tag compare on the path from pc to the hit and the queue's
         # count is short: 20 bits for the board's ROM and RAM, 4 out of context)
         m.submodules.cache = cache = Cache(self.size, self.ways, self.line, region=self.region,
-                                           checks=self.checks)
+                                           writable=False, checks=self.checks)
         rd_ok = Signal()                           # the word read out belongs to pc
                                                    # (unless the cache is busy)
         ram_addr = Signal(64)                      # whose word is read for the next cycle

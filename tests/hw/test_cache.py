@@ -44,8 +44,9 @@ def _ops():
 
 
 def run_ops(ops, *, size=1024, ways=2, line=32, seed=0, burst=False, checks=True,
-            region=None, one_bus=True):
-    dut = Cache(size=size, ways=ways, line=line, checks=checks, region=region)
+            region=None, one_bus=True, writable=True):
+    dut = Cache(size=size, ways=ways, line=line, checks=checks, region=region,
+                writable=writable)
     rng = random.Random(seed)
     mem = {}
     words_per_line = line // 8
@@ -292,6 +293,21 @@ def test_direct_mapped_cache_random_against_flat_memory(ops, seed):
 def test_burst_fills_random_against_flat_memory(ops, seed, geometry):
     size, ways, line = geometry
     run_ops(ops, size=size, ways=ways, line=line, seed=seed, burst=True)
+
+
+@settings(max_examples=15, deadline=None)
+@given(_ops(), st.integers(0, 1000), st.booleans())
+def test_read_only_cache_random_against_flat_memory(ops, seed, burst):
+    # The instruction cache's kind (writable=False): fills, DMA writes, flushes
+    # and lookups as above, no stores (it has no ports for them)
+    run_ops([op for op in ops if op[0] != "store"], seed=seed, burst=burst, writable=False)
+
+
+def test_a_read_only_cache_has_no_write_ports():
+    members = dict(Cache(1024, 2, 32, writable=False).signature.members)
+    assert "write" not in members and "write_sel" not in members
+    assert "write_data" not in members and "fill" in members
+    assert "write_data" in dict(Cache(1024, 2, 32).signature.members)
 
 
 @settings(max_examples=15, deadline=None)
