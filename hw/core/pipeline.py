@@ -667,10 +667,11 @@ class PipelinedCore(wiring.Component):
         # the fast path's physical page, the write buffer's pages): op1's bits
         # 63:12, but forwarded from W out of a copy of W's value of its own,
         # ``w_page``.  W's register feeds X's ALU and the register file and is
-        # placed beside them; the copy feeds only this and is placed by the data
-        # cache and the micro-TLB, at the other end of the chip (on tq's four
-        # seeds this path, w_value -> the micro-TLB -> mem_paddr, was the worst,
-        # with 17.5 of its 21 ns in routing).  The copy is loaded only while M
+        # placed beside them; the copy feeds only this, so the placer may put it
+        # by the data cache and the micro-TLB, often at the other end of the chip
+        # (on tq's four seeds this path, w_value -> the micro-TLB -> mem_paddr,
+        # was the worst, with 17.5 of its 21 ns in routing; on none of tc's four
+        # it is, measurements.md).  The copy is loaded only while M
         # holds an instruction or W waits for its load's word: the only cycles
         # whose value X may forward next (a forward from W needs M's instruction,
         # or the waiting load), and an enable of its own keeps Yosys from merging
