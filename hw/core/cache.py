@@ -362,12 +362,9 @@ class Cache(wiring.Component):
                                         self.lookup_addr[3:tag_lo]))
         fill_en = Cat(*[filling & self.bus.ready & ~self.bus.error & (fill_way == w)
                         for w in range(W)])
-        if not self.writable:
-            m.d.comb += [data_wr.data.eq(self.bus.rdata), data_wr.en.eq(Mux(self.busy, fill_en, 0))]
-        else:
-            with m.If(self.busy):
-                m.d.comb += [data_wr.data.eq(self.bus.rdata), data_wr.en.eq(fill_en)]
-            with m.Else():
+        m.d.comb += [data_wr.data.eq(self.bus.rdata), data_wr.en.eq(Mux(self.busy, fill_en, 0))]
+        if self.writable:
+            with m.If(~self.busy):
                 # A store writes the whole word: its bytes over the word as read for
                 # this lookup in the hitting way (the writes are whole words)
                 m.d.comb += [

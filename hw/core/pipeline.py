@@ -656,8 +656,8 @@ class PipelinedCore(wiring.Component):
         x_imm = Signal(64)
         m.d.comb += x_imm.eq(x_dec.imm)
 
-        def forward(from_m, from_w, value):
-            return Mux(from_m, m_result, Mux(from_w & w_valid, w_final, value))
+        def forward(from_m, from_w, value, m_src=m_result, w_src=w_final):
+            return Mux(from_m, m_src, Mux(from_w & w_valid, w_src, value))
 
         op1 = Signal(64)
         op2 = Signal(64)
@@ -678,8 +678,8 @@ class PipelinedCore(wiring.Component):
         # it with W's register.
         w_page = Signal(52)
         x_base_page = Signal(52)
-        m.d.comb += x_base_page.eq(Mux(fwd_m[0], m_result[12:],
-                                       Mux(fwd_w[0] & w_valid, w_page, x_rs1v[12:])))
+        m.d.comb += x_base_page.eq(forward(fwd_m[0], fwd_w[0], x_rs1v[12:],
+                                           m_result[12:], w_page))
         uses_imm = x_dec.use_imm | (xk == Kind.LOAD) | (xk == Kind.STORE) | \
             (xk == Kind.JALR) | (xk == Kind.AMO)
         m.d.comb += [
