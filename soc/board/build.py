@@ -11,7 +11,8 @@ nextpnr-ecp5 (placement and routing, timing analysis) and ecppack.  Writes into
 tools' logs (``top.rpt`` Yosys, ``top.tim`` nextpnr), and ``report.txt`` /
 ``report.json``: LUT4, carries (CCU2C), LUT RAMs (TRELLIS_DPR16X4), flip-flops, block
 RAMs (DP16KD), multipliers (MULT18X18D), nextpnr's own LUT4 count, the maximum frequency
-of each clock against its target, the critical path, the build time.
+of each clock against its target, the critical path, the build time (with Yosys's CPU
+seconds and nextpnr's time for each of its passes).
 
 A watchdog reads nextpnr's log while it routes and stops the build, saying why, when
 the router has stopped converging (soc/routewatch.py: router2 can diverge for hours on
@@ -36,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env
+from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env, yosys_cpu_seconds
 from ..routewatch import RouteWatch, run_watched
 from ..synth import SynthError, _parse_stat
 from . import BOARDS, DEFAULT_BOARD, board
@@ -131,6 +132,7 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         cells = _parse_stat(rpt.read_text()) if rpt.exists() else {}
     except SynthError:                  # Yosys stopped before its statistics
         cells = {}
+    yosys_cpu = yosys_cpu_seconds(rpt.read_text()) if rpt.exists() else None
     nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
     if nextpnr and stopped:     # only the placer's estimates: no Fmax or path to report
         nextpnr.fmax, nextpnr.critical_paths = {}, {}
@@ -145,6 +147,9 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         "critical_path": {clock_name(c): p for c, p in
                           (nextpnr.critical_paths.items() if nextpnr else ())},
         "build_wall_s": round(wall, 1), "build_cpu_s": round(cpu, 1), "cpu": cpu_model(),
+        # where the time went: Yosys's CPU seconds, nextpnr's passes (its wall clock)
+        "yosys_cpu_s": yosys_cpu,
+        "nextpnr_pass_s": dict(nextpnr.pass_times) if nextpnr else {},
         "bitstream": str(out_dir / "top.bit") if (out_dir / "top.bit").exists() else None,
         "seed": seed, "router": router, "nextpnr_opts": list(nextpnr_opts),
         "route_watch": route_watch, "route_minutes": route_minutes,
@@ -179,6 +184,11 @@ def format_report(r):
     lines.append(f"nextpnr seed {r['seed']}, {r['router']}, {BOARD_PLACER[-1]} placer")
     lines.append(f"build time {r['build_wall_s']:.0f} s wall, {r['build_cpu_s']:.0f} s CPU "
                  f"({r['cpu']}, {os.cpu_count()} cores)")
+    phases = ([f"Yosys {r['yosys_cpu_s']:.0f} s CPU"] if r.get("yosys_cpu_s") is not None
+              else []) + [f"{name} {secs:.0f} s" for name, secs in
+                          r.get("nextpnr_pass_s", {}).items()]
+    if phases:
+        lines.append("of which " + ", ".join(phases) + " (nextpnr's passes: its wall clock)")
     for clock, path in r["critical_path"].items():
         if path:
             lines.append(f"critical path of {clock}:")

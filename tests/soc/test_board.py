@@ -16,7 +16,7 @@ from soc.board.build import clock_name, main as build_main
 from soc.board.pll import pll_params
 from soc.board.top import BoardTop
 from soc.bootrom.build import rom_image
-from soc.fpga import parse_nextpnr
+from soc.fpga import parse_nextpnr, yosys_cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,6 +90,8 @@ def test_unknown_board_and_clock_are_refused(capsys):
 
 
 NEXTPNR_LOG = """\
+Info: SA placement time 295.82s
+Info: Router1 time 617.81s
 Info: Logic utilisation before packing:
 Info:     Total LUT4s:     30781/83640    37%
 Info:         logic LUTs:  17321/83640    20%
@@ -121,11 +123,38 @@ def test_nextpnr_log_is_read():
     assert rep.critical_paths["$glbnet$clk"][1].endswith("Source core.pc_TRELLIS_FF_Q.Q")
     assert len(rep.critical_paths["$glbnet$clk"]) == 3
     assert clock_name("$glbnet$clk") == "sync (system clock)"
+    assert rep.pass_times == {"SA placement": 295.82, "Router1": 617.81}
     lines = rep.summary_lines(", seed 1")
     assert lines[:2] == ["Fmax $glbnet$clk: 28.20 MHz (meets 25 MHz, seed 1)",
                          "Fmax $glbnet$pll.clk_sdram: 120.00 MHz (misses 150 MHz, seed 1)"]
     assert lines[2] == "critical path ($glbnet$clk):"
     assert lines[3:] == ["  " + line for line in rep.critical_paths["$glbnet$clk"]]
+
+
+def test_yosys_time_is_read():
+    log = ("2.52. Executing CHECK pass (checking for obvious problems).\n"
+           "End of script. Logfile hash: 91b16d6ffe, time: 245.93s, user: 245.95s, "
+           "system: 0.00s\n")
+    assert yosys_cpu_seconds(log) == 245.95
+    assert yosys_cpu_seconds("ERROR: stopped before the end\n") is None
+
+
+def test_the_report_says_where_the_build_time_went():
+    from soc.board.build import format_report
+    report = {"board": "ulx3s-85f", "device": "LFE5U-85F-6BG381C", "clk_mhz": 25.0,
+              "LUT4": 35712, "CCU2C": 3603, "TRELLIS_DPR16X4": 254, "FF": 17252,
+              "DP16KD": 27, "MULT18X18D": 16, "nextpnr_lut4": None, "fmax_mhz": {},
+              "critical_path": {}, "seed": 1, "router": "router1",
+              "build_wall_s": 1594.2, "build_cpu_s": 1035.4, "cpu": "AMD EPYC",
+              "yosys_cpu_s": 245.95,
+              "nextpnr_pass_s": {"SA placement": 295.82, "Router1": 617.81},
+              "error": None, "bitstream": "build/fpga/d1/top.bit"}
+    lines = format_report(report).splitlines()
+    assert lines[4] == ("of which Yosys 246 s CPU, SA placement 296 s, Router1 618 s "
+                        "(nextpnr's passes: its wall clock)")
+    assert lines[3].startswith("build time 1594 s wall, 1035 s CPU (AMD EPYC, ")
+    report.update(yosys_cpu_s=None, nextpnr_pass_s={})
+    assert not any(line.startswith("of which") for line in format_report(report).splitlines())
 
 
 def test_make_bitstream_passes_its_variables_on():
