@@ -128,11 +128,12 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
     cpu = time.process_time() + children_cpu() - cpu0
 
     rpt, tim = out_dir / "top.rpt", out_dir / "top.tim"
+    rpt_text = rpt.read_text() if rpt.exists() else ""
     try:
-        cells = _parse_stat(rpt.read_text()) if rpt.exists() else {}
+        cells = _parse_stat(rpt_text) if rpt_text else {}
     except SynthError:                  # Yosys stopped before its statistics
         cells = {}
-    yosys_cpu = yosys_cpu_seconds(rpt.read_text()) if rpt.exists() else None
+    yosys_cpu = yosys_cpu_seconds(rpt_text)
     nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
     if nextpnr and stopped:     # only the placer's estimates: no Fmax or path to report
         nextpnr.fmax, nextpnr.critical_paths = {}, {}

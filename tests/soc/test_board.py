@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from soc.board import BOARDS, MTIME_FREQ, board
-from soc.board.build import clock_name, main as build_main
+from soc.board.build import clock_name, format_report, main as build_main
 from soc.board.pll import pll_params
 from soc.board.top import BoardTop
 from soc.bootrom.build import rom_image
@@ -140,7 +140,6 @@ def test_yosys_time_is_read():
 
 
 def test_the_report_says_where_the_build_time_went():
-    from soc.board.build import format_report
     report = {"board": "ulx3s-85f", "device": "LFE5U-85F-6BG381C", "clk_mhz": 25.0,
               "LUT4": 35712, "CCU2C": 3603, "TRELLIS_DPR16X4": 254, "FF": 17252,
               "DP16KD": 27, "MULT18X18D": 16, "nextpnr_lut4": None, "fmax_mhz": {},
