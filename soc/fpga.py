@@ -3,7 +3,8 @@
 ``tool_env()`` points Amaranth's build scripts at the YoWASP tools (Amaranth reads each
 tool from an environment variable named after it: YOSYS, NEXTPNR_ECP5, ECPPACK).
 ``parse_nextpnr(log)`` reads a nextpnr-ecp5 log: the maximum frequency of each clock
-(the final, post-routing figures), the device utilisation and the critical paths.
+(the final, post-routing figures), the device utilisation, the critical paths and the
+time of each pass; ``yosys_cpu_seconds(log)`` the CPU time at the end of a Yosys log.
 ``cpu_model()`` names the machine's processor for reports (timings differ between
 machines) and ``children_cpu()`` gives the CPU seconds of the finished child processes
 (the benchmarks' and the model build's figures).  The module needs the standard library
@@ -86,16 +87,13 @@ _UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
 _CRIT = re.compile(r"Critical path report for clock '([^']+)'")
 _TOTAL_LUT4 = re.compile(r"Total LUT4s:\s+(\d+)/")
 _PASS_TIME = re.compile(r"^Info: (\w[\w ]*?) [Tt]ime:? ([\d.]+)s$")
-_YOSYS_TIME = re.compile(r"^End of script\..*\buser: ([\d.]+)s")
+_YOSYS_TIME = re.compile(r"^End of script\..*\buser: ([\d.]+)s", re.MULTILINE)
 
 
 def yosys_cpu_seconds(log):
     """The user CPU seconds Yosys gives itself at the end of its log, or None."""
-    for line in log.splitlines():
-        found = _YOSYS_TIME.match(line)
-        if found:
-            return float(found.group(1))
-    return None
+    found = _YOSYS_TIME.search(log)
+    return float(found.group(1)) if found else None
 
 
 def parse_nextpnr(log):

@@ -185,9 +185,9 @@ def format_report(r):
     lines.append(f"nextpnr seed {r['seed']}, {r['router']}, {BOARD_PLACER[-1]} placer")
     lines.append(f"build time {r['build_wall_s']:.0f} s wall, {r['build_cpu_s']:.0f} s CPU "
                  f"({r['cpu']}, {os.cpu_count()} cores)")
-    phases = ([f"Yosys {r['yosys_cpu_s']:.0f} s CPU"] if r.get("yosys_cpu_s") is not None
-              else []) + [f"{name} {secs:.0f} s" for name, secs in
-                          r.get("nextpnr_pass_s", {}).items()]
+    phases = [f"{name} {secs:.0f} s" for name, secs in r["nextpnr_pass_s"].items()]
+    if r["yosys_cpu_s"] is not None:
+        phases.insert(0, f"Yosys {r['yosys_cpu_s']:.0f} s CPU")
     if phases:
         lines.append("of which " + ", ".join(phases) + " (nextpnr's passes: its wall clock)")
     for clock, path in r["critical_path"].items():
