@@ -33,17 +33,21 @@ has routed for longer than ``limit_s`` seconds if a limit is given.
 
 ``run_watched(cmd, cwd, log_path, watch)`` runs a command (the board's build script,
 or nextpnr itself out of context: soc/ooc.py) while feeding the log it writes to a
-watch, and ends the command's whole process group when the watch says so.
+watch, and ends the command's whole process group when the watch says so, or when
+this process is interrupted (Ctrl-C) or asked to end (SIGTERM, SIGHUP: a CI job's
+timeout, ``kill``): then it raises ``Terminated`` once the tools are gone, rather than
+leaving a nextpnr of an hour's work running on without its parent.
 """
 
 import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
-__all__ = ["RouteWatch", "run_watched", "ROUTER1_PATIENCE", "ROUTER2_PATIENCE", "POLL_S"]
+__all__ = ["RouteWatch", "run_watched", "Terminated", "ROUTER1_PATIENCE", "ROUTER2_PATIENCE", "POLL_S"]
 
 ROUTER1_PATIENCE = 100          # rows of 1,000 arc iterations (100,000 iterations)
 ROUTER2_PATIENCE = 20           # iterations
@@ -122,21 +126,41 @@ class RouteWatch:
 POLL_S = 5.0
 
 
+class Terminated(KeyboardInterrupt):
+    """This process got ``signum`` (SIGTERM or SIGHUP) while run_watched ran a command,
+    which it has stopped.  An interrupt too: whoever handles Ctrl-C handles this."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminated(signum, frame):
+    raise Terminated(signum)
+
+
 def run_watched(cmd, cwd, log_path, watch, *, env=None, stdout=None, stderr=None,
                 timeout=None, poll_s=None, say=print):
     """Run ``cmd`` in ``cwd``, reading ``log_path`` as it grows and feeding its lines
     to ``watch`` (a RouteWatch, or None to only run the command).  Returns (exit
     status, reason): the reason is None unless the watch stopped the command (or it
     ran longer than ``timeout`` seconds), which ends the command's process group,
-    after ``say``-ing why.  ``stdout``/``stderr`` as for subprocess.Popen."""
+    after ``say``-ing why.  ``stdout``/``stderr`` as for subprocess.Popen.  SIGTERM
+    or SIGHUP while it runs stops the command and raises ``Terminated``."""
     poll_s = POLL_S if poll_s is None else poll_s
     deadline = None if timeout is None else time.monotonic() + timeout
     # A session of its own, so that the whole command (a shell, the tools it runs)
     # is stopped together; an interrupt (Ctrl-C) stops it too: the finally clause.
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=stdout, stderr=stderr,
-                            start_new_session=True)
-    log_path, offset, partial, reason = Path(log_path), 0, b"", None
+    # SIGTERM and SIGHUP would end this process at once, with the tools left running
+    # in their own session: they raise Terminated instead, so that the finally clause
+    # stops the tools.  (Signal handlers can be set from the main thread only.)
+    before = {}
+    if threading.current_thread() is threading.main_thread():
+        before = {sig: signal.signal(sig, _terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    log_path, offset, partial, reason, proc = Path(log_path), 0, b"", None, None
     try:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=stdout, stderr=stderr,
+                                start_new_session=True)
         while True:
             try:
                 status = proc.wait(timeout=poll_s)
@@ -164,8 +188,12 @@ def run_watched(cmd, cwd, log_path, watch, *, env=None, stdout=None, stderr=None
                 say(f"stopping nextpnr: {reason}")
                 return _stop(proc), reason
     finally:
-        if proc.poll() is None:
+        for sig in before:              # (a second signal must not cut the stop short)
+            signal.signal(sig, signal.SIG_IGN)
+        if proc is not None and proc.poll() is None:
             _stop(proc)
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def _stop(proc):

@@ -26,19 +26,22 @@ also counts the two LUTs of each carry (CCU2C) and the LUTs of the LUT RAMs: abo
 
 Exit status: 0 built and timing met; 1 the build failed, timing failed (nextpnr
 refuses to finish when a clock misses its target; the report still gives the figures)
-or the watchdog stopped the router; 2 bad arguments; 130 interrupted.  The first run of each YoWASP tool compiles it (about a minute).
+or the watchdog stopped the router; 2 bad arguments; 130 interrupted (Ctrl-C), 143
+SIGTERM, 129 SIGHUP (the tools are stopped too).  The first run of each YoWASP tool
+compiles it (about a minute).
 """
 
 import argparse
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
 
 from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env, yosys_cpu_seconds
-from ..routewatch import RouteWatch, run_watched
+from ..routewatch import RouteWatch, Terminated, run_watched
 from ..synth import SynthError, _parse_stat
 from . import BOARDS, DEFAULT_BOARD, board
 
@@ -239,9 +242,11 @@ def main(argv=None):
     except ToolMissing as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:           # run_watched has stopped the tools
-        print("interrupted: the build was stopped", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:      # run_watched has stopped the tools
+        signum = e.signum if isinstance(e, Terminated) else signal.SIGINT
+        print(f"{signal.Signals(signum).name}: the build was stopped, and its tools",
+              file=sys.stderr)
+        return 128 + signum
     print(format_report(report), end="")
     if report["error"]:
         print(f"see {out / 'top.tim'} for nextpnr's log", file=sys.stderr)

@@ -5,6 +5,7 @@ gets its pins and clock constraints; the build's command line and report parsing
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from soc.board.pll import pll_params
 from soc.board.top import BoardTop
 from soc.bootrom.build import rom_image
 from soc.fpga import parse_nextpnr, yosys_cpu_seconds
+from soc.routewatch import Terminated
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -375,3 +377,18 @@ def test_the_route_time_limit_and_no_watch(fake_tools, tmp_path, capsys, monkeyp
     assert report["route_watch"] is False and report["route_minutes"] == 0.005
     assert gone(int((tmp_path / "tools" / "nextpnr.pid").read_text()))
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("exc, status, name", [
+    (KeyboardInterrupt(), 130, "SIGINT"), (Terminated(signal.SIGTERM), 143, "SIGTERM"),
+    (Terminated(signal.SIGHUP), 129, "SIGHUP")])
+def test_a_stopped_build_says_so_and_exits_with_the_signal(monkeypatch, capsys, exc, status,
+                                                           name):
+    # run_watched has stopped the tools (tests/soc/test_routewatch.py) and raised
+    def stopped(*args, **kwargs):
+        raise exc
+    monkeypatch.setattr("soc.board.build.build", stopped)
+    assert build_main([]) == status
+    captured = capsys.readouterr()
+    assert captured.err == f"{name}: the build was stopped, and its tools\n"
+    assert captured.out == ""

@@ -1,6 +1,16 @@
 """The router watchdog (soc/routewatch.py) on the lines nextpnr-ecp5 0.11 writes."""
 
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
 from soc.routewatch import RouteWatch
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ROUTER1_HEADER = [
     "Info: Routing..",
@@ -106,3 +116,52 @@ def test_a_second_run_of_the_routers_starts_afresh():
         ROUTER1_HEADER + [router1_row(1000 * (i + 1), 50 - i) for i in range(10)]
     assert feed_all(watch, lines) == (None, None)
     assert watch.router == "router1" and watch.lowest == (10000, 41)
+
+
+# A process that runs a command under run_watched, as the board build runs its tools:
+# the command starts a child of its own (as the build script starts nextpnr) and
+# writes its pid.
+RUNNER = """
+import sys
+from pathlib import Path
+from soc.routewatch import Terminated, run_watched
+work = Path(sys.argv[1])
+try:
+    run_watched(["sh", "-c", "sleep 120 & echo $! > child.pid; wait"], work,
+                work / "log", None, poll_s=0.1)
+except Terminated as e:
+    print("terminated", e.signum)
+    sys.exit(3)
+print("the command ended by itself")
+"""
+
+
+def gone(pid):
+    """Whether process ``pid`` has ended (a zombie nobody has reaped yet has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_to_the_build_stops_its_tools(tmp_path, sig):
+    # Without its handler, SIGTERM ended Python at once and left the tools running in
+    # their own session: a killed board build left nextpnr routing for half an hour.
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(tmp_path)],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    pid_file = tmp_path / "child.pid"
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline and proc.poll() is None, "the command never started"
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    assert not gone(child)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=30)
+    assert (proc.returncode, out) == (3, f"terminated {int(sig)}\n")
+    deadline = time.monotonic() + 5
+    while not gone(child):
+        assert time.monotonic() < deadline, "the command's child outlived the runner"
+        time.sleep(0.05)
