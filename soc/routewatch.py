@@ -17,7 +17,14 @@ What each router prints, and what counts as progress:
 
   It converges when that number keeps reaching new lows: in the four board builds
   that routed, a new low came at least every 3 rows, and in a congested
-  out-of-context run that was still converging slowly, every 15.
+  out-of-context run that was still converging slowly, every 15.  With
+  ``--tmg-ripup`` it rips up the arcs of failing paths once everything is routed::
+
+      Info:     653 arcs ripped up due to negative slack WNS=-1.30ns TNS=-213.42ns.
+
+  and routes again, its count starting afresh (on main e86bdcd's board netlist at
+  50 MHz it rose from 1,187 to 18,505 arcs in the next 65,000 iterations): a new
+  round, whose figures are not compared with the last round's.
 
 - router2, once per iteration::
 
@@ -54,6 +61,8 @@ ROUTER2_PATIENCE = 20           # iterations
 
 _ROUTER1_ROW = re.compile(r"^Info:\s+(\d+)\s*\|\s*\d+\s+\d+\s*\|\s*\d+\s+\d+\s*\|\s*(\d+)\s*\|")
 _ROUTER2_ITER = re.compile(r"^Info:\s+iter=(\d+)\s+wires=\d+\s+overused=(\d+)\b")
+# router1's timing-driven rip-up (--tmg-ripup), after which it routes a new round
+_ROUTER1_RIPUP = re.compile(r"^Info:\s+\d+ arcs ripped up due to negative slack")
 # The lines with which each router begins.
 _ROUTING_STARTS = ("Info: Routing..", "Info: Running router2")
 
@@ -78,6 +87,8 @@ class RouteWatch:
         self.since_lowest = 0       # reports since the lowest
 
     def feed(self, line, now):
+        if _ROUTER1_RIPUP.match(line):          # a new round of router1: start again
+            self.lowest, self.since_lowest = None, 0
         m1, m2 = _ROUTER1_ROW.match(line), _ROUTER2_ITER.match(line)
         if m1 or m2:
             router = "router1" if m1 else "router2"

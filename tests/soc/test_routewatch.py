@@ -165,3 +165,22 @@ def test_a_signal_to_the_build_stops_its_tools(tmp_path, sig):
     while not gone(child):
         assert time.monotonic() < deadline, "the command's child outlived the runner"
         time.sleep(0.05)
+
+
+RIPUP = "Info:     653 arcs ripped up due to negative slack WNS=-1.30ns TNS=-213.42ns."
+
+
+def test_router1_timing_ripup_starts_a_new_round():
+    # --tmg-ripup: router1 routes everything but 270 arcs, rips up 653 for timing, and
+    # its count restarts and rises (main e86bdcd at 50 MHz, seed 2: 1,187 to 18,505)
+    # before it falls again; that round is not compared with the first one's lowest
+    watch = RouteWatch(router1_patience=3)
+    first = [router1_row(1000 * (i + 1), n) for i, n in enumerate([9000, 4000, 270])]
+    again = [router1_row(1000 * (i + 1), n) for i, n in enumerate([1187, 3525, 18505])]
+    assert feed_all(watch, ROUTER1_HEADER + first + [RIPUP] + again) == (None, None)
+    assert watch.lowest == (1000, 1187) and watch.since_lowest == 2
+    # ... but a stalled new round is stopped all the same, on its own figures
+    assert watch.feed(router1_row(4000, 17000), 100.0) == (
+        "router1 stopped converging: 3,000 arc iterations without going below its lowest, "
+        "1,187 arcs left to route at arc iteration 1,000 "
+        "(now 17,000 arcs left to route at arc iteration 4,000)")
