@@ -90,7 +90,7 @@ def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=Tr
     (workdir / "nextpnr.log").unlink(missing_ok=True)      # (an earlier run's)
     out = workdir / "nextpnr.out"
     with open(out, "wb") as f:
-        status, stopped = run_watched(nextpnr, workdir, workdir / "nextpnr.log",
+        status, stopped, _ = run_watched(nextpnr, workdir, workdir / "nextpnr.log",
                                       RouteWatch() if route else None,
                                       stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
                                       say=lambda message: None)

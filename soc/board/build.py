@@ -1,7 +1,8 @@
 """`make bitstream` (``python -m soc.board.build``): the SoC for an FPGA board.
 
     python -m soc.board.build [--board ulx3s-85f] [--clk-mhz F] [--out DIR] [--seed N]
-                              [--router router1|router2] [--route-minutes MIN]
+                              [--router router1|router2] [--placement auto|timing|untimed]
+                              [--route-minutes MIN]
                               [--no-route-watch] [--nextpnr-opt OPT ...]
 
 Elaborates the board top (soc/board/top.py) through the board's amaranth-boards
@@ -66,6 +67,26 @@ BOARD_PLACER = ["--placer", "static"]
 BOARD_ROUTERS = ("router1", "router2")
 DEFAULT_ROUTER = "router1"
 
+# Placement for timing (nextpnr's default) or not (``--no-tmdriv``).  Without it
+# the default build (25 MHz, seed 1, main bb55c0f) took 627 s of CPU instead of
+# 908-1,035 s (the placer's refinement 112 s instead of 166-296 s, router1 243 s
+# instead of 383-618 s) and still reached 37.68 MHz: at the board's 25 MHz there
+# is margin enough, at 50 MHz there is none (docs/measurements.md, "The default
+# build without timing-driven placement").  So the build places for timing only
+# above UNTIMED_MAX_MHZ; --placement overrides.
+PLACEMENTS = ("auto", "timing", "untimed")
+UNTIMED_MAX_MHZ = 30.0
+
+
+def timing_driven(placement, clk_freq):
+    """Whether nextpnr places for timing: ``placement`` one of PLACEMENTS."""
+    if placement not in PLACEMENTS:
+        raise ValueError(f"unknown placement {placement!r} (one of {', '.join(PLACEMENTS)})")
+    if placement == "auto":
+        return clk_freq > UNTIMED_MAX_MHZ * 1e6
+    return placement == "timing"
+
+
 # While nextpnr runs, the build reads its log (routewatch.POLL_S) and stops it when
 # its router has stopped converging (soc/routewatch.py), or has routed for longer
 # than --route-minutes.
@@ -83,11 +104,12 @@ def children_cpu():
 
 
 def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpnr_opts=(),
-          route_watch=True, route_minutes=None, log=print):
+          placement="auto", route_watch=True, route_minutes=None, log=print):
     """Build ``spec``'s bitstream into ``out_dir``; returns the report (a dict).
 
-    ``router``: nextpnr's router, one of BOARD_ROUTERS.  ``nextpnr_opts``: further
-    nextpnr-ecp5 options after the flow's own (the seed, the router, BOARD_PLACER),
+    ``router``: nextpnr's router, one of BOARD_ROUTERS.  ``placement``: one of
+    PLACEMENTS (see timing_driven).  ``nextpnr_opts``: further nextpnr-ecp5 options
+    after the flow's own (the seed, the router, BOARD_PLACER, ``--no-tmdriv``),
     e.g. ``["--router2-heatmap", "heat"]``.  ``route_watch``: stop nextpnr when its
     router stops converging; ``route_minutes``: stop it when it has routed longer."""
     if router not in BOARD_ROUTERS:
@@ -96,6 +118,7 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     clk_freq = clk_freq or spec.clk_freq
+    timed = timing_driven(placement, clk_freq)
     env = tool_env()
     # The ULX3S platform checks for openFPGALoader, which only programs a board
     # (make program); building needs nothing of it.
@@ -108,7 +131,8 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
     top = BoardTop(spec, clk_freq=clk_freq)
     plan = platform.build(top, name="top", do_build=False,
                           nextpnr_opts=" ".join(["--seed", str(seed), "--router", router]
-                                                + BOARD_PLACER + list(nextpnr_opts)))
+                                                + BOARD_PLACER + ([] if timed else ["--no-tmdriv"])
+                                                + list(nextpnr_opts)))
     for name in OUTPUTS:
         (out_dir / name).unlink(missing_ok=True)
     plan.extract(str(out_dir))
@@ -118,8 +142,9 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         limit_s = None if route_minutes is None else route_minutes * 60
         watch = RouteWatch(limit_s=limit_s) if route_watch else \
             RouteWatch(router1_patience=None, router2_patience=None, limit_s=limit_s)
-    status, stopped = run_watched(["sh", f"{plan.script}.sh"], out_dir, out_dir / "top.tim",
-                                  watch, env=os.environ, say=log)
+    status, stopped, stopped_cpu = run_watched(["sh", f"{plan.script}.sh"], out_dir,
+                                               out_dir / "top.tim", watch, env=os.environ,
+                                               say=log)
     failed = None
     if stopped:
         other = "router2" if router == "router1" else "router1"
@@ -128,7 +153,7 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
     elif status != 0:
         failed = f"the build script stopped with status {status}"
     wall = time.monotonic() - t0
-    cpu = time.process_time() + children_cpu() - cpu0
+    cpu = time.process_time() + children_cpu() - cpu0 + stopped_cpu
 
     rpt, tim = out_dir / "top.rpt", out_dir / "top.tim"
     rpt_text = rpt.read_text() if rpt.exists() else ""
@@ -155,7 +180,8 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         "yosys_cpu_s": yosys_cpu,
         "nextpnr_pass_s": dict(nextpnr.pass_times) if nextpnr else {},
         "bitstream": str(out_dir / "top.bit") if (out_dir / "top.bit").exists() else None,
-        "seed": seed, "router": router, "nextpnr_opts": list(nextpnr_opts),
+        "seed": seed, "router": router, "timing_driven": timed,
+        "nextpnr_opts": list(nextpnr_opts),
         "route_watch": route_watch, "route_minutes": route_minutes,
     }
     failing = nextpnr.failing() if nextpnr else {}
@@ -185,7 +211,8 @@ def format_report(r):
     for clock, f in r["fmax_mhz"].items():
         verdict = "met" if f["reached"] >= f["target"] else "FAILED"
         lines.append(f"Fmax {clock}: {f['reached']:.2f} MHz (target {f['target']:.2f} MHz, {verdict})")
-    lines.append(f"nextpnr seed {r['seed']}, {r['router']}, {BOARD_PLACER[-1]} placer")
+    lines.append(f"nextpnr seed {r['seed']}, {r['router']}, {BOARD_PLACER[-1]} placer, "
+                 + ("timing-driven placement" if r["timing_driven"] else "untimed placement"))
     lines.append(f"build time {r['build_wall_s']:.0f} s wall, {r['build_cpu_s']:.0f} s CPU "
                  f"({r['cpu']}, {os.cpu_count()} cores)")
     phases = [f"{name} {secs:.0f} s" for name, secs in r["nextpnr_pass_s"].items()]
@@ -218,6 +245,9 @@ def main(argv=None):
                    help="stop the build when nextpnr has routed for longer (default: no limit)")
     p.add_argument("--no-route-watch", dest="route_watch", action="store_false",
                    help="let the router run even when it has stopped converging")
+    p.add_argument("--placement", choices=PLACEMENTS, default="auto",
+                   help=f"place for timing or not (default auto: for timing above "
+                        f"{UNTIMED_MAX_MHZ:g} MHz; untimed placement is about a third faster)")
     p.add_argument("--nextpnr-opt", action="append", default=[], metavar="OPT",
                    help="a further nextpnr-ecp5 option (repeat it; an option's value is a "
                         "separate --nextpnr-opt, or write --nextpnr-opt=--placer-heap-beta=0.7)")
@@ -236,7 +266,8 @@ def main(argv=None):
     out = Path(args.out) if args.out else ROOT / "build" / "fpga" / spec.name
     try:
         report = build(spec, out, clk_freq=clk, seed=args.seed, router=args.router,
-                       nextpnr_opts=args.nextpnr_opt, route_watch=args.route_watch,
+                       nextpnr_opts=args.nextpnr_opt, placement=args.placement,
+                       route_watch=args.route_watch,
                        route_minutes=args.route_minutes,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     except ToolMissing as e:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from soc.board import BOARDS, MTIME_FREQ, board
-from soc.board.build import clock_name, format_report, main as build_main
+from soc.board.build import clock_name, format_report, main as build_main, timing_driven
 from soc.board.pll import pll_params
 from soc.board.top import BoardTop
 from soc.bootrom.build import rom_image
@@ -145,12 +145,13 @@ def test_the_report_says_where_the_build_time_went():
     report = {"board": "ulx3s-85f", "device": "LFE5U-85F-6BG381C", "clk_mhz": 25.0,
               "LUT4": 35712, "CCU2C": 3603, "TRELLIS_DPR16X4": 254, "FF": 17252,
               "DP16KD": 27, "MULT18X18D": 16, "nextpnr_lut4": None, "fmax_mhz": {},
-              "critical_path": {}, "seed": 1, "router": "router1",
+              "critical_path": {}, "seed": 1, "router": "router1", "timing_driven": True,
               "build_wall_s": 1594.2, "build_cpu_s": 1035.4, "cpu": "AMD EPYC",
               "yosys_cpu_s": 245.95,
               "nextpnr_pass_s": {"SA placement": 295.82, "Router1": 617.81},
               "error": None, "bitstream": "build/fpga/d1/top.bit"}
     lines = format_report(report).splitlines()
+    assert lines[2] == "nextpnr seed 1, router1, static placer, timing-driven placement"
     assert lines[4] == ("of which Yosys 246 s CPU, SA placement 296 s, Router1 618 s "
                         "(nextpnr's passes: its wall clock)")
     assert lines[3].startswith("build time 1594 s wall, 1035 s CPU (AMD EPYC, ")
@@ -276,16 +277,16 @@ def test_a_synthesis_failure_is_reported_without_a_traceback(fake_tools, tmp_pat
 
 
 def test_further_nextpnr_options_reach_nextpnr(fake_tools, tmp_path, capsys):
-    # --nextpnr-opt adds an option after the flow's own (the seed, the router and
-    # the static placer);
-    # the report records them.
+    # --nextpnr-opt adds an option after the flow's own (the seed, the router, the
+    # static placer and, at the default 25 MHz, untimed placement); the report
+    # records them.
     fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
     out = tmp_path / "out"
     build_main(["--out", str(out), "--seed", "3", "--nextpnr-opt=--placer-heap-beta=0.7",
                 "--nextpnr-opt=--router2-heatmap=heat"])
     capsys.readouterr()
     script = (out / "build_top.sh").read_text()
-    assert (" --seed 3 --router router1 --placer static --placer-heap-beta=0.7"
+    assert (" --seed 3 --router router1 --placer static --no-tmdriv --placer-heap-beta=0.7"
             " --router2-heatmap=heat ") in script
     report = json.loads((out / "report.json").read_text())
     assert report["seed"] == 3 and report["router"] == "router1"
@@ -299,9 +300,35 @@ def test_the_router_is_a_choice(fake_tools, tmp_path, capsys):
     out = tmp_path / "out"
     build_main(["--out", str(out), "--router", "router2"])
     captured = capsys.readouterr()
-    assert " --seed 1 --router router2 --placer static " in (out / "build_top.sh").read_text()
+    assert " --seed 1 --router router2 --placer static --no-tmdriv " in \
+        (out / "build_top.sh").read_text()
     assert json.loads((out / "report.json").read_text())["router"] == "router2"
-    assert "nextpnr seed 1, router2, static placer\n" in captured.out
+    assert "nextpnr seed 1, router2, static placer, untimed placement\n" in captured.out
+
+
+@pytest.mark.parametrize("args, timed", [
+    ([], False),                                    # the board's 25 MHz
+    (["--clk-mhz", "30"], False), (["--clk-mhz", "31.25"], True),
+    (["--clk-mhz", "50"], True),
+    (["--placement", "timing"], True), (["--clk-mhz", "50", "--placement", "untimed"], False)])
+def test_placement_is_timing_driven_above_30_mhz(fake_tools, tmp_path, capsys, args, timed):
+    # untimed placement (nextpnr's --no-tmdriv) at and below UNTIMED_MAX_MHZ, where it
+    # has margin and saves about a third of the build's time; --placement overrides
+    fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
+    out = tmp_path / "out"
+    build_main(["--out", str(out)] + args)
+    captured = capsys.readouterr()
+    script = (out / "build_top.sh").read_text()
+    assert ("--placer static --no-tmdriv --log" in script) == (not timed)
+    assert ("--placer static --log" in script) == timed
+    assert json.loads((out / "report.json").read_text())["timing_driven"] == timed
+    assert ("timing-driven placement\n" if timed else "untimed placement\n") in captured.out
+
+
+def test_timing_driven_refuses_an_unknown_placement():
+    assert timing_driven("auto", 25e6) is False and timing_driven("auto", 30.01e6) is True
+    with pytest.raises(ValueError, match="unknown placement 'fast'"):
+        timing_driven("fast", 25e6)
 
 
 def test_an_unknown_router_is_refused(tmp_path, capsys):

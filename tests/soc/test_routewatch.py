@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from soc.routewatch import RouteWatch
+from soc.routewatch import RouteWatch, run_watched
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -184,3 +184,25 @@ def test_router1_timing_ripup_starts_a_new_round():
         "router1 stopped converging: 3,000 arc iterations without going below its lowest, "
         "1,187 arcs left to route at arc iteration 1,000 "
         "(now 17,000 arcs left to route at arc iteration 4,000)")
+
+
+BURN = ("import time\n"
+        "start = time.process_time()\n"
+        "while time.process_time() - start < 0.5:\n"
+        "    pass\n"
+        "time.sleep(120)\n")
+
+
+def test_a_stopped_command_reports_the_cpu_time_of_what_it_stopped(tmp_path):
+    # The tools that a stop ends are never waited for by this process, so their CPU
+    # time would be lost (a stopped board build reported 140 s of CPU for 1,112 s of
+    # nextpnr): run_watched reads it before it stops them.
+    quoted = BURN.replace("'", "'\\''")
+    cmd = ["sh", "-c", f"'{sys.executable}' -c '{quoted}'"]
+    status, reason, cpu = run_watched(cmd, tmp_path, tmp_path / "log", None, timeout=2.5,
+                                      poll_s=0.1, say=lambda message: None)
+    assert reason == "it ran longer than 2.5 s"
+    assert status == -signal.SIGTERM
+    assert 0.5 <= cpu < 1.5
+    # a command that ends by itself: its time is in this process's children's
+    assert run_watched(["true"], tmp_path, tmp_path / "log", None, poll_s=0.1) == (0, None, 0.0)
