@@ -38,7 +38,7 @@ help:
 	@echo "make sim        boot xv6 on our SoC in simulation (ENGINE=cxxrtl|pysim, RUN=\"cmd; cmd\", RAM_LATENCY=N)"
 	@echo "make wave       waveforms of MMU walks over PTE_S pages into $(BUILD)/wave (RUN=\"cmd; cmd\", SCENARIO=baremetal)"
 	@echo "make sdcard     $(SDCARD): the kernel and fs.img as a boot card image for dd"
-	@echo "make bitstream  FPGA bitstream and report in $(BUILD)/fpga/BOARD (BOARD=ulx3s-85f, CLK_MHZ=F, SEED=N)"
+	@echo "make bitstream  FPGA bitstream and report in $(BUILD)/fpga/BOARD (BOARD=ulx3s-85f, CLK_MHZ=F, SEED=N or 1-4)"
 	@echo "make program    load the bitstream into the board (needs openFPGALoader)"
 	@echo "make test       set everything up and run the test suite"
 	@echo "make test-slow  the slow tests only"

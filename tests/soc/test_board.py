@@ -146,7 +146,7 @@ def test_the_report_says_where_the_build_time_went():
               "LUT4": 35712, "CCU2C": 3603, "TRELLIS_DPR16X4": 254, "FF": 17252,
               "DP16KD": 27, "MULT18X18D": 16, "nextpnr_lut4": None, "fmax_mhz": {},
               "critical_path": {}, "seed": 1, "router": "router1", "timing_driven": True,
-              "build_wall_s": 1594.2, "build_cpu_s": 1035.4, "cpu": "AMD EPYC",
+              "earlier_seeds": [], "build_wall_s": 1594.2, "build_cpu_s": 1035.4, "cpu": "AMD EPYC",
               "yosys_cpu_s": 245.95,
               "nextpnr_pass_s": {"SA placement": 295.82, "Router1": 617.81},
               "error": None, "bitstream": "build/fpga/d1/top.bit"}
@@ -157,6 +157,11 @@ def test_the_report_says_where_the_build_time_went():
     assert lines[3].startswith("build time 1594 s wall, 1035 s CPU (AMD EPYC, ")
     report.update(yosys_cpu_s=None, nextpnr_pass_s={})
     assert not any(line.startswith("of which") for line in format_report(report).splitlines())
+    # a seed sweep's earlier builds: one that routed, one the watchdog stopped
+    report["earlier_seeds"] = [{"seed": 2, "reached_mhz": 48.99, "error": "timing failed"},
+                               {"seed": 4, "reached_mhz": None, "error": "router1 stopped"}]
+    assert format_report(report).splitlines()[3] == \
+        "seeds tried before: 2 (48.99 MHz), 4 (not routed)"
 
 
 def test_make_bitstream_passes_its_variables_on():
@@ -419,3 +424,100 @@ def test_a_stopped_build_says_so_and_exits_with_the_signal(monkeypatch, capsys, 
     captured = capsys.readouterr()
     assert captured.err == f"{name}: the build was stopped, and its tools\n"
     assert captured.out == ""
+
+
+# nextpnr's logs for the seed sweep: the system clock met (the SDRAM clock too), or not
+SWEEP_PASS = NEXTPNR_LOG.replace("120.00 MHz (FAIL at 150.00", "180.00 MHz (PASS at 150.00")
+SWEEP_FAIL = SWEEP_PASS.replace("28.20 MHz (PASS", "24.10 MHz (FAIL")
+
+
+@pytest.fixture
+def seed_tools(tmp_path, monkeypatch):
+    """Stand-ins of the tools whose nextpnr answers as each seed is given it:
+    ``make({seed: (log, status)})``; returns a function giving the seeds it was run
+    with, in order."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+
+    def make(outcomes):
+        for seed, (log, status) in outcomes.items():
+            (tools / f"nextpnr-{seed}.out").write_text(log)
+            (tools / f"nextpnr-{seed}.status").write_text(f"{status}\n")
+        nextpnr = tools / "nextpnr"
+        nextpnr.write_text("#!/bin/sh\n"
+                           "while [ $# -gt 0 ]; do\n"
+                           '  case "$1" in --seed) seed=$2 ;; --log) log=$2 ;; esac\n'
+                           "  shift\n"
+                           "done\n"
+                           f'echo "$seed" >> "{tools}/seeds"\n'
+                           f'cp "{tools}/nextpnr-$seed.out" "$log"\n'
+                           f'exit $(cat "{tools}/nextpnr-$seed.status")\n')
+        ecppack = tools / "ecppack"
+        ecppack.write_text("#!/bin/sh\n"
+                           "while [ $# -gt 0 ]; do\n"
+                           '  case "$1" in --bit) echo bitstream > "$2" ;; esac\n'
+                           "  shift\n"
+                           "done\n")
+        for script in (nextpnr, ecppack):
+            script.chmod(0o755)
+        env = {"YOSYS": fake_tool(tools, "yosys", "-l", YOSYS_STAT, 0),
+               "NEXTPNR_ECP5": str(nextpnr), "ECPPACK": str(ecppack), "OPENFPGALOADER": "true"}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr("soc.board.build.tool_env", lambda: dict(env))
+        seeds = tools / "seeds"
+        return lambda: [int(n) for n in seeds.read_text().split()] if seeds.exists() else []
+    return make
+
+
+def test_seeds_are_tried_in_turn_until_one_meets_timing(seed_tools, tmp_path, capsys):
+    # as main 680d027 at 50 MHz: seed 3 met timing where 1 and 2 did not
+    run = seed_tools({1: (SWEEP_FAIL, 1), 2: (SWEEP_FAIL.replace("24.10", "24.60"), 1),
+                      3: (SWEEP_PASS, 0), 4: (SWEEP_PASS, 0)})
+    out = tmp_path / "out"
+    assert build_main(["--out", str(out), "--seed", "1-4"]) == 0
+    captured = capsys.readouterr()
+    assert run() == [1, 2, 3]
+    report = json.loads((out / "report.json").read_text())
+    assert report["seed"] == 3 and report["error"] is None
+    assert report["bitstream"] == str(out / "top.bit")
+    assert report["earlier_seeds"] == [
+        {"seed": 1, "reached_mhz": 24.10, "error": "timing failed: sync (system clock) "
+                                                   "reaches 24.10 MHz < 25.00 MHz"},
+        {"seed": 2, "reached_mhz": 24.60, "error": "timing failed: sync (system clock) "
+                                                   "reaches 24.60 MHz < 25.00 MHz"}]
+    assert "seeds tried before: 1 (24.10 MHz), 2 (24.60 MHz)\n" in captured.out
+    assert ("seed 1: timing failed: sync (system clock) reaches 24.10 MHz < 25.00 MHz; "
+            "trying seed 2\n") in captured.err
+
+
+def test_a_sweep_that_never_meets_timing_fails_with_the_last_seed(seed_tools, tmp_path,
+                                                                   capsys):
+    run = seed_tools({1: (SWEEP_FAIL, 1), 5: (SWEEP_FAIL.replace("24.10", "23.00"), 1)})
+    out = tmp_path / "out"
+    assert build_main(["--out", str(out), "--seed", "5,1"]) == 1
+    capsys.readouterr()
+    assert run() == [5, 1]
+    report = json.loads((out / "report.json").read_text())
+    assert report["seed"] == 1 and report["seed_may_help"] is True
+    assert [a["seed"] for a in report["earlier_seeds"]] == [5]
+    assert report["earlier_seeds"][0]["reached_mhz"] == 23.00
+
+
+def test_a_failure_that_is_no_seeds_fault_ends_the_sweep(seed_tools, tmp_path, capsys):
+    # nextpnr stopped by an error of its own, with no Fmax: another seed would not help
+    run = seed_tools({1: ("ERROR: Failed to route arc 1.0 of net 'x'\n", 1),
+                      2: (SWEEP_PASS, 0)})
+    out = tmp_path / "out"
+    assert build_main(["--out", str(out), "--seed", "1-2"]) == 1
+    capsys.readouterr()
+    assert run() == [1]
+    report = json.loads((out / "report.json").read_text())
+    assert report["error"] == "the build script stopped with status 1"
+    assert report["seed_may_help"] is False and report["earlier_seeds"] == []
+
+
+def test_a_bad_seed_list_is_refused(capsys):
+    assert build_main(["--seed", "4-1"]) == 2
+    assert capsys.readouterr().err == \
+        "error: bad --seed '4-1': give N, N-M or a list such as 1,3,5-7\n"
