@@ -91,9 +91,9 @@ def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=Tr
     out = workdir / "nextpnr.out"
     with open(out, "wb") as f:
         status, stopped, _ = run_watched(nextpnr, workdir, workdir / "nextpnr.log",
-                                      RouteWatch() if route else None,
-                                      stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
-                                      say=lambda message: None)
+                                         RouteWatch() if route else None,
+                                         stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
+                                         say=lambda message: None)
     if stopped:
         raise RuntimeError(f"nextpnr stopped: {stopped}")
     if status != 0:

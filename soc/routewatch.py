@@ -41,9 +41,10 @@ has routed for longer than ``limit_s`` seconds if a limit is given.
 ``run_watched(cmd, cwd, log_path, watch)`` runs a command (the board's build script,
 or nextpnr itself out of context: soc/ooc.py) while feeding the log it writes to a
 watch, and ends the command's whole process group when the watch says so, or when
-this process is interrupted (Ctrl-C) or asked to end (SIGTERM, SIGHUP: a CI job's
-timeout, ``kill``): then it raises ``Terminated`` once the tools are gone, rather than
-leaving a nextpnr of an hour's work running on without its parent.
+this process is interrupted (Ctrl-C: KeyboardInterrupt) or asked to end (SIGTERM,
+SIGHUP: a CI job's timeout, ``kill``: ``Terminated``, a KeyboardInterrupt too), which
+it raises once the tools are gone, rather than leaving a nextpnr of an hour's work
+running on without its parent.
 """
 
 import os
@@ -54,7 +55,8 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["RouteWatch", "run_watched", "Terminated", "ROUTER1_PATIENCE", "ROUTER2_PATIENCE", "POLL_S"]
+__all__ = ["RouteWatch", "run_watched", "Terminated", "ROUTER1_PATIENCE", "ROUTER2_PATIENCE",
+           "POLL_S"]
 
 ROUTER1_PATIENCE = 100          # rows of 1,000 arc iterations (100,000 iterations)
 ROUTER2_PATIENCE = 20           # iterations
@@ -158,8 +160,9 @@ def run_watched(cmd, cwd, log_path, watch, *, env=None, stdout=None, stderr=None
     the command (or it ran longer than ``timeout`` seconds), which ends the command's
     process group, after ``say``-ing why; the CPU seconds are those of the processes
     it ended (which this process never waits for, so they are not in its children's
-    time: a stopped board build reported 140 s of CPU for 1,112 s of nextpnr).  ``stdout``/``stderr`` as for subprocess.Popen.  SIGTERM
-    or SIGHUP while it runs stops the command and raises ``Terminated``."""
+    time: a stopped board build reported 140 s of CPU for 1,112 s of nextpnr).
+    ``stdout``/``stderr`` as for subprocess.Popen.  SIGTERM or SIGHUP while it runs
+    stops the command and raises ``Terminated``."""
     poll_s = POLL_S if poll_s is None else poll_s
     deadline = None if timeout is None else time.monotonic() + timeout
     # A session of its own, so that the whole command (a shell, the tools it runs)

@@ -75,12 +75,12 @@ BOARD_ROUTERS = ("router1", "router2")
 DEFAULT_ROUTER = "router1"
 
 # Placement for timing (nextpnr's default) or not (``--no-tmdriv``).  Without it
-# the default build (25 MHz, seed 1, main bb55c0f) took 627 s of CPU instead of
-# 908-1,035 s (the placer's refinement 112 s instead of 166-296 s, router1 243 s
-# instead of 383-618 s) and still reached 37.68 MHz: at the board's 25 MHz there
-# is margin enough, at 50 MHz there is none (docs/measurements.md, "The default
-# build without timing-driven placement").  So the build places for timing only
-# above UNTIMED_MAX_MHZ; --placement overrides.
+# the default build (25 MHz, seed 1, main c63a1ab, alone) took 594 s of CPU instead
+# of 908 (the placer's refinement 103 s instead of 166, router1 230 s instead of
+# 383) and still reached 37.68 MHz (seed 2: 38.83): at the board's 25 MHz there is
+# margin enough, at 50 MHz there is none (docs/measurements.md, "The default build
+# without timing-driven placement").  So the build places for timing only above
+# UNTIMED_MAX_MHZ; --placement overrides.
 PLACEMENTS = ("auto", "timing", "untimed")
 UNTIMED_MAX_MHZ = 30.0
 
@@ -139,9 +139,9 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
     platform = spec.platform_class()(toolchain="Trellis")
     top = BoardTop(spec, clk_freq=clk_freq)
     plan = platform.build(top, name="top", do_build=False,
-                          nextpnr_opts=" ".join(["--seed", str(seed), "--router", router]
-                                                + BOARD_PLACER + ([] if timed else ["--no-tmdriv"])
-                                                + list(nextpnr_opts)))
+                          nextpnr_opts=" ".join(
+                              ["--seed", str(seed), "--router", router] + BOARD_PLACER
+                              + ([] if timed else ["--no-tmdriv"]) + list(nextpnr_opts)))
     for name in OUTPUTS:
         (out_dir / name).unlink(missing_ok=True)
     plan.extract(str(out_dir))
@@ -304,8 +304,10 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else ROOT / "build" / "fpga" / spec.name
-    say = lambda m: print(m, file=sys.stderr, flush=True)     # noqa: E731
-    earlier = []
+    def say(message):
+        print(message, file=sys.stderr, flush=True)
+
+    earlier = []                        # the seeds tried so far (attempt())
     try:
         for i, seed in enumerate(seeds):
             report = build(spec, out, clk_freq=clk, seed=seed, router=args.router,

@@ -146,8 +146,8 @@ def test_the_report_says_where_the_build_time_went():
               "LUT4": 35712, "CCU2C": 3603, "TRELLIS_DPR16X4": 254, "FF": 17252,
               "DP16KD": 27, "MULT18X18D": 16, "nextpnr_lut4": None, "fmax_mhz": {},
               "critical_path": {}, "seed": 1, "router": "router1", "timing_driven": True,
-              "earlier_seeds": [], "build_wall_s": 1594.2, "build_cpu_s": 1035.4, "cpu": "AMD EPYC",
-              "yosys_cpu_s": 245.95,
+              "earlier_seeds": [], "build_wall_s": 1594.2, "build_cpu_s": 1035.4,
+              "cpu": "AMD EPYC", "yosys_cpu_s": 245.95,
               "nextpnr_pass_s": {"SA placement": 295.82, "Router1": 617.81},
               "error": None, "bitstream": "build/fpga/d1/top.bit"}
     lines = format_report(report).splitlines()
