@@ -313,7 +313,6 @@ def test_the_router_is_a_choice(fake_tools, tmp_path, capsys):
 
 @pytest.mark.parametrize("args, timed", [
     ([], False),                                    # the board's 25 MHz
-    (["--clk-mhz", "30"], False), (["--clk-mhz", "31.25"], True),
     (["--clk-mhz", "50"], True),
     (["--placement", "timing"], True), (["--clk-mhz", "50", "--placement", "untimed"], False)])
 def test_placement_is_timing_driven_above_30_mhz(fake_tools, tmp_path, capsys, args, timed):
@@ -330,8 +329,11 @@ def test_placement_is_timing_driven_above_30_mhz(fake_tools, tmp_path, capsys, a
     assert ("timing-driven placement\n" if timed else "untimed placement\n") in captured.out
 
 
-def test_timing_driven_refuses_an_unknown_placement():
-    assert timing_driven("auto", 25e6) is False and timing_driven("auto", 30.01e6) is True
+def test_timing_driven_at_the_threshold_and_an_unknown_placement():
+    # (the threshold itself: test_placement_is_timing_driven_above_30_mhz builds)
+    assert [timing_driven("auto", f) for f in (25e6, 30e6, 30.01e6, 31.25e6, 50e6)] == \
+        [False, False, True, True, True]
+    assert timing_driven("timing", 12.5e6) is True and timing_driven("untimed", 50e6) is False
     with pytest.raises(ValueError, match="unknown placement 'fast'"):
         timing_driven("fast", 25e6)
 
