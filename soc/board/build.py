@@ -42,13 +42,13 @@ import argparse
 import json
 import os
 import re
-import resource
 import signal
 import sys
 import time
 from pathlib import Path
 
-from ..fpga import ToolMissing, cpu_model, parse_nextpnr, tool_env, yosys_cpu_seconds
+from ..fpga import (ToolMissing, children_cpu, cpu_model, parse_nextpnr, tool_env,
+                    yosys_cpu_seconds)
 from ..routewatch import RouteWatch, Terminated, run_watched
 from ..synth import SynthError, _parse_stat
 from . import BOARDS, DEFAULT_BOARD, board
@@ -103,11 +103,6 @@ OUTPUTS = ("top.rpt", "top.json", "top.tim", "top.config", "top.bit", "top.svf",
            "report.txt", "report.json")
 
 __all__ = ["build", "main"]
-
-
-def children_cpu():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
 
 
 def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpnr_opts=(),

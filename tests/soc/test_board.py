@@ -231,10 +231,15 @@ def fake_tools(tmp_path, monkeypatch):
                                          hang=nextpnr_hangs),
                "ECPPACK": fake_tool(tools, "ecppack", "--no-log", "", 0),
                "OPENFPGALOADER": "true"}
-        for name, value in env.items():        # restored after the test
-            monkeypatch.setenv(name, value)
-        monkeypatch.setattr("soc.board.build.tool_env", lambda: dict(env))
+        use_tools(monkeypatch, env)
     return make
+
+
+def use_tools(monkeypatch, env):
+    """Point the build at the tools ``env`` names (restored after the test)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("soc.board.build.tool_env", lambda: dict(env))
 
 
 def test_a_timing_failure_fails_the_build(fake_tools, tmp_path, capsys):
@@ -464,9 +469,7 @@ def seed_tools(tmp_path, monkeypatch):
             script.chmod(0o755)
         env = {"YOSYS": fake_tool(tools, "yosys", "-l", YOSYS_STAT, 0),
                "NEXTPNR_ECP5": str(nextpnr), "ECPPACK": str(ecppack), "OPENFPGALOADER": "true"}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setattr("soc.board.build.tool_env", lambda: dict(env))
+        use_tools(monkeypatch, env)
         seeds = tools / "seeds"
         return lambda: [int(n) for n in seeds.read_text().split()] if seeds.exists() else []
     return make

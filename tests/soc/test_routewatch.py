@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from soc.routewatch import RouteWatch, run_watched
+from tests.soc.test_board import gone
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,15 +137,6 @@ print("the command ended by itself")
 """
 
 
-def gone(pid):
-    """Whether process ``pid`` has ended (a zombie nobody has reaped yet has)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_to_the_build_stops_its_tools(tmp_path, sig):
     # Without its handler, SIGTERM ended Python at once and left the tools running in
@@ -157,14 +149,11 @@ def test_a_signal_to_the_build_stops_its_tools(tmp_path, sig):
         assert time.monotonic() < deadline and proc.poll() is None, "the command never started"
         time.sleep(0.05)
     child = int(pid_file.read_text())
-    assert not gone(child)
+    assert not gone(child, wait_s=0)
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=30)
     assert (proc.returncode, out) == (3, f"terminated {int(sig)}\n")
-    deadline = time.monotonic() + 5
-    while not gone(child):
-        assert time.monotonic() < deadline, "the command's child outlived the runner"
-        time.sleep(0.05)
+    assert gone(child, wait_s=5), "the command's child outlived the runner"
 
 
 RIPUP = "Info:     653 arcs ripped up due to negative slack WNS=-1.30ns TNS=-213.42ns."
