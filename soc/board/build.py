@@ -209,8 +209,10 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         cells = {}
     # (a netlist reused cost no Yosys time in this build)
     yosys_cpu = None if reuse else yosys_cpu_seconds(rpt_text)
-    if not reuse and cells and (out_dir / "top.json").exists():
-        key_file.write_text(key)        # Yosys finished: its netlist may serve again
+    # Yosys's log ends with its time once its whole script ran, the netlist's
+    # writing included: only then may the netlist serve again
+    if not reuse and cells and yosys_cpu is not None and (out_dir / "top.json").exists():
+        key_file.write_text(key)
     nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
     if nextpnr and stopped:     # only the placer's estimates: no Fmax or path to report
         nextpnr.fmax, nextpnr.critical_paths = {}, {}

@@ -205,6 +205,11 @@ YOSYS_STAT = """\
 """
 
 
+# the last lines of a Yosys log whose script ran to its end
+YOSYS_END = ("End of script. Logfile hash: 92b225474d, time: 182.95s, user: 182.96s, "
+             "system: 0.00s\n")
+
+
 def fake_tool(directory, name, log_flag, log_text, status, hang=False):
     """A stand-in for a YoWASP tool: writes ``log_text`` to the file named after
     ``log_flag`` on its command line and exits with ``status``; with ``hang``, it
@@ -470,7 +475,7 @@ def seed_tools(tmp_path, monkeypatch):
                            '  case "$1" in --bit) echo bitstream > "$2" ;; esac\n'
                            "  shift\n"
                            "done\n")
-        (tools / "yosys.out").write_text(YOSYS_STAT)
+        (tools / "yosys.out").write_text(YOSYS_STAT + YOSYS_END)
         yosys = tools / "yosys"
         yosys.write_text("#!/bin/sh\n"
                          f'echo run >> "{tools}/yosys.runs"\n'
@@ -544,14 +549,30 @@ def test_a_netlist_serves_only_the_same_design(seed_tools, tmp_path, capsys):
     assert run() == [1, 2, 2, 2, 2, 2]
 
 
-def test_a_yosys_that_fails_leaves_no_netlist_to_reuse(fake_tools, tmp_path, capsys):
-    fake_tools("ERROR: out of memory\n", 1, NEXTPNR_LOG, 0)
+def test_a_yosys_that_stops_early_leaves_no_netlist_to_reuse(fake_tools, tmp_path,
+                                                             monkeypatch, capsys):
+    # Yosys wrote its statistics and (part of) a netlist, then failed before the
+    # end of its log (while writing the netlist, say): the netlist is not marked
+    # for reuse, and the next build runs Yosys again
+    fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
+    tools = tmp_path / "tools"
+    yosys = tools / "yosys-stops"
+    yosys.write_text("#!/bin/sh\n"
+                     f'echo run >> "{tools}/yosys-stops.runs"\n'
+                     f'cp "{tools}/yosys.out" top.rpt\n'
+                     "echo '{' > top.json\n"
+                     "exit 1\n")
+    yosys.chmod(0o755)
+    env = {"YOSYS": str(yosys), "NEXTPNR_ECP5": os.environ["NEXTPNR_ECP5"],
+           "ECPPACK": os.environ["ECPPACK"], "OPENFPGALOADER": "true"}
+    use_tools(monkeypatch, env)
     out = tmp_path / "out"
-    (out).mkdir()
-    (out / "top.json").write_text("{}\n")       # an earlier netlist, then a failed Yosys
-    assert build_main(["--out", str(out)]) == 1
+    for _ in range(2):
+        assert build_main(["--out", str(out)]) == 1
+        assert not (out / "netlist.key").exists()
     capsys.readouterr()
-    assert not (out / "netlist.key").exists() and not (out / "top.json").exists()
+    assert (tools / "yosys-stops.runs").read_text().split() == ["run", "run"]
+
 
 
 def test_a_sweep_that_never_meets_timing_fails_with_the_last_seed(seed_tools, tmp_path,
