@@ -406,13 +406,6 @@ class PipelinedCore(wiring.Component):
         # ... and the miss was found in the previous cycle: M, in START, starts
         # the line's fill now instead of acting on its own instruction
         w_missed = Signal()
-        # W waits from the cycle after the miss (``w_missed``, the one flip-flop
-        # that the miss sets) and then while M waits for the fill (``w_filling``,
-        # set by M's wait for it, cleared as the fill ends): so the hit, a tag
-        # compare behind a block RAM's 5.8 ns, reaches one flip-flop of W's
-        # instead of the logic of every condition that sets or clears w_wait.
-        w_filling = Signal()
-        m.d.comb += w_wait.eq(w_missed | w_filling)
         w_off = Signal(3)                  # the waiting load's byte offset, size, sign
         w_size = Signal(2)
         w_unsigned = Signal()
@@ -499,7 +492,7 @@ class PipelinedCore(wiring.Component):
             ram_base=self.ram_base, ram_bits=self._ram_bits,
             entries=self.wbuf_entries, line=self.wbuf_line,
             conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line),
-            fetch_ahead=True,
+            match_ahead=True, adv_pages=self.utlb_entries + 2, fetch_ahead=True,
             checks=self.checks)
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)
@@ -1375,11 +1368,9 @@ class PipelinedCore(wiring.Component):
         # of both states), and M goes back to START as after a hit.  The hit (a
         # block RAM's output, 5.83 ns after the clock on the board, then the tag
         # compare) reaches only flip-flops: the cache's ``miss_q`` (its
-        # ``fill_on_miss``: a miss starts the fill at once), ``w_missed`` (which
-        # makes ``w_wait`` and ``fill_has_bus`` in the next cycle without
-        # being one of their conditions: 43.91 MHz at 50, seed 6, when the hit
-        # set them, 22.77 ns), the cache's LRU touch, the cycle's class (not the
-        # CSR file's instruction counter: see below).  In the next
+        # ``fill_on_miss``: a miss starts the fill at once), W's ``w_wait`` and
+        # ``w_missed``, ``fill_has_bus``, the cache's LRU touch, the cycle's
+        # class (not the CSR file's instruction counter: see below).  In the next
         # cycle ``w_missed`` (a flip-flop) makes M's START a cycle of WFILL
         # (``wait_fill``) and sends M there, so neither M's state nor the stages'
         # advance waits for the compare, and a miss costs what it did.  (Before,
@@ -1401,7 +1392,7 @@ class PipelinedCore(wiring.Component):
                              self.ev_dmiss.eq(~dcache.hit), dcache.fill_on_miss.eq(1)]
                 with m.If(~dcache.hit):
                     charge(CycleClass.DCACHE_MISS)
-                    m.d.sync += w_missed.eq(1)      # (w_wait, fill_has_bus follow)
+                    m.d.sync += [w_wait.eq(1), w_missed.eq(1), fill_has_bus.eq(1)]
 
         # W's load missed: its line is filled (started as it left M), its
         # word taken from the fill; M keeps its instruction, untouched, and
@@ -1415,8 +1406,7 @@ class PipelinedCore(wiring.Component):
             goto("WFILL")
             drive_fill()
             # (leaves with done, unless the fill is made again)
-            m.d.sync += [fill_bus_q.eq(~(dcache.done & (dcache.error | dcache.filled))),
-                         w_filling.eq(1)]
+            m.d.sync += fill_has_bus.eq(~(dcache.done & (dcache.error | dcache.filled)))
             m.d.comb += dcache.refill.eq(~dcache.busy)
             with m.If(d_bus_ready & fill_word_now):
                 m.d.sync += fill_word.eq(dbus.rdata)
@@ -1424,17 +1414,17 @@ class PipelinedCore(wiring.Component):
                 with m.If(dcache.error):
                     raise_trap(Cause.LOAD_ACCESS, w_mem_addr)
                     m.d.sync += [m_pc.eq(w_pc), m_insn.eq(w_insn), m_result.eq(w_mem_addr),
-                                 w_filling.eq(0), w_valid.eq(0)]
+                                 w_wait.eq(0), w_valid.eq(0)]
                 with m.Elif(dcache.filled):
                     charge(CycleClass.RETIRE)       # (the load's, as it retires)
                     m.d.comb += [wfill_done.eq(1), csr.instret_inc.eq(1)]
-                    m.d.sync += w_filling.eq(0)
+                    m.d.sync += w_wait.eq(0)
                     goto("START")
 
         def start_fill(state):
             """A lookup of the previous cycle missed: fill its line, in ``state``."""
             m.d.comb += [dcache.refill.eq(1), self.ev_dmiss.eq(1)]
-            m.d.sync += fill_bus_q.eq(1)
+            m.d.sync += fill_has_bus.eq(1)
             goto(state)
 
         def access(done):
@@ -1467,17 +1457,13 @@ class PipelinedCore(wiring.Component):
                 memory_access(done, wait_state="BUS")
 
         # The data cache's line fill has the bus (M is in WFILL, MIS_FILL_LO or
-        # MIS_FILL_HI, or in the START that a load's miss turns into WFILL's
-        # first cycle): a flip-flop beside M's state register, set with the
-        # transitions into those states and cleared with those out of them, or
-        # ``w_missed``, so that the data requester's address (which the port
-        # compares with the write buffer's lines to choose who goes on the bus
-        # next) is chosen by two flip-flops and not by a decoder of M's state,
-        # and the hit reaches neither.
+        # MIS_FILL_HI): a flip-flop beside M's state register, set with the
+        # transitions into those states and cleared with those out of them, so
+        # that the data requester's address (which the port compares with the
+        # write buffer's lines to choose who goes on the bus next) is chosen by a
+        # flip-flop and not by a decoder of M's state.
         fill_has_bus = Signal()
-        fill_bus_q = Signal()
-        m.d.comb += fill_has_bus.eq(fill_bus_q | w_missed)
-        m.d.sync += fill_bus_q.eq(0)        # (the fill states keep it: below)
+        m.d.sync += fill_has_bus.eq(0)      # (the fill states keep it: below)
         # The data requester's address, data and byte lanes, and the store offered
         # to the write buffer, follow M's state alone (they count only with
         # d_bus_valid or port.st_valid): the port compares the address with the
@@ -1491,6 +1477,31 @@ class PipelinedCore(wiring.Component):
             port.st_addr.eq(mem_paddr),
             port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
         ]
+        # The write buffer compares the store's line with its entries a cycle
+        # ahead (memport.py, ``match_ahead``), so M tells it what mem_paddr holds
+        # next: the fast path's address if M advances, else ``mem_paddr_stay``
+        # (the states below that set mem_paddr for a store in the next cycle do
+        # so through ``set_mem_paddr``; a translation's address, loaded in XLATE
+        # and MIS_XLATE, is never a store's in the next cycle: PMP_PAGE and
+        # MIS_PMP follow, and M's own compare in their cycle is the one used).
+        # The fast path's page is given as the choice x_fast_paddr makes (the
+        # port compares its lines with each page first, ``adv_pages``): the base
+        # register's page without translation, else the micro-TLB's answer
+        # among its stage and entries.
+        mem_paddr_stay = Signal(56)
+        m.d.comb += [mem_paddr_stay.eq(mem_paddr),
+                     port.st_adv.eq(adv), port.st_next_if_adv.eq(x_fast_paddr),
+                     port.st_next_if_stay.eq(mem_paddr_stay),
+                     port.st_adv_pages[0].eq(x_base_page[:44]),
+                     port.st_adv_page_sel.eq(Cat(data_unmapped,
+                                                 Mux(data_unmapped, 0, dutlb.page_hit)))]
+        m.d.comb += [port.st_adv_pages[1 + k].eq(dutlb.pages[k])
+                     for k in range(self.utlb_entries + 1)]
+
+        def set_mem_paddr(value):
+            m.d.sync += mem_paddr.eq(value)
+            m.d.comb += mem_paddr_stay.eq(value)
+
         def drive_fill():
             """The data cache's line fill has the bus (WFILL, MIS_FILL_*)."""
             m.d.comb += [
@@ -1511,7 +1522,7 @@ class PipelinedCore(wiring.Component):
             mis_pa_lo.)"""
             m.d.sync += (mis_hi if half else mis_lo).eq(dcache.rdata)
             if not half:
-                m.d.sync += mem_paddr.eq(mis_pa_hi)
+                set_mem_paddr(mis_pa_hi)
             m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(dcache.hit)]
             m.d.sync += mis_hit.eq(dcache.hit)
             goto("MIS_HI_SEEN" if half else "MIS_LO_SEEN")
@@ -1738,10 +1749,10 @@ class PipelinedCore(wiring.Component):
                     goto("MIS_XLATE")
                 with m.Else():
                     with m.If(mis_part):
-                        m.d.sync += mem_paddr.eq(mis_pa_lo)
+                        set_mem_paddr(mis_pa_lo)
                         m.d.sync += mis_pa_hi.eq(paddr)
                     with m.Else():
-                        m.d.sync += mem_paddr.eq(Cat(C(0, 3), paddr[3:]))
+                        set_mem_paddr(Cat(C(0, 3), paddr[3:]))
                         m.d.sync += [mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])),
                                      mis_pa_hi.eq(Cat(C(0, 3), (paddr[3:12] + 1)[:9], paddr[12:]))]
                     goto("MIS_LO")
@@ -1812,7 +1823,7 @@ class PipelinedCore(wiring.Component):
                         ]
                         with m.If(port.st_ready):
                             m.d.comb += dcache.write.eq(1)     # keep a cached copy current
-                            m.d.sync += mem_paddr.eq(mis_pa_hi)
+                            set_mem_paddr(mis_pa_hi)
                             if half:
                                 commit(0, done=m_done_other, rd=False, wmask=size_mask)
                             else:
@@ -1835,9 +1846,9 @@ class PipelinedCore(wiring.Component):
                     # the doubleword's tags and word again, for the next lookup
                     m.d.comb += read_mis_hi.eq(half)
                     if not half:
-                        m.d.sync += mem_paddr.eq(mis_pa_lo)
+                        set_mem_paddr(mis_pa_lo)
                     drive_fill()
-                    m.d.sync += fill_bus_q.eq(~dcache.done)       # (leaves with done)
+                    m.d.sync += fill_has_bus.eq(~dcache.done)     # (leaves with done)
                     with m.If(dcache.done):
                         with m.If(dcache.error):
                             access_fault()
@@ -1995,13 +2006,13 @@ class PipelinedCore(wiring.Component):
         # without the stages advancing (``m_done`` without ``adv``): M is empty
         # in the next cycle, which advances (a cycle more for such a commit).
         # A trap advances from TRAP, a cycle after M decided on it.
-        # The write buffer's ``st_ready`` (a flip-flop of the buffer's, placed
-        # beside the buffer) and the port's answer (late) come in at the end:
-        # what does not depend on them is made beside them from flip-flops
-        # (``adv_early``: everything but a store's commit and the bus's;
-        # ``adv_st``: a store to RAM that commits if the buffer takes it), so
-        # that each is a cell from ``adv``, not four (the store's term was
-        # inside the START term's irq_ok and m_valid).
+        # The two late inputs, the write buffer's ``st_ready`` (its match
+        # registers chosen by ``adv_q``, two levels or more) and the port's
+        # answer, come in at the end: what does not depend on them is made
+        # beside them from flip-flops (``adv_early``: everything but a store's
+        # commit and the bus's; ``adv_st``: a store to RAM that commits if the
+        # buffer takes it), so that ``st_ready`` is a cell from ``adv``, not
+        # four (the store's term was inside the START term's irq_ok and m_valid).
         irq_ok = ~irq_q | irq_hold                     # (not irq_now)
         ins = in_state
         mem_ok = Signal()        # a load or store to RAM in START or ACCESS, its word read
