@@ -46,12 +46,14 @@ compiles it (about a minute).
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import signal
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 from ..fpga import (ToolMissing, children_cpu, cpu_model, parse_nextpnr, tool_env,
@@ -120,8 +122,6 @@ def netlist_key(out_dir, yosys):
     """What Yosys's netlist in ``out_dir`` is a function of: the design and the
     script it is given (``top.il``, ``top.ys``) and the Yosys that runs them (the
     command, and the version of the YoWASP package when that is the one)."""
-    import hashlib
-    from importlib import metadata
     digest = hashlib.sha256()
     for name in ("top.il", "top.ys"):
         digest.update(hashlib.sha256((Path(out_dir) / name).read_bytes()).digest())

@@ -210,6 +210,27 @@ YOSYS_END = ("End of script. Logfile hash: 92b225474d, time: 182.95s, user: 182.
              "system: 0.00s\n")
 
 
+def stand_in_yosys(directory, log_text, status=0, name="yosys"):
+    """A stand-in for Yosys as the build script runs it (in the build directory):
+    counts its runs in ``name``.runs, writes ``log_text`` as its log (top.rpt) and
+    a netlist (top.json), and exits with ``status``."""
+    (directory / f"{name}.out").write_text(log_text)
+    script = directory / name
+    script.write_text("#!/bin/sh\n"
+                      f'echo run >> "{directory}/{name}.runs"\n'
+                      f'cp "{directory}/{name}.out" top.rpt\n'
+                      "echo '{}' > top.json\n"
+                      f"exit {status}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def yosys_runs(directory, name="yosys"):
+    """How often the stand-in ``name`` of ``stand_in_yosys`` has run."""
+    runs = directory / f"{name}.runs"
+    return len(runs.read_text().split()) if runs.exists() else 0
+
+
 def fake_tool(directory, name, log_flag, log_text, status, hang=False):
     """A stand-in for a YoWASP tool: writes ``log_text`` to the file named after
     ``log_flag`` on its command line and exits with ``status``; with ``hang``, it
@@ -475,26 +496,14 @@ def seed_tools(tmp_path, monkeypatch):
                            '  case "$1" in --bit) echo bitstream > "$2" ;; esac\n'
                            "  shift\n"
                            "done\n")
-        (tools / "yosys.out").write_text(YOSYS_STAT + YOSYS_END)
-        yosys = tools / "yosys"
-        yosys.write_text("#!/bin/sh\n"
-                         f'echo run >> "{tools}/yosys.runs"\n'
-                         f'cp "{tools}/yosys.out" top.rpt\n'
-                         "echo '{}' > top.json\n")
-        for script in (nextpnr, ecppack, yosys):
+        for script in (nextpnr, ecppack):
             script.chmod(0o755)
-        env = {"YOSYS": str(yosys), "NEXTPNR_ECP5": str(nextpnr), "ECPPACK": str(ecppack),
-               "OPENFPGALOADER": "true"}
+        env = {"YOSYS": stand_in_yosys(tools, YOSYS_STAT + YOSYS_END),
+               "NEXTPNR_ECP5": str(nextpnr), "ECPPACK": str(ecppack), "OPENFPGALOADER": "true"}
         use_tools(monkeypatch, env)
         seeds = tools / "seeds"
         return lambda: [int(n) for n in seeds.read_text().split()] if seeds.exists() else []
     return make
-
-
-def yosys_runs(tmp_path):
-    """How often the stand-in Yosys of ``seed_tools`` has run."""
-    runs = tmp_path / "tools" / "yosys.runs"
-    return len(runs.read_text().split()) if runs.exists() else 0
 
 
 def test_seeds_are_tried_in_turn_until_one_meets_timing(seed_tools, tmp_path, capsys):
@@ -517,7 +526,7 @@ def test_seeds_are_tried_in_turn_until_one_meets_timing(seed_tools, tmp_path, ca
     assert ("seed 1: timing failed: sync (system clock) reaches 24.10 MHz < 25.00 MHz; "
             "trying seed 2\n") in captured.err
     # Yosys ran for the first seed only: the others placed its netlist
-    assert yosys_runs(tmp_path) == 1
+    assert yosys_runs(tmp_path / "tools") == 1
     assert report["netlist_reused"] is True and report["yosys_cpu_s"] is None
     assert report["LUT4"] == 17321             # (from the log Yosys wrote then)
     assert captured.err.count("synthesis skipped: ") == 2
@@ -527,24 +536,24 @@ def test_a_netlist_serves_only_the_same_design(seed_tools, tmp_path, capsys):
     run = seed_tools({1: (SWEEP_PASS, 0), 2: (SWEEP_PASS, 0)})
     out = tmp_path / "out"
     assert build_main(["--out", str(out), "--seed", "1"]) == 0
-    assert (out / "netlist.key").exists() and yosys_runs(tmp_path) == 1
+    assert (out / "netlist.key").exists() and yosys_runs(tmp_path / "tools") == 1
     # the same design again, another seed: nextpnr only
     assert build_main(["--out", str(out), "--seed", "2"]) == 0
-    assert yosys_runs(tmp_path) == 1
+    assert yosys_runs(tmp_path / "tools") == 1
     assert json.loads((out / "report.json").read_text())["netlist_reused"] is True
     # --resynth, another clock (another top.il), a changed netlist key: Yosys again
     assert build_main(["--out", str(out), "--seed", "2", "--resynth"]) == 0
-    assert yosys_runs(tmp_path) == 2
+    assert yosys_runs(tmp_path / "tools") == 2
     assert json.loads((out / "report.json").read_text())["netlist_reused"] is False
     assert build_main(["--out", str(out), "--seed", "2", "--clk-mhz", "20"]) == 0
-    assert yosys_runs(tmp_path) == 3
+    assert yosys_runs(tmp_path / "tools") == 3
     (out / "netlist.key").write_text("another design\n")
     assert build_main(["--out", str(out), "--seed", "2", "--clk-mhz", "20"]) == 0
-    assert yosys_runs(tmp_path) == 4
+    assert yosys_runs(tmp_path / "tools") == 4
     # a netlist whose log is gone (or a Yosys that stopped early) is not reused
     (out / "top.rpt").unlink()
     assert build_main(["--out", str(out), "--seed", "2", "--clk-mhz", "20"]) == 0
-    assert yosys_runs(tmp_path) == 5
+    assert yosys_runs(tmp_path / "tools") == 5
     capsys.readouterr()
     assert run() == [1, 2, 2, 2, 2, 2]
 
@@ -556,23 +565,16 @@ def test_a_yosys_that_stops_early_leaves_no_netlist_to_reuse(fake_tools, tmp_pat
     # for reuse, and the next build runs Yosys again
     fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
     tools = tmp_path / "tools"
-    yosys = tools / "yosys-stops"
-    yosys.write_text("#!/bin/sh\n"
-                     f'echo run >> "{tools}/yosys-stops.runs"\n'
-                     f'cp "{tools}/yosys.out" top.rpt\n'
-                     "echo '{' > top.json\n"
-                     "exit 1\n")
-    yosys.chmod(0o755)
-    env = {"YOSYS": str(yosys), "NEXTPNR_ECP5": os.environ["NEXTPNR_ECP5"],
-           "ECPPACK": os.environ["ECPPACK"], "OPENFPGALOADER": "true"}
+    env = {"YOSYS": stand_in_yosys(tools, YOSYS_STAT, status=1),
+           "NEXTPNR_ECP5": os.environ["NEXTPNR_ECP5"], "ECPPACK": os.environ["ECPPACK"],
+           "OPENFPGALOADER": "true"}
     use_tools(monkeypatch, env)
     out = tmp_path / "out"
     for _ in range(2):
         assert build_main(["--out", str(out)]) == 1
         assert not (out / "netlist.key").exists()
     capsys.readouterr()
-    assert (tools / "yosys-stops.runs").read_text().split() == ["run", "run"]
-
+    assert yosys_runs(tools) == 2
 
 
 def test_a_sweep_that_never_meets_timing_fails_with_the_last_seed(seed_tools, tmp_path,
