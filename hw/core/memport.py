@@ -28,23 +28,20 @@ requester drops it.
 **The write buffer** holds ``entries`` lines of ``line`` bytes with a byte mask
 each.  A store to RAM (``st_valid`` with its physical address, the data on
 their byte lanes and ``st_sel``) is taken in the cycle it is offered
-(``st_ready``) when it falls into a line the buffer holds and does not drain
-yet (the bytes are merged: *write combining*) or when an entry is free; so a
-store costs the pipeline one cycle unless the buffer is full.  A store is never
-offered in a cycle in which the data requester asks (the memory stage does one
-or the other), and ``st_ready`` does not look at that requester: a store taken
-beside a locked read of its doubleword would land inside the read-modify-write.
-A store into the
-oldest entry holds that entry's drain back for the cycle of the store (so
-``st_ready`` follows from the buffer's registers and the store's address, not
-from the bus or the other requesters; with ``match_ahead`` from the buffer's
-registers alone: the user announces the store's address a cycle ahead, on
-``st_next_if_adv`` or ``st_next_if_stay`` as ``st_adv`` picks, and the line
-compares are registered; with ``adv_pages`` the page of ``st_next_if_adv`` comes
-as a choice among pages, each compared before the choice).  Entries drain
-oldest first: a line whose every byte was written goes out as one burst, any
-other as one single transfer per doubleword that holds written bytes.  The
-oldest entry drains when a younger one exists, when it is complete, after
+(``st_ready``) when an entry is free; it then falls into the entry that holds
+its line if that entry does not drain yet (the bytes are merged: *write
+combining*), else into the free entry.  So a store costs the pipeline one cycle
+unless the buffer is full, and ``st_ready`` is a flip-flop (a full buffer takes
+no store, not even one into a line it holds: see "Taking a store").  A store is
+never offered in a cycle in which the data requester asks (the memory stage
+does one or the other), and ``st_ready`` does not look at that requester: a
+store taken beside a locked read of its doubleword would land inside the
+read-modify-write.  A store into the oldest entry holds that entry's drain back
+for the cycle of the store (so where a store goes follows from the buffer's
+registers and the store's address, not from the bus or the other requesters).
+Entries drain oldest first: a line whose every byte was written goes out as one
+burst, any other as one single transfer per doubleword that holds written bytes.
+The oldest entry drains when a younger one exists, when it is complete, after
 ``idle`` cycles without a store to it, or at once when it is needed:
 
 * a read of RAM (by any requester) in a line the buffer holds waits until that
@@ -77,7 +74,7 @@ WALKER, DATA, FETCH, BUFFER = range(4)
 
 class MemoryPort(wiring.Component):
     def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None,
-                 match_ahead=False, adv_pages=0, fetch_ahead=False, checks=False):
+                 fetch_ahead=False, checks=False):
         """RAM: the ``1 << ram_bits`` bytes at ``ram_base`` (aligned to its size).
         The buffer holds RAM lines only, so it keeps and compares their offsets in
         RAM (``ram_bits`` low bits), not whole physical addresses: fewer flip-flops
@@ -86,20 +83,11 @@ class MemoryPort(wiring.Component):
         the longest burst of a requester; default ``line``).  ``checks``: assert the
         contract of the port's users in simulation (no store while the data
         requester asks); off for the FPGA, whose tools do not take assertions.
-        ``match_ahead``: the user tells the store's address a cycle ahead
-        (``st_next_*``) and the buffer compares it with its lines then, so that
-        ``st_ready`` follows from flip-flops alone (see "Taking a store").
-        ``adv_pages`` (with ``match_ahead``; 0: not used): the page of
-        ``st_next_if_adv`` is not given as its bits but as a choice among this
-        many pages (``st_adv_pages``, ``st_adv_page_sel``), which the buffer
-        compares with its lines before the choice (see "Taking a store").
         ``fetch_ahead``: the fetch requester tells the address of its request a
         cycle ahead (``fetch_next_addr``), and whether that request's line is in
         the buffer is compared then, into flip-flops (see "Conflicts")."""
         if entries < 1:
             raise ValueError("the write buffer needs at least one entry")
-        if adv_pages and (not match_ahead or ram_bits < 12):
-            raise ValueError("adv_pages needs match_ahead and a RAM of at least a page")
         if line < 8 or line & (line - 1) or line > 128:
             raise ValueError("the write buffer's line must be a power of two of 8 to 128 bytes")
         conflict_line = conflict_line or line
@@ -115,8 +103,6 @@ class MemoryPort(wiring.Component):
         self.words = line // 8
         self.idle = idle
         self.checks = checks
-        self.match_ahead = match_ahead
-        self.adv_pages = adv_pages
         self.fetch_ahead = fetch_ahead
         self.line_bits = line.bit_length() - 1
         self.conflict_bits = conflict_line.bit_length() - 1
@@ -130,11 +116,6 @@ class MemoryPort(wiring.Component):
             "st_data":  In(64),
             "st_sel":   In(8),
             "st_ready": Out(1),
-            "st_adv":          In(1),
-            "st_next_if_adv":  In(PADDR_WIDTH),
-            "st_next_if_stay": In(PADDR_WIDTH),
-            "st_adv_pages":    In(PADDR_WIDTH - 12).array(max(adv_pages, 1)),
-            "st_adv_page_sel": In(max(adv_pages, 1)),
             "fetch_next_addr": In(PADDR_WIDTH),
             "empty":    Out(1),
             "wr_valid": Out(1),
@@ -176,89 +157,21 @@ class MemoryPort(wiring.Component):
         # ---- taking a store ----
         st_line = self.st_addr[lb:rb]    # (a store to RAM)
         st_word = self.st_addr[3:lb] if W > 1 else C(0, 1)
-        # An entry takes the store when it holds its line and does not drain.  A
-        # store into the head entry in the cycle the head would start to drain
-        # holds the drain back for that cycle (below), so whether a store is
-        # taken depends on the buffer's registers and the store's address alone,
-        # not on the bus, the other requesters or the choice among them.
-        # Whether the head entry drains (``head_draining``, one bit per entry)
-        # and whether the buffer has a free entry (``not_full``) are flip-flops
-        # loaded with the next values of ``draining``, ``head`` and ``count``.
+        # A store taken goes into the entry that holds its line if that entry
+        # does not drain (it merges), else into a free entry.  A store into the
+        # head entry in the cycle the head would start to drain holds the drain
+        # back for that cycle (below), so where a store goes depends on the
+        # buffer's registers and the store's address alone, not on the bus, the
+        # other requesters or the choice among them.  Whether the head entry
+        # drains (``head_draining``, one bit per entry) is a flip-flop loaded
+        # with the next values of ``draining`` and ``head``.
         head_draining = Signal(N)
-        not_full = Signal(init=1)
         same_line = [Signal(name=f"wb{i}_same_line") for i in range(N)]
         merge = Signal(N)
         fresh = Signal(N)                # the entries allocated in the last cycle
-        if self.match_ahead:
-            # The store's line is compared with the entries' a cycle ahead: the
-            # user gives the address its store will have in the next cycle, one
-            # if its pipeline advances (``st_next_if_adv``, chosen by ``st_adv``)
-            # and one if not.  Both are compared with the entries' lines as they
-            # were, into registers of their own (``match_adv``, ``match_stay``), and
-            # ``st_adv``, registered (``adv_q``), picks between them in the next
-            # cycle: so the compares of ``st_next_if_adv``, which the user computes
-            # late from its operands (the pipeline's X stage), reach flip-flops
-            # directly, not through a multiplexer whose select (``st_adv``, the
-            # pipeline's advance) comes late too.  An entry allocated in the last
-            # cycle (``fresh``) took the line of the store offered then, so its
-            # answer is whether that line is the store's (``self_adv``,
-            # ``self_stay``).  An entry's line changes only when it is allocated,
-            # so the match bits and the entries' valid bits tell whether the
-            # store's line is held, from flip-flops.
-            match_adv = Signal(N)
-            match_stay = Signal(N)
-            self_adv = Signal()
-            self_stay = Signal()
-            adv_q = Signal()
-            stay_line = self.st_next_if_stay[lb:rb]
-            if self.adv_pages:
-                # The page of the address if the user advances comes as a choice
-                # among pages (``st_adv_page_sel`` picks one of ``st_adv_pages``:
-                # the pipeline's micro-TLB entries, flip-flops, and the base
-                # register's page, late), and each line is compared with every
-                # page before the choice: a compare of two registers for the
-                # micro-TLB's pages, so that its late answer (the operand
-                # forwarded into X, its page compared with the entries) meets an
-                # AND-OR here, not a multiplexer of 44 bits and a compare behind
-                # it (tifill's seed 2: w_value -> X -> ``match_adv``, 21.39 ns).
-                K = self.adv_pages
-                pages = [self.st_adv_pages[k][:rb - 12] for k in range(K)]
-                sel = self.st_adv_page_sel
-                adv_off = self.st_next_if_adv[lb:12]
-
-                def adv_match(line):
-                    on_page = [sel[k] & (line[12 - lb:] == pages[k]) for k in range(K)]
-                    return (line[:12 - lb] == adv_off) & Cat(*on_page).any()
-                adv_line = Cat(adv_off, reduce(operator.or_, [Mux(sel[k], pages[k], 0)
-                                                             for k in range(K)]))
-            else:
-                adv_line = self.st_next_if_adv[lb:rb]
-
-                def adv_match(line):
-                    return line == adv_line
-            m.d.sync += [
-                match_adv.eq(Cat(*[adv_match(e_line[i]) for i in range(N)])),
-                match_stay.eq(Cat(*[e_line[i] == stay_line for i in range(N)])),
-                self_adv.eq(adv_match(st_line)),
-                self_stay.eq(st_line == stay_line),
-                adv_q.eq(self.st_adv),
-            ]
-            line_match = Mux(adv_q, match_adv, match_stay)
-            self_match = Mux(adv_q, self_adv, self_stay)
-            for i in range(N):
-                m.d.comb += same_line[i].eq(e_valid[i] & Mux(fresh[i], self_match,
-                                                             line_match[i]))
-            if self.checks:
-                # the user's promise: the address it announced is the store's
-                ahead = Signal(rb - lb)
-                m.d.sync += ahead.eq(Mux(self.st_adv, adv_line, stay_line))
-                m.d.sync += Assert(~self.st_valid | (ahead == st_line),
-                                   "memory port: a store at another line than announced")
-        else:
-            for i in range(N):
-                m.d.comb += same_line[i].eq(e_valid[i] & (e_line[i] == st_line))
         for i in range(N):
-            m.d.comb += merge[i].eq(same_line[i] & ~head_draining[i])
+            m.d.comb += [same_line[i].eq(e_valid[i] & (e_line[i] == st_line)),
+                         merge[i].eq(same_line[i] & ~head_draining[i])]
         any_merge = merge.any()
         tail = Signal(range(N))
         m.d.comb += tail.eq((head + count) % N if N & (N - 1) == 0 else
@@ -278,10 +191,25 @@ class MemoryPort(wiring.Component):
         lock_ask = self.walker.lock | self.fetch.lock
         lock_asked = Signal()
         m.d.sync += lock_asked.eq(lock_ask)
-        m.d.comb += self.st_ready.eq(~locked & ~lock_asked & (any_merge | not_full))
+        # ``st_ready`` itself is a flip-flop (``st_open``, loaded below with the
+        # next values of ``locked``, ``lock_asked`` and the count): a store is
+        # taken when no lock is held or asked for and an entry is free, whether
+        # it then merges into an entry or takes the free one.  A full buffer
+        # takes no store, not even one into a line it holds: that costs a few
+        # cycles of a long run of stores that outruns the drain (which the run
+        # waits for anyway: 869 cycles more on the xv6 boot, 0.17%), and keeps
+        # the compares of the store's line with the entries' (20 bits on the
+        # board) off ``st_ready``, the pipeline's advance and the hundreds of
+        # enables behind it.  (Before, the compares were made a cycle ahead
+        # from the addresses the pipeline announced, its X stage's among them,
+        # and chosen by its registered advance: that choice still reached the
+        # advance in 20.18 ns at 50 MHz, seed 5, and the compares of X's
+        # address lay on X's own late paths.)
+        st_open = Signal(init=1)
+        m.d.comb += self.st_ready.eq(st_open)
         take = self.st_valid & self.st_ready
         alloc = take & ~any_merge
-        if self.match_ahead or self.fetch_ahead:
+        if self.fetch_ahead:
             m.d.sync += fresh.eq(Cat(*[alloc & (tail == i) for i in range(N)]))
         into_head = take & merge.bit_select(head, 1)     # (the head does not drain now)
         for i in range(N):
@@ -534,8 +462,9 @@ class MemoryPort(wiring.Component):
         regs = {"out_valid": out_valid, "owner": owner, "locked": locked,
                 "lock_owner": lock_owner, "sent": sent, "draining": draining,
                 "head_draining": head_draining}
+        nexts_of = {}
         for name, reg in regs.items():
-            shannon = Signal.like(reg, name=f"{name}_next")
+            shannon = nexts_of[name] = Signal.like(reg, name=f"{name}_next")
             m.d.comb += shannon.eq(Mux(self.data.valid, if_asks[name], if_not[name]))
             m.d.sync += reg.eq(shannon)
 
@@ -546,7 +475,7 @@ class MemoryPort(wiring.Component):
                 with m.If(head == i):
                     m.d.sync += e_valid[i].eq(0)
         m.d.sync += [head.eq(head_next), count.eq(count_next),
-                     not_full.eq(count_next != N)]
+                     st_open.eq(~nexts_of["locked"] & ~lock_ask & (count_next != N))]
         m.d.comb += bus.lock.eq(locked)
 
         # every doubleword written to memory, for the caches' snooping

@@ -499,7 +499,7 @@ class PipelinedCore(wiring.Component):
             ram_base=self.ram_base, ram_bits=self._ram_bits,
             entries=self.wbuf_entries, line=self.wbuf_line,
             conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line),
-            match_ahead=True, adv_pages=self.utlb_entries + 2, fetch_ahead=True,
+            fetch_ahead=True,
             checks=self.checks)
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)
@@ -1491,31 +1491,6 @@ class PipelinedCore(wiring.Component):
             port.st_addr.eq(mem_paddr),
             port.st_data.eq(d_bus_wdata), port.st_sel.eq(d_bus_sel),
         ]
-        # The write buffer compares the store's line with its entries a cycle
-        # ahead (memport.py, ``match_ahead``), so M tells it what mem_paddr holds
-        # next: the fast path's address if M advances, else ``mem_paddr_stay``
-        # (the states below that set mem_paddr for a store in the next cycle do
-        # so through ``set_mem_paddr``; a translation's address, loaded in XLATE
-        # and MIS_XLATE, is never a store's in the next cycle: PMP_PAGE and
-        # MIS_PMP follow, and M's own compare in their cycle is the one used).
-        # The fast path's page is given as the choice x_fast_paddr makes (the
-        # port compares its lines with each page first, ``adv_pages``): the base
-        # register's page without translation, else the micro-TLB's answer
-        # among its stage and entries.
-        mem_paddr_stay = Signal(56)
-        m.d.comb += [mem_paddr_stay.eq(mem_paddr),
-                     port.st_adv.eq(adv), port.st_next_if_adv.eq(x_fast_paddr),
-                     port.st_next_if_stay.eq(mem_paddr_stay),
-                     port.st_adv_pages[0].eq(x_base_page[:44]),
-                     port.st_adv_page_sel.eq(Cat(data_unmapped,
-                                                 Mux(data_unmapped, 0, dutlb.page_hit)))]
-        m.d.comb += [port.st_adv_pages[1 + k].eq(dutlb.pages[k])
-                     for k in range(self.utlb_entries + 1)]
-
-        def set_mem_paddr(value):
-            m.d.sync += mem_paddr.eq(value)
-            m.d.comb += mem_paddr_stay.eq(value)
-
         def drive_fill():
             """The data cache's line fill has the bus (WFILL, MIS_FILL_*)."""
             m.d.comb += [
@@ -1536,7 +1511,7 @@ class PipelinedCore(wiring.Component):
             mis_pa_lo.)"""
             m.d.sync += (mis_hi if half else mis_lo).eq(dcache.rdata)
             if not half:
-                set_mem_paddr(mis_pa_hi)
+                m.d.sync += mem_paddr.eq(mis_pa_hi)
             m.d.comb += [dcache.touch.eq(1), self.ev_dhit.eq(dcache.hit)]
             m.d.sync += mis_hit.eq(dcache.hit)
             goto("MIS_HI_SEEN" if half else "MIS_LO_SEEN")
@@ -1763,10 +1738,10 @@ class PipelinedCore(wiring.Component):
                     goto("MIS_XLATE")
                 with m.Else():
                     with m.If(mis_part):
-                        set_mem_paddr(mis_pa_lo)
+                        m.d.sync += mem_paddr.eq(mis_pa_lo)
                         m.d.sync += mis_pa_hi.eq(paddr)
                     with m.Else():
-                        set_mem_paddr(Cat(C(0, 3), paddr[3:]))
+                        m.d.sync += mem_paddr.eq(Cat(C(0, 3), paddr[3:]))
                         m.d.sync += [mis_pa_lo.eq(Cat(C(0, 3), paddr[3:])),
                                      mis_pa_hi.eq(Cat(C(0, 3), (paddr[3:12] + 1)[:9], paddr[12:]))]
                     goto("MIS_LO")
@@ -1837,7 +1812,7 @@ class PipelinedCore(wiring.Component):
                         ]
                         with m.If(port.st_ready):
                             m.d.comb += dcache.write.eq(1)     # keep a cached copy current
-                            set_mem_paddr(mis_pa_hi)
+                            m.d.sync += mem_paddr.eq(mis_pa_hi)
                             if half:
                                 commit(0, done=m_done_other, rd=False, wmask=size_mask)
                             else:
@@ -1860,7 +1835,7 @@ class PipelinedCore(wiring.Component):
                     # the doubleword's tags and word again, for the next lookup
                     m.d.comb += read_mis_hi.eq(half)
                     if not half:
-                        set_mem_paddr(mis_pa_lo)
+                        m.d.sync += mem_paddr.eq(mis_pa_lo)
                     drive_fill()
                     m.d.sync += fill_bus_q.eq(~dcache.done)       # (leaves with done)
                     with m.If(dcache.done):
@@ -2020,13 +1995,13 @@ class PipelinedCore(wiring.Component):
         # without the stages advancing (``m_done`` without ``adv``): M is empty
         # in the next cycle, which advances (a cycle more for such a commit).
         # A trap advances from TRAP, a cycle after M decided on it.
-        # The two late inputs, the write buffer's ``st_ready`` (its match
-        # registers chosen by ``adv_q``, two levels or more) and the port's
-        # answer, come in at the end: what does not depend on them is made
-        # beside them from flip-flops (``adv_early``: everything but a store's
-        # commit and the bus's; ``adv_st``: a store to RAM that commits if the
-        # buffer takes it), so that ``st_ready`` is a cell from ``adv``, not
-        # four (the store's term was inside the START term's irq_ok and m_valid).
+        # The write buffer's ``st_ready`` (a flip-flop of the buffer's, placed
+        # beside the buffer) and the port's answer (late) come in at the end:
+        # what does not depend on them is made beside them from flip-flops
+        # (``adv_early``: everything but a store's commit and the bus's;
+        # ``adv_st``: a store to RAM that commits if the buffer takes it), so
+        # that each is a cell from ``adv``, not four (the store's term was
+        # inside the START term's irq_ok and m_valid).
         irq_ok = ~irq_q | irq_hold                     # (not irq_now)
         ins = in_state
         mem_ok = Signal()        # a load or store to RAM in START or ACCESS, its word read

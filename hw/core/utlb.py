@@ -24,13 +24,6 @@ the MMU for other pages:
   and for data accesses a change of sstatus.SUM/MXR or of the effective
   privilege).
 
-``pages``/``page_hit``: the pages a lookup chooses among (the stage's, then each
-entry's physical page, all flip-flops) and which one answers (one bit each, at
-most one set, the stage first; ``ppn`` is the page whose bit is set, and means
-something only with ``hit``).  A user that compares the translated address with
-something of its own can compare every page beforehand, from flip-flops, and
-choose the answer with ``page_hit`` (the memory stage's write buffer does).
-
 ``fill_mark``/``mark``: one more bit an entry keeps for its owner, given with the
 fill and answered with the lookup like ``store_ok`` (the memory stage marks the
 pages that lie in RAM, so that its address's "in RAM" comes from a flip-flop).
@@ -81,8 +74,6 @@ class MicroTLB(wiring.Component):
             "ppn":           Out(PPN_BITS),
             "store_ok":      Out(1),
             "mark":          Out(1),
-            "pages":         Out(PPN_BITS).array(entries + 1),
-            "page_hit":      Out(entries + 1),
             "fill":          In(1),
             "fill_vpn":      In(VPN_BITS),
             "fill_ppn":      In(PPN_BITS),
@@ -119,8 +110,6 @@ class MicroTLB(wiring.Component):
         high_ok = (high == 0) | (high == (1 << len(high)) - 1)
         match = Cat(*[valid[i] & (vpns[i] == vpn) for i in range(n)])
         st_match = st_valid & (st_vpn == vpn)
-        m.d.comb += [self.pages[0].eq(st_ppn), self.page_hit.eq(Cat(st_match, Mux(st_match, 0, match)))]
-        m.d.comb += [self.pages[1 + i].eq(ppns[i]) for i in range(n)]
         m.d.comb += [
             self.hit.eq(high_ok & (st_match | match.any())),
             self.ppn.eq(Mux(st_match, st_ppn,
