@@ -28,11 +28,12 @@ requester drops it.
 **The write buffer** holds ``entries`` lines of ``line`` bytes with a byte mask
 each.  A store to RAM (``st_valid`` with its physical address, the data on
 their byte lanes and ``st_sel``) is taken in the cycle it is offered
-(``st_ready``) when an entry is free; it then falls into the entry that holds
-its line if that entry does not drain yet (the bytes are merged: *write
-combining*), else into the free entry.  So a store costs the pipeline one cycle
-unless the buffer is full, and ``st_ready`` is a flip-flop (a full buffer takes
-no store, not even one into a line it holds: see "Taking a store").  A store is
+(``st_ready``) when an entry will be free for it; it waits a cycle in a store
+stage and then falls into the entry that holds its line if that entry does not
+drain yet (the bytes are merged: *write combining*), else into a free entry.
+So a store costs the pipeline one cycle unless the buffer is (nearly) full, and
+``st_ready`` is a flip-flop (a full buffer takes no store, not even one into a
+line it holds: see "Taking a store").  A store is
 never offered in a cycle in which the data requester asks (the memory stage
 does one or the other), and ``st_ready`` does not look at that requester: a
 store taken beside a locked read of its doubleword would land inside the
@@ -147,7 +148,29 @@ class MemoryPort(wiring.Component):
         def nxt(index):
             return Mux(index == N - 1, 0, index + 1) if N > 1 else C(0, 1)
 
-        m.d.comb += self.empty.eq(count == 0)
+        # ---- the store stage ----
+        # A store taken (``accept``) waits a cycle in a register stage of its own
+        # (``s_valid`` and the store's line, doubleword, lanes and data) and goes
+        # into the entries in the next cycle, always: ``st_ready`` promises the
+        # room for it (below).  So the compare of the store's line with the
+        # entries' and the enables of the entries' thousand-odd flip-flops start
+        # from flip-flops, not from the memory stage's late decision to store
+        # (which reached them through ``take`` in 20-21 ns at 50 MHz on the
+        # board, 343 endpoints later than 20 ns on seed 2).  The stage's data
+        # registers load in every cycle; only ``s_valid`` says they hold a store.
+        s_valid = Signal()
+        s_line = Signal(rb - lb)
+        s_word = Signal(max(1, lb - 3))
+        s_sel = Signal(8)
+        s_data = Signal(64)
+        st_open = Signal(init=1)
+        m.d.comb += self.st_ready.eq(st_open)
+        accept = self.st_valid & self.st_ready
+        m.d.sync += [s_valid.eq(accept), s_line.eq(self.st_addr[lb:rb]),
+                     s_word.eq(self.st_addr[3:lb] if W > 1 else 0),
+                     s_sel.eq(self.st_sel), s_data.eq(self.st_data)]
+
+        m.d.comb += self.empty.eq((count == 0) & ~s_valid)
 
         if self.checks:
             # st_ready does not look at the data requester (see the module's text)
@@ -155,8 +178,8 @@ class MemoryPort(wiring.Component):
                                "memory port: a store offered while the data requester asks")
 
         # ---- taking a store ----
-        st_line = self.st_addr[lb:rb]    # (a store to RAM)
-        st_word = self.st_addr[3:lb] if W > 1 else C(0, 1)
+        st_line = s_line                 # (a store to RAM)
+        st_word = s_word if W > 1 else C(0, 1)
         # A store taken goes into the entry that holds its line if that entry
         # does not drain (it merges), else into a free entry.  A store into the
         # head entry in the cycle the head would start to drain holds the drain
@@ -191,23 +214,35 @@ class MemoryPort(wiring.Component):
         lock_ask = self.walker.lock | self.fetch.lock
         lock_asked = Signal()
         m.d.sync += lock_asked.eq(lock_ask)
-        # ``st_ready`` itself is a flip-flop (``st_open``, loaded below with the
-        # next values of ``locked``, ``lock_asked`` and the count): a store is
-        # taken when no lock is held or asked for and an entry is free, whether
-        # it then merges into an entry or takes the free one.  A full buffer
-        # takes no store, not even one into a line it holds: that costs a few
-        # cycles of a long run of stores that outruns the drain (which the run
-        # waits for anyway: 869 cycles more on the xv6 boot, 0.17%), and keeps
-        # the compares of the store's line with the entries' (20 bits on the
-        # board) off ``st_ready``, the pipeline's advance and the hundreds of
-        # enables behind it.  (Before, the compares were made a cycle ahead
-        # from the addresses the pipeline announced, its X stage's among them,
-        # and chosen by its registered advance: that choice still reached the
-        # advance in 20.18 ns at 50 MHz, seed 5, and the compares of X's
-        # address lay on X's own late paths.)
-        st_open = Signal(init=1)
-        m.d.comb += self.st_ready.eq(st_open)
-        take = self.st_valid & self.st_ready
+        # ``st_ready`` itself is a flip-flop (``st_open``, loaded below): a store
+        # is taken when no lock is held or asked for and the buffer will have a
+        # free entry for it in the next cycle, when it leaves the stage.  Loading
+        # ``st_open`` in the cycle a store is taken, the store counts as one that
+        # takes an entry unless it surely merges (``will_merge``): its line is
+        # the stage's store's (which merges or takes an entry now, one that does
+        # not drain in the next cycle) or that of an entry other than the head
+        # (which does not drain in the next cycle either: only the head drains,
+        # and an entry that becomes the head starts without draining).  A
+        # buffer that is full, or one entry short of it with a store that may
+        # take an entry in the stage, takes no store, not even one into a line
+        # it holds: that costs a few cycles of a long run of stores that
+        # outruns the drain (which the run waits for anyway), and keeps the
+        # compares of the store's line with the entries' (20 bits on the board)
+        # off ``st_ready``, the pipeline's advance and the hundreds of enables
+        # behind it: they reach the flip-flop ``st_open`` alone.  The stage's
+        # store goes into the entries also while a lock is held: no store entered
+        # the stage after the lock was asked for, so it is older than the
+        # holder's accesses, and a read of its line waits for it as for the
+        # entries' (``conflict`` below).
+        m_line = self.st_addr[lb:rb]
+        will_merge = Cat(s_valid & (m_line == s_line),
+                         *[e_valid[i] & (head != i) & (e_line[i] == m_line)
+                           for i in range(N)]).any()
+        take = s_valid                   # (the stage's store goes into the entries)
+        if self.checks:
+            # the room st_ready promised: the stage's store merges or finds an entry
+            m.d.sync += Assert(~take | any_merge | (count != N),
+                               "memory port: the store stage's store finds the buffer full")
         alloc = take & ~any_merge
         if self.fetch_ahead:
             m.d.sync += fresh.eq(Cat(*[alloc & (tail == i) for i in range(N)]))
@@ -221,12 +256,12 @@ class MemoryPort(wiring.Component):
                 # compiled simulation would evaluate one by one in every cycle).
                 with m.If(take & hit_word & Mux(any_merge, merge[i], tail == i)):
                     m.d.sync += e_data[i][w].eq(Cat(
-                        Mux(self.st_sel[b], self.st_data[8 * b:8 * b + 8],
+                        Mux(s_sel[b], s_data[8 * b:8 * b + 8],
                             e_data[i][w][8 * b:8 * b + 8]) for b in range(8)))
                 with m.If(alloc & (tail == i)):
-                    m.d.sync += e_mask[i][w].eq(Mux(hit_word, self.st_sel, 0))
+                    m.d.sync += e_mask[i][w].eq(Mux(hit_word, s_sel, 0))
                 with m.Elif(take & merge[i] & hit_word):
-                    m.d.sync += e_mask[i][w].eq(e_mask[i][w] | self.st_sel)
+                    m.d.sync += e_mask[i][w].eq(e_mask[i][w] | s_sel)
             with m.If(alloc & (tail == i)):
                 m.d.sync += [e_valid[i].eq(1), e_line[i].eq(st_line)]
         with m.If(take):
@@ -247,10 +282,12 @@ class MemoryPort(wiring.Component):
                 m.d.comb += first.eq(w)
 
         # ---------------- conflicts: reads that must wait for the buffer ----------------
+        # (the store in the stage counts as the entries' stores do)
         def conflict(addr):
-            hits = Cat(*[e_valid[i] & (e_line[i][cb - lb:] == addr[cb:rb]) for i in range(N)])
+            hits = Cat(*[e_valid[i] & (e_line[i][cb - lb:] == addr[cb:rb]) for i in range(N)],
+                       s_valid & (s_line[cb - lb:] == addr[cb:rb]))
             in_ram = addr[rb:] == ram_top
-            return Mux(in_ram, hits.any(), count != 0)
+            return Mux(in_ram, hits.any(), (count != 0) | s_valid)
 
         # The data requester's ``valid`` comes late (the memory stage decides on it
         # from M's instruction, its page and its address): every decision below is
@@ -263,8 +300,10 @@ class MemoryPort(wiring.Component):
             # what its address register will hold; while it asks, its request's
             # line and everything above it are that register's), which is
             # compared with the entries' lines as they are (``f_match``), with the
-            # line of a store offered now (``f_self``: the entry it allocates, if
-            # any, is ``fresh`` in the next cycle) and with RAM's region
+            # line of the store stage's store (``f_self``: the entry it allocates,
+            # if any, is ``fresh`` in the next cycle), with the line of a store
+            # taken now (``f_stage``: in the stage in the next cycle) and with
+            # RAM's region
             # (``f_in_ram``).  An entry's line changes only when it is allocated,
             # so in the next cycle these bits and the entries' valid bits tell
             # whether the fetch's request waits for the buffer: the fetch unit's
@@ -273,15 +312,18 @@ class MemoryPort(wiring.Component):
             # was 30.0 ns placed, 16 cells).
             f_match = Signal(N)
             f_self = Signal()
+            f_stage = Signal()
             f_in_ram = Signal()
             f_next = self.fetch_next_addr
             m.d.sync += [
                 f_match.eq(Cat(*[e_line[i][cb - lb:] == f_next[cb:rb] for i in range(N)])),
-                f_self.eq(st_line[cb - lb:] == f_next[cb:rb]),
+                f_self.eq(s_line[cb - lb:] == f_next[cb:rb]),
+                f_stage.eq(self.st_addr[cb:rb] == f_next[cb:rb]),
                 f_in_ram.eq(f_next[rb:] == ram_top),
             ]
             f_hits = Cat(*[e_valid[i] & Mux(fresh[i], f_self, f_match[i]) for i in range(N)])
-            conflicts[FETCH] = Mux(f_in_ram, f_hits.any(), count != 0)
+            conflicts[FETCH] = Mux(f_in_ram, f_hits.any() | (s_valid & f_stage),
+                                   (count != 0) | s_valid)
             if self.checks:
                 # the user's promise: the address it announced is its request's
                 f_announced = Signal(PADDR_WIDTH - cb)
@@ -355,15 +397,19 @@ class MemoryPort(wiring.Component):
                     m.d.comb += chosen.eq(BUFFER)
             return chosen
 
-        # A store into the head entry (never together with a data request) holds
-        # the head back for this cycle: nobody is chosen in its place, so the
-        # entry goes out in the next cycle with the store's bytes.  (The head is
-        # not draining, so the buffer is not busy with it: a store starts nothing.)
-        # A store taken in the first cycle of a requester's lock (see ``st_ready``)
-        # holds that requester back for the cycle in the same way.
+        # The stage's store into the head entry holds the head back for this
+        # cycle: nobody is chosen in its place, so the entry goes out in the next
+        # cycle with the store's bytes.  (The head is not draining, so the buffer
+        # is not busy with it: a store starts nothing.)  The data requester may
+        # ask in that cycle (the store was taken a cycle before), and a read of
+        # the head's line makes the buffer urgent: held back too (``if_data``).
+        # A store taken in the first cycle of a requester's lock (see
+        # ``st_ready``; never together with a data request) holds that requester
+        # back for the cycle in the same way.
         silent = decide(blocked[0], eligible[0])
-        if_data = decide(blocked[1], eligible[1])
-        lock_held_back = take & (((silent == WALKER) & self.walker.lock) |
+        if_data_ = decide(blocked[1], eligible[1])
+        if_data = Mux(into_head & (if_data_ == BUFFER), 4, if_data_)
+        lock_held_back = accept & (((silent == WALKER) & self.walker.lock) |
                                  ((silent == FETCH) & self.fetch.lock))
         # (the choice without a data request, a store held back; ``nexts`` below)
         plain = Mux((into_head & (silent == BUFFER)) | lock_held_back, 4, silent)
@@ -457,7 +503,7 @@ class MemoryPort(wiring.Component):
         count_next = Signal.like(count)
         m.d.comb += [head_next.eq(Mux(buf_done, nxt(head), head)),
                      count_next.eq(count + alloc - buf_done)]
-        if_asks = nexts(if_data, if_data)
+        if_asks = nexts(if_data, if_data_)
         if_not = nexts(plain, silent)
         regs = {"out_valid": out_valid, "owner": owner, "locked": locked,
                 "lock_owner": lock_owner, "sent": sent, "draining": draining,
@@ -475,7 +521,9 @@ class MemoryPort(wiring.Component):
                 with m.If(head == i):
                     m.d.sync += e_valid[i].eq(0)
         m.d.sync += [head.eq(head_next), count.eq(count_next),
-                     st_open.eq(~nexts_of["locked"] & ~lock_ask & (count_next != N))]
+                     st_open.eq(~nexts_of["locked"] & ~lock_ask &
+                                Mux(accept & ~will_merge, count_next < N - 1,
+                                    count_next != N))]
         m.d.comb += bus.lock.eq(locked)
 
         # every doubleword written to memory, for the caches' snooping

@@ -174,10 +174,12 @@ def test_a_store_to_the_line_leaving_in_that_cycle():
 
 def test_stores_to_one_line_back_to_back_beside_a_draining_head():
     # Three entries: lines A and B; the bus never answers, so A (the head)
-    # drains and stays.  Stores to B back to back merge, the first in the cycle
-    # after B's entry was allocated.  A store to A (draining) takes the third
-    # entry; the buffer is then full, and a store to a third line waits, as does
-    # one to B: a full buffer takes no store (``st_ready`` is a flip-flop).
+    # drains and stays.  A store waits a cycle in the store stage and goes into
+    # the entries in the next.  Stores to B back to back merge (each one's line
+    # is the stage's store's, so ``st_ready`` does not count it as taking an
+    # entry).  A store to A (draining) takes the third entry; the buffer is
+    # then full, and a store to a third line waits, as does one to B: a full
+    # buffer takes no store (``st_ready`` is a flip-flop).
     A, B, C = BASE, BASE + 0x20, BASE + 0x60
     cycles = [{"store": (A, 1, 0x01), "ready": 0},
               {"store": (B, 2, 0x01), "ready": 0},
@@ -192,26 +194,49 @@ def test_stores_to_one_line_back_to_back_beside_a_draining_head():
     assert taken == [1, 1, 1, 1, 1, 1, 0, 0, 0]
 
 
+def test_a_store_into_a_younger_entry_is_not_counted_as_taking_one():
+    # Three entries, the bus never answers: A (the head) and B held.  A store to
+    # B after a quiet cycle (the stage empty) will merge into B's entry, which is
+    # not the head: ``st_ready`` stays open for the next store, to C, which
+    # then takes the third entry and fills the buffer.  (Counted as taking an
+    # entry, the store to B would have closed it: C would wait.)
+    A, B, C = BASE, BASE + 0x20, BASE + 0x60
+    cycles = [{"store": (A, 1, 0x01), "ready": 0},
+              {"store": (B, 2, 0x01), "ready": 0},
+              {"ready": 0},
+              {"store": (B + 8, 3, 0x01), "ready": 0},
+              {"store": (C, 4, 0x01), "ready": 0},
+              {"store": (B + 16, 5, 0x01), "ready": 0},
+              {"ready": 0}]
+    taken = lockstep(cycles, entries=3, idle=8)
+    assert taken == [1, 1, 0, 1, 1, 0, 0]
+
+
 def test_a_store_to_the_head_line_as_its_drain_starts():
     # Two entries; line A's entry drains after `idle` cycles without a store,
     # into a bus that does not answer.  A store to A's line in each cycle around
-    # the drain's start: merged while A's entry waits, a new entry once it drains
-    # (the copy of "the head drains" must be set in the drain's first cycle);
-    # a store to another line right after it is then taken only if an entry was
-    # free (the buffer was not made full by the store to A).
+    # the drain's start goes into the entries a cycle later (the store stage):
+    # merged while A's entry waits, a new entry once it drains (the copy of
+    # "the head drains" must be set in the drain's first cycle).  A store to
+    # another line two cycles after it is then taken only if an entry was free
+    # (the store to A merged instead of filling the buffer).
     A, C = BASE + 0x80, BASE + 0xC0
     outcomes = []
     for k in range(1, 8):
         cycles = [{"store": (A, 1, 0x01), "ready": 0}]
         cycles += [{"ready": 0} for _ in range(k - 1)]
         cycles += [{"store": (A + 2, 2, 0x04), "ready": 0},
+                   {"ready": 0},
                    {"store": (C, 3, 0x01), "ready": 0},
                    {"ready": 0}]
         taken = lockstep(cycles, entries=2, idle=2)
-        outcomes.append((taken[k], taken[k + 1]))
-    # The store to A merges (then C takes the free entry) until the drain starts
-    # at the end of cycle 4 (idle counted in cycles 2 and 3, the request is
-    # registered in cycle 4); from cycle 5 on, the first of the drain, A's store
-    # takes a new entry, which fills the buffer: C waits.  (Both ports share the
-    # copy of "the head drains": the exact figures check it.)
+        outcomes.append((taken[k], taken[k + 2]))
+    # Cycles counted from the harness's first, empty one (the store to A is in
+    # cycle 1, the store to A + 2 in cycle k + 1): everything a cycle later than
+    # without the stage.  A goes into the entries in cycle 2, the idle count
+    # runs in cycles 3 and 4, the drain's request is registered in cycle 5,
+    # and from cycle 6 on, the first of the drain, the store to A + 2 (in the
+    # entries in cycle k + 2, so for k of 4 and more) takes a new entry, which
+    # fills the buffer: C waits.  (Both ports share the copy of "the head
+    # drains": the exact figures check it.)
     assert outcomes == [(1, 1)] * 3 + [(1, 0)] * 4
