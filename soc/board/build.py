@@ -18,8 +18,8 @@ seconds and nextpnr's time for each of its passes).
 ``--seed`` takes one seed or several (``1-4``, ``1,3,5``): the build tries them in
 turn until one meets timing, as long as the failure is one that another placement
 may not have (timing failed, or the router stopped converging); the report names
-the seeds tried before and what each reached.  (At 50 MHz main 680d027 met timing on
-seed 3 alone of seeds 1-4: ``make bitstream CLK_MHZ=50 SEED=1-4``.)
+the seeds tried before and what each reached.  (At 50 MHz, main of 2026-12-05 met
+timing on seed 2, not on 6: ``make bitstream CLK_MHZ=50 SEED=1-6``.)
 
 Synthesis is skipped when the output directory holds the netlist Yosys made of the
 same design: the same ``top.il`` and ``top.ys`` (the board top at the same clock)
