@@ -159,7 +159,7 @@ class MemoryPort(wiring.Component):
         # board, 343 endpoints later than 20 ns on seed 2).  The stage's data
         # registers load in every cycle; only ``s_valid`` says they hold a store.
         s_valid = Signal()
-        s_line = Signal(rb - lb)
+        s_line = Signal(rb - lb)         # (a store to RAM)
         s_word = Signal(max(1, lb - 3))
         s_sel = Signal(8)
         s_data = Signal(64)
@@ -178,8 +178,6 @@ class MemoryPort(wiring.Component):
                                "memory port: a store offered while the data requester asks")
 
         # ---- taking a store ----
-        st_line = s_line                 # (a store to RAM)
-        st_word = s_word if W > 1 else C(0, 1)
         # A store taken goes into the entry that holds its line if that entry
         # does not drain (it merges), else into a free entry.  A store into the
         # head entry in the cycle the head would start to drain holds the drain
@@ -193,7 +191,7 @@ class MemoryPort(wiring.Component):
         merge = Signal(N)
         fresh = Signal(N)                # the entries allocated in the last cycle
         for i in range(N):
-            m.d.comb += [same_line[i].eq(e_valid[i] & (e_line[i] == st_line)),
+            m.d.comb += [same_line[i].eq(e_valid[i] & (e_line[i] == s_line)),
                          merge[i].eq(same_line[i] & ~head_draining[i])]
         any_merge = merge.any()
         tail = Signal(range(N))
@@ -249,7 +247,7 @@ class MemoryPort(wiring.Component):
         into_head = take & merge.bit_select(head, 1)     # (the head does not drain now)
         for i in range(N):
             for w in range(W):
-                hit_word = (st_word == w) if W > 1 else C(1, 1)
+                hit_word = (s_word == w) if W > 1 else C(1, 1)
                 # The store's bytes where st_sel is set, the entry's elsewhere: one
                 # assignment of the whole word (the same flip-flops and enables as a
                 # byte-wise ``m.If(st_sel[b])``, whose eight separate assignments the
@@ -263,7 +261,7 @@ class MemoryPort(wiring.Component):
                 with m.Elif(take & merge[i] & hit_word):
                     m.d.sync += e_mask[i][w].eq(e_mask[i][w] | s_sel)
             with m.If(alloc & (tail == i)):
-                m.d.sync += [e_valid[i].eq(1), e_line[i].eq(st_line)]
+                m.d.sync += [e_valid[i].eq(1), e_line[i].eq(s_line)]
         with m.If(take):
             m.d.sync += idle_cnt.eq(0)
         with m.Elif(idle_cnt != self.idle):
