@@ -42,6 +42,7 @@ clocks keeps the later arrival (the out-of-context SoC has one clock).
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections import Counter, defaultdict
@@ -468,6 +469,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.period is None:
         args.period = [20.0, 25.0]
+    for given in (args.sdf, args.report, args.netlist):
+        if given is not None and not os.path.isfile(given):
+            p.error(f"{given}: no such file (nextpnr writes it only when asked: "
+                    f"--sdf, --report, --write)")
     return report_main(args) if args.report else sdf_main(args)
 
 

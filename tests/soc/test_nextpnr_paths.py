@@ -163,6 +163,15 @@ def test_report_without_timing_is_a_message(tmp_path, capsys):
     assert "fills it after routing" in capsys.readouterr().out
 
 
+def test_a_missing_file_is_a_message(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        np_paths.main(["--sdf", str(tmp_path / "top.sdf")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'top.sdf'}: no such file" in err and "--sdf" in err
+    assert "Traceback" not in err
+
+
 # -- with the tools: a design of a few cells, placed and routed in seconds ----------
 
 VERILOG = """
