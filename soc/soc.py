@@ -159,7 +159,11 @@ class SoC(wiring.Component):
             self.led_register = LEDs()
             self.slaves["leds"] = self.led_register
             regions.append(memmap.LEDS)
-        self.decoder = Decoder(regions, bursts={"ram"}, staged=True)
+        # (the boot ROM's and its scratch RAM's words come from block RAMs: see
+        # Decoder's ``registered``)
+        self.decoder = Decoder(regions, bursts={"ram"}, staged=True,
+                               registered={"bootrom", "bootram"} if boot_rom is not None
+                               else ())
 
         members = {
             "uart_rx": In(stream.Signature(8)),

@@ -27,12 +27,12 @@ class Fabric(Elaboratable):
     "hi" (bursts): a RAM of the given latency, or nothing (``hi_ram=False``: a
     testbench serves ``dec.hi``)."""
 
-    def __init__(self, latency=1, hi_ram=True):
+    def __init__(self, latency=1, hi_ram=True, staged=False, registered=()):
         self.arb = Arbiter(2)
         self.lo = RAM(size=LO_SIZE, base=LO)
         self.hi = RAM(size=HI_SIZE, base=HI, latency=latency) if hi_ram else None
         self.dec = Decoder([memmap.Region("lo", LO, LO_SIZE), memmap.Region("hi", HI, HI_SIZE)],
-                           bursts={"hi"})
+                           bursts={"hi"}, staged=staged, registered=registered)
 
     def elaborate(self, platform):
         m = Module()
@@ -73,6 +73,43 @@ def test_ram_latency_and_burst_timing(latency):
     read_beats = [c for c, a, w, d, e in check.beats if not w and 0x80 <= a < 0xC0]
     assert [b - a for a, b in zip(read_beats, read_beats[1:])] == [1] * 7
     assert check.transfers == 4
+
+
+@pytest.mark.parametrize("staged, registered, waits", [(False, (), 1), (True, (), 2),
+                                                      (True, {"lo"}, 3)])
+def test_staged_and_registered_device_answers(staged, registered, waits):
+    # A device's access: answered a cycle after the request (its RAM's latency), a
+    # cycle later again with its request from the decoder's registers (staged),
+    # and once more with its answer through them (registered).  The device sees
+    # exactly one transfer per access, and both ports keep the protocol.
+    dut = Fabric(staged=staged, registered=registered)
+    master = BusChecker(dut.arb.masters[0], name="master")
+    device = BusChecker(dut.dec.lo, memory=FlatMemory(LO, LO_SIZE), offset=LO, name="lo")
+    out = []
+
+    async def bench(ctx):
+        bus = dut.arb.masters[0]
+        for k in range(4):
+            out.append(await transfer(ctx, bus, LO + 8 * k, 8, write=True, value=0x11 * (k + 1)))
+        for k in range(4):
+            out.append(await transfer(ctx, bus, LO + 8 * k, 4 << (k % 2)))
+        out.append(await transfer(ctx, bus, HI, 8))            # RAM: never staged
+
+    run_sim(dut, bench, processes=[master.process, device.process])
+    assert master.violations == [] and device.violations == []
+    assert out[:4] == [(0, False, waits)] * 4
+    assert out[4:8] == [(0x11, False, waits), (0x22, False, waits), (0x33, False, waits),
+                        (0x44, False, waits)]
+    assert out[8] == (0, False, 1)
+    assert device.transfers == 8 and master.transfers == 9
+
+
+def test_registered_regions_must_be_staged_devices():
+    regions = [memmap.Region("lo", LO, LO_SIZE), memmap.Region("hi", HI, HI_SIZE)]
+    for kwargs in ({"registered": {"lo"}}, {"staged": True, "registered": {"hi"}},
+                   {"staged": True, "registered": {"nowhere"}}):
+        with pytest.raises(ValueError, match="registered regions"):
+            Decoder(regions, bursts={"hi"}, **kwargs)
 
 
 def test_ram_latency_must_be_positive():
