@@ -19,7 +19,7 @@ seconds and nextpnr's time for each of its passes).
 turn until one meets timing, as long as the failure is one that another placement
 may not have (timing failed, or the router stopped converging); the report names
 the seeds tried before and what each reached.  (At 50 MHz, main of 2026-12-05 met
-timing on seed 2, not on 6: ``make bitstream CLK_MHZ=50 SEED=1-6``.)
+timing on seeds 2 and 6, not on 1, 3 or 5: ``make bitstream CLK_MHZ=50 SEED=1-6``.)
 
 Synthesis is skipped when the output directory holds the netlist Yosys made of the
 same design: the same ``top.il`` and ``top.ys`` (the board top at the same clock)
