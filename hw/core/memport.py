@@ -58,9 +58,6 @@ report each doubleword this port writes to memory (the instruction cache snoops
 them).
 """
 
-import operator
-from functools import reduce
-
 from amaranth import *
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -166,7 +163,8 @@ class MemoryPort(wiring.Component):
         st_open = Signal(init=1)
         m.d.comb += self.st_ready.eq(st_open)
         accept = self.st_valid & self.st_ready
-        m.d.sync += [s_valid.eq(accept), s_line.eq(self.st_addr[lb:rb]),
+        m_line = self.st_addr[lb:rb]     # (the line of the store offered now)
+        m.d.sync += [s_valid.eq(accept), s_line.eq(m_line),
                      s_word.eq(self.st_addr[3:lb] if W > 1 else 0),
                      s_sel.eq(self.st_sel), s_data.eq(self.st_data)]
 
@@ -232,7 +230,6 @@ class MemoryPort(wiring.Component):
         # the stage after the lock was asked for, so it is older than the
         # holder's accesses, and a read of its line waits for it as for the
         # entries' (``conflict`` below).
-        m_line = self.st_addr[lb:rb]
         will_merge = Cat(s_valid & (m_line == s_line),
                          *[e_valid[i] & (head != i) & (e_line[i] == m_line)
                            for i in range(N)]).any()
