@@ -162,6 +162,8 @@ class Decoder(wiring.Component):
                 (port.lock, self.bus.lock),
                 (port.burst_len, self.bus.burst_len),
             ]
+            # the answer the master sees: the port's own, or registered (below)
+            ready, error, rdata = port.ready, port.error, port.rdata
             if self.staged and r.name not in self.bursts:
                 # A device's request a cycle late, from registers: the master's
                 # request (the arbiter's choice of the core's port's owner or the
@@ -176,7 +178,6 @@ class Decoder(wiring.Component):
                 # single transfers only (a burst decodes to nothing: ``error``).
                 # One cycle more per device access; RAM is not staged.
                 m.d.sync += [dst.eq(src) for dst, src in fields]
-                ready, error, rdata = port.ready, port.error, port.rdata
                 answered = port.ready
                 if r.name in self.registered:
                     # The answer a cycle later, from registers; the device's
@@ -193,7 +194,6 @@ class Decoder(wiring.Component):
             else:
                 m.d.comb += port.valid.eq(self.bus.valid & hit)
                 m.d.comb += [dst.eq(src) for dst, src in fields]
-                ready, error, rdata = port.ready, port.error, port.rdata
             readies.append(ready)
             errors.append(error)
             rdatas.append((hit, rdata))
