@@ -93,7 +93,6 @@ class SDRAMController(wiring.Component):
         col = Signal(g.col_bits)
         beats_left = Signal(range(MAX_BEATS + 1))
         write = Signal()
-        sel = Signal(8)
 
         # --- command and data registers (the pins) ---------------------------------
         cmd = Signal(Cmd)
@@ -207,7 +206,7 @@ class SDRAMController(wiring.Component):
                     command(Cmd.ACTIVE, a=a[row_lo:], bank_=a[bank_lo:row_lo], wait=t.rcd)
                     m.d.sync += [
                         row.eq(a[row_lo:]), bank.eq(a[bank_lo:row_lo]), col.eq(a[col_lo:bank_lo]),
-                        beats_left.eq(bus.burst_len + 1), write.eq(bus.write), sel.eq(bus.sel),
+                        beats_left.eq(bus.burst_len + 1), write.eq(bus.write),
                         open_.eq(1), ras_timer.eq(t.ras - 1), rc_timer.eq(t.rc - 1),
                         phase.eq(0),
                     ]
