@@ -25,6 +25,12 @@ later from registers of the decoder's, so that no block RAM's read data (5.8 ns
 after the clock on an ECP5) run on through the decoder and the core's port into
 the core.  The arbiter gives ``ready`` to the master of its owner register.
 Both rely on the bus protocol: no slave answers in the cycle it first sees a request.
+
+``RegisterSlice`` puts one register stage into a bus, in both directions: the slave
+behind it sees the master's request a cycle late, from flip-flops, and the master sees
+the slave's answer a cycle late, from flip-flops.  It cuts a long wire (on the board,
+from the core and the DMA master through the arbiter and decoder to the SDRAM
+controller by the pins) into two, for two cycles more per transfer.
 """
 
 from amaranth import *
@@ -33,7 +39,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.bus import BusSignature
 
-__all__ = ["Arbiter", "Decoder"]
+__all__ = ["Arbiter", "Decoder", "RegisterSlice"]
 
 
 class Arbiter(wiring.Component):
@@ -215,5 +221,57 @@ class Decoder(wiring.Component):
         m.d.comb += [
             self.bus.ready.eq(Cat(*readies, nothing).any()),
             self.bus.error.eq(Cat(*errors, nothing).any()),
+        ]
+        return m
+
+
+class RegisterSlice(wiring.Component):
+    """A register stage between a master (``bus``) and a slave (``slave``), bursts
+    included (hw/bus.py).
+
+    Every request field is copied to ``slave`` one cycle later, and ``ready``,
+    ``rdata`` and ``error`` go back one cycle later.  After the last beat of a
+    transfer (or an ``error``) the slave's ``ready`` reaches the master a cycle late,
+    and the master drops its request a cycle after that, so the copy would show the
+    finished request for two more cycles: ``valid`` is held low in those two cycles
+    (``ending``, ``ended``), and the slave sees every transfer once.
+
+    A write burst's ``wdata`` moves in the cycle after the master sees a ``ready``:
+    the slave sees the next beat's data three cycles after its own ``ready`` (the
+    slave's ``ready`` -> the master -> its new ``wdata`` -> the copy).  A slave behind
+    the slice must take a beat's data by the cycle it answers and not look for the
+    next beat's before then (soc/sdram/controller.py keeps a beat's words in a
+    register of its own for that).
+    """
+
+    def __init__(self, addr_width):
+        super().__init__({
+            "bus": In(BusSignature(addr_width)),
+            "slave": Out(BusSignature(addr_width)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        up, down = self.bus, self.slave
+        beat = Signal.like(down.burst_len)     # the slave's beats answered in this transfer
+        ending = Signal()                      # the slave answers the transfer's last beat
+        ended = Signal()                       # ... and the master sees that answer now
+        m.d.comb += ending.eq(down.ready & (down.error | (beat == down.burst_len)))
+        with m.If(~down.valid | ending):
+            m.d.sync += beat.eq(0)
+        with m.Elif(down.ready):
+            m.d.sync += beat.eq(beat + 1)
+        m.d.sync += [
+            ended.eq(ending),
+            down.valid.eq(up.valid & ~ending & ~ended),
+            down.addr.eq(up.addr),
+            down.write.eq(up.write),
+            down.wdata.eq(up.wdata),
+            down.sel.eq(up.sel),
+            down.lock.eq(up.lock),
+            down.burst_len.eq(up.burst_len),
+            up.ready.eq(down.ready),
+            up.rdata.eq(down.rdata),
+            up.error.eq(down.error),
         ]
         return m

@@ -12,7 +12,9 @@ Only the RAM serves bursts (hw/bus.py); its first beat comes ``ram_latency`` cyc
 after the request (1: the block RAM's timing; more stands in for a slower memory).
 
 Main memory is that block RAM by default.  With ``memory=SDRAMConfig(...)``
-(soc/sdram/) it is an SDRAM controller instead: with ``model=True`` the chip model sits
+(soc/sdram/) it is an SDRAM controller instead, behind a register slice
+(soc/interconnect.py: the controller sits by the chip's pins, the masters far from
+them; two cycles more per transfer): with ``model=True`` the chip model sits
 inside the SoC (the board configuration in simulation; its storage is the debug item
 ``sdram_chip mem``, a byte image of the RAM like ``ram mem``; its checks are the output
 ports ``sdram_error``, ``sdram_error_cycle``, ``sdram_error_bank``, ``sdram_refreshes``),
@@ -59,7 +61,7 @@ from amaranth.lib.wiring import In, Out
 from hw.bus import PADDR_WIDTH, BusSignature
 from . import memmap
 from .clint import CLINT
-from .interconnect import Arbiter, Decoder
+from .interconnect import Arbiter, Decoder, RegisterSlice
 from .leds import LEDs
 from .plic import PLIC
 from .ram import RAM
@@ -121,13 +123,14 @@ class SoC(wiring.Component):
         self.has_cpu = cpu
         self.reset_pc = reset_pc
 
-        self.sdram_chip = None
+        self.sdram_chip = self.ram_slice = None
         if memory is None:
             self.ram = RAM(size=ram_size, base=memmap.RAM_BASE, latency=ram_latency)
         else:
             from .sdram.controller import SDRAMController
             self.ram = SDRAMController(memory.timing, memory.geometry, base=memmap.RAM_BASE,
                                        read_delay=memory.read_delay)
+            self.ram_slice = RegisterSlice(self.ram.region.addr_width)
             if memory.model:
                 from .sdram.model import SDRAMModel
                 self.sdram_chip = SDRAMModel(memory.timing, memory.geometry)
@@ -138,7 +141,8 @@ class SoC(wiring.Component):
         self.arbiter = Arbiter(2)
         # Bus slaves by region name (the decoder's port of that name goes to their `bus`).
         self.slaves = {
-            "ram": self.ram, "clint": self.clint, "plic": self.plic, "uart0": self.uart,
+            "ram": self.ram if self.ram_slice is None else self.ram_slice,
+            "clint": self.clint, "plic": self.plic, "uart0": self.uart,
             "virtio0": self.virtio,
         }
         regions = list(memmap.DEVICE_REGIONS) + [self.ram.region]
@@ -219,7 +223,7 @@ class SoC(wiring.Component):
         m = Module()
         for name in ("ram", "clint", "plic", "uart", "virtio", "arbiter", "decoder"):
             m.submodules[name] = getattr(self, name)
-        for name in ("rom", "bootram", "sdhost", "led_register", "card"):
+        for name in ("ram_slice", "rom", "bootram", "sdhost", "led_register", "card"):
             if getattr(self, name) is not None:
                 m.submodules[name] = getattr(self, name)
 
@@ -247,6 +251,8 @@ class SoC(wiring.Component):
         # Slaves.
         for name, device in self.slaves.items():
             wiring.connect(m, self.decoder.slave(name), device.bus)
+        if self.ram_slice is not None:
+            wiring.connect(m, self.ram_slice.slave, self.ram.bus)
         if self.sdram_chip is not None:
             chip = self.sdram_chip
             m.submodules.sdram_chip = chip

@@ -23,9 +23,11 @@ Timeline of a read (cycles after the request is seen; ``rcd`` etc. from chip.Cyc
     PRECHARGE when the last burst has left the chip and tRAS has passed; IDLE after tRP
 
 Writes drive the four words of a beat from the WRITE command on (DQM masks the byte
-lanes off in ``sel``); ``ready`` comes in the cycle the beat's last word is taken, so
-the master's next ``wdata`` is there for the next WRITE.  The bank is precharged tWR
-after the last word.
+lanes off in ``sel``).  The controller takes the beat's ``wdata`` and ``sel`` with the
+WRITE command and keeps the last three words in a register; ``ready`` comes in the
+next cycle, three cycles before the next beat's WRITE takes the master's next
+``wdata``: time enough for a register slice in front (soc/interconnect.py), whose
+copy of ``wdata`` is that late.  The bank is precharged tWR after the last word.
 
 Power-up: ``init`` cycles of NOP, PRECHARGE ALL, ``init_refreshes`` AUTO REFRESH,
 LOAD MODE; ``initialized`` goes high after that (the board's LEDs show it).  Refresh:
@@ -170,6 +172,8 @@ class SDRAMController(wiring.Component):
         # --- the sequencer -----------------------------------------------------------
         refreshes = Signal(range(t.init_refreshes + 1))
         phase = Signal(2)                    # word of the beat being written
+        wbuf = Signal(64 - g.width)          # the beat's words after the first, in order
+        wmask = Signal(len(wbuf) // 8)       # and their DQM bits (a set bit masks a byte)
 
         with m.FSM(name="sdram"):
             with m.State("POWER_UP"):
@@ -225,14 +229,17 @@ class SDRAMController(wiring.Component):
 
             with m.State("WRITE"):
                 with m.If((timer == 0) | (phase != 0)):
-                    words = [bus.wdata[16 * k:16 * k + 16] for k in range(WORDS_PER_BEAT)]
-                    masks = [~bus.sel[2 * k:2 * k + 2] for k in range(WORDS_PER_BEAT)]
-                    m.d.sync += [dq_o.eq(Array(words)[phase]), dqm.eq(Array(masks)[phase]),
-                                 dq_oe.eq(1), phase.eq(phase + 1)]
+                    m.d.sync += [dq_oe.eq(1), phase.eq(phase + 1)]
                     with m.If(phase == 0):
+                        # The beat is taken: its first word goes out now, the rest
+                        # from wbuf; the master may move on to the next beat.
                         command(Cmd.WRITE, a=col, bank_=bank, wait=1)
-                    with m.If(phase == WORDS_PER_BEAT - 2):
-                        m.d.sync += ready.eq(1)      # high while the last word is taken
+                        m.d.sync += [dq_o.eq(bus.wdata[:g.width]), dqm.eq(~bus.sel[:2]),
+                                     wbuf.eq(bus.wdata[g.width:]), wmask.eq(~bus.sel[2:]),
+                                     ready.eq(1)]
+                    with m.Else():
+                        m.d.sync += [dq_o.eq(wbuf[:g.width]), dqm.eq(wmask[:2]),
+                                     wbuf.eq(wbuf[g.width:]), wmask.eq(wmask[2:])]
                     with m.If(phase == WORDS_PER_BEAT - 1):
                         m.d.sync += [col.eq(col + WORDS_PER_BEAT),
                                      beats_left.eq(beats_left - 1)]

@@ -152,10 +152,15 @@ class BusChecker:
     its addresses, for a slave port that sees region offsets) every read beat is
     compared with it (on the ``sel`` lanes) and every write beat stored in it.
     ``beats`` records (cycle, address, write, data, error) for each completed beat;
-    ``transfers`` counts completed transfers."""
+    ``transfers`` counts completed transfers.
+    ``wdata_lag``: on a slave's port behind ``wdata_lag`` register stages (the
+    RegisterSlice of soc/interconnect.py: 2) a write burst's ``wdata`` moves that many
+    cycles later than the protocol says, and a beat answered before its data could
+    have arrived is a violation too."""
 
-    def __init__(self, bus, *, memory=None, offset=0, name="bus"):
+    def __init__(self, bus, *, memory=None, offset=0, name="bus", wdata_lag=0):
         self.bus, self.memory, self.offset, self.name = bus, memory, offset, name
+        self.wdata_lag = wdata_lag
         self.violations = []
         self.beats = []
         self.transfers = 0
@@ -169,7 +174,7 @@ class BusChecker:
         cycle = 0
         held = None          # the fields of the open transfer
         beat = 0             # beats of the open transfer completed
-        wdata_free = True    # wdata may change in this cycle
+        free_at = None       # the cycle in which wdata may move to the next beat's
         last_wdata = None
         async for _, _, *vals in ctx.tick().sample(*(getattr(bus, n) for n in names)):
             s = dict(zip(names, vals))
@@ -182,7 +187,7 @@ class BusChecker:
             if s["valid"]:
                 fields = {n: s[n] for n in BUS_FIELDS}
                 if held is None:
-                    held, beat, wdata_free = fields, 0, True
+                    held, beat, free_at = fields, 0, None
                     if s["ready"]:
                         self._fail(cycle, f"ready in the first cycle of the transfer to "
                                           f"{fields['addr']:#x}")
@@ -196,14 +201,15 @@ class BusChecker:
                         if fields[n] != held[n]:
                             self._fail(cycle, f"{n} changed from {held[n]:#x} to {fields[n]:#x} "
                                               f"during a transfer (beat {beat})")
-                    if held["write"] and not wdata_free and s["wdata"] != last_wdata:
+                    if held["write"] and cycle != free_at and s["wdata"] != last_wdata:
                         self._fail(cycle, f"wdata changed before the ready of beat {beat}")
-                wdata_free = False
+                    if held["write"] and s["ready"] and free_at is not None and cycle < free_at:
+                        self._fail(cycle, f"beat {beat} answered before its wdata arrived")
                 last_wdata = s["wdata"]
                 if s["ready"]:
                     self._beat(cycle, held, beat, s)
                     beat += 1
-                    wdata_free = True
+                    free_at = cycle + 1 + self.wdata_lag
                     if s["error"] or beat == held["burst_len"] + 1:
                         held = None
                         self.transfers += 1

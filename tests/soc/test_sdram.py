@@ -10,6 +10,7 @@ from amaranth import *
 from amaranth.lib import wiring
 from hypothesis import given, settings, strategies as st
 
+from soc.interconnect import RegisterSlice
 from soc.sdram.chip import Cmd, Geometry, Timing, mode_word
 from soc.sdram.controller import SDRAMController
 from soc.sdram.model import Error, SDRAMModel
@@ -46,15 +47,23 @@ In, Out = wiring.In, wiring.Out
 
 
 class Bench(Elaboratable):
+    """The controller and the chip model; with ``sliced`` the controller sits behind a
+    RegisterSlice, as in the SoC.  ``bus`` is the master's port."""
+
     def __init__(self, ctl_timing=CHIP, chip_timing=CHIP, geometry=SMALL, io_registers=False,
-                 refresh_max=None):
+                 refresh_max=None, sliced=False):
         self.ctl = SDRAMController(ctl_timing, geometry, read_delay=2 if io_registers else 0)
         self.chip = SDRAMModel(chip_timing, geometry, refresh_max=refresh_max)
         self.io = IORegisters(geometry) if io_registers else None
+        self.slice = RegisterSlice(self.ctl.region.addr_width) if sliced else None
+        self.bus = self.ctl.bus if self.slice is None else self.slice.bus
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.ctl, m.submodules.chip = self.ctl, self.chip
+        if self.slice is not None:
+            m.submodules.slice = self.slice
+            wiring.connect(m, self.slice.slave, self.ctl.bus)
         if self.io is None:
             wiring.connect(m, self.ctl.pins, self.chip.pins)
         else:
@@ -66,9 +75,15 @@ class Bench(Elaboratable):
 
 def run_bench(dut, body, *, check=True):
     """Run ``body(ctx)`` after the controller is initialised, with a BusChecker and a
-    flat reference memory on its bus; returns (results dict, checker, model error)."""
-    checker = BusChecker(dut.ctl.bus, memory=FlatMemory(0, dut.ctl.size))
+    flat reference memory on the master's port (and one on the controller's, behind a
+    slice: ``out["slave_checker"]``); returns (results dict, the master's checker)."""
+    checker = BusChecker(dut.bus, memory=FlatMemory(0, dut.ctl.size))
+    checkers = [checker]
     out = {}
+    if dut.slice is not None:
+        out["slave_checker"] = BusChecker(dut.ctl.bus, memory=FlatMemory(0, dut.ctl.size),
+                                          name="ctl", wdata_lag=2)
+        checkers.append(out["slave_checker"])
 
     async def bench(ctx):
         cycles = 0
@@ -82,9 +97,9 @@ def run_bench(dut, body, *, check=True):
         out["error_cycle"] = ctx.get(dut.chip.error_cycle)
         out["refreshes"] = ctx.get(dut.chip.refreshes)
 
-    run_sim(dut, bench, processes=[checker.process])
+    run_sim(dut, bench, processes=[c.process for c in checkers])
     if check:
-        assert checker.violations == []
+        assert [c.violations for c in checkers] == [[] for c in checkers]
     return out, checker
 
 
@@ -94,8 +109,8 @@ def test_power_up_sequence_and_first_access():
     dut = Bench()
 
     async def body(ctx, out):
-        out["w"] = await burst(ctx, dut.ctl.bus, 0x1238, 1, write=True, data=[0x0123456789ABCDEF])
-        out["r"] = await burst(ctx, dut.ctl.bus, 0x1238, 1)
+        out["w"] = await burst(ctx, dut.bus, 0x1238, 1, write=True, data=[0x0123456789ABCDEF])
+        out["r"] = await burst(ctx, dut.bus, 0x1238, 1)
         out["image"] = ctx.get(dut.chip.mem.data[0x1238 // 8])
 
     out, _ = run_bench(dut, body)
@@ -108,42 +123,53 @@ def test_power_up_sequence_and_first_access():
     assert out["image"] == 0x0123456789ABCDEF      # the chip's memory is the RAM's image
 
 
-@pytest.mark.parametrize("io_registers", [False, True])
-def test_read_latency_and_burst_rate(io_registers):
+@pytest.mark.parametrize("io_registers,sliced", [(False, False), (True, False), (True, True)])
+def test_read_latency_and_burst_rate(io_registers, sliced):
     """ACTIVE, tRCD, READ, CL, capture and assembly: the first beat's ready comes
-    rcd + CL + 6 + read_delay cycles after the request; then one beat per 4 cycles."""
-    dut = Bench(io_registers=io_registers)
+    rcd + CL + 6 + read_delay cycles after the request (two more behind a register
+    slice); then one beat per 4 cycles."""
+    dut = Bench(io_registers=io_registers, sliced=sliced)
     data = words(__import__("random").Random(1), 8)
 
     async def body(ctx, out):
-        await burst(ctx, dut.ctl.bus, 0x2000, 8, write=True, data=data)
+        await burst(ctx, dut.bus, 0x2000, 8, write=True, data=data)
         await ctx.tick().repeat(20)                     # the controller is idle again
-        out["r"] = await burst(ctx, dut.ctl.bus, 0x2000, 8)
+        out["r"] = await burst(ctx, dut.bus, 0x2000, 8)
         await ctx.tick().repeat(20)
-        out["single"] = await burst(ctx, dut.ctl.bus, 0x2008, 1)
+        out["single"] = await burst(ctx, dut.bus, 0x2008, 1)
 
     out, checker = run_bench(dut, body)
     assert out["error"] == Error.NONE
-    first = CHIP.rcd + CHIP.cas_latency + 6 + dut.ctl.read_delay
+    first = CHIP.rcd + CHIP.cas_latency + 6 + dut.ctl.read_delay + 2 * sliced
     assert out["r"] == (data, False, first + 7 * 3)
     assert out["single"] == ([data[1]], False, first)
     reads = [c for c, a, w, d, e in checker.beats if not w][:8]
     assert [b - a for a, b in zip(reads, reads[1:])] == [4] * 7
+    # a write burst's beats are taken one per 4 cycles too, the slice's late copy of
+    # wdata included
+    writes = [c for c, a, w, d, e in checker.beats if w][:8]
+    assert [b - a for a, b in zip(writes, writes[1:])] == [4] * 7
 
 
 @settings(max_examples=15, deadline=None)
-@given(transfer_mix, st.booleans())
-def test_random_transfers_against_reference(ops, io_registers):
-    dut = Bench(io_registers=io_registers)
+@given(transfer_mix, st.booleans(), st.booleans())
+def test_random_transfers_against_reference(ops, io_registers, sliced):
+    """Random transfers; behind a slice the controller sees each of them exactly once,
+    with the same data (its own checker and reference memory)."""
+    dut = Bench(io_registers=io_registers, sliced=sliced)
 
     async def body(ctx, out):
-        out["bad"] = await run_mix(ctx, dut.ctl.bus, ops, 0, dut.ctl.size,
+        out["bad"] = await run_mix(ctx, dut.bus, ops, 0, dut.ctl.size,
                                    FlatMemory(0, dut.ctl.size))
 
     out, checker = run_bench(dut, body)
     assert out["bad"] == []
     assert out["error"] == Error.NONE, (out["error"], out["error_cycle"])
     assert checker.transfers == len(ops)
+    if sliced:
+        assert out["slave_checker"].transfers == len(ops)
+        assert out["slave_checker"].beats == [(c - 1, a, w, d, e) for c, a, w, d, e
+                                              in checker.beats]
 
 
 def test_refresh_never_starves():
@@ -157,7 +183,7 @@ def test_refresh_never_starves():
         start, until = ctx.get(dut.chip.refreshes), now[0] + 8 * CHIP.refi
         addr = 0
         while now[0] < until:
-            await burst(ctx, dut.ctl.bus, addr, 16, write=bool(addr & 0x80), data=[addr] * 16)
+            await burst(ctx, dut.bus, addr, 16, write=bool(addr & 0x80), data=[addr] * 16)
             addr = (addr + 128) % dut.ctl.size
         out["served"] = ctx.get(dut.chip.refreshes) - start
 
