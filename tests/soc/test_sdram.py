@@ -73,10 +73,11 @@ class Bench(Elaboratable):
         return m
 
 
-def run_bench(dut, body, *, check=True):
+def run_bench(dut, body, *, check=True, extra=()):
     """Run ``body(ctx)`` after the controller is initialised, with a BusChecker and a
     flat reference memory on the master's port (and one on the controller's, behind a
-    slice: ``out["slave_checker"]``); returns (results dict, the master's checker)."""
+    slice: ``out["slave_checker"]``); returns (results dict, the master's checker).
+    ``extra``: more checkers, run but not asserted on."""
     checker = BusChecker(dut.bus, memory=FlatMemory(0, dut.ctl.size))
     checkers = [checker]
     out = {}
@@ -97,7 +98,7 @@ def run_bench(dut, body, *, check=True):
         out["error_cycle"] = ctx.get(dut.chip.error_cycle)
         out["refreshes"] = ctx.get(dut.chip.refreshes)
 
-    run_sim(dut, bench, processes=[c.process for c in checkers])
+    run_sim(dut, bench, processes=[c.process for c in [*checkers, *extra]])
     if check:
         assert [c.violations for c in checkers] == [[] for c in checkers]
     return out, checker
@@ -170,6 +171,27 @@ def test_random_transfers_against_reference(ops, io_registers, sliced):
         assert out["slave_checker"].transfers == len(ops)
         assert out["slave_checker"].beats == [(c - 1, a, w, d, e) for c, a, w, d, e
                                               in checker.beats]
+
+
+def test_slice_moves_wdata_two_cycles_late():
+    """Behind the slice the controller sees a write burst's wdata move two cycles
+    later than the protocol says (so its own checker needs ``wdata_lag`` 2), and the
+    data of every beat it takes is still that beat's."""
+    dut = Bench(sliced=True)
+    strict = BusChecker(dut.ctl.bus, name="strict")
+    data = [0x1111 * (k + 1) for k in range(4)]
+
+    async def body(ctx, out):
+        await burst(ctx, dut.bus, 0x100, 4, write=True, data=data)
+        out["r"] = await burst(ctx, dut.bus, 0x100, 4)
+
+    out, checker = run_bench(dut, body, extra=[strict])
+    assert out["r"][0] == data
+    assert [d for c, a, w, d, e in out["slave_checker"].beats if w] == data
+    assert [msg for c, msg in strict.violations] == \
+        ["strict: wdata changed before the ready of beat 1",
+         "strict: wdata changed before the ready of beat 2",
+         "strict: wdata changed before the ready of beat 3"]
 
 
 def test_refresh_never_starves():
