@@ -40,6 +40,10 @@ Board devices, each optional (memmap.py gives their addresses):
   block device's storage is an SD card on the SPI pins ``sd`` (soc/sdcard/spi.py), with
   the host's registers at SDCARD, instead of the ``storage`` port;
 * ``leds=True``: the LED register at LEDS and the output port ``leds`` (8 bits);
+* ``registered_answers=True``: every device's answer (all but the RAM's) reaches the
+  masters a cycle late, from the decoder's registers (soc/interconnect.py), so that
+  no device's ``ready`` or read data cross the chip into the core in the cycle they
+  are made: a device access takes 4 cycles instead of 3 (the board);
 * ``card`` (simulation only, with ``sdcard``; a dict of SDCardModel parameters): an SD
   card model (soc/sdcard/model.py) on the SD pins inside the SoC instead of the ``sd``
   port, so that a simulator runs the whole board as one design; the input
@@ -110,7 +114,7 @@ class SoC(wiring.Component):
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
                  uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1, memory=None,
                  reset_pc=memmap.RESET_PC, boot_rom=None, sdcard=None, leds=False, card=None,
-                 core="pipeline"):
+                 core="pipeline", registered_answers=False):
         if card is not None and sdcard is None:
             raise ValueError("a card model needs the SD host (sdcard=...)")
         self.memory = memory
@@ -164,10 +168,15 @@ class SoC(wiring.Component):
             self.slaves["leds"] = self.led_register
             regions.append(memmap.LEDS)
         # (the boot ROM's and its scratch RAM's words come from block RAMs: see
-        # Decoder's ``registered``)
-        self.decoder = Decoder(regions, bursts={"ram"}, staged=True,
-                               registered={"bootrom", "bootram"} if boot_rom is not None
-                               else ())
+        # Decoder's ``registered``; with ``registered_answers`` every device's answer
+        # comes from the decoder's registers)
+        if registered_answers:
+            registered = {r.name for r in regions} - {"ram"}
+        elif boot_rom is not None:
+            registered = {"bootrom", "bootram"}
+        else:
+            registered = set()
+        self.decoder = Decoder(regions, bursts={"ram"}, staged=True, registered=registered)
 
         members = {
             "uart_rx": In(stream.Signature(8)),
