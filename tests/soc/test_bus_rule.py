@@ -48,17 +48,22 @@ HOLES = [0x0, 0x1000_2000]
 
 def exercise(soc, accesses):
     """Run every access on ``soc`` (cpu=False) with a checker on each port; return the
-    checkers and the errors each access got."""
+    checkers, the errors each access got and the cycles each waited for its ready."""
     checkers = {name: BusChecker(dev.bus, name=name) for name, dev in soc.slaves.items()}
     checkers["decoder"] = BusChecker(soc.decoder.bus, name="decoder")
+    if soc.ram_slice is not None:
+        # the SDRAM controller behind its register slice (wdata two cycles late)
+        checkers["sdram"] = BusChecker(soc.ram.bus, name="sdram", wdata_lag=2)
     errors = {}
+    waits = {}
 
     async def bench(ctx):
         bus = soc.cpu_bus
         for name, items in accesses.items():
             for addr, size, write in items:
-                _, error, _ = await transfer(ctx, bus, addr, size, write=write, value=0)
+                _, error, waited = await transfer(ctx, bus, addr, size, write=write, value=0)
                 errors.setdefault(name, []).append(error)
+                waits.setdefault(name, []).append(waited)
         for beats, write in RAM_BURSTS:
             _, error, _ = await burst(ctx, bus, RAM + 0x100, beats, write=write,
                                       data=[0x0101_0101_0101_0101 * b for b in range(beats)])
@@ -68,34 +73,47 @@ def exercise(soc, accesses):
         await ctx.tick().repeat(4)
 
     run_sim(soc, bench, processes=[c.process for c in checkers.values()])
-    return checkers, errors
+    return checkers, errors, waits
 
 
-def expected_transfers(accesses):
+def expected_transfers(accesses, sdram=False):
     counts = {name: len(items) for name, items in accesses.items()}
     counts["ram"] += len(RAM_BURSTS)
     counts["decoder"] = sum(counts.values()) + len(HOLES)
+    if sdram:
+        counts["sdram"] = counts["ram"]
     return counts
 
 
 @pytest.mark.parametrize("ram_latency", [1, 8])
 def test_no_device_answers_in_the_first_cycle(ram_latency):
     soc = SoC(ram_size=1 << 16, cpu=False, ram_latency=ram_latency)
-    checkers, errors = exercise(soc, DEVICE_ACCESSES)
+    checkers, errors, _ = exercise(soc, DEVICE_ACCESSES)
     assert {n: c.violations for n, c in checkers.items()} == {n: [] for n in checkers}
     assert {n: c.transfers for n, c in checkers.items()} == expected_transfers(DEVICE_ACCESSES)
     assert errors == {**{n: [False, False] for n in DEVICE_ACCESSES},
                       "ram bursts": [False] * 3, "holes": [True, True]}
 
 
-def test_no_board_device_answers_in_the_first_cycle():
-    """The board's devices, and its SDRAM controller (with the chip model) as the RAM."""
+@pytest.mark.parametrize("registered_answers", [False, True])
+def test_no_board_device_answers_in_the_first_cycle(registered_answers):
+    """The board's devices, and its SDRAM controller (with the chip model) as the RAM,
+    behind its register slice; with ``registered_answers`` (the board's) every device
+    answers through the decoder's registers, a cycle later."""
     soc = SoC(cpu=False, memory=SDRAMConfig(CHIP, SMALL), reset_pc=memmap.BOOTROM.base,
-              boot_rom=bytes(range(64)), sdcard=dict(clk_freq=1_000_000), leds=True)
+              boot_rom=bytes(range(64)), sdcard=dict(clk_freq=1_000_000), leds=True,
+              registered_answers=registered_answers)
     accesses = {**DEVICE_ACCESSES, **BOARD_ACCESSES}
-    checkers, errors = exercise(soc, accesses)
+    checkers, errors, waits = exercise(soc, accesses)
     assert {n: c.violations for n, c in checkers.items()} == {n: [] for n in checkers}
-    assert {n: c.transfers for n, c in checkers.items()} == expected_transfers(accesses)
+    assert {n: c.transfers for n, c in checkers.items()} == expected_transfers(accesses,
+                                                                              sdram=True)
+    # cycles without ready: the staged request (2), the registered answer (3); the
+    # boot ROM and its RAM are registered in both
+    devices = [n for n in accesses if n != "ram"]
+    assert {n: waits[n] for n in devices} == \
+        {n: [3, 3] if registered_answers or n in ("bootrom", "bootram") else [2, 2]
+         for n in devices}
     # the ROM refuses writes (with error, and still a cycle late)
     assert errors == {**{n: [False, False] for n in accesses}, "bootrom": [False, True],
                       "ram bursts": [False] * 3, "holes": [True, True]}
