@@ -133,6 +133,21 @@ def test_nextpnr_log_is_read():
     assert lines[3:] == ["  " + line for line in rep.critical_paths["$glbnet$clk"]]
 
 
+def test_a_clock_short_by_less_than_the_log_shows_fails():
+    """nextpnr rounds to two decimals: 20.001 ns is "50.00 MHz (FAIL at 50.00 MHz)"
+    (seed 5 of 2026-12-05), and its FAIL is what counts."""
+    log = ("Info: Max frequency for clock '$glbnet$clk': 49.00 MHz (FAIL at 50.00 MHz)\n"
+           "ERROR: Max frequency for clock           '$glbnet$clk': 50.00 MHz "
+           "(FAIL at 50.00 MHz)\n")
+    rep = parse_nextpnr(log)
+    assert rep.fmax == {"$glbnet$clk": (50.0, 50.0)}
+    assert rep.failing() == {"$glbnet$clk": (50.0, 50.0)}
+    assert rep.summary_lines() == ["Fmax $glbnet$clk: 50.00 MHz (misses 50 MHz)"]
+    passed = parse_nextpnr(log + "Info: Max frequency for clock '$glbnet$clk': 50.00 MHz "
+                                 "(PASS at 50.00 MHz)\n")
+    assert passed.failing() == {}
+
+
 def test_yosys_time_is_read():
     log = ("2.52. Executing CHECK pass (checking for obvious problems).\n"
            "End of script. Logfile hash: 91b16d6ffe, time: 245.93s, user: 245.95s, "
@@ -287,8 +302,8 @@ def test_a_timing_failure_fails_the_build(fake_tools, tmp_path, capsys):
     # LUT RAM (17,321 + 2 x 6,700 + 6 x 10)
     assert (report["CCU2C"], report["TRELLIS_DPR16X4"], report["nextpnr_lut4"]) == (6700, 10, 30781)
     assert report["fmax_mhz"] == {
-        "sync (system clock)": {"reached": 24.10, "target": 25.0},
-        "pll.clk_sdram": {"reached": 120.0, "target": 150.0}}
+        "sync (system clock)": {"reached": 24.10, "target": 25.0, "met": False},
+        "pll.clk_sdram": {"reached": 120.0, "target": 150.0, "met": False}}
     assert report["error"] == ("timing failed: sync (system clock) reaches 24.10 MHz < "
                                "25.00 MHz, pll.clk_sdram reaches 120.00 MHz < 150.00 MHz")
     assert report["bitstream"] is None
@@ -299,6 +314,23 @@ def test_a_timing_failure_fails_the_build(fake_tools, tmp_path, capsys):
             "nextpnr's total LUT4 (with the carries' and LUT RAMs'): 30781\n") in text
     assert text.endswith(f"error: {report['error']}\n")
     assert f"see {out / 'top.tim'} for nextpnr's log" in captured.err
+
+
+def test_a_clock_short_by_a_picosecond_fails_the_build(fake_tools, tmp_path, capsys):
+    # nextpnr's "25.00 MHz (FAIL at 25.00 MHz)": timing failed, and the report says so
+    # (not "met", and not only that the script stopped)
+    fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG.replace("28.20 MHz (PASS", "25.00 MHz (FAIL")
+               .replace("120.00 MHz (FAIL at 150.00", "150.00 MHz (PASS at 150.00"), 1)
+    out = tmp_path / "out"
+    assert build_main(["--out", str(out), "--clk-mhz", "25"]) == 1
+    captured = capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    assert report["fmax_mhz"]["sync (system clock)"] == {"reached": 25.0, "target": 25.0,
+                                                         "met": False}
+    assert report["error"] == ("timing failed: sync (system clock) misses 25.00 MHz by "
+                               "less than 0.01 MHz (nextpnr: FAIL)")
+    assert "Fmax sync (system clock): 25.00 MHz (target 25.00 MHz, FAILED)\n" in captured.out
+    assert report["seed_may_help"]
 
 
 def test_a_synthesis_failure_is_reported_without_a_traceback(fake_tools, tmp_path, capsys):
@@ -323,7 +355,8 @@ def test_further_nextpnr_options_reach_nextpnr(fake_tools, tmp_path, capsys):
     # records them.
     fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
     out = tmp_path / "out"
-    build_main(["--out", str(out), "--seed", "3", "--nextpnr-opt=--placer-heap-beta=0.7",
+    build_main(["--out", str(out), "--seed", "3", "--clk-mhz", "25",
+                "--nextpnr-opt=--placer-heap-beta=0.7",
                 "--nextpnr-opt=--router2-heatmap=heat"])
     capsys.readouterr()
     script = (out / "build_top.sh").read_text()
@@ -339,7 +372,7 @@ def test_the_router_is_a_choice(fake_tools, tmp_path, capsys):
     # asks for the other, and the report names it
     fake_tools(YOSYS_STAT, 0, NEXTPNR_LOG, 0)
     out = tmp_path / "out"
-    build_main(["--out", str(out), "--router", "router2"])
+    build_main(["--out", str(out), "--router", "router2", "--clk-mhz", "25"])
     captured = capsys.readouterr()
     assert " --seed 1 --router router2 --placer static --no-tmdriv " in \
         (out / "build_top.sh").read_text()
@@ -348,9 +381,10 @@ def test_the_router_is_a_choice(fake_tools, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, timed", [
-    ([], False),                                    # the board's 25 MHz
-    (["--clk-mhz", "50"], True),
-    (["--placement", "timing"], True), (["--clk-mhz", "50", "--placement", "untimed"], False)])
+    ([], True),                                     # the board's 50 MHz
+    (["--clk-mhz", "25"], False),
+    (["--clk-mhz", "25", "--placement", "timing"], True),
+    (["--placement", "untimed"], False)])
 def test_placement_is_timing_driven_above_30_mhz(fake_tools, tmp_path, capsys, args, timed):
     # untimed placement (nextpnr's --no-tmdriv) at and below UNTIMED_MAX_MHZ, where it
     # has margin and saves about a third of the build's time; --placement overrides
