@@ -88,12 +88,13 @@ BOARDS = {
         name="ulx3s-85f",
         platform="soc.board.platforms:ULX3S_85F",
         osc_freq=25e6,
-        # 25 MHz, the oscillator's own.  Main's hardware 1d9407a routed at 46.62,
-        # 43.64 and 43.62 MHz (seeds 1-3) with router1 (nextpnr-ecp5 0.11.1,
-        # static placer; docs/measurements.md, "router1 for the board build");
-        # router2's builds of earlier trees reached 25.77-39.08 MHz.  `make
-        # bitstream CLK_MHZ=12.5` halves it.
-        clk_freq=25e6,
+        # 50 MHz, twice the oscillator's.  With the SDRAM controller behind a
+        # register slice and every device's answer registered (2026-12-05) the
+        # board build met 50 MHz on every seed placed: 51.05-51.67 MHz on seeds
+        # 1, 2, 3 and 6 (docs/measurements.md, "The SDRAM controller behind a
+        # register slice").  `make bitstream CLK_MHZ=25` builds faster (placed
+        # without timing, about 13 minutes of CPU instead of 17).
+        clk_freq=50e6,
         sdram=ULX3S_85F_SDRAM,
         sdram_timing=SPEED_7,
         sdram_phase=180.0,
