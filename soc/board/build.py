@@ -18,10 +18,10 @@ seconds and nextpnr's time for each of its passes).
 ``--seed`` takes one seed or several (``1-4``, ``1,3,5``): the build tries them in
 turn until one meets timing, as long as the failure is one that another placement
 may not have (timing failed, or the router stopped converging); the report names
-the seeds tried before and what each reached.  (At 50 MHz, d16d2b5's netlist met
-timing on seeds 2 and 6, not on 1, 3 or 5; main's later netlist, the same logic built
-by Yosys into other LUTs, reached 49.53 and 49.12 MHz on seeds 2 and 6: try
-``make bitstream CLK_MHZ=50 SEED=1-6``.)
+the seeds tried before and what each reached.  (At the board's 50 MHz, main's
+netlist of 2026-12-05 (5b5334e) met timing on seeds 1, 2, 3 and 6, at 51.05-51.67
+MHz; seed 5 missed by 1 ps.  An edit of the hardware changes the netlist and so each
+seed's placement: ``make bitstream SEED=1-6`` tries others if seed 1 misses.)
 
 Synthesis is skipped when the output directory holds the netlist Yosys made of the
 same design: the same ``top.il`` and ``top.ys`` (the board top at the same clock)
