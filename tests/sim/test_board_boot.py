@@ -8,7 +8,7 @@ commands that read and write files, and the chip model must have seen no timing 
 protocol error.
 
 Slow: the board configuration is a model of its own (several minutes to build on the
-2-core machine), then about 12 M cycles to the prompt.
+2-core machine), then about 3.4 M cycles to the prompt at the board's 50 MHz.
 """
 
 import pytest
