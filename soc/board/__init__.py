@@ -90,9 +90,9 @@ BOARDS = {
         osc_freq=25e6,
         # 50 MHz, twice the oscillator's.  With the SDRAM controller behind a
         # register slice and every device's answer registered (2026-12-05) the
-        # board build met 50 MHz on every seed placed: 51.05-51.67 MHz on seeds
-        # 1, 2, 3 and 6 (docs/measurements.md, "The SDRAM controller behind a
-        # register slice").  `make bitstream CLK_MHZ=25` builds faster (placed
+        # board build met 50 MHz on seeds 1, 2, 3 and 6 (51.05-51.67 MHz) and
+        # missed it by 1 ps on seed 5 (docs/measurements.md, "The SDRAM controller
+        # behind a register slice").  `make bitstream CLK_MHZ=25` builds faster (placed
         # without timing, about 13 minutes of CPU instead of 17).
         clk_freq=50e6,
         sdram=ULX3S_85F_SDRAM,
