@@ -43,6 +43,9 @@ def main(argv=None):
                    help="stop after synthesis (for bench/netlist_paths.py DIR/top.json)")
     p.add_argument("--place-only", action="store_true",
                    help="stop after placement (then bench/nextpnr_paths.py DIR/top.sdf)")
+    p.add_argument("--board-flow", action="store_true",
+                   help="place and route as the board build does (the static placer, "
+                        "router1) instead of HeAP and router2")
     args = p.parse_args(argv)
     if args.synth_only and args.place_only:
         p.error("--synth-only and --place-only exclude each other")
@@ -58,8 +61,13 @@ def main(argv=None):
     workdir = args.keep or tempfile.mkdtemp(prefix="soc-timing-")
     t0 = time.monotonic()
     try:
+        flow = None
+        if args.board_flow:
+            from soc.board.build import BOARD_PLACER, DEFAULT_ROUTER
+            flow = [*BOARD_PLACER, "--router", DEFAULT_ROUTER]
         cells, rep, _ = run_timing(soc, workdir, freq_mhz=args.freq, seed=args.seed,
-                                   place=not args.synth_only, route=not args.place_only)
+                                   place=not args.synth_only, route=not args.place_only,
+                                   flow=flow)
     except (ToolMissing, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -72,8 +80,9 @@ def main(argv=None):
               f"{wall:.0f} s wall, {ru.ru_utime + ru.ru_stime:.0f} s CPU ({cpu_model()})")
         return 0
     stage = "placed, not routed" if args.place_only else "placed and routed"
+    placer = "static placer, router1" if args.board_flow else "HeAP, router2"
     print(f"{what}, out of context on LFE5U-85F-6 (nextpnr-ecp5, seed {args.seed}, "
-          f"{stage}), target {args.freq:g} MHz")
+          f"{placer}, {stage}), target {args.freq:g} MHz")
     print(f"cells: LUT4 {cells.get('LUT4', 0)}, FF {cells.get('TRELLIS_FF', 0)}, "
           f"DP16KD {cells.get('DP16KD', 0)}, MULT18X18D {cells.get('MULT18X18D', 0)}")
     for line in rep.summary_lines():

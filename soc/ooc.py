@@ -54,7 +54,7 @@ class OutOfContext(wiring.Component):
 
 
 def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=True,
-               route=True):
+               route=True, flow=None):
     """Synthesise and place and route ``design`` out of context in ``workdir``.
 
     Returns (cells, NextpnrReport, nextpnr log text); with ``place=False`` only
@@ -63,7 +63,9 @@ def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=Tr
     estimate after placement).  nextpnr also writes ``top.sdf`` (every cell and net
     delay, estimated before routing) and ``placed.json`` (the placed netlist), which
     bench/nextpnr_paths.py reads to show the worst paths hop by hop: nextpnr's log
-    names no critical path after placement alone.
+    names no critical path after placement alone.  ``flow``: nextpnr's placer and
+    router options instead of the default (HeAP and ``NEXTPNR_ROUTER``), e.g. the
+    board build's static placer and router1.
     Raises RuntimeError if a tool fails for another reason than timing."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +79,8 @@ def run_timing(design, workdir, *, freq_mhz=50.0, seed=1, timeout=7200, place=Tr
              "read_rtlil top.il; synth_ecp5 -top top -json top.json; stat"]
     nextpnr = [tool("nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--speed", "6",
                "--json", "top.json", "--lpf", "top.lpf", "--freq", str(freq_mhz),
-               "--seed", str(seed), *NEXTPNR_ROUTER, "--timing-allow-fail",
+               "--seed", str(seed), *(NEXTPNR_ROUTER if flow is None else flow),
+               "--timing-allow-fail",
                *([] if route else ["--no-route"]), "--sdf", "top.sdf",
                "--write", "placed.json", "--log", "nextpnr.log", "--quiet"] if place else None
     r = subprocess.run(yosys, cwd=workdir, capture_output=True, text=True, timeout=timeout)

@@ -89,3 +89,14 @@ def test_placement_alone_writes_what_nextpnr_paths_reads(tmp_path):
                               paths.read_netlist(tmp_path / "placed.json"))
     (ours, _), = analysis.fmax().values()
     assert f"{ours:.2f}" == f"{mhz:.2f}"
+
+
+def test_the_board_flow_reaches_nextpnr(tmp_path):
+    # bench/soc_timing.py --board-flow: the board build's static placer (and router1)
+    # instead of HeAP (nextpnr's log names the placer it runs)
+    from soc.board.build import BOARD_PLACER, DEFAULT_ROUTER
+    _, report, log = ooc.run_timing(Adder(), tmp_path, freq_mhz=100, route=False,
+                                    flow=[*BOARD_PLACER, "--router", DEFAULT_ROUTER])
+    assert "Running Static placer" in log and "HeAP" not in log
+    (_, (mhz, target)), = report.fmax.items()
+    assert target == 100.0 and mhz > 100.0
