@@ -217,6 +217,7 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
     nextpnr = parse_nextpnr(tim.read_text()) if tim.exists() else None
     if nextpnr and stopped:     # only the placer's estimates: no Fmax or path to report
         nextpnr.fmax, nextpnr.critical_paths = {}, {}
+    failing = nextpnr.failing() if nextpnr else {}
     report = {
         "board": spec.name, "device": spec.device, "clk_mhz": clk_freq / 1e6,
         "LUT4": cells.get("LUT4"), "CCU2C": cells.get("CCU2C", 0),
@@ -224,7 +225,7 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         "DP16KD": cells.get("DP16KD", 0), "MULT18X18D": cells.get("MULT18X18D", 0),
         "nextpnr_lut4": nextpnr.total_lut4 if nextpnr else None,
         "fmax_mhz": {clock_name(c): {"reached": f[0], "target": f[1],
-                                     "met": c not in nextpnr.failing()}
+                                     "met": c not in failing}
                      for c, f in (nextpnr.fmax.items() if nextpnr else ())},
         "critical_path": {clock_name(c): p for c, p in
                           (nextpnr.critical_paths.items() if nextpnr else ())},
@@ -238,7 +239,6 @@ def build(spec, out_dir, *, clk_freq=None, seed=1, router=DEFAULT_ROUTER, nextpn
         "route_watch": route_watch, "route_minutes": route_minutes,
         "earlier_seeds": list(earlier),
     }
-    failing = nextpnr.failing() if nextpnr else {}
     if failing:
         failed = "timing failed: " + ", ".join(
             f"{clock_name(c)} reaches {f[0]:.2f} MHz < {f[1]:.2f} MHz" if f[0] < f[1] else
