@@ -28,15 +28,17 @@ addresses in 4-byte units.
   units); ``pmp_regions`` does it for every entry at once.
 * ``PMPChecker`` is combinational (registers in, verdict out): the unit tests'
   device under test.
-* ``PMPUnit`` is what the pipelined core uses: the regions are registered and
-  computed again, one entry per cycle by one ``pmp_region``, after each write to a
-  pmp CSR (the core refetches after every such write, so the 17 cycles are hardly
-  ever waited for), and one set of comparators serves several requesters (fetch,
-  the memory stage, the page-table walker) in turn: a request is registered,
-  copied into the comparators' own registers in the next cycle, compared in the
-  cycle after and the registered verdict comes back with ``ready`` three cycles
-  after the request was taken, so the 16 comparators lie between flip-flops
-  only, with no multiplexer in front of them.
+* ``PMPUnit`` is what the pipelined core uses: the regions are kept in a small
+  LUT RAM, computed again one entry per cycle by one ``pmp_region`` after each
+  write to a pmp CSR (the core refetches after every such write, so the 17 cycles
+  are hardly ever waited for), and one entry's comparators serve several
+  requesters (fetch, the memory stage, the page-table walker) in turn: a request
+  is registered, copied into the comparators' own registers in the next cycle,
+  then compared with entry 0, 1, ... one entry per cycle until one matches a byte
+  of it (or none is left), and the registered verdict comes back with ``ready``
+  in the cycle after: three cycles after the request was taken when entry 0
+  decides (as with xv6, whose entry 0 opens everything), up to 18 when no entry
+  matches.
 * Most requests need no comparison: the unit checks the memories (the RAM) as
   wholes after each change and then allows every access inside one allowed as a
   whole at once; and it remembers a few pages per requester that it allowed as a
@@ -49,7 +51,8 @@ addresses in 4-byte units.
 """
 
 from amaranth import *
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..bus import BusSignature
@@ -147,6 +150,16 @@ def pmp_region(m, mode, a, below, name, a_plus_1=None):
     return on, lo, hi
 
 
+# An entry's region as the unit keeps it: it matches the 4-byte units lo <= u < hi
+# when ``on`` (pmp_region), with the R, W, X and L bits of its configuration (perms_of).
+RegionLayout = data.StructLayout({
+    "on": 1,
+    "lo": ADDR_BITS,
+    "hi": ADDR_BITS + 2,
+    "perms": 4,
+})
+
+
 def perms_of(c):
     """The bits of a configuration byte that the verdict uses: R, W, X, L."""
     return Cat(c[0:3], c[7])
@@ -164,24 +177,39 @@ def pmp_regions(m, cfg, addr, entries):
     return regions
 
 
-def pmp_verdict(m, regions, first, last, priv, access):
-    """The verdict (a Signal) on the bytes ``first`` .. ``last``; ``regions`` as
-    pmp_regions gives them."""
-    n = len(regions)
-    f4, l4 = first[2:56], last[2:56]
+def needed_perm(m, access):
+    """The permission bit (R, W or X) that an access of kind ``access`` needs."""
     need = Signal(3)
     with m.Switch(access):
         with m.Case(Access.FETCH): m.d.comb += need.eq(X)
         with m.Case(Access.LOAD):  m.d.comb += need.eq(R)
         with m.Case(Access.STORE): m.d.comb += need.eq(W)
+    return need
+
+
+def entry_verdict(region, first, last, priv, need):
+    """(matches some byte, allows the access) for one entry's region (on, lo, hi,
+    perms) and the bytes ``first`` .. ``last``: it allows the access if it matches
+    every byte and its permission bits allow it (or it is M mode and the entry is
+    not locked)."""
+    on, lo, hi, perms = region
+    f4, l4 = first[2:56], last[2:56]
+    matches_any = on & (f4 < hi) & (l4 >= lo)
+    matches_all = (f4 >= lo) & (l4 < hi)
+    allows = matches_all & (((priv == Priv.M) & ~perms[3]) | ((perms[0:3] & need) != 0))
+    return matches_any, allows
+
+
+def pmp_verdict(m, regions, first, last, priv, access):
+    """The verdict (a Signal) on the bytes ``first`` .. ``last``; ``regions`` as
+    pmp_regions gives them."""
+    n = len(regions)
+    need = needed_perm(m, access)
     any_ = Signal(n)
     verdict = Signal(n)
-    for i, (on, lo, hi, perms) in enumerate(regions):
-        all_ = (f4 >= lo) & (l4 < hi)
-        m.d.comb += [
-            any_[i].eq(on & (f4 < hi) & (l4 >= lo)),
-            verdict[i].eq(all_ & (((priv == Priv.M) & ~perms[3]) | ((perms[0:3] & need) != 0))),
-        ]
+    for i, region in enumerate(regions):
+        matches_any, allows = entry_verdict(region, first, last, priv, need)
+        m.d.comb += [any_[i].eq(matches_any), verdict[i].eq(allows)]
     # The lowest-numbered matching entry decides (a tree: hw/priority.py)
     matched, _, (decided,) = lowest_first(m, [(any_[i], (verdict[i],)) for i in range(n)])
     allowed = Signal()
@@ -217,6 +245,9 @@ class PMPUnit(wiring.Component):
     lowest index first when several wait).  ``on``: some entry can match, or the
     regions are being computed (with neither, M-mode accesses need no check);
     ``on_next``: what ``on`` will be in the next cycle (for a register of the user's).
+
+    A compared request is answered 3 + e cycles after it is taken, e being the
+    lowest entry that matches a byte of it (``entries`` - 1 when none does).
 
     Two kinds of answers need no comparison and come in the cycle a request is made:
 
@@ -274,9 +305,16 @@ class PMPUnit(wiring.Component):
         k = Signal(range(n + 1), init=n)    # n: nothing to read
         w = Signal(range(n + 1), init=n)    # n: nothing to write
         busy = Signal()
+        # A port's request still being compared with the old regions when the
+        # registers change holds the new ones back until its verdict is made (the
+        # first entry written in the cycle after that): so the answer to a request
+        # taken before a write is the old registers' rule, whole.
+        hold = Signal()
         m.d.comb += busy.eq((k != n) | (w != n))
         with m.If(self.flush):
             m.d.sync += [k.eq(0), w.eq(n)]
+        with m.Elif(hold):
+            m.d.sync += w.eq(n)
         with m.Else():
             m.d.sync += w.eq(k)
             with m.If(k != n):
@@ -296,18 +334,22 @@ class PMPUnit(wiring.Component):
                         m.d.comb += [c_k.eq(self.cfg[8 * i:8 * i + 8]),
                                      a_k.eq(self.addr[ADDR_BITS * i:ADDR_BITS * (i + 1)])]
             m.d.sync += [c_w.eq(c_k), a_w.eq(a_k), a1_w.eq(a_k + 1), a_below.eq(a_w)]
+        # The regions live in a table of n entries (LUT RAM: written one entry per
+        # cycle, read one entry per cycle by the comparison), and their ``on`` bits
+        # also in flip-flops, for ``on_next``.
+        m.submodules.regions = table = Memory(shape=RegionLayout, depth=n, init=[])
+        table_wr = table.write_port()
+        table_rd = table.read_port(domain="comb")
+        on_bits = Signal(n)
         # (computed only while an entry is written: a simulator skips it otherwise)
-        regions = []
         with m.If(w != n):
             on_w, lo_w, hi_w = pmp_region(m, c_w[3:5], a_w, Mux(w == 0, 0, a_below), "pmp_w",
                                           a_plus_1=a1_w)
+            m.d.comb += [table_wr.en.eq(1), table_wr.addr.eq(w),
+                         table_wr.data.eq(Cat(on_w, lo_w, hi_w, perms_of(c_w)))]
             for i in range(n):
-                r = (Signal(name=f"r{i}_on"), Signal.like(lo_w, name=f"r{i}_lo"),
-                     Signal.like(hi_w, name=f"r{i}_hi"), Signal(4, name=f"r{i}_perms"))
                 with m.If(w == i):
-                    m.d.sync += [r[0].eq(on_w), r[1].eq(lo_w), r[2].eq(hi_w),
-                                 r[3].eq(perms_of(c_w))]
-                regions.append(r)
+                    m.d.sync += on_bits[i].eq(on_w)
         # (while busy, some entry may be on: M mode must ask)
         # ``on`` is a flip-flop loaded with what the OR of the regions' ``on`` bits
         # and ``busy`` will be in the next cycle (busy then: a flush now, or an
@@ -317,10 +359,10 @@ class PMPUnit(wiring.Component):
         # it, not from the counters' compares and a 16-input OR.
         on_q = Signal()
         m.d.comb += self.on_next.eq(self.flush | (k != n) | Cat(*[
-            Mux(w == i, on_w, r[0]) for i, r in enumerate(regions)]).any())
+            Mux(w == i, on_w, on_bits[i]) for i in range(n)]).any())
         m.d.sync += on_q.eq(self.on_next)
         m.d.comb += self.on.eq(on_q)
-        verdict = Signal()                 # of the request in stage 3
+        verdict = Signal()                 # of the request in stage 3, once ``done``
 
         # The requesters are the ports, then the block sweeper (owner nports).
         # stage 1: a request taken.  Each port's request is registered in every
@@ -331,15 +373,20 @@ class PMPUnit(wiring.Component):
         # port asks about may come from the MMU's answer in the same cycle).  In
         # stage 2 the owner's registers hold the request as it was taken, and are
         # copied (through the multiplexer that ``q_owner`` drives) into the
-        # comparators' registers (``c_*``); in stage 3 those are compared.  (The
-        # copy costs a cycle per comparison; without it the path from ``q_owner``
+        # comparators' registers (``c_*``); in stage 3 those are compared with the
+        # entries, one per cycle.  (The copy costs a cycle per comparison; without
+        # it, when all 16 entries were compared at once, the path from ``q_owner``
         # through the multiplexer, the 54-bit compares' carry chains and the
         # verdict's tree into ``blk_ok`` and ``r_allowed`` was the longest of the
         # SoC on the board, 41 cells.)
         q_valid = Signal()
         q_owner = Signal(range(self.nports + 1))
-        # stage 3: compared; the verdict registered
+        # stage 3: compared with entry ``c_entry``, one entry per cycle, until one
+        # matches a byte of the request or none is left (``done``); the verdict
+        # registered
         c_valid = Signal()
+        c_entry = Signal(range(n))
+        done = Signal()
         c_owner = Signal(range(self.nports + 1))
         c_ok = Signal()                    # no flush nor busy regions in stage 2
         c_first = Signal(56)
@@ -356,7 +403,7 @@ class PMPUnit(wiring.Component):
         r_access = Signal(Access)          # and side of M mode
         r_mach = Signal()
         # a verdict made with up-to-date regions, not about to be forgotten
-        usable = c_valid & c_ok & ~self.flush
+        usable = done & c_ok & ~self.flush
 
         # The blocks: one "allowed as a whole" bit per block, M or not, access kind,
         # found by the sweeper one check at a time (index: block, then M, then kind).
@@ -420,7 +467,7 @@ class PMPUnit(wiring.Component):
                     for k in range(K)]).any()
                 # The page is remembered in the cycle its answer is given (stage 4),
                 # from registers (``r_fill``, ``r_allowed``, ``r_page`` ...), not
-                # from the comparators' verdict in the cycle before: the 16
+                # from the comparators' verdict in the cycle before: the
                 # compares reach one flip-flop, not the enables of the 188
                 # remembering ones.  Exact: in the cycle of the answer the port is
                 # answered whether its page is remembered or not, and no request
@@ -454,7 +501,7 @@ class PMPUnit(wiring.Component):
             m.d.sync += [regs[0].eq(p.first), regs[1].eq(p.last), regs[2].eq(p.priv),
                          regs[3].eq(p.access)]
             p_regs.append(regs)
-        m.d.sync += [q_valid.eq(0), c_valid.eq(0), r_valid.eq(0)]
+        m.d.sync += [q_valid.eq(0), r_valid.eq(0)]
         m.d.sync += q_owner.eq(self.nports)
         for i in reversed(range(self.nports)):    # (later assignments win)
             p = self.port(i)
@@ -476,17 +523,37 @@ class PMPUnit(wiring.Component):
                 with m.Default():
                     m.d.sync += [c_first.eq(s_first), c_last.eq(s_last),
                                  c_priv.eq(s_priv), c_access.eq(s_access), c_page.eq(0)]
-            m.d.sync += [c_valid.eq(1), c_owner.eq(q_owner), c_ok.eq(~busy & ~self.flush)]
-        # stage 3: compared, the verdict registered (only looked at with a request in
-        # stage 3: a simulator compares only then)
+            m.d.sync += [c_valid.eq(1), c_owner.eq(q_owner), c_entry.eq(0),
+                         c_ok.eq(~busy & ~self.flush)]
+        sweeping = c_owner == self.nports
+        # stage 3: compared with one entry per cycle, lowest first: the first entry
+        # that matches a byte decides; with none left, M mode is allowed and S and U
+        # are not.  (Only looked at with a request in stage 3: a simulator compares
+        # only then.)  A flush while a port's request is compared makes its verdict
+        # one not to remember (``c_ok``), made with the old regions (``hold``); the
+        # sweeper's check is dropped then (its verdict would not be recorded), so
+        # that it delays neither the new regions nor the ports.
+        m.d.comb += table_rd.addr.eq(c_entry)
+        m.d.comb += hold.eq(c_valid & ~sweeping & ~done)
         with m.If(c_valid):
-            m.d.comb += verdict.eq(pmp_verdict(m, regions, c_first, c_last, c_priv, c_access))
+            region = table_rd.data
+            matches_any, allows = entry_verdict(
+                (region.on, region.lo, region.hi, region.perms),
+                c_first, c_last, c_priv, needed_perm(m, c_access))
+            m.d.comb += [done.eq(matches_any | (c_entry == n - 1)),
+                         verdict.eq(Mux(matches_any, allows, c_priv == Priv.M))]
+            with m.If(self.flush):
+                m.d.sync += c_ok.eq(0)
+            with m.If(done | (sweeping & (self.flush | ~c_ok))):
+                m.d.sync += c_valid.eq(0)
+            with m.Else():
+                m.d.sync += c_entry.eq(c_entry + 1)
         # what a port remembers of an allowed page (in stage 4, see above; the
         # sweeper's checks are remembered by no port)
         m.d.sync += [r_page.eq(c_first[12:]), r_access.eq(c_access),
                      r_mach.eq(c_priv == Priv.M)]
         m.d.sync += r_sweep.eq(usable & (c_owner == self.nports))
-        with m.If(c_valid):
+        with m.If(done):
             m.d.sync += [r_valid.eq(1), r_owner.eq(c_owner), r_allowed.eq(verdict)]
         for i in range(self.nports):
             p = self.port(i)

@@ -11,14 +11,25 @@ from amaranth.sim import Simulator
 from hypothesis import given, settings, strategies as st
 
 from hw.core.isa import Priv
-from hw.core.pmp import PMPChecker, check_access, OFF, TOR, NA4, NAPOT
+from hw.core.pmp import PMPChecker, check_access, entry_range, OFF, TOR, NA4, NAPOT
 from hw.mmu.signatures import Access
 
 R, W, X, L = 0x01, 0x02, 0x04, 0x80
 N = 16
 BUSY = N + 1            # cycles PMPUnit computes its regions after a write (one per entry, + 1)
-CMP = 3                 # cycles from a request taken to its compared answer (copied, compared,
-                        # answered)
+CMP = 3                 # cycles from a request taken to its compared answer when entry 0
+                        # decides (copied, compared, answered)
+
+
+def cmp_cycles(cfgs, addrs, first, last):
+    """Cycles from a request for the bytes first .. last taken to its compared
+    answer: PMPUnit compares one entry per cycle, entry 0 first, until one matches a
+    byte (or the last entry is compared)."""
+    for i in range(N):
+        rng = entry_range(cfgs, addrs, i)
+        if rng is not None and first < rng[1] and last >= rng[0]:
+            return CMP + i
+    return CMP + N - 1
 
 
 def cfg_byte(mode, perms, lock=False):
@@ -203,8 +214,11 @@ def test_unit_serves_requesters_in_turn():
     sim.add_testbench(bench)
     sim.run()
     assert {i: v for i, (v, _) in got.items()} == {0: False, 1: True, 2: True}
-    # CMP cycles each, in turn (the next taken in the cycle after an answer)
-    assert [got[i][1] for i in range(3)] == [CMP - 1 + i * (CMP + 1) for i in range(3)]
+    # in turn, the next taken in the cycle after an answer; the third is decided
+    # by entry 1, a cycle later than the others (entry 0)
+    lat = [cmp_cycles(cfgs, addrs, q[0], q[0] + q[1] - 1) for q in queries]
+    assert lat == [CMP, CMP, CMP + 1]
+    assert [got[i][1] for i in range(3)] == [lat[0] - 1, lat[0] + lat[1], lat[0] + lat[1] + 1 + lat[2]]
     for i, q in enumerate(queries):
         assert got[i][0] == check_access(cfgs, addrs, *q)
 
@@ -240,8 +254,12 @@ def test_unit_remembers_allowed_pages_until_flushed():
         await page(0, 0x8000_1000, Priv.S, Access.LOAD)     # remembered again
 
     _drive_unit(dut, script)
-    assert log == [(CMP, True), (0, True), (CMP, True), (CMP, True), (CMP, False), (CMP, False),
-                   (CMP + BUSY, True), (0, True)]
+    # page 0x8000_1000 is decided by entry 1, page 0x8000_0000 by entry 0
+    c1 = cmp_cycles(cfgs, addrs, 0x8000_1000, 0x8000_1FFF)
+    c0 = cmp_cycles(cfgs, addrs, 0x8000_0000, 0x8000_0FFF)
+    assert (c0, c1) == (CMP, CMP + 1)
+    assert log == [(c1, True), (0, True), (c1, True), (c1, True), (c0, False), (c0, False),
+                   (c1 + BUSY, True), (0, True)]
 
 
 def _drive_unit(dut, script):
@@ -352,8 +370,9 @@ def test_unit_blocks_answer_at_once_until_registers_change():
         log.append(await ask(ctx, 1, RAM + 0x5000, RAM + 0x5FFF, Priv.M, Access.STORE))
 
     _drive_unit(dut, script)
+    # (with the hole, page RAM + 0x6000 is decided by entry 1, a cycle later)
     assert log == [(CMP + BUSY, True), (0, True), (0, True), (0, True), (CMP, True),
-                   (CMP + BUSY, False), (CMP, False), (CMP, True), (CMP, True), (CMP, True)]
+                   (CMP + BUSY, False), (CMP, False), (CMP, True), (CMP + 1, True), (CMP, True)]
 
 
 def test_unit_page_remembered_from_the_cycle_after_its_answer_unless_flushed():
@@ -482,9 +501,44 @@ def test_unit_takes_a_waiting_port_in_the_cycle_another_is_answered_at_once():
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
-    assert got == [{0: (CMP, True)},
+    # page RAM + 0x1000 is decided by entry 0, the others by entry 1 (a cycle later)
+    assert got == [{0: (CMP + 1, True)},
                    {0: (0, True), 2: (CMP, False)},
-                   {0: (0, True), 1: (CMP, True), 2: (2 * CMP + 1, True)}]
+                   {0: (0, True), 1: (CMP + 1, True), 2: (CMP + 1 + 1 + CMP, True)}]
+
+
+def test_unit_compares_one_entry_per_cycle_until_one_matches():
+    """A compared request is answered CMP + e cycles after it is taken, e being the
+    lowest entry that matches a byte of it, whatever the entries above it; with no
+    entry matching, after all 16 are compared, with the no-match rule's verdict (M
+    mode allowed, S and U denied)."""
+    from hw.core.pmp import PMPUnit
+    page = RAM + 0x40_0000
+    for e in list(range(N)) + [None]:
+        # entries below e: NA4 words elsewhere; entry e: the page, read-only; the
+        # entries above it: everything open
+        entries = [(cfg_byte(NA4, R | W | X), (RAM + 0x1000 * i) >> 2) for i in range(N)]
+        if e is not None:
+            entries[e] = (cfg_byte(NAPOT, R), napot(page, 0x1000))
+            for i in range(e + 1, N):
+                entries[i] = (cfg_byte(TOR, R | W | X), (1 << 54) - 1)
+        cfgs, addrs = pad(entries)
+        dut = PMPUnit(entries=N, ports=1, memo=0)
+        log = []
+
+        async def script(ctx, ask):
+            await _write_regs(ctx, dut, cfgs, addrs)
+            for _ in range(BUSY):
+                await ctx.tick()
+            for priv, access in ((Priv.S, Access.LOAD), (Priv.S, Access.STORE),
+                                 (Priv.M, Access.STORE)):
+                log.append(await ask(ctx, 0, page, page + 0xFFF, priv, access))
+
+        _drive_unit(dut, script)
+        wait = CMP + (N - 1 if e is None else e)
+        assert wait == cmp_cycles(cfgs, addrs, page, page + 0xFFF)
+        # read-only for S; M mode is allowed by an unlocked entry and by no entry
+        assert log == [(wait, e is not None), (wait, False), (wait, True)], e
 
 
 @st.composite
@@ -609,8 +663,10 @@ def test_gate_passes_allowed_transfers_at_once_and_stops_denied_ones():
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
+    # (page RAM + 0x5000 is decided by entry 2: two cycles after entry 0 would)
+    assert cmp_cycles(*holes, RAM + 0x5000, RAM + 0x5FFF) == CMP + 2
     assert log == [(0, False), (0, False), (None, True), (2 * CMP + 1, False), (None, True),
-                   (CMP, False)]
+                   (CMP + 2, False)]
 
 
 def test_unit_on_follows_busy_and_the_regions_exactly():
