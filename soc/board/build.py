@@ -20,7 +20,8 @@ turn until one meets timing, as long as the failure is one that another placemen
 may not have (timing failed, or the router stopped converging); the report names
 the seeds tried before and what each reached.  (At the board's 50 MHz, main's
 netlist of 2026-12-05 (5b5334e) met timing on seeds 1, 2, 3 and 6, at 51.05-51.67
-MHz; seed 5 missed by 1 ps.  An edit of the hardware changes the netlist and so each
+MHz; seed 5 missed by 1 ps.  With the PMP's regions in LUT RAM (b14b0db) seed 1
+meets at 50.63 MHz.  An edit of the hardware changes the netlist and so each
 seed's placement: ``make bitstream SEED=1-6`` tries others if seed 1 misses.)
 
 Synthesis is skipped when the output directory holds the netlist Yosys made of the
