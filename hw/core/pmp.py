@@ -326,8 +326,10 @@ class PMPUnit(wiring.Component):
         a1_w = Signal(ADDR_BITS + 1)
         a_below = Signal(ADDR_BITS)         # entry w - 1's pmpaddr
         # (read and registered only while busy: the registers are used only while an
-        # entry is written, and a simulator skips all of it in the other cycles)
-        with m.If(busy):
+        # entry is written, and a simulator skips all of it in the other cycles; and
+        # not while ``hold`` stops the counters: ``a_below`` must still be the
+        # previous entry's pmpaddr when they go on)
+        with m.If(busy & ~hold):
             with m.Switch(k):
                 for i in range(n):
                     with m.Case(i):

@@ -541,6 +541,73 @@ def test_unit_compares_one_entry_per_cycle_until_one_matches():
         assert log == [(wait, e is not None), (wait, False), (wait, True)], e
 
 
+
+def test_unit_registers_written_during_a_long_compare_make_exact_regions():
+    """A port's request compared entry by entry when the registers change holds their
+    rewrite back until its verdict (made with the old registers); the new regions
+    are then exact, a TOR entry's bottom (the entry below's pmpaddr) included."""
+    from hw.core.pmp import PMPUnit
+    old = pad([(cfg_byte(NA4, R), (0x1000 + 0x10 * i) >> 2) for i in range(N - 1)] +
+              [(cfg_byte(TOR, R | W | X), (1 << 54) - 1)])      # entry 15 decides
+    new = pad([(cfg_byte(TOR, R), (RAM + 0x2000) >> 2),         # [0, RAM + 0x2000)
+               (cfg_byte(TOR, R | W), (RAM + 0x4000) >> 2)])    # [RAM + 0x2000, + 0x4000)
+    page = RAM + 0x3000
+    for flush_after in (0, 1, 5, 12):       # 0: in the cycle the request is taken
+        dut = PMPUnit(entries=N, ports=1, memo=0)
+        p = dut.port(0)
+        log = []
+
+        async def bench(ctx):
+            await _write_regs(ctx, dut, *old)
+            for _ in range(BUSY):
+                await ctx.tick()
+            ctx.set(p.valid, 1)
+            ctx.set(p.first, page)
+            ctx.set(p.last, page + 0xFFF)
+            ctx.set(p.priv, Priv.S)
+            ctx.set(p.access, Access.STORE)
+            waited = 0
+            while True:
+                if waited == flush_after:       # the new registers, mid-compare
+                    ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(new[0])))
+                    ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(new[1])))
+                    ctx.set(dut.flush, 1)
+                ready, allowed = ctx.get(p.ready), ctx.get(p.allowed)
+                await ctx.tick()
+                ctx.set(dut.flush, 0)
+                if ready:
+                    break
+                waited += 1
+                assert waited < 100
+            ctx.set(p.valid, 0)
+            log.append((waited, bool(allowed)))
+            for _ in range(40):
+                await ctx.tick()
+            for access in (Access.STORE, Access.FETCH):
+                ctx.set(p.valid, 1)
+                ctx.set(p.access, access)
+                waited = 0
+                while not ctx.get(p.ready):
+                    await ctx.tick()
+                    waited += 1
+                    assert waited < 100
+                log.append((waited, bool(ctx.get(p.allowed))))
+                await ctx.tick()
+                ctx.set(p.valid, 0)
+                await ctx.tick()
+
+        sim = Simulator(dut)
+        sim.add_clock(1e-6)
+        sim.add_testbench(bench)
+        sim.run()
+        # the first answer is the old registers' (entry 15: RWX), after all 16 entries;
+        # then the new ones': entry 1's TOR range from entry 0's address, R and W
+        assert cmp_cycles(*old, page, page + 0xFFF) == CMP + N - 1
+        assert cmp_cycles(*new, page, page + 0xFFF) == CMP + 1
+        assert check_access(*new, page, 4096, Priv.S, Access.STORE)
+        assert not check_access(*new, page, 4096, Priv.S, Access.FETCH)
+        assert log == [(CMP + N - 1, True), (CMP + 1, True), (CMP + 1, False)], flush_after
+
 @st.composite
 def unit_scenario(draw):
     """Register settings around a page of a block (or the whole space open), each
