@@ -20,9 +20,10 @@ turn until one meets timing, as long as the failure is one that another placemen
 may not have (timing failed, or the router stopped converging); the report names
 the seeds tried before and what each reached.  (At the board's 50 MHz, main's
 netlist of 2026-12-05 (5b5334e) met timing on seeds 1, 2, 3 and 6, at 51.05-51.67
-MHz; seed 5 missed by 1 ps.  With the PMP's regions in LUT RAM (b14b0db) seed 1
-meets at 50.63 MHz.  An edit of the hardware changes the netlist and so each
-seed's placement: ``make bitstream SEED=1-6`` tries others if seed 1 misses.)
+MHz; seed 5 missed by 1 ps.  With the PMP's regions in LUT RAM (e4a0803) seeds 5
+and 6 meet, at 50.08-50.72 MHz, so the ULX3S's own seed (``BoardSpec.seed``, the default
+of ``--seed``) is 5.  An edit of the hardware changes the netlist and so each seed's
+placement: ``make bitstream SEED=1-6`` tries others if the board's seed misses.)
 
 Synthesis is skipped when the output directory holds the netlist Yosys made of the
 same design: the same ``top.il`` and ``top.ys`` (the board top at the same clock)
@@ -324,9 +325,9 @@ def main(argv=None):
     p.add_argument("--clk-mhz", type=float, default=None,
                    help="system clock in MHz (default: the board's)")
     p.add_argument("--out", default=None, help="output directory (default build/fpga/BOARD)")
-    p.add_argument("--seed", default="1", metavar="SEEDS",
+    p.add_argument("--seed", default=None, metavar="SEEDS",
                    help="nextpnr's placement seed, or seeds to try in turn until one meets "
-                        "timing (1-4, 1,3,5; default 1)")
+                        "timing (1-4, 1,3,5; default: the board's, ulx3s-85f's 5)")
     p.add_argument("--router", choices=BOARD_ROUTERS, default=DEFAULT_ROUTER,
                    help=f"nextpnr's router (default {DEFAULT_ROUTER})")
     p.add_argument("--route-minutes", type=float, default=None, metavar="MIN",
@@ -344,8 +345,8 @@ def main(argv=None):
                         "separate --nextpnr-opt, or write --nextpnr-opt=--placer-heap-beta=0.7)")
     args = p.parse_args(argv)
     try:
-        seeds = parse_seeds(args.seed)
         spec = board(args.board)
+        seeds = parse_seeds(args.seed or str(spec.seed))
         clk = args.clk_mhz * 1e6 if args.clk_mhz else None
         if clk is not None:
             # The frequency the PLL makes, which may differ from the one asked for

@@ -301,6 +301,27 @@ async def _write_regs(ctx, dut, cfgs, addrs):
     ctx.set(dut.flush, 0)
 
 
+
+async def _hold_until_answered(ctx, dut, p, flush_at, regs):
+    """Hold port ``p``'s request (already set) until it is answered; in its
+    ``flush_at``-th cycle (0: the first; None: never) write ``regs`` (a pmp CSR
+    write: new registers and ``flush`` for a cycle).  Returns (cycles waited,
+    allowed); the answer's cycle is over when it returns."""
+    waited = 0
+    while True:
+        if waited == flush_at:
+            ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(regs[0])))
+            ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(regs[1])))
+            ctx.set(dut.flush, 1)
+        ready, allowed = ctx.get(p.ready), ctx.get(p.allowed)
+        await ctx.tick()
+        ctx.set(dut.flush, 0)
+        if ready:
+            return waited, bool(allowed)
+        waited += 1
+        assert waited < 100
+
+
 RAM = 0x8000_0000
 
 
@@ -400,19 +421,7 @@ def test_unit_page_remembered_from_the_cycle_after_its_answer_unless_flushed():
             ctx.set(p.last, page + 0xFFF)
             ctx.set(p.priv, Priv.S)
             ctx.set(p.access, Access.LOAD)
-            waited = 0
-            while True:
-                if waited == flush_at:
-                    ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(regs[0])))
-                    ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(regs[1])))
-                    ctx.set(dut.flush, 1)
-                ready, allowed = ctx.get(p.ready), ctx.get(p.allowed)
-                await ctx.tick()
-                ctx.set(dut.flush, 0)
-                if ready:
-                    break
-                waited += 1
-                assert waited < 100
+            waited, allowed = await _hold_until_answered(ctx, dut, p, flush_at, regs)
             for _ in range(ticks_after):
                 await ctx.tick()
             ctx.set(p.valid, 0)
@@ -566,19 +575,8 @@ def test_unit_registers_written_during_a_long_compare_make_exact_regions():
             ctx.set(p.last, page + 0xFFF)
             ctx.set(p.priv, Priv.S)
             ctx.set(p.access, Access.STORE)
-            waited = 0
-            while True:
-                if waited == flush_after:       # the new registers, mid-compare
-                    ctx.set(dut.cfg, sum(c << (8 * i) for i, c in enumerate(new[0])))
-                    ctx.set(dut.addr, sum(a << (54 * i) for i, a in enumerate(new[1])))
-                    ctx.set(dut.flush, 1)
-                ready, allowed = ctx.get(p.ready), ctx.get(p.allowed)
-                await ctx.tick()
-                ctx.set(dut.flush, 0)
-                if ready:
-                    break
-                waited += 1
-                assert waited < 100
+            # the new registers written mid-compare
+            waited, allowed = await _hold_until_answered(ctx, dut, p, flush_after, new)
             ctx.set(p.valid, 0)
             log.append((waited, bool(allowed)))
             for _ in range(40):

@@ -31,7 +31,8 @@ def test_bitstream_meets_timing(name, tmp_path, capsys):
     print(out)
 
 
-#: A system clock the SoC does not reach on seed 1, the seed this test builds.  Until
+#: A system clock the SoC does not reach on the board's seed, the seed this test builds
+#: (seed 1 until 2026-12-05, 5 since: ``BoardSpec.seed``).  Until
 #: 2026-12-05 that was 50 MHz (680d027, router1: 49.22 MHz); since the SDRAM slice and
 #: the devices' registered answers seed 1 meets 50 MHz (51.22 MHz, 5b5334e; 50.63 MHz
 #: with the PMP's regions in LUT RAM, b14b0db), so the test asks for 60, 16 % above the
