@@ -327,7 +327,9 @@ def main(argv=None):
     p.add_argument("--out", default=None, help="output directory (default build/fpga/BOARD)")
     p.add_argument("--seed", default=None, metavar="SEEDS",
                    help="nextpnr's placement seed, or seeds to try in turn until one meets "
-                        "timing (1-4, 1,3,5; default: the board's, ulx3s-85f's 5)")
+                        "timing (1-4, 1,3,5; default: the board's, "
+                        + ", ".join(f"{name} {spec.seed}" for name, spec in BOARDS.items())
+                        + ")")
     p.add_argument("--router", choices=BOARD_ROUTERS, default=DEFAULT_ROUTER,
                    help=f"nextpnr's router (default {DEFAULT_ROUTER})")
     p.add_argument("--route-minutes", type=float, default=None, metavar="MIN",

@@ -195,11 +195,7 @@ def test_unit_serves_requesters_in_turn():
         assert ctx.get(dut.on) == 1            # and some entry is on
         for i, (paddr, length, priv, access) in enumerate(queries):
             p = dut.port(i)
-            ctx.set(p.valid, 1)
-            ctx.set(p.first, paddr)
-            ctx.set(p.last, paddr + length - 1)
-            ctx.set(p.priv, priv)
-            ctx.set(p.access, access)
+            _request(ctx, p, paddr, paddr + length - 1, priv, access)
         for cycle in range(12):
             await ctx.tick()
             for i in range(3):
@@ -268,11 +264,7 @@ def _drive_unit(dut, script):
     allowed)."""
     async def ask(ctx, port, first, last, priv, access):
         p = dut.port(port)
-        ctx.set(p.valid, 1)
-        ctx.set(p.first, first)
-        ctx.set(p.last, last)
-        ctx.set(p.priv, priv)
-        ctx.set(p.access, access)
+        _request(ctx, p, first, last, priv, access)
         waited = 0
         while not ctx.get(p.ready):
             await ctx.tick()
@@ -300,6 +292,15 @@ async def _write_regs(ctx, dut, cfgs, addrs):
     await ctx.tick()
     ctx.set(dut.flush, 0)
 
+
+
+def _request(ctx, p, first, last, priv, access):
+    """Port ``p`` asks about the bytes ``first`` .. ``last`` (``valid`` set)."""
+    ctx.set(p.valid, 1)
+    ctx.set(p.first, first)
+    ctx.set(p.last, last)
+    ctx.set(p.priv, priv)
+    ctx.set(p.access, access)
 
 
 async def _hold_until_answered(ctx, dut, p, flush_at, regs):
@@ -416,11 +417,7 @@ def test_unit_page_remembered_from_the_cycle_after_its_answer_unless_flushed():
             = c, write ``regs`` in the c-th cycle of the request (0: the first).
             Returns (cycles waited, allowed); the request is dropped after the
             answer's cycle and ``ticks_after`` further cycles."""
-            ctx.set(p.valid, 1)
-            ctx.set(p.first, page)
-            ctx.set(p.last, page + 0xFFF)
-            ctx.set(p.priv, Priv.S)
-            ctx.set(p.access, Access.LOAD)
+            _request(ctx, p, page, page + 0xFFF, Priv.S, Access.LOAD)
             waited, allowed = await _hold_until_answered(ctx, dut, p, flush_at, regs)
             for _ in range(ticks_after):
                 await ctx.tick()
@@ -485,11 +482,7 @@ def test_unit_takes_a_waiting_port_in_the_cycle_another_is_answered_at_once():
             out = {}
             for i, (page, access) in reqs.items():
                 p = dut.port(i)
-                ctx.set(p.valid, 1)
-                ctx.set(p.first, page)
-                ctx.set(p.last, page + 0xFFF)
-                ctx.set(p.priv, Priv.U)
-                ctx.set(p.access, access)
+                _request(ctx, p, page, page + 0xFFF, Priv.U, access)
             for cycle in range(12):
                 for i in reqs:
                     p = dut.port(i)
@@ -570,11 +563,7 @@ def test_unit_registers_written_during_a_long_compare_make_exact_regions():
             await _write_regs(ctx, dut, *old)
             for _ in range(BUSY):
                 await ctx.tick()
-            ctx.set(p.valid, 1)
-            ctx.set(p.first, page)
-            ctx.set(p.last, page + 0xFFF)
-            ctx.set(p.priv, Priv.S)
-            ctx.set(p.access, Access.STORE)
+            _request(ctx, p, page, page + 0xFFF, Priv.S, Access.STORE)
             # the new registers written mid-compare
             waited, allowed = await _hold_until_answered(ctx, dut, p, flush_after, new)
             ctx.set(p.valid, 0)
