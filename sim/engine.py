@@ -61,7 +61,14 @@ for an access that the pipeline began and then discarded sets an A bit that no
 retired instruction needed: the specification allows that for A, not for D).  That is exact as long as an instruction's
 bus accesses are over by the edge that reports it, as in today's core (a load polling a
 location the device writes reads what the model reads: tests/sim/test_retire_log.py
-replays every load of a program that polls the used ring).
+replays every load of a program that polls the used ring).  The pipelined core reads a
+load's data from its data cache in M, the cycle before W retires it, and its retire
+port reports the load at the edge after that: a load in M in the cycle a DMA write
+lands read memory before the write, and is reported at the edge after the DMA port's
+report of it (which is registered too).  So with the pipelined core a DMA write's
+``order`` also counts the report of the edge after its own (``_DmaLead``); a write
+reported at the last edge of a run comes in the next run's batch, or at once when the
+run ended at tohost (with the report taken ahead).
 Only ``run_retire`` collects: the cycles of a plain ``run`` in between are not logged.
 On cxxrtl the C++ loop queues the records in a vector that Python drains in batches
 after the run; without ``run_retire`` the loop pays one flag test per cycle.
@@ -213,6 +220,7 @@ class CxxrtlEngine:
                 raise EngineError(str(e)) from None
         self.lib_path = lib_path     # which library runs (the benchmarks print it)
         self._ahead = _ahead_flag(soc_args)
+        self._dma_lead = _DmaLead() if self._ahead else None
         lib = ctypes.CDLL(str(lib_path))
         p, u64, i32 = ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int
         buf = ctypes.c_char_p
@@ -360,7 +368,10 @@ class CxxrtlEngine:
         stop = _STOPS[self._lib.sim_run(self._h, max_cycles, flags, max_records)]
         ad = [AdWrite(cycle, order, addr, pte)
               for cycle, order, _, addr, pte in self._log_take(2, None, 5)]
-        return RetireBatch(stop, self._log_take(0, Retire), self._log_take(1, DmaWrite), ad)
+        records, dma = self._log_take(0, Retire), self._log_take(1, DmaWrite)
+        if self._dma_lead is not None:
+            dma = self._dma_lead.settle(stop, records, dma, self.stats().cycles)
+        return RetireBatch(stop, records, dma, ad)
 
     def _log_take(self, which, record, width=None):
         """Drain log ``which`` (0 retire, 1 DMA, 2 A/D) into a list of ``record`` tuples
@@ -459,6 +470,28 @@ def _late_columns(names):
     edge late (sim/wave/capture.py)."""
     assert MMU.EVENT_DELAY == 1         # the capture delays them by one edge
     return {i for i, n in enumerate(names) if n.startswith("mmu_events__")}
+
+
+class _DmaLead:
+    """The DMA writes of ``run_retire`` with the pipelined core (module docstring): a
+    write's order, counted through the edge of its report, also counts the report of
+    the next edge; a write whose next edge has not run yet waits for the next batch."""
+
+    def __init__(self):
+        self.held = []
+
+    def settle(self, stop, records, dma, cycles):
+        """The writes ready to hand out after a run that stopped with ``stop`` after
+        ``cycles`` edges from reset and reported ``records``."""
+        rows, self.held = self.held + dma, []
+        reported = {r.cycle for r in records}
+        out = []
+        for w in rows:
+            if w.cycle + 1 >= cycles and stop != STOP_TOHOST:
+                self.held.append(w)          # (its next edge is the next run's first)
+            else:
+                out.append(w._replace(order=w.order + (w.cycle + 1 in reported)))
+        return out
 
 
 def _ahead_flag(soc_args):
@@ -571,6 +604,7 @@ class PysimEngine:
         from amaranth.sim import Simulator
         self.soc = soc = _new_soc(ram_size, soc_args)
         self._soc_args = soc_args
+        self._dma_lead = _DmaLead()
         self._skip = False          # the next edge's report was taken at a tohost stop
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
@@ -816,6 +850,8 @@ class PysimEngine:
             stop = self._run(max_cycles, stop_on_tx, skip_wfi, lambda: len(records) >= max_records)
         finally:
             self._log = None
+        if _ahead_flag(self._soc_args):          # (the pipelined core)
+            dma = self._dma_lead.settle(stop, records, dma, self._stats.cycles)
         return RetireBatch(stop, records, dma, ad)
 
     # --- waveform capture (sim/wave/capture.py), the same windows as driver.cc ---

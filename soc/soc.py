@@ -44,6 +44,11 @@ Board devices, each optional (memmap.py gives their addresses):
   masters a cycle late, from the decoder's registers (soc/interconnect.py), so that
   no device's ``ready`` or read data cross the chip into the core in the cycle they
   are made: a device access takes 4 cycles instead of 3 (the board);
+* ``core_answer_registered=True`` (the pipelined core): the core's memory port takes
+  the bus's answer into flip-flops before its requesters see it (hw/core/memport.py),
+  so that no answer, the RAM's included, runs on from the interconnect into the core's
+  decisions in the cycle it comes: every transfer of the core takes a cycle more (the
+  board, whose RAM answers from the far side of the chip);
 * ``card`` (simulation only, with ``sdcard``; a dict of SDCardModel parameters): an SD
   card model (soc/sdcard/model.py) on the SD pins inside the SoC instead of the ``sd``
   port, so that a simulator runs the whole board as one design; the input
@@ -114,7 +119,7 @@ class SoC(wiring.Component):
                  clk_freq=10_000_000, mtime_freq=10_000_000, queue_max=16,
                  uart_rx_timeout=1024, cpu=True, mmu="sv39", ram_latency=1, memory=None,
                  reset_pc=memmap.RESET_PC, boot_rom=None, sdcard=None, leds=False, card=None,
-                 core="pipeline", registered_answers=False):
+                 core="pipeline", registered_answers=False, core_answer_registered=False):
         if card is not None and sdcard is None:
             raise ValueError("a card model needs the SD host (sdcard=...)")
         self.memory = memory
@@ -209,6 +214,7 @@ class SoC(wiring.Component):
                                                "rom_size": memmap.BOOTROM.size}
             self.core = build_core(core, reset_pc=reset_pc, hartid=0, dtb_addr=0,
                                    ram_base=memmap.RAM_BASE, ram_size=ram_size, **rom,
+                                   answer_registered=core_answer_registered,
                                    itlb_entries=itlb_entries, dtlb_entries=dtlb_entries,
                                    mmu=mmu)
             members.update({

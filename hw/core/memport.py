@@ -72,7 +72,7 @@ WALKER, DATA, FETCH, BUFFER = range(4)
 
 class MemoryPort(wiring.Component):
     def __init__(self, *, ram_base, ram_bits, entries=2, line=32, idle=8, conflict_line=None,
-                 fetch_ahead=False, checks=False):
+                 fetch_ahead=False, answer_registered=False, checks=False):
         """RAM: the ``1 << ram_bits`` bytes at ``ram_base`` (aligned to its size).
         The buffer holds RAM lines only, so it keeps and compares their offsets in
         RAM (``ram_bits`` low bits), not whole physical addresses: fewer flip-flops
@@ -83,7 +83,9 @@ class MemoryPort(wiring.Component):
         requester asks); off for the FPGA, whose tools do not take assertions.
         ``fetch_ahead``: the fetch requester tells the address of its request a
         cycle ahead (``fetch_next_addr``), and whether that request's line is in
-        the buffer is compared then, into flip-flops (see "Conflicts")."""
+        the buffer is compared then, into flip-flops (see "Conflicts").
+        ``answer_registered``: the bus's answer reaches the requesters and the
+        port's own bookkeeping a cycle late, from flip-flops (see "The answer")."""
         if entries < 1:
             raise ValueError("the write buffer needs at least one entry")
         if line < 8 or line & (line - 1) or line > 128:
@@ -102,6 +104,7 @@ class MemoryPort(wiring.Component):
         self.idle = idle
         self.checks = checks
         self.fetch_ahead = fetch_ahead
+        self.answer_registered = answer_registered
         self.line_bits = line.bit_length() - 1
         self.conflict_bits = conflict_line.bit_length() - 1
         super().__init__({
@@ -338,15 +341,51 @@ class MemoryPort(wiring.Component):
         owner = Signal(2)
         beat = Signal(4)                 # beats of the open transfer completed
         lock_owner = Signal(2)
-        m.d.comb += bus.valid.eq(out_valid)
-        ending = out_valid & bus.ready & (bus.error | (beat == bus.burst_len))
+
+        # ---------------- the answer ----------------
+        # ``ready``, ``error`` and ``rdata``: the bus's answer as the port sees it.
+        # With ``answer_registered`` they are flip-flops loaded from the bus, so
+        # the answer, which comes from a device's or the RAM's register through the
+        # SoC's decoder and arbiter (on the board from the SDRAM controller's
+        # register slice by the pins, across the chip), ends at these flip-flops
+        # and does not run on into the requesters (the memory stage's and the
+        # walker's decisions, the caches' fills) and the choice below.  Everything
+        # of the port then follows the answer a cycle late, as if the slave had
+        # answered a cycle later, except two things the bus's protocol wants in the
+        # cycle after a ``ready`` itself (``answer_beat`` counts the beats of the
+        # bus's answers for them):
+        # * after the transfer's last ``ready`` the port would show its finished
+        #   request for one more cycle (it learns of that ready a cycle late):
+        #   ``bus.valid`` is held low in that cycle (``answer_ended``), so the
+        #   slave sees every transfer once;
+        # * a write burst's ``wdata`` moves to the next beat's data in the cycle
+        #   after each ``ready`` (the write buffer's bursts, below).
+        # A transfer costs one cycle more, and a transfer that follows another
+        # one of the port starts a cycle later.
+        if self.answer_registered:
+            ready, error, rdata = Signal(), Signal(), Signal(64)
+            answer_beat = Signal(4)
+            answer_ended = Signal()
+            answer_ending = bus.valid & bus.ready & (bus.error |
+                                                     (answer_beat == bus.burst_len))
+            m.d.comb += bus.valid.eq(out_valid & ~answer_ended)
+            with m.If(bus.valid & bus.ready):
+                m.d.sync += answer_beat.eq(Mux(answer_ending, 0, answer_beat + 1))
+            m.d.sync += [answer_ended.eq(answer_ending),
+                         ready.eq(bus.valid & bus.ready), error.eq(bus.error),
+                         rdata.eq(bus.rdata)]
+        else:
+            ready, error, rdata = bus.ready, bus.error, bus.rdata
+            answer_beat = beat
+            m.d.comb += bus.valid.eq(out_valid)
+        ending = out_valid & ready & (error | (beat == bus.burst_len))
         free = ~out_valid | ending
-        with m.If(out_valid & bus.ready):
+        with m.If(out_valid & ready):
             m.d.sync += beat.eq(Mux(ending, 0, beat + 1))
 
         for i, mst in enumerate(masters):
-            m.d.comb += [mst.ready.eq(out_valid & (owner == i) & bus.ready),
-                         mst.rdata.eq(bus.rdata), mst.error.eq(bus.error)]
+            m.d.comb += [mst.ready.eq(out_valid & (owner == i) & ready),
+                         mst.rdata.eq(rdata), mst.error.eq(error)]
 
         # Which requester goes next.  A requester whose transfer ends in this cycle
         # still shows valid (for that transfer): it is not chosen again now.
@@ -361,7 +400,7 @@ class MemoryPort(wiring.Component):
         # The buffer: the rest of an entry already going out, or the head entry.
         more = draining & todo.any()
         buf_busy = out_valid & (owner == BUFFER)
-        buf_done = buf_busy & ending & (bus.error | ~more)   # the head entry is out
+        buf_done = buf_busy & ending & (error | ~more)   # the head entry is out
 
         def wants_of(blocked):
             return (count != 0) & (
@@ -449,9 +488,10 @@ class MemoryPort(wiring.Component):
                              rb_["burst_len"].eq(0),
                              rb_["wdata"].eq(Array(h_data)[word] if W > 1 else h_data[0])]
         with m.Elif(bus.ready & ~bus.error):
-            # the next beat of a burst
-            m.d.sync += rb_["wdata"].eq(Array(h_data)[(beat + 1)[:max(1, W.bit_length() - 1)]]
-                                        if W > 1 else h_data[0])
+            # the next beat of a burst, in the cycle after the bus's ``ready``
+            m.d.sync += rb_["wdata"].eq(
+                Array(h_data)[(answer_beat + 1)[:max(1, W.bit_length() - 1)]]
+                if W > 1 else h_data[0])
 
         with m.Switch(owner):
             for i in range(4):
@@ -522,7 +562,7 @@ class MemoryPort(wiring.Component):
         m.d.comb += bus.lock.eq(locked)
 
         # every doubleword written to memory, for the caches' snooping
-        m.d.comb += [self.wr_valid.eq(out_valid & bus.write & bus.ready & ~bus.error),
+        m.d.comb += [self.wr_valid.eq(out_valid & bus.write & ready & ~error),
                      self.wr_addr.eq(bus.addr | (beat << 3))]
         return m
 

@@ -240,7 +240,7 @@ class PipelinedCore(wiring.Component):
                  btb_entries=512, ras_entries=8, utlb_entries=8,
                  icache_size=8192, icache_ways=2, icache_line=32,
                  dcache_size=8192, dcache_ways=2, dcache_line=32,
-                 wbuf_entries=4, wbuf_line=32, checks=False):
+                 wbuf_entries=4, wbuf_line=32, answer_registered=False, checks=False):
         check_mmu_kind(mmu)
         # Speculative fetches are allowed in the naturally aligned power-of-two
         # block that holds the RAM (beyond its end the bus answers with an error).
@@ -266,6 +266,7 @@ class PipelinedCore(wiring.Component):
         self.dcache_ways = dcache_ways
         self.dcache_line = dcache_line
         self.wbuf_entries = wbuf_entries
+        self.answer_registered = answer_registered
         self.wbuf_line = wbuf_line
         self.checks = checks            # simulation-only assertions (memport.py, cache.py)
         # A reset held this many cycles also clears the caches' lines (cache.py)
@@ -499,7 +500,7 @@ class PipelinedCore(wiring.Component):
             ram_base=self.ram_base, ram_bits=self._ram_bits,
             entries=self.wbuf_entries, line=self.wbuf_line,
             conflict_line=max(self.icache_line, self.dcache_line, self.wbuf_line),
-            fetch_ahead=True,
+            fetch_ahead=True, answer_registered=self.answer_registered,
             checks=self.checks)
         wiring.connect(m, port.bus, wiring.flipped(self.bus))
         wiring.connect(m, mmu.bus, walker_gate.up)

@@ -73,7 +73,8 @@ class BoardSpec:
                 "memory": self.sdram_config(simulation=simulation, clk_freq=clk_freq),
                 "reset_pc": memmap.BOOTROM.base,
                 "boot_rom": rom_image(ram_size=self.sdram.size, mtime_freq=MTIME_FREQ),
-                "sdcard": {}, "leds": True, "registered_answers": True}
+                "sdcard": {}, "leds": True, "registered_answers": True,
+                "core_answer_registered": True}
         if simulation:
             args["card"] = {"size": card_size}
         return args

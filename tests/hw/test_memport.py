@@ -18,6 +18,7 @@ checks, cycle by cycle and at the end:
 
 import random
 
+import pytest
 from amaranth import C
 from amaranth.sim import Simulator
 from hypothesis import given, settings, strategies as st
@@ -120,10 +121,12 @@ class Master:
         return self.op is not None or bool(self.ops)
 
 
-def run(ops, *, entries=2, seed=0, idle=8):
+def run(ops, *, entries=2, seed=0, idle=8, answer_registered=False):
     # (with the port's own checks: a store in the stage always finds room)
     dut = MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, entries=entries, line=LINE, idle=idle,
-                     checks=True)
+                     answer_registered=answer_registered, checks=True)
+    # the cycles from the bus's ready to the requester's
+    delay = 1 if answer_registered else 0
     rng = random.Random(seed)
     walker_ops, data_ops, fetch_ops, stores = ops
     masters = [Master(dut.walker, walker_ops), Master(dut.data, data_ops),
@@ -157,6 +160,7 @@ def run(ops, *, entries=2, seed=0, idle=8):
         beat = 0
         wait = rng.randrange(3)
         lock_span = None            # (addr) of a locked read awaiting its write
+        answers = {}                # cycle the requesters see it -> a bus answer
         while (any(mst.busy for mst in masters) or store_q or cur_store is not None or
                not ctx.get(dut.empty)):
             assert cycle < 5000, "no progress"
@@ -228,21 +232,28 @@ def run(ops, *, entries=2, seed=0, idle=8):
             if not ready:
                 ctx.set(bus.ready, 0)
                 ctx.set(bus.rdata, 0)
+            else:
+                # the answer as the requesters will see it (``delay`` cycles later)
+                addr, write, sel, blen = open_req[2]
+                answers[cycle + delay] = (open_req[1], addr + 8 * beat, write, sel, blen,
+                                          ctx.get(bus.wdata))
+                beat += 1
+                if beat > blen:
+                    open_req = None
 
             # who got the ready, what the buffer took
             got = [ctx.get(mst.port.ready) for mst in masters]
-            assert sum(got) <= ready
+            answer = answers.pop(cycle, None)
+            assert sum(got) <= (answer is not None), f"cycle {cycle}: a ready without an answer"
             took = offered and ctx.get(dut.st_ready)
             if took:
                 addr, value, size = cur_store
                 events.append((cycle, 1, [(addr + i, value >> (8 * i) & 0xFF)
                                           for i in range(size)]))
                 cur_store = None
-            if ready:
-                addr, write, sel, blen = open_req[2]
-                first = open_req[1]
+            if answer is not None:
+                first, a, write, sel, blen, wdata = answer
                 owner = got.index(1) if any(got) else 3
-                a = addr + 8 * beat
                 if lock_span is not None:
                     assert owner in (lock_span[0], 3), f"cycle {cycle}: another requester " \
                         f"inside a locked RMW"
@@ -253,14 +264,13 @@ def run(ops, *, entries=2, seed=0, idle=8):
                     if write:
                         assert kind in ("write", "rmw")
                         if ram:
-                            events.append((first - 1, 0, [(a + i, ctx.get(bus.wdata) >> (8 * i)
-                                                           & 0xFF) for i in range(8)
-                                                          if sel >> i & 1]))
+                            events.append((first - 1, 0, [(a + i, wdata >> (8 * i) & 0xFF)
+                                                          for i in range(8) if sel >> i & 1]))
                         if kind == "rmw":
                             assert lock_span == (owner, a)
                             lock_span = None
                     elif ram:
-                        got_data = ctx.get(bus.rdata)
+                        got_data = ctx.get(mst.port.rdata)
                         want = expected(a, 8, first - 1)
                         assert got_data == want, (
                             f"cycle {cycle}: {kind} at {a:#x} read {got_data:#x}, "
@@ -271,13 +281,10 @@ def run(ops, *, entries=2, seed=0, idle=8):
                 else:
                     assert write, "the buffer only writes"
                     if blen:
-                        stats["buffer_bursts"] += 1 if beat == 0 else 0
+                        stats["buffer_bursts"] += 1 if a % LINE == 0 else 0
                     # nothing may write the locked doubleword between its read and write
                     if lock_span is not None:
                         assert lock_span[1] != a, f"cycle {cycle}: write inside a locked RMW"
-                beat += 1
-                if beat > blen:
-                    open_req = None
             if lock_span is not None:
                 assert ctx.get(bus.lock), f"cycle {cycle}: lock dropped inside a locked RMW"
             await ctx.tick()
@@ -301,25 +308,108 @@ def run(ops, *, entries=2, seed=0, idle=8):
 
 
 @settings(max_examples=60, deadline=None)
-@given(_ops(), st.integers(0, 1 << 16), st.sampled_from([1, 2, 3]))
-def test_random_operations(ops, seed, entries):
-    run(ops, entries=entries, seed=seed)
+@given(_ops(), st.integers(0, 1 << 16), st.sampled_from([1, 2, 3]), st.booleans())
+def test_random_operations(ops, seed, entries, answer_registered):
+    run(ops, entries=entries, seed=seed, answer_registered=answer_registered)
 
 
-def test_a_full_line_goes_out_as_one_burst():
+@pytest.mark.parametrize("answer_registered", [False, True])
+def test_a_full_line_goes_out_as_one_burst(answer_registered):
     # 32 byte stores fill a line: one burst of 4 beats, not 32 transfers
     stores = [(("store", BASE + 64 + i, i + 1, 1), 0) for i in range(LINE)]
-    stats = run(([], [], [], stores), entries=2, idle=40)
+    stats = run(([], [], [], stores), entries=2, idle=40, answer_registered=answer_registered)
     assert stats["buffer_bursts"] == 1
 
 
-def test_a_read_waits_for_the_stores_of_its_line():
+@pytest.mark.parametrize("answer_registered", [False, True])
+def test_a_read_waits_for_the_stores_of_its_line(answer_registered):
     stores = [(("store", BASE + 8, 0xAB, 1), 0)]
     reads = [(("fill", BASE), 0)]
-    run(([], reads, [], stores), entries=2, idle=40)
+    run(([], reads, [], stores), entries=2, idle=40, answer_registered=answer_registered)
 
 
-def test_a_store_into_the_head_beside_a_read_of_its_line():
+def _trace(answer_registered, *, fill=False, stores=0, cycles=16):
+    """The bus and the data requester cycle by cycle, with a memory that answers
+    every beat in the cycle after the bus showed it (the first beat a cycle after
+    the request appeared): the data requester reads RAM (a 4-beat fill with
+    ``fill``) from cycle 0 on, or ``stores`` doubleword stores to one line go in
+    from cycle 0 on.  Returns a list per cycle of (bus valid, bus ready, bus wdata,
+    the data requester's ready, its rdata)."""
+    dut = MemoryPort(ram_base=BASE, ram_bits=RAM_BITS, line=LINE, idle=40,
+                     answer_registered=answer_registered, checks=True)
+    rows = []
+
+    async def bench(ctx):
+        bus, data = dut.bus, dut.data
+        asking = not stores
+        answered_last = False
+        beat = 0
+        for cycle in range(cycles):
+            ctx.set(data.valid, asking)
+            ctx.set(data.addr, BASE + 0x40)
+            ctx.set(data.sel, 0xFF)
+            ctx.set(data.burst_len, 3 if fill else 0)
+            store = cycle < stores
+            ctx.set(dut.st_valid, store)
+            ctx.set(dut.st_addr, BASE + 0x80 + 8 * cycle)
+            ctx.set(dut.st_data, 0x1111_1111_1111_1111 * (cycle + 1))
+            ctx.set(dut.st_sel, 0xFF if store else 0)
+            valid = ctx.get(bus.valid)
+            # a beat is answered in every cycle after the first of a transfer
+            ready = valid and (beat > 0 or answered_last)
+            ctx.set(bus.ready, ready)
+            ctx.set(bus.rdata, 0xA0 + beat if ready else 0)
+            rows.append((valid, int(ready), ctx.get(bus.wdata) if ready else None,
+                         ctx.get(data.ready), ctx.get(data.rdata) if ctx.get(data.ready) else None))
+            if ctx.get(data.ready) and (not fill or ctx.get(data.rdata) == 0xA3):
+                asking = False
+            if ready:
+                beat = 0 if beat == ctx.get(bus.burst_len) else beat + 1
+            answered_last = valid and not ready
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return rows
+
+
+def test_a_registered_answer_reaches_the_requester_a_cycle_later():
+    # A single read: the request goes on the bus in cycle 1, the memory answers
+    # in cycle 2; the requester sees it in cycle 2, or in cycle 3 from the
+    # port's registers, and the bus shows no request in cycle 3 either way
+    # (with the answer registered the port holds its finished request back).
+    plain = _trace(False)
+    registered = _trace(True)
+    assert [r[:2] for r in plain[:5]] == [(0, 0), (1, 0), (1, 1), (0, 0), (0, 0)]
+    assert [r[3] for r in plain[:5]] == [0, 0, 1, 0, 0]
+    assert [r[:2] for r in registered[:5]] == [(0, 0), (1, 0), (1, 1), (0, 0), (0, 0)]
+    assert [r[3] for r in registered[:5]] == [0, 0, 0, 1, 0]
+    assert registered[3][4] == 0xA0
+    # a fill: beats in cycles 2-5, seen in 2-5 or 3-6 with their data
+    plain = _trace(False, fill=True)
+    registered = _trace(True, fill=True)
+    assert [r[1] for r in plain[:8]] == [0, 0, 1, 1, 1, 1, 0, 0]
+    assert [r[4] for r in plain[:8]] == [None, None, 0xA0, 0xA1, 0xA2, 0xA3, None, None]
+    assert [r[1] for r in registered[:8]] == [0, 0, 1, 1, 1, 1, 0, 0]
+    assert [r[0] for r in registered[:8]] == [0, 1, 1, 1, 1, 1, 0, 0]
+    assert [r[4] for r in registered[:8]] == [None, None, None, 0xA0, 0xA1, 0xA2, 0xA3, None]
+
+
+def test_a_registered_answer_keeps_a_write_bursts_data_moving_with_the_bus():
+    # Four doubleword stores fill a line, which drains as one burst answered in
+    # four cycles in a row: each beat carries its own doubleword in the cycle of
+    # its ready, with the answer registered too (the write buffer moves its data
+    # on the bus's ready, not on the registered one).
+    for answer_registered in (False, True):
+        rows = _trace(answer_registered, stores=4, cycles=20)
+        beats = [r[2] for r in rows if r[1]]
+        assert beats == [0x1111_1111_1111_1111 * k for k in (1, 2, 3, 4)], answer_registered
+
+
+@pytest.mark.parametrize("answer_registered", [False, True])
+def test_a_store_into_the_head_beside_a_read_of_its_line(answer_registered):
     # A store waits a cycle in the store stage, so it goes into the head entry
     # in a cycle in which the data requester may ask: a read of the head's line
     # then makes the buffer urgent, but the head is held back for that cycle
@@ -332,10 +422,12 @@ def test_a_store_into_the_head_beside_a_read_of_its_line():
         for gap in range(4):
             stores = [(("store", A, 0x11, 1), 0), (("store", A + 1, 0x22, 1), 0)]
             reads = [(("read", BASE + 0x80), gap), (("read", A), 0)]
-            run(([], reads, [], stores), entries=2, seed=seed, idle=40)
+            run(([], reads, [], stores), entries=2, seed=seed, idle=40,
+                answer_registered=answer_registered)
 
 
-def test_a_store_in_the_first_cycle_of_a_lock_goes_before_the_locked_access():
+@pytest.mark.parametrize("answer_registered", [False, True])
+def test_a_store_in_the_first_cycle_of_a_lock_goes_before_the_locked_access(answer_registered):
     # The port sees a requester's lock from a register (``st_ready`` follows from
     # its flip-flops alone): in the cycle the walker first asks for its locked
     # read-modify-write, a store to the same doubleword is still taken, and the
@@ -346,7 +438,7 @@ def test_a_store_in_the_first_cycle_of_a_lock_goes_before_the_locked_access():
     for addr in (BASE + 8, BASE + 64):
         stores = [(("store", addr, 0x5A, 1), 0)]
         walker = [(("rmw", BASE + 8, 0x1122_3344_5566_7788), 0)]
-        run((walker, [], [], stores), entries=2, idle=40)
+        run((walker, [], [], stores), entries=2, idle=40, answer_registered=answer_registered)
 
 
 def _contract_run(checks, store_cycles, data_cycles, cycles=4):

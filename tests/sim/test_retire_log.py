@@ -31,6 +31,31 @@ def test_record_layout():
     assert DmaWrite._fields == ("cycle", "order", "addr", "data", "mask")
 
 
+def test_a_dma_write_also_counts_the_next_edges_report_with_the_pipeline():
+    # The pipelined core's load in M in the cycle a DMA write lands read memory before
+    # it, and is reported at the edge after the write's report (sim/engine.py):
+    # a write's order counts that edge's report too.
+    from sim.engine import _DmaLead
+    lead = _DmaLead()
+
+    def report(cycle, order):
+        return Retire(cycle, order, *[0] * (len(RETIRE_FIELDS) - 1))
+
+    def write(cycle, order):
+        return DmaWrite(cycle, order, 0x8000_1000, 3, 0x0C)
+    # five reports by edge 10, the write's edge; the sixth (order 5) at edge 11
+    assert lead.settle(STOP_RECORDS, [report(11, 5)], [write(10, 5)], 12) == [write(10, 6)]
+    # no report at edge 11: the order stays
+    assert lead.settle(STOP_RECORDS, [report(12, 5)], [write(10, 5)], 13) == [write(10, 5)]
+    # a write at a run's last edge waits for the next run, which runs edge 21
+    assert lead.settle(STOP_RECORDS, [report(20, 6)], [write(20, 7)], 21) == []
+    assert lead.settle(STOP_LIMIT, [report(21, 7)], [write(25, 8)], 30) == \
+        [write(20, 8), write(25, 8)]
+    # at tohost at once: the report taken ahead is the next edge's
+    assert lead.settle(STOP_TOHOST, [report(41, 9)], [write(40, 9)], 41) == [write(40, 10)]
+    assert lead.settle(STOP_TOHOST, [], [write(50, 11)], 51) == [write(50, 11)]
+
+
 def test_records_of_hello(cxxrtl_model, programs):
     records, dma, stops, s = collect(programs["hello"])
     assert stops[-1] == STOP_TOHOST and set(stops[:-1]) == {STOP_RECORDS}

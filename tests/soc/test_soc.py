@@ -3,6 +3,7 @@
 import random
 import struct
 
+import pytest
 from amaranth.sim import Simulator
 
 from soc import memmap
@@ -184,3 +185,10 @@ def test_virtio_dma_competes_with_cpu_traffic():
     assert out["mei"] == 1 and out["claim"] == memmap.VIRTIO0_IRQ and out["mei_after"] == 0
     assert out["used2"] == [(4, 1)]
     assert bytes(disk.image[7 * 512:8 * 512]) == b"\xA5" * 512
+
+
+def test_a_registered_answer_is_an_option_of_the_pipelined_core_only():
+    assert SoC(core_answer_registered=True).core.answer_registered
+    assert not SoC().core.answer_registered
+    with pytest.raises(ValueError, match="an option of the pipelined core"):
+        SoC(core="fsm", core_answer_registered=True)
