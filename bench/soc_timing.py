@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/soc_timing.py [--freq MHz] [--board ulx3s-85f | --ram-kib N]
                                          [--seed N] [--keep DIR] [--synth-only | --place-only]
+                                         [--board-flow] [--[no-]core-answer-registered]
 
 The SoC (core, MMU, interconnect, devices, and main memory: the board's SDRAM
 controller with ``--board``, else a block RAM of ``--ram-kib`` KiB) is wrapped by
@@ -10,6 +11,8 @@ soc/ooc.py (inputs from a shift chain, outputs registered), synthesised with Yos
 ``--freq`` MHz with timing allowed to fail.  Prints the LUT4/FF/DP16KD/MULT18X18D
 counts, the Fmax of the system clock, the critical path (from nextpnr's report) and
 the CPU time, with the CPU model.  The pipeline engineer's yardstick for 50 MHz.
+``--core-answer-registered`` (or ``--no-...``): the core's memory port registers the
+bus's answer (``SoC(core_answer_registered=...)``), whatever the configuration says.
 Place and route take 30-60 minutes on the 2-core machine (run it under nice).
 ``--synth-only`` stops after Yosys (about 10 minutes): bench/netlist_paths.py
 then estimates the longest paths of DIR/top.json in seconds.  ``--place-only``
@@ -46,6 +49,9 @@ def main(argv=None):
     p.add_argument("--board-flow", action="store_true",
                    help="place and route as the board build does (the static placer, "
                         "router1) instead of HeAP and router2")
+    p.add_argument("--core-answer-registered", action=argparse.BooleanOptionalAction,
+                   default=None, help="the core's memory port registers the bus's answer "
+                   "(default: as the configuration has it)")
     args = p.parse_args(argv)
     if args.synth_only and args.place_only:
         p.error("--synth-only and --place-only exclude each other")
@@ -53,11 +59,16 @@ def main(argv=None):
     from soc.soc import SoC
     if args.board:
         from soc.board import board
-        soc = board(args.board).soc(simulation=False, clk_freq=args.freq * 1e6)
+        soc_args = board(args.board).soc_args(simulation=False, clk_freq=args.freq * 1e6)
         what = f"SoC, {args.board} configuration (SDRAM controller)"
     else:
-        soc = SoC(ram_size=args.ram_kib * 1024)
+        soc_args = {"ram_size": args.ram_kib * 1024}
         what = f"SoC with {args.ram_kib} KiB block RAM"
+    if args.core_answer_registered is not None:
+        soc_args["core_answer_registered"] = args.core_answer_registered
+    if soc_args.get("core_answer_registered"):
+        what += ", the core's answer registered"
+    soc = SoC(**soc_args)
     workdir = args.keep or tempfile.mkdtemp(prefix="soc-timing-")
     t0 = time.monotonic()
     try:

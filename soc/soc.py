@@ -47,8 +47,9 @@ Board devices, each optional (memmap.py gives their addresses):
 * ``core_answer_registered=True`` (the pipelined core): the core's memory port takes
   the bus's answer into flip-flops before its requesters see it (hw/core/memport.py),
   so that no answer, the RAM's included, runs on from the interconnect into the core's
-  decisions in the cycle it comes: every transfer of the core takes a cycle more (the
-  board, whose RAM answers from the far side of the chip);
+  decisions in the cycle it comes: every transfer of the core takes a cycle more.
+  The board's SoC with it meets 50 MHz out of context, but the board's build does not
+  have it yet (it missed 50 MHz on seven seeds: docs/measurements.md);
 * ``card`` (simulation only, with ``sdcard``; a dict of SDCardModel parameters): an SD
   card model (soc/sdcard/model.py) on the SD pins inside the SoC instead of the ``sd``
   port, so that a simulator runs the whole board as one design; the input

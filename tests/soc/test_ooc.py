@@ -100,3 +100,24 @@ def test_the_board_flow_reaches_nextpnr(tmp_path):
     assert "Running Static placer" in log and "HeAP" not in log
     (_, (mhz, target)), = report.fmax.items()
     assert target == 100.0 and mhz > 100.0
+
+
+@pytest.mark.parametrize("args, registered", [
+    (["--ram-kib", "4"], False),
+    (["--ram-kib", "4", "--core-answer-registered"], True),
+    (["--board", "ulx3s-85f", "--no-core-answer-registered"], False),
+    (["--board", "ulx3s-85f", "--core-answer-registered"], True),
+])
+def test_the_cores_answer_registered_is_a_choice(monkeypatch, capsys, args, registered):
+    # bench/soc_timing.py times the SoC with the core's answer registered or not,
+    # whatever the configuration's default
+    bench = load_script("bench/soc_timing.py")
+    seen = {}
+
+    def timing(design, workdir, **kw):
+        seen["registered"] = design.core.answer_registered
+        raise RuntimeError("stop here")
+    monkeypatch.setattr(bench, "run_timing", timing)
+    assert bench.main(args) == 1
+    assert seen["registered"] is registered
+    assert capsys.readouterr().err == "error: stop here\n"

@@ -33,11 +33,10 @@ PARTITIONS = "sd: kernel at sector 2048 (2048 sectors), file system at sector 40
 
 def board_args(rom):
     """The SoC as a board has it (reset into the ROM, the disk on an SD card, the
-    devices' and the core's answers registered), with the card model inside for
-    simulation."""
+    devices' answers registered), with the card model inside for simulation."""
     return dict(reset_pc=memmap.BOOTROM.base, boot_rom=rom, leds=True,
                 sdcard=dict(clk_freq=CLK_FREQ, **FAST_TIMEOUTS), card=dict(size=CARD_SIZE),
-                registered_answers=True, core_answer_registered=True)
+                registered_answers=True)
 
 
 @pytest.fixture(scope="module")
