@@ -220,6 +220,7 @@ class CxxrtlEngine:
                 raise EngineError(str(e)) from None
         self.lib_path = lib_path     # which library runs (the benchmarks print it)
         self._ahead = _ahead_flag(soc_args)
+        # (the pipelined core: see the module docstring)
         self._dma_lead = _DmaLead() if self._ahead else None
         lib = ctypes.CDLL(str(lib_path))
         p, u64, i32 = ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int
@@ -604,7 +605,7 @@ class PysimEngine:
         from amaranth.sim import Simulator
         self.soc = soc = _new_soc(ram_size, soc_args)
         self._soc_args = soc_args
-        self._dma_lead = _DmaLead()
+        self._dma_lead = _DmaLead() if _ahead_flag(soc_args) else None
         self._skip = False          # the next edge's report was taken at a tohost stop
         self.ram_size = ram_size
         frag = Fragment.get(soc, None)
@@ -850,7 +851,7 @@ class PysimEngine:
             stop = self._run(max_cycles, stop_on_tx, skip_wfi, lambda: len(records) >= max_records)
         finally:
             self._log = None
-        if _ahead_flag(self._soc_args):          # (the pipelined core)
+        if self._dma_lead is not None:
             dma = self._dma_lead.settle(stop, records, dma, self._stats.cycles)
         return RetireBatch(stop, records, dma, ad)
 

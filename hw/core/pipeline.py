@@ -266,8 +266,8 @@ class PipelinedCore(wiring.Component):
         self.dcache_ways = dcache_ways
         self.dcache_line = dcache_line
         self.wbuf_entries = wbuf_entries
-        self.answer_registered = answer_registered
         self.wbuf_line = wbuf_line
+        self.answer_registered = answer_registered
         self.checks = checks            # simulation-only assertions (memport.py, cache.py)
         # A reset held this many cycles also clears the caches' lines (cache.py)
         self.reset_cycles = max(sets_of(icache_size, icache_ways, icache_line),
