@@ -29,9 +29,13 @@ from amaranth.lib.memory import Memory
 __all__ = ["memory", "read", "ReadAfterWrite", "WriteBehind"]
 
 
-def memory(shape, depth):
-    """A memory whose reads in the cycle of a write to their address are undefined."""
-    return Memory(shape=shape, depth=depth, init=[], attrs={"no_rw_check": 1})
+def memory(shape, depth, *, block=False):
+    """A memory whose reads in the cycle of a write to their address are undefined.
+    ``block``: in block RAM even where Yosys would pick LUT RAM (a small one)."""
+    attrs = {"no_rw_check": 1}
+    if block:
+        attrs["ram_style"] = "block"
+    return Memory(shape=shape, depth=depth, init=[], attrs=attrs)
 
 
 def read(m, mem, addr, name):

@@ -6,8 +6,8 @@ offset, so the set can be read with a virtual address while the TLB (or the
 core's remembered page) finds the physical one: a "virtually indexed,
 physically tagged" cache that behaves exactly like a physical one.
 
-* **Data**, **tags**, **valid bits** and the one **LRU** bit per set live in
-  block RAM (or LUT RAM: whichever the synthesis tool picks), read
+* **Data** and **tags** live in block RAM, **valid bits** and the one **LRU**
+  bit per set in LUT RAM or flip-flops (whichever the synthesis tool picks), all read
   synchronously: the user presents ``read_addr`` (the page offset of the
   access of the *next* cycle) and gets the words, tags, valid and LRU bits of
   every way of its set in the following cycle, so the hit decision starts at
@@ -254,7 +254,11 @@ class Cache(wiring.Component):
         dmems, tag_wr = [], []
         for w in range(W):
             dmem = blockram.memory(64, sets * self.words)
-            tmem = blockram.memory(tag_bits, sets)
+            # (block RAM even when the tags are narrow: the default SoC's 4-bit
+            # tags went to LUT RAM, whose read multiplexers Yosys spread over
+            # the die, and the fetch unit's next-address loop from the BTB
+            # crossed them: 46.53 MHz out of context, docs/measurements.md)
+            tmem = blockram.memory(tag_bits, sets, block=True)
             fmem = Memory(shape=1, depth=sets, init=[])
             kmem = Memory(shape=1, depth=sets, init=[])
             m.submodules[f"data{w}"] = dmem

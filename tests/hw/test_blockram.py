@@ -22,8 +22,8 @@ WIDTH, DEPTH = 16, 16
 class Reader(wiring.Component):
     """One memory, one whole-word write port, two reads after write."""
 
-    def __init__(self, depth=DEPTH, width=WIDTH):
-        self.depth, self.width = depth, width
+    def __init__(self, depth=DEPTH, width=WIDTH, block=False):
+        self.depth, self.width, self.block = depth, width, block
         super().__init__({
             "waddr": In(range(depth)), "wen": In(1), "wdata": In(width),
             "raddr": In(range(depth)).array(2), "rdata": Out(width).array(2),
@@ -31,7 +31,7 @@ class Reader(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.mem = mem = blockram.memory(self.width, self.depth)
+        m.submodules.mem = mem = blockram.memory(self.width, self.depth, block=self.block)
         wp = mem.write_port()
         m.d.comb += [wp.addr.eq(self.waddr), wp.en.eq(self.wen), wp.data.eq(self.wdata)]
         raw = blockram.ReadAfterWrite(m, mem, wp, "mem")
@@ -75,8 +75,8 @@ class Ways(wiring.Component):
     """Two memories written through one WriteBehind (a word, an enable each), read
     at one address."""
 
-    def __init__(self, depth=DEPTH, width=WIDTH):
-        self.depth, self.width = depth, width
+    def __init__(self, depth=DEPTH, width=WIDTH, block=False):
+        self.depth, self.width, self.block = depth, width, block
         super().__init__({
             "waddr": In(range(depth)), "wen": In(2), "wdata": In(width),
             "raddr": In(range(depth)), "rdata": Out(width).array(2),
@@ -153,6 +153,9 @@ def test_a_write_port_with_byte_lanes_is_refused():
     # two ways of 512 x 64 written behind and read once: the two write
     # registers (address 9 + data 64 + enables 2, each) and the read's address
     (lambda: Ways(512, 64), 2 * (9 + 64 + 2) + 9, 4),
+    # the default SoC's cache tags, 128 sets of 4 bits read twice: asked for in
+    # block RAM (``block``), one block RAM per read port (Yosys would take LUT RAM)
+    (lambda: Reader(128, 4, block=True), 7 + 1 + 4 + 2 * 7, 2),
 ])
 def test_yosys_adds_no_logic_of_its_own_beside_the_block_ram(design, flip_flops, block_rams):
     from soc.synth import synthesize
@@ -160,3 +163,12 @@ def test_yosys_adds_no_logic_of_its_own_beside_the_block_ram(design, flip_flops,
     assert "emulate" not in result.log
     assert result.count("TRELLIS_FF") == flip_flops
     assert result.count("DP16KD") == block_rams
+
+
+def test_a_small_memory_not_asked_for_in_block_ram_goes_to_lut_ram():
+    # (what ``block`` is for: the same tags without it are LUT RAM, whose read
+    # multiplexers spread over the die; see hw/core/cache.py)
+    from soc.synth import synthesize
+    result = synthesize(Reader(128, 4))
+    # 128 x 4 bits in 16 x 4 LUT RAMs: 8 per read port
+    assert (result.count("DP16KD"), result.count("TRELLIS_DPR16X4")) == (0, 16)
