@@ -75,8 +75,8 @@ class Ways(wiring.Component):
     """Two memories written through one WriteBehind (a word, an enable each), read
     at one address."""
 
-    def __init__(self, depth=DEPTH, width=WIDTH, block=False):
-        self.depth, self.width, self.block = depth, width, block
+    def __init__(self, depth=DEPTH, width=WIDTH):
+        self.depth, self.width = depth, width
         super().__init__({
             "waddr": In(range(depth)), "wen": In(2), "wdata": In(width),
             "raddr": In(range(depth)), "rdata": Out(width).array(2),
